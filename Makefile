@@ -1,0 +1,112 @@
+# durasim — build, test, lint, benchmark and demo.
+#
+#   make demo     install what is missing (as root), build, run the scenario library and a short
+#                 fuzz campaign, write reports to out/
+#   make check    install what is missing (as root), build, run every test
+#   make asan     the same tests under AddressSanitizer and UBSan
+#   make lint     banned calls outside the command line, and formatting against .clang-format
+#   make bench    engine, protocol, oracle and campaign benchmarks (bench: NAME VALUE UNIT)
+
+CC        ?= gcc
+PKGS      := glib-2.0 json-glib-1.0
+TEST_PKGS := $(PKGS) cmocka
+DEB_PKGS  := pkg-config libglib2.0-dev libcmocka-dev libjson-glib-dev libxml2-utils
+WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
+             -Wstrict-prototypes -Wpointer-arith -Wformat=2
+CSTD      := -std=c11 -D_GNU_SOURCE
+OPT       ?= -O2 -g
+
+SRC_LIB   := $(sort $(filter-out sim/main.c,$(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c reports/*.c)))
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+BENCH_SRC := $(sort $(wildcard tests/bench_*.c))
+TEST_HELP := $(sort $(wildcard tests/support_*.c))
+
+# Release build (./durasim) and sanitizer build share the rules, with different folders.
+BUILD     ?= build/release
+EXTRA     ?=
+
+pkg_cflags = $(shell pkg-config --cflags $(1))
+pkg_libs   = $(shell pkg-config --libs $(1))
+
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(EXTRA) -I. $(call pkg_cflags,$(PKGS))
+LIBS_ALL   = $(call pkg_libs,$(PKGS)) -lm -lpthread
+
+LIB_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(SRC_LIB))
+TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCH_BIN = $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
+HELP_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(TEST_HELP))
+
+.PHONY: all deps check asan lint format bench demo ci-report clean tests run-tests golden \
+        build-tests build-bench
+
+all: durasim
+
+durasim: $(BUILD)/durasim
+	@if [ "$(BUILD)" = "build/release" ]; then cp $< $@; fi
+
+$(BUILD)/libdurasim.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/durasim: $(BUILD)/sim/main.o $(BUILD)/libdurasim.a
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libdurasim.a $(HELP_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(call pkg_cflags,cmocka) -o $@ $< $(HELP_OBJ) $(BUILD)/libdurasim.a \
+	    $(LIBS_ALL) $(call pkg_libs,cmocka)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- dependencies ----
+
+deps:
+	@sh .ci/deps.sh $(DEB_PKGS)
+
+# ---- tests ----
+
+build-tests: $(BUILD)/durasim $(TEST_BIN)
+build-bench: $(BUILD)/durasim $(BENCH_BIN)
+
+# Runs every cmocka binary, then the scenario library and the command-line tests.
+run-tests: build-tests
+	@sh tests/run-all.sh $(BUILD)
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory run-tests
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    EXTRA="-fsanitize=address,undefined -fno-sanitize-recover=all" run-tests
+
+# ---- lint ----
+
+lint:
+	@sh .ci/lint.sh
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+# ---- benchmarks ----
+
+bench: deps
+	@$(MAKE) --no-print-directory OPT="-O2 -g" BUILD=build/release all build-bench
+	@sh tests/run-bench.sh build/release
+
+# ---- demo and reports ----
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh
+
+ci-report: all
+	@sh tests/ci-report.sh
+
+clean:
+	rm -rf build out durasim

@@ -1,0 +1,91 @@
+/* sim/cli.c — shared helpers of the subcommands, and the small ones (version, stubs). */
+#include "sim/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#define DURASIM_VERSION "0.1.0"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    /* One line, always: a newline inside a message would split it for scripts. */
+    for (char *p = msg; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    fprintf(stderr, "durasim: %s\n", msg);
+}
+
+gboolean cli_parse(const char *command, const char *usage, const char *description,
+                   const GOptionEntry *entries, int *argc, char ***argv)
+{
+    g_autofree char *prgname = g_strdup_printf("durasim %s", command);
+    g_set_prgname(prgname);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(usage ? usage : "");
+    g_option_context_set_summary(ctx, description);
+    if (entries)
+        g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    /* argv[0] is the command name; GOptionContext treats it as the program name. */
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        cli_error("%s: %s (try 'durasim %s --help')", command, err->message, command);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+int cli_version(int argc, char **argv)
+{
+    if (!cli_parse("version", NULL, "Print the version of durasim.", NULL, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    if (argc > 1) {
+        cli_error("version: unexpected argument '%s'", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    printf("durasim %s\n", DURASIM_VERSION);
+    return CLI_EXIT_PASS;
+}
+
+static int not_implemented(const char *command, int argc, char **argv, const char *description)
+{
+    if (!cli_parse(command, NULL, description, NULL, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    cli_error("%s: not implemented yet", command);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_run(int argc, char **argv)
+{
+    return not_implemented("run", argc, argv, "Run scenario files.");
+}
+int cli_list(int argc, char **argv)
+{
+    return not_implemented("list", argc, argv, "List scenarios.");
+}
+int cli_fuzz(int argc, char **argv)
+{
+    return not_implemented("fuzz", argc, argv, "Run a fuzz campaign.");
+}
+int cli_replay(int argc, char **argv)
+{
+    return not_implemented("replay", argc, argv, "Replay one seed.");
+}
+int cli_shrink(int argc, char **argv)
+{
+    return not_implemented("shrink", argc, argv, "Shrink a failing run.");
+}
+int cli_check_determinism(int argc, char **argv)
+{
+    return not_implemented("check-determinism", argc, argv, "Check determinism.");
+}
+int cli_merge(int argc, char **argv)
+{
+    return not_implemented("merge", argc, argv, "Merge reports.");
+}
+int cli_bugs(int argc, char **argv)
+{
+    return not_implemented("bugs", argc, argv, "List bug variants.");
+}

@@ -1,0 +1,40 @@
+/* sim/cli.h — the subcommands of the durasim command line.
+ *
+ * Each subcommand parses its own flags with GOptionContext and returns the process exit status:
+ * 0 pass, 1 a violation or failed expectation, 2 bad usage or bad input, 3 internal error.
+ */
+#pragma once
+
+#include <glib.h>
+
+enum {
+    CLI_EXIT_PASS = 0,
+    CLI_EXIT_FAIL = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_INTERNAL = 3,
+};
+
+typedef int (*CliCommandFn)(int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    CliCommandFn fn;
+} CliCommand;
+
+/* Prints "durasim: <message>" on stderr. */
+void cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* Parses the options of a subcommand; on failure prints a one-line error and returns FALSE.
+ * `usage` is the parameter string after the command name (e.g. "FILE|DIR..."). */
+gboolean cli_parse(const char *command, const char *usage, const char *description,
+                   const GOptionEntry *entries, int *argc, char ***argv);
+
+int cli_run(int argc, char **argv);
+int cli_list(int argc, char **argv);
+int cli_fuzz(int argc, char **argv);
+int cli_replay(int argc, char **argv);
+int cli_shrink(int argc, char **argv);
+int cli_check_determinism(int argc, char **argv);
+int cli_merge(int argc, char **argv);
+int cli_bugs(int argc, char **argv);
+int cli_version(int argc, char **argv);
