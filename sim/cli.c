@@ -57,14 +57,6 @@ static int not_implemented(const char *command, int argc, char **argv, const cha
     return CLI_EXIT_USAGE;
 }
 
-int cli_run(int argc, char **argv)
-{
-    return not_implemented("run", argc, argv, "Run scenario files.");
-}
-int cli_list(int argc, char **argv)
-{
-    return not_implemented("list", argc, argv, "List scenarios.");
-}
 int cli_fuzz(int argc, char **argv)
 {
     return not_implemented("fuzz", argc, argv, "Run a fuzz campaign.");
@@ -84,8 +76,4 @@ int cli_check_determinism(int argc, char **argv)
 int cli_merge(int argc, char **argv)
 {
     return not_implemented("merge", argc, argv, "Merge reports.");
-}
-int cli_bugs(int argc, char **argv)
-{
-    return not_implemented("bugs", argc, argv, "List bug variants.");
 }

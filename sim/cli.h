@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <stdint.h>
 
 enum {
     CLI_EXIT_PASS = 0,
@@ -28,6 +29,11 @@ void cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
  * `usage` is the parameter string after the command name (e.g. "FILE|DIR..."). */
 gboolean cli_parse(const char *command, const char *usage, const char *description,
                    const GOptionEntry *entries, int *argc, char ***argv);
+
+/* Shared by the subcommands (sim/cli_run.c). */
+gboolean cli_parse_bugs(const char *command, char **names, uint32_t *out);
+GPtrArray *cli_expand_paths(const char *command, int argc, char **argv);
+struct RunResult;
 
 int cli_run(int argc, char **argv);
 int cli_list(int argc, char **argv);

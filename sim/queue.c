@@ -482,6 +482,16 @@ SimRunResult sim_queue_run(SimQueue *q, SimTime until, uint64_t max_events)
     }
 }
 
+void sim_queue_visit_pending(const SimQueue *q, SimPendingVisitor visit, void *visit_ctx)
+{
+    for (uint32_t i = 0; i < q->pool_len; i++) {
+        const Event *e = &q->pool[i];
+        if (e->where == WHERE_FREE || (e->where & CANCELLED))
+            continue;
+        visit(visit_ctx, e->fn, e->ctx, e->a, e->b);
+    }
+}
+
 void sim_queue_check_invariants(const SimQueue *q)
 {
     guint counted = 0;

@@ -61,5 +61,12 @@ SimRunResult sim_queue_run(SimQueue *q, SimTime until, uint64_t max_events);
 /* Asks a running sim_queue_run() to return after the current event. */
 void sim_queue_stop(SimQueue *q);
 
+/* Calls visit(visit_ctx, fn, ctx, a, b) for every pending event, in pool order (not time
+ * order), so that an owner can release what pending events hold (e.g. messages in flight)
+ * before freeing the queue. */
+typedef void (*SimPendingVisitor)(void *visit_ctx, SimEventFn fn, void *ctx, uint64_t a,
+                                  uint64_t b);
+void sim_queue_visit_pending(const SimQueue *q, SimPendingVisitor visit, void *visit_ctx);
+
 /* Asserts the queue's internal invariants (tests call it between steps). */
 void sim_queue_check_invariants(const SimQueue *q);

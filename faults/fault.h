@@ -1,0 +1,103 @@
+/* faults/fault.h — fault plans: what goes wrong, when, and to whom.
+ *
+ * A fault fires at a time (`at`) or when a node hits a failpoint (`on`, with a node or role
+ * filter and an nth hit). A failpoint-triggered fault acts synchronously, between two actions of
+ * the node that hit the failpoint. Lasting faults end after `for`; a crash may restart after
+ * `restart_after`. The runner records every fault that fired, for reports, coverage and the
+ * within-model judgement.
+ */
+#pragma once
+
+#include "model/world.h"
+
+typedef enum {
+    TRIG_AT,
+    TRIG_FAILPOINT,
+} TriggerKind;
+
+/* Who a fault acts on: one endpoint, or whoever has a role (at firing time), or any node. */
+typedef enum {
+    TARGET_NONE, /* the kind has no `node` (partition, oneway, drop, duplicate, delay, heal) */
+    TARGET_NODE,
+    TARGET_ROLE,
+    TARGET_ANY,
+} TargetKind;
+
+typedef struct {
+    char *name;
+    FaultKind kind;
+    TriggerKind trigger;
+    SimTime at;
+    FailpointId fp;
+    guint nth;
+    TargetKind target;
+    EndpointId node;
+    NodeRole role;
+    gboolean power;                     /* crash: power (default) or process */
+    SimTime restart_after;              /* crash: SIM_TIME_NEVER for never */
+    SimTime duration;                   /* lasting faults: 0 for "until heal" (network) */
+    uint8_t group[WORLD_MAX_ENDPOINTS]; /* partition */
+    uint64_t from_mask;                 /* oneway, drop, duplicate, delay */
+    uint64_t to_mask;
+    uint64_t num, den; /* probability */
+    SimRange latency;  /* delay, slow-disk */
+    int err;           /* fsync-error, write-error */
+    guint count;
+    SimTime offset; /* clock-skew */
+    /* the text forms, kept for the scenario writer */
+    char *groups_text;
+    char *from_text;
+    char *to_text;
+    char *link_text;
+    char *node_text;
+} FaultSpec;
+
+typedef struct {
+    GPtrArray *faults; /* of FaultSpec*, in file order */
+} FaultPlan;
+
+void fault_plan_init(FaultPlan *p);
+void fault_plan_clear(FaultPlan *p);
+void fault_plan_copy(FaultPlan *out, const FaultPlan *in);
+FaultSpec *fault_spec_new(void);
+FaultSpec *fault_spec_copy(const FaultSpec *f);
+void fault_spec_free(FaultSpec *f);
+
+/* Checks a plan against a config (node names exist, failpoints belong to the protocol, ...). */
+gboolean fault_plan_validate(const FaultPlan *p, const WorldConfig *c, GError **error);
+
+/* A fault that fired. */
+typedef struct {
+    guint fault; /* index in the plan */
+    SimTime time;
+    EndpointId node; /* the node it acted on, or ENDPOINT_NONE */
+    SimTime ends;    /* when its effect ends (restart, heal, resume); SIM_TIME_NEVER if never */
+    guint hit;       /* blocks hit, for sector-error and corrupt */
+} FiredFault;
+
+typedef struct FaultRunner FaultRunner;
+
+/* Arms the plan on the world: timed faults are scheduled, failpoint faults hooked. The plan and
+ * world must outlive the runner. Caller owns the result. */
+FaultRunner *fault_runner_new(World *w, const FaultPlan *plan);
+void fault_runner_free(FaultRunner *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FaultRunner, fault_runner_free)
+
+/* Whether every timed fault has fired and every fired fault's effect has ended (or never will),
+ * and the time the last one ended. */
+gboolean fault_runner_quiet(const FaultRunner *r, SimTime *last_end);
+const GArray *fault_runner_fired(const FaultRunner *r); /* of FiredFault */
+/* Whether some fault effect is still in force (a node down, a partition, a pause). */
+gboolean fault_runner_lasting(const FaultRunner *r, SimTime now);
+
+/* The within-model judgement: does what fired stay inside what the protocol promises to survive?
+ * If not, *reason (caller frees) says why. Also says whether linearizability is promised. */
+typedef struct {
+    gboolean within;
+    gboolean linearizable; /* strict quorum (or raft) with durable acks, no clock games */
+    char *reason;
+} ModelJudgement;
+
+void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fired,
+                 ModelJudgement *out);
+void model_judgement_clear(ModelJudgement *j);

@@ -1,0 +1,327 @@
+/* faults/runner.c — arms a fault plan on a world and fires its faults: at their times through
+ * the engine's queue, or synchronously from the failpoint hook between two actions of a node.
+ * Every choice (which follower, which node for `any`) comes from the run's "faults" stream. */
+#include "faults/fault.h"
+
+#include <string.h>
+
+struct FaultRunner {
+    World *w;
+    const FaultPlan *plan;
+    SimRng rng;
+    guint *hits; /* per fault: failpoint hits that matched its filter */
+    guint timed_left;
+    GArray *fired;   /* of FiredFault */
+    GArray *net_ids; /* per fired fault: world net rule id, or 0 */
+};
+
+static gboolean has_disk_kind(FaultKind k)
+{
+    return k == FAULT_FSYNC_ERROR || k == FAULT_WRITE_ERROR || k == FAULT_SECTOR_ERROR ||
+           k == FAULT_CORRUPT || k == FAULT_SLOW_DISK || k == FAULT_DISK_LOSS;
+}
+
+/* A node with `role` (or any server) now, chosen by the faults stream; ENDPOINT_NONE if none. */
+static EndpointId pick(FaultRunner *r, const FaultSpec *f)
+{
+    World *w = r->w;
+    EndpointId candidates[WORLD_MAX_ENDPOINTS];
+    guint n = 0;
+    for (EndpointId id = 0; id < world_endpoint_count(w); id++) {
+        if (!world_is_server(w, id))
+            continue;
+        if (has_disk_kind(f->kind) && !world_is_node(w, id))
+            continue;
+        if (f->target == TARGET_ROLE && world_role(w, id) != f->role)
+            continue;
+        if (f->target == TARGET_ANY && f->kind == FAULT_RESTART && world_is_up(w, id))
+            continue; /* restart `any`: a node that is down */
+        candidates[n++] = id;
+    }
+    if (n == 0)
+        return ENDPOINT_NONE;
+    return candidates[sim_rng_uniform(&r->rng, 0, n - 1)];
+}
+
+static void on_restart(void *ctx, uint64_t node, uint64_t b)
+{
+    FaultRunner *r = ctx;
+    if (!world_is_up(r->w, (EndpointId)node))
+        world_restart(r->w, (EndpointId)node);
+}
+
+static void on_net_end(void *ctx, uint64_t rule_id, uint64_t b)
+{
+    FaultRunner *r = ctx;
+    world_net_remove(r->w, (guint)rule_id);
+}
+
+static void record(FaultRunner *r, guint index, EndpointId node, SimTime ends, guint hit)
+{
+    FiredFault ff = {index, world_now(r->w), node, ends, hit};
+    g_array_append_val(r->fired, ff);
+}
+
+static NetRule net_rule_of(const FaultSpec *f, EndpointId node, guint nendpoints)
+{
+    NetRule rule = {0};
+    switch (f->kind) {
+    case FAULT_PARTITION:
+        rule.kind = NET_PARTITION;
+        memcpy(rule.group, f->group, sizeof rule.group);
+        break;
+    case FAULT_ISOLATE:
+        rule.kind = NET_PARTITION;
+        rule.group[node] = 1;
+        break;
+    case FAULT_ONEWAY:
+        rule.kind = NET_ONEWAY;
+        break;
+    case FAULT_DROP:
+        rule.kind = NET_DROP;
+        break;
+    case FAULT_DUPLICATE:
+        rule.kind = NET_DUPLICATE;
+        break;
+    default:
+        rule.kind = NET_DELAY;
+        break;
+    }
+    rule.from_mask = f->from_mask;
+    rule.to_mask = f->to_mask;
+    rule.num = f->num;
+    rule.den = f->den ? f->den : 1;
+    rule.latency = f->latency;
+    (void)nendpoints;
+    return rule;
+}
+
+static void fire(FaultRunner *r, guint index, EndpointId node)
+{
+    const FaultSpec *f = g_ptr_array_index(r->plan->faults, index);
+    World *w = r->w;
+    SimTime now = world_now(w);
+    switch (f->kind) {
+    case FAULT_CRASH:
+        world_crash(w, node, f->power);
+        if (f->restart_after != SIM_TIME_NEVER)
+            sim_queue_after(world_queue(w), f->restart_after, on_restart, r, node, 0);
+        record(r, index, node,
+               f->restart_after == SIM_TIME_NEVER ? SIM_TIME_NEVER : now + f->restart_after, 0);
+        break;
+    case FAULT_RESTART:
+        world_restart(w, node);
+        record(r, index, node, now, 0);
+        break;
+    case FAULT_PAUSE:
+        world_pause(w, node, f->duration);
+        record(r, index, node, now + f->duration, 0);
+        break;
+    case FAULT_PARTITION:
+    case FAULT_ISOLATE:
+    case FAULT_ONEWAY:
+    case FAULT_DROP:
+    case FAULT_DUPLICATE:
+    case FAULT_DELAY: {
+        NetRule rule = net_rule_of(f, node, world_endpoint_count(w));
+        guint id = world_net_add(w, &rule, f->kind, node);
+        if (f->duration > 0)
+            sim_queue_after(world_queue(w), f->duration, on_net_end, r, id, 0);
+        record(r, index, node, f->duration > 0 ? now + f->duration : SIM_TIME_NEVER, 0);
+        break;
+    }
+    case FAULT_HEAL:
+        world_net_heal(w);
+        /* Every network fault ends here. */
+        for (guint i = 0; i < r->fired->len; i++) {
+            FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
+            const FaultSpec *g = g_ptr_array_index(r->plan->faults, ff->fault);
+            gboolean net = g->kind >= FAULT_PARTITION && g->kind <= FAULT_DELAY;
+            if (net && ff->ends > now)
+                ff->ends = now;
+        }
+        record(r, index, ENDPOINT_NONE, now, 0);
+        break;
+    case FAULT_FSYNC_ERROR:
+        world_fsync_errors(w, node, f->err, f->count);
+        record(r, index, node, now, 0);
+        break;
+    case FAULT_WRITE_ERROR:
+        world_write_errors(w, node, f->err, f->count);
+        record(r, index, node, now, 0);
+        break;
+    case FAULT_SECTOR_ERROR:
+        record(r, index, node, now, world_sector_errors(w, node, f->count));
+        break;
+    case FAULT_CORRUPT:
+        record(r, index, node, now, world_corrupt(w, node, f->count));
+        break;
+    case FAULT_SLOW_DISK:
+        world_slow_disk(w, node, f->latency, f->duration);
+        record(r, index, node, now + f->duration, 0);
+        break;
+    case FAULT_DISK_LOSS:
+        world_disk_loss(w, node);
+        record(r, index, node, now, 1);
+        break;
+    case FAULT_CLOCK_SKEW:
+        world_set_clock_skew(w, node, f->offset);
+        record(r, index, node, now, 0);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+static gboolean needs_node(FaultKind k)
+{
+    return k != FAULT_PARTITION && k != FAULT_ONEWAY && k != FAULT_DROP && k != FAULT_DUPLICATE &&
+           k != FAULT_DELAY && k != FAULT_HEAL;
+}
+
+static void on_timed(void *ctx, uint64_t index, uint64_t b)
+{
+    FaultRunner *r = ctx;
+    const FaultSpec *f = g_ptr_array_index(r->plan->faults, index);
+    g_assert(r->timed_left > 0);
+    r->timed_left--;
+    EndpointId node = ENDPOINT_NONE;
+    if (f->target == TARGET_NODE)
+        node = f->node;
+    else if (f->target == TARGET_ROLE || f->target == TARGET_ANY)
+        node = pick(r, f);
+    if (needs_node(f->kind) && node == ENDPOINT_NONE)
+        return; /* no node has that role now: the fault has nothing to act on */
+    fire(r, (guint)index, node);
+}
+
+static void on_failpoint(void *ctx, World *w, EndpointId node, FailpointId fp)
+{
+    FaultRunner *r = ctx;
+    for (guint i = 0; i < r->plan->faults->len; i++) {
+        const FaultSpec *f = g_ptr_array_index(r->plan->faults, i);
+        if (f->trigger != TRIG_FAILPOINT || f->fp != fp)
+            continue;
+        if (f->target == TARGET_NODE && f->node != node)
+            continue;
+        if (f->target == TARGET_ROLE && world_role(w, node) != f->role)
+            continue;
+        if (++r->hits[i] != f->nth)
+            continue;
+        if (has_disk_kind(f->kind) && !world_is_node(w, node))
+            continue;
+        fire(r, i, node);
+        if (!world_is_up(w, node))
+            return; /* it crashed right here; nothing else of its step happens */
+    }
+}
+
+FaultRunner *fault_runner_new(World *w, const FaultPlan *plan)
+{
+    FaultRunner *r = g_new0(FaultRunner, 1);
+    r->w = w;
+    r->plan = plan;
+    sim_rng_stream(&r->rng, world_config(w)->seed, "faults", 0);
+    r->hits = g_new0(guint, plan->faults->len ? plan->faults->len : 1);
+    r->fired = g_array_new(FALSE, FALSE, sizeof(FiredFault));
+    for (guint i = 0; i < plan->faults->len; i++) {
+        const FaultSpec *f = g_ptr_array_index(plan->faults, i);
+        if (f->trigger == TRIG_AT) {
+            sim_queue_at(world_queue(w), f->at, on_timed, r, i, 0);
+            r->timed_left++;
+        }
+    }
+    world_set_failpoint_hook(w, on_failpoint, r);
+    return r;
+}
+
+void fault_runner_free(FaultRunner *r)
+{
+    if (r == NULL)
+        return;
+    g_free(r->hits);
+    g_array_free(r->fired, TRUE);
+    g_free(r);
+}
+
+gboolean fault_runner_quiet(const FaultRunner *r, SimTime *last_end)
+{
+    SimTime last = 0;
+    gboolean quiet = r->timed_left == 0;
+    SimTime now = world_now(r->w);
+    for (guint i = 0; i < r->fired->len; i++) {
+        const FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
+        SimTime end = ff->ends == SIM_TIME_NEVER ? ff->time : ff->ends;
+        last = MAX(last, end);
+        if (ff->ends != SIM_TIME_NEVER && ff->ends > now)
+            quiet = FALSE;
+    }
+    *last_end = last;
+    return quiet;
+}
+
+gboolean fault_runner_lasting(const FaultRunner *r, SimTime now)
+{
+    for (guint i = 0; i < r->fired->len; i++) {
+        const FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
+        if (ff->ends > now)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+const GArray *fault_runner_fired(const FaultRunner *r)
+{
+    return r->fired;
+}
+
+/* ---- the within-model judgement ---- */
+
+void model_judgement_clear(ModelJudgement *j)
+{
+    g_free(j->reason);
+    j->reason = NULL;
+}
+
+void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fired,
+                 ModelJudgement *out)
+{
+    *out = (ModelJudgement){.within = TRUE, .linearizable = TRUE};
+    uint64_t damaged = 0;
+    gboolean lying_fsync = FALSE, client_skew = FALSE;
+    for (guint i = 0; i < fired->len; i++) {
+        const FiredFault *ff = &g_array_index(fired, FiredFault, i);
+        const FaultSpec *f = g_ptr_array_index(plan->faults, ff->fault);
+        if (ff->node == ENDPOINT_NONE)
+            continue;
+        if (f->kind == FAULT_DISK_LOSS ||
+            ((f->kind == FAULT_CORRUPT || f->kind == FAULT_SECTOR_ERROR) && ff->hit > 0))
+            damaged |= (uint64_t)1 << ff->node;
+        if ((f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR) &&
+            c->fs == FS_EXT4_JOURNAL)
+            lying_fsync = TRUE;
+        if (f->kind == FAULT_CLOCK_SKEW && ff->node >= world_config_server_count(c) &&
+            f->offset != 0)
+            client_skew = TRUE;
+    }
+    guint ndamaged = (guint)__builtin_popcountll(damaged);
+    guint tolerated = c->protocol == PROTO_RAFT ? (c->nodes - 1) / 2
+                                                : (c->write_quorum > 0 ? c->write_quorum - 1 : 0);
+    if (ndamaged > tolerated) {
+        out->within = FALSE;
+        out->reason = g_strdup_printf(
+            "%u node%s lost durable data; %s survives %u", ndamaged, ndamaged == 1 ? "" : "s",
+            c->protocol == PROTO_RAFT ? "raft (a minority)" : "a write held by W replicas",
+            tolerated);
+    } else if (lying_fsync) {
+        out->within = FALSE;
+        out->reason = g_strdup("ext4-journal reports a failed fsync one call late: a success can "
+                               "be a lie no protocol can detect in time");
+    }
+    if (c->protocol == PROTO_QUORUM) {
+        if (c->sloppy || c->write_quorum + c->read_quorum <= c->replicas || client_skew)
+            out->linearizable = FALSE;
+    }
+    if (!out->within)
+        out->linearizable = FALSE;
+}

@@ -1,0 +1,84 @@
+/* model/config.h — everything that shapes a world: the cluster, the workload and the run. The
+ * scenario loader fills it from a file, the fuzzer from a seed; model/ only reads it. */
+#pragma once
+
+#include "model/bugs.h"
+#include "model/disk.h"
+#include "model/types.h"
+
+typedef enum {
+    PROTO_QUORUM,
+    PROTO_RAFT,
+} ProtocolKind;
+
+const char *protocol_name(ProtocolKind p);
+gboolean protocol_parse(const char *text, ProtocolKind *out);
+
+/* A scripted operation ([op NAME]). Strings are owned by the config. */
+typedef struct {
+    char *name;
+    SimTime at;
+    guint client; /* 0-based: c1 is 0 */
+    OpKind kind;
+    char *key;
+    Value value;
+    char *idempotency; /* NULL: generated */
+} ScriptedOp;
+
+typedef struct {
+    ProtocolKind protocol;
+    uint64_t seed;
+    SimTime duration;
+    SimTime settle;
+    BugSet bugs;
+
+    /* cluster */
+    guint nodes;
+    guint coordinators;
+    guint replicas;
+    guint write_quorum;
+    guint read_quorum;
+    gboolean sloppy;
+    FsProfile fs;
+    SimRange net_latency;
+    SimRange disk_write_latency;
+    SimRange disk_fsync_latency;
+    SimTime request_timeout;
+    guint retry_attempts;
+    SimRange retry_backoff;
+    SimRange election_timeout;
+    SimTime heartbeat;
+    guint batch_entries;
+    SimTime batch_delay;
+
+    /* workload */
+    guint clients;
+    guint ops;
+    guint keys;
+    guint mix[OP_KIND_COUNT]; /* weights of put, get, add, delete */
+    SimTime client_timeout;
+    guint client_retries;
+    GPtrArray *scripted; /* of ScriptedOp*, in file order */
+} WorldConfig;
+
+/* Fills the defaults of SCENARIOS.md for the protocol. */
+void world_config_init(WorldConfig *c, ProtocolKind protocol);
+void world_config_clear(WorldConfig *c);
+/* A deep copy into `out` (which must be uninitialised or cleared). */
+void world_config_copy(WorldConfig *out, const WorldConfig *in);
+ScriptedOp *scripted_op_new(void);
+void scripted_op_free(ScriptedOp *op);
+/* Checks cross-field rules (W <= N, N <= nodes, ...); a GError names the key. */
+gboolean world_config_validate(const WorldConfig *c, GError **error);
+
+/* Names of endpoints for a config: quorum r1..rK then co1..coM, raft n1..nK; then c1..cC. */
+guint world_config_node_count(const WorldConfig *c);   /* storage nodes / servers */
+guint world_config_server_count(const WorldConfig *c); /* every non-client endpoint */
+guint world_config_endpoint_count(const WorldConfig *c);
+/* Caller owns the result. */
+char *world_config_endpoint_name(const WorldConfig *c, EndpointId id);
+/* Parses "r2", "co1", "n3", "c1" for this config. */
+gboolean world_config_endpoint_parse(const WorldConfig *c, const char *name, EndpointId *out);
+
+#define CONFIG_ERROR (config_error_quark())
+GQuark config_error_quark(void);

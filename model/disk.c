@@ -1,0 +1,668 @@
+/* model/disk.c — page cache, durable image and the file-system profiles' failure behaviour.
+ *
+ * Each block slot keeps the page-cache content inline and, only while the durable image differs
+ * from it, a separate copy of the durable content. Slot flags:
+ *   SAME       the durable image holds exactly the cached content;
+ *   DIRTY      cached content not yet flushed; the next successful fsync makes it durable;
+ *   LOSTCLEAN  cached content that a failed fsync marked clean: no fsync will ever flush it;
+ *   BAD        a latent sector error: reads fail with EIO until the block is rewritten.
+ * A slot that is neither SAME nor has `dur` has no durable content.
+ * State transitions: disk_write (-> DIRTY), disk_fsync (DIRTY -> SAME, or the profile's failure),
+ * disk_power_loss (everything -> SAME or no durable content), disk_add_sector_errors (-> BAD),
+ * disk_corrupt (SAME, content altered).
+ */
+#include "model/disk.h"
+
+#include <errno.h>
+#include <string.h>
+
+enum {
+    F_SAME = 1 << 0,
+    F_DIRTY = 1 << 1,
+    F_LOSTCLEAN = 1 << 2,
+    F_BAD = 1 << 3,
+};
+
+typedef struct {
+    DiskBlock cache;
+    DiskBlock *dur; /* durable content when it differs from the cache; NULL otherwise */
+    uint8_t flags;
+} Slot;
+
+typedef struct {
+    GArray *slots; /* of Slot; length max(len, durable_len) */
+    uint32_t len;  /* length the page cache shows */
+    uint32_t dlen; /* durable length */
+    gboolean size_dirty;
+    GArray *dirty; /* of uint32_t: slots with F_DIRTY, each once */
+    GArray *lost;  /* of uint32_t: slots that had F_LOSTCLEAN (may hold stale entries) */
+} File;
+
+struct Disk {
+    FsProfile fs;
+    guint nfiles;
+    File *files;
+    int fsync_err;
+    guint fsync_fail_left;
+    int write_err;
+    guint write_fail_left;
+    int pending_err; /* ext4-journal: an error to report on the next fsync */
+    DiskDurableFn observe;
+    void *observe_ctx;
+    DiskStats stats;
+};
+
+static const DiskBlock empty_block;
+
+/* ---- blocks ---- */
+
+static uint32_t block_sum(const DiskBlock *b)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)b->type << 16 | b->len);
+    for (gsize i = 0; i < DISK_BODY_BYTES; i += 8) {
+        uint64_t w;
+        memcpy(&w, b->body + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+void disk_block_seal(DiskBlock *b, uint16_t type, const void *body, uint16_t len)
+{
+    g_assert(len > 0 && len <= DISK_BODY_BYTES);
+    memset(b, 0, sizeof *b);
+    b->type = type;
+    b->len = len;
+    memcpy(b->body, body, len);
+    b->sum = block_sum(b);
+}
+
+BlockCheck disk_block_check(const DiskBlock *b, uint16_t expected_len)
+{
+    if (b->len == 0 && b->type == 0 && b->sum == 0)
+        return BLOCK_EMPTY;
+    if (b->len != expected_len)
+        return b->len < expected_len ? BLOCK_TORN : BLOCK_CORRUPT;
+    return block_sum(b) == b->sum ? BLOCK_OK : BLOCK_CORRUPT;
+}
+
+const char *block_check_name(BlockCheck c)
+{
+    static const char *names[] = {"ok", "empty", "torn", "corrupt"};
+    return names[c];
+}
+
+/* A crash mid-write leaves a prefix of the block: the length says how much arrived. */
+static DiskBlock torn_copy(const DiskBlock *b, SimRng *rng)
+{
+    DiskBlock t = *b;
+    uint16_t keep = (uint16_t)sim_rng_uniform(rng, 0, b->len > 0 ? b->len - 1u : 0);
+    t.len = keep;
+    memset(t.body + keep, 0, DISK_BODY_BYTES - keep);
+    return t;
+}
+
+const char *fs_profile_name(FsProfile fs)
+{
+    static const char *names[] = {"ext4-ordered", "ext4-journal", "xfs", "btrfs"};
+    g_assert((unsigned)fs < G_N_ELEMENTS(names));
+    return names[fs];
+}
+
+gboolean fs_profile_parse(const char *text, FsProfile *out)
+{
+    for (FsProfile fs = 0; fs < FS_PROFILE_COUNT; fs++) {
+        if (strcmp(text, fs_profile_name(fs)) == 0) {
+            *out = fs;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* ---- construction ---- */
+
+Disk *disk_new(FsProfile fs, guint nfiles)
+{
+    g_assert(nfiles > 0 && nfiles <= 8);
+    Disk *d = g_new0(Disk, 1);
+    d->fs = fs;
+    d->nfiles = nfiles;
+    d->files = g_new0(File, nfiles);
+    for (guint i = 0; i < nfiles; i++) {
+        d->files[i].slots = g_array_new(FALSE, TRUE, sizeof(Slot));
+        d->files[i].dirty = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+        d->files[i].lost = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    }
+    return d;
+}
+
+static void file_clear_slots(File *f)
+{
+    for (guint i = 0; i < f->slots->len; i++)
+        g_free(g_array_index(f->slots, Slot, i).dur);
+    g_array_set_size(f->slots, 0);
+    g_array_set_size(f->dirty, 0);
+    g_array_set_size(f->lost, 0);
+    f->len = f->dlen = 0;
+    f->size_dirty = FALSE;
+}
+
+void disk_free(Disk *d)
+{
+    if (d == NULL)
+        return;
+    for (guint i = 0; i < d->nfiles; i++) {
+        file_clear_slots(&d->files[i]);
+        g_array_free(d->files[i].slots, TRUE);
+        g_array_free(d->files[i].dirty, TRUE);
+        g_array_free(d->files[i].lost, TRUE);
+    }
+    g_free(d->files);
+    g_free(d);
+}
+
+void disk_set_observer(Disk *d, DiskDurableFn fn, void *ctx)
+{
+    d->observe = fn;
+    d->observe_ctx = ctx;
+}
+
+FsProfile disk_fs(const Disk *d)
+{
+    return d->fs;
+}
+
+guint disk_nfiles(const Disk *d)
+{
+    return d->nfiles;
+}
+
+static File *file_of(const Disk *d, guint file)
+{
+    g_assert(file < d->nfiles);
+    return &d->files[file];
+}
+
+static inline Slot *slot_at(File *f, uint32_t idx)
+{
+    return &g_array_index(f->slots, Slot, idx);
+}
+
+/* The durable content of a slot, or NULL. */
+static const DiskBlock *durable_of(const Slot *s)
+{
+    if (s->flags & F_BAD)
+        return NULL;
+    if (s->flags & F_SAME)
+        return &s->cache;
+    return s->dur;
+}
+
+static void notify(Disk *d, guint file, uint32_t idx, const DiskBlock *old, const DiskBlock *neu)
+{
+    if (d->observe && (old || neu))
+        d->observe(d->observe_ctx, file, idx, old, neu);
+}
+
+/* ---- operations ---- */
+
+int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
+{
+    File *f = file_of(d, file);
+    g_assert(idx <= f->len);
+    if (d->write_fail_left > 0) {
+        d->write_fail_left--;
+        d->stats.write_errors++;
+        return d->write_err;
+    }
+    d->stats.writes++;
+    if (idx >= f->slots->len)
+        g_array_set_size(f->slots, idx + 1);
+    Slot *s = slot_at(f, idx);
+    if (s->flags & F_BAD) {
+        /* Rewriting a bad sector remaps it; its old content was unreadable, i.e. gone. */
+        s->flags &= (uint8_t)~F_BAD;
+    } else if ((s->flags & F_SAME) && idx < f->dlen) {
+        s->dur = g_new(DiskBlock, 1);
+        *s->dur = s->cache;
+    }
+    s->flags &= (uint8_t) ~(F_SAME | F_LOSTCLEAN);
+    s->cache = *b;
+    if (!(s->flags & F_DIRTY)) {
+        s->flags |= F_DIRTY;
+        g_array_append_val(f->dirty, idx);
+    }
+    if (idx == f->len) {
+        f->len++;
+        f->size_dirty = TRUE;
+    }
+    return 0;
+}
+
+int disk_truncate(Disk *d, guint file, uint32_t len)
+{
+    File *f = file_of(d, file);
+    g_assert(len <= f->len);
+    if (d->write_fail_left > 0) {
+        d->write_fail_left--;
+        d->stats.write_errors++;
+        return d->write_err;
+    }
+    /* A truncated block that was never durable simply disappears; one with durable content
+     * keeps it until an fsync makes the new length durable. */
+    uint32_t keep = MAX(len, f->dlen);
+    guint kept = 0;
+    for (guint i = 0; i < f->dirty->len; i++) {
+        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
+        if (idx < keep)
+            g_array_index(f->dirty, uint32_t, kept++) = idx;
+    }
+    g_array_set_size(f->dirty, kept);
+    for (uint32_t i = keep; i < f->slots->len; i++) {
+        Slot *s = slot_at(f, i);
+        g_free(s->dur);
+        *s = (Slot){0};
+    }
+    g_array_set_size(f->slots, keep);
+    f->len = len;
+    f->size_dirty = TRUE;
+    return 0;
+}
+
+static void flush_dirty(Disk *d, guint file, File *f)
+{
+    for (guint i = 0; i < f->dirty->len; i++) {
+        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
+        Slot *s = slot_at(f, idx);
+        g_assert(s->flags & F_DIRTY);
+        s->flags &= (uint8_t)~F_DIRTY;
+        if (idx >= f->len) {
+            /* Written, then truncated away: nothing of it reaches the disk. */
+            continue;
+        }
+        const DiskBlock *old = durable_of(s);
+        DiskBlock old_copy;
+        if (old) {
+            old_copy = *old;
+            old = &old_copy;
+        }
+        g_free(s->dur);
+        s->dur = NULL;
+        s->flags |= F_SAME;
+        notify(d, file, idx, old, &s->cache);
+    }
+    g_array_set_size(f->dirty, 0);
+}
+
+static void flush_size(Disk *d, guint file, File *f)
+{
+    if (!f->size_dirty)
+        return;
+    for (uint32_t i = f->len; i < f->dlen; i++) {
+        Slot *s = slot_at(f, i);
+        const DiskBlock *old = durable_of(s);
+        if (old) {
+            DiskBlock copy = *old;
+            g_free(s->dur);
+            *s = (Slot){0};
+            notify(d, file, i, &copy, NULL);
+        } else {
+            g_free(s->dur);
+            *s = (Slot){0};
+        }
+    }
+    f->dlen = f->len;
+    g_array_set_size(f->slots, f->len);
+    f->size_dirty = FALSE;
+}
+
+/* ext4/xfs after a failed writeback: the pages are clean, the data never arrived. */
+static void mark_clean_unsynced(File *f)
+{
+    for (guint i = 0; i < f->dirty->len; i++) {
+        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
+        Slot *s = slot_at(f, idx);
+        s->flags &= (uint8_t)~F_DIRTY;
+        if (idx < f->len) {
+            s->flags |= F_LOSTCLEAN;
+            g_array_append_val(f->lost, idx);
+        }
+    }
+    g_array_set_size(f->dirty, 0);
+    f->size_dirty = FALSE;
+}
+
+/* btrfs after a failed fsync: the file goes back to its durable state. */
+static void revert_to_durable(File *f)
+{
+    for (guint i = 0; i < f->dirty->len; i++) {
+        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
+        Slot *s = slot_at(f, idx);
+        s->flags &= (uint8_t)~F_DIRTY;
+        if (s->dur) {
+            s->cache = *s->dur;
+            g_free(s->dur);
+            s->dur = NULL;
+            s->flags |= F_SAME;
+        } else if (!(s->flags & F_SAME)) {
+            s->cache = empty_block;
+        }
+    }
+    g_array_set_size(f->dirty, 0);
+    for (uint32_t i = f->dlen; i < f->slots->len; i++)
+        *slot_at(f, i) = (Slot){0};
+    g_array_set_size(f->slots, f->dlen);
+    f->len = f->dlen;
+    f->size_dirty = FALSE;
+}
+
+int disk_fsync(Disk *d, guint file)
+{
+    File *f = file_of(d, file);
+    d->stats.fsyncs++;
+    if (d->fsync_fail_left > 0) {
+        d->fsync_fail_left--;
+        d->stats.fsync_errors++;
+        int err = d->fsync_err;
+        switch (d->fs) {
+        case FS_EXT4_ORDERED:
+        case FS_XFS:
+            mark_clean_unsynced(f);
+            return err;
+        case FS_EXT4_JOURNAL: {
+            mark_clean_unsynced(f);
+            int report = d->pending_err;
+            d->pending_err = err;
+            return report;
+        }
+        case FS_BTRFS:
+            revert_to_durable(f);
+            return err;
+        default:
+            g_assert_not_reached();
+        }
+    }
+    flush_dirty(d, file, f);
+    flush_size(d, file, f);
+    int report = d->pending_err;
+    d->pending_err = 0;
+    return report;
+}
+
+/* ---- reads ---- */
+
+uint32_t disk_length(const Disk *d, guint file)
+{
+    return file_of(d, file)->len;
+}
+
+int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
+{
+    File *f = file_of(d, file);
+    g_assert(idx < f->len);
+    Slot *s = slot_at(f, idx);
+    if (s->flags & F_BAD) {
+        ((Disk *)d)->stats.read_errors++;
+        return EIO;
+    }
+    *out = s->cache;
+    return 0;
+}
+
+/* ---- crashes ---- */
+
+static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
+{
+    for (guint i = 0; i < f->dirty->len; i++) {
+        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
+        Slot *s = slot_at(f, idx);
+        s->flags &= (uint8_t)~F_DIRTY;
+        if (idx >= f->len)
+            continue;
+        /* Writeback may or may not have reached this block, or only part of it. */
+        uint64_t fate = sim_rng_uniform(rng, 0, 2);
+        const DiskBlock *old = durable_of(s);
+        DiskBlock old_copy = old ? *old : empty_block;
+        if (fate == 0) {
+            d->stats.power_lost++;
+            continue;
+        }
+        DiskBlock neu = fate == 1 ? s->cache : torn_copy(&s->cache, rng);
+        if (fate == 1)
+            d->stats.power_kept++;
+        else
+            d->stats.power_torn++;
+        g_free(s->dur);
+        s->dur = g_new(DiskBlock, 1);
+        *s->dur = neu;
+        s->flags &= (uint8_t) ~(F_SAME | F_BAD);
+        if (idx >= f->dlen)
+            f->dlen = idx + 1;
+        notify(d, file, idx, old ? &old_copy : NULL, s->dur);
+    }
+    g_array_set_size(f->dirty, 0);
+    d->stats.unsynced_lost_after_eio += f->lost->len;
+    g_array_set_size(f->lost, 0);
+    if (f->size_dirty && f->len < f->dlen && sim_rng_chance(rng, 1, 2)) {
+        f->size_dirty = TRUE;
+        flush_size(d, file, f); /* the truncation reached the disk */
+    }
+    f->size_dirty = FALSE;
+    /* The cache is gone: what remains readable is the durable image. */
+    if (f->slots->len < f->dlen)
+        g_array_set_size(f->slots, f->dlen);
+    for (uint32_t idx = 0; idx < f->slots->len; idx++) {
+        Slot *s = slot_at(f, idx);
+        s->flags &= (uint8_t) ~(F_DIRTY | F_LOSTCLEAN);
+        if (idx >= f->dlen) {
+            g_free(s->dur);
+            *s = (Slot){0};
+            continue;
+        }
+        if (s->flags & F_SAME)
+            continue;
+        s->cache = s->dur ? *s->dur : empty_block;
+        if (s->dur) {
+            g_free(s->dur);
+            s->dur = NULL;
+            s->flags |= F_SAME;
+        }
+    }
+    g_array_set_size(f->slots, f->dlen);
+    f->len = f->dlen;
+}
+
+void disk_power_loss(Disk *d, SimRng *rng)
+{
+    for (guint i = 0; i < d->nfiles; i++)
+        power_loss_file(d, i, &d->files[i], rng);
+    d->pending_err = 0;
+}
+
+void disk_wipe(Disk *d)
+{
+    for (guint file = 0; file < d->nfiles; file++) {
+        File *f = &d->files[file];
+        for (uint32_t idx = 0; idx < f->slots->len; idx++) {
+            const DiskBlock *old = durable_of(slot_at(f, idx));
+            if (old) {
+                DiskBlock copy = *old;
+                notify(d, file, idx, &copy, NULL);
+            }
+        }
+        file_clear_slots(f);
+    }
+    d->pending_err = 0;
+    d->fsync_fail_left = d->write_fail_left = 0;
+}
+
+/* ---- faults ---- */
+
+void disk_fail_fsyncs(Disk *d, int err, guint count)
+{
+    g_assert(err == EIO || err == ENOSPC);
+    d->fsync_err = err;
+    d->fsync_fail_left = count;
+}
+
+void disk_fail_writes(Disk *d, int err, guint count)
+{
+    g_assert(err == EIO || err == ENOSPC);
+    d->write_err = err;
+    d->write_fail_left = count;
+}
+
+typedef struct {
+    guint file;
+    uint32_t idx;
+} BlockRef;
+
+/* Durable, synced, readable blocks: the candidates for media faults. */
+static GArray *synced_blocks(const Disk *d)
+{
+    GArray *refs = g_array_new(FALSE, FALSE, sizeof(BlockRef));
+    for (guint file = 0; file < d->nfiles; file++) {
+        File *f = &d->files[file];
+        for (uint32_t idx = 0; idx < f->len && idx < f->dlen; idx++) {
+            Slot *s = slot_at(f, idx);
+            if ((s->flags & F_SAME) && !(s->flags & F_BAD) && s->cache.len > 0) {
+                BlockRef r = {file, idx};
+                g_array_append_val(refs, r);
+            }
+        }
+    }
+    return refs;
+}
+
+/* Picks up to `count` distinct candidates with `rng` (partial Fisher-Yates). */
+static guint pick_blocks(GArray *refs, SimRng *rng, guint count)
+{
+    guint n = MIN(count, refs->len);
+    for (guint i = 0; i < n; i++) {
+        guint j = (guint)sim_rng_uniform(rng, i, refs->len - 1);
+        BlockRef tmp = g_array_index(refs, BlockRef, i);
+        g_array_index(refs, BlockRef, i) = g_array_index(refs, BlockRef, j);
+        g_array_index(refs, BlockRef, j) = tmp;
+    }
+    return n;
+}
+
+guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count)
+{
+    g_autoptr(GArray) refs = synced_blocks(d);
+    guint n = pick_blocks(refs, rng, count);
+    for (guint i = 0; i < n; i++) {
+        BlockRef r = g_array_index(refs, BlockRef, i);
+        Slot *s = slot_at(&d->files[r.file], r.idx);
+        DiskBlock old = s->cache;
+        s->flags = F_BAD;
+        s->cache = empty_block;
+        notify(d, r.file, r.idx, &old, NULL);
+    }
+    return n;
+}
+
+guint disk_corrupt(Disk *d, SimRng *rng, guint count)
+{
+    g_autoptr(GArray) refs = synced_blocks(d);
+    guint n = pick_blocks(refs, rng, count);
+    for (guint i = 0; i < n; i++) {
+        BlockRef r = g_array_index(refs, BlockRef, i);
+        Slot *s = slot_at(&d->files[r.file], r.idx);
+        DiskBlock old = s->cache;
+        guint byte = (guint)sim_rng_uniform(rng, 0, s->cache.len - 1u);
+        uint8_t flip = (uint8_t)sim_rng_uniform(rng, 1, 255);
+        s->cache.body[byte] ^= flip;
+        notify(d, r.file, r.idx, &old, &s->cache);
+    }
+    return n;
+}
+
+/* ---- ground truth ---- */
+
+uint32_t disk_durable_length(const Disk *d, guint file)
+{
+    return file_of(d, file)->dlen;
+}
+
+gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
+{
+    File *f = file_of(d, file);
+    if (idx >= f->dlen || idx >= f->slots->len)
+        return FALSE;
+    const DiskBlock *b = durable_of(slot_at(f, idx));
+    if (b == NULL)
+        return FALSE;
+    *out = *b;
+    return TRUE;
+}
+
+gboolean disk_is_durable(const Disk *d, guint file, uint32_t idx)
+{
+    File *f = file_of(d, file);
+    if (idx >= f->len || idx >= f->dlen)
+        return FALSE;
+    const Slot *s = slot_at(f, idx);
+    return (s->flags & (F_SAME | F_BAD)) == F_SAME;
+}
+
+gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len)
+{
+    File *f = file_of(d, file);
+    if (len > f->dlen || len > f->len)
+        return FALSE;
+    for (guint i = 0; i < f->dirty->len; i++)
+        if (g_array_index(f->dirty, uint32_t, i) < len)
+            return FALSE;
+    for (guint i = 0; i < f->lost->len; i++) {
+        uint32_t idx = g_array_index(f->lost, uint32_t, i);
+        if (idx < len && (slot_at(f, idx)->flags & F_LOSTCLEAN))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+const DiskStats *disk_stats(const Disk *d)
+{
+    return &d->stats;
+}
+
+gsize disk_memory_bytes(const Disk *d)
+{
+    gsize bytes = sizeof *d;
+    for (guint i = 0; i < d->nfiles; i++) {
+        File *f = &d->files[i];
+        bytes += f->slots->len * sizeof(Slot) + (f->dirty->len + f->lost->len) * 4;
+        for (guint j = 0; j < f->slots->len; j++)
+            if (slot_at(f, j)->dur)
+                bytes += sizeof(DiskBlock);
+    }
+    return bytes;
+}
+
+void disk_check_invariants(const Disk *d)
+{
+    for (guint file = 0; file < d->nfiles; file++) {
+        File *f = &d->files[file];
+        g_assert(f->slots->len >= f->len && f->slots->len >= f->dlen);
+        guint dirty = 0;
+        for (uint32_t idx = 0; idx < f->slots->len; idx++) {
+            Slot *s = slot_at(f, idx);
+            if (s->flags & F_DIRTY) {
+                dirty++;
+                g_assert(!(s->flags & F_SAME));
+            }
+            if (s->flags & F_SAME)
+                g_assert(s->dur == NULL);
+            if (s->flags & F_BAD)
+                g_assert(!(s->flags & F_SAME) || s->cache.len == 0);
+        }
+        g_assert(dirty == f->dirty->len);
+        for (guint i = 0; i < f->dirty->len; i++)
+            for (guint j = i + 1; j < f->dirty->len; j++)
+                g_assert(g_array_index(f->dirty, uint32_t, i) !=
+                         g_array_index(f->dirty, uint32_t, j));
+    }
+}

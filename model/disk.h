@@ -1,0 +1,131 @@
+/* model/disk.h — one node's disk: files of fixed-size blocks, a page cache and a durable image.
+ *
+ * A write changes the page cache and returns; the durable image changes only when an fsync
+ * succeeds (or, at a power crash, when the seed decides that writeback got there first). Reads
+ * return what the page cache shows, which after a process crash is still the cache, and after a
+ * power crash is the durable image. What happens after a failed fsync follows the file-system
+ * profile, as Linux really behaves (fsyncgate; Rebello et al., ATC '20):
+ *   ext4-ordered, xfs  fsync returns the error, the dirty blocks are marked clean although they
+ *                      never reached the disk, reads still return them, and the next fsync
+ *                      returns 0 without writing them;
+ *   ext4-journal       as ext4-ordered, but the error comes back from the following fsync;
+ *   btrfs              fsync returns the error and the file reverts to its durable state.
+ *
+ * Blocks carry a length and a checksum (sealed by their writer), so a reader can tell a torn
+ * write (an incomplete block, as a crash mid-write leaves one) from silent corruption (a
+ * complete block whose checksum fails); the disk never hides either.
+ *
+ * This module is pure storage: the world's disk device decides when operations complete.
+ * Invariants (disk_check_invariants): a dirty block is unsynced; a block without a durable copy
+ * reads as an empty block after a power crash; the dirty list holds each dirty block once.
+ */
+#pragma once
+
+#include "sim/rng.h"
+
+#include <glib.h>
+#include <stdint.h>
+
+#define DISK_BODY_BYTES 48
+
+typedef struct {
+    uint16_t len;  /* bytes of body written; 0 for a block never written */
+    uint16_t type; /* the writer's record type */
+    uint32_t sum;  /* checksum over type, len and body */
+    uint8_t body[DISK_BODY_BYTES];
+} DiskBlock;
+
+typedef enum {
+    BLOCK_OK,
+    BLOCK_EMPTY,   /* never written (a hole or past the end) */
+    BLOCK_TORN,    /* incomplete: the write was cut short by a crash */
+    BLOCK_CORRUPT, /* complete, but the checksum does not match */
+} BlockCheck;
+
+/* Fills a block with a record of `len` bytes and seals it with its checksum. */
+void disk_block_seal(DiskBlock *b, uint16_t type, const void *body, uint16_t len);
+/* Checks a block read back against the length its type must have. */
+BlockCheck disk_block_check(const DiskBlock *b, uint16_t expected_len);
+const char *block_check_name(BlockCheck c);
+
+typedef enum {
+    FS_EXT4_ORDERED,
+    FS_EXT4_JOURNAL,
+    FS_XFS,
+    FS_BTRFS,
+    FS_PROFILE_COUNT,
+} FsProfile;
+
+const char *fs_profile_name(FsProfile fs);
+gboolean fs_profile_parse(const char *text, FsProfile *out);
+
+typedef struct Disk Disk;
+
+/* Called for every change of the durable image of one block: old is the previous durable
+ * content (NULL: none), neu the new one (NULL: none). Both are borrowed for the call. */
+typedef void (*DiskDurableFn)(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
+                              const DiskBlock *neu);
+
+/* Caller owns the result. */
+Disk *disk_new(FsProfile fs, guint nfiles);
+void disk_free(Disk *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Disk, disk_free)
+
+void disk_set_observer(Disk *d, DiskDurableFn fn, void *ctx);
+FsProfile disk_fs(const Disk *d);
+guint disk_nfiles(const Disk *d);
+
+/* ---- operations, applied when the device completes them; each returns 0 or an errno ---- */
+
+/* Writes block idx (idx <= length: an overwrite or an append) into the page cache. */
+int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b);
+/* Sets the file's length (shorter only) in the page cache. */
+int disk_truncate(Disk *d, guint file, uint32_t len);
+/* Flushes the file's dirty blocks and length, or fails as the profile says. */
+int disk_fsync(Disk *d, guint file);
+
+/* ---- reads (recovery) ---- */
+
+/* The length the page cache shows. */
+uint32_t disk_length(const Disk *d, guint file);
+/* Reads block idx < length: 0, or EIO for a latent sector error. */
+int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out);
+
+/* ---- crashes ---- */
+
+/* A power crash: the page cache is lost; each unsynced write is lost, kept or torn as `rng`
+ * decides; blocks marked clean after a failed fsync are lost. Reads then show the durable image. */
+void disk_power_loss(Disk *d, SimRng *rng);
+/* Disk loss: the durable image and the page cache are wiped. */
+void disk_wipe(Disk *d);
+
+/* ---- faults ---- */
+
+/* The next `count` fsyncs (writes) fail with `err` (EIO or ENOSPC). */
+void disk_fail_fsyncs(Disk *d, int err, guint count);
+void disk_fail_writes(Disk *d, int err, guint count);
+/* Makes up to `count` durable, synced blocks, chosen by `rng`, unreadable (EIO) until rewritten.
+ * Returns how many it hit. */
+guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count);
+/* Alters up to `count` durable, synced blocks chosen by `rng`; returns how many it hit. */
+guint disk_corrupt(Disk *d, SimRng *rng, guint count);
+
+/* ---- ground truth, for the oracles ---- */
+
+uint32_t disk_durable_length(const Disk *d, guint file);
+/* The durable content of block idx; FALSE when the durable image has none (or it is
+ * unreadable: a sector error). */
+gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *out);
+/* Whether block idx is in the durable image exactly as the page cache shows it. */
+gboolean disk_is_durable(const Disk *d, guint file, uint32_t idx);
+/* Whether every block below `len` is durable as shown (and the durable length is >= len). */
+gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len);
+/* Counters for coverage: fsyncs that failed, writes that failed, blocks lost at power loss... */
+typedef struct {
+    uint64_t writes, fsyncs, fsync_errors, write_errors, read_errors;
+    uint64_t power_lost, power_kept, power_torn, unsynced_lost_after_eio;
+} DiskStats;
+const DiskStats *disk_stats(const Disk *d);
+gsize disk_memory_bytes(const Disk *d);
+
+void disk_check_invariants(const Disk *d);

@@ -1,0 +1,58 @@
+/* model/history.h — every client operation: what was asked, when, and what the client heard.
+ *
+ * One entry is one logical operation from its first invocation to its final outcome after
+ * retries; every attempt carries the same idempotency key. The oracles judge the run from this
+ * history and from the disks, never from what a node claims.
+ */
+#pragma once
+
+#include "model/types.h"
+
+typedef enum {
+    HOP_SCRIPTED = 1 << 0, /* an [op NAME] of the scenario */
+    HOP_PROBE = 1 << 1,    /* the liveness probe write after settle */
+    HOP_FINAL = 1 << 2,    /* a final read after settle */
+} HistOpFlags;
+
+typedef struct {
+    uint32_t id;
+    EndpointId client;
+    uint8_t kind;    /* OpKind */
+    uint8_t outcome; /* Outcome */
+    uint8_t reason;  /* FailReason of the last failed attempt */
+    uint8_t present; /* get: the key had a value */
+    uint8_t attempts;
+    uint8_t flags;             /* HistOpFlags */
+    uint8_t any_indeterminate; /* some attempt ended without knowing */
+    KeyId key;
+    uint32_t name; /* index into the history's names, or UINT32_MAX */
+    Value value;   /* put/add argument */
+    Value result;  /* get result */
+    IdemKey idem;
+    SimTime invoke;
+    SimTime complete;  /* SIM_TIME_NEVER while pending */
+    uint16_t observed; /* get: writes that make up the value (quorum staleness reports) */
+} HistOp;
+
+typedef struct {
+    GArray *ops;      /* of HistOp, by id */
+    GPtrArray *names; /* scripted op names */
+} History;
+
+void history_init(History *h);
+void history_clear(History *h);
+/* Appends an operation and returns it (valid until the next append). */
+HistOp *history_add(History *h);
+static inline HistOp *history_op(const History *h, uint32_t id)
+{
+    return &g_array_index(h->ops, HistOp, id);
+}
+static inline guint history_len(const History *h)
+{
+    return h->ops->len;
+}
+uint32_t history_name(History *h, const char *name);
+const char *history_op_name(const History *h, const HistOp *op);
+/* Finds a scripted op by name; NULL if none. */
+const HistOp *history_find(const History *h, const char *name);
+gsize history_memory_bytes(const History *h);

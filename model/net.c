@@ -1,0 +1,165 @@
+/* model/net.c — the simulated network: latency, partitions, drops, duplicates, delays.
+ *
+ * Every message gets a one-way latency drawn from the cluster range (or a delay rule's), so
+ * messages reorder naturally. A partition blocks a message when it is sent and again when it
+ * would be delivered (a message in flight when a cable is cut is lost). A crashed destination
+ * drops inbound messages; a paused one queues them; a message sent to an earlier incarnation of a
+ * restarted node is dropped, as its connection died with it. Every send, delivery and drop goes
+ * through the trace.
+ */
+#include "model/world_internal.h"
+
+static inline gboolean in_mask(uint64_t mask, EndpointId id)
+{
+    return (mask >> id) & 1u;
+}
+
+static gboolean rule_blocks(const NetRule *r, EndpointId from, EndpointId to)
+{
+    switch (r->kind) {
+    case NET_PARTITION:
+        return r->group[from] != r->group[to];
+    case NET_ONEWAY:
+        return in_mask(r->from_mask, from) && in_mask(r->to_mask, to);
+    default:
+        return FALSE;
+    }
+}
+
+gboolean world_net_connected(const World *w, EndpointId a, EndpointId b)
+{
+    for (guint i = 0; i < w->rules->len; i++) {
+        const NetRuleEntry *e = g_ptr_array_index(w->rules, i);
+        if (rule_blocks(&e->rule, a, b))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean world_net_is_healed(const World *w)
+{
+    return w->rules->len == 0;
+}
+
+guint world_net_add(World *w, const NetRule *rule, FaultKind kind, EndpointId subject)
+{
+    NetRuleEntry *e = g_new0(NetRuleEntry, 1);
+    e->id = ++w->next_rule_id;
+    e->kind = kind;
+    e->subject = subject;
+    e->rule = *rule;
+    g_ptr_array_add(w->rules, e);
+    w->stats.faults[kind]++;
+    world_emit(w, SIM_TR_FAULT, (uint16_t)kind, subject, ENDPOINT_NONE, e->id, 0);
+    return e->id;
+}
+
+void world_net_remove(World *w, guint id)
+{
+    for (guint i = 0; i < w->rules->len; i++) {
+        NetRuleEntry *e = g_ptr_array_index(w->rules, i);
+        if (e->id == id) {
+            world_emit(w, SIM_TR_FAULT, FAULT_END, e->subject, ENDPOINT_NONE, id, e->kind);
+            g_ptr_array_remove_index(w->rules, i); /* keeps insertion order */
+            return;
+        }
+    }
+}
+
+void world_net_heal(World *w)
+{
+    w->stats.faults[FAULT_HEAL]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_HEAL, ENDPOINT_NONE, ENDPOINT_NONE, w->rules->len, 0);
+    g_ptr_array_set_size(w->rules, 0);
+}
+
+static void drop(World *w, Msg *m, DropReason reason)
+{
+    w->stats.msgs_dropped++;
+    world_emit(w, SIM_TR_DROP, m->type, m->from, m->to, m->id, reason);
+    msg_free(m);
+}
+
+static void on_deliver(void *ctx, uint64_t a, uint64_t b)
+{
+    World *w = ctx;
+    Msg *m = (Msg *)(uintptr_t)a;
+    Endpoint *dst = &w->ep[m->to];
+    if (!dst->up) {
+        drop(w, m, DROP_CRASHED);
+        return;
+    }
+    if ((uint32_t)b != dst->incarnation) {
+        drop(w, m, DROP_RESTARTED);
+        return;
+    }
+    if (!world_net_connected(w, m->from, m->to)) {
+        drop(w, m, DROP_PARTITION);
+        return;
+    }
+    if (dst->is_client) {
+        w->stats.msgs_delivered++;
+        world_emit(w, SIM_TR_DELIVER, m->type, m->to, m->from, m->id, 0);
+        client_receive(w, dst->client, m);
+        msg_free(m);
+        return;
+    }
+    node_deliver(w, dst, m);
+}
+
+static void schedule_delivery(World *w, Msg *m, SimTime latency)
+{
+    Endpoint *dst = &w->ep[m->to];
+    sim_queue_after(w->queue, latency, on_deliver, w, (uint64_t)(uintptr_t)m, dst->incarnation);
+}
+
+void net_send(World *w, Msg *m)
+{
+    g_assert(m->to < w->nendpoints && m->from < w->nendpoints);
+    m->id = ++w->next_msg_id;
+    w->stats.msgs_sent++;
+    if (w->obs.sent)
+        w->obs.sent(w->obs_ctx, w, m);
+    if (G_UNLIKELY(world_wants_detail(w)))
+        world_set_detail(w, world_describe_msg(w, m));
+    world_emit(w, SIM_TR_SEND, m->type, m->from, m->to, m->id, 0);
+    SimRange latency = w->config->net_latency;
+    gboolean duplicate = FALSE;
+    for (guint i = 0; i < w->rules->len; i++) {
+        const NetRuleEntry *e = g_ptr_array_index(w->rules, i);
+        const NetRule *r = &e->rule;
+        if (rule_blocks(r, m->from, m->to)) {
+            drop(w, m, DROP_PARTITION);
+            return;
+        }
+        if (!in_mask(r->from_mask, m->from) || !in_mask(r->to_mask, m->to))
+            continue;
+        if (r->kind == NET_DROP && sim_rng_chance(&w->net_rng, r->num, r->den)) {
+            drop(w, m, DROP_RULE);
+            return;
+        }
+        if (r->kind == NET_DUPLICATE && sim_rng_chance(&w->net_rng, r->num, r->den))
+            duplicate = TRUE;
+        if (r->kind == NET_DELAY)
+            latency = r->latency;
+    }
+    if (duplicate) {
+        Msg *copy = msg_copy(m);
+        copy->id = ++w->next_msg_id;
+        w->stats.msgs_duplicated++;
+        world_emit(w, SIM_TR_SEND, copy->type, copy->from, copy->to, copy->id, m->id);
+        schedule_delivery(w, copy, sim_rng_duration(&w->net_rng, latency));
+    }
+    schedule_delivery(w, m, sim_rng_duration(&w->net_rng, latency));
+}
+
+static void free_pending(void *visit_ctx, SimEventFn fn, void *ctx, uint64_t a, uint64_t b)
+{
+    if (fn == on_deliver)
+        msg_free((Msg *)(uintptr_t)a);
+}
+
+void net_free_in_flight(World *w)
+{
+    sim_queue_visit_pending(w->queue, free_pending, NULL);
+}

@@ -1,0 +1,560 @@
+/* model/node.c — the node runtime: hosts one sans-IO protocol instance, feeds it events and
+ * executes its actions in the order given, on the simulated network and disk.
+ *
+ * The disk device serves one operation at a time, in submission order; each takes the configured
+ * write or fsync latency (plus the slow-disk latency while that fault lasts) and takes effect
+ * when it completes. A crash discards the instance, its timers and its queued disk operations; a
+ * power crash also loses the page cache. A paused node runs nothing: its messages, timers and
+ * disk completions wait in arrival order and are handled, late, when it resumes. A failpoint
+ * hook may crash or pause the node between two of its actions: a crash drops the rest, a pause
+ * keeps them for the resume.
+ *
+ * Invariants: an up node has an instance; a down node has no timers, no disk operations and
+ * nothing deferred; timer slot generations only grow, so a stale firing is recognised.
+ */
+#include "model/world_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define MAX_TIMER_SLOTS (1u << 20)
+
+static void execute(World *w, Endpoint *n, ActionList *l);
+
+static ActionList *scratch_push(World *w)
+{
+    g_assert(w->depth < G_N_ELEMENTS(w->scratch));
+    ActionList *l = &w->scratch[w->depth++];
+    action_list_reset(l);
+    return l;
+}
+
+static void scratch_pop(World *w)
+{
+    g_assert(w->depth > 0);
+    action_list_reset(&w->scratch[--w->depth]);
+}
+
+static void run_step(World *w, Endpoint *n, ProtoEvent *ev)
+{
+    g_assert(n->up && n->proto && !n->paused);
+    ev->now = sim_queue_now(w->queue) + n->clock_offset;
+    ActionList *out = scratch_push(w);
+    n->ops->step(n->proto, ev, out);
+    execute(w, n, out);
+    scratch_pop(w);
+}
+
+/* ---- timers ---- */
+
+static TimerSlot *timer_slot(Endpoint *n, uint32_t slot)
+{
+    g_assert(slot < MAX_TIMER_SLOTS);
+    if (slot >= n->timers->len)
+        g_array_set_size(n->timers, slot + 1);
+    return &g_array_index(n->timers, TimerSlot, slot);
+}
+
+static void on_timer(void *ctx, uint64_t a, uint64_t token)
+{
+    Endpoint *n = ctx;
+    World *w = n->world;
+    uint32_t slot = (uint32_t)(a >> 32), gen = (uint32_t)a;
+    TimerSlot *t = timer_slot(n, slot);
+    g_assert(t->gen == gen && n->up);
+    t->handle = SIM_HANDLE_NONE;
+    if (n->paused) {
+        Deferred *d = g_new0(Deferred, 1);
+        *d = (Deferred){.kind = DEFER_TIMER, .timer = slot, .timer_gen = gen, .token = token};
+        g_queue_push_tail(&n->deferred, d);
+        return;
+    }
+    world_emit(w, SIM_TR_TIMER, 0, n->id, ENDPOINT_NONE, slot, token);
+    ProtoEvent ev = {.kind = PEV_TIMER, .timer = slot, .token = token};
+    run_step(w, n, &ev);
+}
+
+static void timer_set(World *w, Endpoint *n, uint32_t slot, SimTime delay, uint64_t token)
+{
+    g_assert(delay >= 0);
+    TimerSlot *t = timer_slot(n, slot);
+    if (t->handle != SIM_HANDLE_NONE)
+        sim_queue_cancel(w->queue, t->handle);
+    t->gen++;
+    t->handle = sim_queue_after(w->queue, delay, on_timer, n, (uint64_t)slot << 32 | t->gen, token);
+}
+
+static void timer_cancel(World *w, Endpoint *n, uint32_t slot)
+{
+    if (slot >= n->timers->len)
+        return;
+    TimerSlot *t = timer_slot(n, slot);
+    if (t->handle != SIM_HANDLE_NONE)
+        sim_queue_cancel(w->queue, t->handle);
+    t->handle = SIM_HANDLE_NONE;
+    t->gen++;
+}
+
+/* ---- disk device ---- */
+
+static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
+{
+    Endpoint *n = ctx;
+    World *w = n->world;
+    DiskOp *op = g_queue_pop_head(&n->disk_ops);
+    g_assert(op != NULL && n->up);
+    int result;
+    switch (op->kind) {
+    case DISKOP_WRITE:
+        result = disk_write(n->disk, op->file, op->index, &op->block);
+        w->stats.disk_writes++;
+        if (result)
+            w->stats.write_errors++;
+        break;
+    case DISKOP_TRUNCATE:
+        result = disk_truncate(n->disk, op->file, op->index);
+        if (result)
+            w->stats.write_errors++;
+        break;
+    default:
+        result = disk_fsync(n->disk, op->file);
+        w->stats.disk_fsyncs++;
+        if (result)
+            w->stats.fsync_errors++;
+        break;
+    }
+    world_emit(w, SIM_TR_DISK_DONE, op->kind, n->id, ENDPOINT_NONE,
+               (uint64_t)op->file << 32 | op->index, (uint64_t)result);
+    uint64_t token = op->token;
+    g_free(op);
+    if (n->paused) {
+        Deferred *d = g_new0(Deferred, 1);
+        *d = (Deferred){.kind = DEFER_DISK, .token = token, .result = result};
+        g_queue_push_tail(&n->deferred, d);
+        return;
+    }
+    ProtoEvent ev = {.kind = PEV_DISK, .token = token, .result = result};
+    run_step(w, n, &ev);
+}
+
+static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
+{
+    g_assert(n->disk != NULL);
+    DiskOp *op = g_new(DiskOp, 1);
+    op->kind = a->kind == ACT_WRITE      ? DISKOP_WRITE
+               : a->kind == ACT_TRUNCATE ? DISKOP_TRUNCATE
+                                         : DISKOP_FSYNC;
+    op->file = a->file;
+    op->index = a->index;
+    op->token = a->token;
+    if (a->kind == ACT_WRITE)
+        op->block = a->block;
+    const WorldConfig *c = w->config;
+    SimRange range = op->kind == DISKOP_FSYNC ? c->disk_fsync_latency : c->disk_write_latency;
+    SimTime now = sim_queue_now(w->queue);
+    SimTime latency = sim_rng_duration(&n->disk_rng, range);
+    if (now < n->slow_until)
+        latency += sim_rng_duration(&n->disk_rng, n->slow_latency);
+    SimTime start = MAX(now, n->disk_busy_until);
+    n->disk_busy_until = start + latency;
+    op->handle = sim_queue_at(w->queue, n->disk_busy_until, on_disk_done, n, 0, 0);
+    g_queue_push_tail(&n->disk_ops, op);
+    world_emit(w, SIM_TR_DISK_OP, op->kind, n->id, ENDPOINT_NONE, op->file, op->index);
+}
+
+/* ---- actions ---- */
+
+/* Keeps the actions after `from` for the resume of a node paused at a failpoint. */
+static void stash_rest(Endpoint *n, ActionList *l, guint from)
+{
+    for (guint i = from; i < l->len; i++) {
+        ProtoAction *dst = action_list_push(&n->stashed, (ActionKind)l->items[i].kind);
+        *dst = l->items[i];
+        l->items[i].msg = NULL; /* ownership moves with the action */
+    }
+}
+
+static void execute(World *w, Endpoint *n, ActionList *l)
+{
+    uint32_t incarnation = n->incarnation;
+    for (guint i = 0; i < l->len; i++) {
+        ProtoAction *a = &l->items[i];
+        switch (a->kind) {
+        case ACT_SEND: {
+            Msg *m = a->msg;
+            a->msg = NULL;
+            m->from = n->id;
+            net_send(w, m);
+            break;
+        }
+        case ACT_WRITE:
+        case ACT_TRUNCATE:
+        case ACT_FSYNC:
+            disk_submit(w, n, a);
+            break;
+        case ACT_TIMER:
+            timer_set(w, n, a->timer, a->delay, a->token);
+            break;
+        case ACT_CANCEL:
+            timer_cancel(w, n, a->timer);
+            break;
+        case ACT_NOTE:
+            world_emit(w, SIM_TR_NOTE, a->sub, n->id, ENDPOINT_NONE, a->a, a->b);
+            if (w->obs.note)
+                w->obs.note(w->obs_ctx, w, n->id, a);
+            break;
+        case ACT_FAILPOINT:
+            w->stats.failpoints_hit[a->sub]++;
+            world_emit(w, SIM_TR_FAILPOINT, a->sub, n->id, ENDPOINT_NONE, 0, 0);
+            if (w->fp_hook)
+                w->fp_hook(w->fp_ctx, w, n->id, (FailpointId)a->sub);
+            if (!n->up || n->incarnation != incarnation)
+                return; /* crashed right here: nothing after the failpoint happens */
+            if (n->paused) {
+                stash_rest(n, l, i + 1);
+                return;
+            }
+            break;
+        default:
+            g_assert_not_reached();
+        }
+    }
+}
+
+/* ---- delivery and deferral ---- */
+
+static void deliver_now(World *w, Endpoint *n, Msg *m)
+{
+    w->stats.msgs_delivered++;
+    world_emit(w, SIM_TR_DELIVER, m->type, n->id, m->from, m->id, 0);
+    ProtoEvent ev = {.kind = PEV_MSG, .msg = m};
+    run_step(w, n, &ev);
+    msg_free(m);
+}
+
+void node_deliver(World *w, Endpoint *n, Msg *m)
+{
+    if (n->paused) {
+        Deferred *d = g_new0(Deferred, 1);
+        d->kind = DEFER_MSG;
+        d->msg = m;
+        g_queue_push_tail(&n->deferred, d);
+        return;
+    }
+    deliver_now(w, n, m);
+}
+
+static void process_deferred(World *w, Endpoint *n, Deferred *d)
+{
+    switch (d->kind) {
+    case DEFER_MSG:
+        deliver_now(w, n, d->msg);
+        break;
+    case DEFER_TIMER: {
+        TimerSlot *t = timer_slot(n, d->timer);
+        if (t->gen != d->timer_gen)
+            break; /* reset or cancelled since it fired */
+        world_emit(w, SIM_TR_TIMER, 0, n->id, ENDPOINT_NONE, d->timer, d->token);
+        ProtoEvent ev = {.kind = PEV_TIMER, .timer = d->timer, .token = d->token};
+        run_step(w, n, &ev);
+        break;
+    }
+    case DEFER_DISK: {
+        ProtoEvent ev = {.kind = PEV_DISK, .token = d->token, .result = d->result};
+        run_step(w, n, &ev);
+        break;
+    }
+    }
+    g_free(d);
+}
+
+static void free_deferred(Endpoint *n)
+{
+    Deferred *d;
+    while ((d = g_queue_pop_head(&n->deferred)) != NULL) {
+        if (d->kind == DEFER_MSG)
+            msg_free(d->msg);
+        g_free(d);
+    }
+}
+
+static void on_resume(void *ctx, uint64_t a, uint64_t b)
+{
+    Endpoint *n = ctx;
+    World *w = n->world;
+    n->resume = SIM_HANDLE_NONE;
+    n->paused = FALSE;
+    world_emit(w, SIM_TR_FAULT, FAULT_RESUME, n->id, ENDPOINT_NONE, 0, 0);
+    uint32_t incarnation = n->incarnation;
+    if (n->stashed.len > 0) {
+        ActionList rest = n->stashed;
+        action_list_init(&n->stashed);
+        execute(w, n, &rest);
+        action_list_clear(&rest);
+    }
+    while (n->up && !n->paused && n->incarnation == incarnation) {
+        Deferred *d = g_queue_pop_head(&n->deferred);
+        if (d == NULL)
+            break;
+        process_deferred(w, n, d);
+    }
+}
+
+/* ---- life cycle ---- */
+
+/* Everything in memory goes: the instance, its timers, queued disk operations, deferred events. */
+static void halt(World *w, Endpoint *n)
+{
+    n->up = FALSE;
+    n->paused = FALSE;
+    if (n->resume != SIM_HANDLE_NONE)
+        sim_queue_cancel(w->queue, n->resume);
+    n->resume = SIM_HANDLE_NONE;
+    for (guint i = 0; i < n->timers->len; i++) {
+        TimerSlot *t = &g_array_index(n->timers, TimerSlot, i);
+        if (t->handle != SIM_HANDLE_NONE)
+            sim_queue_cancel(w->queue, t->handle);
+        t->handle = SIM_HANDLE_NONE;
+        t->gen++;
+    }
+    DiskOp *op;
+    while ((op = g_queue_pop_head(&n->disk_ops)) != NULL) {
+        sim_queue_cancel(w->queue, op->handle);
+        g_free(op);
+    }
+    n->disk_busy_until = 0;
+    free_deferred(n);
+    action_list_reset(&n->stashed);
+    if (n->proto)
+        n->ops->destroy(n->proto);
+    n->proto = NULL;
+}
+
+static void read_image(Endpoint *n, ProtoDiskImage *img)
+{
+    *img = (ProtoDiskImage){0};
+    if (!n->disk)
+        return;
+    img->nfiles = disk_nfiles(n->disk);
+    for (guint f = 0; f < img->nfiles; f++) {
+        uint32_t len = disk_length(n->disk, f);
+        img->len[f] = len;
+        img->blocks[f] = g_new(DiskBlock, len ? len : 1);
+        img->errors[f] = g_new0(int, len ? len : 1);
+        for (uint32_t i = 0; i < len; i++)
+            img->errors[f][i] = disk_read(n->disk, f, i, &img->blocks[f][i]);
+    }
+}
+
+static void free_image(ProtoDiskImage *img)
+{
+    for (guint f = 0; f < img->nfiles; f++) {
+        g_free(img->blocks[f]);
+        g_free(img->errors[f]);
+    }
+}
+
+static void boot(World *w, Endpoint *n)
+{
+    g_assert(!n->up && !n->is_client);
+    n->incarnation++;
+    n->up = TRUE;
+    n->init = (ProtoInit){
+        .config = w->config,
+        .self = n->id,
+        .nodes = w->config->nodes,
+        .coordinators = w->config->protocol == PROTO_QUORUM ? w->config->coordinators : 0,
+        .keys = w->key_names->len,
+        .key_hashes = (const uint64_t *)(void *)w->key_hashes->data,
+        .rng = &n->rng,
+        .bugs = w->config->bugs,
+    };
+    n->proto = n->ops->create(&n->init);
+    ProtoDiskImage img;
+    read_image(n, &img);
+    ProtoEvent ev = {.kind = PEV_BOOT, .image = &img, .first_boot = n->incarnation == 1};
+    run_step(w, n, &ev);
+    free_image(&img);
+}
+
+void node_boot_all(World *w)
+{
+    for (EndpointId id = 0; id < w->nendpoints; id++)
+        if (!w->ep[id].is_client)
+            boot(w, &w->ep[id]);
+}
+
+void node_free(Endpoint *n)
+{
+    DiskOp *op;
+    while ((op = g_queue_pop_head(&n->disk_ops)) != NULL)
+        g_free(op);
+    free_deferred(n);
+    action_list_reset(&n->stashed);
+    if (n->proto)
+        n->ops->destroy(n->proto);
+    n->proto = NULL;
+}
+
+/* ---- fault primitives ---- */
+
+static Endpoint *server(World *w, EndpointId id)
+{
+    g_assert(id < w->nendpoints && !w->ep[id].is_client);
+    return &w->ep[id];
+}
+
+void world_crash(World *w, EndpointId id, gboolean power)
+{
+    Endpoint *n = server(w, id);
+    w->stats.crashes++;
+    w->stats.faults[FAULT_CRASH]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_CRASH, id, ENDPOINT_NONE, power, n->up);
+    if (n->up)
+        halt(w, n);
+    if (power && n->disk)
+        disk_power_loss(n->disk, &n->disk_rng);
+    if (w->obs.crashed)
+        w->obs.crashed(w->obs_ctx, w, id, power);
+}
+
+void world_restart(World *w, EndpointId id)
+{
+    Endpoint *n = server(w, id);
+    w->stats.restarts++;
+    w->stats.faults[FAULT_RESTART]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_RESTART, id, ENDPOINT_NONE, n->up, 0);
+    if (n->up) {
+        /* A graceful stop: the protocol answers what is in flight, then memory goes. */
+        if (!n->paused) {
+            ProtoEvent ev = {.kind = PEV_STOP};
+            run_step(w, n, &ev);
+        }
+        if (n->up)
+            halt(w, n);
+        if (w->obs.crashed)
+            w->obs.crashed(w->obs_ctx, w, id, FALSE);
+    }
+    boot(w, n);
+}
+
+void world_pause(World *w, EndpointId id, SimTime duration)
+{
+    Endpoint *n = server(w, id);
+    w->stats.pauses++;
+    w->stats.faults[FAULT_PAUSE]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_PAUSE, id, ENDPOINT_NONE, (uint64_t)duration, n->up);
+    if (!n->up)
+        return;
+    SimTime until = sim_queue_now(w->queue) + duration;
+    if (n->resume != SIM_HANDLE_NONE)
+        sim_queue_cancel(w->queue, n->resume);
+    n->paused = TRUE;
+    n->resume = sim_queue_at(w->queue, until, on_resume, n, 0, 0);
+}
+
+void world_set_clock_skew(World *w, EndpointId id, SimTime offset)
+{
+    g_assert(id < w->nendpoints);
+    w->stats.faults[FAULT_CLOCK_SKEW]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_CLOCK_SKEW, id, ENDPOINT_NONE, (uint64_t)offset, 0);
+    w->ep[id].clock_offset = offset;
+}
+
+SimTime world_clock_offset(const World *w, EndpointId id);
+SimTime world_clock_offset(const World *w, EndpointId id)
+{
+    return w->ep[id].clock_offset;
+}
+
+void world_disk_loss(World *w, EndpointId id)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    w->stats.faults[FAULT_DISK_LOSS]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_DISK_LOSS, id, ENDPOINT_NONE, 0, 0);
+    if (n->up) {
+        halt(w, n);
+        if (w->obs.crashed)
+            w->obs.crashed(w->obs_ctx, w, id, TRUE);
+    }
+    disk_wipe(n->disk);
+    boot(w, n);
+}
+
+void world_fsync_errors(World *w, EndpointId id, int err, guint count)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    w->stats.faults[FAULT_FSYNC_ERROR]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_FSYNC_ERROR, id, ENDPOINT_NONE, (uint64_t)err, count);
+    disk_fail_fsyncs(n->disk, err, count);
+}
+
+void world_write_errors(World *w, EndpointId id, int err, guint count)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    w->stats.faults[FAULT_WRITE_ERROR]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_WRITE_ERROR, id, ENDPOINT_NONE, (uint64_t)err, count);
+    disk_fail_writes(n->disk, err, count);
+}
+
+guint world_sector_errors(World *w, EndpointId id, guint count)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    guint hit = disk_add_sector_errors(n->disk, &n->disk_rng, count);
+    w->stats.faults[FAULT_SECTOR_ERROR]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_SECTOR_ERROR, id, ENDPOINT_NONE, count, hit);
+    return hit;
+}
+
+guint world_corrupt(World *w, EndpointId id, guint count)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    guint hit = disk_corrupt(n->disk, &n->disk_rng, count);
+    w->stats.faults[FAULT_CORRUPT]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_CORRUPT, id, ENDPOINT_NONE, count, hit);
+    return hit;
+}
+
+void world_slow_disk(World *w, EndpointId id, SimRange latency, SimTime duration)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    w->stats.faults[FAULT_SLOW_DISK]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_SLOW_DISK, id, ENDPOINT_NONE, (uint64_t)latency.hi,
+               (uint64_t)duration);
+    n->slow_until = sim_queue_now(w->queue) + duration;
+    n->slow_latency = latency;
+}
+
+uint32_t world_block_view(World *w, EndpointId id, guint file, uint32_t idx, DiskBlock *out)
+{
+    Endpoint *n = &w->ep[id];
+    g_assert(n->disk);
+    uint32_t len = disk_length(n->disk, file);
+    gboolean have = FALSE;
+    if (idx < len)
+        have = disk_read(n->disk, file, idx, out) == 0;
+    for (GList *l = n->disk_ops.head; l; l = l->next) {
+        const DiskOp *op = l->data;
+        if (op->file != file)
+            continue;
+        if (op->kind == DISKOP_WRITE) {
+            if (op->index == len)
+                len++;
+            if (op->index == idx) {
+                *out = op->block;
+                have = TRUE;
+            }
+        } else if (op->kind == DISKOP_TRUNCATE && op->index < len) {
+            len = op->index;
+        }
+    }
+    if (idx >= len || !have)
+        memset(out, 0, sizeof *out);
+    return len;
+}

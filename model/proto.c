@@ -1,0 +1,129 @@
+/* model/proto.c — failpoint and note names, action lists. */
+#include "model/proto.h"
+
+#include <string.h>
+
+static const char *fp_names[FP_COUNT] = {
+    "coord.received",  "coord.sent",     "coord.quorum",   "coord.replied",
+    "replica.written", "replica.synced", "replica.acked",  "raft.elected",
+    "raft.voted",      "raft.appended",  "raft.broadcast", "raft.follower.appended",
+    "raft.committed",  "raft.replied",
+};
+
+const char *failpoint_name(FailpointId fp)
+{
+    g_assert((unsigned)fp < FP_COUNT);
+    return fp_names[fp];
+}
+
+gboolean failpoint_parse(const char *name, FailpointId *out)
+{
+    for (int i = 0; i < FP_COUNT; i++) {
+        if (strcmp(name, fp_names[i]) == 0) {
+            *out = (FailpointId)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+ProtocolKind failpoint_protocol(FailpointId fp)
+{
+    return fp < FP_RAFT_ELECTED ? PROTO_QUORUM : PROTO_RAFT;
+}
+
+const char *note_kind_name(NoteKind kind)
+{
+    static const char *names[] = {"role", "apply", "commit", "damaged", "repaired", "handoff"};
+    G_STATIC_ASSERT(G_N_ELEMENTS(names) == NOTE_KIND_COUNT);
+    g_assert((unsigned)kind < NOTE_KIND_COUNT);
+    return names[kind];
+}
+
+void action_list_init(ActionList *l)
+{
+    *l = (ActionList){0};
+}
+
+void action_list_reset(ActionList *l)
+{
+    for (guint i = 0; i < l->len; i++) {
+        if (l->items[i].kind == ACT_SEND) {
+            msg_free(l->items[i].msg);
+            l->items[i].msg = NULL;
+        }
+    }
+    l->len = 0;
+}
+
+void action_list_clear(ActionList *l)
+{
+    action_list_reset(l);
+    g_free(l->items);
+    *l = (ActionList){0};
+}
+
+ProtoAction *action_list_push(ActionList *l, ActionKind kind)
+{
+    if (l->len == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        g_assert(l->cap <= 1u << 20);
+        l->items = g_renew(ProtoAction, l->items, l->cap);
+    }
+    ProtoAction *a = &l->items[l->len++];
+    memset(a, 0, offsetof(ProtoAction, block));
+    a->kind = (uint8_t)kind;
+    return a;
+}
+
+void act_write(ActionList *l, guint file, uint32_t index, const DiskBlock *b, uint64_t token)
+{
+    ProtoAction *a = action_list_push(l, ACT_WRITE);
+    a->file = (uint8_t)file;
+    a->index = index;
+    a->block = *b;
+    a->token = token;
+}
+
+void act_truncate(ActionList *l, guint file, uint32_t len, uint64_t token)
+{
+    ProtoAction *a = action_list_push(l, ACT_TRUNCATE);
+    a->file = (uint8_t)file;
+    a->index = len;
+    a->token = token;
+}
+
+void act_fsync(ActionList *l, guint file, uint64_t token)
+{
+    ProtoAction *a = action_list_push(l, ACT_FSYNC);
+    a->file = (uint8_t)file;
+    a->token = token;
+}
+
+void act_timer(ActionList *l, uint32_t timer, SimTime delay, uint64_t token)
+{
+    ProtoAction *a = action_list_push(l, ACT_TIMER);
+    a->timer = timer;
+    a->delay = delay;
+    a->token = token;
+}
+
+void act_cancel(ActionList *l, uint32_t timer)
+{
+    action_list_push(l, ACT_CANCEL)->timer = timer;
+}
+
+void act_failpoint(ActionList *l, FailpointId fp)
+{
+    action_list_push(l, ACT_FAILPOINT)->sub = (uint16_t)fp;
+}
+
+void act_note(ActionList *l, NoteKind kind, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+    ProtoAction *act = action_list_push(l, ACT_NOTE);
+    act->sub = (uint16_t)kind;
+    act->a = a;
+    act->b = b;
+    act->c = c;
+    act->d = d;
+}

@@ -1,0 +1,167 @@
+/* model/proto.h — the sans-IO interface between a protocol and the node runtime.
+ *
+ * A protocol is a state machine: step() takes one event (the node booted from what its disk
+ * returned, a message arrived, a timer fired, a disk operation finished) and appends the actions
+ * it wants to an ActionList (send, write, truncate, fsync, set or cancel a timer, mark a
+ * failpoint, note a state change). The runtime executes the actions in exactly the order given
+ * and never "fixes" them: a protocol that replies before its fsync completed has that bug, and the
+ * oracles must catch it. Protocol code never calls the engine or the world; the same step
+ * functions could be driven by a real event loop with sockets and files.
+ */
+#pragma once
+
+#include "model/config.h"
+#include "model/disk.h"
+#include "model/msg.h"
+#include "sim/rng.h"
+
+/* ---- failpoints (SCENARIOS.md) ---- */
+
+typedef enum {
+    FP_COORD_RECEIVED,
+    FP_COORD_SENT,
+    FP_COORD_QUORUM,
+    FP_COORD_REPLIED,
+    FP_REPLICA_WRITTEN,
+    FP_REPLICA_SYNCED,
+    FP_REPLICA_ACKED,
+    FP_RAFT_ELECTED,
+    FP_RAFT_VOTED,
+    FP_RAFT_APPENDED,
+    FP_RAFT_BROADCAST,
+    FP_RAFT_FOLLOWER_APPENDED,
+    FP_RAFT_COMMITTED,
+    FP_RAFT_REPLIED,
+    FP_COUNT,
+} FailpointId;
+
+const char *failpoint_name(FailpointId fp);
+gboolean failpoint_parse(const char *name, FailpointId *out);
+/* The protocol whose code marks the failpoint. */
+ProtocolKind failpoint_protocol(FailpointId fp);
+
+/* ---- notes: protocol state changes the oracles and the trace want to see ---- */
+
+typedef enum {
+    NOTE_ROLE,     /* a = NodeRole, b = term */
+    NOTE_APPLY,    /* raft: a = index, b = term, c = idem, d = 1 if applied, 0 if deduplicated */
+    NOTE_COMMIT,   /* raft: a = commit index, b = term */
+    NOTE_DAMAGED,  /* the node found its durable state damaged: a = first bad block */
+    NOTE_REPAIRED, /* the node finished repairing itself */
+    NOTE_HANDOFF,  /* quorum: a hint was handed back, a = idem, b = target */
+    NOTE_KIND_COUNT,
+} NoteKind;
+
+const char *note_kind_name(NoteKind kind);
+
+/* ---- events ---- */
+
+typedef enum {
+    PEV_BOOT, /* first start or restart: rebuild memory from the disk image */
+    PEV_MSG,
+    PEV_TIMER,
+    PEV_DISK, /* a disk operation finished */
+    PEV_STOP, /* a graceful stop: answer what is in flight, then the node goes down */
+} ProtoEventKind;
+
+/* What the node's disk returned when read at boot. */
+typedef struct {
+    guint nfiles;
+    uint32_t len[8];
+    DiskBlock *blocks[8]; /* len[f] blocks each */
+    int *errors[8];       /* 0 or EIO per block */
+} ProtoDiskImage;
+
+typedef struct {
+    ProtoEventKind kind;
+    SimTime now;                 /* the node's own clock reading */
+    const Msg *msg;              /* PEV_MSG, borrowed */
+    uint32_t timer;              /* PEV_TIMER: the slot */
+    uint64_t token;              /* PEV_TIMER, PEV_DISK: the token given with the action */
+    int result;                  /* PEV_DISK: 0 or an errno */
+    const ProtoDiskImage *image; /* PEV_BOOT */
+    gboolean first_boot;         /* PEV_BOOT: the node was just created (an empty disk is new,
+                                    not lost) */
+} ProtoEvent;
+
+/* ---- actions ---- */
+
+typedef enum {
+    ACT_SEND,
+    ACT_WRITE,
+    ACT_TRUNCATE,
+    ACT_FSYNC,
+    ACT_TIMER,  /* set (or reset) timer slot `timer` to fire after `delay` */
+    ACT_CANCEL, /* cancel timer slot `timer` */
+    ACT_FAILPOINT,
+    ACT_NOTE,
+} ActionKind;
+
+typedef struct {
+    uint8_t kind;
+    uint8_t file;
+    uint16_t sub; /* FailpointId, NoteKind */
+    uint32_t timer;
+    uint32_t index; /* block index, or truncate length */
+    uint64_t token;
+    SimTime delay;
+    Msg *msg;            /* ACT_SEND: ownership passes to the runtime */
+    uint64_t a, b, c, d; /* notes */
+    DiskBlock block;     /* ACT_WRITE */
+} ProtoAction;
+
+typedef struct {
+    ProtoAction *items;
+    guint len;
+    guint cap;
+} ActionList;
+
+void action_list_init(ActionList *l);
+void action_list_clear(ActionList *l);
+/* Frees messages still owned by unexecuted actions and empties the list. */
+void action_list_reset(ActionList *l);
+ProtoAction *action_list_push(ActionList *l, ActionKind kind);
+
+/* Helpers that build actions. */
+static inline void act_send(ActionList *l, Msg *m)
+{
+    action_list_push(l, ACT_SEND)->msg = m;
+}
+void act_write(ActionList *l, guint file, uint32_t index, const DiskBlock *b, uint64_t token);
+void act_truncate(ActionList *l, guint file, uint32_t len, uint64_t token);
+void act_fsync(ActionList *l, guint file, uint64_t token);
+void act_timer(ActionList *l, uint32_t timer, SimTime delay, uint64_t token);
+void act_cancel(ActionList *l, uint32_t timer);
+void act_failpoint(ActionList *l, FailpointId fp);
+void act_note(ActionList *l, NoteKind kind, uint64_t a, uint64_t b, uint64_t c, uint64_t d);
+
+/* ---- the protocol's side ---- */
+
+/* What a protocol instance knows when it is created. Borrowed for the instance's lifetime. */
+typedef struct {
+    const WorldConfig *config;
+    EndpointId self;
+    guint nodes;                /* storage nodes / raft servers: endpoints 0..nodes-1 */
+    guint coordinators;         /* quorum: endpoints nodes..nodes+coordinators-1 */
+    guint keys;                 /* the run's key table */
+    const uint64_t *key_hashes; /* stable hashes of the key names, for placement */
+    SimRng *rng;                /* the node's own stream */
+    BugSet bugs;
+} ProtoInit;
+
+typedef struct {
+    const char *name;
+    guint nfiles; /* files on a node's disk */
+    /* Caller owns the result. */
+    void *(*create)(const ProtoInit *init);
+    void (*destroy)(void *p);
+    void (*step)(void *p, const ProtoEvent *ev, ActionList *out);
+    NodeRole (*role)(const void *p);
+    /* Asserts internal invariants (tests call it after every step). */
+    void (*check)(const void *p);
+} ProtoOps;
+
+/* The protocol hosted by a node: quorum replicas, quorum coordinators and raft servers. */
+extern const ProtoOps quorum_replica_ops;
+extern const ProtoOps quorum_coordinator_ops;
+extern const ProtoOps raft_ops;

@@ -1,0 +1,68 @@
+/* model/quorum.h — Dynamo-style quorum replication: the records replicas store, key state, and
+ * the two node kinds (replicas r1.., coordinators co1..).
+ *
+ * Versions. A write's version is (client clock at the operation's first invocation, client,
+ * client operation number): a total order, and every attempt of one operation carries the same
+ * version, so that one logical write never sits at two places in the order (with versions
+ * stamped per attempt, a retried add could be ordered both before and after a put). Replicas also
+ * deduplicate by idempotency key, for writes that reuse a key under another version. Clock skew
+ * of clients can therefore reorder writes: that is beyond the model of this protocol.
+ *
+ * Key state. A key's state is the newest put or delete plus every add newer than it; a put or
+ * delete supersedes everything older. Merging two states is the union of their records (by
+ * idempotency key, keeping the larger multiplicity), then pruning what is superseded. The value
+ * folds the base and the adds. This makes concurrent adds commute, so deposits are never lost to
+ * a read-modify-write race, and merges are order-independent.
+ *
+ * Reads return the newest state among R replicas and, before answering, make sure that state is
+ * durable on W replicas (read repair, written back and acked), as ABD does; with W + R > N and
+ * no sloppy failover this makes reads linearizable.
+ */
+#pragma once
+
+#include "model/disk.h"
+#include "model/msg.h"
+#include "model/proto.h"
+
+#define QUORUM_FILE_DATA 0
+#define QUORUM_VNODES    16
+
+/* Block types of the data log. */
+enum {
+    QBLK_DATA = 1,  /* a record the replica owns */
+    QBLK_HINT,      /* a record held for another replica (sloppy quorum) */
+    QBLK_HINT_DONE, /* the hint with this idempotency key was handed back */
+    QBLK_VOID,      /* the record at this block never became durable (fsync failed): ignore it */
+    QBLK_IDENT,     /* block 0: written at the node's first boot; its absence means a lost disk */
+};
+
+typedef struct {
+    uint16_t type;
+    QRecord rec;       /* DATA, HINT */
+    IdemKey idem;      /* HINT_DONE */
+    EndpointId target; /* HINT_DONE */
+    uint32_t block;    /* VOID */
+} QBlock;
+
+void quorum_encode_record(DiskBlock *b, const QRecord *r);
+void quorum_encode_hint_done(DiskBlock *b, IdemKey idem, EndpointId target);
+void quorum_encode_void(DiskBlock *b, uint32_t block);
+void quorum_encode_ident(DiskBlock *b, EndpointId node);
+/* Decodes a block read back; anything but BLOCK_OK leaves *out unset. */
+BlockCheck quorum_decode(const DiskBlock *b, QBlock *out);
+
+/* ---- record sets: arrays whose elements start with a QRecord ---- */
+
+/* Sorts by version and drops what the newest put or delete supersedes. */
+void qset_normalize(GArray *set);
+/* Whether `r` is superseded by a put or delete already in the (normalized) set. */
+gboolean qset_supersedes(const GArray *set, const QRecord *r);
+/* Adds the records of `add` (n of them) to `set` (of QRecord): per idempotency key, the larger
+ * multiplicity of the two; then normalizes. */
+void qset_merge(GArray *set, const QRecord *add, guint n);
+/* Whether every record of `need` (by idempotency key and multiplicity) is in `have`. */
+gboolean qset_contains(const QRecord *have, guint nhave, const QRecord *need, guint nneed);
+/* The value the set folds to; FALSE when the key has no value (never written, or deleted). */
+gboolean qset_fold(const GArray *set, Value *value);
+/* An order-independent digest (count and hash) for anti-entropy. */
+void qset_digest(const GArray *set, uint32_t *count, uint64_t *hash);

@@ -1,0 +1,588 @@
+/* model/quorum_coord.c — a quorum coordinator (co1..): the write and read path of Dynamo-style
+ * N/W/R replication, as sans-IO code.
+ *
+ * Writes go to all N replicas of the key at once; the client is answered as soon as W replicas
+ * have reported the write durable (written and fsynced), so its latency is the W-th fastest
+ * durable ack; later acks are still matched and recorded. A failed or timed-out replica RPC is
+ * retried with capped exponential backoff and full jitter, within a per-replica and a per-request
+ * budget (no retry storms); a replica that stays unavailable is replaced by the next node on the
+ * ring when `sloppy` is on, which keeps a hint and hands the write back later. If W durable acks
+ * do not arrive within request_timeout the client hears an error, indeterminate unless the
+ * coordinator knows no replica stored anything (every reply said the write itself failed).
+ *
+ * Reads ask the N replicas, merge the first R answers, and before answering make the merged state
+ * durable on W replicas, repairing stale ones (read repair, as ABD's write-back).
+ *
+ * RPC timeout: request_timeout / (retry.attempts + 1), so that every try fits in the request.
+ *
+ * Invariants (check): a request slot is in use iff it has a client; acks never exceed targets.
+ */
+#include "model/quorum.h"
+#include "model/ring.h"
+
+#include <string.h>
+
+#define MAX_REQUESTS   1024 /* in flight per coordinator; beyond it, Busy */
+#define TIMERS_PER_REQ 64   /* timer slot = request slot * 64 + (0: request, 1 + t: target t) */
+
+typedef enum {
+    T_SENT,    /* an RPC is out */
+    T_BACKOFF, /* waiting to retry */
+    T_ACKED,   /* durable (writes) or answered (reads) */
+    T_FAILED,  /* gave up */
+} TargetState;
+
+typedef struct {
+    EndpointId node;
+    EndpointId hint_for; /* ENDPOINT_NONE for a preference-list replica */
+    uint8_t state;
+    uint8_t tries;
+    uint8_t holds; /* reads: this replica's state contains the merged state */
+    GArray *recs;  /* reads: what it returned */
+} Target;
+
+typedef struct {
+    gboolean used;
+    uint16_t gen;
+    EndpointId client;
+    uint32_t op;
+    uint16_t attempt;
+    uint8_t kind; /* OpKind */
+    uint8_t replied;
+    uint8_t maybe_stored; /* some replica may hold the write */
+    uint8_t merged_ready; /* reads: merged state computed */
+    QRecord rec;
+    KeyId key;
+    guint ntargets;
+    Target t[WORLD_MAX_NODES];
+    EndpointId walk[WORLD_MAX_NODES];
+    guint next_standby;
+    guint acks;
+    guint answered;
+    guint retries;
+    GArray *merged; /* reads */
+} Request;
+
+typedef struct {
+    ProtoInit init;
+    Ring *ring;
+    Request *req;
+    uint16_t *free_slots; /* a stack of unused request slots */
+    guint nfree;
+    guint in_flight;
+    SimTime rpc_timeout;
+} Coord;
+
+static inline uint32_t req_id(const Coord *c, const Request *r)
+{
+    return (uint32_t)(r - c->req) | (uint32_t)r->gen << 16;
+}
+
+static Request *req_of(Coord *c, uint32_t id)
+{
+    uint32_t slot = id & 0xffff;
+    if (slot >= MAX_REQUESTS)
+        return NULL;
+    Request *r = &c->req[slot];
+    return r->used && r->gen == (uint16_t)(id >> 16) ? r : NULL;
+}
+
+static uint32_t timer_of(const Coord *c, const Request *r, int target)
+{
+    return (uint32_t)(r - c->req) * TIMERS_PER_REQ + (uint32_t)(target + 1);
+}
+
+static void reply(Coord *c, Request *r, gboolean ok, FailReason reason, gboolean definite,
+                  ActionList *out)
+{
+    Msg *m = msg_new(MSG_CLIENT_RESP, c->init.self, r->client);
+    m->u.cresp = (ClientResp){
+        .op = r->op,
+        .attempt = r->attempt,
+        .ok = (uint8_t)ok,
+        .definite = (uint8_t)definite,
+        .reason = (uint8_t)reason,
+        .hint = ENDPOINT_NONE,
+    };
+    if (ok && r->kind == OP_GET) {
+        Value v = 0;
+        m->u.cresp.present = (uint8_t)qset_fold(r->merged, &v);
+        m->u.cresp.value = v;
+        m->u.cresp.observed = (uint16_t)MIN(r->merged->len, 65535u);
+    }
+    act_send(out, m);
+    r->replied = 1;
+}
+
+static void release(Coord *c, Request *r, ActionList *out)
+{
+    act_cancel(out, timer_of(c, r, -1));
+    for (guint i = 0; i < r->ntargets; i++) {
+        act_cancel(out, timer_of(c, r, (int)i));
+        if (r->t[i].recs)
+            g_array_free(r->t[i].recs, TRUE);
+    }
+    if (r->merged)
+        g_array_free(r->merged, TRUE);
+    uint16_t gen = r->gen;
+    memset(r, 0, sizeof *r);
+    r->gen = (uint16_t)(gen + 1);
+    c->in_flight--;
+    c->free_slots[c->nfree++] = (uint16_t)(r - c->req);
+}
+
+/* ---- sending ---- */
+
+static void send_write(Coord *c, Request *r, guint ti, ActionList *out)
+{
+    Target *t = &r->t[ti];
+    Msg *m = msg_new(MSG_Q_WRITE, c->init.self, t->node);
+    m->u.qw = (QWrite){
+        .req = req_id(c, r),
+        .attempt = t->tries,
+        .kind = QW_CLIENT,
+        .hinted = t->hint_for != ENDPOINT_NONE,
+        .hint_for = t->hint_for,
+    };
+    QRecord *rec = g_new(QRecord, 1);
+    *rec = r->rec;
+    msg_take_extra(m, rec, 1);
+    act_send(out, m);
+}
+
+static void send_read(Coord *c, Request *r, guint ti, ActionList *out)
+{
+    Target *t = &r->t[ti];
+    Msg *m = msg_new(MSG_Q_READ, c->init.self, t->node);
+    m->u.qr = (QRead){.req = req_id(c, r), .attempt = t->tries, .key = r->key};
+    act_send(out, m);
+}
+
+static void send_repair(Coord *c, Request *r, guint ti, ActionList *out)
+{
+    Target *t = &r->t[ti];
+    Msg *m = msg_new(MSG_Q_WRITE, c->init.self, t->node);
+    m->u.qw = (QWrite){
+        .req = req_id(c, r), .attempt = t->tries, .kind = QW_REPAIR, .hint_for = ENDPOINT_NONE};
+    guint n = r->merged->len;
+    msg_take_extra(m, g_memdup2(r->merged->data, n * sizeof(QRecord)), n);
+    act_send(out, m);
+}
+
+static void try_target(Coord *c, Request *r, guint ti, ActionList *out)
+{
+    Target *t = &r->t[ti];
+    t->state = T_SENT;
+    if (r->kind != OP_GET)
+        send_write(c, r, ti, out);
+    else if (r->merged_ready)
+        send_repair(c, r, ti, out);
+    else
+        send_read(c, r, ti, out);
+    act_timer(out, timer_of(c, r, (int)ti), c->rpc_timeout, ((uint64_t)req_id(c, r) << 8) | ti);
+    t->tries++;
+}
+
+/* ---- outcomes ---- */
+
+static gboolean any_open(const Request *r)
+{
+    for (guint i = 0; i < r->ntargets; i++)
+        if (r->t[i].state == T_SENT || r->t[i].state == T_BACKOFF)
+            return TRUE;
+    return FALSE;
+}
+
+/* Nothing more can happen for this request: answer if not yet, and free it. */
+static void maybe_finish(Coord *c, Request *r, ActionList *out)
+{
+    if (any_open(r))
+        return;
+    if (!r->replied) {
+        if (r->kind == OP_GET)
+            reply(c, r, FALSE, FAIL_READ_QUORUM, FALSE, out);
+        else if (r->maybe_stored)
+            reply(c, r, FALSE, FAIL_QUORUM, FALSE, out);
+        else
+            reply(c, r, FALSE, FAIL_WRITE, TRUE, out); /* every replica said: not stored */
+    }
+    release(c, r, out);
+}
+
+static void write_quorum_met(Coord *c, Request *r, ActionList *out)
+{
+    act_failpoint(out, FP_COORD_QUORUM);
+    reply(c, r, TRUE, FAIL_NONE, FALSE, out);
+    act_failpoint(out, FP_COORD_REPLIED);
+    /* Stop retrying; the acks still out are matched when they arrive. */
+    for (guint i = 0; i < r->ntargets; i++) {
+        if (r->t[i].state == T_BACKOFF) {
+            r->t[i].state = T_FAILED;
+            act_cancel(out, timer_of(c, r, (int)i));
+        }
+    }
+}
+
+/* Gives up on target ti, failing over to a standby when sloppy quorums are on. */
+static void give_up(Coord *c, Request *r, guint ti, ActionList *out)
+{
+    r->t[ti].state = T_FAILED;
+    const WorldConfig *cfg = c->init.config;
+    if (!cfg->sloppy || r->replied || r->kind == OP_GET)
+        return;
+    EndpointId hint_for = r->t[ti].hint_for != ENDPOINT_NONE ? r->t[ti].hint_for : r->t[ti].node;
+    while (r->next_standby < c->init.nodes && r->ntargets < WORLD_MAX_NODES) {
+        EndpointId standby = r->walk[r->next_standby++];
+        gboolean used = FALSE;
+        for (guint i = 0; i < r->ntargets; i++)
+            used |= r->t[i].node == standby;
+        if (used)
+            continue;
+        guint nt = r->ntargets++;
+        r->t[nt] = (Target){.node = standby, .hint_for = hint_for};
+        try_target(c, r, nt, out);
+        return;
+    }
+}
+
+/* A try of target ti failed (or timed out): retry with backoff, or give up. */
+static void target_failed(Coord *c, Request *r, guint ti, ActionList *out)
+{
+    const WorldConfig *cfg = c->init.config;
+    Target *t = &r->t[ti];
+    act_cancel(out, timer_of(c, r, (int)ti));
+    guint budget = cfg->replicas * cfg->retry_attempts;
+    if (r->replied && r->kind != OP_GET) {
+        t->state = T_FAILED;
+    } else if (t->tries <= cfg->retry_attempts && r->retries < budget) {
+        /* Capped exponential backoff with full jitter: uniform(0, min(cap, base * 2^n)). */
+        SimTime cap = cfg->retry_backoff.lo;
+        for (guint i = 1; i < t->tries && cap < cfg->retry_backoff.hi; i++)
+            cap *= 2;
+        cap = MIN(cap, cfg->retry_backoff.hi);
+        t->state = T_BACKOFF;
+        r->retries++;
+        act_timer(out, timer_of(c, r, (int)ti), sim_rng_duration(c->init.rng, sim_range(0, cap)),
+                  ((uint64_t)req_id(c, r) << 8) | ti | 0x80);
+    } else {
+        give_up(c, r, ti, out);
+    }
+    maybe_finish(c, r, out);
+}
+
+static int target_index(const Request *r, EndpointId node, EndpointId hint_for)
+{
+    for (guint i = 0; i < r->ntargets; i++)
+        if (r->t[i].node == node && (hint_for == ENDPOINT_NONE || r->t[i].hint_for == hint_for))
+            return (int)i;
+    return -1;
+}
+
+static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
+{
+    Request *r = req_of(c, m->u.qack.req);
+    if (r == NULL)
+        return; /* a late ack of a finished request: nothing left to decide */
+    int ti = target_index(r, m->from, m->u.qack.hint_for);
+    if (ti < 0)
+        return;
+    Target *t = &r->t[ti];
+    if (r->kind == OP_GET) {
+        /* A read repair's ack. */
+        if (m->u.qack.status == QACK_DURABLE && t->state == T_SENT) {
+            t->state = T_ACKED;
+            t->holds = 1;
+            act_cancel(out, timer_of(c, r, ti));
+            r->acks++;
+            if (!r->replied && r->acks >= c->init.config->write_quorum)
+                reply(c, r, TRUE, FAIL_NONE, FALSE, out);
+            maybe_finish(c, r, out);
+        } else if (t->state == T_SENT) {
+            target_failed(c, r, (guint)ti, out);
+        }
+        return;
+    }
+    if (t->state != T_SENT && t->state != T_BACKOFF)
+        return;
+    QAckStatus status = m->u.qack.status;
+    if (status == QACK_SYNC_FAILED && BUG_ON(c->init.bugs, BUG_COUNT_FAILED_FSYNC))
+        status = QACK_DURABLE; /* the bug: a failed fsync counted as durable */
+    if (status == QACK_DURABLE) {
+        t->state = T_ACKED;
+        act_cancel(out, timer_of(c, r, ti));
+        r->acks++;
+        guint need =
+            BUG_ON(c->init.bugs, BUG_REPLY_ON_FIRST_ACK) ? 1 : c->init.config->write_quorum;
+        if (!r->replied && r->acks >= need)
+            write_quorum_met(c, r, out);
+        maybe_finish(c, r, out);
+        return;
+    }
+    /* A failed fsync may have left the record in the page cache: maybe stored. */
+    if (status != QACK_WRITE_FAILED)
+        r->maybe_stored = 1;
+    target_failed(c, r, (guint)ti, out);
+}
+
+/* The first R answers are in: merge them, and answer once the merged state is durable on W. */
+static void read_merge(Coord *c, Request *r, ActionList *out)
+{
+    r->merged = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    for (guint i = 0; i < r->ntargets; i++)
+        if (r->t[i].state == T_ACKED)
+            qset_merge(r->merged, (const QRecord *)(const void *)r->t[i].recs->data,
+                       r->t[i].recs->len);
+    r->merged_ready = 1;
+    r->acks = 0;
+    for (guint i = 0; i < r->ntargets; i++) {
+        Target *t = &r->t[i];
+        if (t->state != T_ACKED)
+            continue;
+        t->holds = qset_contains((const QRecord *)(const void *)t->recs->data, t->recs->len,
+                                 (const QRecord *)(const void *)r->merged->data, r->merged->len);
+        if (t->holds)
+            r->acks++;
+    }
+    if (r->acks >= c->init.config->write_quorum) {
+        reply(c, r, TRUE, FAIL_NONE, FALSE, out);
+    }
+    /* Read repair: every answered replica that lacks part of the merged state gets it. */
+    for (guint i = 0; i < r->ntargets; i++) {
+        Target *t = &r->t[i];
+        if (t->state == T_ACKED && !t->holds) {
+            t->tries = 0;
+            try_target(c, r, i, out);
+        }
+    }
+}
+
+static void handle_read_resp(Coord *c, const Msg *m, ActionList *out)
+{
+    Request *r = req_of(c, m->u.qrr.req);
+    if (r == NULL || r->kind != OP_GET)
+        return;
+    int ti = target_index(r, m->from, ENDPOINT_NONE);
+    if (ti < 0 || r->t[ti].state != T_SENT || r->t[ti].recs != NULL)
+        return;
+    Target *t = &r->t[ti];
+    if (!m->u.qrr.ready) {
+        act_cancel(out, timer_of(c, r, ti));
+        t->state = T_FAILED; /* repairing itself: it cannot vouch for anything */
+        maybe_finish(c, r, out);
+        return;
+    }
+    act_cancel(out, timer_of(c, r, ti));
+    t->recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    g_array_append_vals(t->recs, m->extra, m->extra_count);
+    t->state = T_ACKED;
+    r->answered++;
+    if (!r->merged_ready) {
+        if (r->answered >= c->init.config->read_quorum)
+            read_merge(c, r, out);
+    } else {
+        /* A later answer: repair it if it is stale. */
+        t->holds = qset_contains((const QRecord *)(const void *)t->recs->data, t->recs->len,
+                                 (const QRecord *)(const void *)r->merged->data, r->merged->len);
+        if (t->holds) {
+            r->acks++;
+            if (!r->replied && r->acks >= c->init.config->write_quorum)
+                reply(c, r, TRUE, FAIL_NONE, FALSE, out);
+        } else {
+            t->tries = 0;
+            try_target(c, r, (guint)ti, out);
+        }
+    }
+    maybe_finish(c, r, out);
+}
+
+/* ---- client requests ---- */
+
+static Request *new_request(Coord *c)
+{
+    if (c->nfree == 0)
+        return NULL;
+    Request *r = &c->req[c->free_slots[--c->nfree]];
+    g_assert(!r->used);
+    r->used = TRUE;
+    c->in_flight++;
+    return r;
+}
+
+static void handle_client(Coord *c, const Msg *m, ActionList *out)
+{
+    act_failpoint(out, FP_COORD_RECEIVED);
+    const ClientReq *q = &m->u.creq;
+    Request *r = new_request(c);
+    if (r == NULL || q->key >= c->init.keys) {
+        Msg *busy = msg_new(MSG_CLIENT_RESP, c->init.self, m->from);
+        busy->u.cresp = (ClientResp){.op = q->op,
+                                     .attempt = q->attempt,
+                                     .definite = 1,
+                                     .reason = FAIL_BUSY,
+                                     .hint = ENDPOINT_NONE};
+        act_send(out, busy);
+        return;
+    }
+    r->client = m->from;
+    r->op = q->op;
+    r->attempt = q->attempt;
+    r->kind = q->kind;
+    r->key = q->key;
+    r->rec = (QRecord){.key = q->key,
+                       .op = q->kind,
+                       .hint_for = ENDPOINT_NONE,
+                       .version = q->version,
+                       .value = q->value,
+                       .idem = q->idem};
+    ring_walk(c->ring, c->init.key_hashes[q->key], r->walk);
+    const WorldConfig *cfg = c->init.config;
+    r->ntargets = cfg->replicas;
+    r->next_standby = cfg->replicas;
+    for (guint i = 0; i < r->ntargets; i++)
+        r->t[i] = (Target){.node = r->walk[i], .hint_for = ENDPOINT_NONE};
+    act_timer(out, timer_of(c, r, -1), cfg->request_timeout, req_id(c, r));
+    for (guint i = 0; i < r->ntargets; i++)
+        try_target(c, r, i, out);
+    act_failpoint(out, FP_COORD_SENT);
+}
+
+static void handle_timer(Coord *c, const ProtoEvent *ev, ActionList *out)
+{
+    guint slot = ev->timer / TIMERS_PER_REQ;
+    guint which = ev->timer % TIMERS_PER_REQ;
+    if (slot >= MAX_REQUESTS || !c->req[slot].used)
+        return;
+    Request *r = &c->req[slot];
+    if (which == 0) {
+        if ((uint32_t)ev->token != req_id(c, r))
+            return;
+        /* The request's time is up. */
+        for (guint i = 0; i < r->ntargets; i++) {
+            if (r->t[i].state == T_SENT && r->kind != OP_GET)
+                r->maybe_stored = 1;
+            if (r->t[i].state == T_SENT || r->t[i].state == T_BACKOFF)
+                r->t[i].state = T_FAILED;
+        }
+        maybe_finish(c, r, out);
+        return;
+    }
+    guint ti = which - 1;
+    if ((uint32_t)(ev->token >> 8) != req_id(c, r) || ti >= r->ntargets)
+        return;
+    Target *t = &r->t[ti];
+    if (ev->token & 0x80) {
+        if (t->state == T_BACKOFF)
+            try_target(c, r, ti, out);
+        return;
+    }
+    if (t->state != T_SENT)
+        return;
+    /* No answer in time: the write may have landed. */
+    if (r->kind != OP_GET)
+        r->maybe_stored = 1;
+    target_failed(c, r, ti, out);
+}
+
+static void handle_stop(Coord *c, ActionList *out)
+{
+    for (guint i = 0; i < MAX_REQUESTS; i++) {
+        Request *r = &c->req[i];
+        if (!r->used)
+            continue;
+        if (!r->replied)
+            reply(c, r, FALSE, FAIL_SHUTDOWN, FALSE, out); /* already sent: cannot know */
+        release(c, r, out);
+    }
+}
+
+static void coord_step(void *proto, const ProtoEvent *ev, ActionList *out)
+{
+    Coord *c = proto;
+    switch (ev->kind) {
+    case PEV_BOOT:
+    case PEV_DISK:
+        break;
+    case PEV_STOP:
+        handle_stop(c, out);
+        break;
+    case PEV_TIMER:
+        handle_timer(c, ev, out);
+        break;
+    case PEV_MSG:
+        switch (ev->msg->type) {
+        case MSG_CLIENT_REQ:
+            handle_client(c, ev->msg, out);
+            break;
+        case MSG_Q_WRITE_ACK:
+            handle_write_ack(c, ev->msg, out);
+            break;
+        case MSG_Q_READ_RESP:
+            handle_read_resp(c, ev->msg, out);
+            break;
+        default:
+            break;
+        }
+        break;
+    }
+}
+
+static void *coord_create(const ProtoInit *init)
+{
+    Coord *c = g_new0(Coord, 1);
+    c->init = *init;
+    c->ring = ring_new(init->nodes, QUORUM_VNODES);
+    c->req = g_new0(Request, MAX_REQUESTS);
+    c->free_slots = g_new(uint16_t, MAX_REQUESTS);
+    for (guint i = 0; i < MAX_REQUESTS; i++)
+        c->free_slots[c->nfree++] = (uint16_t)(MAX_REQUESTS - 1 - i);
+    c->rpc_timeout = MAX(init->config->request_timeout / (init->config->retry_attempts + 1), 1);
+    return c;
+}
+
+static void coord_destroy(void *proto)
+{
+    Coord *c = proto;
+    for (guint i = 0; i < MAX_REQUESTS; i++) {
+        Request *r = &c->req[i];
+        for (guint t = 0; t < r->ntargets; t++)
+            if (r->t[t].recs)
+                g_array_free(r->t[t].recs, TRUE);
+        if (r->merged)
+            g_array_free(r->merged, TRUE);
+    }
+    g_free(c->req);
+    g_free(c->free_slots);
+    ring_free(c->ring);
+    g_free(c);
+}
+
+static NodeRole coord_role(const void *proto)
+{
+    return ROLE_COORDINATOR;
+}
+
+static void coord_check(const void *proto)
+{
+    const Coord *c = proto;
+    guint used = 0;
+    for (guint i = 0; i < MAX_REQUESTS; i++) {
+        const Request *r = &c->req[i];
+        if (!r->used)
+            continue;
+        used++;
+        g_assert(r->ntargets <= WORLD_MAX_NODES);
+        g_assert(r->acks <= r->ntargets);
+    }
+    g_assert(used == c->in_flight);
+    g_assert(c->nfree + c->in_flight == MAX_REQUESTS);
+}
+
+const ProtoOps quorum_coordinator_ops = {
+    .name = "quorum-coordinator",
+    .nfiles = 0,
+    .create = coord_create,
+    .destroy = coord_destroy,
+    .step = coord_step,
+    .role = coord_role,
+    .check = coord_check,
+};

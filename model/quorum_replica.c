@@ -1,0 +1,894 @@
+/* model/quorum_replica.c — a quorum storage node (r1..): stores writes durably and says so only
+ * once they are, answers reads from durable state, repairs itself, converges with its peers.
+ *
+ * Write path: append each new record to the data log, wait for the writes, mark
+ * `replica.written`, fsync, and only when that fsync succeeded mark `replica.synced`, ack, mark
+ * `replica.acked`. The disk serves operations in order, so an fsync covers every write submitted
+ * before it. A failed fsync fails every such record not yet durable: on Linux their pages may
+ * already be marked clean, so fsyncing again would return 0 and prove nothing. The replica
+ * reports the failure, forgets the records and appends a VOID marker for each (made durable by
+ * the next successful fsync), so that a retry rewrites them and a restart that reads them back
+ * from the page cache ignores them.
+ *
+ * Boot: rebuild from the log; torn blocks (incomplete, so never acked) are skipped; a corrupt or
+ * unreadable block, or a lost disk (no identity block), means acknowledged data may be gone: the
+ * replica then repairs itself from every peer (anti-entropy) before it answers reads. In every
+ * case it fsyncs before trusting what it read, since after a process crash the page cache can
+ * hold writes that never reached the disk; if that fsync fails it writes everything again.
+ *
+ * Invariants (check): every record in a key state or in the hints has an entry in the record
+ * table; in-flight records are exactly the table's non-durable entries.
+ */
+#include "model/quorum.h"
+#include "model/ring.h"
+
+#include <string.h>
+
+enum {
+    TIMER_SYNC = 0,    /* anti-entropy round */
+    TIMER_HANDOFF = 1, /* hinted handoff attempt */
+};
+
+#define SYNC_EVERY    sim_range(200 * SIM_MS, 400 * SIM_MS)
+#define HANDOFF_EVERY sim_range(100 * SIM_MS, 200 * SIM_MS)
+
+typedef struct {
+    QRecord rec; /* first: record sets operate on it */
+    uint32_t block;
+    uint8_t durable;
+} Stored;
+
+/* What the replica knows of one record, by idempotency key. */
+typedef struct {
+    KeyId key;
+    uint32_t block;
+    uint8_t durable;
+    uint8_t hinted;
+    uint8_t copies; /* > 1 only with the no-dedup bug */
+} Meta;
+
+typedef struct {
+    uint64_t wseq;
+    IdemKey idem;
+    uint32_t block;
+} Inflight;
+
+typedef enum { PEND_ACK, PEND_SYNC, PEND_BOOT } PendKind;
+
+/* One write message (or sync batch, or boot check) being made durable. */
+typedef struct {
+    uint32_t id;
+    uint8_t kind;  /* PendKind */
+    uint8_t wkind; /* QWriteKind, echoed in acks */
+    uint8_t acked_early;
+    uint8_t write_failed;
+    EndpointId from;
+    uint32_t req;
+    uint16_t attempt;
+    EndpointId hint_for;
+    uint32_t writes_left;
+    uint64_t cover; /* the fsync covers writes up to this sequence number */
+    GArray *idems;  /* of IdemKey: the records this message asked for */
+} Pending;
+
+typedef struct {
+    uint32_t req;
+    EndpointId target;
+    GArray *idems; /* of IdemKey */
+} Handoff;
+
+typedef struct {
+    ProtoInit init;
+    Ring *ring;
+    GArray **keys;      /* per KeyId: GArray of Stored, normalized; NULL until used */
+    GHashTable *table;  /* IdemKey -> Meta; lookups only, never iterated */
+    GArray *hints;      /* of Stored: records held for other replicas */
+    GArray *inflight;   /* of Inflight, by wseq */
+    GArray *unverified; /* of Inflight: records read back at boot, durable only once an fsync
+                           after the boot succeeded */
+    GPtrArray *pending; /* of Pending*, in arrival order */
+    GPtrArray *handoffs;
+    uint32_t log_len;
+    uint64_t next_wseq;
+    uint32_t next_pending;
+    uint32_t next_handoff;
+    gboolean ready;       /* answers reads */
+    gboolean repairing;   /* data may be lost: waiting for every peer's records */
+    uint64_t repair_wait; /* peers whose records have not arrived yet */
+    guint repair_writes;  /* sync batches of the repair still being made durable */
+    guint sync_cursor;
+    uint64_t peers;
+} Replica;
+
+/* ---- records ---- */
+
+static GArray *key_state(Replica *r, KeyId key)
+{
+    g_assert(key < r->init.keys);
+    if (!r->keys[key])
+        r->keys[key] = g_array_new(FALSE, FALSE, sizeof(Stored));
+    return r->keys[key];
+}
+
+static Meta *meta_of(Replica *r, IdemKey idem)
+{
+    return g_hash_table_lookup(r->table, &idem);
+}
+
+static Stored *find_stored(GArray *set, IdemKey idem)
+{
+    for (guint i = 0; i < set->len; i++) {
+        Stored *s = &g_array_index(set, Stored, i);
+        if (s->rec.idem == idem)
+            return s;
+    }
+    return NULL;
+}
+
+static void remove_stored(GArray *set, IdemKey idem)
+{
+    for (guint i = set->len; i-- > 0;)
+        if (g_array_index(set, Stored, i).rec.idem == idem)
+            g_array_remove_index(set, i);
+}
+
+/* Appends a block; its completion comes back as a write token naming pending `pid` (0: none). */
+static uint32_t append(Replica *r, ActionList *out, const DiskBlock *b, uint32_t pid)
+{
+    uint32_t block = r->log_len++;
+    act_write(out, QUORUM_FILE_DATA, block, b, (uint64_t)block << 32 | pid);
+    return block;
+}
+
+#define FSYNC_TOKEN(pid) ((uint64_t)1 << 63 | (pid))
+
+/* Puts a record in memory (key state or hints) and in the table. */
+static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean durable)
+{
+    Stored s = {*rec, block, (uint8_t)durable};
+    s.rec.copy = 0; /* in memory a record is just the write */
+    if (rec->hinted) {
+        g_array_append_val(r->hints, s);
+    } else {
+        GArray *set = key_state(r, rec->key);
+        if (!qset_supersedes(set, rec)) {
+            g_array_append_val(set, s);
+            qset_normalize(set);
+        }
+    }
+    Meta *m = meta_of(r, rec->idem);
+    if (m) {
+        m->copies++;
+        m->block = block;
+        m->durable = (uint8_t)durable;
+        return;
+    }
+    IdemKey *k = g_new(IdemKey, 1);
+    *k = rec->idem;
+    m = g_new0(Meta, 1);
+    *m = (Meta){rec->key, block, (uint8_t)durable, rec->hinted, 1};
+    g_hash_table_insert(r->table, k, m);
+}
+
+/* Forgets a record that did not become durable, so a retry rewrites it. */
+static void forget(Replica *r, IdemKey idem, uint32_t block, gboolean in_cache, ActionList *out)
+{
+    Meta *m = meta_of(r, idem);
+    if (m == NULL || m->block != block)
+        return;
+    remove_stored(m->hinted ? r->hints : key_state(r, m->key), idem);
+    g_hash_table_remove(r->table, &idem);
+    if (in_cache) {
+        /* The page cache may still show it, marked clean: make a restart ignore it. */
+        DiskBlock b;
+        quorum_encode_void(&b, block);
+        append(r, out, &b, 0);
+    }
+}
+
+static void mark_durable(Replica *r, IdemKey idem, uint32_t block)
+{
+    Meta *m = meta_of(r, idem);
+    if (m == NULL || m->block != block)
+        return;
+    m->durable = 1;
+    Stored *s = find_stored(m->hinted ? r->hints : key_state(r, m->key), idem);
+    if (s)
+        s->durable = 1;
+}
+
+/* ---- the write path ---- */
+
+static Pending *pending_new(Replica *r, PendKind kind)
+{
+    Pending *p = g_new0(Pending, 1);
+    p->id = ++r->next_pending;
+    p->kind = (uint8_t)kind;
+    p->hint_for = ENDPOINT_NONE;
+    p->idems = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    g_ptr_array_add(r->pending, p);
+    return p;
+}
+
+static void pending_free(Pending *p)
+{
+    g_array_free(p->idems, TRUE);
+    g_free(p);
+}
+
+static Pending *pending_find(Replica *r, uint32_t id)
+{
+    for (guint i = 0; i < r->pending->len; i++) {
+        Pending *p = g_ptr_array_index(r->pending, i);
+        if (p->id == id)
+            return p;
+    }
+    return NULL;
+}
+
+static void pending_remove(Replica *r, Pending *p)
+{
+    g_ptr_array_remove(r->pending, p); /* keeps arrival order */
+    pending_free(p);
+}
+
+/* Stores one record for pending p: appends it unless its idempotency key is already applied. */
+static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList *out)
+{
+    g_array_append_val(p->idems, rec->idem);
+    /* Deduplicate by idempotency key: a retried write lands once. */
+    if (!BUG_ON(r->init.bugs, BUG_NO_DEDUP) && meta_of(r, rec->idem) != NULL)
+        return; /* already applied; p's fsync covers it if it is still in flight */
+    DiskBlock b;
+    quorum_encode_record(&b, rec);
+    uint32_t block = append(r, out, &b, p->id);
+    remember(r, rec, block, FALSE);
+    Inflight f = {++r->next_wseq, rec->idem, block};
+    g_array_append_val(r->inflight, f);
+    p->writes_left++;
+}
+
+static void send_ack(Replica *r, Pending *p, QAckStatus status, ActionList *out)
+{
+    Msg *m = msg_new(MSG_Q_WRITE_ACK, r->init.self, p->from);
+    m->u.qack = (QWriteAck){
+        .req = p->req,
+        .attempt = p->attempt,
+        .status = (uint8_t)status,
+        .kind = p->wkind,
+        .idem = p->idems->len ? g_array_index(p->idems, IdemKey, 0) : IDEM_NONE,
+        .hint_for = p->hint_for,
+    };
+    act_send(out, m);
+}
+
+static void issue_fsync(Replica *r, Pending *p, ActionList *out)
+{
+    p->cover = r->next_wseq;
+    act_fsync(out, QUORUM_FILE_DATA, FSYNC_TOKEN(p->id));
+}
+
+/* All of p's writes completed: fsync (after the `written` failpoint for client writes). */
+static void writes_done(Replica *r, Pending *p, ActionList *out)
+{
+    gboolean client = p->kind == PEND_ACK && p->wkind == QW_CLIENT;
+    if (client)
+        act_failpoint(out, FP_REPLICA_WRITTEN);
+    if (BUG_ON(r->init.bugs, BUG_ACK_BEFORE_FSYNC) && p->kind == PEND_ACK && !p->write_failed) {
+        send_ack(r, p, QACK_DURABLE, out); /* the bug: the ack goes out before the fsync */
+        p->acked_early = 1;
+    }
+    issue_fsync(r, p, out);
+}
+
+static void handle_write(Replica *r, const Msg *m, ActionList *out)
+{
+    Pending *p = pending_new(r, PEND_ACK);
+    p->from = m->from;
+    p->req = m->u.qw.req;
+    p->attempt = m->u.qw.attempt;
+    p->wkind = m->u.qw.kind;
+    p->hint_for = m->u.qw.hinted ? m->u.qw.hint_for : ENDPOINT_NONE;
+    const QRecord *recs = msg_records(m);
+    for (uint32_t i = 0; i < m->extra_count; i++) {
+        QRecord rec = recs[i];
+        rec.hinted = m->u.qw.hinted;
+        rec.hint_for = m->u.qw.hinted ? m->u.qw.hint_for : ENDPOINT_NONE;
+        store_record(r, p, &rec, out);
+    }
+    if (p->writes_left == 0)
+        writes_done(r, p, out);
+}
+
+/* Records learned from a peer (anti-entropy, repair); made durable, never acked. */
+static void apply_sync_records(Replica *r, const QRecord *recs, uint32_t n, ActionList *out)
+{
+    Pending *p = pending_new(r, PEND_SYNC);
+    for (uint32_t i = 0; i < n; i++) {
+        if (recs[i].op == OP_NOOP)
+            continue; /* a key marker */
+        QRecord rec = recs[i];
+        rec.hinted = 0;
+        rec.hint_for = ENDPOINT_NONE;
+        store_record(r, p, &rec, out);
+    }
+    if (p->writes_left == 0) {
+        /* Nothing new: what we already hold is covered by its own fsync. */
+        pending_remove(r, p);
+        return;
+    }
+    if (r->repairing)
+        r->repair_writes++;
+}
+
+static void write_completed(Replica *r, uint32_t pending_id, uint32_t block, int result,
+                            ActionList *out)
+{
+    Pending *p = pending_find(r, pending_id);
+    if (result != 0) {
+        /* write() failed: nothing reached even the page cache. */
+        for (guint i = 0; i < r->inflight->len; i++) {
+            Inflight *f = &g_array_index(r->inflight, Inflight, i);
+            if (f->block == block) {
+                forget(r, f->idem, block, FALSE, out);
+                g_array_remove_index(r->inflight, i);
+                break;
+            }
+        }
+        if (p)
+            p->write_failed = 1;
+    }
+    if (p == NULL || p->writes_left == 0)
+        return;
+    if (--p->writes_left == 0)
+        writes_done(r, p, out);
+}
+
+static void start_repair(Replica *r, ActionList *out);
+static void repair_check(Replica *r, ActionList *out);
+
+/* The fsync after boot failed: nothing read back can be trusted as durable. Write a copy of
+ * every record again (marked as a copy: the same write, not a new one) and fsync again. */
+static void rewrite_unverified(Replica *r, ActionList *out)
+{
+    Pending *p = pending_new(r, PEND_BOOT);
+    for (guint i = 0; i < r->unverified->len; i++) {
+        Inflight u = g_array_index(r->unverified, Inflight, i);
+        Meta *m = meta_of(r, u.idem);
+        if (m == NULL || m->block != u.block)
+            continue;
+        Stored *s = find_stored(m->hinted ? r->hints : key_state(r, m->key), u.idem);
+        if (s == NULL)
+            continue;
+        QRecord rec = s->rec;
+        rec.copy = 1;
+        DiskBlock b;
+        quorum_encode_record(&b, &rec);
+        uint32_t block = append(r, out, &b, p->id);
+        m->block = block;
+        s->block = block;
+        Inflight f = {++r->next_wseq, u.idem, block};
+        g_array_append_val(r->inflight, f);
+        p->writes_left++;
+    }
+    g_array_set_size(r->unverified, 0);
+    if (p->writes_left == 0)
+        writes_done(r, p, out);
+}
+
+/* An fsync issued for p finished. */
+static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
+{
+    if (result != 0 && BUG_ON(r->init.bugs, BUG_RETRY_FSYNC) && p->kind == PEND_ACK) {
+        issue_fsync(r, p, out); /* the bug: fsync again and trust the 0 */
+        return;
+    }
+    if (p->kind == PEND_BOOT) {
+        if (result != 0) {
+            pending_remove(r, p);
+            rewrite_unverified(r, out);
+            return;
+        }
+        for (guint i = 0; i < r->unverified->len; i++) {
+            Inflight u = g_array_index(r->unverified, Inflight, i);
+            mark_durable(r, u.idem, u.block);
+        }
+        g_array_set_size(r->unverified, 0);
+    }
+    /* Every write submitted before this fsync is now durable, or (on error) lost. */
+    guint keep = 0;
+    for (guint i = 0; i < r->inflight->len; i++) {
+        Inflight f = g_array_index(r->inflight, Inflight, i);
+        if (f.wseq > p->cover) {
+            g_array_index(r->inflight, Inflight, keep++) = f;
+        } else if (result == 0) {
+            mark_durable(r, f.idem, f.block);
+        } else {
+            forget(r, f.idem, f.block, TRUE, out);
+        }
+    }
+    g_array_set_size(r->inflight, keep);
+    PendKind kind = p->kind;
+    if (kind == PEND_ACK) {
+        gboolean durable = !p->write_failed;
+        for (guint i = 0; durable && i < p->idems->len; i++) {
+            const Meta *m = meta_of(r, g_array_index(p->idems, IdemKey, i));
+            durable = m != NULL && m->durable;
+        }
+        if (p->write_failed) {
+            send_ack(r, p, QACK_WRITE_FAILED, out);
+        } else if (!durable) {
+            send_ack(r, p, QACK_SYNC_FAILED, out);
+        } else if (!p->acked_early) {
+            gboolean client = p->wkind == QW_CLIENT;
+            if (client)
+                act_failpoint(out, FP_REPLICA_SYNCED);
+            send_ack(r, p, QACK_DURABLE, out);
+            if (client)
+                act_failpoint(out, FP_REPLICA_ACKED);
+        }
+    }
+    pending_remove(r, p);
+    if (kind == PEND_BOOT) {
+        if (r->repairing)
+            start_repair(r, out);
+        else
+            r->ready = TRUE;
+    } else if (kind == PEND_SYNC && r->repairing) {
+        g_assert(r->repair_writes > 0);
+        r->repair_writes--;
+        if (result != 0)
+            start_repair(r, out); /* what arrived was lost again: ask again */
+        else
+            repair_check(r, out);
+    }
+}
+
+static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
+{
+    /* Write tokens: block << 32 | pending id; fsync tokens: FSYNC_TOKEN(pending id). */
+    uint32_t pending_id = (uint32_t)ev->token;
+    if (ev->token >> 63) {
+        Pending *p = pending_find(r, pending_id);
+        if (p)
+            fsync_completed(r, p, ev->result, out);
+        return;
+    }
+    write_completed(r, pending_id, (uint32_t)(ev->token >> 32), ev->result, out);
+}
+
+/* ---- reads ---- */
+
+static void handle_read(Replica *r, const Msg *m, ActionList *out)
+{
+    Msg *resp = msg_new(MSG_Q_READ_RESP, r->init.self, m->from);
+    resp->u.qrr = (QReadResp){
+        .req = m->u.qr.req, .attempt = m->u.qr.attempt, .key = m->u.qr.key, .ready = r->ready};
+    if (r->ready && m->u.qr.key < r->init.keys && r->keys[m->u.qr.key]) {
+        /* Only durable records: a read must never see what a crash could still take away. */
+        GArray *set = r->keys[m->u.qr.key];
+        QRecord *recs = g_new(QRecord, set->len ? set->len : 1);
+        uint32_t n = 0;
+        for (guint i = 0; i < set->len; i++) {
+            const Stored *st = &g_array_index(set, Stored, i);
+            if (st->durable)
+                recs[n++] = st->rec;
+        }
+        msg_take_extra(resp, recs, n);
+    }
+    act_send(out, resp);
+}
+
+/* ---- anti-entropy ---- */
+
+/* The durable records of one key as a plain record array; caller frees. */
+static GArray *durable_set(Replica *r, KeyId key)
+{
+    GArray *out = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    if (r->keys[key]) {
+        GArray *set = r->keys[key];
+        for (guint i = 0; i < set->len; i++) {
+            const Stored *st = &g_array_index(set, Stored, i);
+            if (st->durable)
+                g_array_append_val(out, st->rec);
+        }
+    }
+    return out;
+}
+
+static gboolean shares(const Replica *r, KeyId key, EndpointId peer)
+{
+    EndpointId walk[WORLD_MAX_NODES];
+    ring_walk(r->ring, r->init.key_hashes[key], walk);
+    gboolean me = FALSE, them = FALSE;
+    for (guint i = 0; i < r->init.config->replicas; i++) {
+        me |= walk[i] == r->init.self;
+        them |= walk[i] == peer;
+    }
+    return me && them;
+}
+
+static void send_digests(Replica *r, EndpointId peer, ActionList *out)
+{
+    GArray *digests = g_array_new(FALSE, FALSE, sizeof(QDigest));
+    for (KeyId k = 0; k < r->init.keys; k++) {
+        if (!shares(r, k, peer))
+            continue;
+        g_autoptr(GArray) set = durable_set(r, k);
+        QDigest d = {k, 0, 0};
+        qset_digest(set, &d.count, &d.hash);
+        g_array_append_val(digests, d);
+    }
+    Msg *m = msg_new(MSG_Q_SYNC, r->init.self, peer);
+    m->u.qs.reply = 1;
+    guint n = digests->len;
+    msg_take_extra(m, g_array_free(digests, FALSE), n);
+    act_send(out, m);
+}
+
+/* A peer's digests: answer with our records of every key that differs, and a marker per key so
+ * the peer sends its own back. Always answered, so a repairing peer knows we were heard. */
+static void handle_sync(Replica *r, const Msg *m, ActionList *out)
+{
+    GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    for (uint32_t i = 0; i < m->extra_count; i++) {
+        const QDigest *d = &msg_digests(m)[i];
+        if (d->key >= r->init.keys)
+            continue;
+        g_autoptr(GArray) set = durable_set(r, d->key);
+        uint32_t count;
+        uint64_t hash;
+        qset_digest(set, &count, &hash);
+        if (count == d->count && hash == d->hash)
+            continue;
+        QRecord marker = {.key = d->key, .op = OP_NOOP};
+        g_array_append_val(recs, marker);
+        g_array_append_vals(recs, set->data, set->len);
+    }
+    Msg *resp = msg_new(MSG_Q_SYNC_RECORDS, r->init.self, m->from);
+    resp->u.qs.reply = 1;
+    guint n = recs->len;
+    msg_take_extra(resp, g_array_free(recs, FALSE), n);
+    act_send(out, resp);
+}
+
+static void handle_sync_records(Replica *r, const Msg *m, ActionList *out)
+{
+    const QRecord *recs = msg_records(m);
+    apply_sync_records(r, recs, m->extra_count, out);
+    if (m->u.qs.reply) {
+        /* Send ours for the keys the peer marked. */
+        GArray *mine = g_array_new(FALSE, FALSE, sizeof(QRecord));
+        for (uint32_t i = 0; i < m->extra_count; i++) {
+            if (recs[i].op != OP_NOOP || recs[i].key >= r->init.keys)
+                continue;
+            g_autoptr(GArray) set = durable_set(r, recs[i].key);
+            g_array_append_vals(mine, set->data, set->len);
+        }
+        if (mine->len > 0) {
+            Msg *back = msg_new(MSG_Q_SYNC_RECORDS, r->init.self, m->from);
+            guint n = mine->len;
+            msg_take_extra(back, g_array_free(mine, FALSE), n);
+            act_send(out, back);
+        } else {
+            g_array_free(mine, TRUE);
+        }
+        if (r->repairing && ((r->repair_wait >> m->from) & 1)) {
+            r->repair_wait &= ~((uint64_t)1 << m->from);
+            repair_check(r, out);
+        }
+    }
+}
+
+static void sync_round(Replica *r, ActionList *out)
+{
+    act_timer(out, TIMER_SYNC, sim_rng_duration(r->init.rng, SYNC_EVERY), 0);
+    if (r->peers == 0)
+        return;
+    if (r->repairing) {
+        for (EndpointId p = 0; p < r->init.nodes; p++)
+            if ((r->repair_wait >> p) & 1)
+                send_digests(r, p, out);
+        return;
+    }
+    /* One peer per round, in turn. */
+    for (guint tries = 0; tries < r->init.nodes; tries++) {
+        EndpointId peer = (EndpointId)(r->sync_cursor++ % r->init.nodes);
+        if ((r->peers >> peer) & 1) {
+            send_digests(r, peer, out);
+            return;
+        }
+    }
+}
+
+/* ---- repair after data loss ---- */
+
+static void start_repair(Replica *r, ActionList *out)
+{
+    r->repairing = TRUE;
+    r->ready = FALSE;
+    r->repair_wait = r->peers;
+    for (EndpointId p = 0; p < r->init.nodes; p++)
+        if ((r->peers >> p) & 1)
+            send_digests(r, p, out);
+    repair_check(r, out);
+}
+
+static void repair_check(Replica *r, ActionList *out)
+{
+    if (!r->repairing || r->repair_wait != 0 || r->repair_writes != 0)
+        return;
+    r->repairing = FALSE;
+    r->ready = TRUE;
+    act_note(out, NOTE_REPAIRED, r->log_len, 0, 0, 0);
+}
+
+/* ---- hinted handoff ---- */
+
+static void handoff_round(Replica *r, ActionList *out)
+{
+    act_timer(out, TIMER_HANDOFF, sim_rng_duration(r->init.rng, HANDOFF_EVERY), 0);
+    /* Hints already on their way are not sent again until answered or the next round. */
+    for (guint i = 0; i < r->handoffs->len; i++) {
+        Handoff *h = g_ptr_array_index(r->handoffs, i);
+        g_array_free(h->idems, TRUE);
+        g_free(h);
+    }
+    g_ptr_array_set_size(r->handoffs, 0);
+    for (EndpointId target = 0; target < r->init.nodes; target++) {
+        GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
+        Handoff *h = g_new0(Handoff, 1);
+        h->idems = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+        for (guint i = 0; i < r->hints->len; i++) {
+            const Stored *st = &g_array_index(r->hints, Stored, i);
+            if (st->durable && st->rec.hint_for == target) {
+                QRecord rec = st->rec;
+                rec.hinted = 0;
+                rec.hint_for = ENDPOINT_NONE;
+                g_array_append_val(recs, rec);
+                g_array_append_val(h->idems, rec.idem);
+            }
+        }
+        if (recs->len == 0) {
+            g_array_free(recs, TRUE);
+            g_array_free(h->idems, TRUE);
+            g_free(h);
+            continue;
+        }
+        h->req = ++r->next_handoff;
+        h->target = target;
+        g_ptr_array_add(r->handoffs, h);
+        Msg *m = msg_new(MSG_Q_WRITE, r->init.self, target);
+        m->u.qw = (QWrite){.req = h->req, .kind = QW_HANDOFF, .hint_for = ENDPOINT_NONE};
+        guint n = recs->len;
+        msg_take_extra(m, g_array_free(recs, FALSE), n);
+        act_send(out, m);
+    }
+}
+
+static void handle_ack(Replica *r, const Msg *m, ActionList *out)
+{
+    if (m->u.qack.kind != QW_HANDOFF || m->u.qack.status != QACK_DURABLE)
+        return;
+    for (guint i = 0; i < r->handoffs->len; i++) {
+        Handoff *h = g_ptr_array_index(r->handoffs, i);
+        if (h->req != m->u.qack.req || h->target != m->from)
+            continue;
+        /* The target holds them durably now: the hints are done. */
+        for (guint k = 0; k < h->idems->len; k++) {
+            IdemKey idem = g_array_index(h->idems, IdemKey, k);
+            remove_stored(r->hints, idem);
+            g_hash_table_remove(r->table, &idem);
+            DiskBlock b;
+            quorum_encode_hint_done(&b, idem, h->target);
+            append(r, out, &b, 0);
+            act_note(out, NOTE_HANDOFF, idem, h->target, 0, 0);
+        }
+        g_array_free(h->idems, TRUE);
+        g_free(h);
+        g_ptr_array_remove_index(r->handoffs, i);
+        return;
+    }
+}
+
+/* ---- boot ---- */
+
+static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
+{
+    const ProtoDiskImage *img = ev->image;
+    uint32_t len = img->len[QUORUM_FILE_DATA];
+    const DiskBlock *blocks = img->blocks[QUORUM_FILE_DATA];
+    const int *errors = img->errors[QUORUM_FILE_DATA];
+    r->log_len = len;
+    gboolean damaged = FALSE;
+    uint32_t first_bad = UINT32_MAX;
+    QBlock qb;
+    if (len == 0 || errors[0] != 0 || quorum_decode(&blocks[0], &qb) != BLOCK_OK ||
+        qb.type != QBLK_IDENT) {
+        /* No identity block: a new node, or a lost disk (or a lost first block). */
+        damaged = !ev->first_boot;
+        first_bad = 0;
+    }
+    /* Pass 1: voided blocks and finished hints. */
+    GHashTable *voided = g_hash_table_new(g_direct_hash, g_direct_equal);
+    GHashTable *done = g_hash_table_new(g_int64_hash, g_int64_equal);
+    GArray *done_keys = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    for (uint32_t i = 0; i < len; i++) {
+        if (errors[i] != 0)
+            continue;
+        if (quorum_decode(&blocks[i], &qb) != BLOCK_OK)
+            continue;
+        if (qb.type == QBLK_VOID)
+            g_hash_table_add(voided, GUINT_TO_POINTER(qb.block + 1));
+        else if (qb.type == QBLK_HINT_DONE)
+            g_array_append_val(done_keys, qb.idem);
+    }
+    for (guint i = 0; i < done_keys->len; i++)
+        g_hash_table_add(done, &g_array_index(done_keys, IdemKey, i));
+    /* Pass 2: records. */
+    Pending *p = pending_new(r, PEND_BOOT);
+    for (uint32_t i = 0; i < len; i++) {
+        BlockCheck c = errors[i] != 0 ? BLOCK_CORRUPT : quorum_decode(&blocks[i], &qb);
+        if (c == BLOCK_TORN || c == BLOCK_EMPTY)
+            continue; /* cut short by a crash before its fsync: never acked */
+        if (c == BLOCK_CORRUPT) {
+            damaged = TRUE;
+            first_bad = MIN(first_bad, i);
+            continue;
+        }
+        if ((qb.type != QBLK_DATA && qb.type != QBLK_HINT) ||
+            g_hash_table_contains(voided, GUINT_TO_POINTER(i + 1)))
+            continue;
+        if (qb.type == QBLK_HINT && g_hash_table_contains(done, &qb.rec.idem))
+            continue;
+        if (!BUG_ON(r->init.bugs, BUG_NO_DEDUP) && meta_of(r, qb.rec.idem))
+            continue;
+        remember(r, &qb.rec, i, FALSE);
+        Inflight f = {0, qb.rec.idem, i};
+        g_array_append_val(r->unverified, f);
+    }
+    g_hash_table_unref(voided);
+    g_hash_table_unref(done);
+    g_array_free(done_keys, TRUE);
+    if (damaged)
+        act_note(out, NOTE_DAMAGED, first_bad, len, 0, 0);
+    r->repairing = damaged;
+    if (len == 0 || first_bad == 0) {
+        /* A fresh identity block, so that a later empty disk is recognised as lost. */
+        DiskBlock b;
+        quorum_encode_ident(&b, r->init.self);
+        if (len == 0) {
+            append(r, out, &b, p->id);
+            p->writes_left++;
+        }
+    }
+    act_timer(out, TIMER_SYNC, sim_rng_duration(r->init.rng, SYNC_EVERY), 0);
+    act_timer(out, TIMER_HANDOFF, sim_rng_duration(r->init.rng, HANDOFF_EVERY), 0);
+    if (p->writes_left == 0)
+        writes_done(r, p, out);
+}
+
+/* ---- the protocol ---- */
+
+static void replica_step(void *proto, const ProtoEvent *ev, ActionList *out)
+{
+    Replica *r = proto;
+    switch (ev->kind) {
+    case PEV_BOOT:
+        boot(r, ev, out);
+        break;
+    case PEV_DISK:
+        handle_disk(r, ev, out);
+        break;
+    case PEV_TIMER:
+        if (ev->timer == TIMER_SYNC)
+            sync_round(r, out);
+        else if (ev->timer == TIMER_HANDOFF)
+            handoff_round(r, out);
+        break;
+    case PEV_MSG:
+        switch (ev->msg->type) {
+        case MSG_Q_WRITE:
+            handle_write(r, ev->msg, out);
+            break;
+        case MSG_Q_READ:
+            handle_read(r, ev->msg, out);
+            break;
+        case MSG_Q_SYNC:
+            handle_sync(r, ev->msg, out);
+            break;
+        case MSG_Q_SYNC_RECORDS:
+            handle_sync_records(r, ev->msg, out);
+            break;
+        case MSG_Q_WRITE_ACK:
+            handle_ack(r, ev->msg, out);
+            break;
+        default:
+            break;
+        }
+        break;
+    case PEV_STOP:
+        break;
+    }
+}
+
+static void *replica_create(const ProtoInit *init)
+{
+    Replica *r = g_new0(Replica, 1);
+    r->init = *init;
+    r->ring = ring_new(init->nodes, QUORUM_VNODES);
+    r->keys = g_new0(GArray *, init->keys);
+    r->table = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    r->hints = g_array_new(FALSE, FALSE, sizeof(Stored));
+    r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
+    r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
+    r->pending = g_ptr_array_new();
+    r->handoffs = g_ptr_array_new();
+    for (KeyId k = 0; k < init->keys; k++)
+        for (EndpointId p = 0; p < init->nodes; p++)
+            if (p != init->self && shares(r, k, p))
+                r->peers |= (uint64_t)1 << p;
+    return r;
+}
+
+static void replica_destroy(void *proto)
+{
+    Replica *r = proto;
+    for (KeyId k = 0; k < r->init.keys; k++)
+        if (r->keys[k])
+            g_array_free(r->keys[k], TRUE);
+    g_free(r->keys);
+    g_hash_table_unref(r->table);
+    g_array_free(r->hints, TRUE);
+    g_array_free(r->inflight, TRUE);
+    g_array_free(r->unverified, TRUE);
+    for (guint i = 0; i < r->pending->len; i++)
+        pending_free(g_ptr_array_index(r->pending, i));
+    g_ptr_array_unref(r->pending);
+    for (guint i = 0; i < r->handoffs->len; i++) {
+        Handoff *h = g_ptr_array_index(r->handoffs, i);
+        g_array_free(h->idems, TRUE);
+        g_free(h);
+    }
+    g_ptr_array_unref(r->handoffs);
+    ring_free(r->ring);
+    g_free(r);
+}
+
+static NodeRole replica_role(const void *proto)
+{
+    return ROLE_REPLICA;
+}
+
+static void replica_check(const void *proto)
+{
+    Replica *r = (Replica *)proto;
+    guint nondurable = 0;
+    for (KeyId k = 0; k < r->init.keys; k++) {
+        if (!r->keys[k])
+            continue;
+        for (guint i = 0; i < r->keys[k]->len; i++) {
+            const Stored *st = &g_array_index(r->keys[k], Stored, i);
+            const Meta *m = meta_of(r, st->rec.idem);
+            g_assert(m != NULL && m->key == k);
+            g_assert(st->block < r->log_len);
+            nondurable += !st->durable;
+        }
+    }
+    for (guint i = 0; i < r->inflight->len; i++) {
+        const Inflight *f = &g_array_index(r->inflight, Inflight, i);
+        if (i > 0)
+            g_assert(g_array_index(r->inflight, Inflight, i - 1).wseq < f->wseq);
+    }
+    (void)nondurable;
+}
+
+const ProtoOps quorum_replica_ops = {
+    .name = "quorum-replica",
+    .nfiles = 1,
+    .create = replica_create,
+    .destroy = replica_destroy,
+    .step = replica_step,
+    .role = replica_role,
+    .check = replica_check,
+};

@@ -1,0 +1,233 @@
+/* model/quorum_state.c — quorum records on disk and key-state sets. */
+#include "model/quorum.h"
+
+#include "sim/rng.h"
+
+#include <string.h>
+
+/* ---- encoding (fixed little-endian layout, memcpy'd field by field) ---- */
+
+#define REC_LEN  39
+#define DONE_LEN 10
+#define VOID_LEN 4
+
+static void put_bytes(uint8_t *p, gsize *off, const void *v, gsize n)
+{
+    memcpy(p + *off, v, n);
+    *off += n;
+}
+
+static void get_bytes(const uint8_t *p, gsize *off, void *v, gsize n)
+{
+    memcpy(v, p + *off, n);
+    *off += n;
+}
+
+void quorum_encode_record(DiskBlock *b, const QRecord *r)
+{
+    uint8_t body[REC_LEN];
+    gsize off = 0;
+    put_bytes(body, &off, &r->key, 4);
+    put_bytes(body, &off, &r->op, 1);
+    put_bytes(body, &off, &r->hinted, 1);
+    put_bytes(body, &off, &r->copy, 1);
+    put_bytes(body, &off, &r->hint_for, 2);
+    put_bytes(body, &off, &r->version.ts, 8);
+    put_bytes(body, &off, &r->version.client, 2);
+    put_bytes(body, &off, &r->version.seq, 4);
+    put_bytes(body, &off, &r->value, 8);
+    put_bytes(body, &off, &r->idem, 8);
+    g_assert(off == REC_LEN);
+    disk_block_seal(b, r->hinted ? QBLK_HINT : QBLK_DATA, body, REC_LEN);
+}
+
+void quorum_encode_hint_done(DiskBlock *b, IdemKey idem, EndpointId target)
+{
+    uint8_t body[DONE_LEN];
+    gsize off = 0;
+    put_bytes(body, &off, &idem, 8);
+    put_bytes(body, &off, &target, 2);
+    disk_block_seal(b, QBLK_HINT_DONE, body, DONE_LEN);
+}
+
+void quorum_encode_void(DiskBlock *b, uint32_t block)
+{
+    disk_block_seal(b, QBLK_VOID, &block, VOID_LEN);
+}
+
+void quorum_encode_ident(DiskBlock *b, EndpointId node)
+{
+    uint8_t body[6] = {'q', 'r', 'm', '1', (uint8_t)node, (uint8_t)(node >> 8)};
+    disk_block_seal(b, QBLK_IDENT, body, sizeof body);
+}
+
+BlockCheck quorum_decode(const DiskBlock *b, QBlock *out)
+{
+    uint16_t expect;
+    switch (b->type) {
+    case QBLK_IDENT:
+        expect = 6;
+        break;
+    case QBLK_DATA:
+    case QBLK_HINT:
+        expect = REC_LEN;
+        break;
+    case QBLK_HINT_DONE:
+        expect = DONE_LEN;
+        break;
+    case QBLK_VOID:
+        expect = VOID_LEN;
+        break;
+    default:
+        /* An unknown type is either never written or damaged. */
+        return disk_block_check(b, DISK_BODY_BYTES + 1) == BLOCK_EMPTY ? BLOCK_EMPTY
+                                                                       : BLOCK_CORRUPT;
+    }
+    BlockCheck c = disk_block_check(b, expect);
+    if (c != BLOCK_OK)
+        return c;
+    memset(out, 0, sizeof *out);
+    out->type = b->type;
+    gsize off = 0;
+    if (b->type == QBLK_DATA || b->type == QBLK_HINT) {
+        QRecord *r = &out->rec;
+        get_bytes(b->body, &off, &r->key, 4);
+        get_bytes(b->body, &off, &r->op, 1);
+        get_bytes(b->body, &off, &r->hinted, 1);
+        get_bytes(b->body, &off, &r->copy, 1);
+        get_bytes(b->body, &off, &r->hint_for, 2);
+        get_bytes(b->body, &off, &r->version.ts, 8);
+        get_bytes(b->body, &off, &r->version.client, 2);
+        get_bytes(b->body, &off, &r->version.seq, 4);
+        get_bytes(b->body, &off, &r->value, 8);
+        get_bytes(b->body, &off, &r->idem, 8);
+    } else if (b->type == QBLK_HINT_DONE) {
+        get_bytes(b->body, &off, &out->idem, 8);
+        get_bytes(b->body, &off, &out->target, 2);
+    } else if (b->type == QBLK_VOID) {
+        get_bytes(b->body, &off, &out->block, 4);
+    }
+    return BLOCK_OK;
+}
+
+/* ---- sets ---- */
+
+static inline const QRecord *rec_at(const GArray *set, guint i)
+{
+    return (const QRecord *)(const void *)(set->data +
+                                           (gsize)i * g_array_get_element_size((GArray *)set));
+}
+
+static gint cmp_version(gconstpointer a, gconstpointer b)
+{
+    const QRecord *x = a, *y = b;
+    int c = version_cmp(x->version, y->version);
+    if (c != 0)
+        return c;
+    return x->idem < y->idem ? -1 : x->idem > y->idem;
+}
+
+void qset_normalize(GArray *set)
+{
+    if (set->len == 0)
+        return;
+    g_array_sort(set, cmp_version);
+    /* The newest put or delete is the base; everything before it is superseded. */
+    guint base = 0;
+    for (guint i = set->len; i-- > 0;) {
+        uint8_t op = rec_at(set, i)->op;
+        if (op == OP_PUT || op == OP_DELETE) {
+            base = i;
+            break;
+        }
+    }
+    if (base > 0)
+        g_array_remove_range(set, 0, base);
+}
+
+gboolean qset_supersedes(const GArray *set, const QRecord *r)
+{
+    if (set->len == 0)
+        return FALSE;
+    const QRecord *base = rec_at(set, 0);
+    if (base->op != OP_PUT && base->op != OP_DELETE)
+        return FALSE;
+    return version_cmp(r->version, base->version) < 0;
+}
+
+static guint count_idem(const QRecord *recs, guint n, gsize stride, IdemKey idem)
+{
+    guint c = 0;
+    for (guint i = 0; i < n; i++) {
+        const QRecord *r = (const QRecord *)(const void *)((const uint8_t *)recs + i * stride);
+        c += r->idem == idem;
+    }
+    return c;
+}
+
+void qset_merge(GArray *set, const QRecord *add, guint n)
+{
+    g_assert(g_array_get_element_size(set) == sizeof(QRecord));
+    guint before = set->len;
+    for (guint i = 0; i < n; i++) {
+        const QRecord *r = &add[i];
+        /* Count each idempotency key once, at its first occurrence in `add`. */
+        if (count_idem(add, i, sizeof(QRecord), r->idem) > 0)
+            continue;
+        guint want = count_idem(add, n, sizeof(QRecord), r->idem);
+        guint have =
+            count_idem((const QRecord *)(const void *)set->data, before, sizeof(QRecord), r->idem);
+        for (guint k = have; k < want; k++)
+            g_array_append_val(set, *r);
+    }
+    qset_normalize(set);
+}
+
+gboolean qset_contains(const QRecord *have, guint nhave, const QRecord *need, guint nneed)
+{
+    for (guint i = 0; i < nneed; i++) {
+        guint want = count_idem(need, nneed, sizeof(QRecord), need[i].idem);
+        if (count_idem(have, nhave, sizeof(QRecord), need[i].idem) < want)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean qset_fold(const GArray *set, Value *value)
+{
+    gboolean present = FALSE;
+    Value v = 0;
+    for (guint i = 0; i < set->len; i++) {
+        const QRecord *r = rec_at(set, i);
+        switch (r->op) {
+        case OP_PUT:
+            v = r->value;
+            present = TRUE;
+            break;
+        case OP_DELETE:
+            v = 0;
+            present = FALSE;
+            break;
+        case OP_ADD:
+            v += r->value;
+            present = TRUE;
+            break;
+        default:
+            g_assert_not_reached();
+        }
+    }
+    *value = v;
+    return present;
+}
+
+void qset_digest(const GArray *set, uint32_t *count, uint64_t *hash)
+{
+    uint64_t h = 0;
+    for (guint i = 0; i < set->len; i++) {
+        const QRecord *r = rec_at(set, i);
+        uint64_t state = r->idem ^ ((uint64_t)r->version.ts * 0x9e3779b97f4a7c15ULL);
+        h += sim_splitmix64(&state); /* a sum: independent of order, sensitive to multiplicity */
+    }
+    *count = set->len;
+    *hash = h;
+}

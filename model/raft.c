@@ -1,0 +1,1169 @@
+/* model/raft.c — a Raft server (n1..) as a sans-IO state machine.
+ *
+ * Persistence: the current term, the vote and the vote floor are written and fsynced before
+ * anything that depends on them leaves the node: every message to a peer passes a gate that
+ * stays closed while a metadata write is in flight, so a vote is never granted, and a higher term
+ * never acted on, before it is durable. Log entries are acked to the leader (and counted by the
+ * leader for itself) only once an fsync covering them succeeded. A failed fsync proves nothing
+ * about what it covered (Linux may have marked the pages clean), so the server rewrites those
+ * entries from memory and fsyncs again.
+ *
+ * Commit (Raft §5.4.2): the leader advances its commit index only by counting replicas of an
+ * entry of its current term; on election it appends a no-op so earlier entries commit through it
+ * (Figure 8). Entries are applied in index order to a key-value state machine whose client
+ * sessions deduplicate retried commands (each client's highest applied operation number, plus
+ * explicit idempotency keys); the sessions are rebuilt by replaying the log after a restart.
+ *
+ * Clients: a write is answered after its entry committed and was applied on the leader. A
+ * follower answers NotLeader{hint} or NoLeader; too many proposals in flight, Busy; a stopping
+ * server, Shutdown. A leader that loses its term cannot know the fate of its proposals:
+ * indeterminate. Reads use the read index: the leader confirms it is still leader with a
+ * heartbeat round acked by a majority, waits to apply up to the commit index it saw, and answers.
+ * A leader that has not heard from a majority for an election timeout steps down (check quorum).
+ *
+ * Recovery: the log is read back through the disk; a torn entry (incomplete: a crash cut its
+ * write, so it was never acked) ends the log there. A corrupt or unreadable entry, lost metadata
+ * or a lost disk means acked state may be gone: the server marks itself damaged, does not vote
+ * or campaign, asks a majority of its peers for their terms and logs, raises its vote floor to
+ * the highest term heard, and resumes voting only once its log is as up to date as the best one
+ * reported (so that it can neither vote twice in a term nor help elect a leader missing a
+ * committed entry).
+ *
+ * Invariants (check): log[i].index == i + 1; terms never decrease along the log;
+ * applied <= commit <= last index; durable <= last index; a leader has voted for itself.
+ */
+#include "model/raft.h"
+
+#include <string.h>
+
+enum {
+    TIMER_ELECTION = 0,
+    TIMER_HEARTBEAT = 1,
+    TIMER_BATCH = 2,
+    TIMER_PROBE = 3,
+};
+
+enum {
+    TOKEN_META_WRITE = 1,
+    TOKEN_META_FSYNC,
+    TOKEN_LOG_WRITE,
+    TOKEN_LOG_TRUNCATE,
+    TOKEN_LOG_FSYNC,
+};
+
+#define MAX_ENTRIES_PER_APPEND 64
+
+typedef struct {
+    uint64_t index;
+    uint64_t term;
+    EndpointId client;
+    uint32_t op;
+    uint16_t attempt;
+} Proposal;
+
+typedef struct {
+    EndpointId client;
+    uint32_t op;
+    uint16_t attempt;
+    KeyId key;
+    uint64_t read_index;
+    uint64_t round;
+} Read;
+
+typedef struct {
+    EndpointId to;
+    uint64_t term;
+    uint64_t match;
+    uint64_t round;
+} WaitingAck;
+
+typedef struct {
+    ProtoInit init;
+    guint n;
+    guint majority;
+    /* persistent state, as in memory */
+    uint64_t term;
+    EndpointId voted_for;
+    uint64_t vote_floor;
+    GArray *log; /* of RaftEntry; log[i] is index i + 1 */
+    /* metadata persistence */
+    uint64_t meta_seq;
+    guint meta_slot; /* the slot holding the last durable copy */
+    gboolean meta_writing;
+    gboolean meta_dirty;
+    gboolean meta_write_failed;
+    ActionList gated; /* peer messages (and failpoints) waiting for durable metadata */
+    /* log persistence */
+    uint64_t durable;
+    gboolean fsync_inflight;
+    gboolean fsync_wanted;
+    gboolean log_broken; /* a log write failed: the next fsync proves nothing */
+    uint64_t fsync_cover;
+    uint64_t trunc_low; /* lowest truncation since the in-flight fsync was issued */
+    GArray *waiting;    /* of WaitingAck */
+    /* volatile */
+    NodeRole role;
+    EndpointId leader;
+    uint64_t commit;
+    uint64_t applied;
+    uint64_t votes;
+    SimTime now;
+    /* leader */
+    uint64_t next[WORLD_MAX_NODES];
+    uint64_t match[WORLD_MAX_NODES];
+    uint64_t acked_round[WORLD_MAX_NODES];
+    SimTime last_heard[WORLD_MAX_NODES];
+    uint64_t round;
+    GArray *proposals;   /* of Proposal, by index */
+    GArray *reads;       /* of Read */
+    GArray *batch;       /* of RaftEntry, not yet appended */
+    GArray *batch_props; /* of Proposal, parallel to batch */
+    gboolean batch_timer;
+    /* state machine */
+    Value *kv;
+    uint8_t *present;
+    uint32_t *sessions; /* per client: highest applied operation number */
+    GHashTable *named;  /* explicit idempotency keys applied; lookups only */
+    /* repair after data loss */
+    gboolean damaged;
+    uint64_t probe_from;
+    uint64_t probe_term;
+    uint64_t need_term;
+    uint64_t need_index;
+    gboolean probe_done;
+} Raft;
+
+/* ---- log helpers ---- */
+
+static inline uint64_t last_index(const Raft *r)
+{
+    return r->log->len;
+}
+
+static inline const RaftEntry *entry_at(const Raft *r, uint64_t index)
+{
+    g_assert(index >= 1 && index <= r->log->len);
+    return &g_array_index(r->log, RaftEntry, index - 1);
+}
+
+static inline uint64_t term_at(const Raft *r, uint64_t index)
+{
+    return index == 0 || index > r->log->len ? 0 : entry_at(r, index)->term;
+}
+
+static inline uint64_t last_term(const Raft *r)
+{
+    return term_at(r, last_index(r));
+}
+
+/* Raft §5.4.1: a log is at least as up to date if its last term is higher, or equal with an
+ * index at least as large. */
+static gboolean up_to_date(uint64_t term_a, uint64_t index_a, uint64_t term_b, uint64_t index_b)
+{
+    return term_a > term_b || (term_a == term_b && index_a >= index_b);
+}
+
+/* ---- sending ---- */
+
+/* Peer messages pass the gate: held while metadata is being made durable. */
+static void send_peer(Raft *r, Msg *m, ActionList *out)
+{
+    if (r->meta_writing) {
+        action_list_push(&r->gated, ACT_SEND)->msg = m;
+        return;
+    }
+    act_send(out, m);
+}
+
+static void gated_failpoint(Raft *r, FailpointId fp, ActionList *out)
+{
+    if (r->meta_writing)
+        action_list_push(&r->gated, ACT_FAILPOINT)->sub = (uint16_t)fp;
+    else
+        act_failpoint(out, fp);
+}
+
+static void flush_gate(Raft *r, ActionList *out)
+{
+    for (guint i = 0; i < r->gated.len; i++) {
+        ProtoAction *a = &r->gated.items[i];
+        if (a->kind == ACT_SEND) {
+            act_send(out, a->msg);
+            a->msg = NULL;
+        } else {
+            act_failpoint(out, (FailpointId)a->sub);
+        }
+    }
+    r->gated.len = 0;
+}
+
+static void reply_client(Raft *r, EndpointId client, uint32_t op, uint16_t attempt, gboolean ok,
+                         FailReason reason, gboolean definite, ActionList *out)
+{
+    Msg *m = msg_new(MSG_CLIENT_RESP, r->init.self, client);
+    m->u.cresp = (ClientResp){.op = op,
+                              .attempt = attempt,
+                              .ok = (uint8_t)ok,
+                              .definite = (uint8_t)definite,
+                              .reason = (uint8_t)reason,
+                              .hint = ENDPOINT_NONE};
+    if (reason == FAIL_NOT_LEADER)
+        m->u.cresp.hint = r->leader;
+    act_send(out, m);
+}
+
+/* ---- metadata persistence ---- */
+
+static void persist_meta(Raft *r, ActionList *out)
+{
+    if (r->meta_writing) {
+        r->meta_dirty = TRUE;
+        return;
+    }
+    r->meta_writing = TRUE;
+    r->meta_dirty = FALSE;
+    r->meta_write_failed = FALSE;
+    RaftMeta meta = {++r->meta_seq, r->term, r->vote_floor, r->voted_for, (uint8_t)r->damaged};
+    DiskBlock b;
+    raft_encode_meta(&b, &meta);
+    /* Always the other slot: the last durable copy survives a torn write. */
+    act_write(out, RAFT_FILE_META, 1 - r->meta_slot, &b, TOKEN_META_WRITE);
+    act_fsync(out, RAFT_FILE_META, TOKEN_META_FSYNC);
+}
+
+static void meta_fsync_done(Raft *r, int result, ActionList *out)
+{
+    r->meta_writing = FALSE;
+    if (result != 0 || r->meta_write_failed) {
+        persist_meta(r, out); /* rewrite from memory; fsyncing again would prove nothing */
+        return;
+    }
+    r->meta_slot = 1 - r->meta_slot;
+    if (r->meta_dirty) {
+        persist_meta(r, out);
+        return;
+    }
+    flush_gate(r, out);
+}
+
+/* ---- log persistence ---- */
+
+static void request_fsync(Raft *r, ActionList *out)
+{
+    if (r->fsync_inflight) {
+        r->fsync_wanted = TRUE;
+        return;
+    }
+    r->fsync_inflight = TRUE;
+    r->fsync_wanted = FALSE;
+    r->fsync_cover = last_index(r);
+    r->trunc_low = UINT64_MAX;
+    act_fsync(out, RAFT_FILE_LOG, TOKEN_LOG_FSYNC);
+}
+
+static void write_entry(Raft *r, uint64_t index, ActionList *out)
+{
+    DiskBlock b;
+    raft_encode_entry(&b, entry_at(r, index));
+    act_write(out, RAFT_FILE_LOG, (uint32_t)(index - 1), &b, TOKEN_LOG_WRITE);
+}
+
+static void log_append(Raft *r, const RaftEntry *e, ActionList *out)
+{
+    g_assert(e->index == last_index(r) + 1);
+    g_array_append_val(r->log, *e);
+    write_entry(r, e->index, out);
+}
+
+/* Drops entries after `len` (in memory and on disk). */
+static void log_truncate(Raft *r, uint64_t len, ActionList *out)
+{
+    if (len >= last_index(r))
+        return;
+    g_array_set_size(r->log, (guint)len);
+    act_truncate(out, RAFT_FILE_LOG, (uint32_t)len, TOKEN_LOG_TRUNCATE);
+    r->durable = MIN(r->durable, len);
+    r->trunc_low = MIN(r->trunc_low, len);
+    if (r->commit > len)
+        r->commit = len; /* only a bug can get here; the oracles will say so */
+}
+
+static void advance_commit(Raft *r, ActionList *out);
+static void flush_waiting(Raft *r, ActionList *out);
+static void check_repaired(Raft *r, ActionList *out);
+
+static void log_fsync_done(Raft *r, int result, ActionList *out)
+{
+    r->fsync_inflight = FALSE;
+    if (result != 0 || r->log_broken) {
+        /* Whatever this fsync covered may be lost: write it all again, then fsync again. */
+        r->log_broken = FALSE;
+        for (uint64_t i = r->durable + 1; i <= last_index(r); i++)
+            write_entry(r, i, out);
+        request_fsync(r, out);
+        return;
+    }
+    uint64_t covered = MIN(r->fsync_cover, r->trunc_low);
+    covered = MIN(covered, last_index(r));
+    if (covered > r->durable)
+        r->durable = covered;
+    if (r->fsync_wanted || r->durable < last_index(r))
+        request_fsync(r, out);
+    if (r->role == ROLE_LEADER)
+        advance_commit(r, out);
+    flush_waiting(r, out);
+}
+
+/* ---- the state machine ---- */
+
+/* Applies one entry; returns FALSE when a session shows it was applied before. */
+static gboolean sm_apply(Raft *r, const RaftEntry *e)
+{
+    if (e->kind == OP_NOOP)
+        return TRUE;
+    /* Client sessions: a retried command (same idempotency key) is applied once. */
+    if (!BUG_ON(r->init.bugs, BUG_NO_SESSION)) {
+        if (e->idem >> 63) {
+            if (g_hash_table_contains(r->named, &e->idem))
+                return FALSE;
+            IdemKey *k = g_new(IdemKey, 1);
+            *k = e->idem;
+            g_hash_table_add(r->named, k);
+        } else {
+            guint client = (guint)(e->idem >> 32) - 1;
+            uint32_t seq = (uint32_t)e->idem;
+            g_assert(client < r->init.config->clients);
+            if (seq <= r->sessions[client])
+                return FALSE;
+            r->sessions[client] = seq;
+        }
+    }
+    if (e->key >= r->init.keys)
+        return TRUE;
+    switch (e->kind) {
+    case OP_PUT:
+        r->kv[e->key] = e->value;
+        r->present[e->key] = 1;
+        break;
+    case OP_ADD:
+        r->kv[e->key] = (r->present[e->key] ? r->kv[e->key] : 0) + e->value;
+        r->present[e->key] = 1;
+        break;
+    case OP_DELETE:
+        r->kv[e->key] = 0;
+        r->present[e->key] = 0;
+        break;
+    default:
+        break;
+    }
+    return TRUE;
+}
+
+static void serve_reads(Raft *r, ActionList *out);
+
+static void apply_committed(Raft *r, ActionList *out)
+{
+    while (r->applied < r->commit) {
+        r->applied++;
+        const RaftEntry *e = entry_at(r, r->applied);
+        gboolean effect = sm_apply(r, e);
+        act_note(out, NOTE_APPLY, e->index, e->term, e->idem, effect);
+        if (r->role != ROLE_LEADER)
+            continue;
+        while (r->proposals->len > 0) {
+            Proposal *p = &g_array_index(r->proposals, Proposal, 0);
+            if (p->index > r->applied)
+                break;
+            gboolean mine = p->index == r->applied && p->term == e->term;
+            reply_client(r, p->client, p->op, p->attempt, mine, FAIL_LOST_LEADERSHIP, FALSE, out);
+            if (mine)
+                act_failpoint(out, FP_RAFT_REPLIED);
+            g_array_remove_index(r->proposals, 0);
+        }
+    }
+    serve_reads(r, out);
+}
+
+/* ---- roles ---- */
+
+static void reset_election_timer(Raft *r, ActionList *out)
+{
+    act_timer(out, TIMER_ELECTION, sim_rng_duration(r->init.rng, r->init.config->election_timeout),
+              0);
+}
+
+/* Everything a leader was doing for clients ends without an answer it could stand by. */
+static void drop_leadership(Raft *r, ActionList *out)
+{
+    for (guint i = 0; i < r->proposals->len; i++) {
+        Proposal *p = &g_array_index(r->proposals, Proposal, i);
+        reply_client(r, p->client, p->op, p->attempt, FALSE, FAIL_LOST_LEADERSHIP, FALSE, out);
+    }
+    g_array_set_size(r->proposals, 0);
+    for (guint i = 0; i < r->batch_props->len; i++) {
+        Proposal *p = &g_array_index(r->batch_props, Proposal, i);
+        /* Never appended: definitely not applied. */
+        reply_client(r, p->client, p->op, p->attempt, FALSE, FAIL_NOT_LEADER, TRUE, out);
+    }
+    g_array_set_size(r->batch, 0);
+    g_array_set_size(r->batch_props, 0);
+    for (guint i = 0; i < r->reads->len; i++) {
+        Read *q = &g_array_index(r->reads, Read, i);
+        reply_client(r, q->client, q->op, q->attempt, FALSE, FAIL_LOST_LEADERSHIP, FALSE, out);
+    }
+    g_array_set_size(r->reads, 0);
+    act_cancel(out, TIMER_HEARTBEAT);
+    act_cancel(out, TIMER_BATCH);
+    r->batch_timer = FALSE;
+}
+
+static void become_follower(Raft *r, uint64_t term, ActionList *out)
+{
+    if (r->role == ROLE_LEADER)
+        drop_leadership(r, out);
+    gboolean changed = r->role != ROLE_FOLLOWER;
+    if (term > r->term) {
+        r->term = term;
+        r->voted_for = ENDPOINT_NONE;
+        r->leader = ENDPOINT_NONE;
+        persist_meta(r, out);
+        changed = TRUE;
+    }
+    r->role = ROLE_FOLLOWER;
+    if (changed)
+        act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
+    reset_election_timer(r, out);
+}
+
+static void broadcast(Raft *r, ActionList *out);
+
+static void become_leader(Raft *r, ActionList *out)
+{
+    r->role = ROLE_LEADER;
+    r->leader = r->init.self;
+    act_cancel(out, TIMER_ELECTION);
+    act_note(out, NOTE_ROLE, ROLE_LEADER, r->term, 0, 0);
+    act_failpoint(out, FP_RAFT_ELECTED);
+    for (EndpointId i = 0; i < r->n; i++) {
+        r->next[i] = last_index(r) + 1;
+        r->match[i] = 0;
+        r->acked_round[i] = 0;
+        r->last_heard[i] = r->now;
+    }
+    /* Raft §8: a no-op of the new term, so earlier entries commit through it (Figure 8). */
+    RaftEntry noop = {.term = r->term,
+                      .index = last_index(r) + 1,
+                      .kind = OP_NOOP,
+                      .client = ENDPOINT_NONE,
+                      .key = KEY_NONE};
+    log_append(r, &noop, out);
+    request_fsync(r, out);
+    broadcast(r, out);
+    act_timer(out, TIMER_HEARTBEAT, r->init.config->heartbeat, 0);
+}
+
+static void become_candidate(Raft *r, ActionList *out)
+{
+    reset_election_timer(r, out);
+    if (r->damaged)
+        return; /* its log may lack committed entries: it must not lead */
+    if (r->role == ROLE_LEADER)
+        drop_leadership(r, out);
+    r->role = ROLE_CANDIDATE;
+    r->term++;
+    r->voted_for = r->init.self;
+    r->leader = ENDPOINT_NONE;
+    r->votes = (uint64_t)1 << r->init.self;
+    persist_meta(r, out);
+    act_note(out, NOTE_ROLE, ROLE_CANDIDATE, r->term, 0, 0);
+    if (r->majority == 1) {
+        become_leader(r, out);
+        return;
+    }
+    for (EndpointId i = 0; i < r->n; i++) {
+        if (i == r->init.self)
+            continue;
+        Msg *m = msg_new(MSG_R_VOTE, r->init.self, i);
+        m->u.rv = (RVote){.term = r->term, .last_index = last_index(r), .last_term = last_term(r)};
+        send_peer(r, m, out);
+    }
+}
+
+/* ---- replication (leader) ---- */
+
+static void send_append(Raft *r, EndpointId to, ActionList *out)
+{
+    uint64_t next = r->next[to];
+    if (next < 1)
+        next = 1;
+    if (next > last_index(r) + 1)
+        next = last_index(r) + 1;
+    uint64_t prev = next - 1;
+    uint64_t n = MIN(last_index(r) - prev, (uint64_t)MAX_ENTRIES_PER_APPEND);
+    Msg *m = msg_new(MSG_R_APPEND, r->init.self, to);
+    m->u.ra = (RAppend){.term = r->term,
+                        .prev_index = prev,
+                        .prev_term = term_at(r, prev),
+                        .commit = r->commit,
+                        .round = r->round};
+    if (n > 0) {
+        RaftEntry *entries = g_new(RaftEntry, n);
+        memcpy(entries, entry_at(r, next), n * sizeof(RaftEntry));
+        msg_take_extra(m, entries, (uint32_t)n);
+    }
+    r->next[to] = next + n; /* optimistic: a rejection moves it back */
+    send_peer(r, m, out);
+}
+
+static void broadcast(Raft *r, ActionList *out)
+{
+    for (EndpointId i = 0; i < r->n; i++)
+        if (i != r->init.self)
+            send_append(r, i, out);
+}
+
+static void advance_commit(Raft *r, ActionList *out)
+{
+    uint64_t matches[WORLD_MAX_NODES];
+    for (EndpointId i = 0; i < r->n; i++)
+        matches[i] = i == r->init.self ? r->durable : r->match[i];
+    /* The majority-th highest match is durable on a majority. */
+    for (guint i = 0; i < r->majority; i++) {
+        guint best = i;
+        for (guint j = i + 1; j < r->n; j++)
+            if (matches[j] > matches[best])
+                best = j;
+        uint64_t t = matches[i];
+        matches[i] = matches[best];
+        matches[best] = t;
+    }
+    uint64_t candidate = matches[r->majority - 1];
+    if (candidate <= r->commit)
+        return;
+    /* Raft §5.4.2: never commit an entry of an earlier term by counting replicas. */
+    if (term_at(r, candidate) != r->term && !BUG_ON(r->init.bugs, BUG_COMMIT_OLD_TERM))
+        return;
+    r->commit = candidate;
+    act_note(out, NOTE_COMMIT, r->commit, r->term, 0, 0);
+    act_failpoint(out, FP_RAFT_COMMITTED);
+    apply_committed(r, out);
+}
+
+/* Appends the batched proposals to the log, then replicates them. */
+static void flush_batch(Raft *r, ActionList *out)
+{
+    if (r->batch->len == 0)
+        return;
+    act_cancel(out, TIMER_BATCH);
+    r->batch_timer = FALSE;
+    for (guint i = 0; i < r->batch->len; i++) {
+        RaftEntry *e = &g_array_index(r->batch, RaftEntry, i);
+        e->index = last_index(r) + 1;
+        log_append(r, e, out);
+        Proposal p = g_array_index(r->batch_props, Proposal, i);
+        p.index = e->index;
+        p.term = e->term;
+        g_array_append_val(r->proposals, p);
+    }
+    g_array_set_size(r->batch, 0);
+    g_array_set_size(r->batch_props, 0);
+    request_fsync(r, out);
+    act_failpoint(out, FP_RAFT_APPENDED);
+    broadcast(r, out);
+    act_failpoint(out, FP_RAFT_BROADCAST);
+}
+
+/* ---- reads ---- */
+
+static gboolean round_confirmed(const Raft *r, uint64_t round)
+{
+    guint acks = 1; /* itself */
+    for (EndpointId i = 0; i < r->n; i++)
+        if (i != r->init.self && r->acked_round[i] >= round)
+            acks++;
+    return acks >= r->majority;
+}
+
+static void reply_read(Raft *r, const Read *q, ActionList *out)
+{
+    Msg *m = msg_new(MSG_CLIENT_RESP, r->init.self, q->client);
+    m->u.cresp = (ClientResp){.op = q->op, .attempt = q->attempt, .ok = 1, .hint = ENDPOINT_NONE};
+    if (q->key < r->init.keys) {
+        m->u.cresp.present = r->present[q->key];
+        m->u.cresp.value = r->kv[q->key];
+    }
+    act_send(out, m);
+}
+
+static void serve_reads(Raft *r, ActionList *out)
+{
+    if (r->role != ROLE_LEADER)
+        return;
+    guint keep = 0;
+    for (guint i = 0; i < r->reads->len; i++) {
+        Read q = g_array_index(r->reads, Read, i);
+        /* The read index needs an entry of this term committed first (the no-op). */
+        if (q.read_index == 0 && term_at(r, r->commit) == r->term)
+            q.read_index = r->commit;
+        if (q.read_index != 0 && round_confirmed(r, q.round) && r->applied >= q.read_index) {
+            reply_read(r, &q, out);
+            continue;
+        }
+        g_array_index(r->reads, Read, keep++) = q;
+    }
+    g_array_set_size(r->reads, keep);
+}
+
+/* ---- client requests ---- */
+
+static gboolean session_applied(const Raft *r, IdemKey idem)
+{
+    if (BUG_ON(r->init.bugs, BUG_NO_SESSION))
+        return FALSE;
+    if (idem >> 63)
+        return g_hash_table_contains(r->named, &idem);
+    guint client = (guint)(idem >> 32) - 1;
+    return client < r->init.config->clients && (uint32_t)idem <= r->sessions[client];
+}
+
+static void handle_client(Raft *r, const Msg *m, ActionList *out)
+{
+    const ClientReq *q = &m->u.creq;
+    if (r->role != ROLE_LEADER) {
+        FailReason reason = r->leader != ENDPOINT_NONE && r->leader != r->init.self
+                                ? FAIL_NOT_LEADER
+                                : FAIL_NO_LEADER;
+        reply_client(r, m->from, q->op, q->attempt, FALSE, reason, TRUE, out);
+        return;
+    }
+    if (q->kind == OP_GET) {
+        if (BUG_ON(r->init.bugs, BUG_STALE_READ)) {
+            Read now = {m->from, q->op, q->attempt, q->key, 0, 0};
+            reply_read(r, &now, out); /* the bug: no leadership check, no read index */
+            return;
+        }
+        Read read = {m->from, q->op, q->attempt, q->key, 0, ++r->round};
+        g_array_append_val(r->reads, read);
+        broadcast(r, out); /* the heartbeat round that confirms leadership */
+        serve_reads(r, out);
+        return;
+    }
+    if (session_applied(r, q->idem)) {
+        /* Already applied under this idempotency key: it happened, once. */
+        reply_client(r, m->from, q->op, q->attempt, TRUE, FAIL_NONE, FALSE, out);
+        return;
+    }
+    if (r->proposals->len + r->batch->len >= RAFT_MAX_INFLIGHT) {
+        reply_client(r, m->from, q->op, q->attempt, FALSE, FAIL_BUSY, TRUE, out);
+        return;
+    }
+    RaftEntry e = {.term = r->term,
+                   .kind = q->kind,
+                   .client = m->from,
+                   .key = q->key,
+                   .value = q->value,
+                   .idem = q->idem};
+    Proposal p = {0, r->term, m->from, q->op, q->attempt};
+    g_array_append_val(r->batch, e);
+    g_array_append_val(r->batch_props, p);
+    const WorldConfig *cfg = r->init.config;
+    if (r->batch->len >= cfg->batch_entries || cfg->batch_delay == 0) {
+        flush_batch(r, out);
+    } else if (!r->batch_timer) {
+        r->batch_timer = TRUE;
+        act_timer(out, TIMER_BATCH, cfg->batch_delay, 0);
+    }
+}
+
+/* ---- peer messages ---- */
+
+static void respond_append(Raft *r, EndpointId to, gboolean success, uint64_t match,
+                           uint64_t conflict, uint64_t round, ActionList *out)
+{
+    Msg *m = msg_new(MSG_R_APPEND_RESP, r->init.self, to);
+    m->u.rar = (RAppendResp){.term = r->term,
+                             .success = (uint8_t)success,
+                             .match = match,
+                             .conflict_index = conflict,
+                             .round = round};
+    send_peer(r, m, out);
+}
+
+static void flush_waiting(Raft *r, ActionList *out)
+{
+    guint keep = 0;
+    for (guint i = 0; i < r->waiting->len; i++) {
+        WaitingAck w = g_array_index(r->waiting, WaitingAck, i);
+        if (w.term != r->term)
+            continue; /* a leader of an earlier term: it no longer matters */
+        if (w.match <= r->durable) {
+            respond_append(r, w.to, TRUE, w.match, 0, w.round, out);
+            continue;
+        }
+        g_array_index(r->waiting, WaitingAck, keep++) = w;
+    }
+    g_array_set_size(r->waiting, keep);
+}
+
+static void handle_append(Raft *r, const Msg *m, ActionList *out)
+{
+    const RAppend *a = &m->u.ra;
+    if (a->term < r->term) {
+        respond_append(r, m->from, FALSE, 0, 0, a->round, out);
+        return;
+    }
+    if (a->term > r->term || r->role != ROLE_FOLLOWER)
+        become_follower(r, a->term, out);
+    else
+        reset_election_timer(r, out);
+    r->leader = m->from;
+    if (a->prev_index > last_index(r)) {
+        respond_append(r, m->from, FALSE, 0, last_index(r) + 1, a->round, out);
+        return;
+    }
+    if (a->prev_index > 0 && term_at(r, a->prev_index) != a->prev_term) {
+        /* Skip back over the whole conflicting term at once. */
+        uint64_t bad = term_at(r, a->prev_index), i = a->prev_index;
+        while (i > 1 && term_at(r, i - 1) == bad)
+            i--;
+        respond_append(r, m->from, FALSE, 0, i, a->round, out);
+        return;
+    }
+    const RaftEntry *entries = msg_entries(m);
+    uint32_t n = m->extra_count;
+    if (BUG_ON(r->init.bugs, BUG_TRUNCATE_ON_STALE_APPEND))
+        log_truncate(r, a->prev_index, out); /* the bug: truncate even when nothing conflicts */
+    gboolean wrote = FALSE;
+    for (uint32_t k = 0; k < n; k++) {
+        const RaftEntry *e = &entries[k];
+        if (e->index <= last_index(r)) {
+            if (term_at(r, e->index) == e->term)
+                continue;                       /* already have it */
+            log_truncate(r, e->index - 1, out); /* only what actually conflicts */
+        }
+        log_append(r, e, out);
+        wrote = TRUE;
+    }
+    uint64_t match = a->prev_index + n;
+    if (wrote) {
+        request_fsync(r, out);
+        act_failpoint(out, FP_RAFT_FOLLOWER_APPENDED);
+    }
+    /* Raft §5.3: commit up to the leader's commit index, within what this append verified. */
+    uint64_t commit = MIN(a->commit, match);
+    if (commit > r->commit) {
+        r->commit = commit;
+        apply_committed(r, out);
+    }
+    if (BUG_ON(r->init.bugs, BUG_FOLLOWER_ACK_BEFORE_FSYNC) || match <= r->durable) {
+        respond_append(r, m->from, TRUE, match, 0, a->round, out);
+    } else {
+        WaitingAck w = {m->from, r->term, match, a->round};
+        g_array_append_val(r->waiting, w);
+    }
+    check_repaired(r, out);
+}
+
+static void handle_append_resp(Raft *r, const Msg *m, ActionList *out)
+{
+    const RAppendResp *a = &m->u.rar;
+    if (a->term > r->term) {
+        become_follower(r, a->term, out);
+        return;
+    }
+    if (r->role != ROLE_LEADER || a->term != r->term)
+        return;
+    EndpointId from = m->from;
+    r->last_heard[from] = r->now;
+    r->acked_round[from] = MAX(r->acked_round[from], a->round);
+    if (a->success) {
+        r->match[from] = MAX(r->match[from], a->match);
+        r->next[from] = MAX(r->next[from], r->match[from] + 1);
+        advance_commit(r, out);
+    } else {
+        uint64_t back = MAX(a->conflict_index, r->match[from] + 1);
+        if (back < r->next[from]) {
+            r->next[from] = back;
+            send_append(r, from, out);
+        }
+    }
+    serve_reads(r, out);
+}
+
+static void handle_vote(Raft *r, const Msg *m, ActionList *out)
+{
+    const RVote *v = &m->u.rv;
+    if (v->term > r->term)
+        become_follower(r, v->term, out);
+    gboolean granted = v->term == r->term && !r->damaged && v->term > r->vote_floor &&
+                       (r->voted_for == ENDPOINT_NONE || r->voted_for == m->from) &&
+                       up_to_date(v->last_term, v->last_index, last_term(r), last_index(r));
+    if (granted && r->voted_for != m->from) {
+        r->voted_for = m->from;
+        persist_meta(r, out);
+    }
+    if (granted)
+        reset_election_timer(r, out);
+    Msg *resp = msg_new(MSG_R_VOTE_RESP, r->init.self, m->from);
+    resp->u.rvr = (RVoteResp){.term = r->term, .granted = (uint8_t)granted};
+    if (granted && BUG_ON(r->init.bugs, BUG_VOTE_BEFORE_PERSIST)) {
+        act_send(out, resp); /* the bug: the vote leaves before it is durable */
+        act_failpoint(out, FP_RAFT_VOTED);
+        return;
+    }
+    send_peer(r, resp, out);
+    if (granted)
+        gated_failpoint(r, FP_RAFT_VOTED, out);
+}
+
+static void handle_vote_resp(Raft *r, const Msg *m, ActionList *out)
+{
+    const RVoteResp *v = &m->u.rvr;
+    if (v->term > r->term) {
+        become_follower(r, v->term, out);
+        return;
+    }
+    if (r->role != ROLE_CANDIDATE || v->term != r->term || !v->granted)
+        return;
+    r->votes |= (uint64_t)1 << m->from;
+    if ((guint)__builtin_popcountll(r->votes) >= r->majority)
+        become_leader(r, out);
+}
+
+/* ---- repair after data loss ---- */
+
+static void send_probes(Raft *r, ActionList *out)
+{
+    for (EndpointId i = 0; i < r->n; i++) {
+        if (i == r->init.self || ((r->probe_from >> i) & 1))
+            continue;
+        Msg *m = msg_new(MSG_R_PROBE, r->init.self, i);
+        m->u.rp.term = r->term;
+        send_peer(r, m, out);
+    }
+    act_timer(out, TIMER_PROBE, r->init.config->election_timeout.hi, 0);
+}
+
+static void handle_probe(Raft *r, const Msg *m, ActionList *out)
+{
+    Msg *resp = msg_new(MSG_R_PROBE_RESP, r->init.self, m->from);
+    resp->u.rpr = (RProbeResp){.term = r->term,
+                               .last_index = last_index(r),
+                               .last_term = last_term(r),
+                               .damaged = (uint8_t)r->damaged};
+    send_peer(r, resp, out);
+}
+
+static void handle_probe_resp(Raft *r, const Msg *m, ActionList *out)
+{
+    const RProbeResp *p = &m->u.rpr;
+    if (!r->damaged || r->probe_done || p->damaged)
+        return; /* a damaged peer cannot vouch for anything */
+    r->probe_from |= (uint64_t)1 << m->from;
+    r->probe_term = MAX(r->probe_term, p->term);
+    if (up_to_date(p->last_term, p->last_index, r->need_term, r->need_index)) {
+        r->need_term = p->last_term;
+        r->need_index = p->last_index;
+    }
+    /* A majority of the others meets every majority that could have counted on this node. */
+    if ((guint)__builtin_popcountll(r->probe_from) < r->majority)
+        return;
+    r->probe_done = TRUE;
+    act_cancel(out, TIMER_PROBE);
+    if (r->probe_term > r->term) {
+        r->term = r->probe_term;
+        r->voted_for = ENDPOINT_NONE;
+    }
+    r->vote_floor = MAX(r->vote_floor, r->probe_term);
+    persist_meta(r, out);
+    check_repaired(r, out);
+}
+
+static void check_repaired(Raft *r, ActionList *out)
+{
+    if (!r->damaged || !r->probe_done)
+        return;
+    if (!up_to_date(last_term(r), last_index(r), r->need_term, r->need_index))
+        return;
+    r->damaged = FALSE;
+    persist_meta(r, out);
+    act_note(out, NOTE_REPAIRED, last_index(r), r->term, 0, 0);
+}
+
+/* ---- boot ---- */
+
+static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
+{
+    const ProtoDiskImage *img = ev->image;
+    gboolean found = FALSE;
+    RaftMeta best = {0};
+    guint best_slot = 0;
+    for (uint32_t slot = 0; slot < 2 && slot < img->len[RAFT_FILE_META]; slot++) {
+        RaftMeta m;
+        if (img->errors[RAFT_FILE_META][slot] != 0)
+            continue;
+        if (raft_decode_meta(&img->blocks[RAFT_FILE_META][slot], &m) != BLOCK_OK)
+            continue;
+        if (!found || m.seq > best.seq) {
+            best = m;
+            best_slot = slot;
+            found = TRUE;
+        }
+    }
+    *lost = !found && !ev->first_boot;
+    if (found) {
+        r->term = best.term;
+        r->voted_for = best.voted_for;
+        r->vote_floor = best.vote_floor;
+        r->meta_seq = best.seq;
+        r->meta_slot = best_slot;
+        r->damaged = best.damaged;
+    }
+}
+
+/* Returns the first damaged index (0: none). */
+static uint64_t recover_log(Raft *r, const ProtoDiskImage *img)
+{
+    uint32_t len = img->len[RAFT_FILE_LOG];
+    for (uint32_t i = 0; i < len; i++) {
+        RaftEntry e;
+        BlockCheck c = img->errors[RAFT_FILE_LOG][i] != 0
+                           ? BLOCK_CORRUPT
+                           : raft_decode_entry(&img->blocks[RAFT_FILE_LOG][i], &e);
+        if (c == BLOCK_TORN || c == BLOCK_EMPTY)
+            return 0; /* a write cut short: never fsynced, never acked; the log ends here */
+        if (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term(r))
+            return (uint64_t)i + 1;
+        g_array_append_val(r->log, e);
+    }
+    return 0;
+}
+
+static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
+{
+    gboolean meta_lost;
+    recover_meta(r, ev, &meta_lost);
+    uint64_t bad = recover_log(r, ev->image);
+    if (meta_lost || bad) {
+        r->damaged = TRUE;
+        act_note(out, NOTE_DAMAGED, bad, meta_lost, 0, 0);
+    }
+    /* What the page cache showed may not be durable: make it so before trusting it. */
+    if (ev->image->len[RAFT_FILE_LOG] > last_index(r))
+        act_truncate(out, RAFT_FILE_LOG, (uint32_t)last_index(r), TOKEN_LOG_TRUNCATE);
+    r->durable = 0;
+    persist_meta(r, out);
+    request_fsync(r, out);
+    r->role = ROLE_FOLLOWER;
+    act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
+    reset_election_timer(r, out);
+    if (r->damaged)
+        send_probes(r, out);
+}
+
+/* ---- the protocol ---- */
+
+static void handle_disk(Raft *r, const ProtoEvent *ev, ActionList *out)
+{
+    switch (ev->token) {
+    case TOKEN_META_WRITE:
+        if (ev->result != 0)
+            r->meta_write_failed = TRUE;
+        break;
+    case TOKEN_META_FSYNC:
+        meta_fsync_done(r, ev->result, out);
+        break;
+    case TOKEN_LOG_WRITE:
+    case TOKEN_LOG_TRUNCATE:
+        if (ev->result != 0)
+            r->log_broken = TRUE;
+        break;
+    case TOKEN_LOG_FSYNC:
+        log_fsync_done(r, ev->result, out);
+        break;
+    default:
+        break;
+    }
+}
+
+static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
+{
+    switch (ev->timer) {
+    case TIMER_ELECTION:
+        if (r->role != ROLE_LEADER)
+            become_candidate(r, out);
+        break;
+    case TIMER_HEARTBEAT: {
+        if (r->role != ROLE_LEADER)
+            break;
+        /* Check quorum: a leader cut off from a majority steps down. */
+        guint heard = 1;
+        SimTime window = r->init.config->election_timeout.hi;
+        for (EndpointId i = 0; i < r->n; i++)
+            if (i != r->init.self && r->now - r->last_heard[i] <= window)
+                heard++;
+        if (heard < r->majority) {
+            drop_leadership(r, out);
+            r->role = ROLE_FOLLOWER;
+            r->leader = ENDPOINT_NONE;
+            act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
+            reset_election_timer(r, out);
+            break;
+        }
+        broadcast(r, out);
+        act_timer(out, TIMER_HEARTBEAT, r->init.config->heartbeat, 0);
+        break;
+    }
+    case TIMER_BATCH:
+        r->batch_timer = FALSE;
+        if (r->role == ROLE_LEADER)
+            flush_batch(r, out);
+        break;
+    case TIMER_PROBE:
+        if (r->damaged && !r->probe_done)
+            send_probes(r, out);
+        break;
+    default:
+        break;
+    }
+}
+
+static void handle_stop(Raft *r, ActionList *out)
+{
+    /* A stopping server cannot know what becomes of what it appended. */
+    for (guint i = 0; i < r->proposals->len; i++) {
+        Proposal *p = &g_array_index(r->proposals, Proposal, i);
+        reply_client(r, p->client, p->op, p->attempt, FALSE, FAIL_SHUTDOWN, FALSE, out);
+    }
+    g_array_set_size(r->proposals, 0);
+    for (guint i = 0; i < r->batch_props->len; i++) {
+        Proposal *p = &g_array_index(r->batch_props, Proposal, i);
+        reply_client(r, p->client, p->op, p->attempt, FALSE, FAIL_SHUTDOWN, TRUE, out);
+    }
+    g_array_set_size(r->batch, 0);
+    g_array_set_size(r->batch_props, 0);
+    for (guint i = 0; i < r->reads->len; i++) {
+        Read *q = &g_array_index(r->reads, Read, i);
+        reply_client(r, q->client, q->op, q->attempt, FALSE, FAIL_SHUTDOWN, TRUE, out);
+    }
+    g_array_set_size(r->reads, 0);
+}
+
+static void raft_step(void *proto, const ProtoEvent *ev, ActionList *out)
+{
+    Raft *r = proto;
+    r->now = ev->now;
+    switch (ev->kind) {
+    case PEV_BOOT:
+        boot(r, ev, out);
+        break;
+    case PEV_DISK:
+        handle_disk(r, ev, out);
+        break;
+    case PEV_TIMER:
+        handle_timer(r, ev, out);
+        break;
+    case PEV_STOP:
+        handle_stop(r, out);
+        break;
+    case PEV_MSG:
+        switch (ev->msg->type) {
+        case MSG_CLIENT_REQ:
+            handle_client(r, ev->msg, out);
+            break;
+        case MSG_R_APPEND:
+            handle_append(r, ev->msg, out);
+            break;
+        case MSG_R_APPEND_RESP:
+            handle_append_resp(r, ev->msg, out);
+            break;
+        case MSG_R_VOTE:
+            handle_vote(r, ev->msg, out);
+            break;
+        case MSG_R_VOTE_RESP:
+            handle_vote_resp(r, ev->msg, out);
+            break;
+        case MSG_R_PROBE:
+            handle_probe(r, ev->msg, out);
+            break;
+        case MSG_R_PROBE_RESP:
+            handle_probe_resp(r, ev->msg, out);
+            break;
+        default:
+            break;
+        }
+        break;
+    }
+}
+
+static void *raft_create(const ProtoInit *init)
+{
+    Raft *r = g_new0(Raft, 1);
+    r->init = *init;
+    r->n = init->nodes;
+    r->majority = init->nodes / 2 + 1;
+    r->voted_for = ENDPOINT_NONE;
+    r->leader = ENDPOINT_NONE;
+    r->role = ROLE_FOLLOWER;
+    r->log = g_array_new(FALSE, FALSE, sizeof(RaftEntry));
+    action_list_init(&r->gated);
+    r->waiting = g_array_new(FALSE, FALSE, sizeof(WaitingAck));
+    r->proposals = g_array_new(FALSE, FALSE, sizeof(Proposal));
+    r->reads = g_array_new(FALSE, FALSE, sizeof(Read));
+    r->batch = g_array_new(FALSE, FALSE, sizeof(RaftEntry));
+    r->batch_props = g_array_new(FALSE, FALSE, sizeof(Proposal));
+    r->kv = g_new0(Value, init->keys);
+    r->present = g_new0(uint8_t, init->keys);
+    r->sessions = g_new0(uint32_t, init->config->clients);
+    r->named = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    r->trunc_low = UINT64_MAX;
+    return r;
+}
+
+static void raft_destroy(void *proto)
+{
+    Raft *r = proto;
+    g_array_free(r->log, TRUE);
+    action_list_clear(&r->gated);
+    g_array_free(r->waiting, TRUE);
+    g_array_free(r->proposals, TRUE);
+    g_array_free(r->reads, TRUE);
+    g_array_free(r->batch, TRUE);
+    g_array_free(r->batch_props, TRUE);
+    g_free(r->kv);
+    g_free(r->present);
+    g_free(r->sessions);
+    g_hash_table_unref(r->named);
+    g_free(r);
+}
+
+static NodeRole raft_role(const void *proto)
+{
+    return ((const Raft *)proto)->role;
+}
+
+static void raft_check(const void *proto)
+{
+    const Raft *r = proto;
+    for (uint64_t i = 1; i <= last_index(r); i++) {
+        g_assert(entry_at(r, i)->index == i);
+        if (i > 1)
+            g_assert(entry_at(r, i)->term >= entry_at(r, i - 1)->term);
+    }
+    g_assert(r->commit <= last_index(r));
+    if (r->init.bugs == 0)
+        g_assert(r->applied <= r->commit); /* a bug can truncate what was applied */
+    g_assert(r->durable <= last_index(r));
+    if (r->role == ROLE_LEADER)
+        g_assert(r->voted_for == r->init.self || r->majority == 1);
+}
+
+const ProtoOps raft_ops = {
+    .name = "raft",
+    .nfiles = 2,
+    .create = raft_create,
+    .destroy = raft_destroy,
+    .step = raft_step,
+    .role = raft_role,
+    .check = raft_check,
+};

@@ -1,0 +1,34 @@
+/* model/raft.h — Raft: on-disk records and helpers the oracles share with the protocol.
+ *
+ * Files: 0 holds the metadata (current term, vote, vote floor) in two alternating blocks, so a
+ * torn write never loses the last durable copy; 1 holds the log, block i-1 for entry i.
+ */
+#pragma once
+
+#include "model/disk.h"
+#include "model/msg.h"
+#include "model/proto.h"
+
+#define RAFT_FILE_META    0
+#define RAFT_FILE_LOG     1
+#define RAFT_MAX_INFLIGHT 256 /* proposals in flight on a leader; beyond it, Busy */
+
+enum {
+    RBLK_META = 1,
+    RBLK_ENTRY = 2,
+};
+
+typedef struct {
+    uint64_t seq; /* the newest valid copy wins */
+    uint64_t term;
+    uint64_t vote_floor; /* never vote in a term <= this (after data loss) */
+    EndpointId voted_for;
+    uint8_t damaged; /* still repairing after data loss */
+} RaftMeta;
+
+void raft_encode_meta(DiskBlock *b, const RaftMeta *m);
+BlockCheck raft_decode_meta(const DiskBlock *b, RaftMeta *out);
+void raft_encode_entry(DiskBlock *b, const RaftEntry *e);
+BlockCheck raft_decode_entry(const DiskBlock *b, RaftEntry *out);
+/* The newest valid durable metadata of a disk; FALSE if none. */
+gboolean raft_durable_meta(const Disk *d, RaftMeta *out);

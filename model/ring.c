@@ -1,0 +1,85 @@
+/* model/ring.c — the consistent-hash ring. Positions come from a stable hash of "node#vnode",
+ * never from pointers or table order, so placement is the same on every run and machine. */
+#include "model/ring.h"
+
+#include "sim/rng.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct {
+    uint64_t pos;
+    EndpointId node;
+} Point;
+
+struct Ring {
+    guint nodes;
+    guint npoints;
+    Point *points; /* sorted by position */
+};
+
+static int by_pos(const void *a, const void *b)
+{
+    const Point *x = a, *y = b;
+    if (x->pos != y->pos)
+        return x->pos < y->pos ? -1 : 1;
+    return x->node < y->node ? -1 : x->node > y->node;
+}
+
+Ring *ring_new(guint nodes, guint vnodes)
+{
+    g_assert(nodes > 0 && nodes <= WORLD_MAX_NODES && vnodes > 0);
+    Ring *r = g_new0(Ring, 1);
+    r->nodes = nodes;
+    r->npoints = nodes * vnodes;
+    r->points = g_new(Point, r->npoints);
+    for (guint n = 0; n < nodes; n++) {
+        for (guint v = 0; v < vnodes; v++) {
+            char name[32];
+            g_snprintf(name, sizeof name, "node%u#%u", n + 1, v);
+            uint64_t state = sim_hash_string(name);
+            r->points[n * vnodes + v] = (Point){sim_splitmix64(&state), (EndpointId)n};
+        }
+    }
+    qsort(r->points, r->npoints, sizeof(Point), by_pos);
+    return r;
+}
+
+void ring_free(Ring *r)
+{
+    if (r == NULL)
+        return;
+    g_free(r->points);
+    g_free(r);
+}
+
+guint ring_nodes(const Ring *r)
+{
+    return r->nodes;
+}
+
+guint ring_walk(const Ring *r, uint64_t key_hash, EndpointId *out)
+{
+    uint64_t state = key_hash;
+    uint64_t pos = sim_splitmix64(&state);
+    /* First point at or after pos (binary search), then walk clockwise. */
+    guint lo = 0, hi = r->npoints;
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        if (r->points[mid].pos < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint64_t seen = 0;
+    guint count = 0;
+    for (guint i = 0; i < r->npoints && count < r->nodes; i++) {
+        EndpointId n = r->points[(lo + i) % r->npoints].node;
+        if (!((seen >> n) & 1)) {
+            seen |= (uint64_t)1 << n;
+            out[count++] = n;
+        }
+    }
+    g_assert(count == r->nodes);
+    return count;
+}

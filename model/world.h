@@ -1,0 +1,194 @@
+/* model/world.h — the simulated world: endpoints, the network, disks, node runtimes and clients.
+ *
+ * The world hosts one sans-IO protocol instance per node and executes its actions on the
+ * simulated network and disks, in the order given. Faults reach the world through the primitives
+ * below (the fault plans of faults/ call them); the oracles of reports/ watch it through a
+ * WorldObserver and read the ground truth (disks, history) directly.
+ *
+ * Everything random comes from named streams of the run seed: "network", "disk", "workload",
+ * "faults", and "node" with the endpoint index.
+ */
+#pragma once
+
+#include "model/config.h"
+#include "model/history.h"
+#include "model/proto.h"
+#include "sim/queue.h"
+#include "sim/trace.h"
+
+typedef struct World World;
+
+/* ---- trace vocabulary of the world ---- */
+
+typedef enum {
+    DROP_PARTITION = 1,
+    DROP_RULE,      /* a drop fault's probability fired */
+    DROP_CRASHED,   /* the destination is down */
+    DROP_RESTARTED, /* sent to an earlier incarnation of the destination */
+    DROP_SENDER_DOWN,
+} DropReason;
+
+typedef enum {
+    DISKOP_WRITE = 1,
+    DISKOP_TRUNCATE,
+    DISKOP_FSYNC,
+} DiskOpKind;
+
+/* Fault kinds as the trace and the scenario format name them. */
+typedef enum {
+    FAULT_CRASH,
+    FAULT_RESTART,
+    FAULT_PAUSE,
+    FAULT_PARTITION,
+    FAULT_ISOLATE,
+    FAULT_ONEWAY,
+    FAULT_DROP,
+    FAULT_DUPLICATE,
+    FAULT_DELAY,
+    FAULT_HEAL,
+    FAULT_FSYNC_ERROR,
+    FAULT_WRITE_ERROR,
+    FAULT_SECTOR_ERROR,
+    FAULT_CORRUPT,
+    FAULT_SLOW_DISK,
+    FAULT_DISK_LOSS,
+    FAULT_CLOCK_SKEW,
+    FAULT_KIND_COUNT,
+    /* trace-only: the end of a lasting fault */
+    FAULT_END = 100,
+    FAULT_RESUME,
+} FaultKind;
+
+const char *fault_kind_name(FaultKind kind);
+gboolean fault_kind_parse(const char *name, FaultKind *out);
+
+/* ---- network rules ---- */
+
+typedef enum {
+    NET_PARTITION, /* group[] per endpoint; messages between groups are dropped */
+    NET_ONEWAY,    /* from_mask -> to_mask dropped */
+    NET_DROP,      /* from_mask -> to_mask dropped with probability num/den */
+    NET_DUPLICATE, /* from_mask -> to_mask delivered twice with probability num/den */
+    NET_DELAY,     /* from_mask -> to_mask latency overridden */
+} NetRuleKind;
+
+typedef struct {
+    NetRuleKind kind;
+    uint8_t group[WORLD_MAX_ENDPOINTS];
+    uint64_t from_mask;
+    uint64_t to_mask;
+    uint64_t num, den;
+    SimRange latency;
+} NetRule;
+
+/* ---- observation ---- */
+
+typedef struct {
+    /* A node or client hands a message to the network (before drops and partitions). */
+    void (*sent)(void *ctx, World *w, const Msg *m);
+    /* The durable image of a node's block changed (see disk.h). */
+    void (*durable)(void *ctx, World *w, EndpointId node, guint file, uint32_t idx,
+                    const DiskBlock *old, const DiskBlock *neu);
+    void (*note)(void *ctx, World *w, EndpointId node, const ProtoAction *note);
+    void (*crashed)(void *ctx, World *w, EndpointId node, gboolean power);
+    void (*completed)(void *ctx, World *w, const HistOp *op);
+} WorldObserver;
+
+/* Called when a node marks a failpoint, before its next action. */
+typedef void (*WorldFailpointFn)(void *ctx, World *w, EndpointId node, FailpointId fp);
+
+/* ---- life cycle ---- */
+
+/* Builds the world for `config` (borrowed; must outlive the world). Caller owns the result. */
+World *world_new(const WorldConfig *config);
+void world_free(World *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(World, world_free)
+
+void world_set_observer(World *w, const WorldObserver *obs, void *ctx);
+void world_set_failpoint_hook(World *w, WorldFailpointFn fn, void *ctx);
+/* Keeps every trace record (and message details) for reports; call before world_start. */
+void world_keep_trace(World *w, gboolean keep);
+/* Prints every trace record to `out` as it happens. */
+void world_print_trace(World *w, FILE *out);
+
+/* Boots every node and starts the clients' workload. */
+void world_start(World *w);
+/* Runs until `until` or until nothing is left to do. */
+SimRunResult world_run_until(World *w, SimTime until);
+
+/* ---- accessors ---- */
+
+SimQueue *world_queue(World *w);
+SimTrace *world_trace(World *w);
+SimTime world_now(const World *w);
+const WorldConfig *world_config(const World *w);
+History *world_history(World *w);
+guint world_endpoint_count(const World *w);
+const char *world_endpoint_name(const World *w, EndpointId id);
+gboolean world_is_node(const World *w, EndpointId id);   /* has a disk */
+gboolean world_is_server(const World *w, EndpointId id); /* not a client */
+gboolean world_is_up(const World *w, EndpointId id);
+gboolean world_is_paused(const World *w, EndpointId id);
+NodeRole world_role(const World *w, EndpointId id);
+Disk *world_disk(World *w, EndpointId id); /* NULL for coordinators and clients */
+/* A node's file as the node sees it: the page cache with its queued disk operations applied.
+ * Returns the length; fills `out` with block idx when idx < length. */
+uint32_t world_block_view(World *w, EndpointId id, guint file, uint32_t idx, DiskBlock *out);
+guint world_key_count(const World *w);
+const char *world_key_name(const World *w, KeyId key);
+gboolean world_key_lookup(const World *w, const char *name, KeyId *out);
+/* A readable form of an idempotency key ("dep-1", "c2#17"); returns buf. */
+const char *world_idem_name(const World *w, IdemKey idem, char *buf, gsize size);
+/* The details of trace record `index` when kept, or NULL. */
+const char *world_trace_detail(const World *w, guint index);
+/* The ordered trace records kept so far (NULL unless world_keep_trace). */
+const GArray *world_trace_records(const World *w);
+char *world_render_record(const World *w, const SimTraceRecord *rec);
+/* Coverage counters. */
+typedef struct {
+    uint64_t msgs_sent, msgs_dropped, msgs_duplicated, msgs_delivered;
+    uint64_t crashes, restarts, pauses, failpoints_hit[FP_COUNT];
+    uint64_t disk_writes, disk_fsyncs, fsync_errors, write_errors, read_errors;
+    uint64_t faults[FAULT_KIND_COUNT];
+    uint64_t fail_reasons[FAIL_REASON_COUNT];
+    uint64_t client_retries, client_redirects;
+} WorldStats;
+const WorldStats *world_stats(const World *w);
+
+/* ---- fault primitives (each traced) ---- */
+
+void world_crash(World *w, EndpointId node, gboolean power);
+/* Starts a crashed node; a running node is stopped gracefully first. */
+void world_restart(World *w, EndpointId node);
+void world_pause(World *w, EndpointId node, SimTime duration);
+void world_set_clock_skew(World *w, EndpointId node, SimTime offset);
+void world_disk_loss(World *w, EndpointId node);
+void world_fsync_errors(World *w, EndpointId node, int err, guint count);
+void world_write_errors(World *w, EndpointId node, int err, guint count);
+guint world_sector_errors(World *w, EndpointId node, guint count);
+guint world_corrupt(World *w, EndpointId node, guint count);
+void world_slow_disk(World *w, EndpointId node, SimRange latency, SimTime duration);
+/* Network rules: add returns an id for world_net_remove. */
+guint world_net_add(World *w, const NetRule *rule, FaultKind kind, EndpointId subject);
+void world_net_remove(World *w, guint id);
+void world_net_heal(World *w);
+/* Whether no network rule is active. */
+gboolean world_net_is_healed(const World *w);
+/* Whether messages from a to b currently pass every partition rule. */
+gboolean world_net_connected(const World *w, EndpointId a, EndpointId b);
+
+/* ---- workload ---- */
+
+/* Whether every scripted and random operation has completed. */
+gboolean world_workload_done(const World *w);
+/* The time the last operation completed (0 if none). */
+SimTime world_last_completion(const World *w);
+/* Submits a system operation (probe or final read) from client `client`; returns its op id. */
+uint32_t world_submit(World *w, guint client, OpKind kind, KeyId key, Value value,
+                      HistOpFlags flags);
+/* Whether op `id` has completed. */
+gboolean world_op_done(const World *w, uint32_t id);
+/* The stable hash used for ring placement of a key. */
+uint64_t world_key_hash(const World *w, KeyId key);
+/* Interns an extra key (before world_start only). */
+KeyId world_key_intern(World *w, const char *name);

@@ -1,0 +1,138 @@
+/* model/world_internal.h — the world's private structure, shared by world.c, net.c, node.c and
+ * client.c. Nothing outside model/ includes it. */
+#pragma once
+
+#include "model/world.h"
+
+typedef struct {
+    uint8_t kind; /* DiskOpKind */
+    uint8_t file;
+    uint32_t index;
+    uint64_t token;
+    SimHandle handle;
+    DiskBlock block;
+} DiskOp;
+
+typedef enum {
+    DEFER_MSG,
+    DEFER_TIMER,
+    DEFER_DISK,
+} DeferKind;
+
+typedef struct {
+    uint8_t kind;
+    int result;
+    uint32_t timer;
+    uint32_t timer_gen;
+    uint64_t token;
+    Msg *msg;
+} Deferred;
+
+typedef struct {
+    SimHandle handle;
+    uint32_t gen;
+} TimerSlot;
+
+typedef struct Client Client;
+
+typedef struct {
+    struct World *world;
+    EndpointId id;
+    char *name;
+    gboolean has_disk;
+    gboolean is_client;
+    const ProtoOps *ops;
+    void *proto; /* NULL while down */
+    gboolean up;
+    gboolean paused;
+    SimHandle resume;
+    uint32_t incarnation;
+    SimTime clock_offset;
+    SimRng rng;      /* handed to the protocol */
+    SimRng disk_rng; /* the disk device's latencies and crash decisions */
+    ProtoInit init;
+    Disk *disk;
+    GArray *timers;  /* of TimerSlot, by slot */
+    GQueue disk_ops; /* of DiskOp*, FIFO */
+    SimTime disk_busy_until;
+    SimTime slow_until;
+    SimRange slow_latency;
+    GQueue deferred;    /* of Deferred*, while paused */
+    ActionList stashed; /* actions left when a failpoint paused the node mid-step */
+    guint stashed_from;
+    Client *client;
+} Endpoint;
+
+struct World {
+    const WorldConfig *config;
+    SimQueue *queue;
+    SimTrace trace;
+    History history;
+    guint nendpoints;
+    Endpoint *ep;
+    /* keys */
+    GPtrArray *key_names;
+    GHashTable *key_index; /* name -> id+1; lookups only, never iterated */
+    GArray *key_hashes;    /* of uint64_t */
+    GPtrArray *idem_names;
+    GHashTable *idem_index;
+    /* randomness */
+    SimRng net_rng;
+    SimRng disk_rng;
+    /* network */
+    GPtrArray *rules; /* of NetRuleEntry*, in insertion order */
+    guint next_rule_id;
+    uint64_t next_msg_id;
+    /* observation */
+    WorldObserver obs;
+    void *obs_ctx;
+    WorldFailpointFn fp_hook;
+    void *fp_ctx;
+    GPtrArray *details; /* of char*, parallel to kept trace records */
+    gboolean want_details;
+    char *pending_detail;
+    /* clients */
+    guint nclients;
+    Client **clients;
+    guint ops_outstanding; /* scripted + random ops not yet completed */
+    SimTime last_completion;
+    /* scratch action lists, one per nesting level of steps */
+    ActionList scratch[8];
+    guint depth;
+    WorldStats stats;
+    gboolean started;
+};
+
+typedef struct {
+    guint id;
+    FaultKind kind;
+    EndpointId subject;
+    NetRule rule;
+} NetRuleEntry;
+
+/* world.c */
+void world_emit(World *w, SimTraceKind kind, uint16_t sub, EndpointId node, EndpointId peer,
+                uint64_t a, uint64_t b);
+/* Sets the detail text of the next emitted record (only when details are wanted). */
+gboolean world_wants_detail(const World *w);
+void world_set_detail(World *w, char *detail);
+char *world_describe_msg(const World *w, const Msg *m);
+
+IdemKey world_intern_idem(World *w, const char *name);
+
+/* net.c */
+void net_send(World *w, Msg *m);
+/* Frees the messages of deliveries still queued (before the queue is freed). */
+void net_free_in_flight(World *w);
+
+/* node.c */
+void node_boot_all(World *w);
+void node_deliver(World *w, Endpoint *n, Msg *m);
+void node_free(Endpoint *n);
+
+/* client.c */
+Client *client_new(World *w, guint index, EndpointId ep);
+void client_free(Client *c);
+void client_start(World *w, Client *c);
+void client_receive(World *w, Client *c, Msg *m);
+void client_enqueue_system(World *w, Client *c, uint32_t op);

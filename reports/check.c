@@ -1,0 +1,1112 @@
+/* reports/check.c — the oracles (see check.h).
+ *
+ * Ground truth. The checker follows every change of every node's durable image (the world's
+ * `durable` observation) and decodes the blocks itself: for quorum, data and hint records,
+ * VOID markers and handed-off hints, so it knows which records a node could really recover; for
+ * raft, log entries and the durable metadata. From that it keeps, per logical write (idempotency
+ * key), how many live durable copies each node holds. It never asks a node what it believes.
+ *
+ * Raft commitment, as the checker computes it: entry (i, T) is committed once a majority of
+ * servers hold it durably, each having been at term T (per its durable metadata) when the entry
+ * became durable there — which is what the leader of T may count (Raft §5.4.2); every entry
+ * below i in such a log is committed too (log matching).
+ */
+#include "reports/check.h"
+
+#include "model/quorum.h"
+#include "model/raft.h"
+#include "model/ring.h"
+
+#include <string.h>
+
+/* ---- verdicts ---- */
+
+void verdict_init(Verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    v->violations = g_ptr_array_new();
+    v->lin = LIN_OK;
+}
+
+static void violation_free(Violation *x)
+{
+    g_free(x->text);
+    g_free(x);
+}
+
+void verdict_clear(Verdict *v)
+{
+    if (v->violations) {
+        for (guint i = 0; i < v->violations->len; i++)
+            violation_free(g_ptr_array_index(v->violations, i));
+        g_ptr_array_unref(v->violations);
+    }
+    g_free(v->model_note);
+    g_free(v->liveness_note);
+    g_free(v->convergence_note);
+    memset(v, 0, sizeof *v);
+}
+
+gboolean verdict_passed(const Verdict *v)
+{
+    return v->kinds == 0;
+}
+
+void verdict_add(Verdict *v, ViolationKind kind, SimTime time, const uint32_t *ops, guint nops,
+                 const EndpointId *nodes, guint nnodes, char *text)
+{
+    v->kinds |= 1u << kind;
+    if (v->counts[kind]++ >= VERDICT_EXAMPLES) {
+        g_free(text);
+        return;
+    }
+    Violation *x = g_new0(Violation, 1);
+    x->kind = kind;
+    x->time = time;
+    x->nops = MIN(nops, G_N_ELEMENTS(x->ops));
+    for (guint i = 0; i < x->nops; i++)
+        x->ops[i] = ops[i];
+    x->nnodes = MIN(nnodes, G_N_ELEMENTS(x->nodes));
+    for (guint i = 0; i < x->nnodes; i++)
+        x->nodes[i] = nodes[i];
+    x->text = text;
+    g_ptr_array_add(v->violations, x);
+}
+
+/* ---- the ledger ---- */
+
+typedef struct {
+    IdemKey idem;
+    KeyId key;
+    uint8_t kind;
+    uint8_t acked;
+    uint8_t early_reported;
+    uint8_t lost_reported;
+    uint8_t dup_reported;
+    Version version;
+    uint64_t ever;   /* nodes that ever held it durably */
+    uint64_t at_ack; /* nodes that held it durably when it was first acked */
+    SimTime acked_at;
+    uint32_t acked_op;
+    SimTime lost_at; /* when its last live durable copy went, after the ack */
+    EndpointId lost_node;
+    uint64_t effect_index; /* raft: first log index applied with effect */
+    uint32_t first_op;
+    uint8_t counts[]; /* [nodes] live durable copies, then [nodes] quorum DATA copies */
+} Ledger;
+
+typedef struct {
+    IdemKey idem;
+    uint8_t type;
+    uint8_t durable;
+    uint8_t voided;
+    uint8_t done;
+    uint8_t copy;    /* a rewritten copy: another durable copy, not another application */
+    uint32_t target; /* VOID: the block it voids */
+} QBlockInfo;
+
+typedef struct {
+    uint64_t term;
+    IdemKey idem;
+    uint8_t kind;
+    uint8_t set;
+} Slot;
+
+typedef struct {
+    uint64_t index;
+    uint64_t term;
+} SupportKey;
+
+struct Checker {
+    World *w;
+    const WorldConfig *cfg;
+    guint nodes;
+    guint majority;
+    Verdict found;           /* everything raised during the run; filtered at the end */
+    GHashTable *ledger;      /* IdemKey -> Ledger*, lookups only */
+    GPtrArray *ledger_order; /* of Ledger*, in creation order (owns them) */
+    GArray **qblocks;        /* quorum: per node, of QBlockInfo */
+    uint64_t *meta_term;     /* raft: per node, the term of its durable metadata */
+    GHashTable *support;     /* raft: SupportKey -> uint64 mask, lookups only */
+    GArray *committed;       /* raft: of Slot, by index - 1 */
+    GArray *applied;         /* raft: of Slot, by index - 1: the first command applied there */
+    GHashTable *leaders;     /* raft: term -> node + 1, lookups only */
+    SimTime *crash_time;
+    gboolean *crash_power;
+};
+
+static guint popcount(uint64_t x)
+{
+    return (guint)__builtin_popcountll(x);
+}
+
+static Ledger *ledger_get(Checker *c, IdemKey idem)
+{
+    Ledger *l = g_hash_table_lookup(c->ledger, &idem);
+    if (l)
+        return l;
+    l = g_malloc0(sizeof(Ledger) + 2 * c->nodes);
+    l->idem = idem;
+    l->key = KEY_NONE;
+    l->first_op = UINT32_MAX;
+    l->lost_node = ENDPOINT_NONE;
+    g_hash_table_insert(c->ledger, &l->idem, l);
+    g_ptr_array_add(c->ledger_order, l);
+    return l;
+}
+
+static uint64_t holders(const Checker *c, const Ledger *l)
+{
+    uint64_t mask = 0;
+    for (guint n = 0; n < c->nodes; n++)
+        if (l->counts[n] > 0)
+            mask |= (uint64_t)1 << n;
+    return mask;
+}
+
+static void format_nodes(const Checker *c, uint64_t mask, GString *out)
+{
+    gboolean first = TRUE;
+    for (guint n = 0; n < c->nodes; n++) {
+        if (!((mask >> n) & 1))
+            continue;
+        g_string_append_printf(out, "%s%s", first ? "" : ", ", world_endpoint_name(c->w, n));
+        first = FALSE;
+    }
+    if (first)
+        g_string_append(out, "none");
+}
+
+const char *checker_op_label(const World *w, uint32_t op, char *buf, gsize size)
+{
+    History *h = world_history((World *)w);
+    if (op == UINT32_MAX || op >= history_len(h)) {
+        g_snprintf(buf, size, "?");
+        return buf;
+    }
+    const HistOp *o = history_op(h, op);
+    const char *name = history_op_name(h, o);
+    if (name)
+        g_snprintf(buf, size, "%s", name);
+    else
+        g_snprintf(buf, size, "op%u", op);
+    return buf;
+}
+
+static void describe_write(const Checker *c, const Ledger *l, GString *s)
+{
+    char label[64], when[32];
+    checker_op_label(c->w, l->acked_op != 0 || l->acked ? l->acked_op : l->first_op, label,
+                     sizeof label);
+    g_string_append_printf(s, "write %s (%s %s)", label, op_kind_name(l->kind),
+                           l->key == KEY_NONE ? "?" : world_key_name(c->w, l->key));
+    (void)when;
+}
+
+static void copy_changed(Checker *c, Ledger *l, EndpointId node, int delta)
+{
+    g_assert(delta > 0 || l->counts[node] > 0);
+    l->counts[node] = (uint8_t)(l->counts[node] + delta);
+    if (delta > 0) {
+        l->ever |= (uint64_t)1 << node;
+        l->lost_at = 0;
+        return;
+    }
+    if (l->acked && holders(c, l) == 0 && l->lost_at == 0) {
+        l->lost_at = world_now(c->w);
+        l->lost_node = node;
+    }
+}
+
+/* ---- quorum blocks ---- */
+
+static QBlockInfo *qblock(Checker *c, EndpointId node, uint32_t idx)
+{
+    GArray *a = c->qblocks[node];
+    if (idx >= a->len)
+        g_array_set_size(a, idx + 1);
+    return &g_array_index(a, QBlockInfo, idx);
+}
+
+static gboolean qalive(const QBlockInfo *b)
+{
+    return b->durable && !b->voided && !b->done && (b->type == QBLK_DATA || b->type == QBLK_HINT);
+}
+
+static void qcopy(Checker *c, EndpointId node, const QBlockInfo *b, int delta)
+{
+    Ledger *l = ledger_get(c, b->idem);
+    if (b->type == QBLK_DATA && !b->copy) {
+        g_assert(delta > 0 || l->counts[c->nodes + node] > 0);
+        l->counts[c->nodes + node] = (uint8_t)(l->counts[c->nodes + node] + delta);
+    }
+    copy_changed(c, l, node, delta);
+}
+
+static void quorum_durable(Checker *c, EndpointId node, uint32_t idx, const DiskBlock *old,
+                           const DiskBlock *neu)
+{
+    QBlockInfo *b = qblock(c, node, idx);
+    if (old && b->durable) {
+        if (qalive(b))
+            qcopy(c, node, b, -1);
+        b->durable = 0;
+    }
+    if (!neu)
+        return;
+    QBlock qb;
+    b->durable = 1;
+    b->voided = 0;
+    b->done = 0;
+    if (quorum_decode(neu, &qb) != BLOCK_OK) {
+        b->type = 0;
+        return;
+    }
+    b->type = (uint8_t)qb.type;
+    if (qb.type == QBLK_DATA || qb.type == QBLK_HINT) {
+        b->idem = qb.rec.idem;
+        b->copy = qb.rec.copy;
+        Ledger *l = ledger_get(c, qb.rec.idem);
+        l->key = qb.rec.key;
+        l->kind = qb.rec.op;
+        l->version = qb.rec.version;
+        qcopy(c, node, b, +1);
+    } else if (qb.type == QBLK_VOID) {
+        b->target = qb.block;
+        QBlockInfo *t = qblock(c, node, qb.block);
+        b = NULL; /* qblock may have moved the array */
+        if (qalive(t))
+            qcopy(c, node, t, -1);
+        t->voided = 1;
+    } else if (qb.type == QBLK_HINT_DONE) {
+        GArray *a = c->qblocks[node];
+        for (guint i = 0; i < a->len; i++) {
+            QBlockInfo *h = &g_array_index(a, QBlockInfo, i);
+            if (h->type == QBLK_HINT && h->idem == qb.idem && qalive(h)) {
+                qcopy(c, node, h, -1);
+                h->done = 1;
+            }
+        }
+    }
+}
+
+/* ---- raft entries ---- */
+
+static guint support_hash(gconstpointer p)
+{
+    const SupportKey *k = p;
+    uint64_t h = k->index * 0x9e3779b97f4a7c15ULL ^ k->term * 0xbf58476d1ce4e5b9ULL;
+    return (guint)(h ^ (h >> 32));
+}
+
+static gboolean support_equal(gconstpointer a, gconstpointer b)
+{
+    const SupportKey *x = a, *y = b;
+    return x->index == y->index && x->term == y->term;
+}
+
+static Slot *slot_at(GArray *a, uint64_t index)
+{
+    if (index > a->len)
+        g_array_set_size(a, (guint)index);
+    return &g_array_index(a, Slot, index - 1);
+}
+
+/* Entry (index, term) of node's durable log is committed: so is its durable prefix. */
+static void commit_through(Checker *c, EndpointId node, uint64_t index)
+{
+    Disk *d = world_disk(c->w, node);
+    for (uint64_t i = c->committed->len + 1; i <= index; i++) {
+        DiskBlock b;
+        RaftEntry e;
+        if (!disk_durable_block(d, RAFT_FILE_LOG, (uint32_t)(i - 1), &b) ||
+            raft_decode_entry(&b, &e) != BLOCK_OK)
+            return;
+        Slot *s = slot_at(c->committed, i);
+        *s = (Slot){e.term, e.idem, e.kind, 1};
+    }
+}
+
+static void check_log_matching(Checker *c, EndpointId node, const RaftEntry *e)
+{
+    for (EndpointId other = 0; other < c->nodes; other++) {
+        if (other == node)
+            continue;
+        DiskBlock b;
+        RaftEntry o;
+        if (!disk_durable_block(world_disk(c->w, other), RAFT_FILE_LOG, (uint32_t)(e->index - 1),
+                                &b) ||
+            raft_decode_entry(&b, &o) != BLOCK_OK)
+            continue;
+        if (o.term == e->term && (o.idem != e->idem || o.kind != e->kind)) {
+            char when[32];
+            EndpointId nodes[2] = {node, other};
+            verdict_add(
+                &c->found, V_LOG_MATCHING, world_now(c->w), NULL, 0, nodes, 2,
+                g_strdup_printf("%s and %s hold different entries at index %" G_GUINT64_FORMAT
+                                " with the same term %" G_GUINT64_FORMAT " (at %s)",
+                                world_endpoint_name(c->w, node), world_endpoint_name(c->w, other),
+                                e->index, e->term,
+                                sim_time_format_human(world_now(c->w), when, sizeof when)));
+            return;
+        }
+    }
+}
+
+static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
+                         const DiskBlock *old, const DiskBlock *neu)
+{
+    if (file == RAFT_FILE_META) {
+        RaftMeta m;
+        c->meta_term[node] = raft_durable_meta(world_disk(c->w, node), &m) ? m.term : 0;
+        return;
+    }
+    RaftEntry e;
+    if (old && raft_decode_entry(old, &e) == BLOCK_OK && e.idem != IDEM_NONE) {
+        Ledger *l = ledger_get(c, e.idem);
+        if (l->counts[node] > 0)
+            copy_changed(c, l, node, -1);
+    }
+    if (!neu || raft_decode_entry(neu, &e) != BLOCK_OK)
+        return;
+    if (e.idem != IDEM_NONE) {
+        Ledger *l = ledger_get(c, e.idem);
+        l->key = e.key;
+        l->kind = e.kind;
+        copy_changed(c, l, node, +1);
+    }
+    check_log_matching(c, node, &e);
+    if (c->meta_term[node] != e.term || e.index <= c->committed->len)
+        return;
+    SupportKey probe = {e.index, e.term};
+    uint64_t *mask = g_hash_table_lookup(c->support, &probe);
+    if (!mask) {
+        SupportKey *k = g_new(SupportKey, 1);
+        *k = probe;
+        mask = g_new0(uint64_t, 1);
+        g_hash_table_insert(c->support, k, mask);
+    }
+    *mask |= (uint64_t)1 << node;
+    if (popcount(*mask) >= c->majority)
+        commit_through(c, node, e.index);
+}
+
+/* ---- observation ---- */
+
+static void on_durable(void *ctx, World *w, EndpointId node, guint file, uint32_t idx,
+                       const DiskBlock *old, const DiskBlock *neu)
+{
+    Checker *c = ctx;
+    if (c->cfg->protocol == PROTO_QUORUM)
+        quorum_durable(c, node, idx, old, neu);
+    else
+        raft_durable(c, node, file, idx, old, neu);
+}
+
+static void unpersisted(Checker *c, const Msg *m, const char *what)
+{
+    char when[32];
+    EndpointId nodes[2] = {m->from, m->to};
+    verdict_add(&c->found, V_UNPERSISTED_SEND, world_now(c->w), NULL, 0, nodes, 2,
+                g_strdup_printf("%s sent %s to %s at %s, but its durable disk does not back it",
+                                world_endpoint_name(c->w, m->from), what,
+                                world_endpoint_name(c->w, m->to),
+                                sim_time_format_human(world_now(c->w), when, sizeof when)));
+}
+
+static void check_ack(Checker *c, const Msg *m)
+{
+    History *h = world_history(c->w);
+    if (m->u.cresp.op >= history_len(h))
+        return;
+    const HistOp *op = history_op(h, m->u.cresp.op);
+    if (!op_kind_is_write(op->kind) || op->idem == IDEM_NONE)
+        return;
+    Ledger *l = ledger_get(c, op->idem);
+    uint64_t have = holders(c, l);
+    if (!l->acked) {
+        l->acked = 1;
+        l->at_ack = have;
+        l->acked_at = world_now(c->w);
+        l->acked_op = op->id;
+    }
+    guint need = c->cfg->protocol == PROTO_QUORUM ? c->cfg->write_quorum : c->majority;
+    if (popcount(have) >= need || l->early_reported)
+        return;
+    l->early_reported = 1;
+    GString *s = g_string_new(NULL);
+    describe_write(c, l, s);
+    char when[32];
+    g_string_append_printf(
+        s, " acked by %s at %s with %u/%u durable copies (", world_endpoint_name(c->w, m->from),
+        sim_time_format_human(world_now(c->w), when, sizeof when), popcount(have), need);
+    format_nodes(c, have, s);
+    g_string_append(s, ")");
+    uint32_t ops[1] = {op->id};
+    EndpointId nodes[1] = {m->from};
+    verdict_add(&c->found, V_EARLY_ACK, world_now(c->w), ops, 1, nodes, 1, g_string_free(s, FALSE));
+}
+
+static void on_sent(void *ctx, World *w, const Msg *m)
+{
+    Checker *c = ctx;
+    switch (m->type) {
+    case MSG_CLIENT_REQ:
+        if (op_kind_is_write(m->u.creq.kind) && m->u.creq.idem != IDEM_NONE) {
+            Ledger *l = ledger_get(c, m->u.creq.idem);
+            l->key = m->u.creq.key;
+            l->kind = m->u.creq.kind;
+            l->version = m->u.creq.version;
+            if (l->first_op == UINT32_MAX)
+                l->first_op = m->u.creq.op;
+        }
+        break;
+    case MSG_CLIENT_RESP:
+        if (m->u.cresp.ok)
+            check_ack(c, m);
+        break;
+    case MSG_Q_WRITE_ACK:
+        if (m->u.qack.status == QACK_DURABLE && m->u.qack.idem != IDEM_NONE && m->from < c->nodes &&
+            ledger_get(c, m->u.qack.idem)->counts[m->from] == 0) {
+            char label[64];
+            g_autofree char *what =
+                g_strdup_printf("a durable ack of write %s",
+                                world_idem_name(w, m->u.qack.idem, label, sizeof label));
+            unpersisted(c, m, what);
+        }
+        break;
+    case MSG_R_VOTE_RESP:
+        if (m->u.rvr.granted && !m->u.rvr.prevote) {
+            RaftMeta meta;
+            if (!raft_durable_meta(world_disk(w, m->from), &meta) || meta.term != m->u.rvr.term ||
+                meta.voted_for != m->to) {
+                g_autofree char *what =
+                    g_strdup_printf("its vote in term %" G_GUINT64_FORMAT, m->u.rvr.term);
+                unpersisted(c, m, what);
+            }
+        }
+        break;
+    case MSG_R_APPEND_RESP:
+        if (m->u.rar.success && !disk_prefix_is_durable(world_disk(w, m->from), RAFT_FILE_LOG,
+                                                        (uint32_t)m->u.rar.match)) {
+            g_autofree char *what = g_strdup_printf(
+                "an append success with match index %" G_GUINT64_FORMAT, m->u.rar.match);
+            unpersisted(c, m, what);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void check_leader_completeness(Checker *c, EndpointId node, uint64_t term)
+{
+    for (uint64_t i = 1; i <= c->committed->len; i++) {
+        const Slot *s = &g_array_index(c->committed, Slot, i - 1);
+        if (!s->set || s->term >= term)
+            continue;
+        DiskBlock b;
+        RaftEntry e;
+        uint32_t len = world_block_view(c->w, node, RAFT_FILE_LOG, (uint32_t)(i - 1), &b);
+        gboolean has = i <= len && raft_decode_entry(&b, &e) == BLOCK_OK && e.term == s->term &&
+                       e.idem == s->idem;
+        if (has)
+            continue;
+        char when[32];
+        EndpointId nodes[1] = {node};
+        verdict_add(&c->found, V_LEADER_COMPLETENESS, world_now(c->w), NULL, 0, nodes, 1,
+                    g_strdup_printf("%s became leader of term %" G_GUINT64_FORMAT
+                                    " at %s without committed entry %" G_GUINT64_FORMAT
+                                    " (term %" G_GUINT64_FORMAT ")",
+                                    world_endpoint_name(c->w, node), term,
+                                    sim_time_format_human(world_now(c->w), when, sizeof when), i,
+                                    s->term));
+        return;
+    }
+}
+
+static void on_note(void *ctx, World *w, EndpointId node, const ProtoAction *note)
+{
+    Checker *c = ctx;
+    char when[32];
+    if (note->sub == NOTE_ROLE && note->a == ROLE_LEADER) {
+        uint64_t term = note->b;
+        gpointer prev = g_hash_table_lookup(c->leaders, &term);
+        if (prev && GPOINTER_TO_UINT(prev) - 1 != node) {
+            EndpointId nodes[2] = {(EndpointId)(GPOINTER_TO_UINT(prev) - 1), node};
+            verdict_add(&c->found, V_ELECTION_SAFETY, world_now(w), NULL, 0, nodes, 2,
+                        g_strdup_printf("%s and %s were both leader of term %" G_GUINT64_FORMAT
+                                        " (the second at %s)",
+                                        world_endpoint_name(w, nodes[0]),
+                                        world_endpoint_name(w, node), term,
+                                        sim_time_format_human(world_now(w), when, sizeof when)));
+        } else if (!prev) {
+            uint64_t *k = g_new(uint64_t, 1);
+            *k = term;
+            g_hash_table_insert(c->leaders, k, GUINT_TO_POINTER(node + 1u));
+        }
+        check_leader_completeness(c, node, term);
+    } else if (note->sub == NOTE_APPLY) {
+        uint64_t index = note->a, term = note->b;
+        IdemKey idem = note->c;
+        Slot *s = slot_at(c->applied, index);
+        if (!s->set) {
+            *s = (Slot){term, idem, 0, 1};
+        } else if (s->term != term || s->idem != idem) {
+            EndpointId nodes[1] = {node};
+            verdict_add(&c->found, V_STATE_MACHINE_SAFETY, world_now(w), NULL, 0, nodes, 1,
+                        g_strdup_printf("%s applied a different command at index %" G_GUINT64_FORMAT
+                                        " (term %" G_GUINT64_FORMAT ") than another server did "
+                                        "(term %" G_GUINT64_FORMAT ") at %s",
+                                        world_endpoint_name(w, node), index, term, s->term,
+                                        sim_time_format_human(world_now(w), when, sizeof when)));
+        }
+        if (note->d && idem != IDEM_NONE) {
+            Ledger *l = ledger_get(c, idem);
+            if (l->effect_index == 0) {
+                l->effect_index = index;
+            } else if (l->effect_index != index && !l->dup_reported) {
+                l->dup_reported = 1;
+                char label[64];
+                EndpointId nodes[1] = {node};
+                uint32_t ops[1] = {l->first_op};
+                verdict_add(
+                    &c->found, V_DUPLICATE, world_now(w), ops, 1, nodes, 1,
+                    g_strdup_printf("%s applied write %s again at index %" G_GUINT64_FORMAT
+                                    " (first at index %" G_GUINT64_FORMAT "), at %s",
+                                    world_endpoint_name(w, node),
+                                    world_idem_name(w, idem, label, sizeof label), index,
+                                    l->effect_index,
+                                    sim_time_format_human(world_now(w), when, sizeof when)));
+            }
+        }
+    }
+}
+
+static void on_crashed(void *ctx, World *w, EndpointId node, gboolean power)
+{
+    Checker *c = ctx;
+    c->crash_time[node] = world_now(w);
+    c->crash_power[node] = power;
+}
+
+Checker *checker_new(World *w)
+{
+    Checker *c = g_new0(Checker, 1);
+    c->w = w;
+    c->cfg = world_config(w);
+    c->nodes = c->cfg->nodes;
+    c->majority = c->nodes / 2 + 1;
+    verdict_init(&c->found);
+    c->ledger = g_hash_table_new(g_int64_hash, g_int64_equal);
+    c->ledger_order = g_ptr_array_new_with_free_func(g_free);
+    c->qblocks = g_new0(GArray *, c->nodes);
+    for (guint n = 0; n < c->nodes; n++)
+        c->qblocks[n] = g_array_new(FALSE, TRUE, sizeof(QBlockInfo));
+    c->meta_term = g_new0(uint64_t, c->nodes);
+    c->support = g_hash_table_new_full(support_hash, support_equal, g_free, g_free);
+    c->committed = g_array_new(FALSE, TRUE, sizeof(Slot));
+    c->applied = g_array_new(FALSE, TRUE, sizeof(Slot));
+    c->leaders = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    c->crash_time = g_new0(SimTime, world_endpoint_count(w));
+    c->crash_power = g_new0(gboolean, world_endpoint_count(w));
+    WorldObserver obs = {
+        .sent = on_sent, .durable = on_durable, .note = on_note, .crashed = on_crashed};
+    world_set_observer(w, &obs, c);
+    return c;
+}
+
+void checker_free(Checker *c)
+{
+    if (c == NULL)
+        return;
+    verdict_clear(&c->found);
+    g_hash_table_unref(c->ledger);
+    g_ptr_array_unref(c->ledger_order);
+    for (guint n = 0; n < c->nodes; n++)
+        g_array_free(c->qblocks[n], TRUE);
+    g_free(c->qblocks);
+    g_free(c->meta_term);
+    g_hash_table_unref(c->support);
+    g_array_free(c->committed, TRUE);
+    g_array_free(c->applied, TRUE);
+    g_hash_table_unref(c->leaders);
+    g_free(c->crash_time);
+    g_free(c->crash_power);
+    g_free(c);
+}
+
+/* ---- end of run ---- */
+
+/* Quorum: the live durable records of every node, per key (decoded from the durable images). */
+typedef struct {
+    GArray **sets; /* [node * keys + key] of QRecord, or NULL */
+    guint keys;
+    Version *base; /* per key: the newest live durable put or delete */
+    gboolean *has_base;
+} QState;
+
+static void qstate_build(Checker *c, QState *q)
+{
+    q->keys = world_key_count(c->w);
+    q->sets = g_new0(GArray *, c->nodes * q->keys);
+    q->base = g_new0(Version, q->keys);
+    q->has_base = g_new0(gboolean, q->keys);
+    for (EndpointId n = 0; n < c->nodes; n++) {
+        GArray *blocks = c->qblocks[n];
+        Disk *d = world_disk(c->w, n);
+        for (guint i = 0; i < blocks->len; i++) {
+            const QBlockInfo *b = &g_array_index(blocks, QBlockInfo, i);
+            if (!qalive(b) || b->type != QBLK_DATA)
+                continue;
+            DiskBlock blk;
+            QBlock qb;
+            if (!disk_durable_block(d, QUORUM_FILE_DATA, i, &blk) ||
+                quorum_decode(&blk, &qb) != BLOCK_OK || qb.rec.key >= q->keys)
+                continue;
+            GArray **set = &q->sets[n * q->keys + qb.rec.key];
+            if (!*set)
+                *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
+            g_array_append_val(*set, qb.rec);
+            if ((qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) &&
+                (!q->has_base[qb.rec.key] ||
+                 version_cmp(qb.rec.version, q->base[qb.rec.key]) > 0)) {
+                q->base[qb.rec.key] = qb.rec.version;
+                q->has_base[qb.rec.key] = TRUE;
+            }
+        }
+    }
+}
+
+static void qstate_clear(Checker *c, QState *q)
+{
+    for (guint i = 0; i < c->nodes * q->keys; i++)
+        if (q->sets[i])
+            g_array_free(q->sets[i], TRUE);
+    g_free(q->sets);
+    g_free(q->base);
+    g_free(q->has_base);
+}
+
+static gboolean superseded(const QState *q, const Ledger *l)
+{
+    return l->key < q->keys && q->has_base[l->key] && version_cmp(q->base[l->key], l->version) > 0;
+}
+
+static void explain_loss(Checker *c, const Ledger *l, GString *s)
+{
+    char when[32];
+    g_string_append_printf(s, " acked at %s with %u durable cop%s (",
+                           sim_time_format_human(l->acked_at, when, sizeof when),
+                           popcount(l->at_ack), popcount(l->at_ack) == 1 ? "y" : "ies");
+    format_nodes(c, l->at_ack, s);
+    g_string_append(s, ")");
+    if (l->lost_at > 0 && l->lost_node != ENDPOINT_NONE) {
+        EndpointId n = l->lost_node;
+        g_string_append_printf(s, "; its last copy went at %s on %s",
+                               sim_time_format_human(l->lost_at, when, sizeof when),
+                               world_endpoint_name(c->w, n));
+        if (c->crash_time[n] > 0 && c->crash_time[n] <= l->lost_at)
+            g_string_append_printf(s, " (after its %s crash at %s)",
+                                   c->crash_power[n] ? "power" : "process",
+                                   sim_time_format_human(c->crash_time[n], when, sizeof when));
+    } else {
+        g_string_append(s, "; no durable copy is left");
+    }
+}
+
+static void check_ledger(Checker *c, const QState *q, Verdict *v)
+{
+    for (guint i = 0; i < c->ledger_order->len; i++) {
+        Ledger *l = g_ptr_array_index(c->ledger_order, i);
+        if (l->key == KEY_NONE)
+            continue;
+        uint64_t have = holders(c, l);
+        /* duplicates on disk (quorum): one replica holding two live copies of one write */
+        if (c->cfg->protocol == PROTO_QUORUM && !l->dup_reported) {
+            for (EndpointId n = 0; n < c->nodes; n++) {
+                if (l->counts[c->nodes + n] < 2 || l->kind == OP_PUT)
+                    continue;
+                l->dup_reported = 1;
+                char label[64];
+                uint32_t ops[1] = {l->first_op};
+                EndpointId nodes[1] = {n};
+                verdict_add(v, V_DUPLICATE, world_now(c->w), ops, 1, nodes, 1,
+                            g_strdup_printf("%s holds write %s (%s %s) %u times: applied twice",
+                                            world_endpoint_name(c->w, n),
+                                            world_idem_name(c->w, l->idem, label, sizeof label),
+                                            op_kind_name(l->kind), world_key_name(c->w, l->key),
+                                            l->counts[c->nodes + n]));
+                break;
+            }
+        }
+        if (!l->acked)
+            continue;
+        gboolean lost = c->cfg->protocol == PROTO_QUORUM ? have == 0 && !superseded(q, l)
+                                                         : popcount(have) < c->majority;
+        if (!lost)
+            continue;
+        GString *s = g_string_new(NULL);
+        describe_write(c, l, s);
+        explain_loss(c, l, s);
+        if (c->cfg->protocol == PROTO_RAFT && have != 0) {
+            g_string_append(s, "; now only on ");
+            format_nodes(c, have, s);
+        }
+        uint32_t ops[1] = {l->acked_op};
+        EndpointId nodes[1] = {l->lost_node};
+        verdict_add(v, V_LOST_ACK, l->acked_at, ops, 1, nodes,
+                    l->lost_node == ENDPOINT_NONE ? 0 : 1, g_string_free(s, FALSE));
+    }
+}
+
+static gboolean visible(const Checker *c, const QState *q, const Ledger *l)
+{
+    if (c->cfg->protocol == PROTO_RAFT)
+        return l->effect_index != 0;
+    return holders(c, l) != 0 || superseded(q, l);
+}
+
+static void check_history(Checker *c, const QState *q, Verdict *v)
+{
+    History *h = world_history(c->w);
+    KeyId probe = KEY_NONE;
+    world_key_lookup(c->w, "_probe", &probe);
+    for (guint i = 0; i < history_len(h); i++) {
+        const HistOp *op = history_op(h, i);
+        if (op->key == probe)
+            continue;
+        v->ops++;
+        if (op->kind == OP_GET) {
+            v->reads++;
+            continue;
+        }
+        v->writes++;
+        Outcome o = op->outcome;
+        if (o == OUTCOME_OK) {
+            v->acked++;
+            continue;
+        }
+        if (o == OUTCOME_FAIL)
+            v->failed++;
+        else
+            v->indeterminate++;
+        Ledger *l = g_hash_table_lookup(c->ledger, &op->idem);
+        if (l == NULL || l->ever == 0)
+            continue; /* never stored anywhere: an honest failure */
+        gboolean seen = visible(c, q, l);
+        v->orphans++;
+        if (seen)
+            v->orphans_surfaced++;
+        else
+            v->orphans_latent++;
+        if (o != OUTCOME_FAIL || !seen || l->acked)
+            continue;
+        /* A definite failure that happened anyway, with no other attempt to explain it. */
+        gboolean explained = FALSE;
+        for (guint k = 0; k < history_len(h) && !explained; k++) {
+            const HistOp *other = history_op(h, k);
+            explained = k != i && other->idem == op->idem && other->outcome != OUTCOME_FAIL;
+        }
+        if (explained)
+            continue;
+        char label[64], when[32];
+        uint32_t ops[1] = {op->id};
+        verdict_add(v, V_FALSE_FAILURE, op->complete, ops, 1, NULL, 0,
+                    g_strdup_printf("%s (%s %s) was told it definitely failed (%s) at %s, "
+                                    "but it took effect",
+                                    checker_op_label(c->w, op->id, label, sizeof label),
+                                    op_kind_name(op->kind), world_key_name(c->w, op->key),
+                                    fail_reason_name(op->reason),
+                                    sim_time_format_human(op->complete, when, sizeof when)));
+    }
+    v->duplicates = v->counts[V_DUPLICATE];
+}
+
+/* A read that missed the newest acked put although no other write could explain it. */
+static guint count_stale_reads(const GArray *ops)
+{
+    guint stale = 0;
+    for (guint i = 0; i < ops->len; i++) {
+        const LinOp *r = &g_array_index(ops, LinOp, i);
+        if (r->kind != OP_GET)
+            continue;
+        const LinOp *last = NULL;
+        for (guint k = 0; k < ops->len; k++) {
+            const LinOp *w = &g_array_index(ops, LinOp, k);
+            if (w->kind != OP_PUT || w->complete >= r->invoke)
+                continue;
+            if (!last || w->complete > last->complete)
+                last = w;
+        }
+        if (!last)
+            continue;
+        gboolean ambiguous = FALSE;
+        for (guint k = 0; k < ops->len && !ambiguous; k++) {
+            const LinOp *w = &g_array_index(ops, LinOp, k);
+            if (w == last || w->kind == OP_GET)
+                continue;
+            /* Another write not known to be over before `last` completed, started before r
+             * ended: it could explain r. */
+            ambiguous = w->invoke < r->complete && w->complete > last->invoke;
+        }
+        if (!ambiguous && (!r->present || r->result != last->value))
+            stale++;
+    }
+    return stale;
+}
+
+static void check_linearizability(Checker *c, const CheckEnd *end, Verdict *v)
+{
+    History *h = world_history(c->w);
+    guint keys = world_key_count(c->w);
+    KeyId probe = KEY_NONE;
+    world_key_lookup(c->w, "_probe", &probe);
+    GArray **per_key = g_new0(GArray *, keys);
+    for (guint i = 0; i < history_len(h); i++) {
+        const HistOp *op = history_op(h, i);
+        if (op->key == probe || op->key >= keys)
+            continue;
+        LinOp lo = {.id = op->id,
+                    .kind = op->kind,
+                    .invoke = op->invoke,
+                    .value = op->value,
+                    .idem = op->idem};
+        if (op->kind == OP_GET) {
+            if (op->outcome != OUTCOME_OK)
+                continue; /* a read that returned nothing constrains nothing */
+            lo.complete = op->complete;
+            lo.present = op->present;
+            lo.result = op->result;
+        } else if (op->outcome == OUTCOME_OK) {
+            lo.complete = op->complete;
+        } else if (op->outcome == OUTCOME_FAIL) {
+            continue; /* definitely did not happen (false-failure judges the other case) */
+        } else {
+            lo.complete = SIM_TIME_NEVER; /* may or may not have happened */
+        }
+        if (op->invoke == SIM_TIME_NEVER || (op->kind != OP_GET && op->invoke == 0 &&
+                                             op->attempts == 0 && op->outcome == OUTCOME_PENDING))
+            continue; /* never invoked */
+        if (!per_key[op->key])
+            per_key[op->key] = g_array_new(FALSE, FALSE, sizeof(LinOp));
+        g_array_append_val(per_key[op->key], lo);
+    }
+    v->lin_promised = end->linearizable;
+    for (KeyId k = 0; k < keys; k++) {
+        if (!per_key[k])
+            continue;
+        v->lin_keys++;
+        v->stale_reads += count_stale_reads(per_key[k]);
+        LinReport rep;
+        LinResult r = lin_check_key((const LinOp *)(const void *)per_key[k]->data, per_key[k]->len,
+                                    end->lin_budget, &rep);
+        if (r == LIN_UNKNOWN) {
+            v->lin_unknown_keys++;
+            if (v->lin == LIN_OK)
+                v->lin = LIN_UNKNOWN;
+        } else if (r == LIN_VIOLATION) {
+            v->lin = LIN_VIOLATION;
+            if (end->linearizable) {
+                char label[64];
+                uint32_t ops[1] = {rep.failed_op};
+                const HistOp *op =
+                    rep.failed_op < history_len(h) ? history_op(h, rep.failed_op) : NULL;
+                GString *s = g_string_new(NULL);
+                g_string_append_printf(s, "key %s: no order of its %u operations explains %s",
+                                       world_key_name(c->w, k), per_key[k]->len,
+                                       checker_op_label(c->w, rep.failed_op, label, sizeof label));
+                if (op && op->kind == OP_GET) {
+                    if (op->present)
+                        g_string_append_printf(s, " (a read that returned %" G_GINT64_FORMAT ")",
+                                               op->result);
+                    else
+                        g_string_append(s, " (a read that found no value)");
+                } else if (op) {
+                    g_string_append_printf(s, " (%s)", op_kind_name(op->kind));
+                }
+                verdict_add(v, V_NOT_LINEARIZABLE, op ? op->complete : 0, ops, 1, NULL, 0,
+                            g_string_free(s, FALSE));
+            }
+        }
+        g_array_free(per_key[k], TRUE);
+    }
+    g_free(per_key);
+}
+
+static void check_convergence(Checker *c, const CheckEnd *end, const QState *q, Verdict *v)
+{
+    if (c->cfg->protocol != PROTO_QUORUM)
+        return;
+    if (!end->healed) {
+        v->convergence_note = g_strdup("not checked: a fault was still in force at the end");
+        return;
+    }
+    g_autoptr(Ring) ring = ring_new(c->nodes, QUORUM_VNODES);
+    for (KeyId k = 0; k < q->keys; k++) {
+        EndpointId walk[WORLD_MAX_NODES];
+        /* The key's replicas, placed as the protocol places them. */
+        ring_walk(ring, world_key_hash(c->w, k), walk);
+        guint n = c->cfg->replicas;
+        GArray *ref = NULL;
+        EndpointId ref_node = ENDPOINT_NONE;
+        for (guint i = 0; i < n; i++) {
+            EndpointId node = walk[i];
+            if (!world_is_up(c->w, node))
+                continue;
+            GArray *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
+            GArray *src = q->sets[node * q->keys + k];
+            if (src)
+                qset_merge(set, (const QRecord *)(const void *)src->data, src->len);
+            if (!ref) {
+                ref = set;
+                ref_node = node;
+                continue;
+            }
+            uint32_t c1, c2;
+            uint64_t h1, h2;
+            qset_digest(ref, &c1, &h1);
+            qset_digest(set, &c2, &h2);
+            if (c1 != c2 || h1 != h2) {
+                Value v1 = 0, v2 = 0;
+                gboolean p1 = qset_fold(ref, &v1), p2 = qset_fold(set, &v2);
+                EndpointId nodes[2] = {ref_node, node};
+                verdict_add(v, V_DIVERGENT, world_now(c->w), NULL, 0, nodes, 2,
+                            g_strdup_printf("after settle, %s and %s disagree on key %s "
+                                            "(%s%" G_GINT64_FORMAT " vs %s%" G_GINT64_FORMAT ")",
+                                            world_endpoint_name(c->w, ref_node),
+                                            world_endpoint_name(c->w, node),
+                                            world_key_name(c->w, k), p1 ? "" : "absent ", v1,
+                                            p2 ? "" : "absent ", v2));
+                g_array_free(set, TRUE);
+                break;
+            }
+            g_array_free(set, TRUE);
+        }
+        if (ref)
+            g_array_free(ref, TRUE);
+    }
+}
+
+static void check_liveness(Checker *c, const CheckEnd *end, Verdict *v)
+{
+    if (end->probe_op == UINT32_MAX) {
+        v->liveness_note = g_strdup("not checked: the run ended before settle");
+        return;
+    }
+    const HistOp *op = history_op(world_history(c->w), end->probe_op);
+    if (op->outcome == OUTCOME_OK)
+        return;
+    if (!end->healed) {
+        v->liveness_note = g_strdup("not checked: a fault was still in force at the end");
+        return;
+    }
+    char when[32];
+    uint32_t ops[1] = {op->id};
+    verdict_add(v, V_STUCK, op->invoke, ops, 1, NULL, 0,
+                g_strdup_printf("after every fault healed, a new write (invoked at %s) did not "
+                                "complete: %s (%s)",
+                                sim_time_format_human(op->invoke, when, sizeof when),
+                                outcome_name(op->outcome), fail_reason_name(op->reason)));
+}
+
+/* Raft: at the end, every pair of durable logs agrees on the prefix up to their last common
+ * (index, term). */
+static void check_log_matching_all(Checker *c, Verdict *v)
+{
+    if (c->cfg->protocol != PROTO_RAFT)
+        return;
+    for (EndpointId a = 0; a < c->nodes; a++) {
+        for (EndpointId b = a + 1; b < c->nodes; b++) {
+            Disk *da = world_disk(c->w, a), *db = world_disk(c->w, b);
+            uint32_t len =
+                MIN(disk_durable_length(da, RAFT_FILE_LOG), disk_durable_length(db, RAFT_FILE_LOG));
+            gboolean matched_above = FALSE;
+            for (uint32_t i = len; i-- > 0;) {
+                DiskBlock x, y;
+                RaftEntry ex, ey;
+                if (!disk_durable_block(da, RAFT_FILE_LOG, i, &x) ||
+                    !disk_durable_block(db, RAFT_FILE_LOG, i, &y) ||
+                    raft_decode_entry(&x, &ex) != BLOCK_OK ||
+                    raft_decode_entry(&y, &ey) != BLOCK_OK) {
+                    matched_above = FALSE;
+                    continue;
+                }
+                if (ex.term == ey.term)
+                    matched_above = TRUE;
+                if (matched_above && (ex.term != ey.term || ex.idem != ey.idem)) {
+                    EndpointId nodes[2] = {a, b};
+                    verdict_add(v, V_LOG_MATCHING, world_now(c->w), NULL, 0, nodes, 2,
+                                g_strdup_printf("%s and %s agree on a later entry but differ at "
+                                                "index %u",
+                                                world_endpoint_name(c->w, a),
+                                                world_endpoint_name(c->w, b), i + 1));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
+{
+    Verdict all;
+    verdict_init(&all);
+    /* What the run raised as it went. */
+    for (guint i = 0; i < c->found.violations->len; i++) {
+        const Violation *x = g_ptr_array_index(c->found.violations, i);
+        verdict_add(&all, x->kind, x->time, x->ops, x->nops, x->nodes, x->nnodes,
+                    g_strdup(x->text));
+    }
+    for (int k = 0; k < V_KIND_COUNT; k++)
+        all.counts[k] = c->found.counts[k];
+    QState q = {0};
+    if (c->cfg->protocol == PROTO_QUORUM)
+        qstate_build(c, &q);
+    check_ledger(c, &q, &all);
+    check_history(c, &q, &all);
+    check_log_matching_all(c, &all);
+    check_linearizability(c, end, &all);
+    check_convergence(c, end, &q, &all);
+    check_liveness(c, end, &all);
+    if (c->cfg->protocol == PROTO_QUORUM)
+        qstate_clear(c, &q);
+
+    /* Beyond model, only what still holds is judged. */
+    ViolationSet judged = ~0u;
+    if (!end->within_model) {
+        judged = (1u << V_UNPERSISTED_SEND) | (1u << V_FALSE_FAILURE);
+        out->beyond_model = TRUE;
+        out->model_note = g_strdup_printf("beyond model: %s; judged only unpersisted-send and "
+                                          "false-failure",
+                                          end->model_reason ? end->model_reason : "?");
+    }
+    for (guint i = 0; i < all.violations->len; i++) {
+        const Violation *x = g_ptr_array_index(all.violations, i);
+        if ((judged >> x->kind) & 1)
+            verdict_add(out, x->kind, x->time, x->ops, x->nops, x->nodes, x->nnodes,
+                        g_strdup(x->text));
+    }
+    for (int k = 0; k < V_KIND_COUNT; k++)
+        if ((judged >> k) & 1)
+            out->counts[k] = all.counts[k];
+    out->ops = all.ops;
+    out->writes = all.writes;
+    out->acked = all.acked;
+    out->failed = all.failed;
+    out->indeterminate = all.indeterminate;
+    out->reads = all.reads;
+    out->orphans = all.orphans;
+    out->orphans_surfaced = all.orphans_surfaced;
+    out->orphans_latent = all.orphans_latent;
+    out->duplicates = all.counts[V_DUPLICATE];
+    out->lin_promised = all.lin_promised;
+    out->lin = all.lin;
+    out->lin_keys = all.lin_keys;
+    out->lin_unknown_keys = all.lin_unknown_keys;
+    out->stale_reads = all.stale_reads;
+    out->liveness_note = all.liveness_note;
+    out->convergence_note = all.convergence_note;
+    all.liveness_note = all.convergence_note = NULL;
+    verdict_clear(&all);
+}

@@ -1,0 +1,256 @@
+/* reports/lin.c — Wing & Gong / Lowe linearizability search for one key.
+ *
+ * The history becomes a list of call and return entries in time order (at equal times calls
+ * first, which is the lenient choice: two operations touching at one nanosecond may overlap).
+ * The search walks the list: at a call it tries to linearize that operation now (the model must
+ * accept it and the pair (linearized set, state) must be new); at a return it backtracks, since
+ * that operation should have been linearized before it returned. Reaching a return at infinity
+ * means every operation that returned has been linearized: success.
+ */
+#include "reports/lin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_BUDGET 2000000
+
+typedef struct Entry {
+    struct Entry *prev, *next;
+    struct Entry *match; /* call -> return, return -> call */
+    guint op;            /* index into ops */
+    gboolean is_call;
+    SimTime time;
+} Entry;
+
+typedef struct {
+    uint8_t present;
+    Value value;
+    uint64_t applied; /* shared idempotency keys applied (bit per shared key) */
+} State;
+
+typedef struct {
+    State state;
+    guint words;
+    uint64_t bits[]; /* the linearized set */
+} CacheKey;
+
+static guint key_hash(gconstpointer p)
+{
+    const CacheKey *k = p;
+    uint64_t h = (uint64_t)k->state.value * 0x9e3779b97f4a7c15ULL ^ k->state.present ^
+                 k->state.applied * 0xff51afd7ed558ccdULL;
+    for (guint i = 0; i < k->words; i++) {
+        h ^= k->bits[i];
+        h *= 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    return (guint)(h ^ (h >> 32));
+}
+
+static gboolean key_equal(gconstpointer a, gconstpointer b)
+{
+    const CacheKey *x = a, *y = b;
+    return x->state.present == y->state.present && x->state.value == y->state.value &&
+           x->state.applied == y->state.applied && x->words == y->words &&
+           memcmp(x->bits, y->bits, x->words * sizeof(uint64_t)) == 0;
+}
+
+typedef struct {
+    const LinOp *ops;
+    guint n;
+    int *shared; /* per op: bit index of its shared idempotency key, or -1 */
+} Model;
+
+/* Applies op to state; FALSE if the model rejects it (a read that cannot see this state). */
+static gboolean step(const Model *m, guint i, const State *in, State *out)
+{
+    const LinOp *op = &m->ops[i];
+    *out = *in;
+    if (op->kind == OP_GET) {
+        if (op->present != in->present)
+            return FALSE;
+        return !in->present || op->result == in->value;
+    }
+    int bit = m->shared[i];
+    if (bit >= 0) {
+        if ((in->applied >> bit) & 1)
+            return TRUE; /* deduplicated: a retry of an effect already applied */
+        out->applied |= (uint64_t)1 << bit;
+    }
+    switch (op->kind) {
+    case OP_PUT:
+        out->present = 1;
+        out->value = op->value;
+        break;
+    case OP_ADD:
+        out->value = (in->present ? in->value : 0) + op->value;
+        out->present = 1;
+        break;
+    case OP_DELETE:
+        out->present = 0;
+        out->value = 0;
+        break;
+    default:
+        break;
+    }
+    return TRUE;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const Entry *x = *(Entry *const *)a, *y = *(Entry *const *)b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    if (x->is_call != y->is_call)
+        return x->is_call ? -1 : 1;
+    return x->op < y->op ? -1 : x->op > y->op;
+}
+
+static void lift(Entry *call)
+{
+    Entry *ret = call->match;
+    call->prev->next = call->next;
+    if (call->next)
+        call->next->prev = call->prev;
+    ret->prev->next = ret->next;
+    if (ret->next)
+        ret->next->prev = ret->prev;
+}
+
+static void unlift(Entry *call)
+{
+    Entry *ret = call->match;
+    ret->prev->next = ret;
+    if (ret->next)
+        ret->next->prev = ret;
+    call->prev->next = call;
+    if (call->next)
+        call->next->prev = call;
+}
+
+/* Assigns a bit to each idempotency key that two or more writes share. */
+static int *shared_bits(const LinOp *ops, guint n)
+{
+    int *shared = g_new(int, n ? n : 1);
+    int next = 0;
+    for (guint i = 0; i < n; i++) {
+        shared[i] = -1;
+        if (ops[i].kind == OP_GET || ops[i].idem == IDEM_NONE)
+            continue;
+        for (guint j = 0; j < i; j++) {
+            if (ops[j].idem == ops[i].idem && ops[j].kind != OP_GET) {
+                if (shared[j] < 0 && next < 64)
+                    shared[j] = next++;
+                shared[i] = shared[j];
+                break;
+            }
+        }
+    }
+    return shared;
+}
+
+LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *report)
+{
+    LinReport local = {0};
+    if (!report)
+        report = &local;
+    *report = (LinReport){.failed_op = UINT32_MAX};
+    if (n == 0)
+        return LIN_OK;
+    if (budget == 0)
+        budget = DEFAULT_BUDGET;
+    Model model = {ops, n, shared_bits(ops, n)};
+    Entry *entries = g_new0(Entry, 2 * n + 1);
+    Entry **sorted = g_new(Entry *, 2 * n);
+    for (guint i = 0; i < n; i++) {
+        Entry *c = &entries[1 + 2 * i], *r = &entries[2 + 2 * i];
+        *c = (Entry){.op = i, .is_call = TRUE, .time = ops[i].invoke, .match = r};
+        *r = (Entry){.op = i, .is_call = FALSE, .time = ops[i].complete, .match = c};
+        sorted[2 * i] = c;
+        sorted[2 * i + 1] = r;
+    }
+    qsort(sorted, 2 * n, sizeof(Entry *), cmp_entry);
+    Entry *head = &entries[0];
+    Entry *prev = head;
+    for (guint i = 0; i < 2 * n; i++) {
+        prev->next = sorted[i];
+        sorted[i]->prev = prev;
+        prev = sorted[i];
+    }
+    prev->next = NULL;
+    g_free(sorted);
+
+    guint cache_words = (n + 63) / 64;
+    GHashTable *seen = g_hash_table_new_full(key_hash, key_equal, g_free, NULL);
+    uint64_t *bits = g_new0(uint64_t, cache_words);
+    typedef struct {
+        Entry *call;
+        State state;
+    } Frame;
+    Frame *stack = g_new(Frame, n);
+    guint depth = 0;
+    State state = {0};
+    LinResult result = LIN_OK;
+    Entry *e = head->next;
+    while (e != NULL) {
+        if (e->is_call) {
+            State next;
+            gboolean fresh = FALSE;
+            if (step(&model, e->op, &state, &next)) {
+                bits[e->op / 64] |= (uint64_t)1 << (e->op % 64);
+                CacheKey *k = g_malloc(sizeof(CacheKey) + cache_words * sizeof(uint64_t));
+                k->state = next;
+                k->words = cache_words;
+                memcpy(k->bits, bits, cache_words * sizeof(uint64_t));
+                if (g_hash_table_add(seen, k)) {
+                    fresh = TRUE;
+                } else {
+                    bits[e->op / 64] &= ~((uint64_t)1 << (e->op % 64));
+                }
+                if (++report->states > budget) {
+                    result = LIN_UNKNOWN;
+                    break;
+                }
+            }
+            if (fresh) {
+                stack[depth++] = (Frame){e, state};
+                if (depth > report->max_linearized)
+                    report->max_linearized = depth;
+                state = next;
+                lift(e);
+                e = head->next;
+            } else {
+                e = e->next;
+            }
+        } else {
+            if (e->time == SIM_TIME_NEVER)
+                break; /* only operations that may never have happened are left */
+            if (depth == 0) {
+                result = LIN_VIOLATION;
+                report->failed_op = ops[e->op].id;
+                break;
+            }
+            if (report->failed_op == UINT32_MAX || depth >= report->max_linearized)
+                report->failed_op = ops[e->op].id;
+            Frame f = stack[--depth];
+            state = f.state;
+            bits[f.call->op / 64] &= ~((uint64_t)1 << (f.call->op % 64));
+            unlift(f.call);
+            e = f.call->next;
+        }
+    }
+    if (result == LIN_OK)
+        report->failed_op = UINT32_MAX;
+    g_hash_table_unref(seen);
+    g_free(bits);
+    g_free(stack);
+    g_free(entries);
+    g_free(model.shared);
+    return result;
+}
+
+const char *lin_result_name(LinResult r)
+{
+    static const char *names[] = {"ok", "violation", "unknown"};
+    return names[r];
+}

@@ -1,0 +1,1073 @@
+/* scenarios/load.c — reads a scenario file strictly: every group, key and value is checked, and
+ * anything unknown, missing or malformed is an error naming the file, the line, the group and the
+ * key. Nothing is silently ignored.
+ *
+ * Groups are processed in file order, except that [scenario], [cluster] and [workload] are read
+ * first, since node names and defaults depend on them.
+ */
+#include "scenarios/scenario.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+G_DEFINE_QUARK(durasim - scenario - error, scenario_error)
+
+typedef struct {
+    const char *origin;
+    GKeyFile *kf;
+    GHashTable *lines; /* "group" or "group\x1fkey" -> line number; lookups only */
+    GPtrArray *groups; /* group names in file order */
+    Scenario *s;
+    GError **error;
+} Loader;
+
+static guint line_of(const Loader *L, const char *group, const char *key)
+{
+    g_autofree char *k = key ? g_strdup_printf("%s\x1f%s", group, key) : g_strdup(group);
+    return GPOINTER_TO_UINT(g_hash_table_lookup(L->lines, k));
+}
+
+static gboolean fail(Loader *L, const char *group, const char *key, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+
+static gboolean fail(Loader *L, const char *group, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    guint line = group ? line_of(L, group, key) : 0;
+    GString *s = g_string_new(L->origin);
+    if (line)
+        g_string_append_printf(s, ":%u", line);
+    g_string_append(s, ": ");
+    if (group)
+        g_string_append_printf(s, "[%s] ", group);
+    if (key)
+        g_string_append_printf(s, "%s: ", key);
+    g_string_append(s, msg);
+    g_set_error_literal(L->error, SCENARIO_ERROR, 0, s->str);
+    g_string_free(s, TRUE);
+    return FALSE;
+}
+
+/* ---- the raw text: line numbers, duplicate groups and keys ---- */
+
+static gboolean scan_lines(Loader *L, const char *data, gsize len)
+{
+    g_autofree char *text = g_strndup(data, len);
+    char **lines = g_strsplit(text, "\n", -1);
+    g_autofree char *group = NULL;
+    gboolean ok = TRUE;
+    for (guint i = 0; lines[i] && ok; i++) {
+        char *line = g_strstrip(lines[i]);
+        guint no = i + 1;
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (*line == '[') {
+            char *end = strrchr(line, ']');
+            if (!end || end[1] != '\0') {
+                ok = fail(L, NULL, NULL, "line %u: malformed group header '%s'", no, line);
+                break;
+            }
+            g_free(group);
+            group = g_strndup(line + 1, (gsize)(end - line - 1));
+            if (g_hash_table_contains(L->lines, group)) {
+                ok = fail(L, NULL, NULL, "line %u: group [%s] appears twice (first at line %u)", no,
+                          group, line_of(L, group, NULL));
+                break;
+            }
+            g_hash_table_insert(L->lines, g_strdup(group), GUINT_TO_POINTER(no));
+            g_ptr_array_add(L->groups, g_strdup(group));
+            continue;
+        }
+        char *eq = strchr(line, '=');
+        if (!eq || !group)
+            continue; /* GKeyFile reports it */
+        g_autofree char *key = g_strstrip(g_strndup(line, (gsize)(eq - line)));
+        g_autofree char *k = g_strdup_printf("%s\x1f%s", group, key);
+        if (g_hash_table_contains(L->lines, k)) {
+            ok = fail(L, NULL, NULL, "line %u: [%s] %s is set twice (first at line %u)", no, group,
+                      key, GPOINTER_TO_UINT(g_hash_table_lookup(L->lines, k)));
+            break;
+        }
+        g_hash_table_insert(L->lines, g_steal_pointer(&k), GUINT_TO_POINTER(no));
+    }
+    g_strfreev(lines);
+    return ok;
+}
+
+/* ---- values ---- */
+
+static char *get(Loader *L, const char *group, const char *key)
+{
+    return g_key_file_get_string(L->kf, group, key, NULL);
+}
+
+static gboolean has(Loader *L, const char *group, const char *key)
+{
+    return g_key_file_has_key(L->kf, group, key, NULL);
+}
+
+static gboolean get_uint(Loader *L, const char *group, const char *key, guint64 min, guint64 max,
+                         guint64 *out)
+{
+    g_autofree char *v = get(L, group, key);
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    char *end = NULL;
+    errno = 0;
+    if (!g_ascii_isdigit(*v))
+        return fail(L, group, key, "'%s' is not a whole number", v);
+    guint64 n = g_ascii_strtoull(v, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return fail(L, group, key, "'%s' is not a whole number", v);
+    if (n < min || n > max)
+        return fail(L, group, key,
+                    "%" G_GUINT64_FORMAT " is out of range %" G_GUINT64_FORMAT
+                    "..%" G_GUINT64_FORMAT,
+                    n, min, max);
+    *out = n;
+    return TRUE;
+}
+
+static gboolean get_guint(Loader *L, const char *group, const char *key, guint min, guint max,
+                          guint *out)
+{
+    guint64 v = *out;
+    if (!get_uint(L, group, key, min, max, &v))
+        return FALSE;
+    *out = (guint)v;
+    return TRUE;
+}
+
+static gboolean get_int(Loader *L, const char *group, const char *key, Value *out)
+{
+    g_autofree char *v = get(L, group, key);
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    char *end = NULL;
+    errno = 0;
+    gint64 n = g_ascii_strtoll(v, &end, 10);
+    if (*v == '\0' || errno != 0 || *end != '\0')
+        return fail(L, group, key, "'%s' is not an integer (values are 64-bit integers)", v);
+    *out = n;
+    return TRUE;
+}
+
+static gboolean get_bool(Loader *L, const char *group, const char *key, gboolean *out)
+{
+    g_autofree char *v = get(L, group, key);
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    if (!g_ascii_strcasecmp(v, "on") || !g_ascii_strcasecmp(v, "true") ||
+        !g_ascii_strcasecmp(v, "yes"))
+        *out = TRUE;
+    else if (!g_ascii_strcasecmp(v, "off") || !g_ascii_strcasecmp(v, "false") ||
+             !g_ascii_strcasecmp(v, "no"))
+        *out = FALSE;
+    else
+        return fail(L, group, key, "'%s' is not on or off", v);
+    return TRUE;
+}
+
+static gboolean get_time(Loader *L, const char *group, const char *key, gboolean negative,
+                         SimTime *out)
+{
+    g_autofree char *v = get(L, group, key);
+    if (!v)
+        return TRUE;
+    if (!sim_time_parse(v, negative, out))
+        return fail(L, group, key,
+                    "'%s' is not a duration (an integer and a unit: ns, us, ms, s; e.g. 250us)",
+                    g_strstrip(v));
+    return TRUE;
+}
+
+static gboolean get_range(Loader *L, const char *group, const char *key, SimRange *out)
+{
+    g_autofree char *v = get(L, group, key);
+    if (!v)
+        return TRUE;
+    if (!sim_range_parse(v, out))
+        return fail(L, group, key,
+                    "'%s' is not a duration or a range lo..hi with lo <= hi (e.g. 1ms..5ms)",
+                    g_strstrip(v));
+    return TRUE;
+}
+
+/* "0.25", "1", "0": an exact decimal fraction num/10^k. */
+static gboolean parse_probability(const char *text, uint64_t *num, uint64_t *den)
+{
+    const char *p = text;
+    uint64_t n = 0, d = 1;
+    if (!g_ascii_isdigit(*p))
+        return FALSE;
+    while (g_ascii_isdigit(*p)) {
+        n = n * 10 + (uint64_t)(*p - '0');
+        if (n > 1)
+            return FALSE;
+        p++;
+    }
+    if (*p == '.') {
+        p++;
+        if (!g_ascii_isdigit(*p))
+            return FALSE;
+        int digits = 0;
+        while (g_ascii_isdigit(*p)) {
+            if (++digits > 9)
+                return FALSE;
+            n = n * 10 + (uint64_t)(*p - '0');
+            d *= 10;
+            p++;
+        }
+    }
+    if (*p != '\0' || n > d)
+        return FALSE;
+    *num = n;
+    *den = d;
+    return TRUE;
+}
+
+static gboolean name_ok(const char *name)
+{
+    if (!*name)
+        return FALSE;
+    for (const char *p = name; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
+            return FALSE;
+    return TRUE;
+}
+
+/* Every key of the group must be in `allowed` (NULL-terminated). */
+static gboolean only_keys(Loader *L, const char *group, const char *const *allowed,
+                          const char *context)
+{
+    g_auto(GStrv) keys = g_key_file_get_keys(L->kf, group, NULL, NULL);
+    for (int i = 0; keys && keys[i]; i++) {
+        gboolean ok = FALSE;
+        for (int k = 0; allowed[k] && !ok; k++)
+            ok = strcmp(keys[i], allowed[k]) == 0;
+        if (!ok)
+            return fail(L, group, keys[i], "unknown key%s%s", context ? " " : "",
+                        context ? context : "");
+    }
+    return TRUE;
+}
+
+/* ---- [scenario], [cluster], [workload] ---- */
+
+static gboolean load_scenario_group(Loader *L, Scenario **out)
+{
+    const char *g = "scenario";
+    if (!g_key_file_has_group(L->kf, g))
+        return fail(L, NULL, NULL, "no [scenario] group (every scenario file needs one)");
+    static const char *const keys[] = {"name",     "summary", "protocol", "seed",
+                                       "duration", "settle",  "bugs",     NULL};
+    if (!only_keys(L, g, keys, NULL))
+        return FALSE;
+    g_autofree char *protocol = get(L, g, "protocol");
+    if (!protocol)
+        return fail(L, g, "protocol", "required (quorum or raft)");
+    ProtocolKind p;
+    if (!protocol_parse(g_strstrip(protocol), &p))
+        return fail(L, g, "protocol", "'%s' is not quorum or raft", protocol);
+    Scenario *s = scenario_new(p);
+    *out = s;
+    L->s = s;
+    s->name = get(L, g, "name");
+    if (!s->name)
+        return fail(L, g, "name", "required");
+    g_strstrip(s->name);
+    for (const char *c = s->name; *c; c++)
+        if (!g_ascii_islower(*c) && !g_ascii_isdigit(*c) && *c != '-')
+            return fail(L, g, "name", "'%s' must match [a-z0-9-]+", s->name);
+    if (!*s->name)
+        return fail(L, g, "name", "must not be empty");
+    s->summary = get(L, g, "summary");
+    if (!s->summary || !*g_strstrip(s->summary))
+        return fail(L, g, "summary", "required (one line)");
+    WorldConfig *c = &s->config;
+    g_autofree char *bugs = get(L, g, "bugs");
+    if (bugs) {
+        g_autofree char *bad = NULL;
+        if (!bug_parse_list(bugs, &c->bugs, &bad))
+            return fail(L, g, "bugs", "unknown bug variant '%s' (durasim bugs lists them)", bad);
+    }
+    return get_uint(L, g, "seed", 0, UINT64_MAX, &c->seed) &&
+           get_time(L, g, "duration", FALSE, &c->duration) &&
+           get_time(L, g, "settle", FALSE, &c->settle);
+}
+
+static gboolean load_cluster(Loader *L)
+{
+    const char *g = "cluster";
+    WorldConfig *c = &L->s->config;
+    gboolean quorum = c->protocol == PROTO_QUORUM;
+    static const char *const keys[] = {"nodes",
+                                       "coordinators",
+                                       "replicas",
+                                       "write_quorum",
+                                       "read_quorum",
+                                       "sloppy",
+                                       "fs",
+                                       "net.latency",
+                                       "disk.write_latency",
+                                       "disk.fsync_latency",
+                                       "request_timeout",
+                                       "retry.attempts",
+                                       "retry.backoff",
+                                       "election_timeout",
+                                       "heartbeat",
+                                       "batch.entries",
+                                       "batch.delay",
+                                       NULL};
+    if (g_key_file_has_group(L->kf, g)) {
+        if (!only_keys(L, g, keys, NULL))
+            return FALSE;
+        static const char *const quorum_only[] = {"coordinators",  "replicas", "write_quorum",
+                                                  "read_quorum",   "sloppy",   "retry.attempts",
+                                                  "retry.backoff", NULL};
+        static const char *const raft_only[] = {"election_timeout", "heartbeat", "batch.entries",
+                                                "batch.delay", NULL};
+        for (int i = 0; quorum_only[i]; i++)
+            if (!quorum && has(L, g, quorum_only[i]))
+                return fail(L, g, quorum_only[i], "only applies to protocol = quorum");
+        for (int i = 0; raft_only[i]; i++)
+            if (quorum && has(L, g, raft_only[i]))
+                return fail(L, g, raft_only[i], "only applies to protocol = raft");
+        g_autofree char *fs = get(L, g, "fs");
+        if (fs && !fs_profile_parse(g_strstrip(fs), &c->fs))
+            return fail(L, g, "fs", "'%s' is not ext4-ordered, ext4-journal, xfs or btrfs", fs);
+        if (!get_guint(L, g, "nodes", 1, WORLD_MAX_NODES, &c->nodes) ||
+            !get_guint(L, g, "coordinators", 1, 8, &c->coordinators) ||
+            !get_guint(L, g, "replicas", 1, WORLD_MAX_NODES, &c->replicas) ||
+            !get_guint(L, g, "write_quorum", 1, WORLD_MAX_NODES, &c->write_quorum) ||
+            !get_guint(L, g, "read_quorum", 1, WORLD_MAX_NODES, &c->read_quorum) ||
+            !get_bool(L, g, "sloppy", &c->sloppy) ||
+            !get_range(L, g, "net.latency", &c->net_latency) ||
+            !get_range(L, g, "disk.write_latency", &c->disk_write_latency) ||
+            !get_range(L, g, "disk.fsync_latency", &c->disk_fsync_latency) ||
+            !get_time(L, g, "request_timeout", FALSE, &c->request_timeout) ||
+            !get_guint(L, g, "retry.attempts", 0, 100, &c->retry_attempts) ||
+            !get_range(L, g, "retry.backoff", &c->retry_backoff) ||
+            !get_range(L, g, "election_timeout", &c->election_timeout) ||
+            !get_time(L, g, "heartbeat", FALSE, &c->heartbeat) ||
+            !get_guint(L, g, "batch.entries", 1, 4096, &c->batch_entries) ||
+            !get_time(L, g, "batch.delay", FALSE, &c->batch_delay))
+            return FALSE;
+        if (quorum && !has(L, g, "replicas") && c->replicas > c->nodes)
+            c->replicas = c->nodes;
+    }
+    if (quorum) {
+        if (c->write_quorum == 0)
+            c->write_quorum = c->replicas / 2 + 1;
+        if (c->read_quorum == 0)
+            c->read_quorum = c->replicas / 2 + 1;
+    }
+    return TRUE;
+}
+
+static gboolean parse_mix(Loader *L, const char *g, WorldConfig *c)
+{
+    g_autofree char *v = get(L, g, "mix");
+    if (!v)
+        return TRUE;
+    memset(c->mix, 0, sizeof c->mix);
+    g_auto(GStrv) parts = g_strsplit_set(g_strstrip(v), " \t,", -1);
+    gboolean any = FALSE;
+    for (int i = 0; parts[i]; i++) {
+        if (!*parts[i])
+            continue;
+        char *colon = strchr(parts[i], ':');
+        if (!colon)
+            return fail(L, g, "mix", "'%s' is not kind:weight (e.g. put:60 get:30 add:10)",
+                        parts[i]);
+        *colon = '\0';
+        int kind = -1;
+        for (int k = 0; k < OP_NOOP; k++)
+            if (strcmp(parts[i], op_kind_name((OpKind)k)) == 0)
+                kind = k;
+        if (kind < 0)
+            return fail(L, g, "mix", "unknown operation '%s' (put, get, add, delete)", parts[i]);
+        char *end;
+        errno = 0;
+        unsigned long w = strtoul(colon + 1, &end, 10);
+        if (!g_ascii_isdigit(colon[1]) || *end || errno || w > 1000000)
+            return fail(L, g, "mix", "weight '%s' of %s is not a whole number up to 1000000",
+                        colon + 1, parts[i]);
+        if (c->mix[kind] != 0)
+            return fail(L, g, "mix", "%s appears twice", parts[i]);
+        c->mix[kind] = (guint)w;
+        any = any || w > 0;
+    }
+    if (!any)
+        return fail(L, g, "mix", "needs at least one operation with a weight above 0");
+    return TRUE;
+}
+
+static gboolean load_workload(Loader *L)
+{
+    const char *g = "workload";
+    if (!g_key_file_has_group(L->kf, g))
+        return TRUE;
+    static const char *const keys[] = {"clients",        "ops", "keys", "mix", "client.timeout",
+                                       "client.retries", NULL};
+    WorldConfig *c = &L->s->config;
+    return only_keys(L, g, keys, NULL) && get_guint(L, g, "clients", 1, 64, &c->clients) &&
+           get_guint(L, g, "ops", 0, 10000000, &c->ops) &&
+           get_guint(L, g, "keys", 1, 1000000, &c->keys) && parse_mix(L, g, c) &&
+           get_time(L, g, "client.timeout", FALSE, &c->client_timeout) &&
+           get_guint(L, g, "client.retries", 0, 100, &c->client_retries);
+}
+
+/* ---- [op NAME] ---- */
+
+static gboolean load_op(Loader *L, const char *g, const char *name)
+{
+    const WorldConfig *c = &L->s->config;
+    static const char *const keys[] = {"at", "client", "kind", "key", "value", "idempotency", NULL};
+    if (!only_keys(L, g, keys, NULL))
+        return FALSE;
+    ScriptedOp *op = scripted_op_new();
+    g_ptr_array_add(L->s->config.scripted, op);
+    op->name = g_strdup(name);
+    if (!has(L, g, "at"))
+        return fail(L, g, "at", "required (when the client invokes it, e.g. 0ms)");
+    if (!get_time(L, g, "at", FALSE, &op->at))
+        return FALSE;
+    g_autofree char *client = get(L, g, "client");
+    if (client) {
+        EndpointId id;
+        g_strstrip(client);
+        if (!world_config_endpoint_parse(c, client, &id) || id < world_config_server_count(c))
+            return fail(L, g, "client", "'%s' is not a client (c1..c%u)", client, c->clients);
+        op->client = id - world_config_server_count(c);
+    }
+    g_autofree char *kind = get(L, g, "kind");
+    if (!kind)
+        return fail(L, g, "kind", "required (put, get, add or delete)");
+    g_strstrip(kind);
+    int k = -1;
+    for (int i = 0; i < OP_NOOP; i++)
+        if (strcmp(kind, op_kind_name((OpKind)i)) == 0)
+            k = i;
+    if (k < 0)
+        return fail(L, g, "kind", "'%s' is not put, get, add or delete", kind);
+    op->kind = (OpKind)k;
+    op->key = get(L, g, "key");
+    if (!op->key || !*g_strstrip(op->key))
+        return fail(L, g, "key", "required");
+    if (op->key[0] == '_')
+        return fail(L, g, "key", "'%s': keys starting with '_' are reserved", op->key);
+    gboolean takes_value = op->kind == OP_PUT || op->kind == OP_ADD;
+    if (takes_value && !has(L, g, "value"))
+        return fail(L, g, "value", "required for %s", kind);
+    if (!takes_value && has(L, g, "value"))
+        return fail(L, g, "value", "a %s takes no value", kind);
+    if (!get_int(L, g, "value", &op->value))
+        return FALSE;
+    op->idempotency = get(L, g, "idempotency");
+    if (op->idempotency && !name_ok(g_strstrip(op->idempotency)))
+        return fail(L, g, "idempotency", "'%s' must be letters, digits, '-' or '_'",
+                    op->idempotency);
+    return TRUE;
+}
+
+/* ---- [fault NAME] ---- */
+
+/* Parses a node name or a role for `node`. */
+static gboolean parse_target(Loader *L, const char *g, FaultSpec *f, gboolean allow_client)
+{
+    g_autofree char *v = get(L, g, "node");
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    f->node_text = g_strdup(v);
+    static const struct {
+        const char *name;
+        NodeRole role;
+    } roles[] = {{"leader", ROLE_LEADER},
+                 {"follower", ROLE_FOLLOWER},
+                 {"candidate", ROLE_CANDIDATE},
+                 {"coordinator", ROLE_COORDINATOR},
+                 {"replica", ROLE_REPLICA}};
+    if (strcmp(v, "any") == 0) {
+        f->target = TARGET_ANY;
+        return TRUE;
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(roles); i++) {
+        if (strcmp(v, roles[i].name) == 0) {
+            gboolean raft_role = roles[i].role == ROLE_LEADER || roles[i].role == ROLE_FOLLOWER ||
+                                 roles[i].role == ROLE_CANDIDATE;
+            if (raft_role != (L->s->config.protocol == PROTO_RAFT))
+                return fail(L, g, "node", "role '%s' does not exist in a %s cluster", v,
+                            protocol_name(L->s->config.protocol));
+            f->target = TARGET_ROLE;
+            f->role = roles[i].role;
+            return TRUE;
+        }
+    }
+    EndpointId id;
+    if (!world_config_endpoint_parse(&L->s->config, v, &id))
+        return fail(L, g, "node", "'%s' is not a node of this cluster, nor a role (%s, any)", v,
+                    L->s->config.protocol == PROTO_RAFT ? "leader, follower, candidate"
+                                                        : "coordinator, replica");
+    if (!allow_client && id >= world_config_server_count(&L->s->config))
+        return fail(L, g, "node", "'%s' is a client; this fault needs a server", v);
+    f->target = TARGET_NODE;
+    f->node = id;
+    return TRUE;
+}
+
+/* A space-separated list of endpoint names as a bitmask. */
+static gboolean parse_names(Loader *L, const char *g, const char *key, const char *text,
+                            uint64_t *mask)
+{
+    *mask = 0;
+    g_auto(GStrv) parts = g_strsplit_set(text, " \t,", -1);
+    for (int i = 0; parts[i]; i++) {
+        if (!*parts[i])
+            continue;
+        EndpointId id;
+        if (!world_config_endpoint_parse(&L->s->config, parts[i], &id))
+            return fail(L, g, key, "'%s' is not a node or client of this cluster", parts[i]);
+        if ((*mask >> id) & 1)
+            return fail(L, g, key, "'%s' is listed twice", parts[i]);
+        *mask |= (uint64_t)1 << id;
+    }
+    if (*mask == 0)
+        return fail(L, g, key, "names no node");
+    return TRUE;
+}
+
+static gboolean parse_groups(Loader *L, const char *g, FaultSpec *f)
+{
+    g_autofree char *v = get(L, g, "groups");
+    if (!v)
+        return fail(L, g, "groups", "required (e.g. groups = r1 r2 | r3 c1)");
+    f->groups_text = g_strdup(g_strstrip(v));
+    g_auto(GStrv) parts = g_strsplit(v, "|", -1);
+    guint ngroups = g_strv_length(parts);
+    if (ngroups < 2)
+        return fail(L, g, "groups", "needs at least two groups separated by '|'");
+    uint64_t seen = 0;
+    for (guint i = 0; i < ngroups; i++) {
+        uint64_t mask;
+        if (!parse_names(L, g, "groups", parts[i], &mask))
+            return FALSE;
+        if (mask & seen)
+            return fail(L, g, "groups", "a node is in two groups");
+        seen |= mask;
+        for (guint id = 0; id < WORLD_MAX_ENDPOINTS; id++)
+            if ((mask >> id) & 1)
+                f->group[id] = (uint8_t)i; /* unlisted endpoints stay in group 0, the first */
+    }
+    return TRUE;
+}
+
+/* "a->b" with '*' on either side. */
+static gboolean parse_link(Loader *L, const char *g, FaultSpec *f)
+{
+    g_autofree char *v = get(L, g, "link");
+    if (!v)
+        return fail(L, g, "link", "required (e.g. link = co1->r2, or *->r2)");
+    g_strstrip(v);
+    f->link_text = g_strdup(v);
+    char *arrow = strstr(v, "->");
+    if (!arrow)
+        return fail(L, g, "link", "'%s' is not a link a->b", v);
+    *arrow = '\0';
+    char *from = g_strstrip(v), *to = g_strstrip(arrow + 2);
+    uint64_t all = world_config_endpoint_count(&L->s->config) >= 64
+                       ? ~(uint64_t)0
+                       : ((uint64_t)1 << world_config_endpoint_count(&L->s->config)) - 1;
+    if (strcmp(from, "*") == 0)
+        f->from_mask = all;
+    else if (!parse_names(L, g, "link", from, &f->from_mask))
+        return FALSE;
+    if (strcmp(to, "*") == 0)
+        f->to_mask = all;
+    else if (!parse_names(L, g, "link", to, &f->to_mask))
+        return FALSE;
+    return TRUE;
+}
+
+static gboolean parse_errno(Loader *L, const char *g, FaultSpec *f)
+{
+    g_autofree char *v = get(L, g, "errno");
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    if (strcmp(v, "EIO") == 0)
+        f->err = EIO;
+    else if (strcmp(v, "ENOSPC") == 0)
+        f->err = ENOSPC;
+    else
+        return fail(L, g, "errno", "'%s' is not EIO or ENOSPC", v);
+    return TRUE;
+}
+
+static gboolean fault_params(Loader *L, const char *g, FaultSpec *f)
+{
+    gboolean lasting = FALSE;
+    const char *params[8] = {NULL};
+    switch (f->kind) {
+    case FAULT_CRASH:
+        params[0] = "mode";
+        params[1] = "restart_after";
+        break;
+    case FAULT_PAUSE:
+    case FAULT_ISOLATE:
+        lasting = TRUE;
+        break;
+    case FAULT_PARTITION:
+        params[0] = "groups";
+        lasting = TRUE;
+        break;
+    case FAULT_ONEWAY:
+        params[0] = "from";
+        params[1] = "to";
+        lasting = TRUE;
+        break;
+    case FAULT_DROP:
+    case FAULT_DUPLICATE:
+        params[0] = "link";
+        params[1] = "probability";
+        lasting = TRUE;
+        break;
+    case FAULT_DELAY:
+        params[0] = "link";
+        params[1] = "latency";
+        lasting = TRUE;
+        break;
+    case FAULT_FSYNC_ERROR:
+    case FAULT_WRITE_ERROR:
+        params[0] = "errno";
+        params[1] = "count";
+        break;
+    case FAULT_SECTOR_ERROR:
+    case FAULT_CORRUPT:
+        params[0] = "count";
+        break;
+    case FAULT_SLOW_DISK:
+        params[0] = "latency";
+        lasting = TRUE;
+        break;
+    case FAULT_CLOCK_SKEW:
+        params[0] = "offset";
+        break;
+    default:
+        break;
+    }
+    const char *common[] = {"at", "on", "node", "nth", "kind", NULL};
+    g_auto(GStrv) keys = g_key_file_get_keys(L->kf, g, NULL, NULL);
+    for (int i = 0; keys && keys[i]; i++) {
+        gboolean ok = lasting && strcmp(keys[i], "for") == 0;
+        for (int k = 0; common[k] && !ok; k++)
+            ok = strcmp(keys[i], common[k]) == 0;
+        for (int k = 0; params[k] && !ok; k++)
+            ok = strcmp(keys[i], params[k]) == 0;
+        if (!ok)
+            return fail(L, g, keys[i], "unknown key for kind = %s", fault_kind_name(f->kind));
+    }
+    if (lasting && !get_time(L, g, "for", FALSE, &f->duration))
+        return FALSE;
+    if ((f->kind == FAULT_PAUSE || f->kind == FAULT_SLOW_DISK) && f->duration <= 0)
+        return fail(L, g, "for", "required and positive for kind = %s", fault_kind_name(f->kind));
+    switch (f->kind) {
+    case FAULT_CRASH: {
+        g_autofree char *mode = get(L, g, "mode");
+        if (mode) {
+            g_strstrip(mode);
+            if (strcmp(mode, "power") == 0)
+                f->power = TRUE;
+            else if (strcmp(mode, "process") == 0)
+                f->power = FALSE;
+            else
+                return fail(L, g, "mode", "'%s' is not power or process", mode);
+        }
+        if (has(L, g, "restart_after"))
+            return get_time(L, g, "restart_after", FALSE, &f->restart_after);
+        return TRUE;
+    }
+    case FAULT_PARTITION:
+        return parse_groups(L, g, f);
+    case FAULT_ONEWAY: {
+        g_autofree char *from = get(L, g, "from"), *to = get(L, g, "to");
+        if (!from)
+            return fail(L, g, "from", "required");
+        if (!to)
+            return fail(L, g, "to", "required");
+        f->from_text = g_strdup(g_strstrip(from));
+        f->to_text = g_strdup(g_strstrip(to));
+        return parse_names(L, g, "from", from, &f->from_mask) &&
+               parse_names(L, g, "to", to, &f->to_mask);
+    }
+    case FAULT_DROP:
+    case FAULT_DUPLICATE: {
+        if (!parse_link(L, g, f))
+            return FALSE;
+        g_autofree char *p = get(L, g, "probability");
+        if (!p)
+            return fail(L, g, "probability", "required (0..1)");
+        if (!parse_probability(g_strstrip(p), &f->num, &f->den))
+            return fail(L, g, "probability",
+                        "'%s' is not a probability from 0 to 1 (at most 9 decimals)", p);
+        return TRUE;
+    }
+    case FAULT_DELAY:
+        if (!parse_link(L, g, f))
+            return FALSE;
+        if (!has(L, g, "latency"))
+            return fail(L, g, "latency", "required (a duration or a range)");
+        return get_range(L, g, "latency", &f->latency);
+    case FAULT_FSYNC_ERROR:
+    case FAULT_WRITE_ERROR:
+        return parse_errno(L, g, f) && get_guint(L, g, "count", 1, 1000000, &f->count);
+    case FAULT_SECTOR_ERROR:
+    case FAULT_CORRUPT:
+        return get_guint(L, g, "count", 1, 1000000, &f->count);
+    case FAULT_SLOW_DISK:
+        if (!has(L, g, "latency"))
+            return fail(L, g, "latency", "required (added to every disk operation)");
+        return get_range(L, g, "latency", &f->latency);
+    case FAULT_CLOCK_SKEW:
+        if (!has(L, g, "offset"))
+            return fail(L, g, "offset", "required (a signed duration, e.g. -50ms)");
+        return get_time(L, g, "offset", TRUE, &f->offset);
+    default:
+        return TRUE;
+    }
+}
+
+static gboolean needs_target(FaultKind k)
+{
+    return k != FAULT_PARTITION && k != FAULT_ONEWAY && k != FAULT_DROP && k != FAULT_DUPLICATE &&
+           k != FAULT_DELAY && k != FAULT_HEAL;
+}
+
+static gboolean load_fault(Loader *L, const char *g, const char *name)
+{
+    FaultSpec *f = fault_spec_new();
+    g_ptr_array_add(L->s->faults.faults, f);
+    f->name = g_strdup(name);
+    g_autofree char *kind = get(L, g, "kind");
+    if (!kind)
+        return fail(L, g, "kind", "required");
+    if (!fault_kind_parse(g_strstrip(kind), &f->kind))
+        return fail(L, g, "kind", "unknown fault kind '%s'", kind);
+    gboolean at = has(L, g, "at"), on = has(L, g, "on");
+    if (at == on)
+        return fail(L, g, at ? "on" : "at", "give exactly one of at = <time> or on = <failpoint>");
+    if (at) {
+        f->trigger = TRIG_AT;
+        if (!get_time(L, g, "at", FALSE, &f->at))
+            return FALSE;
+        if (has(L, g, "nth"))
+            return fail(L, g, "nth", "only with on = <failpoint>");
+    } else {
+        f->trigger = TRIG_FAILPOINT;
+        g_autofree char *fp = get(L, g, "on");
+        if (!failpoint_parse(g_strstrip(fp), &f->fp))
+            return fail(L, g, "on", "unknown failpoint '%s'", fp);
+        if (failpoint_protocol(f->fp) != L->s->config.protocol)
+            return fail(L, g, "on", "failpoint '%s' is not in the %s protocol", fp,
+                        protocol_name(L->s->config.protocol));
+        if (!get_guint(L, g, "nth", 1, 1000000, &f->nth))
+            return FALSE;
+    }
+    if (!fault_params(L, g, f))
+        return FALSE;
+    if (!parse_target(L, g, f, f->kind == FAULT_CLOCK_SKEW))
+        return FALSE;
+    if (needs_target(f->kind) && f->target == TARGET_NONE) {
+        if (f->trigger == TRIG_AT)
+            return fail(L, g, "node", "required for kind = %s (a node name, a role, or any)",
+                        fault_kind_name(f->kind));
+        f->target = TARGET_ANY; /* on a failpoint: whoever hits it */
+    }
+    if (!needs_target(f->kind) && f->target != TARGET_NONE && f->trigger == TRIG_AT)
+        return fail(L, g, "node", "kind = %s takes no node (only a failpoint filter can)",
+                    fault_kind_name(f->kind));
+    if (f->kind == FAULT_RESTART && f->target == TARGET_ROLE)
+        return fail(L, g, "node", "restart needs a node name (a down node has no role)");
+    if (f->target == TARGET_NODE && f->kind != FAULT_CLOCK_SKEW &&
+        f->node >= world_config_node_count(&L->s->config)) {
+        gboolean disk = f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR ||
+                        f->kind == FAULT_SECTOR_ERROR || f->kind == FAULT_CORRUPT ||
+                        f->kind == FAULT_SLOW_DISK || f->kind == FAULT_DISK_LOSS;
+        if (disk)
+            return fail(L, g, "node", "'%s' has no disk", f->node_text);
+    }
+    return TRUE;
+}
+
+/* ---- [expect] ---- */
+
+static gboolean parse_count(Loader *L, const char *g, const char *key, gint64 *out)
+{
+    if (!has(L, g, key))
+        return TRUE;
+    guint64 v = 0;
+    if (!get_uint(L, g, key, 0, 100000000, &v))
+        return FALSE;
+    *out = (gint64)v;
+    return TRUE;
+}
+
+static ExpectOp *expect_op(Expect *e, const char *op)
+{
+    for (guint i = 0; i < e->ops->len; i++) {
+        ExpectOp *x = g_ptr_array_index(e->ops, i);
+        if (strcmp(x->op, op) == 0)
+            return x;
+    }
+    ExpectOp *x = g_new0(ExpectOp, 1);
+    x->op = g_strdup(op);
+    g_ptr_array_add(e->ops, x);
+    return x;
+}
+
+static gboolean op_declared(const Scenario *s, const char *name)
+{
+    for (guint i = 0; i < s->config.scripted->len; i++)
+        if (strcmp(((ScriptedOp *)g_ptr_array_index(s->config.scripted, i))->name, name) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean load_expect(Loader *L)
+{
+    const char *g = "expect";
+    Expect *e = &L->s->expect;
+    if (!g_key_file_has_group(L->kf, g))
+        return TRUE;
+    e->present = TRUE;
+    g_auto(GStrv) keys = g_key_file_get_keys(L->kf, g, NULL, NULL);
+    for (int i = 0; keys && keys[i]; i++) {
+        const char *k = keys[i];
+        g_autofree char *v = get(L, g, k);
+        g_strstrip(v);
+        if (strcmp(k, "violations") == 0 || strcmp(k, "violations.include") == 0) {
+            gboolean include = k[10] == '.';
+            ViolationSet set = 0;
+            g_autofree char *bad = NULL;
+            if (!violation_set_parse(v, &set, &bad))
+                return fail(L, g, k, "unknown violation kind '%s'", bad);
+            if (include) {
+                if (set == 0)
+                    return fail(L, g, k, "lists no kind (use violations = none instead)");
+                e->has_include = TRUE;
+                e->include = set;
+            } else {
+                e->has_violations = TRUE;
+                e->violations = set;
+            }
+        } else if (g_str_has_prefix(k, "op.")) {
+            const char *rest = k + 3;
+            gboolean latency = g_str_has_suffix(rest, ".latency");
+            g_autofree char *op = latency ? g_strndup(rest, strlen(rest) - 8) : g_strdup(rest);
+            if (!op_declared(L->s, op))
+                return fail(L, g, k, "there is no [op %s] in this file", op);
+            ExpectOp *x = expect_op(e, op);
+            if (latency) {
+                x->has_latency = TRUE;
+                if (!get_range(L, g, k, &x->latency))
+                    return FALSE;
+            } else {
+                x->has_outcome = TRUE;
+                if (!outcome_parse(v, &x->outcome))
+                    return fail(L, g, k, "'%s' is not ok, fail or indeterminate", v);
+            }
+        } else if (g_str_has_prefix(k, "final.")) {
+            ExpectFinal *f = g_new0(ExpectFinal, 1);
+            f->key = g_strdup(k + 6);
+            g_ptr_array_add(e->finals, f);
+            if (!*f->key)
+                return fail(L, g, k, "names no key");
+            if (strcmp(v, "absent") == 0 || strcmp(v, "none") == 0) {
+                f->present = FALSE;
+            } else {
+                f->present = TRUE;
+                if (!get_int(L, g, k, &f->value))
+                    return FALSE;
+            }
+        } else if (strcmp(k, "acked") == 0 || strcmp(k, "failed") == 0 ||
+                   strcmp(k, "indeterminate") == 0 || strcmp(k, "orphans") == 0 ||
+                   strcmp(k, "duplicates") == 0) {
+            gint64 *slot = strcmp(k, "acked") == 0           ? &e->acked
+                           : strcmp(k, "failed") == 0        ? &e->failed
+                           : strcmp(k, "indeterminate") == 0 ? &e->indeterminate
+                           : strcmp(k, "orphans") == 0       ? &e->orphans
+                                                             : &e->duplicates;
+            if (!parse_count(L, g, k, slot))
+                return FALSE;
+        } else {
+            return fail(L, g, k, "unknown expectation");
+        }
+    }
+    return TRUE;
+}
+
+/* ---- the whole file ---- */
+
+Scenario *scenario_new(ProtocolKind protocol)
+{
+    Scenario *s = g_new0(Scenario, 1);
+    world_config_init(&s->config, protocol);
+    fault_plan_init(&s->faults);
+    s->expect.ops = g_ptr_array_new();
+    s->expect.finals = g_ptr_array_new();
+    s->expect.acked = s->expect.failed = s->expect.indeterminate = -1;
+    s->expect.orphans = s->expect.duplicates = -1;
+    return s;
+}
+
+void scenario_free(Scenario *s)
+{
+    if (s == NULL)
+        return;
+    g_free(s->name);
+    g_free(s->summary);
+    g_free(s->path);
+    world_config_clear(&s->config);
+    fault_plan_clear(&s->faults);
+    for (guint i = 0; i < s->expect.ops->len; i++) {
+        ExpectOp *x = g_ptr_array_index(s->expect.ops, i);
+        g_free(x->op);
+        g_free(x);
+    }
+    g_ptr_array_unref(s->expect.ops);
+    for (guint i = 0; i < s->expect.finals->len; i++) {
+        ExpectFinal *f = g_ptr_array_index(s->expect.finals, i);
+        g_free(f->key);
+        g_free(f);
+    }
+    g_ptr_array_unref(s->expect.finals);
+    g_free(s);
+}
+
+static gboolean load_groups(Loader *L)
+{
+    for (guint i = 0; i < L->groups->len; i++) {
+        const char *g = g_ptr_array_index(L->groups, i);
+        if (!strcmp(g, "scenario") || !strcmp(g, "cluster") || !strcmp(g, "workload") ||
+            !strcmp(g, "expect"))
+            continue;
+        gboolean op = g_str_has_prefix(g, "op "), fault = g_str_has_prefix(g, "fault ");
+        if (!op && !fault)
+            return fail(L, g, NULL,
+                        "unknown group (scenario, cluster, workload, op NAME, "
+                        "fault NAME, expect)");
+        const char *name = g + (op ? 3 : 6);
+        if (!name_ok(name))
+            return fail(L, g, NULL, "'%s' is not a name (letters, digits, '-', '_')", name);
+        if (op ? !load_op(L, g, name) : !load_fault(L, g, name))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+Scenario *scenario_load_data(const char *data, gsize len, const char *origin, GError **error)
+{
+    Loader L = {.origin = origin, .error = error};
+    if (len > SCENARIO_MAX_BYTES) {
+        g_set_error(error, SCENARIO_ERROR, 0, "%s: %zu bytes; a scenario file may have at most %d",
+                    origin, len, SCENARIO_MAX_BYTES);
+        return NULL;
+    }
+    if (memchr(data, '\0', len) || !g_utf8_validate(data, (gssize)len, NULL)) {
+        g_set_error(error, SCENARIO_ERROR, 0, "%s: not a text file (binary data or invalid UTF-8)",
+                    origin);
+        return NULL;
+    }
+    L.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    L.groups = g_ptr_array_new_with_free_func(g_free);
+    L.kf = g_key_file_new();
+    Scenario *s = NULL;
+    GError *kf_error = NULL;
+    gboolean ok = scan_lines(&L, data, len);
+    if (ok && !g_key_file_load_from_data(L.kf, data, len, G_KEY_FILE_NONE, &kf_error)) {
+        g_set_error(error, SCENARIO_ERROR, 0, "%s: %s", origin, kf_error->message);
+        g_error_free(kf_error);
+        ok = FALSE;
+    }
+    ok = ok && load_scenario_group(&L, &s) && load_cluster(&L) && load_workload(&L);
+    if (ok) {
+        GError *cfg_error = NULL;
+        if (!world_config_validate(&s->config, &cfg_error)) {
+            ok = fail(&L, NULL, NULL, "%s", cfg_error->message);
+            g_error_free(cfg_error);
+        }
+    }
+    ok = ok && load_groups(&L) && load_expect(&L);
+    if (ok) {
+        GError *e = NULL;
+        if (!world_config_validate(&s->config, &e) ||
+            !fault_plan_validate(&s->faults, &s->config, &e)) {
+            ok = fail(&L, NULL, NULL, "%s", e->message);
+            g_error_free(e);
+        }
+    }
+    if (ok && s->config.ops == 0 && s->config.scripted->len == 0 && s->faults.faults->len == 0 &&
+        !s->expect.present)
+        ok = fail(&L, "workload", NULL, "the scenario does nothing: no ops, no [op], no [fault]");
+    g_key_file_unref(L.kf);
+    g_hash_table_unref(L.lines);
+    g_ptr_array_unref(L.groups);
+    if (!ok) {
+        scenario_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+Scenario *scenario_load_file(const char *path, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    GStatBuf st;
+    if (g_stat(path, &st) == 0 && st.st_size > SCENARIO_MAX_BYTES) {
+        g_set_error(error, SCENARIO_ERROR, 0, "%s: %lld bytes; a scenario file may have at most %d",
+                    path, (long long)st.st_size, SCENARIO_MAX_BYTES);
+        return NULL;
+    }
+    GError *io = NULL;
+    if (!g_file_get_contents(path, &data, &len, &io)) {
+        g_set_error(error, SCENARIO_ERROR, 0, "%s", io->message);
+        g_error_free(io);
+        return NULL;
+    }
+    Scenario *s = scenario_load_data(data, len, path, error);
+    if (s)
+        s->path = g_strdup(path);
+    return s;
+}
+
+static gint cmp_str(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **scenario_list_dir(const char *dir, GError **error)
+{
+    GDir *d = g_dir_open(dir, 0, error);
+    if (!d)
+        return NULL;
+    GPtrArray *files = g_ptr_array_new();
+    const char *name;
+    while ((name = g_dir_read_name(d)) != NULL)
+        if (g_str_has_suffix(name, ".ini"))
+            g_ptr_array_add(files, g_build_filename(dir, name, NULL));
+    g_dir_close(d);
+    g_ptr_array_sort(files, cmp_str);
+    g_ptr_array_add(files, NULL);
+    return (char **)g_ptr_array_free(files, FALSE);
+}

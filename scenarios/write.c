@@ -1,0 +1,283 @@
+/* scenarios/write.c — writes a scenario in canonical form: every setting explicit, groups in the
+ * order [scenario], [cluster], [workload], ops, faults, [expect], so that loading the result
+ * gives back the same scenario (and the same run, event for event). The fuzzer and the shrinker
+ * export through it. */
+#include "scenarios/scenario.h"
+
+#include <errno.h>
+#include <string.h>
+
+static void set_time(GKeyFile *kf, const char *g, const char *k, SimTime t)
+{
+    char buf[48];
+    g_key_file_set_string(kf, g, k, sim_time_format_exact(t, buf, sizeof buf));
+}
+
+static void set_range(GKeyFile *kf, const char *g, const char *k, SimRange r)
+{
+    char lo[48], hi[48];
+    sim_time_format_exact(r.lo, lo, sizeof lo);
+    if (r.lo == r.hi) {
+        g_key_file_set_string(kf, g, k, lo);
+        return;
+    }
+    g_autofree char *v = g_strdup_printf("%s..%s", lo, sim_time_format_exact(r.hi, hi, sizeof hi));
+    g_key_file_set_string(kf, g, k, v);
+}
+
+static void set_uint(GKeyFile *kf, const char *g, const char *k, guint64 v)
+{
+    g_autofree char *s = g_strdup_printf("%" G_GUINT64_FORMAT, v);
+    g_key_file_set_string(kf, g, k, s);
+}
+
+static void set_int(GKeyFile *kf, const char *g, const char *k, gint64 v)
+{
+    g_autofree char *s = g_strdup_printf("%" G_GINT64_FORMAT, v);
+    g_key_file_set_string(kf, g, k, s);
+}
+
+static char *names_of(const WorldConfig *c, uint64_t mask, gboolean star_for_all)
+{
+    guint n = world_config_endpoint_count(c);
+    uint64_t all = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    if (star_for_all && (mask & all) == all)
+        return g_strdup("*");
+    GString *s = g_string_new(NULL);
+    for (EndpointId id = 0; id < n; id++) {
+        if (!((mask >> id) & 1))
+            continue;
+        g_autofree char *name = world_config_endpoint_name(c, id);
+        g_string_append_printf(s, "%s%s", s->len ? " " : "", name);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static char *probability_text(uint64_t num, uint64_t den)
+{
+    if (num == 0)
+        return g_strdup("0");
+    if (num == den)
+        return g_strdup("1");
+    /* den is a power of ten (the loader and the generator only make those). */
+    int digits = 0;
+    for (uint64_t d = den; d > 1; d /= 10)
+        digits++;
+    return g_strdup_printf("0.%0*" G_GUINT64_FORMAT, digits, num);
+}
+
+static const char *role_text(NodeRole r)
+{
+    return node_role_name(r);
+}
+
+static void write_fault(GKeyFile *kf, const WorldConfig *c, const FaultSpec *f)
+{
+    g_autofree char *g = g_strdup_printf("fault %s", f->name);
+    if (f->trigger == TRIG_AT) {
+        set_time(kf, g, "at", f->at);
+    } else {
+        g_key_file_set_string(kf, g, "on", failpoint_name(f->fp));
+        if (f->nth != 1)
+            set_uint(kf, g, "nth", f->nth);
+    }
+    g_key_file_set_string(kf, g, "kind", fault_kind_name(f->kind));
+    if (f->target == TARGET_NODE) {
+        g_autofree char *name = world_config_endpoint_name(c, f->node);
+        g_key_file_set_string(kf, g, "node", name);
+    } else if (f->target == TARGET_ROLE) {
+        g_key_file_set_string(kf, g, "node", role_text(f->role));
+    } else if (f->target == TARGET_ANY) {
+        g_key_file_set_string(kf, g, "node", "any");
+    }
+    switch (f->kind) {
+    case FAULT_CRASH:
+        g_key_file_set_string(kf, g, "mode", f->power ? "power" : "process");
+        if (f->restart_after != SIM_TIME_NEVER)
+            set_time(kf, g, "restart_after", f->restart_after);
+        break;
+    case FAULT_PARTITION: {
+        GString *s = g_string_new(NULL);
+        guint ngroups = 0;
+        for (guint id = 0; id < world_config_endpoint_count(c); id++)
+            ngroups = MAX(ngroups, f->group[id] + 1u);
+        ngroups = MAX(ngroups, 2u);
+        for (guint gi = 0; gi < ngroups; gi++) {
+            uint64_t mask = 0;
+            for (guint id = 0; id < world_config_endpoint_count(c); id++)
+                if (f->group[id] == gi)
+                    mask |= (uint64_t)1 << id;
+            g_autofree char *names = names_of(c, mask, FALSE);
+            g_string_append_printf(s, "%s%s", gi ? " | " : "", names);
+        }
+        g_key_file_set_string(kf, g, "groups", s->str);
+        g_string_free(s, TRUE);
+        break;
+    }
+    case FAULT_ONEWAY: {
+        g_autofree char *from = names_of(c, f->from_mask, FALSE);
+        g_autofree char *to = names_of(c, f->to_mask, FALSE);
+        g_key_file_set_string(kf, g, "from", from);
+        g_key_file_set_string(kf, g, "to", to);
+        break;
+    }
+    case FAULT_DROP:
+    case FAULT_DUPLICATE:
+    case FAULT_DELAY: {
+        g_autofree char *from = names_of(c, f->from_mask, TRUE);
+        g_autofree char *to = names_of(c, f->to_mask, TRUE);
+        g_autofree char *link = g_strdup_printf("%s->%s", from, to);
+        g_key_file_set_string(kf, g, "link", link);
+        if (f->kind == FAULT_DELAY) {
+            set_range(kf, g, "latency", f->latency);
+        } else {
+            g_autofree char *p = probability_text(f->num, f->den);
+            g_key_file_set_string(kf, g, "probability", p);
+        }
+        break;
+    }
+    case FAULT_FSYNC_ERROR:
+    case FAULT_WRITE_ERROR:
+        g_key_file_set_string(kf, g, "errno", f->err == ENOSPC ? "ENOSPC" : "EIO");
+        set_uint(kf, g, "count", f->count);
+        break;
+    case FAULT_SECTOR_ERROR:
+    case FAULT_CORRUPT:
+        set_uint(kf, g, "count", f->count);
+        break;
+    case FAULT_SLOW_DISK:
+        set_range(kf, g, "latency", f->latency);
+        break;
+    case FAULT_CLOCK_SKEW:
+        set_time(kf, g, "offset", f->offset);
+        break;
+    default:
+        break;
+    }
+    gboolean lasting = f->kind == FAULT_PAUSE || f->kind == FAULT_ISOLATE ||
+                       f->kind == FAULT_PARTITION || f->kind == FAULT_ONEWAY ||
+                       f->kind == FAULT_DROP || f->kind == FAULT_DUPLICATE ||
+                       f->kind == FAULT_DELAY || f->kind == FAULT_SLOW_DISK;
+    if (lasting && f->duration > 0)
+        set_time(kf, g, "for", f->duration);
+}
+
+static void write_expect(GKeyFile *kf, const Expect *e)
+{
+    const char *g = "expect";
+    if (e->has_violations) {
+        g_autofree char *v = violation_set_format(e->violations);
+        g_key_file_set_string(kf, g, "violations", v);
+    }
+    if (e->has_include) {
+        g_autofree char *v = violation_set_format(e->include);
+        g_key_file_set_string(kf, g, "violations.include", v);
+    }
+    for (guint i = 0; i < e->ops->len; i++) {
+        const ExpectOp *x = g_ptr_array_index(e->ops, i);
+        if (x->has_outcome) {
+            g_autofree char *k = g_strdup_printf("op.%s", x->op);
+            g_key_file_set_string(kf, g, k, outcome_name(x->outcome));
+        }
+        if (x->has_latency) {
+            g_autofree char *k = g_strdup_printf("op.%s.latency", x->op);
+            set_range(kf, g, k, x->latency);
+        }
+    }
+    const struct {
+        const char *key;
+        gint64 v;
+    } counts[] = {{"acked", e->acked},
+                  {"failed", e->failed},
+                  {"indeterminate", e->indeterminate},
+                  {"orphans", e->orphans},
+                  {"duplicates", e->duplicates}};
+    for (gsize i = 0; i < G_N_ELEMENTS(counts); i++)
+        if (counts[i].v >= 0)
+            set_int(kf, g, counts[i].key, counts[i].v);
+    for (guint i = 0; i < e->finals->len; i++) {
+        const ExpectFinal *f = g_ptr_array_index(e->finals, i);
+        g_autofree char *k = g_strdup_printf("final.%s", f->key);
+        if (f->present)
+            set_int(kf, g, k, f->value);
+        else
+            g_key_file_set_string(kf, g, k, "absent");
+    }
+}
+
+char *scenario_to_data(const Scenario *s)
+{
+    const WorldConfig *c = &s->config;
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_key_file_set_string(kf, "scenario", "name", s->name);
+    g_key_file_set_string(kf, "scenario", "summary", s->summary);
+    g_key_file_set_string(kf, "scenario", "protocol", protocol_name(c->protocol));
+    set_uint(kf, "scenario", "seed", c->seed);
+    set_time(kf, "scenario", "duration", c->duration);
+    set_time(kf, "scenario", "settle", c->settle);
+    if (c->bugs) {
+        g_autofree char *b = bug_set_format(c->bugs);
+        g_key_file_set_string(kf, "scenario", "bugs", b);
+    }
+    const char *g = "cluster";
+    set_uint(kf, g, "nodes", c->nodes);
+    if (c->protocol == PROTO_QUORUM) {
+        set_uint(kf, g, "coordinators", c->coordinators);
+        set_uint(kf, g, "replicas", c->replicas);
+        set_uint(kf, g, "write_quorum", c->write_quorum);
+        set_uint(kf, g, "read_quorum", c->read_quorum);
+        g_key_file_set_string(kf, g, "sloppy", c->sloppy ? "on" : "off");
+    }
+    g_key_file_set_string(kf, g, "fs", fs_profile_name(c->fs));
+    set_range(kf, g, "net.latency", c->net_latency);
+    set_range(kf, g, "disk.write_latency", c->disk_write_latency);
+    set_range(kf, g, "disk.fsync_latency", c->disk_fsync_latency);
+    set_time(kf, g, "request_timeout", c->request_timeout);
+    if (c->protocol == PROTO_QUORUM) {
+        set_uint(kf, g, "retry.attempts", c->retry_attempts);
+        set_range(kf, g, "retry.backoff", c->retry_backoff);
+    } else {
+        set_range(kf, g, "election_timeout", c->election_timeout);
+        set_time(kf, g, "heartbeat", c->heartbeat);
+        set_uint(kf, g, "batch.entries", c->batch_entries);
+        set_time(kf, g, "batch.delay", c->batch_delay);
+    }
+    g = "workload";
+    set_uint(kf, g, "clients", c->clients);
+    set_uint(kf, g, "ops", c->ops);
+    set_uint(kf, g, "keys", c->keys);
+    GString *mix = g_string_new(NULL);
+    for (int k = 0; k < OP_NOOP; k++)
+        if (c->mix[k])
+            g_string_append_printf(mix, "%s%s:%u", mix->len ? " " : "", op_kind_name((OpKind)k),
+                                   c->mix[k]);
+    if (mix->len)
+        g_key_file_set_string(kf, g, "mix", mix->str);
+    g_string_free(mix, TRUE);
+    set_time(kf, g, "client.timeout", c->client_timeout);
+    set_uint(kf, g, "client.retries", c->client_retries);
+    for (guint i = 0; i < c->scripted->len; i++) {
+        const ScriptedOp *op = g_ptr_array_index(c->scripted, i);
+        g_autofree char *og = g_strdup_printf("op %s", op->name);
+        set_time(kf, og, "at", op->at);
+        g_autofree char *client = g_strdup_printf("c%u", op->client + 1);
+        g_key_file_set_string(kf, og, "client", client);
+        g_key_file_set_string(kf, og, "kind", op_kind_name(op->kind));
+        g_key_file_set_string(kf, og, "key", op->key);
+        if (op->kind == OP_PUT || op->kind == OP_ADD)
+            set_int(kf, og, "value", op->value);
+        if (op->idempotency)
+            g_key_file_set_string(kf, og, "idempotency", op->idempotency);
+    }
+    for (guint i = 0; i < s->faults.faults->len; i++)
+        write_fault(kf, c, g_ptr_array_index(s->faults.faults, i));
+    if (s->expect.present)
+        write_expect(kf, &s->expect);
+    return g_key_file_to_data(kf, NULL, NULL);
+}
+
+gboolean scenario_save(const Scenario *s, const char *path, GError **error)
+{
+    g_autofree char *data = scenario_to_data(s);
+    return g_file_set_contents(path, data, -1, error);
+}

@@ -1,0 +1,219 @@
+/* sim/cli_run.c — `durasim run`, `durasim list` and `durasim bugs`. */
+#include "sim/cli.h"
+#include "sim/runner.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Parses --bug values into a set; prints an error naming the bad one. */
+gboolean cli_parse_bugs(const char *command, char **names, BugSet *out)
+{
+    *out = 0;
+    for (int i = 0; names && names[i]; i++) {
+        g_autofree char *bad = NULL;
+        BugSet one;
+        if (!bug_parse_list(names[i], &one, &bad)) {
+            cli_error("%s: unknown bug variant '%s' (durasim bugs lists them)", command, bad);
+            return FALSE;
+        }
+        *out |= one;
+    }
+    return TRUE;
+}
+
+/* Expands FILE|DIR arguments into scenario files; prints an error and returns NULL on failure. */
+GPtrArray *cli_expand_paths(const char *command, int argc, char **argv)
+{
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 1; i < argc; i++) {
+        if (g_file_test(argv[i], G_FILE_TEST_IS_DIR)) {
+            g_autoptr(GError) err = NULL;
+            char **list = scenario_list_dir(argv[i], &err);
+            if (!list) {
+                cli_error("%s: %s", command, err->message);
+                g_ptr_array_unref(files);
+                return NULL;
+            }
+            if (!list[0]) {
+                cli_error("%s: %s: no scenario files (*.ini)", command, argv[i]);
+                g_strfreev(list);
+                g_ptr_array_unref(files);
+                return NULL;
+            }
+            for (int k = 0; list[k]; k++)
+                g_ptr_array_add(files, list[k]);
+            g_free(list);
+        } else if (g_file_test(argv[i], G_FILE_TEST_EXISTS)) {
+            g_ptr_array_add(files, g_strdup(argv[i]));
+        } else {
+            cli_error("%s: %s: no such file or directory", command, argv[i]);
+            g_ptr_array_unref(files);
+            return NULL;
+        }
+    }
+    return files;
+}
+
+void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
+{
+    g_autofree char *fp = run_result_fingerprint(r);
+    printf("%s  %-32s %s\n", r->passed ? "PASS" : "FAIL", name, fp);
+    for (guint i = 0; i < r->failures->len; i++)
+        printf("      expected: %s\n", (const char *)g_ptr_array_index(r->failures, i));
+    if (!r->passed || verbose) {
+        for (guint i = 0; i < r->verdict.violations->len; i++) {
+            const Violation *x = g_ptr_array_index(r->verdict.violations, i);
+            printf("      %s: %s\n", violation_kind_name(x->kind), x->text);
+        }
+        for (int k = 0; k < V_KIND_COUNT; k++)
+            if (r->verdict.counts[k] > VERDICT_EXAMPLES)
+                printf("      %s: %u more\n", violation_kind_name((ViolationKind)k),
+                       r->verdict.counts[k] - VERDICT_EXAMPLES);
+    }
+    if (verbose) {
+        const Verdict *v = &r->verdict;
+        printf("      writes: %u acked, %u failed, %u indeterminate; orphans: %u (%u surfaced, "
+               "%u latent); reads: %u, stale: %u; linearizability: %s%s\n",
+               v->acked, v->failed, v->indeterminate, v->orphans, v->orphans_surfaced,
+               v->orphans_latent, v->reads, v->stale_reads, lin_result_name(v->lin),
+               v->lin_promised ? "" : " (not promised by this configuration)");
+        if (v->model_note)
+            printf("      %s\n", v->model_note);
+        if (v->liveness_note)
+            printf("      liveness %s\n", v->liveness_note);
+        if (v->convergence_note)
+            printf("      convergence %s\n", v->convergence_note);
+    }
+}
+
+int cli_run(int argc, char **argv)
+{
+    gint64 seed = -1;
+    gboolean trace = FALSE, verbose = FALSE;
+    char **bugs = NULL;
+    char *report = NULL;
+    GOptionEntry entries[] = {
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Override each scenario's seed", "N"},
+        {"trace", 0, 0, G_OPTION_ARG_NONE, &trace, "Print every trace record as it happens", NULL},
+        {"bug", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bugs,
+         "Switch on a bug variant (repeatable; see durasim bugs)", "NAME"},
+        {"report", 0, 0, G_OPTION_ARG_FILENAME, &report,
+         "Write report.json, junit.xml, summary.md and index.html into DIR", "DIR"},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+         "Also print counts, notes and violations of passing runs", NULL},
+        {NULL},
+    };
+    if (!cli_parse("run", "FILE|DIR...",
+                   "Run scenario files (or every *.ini of a directory), judge each against its\n"
+                   "[expect] group, and print one line per scenario: verdict, name, seed and\n"
+                   "trace hash, with every unmet expectation (expected vs actual) and violation.\n"
+                   "Exit status: 0 if every scenario passed, 1 if any failed, 2 on bad input.",
+                   entries, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    g_autoptr(GPtrArray) files = NULL;
+    BugSet extra = 0;
+    int status = CLI_EXIT_USAGE;
+    if (argc < 2) {
+        cli_error("run: give at least one scenario file or directory (try 'durasim run --help')");
+        goto out;
+    }
+    if (seed < -1 || (seed == -1 && FALSE)) {
+        cli_error("run: --seed must be a non-negative integer");
+        goto out;
+    }
+    if (!cli_parse_bugs("run", bugs, &extra))
+        goto out;
+    files = cli_expand_paths("run", argc, argv);
+    if (!files)
+        goto out;
+    GPtrArray *scenarios = g_ptr_array_new_with_free_func((GDestroyNotify)scenario_free);
+    for (guint i = 0; i < files->len; i++) {
+        g_autoptr(GError) err = NULL;
+        Scenario *s = scenario_load_file(g_ptr_array_index(files, i), &err);
+        if (!s) {
+            cli_error("%s", err->message);
+            g_ptr_array_unref(scenarios);
+            goto out;
+        }
+        g_ptr_array_add(scenarios, s);
+    }
+    RunOptions opt = {.has_seed = seed >= 0,
+                      .seed = (uint64_t)MAX(seed, 0),
+                      .extra_bugs = extra,
+                      .trace_to = trace ? stdout : NULL};
+    guint passed = 0;
+    for (guint i = 0; i < scenarios->len; i++) {
+        const Scenario *s = g_ptr_array_index(scenarios, i);
+        RunResult r;
+        g_autoptr(GError) err = NULL;
+        if (!runner_run(s, &opt, &r, &err)) {
+            cli_error("run: %s: internal error: %s", s->name, err ? err->message : "?");
+            g_ptr_array_unref(scenarios);
+            status = CLI_EXIT_INTERNAL;
+            goto out;
+        }
+        cli_print_result(s->name, &r, verbose);
+        passed += r.passed;
+        run_result_clear(&r);
+    }
+    printf("scenarios: %u run, %u passed, %u failed\n", scenarios->len, passed,
+           scenarios->len - passed);
+    status = passed == scenarios->len ? CLI_EXIT_PASS : CLI_EXIT_FAIL;
+    g_ptr_array_unref(scenarios);
+out:
+    g_strfreev(bugs);
+    g_free(report);
+    return status;
+}
+
+int cli_list(int argc, char **argv)
+{
+    if (!cli_parse("list", "[DIR]",
+                   "List the scenarios of a library directory (default: scenarios): name,\n"
+                   "protocol and summary, one per line.",
+                   NULL, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    if (argc > 2) {
+        cli_error("list: takes at most one directory");
+        return CLI_EXIT_USAGE;
+    }
+    const char *dir = argc == 2 ? argv[1] : "scenarios";
+    g_autoptr(GError) err = NULL;
+    char **files = scenario_list_dir(dir, &err);
+    if (!files) {
+        cli_error("list: %s", err->message);
+        return CLI_EXIT_USAGE;
+    }
+    int status = CLI_EXIT_PASS;
+    for (int i = 0; files[i]; i++) {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(Scenario) s = scenario_load_file(files[i], &e);
+        if (!s) {
+            cli_error("%s", e->message);
+            status = CLI_EXIT_USAGE;
+            continue;
+        }
+        printf("%-32s %-7s %s\n", s->name, protocol_name(s->config.protocol), s->summary);
+    }
+    g_strfreev(files);
+    return status;
+}
+
+int cli_bugs(int argc, char **argv)
+{
+    if (!cli_parse("bugs", NULL,
+                   "List the built-in bug variants: each is one deliberate deviation in the\n"
+                   "protocol code, switched on with --bug NAME or bugs = NAME in a scenario, and\n"
+                   "the violation kind that catches it.",
+                   NULL, &argc, &argv))
+        return CLI_EXIT_USAGE;
+    if (argc > 1) {
+        cli_error("bugs: unexpected argument '%s'", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    for (int k = 0; k < BUG_KIND_COUNT; k++) {
+        const BugInfo *b = bug_info((BugKind)k);
+        printf("%-26s %-7s %-17s %s\n", b->name, b->protocol, b->oracle, b->summary);
+    }
+    return CLI_EXIT_PASS;
+}

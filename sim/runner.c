@@ -1,0 +1,270 @@
+/* sim/runner.c — scenario -> world -> run -> verdict (see runner.h). */
+#include "sim/runner.h"
+
+#include <string.h>
+
+#define SLICE (20 * SIM_MS) /* how often the phase conditions are looked at */
+
+static void expectation_failed(RunResult *r, char *text)
+{
+    g_ptr_array_add(r->failures, text);
+}
+
+static const HistOp *final_read(World *w, const char *key)
+{
+    KeyId k;
+    if (!world_key_lookup(w, key, &k))
+        return NULL;
+    History *h = world_history(w);
+    const HistOp *found = NULL;
+    for (guint i = 0; i < history_len(h); i++) {
+        const HistOp *op = history_op(h, i);
+        if ((op->flags & HOP_FINAL) && op->key == k)
+            found = op;
+    }
+    return found;
+}
+
+static void check_count(RunResult *r, const char *what, gint64 expected, guint actual)
+{
+    if (expected >= 0 && (guint64)expected != actual)
+        expectation_failed(r, g_strdup_printf("%s: expected %" G_GINT64_FORMAT ", got %u", what,
+                                              expected, actual));
+}
+
+static void judge_expectations(const Scenario *s, World *w, RunResult *r)
+{
+    const Expect *e = &s->expect;
+    const Verdict *v = &r->verdict;
+    g_autofree char *actual = violation_set_format(v->kinds);
+    if (e->has_violations && v->kinds != e->violations) {
+        g_autofree char *want = violation_set_format(e->violations);
+        expectation_failed(r, g_strdup_printf("violations: expected %s, got %s", want, actual));
+    }
+    if (e->has_include && (v->kinds & e->include) != e->include) {
+        g_autofree char *want = violation_set_format(e->include);
+        expectation_failed(
+            r, g_strdup_printf("violations.include: expected %s, got %s", want, actual));
+    }
+    if (!e->has_violations && !e->has_include && v->kinds != 0)
+        expectation_failed(r, g_strdup_printf("violations: expected none, got %s", actual));
+    History *h = world_history(w);
+    for (guint i = 0; i < e->ops->len; i++) {
+        const ExpectOp *x = g_ptr_array_index(e->ops, i);
+        const HistOp *op = history_find(h, x->op);
+        if (!op) {
+            expectation_failed(r, g_strdup_printf("op.%s: never invoked", x->op));
+            continue;
+        }
+        if (x->has_outcome && op->outcome != x->outcome)
+            expectation_failed(
+                r,
+                g_strdup_printf("op.%s: expected %s, got %s%s%s", x->op, outcome_name(x->outcome),
+                                outcome_name(op->outcome), op->outcome == OUTCOME_OK ? "" : " ",
+                                op->outcome == OUTCOME_OK ? "" : fail_reason_name(op->reason)));
+        if (x->has_latency) {
+            char lo[32], hi[32], got[32];
+            sim_time_format_human(x->latency.lo, lo, sizeof lo);
+            sim_time_format_human(x->latency.hi, hi, sizeof hi);
+            if (op->outcome == OUTCOME_PENDING) {
+                expectation_failed(r, g_strdup_printf("op.%s.latency: expected %s..%s, it never "
+                                                      "completed",
+                                                      x->op, lo, hi));
+                continue;
+            }
+            SimTime lat = op->complete - op->invoke;
+            if (lat < x->latency.lo || lat > x->latency.hi)
+                expectation_failed(r, g_strdup_printf("op.%s.latency: expected %s..%s, got %s",
+                                                      x->op, lo, hi,
+                                                      sim_time_format_human(lat, got, sizeof got)));
+        }
+    }
+    check_count(r, "acked", e->acked, v->acked);
+    check_count(r, "failed", e->failed, v->failed);
+    check_count(r, "indeterminate", e->indeterminate, v->indeterminate);
+    check_count(r, "orphans", e->orphans, v->orphans);
+    check_count(r, "duplicates", e->duplicates, v->duplicates);
+    for (guint i = 0; i < e->finals->len; i++) {
+        const ExpectFinal *f = g_ptr_array_index(e->finals, i);
+        const HistOp *op = final_read(w, f->key);
+        g_autofree char *want =
+            f->present ? g_strdup_printf("%" G_GINT64_FORMAT, f->value) : g_strdup("absent");
+        if (!op || op->outcome != OUTCOME_OK) {
+            expectation_failed(r, g_strdup_printf("final.%s: expected %s, but the final read %s",
+                                                  f->key, want,
+                                                  op ? outcome_name(op->outcome) : "never ran"));
+            continue;
+        }
+        if (op->present != f->present || (f->present && op->result != f->value)) {
+            g_autofree char *got =
+                op->present ? g_strdup_printf("%" G_GINT64_FORMAT, op->result) : g_strdup("absent");
+            expectation_failed(r,
+                               g_strdup_printf("final.%s: expected %s, got %s", f->key, want, got));
+        }
+    }
+    r->passed = r->failures->len == 0;
+}
+
+/* Runs until `done` holds or `until` (or the duration) is reached. */
+static void run_while(World *w, SimTime until, gboolean (*done)(World *, void *), void *ctx)
+{
+    SimTime limit = MIN(until, world_config(w)->duration);
+    while (world_now(w) < limit && !done(w, ctx)) {
+        SimTime next = MIN(world_now(w) + SLICE, limit);
+        if (world_run_until(w, next) == SIM_RUN_EMPTY && done(w, ctx))
+            break;
+    }
+}
+
+static gboolean activity_over(World *w, void *ctx)
+{
+    SimTime last;
+    return world_workload_done(w) && fault_runner_quiet((FaultRunner *)ctx, &last);
+}
+
+typedef struct {
+    GArray *ops;
+} FinalOps;
+
+static gboolean finals_done(World *w, void *ctx)
+{
+    FinalOps *f = ctx;
+    for (guint i = 0; i < f->ops->len; i++)
+        if (!world_op_done(w, g_array_index(f->ops, uint32_t, i)))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean never(World *w, void *ctx)
+{
+    return FALSE;
+}
+
+/* Keys any operation touched, plus the keys of final.* expectations, in key order. */
+static GArray *keys_to_read(World *w, const Scenario *s)
+{
+    guint n = world_key_count(w);
+    gboolean *want = g_new0(gboolean, n);
+    History *h = world_history(w);
+    for (guint i = 0; i < history_len(h); i++)
+        if (history_op(h, i)->key < n)
+            want[history_op(h, i)->key] = TRUE;
+    for (guint i = 0; i < s->expect.finals->len; i++) {
+        KeyId k;
+        if (world_key_lookup(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key, &k))
+            want[k] = TRUE;
+    }
+    KeyId probe;
+    if (world_key_lookup(w, "_probe", &probe))
+        want[probe] = FALSE;
+    GArray *keys = g_array_new(FALSE, FALSE, sizeof(KeyId));
+    for (KeyId k = 0; k < n; k++)
+        if (want[k])
+            g_array_append_val(keys, k);
+    g_free(want);
+    return keys;
+}
+
+gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GError **error)
+{
+    memset(out, 0, sizeof *out);
+    out->failures = g_ptr_array_new_with_free_func(g_free);
+    world_config_copy(&out->config, &s->config);
+    WorldConfig *cfg = &out->config;
+    if (opt->has_seed)
+        cfg->seed = opt->seed;
+    cfg->bugs |= opt->extra_bugs;
+    out->seed = cfg->seed;
+    /* Final reads of keys named only in expectations need them in the key table. */
+    World *w = world_new(cfg);
+    for (guint i = 0; i < s->expect.finals->len; i++)
+        world_key_intern(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key);
+    Checker *checker = checker_new(w);
+    if (opt->keep_trace)
+        world_keep_trace(w, TRUE);
+    if (opt->trace_to)
+        world_print_trace(w, opt->trace_to);
+    FaultRunner *faults = fault_runner_new(w, &s->faults);
+
+    world_start(w);
+    run_while(w, cfg->duration, activity_over, faults);
+    SimTime last_fault = 0;
+    fault_runner_quiet(faults, &last_fault);
+    SimTime settle_end = MAX(world_last_completion(w), last_fault) + cfg->settle;
+    settle_end = MAX(settle_end, world_now(w));
+    run_while(w, settle_end, never, NULL);
+
+    uint32_t probe = UINT32_MAX;
+    FinalOps finals = {g_array_new(FALSE, FALSE, sizeof(uint32_t))};
+    if (world_now(w) < cfg->duration) {
+        KeyId pk;
+        world_key_lookup(w, "_probe", &pk);
+        probe = world_submit(w, 0, OP_PUT, pk, 1, HOP_PROBE);
+        g_array_append_val(finals.ops, probe);
+        g_autoptr(GArray) keys = keys_to_read(w, s);
+        for (guint i = 0; i < keys->len; i++) {
+            uint32_t id = world_submit(w, 0, OP_GET, g_array_index(keys, KeyId, i), 0, HOP_FINAL);
+            g_array_append_val(finals.ops, id);
+        }
+        run_while(w, cfg->duration, finals_done, &finals);
+    }
+    g_array_free(finals.ops, TRUE);
+
+    fault_judge(cfg, &s->faults, fault_runner_fired(faults), &out->judgement);
+    CheckEnd end = {
+        .probe_op = probe,
+        .healed = !fault_runner_lasting(faults, world_now(w)) && world_net_is_healed(w),
+        .within_model = out->judgement.within,
+        .linearizable = out->judgement.linearizable,
+        .model_reason = out->judgement.reason,
+        .lin_budget = opt->lin_budget,
+    };
+    verdict_init(&out->verdict);
+    checker_finish(checker, &end, &out->verdict);
+    judge_expectations(s, w, out);
+
+    out->trace_hash = sim_trace_digest(world_trace(w));
+    out->trace_records = world_trace(w)->count;
+    out->events = sim_queue_events_run(world_queue(w));
+    out->sim_end = world_now(w);
+    out->stats = *world_stats(w);
+    out->fired = g_array_copy((GArray *)fault_runner_fired(faults));
+    out->fired_names = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < out->fired->len; i++) {
+        const FaultSpec *f =
+            g_ptr_array_index(s->faults.faults, g_array_index(out->fired, FiredFault, i).fault);
+        g_ptr_array_add(out->fired_names, g_strdup(f->name));
+    }
+    fault_runner_free(faults);
+    if (opt->keep_trace) {
+        out->world = w;
+        out->checker = checker;
+    } else {
+        checker_free(checker);
+        world_free(w);
+    }
+    (void)error;
+    return TRUE;
+}
+
+void run_result_clear(RunResult *r)
+{
+    verdict_clear(&r->verdict);
+    model_judgement_clear(&r->judgement);
+    if (r->failures)
+        g_ptr_array_unref(r->failures);
+    if (r->fired)
+        g_array_free(r->fired, TRUE);
+    if (r->fired_names)
+        g_ptr_array_unref(r->fired_names);
+    checker_free(r->checker);
+    world_free(r->world);
+    world_config_clear(&r->config);
+    memset(r, 0, sizeof *r);
+}
+
+char *run_result_fingerprint(const RunResult *r)
+{
+    return g_strdup_printf("seed=%" G_GUINT64_FORMAT " trace=%016" G_GINT64_MODIFIER "x", r->seed,
+                           r->trace_hash);
+}

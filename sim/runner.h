@@ -1,0 +1,49 @@
+/* sim/runner.h — one run: a scenario becomes a world, the world runs with its faults armed and
+ * its oracles watching, and the result is judged against the scenario's expectations.
+ *
+ * Phases: the workload and the fault plan run until every operation completed and every timed
+ * fault fired and ended; then `settle` passes (repair, catch-up, anti-entropy); then the final
+ * phase writes a liveness probe and reads every key the run touched, and the oracles judge.
+ * Nothing goes past `duration`.
+ */
+#pragma once
+
+#include "reports/check.h"
+#include "scenarios/scenario.h"
+
+typedef struct {
+    gboolean has_seed;
+    uint64_t seed;       /* overrides the scenario's seed */
+    BugSet extra_bugs;   /* added to the scenario's bugs */
+    FILE *trace_to;      /* print the readable trace here (NULL: no) */
+    gboolean keep_trace; /* keep trace records for reports */
+    uint64_t lin_budget;
+} RunOptions;
+
+typedef struct RunResult {
+    uint64_t seed;
+    uint64_t trace_hash;
+    uint64_t trace_records;
+    uint64_t events;
+    SimTime sim_end;
+    Verdict verdict;
+    ModelJudgement judgement;
+    gboolean passed;     /* expectations (or: no violation) */
+    GPtrArray *failures; /* of char*: each unmet expectation, with expected vs actual */
+    WorldStats stats;
+    GArray *fired;          /* of FiredFault */
+    GPtrArray *fired_names; /* of char*: fault names, parallel to fired */
+    /* kept for reports when RunOptions.keep_trace */
+    World *world;
+    Checker *checker;
+    WorldConfig config;
+} RunResult;
+
+/* Runs `s`; fills `out` (caller clears it with run_result_clear). Returns FALSE only on an
+ * internal error (which it describes in *error). */
+gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GError **error);
+void run_result_clear(RunResult *r);
+/* Prints the one-line verdict of a run (and its violations; all details when verbose). */
+void cli_print_result(const char *name, const RunResult *r, gboolean verbose);
+/* "seed=<n> trace=<16 hex digits>" */
+char *run_result_fingerprint(const RunResult *r);
