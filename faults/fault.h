@@ -99,5 +99,5 @@ typedef struct {
 } ModelJudgement;
 
 void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fired,
-                 ModelJudgement *out);
+                 uint64_t down_at_end, ModelJudgement *out);
 void model_judgement_clear(ModelJudgement *j);

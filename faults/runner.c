@@ -56,6 +56,14 @@ static void on_net_end(void *ctx, uint64_t rule_id, uint64_t b)
     world_net_remove(r->w, (guint)rule_id);
 }
 
+/* A slow disk's window closed: its effect lasts until the backlog it built has drained. */
+static void on_slow_end(void *ctx, uint64_t fired, uint64_t b)
+{
+    FaultRunner *r = ctx;
+    FiredFault *ff = &g_array_index(r->fired, FiredFault, fired);
+    ff->ends = world_disk_idle_at(r->w, ff->node);
+}
+
 static void record(FaultRunner *r, guint index, EndpointId node, SimTime ends, guint hit)
 {
     FiredFault ff = {index, world_now(r->w), node, ends, hit};
@@ -159,6 +167,7 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
     case FAULT_SLOW_DISK:
         world_slow_disk(w, node, f->latency, f->duration);
         record(r, index, node, now + f->duration, 0);
+        sim_queue_after(world_queue(w), f->duration, on_slow_end, r, r->fired->len - 1, 0);
         break;
     case FAULT_DISK_LOSS:
         world_disk_loss(w, node);
@@ -266,6 +275,11 @@ gboolean fault_runner_lasting(const FaultRunner *r, SimTime now)
         const FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
         if (ff->ends > now)
             return TRUE;
+        const FaultSpec *f = g_ptr_array_index(r->plan->faults, ff->fault);
+        /* Injected disk errors last until the disk has used them up. */
+        if ((f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR) &&
+            disk_failures_pending(world_disk(r->w, ff->node)) > 0)
+            return TRUE;
     }
     return FALSE;
 }
@@ -284,7 +298,7 @@ void model_judgement_clear(ModelJudgement *j)
 }
 
 void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fired,
-                 ModelJudgement *out)
+                 uint64_t down_at_end, ModelJudgement *out)
 {
     *out = (ModelJudgement){.within = TRUE, .linearizable = TRUE};
     uint64_t damaged = 0;
@@ -307,12 +321,22 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
     guint ndamaged = (guint)__builtin_popcountll(damaged);
     guint tolerated = c->protocol == PROTO_RAFT ? (c->nodes - 1) / 2
                                                 : (c->write_quorum > 0 ? c->write_quorum - 1 : 0);
-    if (ndamaged > tolerated) {
+    /* Raft tolerates f failures in all: a server down for good counts like one that lost data. */
+    uint64_t down = c->protocol == PROTO_RAFT ? down_at_end & ~damaged : 0;
+    guint nfailed = ndamaged + (guint)__builtin_popcountll(down);
+    if (nfailed > tolerated) {
         out->within = FALSE;
-        out->reason = g_strdup_printf(
-            "%u node%s lost durable data; %s survives %u", ndamaged, ndamaged == 1 ? "" : "s",
-            c->protocol == PROTO_RAFT ? "raft (a minority)" : "a write held by W replicas",
-            tolerated);
+        if (down)
+            out->reason = g_strdup_printf("%u server%s lost durable data and %u stayed down; raft "
+                                          "survives %u failure%s",
+                                          ndamaged, ndamaged == 1 ? "" : "s",
+                                          (guint)__builtin_popcountll(down), tolerated,
+                                          tolerated == 1 ? "" : "s");
+        else
+            out->reason = g_strdup_printf(
+                "%u node%s lost durable data; %s survives %u", ndamaged, ndamaged == 1 ? "" : "s",
+                c->protocol == PROTO_RAFT ? "raft (a minority)" : "a write held by W replicas",
+                tolerated);
     } else if (lying_fsync) {
         out->within = FALSE;
         out->reason = g_strdup("ext4-journal reports a failed fsync one call late: a success can "

@@ -21,6 +21,7 @@ enum {
     F_DIRTY = 1 << 1,
     F_LOSTCLEAN = 1 << 2,
     F_BAD = 1 << 3,
+    F_SYNCED = 1 << 4, /* the content shown reached the durable image since it was written */
 };
 
 typedef struct {
@@ -200,10 +201,11 @@ static const DiskBlock *durable_of(const Slot *s)
     return s->dur;
 }
 
-static void notify(Disk *d, guint file, uint32_t idx, const DiskBlock *old, const DiskBlock *neu)
+static void notify(Disk *d, guint file, uint32_t idx, const DiskBlock *old, const DiskBlock *neu,
+                   DiskChange cause)
 {
     if (d->observe && (old || neu))
-        d->observe(d->observe_ctx, file, idx, old, neu);
+        d->observe(d->observe_ctx, file, idx, old, neu, cause);
 }
 
 /* ---- operations ---- */
@@ -211,13 +213,27 @@ static void notify(Disk *d, guint file, uint32_t idx, const DiskBlock *old, cons
 int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
 {
     File *f = file_of(d, file);
-    g_assert(idx <= f->len);
     if (d->write_fail_left > 0) {
         d->write_fail_left--;
         d->stats.write_errors++;
         return d->write_err;
     }
     d->stats.writes++;
+    if (idx > f->len) {
+        /* Past the end, as pwrite(2) allows: the blocks in between are a hole that reads as
+         * zeros (an empty block) and has no durable content until the size is synced. */
+        if (idx > f->slots->len)
+            g_array_set_size(f->slots, idx);
+        for (uint32_t i = f->len; i < idx; i++) {
+            Slot *h = slot_at(f, i);
+            if (i >= f->dlen) {
+                g_free(h->dur);
+                *h = (Slot){0};
+            }
+        }
+        f->len = idx;
+        f->size_dirty = TRUE;
+    }
     if (idx >= f->slots->len)
         g_array_set_size(f->slots, idx + 1);
     Slot *s = slot_at(f, idx);
@@ -290,8 +306,8 @@ static void flush_dirty(Disk *d, guint file, File *f)
         }
         g_free(s->dur);
         s->dur = NULL;
-        s->flags |= F_SAME;
-        notify(d, file, idx, old, &s->cache);
+        s->flags |= F_SAME | F_SYNCED;
+        notify(d, file, idx, old, &s->cache, DISK_CHANGE_SYNC);
     }
     g_array_set_size(f->dirty, 0);
 }
@@ -307,7 +323,7 @@ static void flush_size(Disk *d, guint file, File *f)
             DiskBlock copy = *old;
             g_free(s->dur);
             *s = (Slot){0};
-            notify(d, file, i, &copy, NULL);
+            notify(d, file, i, &copy, NULL, DISK_CHANGE_SIZE);
         } else {
             g_free(s->dur);
             *s = (Slot){0};
@@ -318,9 +334,12 @@ static void flush_size(Disk *d, guint file, File *f)
     f->size_dirty = FALSE;
 }
 
-/* ext4/xfs after a failed writeback: the pages are clean, the data never arrived. */
-static void mark_clean_unsynced(File *f)
+/* ext4/xfs after a failed writeback: the pages are clean, the data never arrived. The size is
+ * metadata, journaled on its own: it does reach the disk, so a crash leaves the file long with
+ * a hole where the data should be. */
+static void mark_clean_unsynced(Disk *d, guint file, File *f)
 {
+    flush_size(d, file, f);
     for (guint i = 0; i < f->dirty->len; i++) {
         uint32_t idx = g_array_index(f->dirty, uint32_t, i);
         Slot *s = slot_at(f, idx);
@@ -331,7 +350,6 @@ static void mark_clean_unsynced(File *f)
         }
     }
     g_array_set_size(f->dirty, 0);
-    f->size_dirty = FALSE;
 }
 
 /* btrfs after a failed fsync: the file goes back to its durable state. */
@@ -345,7 +363,7 @@ static void revert_to_durable(File *f)
             s->cache = *s->dur;
             g_free(s->dur);
             s->dur = NULL;
-            s->flags |= F_SAME;
+            s->flags |= F_SAME | F_SYNCED;
         } else if (!(s->flags & F_SAME)) {
             s->cache = empty_block;
         }
@@ -369,10 +387,10 @@ int disk_fsync(Disk *d, guint file)
         switch (d->fs) {
         case FS_EXT4_ORDERED:
         case FS_XFS:
-            mark_clean_unsynced(f);
+            mark_clean_unsynced(d, file, f);
             return err;
         case FS_EXT4_JOURNAL: {
-            mark_clean_unsynced(f);
+            mark_clean_unsynced(d, file, f);
             int report = d->pending_err;
             d->pending_err = err;
             return report;
@@ -440,7 +458,7 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
         s->flags &= (uint8_t) ~(F_SAME | F_BAD);
         if (idx >= f->dlen)
             f->dlen = idx + 1;
-        notify(d, file, idx, old ? &old_copy : NULL, s->dur);
+        notify(d, file, idx, old ? &old_copy : NULL, s->dur, DISK_CHANGE_POWER);
     }
     g_array_set_size(f->dirty, 0);
     d->stats.unsynced_lost_after_eio += f->lost->len;
@@ -456,6 +474,7 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
     for (uint32_t idx = 0; idx < f->slots->len; idx++) {
         Slot *s = slot_at(f, idx);
         s->flags &= (uint8_t) ~(F_DIRTY | F_LOSTCLEAN);
+        s->flags |= F_SYNCED; /* what it shows now is what the disk holds */
         if (idx >= f->dlen) {
             g_free(s->dur);
             *s = (Slot){0};
@@ -489,7 +508,7 @@ void disk_wipe(Disk *d)
             const DiskBlock *old = durable_of(slot_at(f, idx));
             if (old) {
                 DiskBlock copy = *old;
-                notify(d, file, idx, &copy, NULL);
+                notify(d, file, idx, &copy, NULL, DISK_CHANGE_WIPE);
             }
         }
         file_clear_slots(f);
@@ -512,6 +531,11 @@ void disk_fail_writes(Disk *d, int err, guint count)
     g_assert(err == EIO || err == ENOSPC);
     d->write_err = err;
     d->write_fail_left = count;
+}
+
+guint disk_failures_pending(const Disk *d)
+{
+    return d->fsync_fail_left + d->write_fail_left;
 }
 
 typedef struct {
@@ -557,9 +581,9 @@ guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count)
         BlockRef r = g_array_index(refs, BlockRef, i);
         Slot *s = slot_at(&d->files[r.file], r.idx);
         DiskBlock old = s->cache;
-        s->flags = F_BAD;
+        s->flags = F_BAD | F_SYNCED;
         s->cache = empty_block;
-        notify(d, r.file, r.idx, &old, NULL);
+        notify(d, r.file, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
     }
     return n;
 }
@@ -575,7 +599,7 @@ guint disk_corrupt(Disk *d, SimRng *rng, guint count)
         guint byte = (guint)sim_rng_uniform(rng, 0, s->cache.len - 1u);
         uint8_t flip = (uint8_t)sim_rng_uniform(rng, 1, 255);
         s->cache.body[byte] ^= flip;
-        notify(d, r.file, r.idx, &old, &s->cache);
+        notify(d, r.file, r.idx, &old, &s->cache, DISK_CHANGE_MEDIA);
     }
     return n;
 }
@@ -606,6 +630,17 @@ gboolean disk_is_durable(const Disk *d, guint file, uint32_t idx)
         return FALSE;
     const Slot *s = slot_at(f, idx);
     return (s->flags & (F_SAME | F_BAD)) == F_SAME;
+}
+
+gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len)
+{
+    File *f = file_of(d, file);
+    if (len > f->len)
+        return FALSE;
+    for (uint32_t i = 0; i < len; i++)
+        if (!(slot_at(f, i)->flags & F_SYNCED))
+            return FALSE;
+    return TRUE;
 }
 
 gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len)

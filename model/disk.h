@@ -61,10 +61,19 @@ gboolean fs_profile_parse(const char *text, FsProfile *out);
 
 typedef struct Disk Disk;
 
+/* Why the durable image of a block changed. */
+typedef enum {
+    DISK_CHANGE_SYNC,  /* an fsync (or writeback) made the cached content durable */
+    DISK_CHANGE_SIZE,  /* a truncation became durable */
+    DISK_CHANGE_POWER, /* a power crash kept or tore an unsynced write */
+    DISK_CHANGE_MEDIA, /* a latent sector error or silent corruption */
+    DISK_CHANGE_WIPE,  /* the disk was lost */
+} DiskChange;
+
 /* Called for every change of the durable image of one block: old is the previous durable
  * content (NULL: none), neu the new one (NULL: none). Both are borrowed for the call. */
 typedef void (*DiskDurableFn)(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
-                              const DiskBlock *neu);
+                              const DiskBlock *neu, DiskChange cause);
 
 /* Caller owns the result. */
 Disk *disk_new(FsProfile fs, guint nfiles);
@@ -77,7 +86,8 @@ guint disk_nfiles(const Disk *d);
 
 /* ---- operations, applied when the device completes them; each returns 0 or an errno ---- */
 
-/* Writes block idx (idx <= length: an overwrite or an append) into the page cache. */
+/* Writes block idx into the page cache: an overwrite, an append, or past the end (leaving a
+ * hole that reads as empty blocks, as pwrite(2) does). */
 int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b);
 /* Sets the file's length (shorter only) in the page cache. */
 int disk_truncate(Disk *d, guint file, uint32_t len);
@@ -104,6 +114,8 @@ void disk_wipe(Disk *d);
 /* The next `count` fsyncs (writes) fail with `err` (EIO or ENOSPC). */
 void disk_fail_fsyncs(Disk *d, int err, guint count);
 void disk_fail_writes(Disk *d, int err, guint count);
+/* Injected fsync and write failures not yet consumed. */
+guint disk_failures_pending(const Disk *d);
 /* Makes up to `count` durable, synced blocks, chosen by `rng`, unreadable (EIO) until rewritten.
  * Returns how many it hit. */
 guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count);
@@ -120,6 +132,9 @@ gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *
 gboolean disk_is_durable(const Disk *d, guint file, uint32_t idx);
 /* Whether every block below `len` is durable as shown (and the durable length is >= len). */
 gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len);
+/* Whether every block below `len` reached the durable image after it was last written (media
+ * damage since then notwithstanding): what a node may claim once its fsync returned. */
+gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len);
 /* Counters for coverage: fsyncs that failed, writes that failed, blocks lost at power loss... */
 typedef struct {
     uint64_t writes, fsyncs, fsync_errors, write_errors, read_errors;

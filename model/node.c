@@ -116,6 +116,16 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
         if (result)
             w->stats.write_errors++;
         break;
+    case DISKOP_READ:
+        if (op->index < disk_length(n->disk, op->file)) {
+            result = disk_read(n->disk, op->file, op->index, &op->block);
+            if (result)
+                w->stats.read_errors++;
+        } else {
+            memset(&op->block, 0, sizeof op->block); /* past the end reads as nothing */
+            result = 0;
+        }
+        break;
     default:
         result = disk_fsync(n->disk, op->file);
         w->stats.disk_fsyncs++;
@@ -126,15 +136,17 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
     world_emit(w, SIM_TR_DISK_DONE, op->kind, n->id, ENDPOINT_NONE,
                (uint64_t)op->file << 32 | op->index, (uint64_t)result);
     uint64_t token = op->token;
-    g_free(op);
     if (n->paused) {
         Deferred *d = g_new0(Deferred, 1);
         *d = (Deferred){.kind = DEFER_DISK, .token = token, .result = result};
+        d->block = op->block;
+        g_free(op);
         g_queue_push_tail(&n->deferred, d);
         return;
     }
-    ProtoEvent ev = {.kind = PEV_DISK, .token = token, .result = result};
+    ProtoEvent ev = {.kind = PEV_DISK, .token = token, .result = result, .block = &op->block};
     run_step(w, n, &ev);
+    g_free(op);
 }
 
 static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
@@ -143,6 +155,7 @@ static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
     DiskOp *op = g_new(DiskOp, 1);
     op->kind = a->kind == ACT_WRITE      ? DISKOP_WRITE
                : a->kind == ACT_TRUNCATE ? DISKOP_TRUNCATE
+               : a->kind == ACT_READ     ? DISKOP_READ
                                          : DISKOP_FSYNC;
     op->file = a->file;
     op->index = a->index;
@@ -150,6 +163,7 @@ static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
     if (a->kind == ACT_WRITE)
         op->block = a->block;
     const WorldConfig *c = w->config;
+    /* Reads cost what writes cost: both are mostly the page cache's business. */
     SimRange range = op->kind == DISKOP_FSYNC ? c->disk_fsync_latency : c->disk_write_latency;
     SimTime now = sim_queue_now(w->queue);
     SimTime latency = sim_rng_duration(&n->disk_rng, range);
@@ -160,6 +174,9 @@ static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
     op->handle = sim_queue_at(w->queue, n->disk_busy_until, on_disk_done, n, 0, 0);
     g_queue_push_tail(&n->disk_ops, op);
     world_emit(w, SIM_TR_DISK_OP, op->kind, n->id, ENDPOINT_NONE, op->file, op->index);
+    if (w->obs.submitted && (op->kind == DISKOP_WRITE || op->kind == DISKOP_TRUNCATE))
+        w->obs.submitted(w->obs_ctx, w, n->id, op->file, op->index,
+                         op->kind == DISKOP_WRITE ? &op->block : NULL);
 }
 
 /* ---- actions ---- */
@@ -190,6 +207,7 @@ static void execute(World *w, Endpoint *n, ActionList *l)
         case ACT_WRITE:
         case ACT_TRUNCATE:
         case ACT_FSYNC:
+        case ACT_READ:
             disk_submit(w, n, a);
             break;
         case ACT_TIMER:
@@ -260,7 +278,8 @@ static void process_deferred(World *w, Endpoint *n, Deferred *d)
         break;
     }
     case DEFER_DISK: {
-        ProtoEvent ev = {.kind = PEV_DISK, .token = d->token, .result = d->result};
+        ProtoEvent ev = {
+            .kind = PEV_DISK, .token = d->token, .result = d->result, .block = &d->block};
         run_step(w, n, &ev);
         break;
     }
@@ -372,6 +391,8 @@ static void boot(World *w, Endpoint *n)
     n->proto = n->ops->create(&n->init);
     ProtoDiskImage img;
     read_image(n, &img);
+    if (w->obs.booted)
+        w->obs.booted(w->obs_ctx, w, n->id, &img);
     ProtoEvent ev = {.kind = PEV_BOOT, .image = &img, .first_boot = n->incarnation == 1};
     run_step(w, n, &ev);
     free_image(&img);
@@ -557,4 +578,10 @@ uint32_t world_block_view(World *w, EndpointId id, guint file, uint32_t idx, Dis
     if (idx >= len || !have)
         memset(out, 0, sizeof *out);
     return len;
+}
+
+SimTime world_disk_idle_at(const World *w, EndpointId id)
+{
+    const Endpoint *n = &w->ep[id];
+    return MAX(n->disk_busy_until, sim_queue_now(w->queue));
 }

@@ -100,6 +100,14 @@ void act_fsync(ActionList *l, guint file, uint64_t token)
     a->token = token;
 }
 
+void act_read(ActionList *l, guint file, uint32_t index, uint64_t token)
+{
+    ProtoAction *a = action_list_push(l, ACT_READ);
+    a->file = (uint8_t)file;
+    a->index = index;
+    a->token = token;
+}
+
 void act_timer(ActionList *l, uint32_t timer, SimTime delay, uint64_t token)
 {
     ProtoAction *a = action_list_push(l, ACT_TIMER);

@@ -79,6 +79,7 @@ typedef struct {
     uint32_t timer;              /* PEV_TIMER: the slot */
     uint64_t token;              /* PEV_TIMER, PEV_DISK: the token given with the action */
     int result;                  /* PEV_DISK: 0 or an errno */
+    const DiskBlock *block;      /* PEV_DISK of a read: what came back (when result is 0) */
     const ProtoDiskImage *image; /* PEV_BOOT */
     gboolean first_boot;         /* PEV_BOOT: the node was just created (an empty disk is new,
                                     not lost) */
@@ -91,6 +92,7 @@ typedef enum {
     ACT_WRITE,
     ACT_TRUNCATE,
     ACT_FSYNC,
+    ACT_READ,   /* read block `index` of `file`; the result comes back as a PEV_DISK */
     ACT_TIMER,  /* set (or reset) timer slot `timer` to fire after `delay` */
     ACT_CANCEL, /* cancel timer slot `timer` */
     ACT_FAILPOINT,
@@ -130,6 +132,7 @@ static inline void act_send(ActionList *l, Msg *m)
 void act_write(ActionList *l, guint file, uint32_t index, const DiskBlock *b, uint64_t token);
 void act_truncate(ActionList *l, guint file, uint32_t len, uint64_t token);
 void act_fsync(ActionList *l, guint file, uint64_t token);
+void act_read(ActionList *l, guint file, uint32_t index, uint64_t token);
 void act_timer(ActionList *l, uint32_t timer, SimTime delay, uint64_t token);
 void act_cancel(ActionList *l, uint32_t timer);
 void act_failpoint(ActionList *l, FailpointId fp);

@@ -53,6 +53,8 @@ BlockCheck quorum_decode(const DiskBlock *b, QBlock *out);
 
 /* ---- record sets: arrays whose elements start with a QRecord ---- */
 
+/* Sorts by version (then idempotency key). */
+void qset_sort(GArray *set);
 /* Sorts by version and drops what the newest put or delete supersedes. */
 void qset_normalize(GArray *set);
 /* Whether `r` is superseded by a put or delete already in the (normalized) set. */

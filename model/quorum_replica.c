@@ -16,6 +16,11 @@
  * case it fsyncs before trusting what it read, since after a process crash the page cache can
  * hold writes that never reached the disk; if that fsync fails it writes everything again.
  *
+ * Scrub: every few hundred milliseconds the replica reads back a slice of its log and checks
+ * each block against what it wrote there; a live record whose block went bad (a latent sector
+ * error, silent corruption) is written again from memory, so that latent damage is repaired
+ * before a crash could make it matter, and replicas converge on disk, not only in memory.
+ *
  * Invariants (check): every record in a key state or in the hints has an entry in the record
  * table; in-flight records are exactly the table's non-durable entries.
  */
@@ -27,7 +32,19 @@
 enum {
     TIMER_SYNC = 0,    /* anti-entropy round */
     TIMER_HANDOFF = 1, /* hinted handoff attempt */
+    TIMER_SCRUB = 2,   /* read back a slice of the log */
 };
+
+#define SCRUB_EVERY       sim_range(300 * SIM_MS, 600 * SIM_MS)
+#define SCRUB_BATCH       16
+#define READ_TOKEN(block) ((uint64_t)1 << 62 | (block))
+
+/* What the replica wrote at a block, for the scrub. */
+typedef struct {
+    uint8_t type;    /* QBLK_*, 0 for nothing known */
+    uint32_t target; /* VOID: the voided block */
+    IdemKey idem;    /* DATA, HINT, HINT_DONE */
+} BlockUse;
 
 #define SYNC_EVERY    sim_range(200 * SIM_MS, 400 * SIM_MS)
 #define HANDOFF_EVERY sim_range(100 * SIM_MS, 200 * SIM_MS)
@@ -89,6 +106,9 @@ typedef struct {
     GPtrArray *pending; /* of Pending*, in arrival order */
     GPtrArray *handoffs;
     uint32_t log_len;
+    GArray *uses; /* of BlockUse, by block */
+    uint32_t scrub_cursor;
+    guint scrub_reading; /* reads of the current scrub batch not back yet */
     uint64_t next_wseq;
     uint32_t next_pending;
     uint32_t next_handoff;
@@ -96,7 +116,6 @@ typedef struct {
     gboolean repairing;   /* data may be lost: waiting for every peer's records */
     uint64_t repair_wait; /* peers whose records have not arrived yet */
     guint repair_writes;  /* sync batches of the repair still being made durable */
-    guint sync_cursor;
     uint64_t peers;
 } Replica;
 
@@ -132,15 +151,57 @@ static void remove_stored(GArray *set, IdemKey idem)
             g_array_remove_index(set, i);
 }
 
+static void note_use(Replica *r, uint32_t block, const DiskBlock *b)
+{
+    if (block >= r->uses->len)
+        g_array_set_size(r->uses, block + 1);
+    BlockUse *u = &g_array_index(r->uses, BlockUse, block);
+    QBlock qb;
+    *u = (BlockUse){0};
+    if (quorum_decode(b, &qb) != BLOCK_OK)
+        return;
+    u->type = (uint8_t)qb.type;
+    u->idem = qb.type == QBLK_HINT_DONE ? qb.idem : qb.rec.idem;
+    u->target = qb.block;
+}
+
 /* Appends a block; its completion comes back as a write token naming pending `pid` (0: none). */
 static uint32_t append(Replica *r, ActionList *out, const DiskBlock *b, uint32_t pid)
 {
     uint32_t block = r->log_len++;
     act_write(out, QUORUM_FILE_DATA, block, b, (uint64_t)block << 32 | pid);
+    note_use(r, block, b);
     return block;
 }
 
 #define FSYNC_TOKEN(pid) ((uint64_t)1 << 63 | (pid))
+
+/* A key's records, sorted by version, minus what its newest durable put or delete supersedes.
+ * Only a durable base may prune: a put still in flight can fail, and reads answer from durable
+ * records only. */
+static void normalize_durable(GArray *set)
+{
+    qset_sort(set);
+    for (guint i = set->len; i-- > 0;) {
+        const Stored *s = &g_array_index(set, Stored, i);
+        if (s->durable && (s->rec.op == OP_PUT || s->rec.op == OP_DELETE)) {
+            if (i > 0)
+                g_array_remove_range(set, 0, i);
+            return;
+        }
+    }
+}
+
+static gboolean superseded_durable(const GArray *set, const QRecord *rec)
+{
+    for (guint i = 0; i < set->len; i++) {
+        const Stored *s = &g_array_index(set, Stored, i);
+        if (s->durable && (s->rec.op == OP_PUT || s->rec.op == OP_DELETE) &&
+            version_cmp(s->rec.version, rec->version) > 0)
+            return TRUE;
+    }
+    return FALSE;
+}
 
 /* Puts a record in memory (key state or hints) and in the table. */
 static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean durable)
@@ -151,9 +212,9 @@ static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean du
         g_array_append_val(r->hints, s);
     } else {
         GArray *set = key_state(r, rec->key);
-        if (!qset_supersedes(set, rec)) {
+        if (!superseded_durable(set, rec)) {
             g_array_append_val(set, s);
-            qset_normalize(set);
+            normalize_durable(set);
         }
     }
     Meta *m = meta_of(r, rec->idem);
@@ -192,9 +253,13 @@ static void mark_durable(Replica *r, IdemKey idem, uint32_t block)
     if (m == NULL || m->block != block)
         return;
     m->durable = 1;
-    Stored *s = find_stored(m->hinted ? r->hints : key_state(r, m->key), idem);
-    if (s)
+    GArray *set = m->hinted ? r->hints : key_state(r, m->key);
+    Stored *s = find_stored(set, idem);
+    if (s) {
         s->durable = 1;
+        if (!m->hinted)
+            normalize_durable(set);
+    }
 }
 
 /* ---- the write path ---- */
@@ -346,6 +411,8 @@ static void write_completed(Replica *r, uint32_t pending_id, uint32_t block, int
 
 static void start_repair(Replica *r, ActionList *out);
 static void repair_check(Replica *r, ActionList *out);
+static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBlock *b,
+                          ActionList *out);
 
 /* The fsync after boot failed: nothing read back can be trusted as durable. Write a copy of
  * every record again (marked as a copy: the same write, not a new one) and fsync again. */
@@ -446,7 +513,14 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
 
 static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
 {
-    /* Write tokens: block << 32 | pending id; fsync tokens: FSYNC_TOKEN(pending id). */
+    /* Write tokens: block << 32 | pending id; fsync tokens: FSYNC_TOKEN(pending id); reads:
+     * READ_TOKEN(block). */
+    if ((ev->token >> 62) == 1) {
+        g_assert(r->scrub_reading > 0);
+        r->scrub_reading--;
+        scrub_checked(r, (uint32_t)ev->token, ev->result, ev->block, out);
+        return;
+    }
     uint32_t pending_id = (uint32_t)ev->token;
     if (ev->token >> 63) {
         Pending *p = pending_find(r, pending_id);
@@ -583,22 +657,12 @@ static void handle_sync_records(Replica *r, const Msg *m, ActionList *out)
 static void sync_round(Replica *r, ActionList *out)
 {
     act_timer(out, TIMER_SYNC, sim_rng_duration(r->init.rng, SYNC_EVERY), 0);
-    if (r->peers == 0)
-        return;
-    if (r->repairing) {
-        for (EndpointId p = 0; p < r->init.nodes; p++)
-            if ((r->repair_wait >> p) & 1)
-                send_digests(r, p, out);
-        return;
-    }
-    /* One peer per round, in turn. */
-    for (guint tries = 0; tries < r->init.nodes; tries++) {
-        EndpointId peer = (EndpointId)(r->sync_cursor++ % r->init.nodes);
-        if ((r->peers >> peer) & 1) {
-            send_digests(r, peer, out);
-            return;
-        }
-    }
+    /* Every peer that shares keys, every round: a few digests, and records only where they
+     * differ. Repairing after data loss, only the peers not heard from yet. */
+    uint64_t targets = r->repairing ? r->repair_wait : r->peers;
+    for (EndpointId p = 0; p < r->init.nodes; p++)
+        if ((targets >> p) & 1)
+            send_digests(r, p, out);
 }
 
 /* ---- repair after data loss ---- */
@@ -691,6 +755,76 @@ static void handle_ack(Replica *r, const Msg *m, ActionList *out)
     }
 }
 
+/* ---- scrub ---- */
+
+static void scrub_round(Replica *r, ActionList *out)
+{
+    act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
+    /* One batch at a time: a slow disk must not drown in scrub reads. */
+    if (!r->ready || r->scrub_reading > 0)
+        return;
+    for (guint i = 0; i < SCRUB_BATCH && r->log_len > 0; i++) {
+        if (r->scrub_cursor >= r->log_len)
+            r->scrub_cursor = 0;
+        act_read(out, QUORUM_FILE_DATA, r->scrub_cursor, READ_TOKEN(r->scrub_cursor));
+        r->scrub_cursor++;
+        r->scrub_reading++;
+    }
+}
+
+/* A block read back for the scrub: if it no longer holds what was written there and that still
+ * matters, write it again. */
+static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBlock *b,
+                          ActionList *out)
+{
+    if (block >= r->uses->len)
+        return;
+    BlockUse u = g_array_index(r->uses, BlockUse, block);
+    QBlock qb;
+    gboolean intact = result == 0 && quorum_decode(b, &qb) == BLOCK_OK && qb.type == u.type;
+    if (intact || u.type == 0)
+        return;
+    DiskBlock again;
+    switch (u.type) {
+    case QBLK_DATA:
+    case QBLK_HINT: {
+        Meta *m = meta_of(r, u.idem);
+        if (m == NULL || m->block != block || !m->durable)
+            return;
+        Stored *st = find_stored(m->hinted ? r->hints : key_state(r, m->key), u.idem);
+        if (st == NULL)
+            return; /* superseded: nothing depends on it any more */
+        Pending *p = pending_new(r, PEND_SYNC);
+        QRecord rec = st->rec;
+        rec.copy = 1;
+        quorum_encode_record(&again, &rec);
+        uint32_t nb = append(r, out, &again, p->id);
+        m->block = nb;
+        m->durable = 0;
+        st->block = nb;
+        st->durable = 0;
+        Inflight f = {++r->next_wseq, u.idem, nb};
+        g_array_append_val(r->inflight, f);
+        p->writes_left = 1;
+        break;
+    }
+    case QBLK_VOID:
+        quorum_encode_void(&again, u.target);
+        append(r, out, &again, 0);
+        break;
+    case QBLK_HINT_DONE:
+        quorum_encode_hint_done(&again, u.idem, ENDPOINT_NONE);
+        append(r, out, &again, 0);
+        break;
+    case QBLK_IDENT:
+        quorum_encode_ident(&again, r->init.self);
+        act_write(out, QUORUM_FILE_DATA, block, &again, 0);
+        break;
+    default:
+        break;
+    }
+}
+
 /* ---- boot ---- */
 
 static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
@@ -700,6 +834,9 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
     const DiskBlock *blocks = img->blocks[QUORUM_FILE_DATA];
     const int *errors = img->errors[QUORUM_FILE_DATA];
     r->log_len = len;
+    for (uint32_t i = 0; i < len; i++)
+        if (errors[i] == 0)
+            note_use(r, i, &blocks[i]);
     gboolean damaged = FALSE;
     uint32_t first_bad = UINT32_MAX;
     QBlock qb;
@@ -764,6 +901,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
     }
     act_timer(out, TIMER_SYNC, sim_rng_duration(r->init.rng, SYNC_EVERY), 0);
     act_timer(out, TIMER_HANDOFF, sim_rng_duration(r->init.rng, HANDOFF_EVERY), 0);
+    act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
     if (p->writes_left == 0)
         writes_done(r, p, out);
 }
@@ -785,6 +923,8 @@ static void replica_step(void *proto, const ProtoEvent *ev, ActionList *out)
             sync_round(r, out);
         else if (ev->timer == TIMER_HANDOFF)
             handoff_round(r, out);
+        else if (ev->timer == TIMER_SCRUB)
+            scrub_round(r, out);
         break;
     case PEV_MSG:
         switch (ev->msg->type) {
@@ -822,6 +962,7 @@ static void *replica_create(const ProtoInit *init)
     r->hints = g_array_new(FALSE, FALSE, sizeof(Stored));
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
+    r->uses = g_array_new(FALSE, TRUE, sizeof(BlockUse));
     r->pending = g_ptr_array_new();
     r->handoffs = g_ptr_array_new();
     for (KeyId k = 0; k < init->keys; k++)
@@ -842,6 +983,7 @@ static void replica_destroy(void *proto)
     g_array_free(r->hints, TRUE);
     g_array_free(r->inflight, TRUE);
     g_array_free(r->unverified, TRUE);
+    g_array_free(r->uses, TRUE);
     for (guint i = 0; i < r->pending->len; i++)
         pending_free(g_ptr_array_index(r->pending, i));
     g_ptr_array_unref(r->pending);

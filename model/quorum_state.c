@@ -127,6 +127,11 @@ static gint cmp_version(gconstpointer a, gconstpointer b)
     return x->idem < y->idem ? -1 : x->idem > y->idem;
 }
 
+void qset_sort(GArray *set)
+{
+    g_array_sort(set, cmp_version);
+}
+
 void qset_normalize(GArray *set)
 {
     if (set->len == 0)

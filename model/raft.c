@@ -183,15 +183,44 @@ static void gated_failpoint(Raft *r, FailpointId fp, ActionList *out)
         act_failpoint(out, fp);
 }
 
+/* The metadata they depend on is durable: release the held messages, except those of an
+ * earlier term (a vote whose term was overtaken may never have reached the disk). */
+static uint64_t msg_term(const Msg *m)
+{
+    switch (m->type) {
+    case MSG_R_VOTE:
+        return m->u.rv.term;
+    case MSG_R_VOTE_RESP:
+        return m->u.rvr.term;
+    case MSG_R_APPEND:
+        return m->u.ra.term;
+    case MSG_R_APPEND_RESP:
+        return m->u.rar.term;
+    case MSG_R_PROBE:
+        return m->u.rp.term;
+    case MSG_R_PROBE_RESP:
+        return m->u.rpr.term;
+    default:
+        return 0;
+    }
+}
+
 static void flush_gate(Raft *r, ActionList *out)
 {
+    gboolean dropped = FALSE;
     for (guint i = 0; i < r->gated.len; i++) {
         ProtoAction *a = &r->gated.items[i];
         if (a->kind == ACT_SEND) {
-            act_send(out, a->msg);
+            dropped =
+                msg_term(a->msg) < r->term || (a->msg->type == MSG_R_VOTE_RESP &&
+                                               a->msg->u.rvr.granted && r->voted_for != a->msg->to);
+            if (dropped)
+                msg_free(a->msg);
+            else
+                act_send(out, a->msg);
             a->msg = NULL;
-        } else {
-            act_failpoint(out, (FailpointId)a->sub);
+        } else if (!dropped) {
+            act_failpoint(out, (FailpointId)a->sub); /* the failpoint of the message before */
         }
     }
     r->gated.len = 0;
@@ -780,6 +809,13 @@ static void handle_append_resp(Raft *r, const Msg *m, ActionList *out)
         r->match[from] = MAX(r->match[from], a->match);
         r->next[from] = MAX(r->next[from], r->match[from] + 1);
         advance_commit(r, out);
+    } else if (a->conflict_index > 0 && a->conflict_index <= r->match[from]) {
+        /* The follower no longer has entries it once acked: it lost data and is repairing.
+         * Rewind to what it really holds (what it acked before is spent from the failure
+         * budget, not recounted). */
+        r->match[from] = a->conflict_index - 1;
+        r->next[from] = a->conflict_index;
+        send_append(r, from, out);
     } else {
         uint64_t back = MAX(a->conflict_index, r->match[from] + 1);
         if (back < r->next[from]) {
@@ -911,6 +947,7 @@ static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
         }
     }
     *lost = !found && !ev->first_boot;
+    r->meta_slot = 1; /* so that the first copy goes to slot 0 */
     if (found) {
         r->term = best.term;
         r->voted_for = best.voted_for;

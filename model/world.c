@@ -93,7 +93,7 @@ static const ProtoOps *ops_for(const WorldConfig *c, EndpointId id)
 }
 
 static void on_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
-                       const DiskBlock *neu);
+                       const DiskBlock *neu, DiskChange cause);
 
 World *world_new(const WorldConfig *config)
 {
@@ -255,7 +255,8 @@ static const char *drop_reason_name(uint64_t reason)
 
 static const char *diskop_name(uint16_t op)
 {
-    return op == DISKOP_WRITE ? "write" : op == DISKOP_TRUNCATE ? "truncate" : "fsync";
+    static const char *names[] = {"?", "write", "truncate", "fsync", "read"};
+    return op < G_N_ELEMENTS(names) ? names[op] : "?";
 }
 
 char *world_describe_msg(const World *w, const Msg *m)
@@ -382,7 +383,8 @@ static void render(void *ctx, const SimTraceRecord *r, GString *out)
         g_string_append_printf(out, "%-12s disk %s file=%" G_GUINT64_FORMAT, node,
                                diskop_name(r->sub), r->a);
         if (r->sub != DISKOP_FSYNC)
-            g_string_append_printf(out, " block=%" G_GUINT64_FORMAT, r->b);
+            g_string_append_printf(out, " %s=%" G_GUINT64_FORMAT,
+                                   r->sub == DISKOP_TRUNCATE ? "length" : "block", r->b);
         break;
     case SIM_TR_DISK_DONE:
         g_string_append_printf(out, "%-12s disk %s done file=%" G_GUINT64_FORMAT " -> %s", node,
@@ -477,12 +479,12 @@ char *world_render_record(const World *w, const SimTraceRecord *rec)
 /* ---- disk observation ---- */
 
 static void on_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
-                       const DiskBlock *neu)
+                       const DiskBlock *neu, DiskChange cause)
 {
     Endpoint *n = ctx;
     World *w = n->world;
     if (w->obs.durable)
-        w->obs.durable(w->obs_ctx, w, n->id, file, idx, old, neu);
+        w->obs.durable(w->obs_ctx, w, n->id, file, idx, old, neu, cause);
 }
 
 /* ---- run ---- */

@@ -32,6 +32,7 @@ typedef enum {
     DISKOP_WRITE = 1,
     DISKOP_TRUNCATE,
     DISKOP_FSYNC,
+    DISKOP_READ,
 } DiskOpKind;
 
 /* Fault kinds as the trace and the scenario format name them. */
@@ -88,9 +89,14 @@ typedef struct {
     void (*sent)(void *ctx, World *w, const Msg *m);
     /* The durable image of a node's block changed (see disk.h). */
     void (*durable)(void *ctx, World *w, EndpointId node, guint file, uint32_t idx,
-                    const DiskBlock *old, const DiskBlock *neu);
+                    const DiskBlock *old, const DiskBlock *neu, DiskChange cause);
     void (*note)(void *ctx, World *w, EndpointId node, const ProtoAction *note);
     void (*crashed)(void *ctx, World *w, EndpointId node, gboolean power);
+    /* A node booted, having read its disk (it knows only what that read returned). */
+    void (*booted)(void *ctx, World *w, EndpointId node, const ProtoDiskImage *image);
+    /* A node handed a write (block != NULL) or a truncation to its disk device. */
+    void (*submitted)(void *ctx, World *w, EndpointId node, guint file, uint32_t index,
+                      const DiskBlock *block);
     void (*completed)(void *ctx, World *w, const HistOp *op);
 } WorldObserver;
 
@@ -168,6 +174,8 @@ void world_write_errors(World *w, EndpointId node, int err, guint count);
 guint world_sector_errors(World *w, EndpointId node, guint count);
 guint world_corrupt(World *w, EndpointId node, guint count);
 void world_slow_disk(World *w, EndpointId node, SimRange latency, SimTime duration);
+/* When the node's disk will have finished everything queued on it so far. */
+SimTime world_disk_idle_at(const World *w, EndpointId node);
 /* Network rules: add returns an id for world_net_remove. */
 guint world_net_add(World *w, const NetRule *rule, FaultKind kind, EndpointId subject);
 void world_net_remove(World *w, guint id);

@@ -26,6 +26,7 @@ typedef struct {
     uint32_t timer_gen;
     uint64_t token;
     Msg *msg;
+    DiskBlock block; /* a read's result */
 } Deferred;
 
 typedef struct {

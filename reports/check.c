@@ -84,8 +84,9 @@ typedef struct {
     uint8_t lost_reported;
     uint8_t dup_reported;
     Version version;
-    uint64_t ever;   /* nodes that ever held it durably */
-    uint64_t at_ack; /* nodes that held it durably when it was first acked */
+    uint64_t ever;    /* nodes that ever held it durably */
+    uint64_t damaged; /* nodes whose durable copy a media fault or disk loss took */
+    uint64_t at_ack;  /* nodes that held it durably when it was first acked */
     SimTime acked_at;
     uint32_t acked_op;
     SimTime lost_at; /* when its last live durable copy went, after the ack */
@@ -117,6 +118,12 @@ typedef struct {
     uint64_t term;
 } SupportKey;
 
+/* Raft: a server's log as the server itself holds it. */
+typedef struct {
+    uint64_t term;
+    IdemKey idem;
+} MirrorEntry;
+
 struct Checker {
     World *w;
     const WorldConfig *cfg;
@@ -128,9 +135,12 @@ struct Checker {
     GArray **qblocks;        /* quorum: per node, of QBlockInfo */
     uint64_t *meta_term;     /* raft: per node, the term of its durable metadata */
     GHashTable *support;     /* raft: SupportKey -> uint64 mask, lookups only */
-    GArray *committed;       /* raft: of Slot, by index - 1 */
-    GArray *applied;         /* raft: of Slot, by index - 1: the first command applied there */
-    GHashTable *leaders;     /* raft: term -> node + 1, lookups only */
+    GArray **mirror; /* raft: per node, of MirrorEntry: its log as read at boot, then as written */
+    GArray *committed;   /* raft: of Slot, by index - 1 */
+    GArray *applied;     /* raft: of Slot, by index - 1: the first command applied there */
+    GHashTable *leaders; /* raft: term -> node + 1, lookups only */
+    gboolean convergence_checked;
+    GHashTable *votes; /* raft: term << 8 | voter -> candidate + 1: durable votes */
     SimTime *crash_time;
     gboolean *crash_power;
 };
@@ -203,7 +213,7 @@ static void describe_write(const Checker *c, const Ledger *l, GString *s)
     (void)when;
 }
 
-static void copy_changed(Checker *c, Ledger *l, EndpointId node, int delta)
+static void copy_changed(Checker *c, Ledger *l, EndpointId node, int delta, DiskChange cause)
 {
     g_assert(delta > 0 || l->counts[node] > 0);
     l->counts[node] = (uint8_t)(l->counts[node] + delta);
@@ -212,6 +222,8 @@ static void copy_changed(Checker *c, Ledger *l, EndpointId node, int delta)
         l->lost_at = 0;
         return;
     }
+    if (cause == DISK_CHANGE_MEDIA || cause == DISK_CHANGE_WIPE)
+        l->damaged |= (uint64_t)1 << node;
     if (l->acked && holders(c, l) == 0 && l->lost_at == 0) {
         l->lost_at = world_now(c->w);
         l->lost_node = node;
@@ -233,23 +245,23 @@ static gboolean qalive(const QBlockInfo *b)
     return b->durable && !b->voided && !b->done && (b->type == QBLK_DATA || b->type == QBLK_HINT);
 }
 
-static void qcopy(Checker *c, EndpointId node, const QBlockInfo *b, int delta)
+static void qcopy(Checker *c, EndpointId node, const QBlockInfo *b, int delta, DiskChange cause)
 {
     Ledger *l = ledger_get(c, b->idem);
     if (b->type == QBLK_DATA && !b->copy) {
         g_assert(delta > 0 || l->counts[c->nodes + node] > 0);
         l->counts[c->nodes + node] = (uint8_t)(l->counts[c->nodes + node] + delta);
     }
-    copy_changed(c, l, node, delta);
+    copy_changed(c, l, node, delta, cause);
 }
 
 static void quorum_durable(Checker *c, EndpointId node, uint32_t idx, const DiskBlock *old,
-                           const DiskBlock *neu)
+                           const DiskBlock *neu, DiskChange cause)
 {
     QBlockInfo *b = qblock(c, node, idx);
     if (old && b->durable) {
         if (qalive(b))
-            qcopy(c, node, b, -1);
+            qcopy(c, node, b, -1, cause);
         b->durable = 0;
     }
     if (!neu)
@@ -270,20 +282,20 @@ static void quorum_durable(Checker *c, EndpointId node, uint32_t idx, const Disk
         l->key = qb.rec.key;
         l->kind = qb.rec.op;
         l->version = qb.rec.version;
-        qcopy(c, node, b, +1);
+        qcopy(c, node, b, +1, cause);
     } else if (qb.type == QBLK_VOID) {
         b->target = qb.block;
         QBlockInfo *t = qblock(c, node, qb.block);
         b = NULL; /* qblock may have moved the array */
         if (qalive(t))
-            qcopy(c, node, t, -1);
+            qcopy(c, node, t, -1, cause);
         t->voided = 1;
     } else if (qb.type == QBLK_HINT_DONE) {
         GArray *a = c->qblocks[node];
         for (guint i = 0; i < a->len; i++) {
             QBlockInfo *h = &g_array_index(a, QBlockInfo, i);
             if (h->type == QBLK_HINT && h->idem == qb.idem && qalive(h)) {
-                qcopy(c, node, h, -1);
+                qcopy(c, node, h, -1, cause);
                 h->done = 1;
             }
         }
@@ -354,18 +366,24 @@ static void check_log_matching(Checker *c, EndpointId node, const RaftEntry *e)
 }
 
 static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
-                         const DiskBlock *old, const DiskBlock *neu)
+                         const DiskBlock *old, const DiskBlock *neu, DiskChange cause)
 {
     if (file == RAFT_FILE_META) {
         RaftMeta m;
         c->meta_term[node] = raft_durable_meta(world_disk(c->w, node), &m) ? m.term : 0;
+        if (neu && raft_decode_meta(neu, &m) == BLOCK_OK && m.voted_for != ENDPOINT_NONE) {
+            /* A vote that reached the disk: later damage does not unmake the node's care. */
+            uint64_t *k = g_new(uint64_t, 1);
+            *k = m.term << 8 | node;
+            g_hash_table_insert(c->votes, k, GUINT_TO_POINTER(m.voted_for + 1u));
+        }
         return;
     }
     RaftEntry e;
     if (old && raft_decode_entry(old, &e) == BLOCK_OK && e.idem != IDEM_NONE) {
         Ledger *l = ledger_get(c, e.idem);
         if (l->counts[node] > 0)
-            copy_changed(c, l, node, -1);
+            copy_changed(c, l, node, -1, cause);
     }
     if (!neu || raft_decode_entry(neu, &e) != BLOCK_OK)
         return;
@@ -373,7 +391,7 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
         Ledger *l = ledger_get(c, e.idem);
         l->key = e.key;
         l->kind = e.kind;
-        copy_changed(c, l, node, +1);
+        copy_changed(c, l, node, +1, cause);
     }
     check_log_matching(c, node, &e);
     if (c->meta_term[node] != e.term || e.index <= c->committed->len)
@@ -394,13 +412,13 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
 /* ---- observation ---- */
 
 static void on_durable(void *ctx, World *w, EndpointId node, guint file, uint32_t idx,
-                       const DiskBlock *old, const DiskBlock *neu)
+                       const DiskBlock *old, const DiskBlock *neu, DiskChange cause)
 {
     Checker *c = ctx;
     if (c->cfg->protocol == PROTO_QUORUM)
-        quorum_durable(c, node, idx, old, neu);
+        quorum_durable(c, node, idx, old, neu, cause);
     else
-        raft_durable(c, node, file, idx, old, neu);
+        raft_durable(c, node, file, idx, old, neu, cause);
 }
 
 static void unpersisted(Checker *c, const Msg *m, const char *what)
@@ -423,7 +441,8 @@ static void check_ack(Checker *c, const Msg *m)
     if (!op_kind_is_write(op->kind) || op->idem == IDEM_NONE)
         return;
     Ledger *l = ledger_get(c, op->idem);
-    uint64_t have = holders(c, l);
+    /* Copies a media fault took after they were durable still count: the protocol did its part. */
+    uint64_t have = holders(c, l) | l->damaged;
     if (!l->acked) {
         l->acked = 1;
         l->at_ack = have;
@@ -447,6 +466,12 @@ static void check_ack(Checker *c, const Msg *m)
     verdict_add(&c->found, V_EARLY_ACK, world_now(c->w), ops, 1, nodes, 1, g_string_free(s, FALSE));
 }
 
+/* Whether node holds a live durable copy, or held one until a media fault took it. */
+static gboolean backed(const Checker *c, const Ledger *l, EndpointId node)
+{
+    return l->counts[node] > 0 || ((l->damaged >> node) & 1);
+}
+
 static void on_sent(void *ctx, World *w, const Msg *m)
 {
     Checker *c = ctx;
@@ -467,7 +492,7 @@ static void on_sent(void *ctx, World *w, const Msg *m)
         break;
     case MSG_Q_WRITE_ACK:
         if (m->u.qack.status == QACK_DURABLE && m->u.qack.idem != IDEM_NONE && m->from < c->nodes &&
-            ledger_get(c, m->u.qack.idem)->counts[m->from] == 0) {
+            !backed(c, ledger_get(c, m->u.qack.idem), m->from)) {
             char label[64];
             g_autofree char *what =
                 g_strdup_printf("a durable ack of write %s",
@@ -477,9 +502,9 @@ static void on_sent(void *ctx, World *w, const Msg *m)
         break;
     case MSG_R_VOTE_RESP:
         if (m->u.rvr.granted && !m->u.rvr.prevote) {
-            RaftMeta meta;
-            if (!raft_durable_meta(world_disk(w, m->from), &meta) || meta.term != m->u.rvr.term ||
-                meta.voted_for != m->to) {
+            uint64_t key = m->u.rvr.term << 8 | m->from;
+            gpointer vote = g_hash_table_lookup(c->votes, &key);
+            if (!vote || GPOINTER_TO_UINT(vote) - 1 != m->to) {
                 g_autofree char *what =
                     g_strdup_printf("its vote in term %" G_GUINT64_FORMAT, m->u.rvr.term);
                 unpersisted(c, m, what);
@@ -487,7 +512,7 @@ static void on_sent(void *ctx, World *w, const Msg *m)
         }
         break;
     case MSG_R_APPEND_RESP:
-        if (m->u.rar.success && !disk_prefix_is_durable(world_disk(w, m->from), RAFT_FILE_LOG,
+        if (m->u.rar.success && !disk_prefix_was_synced(world_disk(w, m->from), RAFT_FILE_LOG,
                                                         (uint32_t)m->u.rar.match)) {
             g_autofree char *what = g_strdup_printf(
                 "an append success with match index %" G_GUINT64_FORMAT, m->u.rar.match);
@@ -501,15 +526,13 @@ static void on_sent(void *ctx, World *w, const Msg *m)
 
 static void check_leader_completeness(Checker *c, EndpointId node, uint64_t term)
 {
+    const GArray *log = c->mirror[node];
     for (uint64_t i = 1; i <= c->committed->len; i++) {
         const Slot *s = &g_array_index(c->committed, Slot, i - 1);
         if (!s->set || s->term >= term)
             continue;
-        DiskBlock b;
-        RaftEntry e;
-        uint32_t len = world_block_view(c->w, node, RAFT_FILE_LOG, (uint32_t)(i - 1), &b);
-        gboolean has = i <= len && raft_decode_entry(&b, &e) == BLOCK_OK && e.term == s->term &&
-                       e.idem == s->idem;
+        gboolean has = i <= log->len && g_array_index(log, MirrorEntry, i - 1).term == s->term &&
+                       g_array_index(log, MirrorEntry, i - 1).idem == s->idem;
         if (has)
             continue;
         char when[32];
@@ -583,6 +606,44 @@ static void on_note(void *ctx, World *w, EndpointId node, const ProtoAction *not
     }
 }
 
+static void mirror_set(GArray *log, uint32_t index, const DiskBlock *b)
+{
+    RaftEntry e;
+    MirrorEntry m = {0, IDEM_NONE};
+    if (raft_decode_entry(b, &e) == BLOCK_OK)
+        m = (MirrorEntry){e.term, e.idem};
+    if (index >= log->len)
+        g_array_set_size(log, index + 1);
+    g_array_index(log, MirrorEntry, index) = m;
+}
+
+static void on_booted(void *ctx, World *w, EndpointId node, const ProtoDiskImage *img)
+{
+    Checker *c = ctx;
+    if (c->cfg->protocol != PROTO_RAFT)
+        return;
+    GArray *log = c->mirror[node];
+    g_array_set_size(log, 0);
+    for (uint32_t i = 0; i < img->len[RAFT_FILE_LOG]; i++) {
+        if (img->errors[RAFT_FILE_LOG][i] != 0)
+            break; /* the server's log ends where its disk stops answering */
+        mirror_set(log, i, &img->blocks[RAFT_FILE_LOG][i]);
+    }
+}
+
+static void on_submitted(void *ctx, World *w, EndpointId node, guint file, uint32_t index,
+                         const DiskBlock *block)
+{
+    Checker *c = ctx;
+    if (c->cfg->protocol != PROTO_RAFT || file != RAFT_FILE_LOG)
+        return;
+    GArray *log = c->mirror[node];
+    if (block)
+        mirror_set(log, index, block);
+    else if (index < log->len)
+        g_array_set_size(log, index);
+}
+
 static void on_crashed(void *ctx, World *w, EndpointId node, gboolean power)
 {
     Checker *c = ctx;
@@ -608,10 +669,18 @@ Checker *checker_new(World *w)
     c->committed = g_array_new(FALSE, TRUE, sizeof(Slot));
     c->applied = g_array_new(FALSE, TRUE, sizeof(Slot));
     c->leaders = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    c->votes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->crash_time = g_new0(SimTime, world_endpoint_count(w));
     c->crash_power = g_new0(gboolean, world_endpoint_count(w));
-    WorldObserver obs = {
-        .sent = on_sent, .durable = on_durable, .note = on_note, .crashed = on_crashed};
+    c->mirror = g_new0(GArray *, c->nodes);
+    for (guint n = 0; n < c->nodes; n++)
+        c->mirror[n] = g_array_new(FALSE, TRUE, sizeof(MirrorEntry));
+    WorldObserver obs = {.sent = on_sent,
+                         .durable = on_durable,
+                         .note = on_note,
+                         .crashed = on_crashed,
+                         .booted = on_booted,
+                         .submitted = on_submitted};
     world_set_observer(w, &obs, c);
     return c;
 }
@@ -627,10 +696,14 @@ void checker_free(Checker *c)
         g_array_free(c->qblocks[n], TRUE);
     g_free(c->qblocks);
     g_free(c->meta_term);
+    for (guint n = 0; n < c->nodes; n++)
+        g_array_free(c->mirror[n], TRUE);
+    g_free(c->mirror);
     g_hash_table_unref(c->support);
     g_array_free(c->committed, TRUE);
     g_array_free(c->applied, TRUE);
     g_hash_table_unref(c->leaders);
+    g_hash_table_unref(c->votes);
     g_free(c->crash_time);
     g_free(c->crash_power);
     g_free(c);
@@ -934,16 +1007,21 @@ static void check_linearizability(Checker *c, const CheckEnd *end, Verdict *v)
     g_free(per_key);
 }
 
-static void check_convergence(Checker *c, const CheckEnd *end, const QState *q, Verdict *v)
+static void check_convergence(Checker *c, gboolean healed, const QState *q, Verdict *v)
 {
     if (c->cfg->protocol != PROTO_QUORUM)
         return;
-    if (!end->healed) {
-        v->convergence_note = g_strdup("not checked: a fault was still in force at the end");
+    c->convergence_checked = TRUE;
+    if (!healed) {
+        v->convergence_note = g_strdup("not checked: a fault was still in force when settle ended");
         return;
     }
     g_autoptr(Ring) ring = ring_new(c->nodes, QUORUM_VNODES);
+    KeyId probe = KEY_NONE;
+    world_key_lookup(c->w, "_probe", &probe);
     for (KeyId k = 0; k < q->keys; k++) {
+        if (k == probe)
+            continue; /* written after settle, by design not yet everywhere */
         EndpointId walk[WORLD_MAX_NODES];
         /* The key's replicas, placed as the protocol places them. */
         ring_walk(ring, world_key_hash(c->w, k), walk);
@@ -1048,6 +1126,16 @@ static void check_log_matching_all(Checker *c, Verdict *v)
     }
 }
 
+void checker_check_convergence(Checker *c, gboolean healed)
+{
+    if (c->cfg->protocol != PROTO_QUORUM)
+        return;
+    QState q = {0};
+    qstate_build(c, &q);
+    check_convergence(c, healed, &q, &c->found);
+    qstate_clear(c, &q);
+}
+
 void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
 {
     Verdict all;
@@ -1067,7 +1155,8 @@ void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
     check_history(c, &q, &all);
     check_log_matching_all(c, &all);
     check_linearizability(c, end, &all);
-    check_convergence(c, end, &q, &all);
+    if (!c->convergence_checked && c->cfg->protocol == PROTO_QUORUM)
+        all.convergence_note = g_strdup("not checked: the run ended before settle did");
     check_liveness(c, end, &all);
     if (c->cfg->protocol == PROTO_QUORUM)
         qstate_clear(c, &q);
@@ -1106,7 +1195,8 @@ void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
     out->lin_unknown_keys = all.lin_unknown_keys;
     out->stale_reads = all.stale_reads;
     out->liveness_note = all.liveness_note;
-    out->convergence_note = all.convergence_note;
+    out->convergence_note =
+        all.convergence_note ? all.convergence_note : g_steal_pointer(&c->found.convergence_note);
     all.liveness_note = all.convergence_note = NULL;
     verdict_clear(&all);
 }

@@ -80,6 +80,10 @@ typedef struct {
     uint64_t lin_budget;      /* 0: default */
 } CheckEnd;
 
+/* Quorum: the replicas of every key must agree now (called when settle ends, before the final
+ * phase writes anything); `healed` says whether every fault has ended. */
+void checker_check_convergence(Checker *c, gboolean healed);
+
 /* The end-of-run checks; fills `out` (initialised by the caller) with everything found. */
 void checker_finish(Checker *c, const CheckEnd *end, Verdict *out);
 

@@ -57,14 +57,6 @@ static int not_implemented(const char *command, int argc, char **argv, const cha
     return CLI_EXIT_USAGE;
 }
 
-int cli_fuzz(int argc, char **argv)
-{
-    return not_implemented("fuzz", argc, argv, "Run a fuzz campaign.");
-}
-int cli_replay(int argc, char **argv)
-{
-    return not_implemented("replay", argc, argv, "Replay one seed.");
-}
 int cli_shrink(int argc, char **argv)
 {
     return not_implemented("shrink", argc, argv, "Shrink a failing run.");

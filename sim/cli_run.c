@@ -54,6 +54,39 @@ GPtrArray *cli_expand_paths(const char *command, int argc, char **argv)
     return files;
 }
 
+void cli_print_history(const RunResult *r)
+{
+    World *w = r->world;
+    History *h = world_history(w);
+    for (guint i = 0; i < history_len(h); i++) {
+        const HistOp *op = history_op(h, i);
+        char inv[32], done[32], label[64], idem[64];
+        sim_time_format_human(op->invoke, inv, sizeof inv);
+        if (op->complete == SIM_TIME_NEVER)
+            g_strlcpy(done, "-", sizeof done);
+        else
+            sim_time_format_human(op->complete, done, sizeof done);
+        printf("  %-10s %-4s %-6s %-10s", checker_op_label(w, op->id, label, sizeof label),
+               world_endpoint_name(w, op->client), op_kind_name(op->kind),
+               world_key_name(w, op->key));
+        if (op->kind == OP_PUT || op->kind == OP_ADD)
+            printf(" %-6" G_GINT64_FORMAT, op->value);
+        else
+            printf(" %-6s", "");
+        printf(" %12s .. %-12s %-13s", inv, done, outcome_name(op->outcome));
+        if (op->kind == OP_GET && op->outcome == OUTCOME_OK) {
+            if (op->present)
+                printf(" -> %" G_GINT64_FORMAT, op->result);
+            else
+                printf(" -> absent");
+        } else if (op->outcome != OUTCOME_OK && op->outcome != OUTCOME_PENDING) {
+            printf(" (%s)", fail_reason_name(op->reason));
+        }
+        printf("  idem=%s tries=%u\n", world_idem_name(w, op->idem, idem, sizeof idem),
+               op->attempts);
+    }
+}
+
 void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
 {
     g_autofree char *fp = run_result_fingerprint(r);
@@ -89,7 +122,7 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
 int cli_run(int argc, char **argv)
 {
     gint64 seed = -1;
-    gboolean trace = FALSE, verbose = FALSE;
+    gboolean trace = FALSE, verbose = FALSE, history = FALSE;
     char **bugs = NULL;
     char *report = NULL;
     GOptionEntry entries[] = {
@@ -99,6 +132,8 @@ int cli_run(int argc, char **argv)
          "Switch on a bug variant (repeatable; see durasim bugs)", "NAME"},
         {"report", 0, 0, G_OPTION_ARG_FILENAME, &report,
          "Write report.json, junit.xml, summary.md and index.html into DIR", "DIR"},
+        {"history", 0, 0, G_OPTION_ARG_NONE, &history,
+         "Print every client operation: invocation, completion, outcome and result", NULL},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
          "Also print counts, notes and violations of passing runs", NULL},
         {NULL},
@@ -140,7 +175,8 @@ int cli_run(int argc, char **argv)
     RunOptions opt = {.has_seed = seed >= 0,
                       .seed = (uint64_t)MAX(seed, 0),
                       .extra_bugs = extra,
-                      .trace_to = trace ? stdout : NULL};
+                      .trace_to = trace ? stdout : NULL,
+                      .keep_trace = history};
     guint passed = 0;
     for (guint i = 0; i < scenarios->len; i++) {
         const Scenario *s = g_ptr_array_index(scenarios, i);
@@ -153,6 +189,8 @@ int cli_run(int argc, char **argv)
             goto out;
         }
         cli_print_result(s->name, &r, verbose);
+        if (history)
+            cli_print_history(&r);
         passed += r.passed;
         run_result_clear(&r);
     }

@@ -1,7 +1,11 @@
 /* sim/main.c — the durasim command: dispatch to subcommands. */
 #include "sim/cli.h"
 
+#include "sim/runner.h"
+
 #include <locale.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,8 +37,24 @@ static void usage(FILE *out)
                  "3 internal error.\n");
 }
 
+/* An assertion failed: say which run, at which simulated time and event, so the crash is a
+ * reproducer; then die as abort() would. */
+static void on_abort(int sig)
+{
+    char buf[512];
+    if (runner_describe_current(buf, sizeof buf)) {
+        char line[640];
+        int n = snprintf(line, sizeof line, "durasim: internal error in %s\n", buf);
+        if (n > 0)
+            (void)!write(STDERR_FILENO, line, (size_t)MIN(n, (int)sizeof line - 1));
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 int main(int argc, char **argv)
 {
+    signal(SIGABRT, on_abort);
     if (setlocale(LC_ALL, "C.UTF-8") == NULL)
         setlocale(LC_ALL, "C");
     if (argc < 2) {

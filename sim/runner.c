@@ -5,6 +5,26 @@
 
 #define SLICE (20 * SIM_MS) /* how often the phase conditions are looked at */
 
+/* The run on this thread, for the crash report of a failed assertion. */
+static __thread World *current_world;
+static __thread const char *current_name;
+
+gboolean runner_describe_current(char *buf, gsize size)
+{
+    World *w = current_world;
+    if (!w)
+        return FALSE;
+    char when[32];
+    const WorldConfig *c = world_config(w);
+    g_snprintf(buf, size,
+               "scenario=%s protocol=%s seed=%" G_GUINT64_FORMAT
+               " time=%s event=%" G_GUINT64_FORMAT,
+               current_name ? current_name : "?", protocol_name(c->protocol), c->seed,
+               sim_time_format_human(world_now(w), when, sizeof when),
+               sim_queue_events_run(world_queue(w)));
+    return TRUE;
+}
+
 static void expectation_failed(RunResult *r, char *text)
 {
     g_ptr_array_add(r->failures, text);
@@ -185,6 +205,8 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     if (opt->trace_to)
         world_print_trace(w, opt->trace_to);
     FaultRunner *faults = fault_runner_new(w, &s->faults);
+    current_world = w;
+    current_name = s->name;
 
     world_start(w);
     run_while(w, cfg->duration, activity_over, faults);
@@ -193,6 +215,9 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     SimTime settle_end = MAX(world_last_completion(w), last_fault) + cfg->settle;
     settle_end = MAX(settle_end, world_now(w));
     run_while(w, settle_end, never, NULL);
+    if (world_now(w) >= settle_end)
+        checker_check_convergence(checker, !fault_runner_lasting(faults, world_now(w)) &&
+                                               world_net_is_healed(w));
 
     uint32_t probe = UINT32_MAX;
     FinalOps finals = {g_array_new(FALSE, FALSE, sizeof(uint32_t))};
@@ -210,7 +235,11 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     }
     g_array_free(finals.ops, TRUE);
 
-    fault_judge(cfg, &s->faults, fault_runner_fired(faults), &out->judgement);
+    uint64_t down = 0;
+    for (EndpointId id = 0; id < cfg->nodes; id++)
+        if (!world_is_up(w, id))
+            down |= (uint64_t)1 << id;
+    fault_judge(cfg, &s->faults, fault_runner_fired(faults), down, &out->judgement);
     CheckEnd end = {
         .probe_op = probe,
         .healed = !fault_runner_lasting(faults, world_now(w)) && world_net_is_healed(w),
@@ -236,6 +265,8 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
         g_ptr_array_add(out->fired_names, g_strdup(f->name));
     }
     fault_runner_free(faults);
+    current_world = NULL;
+    current_name = NULL;
     if (opt->keep_trace) {
         out->world = w;
         out->checker = checker;

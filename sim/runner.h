@@ -43,7 +43,13 @@ typedef struct RunResult {
  * internal error (which it describes in *error). */
 gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GError **error);
 void run_result_clear(RunResult *r);
+/* For crash reports: the run in progress on this thread ("seed=.. time=.. event=.."), or
+ * FALSE if none. Called from the SIGABRT handler. */
+gboolean runner_describe_current(char *buf, gsize size);
+
 /* Prints the one-line verdict of a run (and its violations; all details when verbose). */
 void cli_print_result(const char *name, const RunResult *r, gboolean verbose);
+/* Prints the client history of a run kept with RunOptions.keep_trace. */
+void cli_print_history(const RunResult *r);
 /* "seed=<n> trace=<16 hex digits>" */
 char *run_result_fingerprint(const RunResult *r);

@@ -1,0 +1,276 @@
+/* faults/swarm.c — the swarm fault generator (see swarm.h). */
+#include "faults/swarm.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *fault_mode_name(FaultMode m)
+{
+    return m == FAULTS_WITHIN ? "within" : "beyond";
+}
+
+gboolean fault_mode_parse(const char *text, FaultMode *out)
+{
+    if (strcmp(text, "within") == 0)
+        *out = FAULTS_WITHIN;
+    else if (strcmp(text, "beyond") == 0)
+        *out = FAULTS_BEYOND;
+    else
+        return FALSE;
+    return TRUE;
+}
+
+static uint64_t draw(SimRng *rng, uint64_t lo, uint64_t hi)
+{
+    return sim_rng_uniform(rng, lo, hi);
+}
+
+static SimTime draw_time(SimRng *rng, SimTime lo, SimTime hi)
+{
+    return sim_rng_duration(rng, sim_range(lo, hi));
+}
+
+static gboolean coin(SimRng *rng, uint64_t num, uint64_t den)
+{
+    return sim_rng_chance(rng, num, den);
+}
+
+static uint64_t all_mask(const WorldConfig *c)
+{
+    guint n = world_config_endpoint_count(c);
+    return n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+}
+
+/* A failpoint of the protocol, for a fault that fires on one. */
+static FailpointId random_failpoint(const WorldConfig *c, SimRng *rng)
+{
+    if (c->protocol == PROTO_QUORUM)
+        return (FailpointId)draw(rng, FP_COORD_RECEIVED, FP_REPLICA_ACKED);
+    return (FailpointId)draw(rng, FP_RAFT_ELECTED, FP_RAFT_REPLIED);
+}
+
+typedef struct {
+    const WorldConfig *c;
+    SimTime horizon;
+    FaultMode mode;
+    SimRng *rng;
+    FaultPlan *plan;
+    gboolean enabled[FAULT_KIND_COUNT];
+    uint64_t intensity[FAULT_KIND_COUNT]; /* 1..3 */
+    uint64_t damaged;                     /* nodes planned to lose durable data */
+    guint tolerated;
+} Gen;
+
+static EndpointId pick_server(Gen *g)
+{
+    return (EndpointId)draw(g->rng, 0, world_config_server_count(g->c) - 1);
+}
+
+static EndpointId pick_node(Gen *g)
+{
+    return (EndpointId)draw(g->rng, 0, g->c->nodes - 1);
+}
+
+/* A node allowed to lose durable data, or ENDPOINT_NONE if the budget is spent. */
+static EndpointId pick_damage_node(Gen *g)
+{
+    if (g->mode == FAULTS_BEYOND)
+        return pick_node(g);
+    guint have = (guint)__builtin_popcountll(g->damaged);
+    if (have < g->tolerated) {
+        EndpointId n = pick_node(g);
+        g->damaged |= (uint64_t)1 << n;
+        return n;
+    }
+    if (have == 0)
+        return ENDPOINT_NONE;
+    /* Damage again a node already counted. */
+    EndpointId candidates[WORLD_MAX_NODES];
+    guint k = 0;
+    for (EndpointId n = 0; n < g->c->nodes; n++)
+        if ((g->damaged >> n) & 1)
+            candidates[k++] = n;
+    return candidates[draw(g->rng, 0, k - 1)];
+}
+
+static void name_fault(FaultSpec *f, guint index)
+{
+    f->name = g_strdup_printf("f%u-%s", index + 1, fault_kind_name(f->kind));
+}
+
+static void set_node(Gen *g, FaultSpec *f, EndpointId node)
+{
+    f->target = TARGET_NODE;
+    f->node = node;
+    f->node_text = world_config_endpoint_name(g->c, node);
+}
+
+static gboolean fill(Gen *g, FaultSpec *f)
+{
+    SimRng *rng = g->rng;
+    uint64_t level = g->intensity[f->kind];
+    SimTime lasting = draw_time(rng, 20 * SIM_MS, (SimTime)level * 300 * SIM_MS);
+    switch (f->kind) {
+    case FAULT_CRASH: {
+        EndpointId n = pick_server(g);
+        set_node(g, f, n);
+        f->power = coin(rng, 2, 3);
+        f->restart_after = draw_time(rng, 10 * SIM_MS, (SimTime)level * 400 * SIM_MS);
+        if (coin(rng, 1, 10)) {
+            /* Down for good: for raft that spends the failure budget, as lost data does. */
+            gboolean raft_server = g->c->protocol == PROTO_RAFT && n < g->c->nodes;
+            gboolean budget =
+                (g->damaged >> n) & 1 || (guint)__builtin_popcountll(g->damaged) < g->tolerated;
+            if (!raft_server || g->mode == FAULTS_BEYOND || budget) {
+                if (raft_server)
+                    g->damaged |= (uint64_t)1 << n;
+                f->restart_after = SIM_TIME_NEVER;
+            }
+        }
+        break;
+    }
+    case FAULT_RESTART:
+        set_node(g, f, pick_server(g));
+        break;
+    case FAULT_PAUSE:
+        set_node(g, f, pick_server(g));
+        f->duration = lasting;
+        break;
+    case FAULT_PARTITION: {
+        guint n = world_config_endpoint_count(g->c);
+        gboolean split = FALSE;
+        for (guint id = 0; id < n; id++) {
+            f->group[id] = (uint8_t)draw(rng, 0, 1);
+            split |= f->group[id] != f->group[0];
+        }
+        if (!split)
+            f->group[draw(rng, 0, n - 1)] ^= 1;
+        f->duration = lasting;
+        break;
+    }
+    case FAULT_ISOLATE:
+        set_node(g, f, pick_server(g));
+        f->duration = lasting;
+        break;
+    case FAULT_ONEWAY: {
+        EndpointId a = pick_server(g), b = pick_server(g);
+        if (a == b)
+            b = (EndpointId)((b + 1) % world_config_server_count(g->c));
+        f->from_mask = (uint64_t)1 << a;
+        f->to_mask = (uint64_t)1 << b;
+        f->duration = lasting;
+        break;
+    }
+    case FAULT_DROP:
+    case FAULT_DUPLICATE:
+    case FAULT_DELAY:
+        f->from_mask = coin(rng, 1, 2) ? all_mask(g->c) : (uint64_t)1 << pick_server(g);
+        f->to_mask = coin(rng, 1, 2) ? all_mask(g->c) : (uint64_t)1 << pick_server(g);
+        f->num = draw(rng, 1, 10 * level);
+        f->den = 100;
+        f->latency = sim_range(draw_time(rng, 5 * SIM_MS, 20 * SIM_MS),
+                               draw_time(rng, 20 * SIM_MS, (SimTime)level * 100 * SIM_MS));
+        f->duration = lasting;
+        break;
+    case FAULT_HEAL:
+        break;
+    case FAULT_FSYNC_ERROR:
+    case FAULT_WRITE_ERROR:
+        if (g->mode == FAULTS_WITHIN && g->c->fs == FS_EXT4_JOURNAL)
+            return FALSE;
+        set_node(g, f, pick_node(g));
+        f->err = coin(rng, 3, 4) ? EIO : ENOSPC;
+        f->count = (guint)draw(rng, 1, level * 2);
+        break;
+    case FAULT_SECTOR_ERROR:
+    case FAULT_CORRUPT:
+    case FAULT_DISK_LOSS: {
+        EndpointId n = pick_damage_node(g);
+        if (n == ENDPOINT_NONE)
+            return FALSE;
+        set_node(g, f, n);
+        f->count = (guint)draw(rng, 1, level);
+        break;
+    }
+    case FAULT_SLOW_DISK:
+        set_node(g, f, pick_node(g));
+        f->latency = sim_range(draw_time(rng, 5 * SIM_MS, 20 * SIM_MS),
+                               draw_time(rng, 20 * SIM_MS, (SimTime)level * 150 * SIM_MS));
+        f->duration = lasting;
+        break;
+    case FAULT_CLOCK_SKEW: {
+        gboolean client_ok = g->mode == FAULTS_BEYOND || g->c->protocol == PROTO_RAFT;
+        EndpointId n = client_ok ? (EndpointId)draw(rng, 0, world_config_endpoint_count(g->c) - 1)
+                                 : pick_server(g);
+        set_node(g, f, n);
+        f->offset = (SimTime)draw(rng, 0, (uint64_t)level * 200) * SIM_MS;
+        if (coin(rng, 1, 2))
+            f->offset = -f->offset;
+        break;
+    }
+    default:
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRng *rng,
+                    FaultPlan *plan)
+{
+    Gen g = {.c = c, .horizon = horizon, .mode = mode, .rng = rng, .plan = plan};
+    g.tolerated = c->protocol == PROTO_RAFT ? (c->nodes - 1) / 2
+                                            : (c->write_quorum > 0 ? c->write_quorum - 1 : 0);
+    /* Swarm: a random subset of fault kinds, each at its own intensity. */
+    gboolean any = FALSE;
+    for (int k = 0; k < FAULT_KIND_COUNT; k++) {
+        g.enabled[k] = coin(rng, 1, 3);
+        g.intensity[k] = draw(rng, 1, 3);
+        any |= g.enabled[k];
+    }
+    if (!any || coin(rng, 1, 10))
+        return; /* some seeds run fault-free: the baseline must hold too */
+    FaultKind kinds[FAULT_KIND_COUNT];
+    guint nkinds = 0;
+    for (int k = 0; k < FAULT_KIND_COUNT; k++)
+        if (g.enabled[k])
+            kinds[nkinds++] = (FaultKind)k;
+    guint nfaults = (guint)draw(rng, 1, 8);
+    for (guint i = 0; i < nfaults; i++) {
+        FaultSpec *f = fault_spec_new();
+        f->kind = kinds[draw(rng, 0, nkinds - 1)];
+        gboolean on_failpoint = c->protocol == PROTO_RAFT ? coin(rng, 1, 2) : coin(rng, 1, 4);
+        if (on_failpoint && f->kind != FAULT_HEAL && f->kind != FAULT_RESTART) {
+            f->trigger = TRIG_FAILPOINT;
+            f->fp = random_failpoint(c, rng);
+            f->nth = (guint)draw(rng, 1, 8);
+        } else {
+            f->trigger = TRIG_AT;
+            f->at = draw_time(rng, 0, horizon);
+        }
+        if (!fill(&g, f)) {
+            fault_spec_free(f);
+            continue;
+        }
+        gboolean disk = f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR ||
+                        f->kind == FAULT_SECTOR_ERROR || f->kind == FAULT_CORRUPT ||
+                        f->kind == FAULT_SLOW_DISK || f->kind == FAULT_DISK_LOSS;
+        gboolean retarget = f->trigger == TRIG_FAILPOINT && f->target == TARGET_NODE && !disk &&
+                            f->kind != FAULT_CLOCK_SKEW && coin(rng, 2, 3);
+        if (retarget) {
+            /* On a failpoint, act on whichever node hits it: for raft most often the leader,
+             * mid-replication, which is where its hardest cases live. */
+            g_clear_pointer(&f->node_text, g_free);
+            f->target = TARGET_ANY;
+            if (c->protocol == PROTO_RAFT && coin(rng, 3, 4)) {
+                f->target = TARGET_ROLE;
+                f->role = coin(rng, 3, 4) ? ROLE_LEADER : ROLE_FOLLOWER;
+                f->node_text = g_strdup(node_role_name(f->role));
+            }
+            if (f->kind == FAULT_CRASH && f->restart_after == SIM_TIME_NEVER &&
+                mode == FAULTS_WITHIN && c->protocol == PROTO_RAFT)
+                f->restart_after = 200 * SIM_MS; /* whoever it hits: keep it within budget */
+        }
+        name_fault(f, plan->faults->len);
+        g_ptr_array_add(plan->faults, f);
+    }
+}
