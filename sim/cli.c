@@ -48,24 +48,3 @@ int cli_version(int argc, char **argv)
     printf("durasim %s\n", DURASIM_VERSION);
     return CLI_EXIT_PASS;
 }
-
-static int not_implemented(const char *command, int argc, char **argv, const char *description)
-{
-    if (!cli_parse(command, NULL, description, NULL, &argc, &argv))
-        return CLI_EXIT_USAGE;
-    cli_error("%s: not implemented yet", command);
-    return CLI_EXIT_USAGE;
-}
-
-int cli_shrink(int argc, char **argv)
-{
-    return not_implemented("shrink", argc, argv, "Shrink a failing run.");
-}
-int cli_check_determinism(int argc, char **argv)
-{
-    return not_implemented("check-determinism", argc, argv, "Check determinism.");
-}
-int cli_merge(int argc, char **argv)
-{
-    return not_implemented("merge", argc, argv, "Merge reports.");
-}
