@@ -83,6 +83,9 @@ FaultRunner *fault_runner_new(World *w, const FaultPlan *plan);
 void fault_runner_free(FaultRunner *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FaultRunner, fault_runner_free)
 
+/* Stops failpoint-triggered faults from firing any more (settle and the final checks run without
+ * new faults). */
+void fault_runner_disarm(FaultRunner *r);
 /* Whether every timed fault has fired and every fired fault's effect has ended (or never will),
  * and the time the last one ended. */
 gboolean fault_runner_quiet(const FaultRunner *r, SimTime *last_end);

@@ -11,6 +11,7 @@ struct FaultRunner {
     SimRng rng;
     guint *hits; /* per fault: failpoint hits that matched its filter */
     guint timed_left;
+    gboolean disarmed;
     GArray *fired;   /* of FiredFault */
     GArray *net_ids; /* per fired fault: world net rule id, or 0 */
 };
@@ -207,6 +208,8 @@ static void on_timed(void *ctx, uint64_t index, uint64_t b)
 static void on_failpoint(void *ctx, World *w, EndpointId node, FailpointId fp)
 {
     FaultRunner *r = ctx;
+    if (r->disarmed)
+        return;
     for (guint i = 0; i < r->plan->faults->len; i++) {
         const FaultSpec *f = g_ptr_array_index(r->plan->faults, i);
         if (f->trigger != TRIG_FAILPOINT || f->fp != fp)
@@ -242,6 +245,11 @@ FaultRunner *fault_runner_new(World *w, const FaultPlan *plan)
     }
     world_set_failpoint_hook(w, on_failpoint, r);
     return r;
+}
+
+void fault_runner_disarm(FaultRunner *r)
+{
+    r->disarmed = TRUE;
 }
 
 void fault_runner_free(FaultRunner *r)

@@ -17,7 +17,8 @@ static const BugInfo bugs[BUG_KIND_COUNT] = {
      "replicas apply a retried write again instead of deduplicating its idempotency key",
      "duplicate"},
     {BUG_COMMIT_OLD_TERM, "commit-old-term", "raft",
-     "the leader commits an entry of an earlier term by counting replicas (Raft Figure 8)",
+     "the leader commits entries of earlier terms by counting replicas, without the election "
+     "no-op (Raft Figure 8)",
      "lost-ack"},
     {BUG_VOTE_BEFORE_PERSIST, "vote-before-persist", "raft",
      "a server grants its vote before the vote is fsynced", "unpersisted-send"},

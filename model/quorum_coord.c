@@ -308,6 +308,7 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
     if (status == QACK_SYNC_FAILED && BUG_ON(c->init.bugs, BUG_COUNT_FAILED_FSYNC))
         status = QACK_DURABLE; /* the bug: a failed fsync counted as durable */
     if (status == QACK_DURABLE) {
+        r->maybe_stored = 1; /* stored for sure: a failure now can only be indeterminate */
         t->state = T_ACKED;
         act_cancel(out, timer_of(c, r, ti));
         r->acks++;

@@ -29,6 +29,10 @@
  * reported (so that it can neither vote twice in a term nor help elect a leader missing a
  * committed entry).
  *
+ * Scrub: a server reads its log back a slice at a time and writes again, from memory, any entry
+ * whose block went bad (a latent sector error, silent corruption), and rewrites its metadata if
+ * the current copy went bad, before a crash could make the damage matter.
+ *
  * Invariants (check): log[i].index == i + 1; terms never decrease along the log;
  * applied <= commit <= last index; durable <= last index; a leader has voted for itself.
  */
@@ -41,7 +45,11 @@ enum {
     TIMER_HEARTBEAT = 1,
     TIMER_BATCH = 2,
     TIMER_PROBE = 3,
+    TIMER_SCRUB = 4,
 };
+
+#define SCRUB_EVERY sim_range(300 * SIM_MS, 600 * SIM_MS)
+#define SCRUB_BATCH 16
 
 enum {
     TOKEN_META_WRITE = 1,
@@ -49,6 +57,8 @@ enum {
     TOKEN_LOG_WRITE,
     TOKEN_LOG_TRUNCATE,
     TOKEN_LOG_FSYNC,
+    TOKEN_SCRUB_LOG,  /* | index << 8 */
+    TOKEN_SCRUB_META, /* | slot << 8 */
 };
 
 #define MAX_ENTRIES_PER_APPEND 64
@@ -131,6 +141,10 @@ typedef struct {
     uint64_t need_term;
     uint64_t need_index;
     gboolean probe_done;
+    /* scrub */
+    uint64_t scrub_cursor;
+    uint64_t scrub_limit; /* entries durable when the current batch was issued */
+    guint scrub_reading;
 } Raft;
 
 /* ---- log helpers ---- */
@@ -479,14 +493,18 @@ static void become_leader(Raft *r, ActionList *out)
         r->acked_round[i] = 0;
         r->last_heard[i] = r->now;
     }
-    /* Raft §8: a no-op of the new term, so earlier entries commit through it (Figure 8). */
-    RaftEntry noop = {.term = r->term,
-                      .index = last_index(r) + 1,
-                      .kind = OP_NOOP,
-                      .client = ENDPOINT_NONE,
-                      .key = KEY_NONE};
-    log_append(r, &noop, out);
-    request_fsync(r, out);
+    /* Raft §8: a no-op of the new term, so earlier entries commit through it (Figure 8). The
+     * commit-old-term variant is the leader of Figure 8, which commits earlier entries by counting
+     * replicas and so has no use for the no-op. */
+    if (!BUG_ON(r->init.bugs, BUG_COMMIT_OLD_TERM)) {
+        RaftEntry noop = {.term = r->term,
+                          .index = last_index(r) + 1,
+                          .kind = OP_NOOP,
+                          .client = ENDPOINT_NONE,
+                          .key = KEY_NONE};
+        log_append(r, &noop, out);
+        request_fsync(r, out);
+    }
     broadcast(r, out);
     act_timer(out, TIMER_HEARTBEAT, r->init.config->heartbeat, 0);
 }
@@ -926,19 +944,72 @@ static void check_repaired(Raft *r, ActionList *out)
     act_note(out, NOTE_REPAIRED, last_index(r), r->term, 0, 0);
 }
 
+/* ---- scrub ---- */
+
+static void scrub_round(Raft *r, ActionList *out)
+{
+    act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
+    if (r->scrub_reading > 0 || r->durable == 0)
+        return; /* one batch at a time, and only over what is known durable */
+    act_read(out, RAFT_FILE_META, r->meta_slot, TOKEN_SCRUB_META | (uint64_t)r->meta_slot << 8);
+    r->scrub_reading++;
+    r->scrub_limit = r->durable;
+    for (guint i = 0; i < SCRUB_BATCH && i < r->durable; i++) {
+        if (r->scrub_cursor < 1 || r->scrub_cursor > r->durable)
+            r->scrub_cursor = 1;
+        uint64_t index = r->scrub_cursor++;
+        act_read(out, RAFT_FILE_LOG, (uint32_t)(index - 1), TOKEN_SCRUB_LOG | index << 8);
+        r->scrub_reading++;
+    }
+}
+
+static void scrub_checked(Raft *r, uint64_t token, int result, const DiskBlock *b, ActionList *out)
+{
+    g_assert(r->scrub_reading > 0);
+    r->scrub_reading--;
+    if ((token & 0xff) == TOKEN_SCRUB_META) {
+        RaftMeta m;
+        gboolean intact =
+            result == 0 && raft_decode_meta(b, &m) == BLOCK_OK && m.seq == r->meta_seq;
+        if (!intact && !r->meta_writing && (token >> 8) == r->meta_slot)
+            persist_meta(r, out); /* a fresh copy in the other slot */
+        return;
+    }
+    uint64_t index = token >> 8;
+    if (index < 1 || index > last_index(r) || index > r->scrub_limit)
+        return; /* changed since the read was issued */
+    /* Only a block that fails its checksum (or cannot be read) is damage; a valid entry that
+     * differs from memory was overwritten after the read was queued. */
+    RaftEntry e;
+    gboolean intact = result == 0 && raft_decode_entry(b, &e) == BLOCK_OK && e.index == index;
+    if (intact)
+        return;
+    /* Written again from memory; durable again once an fsync issued after it covers it (an
+     * fsync already in flight covers less, as after a truncation). */
+    write_entry(r, index, out);
+    r->durable = MIN(r->durable, index - 1);
+    r->trunc_low = MIN(r->trunc_low, index - 1);
+    request_fsync(r, out);
+}
+
 /* ---- boot ---- */
 
 static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
 {
     const ProtoDiskImage *img = ev->image;
-    gboolean found = FALSE;
+    gboolean found = FALSE, damaged = FALSE;
     RaftMeta best = {0};
     guint best_slot = 0;
     for (uint32_t slot = 0; slot < 2 && slot < img->len[RAFT_FILE_META]; slot++) {
         RaftMeta m;
-        if (img->errors[RAFT_FILE_META][slot] != 0)
+        if (img->errors[RAFT_FILE_META][slot] != 0) {
+            damaged = TRUE;
             continue;
-        if (raft_decode_meta(&img->blocks[RAFT_FILE_META][slot], &m) != BLOCK_OK)
+        }
+        BlockCheck c = raft_decode_meta(&img->blocks[RAFT_FILE_META][slot], &m);
+        if (c == BLOCK_CORRUPT)
+            damaged = TRUE; /* it may have been the newest copy: the vote could be lost */
+        if (c != BLOCK_OK)
             continue;
         if (!found || m.seq > best.seq) {
             best = m;
@@ -946,7 +1017,7 @@ static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
             found = TRUE;
         }
     }
-    *lost = !found && !ev->first_boot;
+    *lost = (!found && !ev->first_boot) || damaged;
     r->meta_slot = 1; /* so that the first copy goes to slot 0 */
     if (found) {
         r->term = best.term;
@@ -994,6 +1065,7 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
     r->role = ROLE_FOLLOWER;
     act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
     reset_election_timer(r, out);
+    act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
     if (r->damaged)
         send_probes(r, out);
 }
@@ -1019,6 +1091,8 @@ static void handle_disk(Raft *r, const ProtoEvent *ev, ActionList *out)
         log_fsync_done(r, ev->result, out);
         break;
     default:
+        if ((ev->token & 0xff) == TOKEN_SCRUB_LOG || (ev->token & 0xff) == TOKEN_SCRUB_META)
+            scrub_checked(r, ev->token, ev->result, ev->block, out);
         break;
     }
 }
@@ -1059,6 +1133,9 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
     case TIMER_PROBE:
         if (r->damaged && !r->probe_done)
             send_probes(r, out);
+        break;
+    case TIMER_SCRUB:
+        scrub_round(r, out);
         break;
     default:
         break;

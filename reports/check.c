@@ -91,6 +91,7 @@ typedef struct {
     uint32_t acked_op;
     SimTime lost_at; /* when its last live durable copy went, after the ack */
     EndpointId lost_node;
+    uint8_t lost_cause;    /* DiskChange of that loss */
     uint64_t effect_index; /* raft: first log index applied with effect */
     uint32_t first_op;
     uint8_t counts[]; /* [nodes] live durable copies, then [nodes] quorum DATA copies */
@@ -227,6 +228,7 @@ static void copy_changed(Checker *c, Ledger *l, EndpointId node, int delta, Disk
     if (l->acked && holders(c, l) == 0 && l->lost_at == 0) {
         l->lost_at = world_now(c->w);
         l->lost_node = node;
+        l->lost_cause = (uint8_t)cause;
     }
 }
 
@@ -719,6 +721,8 @@ typedef struct {
     gboolean *has_base;
 } QState;
 
+static void qstate_add_block(Checker *c, QState *q, EndpointId n, Disk *d, uint32_t i);
+
 static void qstate_build(Checker *c, QState *q)
 {
     q->keys = world_key_count(c->w);
@@ -728,26 +732,40 @@ static void qstate_build(Checker *c, QState *q)
     for (EndpointId n = 0; n < c->nodes; n++) {
         GArray *blocks = c->qblocks[n];
         Disk *d = world_disk(c->w, n);
-        for (guint i = 0; i < blocks->len; i++) {
-            const QBlockInfo *b = &g_array_index(blocks, QBlockInfo, i);
-            if (!qalive(b) || b->type != QBLK_DATA)
-                continue;
-            DiskBlock blk;
-            QBlock qb;
-            if (!disk_durable_block(d, QUORUM_FILE_DATA, i, &blk) ||
-                quorum_decode(&blk, &qb) != BLOCK_OK || qb.rec.key >= q->keys)
-                continue;
-            GArray **set = &q->sets[n * q->keys + qb.rec.key];
-            if (!*set)
-                *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
-            g_array_append_val(*set, qb.rec);
-            if ((qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) &&
-                (!q->has_base[qb.rec.key] ||
-                 version_cmp(qb.rec.version, q->base[qb.rec.key]) > 0)) {
-                q->base[qb.rec.key] = qb.rec.version;
-                q->has_base[qb.rec.key] = TRUE;
+        /* A rewritten copy is the same write again: one record per write, unless the node
+         * really applied a write twice (two originals), which stays visible. */
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+        for (guint pass = 0; pass < 2; pass++) {
+            for (guint i = 0; i < blocks->len; i++) {
+                const QBlockInfo *b = &g_array_index(blocks, QBlockInfo, i);
+                if (!qalive(b) || b->type != QBLK_DATA || b->copy != pass)
+                    continue;
+                if (pass == 1 && g_hash_table_contains(seen, &b->idem))
+                    continue;
+                g_hash_table_add(seen, (gpointer)&b->idem);
+                qstate_add_block(c, q, n, d, i);
             }
         }
+    }
+}
+
+/* Adds node n's durable block i (a live data record) to the per-node sets. */
+static void qstate_add_block(Checker *c, QState *q, EndpointId n, Disk *d, uint32_t i)
+{
+    DiskBlock blk;
+    QBlock qb;
+    if (!disk_durable_block(d, QUORUM_FILE_DATA, i, &blk) || quorum_decode(&blk, &qb) != BLOCK_OK ||
+        qb.rec.key >= q->keys)
+        return;
+    GArray **set = &q->sets[n * q->keys + qb.rec.key];
+    if (!*set)
+        *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    qb.rec.copy = 0;
+    g_array_append_val(*set, qb.rec);
+    if ((qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) &&
+        (!q->has_base[qb.rec.key] || version_cmp(qb.rec.version, q->base[qb.rec.key]) > 0)) {
+        q->base[qb.rec.key] = qb.rec.version;
+        q->has_base[qb.rec.key] = TRUE;
     }
 }
 
@@ -775,14 +793,13 @@ static void explain_loss(Checker *c, const Ledger *l, GString *s)
     format_nodes(c, l->at_ack, s);
     g_string_append(s, ")");
     if (l->lost_at > 0 && l->lost_node != ENDPOINT_NONE) {
+        static const char *how[] = {"overwritten", "truncated away", "lost in a power failure",
+                                    "destroyed by a media fault", "lost with the disk"};
         EndpointId n = l->lost_node;
-        g_string_append_printf(s, "; its last copy went at %s on %s",
-                               sim_time_format_human(l->lost_at, when, sizeof when),
-                               world_endpoint_name(c->w, n));
-        if (c->crash_time[n] > 0 && c->crash_time[n] <= l->lost_at)
-            g_string_append_printf(s, " (after its %s crash at %s)",
-                                   c->crash_power[n] ? "power" : "process",
-                                   sim_time_format_human(c->crash_time[n], when, sizeof when));
+        g_string_append_printf(s, "; its last copy was %s on %s at %s",
+                               l->lost_cause < G_N_ELEMENTS(how) ? how[l->lost_cause] : "lost",
+                               world_endpoint_name(c->w, n),
+                               sim_time_format_human(l->lost_at, when, sizeof when));
     } else {
         g_string_append(s, "; no durable copy is left");
     }
@@ -971,6 +988,15 @@ static void check_linearizability(Checker *c, const CheckEnd *end, Verdict *v)
             continue;
         v->lin_keys++;
         v->stale_reads += count_stale_reads(per_key[k]);
+        /* Quorum adds are commutative merges ordered by the writers' versions: an older put that
+         * lands late re-bases adds a read already saw, so a key with adds is not promised
+         * linearizable reads (its deposits are still never lost nor doubled). */
+        gboolean promised = end->linearizable;
+        if (c->cfg->protocol == PROTO_QUORUM)
+            for (guint i = 0; promised && i < per_key[k]->len; i++)
+                promised = g_array_index(per_key[k], LinOp, i).kind != OP_ADD;
+        if (!promised)
+            v->lin_keys_unpromised++;
         LinReport rep;
         LinResult r = lin_check_key((const LinOp *)(const void *)per_key[k]->data, per_key[k]->len,
                                     end->lin_budget, &rep);
@@ -980,7 +1006,7 @@ static void check_linearizability(Checker *c, const CheckEnd *end, Verdict *v)
                 v->lin = LIN_UNKNOWN;
         } else if (r == LIN_VIOLATION) {
             v->lin = LIN_VIOLATION;
-            if (end->linearizable) {
+            if (promised) {
                 char label[64];
                 uint32_t ops[1] = {rep.failed_op};
                 const HistOp *op =
@@ -1126,10 +1152,47 @@ static void check_log_matching_all(Checker *c, Verdict *v)
     }
 }
 
+/* Raft: after settle every server that is up holds every committed entry, durably. */
+static void check_raft_caught_up(Checker *c, gboolean healed)
+{
+    c->convergence_checked = TRUE;
+    if (!healed) {
+        c->found.convergence_note =
+            g_strdup("not checked: a fault was still in force when settle ended");
+        return;
+    }
+    for (EndpointId n = 0; n < c->nodes; n++) {
+        if (!world_is_up(c->w, n))
+            continue;
+        Disk *d = world_disk(c->w, n);
+        for (uint64_t i = 1; i <= c->committed->len; i++) {
+            const Slot *s = &g_array_index(c->committed, Slot, i - 1);
+            DiskBlock b;
+            RaftEntry e;
+            gboolean has = disk_durable_block(d, RAFT_FILE_LOG, (uint32_t)(i - 1), &b) &&
+                           raft_decode_entry(&b, &e) == BLOCK_OK && e.term == s->term &&
+                           e.idem == s->idem;
+            if (has)
+                continue;
+            char when[32];
+            EndpointId nodes[1] = {n};
+            verdict_add(&c->found, V_DIVERGENT, world_now(c->w), NULL, 0, nodes, 1,
+                        g_strdup_printf(
+                            "after settle (%s), %s does not hold committed entry %" G_GUINT64_FORMAT
+                            " of %u durably",
+                            sim_time_format_human(world_now(c->w), when, sizeof when),
+                            world_endpoint_name(c->w, n), i, c->committed->len));
+            break;
+        }
+    }
+}
+
 void checker_check_convergence(Checker *c, gboolean healed)
 {
-    if (c->cfg->protocol != PROTO_QUORUM)
+    if (c->cfg->protocol == PROTO_RAFT) {
+        check_raft_caught_up(c, healed);
         return;
+    }
     QState q = {0};
     qstate_build(c, &q);
     check_convergence(c, healed, &q, &c->found);
@@ -1155,7 +1218,7 @@ void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
     check_history(c, &q, &all);
     check_log_matching_all(c, &all);
     check_linearizability(c, end, &all);
-    if (!c->convergence_checked && c->cfg->protocol == PROTO_QUORUM)
+    if (!c->convergence_checked)
         all.convergence_note = g_strdup("not checked: the run ended before settle did");
     check_liveness(c, end, &all);
     if (c->cfg->protocol == PROTO_QUORUM)
@@ -1193,6 +1256,7 @@ void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
     out->lin = all.lin;
     out->lin_keys = all.lin_keys;
     out->lin_unknown_keys = all.lin_unknown_keys;
+    out->lin_keys_unpromised = all.lin_keys_unpromised;
     out->stale_reads = all.stale_reads;
     out->liveness_note = all.liveness_note;
     out->convergence_note =

@@ -48,8 +48,9 @@ typedef struct {
     LinResult lin;
     guint lin_keys;
     guint lin_unknown_keys;
-    guint stale_reads; /* reads that missed an acked write (reported, not judged, when the
-                          configuration promises no linearizability) */
+    guint lin_keys_unpromised; /* keys checked but not judged (quorum keys with adds) */
+    guint stale_reads;         /* reads that missed an acked write (reported, not judged, when the
+                                  configuration promises no linearizability) */
     /* what was not judged, and why (NULL: judged) */
     gboolean beyond_model;
     char *model_note;

@@ -212,12 +212,15 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     run_while(w, cfg->duration, activity_over, faults);
     SimTime last_fault = 0;
     fault_runner_quiet(faults, &last_fault);
+    fault_runner_disarm(faults); /* what has not fired by now never will */
     SimTime settle_end = MAX(world_last_completion(w), last_fault) + cfg->settle;
     settle_end = MAX(settle_end, world_now(w));
     run_while(w, settle_end, never, NULL);
+    /* Whether every fault has ended is judged here, before the final phase can use up what a
+     * fault left behind (an injected disk error, say). */
+    gboolean healed = !fault_runner_lasting(faults, world_now(w)) && world_net_is_healed(w);
     if (world_now(w) >= settle_end)
-        checker_check_convergence(checker, !fault_runner_lasting(faults, world_now(w)) &&
-                                               world_net_is_healed(w));
+        checker_check_convergence(checker, healed);
 
     uint32_t probe = UINT32_MAX;
     FinalOps finals = {g_array_new(FALSE, FALSE, sizeof(uint32_t))};
@@ -242,7 +245,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     fault_judge(cfg, &s->faults, fault_runner_fired(faults), down, &out->judgement);
     CheckEnd end = {
         .probe_op = probe,
-        .healed = !fault_runner_lasting(faults, world_now(w)) && world_net_is_healed(w),
+        .healed = healed,
         .within_model = out->judgement.within,
         .linearizable = out->judgement.linearizable,
         .model_reason = out->judgement.reason,
