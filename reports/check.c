@@ -822,7 +822,8 @@ static void check_ledger(Checker *c, const QState *q, Verdict *v)
                 uint32_t ops[1] = {l->first_op};
                 EndpointId nodes[1] = {n};
                 verdict_add(v, V_DUPLICATE, world_now(c->w), ops, 1, nodes, 1,
-                            g_strdup_printf("%s holds write %s (%s %s) %u times: applied twice",
+                            g_strdup_printf("%s holds write %s (%s %s) %u times: applied more "
+                                            "than once",
                                             world_endpoint_name(c->w, n),
                                             world_idem_name(c->w, l->idem, label, sizeof label),
                                             op_kind_name(l->kind), world_key_name(c->w, l->key),
