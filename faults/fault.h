@@ -90,7 +90,8 @@ void fault_runner_disarm(FaultRunner *r);
  * and the time the last one ended. */
 gboolean fault_runner_quiet(const FaultRunner *r, SimTime *last_end);
 const GArray *fault_runner_fired(const FaultRunner *r); /* of FiredFault */
-/* Whether some fault effect is still in force (a node down, a partition, a pause). */
+/* Whether some fault effect is still in force (a node down for a while, a partition, a pause);
+ * a node crashed for good does not count: the end-state checks skip nodes that are down. */
 gboolean fault_runner_lasting(const FaultRunner *r, SimTime now);
 
 /* The within-model judgement: does what fired stay inside what the protocol promises to survive?

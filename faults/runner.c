@@ -281,9 +281,13 @@ gboolean fault_runner_lasting(const FaultRunner *r, SimTime now)
 {
     for (guint i = 0; i < r->fired->len; i++) {
         const FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
+        const FaultSpec *f = g_ptr_array_index(r->plan->faults, ff->fault);
+        /* A node that crashed for good stays down: the end-state checks skip nodes that are
+         * down, so it does not keep the rest of the cluster from being judged. */
+        if (f->kind == FAULT_CRASH && ff->ends == SIM_TIME_NEVER)
+            continue;
         if (ff->ends > now)
             return TRUE;
-        const FaultSpec *f = g_ptr_array_index(r->plan->faults, ff->fault);
         /* Injected disk errors last until the disk has used them up. */
         if ((f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR) &&
             disk_failures_pending(world_disk(r->w, ff->node)) > 0)

@@ -29,7 +29,7 @@ struct Client {
     uint16_t attempt;
     uint16_t redirects;
     EndpointId target;
-    EndpointId leader;
+    EndpointId leader; /* raft: the leader it knows; quorum: the coordinator that answered last */
     SimHandle timeout;
     SimHandle wake;
     Version version;
@@ -88,10 +88,10 @@ void client_free(Client *c)
 static EndpointId first_server(World *w, Client *c)
 {
     const WorldConfig *cfg = w->config;
+    if (c->leader != ENDPOINT_NONE)
+        return c->leader; /* the raft leader, or the coordinator that answered last */
     if (cfg->protocol == PROTO_QUORUM)
         return (EndpointId)(cfg->nodes + c->index % cfg->coordinators);
-    if (c->leader != ENDPOINT_NONE)
-        return c->leader;
     return (EndpointId)(c->index % cfg->nodes);
 }
 
@@ -219,6 +219,8 @@ void client_receive(World *w, Client *c, Msg *m)
     const ClientResp *r = &m->u.cresp;
     if (!c->busy || r->op != c->op)
         return; /* an answer to an operation already decided */
+    if (w->config->protocol == PROTO_QUORUM)
+        c->leader = m->from; /* any coordinator answers; stay with one that does */
     if (r->ok) {
         /* Any attempt's success means the operation happened (same idempotency key). */
         if (w->config->protocol == PROTO_RAFT)

@@ -6,12 +6,16 @@
  * durable ack; later acks are still matched and recorded. A failed or timed-out replica RPC is
  * retried with capped exponential backoff and full jitter, within a per-replica and a per-request
  * budget (no retry storms); a replica that stays unavailable is replaced by the next node on the
- * ring when `sloppy` is on, which keeps a hint and hands the write back later. If W durable acks
+ * ring when `sloppy` is on, which keeps a hint and hands the write back later. With `sloppy`, a
+ * replica whose RPC timed out is suspected until it is heard from again: the timeout, and any
+ * later write that includes a suspect, recruits a standby for it at once while the replica is
+ * still tried, so a dead node costs one RPC timeout, not every retry. If W durable acks
  * do not arrive within request_timeout the client hears an error, indeterminate unless the
  * coordinator knows no replica stored anything (every reply said the write itself failed).
  *
  * Reads ask the N replicas, merge the first R answers, and before answering make the merged state
- * durable on W replicas, repairing stale ones (read repair, as ABD's write-back).
+ * durable on W replicas, repairing stale ones (read repair, as ABD's write-back); with `sloppy`,
+ * a replica that does not answer is replaced by a standby for the write-back, as for a write.
  *
  * RPC timeout: request_timeout / (retry.attempts + 1), so that every try fits in the request.
  *
@@ -37,8 +41,9 @@ typedef struct {
     EndpointId hint_for; /* ENDPOINT_NONE for a preference-list replica */
     uint8_t state;
     uint8_t tries;
-    uint8_t holds; /* reads: this replica's state contains the merged state */
-    GArray *recs;  /* reads: what it returned */
+    uint8_t holds;   /* reads: this replica's state contains the merged state */
+    uint8_t covered; /* a standby was recruited for it (sloppy writes) */
+    GArray *recs;    /* reads: what it returned */
 } Target;
 
 typedef struct {
@@ -71,6 +76,7 @@ typedef struct {
     guint nfree;
     guint in_flight;
     SimTime rpc_timeout;
+    uint8_t suspect[WORLD_MAX_NODES]; /* an RPC timed out and nothing was heard since */
 } Coord;
 
 static inline uint32_t req_id(const Coord *c, const Request *r)
@@ -162,8 +168,11 @@ static void send_repair(Coord *c, Request *r, guint ti, ActionList *out)
 {
     Target *t = &r->t[ti];
     Msg *m = msg_new(MSG_Q_WRITE, c->init.self, t->node);
-    m->u.qw = (QWrite){
-        .req = req_id(c, r), .attempt = t->tries, .kind = QW_REPAIR, .hint_for = ENDPOINT_NONE};
+    m->u.qw = (QWrite){.req = req_id(c, r),
+                       .attempt = t->tries,
+                       .kind = QW_REPAIR,
+                       .hinted = t->hint_for != ENDPOINT_NONE,
+                       .hint_for = t->hint_for};
     guint n = r->merged->len;
     msg_take_extra(m, g_memdup2(r->merged->data, n * sizeof(QRecord)), n);
     act_send(out, m);
@@ -223,13 +232,17 @@ static void write_quorum_met(Coord *c, Request *r, ActionList *out)
     }
 }
 
-/* Gives up on target ti, failing over to a standby when sloppy quorums are on. */
-static void give_up(Coord *c, Request *r, guint ti, ActionList *out)
+/* Recruits the next standby on the ring for target ti, once, when sloppy quorums are on: for a
+ * write, or for a read's write-back once its answers are merged (the standby keeps what it is
+ * sent as a hint, exactly as for a write). */
+static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out)
 {
-    r->t[ti].state = T_FAILED;
     const WorldConfig *cfg = c->init.config;
-    if (!cfg->sloppy || r->replied || r->kind == OP_GET)
+    if (!cfg->sloppy || r->replied || r->t[ti].covered)
         return;
+    if (r->kind == OP_GET && !r->merged_ready)
+        return;
+    r->t[ti].covered = 1;
     EndpointId hint_for = r->t[ti].hint_for != ENDPOINT_NONE ? r->t[ti].hint_for : r->t[ti].node;
     while (r->next_standby < c->init.nodes && r->ntargets < WORLD_MAX_NODES) {
         EndpointId standby = r->walk[r->next_standby++];
@@ -243,6 +256,13 @@ static void give_up(Coord *c, Request *r, guint ti, ActionList *out)
         try_target(c, r, nt, out);
         return;
     }
+}
+
+/* Gives up on target ti, failing over to a standby when sloppy quorums are on. */
+static void give_up(Coord *c, Request *r, guint ti, ActionList *out)
+{
+    r->t[ti].state = T_FAILED;
+    recruit_standby(c, r, ti, out);
 }
 
 /* A try of target ti failed (or timed out): retry with backoff, or give up. */
@@ -348,11 +368,14 @@ static void read_merge(Coord *c, Request *r, ActionList *out)
         reply(c, r, TRUE, FAIL_NONE, FALSE, out);
     }
     /* Read repair: every answered replica that lacks part of the merged state gets it. */
-    for (guint i = 0; i < r->ntargets; i++) {
+    guint preferred = r->ntargets;
+    for (guint i = 0; i < preferred; i++) {
         Target *t = &r->t[i];
         if (t->state == T_ACKED && !t->holds) {
             t->tries = 0;
             try_target(c, r, i, out);
+        } else if (t->state == T_FAILED || (t->state != T_ACKED && c->suspect[t->node])) {
+            recruit_standby(c, r, i, out); /* sloppy: the write-back goes to a standby */
         }
     }
 }
@@ -442,8 +465,12 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
     for (guint i = 0; i < r->ntargets; i++)
         r->t[i] = (Target){.node = r->walk[i], .hint_for = ENDPOINT_NONE};
     act_timer(out, timer_of(c, r, -1), cfg->request_timeout, req_id(c, r));
-    for (guint i = 0; i < r->ntargets; i++)
+    guint preferred = r->ntargets;
+    for (guint i = 0; i < preferred; i++)
         try_target(c, r, i, out);
+    for (guint i = 0; i < preferred; i++)
+        if (c->suspect[r->t[i].node])
+            recruit_standby(c, r, i, out);
     act_failpoint(out, FP_COORD_SENT);
 }
 
@@ -481,6 +508,8 @@ static void handle_timer(Coord *c, const ProtoEvent *ev, ActionList *out)
     /* No answer in time: the write may have landed. */
     if (r->kind != OP_GET)
         r->maybe_stored = 1;
+    c->suspect[t->node] = 1;
+    recruit_standby(c, r, ti, out);
     target_failed(c, r, ti, out);
 }
 
@@ -510,6 +539,8 @@ static void coord_step(void *proto, const ProtoEvent *ev, ActionList *out)
         handle_timer(c, ev, out);
         break;
     case PEV_MSG:
+        if (ev->msg->from < c->init.nodes)
+            c->suspect[ev->msg->from] = 0; /* heard from: alive */
         switch (ev->msg->type) {
         case MSG_CLIENT_REQ:
             handle_client(c, ev->msg, out);

@@ -74,7 +74,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Checker, checker_free)
 
 typedef struct {
     uint32_t probe_op; /* the liveness probe's op id, or UINT32_MAX if none ran */
-    gboolean healed;   /* no fault effect was still in force at the end */
+    gboolean healed;   /* no fault effect in force at the end, and enough nodes up to serve */
     gboolean within_model;
     gboolean linearizable;    /* the configuration promises linearizable reads */
     const char *model_reason; /* why the run is beyond model */

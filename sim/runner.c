@@ -1,6 +1,9 @@
 /* sim/runner.c — scenario -> world -> run -> verdict (see runner.h). */
 #include "sim/runner.h"
 
+#include "model/quorum.h"
+#include "model/ring.h"
+
 #include <string.h>
 
 #define SLICE (20 * SIM_MS) /* how often the phase conditions are looked at */
@@ -185,6 +188,38 @@ static GArray *keys_to_read(World *w, const Scenario *s)
     return keys;
 }
 
+/* Whether the servers that are up can still serve the probe write at all: a majority of raft
+ * servers, or W of the probe key's replicas (W of any nodes when sloppy) and one coordinator. A
+ * run that crashed more nodes for good than that cannot be held to liveness. */
+static gboolean enough_up(World *w, const WorldConfig *cfg)
+{
+    guint up = 0;
+    if (cfg->protocol == PROTO_RAFT) {
+        for (EndpointId n = 0; n < cfg->nodes; n++)
+            up += world_is_up(w, n);
+        return up >= cfg->nodes / 2 + 1;
+    }
+    gboolean coordinator = FALSE;
+    for (guint i = 0; i < cfg->coordinators; i++)
+        coordinator |= world_is_up(w, (EndpointId)(cfg->nodes + i));
+    if (!coordinator)
+        return FALSE;
+    if (cfg->sloppy) {
+        for (EndpointId n = 0; n < cfg->nodes; n++)
+            up += world_is_up(w, n);
+        return up >= cfg->write_quorum;
+    }
+    KeyId probe;
+    if (!world_key_lookup(w, "_probe", &probe))
+        return TRUE;
+    g_autoptr(Ring) ring = ring_new(cfg->nodes, QUORUM_VNODES);
+    EndpointId walk[WORLD_MAX_NODES];
+    ring_walk(ring, world_key_hash(w, probe), walk);
+    for (guint i = 0; i < cfg->replicas; i++)
+        up += world_is_up(w, walk[i]);
+    return up >= cfg->write_quorum;
+}
+
 gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GError **error)
 {
     memset(out, 0, sizeof *out);
@@ -245,7 +280,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     fault_judge(cfg, &s->faults, fault_runner_fired(faults), down, &out->judgement);
     CheckEnd end = {
         .probe_op = probe,
-        .healed = healed,
+        .healed = healed && enough_up(w, cfg),
         .within_model = out->judgement.within,
         .linearizable = out->judgement.linearizable,
         .model_reason = out->judgement.reason,
