@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include "reports/report.h"
+
 #include <glib.h>
 #include <stdint.h>
 
@@ -34,6 +36,20 @@ gboolean cli_parse(const char *command, const char *usage, const char *descripti
 gboolean cli_parse_bugs(const char *command, char **names, uint32_t *out);
 GPtrArray *cli_expand_paths(const char *command, int argc, char **argv);
 struct RunResult;
+
+/* --report DIR, shared by run, fuzz and replay (sim/cli_run.c). */
+/* Creates DIR (and its parents) and checks that it is writable; prints a one-line error. */
+gboolean cli_report_open(const char *command, const char *dir);
+/* A report run from a run's result; with its detail when the run kept its world (keep_trace).
+ * Caller owns the result. */
+ReportRun *cli_report_run_new(const char *name, const char *file, const struct RunResult *r,
+                              const char *replay, double wall_seconds);
+/* Writes the four files into DIR and prints where they are and how long writing took (from
+ * `started`, a monotonic time in seconds, which lets a caller count work done for the report). */
+gboolean cli_report_write(const char *command, const ReportSet *set, const char *dir,
+                          double started);
+/* Monotonic wall time in seconds, for timings the commands print. */
+double cli_wall_now(void);
 
 int cli_run(int argc, char **argv);
 int cli_list(int argc, char **argv);

@@ -98,6 +98,102 @@ static void print_failure(const CampaignSpec *spec, const SeedResult *r)
     fflush(stdout);
 }
 
+/* A campaign seed as one report line. Caller owns the result. */
+static ReportRun *seed_report_run(const CampaignSpec *spec, const SeedResult *r)
+{
+    ReportRun *x = report_run_new();
+    x->name = g_strdup_printf("seed-%" G_GUINT64_FORMAT, r->seed);
+    x->protocol = g_strdup(protocol_name(spec->protocol));
+    x->seed = r->seed;
+    x->trace_hash = r->trace_hash;
+    x->passed = r->passed;
+    x->beyond_model = r->beyond_model;
+    x->events = r->events;
+    x->sim_end = r->sim_end;
+    x->wall_seconds = r->wall_seconds;
+    x->acked = r->acked;
+    x->failed = r->failed;
+    x->indeterminate = r->indeterminate;
+    x->orphans = r->orphans;
+    x->kinds = r->kinds;
+    x->first = g_strdup(r->first);
+    x->replay = campaign_replay_command(spec, r->seed);
+    return x;
+}
+
+/* Runs one seed again keeping its trace (runs are deterministic) and returns the run, or NULL
+ * when the rerun's trace hash differs from the campaign's, which would be a determinism bug. */
+static ReportRun *seed_report_detail(const CampaignSpec *spec, const ReportRun *line)
+{
+    g_autoptr(Scenario) s = scenario_generate(spec->protocol, line->seed, spec->mode);
+    s->config.bugs |= spec->bugs;
+    RunOptions opt = {.keep_trace = TRUE};
+    RunResult r;
+    runner_run(s, &opt, &r, NULL);
+    ReportRun *full = NULL;
+    if (r.trace_hash == line->trace_hash)
+        full = cli_report_run_new(line->name, NULL, &r, line->replay, line->wall_seconds);
+    else
+        cli_error("fuzz: seed %" G_GUINT64_FORMAT " replayed with another trace hash; its report "
+                  "stays one line",
+                  line->seed);
+    run_result_clear(&r);
+    return full;
+}
+
+typedef struct {
+    const CampaignSpec *spec;
+    const ReportRun *line;
+    ReportRun *full;
+} DetailJob;
+
+static void detail_worker(gpointer data, gpointer user)
+{
+    DetailJob *job = data;
+    job->full = seed_report_detail(job->spec, job->line);
+}
+
+/* Gives the first REPORT_DETAIL_CAP failing seeds their detail, rerunning them `jobs` at once. */
+static void detail_failing_seeds(const CampaignSpec *spec, ReportSuite *suite, gint jobs)
+{
+    DetailJob list[REPORT_DETAIL_CAP];
+    guint n = 0;
+    for (guint i = 0; i < suite->runs->len && n < REPORT_DETAIL_CAP; i++) {
+        const ReportRun *line = g_ptr_array_index(suite->runs, i);
+        if (!line->passed)
+            list[n++] = (DetailJob){.spec = spec, .line = line};
+    }
+    GThreadPool *tp = g_thread_pool_new(detail_worker, NULL, jobs, TRUE, NULL);
+    for (guint k = 0; k < n; k++)
+        g_thread_pool_push(tp, &list[k], NULL);
+    g_thread_pool_free(tp, FALSE, TRUE);
+    for (guint k = 0; k < n; k++) {
+        if (!list[k].full)
+            continue;
+        ((ReportRun *)list[k].line)->detail = list[k].full->detail;
+        list[k].full->detail = NULL;
+        report_run_free(list[k].full);
+    }
+}
+
+/* The suite name of a campaign: the command without --shard, --jobs and --report, so the shards
+ * of one campaign share it (durasim merge). Caller frees. */
+static char *fuzz_suite_name(const CampaignSpec *spec, const char *seeds, const char *time_text)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "durasim fuzz --protocol %s", protocol_name(spec->protocol));
+    if (time_text)
+        g_string_append_printf(s, " --time %s", time_text);
+    else
+        g_string_append_printf(s, " --seeds %s", seeds ? seeds : "1..1000");
+    if (spec->mode == FAULTS_BEYOND)
+        g_string_append(s, " --faults beyond");
+    for (int k = 0; k < BUG_KIND_COUNT; k++)
+        if (spec->bugs & (1u << k))
+            g_string_append_printf(s, " --bug %s", bug_info((BugKind)k)->name);
+    return g_string_free(s, FALSE);
+}
+
 static void print_coverage(const Progress *pr)
 {
     const WorldStats *s = &pr->cover;
@@ -125,6 +221,7 @@ int cli_fuzz(int argc, char **argv)
     char *protocol = NULL, *seeds = NULL, *time_text = NULL, *faults = NULL, *shard = NULL;
     char *report = NULL;
     char **bugs = NULL;
+    ReportSet *set = NULL;
     gint jobs = 0;
     gboolean stop_on_first = FALSE, coverage = FALSE;
     GOptionEntry entries[] = {
@@ -207,6 +304,16 @@ int cli_fuzz(int argc, char **argv)
         jobs = (gint)MAX(1u, g_get_num_processors());
     if (!cli_parse_bugs("fuzz", bugs, &spec.bugs))
         goto out;
+    if (report && !cli_report_open("fuzz", report))
+        goto out;
+    ReportSuite *suite = NULL;
+    if (report) {
+        set = report_set_new();
+        g_autofree char *name = fuzz_suite_name(&spec, seeds, time_text);
+        suite = report_set_add_suite(set, name, "fuzz");
+        if (shard_n > 1)
+            g_ptr_array_add(suite->shards, g_strdup_printf("%u/%u", shard_k, shard_n));
+    }
 
     Pool pool = {.spec = spec, .window = (guint)jobs * 16};
     g_mutex_init(&pool.lock);
@@ -254,6 +361,8 @@ int cli_fuzz(int argc, char **argv)
                 for (int k = 0; k < V_KIND_COUNT; k++)
                     if (r.kinds & (1u << k))
                         pr.kind_seeds[k]++;
+                if (suite)
+                    report_suite_add_run(suite, seed_report_run(&spec, &r));
                 if (!r.passed) {
                     pr.failed++;
                     progress(&pr, TRUE);
@@ -293,7 +402,17 @@ int cli_fuzz(int argc, char **argv)
     g_mutex_clear(&pool.lock);
     g_cond_clear(&pool.cond);
     status = pr.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
+    if (suite) {
+        double started = wall_now();
+        suite->wall_seconds = elapsed;
+        g_autoptr(JsonObject) cov = report_coverage_new(&pr.cover);
+        report_coverage_add(suite->coverage, cov);
+        detail_failing_seeds(&spec, suite, jobs);
+        if (!cli_report_write("fuzz", set, report, started))
+            status = CLI_EXIT_USAGE;
+    }
 out:
+    report_set_free(set);
     g_free(protocol);
     g_free(seeds);
     g_free(time_text);
@@ -361,12 +480,30 @@ int cli_replay(int argc, char **argv)
             goto out;
         }
     }
-    RunOptions opt = {.trace_to = trace ? stdout : NULL, .keep_trace = history};
+    if (report && !cli_report_open("replay", report))
+        goto out;
+    RunOptions opt = {.trace_to = trace ? stdout : NULL, .keep_trace = history || report};
     RunResult r;
+    double t0 = wall_now();
     runner_run(s, &opt, &r, NULL);
+    double wall = wall_now() - t0;
     cli_print_result(s->name, &r, verbose);
     if (history)
         cli_print_history(&r);
+    if (report) {
+        double started = wall_now();
+        g_autoptr(ReportSet) set = report_set_new();
+        g_autofree char *replay = campaign_replay_command(&spec, (uint64_t)seed);
+        ReportSuite *suite = report_set_add_suite(set, replay, "replay");
+        suite->wall_seconds = wall;
+        g_autoptr(JsonObject) cov = report_coverage_new(&r.stats);
+        report_coverage_add(suite->coverage, cov);
+        report_suite_add_run(suite, cli_report_run_new(s->name, export, &r, replay, wall));
+        if (!cli_report_write("replay", set, report, started)) {
+            run_result_clear(&r);
+            goto out;
+        }
+    }
     if (export)
         printf("exported: %s (durasim run %s)\n", export, export);
     status = r.passed ? CLI_EXIT_PASS : CLI_EXIT_FAIL;

@@ -2,8 +2,11 @@
 #include "sim/cli.h"
 #include "sim/runner.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Parses --bug values into a set; prints an error naming the bad one. */
 gboolean cli_parse_bugs(const char *command, char **names, BugSet *out)
@@ -52,6 +55,136 @@ GPtrArray *cli_expand_paths(const char *command, int argc, char **argv)
         }
     }
     return files;
+}
+
+/* ---- --report ---- */
+
+double cli_wall_now(void)
+{
+    return (double)g_get_monotonic_time() / 1e6;
+}
+
+gboolean cli_report_open(const char *command, const char *dir)
+{
+    if (!*dir) {
+        cli_error("%s: --report needs a directory", command);
+        return FALSE;
+    }
+    if (g_mkdir_with_parents(dir, 0755) != 0 || access(dir, W_OK) != 0) {
+        cli_error("%s: --report %s: cannot create or write that directory: %s", command, dir,
+                  g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The first thing wrong with a failing run, one line: an unmet expectation or a violation. */
+static char *first_problem(const RunResult *r)
+{
+    if (r->passed)
+        return NULL;
+    if (r->failures->len > 0)
+        return g_strdup_printf("expected %s", (const char *)g_ptr_array_index(r->failures, 0));
+    if (r->verdict.violations->len > 0) {
+        const Violation *x = g_ptr_array_index(r->verdict.violations, 0);
+        return g_strdup_printf("%s: %s", violation_kind_name(x->kind), x->text);
+    }
+    return g_strdup("failed");
+}
+
+static JsonObject *run_detail(const RunResult *r)
+{
+    guint n = r->fired->len;
+    ReportFault *faults = g_new0(ReportFault, n + 1);
+    for (guint i = 0; i < n; i++) {
+        const FiredFault *f = &g_array_index(r->fired, FiredFault, i);
+        faults[i] = (ReportFault){.name = g_ptr_array_index(r->fired_names, i),
+                                  .time = f->time,
+                                  .node = f->node,
+                                  .ends = f->ends};
+    }
+    ReportDetailInput in = {
+        .failures = r->failures, .faults = faults, .nfaults = n, .stats = &r->stats};
+    JsonObject *detail = report_detail_new(r->world, &r->verdict, &in);
+    g_free(faults);
+    return detail;
+}
+
+ReportRun *cli_report_run_new(const char *name, const char *file, const RunResult *r,
+                              const char *replay, double wall_seconds)
+{
+    ReportRun *x = report_run_new();
+    x->name = g_strdup(name);
+    x->file = g_strdup(file);
+    x->protocol = g_strdup(protocol_name(r->config.protocol));
+    x->seed = r->seed;
+    x->trace_hash = r->trace_hash;
+    x->passed = r->passed;
+    x->beyond_model = r->verdict.beyond_model;
+    x->events = r->events;
+    x->sim_end = r->sim_end;
+    x->wall_seconds = wall_seconds;
+    x->acked = r->verdict.acked;
+    x->failed = r->verdict.failed;
+    x->indeterminate = r->verdict.indeterminate;
+    x->orphans = r->verdict.orphans;
+    x->kinds = r->verdict.kinds;
+    x->first = first_problem(r);
+    x->replay = g_strdup(replay);
+    if (r->world)
+        x->detail = run_detail(r);
+    return x;
+}
+
+gboolean cli_report_write(const char *command, const ReportSet *set, const char *dir,
+                          double started)
+{
+    g_autoptr(GError) err = NULL;
+    if (!report_write_all(set, dir, &err)) {
+        cli_error("%s: --report: %s", command, err->message);
+        return FALSE;
+    }
+    const char *files[] = {"report.json", "junit.xml", "summary.md", "index.html"};
+    guint64 bytes = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *path = g_build_filename(dir, files[i], NULL);
+        GStatBuf st;
+        if (g_stat(path, &st) == 0)
+            bytes += (guint64)st.st_size;
+    }
+    g_autofree char *html = g_build_filename(dir, "index.html", NULL);
+    printf("report: %s (report.json, junit.xml, summary.md, %s) %" G_GUINT64_FORMAT
+           " KB written in %.2fs\n",
+           dir, html, (bytes + 1023) / 1024, cli_wall_now() - started);
+    return TRUE;
+}
+
+/* The command that replays one scenario run as this invocation ran it. Caller frees. */
+static char *scenario_replay(const char *file, gint64 seed, BugSet bugs)
+{
+    GString *s = g_string_new("durasim run");
+    if (seed >= 0)
+        g_string_append_printf(s, " --seed %" G_GINT64_FORMAT, seed);
+    for (int k = 0; k < BUG_KIND_COUNT; k++)
+        if (bugs & (1u << k))
+            g_string_append_printf(s, " --bug %s", bug_info((BugKind)k)->name);
+    g_string_append_printf(s, " %s", file);
+    return g_string_free(s, FALSE);
+}
+
+/* The suite name of `durasim run`: the command as given, without the flags that only change
+ * what is printed or where. Caller frees. */
+static char *run_suite_name(int argc, char **argv, gint64 seed, BugSet bugs)
+{
+    GString *s = g_string_new("durasim run");
+    if (seed >= 0)
+        g_string_append_printf(s, " --seed %" G_GINT64_FORMAT, seed);
+    for (int k = 0; k < BUG_KIND_COUNT; k++)
+        if (bugs & (1u << k))
+            g_string_append_printf(s, " --bug %s", bug_info((BugKind)k)->name);
+    for (int i = 1; i < argc; i++)
+        g_string_append_printf(s, " %s", argv[i]);
+    return g_string_free(s, FALSE);
 }
 
 void cli_print_history(const RunResult *r)
@@ -146,6 +279,7 @@ int cli_run(int argc, char **argv)
                    entries, &argc, &argv))
         return CLI_EXIT_USAGE;
     g_autoptr(GPtrArray) files = NULL;
+    ReportSet *set = NULL;
     BugSet extra = 0;
     int status = CLI_EXIT_USAGE;
     if (argc < 2) {
@@ -157,6 +291,8 @@ int cli_run(int argc, char **argv)
         goto out;
     }
     if (!cli_parse_bugs("run", bugs, &extra))
+        goto out;
+    if (report && !cli_report_open("run", report))
         goto out;
     files = cli_expand_paths("run", argc, argv);
     if (!files)
@@ -176,12 +312,20 @@ int cli_run(int argc, char **argv)
                       .seed = (uint64_t)MAX(seed, 0),
                       .extra_bugs = extra,
                       .trace_to = trace ? stdout : NULL,
-                      .keep_trace = history};
+                      .keep_trace = history || report};
+    ReportSuite *suite = NULL;
+    if (report) {
+        set = report_set_new();
+        g_autofree char *name = run_suite_name(argc, argv, seed, extra);
+        suite = report_set_add_suite(set, name, "run");
+    }
+    double started = cli_wall_now(), report_seconds = 0;
     guint passed = 0;
     for (guint i = 0; i < scenarios->len; i++) {
         const Scenario *s = g_ptr_array_index(scenarios, i);
         RunResult r;
         g_autoptr(GError) err = NULL;
+        double t0 = cli_wall_now();
         if (!runner_run(s, &opt, &r, &err)) {
             cli_error("run: %s: internal error: %s", s->name, err ? err->message : "?");
             g_ptr_array_unref(scenarios);
@@ -192,13 +336,28 @@ int cli_run(int argc, char **argv)
         if (history)
             cli_print_history(&r);
         passed += r.passed;
+        if (suite) {
+            double t1 = cli_wall_now();
+            const char *file = g_ptr_array_index(files, i);
+            g_autofree char *replay = scenario_replay(file, seed, extra);
+            report_suite_add_run(suite, cli_report_run_new(s->name, file, &r, replay, t1 - t0));
+            g_autoptr(JsonObject) cov = report_coverage_new(&r.stats);
+            report_coverage_add(suite->coverage, cov);
+            report_seconds += cli_wall_now() - t1;
+        }
         run_result_clear(&r);
     }
     printf("scenarios: %u run, %u passed, %u failed\n", scenarios->len, passed,
            scenarios->len - passed);
     status = passed == scenarios->len ? CLI_EXIT_PASS : CLI_EXIT_FAIL;
     g_ptr_array_unref(scenarios);
+    if (set) {
+        suite->wall_seconds = cli_wall_now() - started;
+        if (!cli_report_write("run", set, report, cli_wall_now() - report_seconds))
+            status = CLI_EXIT_USAGE;
+    }
 out:
+    report_set_free(set);
     g_strfreev(bugs);
     g_free(report);
     return status;

@@ -1,0 +1,494 @@
+/* reports/report.c — the report model: sets, suites and runs, their totals and coverage, and
+ * their JSON form (report.json), which report_set_load reads back for `durasim merge`.
+ *
+ * report.json is written by hand around json-glib: the frame is indented, each run is one
+ * compact line, so a 2,000-seed campaign stays a file that grep and diff handle line by line.
+ */
+#include "reports/report.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* ---- the model ---- */
+
+ReportSet *report_set_new(void)
+{
+    ReportSet *set = g_new0(ReportSet, 1);
+    set->suites = g_ptr_array_new();
+    return set;
+}
+
+void report_suite_free(ReportSuite *s)
+{
+    if (!s)
+        return;
+    g_free(s->name);
+    g_free(s->command);
+    g_ptr_array_unref(s->shards);
+    g_ptr_array_unref(s->runs);
+    if (s->coverage)
+        json_object_unref(s->coverage);
+    g_free(s);
+}
+
+void report_set_free(ReportSet *set)
+{
+    if (!set)
+        return;
+    for (guint i = 0; i < set->suites->len; i++)
+        report_suite_free(g_ptr_array_index(set->suites, i));
+    g_ptr_array_unref(set->suites);
+    g_free(set);
+}
+
+ReportSuite *report_set_add_suite(ReportSet *set, const char *name, const char *command)
+{
+    ReportSuite *s = g_new0(ReportSuite, 1);
+    s->name = g_strdup(name);
+    s->command = g_strdup(command);
+    s->shards = g_ptr_array_new_with_free_func(g_free);
+    s->runs = g_ptr_array_new_with_free_func((GDestroyNotify)report_run_free);
+    s->coverage = json_object_new();
+    g_ptr_array_add(set->suites, s);
+    return s;
+}
+
+ReportRun *report_run_new(void)
+{
+    return g_new0(ReportRun, 1);
+}
+
+void report_run_free(ReportRun *run)
+{
+    if (!run)
+        return;
+    g_free(run->name);
+    g_free(run->file);
+    g_free(run->protocol);
+    g_free(run->first);
+    g_free(run->replay);
+    if (run->detail)
+        json_object_unref(run->detail);
+    g_free(run);
+}
+
+void report_suite_add_run(ReportSuite *suite, ReportRun *run)
+{
+    g_ptr_array_add(suite->runs, run);
+}
+
+void report_suite_totals(const ReportSuite *suite, ReportTotals *out)
+{
+    memset(out, 0, sizeof *out);
+    for (guint i = 0; i < suite->runs->len; i++) {
+        const ReportRun *r = g_ptr_array_index(suite->runs, i);
+        out->runs++;
+        out->passed += r->passed;
+        out->failed += !r->passed;
+        out->detailed += r->detail != NULL;
+        out->one_line_failures += !r->passed && !r->detail;
+        out->events += r->events;
+    }
+    out->wall_seconds = suite->wall_seconds;
+}
+
+void report_set_totals(const ReportSet *set, ReportTotals *out)
+{
+    memset(out, 0, sizeof *out);
+    for (guint i = 0; i < set->suites->len; i++) {
+        ReportTotals t;
+        report_suite_totals(g_ptr_array_index(set->suites, i), &t);
+        out->runs += t.runs;
+        out->passed += t.passed;
+        out->failed += t.failed;
+        out->detailed += t.detailed;
+        out->one_line_failures += t.one_line_failures;
+        out->events += t.events;
+        out->wall_seconds += t.wall_seconds;
+    }
+}
+
+/* ---- coverage ---- */
+
+JsonObject *report_coverage_new(const WorldStats *s)
+{
+    JsonObject *o = json_object_new();
+    JsonObject *faults = json_object_new();
+    for (int k = 0; k < FAULT_KIND_COUNT; k++)
+        json_object_set_int_member(faults, fault_kind_name((FaultKind)k), (gint64)s->faults[k]);
+    json_object_set_object_member(o, "faults", faults);
+    JsonObject *fps = json_object_new();
+    for (int f = 0; f < FP_COUNT; f++)
+        json_object_set_int_member(fps, failpoint_name((FailpointId)f),
+                                   (gint64)s->failpoints_hit[f]);
+    json_object_set_object_member(o, "failpoints", fps);
+    JsonObject *reasons = json_object_new();
+    for (int r = 1; r < FAIL_REASON_COUNT; r++)
+        json_object_set_int_member(reasons, fail_reason_name((FailReason)r),
+                                   (gint64)s->fail_reasons[r]);
+    json_object_set_object_member(o, "client_failures", reasons);
+    const struct {
+        const char *name;
+        uint64_t value;
+    } plain[] = {
+        {"msgs_sent", s->msgs_sent},
+        {"msgs_dropped", s->msgs_dropped},
+        {"msgs_duplicated", s->msgs_duplicated},
+        {"msgs_delivered", s->msgs_delivered},
+        {"crashes", s->crashes},
+        {"restarts", s->restarts},
+        {"pauses", s->pauses},
+        {"disk_writes", s->disk_writes},
+        {"disk_fsyncs", s->disk_fsyncs},
+        {"fsync_errors", s->fsync_errors},
+        {"write_errors", s->write_errors},
+        {"read_errors", s->read_errors},
+        {"client_retries", s->client_retries},
+        {"client_redirects", s->client_redirects},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(plain); i++)
+        json_object_set_int_member(o, plain[i].name, (gint64)plain[i].value);
+    return o;
+}
+
+void report_coverage_add(JsonObject *total, JsonObject *add)
+{
+    /* Members in the order of `add` (json-glib keeps insertion order), so totals read alike. */
+    g_autoptr(GList) names = json_object_get_members(add);
+    for (GList *l = names; l; l = l->next) {
+        const char *name = l->data;
+        JsonNode *n = json_object_get_member(add, name);
+        if (JSON_NODE_HOLDS_OBJECT(n)) {
+            if (!json_object_has_member(total, name))
+                json_object_set_object_member(total, name, json_object_new());
+            JsonNode *t = json_object_get_member(total, name);
+            if (JSON_NODE_HOLDS_OBJECT(t))
+                report_coverage_add(json_node_get_object(t), json_node_get_object(n));
+        } else if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64) {
+            gint64 have = report_json_int(total, name, 0);
+            json_object_set_int_member(total, name, have + json_node_get_int(n));
+        }
+    }
+}
+
+/* ---- JSON helpers ---- */
+
+const char *report_json_str(JsonObject *o, const char *name)
+{
+    if (!o || !json_object_has_member(o, name))
+        return NULL;
+    JsonNode *n = json_object_get_member(o, name);
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(n);
+}
+
+gint64 report_json_int(JsonObject *o, const char *name, gint64 dflt)
+{
+    if (!o || !json_object_has_member(o, name))
+        return dflt;
+    JsonNode *n = json_object_get_member(o, name);
+    if (!JSON_NODE_HOLDS_VALUE(n))
+        return dflt;
+    GType t = json_node_get_value_type(n);
+    if (t == G_TYPE_INT64)
+        return json_node_get_int(n);
+    if (t == G_TYPE_DOUBLE)
+        return (gint64)json_node_get_double(n);
+    return dflt;
+}
+
+static double json_double(JsonObject *o, const char *name)
+{
+    if (!o || !json_object_has_member(o, name))
+        return 0;
+    JsonNode *n = json_object_get_member(o, name);
+    if (!JSON_NODE_HOLDS_VALUE(n))
+        return 0;
+    GType t = json_node_get_value_type(n);
+    return t == G_TYPE_DOUBLE  ? json_node_get_double(n)
+           : t == G_TYPE_INT64 ? (double)json_node_get_int(n)
+                               : 0;
+}
+
+gboolean report_json_bool(JsonObject *o, const char *name)
+{
+    if (!o || !json_object_has_member(o, name))
+        return FALSE;
+    JsonNode *n = json_object_get_member(o, name);
+    return JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+           json_node_get_boolean(n);
+}
+
+JsonArray *report_json_array(JsonObject *o, const char *name)
+{
+    if (!o || !json_object_has_member(o, name))
+        return NULL;
+    JsonNode *n = json_object_get_member(o, name);
+    return JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+JsonObject *report_json_object(JsonObject *o, const char *name)
+{
+    if (!o || !json_object_has_member(o, name))
+        return NULL;
+    JsonNode *n = json_object_get_member(o, name);
+    return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+const char *report_time(SimTime t, char *buf, gsize size)
+{
+    return sim_time_format_human(t, buf, size);
+}
+
+gboolean report_save(const char *dir, const char *name, const char *text, gsize len, GError **error)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_file_set_contents(path, text, (gssize)len, &err)) {
+        g_set_error(error, G_FILE_ERROR, err->code, "cannot write %s: %s", path, err->message);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- a run as JSON ---- */
+
+static void set_seed(JsonObject *o, const char *name, uint64_t seed)
+{
+    /* json-glib integers are signed 64-bit: larger seeds are written as decimal strings. */
+    if (seed <= (uint64_t)G_MAXINT64) {
+        json_object_set_int_member(o, name, (gint64)seed);
+    } else {
+        g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT, seed);
+        json_object_set_string_member(o, name, text);
+    }
+}
+
+static uint64_t get_seed(JsonObject *o, const char *name)
+{
+    const char *text = report_json_str(o, name);
+    if (text)
+        return g_ascii_strtoull(text, NULL, 10);
+    return (uint64_t)report_json_int(o, name, 0);
+}
+
+JsonObject *report_run_to_json(const ReportRun *r)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "name", r->name);
+    if (r->file)
+        json_object_set_string_member(o, "file", r->file);
+    json_object_set_string_member(o, "protocol", r->protocol ? r->protocol : "?");
+    set_seed(o, "seed", r->seed);
+    g_autofree char *hash = g_strdup_printf("%016" G_GINT64_MODIFIER "x", r->trace_hash);
+    json_object_set_string_member(o, "trace_hash", hash);
+    json_object_set_string_member(o, "verdict", r->passed ? "pass" : "fail");
+    if (r->beyond_model)
+        json_object_set_boolean_member(o, "beyond_model", TRUE);
+    json_object_set_int_member(o, "events", (gint64)r->events);
+    json_object_set_int_member(o, "sim_end_ns", r->sim_end);
+    json_object_set_int_member(o, "wall_us", (gint64)(r->wall_seconds * 1e6 + 0.5));
+    json_object_set_int_member(o, "acked", r->acked);
+    json_object_set_int_member(o, "failed", r->failed);
+    json_object_set_int_member(o, "indeterminate", r->indeterminate);
+    json_object_set_int_member(o, "orphans", r->orphans);
+    JsonArray *kinds = json_array_new();
+    for (int k = 0; k < V_KIND_COUNT; k++)
+        if (r->kinds & (1u << k))
+            json_array_add_string_element(kinds, violation_kind_name((ViolationKind)k));
+    json_object_set_array_member(o, "violations", kinds);
+    if (r->first)
+        json_object_set_string_member(o, "first", r->first);
+    json_object_set_string_member(o, "replay", r->replay ? r->replay : "");
+    if (r->detail)
+        json_object_set_object_member(o, "detail", json_object_ref(r->detail));
+    return o;
+}
+
+static char *object_line(JsonObject *o)
+{
+    g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
+    return json_to_string(n, FALSE);
+}
+
+static void append_totals(GString *s, const ReportTotals *t, const char *indent)
+{
+    g_string_append_printf(
+        s,
+        "%s\"totals\": {\"runs\": %u, \"passed\": %u, \"failed\": %u, "
+        "\"detailed\": %u, \"events\": %" G_GUINT64_FORMAT ", \"wall_seconds\": %.3f},\n",
+        indent, t->runs, t->passed, t->failed, t->detailed, t->events, t->wall_seconds);
+}
+
+static void append_suite(GString *s, const ReportSuite *suite)
+{
+    g_autoptr(JsonObject) head = json_object_new();
+    json_object_set_string_member(head, "name", suite->name);
+    json_object_set_string_member(head, "command", suite->command);
+    g_autofree char *name = object_line(head);
+    /* name and command as json-glib escapes them, without their braces */
+    name[strlen(name) - 1] = '\0';
+    g_string_append_printf(s, "      %s,\n", name + 1);
+    g_string_append(s, "      \"shards\": [");
+    for (guint i = 0; i < suite->shards->len; i++)
+        g_string_append_printf(s, "%s\"%s\"", i ? ", " : "",
+                               (const char *)g_ptr_array_index(suite->shards, i));
+    g_string_append(s, "],\n");
+    ReportTotals t;
+    report_suite_totals(suite, &t);
+    append_totals(s, &t, "      ");
+    g_autofree char *cov = object_line(suite->coverage);
+    g_string_append_printf(s, "      \"coverage\": %s,\n      \"runs\": [", cov);
+    for (guint i = 0; i < suite->runs->len; i++) {
+        g_autoptr(JsonObject) o = report_run_to_json(g_ptr_array_index(suite->runs, i));
+        g_autofree char *line = object_line(o);
+        g_string_append_printf(s, "%s\n        %s", i ? "," : "", line);
+    }
+    g_string_append(s, suite->runs->len ? "\n      ]\n    }" : "]\n    }");
+}
+
+char *report_set_to_json(const ReportSet *set, gsize *length)
+{
+    GString *s = g_string_sized_new(4096);
+    ReportTotals t;
+    report_set_totals(set, &t);
+    g_string_append_printf(s, "{\n  \"schema\": \"%s\",\n  \"version\": %d,\n", REPORT_SCHEMA_NAME,
+                           REPORT_SCHEMA_VERSION);
+    append_totals(s, &t, "  ");
+    g_string_append(s, "  \"suites\": [");
+    for (guint i = 0; i < set->suites->len; i++) {
+        /* the suite's brace opens here; append_suite writes its members and closes it */
+        g_string_append(s, i ? ",\n    {\n" : "\n    {\n");
+        append_suite(s, g_ptr_array_index(set->suites, i));
+    }
+    g_string_append(s, set->suites->len ? "\n  ]\n}\n" : "]\n}\n");
+    if (length)
+        *length = s->len;
+    return g_string_free(s, FALSE);
+}
+
+gboolean report_write_json(const ReportSet *set, const char *dir, GError **error)
+{
+    gsize len;
+    g_autofree char *text = report_set_to_json(set, &len);
+    return report_save(dir, "report.json", text, len, error);
+}
+
+gboolean report_write_all(const ReportSet *set, const char *dir, GError **error)
+{
+    if (g_mkdir_with_parents(dir, 0755) != 0) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                    "cannot create directory %s: %s", dir, g_strerror(errno));
+        return FALSE;
+    }
+    return report_write_json(set, dir, error) && report_write_junit(set, dir, error) &&
+           report_write_markdown(set, dir, error) && report_write_html(set, dir, error);
+}
+
+/* ---- reading report.json back ---- */
+
+static ReportRun *run_from_json(JsonObject *o)
+{
+    ReportRun *r = report_run_new();
+    r->name = g_strdup(report_json_str(o, "name") ? report_json_str(o, "name") : "?");
+    r->file = g_strdup(report_json_str(o, "file"));
+    r->protocol = g_strdup(report_json_str(o, "protocol"));
+    r->seed = get_seed(o, "seed");
+    const char *hash = report_json_str(o, "trace_hash");
+    r->trace_hash = hash ? g_ascii_strtoull(hash, NULL, 16) : 0;
+    r->passed = g_strcmp0(report_json_str(o, "verdict"), "pass") == 0;
+    r->beyond_model = report_json_bool(o, "beyond_model");
+    r->events = (uint64_t)report_json_int(o, "events", 0);
+    r->sim_end = report_json_int(o, "sim_end_ns", 0);
+    r->wall_seconds = (double)report_json_int(o, "wall_us", 0) / 1e6;
+    r->acked = (guint)report_json_int(o, "acked", 0);
+    r->failed = (guint)report_json_int(o, "failed", 0);
+    r->indeterminate = (guint)report_json_int(o, "indeterminate", 0);
+    r->orphans = (guint)report_json_int(o, "orphans", 0);
+    JsonArray *kinds = report_json_array(o, "violations");
+    for (guint i = 0; kinds && i < json_array_get_length(kinds); i++) {
+        ViolationKind k;
+        const char *name = json_array_get_string_element(kinds, i);
+        if (name && violation_kind_parse(name, &k))
+            r->kinds |= 1u << k;
+    }
+    r->first = g_strdup(report_json_str(o, "first"));
+    r->replay = g_strdup(report_json_str(o, "replay"));
+    JsonObject *detail = report_json_object(o, "detail");
+    r->detail = detail ? json_object_ref(detail) : NULL;
+    return r;
+}
+
+static gboolean suite_from_json(ReportSet *set, JsonObject *o, const char *path, GError **error)
+{
+    const char *name = report_json_str(o, "name");
+    const char *command = report_json_str(o, "command");
+    JsonArray *runs = report_json_array(o, "runs");
+    if (!name || !command || !runs) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: a suite lacks its name, command or runs", path);
+        return FALSE;
+    }
+    ReportSuite *s = report_set_add_suite(set, name, command);
+    JsonArray *shards = report_json_array(o, "shards");
+    for (guint i = 0; shards && i < json_array_get_length(shards); i++)
+        g_ptr_array_add(s->shards, g_strdup(json_array_get_string_element(shards, i)));
+    JsonObject *cov = report_json_object(o, "coverage");
+    if (cov)
+        report_coverage_add(s->coverage, cov);
+    s->wall_seconds = json_double(report_json_object(o, "totals"), "wall_seconds");
+    for (guint i = 0; i < json_array_get_length(runs); i++) {
+        JsonNode *n = json_array_get_element(runs, i);
+        if (!JSON_NODE_HOLDS_OBJECT(n)) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s: suite '%s': run %u is not an object", path, name, i + 1);
+            return FALSE;
+        }
+        report_suite_add_run(s, run_from_json(json_node_get_object(n)));
+    }
+    return TRUE;
+}
+
+ReportSet *report_set_load(const char *path, GError **error)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    if (!json_parser_load_from_file(parser, path, &err)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: %s", path, err->message);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(parser);
+    JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    if (!o || g_strcmp0(report_json_str(o, "schema"), REPORT_SCHEMA_NAME) != 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a durasim report", path);
+        return NULL;
+    }
+    gint64 version = report_json_int(o, "version", -1);
+    if (version != REPORT_SCHEMA_VERSION) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: report version %" G_GINT64_FORMAT ", this durasim reads version %d", path,
+                    version, REPORT_SCHEMA_VERSION);
+        return NULL;
+    }
+    JsonArray *suites = report_json_array(o, "suites");
+    if (!suites) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: no suites", path);
+        return NULL;
+    }
+    ReportSet *set = report_set_new();
+    for (guint i = 0; i < json_array_get_length(suites); i++) {
+        JsonNode *n = json_array_get_element(suites, i);
+        if (!JSON_NODE_HOLDS_OBJECT(n)) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: suite %u is not an object",
+                        path, i + 1);
+            report_set_free(set);
+            return NULL;
+        }
+        if (!suite_from_json(set, json_node_get_object(n), path, error)) {
+            report_set_free(set);
+            return NULL;
+        }
+    }
+    return set;
+}

@@ -1,0 +1,147 @@
+/* reports/report.h — the reports of one command (run, fuzz, replay) or of merged campaign shards:
+ * a plain model that the command line fills from its runs, and the writers of report.json,
+ * junit.xml, summary.md and index.html (reports/README.md documents them and the JSON schema).
+ *
+ * A set holds suites (one per command), a suite holds runs (one per scenario or seed). A run is
+ * either one line (seed, verdict, trace hash, counts, replay command) or, for failing runs and
+ * for the runs of `durasim run` and `durasim replay`, also carries its detail: violations with
+ * their operations, nodes and times, unmet expectations, coverage, and a causal slice of the
+ * trace with each node's durable and cached disk state (report_detail_new).
+ *
+ * Invariants: runs keep the order the command ran them in (seed order for campaigns); nothing
+ * in a report depends on hash-table order; at most REPORT_DETAIL_CAP failing runs per suite carry
+ * their detail, the rest are counted as one-line runs.
+ */
+#pragma once
+
+#include "reports/check.h"
+
+#include <json-glib/json-glib.h>
+
+#define REPORT_SCHEMA_NAME     "durasim-report"
+#define REPORT_SCHEMA_VERSION  1
+#define REPORT_DETAIL_CAP      50  /* failing runs of one suite reported in full */
+#define REPORT_SLICE_CAP       300 /* trace records in the slice of one detailed run */
+#define REPORT_MERMAID_CAP     120 /* lines of one sequence diagram in summary.md */
+#define REPORT_MD_FAILURES_CAP 10  /* failing runs of one suite drawn in summary.md */
+#define REPORT_LIST_CAP        100 /* larger suites list only their failing runs (md, html) */
+#define REPORT_ROWS_CAP        200 /* rows of one results table (md, html) */
+
+typedef struct {
+    char *name;     /* scenario name, or "seed-N" for a campaign seed */
+    char *file;     /* the scenario file, or NULL */
+    char *protocol; /* "quorum" or "raft" */
+    uint64_t seed;
+    uint64_t trace_hash;
+    gboolean passed; /* expectations held (or, without [expect], no violation) */
+    gboolean beyond_model;
+    uint64_t events;
+    SimTime sim_end;
+    double wall_seconds;
+    guint acked, failed, indeterminate, orphans;
+    ViolationSet kinds;
+    char *first;        /* the first violation or unmet expectation, one line; NULL if none */
+    char *replay;       /* the command that replays this run */
+    JsonObject *detail; /* owned; NULL for a one-line run (report_detail_new) */
+} ReportRun;
+
+typedef struct {
+    char *name;           /* the command that made it, without --shard, --jobs and --report */
+    char *command;        /* "run", "fuzz" or "replay" */
+    GPtrArray *shards;    /* of char*, "K/N" of each shard merged in; empty when unsharded */
+    GPtrArray *runs;      /* of ReportRun*, owned */
+    double wall_seconds;  /* the command's wall time (summed over shards) */
+    JsonObject *coverage; /* owned: counters summed over every run (report_coverage_new) */
+} ReportSuite;
+
+typedef struct {
+    GPtrArray *suites; /* of ReportSuite*, owned */
+} ReportSet;
+
+/* ---- the model ---- */
+
+/* Caller owns the results. */
+ReportSet *report_set_new(void);
+void report_set_free(ReportSet *set);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ReportSet, report_set_free)
+/* A new suite, appended to the set (which owns it). */
+ReportSuite *report_set_add_suite(ReportSet *set, const char *name, const char *command);
+void report_suite_free(ReportSuite *suite);
+ReportRun *report_run_new(void);
+void report_run_free(ReportRun *run);
+/* Appends a run; the suite takes ownership. */
+void report_suite_add_run(ReportSuite *suite, ReportRun *run);
+
+/* Totals over a suite. */
+typedef struct {
+    guint runs, passed, failed, detailed, one_line_failures;
+    uint64_t events;
+    double wall_seconds;
+} ReportTotals;
+void report_suite_totals(const ReportSuite *suite, ReportTotals *out);
+void report_set_totals(const ReportSet *set, ReportTotals *out);
+
+/* The coverage counters of a run as a JSON object; caller owns the result. */
+JsonObject *report_coverage_new(const WorldStats *stats);
+/* Adds every integer counter of `add` to `total`, member by member (objects recursively). */
+void report_coverage_add(JsonObject *total, JsonObject *add);
+
+/* ---- the detail of one run ---- */
+
+/* A fired fault, as the command line reports it. */
+typedef struct {
+    const char *name;
+    SimTime time;
+    EndpointId node; /* or ENDPOINT_NONE */
+    SimTime ends;    /* SIM_TIME_NEVER: lasts */
+} ReportFault;
+
+typedef struct {
+    const GPtrArray *failures; /* of char*: unmet expectations; may be NULL */
+    const ReportFault *faults;
+    guint nfaults;
+    const WorldStats *stats;
+} ReportDetailInput;
+
+/* The detail of a run whose world kept its trace (world_keep_trace): violations, operations,
+ * notes, coverage and the trace slice with disk states. Caller owns the result. */
+JsonObject *report_detail_new(World *w, const Verdict *v, const ReportDetailInput *in);
+
+/* ---- the files ---- */
+
+/* Each writes one file into `dir` (which must exist); GError on I/O errors. */
+gboolean report_write_json(const ReportSet *set, const char *dir, GError **error);
+gboolean report_write_junit(const ReportSet *set, const char *dir, GError **error);
+gboolean report_write_markdown(const ReportSet *set, const char *dir, GError **error);
+gboolean report_write_html(const ReportSet *set, const char *dir, GError **error);
+/* Creates `dir` if needed and writes all four files. */
+gboolean report_write_all(const ReportSet *set, const char *dir, GError **error);
+
+/* A run as its JSON object (one line in report.json); caller owns the result. */
+JsonObject *report_run_to_json(const ReportRun *run);
+/* The whole set as the JSON document of report.json; caller owns the result. */
+char *report_set_to_json(const ReportSet *set, gsize *length);
+
+/* ---- reading and merging ---- */
+
+/* Reads a report.json written by report_write_json; GError names the file and what is wrong.
+ * Caller owns the result. */
+ReportSet *report_set_load(const char *path, GError **error);
+/* Moves every suite of `from` into `into`: suites of the same name (shards of one campaign)
+ * become one, their runs in seed order, coverage and wall time summed, and the detail cap
+ * applied again. `from` is left empty. */
+void report_set_merge(ReportSet *into, ReportSet *from);
+
+/* ---- shared by the writers ---- */
+
+/* "1234.567ms"-style human time; returns buf. */
+const char *report_time(SimTime t, char *buf, gsize size);
+/* The JSON member `name` of `o` as a string/integer/boolean/array/object, or a default. */
+const char *report_json_str(JsonObject *o, const char *name);
+gint64 report_json_int(JsonObject *o, const char *name, gint64 dflt);
+gboolean report_json_bool(JsonObject *o, const char *name);
+JsonArray *report_json_array(JsonObject *o, const char *name);
+JsonObject *report_json_object(JsonObject *o, const char *name);
+/* Writes `text` to dir/name; GError names the file. */
+gboolean report_save(const char *dir, const char *name, const char *text, gsize len,
+                     GError **error);

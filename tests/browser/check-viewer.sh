@@ -1,0 +1,81 @@
+#!/bin/sh
+# tests/browser/check-viewer.sh — opens the index.html of a failing run in headless Chromium,
+# lets the page step to the last event by itself (#step=end), and checks from the DOM that the
+# page drew without any script error, reached the last step, and highlights the violating
+# operation (its row in the operations table, and hot events in the diagram). Saves a
+# screenshot.
+#
+# Usage: check-viewer.sh DURASIM OUTDIR   (exit 0 = pass; DURASIM_SKIP_BROWSER=1 skips when
+# Chromium is missing)
+set -u
+durasim=$1
+out=$2
+fail() { echo "browser: FAIL: $*"; exit 1; }
+
+browser=""
+for b in chromium chromium-browser; do
+    if command -v "$b" >/dev/null 2>&1; then browser=$b; break; fi
+done
+if [ -z "$browser" ]; then
+    if [ "${DURASIM_SKIP_BROWSER:-0}" = "1" ]; then
+        echo "SKIP browser test: chromium is not installed (DURASIM_SKIP_BROWSER=1)"
+        exit 0
+    fi
+    fail "chromium is not installed (apt-get install chromium, or make deps as root;" \
+         "DURASIM_SKIP_BROWSER=1 skips this test)"
+fi
+
+# The violating run: the Figure 8 scenario with its bug when the library has it.
+if [ -f scenarios/raft-figure-8-bug.ini ]; then
+    set -- scenarios/raft-figure-8-bug.ini
+    run=raft-figure-8-bug
+else
+    set -- --bug retry-fsync scenarios/fsync-eio-failover.ini
+    run=fsync-eio-failover
+fi
+rm -rf "$out"
+mkdir -p "$out"
+"$durasim" run "$@" --report "$out/report" >"$out/run.log" 2>&1
+status=$?
+[ $status -le 1 ] || fail "durasim run exited $status (see $out/run.log)"
+[ -f "$out/report/index.html" ] || fail "no index.html written"
+
+# The violating operation's label, from report.json.
+label=$(grep -o '{"id":[0-9]*,"label":"[^"]*","client":"[^}]*"violating":true}' \
+            "$out/report/report.json" | head -n 1 | sed 's/^{"id":[0-9]*,"label":"\([^"]*\)".*/\1/')
+[ -n "$label" ] || fail "report.json names no violating operation for $run"
+
+profile=$(mktemp -d)
+trap 'rm -rf "$profile"' EXIT
+url="file://$(cd "$out/report" && pwd)/index.html#run=$run&step=end"
+flags="--headless --no-sandbox --disable-gpu --disable-background-networking
+       --disable-component-update --disable-sync --no-first-run --disable-extensions
+       --disable-dev-shm-usage --enable-logging=stderr --v=0 --virtual-time-budget=5000"
+# shellcheck disable=SC2086
+timeout 120 "$browser" $flags --user-data-dir="$profile/a" --dump-dom "$url" \
+    >"$out/dom.html" 2>"$out/chromium-dom.log" || fail "chromium --dump-dom failed" \
+    "(see $out/chromium-dom.log)"
+# shellcheck disable=SC2086
+timeout 120 "$browser" $flags --user-data-dir="$profile/b" --window-size=1400,1000 \
+    --screenshot="$out/viewer.png" "$url" >/dev/null 2>"$out/chromium-shot.log" ||
+    fail "chromium --screenshot failed (see $out/chromium-shot.log)"
+
+body=$(grep -o '<body[^>]*>' "$out/dom.html" | head -n 1)
+echo "browser: $body"
+echo "$body" | grep -q 'data-ready="1"' || fail "the page's script did not finish"
+echo "$body" | grep -q 'data-errors="0"' || fail "the page recorded script errors:" \
+    "$(grep -o '<pre id="errors"[^<]*' "$out/dom.html")"
+if grep -q 'Uncaught' "$out/chromium-dom.log" "$out/chromium-shot.log"; then
+    fail "chromium logged an uncaught error: $(grep -h 'Uncaught' "$out"/chromium-*.log | head -n 1)"
+fi
+step=$(echo "$body" | sed -n 's/.*data-step="\([0-9]*\)".*/\1/p')
+steps=$(echo "$body" | sed -n 's/.*data-steps="\([0-9]*\)".*/\1/p')
+[ -n "$step" ] && [ "$step" = "$steps" ] || fail "the page is at step '$step' of '$steps', not the end"
+echo "$body" | grep -q "data-run=\"$run\"" || fail "the page shows another run than $run"
+grep -q "<tr class=\"op violating\" data-op=\"$label\">" "$out/dom.html" ||
+    fail "operation $label is not highlighted as violating"
+hot=$(grep -o '<g class="ev [^"]* hot[^"]*"' "$out/dom.html" | grep -cv future)
+[ "$hot" -gt 0 ] || fail "no event of the violating operation is highlighted at the last step"
+[ -s "$out/viewer.png" ] || fail "no screenshot"
+echo "browser: ok: $run at step $step/$steps, operation $label highlighted ($hot hot events);" \
+     "screenshot $out/viewer.png"

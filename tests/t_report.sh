@@ -1,0 +1,78 @@
+#!/bin/sh
+# --report at the command line: a 2,000-seed campaign's reports are written in under a second and
+# stay small (passing seeds one line each, at most 50 failing seeds in full), junit.xml validates,
+# merging the shards of a campaign gives the unsharded campaign's runs, replay writes a report,
+# and bad input exits 2 with a one-line error.
+set -u
+durasim=${DURASIM:-./durasim}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "t_report: FAIL: $*"; exit 1; }
+
+# A 2,000-seed campaign with a bug, so that hundreds of seeds fail.
+"$durasim" fuzz --protocol quorum --seeds 1..2000 --bug no-dedup --report "$work/big" \
+    >"$work/big.log" 2>&1
+[ $? -eq 1 ] || fail "fuzz with --bug no-dedup should fail some seeds"
+line=$(grep '^report: ' "$work/big.log")
+echo "$line"
+secs=$(echo "$line" | sed -n 's/.* written in \([0-9.]*\)s$/\1/p')
+[ -n "$secs" ] || fail "no write time printed"
+# The limit is one second for a release build; sanitizer builds run several times slower.
+limit=1.0
+case ${BUILD:-} in *asan*) limit=15.0 ;; esac
+awk -v s="$secs" -v l="$limit" 'BEGIN { exit !(s < l) }' ||
+    fail "reports took ${secs}s to write (limit ${limit}s)"
+json="$work/big/report.json"
+runs=$(grep -c '^        {"name":"seed-' "$json")
+[ "$runs" -eq 2000 ] || fail "report.json has $runs run lines, not 2000"
+passing_full=$(grep '"verdict":"pass"' "$json" | grep -c '"detail"')
+[ "$passing_full" -eq 0 ] || fail "$passing_full passing seeds carry detail"
+detailed=$(grep -c '"verdict":"fail".*"detail"' "$json")
+[ "$detailed" -eq 50 ] || fail "$detailed failing seeds in full, expected 50"
+size=$(du -k "$work/big" | cut -f1)
+[ "$size" -lt 8192 ] || fail "reports take ${size} KB"
+xmllint --noout --schema reports/schema/junit.xsd "$work/big/junit.xml" ||
+    fail "junit.xml of the campaign does not validate"
+md=$(wc -c <"$work/big/summary.md")
+[ "$md" -lt 1000000 ] || fail "summary.md is $md bytes (CI step summaries take 1 MiB)"
+
+# Shards merge into the unsharded campaign.
+"$durasim" fuzz --protocol raft --seeds 1..60 --bug follower-ack-before-fsync --report "$work/all" \
+    >/dev/null 2>&1
+for k in 1 2 3; do
+    "$durasim" fuzz --protocol raft --seeds 1..60 --bug follower-ack-before-fsync --shard "$k/3" \
+        --report "$work/shard$k" >/dev/null 2>&1
+done
+"$durasim" merge "$work/shard1" "$work/shard2" "$work/shard3" --report "$work/merged" \
+    >"$work/merge.log" 2>&1
+[ $? -eq 1 ] || fail "merge of failing shards should exit 1: $(cat "$work/merge.log")"
+runs_of() { grep '^        {"name":"seed-' "$1" | sed 's/"wall_us":[0-9]*,//'; }
+runs_of "$work/all/report.json" >"$work/a.txt"
+runs_of "$work/merged/report.json" >"$work/m.txt"
+cmp -s "$work/a.txt" "$work/m.txt" || fail "merged shards differ from the unsharded campaign"
+grep -q '"shards": \["1/3", "2/3", "3/3"\]' "$work/merged/report.json" ||
+    fail "merged suite does not list its shards"
+xmllint --noout --schema reports/schema/junit.xsd "$work/merged/junit.xml" ||
+    fail "merged junit.xml does not validate"
+
+# replay writes a report of its one run.
+"$durasim" replay --protocol quorum --seed 5 --report "$work/replay" >/dev/null 2>&1
+[ -s "$work/replay/index.html" ] || fail "replay --report wrote no index.html"
+
+# Bad input: exit 2 and one line naming what was wrong.
+expect_usage() {
+    what=$1
+    shift
+    "$durasim" "$@" >"$work/out" 2>"$work/err"
+    status=$?
+    [ $status -eq 2 ] || fail "$what: exit $status, expected 2"
+    [ "$(wc -l <"$work/err")" -eq 1 ] || fail "$what: not one line: $(cat "$work/err")"
+    grep -q "$what" "$work/err" || fail "$what: error does not name it: $(cat "$work/err")"
+}
+touch "$work/file"
+expect_usage "$work/file/x" run --report "$work/file/x" scenarios/fsync-eio-failover.ini
+expect_usage "report DIR is required" merge "$work/all"
+expect_usage "$work/nothing" merge "$work/nothing" --report "$work/m2"
+echo '{"schema": "other"}' >"$work/bad.json"
+expect_usage "not a durasim report" merge "$work/bad.json" --report "$work/m3"
+echo "t_report: ok"
