@@ -210,6 +210,49 @@ static void notify(Disk *d, guint file, uint32_t idx, const DiskBlock *old, cons
 
 /* ---- operations ---- */
 
+/* Puts `b` into the page cache at idx (a slot that exists): dirty until an fsync flushes it. */
+static void cache_put(File *f, uint32_t idx, const DiskBlock *b)
+{
+    Slot *s = slot_at(f, idx);
+    if (s->flags & F_BAD) {
+        /* Rewriting a bad sector remaps it; its old content was unreadable, i.e. gone. */
+        s->flags &= (uint8_t)~F_BAD;
+    } else if ((s->flags & F_SAME) && idx < f->dlen) {
+        s->dur = g_new(DiskBlock, 1);
+        *s->dur = s->cache;
+    }
+    /* New content has not reached the disk, whatever the old content did. */
+    s->flags &= (uint8_t) ~(F_SAME | F_LOSTCLEAN | F_SYNCED);
+    s->cache = *b;
+    if (!(s->flags & F_DIRTY)) {
+        s->flags |= F_DIRTY;
+        g_array_append_val(f->dirty, idx);
+    }
+}
+
+/* Grows the file to len with a hole, as pwrite(2) past the end or ftruncate(2) upwards do: the
+ * new blocks read as zeros (an empty block) and have no durable content until the size is
+ * synced. A block truncated away but still durable is replaced by zeros, as a write of them
+ * would. */
+static void extend_with_hole(File *f, uint32_t len)
+{
+    if (len <= f->len)
+        return;
+    if (len > f->slots->len)
+        g_array_set_size(f->slots, len);
+    for (uint32_t i = f->len; i < len; i++) {
+        Slot *h = slot_at(f, i);
+        if (i < f->dlen) {
+            cache_put(f, i, &empty_block);
+        } else {
+            g_free(h->dur);
+            *h = (Slot){0};
+        }
+    }
+    f->len = len;
+    f->size_dirty = TRUE;
+}
+
 int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
 {
     File *f = file_of(d, file);
@@ -219,37 +262,10 @@ int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
         return d->write_err;
     }
     d->stats.writes++;
-    if (idx > f->len) {
-        /* Past the end, as pwrite(2) allows: the blocks in between are a hole that reads as
-         * zeros (an empty block) and has no durable content until the size is synced. */
-        if (idx > f->slots->len)
-            g_array_set_size(f->slots, idx);
-        for (uint32_t i = f->len; i < idx; i++) {
-            Slot *h = slot_at(f, i);
-            if (i >= f->dlen) {
-                g_free(h->dur);
-                *h = (Slot){0};
-            }
-        }
-        f->len = idx;
-        f->size_dirty = TRUE;
-    }
+    extend_with_hole(f, idx);
     if (idx >= f->slots->len)
         g_array_set_size(f->slots, idx + 1);
-    Slot *s = slot_at(f, idx);
-    if (s->flags & F_BAD) {
-        /* Rewriting a bad sector remaps it; its old content was unreadable, i.e. gone. */
-        s->flags &= (uint8_t)~F_BAD;
-    } else if ((s->flags & F_SAME) && idx < f->dlen) {
-        s->dur = g_new(DiskBlock, 1);
-        *s->dur = s->cache;
-    }
-    s->flags &= (uint8_t) ~(F_SAME | F_LOSTCLEAN);
-    s->cache = *b;
-    if (!(s->flags & F_DIRTY)) {
-        s->flags |= F_DIRTY;
-        g_array_append_val(f->dirty, idx);
-    }
+    cache_put(f, idx, b);
     if (idx == f->len) {
         f->len++;
         f->size_dirty = TRUE;
@@ -260,11 +276,14 @@ int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
 int disk_truncate(Disk *d, guint file, uint32_t len)
 {
     File *f = file_of(d, file);
-    g_assert(len <= f->len);
     if (d->write_fail_left > 0) {
         d->write_fail_left--;
         d->stats.write_errors++;
         return d->write_err;
+    }
+    if (len >= f->len) {
+        extend_with_hole(f, len); /* ftruncate(2) may grow a file too */
+        return 0;
     }
     /* A truncated block that was never durable simply disappears; one with durable content
      * keeps it until an fsync makes the new length durable. */
@@ -291,13 +310,11 @@ static void flush_dirty(Disk *d, guint file, File *f)
 {
     for (guint i = 0; i < f->dirty->len; i++) {
         uint32_t idx = g_array_index(f->dirty, uint32_t, i);
+        if (idx >= f->len)
+            continue; /* written, then truncated away: nothing of it reaches the disk */
         Slot *s = slot_at(f, idx);
         g_assert(s->flags & F_DIRTY);
         s->flags &= (uint8_t)~F_DIRTY;
-        if (idx >= f->len) {
-            /* Written, then truncated away: nothing of it reaches the disk. */
-            continue;
-        }
         const DiskBlock *old = durable_of(s);
         DiskBlock old_copy;
         if (old) {
@@ -342,12 +359,12 @@ static void mark_clean_unsynced(Disk *d, guint file, File *f)
     flush_size(d, file, f);
     for (guint i = 0; i < f->dirty->len; i++) {
         uint32_t idx = g_array_index(f->dirty, uint32_t, i);
+        if (idx >= f->len)
+            continue; /* truncated away: its slot is gone with the size */
         Slot *s = slot_at(f, idx);
         s->flags &= (uint8_t)~F_DIRTY;
-        if (idx < f->len) {
-            s->flags |= F_LOSTCLEAN;
-            g_array_append_val(f->lost, idx);
-        }
+        s->flags |= F_LOSTCLEAN;
+        g_array_append_val(f->lost, idx);
     }
     g_array_set_size(f->dirty, 0);
 }
@@ -402,8 +419,10 @@ int disk_fsync(Disk *d, guint file)
             g_assert_not_reached();
         }
     }
-    flush_dirty(d, file, f);
+    /* The size first, so that an observer told of a newly durable block past the old durable
+     * end can already read it back. */
     flush_size(d, file, f);
+    flush_dirty(d, file, f);
     int report = d->pending_err;
     d->pending_err = 0;
     return report;
@@ -461,7 +480,15 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
         notify(d, file, idx, old ? &old_copy : NULL, s->dur, DISK_CHANGE_POWER);
     }
     g_array_set_size(f->dirty, 0);
-    d->stats.unsynced_lost_after_eio += f->lost->len;
+    /* The list may name a block twice, or one rewritten since: count each lost block once. */
+    for (guint i = 0; i < f->lost->len; i++) {
+        uint32_t idx = g_array_index(f->lost, uint32_t, i);
+        Slot *s = idx < f->slots->len ? slot_at(f, idx) : NULL;
+        if (s && (s->flags & F_LOSTCLEAN)) {
+            s->flags &= (uint8_t)~F_LOSTCLEAN;
+            d->stats.unsynced_lost_after_eio++;
+        }
+    }
     g_array_set_size(f->lost, 0);
     if (f->size_dirty && f->len < f->dlen && sim_rng_chance(rng, 1, 2)) {
         f->size_dirty = TRUE;
@@ -648,14 +675,10 @@ gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len)
     File *f = file_of(d, file);
     if (len > f->dlen || len > f->len)
         return FALSE;
-    for (guint i = 0; i < f->dirty->len; i++)
-        if (g_array_index(f->dirty, uint32_t, i) < len)
+    /* Not yet flushed, never to be flushed, or unreadable on the medium. */
+    for (uint32_t i = 0; i < len; i++)
+        if (slot_at(f, i)->flags & (F_DIRTY | F_LOSTCLEAN | F_BAD))
             return FALSE;
-    for (guint i = 0; i < f->lost->len; i++) {
-        uint32_t idx = g_array_index(f->lost, uint32_t, i);
-        if (idx < len && (slot_at(f, idx)->flags & F_LOSTCLEAN))
-            return FALSE;
-    }
     return TRUE;
 }
 

@@ -89,7 +89,8 @@ guint disk_nfiles(const Disk *d);
 /* Writes block idx into the page cache: an overwrite, an append, or past the end (leaving a
  * hole that reads as empty blocks, as pwrite(2) does). */
 int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b);
-/* Sets the file's length (shorter only) in the page cache. */
+/* Sets the file's length in the page cache: shorter drops blocks, longer adds a hole, as
+ * ftruncate(2) does. */
 int disk_truncate(Disk *d, guint file, uint32_t len);
 /* Flushes the file's dirty blocks and length, or fails as the profile says. */
 int disk_fsync(Disk *d, guint file);

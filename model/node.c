@@ -3,11 +3,11 @@
  *
  * The disk device serves one operation at a time, in submission order; each takes the configured
  * write or fsync latency (plus the slow-disk latency while that fault lasts) and takes effect
- * when it completes. A crash discards the instance, its timers and its queued disk operations; a
- * power crash also loses the page cache. A paused node runs nothing: its messages, timers and
- * disk completions wait in arrival order and are handled, late, when it resumes. A failpoint
- * hook may crash or pause the node between two of its actions: a crash drops the rest, a pause
- * keeps them for the resume.
+ * when it completes. A crash discards the instance, its timers and its queued disk operations,
+ * and drops the messages waiting at it; a power crash also loses the page cache. A paused node
+ * runs nothing: its messages, timers and disk completions wait in arrival order and are handled,
+ * late, when it resumes. A failpoint hook may crash or pause the node between two of its
+ * actions: a crash drops the rest, a pause keeps them for the resume.
  *
  * Invariants: an up node has an instance; a down node has no timers, no disk operations and
  * nothing deferred; timer slot generations only grow, so a stale firing is recognised.
@@ -297,6 +297,22 @@ static void free_deferred(Endpoint *n)
     }
 }
 
+/* Messages waiting at a paused node that goes down are lost with it: traced as dropped, as any
+ * message to a node that is down, so that every message sent ends in the trace exactly once. */
+static void drop_deferred(World *w, Endpoint *n)
+{
+    Deferred *d;
+    while ((d = g_queue_pop_head(&n->deferred)) != NULL) {
+        if (d->kind == DEFER_MSG) {
+            Msg *m = d->msg;
+            w->stats.msgs_dropped++;
+            world_emit(w, SIM_TR_DROP, m->type, m->from, m->to, m->id, DROP_CRASHED);
+            msg_free(m);
+        }
+        g_free(d);
+    }
+}
+
 static void on_resume(void *ctx, uint64_t a, uint64_t b)
 {
     Endpoint *n = ctx;
@@ -342,7 +358,7 @@ static void halt(World *w, Endpoint *n)
         g_free(op);
     }
     n->disk_busy_until = 0;
-    free_deferred(n);
+    drop_deferred(w, n);
     action_list_reset(&n->stashed);
     if (n->proto)
         n->ops->destroy(n->proto);

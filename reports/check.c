@@ -83,6 +83,7 @@ typedef struct {
     uint8_t early_reported;
     uint8_t lost_reported;
     uint8_t dup_reported;
+    uint8_t committed; /* raft: committed by the checker's rule */
     Version version;
     uint64_t ever;    /* nodes that ever held it durably */
     uint64_t damaged; /* nodes whose durable copy a media fault or disk loss took */
@@ -109,6 +110,7 @@ typedef struct {
 
 typedef struct {
     uint64_t term;
+    uint64_t commit_term; /* the term whose leader could count the majority that committed it */
     IdemKey idem;
     uint8_t kind;
     uint8_t set;
@@ -137,7 +139,10 @@ struct Checker {
     uint64_t *meta_term;     /* raft: per node, the term of its durable metadata */
     GHashTable *support;     /* raft: SupportKey -> uint64 mask, lookups only */
     GArray **mirror; /* raft: per node, of MirrorEntry: its log as read at boot, then as written */
-    GArray *committed;   /* raft: of Slot, by index - 1 */
+    GArray *committed; /* raft: of Slot, by index - 1 */
+    /* raft: a commitment whose prefix was not yet durable on any supporter when its majority
+     * formed (an fsync made later blocks durable before earlier ones); retried as blocks land */
+    uint64_t pending_index, pending_term, pending_mask;
     GArray *applied;     /* raft: of Slot, by index - 1: the first command applied there */
     GHashTable *leaders; /* raft: term -> node + 1, lookups only */
     gboolean convergence_checked;
@@ -327,17 +332,31 @@ static Slot *slot_at(GArray *a, uint64_t index)
 }
 
 /* Entry (index, term) of node's durable log is committed: so is its durable prefix. */
-static void commit_through(Checker *c, EndpointId node, uint64_t index)
+/* Entry (index, term) is committed: so is every entry below it, as the supporters' logs hold
+ * them (log matching). Reads each from a supporter that holds it durably. */
+static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint64_t term)
 {
-    Disk *d = world_disk(c->w, node);
     for (uint64_t i = c->committed->len + 1; i <= index; i++) {
         DiskBlock b;
         RaftEntry e;
-        if (!disk_durable_block(d, RAFT_FILE_LOG, (uint32_t)(i - 1), &b) ||
-            raft_decode_entry(&b, &e) != BLOCK_OK)
+        gboolean found = FALSE;
+        for (EndpointId n = 0; n < c->nodes && !found; n++)
+            found = ((supporters >> n) & 1) &&
+                    disk_durable_block(world_disk(c->w, n), RAFT_FILE_LOG, (uint32_t)(i - 1), &b) &&
+                    raft_decode_entry(&b, &e) == BLOCK_OK;
+        if (!found) {
+            if (index > c->pending_index) {
+                c->pending_index = index;
+                c->pending_term = term;
+                c->pending_mask = supporters;
+            }
             return;
+        }
         Slot *s = slot_at(c->committed, i);
-        *s = (Slot){e.term, e.idem, e.kind, 1};
+        *s = (Slot){e.term, term, e.idem, e.kind, 1};
+        Ledger *l = e.idem != IDEM_NONE ? g_hash_table_lookup(c->ledger, &e.idem) : NULL;
+        if (l)
+            l->committed = 1;
     }
 }
 
@@ -372,7 +391,12 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
 {
     if (file == RAFT_FILE_META) {
         RaftMeta m;
-        c->meta_term[node] = raft_durable_meta(world_disk(c->w, node), &m) ? m.term : 0;
+        /* The term the node's disk records. Damage to its metadata does not unmake what the
+         * node did in a term it had recorded; a lost disk does (the node starts over). */
+        uint64_t t = raft_durable_meta(world_disk(c->w, node), &m) ? m.term : 0;
+        if (cause == DISK_CHANGE_MEDIA)
+            t = MAX(t, c->meta_term[node]);
+        c->meta_term[node] = t;
         if (neu && raft_decode_meta(neu, &m) == BLOCK_OK && m.voted_for != ENDPOINT_NONE) {
             /* A vote that reached the disk: later damage does not unmake the node's care. */
             uint64_t *k = g_new(uint64_t, 1);
@@ -387,6 +411,8 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
         if (l->counts[node] > 0)
             copy_changed(c, l, node, -1, cause);
     }
+    if (c->pending_index > c->committed->len && ((c->pending_mask >> node) & 1))
+        commit_through(c, c->pending_mask, c->pending_index, c->pending_term);
     if (!neu || raft_decode_entry(neu, &e) != BLOCK_OK)
         return;
     if (e.idem != IDEM_NONE) {
@@ -408,7 +434,7 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
     }
     *mask |= (uint64_t)1 << node;
     if (popcount(*mask) >= c->majority)
-        commit_through(c, node, e.index);
+        commit_through(c, *mask, e.index, e.term);
 }
 
 /* ---- observation ---- */
@@ -452,17 +478,29 @@ static void check_ack(Checker *c, const Msg *m)
         l->acked_op = op->id;
     }
     guint need = c->cfg->protocol == PROTO_QUORUM ? c->cfg->write_quorum : c->majority;
-    if (popcount(have) >= need || l->early_reported)
+    /* Raft: an ack is safe only once the entry is committed (Raft §5.4.2): a majority holding a
+     * copy is not enough if those copies were not made in the entry's own term. */
+    gboolean committed = c->cfg->protocol != PROTO_RAFT || l->committed;
+    if ((popcount(have) >= need && committed) || l->early_reported)
         return;
     l->early_reported = 1;
     GString *s = g_string_new(NULL);
     describe_write(c, l, s);
     char when[32];
-    g_string_append_printf(
-        s, " acked by %s at %s with %u/%u durable copies (", world_endpoint_name(c->w, m->from),
-        sim_time_format_human(world_now(c->w), when, sizeof when), popcount(have), need);
+    if (popcount(have) >= need)
+        g_string_append_printf(s,
+                               " acked by %s at %s before it was committed: its %u durable "
+                               "copies (",
+                               world_endpoint_name(c->w, m->from),
+                               sim_time_format_human(world_now(c->w), when, sizeof when),
+                               popcount(have));
+    else
+        g_string_append_printf(
+            s, " acked by %s at %s with %u/%u durable copies (", world_endpoint_name(c->w, m->from),
+            sim_time_format_human(world_now(c->w), when, sizeof when), popcount(have), need);
     format_nodes(c, have, s);
-    g_string_append(s, ")");
+    g_string_append(s, popcount(have) >= need ? ") do not include a majority made in its own term"
+                                              : ")");
     uint32_t ops[1] = {op->id};
     EndpointId nodes[1] = {m->from};
     verdict_add(&c->found, V_EARLY_ACK, world_now(c->w), ops, 1, nodes, 1, g_string_free(s, FALSE));
@@ -531,7 +569,8 @@ static void check_leader_completeness(Checker *c, EndpointId node, uint64_t term
     const GArray *log = c->mirror[node];
     for (uint64_t i = 1; i <= c->committed->len; i++) {
         const Slot *s = &g_array_index(c->committed, Slot, i - 1);
-        if (!s->set || s->term >= term)
+        /* Leader Completeness: committed in an earlier term, so in every later leader's log. */
+        if (!s->set || s->commit_term >= term)
             continue;
         gboolean has = i <= log->len && g_array_index(log, MirrorEntry, i - 1).term == s->term &&
                        g_array_index(log, MirrorEntry, i - 1).idem == s->idem;
@@ -576,7 +615,7 @@ static void on_note(void *ctx, World *w, EndpointId node, const ProtoAction *not
         IdemKey idem = note->c;
         Slot *s = slot_at(c->applied, index);
         if (!s->set) {
-            *s = (Slot){term, idem, 0, 1};
+            *s = (Slot){.term = term, .idem = idem, .set = 1};
         } else if (s->term != term || s->idem != idem) {
             EndpointId nodes[1] = {node};
             verdict_add(&c->found, V_STATE_MACHINE_SAFETY, world_now(w), NULL, 0, nodes, 1,
