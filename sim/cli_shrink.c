@@ -1,10 +1,435 @@
-/* sim/cli_shrink.c — `durasim shrink`. */
+/* sim/cli_shrink.c — `durasim shrink`: reduce a failing seed or scenario file to a minimal
+ * scenario that still shows the same kind of violation.
+ *
+ * Every candidate is a whole scenario: it is written out, loaded back (so that the loader checks
+ * it exactly as it checks a user's file) and run; it is kept if its run still shows the target
+ * violation kind. The passes, repeated until none of them removes anything more:
+ *   faults          delta debugging (ddmin) over the fault list
+ *   scripted ops    delta debugging over the [op] list
+ *   random ops      halving, then one by one
+ *   clients, nodes, coordinators, keys   one fewer at a time
+ *   times           halving settle, each fault's `for` and `restart_after`
+ * The seed stays: the result replays the same way with `durasim run`.
+ */
+#include "sim/campaign.h"
 #include "sim/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    ViolationKind target;
+    guint runs;
+    guint max_runs;
+} Shrinker;
+
+/* A deep copy, by writing and loading back; NULL if the loader rejects the scenario. */
+static Scenario *reload(const Scenario *s)
+{
+    g_autofree char *data = scenario_to_data(s);
+    return scenario_load_data(data, strlen(data), s->name, NULL);
+}
+
+/* Runs a scenario; returns its violation kinds through *kinds. FALSE on an internal error. */
+static gboolean run_kinds(const Scenario *s, ViolationSet *kinds)
+{
+    RunOptions opt = {0};
+    RunResult r;
+    g_autoptr(GError) err = NULL;
+    gboolean ok = runner_run(s, &opt, &r, &err);
+    *kinds = ok ? r.verdict.kinds : 0;
+    run_result_clear(&r);
+    return ok;
+}
+
+/* Whether a candidate is valid and still shows the target kind. Takes the candidate. */
+static gboolean still_fails(Shrinker *sh, Scenario *cand)
+{
+    g_autoptr(Scenario) owned = cand;
+    if (sh->runs >= sh->max_runs)
+        return FALSE;
+    g_autoptr(Scenario) s = reload(cand);
+    if (!s)
+        return FALSE; /* not a valid scenario (a fault names a node that is gone, ...) */
+    sh->runs++;
+    ViolationSet kinds;
+    return run_kinds(s, &kinds) && (kinds & (1u << sh->target));
+}
+
+/* ---- delta debugging over a list (faults, scripted ops) ---- */
+
+typedef enum { LIST_FAULTS, LIST_OPS } ListKind;
+
+static GPtrArray *list_of(Scenario *s, ListKind which)
+{
+    return which == LIST_FAULTS ? s->faults.faults : s->config.scripted;
+}
+
+static const char *item_name(Scenario *s, ListKind which, guint i)
+{
+    if (which == LIST_FAULTS)
+        return ((FaultSpec *)g_ptr_array_index(s->faults.faults, i))->name;
+    return ((ScriptedOp *)g_ptr_array_index(s->config.scripted, i))->name;
+}
+
+/* A copy of `s` without the items [from, to) of the list. */
+static Scenario *without(const Scenario *s, ListKind which, guint from, guint to)
+{
+    Scenario *c = reload(s);
+    g_ptr_array_remove_range(list_of(c, which), from, to - from);
+    return c;
+}
+
+/* ddmin: tries removing chunks of the list, finer and finer; keeps every removal that still
+ * fails. Returns TRUE if anything was removed; *best is replaced by the smaller scenario. */
+static gboolean ddmin(Shrinker *sh, Scenario **best, ListKind which)
+{
+    gboolean changed = FALSE;
+    guint n = 2;
+    while (list_of(*best, which)->len > 0) {
+        guint len = list_of(*best, which)->len;
+        n = MIN(n, len);
+        guint chunk = (len + n - 1) / n;
+        gboolean removed = FALSE;
+        for (guint from = 0; from < len; from += chunk) {
+            guint to = MIN(from + chunk, len);
+            if (!still_fails(sh, without(*best, which, from, to)))
+                continue;
+            for (guint i = from; i < to; i++)
+                printf("shrink: removed %s %s\n", which == LIST_FAULTS ? "fault" : "op",
+                       item_name(*best, which, i));
+            Scenario *next = without(*best, which, from, to);
+            scenario_free(*best);
+            *best = next;
+            removed = changed = TRUE;
+            break;
+        }
+        if (removed) {
+            n = MAX(n - 1, 2);
+            continue;
+        }
+        if (n >= len)
+            break;
+        n = MIN(n * 2, len);
+    }
+    return changed;
+}
+
+/* ---- one number at a time ---- */
+
+typedef enum {
+    NUM_RANDOM_OPS,
+    NUM_CLIENTS,
+    NUM_NODES,
+    NUM_COORDINATORS,
+    NUM_KEYS,
+} NumKind;
+
+static guint *num_field(Scenario *s, NumKind k)
+{
+    switch (k) {
+    case NUM_RANDOM_OPS:
+        return &s->config.ops;
+    case NUM_CLIENTS:
+        return &s->config.clients;
+    case NUM_NODES:
+        return &s->config.nodes;
+    case NUM_COORDINATORS:
+        return &s->config.coordinators;
+    case NUM_KEYS:
+        return &s->config.keys;
+    }
+    g_assert_not_reached();
+}
+
+static const char *num_name(NumKind k)
+{
+    static const char *names[] = {"random ops", "clients", "nodes", "coordinators", "keys"};
+    return names[k];
+}
+
+static guint num_floor(const Scenario *s, NumKind k)
+{
+    return k == NUM_RANDOM_OPS ? 0 : 1;
+}
+
+static gboolean try_number(Shrinker *sh, Scenario **best, NumKind k, guint value)
+{
+    Scenario *c = reload(*best);
+    *num_field(c, k) = value;
+    if (!still_fails(sh, c))
+        return FALSE;
+    Scenario *next = reload(*best);
+    guint old = *num_field(next, k);
+    *num_field(next, k) = value;
+    printf("shrink: %s %u -> %u\n", num_name(k), old, value);
+    scenario_free(*best);
+    *best = next;
+    return TRUE;
+}
+
+/* Halves while that keeps failing, then steps down by one. */
+static gboolean shrink_number(Shrinker *sh, Scenario **best, NumKind k)
+{
+    if (k == NUM_COORDINATORS && (*best)->config.protocol != PROTO_QUORUM)
+        return FALSE;
+    gboolean changed = FALSE;
+    guint floor = num_floor(*best, k);
+    while (*num_field(*best, k) / 2 >= floor && *num_field(*best, k) / 2 < *num_field(*best, k) &&
+           *num_field(*best, k) > 2 && try_number(sh, best, k, *num_field(*best, k) / 2))
+        changed = TRUE;
+    while (*num_field(*best, k) > floor && try_number(sh, best, k, *num_field(*best, k) - 1))
+        changed = TRUE;
+    return changed;
+}
+
+/* ---- times ---- */
+
+/* Half a duration, in whole milliseconds. */
+static SimTime half(SimTime t)
+{
+    return t / 2 / SIM_MS * SIM_MS;
+}
+
+static gboolean shrink_times(Shrinker *sh, Scenario **best)
+{
+    gboolean changed = FALSE;
+    char a[32], b[32];
+    while ((*best)->config.settle >= 200 * SIM_MS) {
+        Scenario *c = reload(*best);
+        c->config.settle = half(c->config.settle);
+        if (!still_fails(sh, c))
+            break;
+        Scenario *next = reload(*best);
+        next->config.settle = half(next->config.settle);
+        printf("shrink: settle %s -> %s\n",
+               sim_time_format_human((*best)->config.settle, a, sizeof a),
+               sim_time_format_human(next->config.settle, b, sizeof b));
+        scenario_free(*best);
+        *best = next;
+        changed = TRUE;
+    }
+    for (guint i = 0; i < (*best)->faults.faults->len; i++) {
+        for (int field = 0; field < 2; field++) {
+            for (;;) {
+                FaultSpec *f = g_ptr_array_index((*best)->faults.faults, i);
+                SimTime *t = field == 0 ? &f->duration : &f->restart_after;
+                if (*t == SIM_TIME_NEVER || *t < 2 * SIM_MS)
+                    break;
+                Scenario *c = reload(*best);
+                FaultSpec *g = g_ptr_array_index(c->faults.faults, i);
+                *(field == 0 ? &g->duration : &g->restart_after) = half(*t);
+                if (!still_fails(sh, c))
+                    break;
+                printf("shrink: fault %s %s %s -> %s\n", f->name,
+                       field == 0 ? "for" : "restart_after", sim_time_format_human(*t, a, sizeof a),
+                       sim_time_format_human(half(*t), b, sizeof b));
+                *t = half(*t); /* the same edit, made on the kept scenario */
+                changed = TRUE;
+            }
+        }
+    }
+    return changed;
+}
+
+/* ---- the command ---- */
+
+static guint scripted_count(const Scenario *s)
+{
+    return s->config.scripted ? s->config.scripted->len : 0;
+}
+
+static void print_shape(const char *label, const Scenario *s)
+{
+    printf("%s: %u faults, %u scripted ops, %u random ops, %u clients, %u nodes\n", label,
+           s->faults.faults->len, scripted_count(s), s->config.ops, s->config.clients,
+           s->config.nodes);
+}
+
+/* Shrinks `start` (expectations off); writes the result. Returns the exit status. */
+static int shrink_scenario(Scenario *start, const char *kind, guint max_runs, const char *out_path,
+                           gboolean verbose)
+{
+    int status = CLI_EXIT_USAGE;
+    g_autoptr(Scenario) best = NULL;
+    ViolationSet kinds;
+    if (!run_kinds(start, &kinds)) {
+        cli_error("shrink: internal error running %s", start->name);
+        return CLI_EXIT_INTERNAL;
+    }
+    Shrinker sh = {.max_runs = max_runs};
+    if (kind) {
+        if (!violation_kind_parse(kind, &sh.target)) {
+            cli_error("shrink: unknown violation kind '%s'", kind);
+            return status;
+        }
+        if (!(kinds & (1u << sh.target))) {
+            g_autofree char *got = violation_set_format(kinds);
+            cli_error("shrink: %s shows no %s violation (it shows: %s)", start->name, kind, got);
+            return status;
+        }
+    } else {
+        if (kinds == 0) {
+            cli_error("shrink: %s shows no violation: nothing to shrink", start->name);
+            return status;
+        }
+        RunOptions opt = {0};
+        RunResult r;
+        runner_run(start, &opt, &r, NULL);
+        const Violation *first = g_ptr_array_index(r.verdict.violations, 0);
+        sh.target = first->kind;
+        run_result_clear(&r);
+    }
+    printf("shrink: %s, keeping its %s violation\n", start->name, violation_kind_name(sh.target));
+    print_shape("start", start);
+
+    best = reload(start);
+    if (!best) {
+        cli_error("shrink: %s does not survive writing and loading back", start->name);
+        return CLI_EXIT_INTERNAL;
+    }
+    gboolean changed = TRUE;
+    while (changed && sh.runs < sh.max_runs) {
+        changed = FALSE;
+        changed |= ddmin(&sh, &best, LIST_FAULTS);
+        changed |= ddmin(&sh, &best, LIST_OPS);
+        changed |= shrink_number(&sh, &best, NUM_RANDOM_OPS);
+        changed |= shrink_number(&sh, &best, NUM_CLIENTS);
+        changed |= shrink_number(&sh, &best, NUM_NODES);
+        changed |= shrink_number(&sh, &best, NUM_COORDINATORS);
+        changed |= shrink_number(&sh, &best, NUM_KEYS);
+        changed |= shrink_times(&sh, &best);
+    }
+    if (sh.runs >= sh.max_runs)
+        printf("shrink: stopped after --max-runs %u runs; the result is smaller, maybe not "
+               "minimal\n",
+               sh.max_runs);
+
+    /* The minimal scenario: named after the original, with an [expect] that says what it shows.
+     * With a bug variant on, it documents what the oracle catches (violations.include); without,
+     * it is a regression that fails until the protocol is fixed (violations = none). */
+    g_free(best->name);
+    best->name = g_strdup_printf("%s-min", start->name);
+    g_free(best->summary);
+    best->summary =
+        g_strdup_printf("Shrunk from %s (seed %" G_GUINT64_FORMAT "): shows %s", start->name,
+                        start->config.seed, violation_kind_name(sh.target));
+    best->expect.present = TRUE;
+    if (best->config.bugs) {
+        best->expect.has_include = TRUE;
+        best->expect.include = 1u << sh.target;
+    } else {
+        best->expect.has_violations = TRUE;
+        best->expect.violations = 0;
+    }
+    g_autofree char *path = out_path ? g_strdup(out_path) : g_strdup_printf("%s.ini", best->name);
+    g_autoptr(GError) err = NULL;
+    if (!scenario_save(best, path, &err)) {
+        cli_error("shrink: %s", err->message);
+        return status;
+    }
+    /* Check what was written, from the file, as a user will run it. */
+    g_autoptr(Scenario) check = scenario_load_file(path, &err);
+    RunOptions opt = {0};
+    RunResult r;
+    if (!check || !runner_run(check, &opt, &r, NULL)) {
+        cli_error("shrink: internal error: %s does not load or run", path);
+        return CLI_EXIT_INTERNAL;
+    }
+    gboolean shows = (r.verdict.kinds & (1u << sh.target)) != 0;
+    print_shape("minimal", best);
+    cli_print_result(check->name, &r, verbose);
+    run_result_clear(&r);
+    if (!shows) {
+        cli_error("shrink: internal error: %s no longer shows %s", path,
+                  violation_kind_name(sh.target));
+        return CLI_EXIT_INTERNAL;
+    }
+    printf("shrink: %u runs; wrote %s (durasim run %s shows %s)\n", sh.runs, path, path,
+           violation_kind_name(sh.target));
+    status = CLI_EXIT_PASS;
+    return status;
+}
 
 int cli_shrink(int argc, char **argv)
 {
-    if (!cli_parse("shrink", NULL, "Reduce a failing seed or scenario to a minimal scenario file.", NULL, &argc, &argv))
-        return CLI_EXIT_USAGE;
-    cli_error("shrink: not implemented yet");
-    return CLI_EXIT_USAGE;
+    char *protocol = NULL, *faults = NULL, *out_path = NULL, *kind = NULL;
+    char **bugs = NULL;
+    gint64 seed = -1, max_runs = 2000;
+    gboolean verbose = FALSE;
+    GOptionEntry entries[] = {
+        {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol, "With --seed: quorum or raft", "P"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Shrink this fuzz seed instead of a file", "N"},
+        {"faults", 0, 0, G_OPTION_ARG_STRING, &faults, "With --seed: within (default) or beyond",
+         "MODE"},
+        {"bug", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bugs, "Switch on a bug variant (repeatable)",
+         "NAME"},
+        {"kind", 0, 0, G_OPTION_ARG_STRING, &kind,
+         "The violation kind to keep (default: the kind of the first violation)", "KIND"},
+        {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
+         "Where to write the minimal scenario (default: NAME-min.ini)", "FILE"},
+        {"max-runs", 0, 0, G_OPTION_ARG_INT64, &max_runs, "Give up after this many runs (2000)",
+         "N"},
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print the final run's details", NULL},
+        {NULL},
+    };
+    int status = CLI_EXIT_USAGE;
+    g_autoptr(Scenario) start = NULL;
+    if (!cli_parse("shrink", "[FILE]",
+                   "Reduce a failing seed or scenario to a minimal scenario file that still shows\n"
+                   "the same kind of violation: fewer faults, operations, clients and nodes, and\n"
+                   "shorter times. Prints what it removed and writes the minimal scenario.",
+                   entries, &argc, &argv))
+        goto out;
+    BugSet extra = 0;
+    if (!cli_parse_bugs("shrink", bugs, &extra))
+        goto out;
+    if (max_runs < 1) {
+        cli_error("shrink: --max-runs must be at least 1");
+        goto out;
+    }
+    if (seed >= 0) {
+        ProtocolKind p;
+        FaultMode mode = FAULTS_WITHIN;
+        if (argc > 1) {
+            cli_error("shrink: give either FILE or --seed, not both");
+            goto out;
+        }
+        if (!protocol || !protocol_parse(protocol, &p)) {
+            cli_error("shrink: --seed needs --protocol quorum or raft");
+            goto out;
+        }
+        if (faults && !fault_mode_parse(faults, &mode)) {
+            cli_error("shrink: --faults must be within or beyond, not '%s'", faults);
+            goto out;
+        }
+        start = scenario_generate(p, (uint64_t)seed, mode);
+    } else {
+        if (argc != 2) {
+            cli_error(argc < 2 ? "shrink: give a scenario FILE, or --protocol P --seed N"
+                               : "shrink: one scenario file at a time");
+            goto out;
+        }
+        if (protocol || faults) {
+            cli_error("shrink: --protocol and --faults go with --seed");
+            goto out;
+        }
+        g_autoptr(GError) err = NULL;
+        start = scenario_load_file(argv[1], &err);
+        if (!start) {
+            cli_error("%s", err->message);
+            goto out;
+        }
+    }
+    start->config.bugs |= extra;
+    start->expect.present = FALSE; /* judged by violation kind alone while shrinking */
+
+    status = shrink_scenario(start, kind, (guint)MIN(max_runs, G_MAXUINT), out_path, verbose);
+out:
+    g_free(protocol);
+    g_free(faults);
+    g_free(out_path);
+    g_free(kind);
+    g_strfreev(bugs);
+    return status;
 }
