@@ -214,6 +214,36 @@ static gboolean fill(Gen *g, FaultSpec *f)
     return TRUE;
 }
 
+/* Raft's hardest cases need several leaders in a row, each cut down just after it appended
+ * entries that reached only some servers (Figure 8 among them), or stopped for a while and
+ * resumed believing it still leads (Jepsen's pause nemesis). A burst of such crashes, each
+ * restarting soon so that an old leader with the longest log can win again, and pauses. */
+static void leader_churn(Gen *g)
+{
+    guint n = (guint)draw(g->rng, 2, 5);
+    for (guint i = 0; i < n; i++) {
+        FaultSpec *f = fault_spec_new();
+        f->kind = coin(g->rng, 1, 2) ? FAULT_CRASH : FAULT_PAUSE;
+        f->trigger = TRIG_FAILPOINT;
+        f->fp = coin(g->rng, 1, 2) ? FP_RAFT_APPENDED : FP_RAFT_BROADCAST;
+        f->nth = (guint)draw(g->rng, 1, 6);
+        f->target = TARGET_ROLE;
+        f->role = ROLE_LEADER;
+        f->node_text = g_strdup(node_role_name(f->role));
+        if (f->kind == FAULT_CRASH) {
+            f->power = coin(g->rng, 1, 2);
+            f->restart_after = draw_time(g->rng, 10 * SIM_MS, 250 * SIM_MS);
+        } else {
+            /* Long enough for the others to elect a new leader, short enough that the paused one
+             * may resume before its own check-quorum deadline: two leaders for a while. */
+            SimRange et = g->c->election_timeout;
+            f->duration = draw_time(g->rng, et.lo, et.hi + g->c->heartbeat);
+        }
+        name_fault(f, g->plan->faults->len);
+        g_ptr_array_add(g->plan->faults, f);
+    }
+}
+
 void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRng *rng,
                     FaultPlan *plan)
 {
@@ -273,4 +303,6 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
         name_fault(f, plan->faults->len);
         g_ptr_array_add(plan->faults, f);
     }
+    if (c->protocol == PROTO_RAFT && coin(rng, 1, 2))
+        leader_churn(&g);
 }

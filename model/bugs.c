@@ -9,7 +9,8 @@ static const BugInfo bugs[BUG_KIND_COUNT] = {
     {BUG_COUNT_FAILED_FSYNC, "count-failed-fsync", "quorum",
      "the coordinator counts a replica's failed-fsync reply as a durable ack", "early-ack"},
     {BUG_RETRY_FSYNC, "retry-fsync", "quorum",
-     "after EIO a replica calls fsync again and trusts its 0 instead of rewriting", "lost-ack"},
+     "after EIO a replica calls fsync again and trusts its 0 instead of rewriting",
+     "unpersisted-send"},
     {BUG_REPLY_ON_FIRST_ACK, "reply-on-first-ack", "quorum",
      "the coordinator answers the client at the first durable ack instead of the W-th",
      "early-ack"},
@@ -19,7 +20,7 @@ static const BugInfo bugs[BUG_KIND_COUNT] = {
     {BUG_COMMIT_OLD_TERM, "commit-old-term", "raft",
      "the leader commits entries of earlier terms by counting replicas, without the election "
      "no-op (Raft Figure 8)",
-     "lost-ack"},
+     "early-ack"},
     {BUG_VOTE_BEFORE_PERSIST, "vote-before-persist", "raft",
      "a server grants its vote before the vote is fsynced", "unpersisted-send"},
     {BUG_FOLLOWER_ACK_BEFORE_FSYNC, "follower-ack-before-fsync", "raft",

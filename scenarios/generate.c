@@ -57,7 +57,7 @@ static void gen_workload(WorldConfig *c, SimRng *rng)
     c->mix[OP_GET] = (guint)draw(rng, 0, 10);
     c->mix[OP_ADD] = (guint)draw(rng, 0, 6);
     c->mix[OP_DELETE] = (guint)draw(rng, 0, 2);
-    c->client_timeout = (SimTime)draw(rng, 1000, 2000) * SIM_MS;
+    c->client_timeout = (SimTime)draw(rng, 200, 2000) * SIM_MS;
     c->client_retries = (guint)draw(rng, 1, 4);
 }
 

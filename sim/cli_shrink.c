@@ -4,7 +4,7 @@
  * Every candidate is a whole scenario: it is written out, loaded back (so that the loader checks
  * it exactly as it checks a user's file) and run; it is kept if its run still shows the target
  * violation kind. The passes, repeated until none of them removes anything more:
- *   faults          delta debugging (ddmin) over the fault list
+ *   faults          delta debugging (ddmin) over the fault list, then pairs and triples
  *   scripted ops    delta debugging over the [op] list
  *   random ops      halving, then one by one
  *   clients, nodes, coordinators, keys   one fewer at a time
@@ -111,6 +111,82 @@ static gboolean ddmin(Shrinker *sh, Scenario **best, ListKind which)
         if (n >= len)
             break;
         n = MIN(n * 2, len);
+    }
+    return changed;
+}
+
+/* Removing one fault may change the timing that another one needs; removing two or three
+ * together may not. Tries every pair, and every triple of a short list, after ddmin. */
+static Scenario *without_set(const Scenario *s, const guint *idx, guint k)
+{
+    Scenario *c = reload(s);
+    for (guint m = k; m-- > 0;)
+        g_ptr_array_remove_index(c->faults.faults, idx[m]); /* idx ascending: from the end */
+    return c;
+}
+
+static gboolean remove_sets(Shrinker *sh, Scenario **best, guint k)
+{
+    guint n = (*best)->faults.faults->len;
+    if (n < k + 1)
+        return FALSE;
+    guint idx[3];
+    for (guint m = 0; m < k; m++)
+        idx[m] = m;
+    for (;;) {
+        if (still_fails(sh, without_set(*best, idx, k))) {
+            GString *names = g_string_new(NULL);
+            for (guint m = 0; m < k; m++)
+                g_string_append_printf(names, "%s%s", m ? (m + 1 == k ? " and " : ", ") : "",
+                                       item_name(*best, LIST_FAULTS, idx[m]));
+            printf("shrink: removed faults %s together\n", names->str);
+            g_string_free(names, TRUE);
+            Scenario *next = without_set(*best, idx, k);
+            scenario_free(*best);
+            *best = next;
+            return TRUE;
+        }
+        /* The next k-subset in lexicographic order. */
+        int m = (int)k - 1;
+        while (m >= 0 && idx[m] == n - k + (guint)m)
+            m--;
+        if (m < 0)
+            return FALSE;
+        idx[m]++;
+        for (guint r = (guint)m + 1; r < k; r++)
+            idx[r] = idx[r - 1] + 1;
+    }
+}
+
+/* Simpler faults: an earlier hit of the failpoint (smaller nth), a process crash instead of a
+ * power one. They do not count as smaller by themselves, but often let another fault go. */
+static gboolean simplify_faults(Shrinker *sh, Scenario **best)
+{
+    gboolean changed = FALSE;
+    for (guint i = 0; i < (*best)->faults.faults->len; i++) {
+        for (int what = 0; what < 2; what++) {
+            FaultSpec *f = g_ptr_array_index((*best)->faults.faults, i);
+            gboolean can = what == 0 ? f->trigger == TRIG_FAILPOINT && f->nth > 1
+                                     : f->kind == FAULT_CRASH && f->power;
+            if (!can)
+                continue;
+            Scenario *c = reload(*best);
+            FaultSpec *g = g_ptr_array_index(c->faults.faults, i);
+            if (what == 0)
+                g->nth = 1;
+            else
+                g->power = FALSE;
+            if (!still_fails(sh, c))
+                continue;
+            if (what == 0) {
+                printf("shrink: fault %s nth %u -> 1\n", f->name, f->nth);
+                f->nth = 1;
+            } else {
+                printf("shrink: fault %s mode power -> process\n", f->name);
+                f->power = FALSE;
+            }
+            changed = TRUE;
+        }
     }
     return changed;
 }
@@ -292,6 +368,10 @@ static int shrink_scenario(Scenario *start, const char *kind, guint max_runs, co
     while (changed && sh.runs < sh.max_runs) {
         changed = FALSE;
         changed |= ddmin(&sh, &best, LIST_FAULTS);
+        if (!changed && best->faults.faults->len <= 16)
+            changed |= remove_sets(&sh, &best, 2);
+        if (!changed && best->faults.faults->len <= 10)
+            changed |= remove_sets(&sh, &best, 3);
         changed |= ddmin(&sh, &best, LIST_OPS);
         changed |= shrink_number(&sh, &best, NUM_RANDOM_OPS);
         changed |= shrink_number(&sh, &best, NUM_CLIENTS);
@@ -299,6 +379,8 @@ static int shrink_scenario(Scenario *start, const char *kind, guint max_runs, co
         changed |= shrink_number(&sh, &best, NUM_COORDINATORS);
         changed |= shrink_number(&sh, &best, NUM_KEYS);
         changed |= shrink_times(&sh, &best);
+        if (!changed && best->faults.faults->len > 0)
+            changed |= simplify_faults(&sh, &best);
     }
     if (sh.runs >= sh.max_runs)
         printf("shrink: stopped after --max-runs %u runs; the result is smaller, maybe not "

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Fuzzing campaigns, as issue-level promises:
+#   - within the model, seeds 1..2000 of each protocol find no violation;
+#   - with each bug variant on, seeds 1..1000 find a seed whose violations include the kind that
+#     `durasim bugs` says catches it, and `durasim shrink` reduces that seed to a scenario with at
+#     most 5 faults whose `durasim run` shows the same kind;
+#   - the library runs clean: `durasim run scenarios/` passes.
+set -u
+DURASIM=${DURASIM:-build/release/durasim}
+case $DURASIM in /*) ;; *) DURASIM="$PWD/$DURASIM" ;; esac
+cd "$(dirname "$0")/.." || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+
+if ! "$DURASIM" run scenarios/ >"$tmp/library" 2>&1; then
+    echo "FAIL durasim run scenarios/:"
+    grep -v '^PASS' "$tmp/library"
+    failed=1
+fi
+
+for p in quorum raft; do
+    if ! "$DURASIM" fuzz --protocol $p --seeds 1..2000 >"$tmp/$p" 2>&1; then
+        echo "FAIL fuzz --protocol $p --seeds 1..2000 found violations:"
+        grep -A2 '^FAIL' "$tmp/$p" | head -20
+        failed=1
+    fi
+done
+
+"$DURASIM" bugs >"$tmp/bugs" || { echo "FAIL durasim bugs"; exit 1; }
+while read -r bug proto kind _rest; do
+    "$DURASIM" fuzz --protocol "$proto" --seeds 1..1000 --bug "$bug" >"$tmp/c-$bug" 2>&1
+    seed=$(grep '^FAIL' "$tmp/c-$bug" | grep -- "$kind" | head -1 | sed 's/.*seed=\([0-9]*\).*/\1/')
+    if [ -z "$seed" ]; then
+        echo "FAIL --bug $bug: no seed in 1..1000 shows $kind"
+        tail -2 "$tmp/c-$bug"
+        failed=1
+        continue
+    fi
+    out="$tmp/$bug-min.ini"
+    if ! "$DURASIM" shrink --protocol "$proto" --seed "$seed" --bug "$bug" --kind "$kind" \
+        -o "$out" >"$tmp/s-$bug" 2>&1; then
+        echo "FAIL shrink --bug $bug --seed $seed:"
+        tail -5 "$tmp/s-$bug"
+        failed=1
+        continue
+    fi
+    faults=$(grep -c '^\[fault' "$out")
+    if [ "$faults" -gt 5 ]; then
+        echo "FAIL --bug $bug seed $seed shrinks to $faults faults (more than 5)"
+        failed=1
+    fi
+    "$DURASIM" run -v "$out" >"$tmp/r-$bug" 2>&1
+    if ! grep -q "^ *$kind:" "$tmp/r-$bug"; then
+        echo "FAIL durasim run of the shrunk --bug $bug scenario does not show $kind:"
+        cat "$tmp/r-$bug"
+        failed=1
+    fi
+    echo "ok   --bug $bug: seed $seed shows $kind; shrunk to $faults faults"
+done <"$tmp/bugs"
+
+[ $failed -eq 0 ] && echo "t_campaigns: ok"
+exit $failed
