@@ -27,7 +27,33 @@ typedef struct {
 static guint line_of(const Loader *L, const char *group, const char *key)
 {
     g_autofree char *k = key ? g_strdup_printf("%s\x1f%s", group, key) : g_strdup(group);
-    return GPOINTER_TO_UINT(g_hash_table_lookup(L->lines, k));
+    guint line = GPOINTER_TO_UINT(g_hash_table_lookup(L->lines, k));
+    /* A missing key (a required one, or a default that broke a rule): point at its group. */
+    if (line == 0 && key)
+        line = GPOINTER_TO_UINT(g_hash_table_lookup(L->lines, group));
+    return line;
+}
+
+/* Sets the error "ORIGIN[:LINE]: [GROUP] KEY: message"; always returns FALSE. A value quoted
+ * in the message may hold control characters (GKeyFile decodes \n and \t escapes); they are
+ * shown as '?' so that the error stays on one line. */
+static gboolean fail_at(Loader *L, guint line, const char *group, const char *key, const char *msg)
+{
+    GString *s = g_string_new(L->origin);
+    if (line)
+        g_string_append_printf(s, ":%u", line);
+    g_string_append(s, ": ");
+    if (group)
+        g_string_append_printf(s, "[%s] ", group);
+    if (key)
+        g_string_append_printf(s, "%s: ", key);
+    g_string_append(s, msg);
+    for (gsize i = 0; i < s->len; i++)
+        if (g_ascii_iscntrl(s->str[i]))
+            s->str[i] = '?';
+    g_set_error_literal(L->error, SCENARIO_ERROR, 0, s->str);
+    g_string_free(s, TRUE);
+    return FALSE;
 }
 
 static gboolean fail(Loader *L, const char *group, const char *key, const char *fmt, ...)
@@ -39,23 +65,102 @@ static gboolean fail(Loader *L, const char *group, const char *key, const char *
     va_start(ap, fmt);
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    guint line = group ? line_of(L, group, key) : 0;
-    GString *s = g_string_new(L->origin);
-    if (line)
-        g_string_append_printf(s, ":%u", line);
-    g_string_append(s, ": ");
-    if (group)
-        g_string_append_printf(s, "[%s] ", group);
-    if (key)
-        g_string_append_printf(s, "%s: ", key);
-    g_string_append(s, msg);
-    g_set_error_literal(L->error, SCENARIO_ERROR, 0, s->str);
-    g_string_free(s, TRUE);
-    return FALSE;
+    return fail_at(L, group ? line_of(L, group, key) : 0, group, key, msg);
+}
+
+static gboolean fail_line(Loader *L, guint line, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static gboolean fail_line(Loader *L, guint line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return fail_at(L, line, NULL, NULL, msg);
+}
+
+/* An error of world_config_validate or fault_plan_validate, which start their messages with
+ * "[group] key: "; the line of that key (or group) is added in front. */
+static gboolean fail_checked(Loader *L, const GError *e)
+{
+    const char *msg = e->message;
+    guint line = 0;
+    const char *close = msg[0] == '[' ? strstr(msg, "] ") : NULL;
+    const char *colon = close ? strstr(close + 2, ": ") : NULL;
+    if (colon) {
+        g_autofree char *group = g_strndup(msg + 1, (gsize)(close - msg - 1));
+        g_autofree char *key = g_strndup(close + 2, (gsize)(colon - close - 2));
+        line = line_of(L, group, key);
+    }
+    return fail_at(L, line, NULL, NULL, msg);
 }
 
 /* ---- the raw text: line numbers, duplicate groups and keys ---- */
 
+static gboolean has_control(const char *text)
+{
+    for (const char *p = text; *p; p++)
+        if (g_ascii_iscntrl(*p))
+            return TRUE;
+    return FALSE;
+}
+
+/* A line quoted in an error: at most 60 characters. Caller frees. */
+static char *excerpt(const char *line)
+{
+    if (g_utf8_strlen(line, -1) <= 60)
+        return g_strdup(line);
+    g_autofree char *head = g_utf8_substring(line, 0, 60);
+    return g_strconcat(head, "...", NULL);
+}
+
+/* A "[group]" line, stripped: records the group and its line. GKeyFile ends a group name at the
+ * first ']' and would merge a repeated group into the first, so both are refused here. */
+static gboolean scan_group(Loader *L, const char *line, guint no, char **group)
+{
+    const char *end = strchr(line, ']');
+    gsize n = end ? (gsize)(end - line - 1) : 0;
+    g_autofree char *name = end ? g_strndup(line + 1, n) : NULL;
+    if (!end || end[1] != '\0' || n == 0 || strchr(name, '[') || has_control(name)) {
+        g_autofree char *shown = excerpt(line);
+        return fail_line(L, no, "malformed group header '%s' (expected [NAME])", shown);
+    }
+    g_free(*group);
+    *group = g_steal_pointer(&name);
+    if (g_hash_table_contains(L->lines, *group))
+        return fail_line(L, no, "group [%s] appears twice (first at line %u)", *group,
+                         line_of(L, *group, NULL));
+    g_hash_table_insert(L->lines, g_strdup(*group), GUINT_TO_POINTER(no));
+    g_ptr_array_add(L->groups, g_strdup(*group));
+    return TRUE;
+}
+
+/* A "key = value" line, stripped, in `group` (NULL before the first header): records the key's
+ * line. GKeyFile would keep the last of two settings, and drop KEY[locale] translations for
+ * other locales without a word, so both are refused here. */
+static gboolean scan_key(Loader *L, const char *line, guint no, const char *group)
+{
+    const char *eq = strchr(line, '=');
+    g_autofree char *shown = excerpt(line);
+    if (!eq)
+        return fail_line(L, no, "'%s' is not KEY = VALUE, a [group] header or a # comment", shown);
+    if (!group)
+        return fail_line(L, no, "'%s' comes before the first [group] header", shown);
+    g_autofree char *key = g_strstrip(g_strndup(line, (gsize)(eq - line)));
+    if (*key == '\0')
+        return fail_line(L, no, "'%s' has no key before '='", shown);
+    if (strchr(key, '[') || strchr(key, ']'))
+        return fail_line(L, no, "[%s] %s: a key may not contain '[' or ']' (no KEY[locale])", group,
+                         key);
+    g_autofree char *k = g_strdup_printf("%s\x1f%s", group, key);
+    if (g_hash_table_contains(L->lines, k))
+        return fail_line(L, no, "[%s] %s is set twice (first at line %u)", group, key,
+                         GPOINTER_TO_UINT(g_hash_table_lookup(L->lines, k)));
+    g_hash_table_insert(L->lines, g_steal_pointer(&k), GUINT_TO_POINTER(no));
+    return TRUE;
+}
+
+/* Reads the raw text for what GKeyFile hides: line numbers, repeated groups and keys. */
 static gboolean scan_lines(Loader *L, const char *data, gsize len)
 {
     g_autofree char *text = g_strndup(data, len);
@@ -64,37 +169,9 @@ static gboolean scan_lines(Loader *L, const char *data, gsize len)
     gboolean ok = TRUE;
     for (guint i = 0; lines[i] && ok; i++) {
         char *line = g_strstrip(lines[i]);
-        guint no = i + 1;
         if (*line == '\0' || *line == '#')
             continue;
-        if (*line == '[') {
-            char *end = strrchr(line, ']');
-            if (!end || end[1] != '\0') {
-                ok = fail(L, NULL, NULL, "line %u: malformed group header '%s'", no, line);
-                break;
-            }
-            g_free(group);
-            group = g_strndup(line + 1, (gsize)(end - line - 1));
-            if (g_hash_table_contains(L->lines, group)) {
-                ok = fail(L, NULL, NULL, "line %u: group [%s] appears twice (first at line %u)", no,
-                          group, line_of(L, group, NULL));
-                break;
-            }
-            g_hash_table_insert(L->lines, g_strdup(group), GUINT_TO_POINTER(no));
-            g_ptr_array_add(L->groups, g_strdup(group));
-            continue;
-        }
-        char *eq = strchr(line, '=');
-        if (!eq || !group)
-            continue; /* GKeyFile reports it */
-        g_autofree char *key = g_strstrip(g_strndup(line, (gsize)(eq - line)));
-        g_autofree char *k = g_strdup_printf("%s\x1f%s", group, key);
-        if (g_hash_table_contains(L->lines, k)) {
-            ok = fail(L, NULL, NULL, "line %u: [%s] %s is set twice (first at line %u)", no, group,
-                      key, GPOINTER_TO_UINT(g_hash_table_lookup(L->lines, k)));
-            break;
-        }
-        g_hash_table_insert(L->lines, g_steal_pointer(&k), GUINT_TO_POINTER(no));
+        ok = *line == '[' ? scan_group(L, line, i + 1, &group) : scan_key(L, line, i + 1, group);
     }
     g_strfreev(lines);
     return ok;
@@ -235,6 +312,30 @@ static gboolean parse_probability(const char *text, uint64_t *num, uint64_t *den
     return TRUE;
 }
 
+/* A data key (of an [op] or a final.KEY): text without spaces or control characters, so that a
+ * trace line and a final.KEY expectation can name it, and not reserved (the runner's own keys
+ * start with '_', like the liveness probe's _probe). */
+static gboolean check_data_key(Loader *L, const char *g, const char *k, const char *key)
+{
+    for (const char *p = key; *p; p++)
+        if (g_ascii_iscntrl(*p) || *p == ' ')
+            return fail(L, g, k, "'%s': a key may not contain spaces or control characters", key);
+    if (key[0] == '_')
+        return fail(L, g, k, "'%s': keys starting with '_' are reserved", key);
+    return TRUE;
+}
+
+/* A timed event must happen inside the run, or it would silently never happen. */
+static gboolean check_before_end(Loader *L, const char *g, SimTime at)
+{
+    if (at < L->s->config.duration)
+        return TRUE;
+    char when[48], end[48];
+    return fail(L, g, "at", "%s is not before the end of the run ([scenario] duration = %s)",
+                sim_time_format_exact(at, when, sizeof when),
+                sim_time_format_exact(L->s->config.duration, end, sizeof end));
+}
+
 static gboolean name_ok(const char *name)
 {
     if (!*name)
@@ -262,6 +363,25 @@ static gboolean only_keys(Loader *L, const char *group, const char *const *allow
 }
 
 /* ---- [scenario], [cluster], [workload] ---- */
+
+/* `bugs`: each must exist and belong to the scenario's protocol, or it would silently do
+ * nothing. */
+static gboolean load_bugs(Loader *L, const char *g, WorldConfig *c)
+{
+    g_autofree char *bugs = get(L, g, "bugs");
+    if (!bugs)
+        return TRUE;
+    g_autofree char *bad = NULL;
+    if (!bug_parse_list(bugs, &c->bugs, &bad))
+        return fail(L, g, "bugs", "unknown bug variant '%s' (durasim bugs lists them)", bad);
+    for (int k = 0; k < BUG_KIND_COUNT; k++) {
+        const BugInfo *b = bug_info((BugKind)k);
+        if (BUG_ON(c->bugs, k) && strcmp(b->protocol, protocol_name(c->protocol)) != 0)
+            return fail(L, g, "bugs", "'%s' is a %s bug; this scenario is protocol = %s", b->name,
+                        b->protocol, protocol_name(c->protocol));
+    }
+    return TRUE;
+}
 
 static gboolean load_scenario_group(Loader *L, Scenario **out)
 {
@@ -293,16 +413,11 @@ static gboolean load_scenario_group(Loader *L, Scenario **out)
     s->summary = get(L, g, "summary");
     if (!s->summary || !*g_strstrip(s->summary))
         return fail(L, g, "summary", "required (one line)");
-    WorldConfig *c = &s->config;
-    g_autofree char *bugs = get(L, g, "bugs");
-    if (bugs) {
-        g_autofree char *bad = NULL;
-        if (!bug_parse_list(bugs, &c->bugs, &bad))
-            return fail(L, g, "bugs", "unknown bug variant '%s' (durasim bugs lists them)", bad);
-    }
-    return get_uint(L, g, "seed", 0, UINT64_MAX, &c->seed) &&
-           get_time(L, g, "duration", FALSE, &c->duration) &&
-           get_time(L, g, "settle", FALSE, &c->settle);
+    if (has_control(s->summary))
+        return fail(L, g, "summary", "must be one line of text, without control characters");
+    return load_bugs(L, g, &s->config) && get_uint(L, g, "seed", 0, UINT64_MAX, &s->config.seed) &&
+           get_time(L, g, "duration", FALSE, &s->config.duration) &&
+           get_time(L, g, "settle", FALSE, &s->config.settle);
 }
 
 static gboolean load_cluster(Loader *L)
@@ -440,7 +555,7 @@ static gboolean load_op(Loader *L, const char *g, const char *name)
     op->name = g_strdup(name);
     if (!has(L, g, "at"))
         return fail(L, g, "at", "required (when the client invokes it, e.g. 0ms)");
-    if (!get_time(L, g, "at", FALSE, &op->at))
+    if (!get_time(L, g, "at", FALSE, &op->at) || !check_before_end(L, g, op->at))
         return FALSE;
     g_autofree char *client = get(L, g, "client");
     if (client) {
@@ -464,8 +579,8 @@ static gboolean load_op(Loader *L, const char *g, const char *name)
     op->key = get(L, g, "key");
     if (!op->key || !*g_strstrip(op->key))
         return fail(L, g, "key", "required");
-    if (op->key[0] == '_')
-        return fail(L, g, "key", "'%s': keys starting with '_' are reserved", op->key);
+    if (!check_data_key(L, g, "key", op->key))
+        return FALSE;
     gboolean takes_value = op->kind == OP_PUT || op->kind == OP_ADD;
     if (takes_value && !has(L, g, "value"))
         return fail(L, g, "value", "required for %s", kind);
@@ -753,6 +868,12 @@ static gboolean needs_target(FaultKind k)
            k != FAULT_DELAY && k != FAULT_HEAL;
 }
 
+static gboolean is_disk_kind(FaultKind k)
+{
+    return k == FAULT_FSYNC_ERROR || k == FAULT_WRITE_ERROR || k == FAULT_SECTOR_ERROR ||
+           k == FAULT_CORRUPT || k == FAULT_SLOW_DISK || k == FAULT_DISK_LOSS;
+}
+
 static gboolean load_fault(Loader *L, const char *g, const char *name)
 {
     FaultSpec *f = fault_spec_new();
@@ -768,7 +889,7 @@ static gboolean load_fault(Loader *L, const char *g, const char *name)
         return fail(L, g, at ? "on" : "at", "give exactly one of at = <time> or on = <failpoint>");
     if (at) {
         f->trigger = TRIG_AT;
-        if (!get_time(L, g, "at", FALSE, &f->at))
+        if (!get_time(L, g, "at", FALSE, &f->at) || !check_before_end(L, g, f->at))
             return FALSE;
         if (has(L, g, "nth"))
             return fail(L, g, "nth", "only with on = <failpoint>");
@@ -798,14 +919,9 @@ static gboolean load_fault(Loader *L, const char *g, const char *name)
                     fault_kind_name(f->kind));
     if (f->kind == FAULT_RESTART && f->target == TARGET_ROLE)
         return fail(L, g, "node", "restart needs a node name (a down node has no role)");
-    if (f->target == TARGET_NODE && f->kind != FAULT_CLOCK_SKEW &&
-        f->node >= world_config_node_count(&L->s->config)) {
-        gboolean disk = f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR ||
-                        f->kind == FAULT_SECTOR_ERROR || f->kind == FAULT_CORRUPT ||
-                        f->kind == FAULT_SLOW_DISK || f->kind == FAULT_DISK_LOSS;
-        if (disk)
-            return fail(L, g, "node", "'%s' has no disk", f->node_text);
-    }
+    if (f->target == TARGET_NODE && is_disk_kind(f->kind) &&
+        f->node >= world_config_node_count(&L->s->config))
+        return fail(L, g, "node", "'%s' has no disk", f->node_text);
     return TRUE;
 }
 
@@ -854,6 +970,8 @@ static gboolean load_expect(Loader *L)
     for (int i = 0; keys && keys[i]; i++) {
         const char *k = keys[i];
         g_autofree char *v = get(L, g, k);
+        if (!v)
+            return fail(L, g, k, "the value cannot be read (a bad \\ escape?)");
         g_strstrip(v);
         if (strcmp(k, "violations") == 0 || strcmp(k, "violations.include") == 0) {
             gboolean include = k[10] == '.';
@@ -892,6 +1010,8 @@ static gboolean load_expect(Loader *L)
             g_ptr_array_add(e->finals, f);
             if (!*f->key)
                 return fail(L, g, k, "names no key");
+            if (!check_data_key(L, g, k, f->key))
+                return FALSE;
             if (strcmp(v, "absent") == 0 || strcmp(v, "none") == 0) {
                 f->present = FALSE;
             } else {
@@ -979,14 +1099,20 @@ Scenario *scenario_load_data(const char *data, gsize len, const char *origin, GE
 {
     Loader L = {.origin = origin, .error = error};
     if (len > SCENARIO_MAX_BYTES) {
-        g_set_error(error, SCENARIO_ERROR, 0, "%s: %zu bytes; a scenario file may have at most %d",
-                    origin, len, SCENARIO_MAX_BYTES);
+        g_set_error(error, SCENARIO_ERROR, 0,
+                    "%s: %zu bytes; a scenario file may have at most %d bytes (1 MiB)", origin, len,
+                    SCENARIO_MAX_BYTES);
         return NULL;
     }
     if (memchr(data, '\0', len) || !g_utf8_validate(data, (gssize)len, NULL)) {
         g_set_error(error, SCENARIO_ERROR, 0, "%s: not a text file (binary data or invalid UTF-8)",
                     origin);
         return NULL;
+    }
+    /* Some editors start UTF-8 files with a byte order mark; it is not part of the text. */
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
     }
     L.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     L.groups = g_ptr_array_new_with_free_func(g_free);
@@ -995,15 +1121,14 @@ Scenario *scenario_load_data(const char *data, gsize len, const char *origin, GE
     GError *kf_error = NULL;
     gboolean ok = scan_lines(&L, data, len);
     if (ok && !g_key_file_load_from_data(L.kf, data, len, G_KEY_FILE_NONE, &kf_error)) {
-        g_set_error(error, SCENARIO_ERROR, 0, "%s: %s", origin, kf_error->message);
+        ok = fail_at(&L, 0, NULL, NULL, kf_error->message);
         g_error_free(kf_error);
-        ok = FALSE;
     }
     ok = ok && load_scenario_group(&L, &s) && load_cluster(&L) && load_workload(&L);
     if (ok) {
         GError *cfg_error = NULL;
         if (!world_config_validate(&s->config, &cfg_error)) {
-            ok = fail(&L, NULL, NULL, "%s", cfg_error->message);
+            ok = fail_checked(&L, cfg_error);
             g_error_free(cfg_error);
         }
     }
@@ -1012,7 +1137,7 @@ Scenario *scenario_load_data(const char *data, gsize len, const char *origin, GE
         GError *e = NULL;
         if (!world_config_validate(&s->config, &e) ||
             !fault_plan_validate(&s->faults, &s->config, &e)) {
-            ok = fail(&L, NULL, NULL, "%s", e->message);
+            ok = fail_checked(&L, e);
             g_error_free(e);
         }
     }
@@ -1034,10 +1159,18 @@ Scenario *scenario_load_file(const char *path, GError **error)
     g_autofree char *data = NULL;
     gsize len = 0;
     GStatBuf st;
-    if (g_stat(path, &st) == 0 && st.st_size > SCENARIO_MAX_BYTES) {
-        g_set_error(error, SCENARIO_ERROR, 0, "%s: %lld bytes; a scenario file may have at most %d",
-                    path, (long long)st.st_size, SCENARIO_MAX_BYTES);
-        return NULL;
+    if (g_stat(path, &st) == 0) {
+        /* A device or a pipe has no size to check and might never end (durasim run /dev/zero). */
+        if (!S_ISREG(st.st_mode)) {
+            g_set_error(error, SCENARIO_ERROR, 0, "%s: not a regular file", path);
+            return NULL;
+        }
+        if (st.st_size > SCENARIO_MAX_BYTES) {
+            g_set_error(error, SCENARIO_ERROR, 0,
+                        "%s: %lld bytes; a scenario file may have at most %d bytes (1 MiB)", path,
+                        (long long)st.st_size, SCENARIO_MAX_BYTES);
+            return NULL;
+        }
     }
     GError *io = NULL;
     if (!g_file_get_contents(path, &data, &len, &io)) {
