@@ -37,8 +37,8 @@ typedef struct {
     SimTime restart_after;              /* crash: SIM_TIME_NEVER for never */
     SimTime duration;                   /* lasting faults: 0 for "until heal" (network) */
     uint8_t group[WORLD_MAX_ENDPOINTS]; /* partition */
-    uint64_t from_mask;                 /* oneway, drop, duplicate, delay */
-    uint64_t to_mask;
+    EndpointMask from_mask;             /* oneway, drop, duplicate, delay */
+    EndpointMask to_mask;
     uint64_t num, den; /* probability */
     SimRange latency;  /* delay, slow-disk */
     int err;           /* fsync-error, write-error */

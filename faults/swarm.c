@@ -35,10 +35,9 @@ static gboolean coin(SimRng *rng, uint64_t num, uint64_t den)
     return sim_rng_chance(rng, num, den);
 }
 
-static uint64_t all_mask(const WorldConfig *c)
+static EndpointMask all_mask(const WorldConfig *c)
 {
-    guint n = world_config_endpoint_count(c);
-    return n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+    return endpoint_mask_first(world_config_endpoint_count(c));
 }
 
 /* A failpoint of the protocol, for a fault that fires on one. */
@@ -156,16 +155,16 @@ static gboolean fill(Gen *g, FaultSpec *f)
         EndpointId a = pick_server(g), b = pick_server(g);
         if (a == b)
             b = (EndpointId)((b + 1) % world_config_server_count(g->c));
-        f->from_mask = (uint64_t)1 << a;
-        f->to_mask = (uint64_t)1 << b;
+        f->from_mask = endpoint_mask_one(a);
+        f->to_mask = endpoint_mask_one(b);
         f->duration = lasting;
         break;
     }
     case FAULT_DROP:
     case FAULT_DUPLICATE:
     case FAULT_DELAY:
-        f->from_mask = coin(rng, 1, 2) ? all_mask(g->c) : (uint64_t)1 << pick_server(g);
-        f->to_mask = coin(rng, 1, 2) ? all_mask(g->c) : (uint64_t)1 << pick_server(g);
+        f->from_mask = coin(rng, 1, 2) ? all_mask(g->c) : endpoint_mask_one(pick_server(g));
+        f->to_mask = coin(rng, 1, 2) ? all_mask(g->c) : endpoint_mask_one(pick_server(g));
         f->num = draw(rng, 1, 10 * level);
         f->den = 100;
         f->latency = sim_range(draw_time(rng, 5 * SIM_MS, 20 * SIM_MS),

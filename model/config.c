@@ -124,7 +124,7 @@ gboolean world_config_validate(const WorldConfig *c, GError **error)
     if (c->clients < 1 || c->clients > 64)
         return fail(error, "workload", "clients", "must be 1..64, not %u", c->clients);
     if (world_config_endpoint_count(c) > WORLD_MAX_ENDPOINTS)
-        return fail(error, "cluster", "nodes", "too many endpoints in all (%u > %d)",
+        return fail(error, "workload", "clients", "too many endpoints in all (%u > %d)",
                     world_config_endpoint_count(c), WORLD_MAX_ENDPOINTS);
     if (c->keys < 1 || c->keys > 1000000)
         return fail(error, "workload", "keys", "must be 1..1000000, not %u", c->keys);

@@ -9,18 +9,13 @@
  */
 #include "model/world_internal.h"
 
-static inline gboolean in_mask(uint64_t mask, EndpointId id)
-{
-    return (mask >> id) & 1u;
-}
-
 static gboolean rule_blocks(const NetRule *r, EndpointId from, EndpointId to)
 {
     switch (r->kind) {
     case NET_PARTITION:
         return r->group[from] != r->group[to];
     case NET_ONEWAY:
-        return in_mask(r->from_mask, from) && in_mask(r->to_mask, to);
+        return endpoint_mask_has(&r->from_mask, from) && endpoint_mask_has(&r->to_mask, to);
     default:
         return FALSE;
     }
@@ -132,7 +127,7 @@ void net_send(World *w, Msg *m)
             drop(w, m, DROP_PARTITION);
             return;
         }
-        if (!in_mask(r->from_mask, m->from) || !in_mask(r->to_mask, m->to))
+        if (!endpoint_mask_has(&r->from_mask, m->from) || !endpoint_mask_has(&r->to_mask, m->to))
             continue;
         if (r->kind == NET_DROP && sim_rng_chance(&w->net_rng, r->num, r->den)) {
             drop(w, m, DROP_RULE);

@@ -9,8 +9,70 @@
 /* An endpoint is a node (storage node, coordinator, raft server) or a client. */
 typedef uint16_t EndpointId;
 #define ENDPOINT_NONE       ((EndpointId)UINT16_MAX)
-#define WORLD_MAX_NODES     32 /* nodes of one kind; endpoint bitmasks are 64 bits wide */
-#define WORLD_MAX_ENDPOINTS 64
+#define WORLD_MAX_NODES     32 /* nodes of one kind: node sets are 64-bit masks */
+#define WORLD_MAX_ENDPOINTS 128
+
+/* A set of endpoints, one bit per endpoint id. */
+typedef struct {
+    uint64_t bits[WORLD_MAX_ENDPOINTS / 64];
+} EndpointMask;
+
+static inline void endpoint_mask_add(EndpointMask *m, EndpointId id)
+{
+    m->bits[id / 64] |= (uint64_t)1 << (id % 64);
+}
+
+static inline gboolean endpoint_mask_has(const EndpointMask *m, EndpointId id)
+{
+    return id < WORLD_MAX_ENDPOINTS && ((m->bits[id / 64] >> (id % 64)) & 1);
+}
+
+static inline EndpointMask endpoint_mask_one(EndpointId id)
+{
+    EndpointMask m = {{0}};
+    endpoint_mask_add(&m, id);
+    return m;
+}
+
+/* Endpoints 0..n-1. */
+static inline EndpointMask endpoint_mask_first(guint n)
+{
+    EndpointMask m = {{0}};
+    for (guint id = 0; id < n && id < WORLD_MAX_ENDPOINTS; id++)
+        endpoint_mask_add(&m, (EndpointId)id);
+    return m;
+}
+
+static inline gboolean endpoint_mask_is_empty(const EndpointMask *m)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(m->bits); i++)
+        if (m->bits[i])
+            return FALSE;
+    return TRUE;
+}
+
+static inline gboolean endpoint_mask_intersects(const EndpointMask *a, const EndpointMask *b)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(a->bits); i++)
+        if (a->bits[i] & b->bits[i])
+            return TRUE;
+    return FALSE;
+}
+
+static inline void endpoint_mask_union(EndpointMask *a, const EndpointMask *b)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(a->bits); i++)
+        a->bits[i] |= b->bits[i];
+}
+
+/* Whether every endpoint of `part` is in `whole`. */
+static inline gboolean endpoint_mask_covers(const EndpointMask *whole, const EndpointMask *part)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(whole->bits); i++)
+        if ((whole->bits[i] & part->bits[i]) != part->bits[i])
+            return FALSE;
+    return TRUE;
+}
 
 typedef uint32_t KeyId;
 #define KEY_NONE ((KeyId)UINT32_MAX)

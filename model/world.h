@@ -76,8 +76,8 @@ typedef enum {
 typedef struct {
     NetRuleKind kind;
     uint8_t group[WORLD_MAX_ENDPOINTS];
-    uint64_t from_mask;
-    uint64_t to_mask;
+    EndpointMask from_mask;
+    EndpointMask to_mask;
     uint64_t num, den;
     SimRange latency;
 } NetRule;

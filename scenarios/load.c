@@ -643,9 +643,9 @@ static gboolean parse_target(Loader *L, const char *g, FaultSpec *f, gboolean al
 
 /* A space-separated list of endpoint names as a bitmask. */
 static gboolean parse_names(Loader *L, const char *g, const char *key, const char *text,
-                            uint64_t *mask)
+                            EndpointMask *mask)
 {
-    *mask = 0;
+    *mask = (EndpointMask){{0}};
     g_auto(GStrv) parts = g_strsplit_set(text, " \t,", -1);
     for (int i = 0; parts[i]; i++) {
         if (!*parts[i])
@@ -653,11 +653,11 @@ static gboolean parse_names(Loader *L, const char *g, const char *key, const cha
         EndpointId id;
         if (!world_config_endpoint_parse(&L->s->config, parts[i], &id))
             return fail(L, g, key, "'%s' is not a node or client of this cluster", parts[i]);
-        if ((*mask >> id) & 1)
+        if (endpoint_mask_has(mask, id))
             return fail(L, g, key, "'%s' is listed twice", parts[i]);
-        *mask |= (uint64_t)1 << id;
+        endpoint_mask_add(mask, id);
     }
-    if (*mask == 0)
+    if (endpoint_mask_is_empty(mask))
         return fail(L, g, key, "names no node");
     return TRUE;
 }
@@ -672,16 +672,16 @@ static gboolean parse_groups(Loader *L, const char *g, FaultSpec *f)
     guint ngroups = g_strv_length(parts);
     if (ngroups < 2)
         return fail(L, g, "groups", "needs at least two groups separated by '|'");
-    uint64_t seen = 0;
+    EndpointMask seen = {{0}};
     for (guint i = 0; i < ngroups; i++) {
-        uint64_t mask;
+        EndpointMask mask;
         if (!parse_names(L, g, "groups", parts[i], &mask))
             return FALSE;
-        if (mask & seen)
+        if (endpoint_mask_intersects(&mask, &seen))
             return fail(L, g, "groups", "a node is in two groups");
-        seen |= mask;
+        endpoint_mask_union(&seen, &mask);
         for (guint id = 0; id < WORLD_MAX_ENDPOINTS; id++)
-            if ((mask >> id) & 1)
+            if (endpoint_mask_has(&mask, (EndpointId)id))
                 f->group[id] = (uint8_t)i; /* unlisted endpoints stay in group 0, the first */
     }
     return TRUE;
@@ -700,9 +700,7 @@ static gboolean parse_link(Loader *L, const char *g, FaultSpec *f)
         return fail(L, g, "link", "'%s' is not a link a->b", v);
     *arrow = '\0';
     char *from = g_strstrip(v), *to = g_strstrip(arrow + 2);
-    uint64_t all = world_config_endpoint_count(&L->s->config) >= 64
-                       ? ~(uint64_t)0
-                       : ((uint64_t)1 << world_config_endpoint_count(&L->s->config)) - 1;
+    EndpointMask all = endpoint_mask_first(world_config_endpoint_count(&L->s->config));
     if (strcmp(from, "*") == 0)
         f->from_mask = all;
     else if (!parse_names(L, g, "link", from, &f->from_mask))

@@ -37,15 +37,15 @@ static void set_int(GKeyFile *kf, const char *g, const char *k, gint64 v)
     g_key_file_set_string(kf, g, k, s);
 }
 
-static char *names_of(const WorldConfig *c, uint64_t mask, gboolean star_for_all)
+static char *names_of(const WorldConfig *c, EndpointMask mask, gboolean star_for_all)
 {
     guint n = world_config_endpoint_count(c);
-    uint64_t all = n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-    if (star_for_all && (mask & all) == all)
+    EndpointMask all = endpoint_mask_first(n);
+    if (star_for_all && endpoint_mask_covers(&mask, &all))
         return g_strdup("*");
     GString *s = g_string_new(NULL);
     for (EndpointId id = 0; id < n; id++) {
-        if (!((mask >> id) & 1))
+        if (!endpoint_mask_has(&mask, id))
             continue;
         g_autofree char *name = world_config_endpoint_name(c, id);
         g_string_append_printf(s, "%s%s", s->len ? " " : "", name);
@@ -115,10 +115,10 @@ static void write_fault(GKeyFile *kf, const WorldConfig *c, const FaultSpec *f)
             ngroups = MAX(ngroups, f->group[id] + 1u);
         ngroups = MAX(ngroups, 2u);
         for (guint gi = 0; gi < ngroups; gi++) {
-            uint64_t mask = 0;
+            EndpointMask mask = {{0}};
             for (guint id = 0; id < world_config_endpoint_count(c); id++)
                 if (f->group[id] == gi)
-                    mask |= (uint64_t)1 << id;
+                    endpoint_mask_add(&mask, (EndpointId)id);
             g_autofree char *names = names_of(c, mask, FALSE);
             g_string_append_printf(s, "%s%s", gi ? " | " : "", names);
         }

@@ -243,6 +243,12 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
                v->acked, v->failed, v->indeterminate, v->orphans, v->orphans_surfaced,
                v->orphans_latent, v->reads, v->stale_reads, lin_result_name(v->lin),
                v->lin_promised ? "" : " (not promised by this configuration)");
+        const WorldStats *st = &r->stats;
+        printf("      work: %" G_GUINT64_FORMAT " events; %" G_GUINT64_FORMAT
+               " messages (%" G_GUINT64_FORMAT " dropped); %" G_GUINT64_FORMAT
+               " disk writes, %" G_GUINT64_FORMAT " fsyncs (%" G_GUINT64_FORMAT " failed)\n",
+               r->events, st->msgs_sent, st->msgs_dropped, st->disk_writes, st->disk_fsyncs,
+               st->fsync_errors);
         if (v->model_note)
             printf("      %s\n", v->model_note);
         if (v->liveness_note)

@@ -551,8 +551,8 @@ static void test_scenario_probability_and_link_wildcard(void **state)
     assert_int_equal(f->num, 25);
     assert_int_equal(f->den, 100);
     /* r1 r2 r3 co1 c1: five endpoints */
-    assert_int_equal(f->from_mask, 0x1f);
-    assert_int_equal(f->to_mask, 0x2);
+    assert_int_equal(f->from_mask.bits[0], 0x1f);
+    assert_int_equal(f->to_mask.bits[0], 0x2);
 }
 
 /* Endpoints a partition does not list join its first group. */

@@ -188,9 +188,9 @@ static uint64_t step_until_in_flight(World *w, EndpointId from, EndpointId to)
     return 0;
 }
 
-static uint64_t all_endpoints(World *w)
+static EndpointMask all_endpoints(World *w)
 {
-    return ((uint64_t)1 << world_endpoint_count(w)) - 1;
+    return endpoint_mask_first(world_endpoint_count(w));
 }
 
 /* ---- network ---- */
@@ -249,8 +249,8 @@ static void test_world_oneway_drops_one_way_only(void **state)
     EndpointId from = leader_of(s.w);
     EndpointId to = (EndpointId)((from + 1) % 3);
     NetRule rule = {.kind = NET_ONEWAY};
-    rule.from_mask = (uint64_t)1 << from;
-    rule.to_mask = (uint64_t)1 << to;
+    rule.from_mask = endpoint_mask_one(from);
+    rule.to_mask = endpoint_mask_one(to);
     SimTime t0 = world_now(s.w), t1 = t0 + 1 * SIM_SEC;
     guint id = world_net_add(s.w, &rule, FAULT_ONEWAY, ENDPOINT_NONE);
     assert_false(world_net_connected(s.w, from, to));
@@ -322,8 +322,8 @@ static void test_world_delay_rule_changes_latency_of_its_link(void **state)
     run_to(s.w, 1 * SIM_SEC);
     EndpointId from = leader_of(s.w), to = (EndpointId)((from + 1) % 3);
     NetRule rule = {.kind = NET_DELAY, .latency = sim_range(40 * SIM_MS, 40 * SIM_MS)};
-    rule.from_mask = (uint64_t)1 << from;
-    rule.to_mask = (uint64_t)1 << to;
+    rule.from_mask = endpoint_mask_one(from);
+    rule.to_mask = endpoint_mask_one(to);
     SimTime t0 = world_now(s.w), t1 = t0 + 500 * SIM_MS, t2 = t1 + 500 * SIM_MS;
     guint id = world_net_add(s.w, &rule, FAULT_DELAY, ENDPOINT_NONE);
     run_to(s.w, t1);
@@ -411,10 +411,11 @@ static void test_world_heal_ends_every_network_fault(void **state)
     raft_config(&s.cfg, 10);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
-    uint64_t all = all_endpoints(s.w);
+    EndpointMask all = all_endpoints(s.w);
     NetRule part = {.kind = NET_PARTITION};
     part.group[0] = 1;
-    NetRule oneway = {.kind = NET_ONEWAY, .from_mask = 1u << 1, .to_mask = 1u << 2};
+    NetRule oneway = {
+        .kind = NET_ONEWAY, .from_mask = endpoint_mask_one(1), .to_mask = endpoint_mask_one(2)};
     NetRule drop = {.kind = NET_DROP, .from_mask = all, .to_mask = all, .num = 1, .den = 1};
     NetRule delay = {.kind = NET_DELAY, .from_mask = all, .to_mask = all};
     delay.latency = sim_range(100 * SIM_MS, 100 * SIM_MS);
@@ -1043,14 +1044,14 @@ static void test_world_every_fault_parameter_reaches_the_fault_spec(void **state
     assert_int_equal(f->group[c1], 1);
     assert_int_equal(f->group[r3], 0); /* unlisted: the first group */
     f = spec(sc, 3);
-    assert_int_equal(f->from_mask, (1u << r1) | (1u << r2));
-    assert_int_equal(f->to_mask, 1u << co1);
+    assert_int_equal(f->from_mask.bits[0], (1u << r1) | (1u << r2));
+    assert_int_equal(f->to_mask.bits[0], 1u << co1);
     f = spec(sc, 4);
-    assert_int_equal(f->to_mask, 1u << r3);
-    assert_int_equal(f->from_mask, (1u << world_config_endpoint_count(c)) - 1);
+    assert_int_equal(f->to_mask.bits[0], 1u << r3);
+    assert_int_equal(f->from_mask.bits[0], (1u << world_config_endpoint_count(c)) - 1);
     assert_int_equal(f->num * 4, f->den);
     f = spec(sc, 5);
-    assert_int_equal(f->to_mask, 1u << c2);
+    assert_int_equal(f->to_mask.bits[0], 1u << c2);
     assert_true(f->latency.lo == 3 * SIM_MS && f->latency.hi == 9 * SIM_MS);
     f = spec(sc, 6);
     assert_int_equal(f->err, ENOSPC);
@@ -1070,8 +1071,8 @@ static void test_world_every_fault_parameter_reaches_the_fault_spec(void **state
     assert_int_equal(f->err, EIO);
     assert_int_equal(f->count, 1);
     f = spec(sc, 12);
-    assert_int_equal(f->from_mask, 1u << co1);
-    assert_int_equal(f->to_mask, 1u << r1);
+    assert_int_equal(f->from_mask.bits[0], 1u << co1);
+    assert_int_equal(f->to_mask.bits[0], 1u << r1);
     assert_true(f->num == f->den && f->den > 0);
     f = spec(sc, 13); /* defaults: a power crash, never restarted */
     assert_true(f->power);
