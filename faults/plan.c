@@ -78,6 +78,60 @@ static gboolean needs_disk(FaultKind k)
     }
 }
 
+static gboolean bad(GError **error, const FaultSpec *f, const char *key, const char *what)
+{
+    g_set_error(error, CONFIG_ERROR, 0, "[fault %s] %s: %s", f->name, key, what);
+    return FALSE;
+}
+
+static gboolean mask_in_range(const EndpointMask *m, guint endpoints)
+{
+    for (guint id = endpoints; id < WORLD_MAX_ENDPOINTS; id++)
+        if (endpoint_mask_has(m, (EndpointId)id))
+            return FALSE;
+    return TRUE;
+}
+
+/* The parameters of one fault, whoever built it (the loader checks the text; the swarm and
+ * tests build plans in code). */
+static gboolean check_values(const FaultSpec *f, guint endpoints, GError **error)
+{
+    switch (f->kind) {
+    case FAULT_DROP:
+    case FAULT_DUPLICATE:
+        if (f->den == 0 || f->num > f->den)
+            return bad(error, f, "probability", "must be between 0 and 1");
+        break;
+    case FAULT_FSYNC_ERROR:
+    case FAULT_WRITE_ERROR:
+        if (f->err != EIO && f->err != ENOSPC)
+            return bad(error, f, "errno", "must be EIO or ENOSPC");
+        if (f->count == 0)
+            return bad(error, f, "count", "must be at least 1");
+        break;
+    case FAULT_SECTOR_ERROR:
+    case FAULT_CORRUPT:
+        if (f->count == 0)
+            return bad(error, f, "count", "must be at least 1");
+        break;
+    default:
+        break;
+    }
+    if (f->duration < 0)
+        return bad(error, f, "for", "must not be negative");
+    if (f->restart_after < 0)
+        return bad(error, f, "restart_after", "must not be negative");
+    if (f->trigger == TRIG_AT && f->at < 0)
+        return bad(error, f, "at", "must not be negative");
+    if (f->latency.lo < 0 || f->latency.hi < f->latency.lo)
+        return bad(error, f, "latency", "must be a duration or a range lo..hi with lo <= hi");
+    if (f->trigger == TRIG_FAILPOINT && f->nth == 0)
+        return bad(error, f, "nth", "must be at least 1");
+    if (!mask_in_range(&f->from_mask, endpoints) || !mask_in_range(&f->to_mask, endpoints))
+        return bad(error, f, "link", "names an endpoint the cluster does not have");
+    return TRUE;
+}
+
 gboolean fault_plan_validate(const FaultPlan *p, const WorldConfig *c, GError **error)
 {
     for (guint i = 0; i < p->faults->len; i++) {
@@ -89,16 +143,26 @@ gboolean fault_plan_validate(const FaultPlan *p, const WorldConfig *c, GError **
                         protocol_name(c->protocol));
             return FALSE;
         }
+        guint endpoints = world_config_endpoint_count(c);
+        if (f->target == TARGET_NODE && f->node >= endpoints) {
+            g_set_error(error, CONFIG_ERROR, 0,
+                        "[fault %s] node: endpoint %u does not exist (the cluster has %u)", f->name,
+                        f->node, endpoints);
+            return FALSE;
+        }
+        if (!check_values(f, endpoints, error))
+            return FALSE;
+        g_autofree char *node =
+            f->target == TARGET_NODE ? world_config_endpoint_name(c, f->node) : NULL;
         if (f->target == TARGET_NODE && needs_disk(f->kind) && f->node >= c->nodes) {
-            g_set_error(error, CONFIG_ERROR, 0, "[fault %s] node: %s has no disk", f->name,
-                        f->node_text ? f->node_text : "?");
+            g_set_error(error, CONFIG_ERROR, 0, "[fault %s] node: %s has no disk", f->name, node);
             return FALSE;
         }
         if (f->target == TARGET_NODE && f->kind != FAULT_CLOCK_SKEW &&
             f->node >= world_config_server_count(c)) {
             g_set_error(error, CONFIG_ERROR, 0,
                         "[fault %s] node: %s is a client; this fault needs a server", f->name,
-                        f->node_text ? f->node_text : "?");
+                        node);
             return FALSE;
         }
     }

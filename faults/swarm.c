@@ -280,6 +280,13 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
             fault_spec_free(f);
             continue;
         }
+        if (f->trigger == TRIG_FAILPOINT && f->target == TARGET_NODE &&
+            c->protocol == PROTO_QUORUM) {
+            /* A replica never hits a coordinator's failpoint, nor the other way round. */
+            f->fp = f->node < c->nodes
+                        ? (FailpointId)draw(rng, FP_REPLICA_WRITTEN, FP_REPLICA_ACKED)
+                        : (FailpointId)draw(rng, FP_COORD_RECEIVED, FP_COORD_REPLIED);
+        }
         gboolean disk = f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR ||
                         f->kind == FAULT_SECTOR_ERROR || f->kind == FAULT_CORRUPT ||
                         f->kind == FAULT_SLOW_DISK || f->kind == FAULT_DISK_LOSS;

@@ -392,6 +392,9 @@ uint32_t world_submit(World *w, guint client, OpKind kind, KeyId key, Value valu
                       HistOpFlags flags)
 {
     g_assert(client < w->nclients);
+    /* Only the runner's end-of-run operations come this way; the workload's are counted as
+     * outstanding from the start and take the scripted or random path. */
+    g_assert(flags & (HOP_PROBE | HOP_FINAL));
     HistOp *op = history_add(&w->history);
     op->kind = (uint8_t)kind;
     op->key = key;

@@ -78,5 +78,10 @@ Scenario *scenario_generate(ProtocolKind protocol, uint64_t seed, FaultMode mode
     /* About how long the workload runs: a few round trips per operation per client. */
     SimTime horizon = (SimTime)(c->ops / c->clients + 1) * 20 * SIM_MS + 200 * SIM_MS;
     swarm_generate(c, horizon, mode, &rng, &s->faults);
+    /* What the generator makes must pass the checks a user's file passes: a bug here, not input. */
+    g_autoptr(GError) err = NULL;
+    if (!world_config_validate(c, &err) || !fault_plan_validate(&s->faults, c, &err))
+        g_error("the generator made an invalid scenario for seed %" G_GUINT64_FORMAT ": %s", seed,
+                err->message);
     return s;
 }

@@ -34,6 +34,8 @@ gboolean cli_parse(const char *command, const char *usage, const char *descripti
 
 /* Shared by the subcommands (sim/cli_run.c). */
 gboolean cli_parse_bugs(const char *command, char **names, uint32_t *out);
+/* Every bug in `bugs` belongs to `protocol` (a ProtocolKind); else prints an error. */
+gboolean cli_check_bugs_protocol(const char *command, uint32_t bugs, int protocol);
 GPtrArray *cli_expand_paths(const char *command, int argc, char **argv);
 struct RunResult;
 

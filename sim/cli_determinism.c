@@ -377,6 +377,8 @@ int cli_check_determinism(int argc, char **argv)
             cli_error("check-determinism: --faults must be within or beyond, not '%s'", faults);
             goto out;
         }
+        if (!cli_check_bugs_protocol("check-determinism", it.spec.bugs, it.spec.protocol))
+            goto out;
         if (!campaign_parse_range(seeds, &it.first, &it.last)) {
             cli_error("check-determinism: --seeds '%s' is not A..B (A <= B) or N", seeds);
             goto out;

@@ -302,7 +302,8 @@ int cli_fuzz(int argc, char **argv)
     }
     if (jobs == 0)
         jobs = (gint)MAX(1u, g_get_num_processors());
-    if (!cli_parse_bugs("fuzz", bugs, &spec.bugs))
+    if (!cli_parse_bugs("fuzz", bugs, &spec.bugs) ||
+        !cli_check_bugs_protocol("fuzz", spec.bugs, spec.protocol))
         goto out;
     if (report && !cli_report_open("fuzz", report))
         goto out;
@@ -469,7 +470,8 @@ int cli_replay(int argc, char **argv)
         cli_error("replay: --faults must be within or beyond, not '%s'", faults);
         goto out;
     }
-    if (!cli_parse_bugs("replay", bugs, &spec.bugs))
+    if (!cli_parse_bugs("replay", bugs, &spec.bugs) ||
+        !cli_check_bugs_protocol("replay", spec.bugs, spec.protocol))
         goto out;
     s = scenario_generate(spec.protocol, (uint64_t)seed, spec.mode);
     s->config.bugs |= spec.bugs;

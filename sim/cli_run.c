@@ -24,6 +24,20 @@ gboolean cli_parse_bugs(const char *command, char **names, BugSet *out)
     return TRUE;
 }
 
+/* A campaign of one protocol: every --bug must be a bug of that protocol. */
+gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, int protocol)
+{
+    for (int k = 0; k < BUG_KIND_COUNT; k++) {
+        const BugInfo *b = bug_info((BugKind)k);
+        if ((bugs & (1u << k)) && strcmp(b->protocol, protocol_name((ProtocolKind)protocol)) != 0) {
+            cli_error("%s: --bug %s is a %s bug, not a %s one", command, b->name, b->protocol,
+                      protocol_name((ProtocolKind)protocol));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /* Expands FILE|DIR arguments into scenario files; prints an error and returns NULL on failure. */
 GPtrArray *cli_expand_paths(const char *command, int argc, char **argv)
 {

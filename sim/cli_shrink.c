@@ -485,6 +485,8 @@ int cli_shrink(int argc, char **argv)
             cli_error("shrink: --faults must be within or beyond, not '%s'", faults);
             goto out;
         }
+        if (!cli_check_bugs_protocol("shrink", extra, p))
+            goto out;
         start = scenario_generate(p, (uint64_t)seed, mode);
     } else {
         if (argc != 2) {

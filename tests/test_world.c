@@ -1150,6 +1150,88 @@ static void test_world_bad_fault_parameters_are_rejected_naming_the_key(void **s
     g_error_free(error);
 }
 
+/* fault_plan_validate rejects bad parameters in plans built in code, naming the fault and the
+ * key: a probability above 1 or over 0, a zero count, an unknown errno, a negative duration, a
+ * node or link endpoint the cluster does not have; and names the node a server fault hit. */
+static void test_world_fault_plan_validate_rejects_bad_parameters(void **state)
+{
+    WorldConfig c;
+    quorum_config(&c, 1);
+    struct {
+        FaultKind kind;
+        const char *key;
+    } cases[] = {
+        {FAULT_DROP, "probability"},    {FAULT_DUPLICATE, "probability"},
+        {FAULT_FSYNC_ERROR, "count"},   {FAULT_WRITE_ERROR, "errno"},
+        {FAULT_SECTOR_ERROR, "count"},  {FAULT_PAUSE, "for"},
+        {FAULT_CLOCK_SKEW, "node"},     {FAULT_DELAY, "link"},
+        {FAULT_CRASH, "restart_after"},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        FaultPlan plan;
+        fault_plan_init(&plan);
+        FaultSpec *f = fault_spec_new();
+        f->name = g_strdup("bad");
+        f->kind = cases[i].kind;
+        f->target = TARGET_NODE;
+        f->node = 0;
+        f->from_mask = f->to_mask = endpoint_mask_one(0);
+        g_ptr_array_add(plan.faults, f);
+        GError *error = NULL;
+        assert_true(fault_plan_validate(&plan, &c, &error)); /* the good form passes */
+        switch (cases[i].kind) {
+        case FAULT_DROP:
+            f->num = 3, f->den = 2;
+            break;
+        case FAULT_DUPLICATE:
+            f->num = 1, f->den = 0;
+            break;
+        case FAULT_FSYNC_ERROR:
+        case FAULT_SECTOR_ERROR:
+            f->count = 0;
+            break;
+        case FAULT_WRITE_ERROR:
+            f->err = EPERM;
+            break;
+        case FAULT_PAUSE:
+            f->duration = -1;
+            break;
+        case FAULT_CLOCK_SKEW:
+            f->node = 99;
+            break;
+        case FAULT_DELAY:
+            f->to_mask = endpoint_mask_one(99);
+            break;
+        default:
+            f->restart_after = -5;
+            break;
+        }
+        assert_false(fault_plan_validate(&plan, &c, &error));
+        assert_non_null(error);
+        g_autofree char *want = g_strdup_printf("[fault bad] %s", cases[i].key);
+        if (!strstr(error->message, want))
+            fail_msg("%s: '%s' does not name '%s'", fault_kind_name(cases[i].kind), error->message,
+                     want);
+        g_clear_error(&error);
+        fault_plan_clear(&plan);
+    }
+    /* A server fault aimed at a client names the client. */
+    FaultPlan plan;
+    fault_plan_init(&plan);
+    FaultSpec *f = fault_spec_new();
+    f->name = g_strdup("pause-client");
+    f->kind = FAULT_PAUSE;
+    f->target = TARGET_NODE;
+    f->node = (EndpointId)(world_config_endpoint_count(&c) - 1);
+    g_ptr_array_add(plan.faults, f);
+    GError *error = NULL;
+    assert_false(fault_plan_validate(&plan, &c, &error));
+    assert_non_null(strstr(error->message, "c1 is a client"));
+    g_clear_error(&error);
+    fault_plan_clear(&plan);
+    world_config_clear(&c);
+}
+
 /* fault_plan_validate, which also checks plans built in code (the fuzzer's), rejects a
  * failpoint of the other protocol and a disk fault on a node without a disk, and accepts the
  * same faults where they fit. */
@@ -1217,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_world_every_fault_parameter_reaches_the_fault_spec),
         cmocka_unit_test(test_world_bad_fault_parameters_are_rejected_naming_the_key),
         cmocka_unit_test(test_world_fault_plan_validate_rejects_failpoint_of_other_protocol),
+        cmocka_unit_test(test_world_fault_plan_validate_rejects_bad_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
