@@ -37,6 +37,10 @@ typedef struct {
     gboolean size_dirty;
     GArray *dirty; /* of uint32_t: slots with F_DIRTY, each once */
     GArray *lost;  /* of uint32_t: slots that had F_LOSTCLEAN (may hold stale entries) */
+    /* Every slot below this index had F_SYNCED when it was last looked at, and none has lost it
+     * since (anything that clears the flag below it lowers it): disk_prefix_was_synced resumes
+     * its scan here instead of at 0. */
+    uint32_t synced_low;
 } File;
 
 struct Disk {
@@ -148,6 +152,7 @@ static void file_clear_slots(File *f)
     g_array_set_size(f->lost, 0);
     f->len = f->dlen = 0;
     f->size_dirty = FALSE;
+    f->synced_low = 0;
 }
 
 void disk_free(Disk *d)
@@ -223,6 +228,7 @@ static void cache_put(File *f, uint32_t idx, const DiskBlock *b)
     }
     /* New content has not reached the disk, whatever the old content did. */
     s->flags &= (uint8_t) ~(F_SAME | F_LOSTCLEAN | F_SYNCED);
+    f->synced_low = MIN(f->synced_low, idx);
     s->cache = *b;
     if (!(s->flags & F_DIRTY)) {
         s->flags |= F_DIRTY;
@@ -276,6 +282,7 @@ int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
 int disk_truncate(Disk *d, guint file, uint32_t len)
 {
     File *f = file_of(d, file);
+    f->synced_low = MIN(f->synced_low, len);
     if (d->write_fail_left > 0) {
         d->write_fail_left--;
         d->stats.write_errors++;
@@ -372,6 +379,7 @@ static void mark_clean_unsynced(Disk *d, guint file, File *f)
 /* btrfs after a failed fsync: the file goes back to its durable state. */
 static void revert_to_durable(File *f)
 {
+    f->synced_low = 0; /* rare: scan again */
     for (guint i = 0; i < f->dirty->len; i++) {
         uint32_t idx = g_array_index(f->dirty, uint32_t, i);
         Slot *s = slot_at(f, idx);
@@ -452,6 +460,7 @@ int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
 
 static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
 {
+    f->synced_low = 0; /* rare: scan again */
     for (guint i = 0; i < f->dirty->len; i++) {
         uint32_t idx = g_array_index(f->dirty, uint32_t, i);
         Slot *s = slot_at(f, idx);
@@ -664,10 +673,11 @@ gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len)
     File *f = file_of(d, file);
     if (len > f->len)
         return FALSE;
-    for (uint32_t i = 0; i < len; i++)
-        if (!(slot_at(f, i)->flags & F_SYNCED))
-            return FALSE;
-    return TRUE;
+    uint32_t i = MIN(f->synced_low, f->len);
+    while (i < len && (slot_at(f, i)->flags & F_SYNCED))
+        i++;
+    f->synced_low = i;
+    return i >= len;
 }
 
 gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len)
