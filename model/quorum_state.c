@@ -3,6 +3,7 @@
 
 #include "sim/rng.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- encoding (fixed little-endian layout, memcpy'd field by field) ---- */
@@ -160,39 +161,75 @@ gboolean qset_supersedes(const GArray *set, const QRecord *r)
     return version_cmp(r->version, base->version) < 0;
 }
 
-static guint count_idem(const QRecord *recs, guint n, gsize stride, IdemKey idem)
+/* A record's idempotency key and where it was: sorting these groups equal keys, first
+ * occurrence first, in O(n log n) where counting key by key would be O(n^2). */
+typedef struct {
+    IdemKey idem;
+    guint index;
+} IdemAt;
+
+static gint cmp_idem_at(gconstpointer a, gconstpointer b)
 {
-    guint c = 0;
+    const IdemAt *x = a, *y = b;
+    if (x->idem != y->idem)
+        return x->idem < y->idem ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static IdemAt *sorted_idems(const QRecord *recs, guint n, gsize stride)
+{
+    IdemAt *out = g_new(IdemAt, n ? n : 1);
     for (guint i = 0; i < n; i++) {
         const QRecord *r = (const QRecord *)(const void *)((const uint8_t *)recs + i * stride);
-        c += r->idem == idem;
+        out[i] = (IdemAt){r->idem, i};
     }
-    return c;
+    qsort(out, n, sizeof *out, cmp_idem_at);
+    return out;
+}
+
+/* The length of the run of `idem` starting at *pos in a sorted list, advancing *pos past every
+ * smaller key first. */
+static guint run_of(const IdemAt *list, guint n, guint *pos, IdemKey idem)
+{
+    while (*pos < n && list[*pos].idem < idem)
+        (*pos)++;
+    guint start = *pos;
+    while (*pos < n && list[*pos].idem == idem)
+        (*pos)++;
+    return *pos - start;
 }
 
 void qset_merge(GArray *set, const QRecord *add, guint n)
 {
     g_assert(g_array_get_element_size(set) == sizeof(QRecord));
-    guint before = set->len;
-    for (guint i = 0; i < n; i++) {
-        const QRecord *r = &add[i];
-        /* Count each idempotency key once, at its first occurrence in `add`. */
-        if (count_idem(add, i, sizeof(QRecord), r->idem) > 0)
-            continue;
-        guint want = count_idem(add, n, sizeof(QRecord), r->idem);
-        guint have =
-            count_idem((const QRecord *)(const void *)set->data, before, sizeof(QRecord), r->idem);
-        for (guint k = have; k < want; k++)
-            g_array_append_val(set, *r);
+    g_autofree IdemAt *have =
+        sorted_idems((const QRecord *)(const void *)set->data, set->len, sizeof(QRecord));
+    g_autofree IdemAt *want = sorted_idems(add, n, sizeof(QRecord));
+    guint nhave = set->len, hpos = 0;
+    for (guint i = 0; i < n;) {
+        /* One idempotency key: its first record in `add`, as often as `add` has it more. */
+        guint first = want[i].index, count = 0;
+        IdemKey idem = want[i].idem;
+        while (i < n && want[i].idem == idem)
+            i++, count++;
+        guint held = run_of(have, nhave, &hpos, idem);
+        for (guint k = held; k < count; k++)
+            g_array_append_val(set, add[first]);
     }
     qset_normalize(set);
 }
 
 gboolean qset_contains(const QRecord *have, guint nhave, const QRecord *need, guint nneed)
 {
-    for (guint i = 0; i < nneed; i++) {
-        guint want = count_idem(need, nneed, sizeof(QRecord), need[i].idem);
-        if (count_idem(have, nhave, sizeof(QRecord), need[i].idem) < want)
+    g_autofree IdemAt *h = sorted_idems(have, nhave, sizeof(QRecord));
+    g_autofree IdemAt *w = sorted_idems(need, nneed, sizeof(QRecord));
+    guint hpos = 0;
+    for (guint i = 0; i < nneed;) {
+        IdemKey idem = w[i].idem;
+        guint count = 0;
+        while (i < nneed && w[i].idem == idem)
+            i++, count++;
+        if (run_of(h, nhave, &hpos, idem) < count)
             return FALSE;
     }
     return TRUE;
