@@ -1,0 +1,1567 @@
+/* tests/test_quorum.c — quorum replication (model/quorum_*.c): the coordinator's and the
+ * replica's step functions on their own, then whole worlds.
+ *
+ * Step tests create a protocol instance through its ProtoOps, as the node runtime does, and play
+ * the runtime by hand: a Harness feeds one event at a time, calls check() after every step, keeps
+ * a copy of every message sent, arms and fires timers on a clock of its own, and queues disk
+ * operations until the test completes them (with 0 or an errno). The tests then assert on the
+ * actions of the last step. Nothing of the simulator runs.
+ *
+ * World tests run scenarios (scenario_load_data + runner_run, trace kept) or hand-driven worlds,
+ * and read what happened from the trace, the history, the verdict and the durable disk images. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "model/msg.h"
+#include "model/quorum.h"
+#include "model/ring.h"
+#include "model/world.h"
+#include "scenarios/scenario.h"
+#include "sim/runner.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define ANY   ((EndpointId)0xfffe)
+#define KEYS  2
+#define KEY_A 0
+
+/* ================================================================ step harness ==== */
+
+typedef struct {
+    uint32_t slot;
+    uint64_t token;
+    SimTime due;
+    SimTime delay;
+    uint64_t seq; /* arming order, to break ties */
+} Timer;
+
+typedef struct {
+    uint8_t kind; /* ACT_WRITE, ACT_TRUNCATE, ACT_FSYNC, ACT_READ */
+    uint32_t index;
+    uint64_t token;
+    DiskBlock block;
+} DiskReq;
+
+typedef struct {
+    WorldConfig cfg;
+    uint64_t key_hashes[KEYS];
+    SimRng rng;
+    ProtoInit init;
+    const ProtoOps *ops;
+    void *p;
+    SimTime now;
+    ActionList out; /* the last step's actions (their messages still owned by the list) */
+    GArray *timers; /* of Timer: armed */
+    uint64_t timer_seq;
+    GArray *disk;    /* of DiskReq: submitted, not completed, in order */
+    GArray *cache;   /* of DiskBlock: what completed writes left, for reads */
+    GPtrArray *sent; /* of Msg*: a copy of every message sent, in order */
+    GArray *sent_at; /* of SimTime, parallel to sent */
+    guint pumped;    /* sent[0..pumped) were answered by pump() */
+} Harness;
+
+static void quorum_config(WorldConfig *c, guint nodes, guint n, guint w, guint r)
+{
+    world_config_init(c, PROTO_QUORUM);
+    c->nodes = nodes;
+    c->replicas = n;
+    c->write_quorum = w;
+    c->read_quorum = r;
+}
+
+static EndpointId coord_ep(const Harness *h)
+{
+    return (EndpointId)h->cfg.nodes;
+}
+
+static EndpointId client_ep(const Harness *h)
+{
+    return (EndpointId)(h->cfg.nodes + h->cfg.coordinators);
+}
+
+static void timer_disarm(Harness *h, uint32_t slot)
+{
+    for (guint i = 0; i < h->timers->len; i++) {
+        if (g_array_index(h->timers, Timer, i).slot == slot) {
+            g_array_remove_index(h->timers, i);
+            return;
+        }
+    }
+}
+
+static void timer_arm(Harness *h, uint32_t slot, SimTime delay, uint64_t token)
+{
+    assert_true(delay >= 0);
+    timer_disarm(h, slot);
+    Timer t = {slot, token, h->now + delay, delay, h->timer_seq++};
+    g_array_append_val(h->timers, t);
+}
+
+/* Runs one event through the protocol and plays the runtime's part for its actions. */
+static void step(Harness *h, ProtoEvent *ev)
+{
+    action_list_reset(&h->out);
+    ev->now = h->now;
+    h->ops->step(h->p, ev, &h->out);
+    h->ops->check(h->p);
+    for (guint i = 0; i < h->out.len; i++) {
+        const ProtoAction *a = &h->out.items[i];
+        switch (a->kind) {
+        case ACT_SEND:
+            assert_int_equal(a->msg->from, h->init.self);
+            g_ptr_array_add(h->sent, msg_copy(a->msg));
+            g_array_append_val(h->sent_at, h->now);
+            break;
+        case ACT_TIMER:
+            timer_arm(h, a->timer, a->delay, a->token);
+            break;
+        case ACT_CANCEL:
+            timer_disarm(h, a->timer);
+            break;
+        case ACT_WRITE:
+        case ACT_TRUNCATE:
+        case ACT_FSYNC:
+        case ACT_READ: {
+            DiskReq d = {a->kind, a->index, a->token, a->block};
+            g_array_append_val(h->disk, d);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+/* Delivers `m` (the harness owns and frees it). */
+static void deliver(Harness *h, Msg *m)
+{
+    ProtoEvent ev = {.kind = PEV_MSG, .msg = m};
+    step(h, &ev);
+    msg_free(m);
+}
+
+static void fire_index(Harness *h, guint i)
+{
+    Timer t = g_array_index(h->timers, Timer, i);
+    g_array_remove_index(h->timers, i);
+    h->now = MAX(h->now, t.due);
+    ProtoEvent ev = {.kind = PEV_TIMER, .timer = t.slot, .token = t.token};
+    step(h, &ev);
+}
+
+static void fire(Harness *h, uint32_t slot)
+{
+    for (guint i = 0; i < h->timers->len; i++) {
+        if (g_array_index(h->timers, Timer, i).slot == slot) {
+            fire_index(h, i);
+            return;
+        }
+    }
+    fail_msg("timer slot %u is not armed", slot);
+}
+
+/* Fires the earliest armed timer due by `until`; FALSE if there is none. */
+static gboolean fire_next(Harness *h, SimTime until)
+{
+    gint best = -1;
+    for (guint i = 0; i < h->timers->len; i++) {
+        const Timer *t = &g_array_index(h->timers, Timer, i);
+        const Timer *b = best < 0 ? NULL : &g_array_index(h->timers, Timer, best);
+        if (t->due <= until && (!b || t->due < b->due || (t->due == b->due && t->seq < b->seq)))
+            best = (gint)i;
+    }
+    if (best < 0)
+        return FALSE;
+    fire_index(h, (guint)best);
+    return TRUE;
+}
+
+/* Lets `dt` pass, firing every timer that falls due on the way. */
+static void advance(Harness *h, SimTime dt)
+{
+    SimTime until = h->now + dt;
+    while (fire_next(h, until)) {
+    }
+    h->now = until;
+}
+
+/* Completes the oldest queued disk operation with `result`. */
+static void disk_complete(Harness *h, int result)
+{
+    assert_true(h->disk->len > 0);
+    DiskReq d = g_array_index(h->disk, DiskReq, 0);
+    g_array_remove_index(h->disk, 0);
+    DiskBlock got = {0};
+    if (d.kind == ACT_WRITE && result == 0) {
+        if (d.index >= h->cache->len)
+            g_array_set_size(h->cache, d.index + 1);
+        g_array_index(h->cache, DiskBlock, d.index) = d.block;
+    } else if (d.kind == ACT_READ && d.index < h->cache->len) {
+        got = g_array_index(h->cache, DiskBlock, d.index);
+    }
+    ProtoEvent ev = {.kind = PEV_DISK, .token = d.token, .result = result, .block = &got};
+    step(h, &ev);
+}
+
+/* Completes every queued disk operation (and those they lead to) successfully. */
+static void disk_drain(Harness *h)
+{
+    for (guint guard = 0; h->disk->len > 0; guard++) {
+        assert_true(guard < 10000);
+        disk_complete(h, 0);
+    }
+}
+
+static void harness_open(Harness *h, const ProtoOps *ops, EndpointId self)
+{
+    h->key_hashes[0] = sim_hash_string("acct:7");
+    h->key_hashes[1] = sim_hash_string("user:123");
+    sim_rng_seed(&h->rng, 42);
+    h->init = (ProtoInit){
+        .config = &h->cfg,
+        .self = self,
+        .nodes = h->cfg.nodes,
+        .coordinators = h->cfg.coordinators,
+        .keys = KEYS,
+        .key_hashes = h->key_hashes,
+        .rng = &h->rng,
+        .bugs = h->cfg.bugs,
+    };
+    GError *error = NULL;
+    assert_true(world_config_validate(&h->cfg, &error));
+    h->ops = ops;
+    h->p = ops->create(&h->init);
+    action_list_init(&h->out);
+    h->timers = g_array_new(FALSE, FALSE, sizeof(Timer));
+    h->disk = g_array_new(FALSE, FALSE, sizeof(DiskReq));
+    h->cache = g_array_new(FALSE, TRUE, sizeof(DiskBlock));
+    h->sent = g_ptr_array_new_with_free_func((GDestroyNotify)msg_free);
+    h->sent_at = g_array_new(FALSE, FALSE, sizeof(SimTime));
+}
+
+static void coord_open(Harness *h)
+{
+    harness_open(h, &quorum_coordinator_ops, coord_ep(h));
+    ProtoEvent ev = {.kind = PEV_BOOT, .first_boot = TRUE};
+    step(h, &ev);
+}
+
+/* Boots replica `self` on `image` (NULL: a new, empty disk) without completing any disk op. */
+static void replica_boot(Harness *h, EndpointId self, const ProtoDiskImage *image)
+{
+    harness_open(h, &quorum_replica_ops, self);
+    ProtoDiskImage empty = {.nfiles = 1};
+    ProtoEvent ev = {.kind = PEV_BOOT, .image = image ? image : &empty, .first_boot = !image};
+    step(h, &ev);
+}
+
+/* A replica on a new disk, booted and ready. */
+static void replica_open(Harness *h, EndpointId self)
+{
+    replica_boot(h, self, NULL);
+    disk_drain(h);
+}
+
+static void harness_close(Harness *h)
+{
+    h->ops->destroy(h->p);
+    action_list_clear(&h->out);
+    g_array_free(h->timers, TRUE);
+    g_array_free(h->disk, TRUE);
+    g_array_free(h->cache, TRUE);
+    g_ptr_array_unref(h->sent);
+    g_array_free(h->sent_at, TRUE);
+    world_config_clear(&h->cfg);
+}
+
+/* ---- what the last step did ---- */
+
+static gboolean send_matches(const Msg *m, MsgType type, EndpointId to)
+{
+    return m->type == type && (to == ANY || m->to == to);
+}
+
+static guint sends(const Harness *h, MsgType type, EndpointId to)
+{
+    guint n = 0;
+    for (guint i = 0; i < h->out.len; i++)
+        n += h->out.items[i].kind == ACT_SEND && send_matches(h->out.items[i].msg, type, to);
+    return n;
+}
+
+/* The only message of `type` to `to` sent by the last step. */
+static const Msg *sent_one(const Harness *h, MsgType type, EndpointId to)
+{
+    assert_int_equal(sends(h, type, to), 1);
+    for (guint i = 0; i < h->out.len; i++)
+        if (h->out.items[i].kind == ACT_SEND && send_matches(h->out.items[i].msg, type, to))
+            return h->out.items[i].msg;
+    return NULL;
+}
+
+static guint actions(const Harness *h, ActionKind kind)
+{
+    guint n = 0;
+    for (guint i = 0; i < h->out.len; i++)
+        n += h->out.items[i].kind == kind;
+    return n;
+}
+
+/* Position of the first action of `kind` (with sub == `sub` when sub >= 0) in the last step. */
+static gint action_pos(const Harness *h, ActionKind kind, gint sub)
+{
+    for (guint i = 0; i < h->out.len; i++)
+        if (h->out.items[i].kind == kind && (sub < 0 || h->out.items[i].sub == sub))
+            return (gint)i;
+    return -1;
+}
+
+/* The slot of the only timer the last step armed. */
+static uint32_t armed_slot(const Harness *h)
+{
+    assert_int_equal(actions(h, ACT_TIMER), 1);
+    return h->out.items[action_pos(h, ACT_TIMER, -1)].timer;
+}
+
+/* The last message ever sent of `type` to `to`, or NULL. */
+static const Msg *last_sent(const Harness *h, MsgType type, EndpointId to)
+{
+    for (guint i = h->sent->len; i-- > 0;)
+        if (send_matches(g_ptr_array_index(h->sent, i), type, to))
+            return g_ptr_array_index(h->sent, i);
+    return NULL;
+}
+
+/* Messages of `type` to `to` among sent[from..]. */
+static guint sent_since(const Harness *h, guint from, MsgType type, EndpointId to)
+{
+    guint n = 0;
+    for (guint i = from; i < h->sent->len; i++)
+        n += send_matches(g_ptr_array_index(h->sent, i), type, to);
+    return n;
+}
+
+/* The data-log blocks the last step wrote, decoded; returns how many have `type`. */
+static guint written_blocks(const Harness *h, uint16_t type, QBlock *first)
+{
+    guint n = 0;
+    for (guint i = 0; i < h->out.len; i++) {
+        if (h->out.items[i].kind != ACT_WRITE)
+            continue;
+        QBlock qb;
+        assert_int_equal(quorum_decode(&h->out.items[i].block, &qb), BLOCK_OK);
+        if (qb.type == type && n++ == 0 && first)
+            *first = qb;
+    }
+    return n;
+}
+
+/* ---- messages ---- */
+
+static QRecord record(OpKind op, Value value, int64_t ts, IdemKey idem)
+{
+    return (QRecord){.key = KEY_A,
+                     .op = (uint8_t)op,
+                     .hint_for = ENDPOINT_NONE,
+                     .version = {.ts = ts, .client = 0, .seq = (uint32_t)idem},
+                     .value = value,
+                     .idem = idem};
+}
+
+static Msg *client_req(const Harness *h, uint32_t op, OpKind kind, Value value, IdemKey idem)
+{
+    Msg *m = msg_new(MSG_CLIENT_REQ, client_ep(h), coord_ep(h));
+    m->u.creq = (ClientReq){.op = op,
+                            .attempt = 0,
+                            .kind = (uint8_t)kind,
+                            .key = KEY_A,
+                            .value = value,
+                            .idem = idem,
+                            .version = {.ts = (int64_t)op * 1000, .client = 0, .seq = op}};
+    return m;
+}
+
+/* The ack a replica would send for write `w`. */
+static Msg *ack_for(const Msg *w, QAckStatus status)
+{
+    Msg *m = msg_new(MSG_Q_WRITE_ACK, w->to, w->from);
+    m->u.qack = (QWriteAck){
+        .req = w->u.qw.req,
+        .attempt = w->u.qw.attempt,
+        .status = (uint8_t)status,
+        .kind = w->u.qw.kind,
+        .idem = w->extra_count ? msg_records(w)[0].idem : IDEM_NONE,
+        .hint_for = w->u.qw.hinted ? w->u.qw.hint_for : ENDPOINT_NONE,
+    };
+    return m;
+}
+
+static Msg *read_resp(const Msg *q, const QRecord *recs, guint n)
+{
+    Msg *m = msg_new(MSG_Q_READ_RESP, q->to, q->from);
+    m->u.qrr =
+        (QReadResp){.req = q->u.qr.req, .attempt = q->u.qr.attempt, .key = q->u.qr.key, .ready = 1};
+    msg_take_extra(m, n ? g_memdup2(recs, n * sizeof *recs) : NULL, n);
+    return m;
+}
+
+static Msg *write_msg(EndpointId from, EndpointId to, uint32_t req, uint16_t attempt,
+                      QWriteKind kind, EndpointId hint_for, const QRecord *rec)
+{
+    Msg *m = msg_new(MSG_Q_WRITE, from, to);
+    m->u.qw = (QWrite){.req = req,
+                       .attempt = attempt,
+                       .kind = (uint8_t)kind,
+                       .hinted = hint_for != ENDPOINT_NONE,
+                       .hint_for = hint_for};
+    msg_take_extra(m, g_memdup2(rec, sizeof *rec), 1);
+    return m;
+}
+
+/* The preference list (then the standbys) of key `key`, as the coordinator's ring walks it. */
+static void walk_of(const Harness *h, KeyId key, EndpointId *walk)
+{
+    g_autoptr(Ring) ring = ring_new(h->cfg.nodes, QUORUM_VNODES);
+    ring_walk(ring, h->key_hashes[key], walk);
+}
+
+/* ---- the coordinator's network, simplified ---- */
+
+typedef enum {
+    P_SILENT, /* down or cut off: never answers */
+    P_DURABLE,
+    P_SYNC_FAILED,
+    P_WRITE_FAILED,
+    P_TIMEOUT_THEN_WRITE_FAILED, /* the first try goes unanswered, later ones fail to write */
+} Policy;
+
+static const QAckStatus policy_status[] = {0, QACK_DURABLE, QACK_SYNC_FAILED, QACK_WRITE_FAILED,
+                                           QACK_WRITE_FAILED};
+
+/* Answers every write the coordinator sent since the last pump at once, as its target's policy
+ * says, and fires timers in time order, until the client hears back (returns that response,
+ * owned by h->sent) or nothing is left to do by `until` (returns NULL). */
+static const Msg *pump(Harness *h, const Policy *policy, SimTime until)
+{
+    for (;;) {
+        while (h->pumped < h->sent->len) {
+            const Msg *m = g_ptr_array_index(h->sent, h->pumped++);
+            if (m->type == MSG_CLIENT_RESP)
+                return m;
+            if (m->type != MSG_Q_WRITE || policy[m->to] == P_SILENT ||
+                (policy[m->to] == P_TIMEOUT_THEN_WRITE_FAILED && m->u.qw.attempt == 0))
+                continue;
+            deliver(h, ack_for(m, policy_status[policy[m->to]]));
+        }
+        if (!fire_next(h, until))
+            return NULL;
+    }
+}
+
+static void assert_client_resp(const Msg *m, uint32_t op, gboolean ok)
+{
+    assert_non_null(m);
+    assert_int_equal(m->type, MSG_CLIENT_RESP);
+    assert_int_equal(m->u.cresp.op, op);
+    assert_int_equal(m->u.cresp.ok, ok);
+}
+
+/* ================================================================ coordinator ==== */
+
+/* A client write goes, in the step that receives it, to each of the key's N preference-list
+ * replicas with the client's record, under one request timer and one RPC timer per replica. */
+static void test_quorum_coord_sends_write_to_all_n_replicas_at_once(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 5, 3, 2, 2);
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    deliver(&h, client_req(&h, 7, OP_PUT, 42, 0x77));
+
+    assert_int_equal(sends(&h, MSG_Q_WRITE, ANY), 3);
+    assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
+    for (guint i = 0; i < 3; i++) {
+        const Msg *m = sent_one(&h, MSG_Q_WRITE, walk[i]);
+        assert_int_equal(m->u.qw.kind, QW_CLIENT);
+        assert_int_equal(m->u.qw.hinted, 0);
+        assert_int_equal(m->u.qw.attempt, 0);
+        assert_int_equal(m->extra_count, 1);
+        const QRecord *r = &msg_records(m)[0];
+        assert_int_equal(r->key, KEY_A);
+        assert_int_equal(r->op, OP_PUT);
+        assert_int_equal(r->value, 42);
+        assert_int_equal(r->idem, 0x77);
+        assert_int_equal(r->version.ts, 7000);
+        assert_int_equal(r->version.seq, 7);
+        assert_int_equal(r->hinted, 0);
+    }
+    SimTime rpc = h.cfg.request_timeout / (h.cfg.retry_attempts + 1);
+    guint request_timers = 0, rpc_timers = 0;
+    for (guint i = 0; i < h.timers->len; i++) {
+        SimTime d = g_array_index(h.timers, Timer, i).delay;
+        request_timers += d == h.cfg.request_timeout;
+        rpc_timers += d == rpc;
+    }
+    assert_int_equal(request_timers, 1);
+    assert_int_equal(rpc_timers, 3);
+    harness_close(&h);
+}
+
+/* With N = 3, the client is answered in the very step that delivers the W-th durable ack, for
+ * W = 1, 2 and 3, and never before. */
+static void test_quorum_coord_client_answered_at_wth_durable_ack(void **state)
+{
+    for (guint w = 1; w <= 3; w++) {
+        Harness h = {0};
+        quorum_config(&h.cfg, 3, 3, w, 1);
+        coord_open(&h);
+        EndpointId walk[WORLD_MAX_NODES];
+        walk_of(&h, KEY_A, walk);
+        deliver(&h, client_req(&h, 3, OP_PUT, 1, 0x33));
+        guint replies = 0;
+        for (guint k = 1; k <= 3; k++) {
+            deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[k - 1]), QACK_DURABLE));
+            guint now = sends(&h, MSG_CLIENT_RESP, ANY);
+            assert_int_equal(now, k == w ? 1 : 0);
+            if (now) {
+                const Msg *m = sent_one(&h, MSG_CLIENT_RESP, client_ep(&h));
+                assert_client_resp(m, 3, TRUE);
+                assert_int_equal(m->u.cresp.attempt, 0);
+                gint quorum = action_pos(&h, ACT_FAILPOINT, FP_COORD_QUORUM);
+                assert_true(quorum >= 0);
+                assert_true(quorum < action_pos(&h, ACT_FAILPOINT, FP_COORD_REPLIED));
+            }
+            replies += now;
+        }
+        assert_int_equal(replies, 1);
+        harness_close(&h);
+    }
+}
+
+/* Acks that arrive after the client was answered are matched and finish the request: its timers
+ * are cancelled and its slot freed (more requests than the coordinator has slots all succeed),
+ * and an ack for a finished request does nothing. */
+static void test_quorum_coord_later_acks_are_handled_without_leak(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    for (uint32_t op = 1; op <= 1100; op++) {
+        deliver(&h, client_req(&h, op, OP_PUT, op, 0x1000 + op));
+        assert_int_equal(sends(&h, MSG_Q_WRITE, ANY), 3);
+        deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[0]), QACK_DURABLE));
+        deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[1]), QACK_DURABLE));
+        assert_client_resp(sent_one(&h, MSG_CLIENT_RESP, client_ep(&h)), op, TRUE);
+        assert_true(h.timers->len > 0); /* the third replica's RPC is still out */
+        const Msg *late = last_sent(&h, MSG_Q_WRITE, walk[2]);
+        deliver(&h, ack_for(late, QACK_DURABLE));
+        assert_int_equal(actions(&h, ACT_SEND), 0);
+        assert_int_equal(h.timers->len, 0);
+        deliver(&h, ack_for(late, QACK_DURABLE)); /* a duplicate of it, after the end */
+        assert_int_equal(h.out.len, 0);
+        h.now += SIM_MS;
+    }
+    harness_close(&h);
+}
+
+/* Neither a "fsync failed" nor a "write failed" reply counts toward W: with one durable ack,
+ * one of each failure and W = 2 the client waits, and is answered when the failed replica's
+ * retry (after a backoff of at most retry.backoff's base) comes back durable. */
+static void test_quorum_coord_failed_fsync_and_failed_write_never_count(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    deliver(&h, client_req(&h, 1, OP_ADD, 200, 0xd1));
+    deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[0]), QACK_SYNC_FAILED));
+    assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
+    uint32_t backoff = armed_slot(&h);
+    assert_true(h.out.items[action_pos(&h, ACT_TIMER, -1)].delay <= h.cfg.retry_backoff.lo);
+    deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[1]), QACK_WRITE_FAILED));
+    assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
+    deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[2]), QACK_DURABLE));
+    assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0); /* one durable copy of two */
+
+    fire(&h, backoff);
+    const Msg *retry = sent_one(&h, MSG_Q_WRITE, walk[0]);
+    assert_int_equal(retry->u.qw.attempt, 1);
+    assert_int_equal(msg_records(retry)[0].idem, 0xd1);
+    deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[0]), QACK_DURABLE));
+    assert_client_resp(sent_one(&h, MSG_CLIENT_RESP, client_ep(&h)), 1, TRUE);
+    harness_close(&h);
+}
+
+/* A replica that never answers is retried after each RPC timeout with capped exponential
+ * backoff and full jitter (gap k within min(hi, lo * 2^k), growing past the base), at most
+ * retry.attempts times, and the request ends at request_timeout; over 30 requests. */
+static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_budget(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 3, 1);
+    h.cfg.retry_attempts = 3;
+    h.cfg.retry_backoff = sim_range(10 * SIM_MS, 25 * SIM_MS);
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    policy[walk[0]] = policy[walk[1]] = P_DURABLE;
+    SimTime rpc = h.cfg.request_timeout / (h.cfg.retry_attempts + 1);
+    SimTime widest_second_gap = 0;
+    for (uint32_t op = 1; op <= 30; op++) {
+        guint first = h.sent->len;
+        SimTime start = h.now;
+        deliver(&h, client_req(&h, op, OP_PUT, 5, 0x500 + op));
+        const Msg *resp = pump(&h, policy, start + 10 * SIM_SEC);
+        assert_client_resp(resp, op, FALSE);
+        assert_int_equal(resp->u.cresp.reason, FAIL_QUORUM);
+        assert_int_equal(resp->u.cresp.definite, 0);
+        assert_true(h.now == start + h.cfg.request_timeout);
+        /* The tries of the silent replica. */
+        guint tries = 0;
+        SimTime prev = 0;
+        for (guint i = first; i < h.sent->len; i++) {
+            const Msg *m = g_ptr_array_index(h.sent, i);
+            if (!send_matches(m, MSG_Q_WRITE, walk[2]))
+                continue;
+            SimTime at = g_array_index(h.sent_at, SimTime, i);
+            assert_int_equal(m->u.qw.attempt, tries);
+            if (tries > 0) {
+                SimTime gap = at - (prev + rpc);
+                SimTime cap = MIN(h.cfg.retry_backoff.hi, h.cfg.retry_backoff.lo << (tries - 1));
+                assert_true(gap >= 0 && gap <= cap);
+                if (tries == 2)
+                    widest_second_gap = MAX(widest_second_gap, gap);
+            }
+            prev = at;
+            tries++;
+        }
+        assert_int_equal(tries, h.cfg.retry_attempts + 1);
+        assert_int_equal(sent_since(&h, first, MSG_Q_WRITE, ANY), 3 + h.cfg.retry_attempts);
+        assert_int_equal(h.timers->len, 0);
+        h.now += 5 * SIM_SEC;
+    }
+    assert_true(widest_second_gap > h.cfg.retry_backoff.lo); /* the cap doubled */
+    harness_close(&h);
+}
+
+/* With sloppy on, the first RPC timeout of a silent replica sends the write to the next node on
+ * the ring with a hint for it, and the standby's durable ack completes W; the next write
+ * recruits the standby at once while the replica is suspect, and once the replica is heard from
+ * again writes go to the preference list only. */
+static void test_quorum_coord_sloppy_fails_over_to_standby_with_hint(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 4, 3, 3, 1);
+    h.cfg.sloppy = TRUE;
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    EndpointId dead = walk[1], standby = walk[3];
+    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    policy[walk[0]] = policy[walk[2]] = policy[standby] = P_DURABLE;
+    SimTime rpc = h.cfg.request_timeout / (h.cfg.retry_attempts + 1);
+
+    deliver(&h, client_req(&h, 1, OP_PUT, 9, 0x91));
+    assert_int_equal(sends(&h, MSG_Q_WRITE, standby), 0);
+    const Msg *resp = pump(&h, policy, 10 * SIM_SEC);
+    assert_client_resp(resp, 1, TRUE);
+    assert_true(h.now == rpc); /* one RPC timeout, not every retry */
+    const Msg *hinted = last_sent(&h, MSG_Q_WRITE, standby);
+    assert_non_null(hinted);
+    assert_int_equal(hinted->u.qw.hinted, 1);
+    assert_int_equal(hinted->u.qw.hint_for, dead);
+    assert_int_equal(msg_records(hinted)[0].idem, 0x91);
+
+    h.now += SIM_SEC;
+    deliver(&h, client_req(&h, 2, OP_PUT, 10, 0x92));
+    assert_int_equal(sends(&h, MSG_Q_WRITE, standby), 1);
+    assert_int_equal(sent_one(&h, MSG_Q_WRITE, standby)->u.qw.hint_for, dead);
+    SimTime start = h.now;
+    assert_client_resp(pump(&h, policy, h.now + 10 * SIM_SEC), 2, TRUE);
+    assert_true(h.now == start);
+
+    /* The dead replica answers (late): no longer suspect. */
+    deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, dead), QACK_DURABLE));
+    h.now += SIM_SEC;
+    deliver(&h, client_req(&h, 3, OP_PUT, 11, 0x93));
+    assert_int_equal(sends(&h, MSG_Q_WRITE, ANY), 3);
+    assert_int_equal(sends(&h, MSG_Q_WRITE, standby), 0);
+    harness_close(&h);
+}
+
+/* With sloppy off, a silent replica is never replaced: no write leaves for a node outside the
+ * preference list, and W = N is not met. */
+static void test_quorum_coord_strict_quorum_never_fails_over(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 4, 3, 3, 1);
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    policy[walk[0]] = policy[walk[2]] = policy[walk[3]] = P_DURABLE;
+    deliver(&h, client_req(&h, 1, OP_PUT, 9, 0x91));
+    const Msg *resp = pump(&h, policy, 10 * SIM_SEC);
+    assert_client_resp(resp, 1, FALSE);
+    assert_int_equal(resp->u.cresp.definite, 0);
+    assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, walk[3]), 0);
+    harness_close(&h);
+}
+
+/* W not met by request_timeout is an indeterminate error whenever some replica may hold the
+ * write: one stored it, an fsync failed (the page cache may keep it), a try went unanswered
+ * (even if a later try failed to write, or the deadline came while every try was still out). */
+static void
+test_quorum_coord_quorum_not_met_is_indeterminate_when_a_replica_may_hold_it(void **state)
+{
+    static const struct {
+        Policy p[3];
+        guint attempts;
+    } cases[] = {
+        {{P_DURABLE, P_SILENT, P_SILENT}, 3},
+        {{P_SYNC_FAILED, P_SYNC_FAILED, P_SYNC_FAILED}, 3},
+        {{P_SILENT, P_SILENT, P_SILENT}, 3},
+        {{P_SILENT, P_SILENT, P_SILENT}, 0}, /* the deadline finds every RPC out */
+        {{P_WRITE_FAILED, P_WRITE_FAILED, P_SILENT}, 3},
+        {{P_WRITE_FAILED, P_SYNC_FAILED, P_WRITE_FAILED}, 3},
+        {{P_WRITE_FAILED, P_TIMEOUT_THEN_WRITE_FAILED, P_WRITE_FAILED}, 3},
+    };
+    for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
+        Harness h = {0};
+        quorum_config(&h.cfg, 3, 3, 2, 2);
+        h.cfg.retry_attempts = cases[c].attempts;
+        coord_open(&h);
+        EndpointId walk[WORLD_MAX_NODES];
+        walk_of(&h, KEY_A, walk);
+        Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+        for (guint i = 0; i < 3; i++)
+            policy[walk[i]] = cases[c].p[i];
+        deliver(&h, client_req(&h, 1, OP_PUT, 1, 0x11));
+        const Msg *resp = pump(&h, policy, 10 * SIM_SEC);
+        assert_client_resp(resp, 1, FALSE);
+        assert_int_equal(resp->u.cresp.definite, 0);
+        assert_int_equal(resp->u.cresp.reason, FAIL_QUORUM);
+        assert_true(h.now <= h.cfg.request_timeout);
+        harness_close(&h);
+    }
+}
+
+/* A write fails definitely only when every replica said the write itself failed on every try;
+ * each replica is tried retry.attempts + 1 times and no more (no retry storm), and the client
+ * hears it as soon as the last try failed, before request_timeout. */
+static void test_quorum_coord_definite_failure_only_when_every_write_failed(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    for (guint i = 0; i < 3; i++)
+        policy[walk[i]] = P_WRITE_FAILED;
+    deliver(&h, client_req(&h, 1, OP_PUT, 1, 0x11));
+    const Msg *resp = pump(&h, policy, 10 * SIM_SEC);
+    assert_client_resp(resp, 1, FALSE);
+    assert_int_equal(resp->u.cresp.definite, 1);
+    assert_int_equal(resp->u.cresp.reason, FAIL_WRITE);
+    assert_true(h.now < h.cfg.request_timeout);
+    for (guint i = 0; i < 3; i++)
+        assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, walk[i]), h.cfg.retry_attempts + 1);
+    assert_int_equal(h.timers->len, 0);
+    harness_close(&h);
+}
+
+/* Retries are bounded per replica and per request (no retry storm): a replica that keeps
+ * failing its write is tried retry.attempts + 1 times, then given up; and with sloppy on and every
+ * node failing, both standbys are tried, yet the request sends no more than its N + 2 first tries
+ * plus the budget of N x retry.attempts retries. */
+static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(void **state)
+{
+    Harness one = {0};
+    quorum_config(&one.cfg, 3, 3, 3, 1);
+    coord_open(&one);
+    EndpointId order[WORLD_MAX_NODES];
+    walk_of(&one, KEY_A, order);
+    Policy failing[WORLD_MAX_ENDPOINTS] = {0};
+    failing[order[0]] = failing[order[1]] = P_DURABLE;
+    failing[order[2]] = P_WRITE_FAILED;
+    deliver(&one, client_req(&one, 1, OP_PUT, 1, 0x11));
+    const Msg *first = pump(&one, failing, 10 * SIM_SEC);
+    assert_client_resp(first, 1, FALSE);
+    assert_int_equal(first->u.cresp.definite, 0); /* two replicas hold it */
+    assert_true(one.now < one.cfg.request_timeout);
+    assert_int_equal(sent_since(&one, 0, MSG_Q_WRITE, order[2]), one.cfg.retry_attempts + 1);
+    harness_close(&one);
+
+    Harness h = {0};
+    quorum_config(&h.cfg, 5, 3, 2, 2);
+    h.cfg.sloppy = TRUE;
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    for (guint i = 0; i < 5; i++)
+        policy[walk[i]] = P_WRITE_FAILED;
+    deliver(&h, client_req(&h, 1, OP_PUT, 1, 0x11));
+    const Msg *resp = pump(&h, policy, 10 * SIM_SEC);
+    assert_client_resp(resp, 1, FALSE);
+    assert_int_equal(resp->u.cresp.definite, 1);
+    for (guint i = 3; i < 5; i++) {
+        const Msg *m = last_sent(&h, MSG_Q_WRITE, walk[i]);
+        assert_non_null(m);
+        assert_int_equal(m->u.qw.hinted, 1);
+        EndpointId owner = m->u.qw.hint_for;
+        assert_true(owner == walk[0] || owner == walk[1] || owner == walk[2]);
+    }
+    assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, ANY),
+                     5 + h.cfg.replicas * h.cfg.retry_attempts);
+    assert_int_equal(h.timers->len, 0);
+    harness_close(&h);
+}
+
+/* A read merges the first R answers to the newest state and, before answering, writes it back
+ * to the stale replica and waits for its durable ack (W copies); a later stale answer is
+ * repaired too, and the client is answered once. */
+static void test_quorum_coord_read_returns_newest_and_repairs_stale_before_answering(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    coord_open(&h);
+    EndpointId walk[WORLD_MAX_NODES];
+    walk_of(&h, KEY_A, walk);
+    deliver(&h, client_req(&h, 4, OP_GET, 0, 0x44));
+    assert_int_equal(sends(&h, MSG_Q_READ, ANY), 3);
+    QRecord old = record(OP_PUT, 5, 10, 0xa), neu = record(OP_PUT, 7, 20, 0xb);
+
+    deliver(&h, read_resp(last_sent(&h, MSG_Q_READ, walk[0]), &neu, 1));
+    assert_int_equal(actions(&h, ACT_SEND), 0);
+    deliver(&h, read_resp(last_sent(&h, MSG_Q_READ, walk[1]), &old, 1));
+    assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
+    assert_int_equal(sends(&h, MSG_Q_WRITE, walk[0]), 0);
+    const Msg *repair = sent_one(&h, MSG_Q_WRITE, walk[1]);
+    assert_int_equal(repair->u.qw.kind, QW_REPAIR);
+    assert_int_equal(repair->extra_count, 1);
+    assert_int_equal(msg_records(repair)[0].idem, 0xb);
+    assert_int_equal(msg_records(repair)[0].value, 7);
+
+    deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[1]), QACK_DURABLE));
+    const Msg *resp = sent_one(&h, MSG_CLIENT_RESP, client_ep(&h));
+    assert_client_resp(resp, 4, TRUE);
+    assert_int_equal(resp->u.cresp.present, 1);
+    assert_int_equal(resp->u.cresp.value, 7);
+
+    deliver(&h, read_resp(last_sent(&h, MSG_Q_READ, walk[2]), NULL, 0));
+    assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
+    assert_int_equal(sent_one(&h, MSG_Q_WRITE, walk[2])->u.qw.kind, QW_REPAIR);
+    deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[2]), QACK_DURABLE));
+    assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
+    assert_int_equal(h.timers->len, 0);
+    harness_close(&h);
+}
+
+/* ================================================================ replica ==== */
+
+static Msg *read_req(const Harness *h, uint32_t req)
+{
+    Msg *m = msg_new(MSG_Q_READ, (EndpointId)h->cfg.nodes, h->init.self);
+    m->u.qr = (QRead){.req = req, .key = KEY_A};
+    return m;
+}
+
+/* Reads key A at the replica: how many records it returns; their fold in *value. */
+static guint replica_read(Harness *h, gboolean *ready, Value *value)
+{
+    deliver(h, read_req(h, 99));
+    const Msg *r = sent_one(h, MSG_Q_READ_RESP, coord_ep(h));
+    *ready = r->u.qrr.ready;
+    g_autoptr(GArray) set = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    g_array_append_vals(set, r->extra, r->extra_count);
+    *value = 0;
+    if (set->len)
+        qset_fold(set, value);
+    return r->extra_count;
+}
+
+static const Msg *sent_ack(const Harness *h, QAckStatus status, uint32_t req)
+{
+    const Msg *a = sent_one(h, MSG_Q_WRITE_ACK, coord_ep(h));
+    assert_int_equal(a->u.qack.status, status);
+    assert_int_equal(a->u.qack.req, req);
+    return a;
+}
+
+/* A replica writes the record, fsyncs once the write completed, and acks durable (echoing the
+ * request, try and key) only after that fsync returned 0; reads see it only then. */
+static void test_quorum_replica_acks_only_after_fsync_succeeded(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    replica_open(&h, 0);
+    QRecord rec = record(OP_PUT, 42, 5, 0xa1);
+    deliver(&h, write_msg(coord_ep(&h), 0, 17, 2, QW_CLIENT, ENDPOINT_NONE, &rec));
+    QBlock qb;
+    assert_int_equal(written_blocks(&h, QBLK_DATA, &qb), 1);
+    assert_int_equal(qb.rec.idem, 0xa1);
+    assert_int_equal(qb.rec.value, 42);
+    assert_int_equal(actions(&h, ACT_SEND), 0);
+
+    disk_complete(&h, 0); /* the write */
+    assert_true(action_pos(&h, ACT_FAILPOINT, FP_REPLICA_WRITTEN) >= 0);
+    assert_int_equal(actions(&h, ACT_FSYNC), 1);
+    assert_int_equal(actions(&h, ACT_SEND), 0);
+    gboolean ready;
+    Value v;
+    assert_int_equal(replica_read(&h, &ready, &v), 0); /* not durable yet */
+    assert_true(ready);
+
+    disk_complete(&h, 0); /* the fsync */
+    const Msg *ack = sent_ack(&h, QACK_DURABLE, 17);
+    assert_int_equal(ack->u.qack.attempt, 2);
+    assert_int_equal(ack->u.qack.kind, QW_CLIENT);
+    assert_int_equal(ack->u.qack.idem, 0xa1);
+    assert_int_equal(ack->u.qack.hint_for, ENDPOINT_NONE);
+    gint send = action_pos(&h, ACT_SEND, -1);
+    assert_true(action_pos(&h, ACT_FAILPOINT, FP_REPLICA_SYNCED) < send);
+    assert_true(action_pos(&h, ACT_FAILPOINT, FP_REPLICA_ACKED) > send);
+    assert_int_equal(replica_read(&h, &ready, &v), 1);
+    assert_int_equal(v, 42);
+    harness_close(&h);
+}
+
+/* After its fsync returned EIO a replica reports the failure at once without fsyncing again
+ * (the next fsync would return 0 and prove nothing), voids the record, and a retry of the write
+ * rewrites the record before it can be acked durable. */
+static void test_quorum_replica_after_eio_fsync_reports_failure_and_rewrites(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    replica_open(&h, 0);
+    QRecord rec = record(OP_ADD, 200, 5, 0xd1);
+    deliver(&h, write_msg(coord_ep(&h), 0, 8, 0, QW_CLIENT, ENDPOINT_NONE, &rec));
+    uint32_t block = h.out.items[action_pos(&h, ACT_WRITE, -1)].index;
+    disk_complete(&h, 0);
+    disk_complete(&h, EIO);
+    sent_ack(&h, QACK_SYNC_FAILED, 8);
+    assert_int_equal(actions(&h, ACT_FSYNC), 0);
+    QBlock qb;
+    assert_int_equal(written_blocks(&h, QBLK_VOID, &qb), 1);
+    assert_int_equal(qb.block, block);
+    gboolean ready;
+    Value v;
+    assert_int_equal(replica_read(&h, &ready, &v), 0);
+
+    deliver(&h, write_msg(coord_ep(&h), 0, 8, 1, QW_CLIENT, ENDPOINT_NONE, &rec));
+    assert_int_equal(written_blocks(&h, QBLK_DATA, &qb), 1);
+    assert_int_equal(qb.rec.idem, 0xd1);
+    assert_int_equal(actions(&h, ACT_SEND), 0);
+    disk_drain(&h);
+    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.status, QACK_DURABLE);
+    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.attempt, 1);
+    assert_int_equal(replica_read(&h, &ready, &v), 1);
+    assert_int_equal(v, 200);
+    harness_close(&h);
+}
+
+/* When the fsync after a restart fails, the replica does not fsync again and trust the 0: it
+ * writes a copy of every record it read back, fsyncs that, and answers reads only then. */
+static void test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    DiskBlock blocks[2];
+    int errors[2] = {0, 0};
+    quorum_encode_ident(&blocks[0], 0);
+    QRecord rec = record(OP_PUT, 7, 5, 0xb1);
+    quorum_encode_record(&blocks[1], &rec);
+    ProtoDiskImage img = {.nfiles = 1, .len = {2}, .blocks = {blocks}, .errors = {errors}};
+    replica_boot(&h, 0, &img);
+    assert_int_equal(actions(&h, ACT_FSYNC), 1);
+    assert_int_equal(actions(&h, ACT_WRITE), 0);
+    gboolean ready;
+    Value v;
+    replica_read(&h, &ready, &v);
+    assert_false(ready);
+
+    disk_complete(&h, EIO);
+    QBlock qb;
+    assert_int_equal(written_blocks(&h, QBLK_DATA, &qb), 1);
+    assert_int_equal(qb.rec.idem, 0xb1);
+    assert_int_equal(qb.rec.copy, 1);
+    assert_int_equal(actions(&h, ACT_FSYNC), 0);
+    replica_read(&h, &ready, &v);
+    assert_false(ready);
+
+    disk_complete(&h, 0); /* the copy */
+    assert_int_equal(actions(&h, ACT_FSYNC), 1);
+    disk_complete(&h, 0);
+    assert_int_equal(replica_read(&h, &ready, &v), 1);
+    assert_true(ready);
+    assert_int_equal(v, 7);
+    harness_close(&h);
+}
+
+/* A write retried with the same idempotency key (a coordinator retry, a client retry as a new
+ * request, anti-entropy) is stored once: no second data block, acked durable, read once. */
+static void test_quorum_replica_applies_retried_write_with_same_key_once(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    replica_open(&h, 0);
+    QRecord dep = record(OP_ADD, 200, 5, 0xde);
+    deliver(&h, write_msg(coord_ep(&h), 0, 1, 0, QW_CLIENT, ENDPOINT_NONE, &dep));
+    assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 1);
+    disk_drain(&h);
+    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.status, QACK_DURABLE);
+
+    deliver(&h, write_msg(coord_ep(&h), 0, 1, 1, QW_CLIENT, ENDPOINT_NONE, &dep));
+    assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 0);
+    disk_drain(&h);
+    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.status, QACK_DURABLE);
+    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.attempt, 1);
+
+    deliver(&h, write_msg(coord_ep(&h), 0, 2, 0, QW_CLIENT, ENDPOINT_NONE, &dep));
+    assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 0);
+    disk_drain(&h);
+    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.req, 2);
+
+    Msg *sync = msg_new(MSG_Q_SYNC_RECORDS, 1, 0);
+    msg_take_extra(sync, g_memdup2(&dep, sizeof dep), 1);
+    deliver(&h, sync);
+    assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 0);
+
+    gboolean ready;
+    Value v;
+    assert_int_equal(replica_read(&h, &ready, &v), 1);
+    assert_int_equal(v, 200);
+    harness_close(&h);
+}
+
+/* A duplicate that arrives while the first copy is still being written is acked durable only by
+ * an fsync that covers that copy: if that fsync fails, both requests hear "fsync failed", even
+ * though the first request's own fsync then returns 0. */
+static void test_quorum_replica_duplicate_in_flight_is_not_acked_after_failed_fsync(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 3, 3, 2, 2);
+    replica_open(&h, 0);
+    QRecord dep = record(OP_ADD, 200, 5, 0xde);
+    deliver(&h, write_msg(coord_ep(&h), 0, 1, 0, QW_CLIENT, ENDPOINT_NONE, &dep));
+    deliver(&h, write_msg(coord_ep(&h), 0, 2, 0, QW_CLIENT, ENDPOINT_NONE, &dep));
+    assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 0);
+    assert_int_equal(actions(&h, ACT_FSYNC), 1);
+    /* Disk order: the first request's write, the second's fsync, then the first's fsync. */
+    disk_complete(&h, 0);
+    assert_int_equal(actions(&h, ACT_FSYNC), 1);
+    disk_complete(&h, EIO);
+    sent_ack(&h, QACK_SYNC_FAILED, 2);
+    disk_complete(&h, 0);
+    sent_ack(&h, QACK_SYNC_FAILED, 1);
+    gboolean ready;
+    Value v;
+    assert_int_equal(replica_read(&h, &ready, &v), 0);
+    harness_close(&h);
+}
+
+/* A standby keeps a sloppy write as a durable hint and acks it for its owner; it hands the hint
+ * to the intended replica only once durable, every round until that replica acks it durable,
+ * then marks the hint done and stops. */
+static void test_quorum_replica_hands_hint_back_when_intended_replica_returns(void **state)
+{
+    Harness h = {0};
+    quorum_config(&h.cfg, 4, 3, 2, 2);
+    const EndpointId self = 3, owner = 1;
+    replica_open(&h, self);
+    QRecord rec = record(OP_PUT, 3, 5, 0xc1);
+    deliver(&h, write_msg(coord_ep(&h), self, 6, 0, QW_CLIENT, owner, &rec));
+    QBlock qb;
+    assert_int_equal(written_blocks(&h, QBLK_HINT, &qb), 1);
+    assert_int_equal(qb.rec.hint_for, owner);
+    guint mark = h.sent->len;
+    advance(&h, 500 * SIM_MS); /* handoff rounds while the hint is not durable yet */
+    assert_int_equal(sent_since(&h, mark, MSG_Q_WRITE, owner), 0);
+
+    while (h.disk->len > 0 && last_sent(&h, MSG_Q_WRITE_ACK, ANY) == NULL)
+        disk_complete(&h, 0);
+    const Msg *ack = last_sent(&h, MSG_Q_WRITE_ACK, coord_ep(&h));
+    assert_non_null(ack);
+    assert_int_equal(ack->u.qack.status, QACK_DURABLE);
+    assert_int_equal(ack->u.qack.hint_for, owner);
+    disk_drain(&h);
+
+    mark = h.sent->len;
+    advance(&h, 250 * SIM_MS);
+    disk_drain(&h);
+    assert_true(sent_since(&h, mark, MSG_Q_WRITE, owner) >= 1);
+    const Msg *handoff = last_sent(&h, MSG_Q_WRITE, owner);
+    assert_int_equal(handoff->u.qw.kind, QW_HANDOFF);
+    assert_int_equal(handoff->extra_count, 1);
+    assert_int_equal(msg_records(handoff)[0].idem, 0xc1);
+    assert_int_equal(msg_records(handoff)[0].hinted, 0);
+    mark = h.sent->len;
+    advance(&h, 250 * SIM_MS); /* the owner is still down: sent again */
+    disk_drain(&h);
+    assert_true(sent_since(&h, mark, MSG_Q_WRITE, owner) >= 1);
+
+    deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, owner), QACK_DURABLE));
+    assert_int_equal(written_blocks(&h, QBLK_HINT_DONE, &qb), 1);
+    assert_int_equal(qb.idem, 0xc1);
+    gint note = action_pos(&h, ACT_NOTE, NOTE_HANDOFF);
+    assert_true(note >= 0);
+    assert_int_equal(h.out.items[note].a, 0xc1);
+    assert_int_equal(h.out.items[note].b, owner);
+    disk_drain(&h);
+    mark = h.sent->len;
+    advance(&h, 600 * SIM_MS);
+    disk_drain(&h);
+    assert_int_equal(sent_since(&h, mark, MSG_Q_WRITE, owner), 0);
+    harness_close(&h);
+}
+
+/* ================================================================ world ==== */
+
+static void run_text(const char *text, BugSet extra_bugs, RunResult *out)
+{
+    GError *error = NULL;
+    g_autoptr(Scenario) s = scenario_load_data(text, strlen(text), "test_quorum.ini", &error);
+    if (error)
+        fail_msg("%s", error->message);
+    assert_non_null(s);
+    RunOptions opt = {.keep_trace = TRUE, .extra_bugs = extra_bugs};
+    assert_true(runner_run(s, &opt, out, &error));
+}
+
+static const HistOp *op_named(const RunResult *r, const char *name)
+{
+    const HistOp *op = history_find(world_history(r->world), name);
+    assert_non_null(op);
+    return op;
+}
+
+static EndpointId ep_named(const WorldConfig *c, const char *name)
+{
+    EndpointId id;
+    assert_true(world_config_endpoint_parse(c, name, &id));
+    return id;
+}
+
+static void key_walk(World *w, const char *key, EndpointId *walk)
+{
+    KeyId k;
+    assert_true(world_key_lookup(w, key, &k));
+    g_autoptr(Ring) ring = ring_new(world_config(w)->nodes, QUORUM_VNODES);
+    ring_walk(ring, world_key_hash(w, k), walk);
+}
+
+/* What a node's data log holds for one idempotency key (voided records left out): its durable
+ * image, or (durable FALSE) the log as the node itself sees it, page cache included. */
+typedef struct {
+    guint data;   /* records written as new writes */
+    guint copies; /* rewritten copies (recovery, scrub) */
+    guint hints;
+    guint done;
+    EndpointId hint_for;
+} LogHolds;
+
+static gboolean log_block(World *w, EndpointId node, gboolean durable, uint32_t i, QBlock *qb)
+{
+    DiskBlock b;
+    if (durable) {
+        if (!disk_durable_block(world_disk(w, node), QUORUM_FILE_DATA, i, &b))
+            return FALSE;
+    } else {
+        world_block_view(w, node, QUORUM_FILE_DATA, i, &b);
+    }
+    return quorum_decode(&b, qb) == BLOCK_OK;
+}
+
+static LogHolds log_holds(World *w, EndpointId node, IdemKey idem, gboolean durable)
+{
+    Disk *d = world_disk(w, node);
+    assert_non_null(d);
+    DiskBlock scratch;
+    uint32_t len = durable ? disk_durable_length(d, QUORUM_FILE_DATA)
+                           : world_block_view(w, node, QUORUM_FILE_DATA, UINT32_MAX, &scratch);
+    g_autoptr(GHashTable) voided = g_hash_table_new(g_direct_hash, g_direct_equal);
+    QBlock qb;
+    for (uint32_t i = 0; i < len; i++)
+        if (log_block(w, node, durable, i, &qb) && qb.type == QBLK_VOID)
+            g_hash_table_add(voided, GUINT_TO_POINTER(qb.block + 1));
+    LogHolds out = {.hint_for = ENDPOINT_NONE};
+    for (uint32_t i = 0; i < len; i++) {
+        if (!log_block(w, node, durable, i, &qb) ||
+            g_hash_table_contains(voided, GUINT_TO_POINTER(i + 1)))
+            continue;
+        if (qb.type == QBLK_HINT_DONE && qb.idem == idem)
+            out.done++;
+        if ((qb.type != QBLK_DATA && qb.type != QBLK_HINT) || qb.rec.idem != idem)
+            continue;
+        if (qb.type == QBLK_HINT) {
+            out.hints++;
+            out.hint_for = qb.rec.hint_for;
+        } else if (qb.rec.copy) {
+            out.copies++;
+        } else {
+            out.data++;
+        }
+    }
+    return out;
+}
+
+static LogHolds durable_of(World *w, EndpointId node, IdemKey idem)
+{
+    return log_holds(w, node, idem, TRUE);
+}
+
+/* Trace records of `kind` with message type / sub `sub` at `node` in [t0, t1); their times and
+ * record positions go to times/pos (up to `max`). */
+static guint trace_find(World *w, SimTraceKind kind, uint16_t sub, EndpointId node, SimTime t0,
+                        SimTime t1, SimTime *times, guint *pos, guint max)
+{
+    const GArray *r = world_trace_records(w);
+    assert_non_null(r);
+    guint n = 0;
+    for (guint i = 0; i < r->len; i++) {
+        const SimTraceRecord *x = &g_array_index(r, SimTraceRecord, i);
+        if (x->kind != kind || x->sub != sub || x->time < t0 || x->time >= t1 ||
+            (node != ANY && x->node != node))
+            continue;
+        if (n < max) {
+            times[n] = x->time;
+            pos[n] = i;
+        }
+        n++;
+    }
+    return n;
+}
+
+static const char wth_ack_scenario[] =
+    "[scenario]\nname = wth-ack\nsummary = test_quorum\nprotocol = quorum\nseed = 1\n"
+    "[cluster]\nnodes = 3\nreplicas = 3\nwrite_quorum = %u\nread_quorum = 1\n"
+    "net.latency = 1ms\ndisk.write_latency = 10us\ndisk.fsync_latency = 1ms\n"
+    "[op save]\nat = 10ms\nkind = put\nkey = user:123\nvalue = 1\n"
+    "[fault a]\nat = 0ms\nkind = delay\nlink = co1->r1\nlatency = 10ms\n"
+    "[fault b]\nat = 0ms\nkind = delay\nlink = r1->co1\nlatency = 10ms\n"
+    "[fault c]\nat = 0ms\nkind = delay\nlink = co1->r2\nlatency = 30ms\n"
+    "[fault d]\nat = 0ms\nkind = delay\nlink = r2->co1\nlatency = 30ms\n"
+    "[fault e]\nat = 0ms\nkind = delay\nlink = co1->r3\nlatency = 60ms\n"
+    "[fault f]\nat = 0ms\nkind = delay\nlink = r3->co1\nlatency = 60ms\n"
+    "[fault calm]\nat = 2s\nkind = heal\n";
+
+/* World: with replicas whose round trips differ, the coordinator answers the client in the step
+ * that delivers the W-th fastest durable ack (W = 1, 2, 3), and the slower acks still arrive. */
+static void test_quorum_world_client_answered_at_wth_fastest_durable_ack(void **state)
+{
+    for (guint w = 1; w <= 3; w++) {
+        g_autofree char *text = g_strdup_printf(wth_ack_scenario, w);
+        RunResult r;
+        run_text(text, 0, &r);
+        assert_true(r.passed);
+        EndpointId co1 = ep_named(&r.config, "co1");
+        SimTime acks[4], resp[2];
+        guint ack_pos[4], resp_pos[2];
+        assert_int_equal(
+            trace_find(r.world, SIM_TR_DELIVER, MSG_Q_WRITE_ACK, co1, 0, SIM_SEC, acks, ack_pos, 4),
+            3);
+        assert_int_equal(
+            trace_find(r.world, SIM_TR_SEND, MSG_CLIENT_RESP, co1, 0, SIM_SEC, resp, resp_pos, 2),
+            1);
+        assert_true(acks[0] < acks[1] && acks[1] < acks[2]);
+        assert_true(resp[0] == acks[w - 1]);
+        assert_true(resp_pos[0] > ack_pos[w - 1]);
+        if (w < 3)
+            assert_true(resp_pos[0] < ack_pos[w]);
+        const HistOp *op = op_named(&r, "save");
+        assert_int_equal(op->outcome, OUTCOME_OK);
+        assert_true(op->complete > resp[0]);
+        run_result_clear(&r);
+    }
+}
+
+static const char eio_never_counts_scenario[] =
+    "[scenario]\nname = eio-never-counts\nsummary = test_quorum\nprotocol = quorum\nseed = 62\n"
+    "[cluster]\nnodes = 3\nreplicas = 3\nwrite_quorum = 2\nread_quorum = 2\nnet.latency = 2ms\n"
+    "[fault r1-eio]\non = replica.written\nnode = r1\nkind = fsync-error\ncount = 4\n"
+    "[fault r3-slow]\nat = 0ms\nkind = delay\nlink = co1->r3\nlatency = 200ms\nfor = 1s\n"
+    "[op save]\nat = 10ms\nkind = put\nkey = balance\nvalue = 42\n";
+
+/* World: with r1's fsyncs failing and r3 200 ms away, the client is answered only once r3's
+ * durable ack is in and no oracle objects (as a control, the same run with the count-failed-fsync
+ * bug answers early and is caught as early-ack). */
+static void test_quorum_world_replica_with_eio_fsync_never_counts(void **state)
+{
+    RunResult r;
+    run_text(eio_never_counts_scenario, 0, &r);
+    const HistOp *op = op_named(&r, "save");
+    assert_int_equal(op->outcome, OUTCOME_OK);
+    assert_true(op->complete > 200 * SIM_MS);
+    assert_true(r.stats.fsync_errors >= 1);
+    assert_int_equal(r.verdict.kinds, 0);
+    run_result_clear(&r);
+
+    run_text(eio_never_counts_scenario, 1u << BUG_COUNT_FAILED_FSYNC, &r);
+    op = op_named(&r, "save");
+    assert_int_equal(op->outcome, OUTCOME_OK);
+    assert_true(op->complete < 200 * SIM_MS);
+    assert_true(r.verdict.kinds & (1u << V_EARLY_ACK));
+    run_result_clear(&r);
+}
+
+static const char eio_failover_scenario[] =
+    "[scenario]\nname = eio-failover\nsummary = test_quorum\nprotocol = quorum\nseed = 7\n"
+    "[cluster]\nnodes = 3\nreplicas = 2\nwrite_quorum = 2\nread_quorum = 1\nsloppy = on\n"
+    "retry.attempts = 1\n"
+    "[op deposit]\nat = 0ms\nkind = add\nkey = acct:7\nvalue = 200\nidempotency = dep-1\n"
+    "[op deposit-retry]\nat = 2s\nkind = add\nkey = acct:7\nvalue = 200\nidempotency = dep-1\n"
+    "[fault r2-bad-disk]\non = replica.written\nkind = fsync-error\nnode = r2\ncount = 2\n"
+    "[expect]\nviolations = none\nop.deposit = ok\nop.deposit-retry = ok\nduplicates = 0\n"
+    "final.acct:7 = 200\n";
+
+/* World: a deposit whose replica r2 fails its fsync on the first try and on the retry is failed
+ * over to the standby, which stores it durably as a hint for r2; W = 2 is reached, the client
+ * hears ok, and the repeated deposit is not applied twice. */
+static void test_quorum_world_retry_after_eio_fails_over_and_reaches_w(void **state)
+{
+    RunResult r;
+    run_text(eio_failover_scenario, 0, &r);
+    for (guint i = 0; i < r.failures->len; i++)
+        print_message("unmet: %s\n", (const char *)g_ptr_array_index(r.failures, i));
+    assert_true(r.passed);
+    EndpointId walk[WORLD_MAX_NODES];
+    key_walk(r.world, "acct:7", walk);
+    EndpointId r2 = ep_named(&r.config, "r2"), co1 = ep_named(&r.config, "co1");
+    assert_true(walk[0] == r2 || walk[1] == r2); /* the scenario's premise */
+    EndpointId standby = walk[2];
+    const HistOp *op = op_named(&r, "deposit");
+    assert_int_equal(op->outcome, OUTCOME_OK);
+    SimTime t[8];
+    guint pos[8];
+    assert_true(trace_find(r.world, SIM_TR_SEND, MSG_Q_WRITE, co1, 0, op->complete, t, pos, 8) > 2);
+    guint to_standby = 0;
+    const GArray *recs = world_trace_records(r.world);
+    for (guint i = 0; i < recs->len; i++) {
+        const SimTraceRecord *x = &g_array_index(recs, SimTraceRecord, i);
+        to_standby += x->kind == SIM_TR_SEND && x->sub == MSG_Q_WRITE && x->node == co1 &&
+                      x->peer == standby && x->time < op->complete;
+    }
+    assert_true(to_standby >= 1);
+    LogHolds s = durable_of(r.world, standby, op->idem);
+    assert_int_equal(s.hints, 1);
+    assert_int_equal(s.hint_for, r2);
+    assert_int_equal(r.verdict.duplicates, 0);
+    run_result_clear(&r);
+}
+
+static const char not_met_scenario[] =
+    "[scenario]\nname = not-met\nsummary = test_quorum\nprotocol = quorum\nseed = 3\n"
+    "[cluster]\nnodes = 3\nreplicas = 3\nwrite_quorum = 2\nread_quorum = 2\n"
+    "[workload]\nclient.retries = 0\n"
+    "[fault r1-down]\nat = 0ms\nkind = crash\nnode = r1\nmode = power\nrestart_after = 3s\n"
+    "[fault r2-down]\nat = 0ms\nkind = crash\nnode = r2\nmode = power\nrestart_after = 3s\n"
+    "[op save]\nat = 10ms\nkind = put\nkey = user:123\nvalue = 1\nidempotency = save-alice\n";
+
+/* World: with two of three replicas down, W = 2 is not met; the client hears an indeterminate
+ * quorum error, r3 holds the write durably, and the verdict reports it as an orphan, not as a
+ * violation. */
+static void test_quorum_world_quorum_not_met_is_indeterminate_and_orphan_reported(void **state)
+{
+    RunResult r;
+    run_text(not_met_scenario, 0, &r);
+    const HistOp *op = op_named(&r, "save");
+    assert_int_equal(op->outcome, OUTCOME_INDETERMINATE);
+    assert_int_equal(op->reason, FAIL_QUORUM);
+    assert_true(op->complete - op->invoke >= r.config.request_timeout);
+    LogHolds s = durable_of(r.world, ep_named(&r.config, "r3"), op->idem);
+    assert_int_equal(s.data, 1);
+    assert_int_equal(r.verdict.orphans, 1);
+    assert_int_equal(r.verdict.indeterminate, 1);
+    assert_int_equal(r.verdict.kinds, 0);
+    run_result_clear(&r);
+}
+
+static const char dedup_scenario[] =
+    "[scenario]\nname = dedup\nsummary = test_quorum\nprotocol = quorum\nseed = 64\n"
+    "[cluster]\nnodes = 3\nreplicas = 3\nwrite_quorum = 2\n"
+    "[fault s1]\nat = 0ms\nkind = slow-disk\nnode = r1\nlatency = 300ms\nfor = 1s\n"
+    "[fault s2]\nat = 0ms\nkind = slow-disk\nnode = r2\nlatency = 300ms\nfor = 1s\n"
+    "[fault s3]\nat = 0ms\nkind = slow-disk\nnode = r3\nlatency = 300ms\nfor = 1s\n"
+    "[workload]\nclient.timeout = 150ms\nclient.retries = 2\n"
+    "[op deposit]\nat = 10ms\nkind = add\nkey = acct:7\nvalue = 200\nidempotency = dep-1\n"
+    "[expect]\nfinal.acct:7 = 200\n";
+
+/* World: a $200 deposit that the client sends again with the same key (its disks are slow) is
+ * stored once by each replica, the balance reads 200 and no duplicate is found (as a control,
+ * the same run with the no-dedup bug is caught as a duplicate). */
+static void test_quorum_world_retried_deposit_with_same_key_is_applied_once(void **state)
+{
+    RunResult r;
+    run_text(dedup_scenario, 0, &r);
+    for (guint i = 0; i < r.failures->len; i++)
+        print_message("unmet: %s\n", (const char *)g_ptr_array_index(r.failures, i));
+    assert_true(r.passed);
+    const HistOp *op = op_named(&r, "deposit");
+    assert_true(op->attempts >= 2);
+    for (EndpointId n = 0; n < 3; n++)
+        assert_int_equal(durable_of(r.world, n, op->idem).data, 1);
+    assert_int_equal(r.verdict.duplicates, 0);
+    assert_false(r.verdict.kinds & (1u << V_DUPLICATE));
+    run_result_clear(&r);
+
+    run_text(dedup_scenario, 1u << BUG_NO_DEDUP, &r);
+    assert_true(r.verdict.kinds & (1u << V_DUPLICATE));
+    run_result_clear(&r);
+}
+
+typedef struct {
+    WorldConfig cfg;
+    World *w;
+} Sim;
+
+static void script_op(WorldConfig *c, const char *name, SimTime at, OpKind kind, const char *key,
+                      Value value)
+{
+    ScriptedOp *op = scripted_op_new();
+    op->name = g_strdup(name);
+    op->at = at;
+    op->kind = kind;
+    op->key = g_strdup(key);
+    op->value = value;
+    g_ptr_array_add(c->scripted, op);
+}
+
+static void sim_open(Sim *s)
+{
+    GError *error = NULL;
+    assert_true(world_config_validate(&s->cfg, &error));
+    s->w = world_new(&s->cfg);
+    world_keep_trace(s->w, TRUE);
+    world_start(s->w);
+}
+
+static void sim_close(Sim *s)
+{
+    world_free(s->w);
+    world_config_clear(&s->cfg);
+}
+
+static const HistOp *sim_op(Sim *s, const char *name)
+{
+    const HistOp *op = history_find(world_history(s->w), name);
+    assert_non_null(op);
+    return op;
+}
+
+/* World: a replica cut off by a partition misses two writes that still succeed with W = 2; it
+ * holds neither while cut off, and after the partition heals anti-entropy gives it the newest,
+ * durably, like the other two. */
+static void test_quorum_world_replicas_converge_after_partition_heals(void **state)
+{
+    Sim s = {0};
+    quorum_config(&s.cfg, 3, 3, 2, 2);
+    script_op(&s.cfg, "save", 10 * SIM_MS, OP_PUT, "user:123", 1);
+    script_op(&s.cfg, "update", 100 * SIM_MS, OP_PUT, "user:123", 2);
+    sim_open(&s);
+    EndpointId cut = ep_named(&s.cfg, "r2");
+    NetRule rule = {.kind = NET_PARTITION};
+    rule.group[cut] = 1;
+    guint id = world_net_add(s.w, &rule, FAULT_PARTITION, ENDPOINT_NONE);
+    world_run_until(s.w, 1500 * SIM_MS);
+    const HistOp *save = sim_op(&s, "save"), *update = sim_op(&s, "update");
+    assert_int_equal(save->outcome, OUTCOME_OK);
+    assert_int_equal(update->outcome, OUTCOME_OK);
+    IdemKey idem = update->idem, first = save->idem;
+    for (EndpointId n = 0; n < 3; n++) {
+        LogHolds d = durable_of(s.w, n, idem);
+        assert_int_equal(d.data + d.copies > 0, n != cut);
+    }
+    assert_int_equal(durable_of(s.w, cut, first).data, 0);
+
+    world_net_remove(s.w, id);
+    world_run_until(s.w, 4 * SIM_SEC);
+    for (EndpointId n = 0; n < 3; n++) {
+        LogHolds d = durable_of(s.w, n, idem);
+        assert_true(d.data + d.copies > 0);
+    }
+    sim_close(&s);
+}
+
+/* World: with sloppy on and a preference-list replica down, a W = N write is stored by the next
+ * node on the ring as a durable hint; when the replica restarts, the standby hands the write
+ * back, the replica stores it durably and the standby marks the hint done. */
+static void test_quorum_world_hinted_handoff_returns_write_to_intended_replica(void **state)
+{
+    Sim s = {0};
+    quorum_config(&s.cfg, 4, 3, 3, 1);
+    s.cfg.sloppy = TRUE;
+    s.cfg.request_timeout = 400 * SIM_MS;
+    s.cfg.retry_attempts = 2;
+    script_op(&s.cfg, "save", 100 * SIM_MS, OP_PUT, "cart", 1);
+    sim_open(&s);
+    EndpointId walk[WORLD_MAX_NODES];
+    key_walk(s.w, "cart", walk);
+    EndpointId down = walk[0], standby = walk[3];
+    world_crash(s.w, down, FALSE);
+    world_run_until(s.w, 1 * SIM_SEC);
+    const HistOp *op = sim_op(&s, "save");
+    assert_int_equal(op->outcome, OUTCOME_OK);
+    IdemKey idem = op->idem;
+    LogHolds held = durable_of(s.w, standby, idem);
+    assert_int_equal(held.hints, 1);
+    assert_int_equal(held.hint_for, down);
+    assert_int_equal(durable_of(s.w, down, idem).data, 0);
+
+    world_restart(s.w, down);
+    world_run_until(s.w, 3 * SIM_SEC);
+    assert_int_equal(durable_of(s.w, down, idem).data, 1);
+    /* The done marker rides on the standby's next fsync; losing it only repeats an idempotent
+     * handoff, so the log as the standby sees it is what counts. */
+    assert_int_equal(log_holds(s.w, standby, idem, FALSE).done, 1);
+    guint handoffs = 0;
+    const GArray *recs = world_trace_records(s.w);
+    for (guint i = 0; i < recs->len; i++) {
+        const SimTraceRecord *x = &g_array_index(recs, SimTraceRecord, i);
+        handoffs += x->kind == SIM_TR_NOTE && x->sub == NOTE_HANDOFF && x->node == standby &&
+                    x->a == idem && x->b == down;
+    }
+    assert_int_equal(handoffs, 1);
+    sim_close(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quorum_coord_sends_write_to_all_n_replicas_at_once),
+        cmocka_unit_test(test_quorum_coord_client_answered_at_wth_durable_ack),
+        cmocka_unit_test(test_quorum_coord_later_acks_are_handled_without_leak),
+        cmocka_unit_test(test_quorum_coord_failed_fsync_and_failed_write_never_count),
+        cmocka_unit_test(test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_budget),
+        cmocka_unit_test(test_quorum_coord_sloppy_fails_over_to_standby_with_hint),
+        cmocka_unit_test(test_quorum_coord_strict_quorum_never_fails_over),
+        cmocka_unit_test(
+            test_quorum_coord_quorum_not_met_is_indeterminate_when_a_replica_may_hold_it),
+        cmocka_unit_test(test_quorum_coord_definite_failure_only_when_every_write_failed),
+        cmocka_unit_test(test_quorum_coord_retries_are_bounded_per_replica_and_per_request),
+        cmocka_unit_test(test_quorum_coord_read_returns_newest_and_repairs_stale_before_answering),
+        cmocka_unit_test(test_quorum_replica_acks_only_after_fsync_succeeded),
+        cmocka_unit_test(test_quorum_replica_after_eio_fsync_reports_failure_and_rewrites),
+        cmocka_unit_test(test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy),
+        cmocka_unit_test(test_quorum_replica_applies_retried_write_with_same_key_once),
+        cmocka_unit_test(test_quorum_replica_duplicate_in_flight_is_not_acked_after_failed_fsync),
+        cmocka_unit_test(test_quorum_replica_hands_hint_back_when_intended_replica_returns),
+        cmocka_unit_test(test_quorum_world_client_answered_at_wth_fastest_durable_ack),
+        cmocka_unit_test(test_quorum_world_replica_with_eio_fsync_never_counts),
+        cmocka_unit_test(test_quorum_world_retry_after_eio_fails_over_and_reaches_w),
+        cmocka_unit_test(test_quorum_world_quorum_not_met_is_indeterminate_and_orphan_reported),
+        cmocka_unit_test(test_quorum_world_retried_deposit_with_same_key_is_applied_once),
+        cmocka_unit_test(test_quorum_world_replicas_converge_after_partition_heals),
+        cmocka_unit_test(test_quorum_world_hinted_handoff_returns_write_to_intended_replica),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
