@@ -88,7 +88,7 @@ typedef enum {
 } QWriteKind;
 
 typedef struct {
-    uint32_t req;
+    uint64_t req; /* the sender's incarnation << 32 | its own request number */
     uint16_t attempt;
     uint8_t kind;   /* QWriteKind */
     uint8_t hinted; /* store as a hint for hint_for */
@@ -103,7 +103,7 @@ typedef enum {
 } QAckStatus;
 
 typedef struct {
-    uint32_t req;
+    uint64_t req; /* the sender's incarnation << 32 | its own request number */
     uint16_t attempt;
     uint8_t status; /* QAckStatus */
     uint8_t kind;   /* echo of QWriteKind */
@@ -112,13 +112,13 @@ typedef struct {
 } QWriteAck;
 
 typedef struct {
-    uint32_t req;
+    uint64_t req; /* the sender's incarnation << 32 | its own request number */
     uint16_t attempt;
     KeyId key;
 } QRead;
 
 typedef struct {
-    uint32_t req;
+    uint64_t req; /* the sender's incarnation << 32 | its own request number */
     uint16_t attempt;
     KeyId key;
     uint8_t ready; /* FALSE: repairing after data loss, no answer */

@@ -403,6 +403,7 @@ static void boot(World *w, Endpoint *n)
         .key_hashes = (const uint64_t *)(void *)w->key_hashes->data,
         .rng = &n->rng,
         .bugs = w->config->bugs,
+        .incarnation = n->incarnation,
     };
     n->proto = n->ops->create(&n->init);
     ProtoDiskImage img;

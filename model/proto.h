@@ -150,6 +150,9 @@ typedef struct {
     const uint64_t *key_hashes; /* stable hashes of the key names, for placement */
     SimRng *rng;                /* the node's own stream */
     BugSet bugs;
+    uint32_t incarnation; /* how many times this node has booted, from 1: request ids carry it,
+                             so that a reply to an earlier incarnation is never taken for one to
+                             this one */
 } ProtoInit;
 
 typedef struct {

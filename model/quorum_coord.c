@@ -84,8 +84,17 @@ static inline uint32_t req_id(const Coord *c, const Request *r)
     return (uint32_t)(r - c->req) | (uint32_t)r->gen << 16;
 }
 
-static Request *req_of(Coord *c, uint32_t id)
+/* The id a request goes by on the wire: its slot and generation, under this incarnation. */
+static inline uint64_t wire_id(const Coord *c, const Request *r)
 {
+    return (uint64_t)c->init.incarnation << 32 | req_id(c, r);
+}
+
+static Request *req_of(Coord *c, uint64_t wire)
+{
+    if (wire >> 32 != c->init.incarnation)
+        return NULL; /* an answer to a request of an earlier life of this coordinator */
+    uint32_t id = (uint32_t)wire;
     uint32_t slot = id & 0xffff;
     if (slot >= MAX_REQUESTS)
         return NULL;
@@ -144,7 +153,7 @@ static void send_write(Coord *c, Request *r, guint ti, ActionList *out)
     Target *t = &r->t[ti];
     Msg *m = msg_new(MSG_Q_WRITE, c->init.self, t->node);
     m->u.qw = (QWrite){
-        .req = req_id(c, r),
+        .req = wire_id(c, r),
         .attempt = t->tries,
         .kind = QW_CLIENT,
         .hinted = t->hint_for != ENDPOINT_NONE,
@@ -160,7 +169,7 @@ static void send_read(Coord *c, Request *r, guint ti, ActionList *out)
 {
     Target *t = &r->t[ti];
     Msg *m = msg_new(MSG_Q_READ, c->init.self, t->node);
-    m->u.qr = (QRead){.req = req_id(c, r), .attempt = t->tries, .key = r->key};
+    m->u.qr = (QRead){.req = wire_id(c, r), .attempt = t->tries, .key = r->key};
     act_send(out, m);
 }
 
@@ -168,7 +177,7 @@ static void send_repair(Coord *c, Request *r, guint ti, ActionList *out)
 {
     Target *t = &r->t[ti];
     Msg *m = msg_new(MSG_Q_WRITE, c->init.self, t->node);
-    m->u.qw = (QWrite){.req = req_id(c, r),
+    m->u.qw = (QWrite){.req = wire_id(c, r),
                        .attempt = t->tries,
                        .kind = QW_REPAIR,
                        .hinted = t->hint_for != ENDPOINT_NONE,

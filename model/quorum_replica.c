@@ -80,7 +80,7 @@ typedef struct {
     uint8_t acked_early;
     uint8_t write_failed;
     EndpointId from;
-    uint32_t req;
+    uint64_t req;
     uint16_t attempt;
     EndpointId hint_for;
     uint32_t writes_left;
@@ -89,7 +89,7 @@ typedef struct {
 } Pending;
 
 typedef struct {
-    uint32_t req;
+    uint64_t req;
     EndpointId target;
     GArray *idems; /* of IdemKey */
 } Handoff;
@@ -719,7 +719,7 @@ static void handoff_round(Replica *r, ActionList *out)
             g_free(h);
             continue;
         }
-        h->req = ++r->next_handoff;
+        h->req = (uint64_t)r->init.incarnation << 32 | ++r->next_handoff;
         h->target = target;
         g_ptr_array_add(r->handoffs, h);
         Msg *m = msg_new(MSG_Q_WRITE, r->init.self, target);

@@ -285,7 +285,8 @@ char *world_describe_msg(const World *w, const Msg *m)
             g_string_append_printf(s, " hint=%s", world_endpoint_name(w, m->u.cresp.hint));
         break;
     case MSG_Q_WRITE:
-        g_string_append_printf(s, " req=%u try=%u", m->u.qw.req, m->u.qw.attempt + 1u);
+        g_string_append_printf(s, " req=%u.%u try=%u", (guint)(m->u.qw.req >> 32),
+                               (guint)m->u.qw.req, m->u.qw.attempt + 1u);
         if (m->u.qw.hinted)
             g_string_append_printf(s, " hint-for=%s", world_endpoint_name(w, m->u.qw.hint_for));
         for (uint32_t i = 0; i < m->extra_count && i < 4; i++) {
@@ -300,16 +301,18 @@ char *world_describe_msg(const World *w, const Msg *m)
         break;
     case MSG_Q_WRITE_ACK: {
         static const char *st[] = {"durable", "write-failed", "fsync-failed", "not-ready"};
-        g_string_append_printf(s, " req=%u %s idem=%s", m->u.qack.req, st[m->u.qack.status],
+        g_string_append_printf(s, " req=%u.%u %s idem=%s", (guint)(m->u.qack.req >> 32),
+                               (guint)m->u.qack.req, st[m->u.qack.status],
                                world_idem_name(w, m->u.qack.idem, idem, sizeof idem));
         break;
     }
     case MSG_Q_READ:
-        g_string_append_printf(s, " req=%u %s", m->u.qr.req, world_key_name(w, m->u.qr.key));
+        g_string_append_printf(s, " req=%u.%u %s", (guint)(m->u.qr.req >> 32), (guint)m->u.qr.req,
+                               world_key_name(w, m->u.qr.key));
         break;
     case MSG_Q_READ_RESP:
-        g_string_append_printf(s, " req=%u %s records=%u%s", m->u.qrr.req,
-                               world_key_name(w, m->u.qrr.key), m->extra_count,
+        g_string_append_printf(s, " req=%u.%u %s records=%u%s", (guint)(m->u.qrr.req >> 32),
+                               (guint)m->u.qrr.req, world_key_name(w, m->u.qrr.key), m->extra_count,
                                m->u.qrr.ready ? "" : " not-ready");
         break;
     case MSG_Q_SYNC:
