@@ -114,6 +114,7 @@ typedef struct {
     IdemKey idem;
     uint8_t kind;
     uint8_t set;
+    EndpointId node; /* applied: the server that applied it first */
 } Slot;
 
 typedef struct {
@@ -353,7 +354,7 @@ static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint
             return;
         }
         Slot *s = slot_at(c->committed, i);
-        *s = (Slot){e.term, term, e.idem, e.kind, 1};
+        *s = (Slot){.term = e.term, .commit_term = term, .idem = e.idem, .kind = e.kind, .set = 1};
         Ledger *l = e.idem != IDEM_NONE ? g_hash_table_lookup(c->ledger, &e.idem) : NULL;
         if (l)
             l->committed = 1;
@@ -615,14 +616,15 @@ static void on_note(void *ctx, World *w, EndpointId node, const ProtoAction *not
         IdemKey idem = note->c;
         Slot *s = slot_at(c->applied, index);
         if (!s->set) {
-            *s = (Slot){.term = term, .idem = idem, .set = 1};
+            *s = (Slot){.term = term, .idem = idem, .set = 1, .node = node};
         } else if (s->term != term || s->idem != idem) {
-            EndpointId nodes[1] = {node};
-            verdict_add(&c->found, V_STATE_MACHINE_SAFETY, world_now(w), NULL, 0, nodes, 1,
+            EndpointId nodes[2] = {node, s->node};
+            verdict_add(&c->found, V_STATE_MACHINE_SAFETY, world_now(w), NULL, 0, nodes, 2,
                         g_strdup_printf("%s applied a different command at index %" G_GUINT64_FORMAT
-                                        " (term %" G_GUINT64_FORMAT ") than another server did "
+                                        " (term %" G_GUINT64_FORMAT ") than %s did "
                                         "(term %" G_GUINT64_FORMAT ") at %s",
-                                        world_endpoint_name(w, node), index, term, s->term,
+                                        world_endpoint_name(w, node), index, term,
+                                        world_endpoint_name(w, s->node), s->term,
                                         sim_time_format_human(world_now(w), when, sizeof when)));
         }
         if (note->d && idem != IDEM_NONE) {
@@ -942,13 +944,23 @@ static void check_history(Checker *c, const QState *q, Verdict *v)
             continue;
         char label[64], when[32];
         uint32_t ops[1] = {op->id};
-        verdict_add(v, V_FALSE_FAILURE, op->complete, ops, 1, NULL, 0,
-                    g_strdup_printf("%s (%s %s) was told it definitely failed (%s) at %s, "
-                                    "but it took effect",
-                                    checker_op_label(c->w, op->id, label, sizeof label),
-                                    op_kind_name(op->kind), world_key_name(c->w, op->key),
-                                    fail_reason_name(op->reason),
-                                    sim_time_format_human(op->complete, when, sizeof when)));
+        EndpointId nodes[WORLD_MAX_NODES];
+        guint nnodes = 0;
+        for (EndpointId n = 0; n < c->nodes; n++)
+            if ((l->ever >> n) & 1)
+                nodes[nnodes++] = n;
+        GString *s = g_string_new(NULL);
+        g_string_append_printf(s,
+                               "%s (%s %s) was told it definitely failed (%s) at %s, but it took "
+                               "effect (stored durably on ",
+                               checker_op_label(c->w, op->id, label, sizeof label),
+                               op_kind_name(op->kind), world_key_name(c->w, op->key),
+                               fail_reason_name(op->reason),
+                               sim_time_format_human(op->complete, when, sizeof when));
+        format_nodes(c, l->ever, s);
+        g_string_append(s, ")");
+        verdict_add(v, V_FALSE_FAILURE, op->complete, ops, 1, nodes, nnodes,
+                    g_string_free(s, FALSE));
     }
     v->duplicates = v->counts[V_DUPLICATE];
 }
@@ -1064,6 +1076,10 @@ static void check_linearizability(Checker *c, const CheckEnd *end, Verdict *v)
                 } else if (op) {
                     g_string_append_printf(s, " (%s)", op_kind_name(op->kind));
                 }
+                char when[32];
+                if (op && op->complete != SIM_TIME_NEVER)
+                    g_string_append_printf(s, ", completed at %s",
+                                           sim_time_format_human(op->complete, when, sizeof when));
                 verdict_add(v, V_NOT_LINEARIZABLE, op ? op->complete : 0, ops, 1, NULL, 0,
                             g_string_free(s, FALSE));
             }
@@ -1115,13 +1131,15 @@ static void check_convergence(Checker *c, gboolean healed, const QState *q, Verd
                 Value v1 = 0, v2 = 0;
                 gboolean p1 = qset_fold(ref, &v1), p2 = qset_fold(set, &v2);
                 EndpointId nodes[2] = {ref_node, node};
-                verdict_add(v, V_DIVERGENT, world_now(c->w), NULL, 0, nodes, 2,
-                            g_strdup_printf("after settle, %s and %s disagree on key %s "
-                                            "(%s%" G_GINT64_FORMAT " vs %s%" G_GINT64_FORMAT ")",
-                                            world_endpoint_name(c->w, ref_node),
-                                            world_endpoint_name(c->w, node),
-                                            world_key_name(c->w, k), p1 ? "" : "absent ", v1,
-                                            p2 ? "" : "absent ", v2));
+                char when[32];
+                verdict_add(
+                    v, V_DIVERGENT, world_now(c->w), NULL, 0, nodes, 2,
+                    g_strdup_printf("after settle (%s), %s and %s disagree on key %s "
+                                    "(%s%" G_GINT64_FORMAT " vs %s%" G_GINT64_FORMAT ")",
+                                    sim_time_format_human(world_now(c->w), when, sizeof when),
+                                    world_endpoint_name(c->w, ref_node),
+                                    world_endpoint_name(c->w, node), world_key_name(c->w, k),
+                                    p1 ? "" : "absent ", v1, p2 ? "" : "absent ", v2));
                 g_array_free(set, TRUE);
                 break;
             }
@@ -1187,11 +1205,14 @@ static void check_log_matching_all(Checker *c, Verdict *v)
                     matched_above = TRUE;
                 if (matched_above && (ex.term != ey.term || ex.idem != ey.idem)) {
                     EndpointId nodes[2] = {a, b};
-                    verdict_add(v, V_LOG_MATCHING, world_now(c->w), NULL, 0, nodes, 2,
-                                g_strdup_printf("%s and %s agree on a later entry but differ at "
-                                                "index %u",
-                                                world_endpoint_name(c->w, a),
-                                                world_endpoint_name(c->w, b), i + 1));
+                    char when[32];
+                    verdict_add(
+                        v, V_LOG_MATCHING, world_now(c->w), NULL, 0, nodes, 2,
+                        g_strdup_printf("%s and %s agree on a later entry but differ at "
+                                        "index %u (at the end, %s)",
+                                        world_endpoint_name(c->w, a), world_endpoint_name(c->w, b),
+                                        i + 1,
+                                        sim_time_format_human(world_now(c->w), when, sizeof when)));
                     break;
                 }
             }

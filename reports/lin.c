@@ -128,9 +128,11 @@ static void unlift(Entry *call)
         call->next->prev = call;
 }
 
-/* Assigns a bit to each idempotency key that two or more writes share. */
-static int *shared_bits(const LinOp *ops, guint n)
+/* Assigns a bit to each idempotency key that two or more writes share; *overflow when there are
+ * more such keys than State.applied has bits. */
+static int *shared_bits(const LinOp *ops, guint n, gboolean *overflow)
 {
+    *overflow = FALSE;
     int *shared = g_new(int, n ? n : 1);
     int next = 0;
     for (guint i = 0; i < n; i++) {
@@ -141,6 +143,8 @@ static int *shared_bits(const LinOp *ops, guint n)
             if (ops[j].idem == ops[i].idem && ops[j].kind != OP_GET) {
                 if (shared[j] < 0 && next < 64)
                     shared[j] = next++;
+                else if (shared[j] < 0)
+                    *overflow = TRUE;
                 shared[i] = shared[j];
                 break;
             }
@@ -159,7 +163,13 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
         return LIN_OK;
     if (budget == 0)
         budget = DEFAULT_BUDGET;
-    Model model = {ops, n, shared_bits(ops, n)};
+    gboolean overflow;
+    Model model = {ops, n, shared_bits(ops, n, &overflow)};
+    if (overflow) {
+        /* Deduplication could not be modelled for every key: say so rather than guess. */
+        g_free(model.shared);
+        return LIN_UNKNOWN;
+    }
     Entry *entries = g_new0(Entry, 2 * n + 1);
     Entry **sorted = g_new(Entry *, 2 * n);
     for (guint i = 0; i < n; i++) {
@@ -225,13 +235,14 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
         } else {
             if (e->time == SIM_TIME_NEVER)
                 break; /* only operations that may never have happened are left */
-            if (depth == 0) {
-                result = LIN_VIOLATION;
-                report->failed_op = ops[e->op].id;
-                break;
-            }
+            /* Name the return that the longest partial linearization could not reach (the
+             * last return hit at depth 0 is only where backtracking ran out). */
             if (report->failed_op == UINT32_MAX || depth >= report->max_linearized)
                 report->failed_op = ops[e->op].id;
+            if (depth == 0) {
+                result = LIN_VIOLATION;
+                break;
+            }
             Frame f = stack[--depth];
             state = f.state;
             bits[f.call->op / 64] &= ~((uint64_t)1 << (f.call->op % 64));

@@ -1,0 +1,1348 @@
+/* tests/test_oracles.c — the oracles of reports/check.h on hand-chosen observations: for every
+ * violation kind the checker raises, a case that must raise it and a close variant that must not,
+ * and the violation's text naming the operation, the node(s) and the simulated time.
+ *
+ * How the cases are built. A World is created from a WorldConfig and a Checker attached to it,
+ * but the world is not started (no node boots, no client runs), so the checker sees only what a
+ * test makes happen:
+ *   - ground truth: real blocks, encoded with the protocols' own encoders, written to the node's
+ *     real Disk (world_disk) and fsynced, truncated, wiped or power-crashed (world_crash), so the
+ *     checker's `durable` observation fires exactly as it does in a run;
+ *   - the client history: operations added to world_history() by hand, with their outcomes;
+ *   - messages, protocol notes and submitted disk writes: passed to the observer callbacks the
+ *     checker registered (model/world_internal.h), as the node runtime would;
+ *   - time: a no-op event on the world's queue moves the clock.
+ * Convergence checks need nodes that are up, so those tests call world_start() after the disks
+ * are prepared and never run the queue afterwards. Liveness uses the real client path:
+ * world_submit() of a probe write into a world whose servers never started (stuck), or into a
+ * running cluster (not stuck). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "model/quorum.h"
+#include "model/raft.h"
+#include "model/world_internal.h"
+#include "reports/check.h"
+
+#include <string.h>
+
+#define MS SIM_MS
+
+/* Endpoints of both configurations (3 storage nodes, then quorum's coordinator, then c1). */
+enum { N1 = 0, N2 = 1, N3 = 2 };
+enum { R1 = 0, R2 = 1, R3 = 2, CO1 = 3, QC1 = 4 };
+enum { RC1 = 3 };
+
+typedef struct {
+    WorldConfig cfg;
+    World *w;
+    Checker *c;
+    KeyId k0;
+    uint32_t next_block[3]; /* quorum: the next free block of each replica's data file */
+    uint64_t meta_seq[3];   /* raft: the metadata sequence of each server */
+} Fix;
+
+/* ---- the fixture ---- */
+
+static void fix_open(Fix *f, ProtocolKind protocol)
+{
+    memset(f, 0, sizeof *f);
+    world_config_init(&f->cfg, protocol);
+    f->cfg.seed = 7;
+    f->cfg.keys = 1;
+    if (protocol == PROTO_QUORUM) {
+        f->cfg.write_quorum = 2;
+        f->cfg.read_quorum = 2;
+    }
+    GError *error = NULL;
+    assert_true(world_config_validate(&f->cfg, &error));
+    f->w = world_new(&f->cfg);
+    f->c = checker_new(f->w);
+    assert_true(world_key_lookup(f->w, "k0", &f->k0));
+    if (protocol == PROTO_QUORUM) {
+        /* The identity block a replica writes at its first boot. */
+        for (EndpointId n = 0; n < 3; n++) {
+            DiskBlock b;
+            quorum_encode_ident(&b, n);
+            assert_int_equal(disk_write(world_disk(f->w, n), QUORUM_FILE_DATA, 0, &b), 0);
+            assert_int_equal(disk_fsync(world_disk(f->w, n), QUORUM_FILE_DATA), 0);
+            f->next_block[n] = 1;
+        }
+    }
+}
+
+static void fix_close(Fix *f)
+{
+    checker_free(f->c);
+    world_free(f->w);
+    world_config_clear(&f->cfg);
+}
+
+static void noop_event(void *ctx, uint64_t a, uint64_t b)
+{
+    (void)ctx;
+    (void)a;
+    (void)b;
+}
+
+/* Moves the world's clock to t (the queue holds nothing else). */
+static void at(Fix *f, SimTime t)
+{
+    if (t > world_now(f->w)) {
+        sim_queue_at(world_queue(f->w), t, noop_event, NULL, 0, 0);
+        world_run_until(f->w, t);
+    }
+    assert_true(world_now(f->w) == t);
+}
+
+/* ---- the client history ---- */
+
+static EndpointId client_ep(const Fix *f)
+{
+    return f->cfg.protocol == PROTO_QUORUM ? QC1 : RC1;
+}
+
+/* Adds a completed operation of c1 named `name`; its idempotency key is c1's (c1#id+1). */
+static uint32_t hist_op(Fix *f, const char *name, OpKind kind, Value value, SimTime invoke,
+                        SimTime complete, Outcome outcome)
+{
+    History *h = world_history(f->w);
+    uint32_t label = history_name(h, name);
+    HistOp *op = history_add(h);
+    op->name = label;
+    op->client = client_ep(f);
+    op->kind = (uint8_t)kind;
+    op->key = f->k0;
+    op->value = value;
+    op->idem = kind == OP_GET ? IDEM_NONE : ((IdemKey)1 << 32) | (op->id + 1);
+    op->invoke = invoke;
+    op->complete = complete;
+    op->outcome = (uint8_t)outcome;
+    op->reason = outcome == OUTCOME_OK     ? FAIL_NONE
+                 : outcome == OUTCOME_FAIL ? FAIL_WRITE
+                                           : FAIL_TIMEOUT;
+    op->attempts = 1;
+    op->flags = HOP_SCRIPTED;
+    return op->id;
+}
+
+static HistOp *hop(Fix *f, uint32_t id)
+{
+    return history_op(world_history(f->w), id);
+}
+
+/* ---- observations the node runtime would make ---- */
+
+static void observe_sent(Fix *f, Msg *m)
+{
+    World *w = f->w;
+    w->obs.sent(w->obs_ctx, w, m);
+    msg_free(m);
+}
+
+/* The client sends operation `id` to `to` (at the operation's invocation). */
+static void client_request(Fix *f, uint32_t id, EndpointId to)
+{
+    const HistOp *op = hop(f, id);
+    Msg *m = msg_new(MSG_CLIENT_REQ, op->client, to);
+    m->u.creq = (ClientReq){.op = id,
+                            .attempt = 1,
+                            .kind = op->kind,
+                            .key = op->key,
+                            .value = op->value,
+                            .idem = op->idem,
+                            .version = {op->invoke, 0, id}};
+    observe_sent(f, m);
+}
+
+/* `from` tells the client that operation `id` succeeded. */
+static void server_ack(Fix *f, uint32_t id, EndpointId from)
+{
+    Msg *m = msg_new(MSG_CLIENT_RESP, from, hop(f, id)->client);
+    m->u.cresp = (ClientResp){.op = id, .attempt = 1, .ok = 1};
+    observe_sent(f, m);
+}
+
+static void observe_note(Fix *f, EndpointId node, NoteKind kind, uint64_t a, uint64_t b, uint64_t c,
+                         uint64_t d)
+{
+    World *w = f->w;
+    ProtoAction note = {.kind = ACT_NOTE, .sub = (uint16_t)kind, .a = a, .b = b, .c = c, .d = d};
+    w->obs.note(w->obs_ctx, w, node, &note);
+}
+
+/* ---- quorum disks ---- */
+
+/* The record of operation `id` as a replica stores it. */
+static QRecord qrec(Fix *f, uint32_t id)
+{
+    const HistOp *op = hop(f, id);
+    return (QRecord){.key = op->key,
+                     .op = op->kind,
+                     .hint_for = ENDPOINT_NONE,
+                     .version = {op->invoke, 0, id},
+                     .value = op->value,
+                     .idem = op->idem};
+}
+
+static void q_sync(Fix *f, EndpointId node)
+{
+    assert_int_equal(disk_fsync(world_disk(f->w, node), QUORUM_FILE_DATA), 0);
+}
+
+/* Writes `r` at `block` of the replica's data file (page cache only). */
+static void q_write_at(Fix *f, EndpointId node, uint32_t block, const QRecord *r)
+{
+    DiskBlock b;
+    quorum_encode_record(&b, r);
+    assert_int_equal(disk_write(world_disk(f->w, node), QUORUM_FILE_DATA, block, &b), 0);
+    f->next_block[node] = MAX(f->next_block[node], block + 1);
+}
+
+/* Appends operation `id`'s record to the replica's log; returns the block. */
+static uint32_t q_store(Fix *f, EndpointId node, uint32_t id, gboolean sync)
+{
+    QRecord r = qrec(f, id);
+    uint32_t block = f->next_block[node];
+    q_write_at(f, node, block, &r);
+    if (sync)
+        q_sync(f, node);
+    return block;
+}
+
+/* ---- raft disks ---- */
+
+/* Writes the server's metadata (term, vote) into the next of its two slots. */
+static void r_meta(Fix *f, EndpointId node, uint64_t term, EndpointId voted_for, gboolean sync)
+{
+    RaftMeta m = {.seq = ++f->meta_seq[node], .term = term, .voted_for = voted_for};
+    DiskBlock b;
+    raft_encode_meta(&b, &m);
+    Disk *d = world_disk(f->w, node);
+    assert_int_equal(disk_write(d, RAFT_FILE_META, (uint32_t)(m.seq % 2), &b), 0);
+    if (sync)
+        assert_int_equal(disk_fsync(d, RAFT_FILE_META), 0);
+}
+
+/* The server writes entry (index, term) holding operation `id` (or a no-op if UINT32_MAX) to its
+ * log, handing it to its disk as the runtime does, and fsyncs when asked. */
+static void r_append(Fix *f, EndpointId node, uint64_t index, uint64_t term, uint32_t id,
+                     gboolean sync)
+{
+    RaftEntry e = {.term = term, .index = index, .kind = OP_NOOP, .key = KEY_NONE};
+    if (id != UINT32_MAX) {
+        const HistOp *op = hop(f, id);
+        e.kind = op->kind;
+        e.client = op->client;
+        e.key = op->key;
+        e.value = op->value;
+        e.idem = op->idem;
+    }
+    DiskBlock b;
+    raft_encode_entry(&b, &e);
+    World *w = f->w;
+    w->obs.submitted(w->obs_ctx, w, node, RAFT_FILE_LOG, (uint32_t)(index - 1), &b);
+    Disk *d = world_disk(w, node);
+    assert_int_equal(disk_write(d, RAFT_FILE_LOG, (uint32_t)(index - 1), &b), 0);
+    if (sync)
+        assert_int_equal(disk_fsync(d, RAFT_FILE_LOG), 0);
+}
+
+/* ---- judging ---- */
+
+static CheckEnd default_end(void)
+{
+    return (CheckEnd){
+        .probe_op = UINT32_MAX, .healed = TRUE, .within_model = TRUE, .linearizable = TRUE};
+}
+
+static void finish_with(Fix *f, const CheckEnd *end, Verdict *v)
+{
+    verdict_init(v);
+    checker_finish(f->c, end, v);
+}
+
+static void finish(Fix *f, Verdict *v)
+{
+    CheckEnd end = default_end();
+    finish_with(f, &end, v);
+}
+
+static void assert_clean(const Verdict *v)
+{
+    if (!verdict_passed(v)) {
+        const Violation *x = g_ptr_array_index(v->violations, 0);
+        fail_msg("unexpected %s: %s", violation_kind_name(x->kind), x->text);
+    }
+    assert_int_equal(v->violations->len, 0);
+}
+
+/* Asserts that the verdict holds violations of `kind` only; returns the first. */
+static const Violation *only(const Verdict *v, ViolationKind kind)
+{
+    for (guint i = 0; i < v->violations->len; i++) {
+        const Violation *x = g_ptr_array_index(v->violations, i);
+        if (x->kind != kind)
+            fail_msg("expected only %s, also got %s: %s", violation_kind_name(kind),
+                     violation_kind_name(x->kind), x->text);
+    }
+    assert_int_equal(v->kinds, 1u << kind);
+    assert_true(v->violations->len > 0);
+    return g_ptr_array_index(v->violations, 0);
+}
+
+static void assert_says(const Violation *x, const char *needle)
+{
+    if (strstr(x->text, needle) == NULL)
+        fail_msg("\"%s\" does not say \"%s\"", x->text, needle);
+}
+
+static void assert_names_node(const Violation *x, EndpointId node)
+{
+    for (guint i = 0; i < x->nnodes; i++)
+        if (x->nodes[i] == node)
+            return;
+    fail_msg("%s does not list node %u", x->text, node);
+}
+
+/* ---- write ledger: lost-ack ---- */
+
+/* The quorum write of the issue's example: acked with 2/2 durable copies, then one replica's copy
+ * truncated away and the other's disk lost. */
+static uint32_t quorum_acked_write(Fix *f)
+{
+    uint32_t w17 = hist_op(f, "w17", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
+    at(f, 10 * MS);
+    client_request(f, w17, CO1);
+    at(f, 20 * MS);
+    assert_int_equal(q_store(f, R1, w17, TRUE), 1);
+    assert_int_equal(q_store(f, R2, w17, TRUE), 1);
+    at(f, 41200 * SIM_US);
+    server_ack(f, w17, CO1);
+    at(f, 50 * MS);
+    assert_int_equal(disk_truncate(world_disk(f->w, R1), QUORUM_FILE_DATA, 1), 0);
+    q_sync(f, R1);
+    return w17;
+}
+
+/* An acked quorum write whose every durable copy is gone at the end is a lost ack, told with
+ * the copies it had at the ack and where and when the last one went. */
+static void test_oracle_lost_ack_when_every_durable_copy_is_gone(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    uint32_t w17 = quorum_acked_write(&f);
+    at(&f, 60 * MS);
+    disk_wipe(world_disk(f.w, R2));
+    Verdict v;
+    finish(&f, &v);
+    const Violation *x = only(&v, V_LOST_ACK);
+    assert_int_equal(x->nops, 1);
+    assert_int_equal(x->ops[0], w17);
+    assert_true(x->time == 41200 * SIM_US);
+    assert_names_node(x, R2);
+    assert_says(x, "write w17 (put k0) acked at 41.200ms with 2 durable copies (r1, r2)");
+    assert_says(x, "lost with the disk on r2 at 60.000ms");
+    assert_int_equal(v.acked, 1);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* The same write keeps its ack while one durable copy survives. */
+static void test_oracle_no_lost_ack_while_one_durable_copy_survives(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    quorum_acked_write(&f);
+    /* A power crash loses only what was never made durable. */
+    world_crash(f.w, R2, TRUE);
+    Verdict v;
+    finish(&f, &v);
+    assert_clean(&v);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* A quorum copy overwritten by a newer put is superseded, not lost; overwritten by an older
+ * write it is lost. */
+static void test_oracle_lost_ack_only_when_no_newer_write_supersedes(void **state)
+{
+    (void)state;
+    for (int newer = 0; newer <= 1; newer++) {
+        Fix f;
+        fix_open(&f, PROTO_QUORUM);
+        uint32_t old = hist_op(&f, "w16", OP_PUT, 4, 5 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
+        uint32_t w17 = quorum_acked_write(&f);
+        uint32_t w18 = hist_op(&f, "w18", OP_PUT, 6, 45 * MS, 55 * MS, OUTCOME_OK);
+        uint32_t over = newer ? w18 : old;
+        at(&f, 52 * MS);
+        QRecord r = qrec(&f, over);
+        q_write_at(&f, R2, 1, &r);
+        q_sync(&f, R2);
+        q_store(&f, R3, over, TRUE);
+        if (newer) {
+            at(&f, 55 * MS);
+            server_ack(&f, w18, CO1);
+        }
+        Verdict v;
+        finish(&f, &v);
+        if (newer) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_LOST_ACK);
+            assert_int_equal(x->ops[0], w17);
+            assert_says(x, "its last copy was overwritten on r2 at 52.000ms");
+            assert_int_equal(v.orphans_surfaced, 1); /* w16, indeterminate and visible */
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Raft: an acked entry is lost once fewer than a majority of servers hold it durably — with no
+ * copy left, or with one copy of three; two copies of three keep it. */
+static void test_oracle_raft_lost_ack_when_a_majority_no_longer_holds_the_entry(void **state)
+{
+    (void)state;
+    enum { NONE_LEFT, ONE_LEFT, TWO_LEFT };
+    for (int variant = NONE_LEFT; variant <= TWO_LEFT; variant++) {
+        gboolean third_copy = variant == TWO_LEFT;
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        for (EndpointId n = N1; n <= N3; n++)
+            r_meta(&f, n, 1, ENDPOINT_NONE, TRUE);
+        uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
+        at(&f, 10 * MS);
+        client_request(&f, w1, N1);
+        at(&f, 20 * MS);
+        r_append(&f, N1, 1, 1, w1, TRUE);
+        r_append(&f, N2, 1, 1, w1, TRUE);
+        at(&f, 41200 * SIM_US);
+        server_ack(&f, w1, N1);
+        if (third_copy)
+            r_append(&f, N3, 1, 1, w1, TRUE);
+        /* A later leader's entry replaces it on n1 (and on n2 when none is to be left). */
+        at(&f, 50 * MS);
+        r_append(&f, N1, 1, 2, UINT32_MAX, TRUE);
+        if (variant == NONE_LEFT)
+            r_append(&f, N2, 1, 2, UINT32_MAX, TRUE);
+        Verdict v;
+        finish(&f, &v);
+        if (variant == TWO_LEFT) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_LOST_ACK);
+            assert_int_equal(x->ops[0], w1);
+            assert_says(x, "write w1 (put k0) acked at 41.200ms with 2 durable copies (n1, n2)");
+            if (variant == NONE_LEFT) {
+                assert_names_node(x, N2);
+                assert_says(x, "overwritten on n2 at 50.000ms");
+            } else {
+                assert_says(x, "now only on n2");
+            }
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* ---- write ledger: early-ack ---- */
+
+/* A quorum ack given while only one of W=2 replicas holds the write durably is early, whether
+ * the other copy is only in the page cache or was durable and truncated away before the ack. */
+static void test_oracle_early_ack_when_fewer_than_w_copies_are_durable(void **state)
+{
+    (void)state;
+    enum { CACHED, GONE_BEFORE_ACK, BOTH_DURABLE };
+    for (int variant = CACHED; variant <= BOTH_DURABLE; variant++) {
+        gboolean synced_first = variant != CACHED;
+        Fix f;
+        fix_open(&f, PROTO_QUORUM);
+        uint32_t w17 = hist_op(&f, "w17", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
+        at(&f, 10 * MS);
+        client_request(&f, w17, CO1);
+        at(&f, 20 * MS);
+        q_store(&f, R1, w17, TRUE);
+        q_store(&f, R2, w17, synced_first);
+        if (variant == GONE_BEFORE_ACK) {
+            at(&f, 30 * MS);
+            assert_int_equal(disk_truncate(world_disk(f.w, R2), QUORUM_FILE_DATA, 1), 0);
+            q_sync(&f, R2);
+        }
+        at(&f, 41200 * SIM_US);
+        server_ack(&f, w17, CO1);
+        at(&f, 45 * MS);
+        q_sync(&f, R2);
+        Verdict v;
+        finish(&f, &v);
+        if (variant == BOTH_DURABLE) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_EARLY_ACK);
+            assert_int_equal(x->ops[0], w17);
+            assert_names_node(x, CO1);
+            assert_true(x->time == 41200 * SIM_US);
+            assert_says(x, "write w17 (put k0) acked by co1 at 41.200ms with 1/2 durable copies "
+                           "(r1)");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Raft: an ack is early unless the entry is committed by the checker's rule — a majority of
+ * durable copies made while each server was in the entry's own term (Raft §5.4.2). */
+static void test_oracle_raft_early_ack_counts_only_copies_made_in_the_entrys_term(void **state)
+{
+    (void)state;
+    for (uint64_t meta_term = 2; meta_term <= 3; meta_term++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        r_meta(&f, N1, meta_term, ENDPOINT_NONE, TRUE);
+        r_meta(&f, N2, meta_term, ENDPOINT_NONE, TRUE);
+        uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
+        at(&f, 10 * MS);
+        client_request(&f, w1, N1);
+        r_append(&f, N1, 1, 2, w1, TRUE);
+        r_append(&f, N2, 1, 2, w1, TRUE);
+        at(&f, 41200 * SIM_US);
+        server_ack(&f, w1, N1);
+        Verdict v;
+        finish(&f, &v);
+        if (meta_term == 2) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_EARLY_ACK);
+            assert_int_equal(x->ops[0], w1);
+            assert_says(x, "write w1 (put k0) acked by n1 at 41.200ms before it was committed");
+            assert_says(x, "(n1, n2)");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Raft: an ack with one durable copy of three is early (the second copy, made later, keeps
+ * it from being lost). */
+static void test_oracle_raft_early_ack_with_a_minority_of_copies(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_RAFT);
+    r_meta(&f, N1, 2, ENDPOINT_NONE, TRUE);
+    r_meta(&f, N2, 2, ENDPOINT_NONE, TRUE);
+    uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
+    at(&f, 10 * MS);
+    client_request(&f, w1, N1);
+    r_append(&f, N1, 1, 2, w1, TRUE);
+    r_append(&f, N2, 1, 2, w1, FALSE);
+    at(&f, 41200 * SIM_US);
+    server_ack(&f, w1, N1);
+    at(&f, 45 * MS);
+    assert_int_equal(disk_fsync(world_disk(f.w, N2), RAFT_FILE_LOG), 0);
+    Verdict v;
+    finish(&f, &v);
+    const Violation *x = only(&v, V_EARLY_ACK);
+    assert_names_node(x, N1);
+    assert_says(x, "write w1 (put k0) acked by n1 at 41.200ms with 1/2 durable copies (n1)");
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* ---- write ledger: false-failure and orphans ---- */
+
+/* Stores w17 durably on r1 and ends it with `outcome` at 41.2ms. */
+static uint32_t quorum_failed_write(Fix *f, Outcome outcome, gboolean stored)
+{
+    uint32_t w17 = hist_op(f, "w17", OP_PUT, 5, 10 * MS, 41200 * SIM_US, outcome);
+    at(f, 10 * MS);
+    client_request(f, w17, CO1);
+    if (stored) {
+        at(f, 20 * MS);
+        q_store(f, R1, w17, TRUE);
+    }
+    at(f, 41200 * SIM_US);
+    return w17;
+}
+
+/* A write the client was told definitely failed, stored durably on a replica, is a false
+ * failure naming the write, the replica and the time of the answer. */
+static void test_oracle_false_failure_when_a_definite_failure_took_effect(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    uint32_t w17 = quorum_failed_write(&f, OUTCOME_FAIL, TRUE);
+    Verdict v;
+    finish(&f, &v);
+    const Violation *x = only(&v, V_FALSE_FAILURE);
+    assert_int_equal(x->ops[0], w17);
+    assert_true(x->time == 41200 * SIM_US);
+    assert_says(x, "w17 (put k0) was told it definitely failed");
+    assert_says(x, "at 41.200ms");
+    assert_says(x, "r1");
+    assert_names_node(x, R1);
+    assert_int_equal(v.failed, 1);
+    assert_int_equal(v.orphans_surfaced, 1);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* The same stored write is an allowed, surfaced orphan when the client heard nothing definite;
+ * an honest failure when nothing was stored; and explained when a retry under its key succeeded. */
+static void test_oracle_no_false_failure_for_orphans_and_honest_failures(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    quorum_failed_write(&f, OUTCOME_INDETERMINATE, TRUE);
+    Verdict v;
+    finish(&f, &v);
+    assert_clean(&v);
+    assert_int_equal(v.indeterminate, 1);
+    assert_int_equal(v.orphans, 1);
+    assert_int_equal(v.orphans_surfaced, 1);
+    verdict_clear(&v);
+    fix_close(&f);
+
+    fix_open(&f, PROTO_QUORUM);
+    quorum_failed_write(&f, OUTCOME_FAIL, FALSE);
+    finish(&f, &v);
+    assert_clean(&v);
+    assert_int_equal(v.failed, 1);
+    assert_int_equal(v.orphans, 0);
+    verdict_clear(&v);
+    fix_close(&f);
+
+    fix_open(&f, PROTO_QUORUM);
+    uint32_t w17 = quorum_failed_write(&f, OUTCOME_FAIL, TRUE);
+    uint32_t again = hist_op(&f, "w17-again", OP_PUT, 5, 50 * MS, 60 * MS, OUTCOME_OK);
+    hop(&f, again)->idem = hop(&f, w17)->idem;
+    finish(&f, &v);
+    assert_clean(&v);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* A write stored and then voided (its fsync failed) is a latent orphan, never a violation. */
+static void test_oracle_voided_record_is_a_latent_orphan(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    uint32_t w17 = quorum_failed_write(&f, OUTCOME_FAIL, TRUE);
+    (void)w17;
+    DiskBlock b;
+    quorum_encode_void(&b, 1);
+    assert_int_equal(disk_write(world_disk(f.w, R1), QUORUM_FILE_DATA, 2, &b), 0);
+    q_sync(&f, R1);
+    Verdict v;
+    finish(&f, &v);
+    assert_clean(&v);
+    assert_int_equal(v.orphans, 1);
+    assert_int_equal(v.orphans_latent, 1);
+    assert_int_equal(v.orphans_surfaced, 0);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* ---- duplicate ---- */
+
+/* Raft: one write applied with effect at two log indexes is a duplicate; applied at one index
+ * by several servers, or deduplicated by the session at the second, it is not. */
+static void test_oracle_raft_duplicate_when_one_write_takes_effect_at_two_indexes(void **state)
+{
+    (void)state;
+    for (int dedup = 0; dedup <= 1; dedup++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        uint32_t w1 = hist_op(&f, "w1", OP_ADD, 5, 10 * MS, 30 * MS, OUTCOME_OK);
+        IdemKey idem = hop(&f, w1)->idem;
+        client_request(&f, w1, N1);
+        at(&f, 20 * MS);
+        observe_note(&f, N1, NOTE_APPLY, 1, 1, idem, 1);
+        observe_note(&f, N2, NOTE_APPLY, 1, 1, idem, 1);
+        at(&f, 33 * MS);
+        observe_note(&f, N1, NOTE_APPLY, 3, 1, idem, !dedup);
+        Verdict v;
+        finish(&f, &v);
+        if (dedup) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_DUPLICATE);
+            assert_int_equal(x->ops[0], w1);
+            assert_names_node(x, N1);
+            assert_true(x->time == 33 * MS);
+            assert_says(x, "n1 applied write c1#1 again at index 3 (first at index 1), at "
+                           "33.000ms");
+            assert_int_equal(v.duplicates, 1);
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Quorum: a replica holding two original records of one add applied it twice; a rewritten
+ * copy of the record (copy flag) is the same application. */
+static void test_oracle_quorum_duplicate_when_a_replica_holds_one_add_twice(void **state)
+{
+    (void)state;
+    for (int copy = 0; copy <= 1; copy++) {
+        Fix f;
+        fix_open(&f, PROTO_QUORUM);
+        uint32_t w5 = hist_op(&f, "w5", OP_ADD, 5, 10 * MS, 30 * MS, OUTCOME_OK);
+        client_request(&f, w5, CO1);
+        at(&f, 20 * MS);
+        q_store(&f, R1, w5, TRUE);
+        q_store(&f, R2, w5, TRUE);
+        at(&f, 25 * MS);
+        QRecord again = qrec(&f, w5);
+        again.copy = (uint8_t)copy;
+        q_write_at(&f, R1, 2, &again);
+        q_sync(&f, R1);
+        at(&f, 30 * MS);
+        server_ack(&f, w5, CO1);
+        Verdict v;
+        finish(&f, &v);
+        if (copy) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_DUPLICATE);
+            assert_int_equal(x->ops[0], w5);
+            assert_names_node(x, R1);
+            assert_says(x, "r1 holds write c1#1 (add k0) 2 times");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* ---- unpersisted-send ---- */
+
+/* A replica's durable ack sent while its record sits only in the page cache is an unpersisted
+ * send; sent after the fsync, or as a failure status, it is not. */
+static void test_oracle_unpersisted_send_when_a_replica_acks_before_its_fsync(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        Fix f;
+        fix_open(&f, PROTO_QUORUM);
+        uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
+        client_request(&f, w1, CO1);
+        at(&f, 20 * MS);
+        q_store(&f, R2, w1, variant == 1);
+        at(&f, 30 * MS);
+        Msg *m = msg_new(MSG_Q_WRITE_ACK, R2, CO1);
+        m->u.qack = (QWriteAck){.req = 1,
+                                .attempt = 1,
+                                .status = variant == 2 ? QACK_SYNC_FAILED : QACK_DURABLE,
+                                .idem = hop(&f, w1)->idem,
+                                .hint_for = ENDPOINT_NONE};
+        observe_sent(&f, m);
+        Verdict v;
+        finish(&f, &v);
+        if (variant != 0) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_UNPERSISTED_SEND);
+            assert_names_node(x, R2);
+            assert_names_node(x, CO1);
+            assert_true(x->time == 30 * MS);
+            assert_says(x, "r2 sent a durable ack of write c1#1 to co1 at 30.000ms");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* A granted vote must be backed by the voter's durable metadata naming that candidate in that
+ * term: not yet fsynced, or durably for someone else, it is unpersisted; fsynced, or a prevote,
+ * it is fine. */
+static void test_oracle_unpersisted_send_when_a_vote_is_not_durable(void **state)
+{
+    (void)state;
+    enum { NOT_SYNCED, SYNCED, OTHER_CANDIDATE, PREVOTE };
+    for (int variant = NOT_SYNCED; variant <= PREVOTE; variant++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        at(&f, 12 * MS);
+        /* A prevote asks for nothing durable: its voter has not even synced. */
+        r_meta(&f, N2, 2, variant == OTHER_CANDIDATE ? N3 : N1,
+               variant == SYNCED || variant == OTHER_CANDIDATE);
+        Msg *m = msg_new(MSG_R_VOTE_RESP, N2, N1);
+        m->u.rvr = (RVoteResp){.term = 2, .granted = 1, .prevote = variant == PREVOTE};
+        observe_sent(&f, m);
+        Verdict v;
+        finish(&f, &v);
+        if (variant == SYNCED || variant == PREVOTE) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_UNPERSISTED_SEND);
+            assert_names_node(x, N2);
+            assert_names_node(x, N1);
+            assert_says(x, "n2 sent its vote in term 2 to n1 at 12.000ms");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* An append success claiming match index 3 while entry 3 is not yet fsynced is unpersisted;
+ * claiming the synced prefix (2) is fine. */
+static void test_oracle_unpersisted_send_when_append_success_outruns_the_fsync(void **state)
+{
+    (void)state;
+    for (uint64_t match = 2; match <= 3; match++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        r_meta(&f, N2, 1, N1, TRUE);
+        r_append(&f, N2, 1, 1, UINT32_MAX, FALSE);
+        r_append(&f, N2, 2, 1, UINT32_MAX, TRUE);
+        r_append(&f, N2, 3, 1, UINT32_MAX, FALSE);
+        at(&f, 14 * MS);
+        Msg *m = msg_new(MSG_R_APPEND_RESP, N2, N1);
+        m->u.rar = (RAppendResp){.term = 1, .success = 1, .match = match};
+        observe_sent(&f, m);
+        Verdict v;
+        finish(&f, &v);
+        if (match == 2) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_UNPERSISTED_SEND);
+            assert_names_node(x, N2);
+            assert_says(x, "n2 sent an append success with match index 3 to n1 at 14.000ms");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* ---- raft safety ---- */
+
+/* Two servers announcing leadership of one term break election safety; leaders of different
+ * terms, or one server announcing the same term again, do not. */
+static void test_oracle_election_safety_when_two_servers_lead_one_term(void **state)
+{
+    (void)state;
+    for (uint64_t second_term = 2; second_term <= 3; second_term++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        at(&f, 10 * MS);
+        observe_note(&f, N1, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
+        observe_note(&f, N1, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
+        observe_note(&f, N3, NOTE_ROLE, ROLE_FOLLOWER, 2, 0, 0);
+        at(&f, 20 * MS);
+        observe_note(&f, N2, NOTE_ROLE, ROLE_LEADER, second_term, 0, 0);
+        Verdict v;
+        finish(&f, &v);
+        if (second_term == 3) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_ELECTION_SAFETY);
+            assert_int_equal(x->nnodes, 2);
+            assert_int_equal(x->nodes[0], N1);
+            assert_int_equal(x->nodes[1], N2);
+            assert_says(x, "n1 and n2 were both leader of term 2 (the second at 20.000ms)");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Two durable entries at one index with one term but different commands break log matching as
+ * soon as the second becomes durable; different terms at one index do not. */
+static void test_oracle_log_matching_when_one_index_and_term_hold_two_commands(void **state)
+{
+    (void)state;
+    for (uint64_t term2 = 1; term2 <= 2; term2++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        uint32_t a = hist_op(&f, "wa", OP_PUT, 1, 5 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
+        uint32_t b = hist_op(&f, "wb", OP_PUT, 2, 5 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
+        at(&f, 10 * MS);
+        r_append(&f, N1, 1, 1, a, TRUE);
+        at(&f, 16 * MS);
+        r_append(&f, N2, 1, term2, b, TRUE);
+        Verdict v;
+        finish(&f, &v);
+        if (term2 == 2) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_LOG_MATCHING);
+            assert_names_node(x, N1);
+            assert_names_node(x, N2);
+            assert_true(x->time == 16 * MS);
+            assert_says(x, "n2 and n1 hold different entries at index 1 with the same term 1 (at "
+                           "16.000ms)");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* At the end, two logs that agree on a later (index, term) but differ below it break log
+ * matching; logs that differ at every index do not. */
+static void test_oracle_log_matching_when_logs_agree_later_but_differ_below(void **state)
+{
+    (void)state;
+    for (uint64_t top_term = 2; top_term <= 3; top_term++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        at(&f, 10 * MS);
+        r_append(&f, N1, 1, 1, UINT32_MAX, TRUE);
+        r_append(&f, N1, 2, 2, UINT32_MAX, TRUE);
+        r_append(&f, N2, 1, 3, UINT32_MAX, TRUE);
+        r_append(&f, N2, 2, top_term, UINT32_MAX, TRUE);
+        at(&f, 70 * MS);
+        Verdict v;
+        finish(&f, &v);
+        if (top_term == 3) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_LOG_MATCHING);
+            assert_int_equal(x->nnodes, 2);
+            assert_int_equal(x->nodes[0], N1);
+            assert_int_equal(x->nodes[1], N2);
+            assert_says(x, "n1 and n2 agree on a later entry but differ at index 1");
+            assert_says(x, "70.000ms");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Commits w1 at index 1 of term 1 by the checker's rule: durable on n1 and n2 in term 1. */
+static uint32_t raft_committed_write(Fix *f)
+{
+    for (EndpointId n = N1; n <= N3; n++)
+        r_meta(f, n, 1, ENDPOINT_NONE, TRUE);
+    uint32_t w1 = hist_op(f, "w1", OP_PUT, 5, 10 * MS, 30 * MS, OUTCOME_OK);
+    at(f, 10 * MS);
+    client_request(f, w1, N1);
+    at(f, 20 * MS);
+    r_append(f, N1, 1, 1, w1, TRUE);
+    r_append(f, N2, 1, 1, w1, TRUE);
+    at(f, 30 * MS);
+    server_ack(f, w1, N1);
+    return w1;
+}
+
+/* A leader of a later term whose log lacks an entry committed earlier breaks leader
+ * completeness; a leader holding it does not. */
+static void test_oracle_leader_completeness_when_a_new_leader_lacks_a_committed_entry(void **state)
+{
+    (void)state;
+    for (EndpointId leader = N1; leader <= N3; leader += 2) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        raft_committed_write(&f);
+        at(&f, 50 * MS);
+        observe_note(&f, leader, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
+        Verdict v;
+        finish(&f, &v);
+        if (leader == N1) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_LEADER_COMPLETENESS);
+            assert_names_node(x, N3);
+            assert_true(x->time == 50 * MS);
+            assert_says(x, "n3 became leader of term 2 at 50.000ms without committed entry 1 "
+                           "(term 1)");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Two servers applying different commands at one index break state-machine safety, and the
+ * violation names both; the same command applied by both does not. */
+static void test_oracle_state_machine_safety_when_servers_apply_different_commands(void **state)
+{
+    (void)state;
+    for (int same = 0; same <= 1; same++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        at(&f, 10 * MS);
+        observe_note(&f, N1, NOTE_APPLY, 1, 1, 0, 0);
+        at(&f, 25 * MS);
+        observe_note(&f, N2, NOTE_APPLY, 1, same ? 1 : 2, 0, 0);
+        Verdict v;
+        finish(&f, &v);
+        if (same) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_STATE_MACHINE_SAFETY);
+            assert_names_node(x, N2);
+            assert_names_node(x, N1);
+            assert_true(x->time == 25 * MS);
+            assert_says(x, "n2 applied a different command at index 1 (term 2)");
+            assert_says(x, "n1");
+            assert_says(x, "25.000ms");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* ---- linearizability ---- */
+
+/* A read that starts after an acked put completed and finds nothing is not linearizable; the
+ * violation names the read, its key and its time. */
+static void test_oracle_not_linearizable_when_a_read_misses_a_completed_put(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    hist_op(&f, "w17", OP_PUT, 1, 10 * MS, 20 * MS, OUTCOME_OK);
+    uint32_t rd = hist_op(&f, "rd3", OP_GET, 0, 30 * MS, 40 * MS, OUTCOME_OK);
+    Verdict v;
+    finish(&f, &v);
+    const Violation *x = only(&v, V_NOT_LINEARIZABLE);
+    assert_int_equal(x->ops[0], rd);
+    assert_true(x->time == 40 * MS);
+    assert_says(x, "key k0: no order of its 2 operations explains rd3 (a read that found no "
+                   "value)");
+    assert_says(x, "40.000ms");
+    assert_int_equal(v.lin, LIN_VIOLATION);
+    assert_int_equal(v.stale_reads, 1);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* A write the client was told definitely failed did not happen, so it cannot explain a read
+ * that returns its value; had the client heard nothing, it could. */
+static void test_oracle_not_linearizable_when_a_read_sees_a_definitely_failed_write(void **state)
+{
+    (void)state;
+    for (int definite = 0; definite <= 1; definite++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        hist_op(&f, "w1", OP_PUT, 1, 10 * MS, 20 * MS, OUTCOME_OK);
+        hist_op(&f, "w2", OP_PUT, 2, 30 * MS, 40 * MS,
+                definite ? OUTCOME_FAIL : OUTCOME_INDETERMINATE);
+        uint32_t rd = hist_op(&f, "rd", OP_GET, 0, 50 * MS, 60 * MS, OUTCOME_OK);
+        hop(&f, rd)->present = 1;
+        hop(&f, rd)->result = 2;
+        Verdict v;
+        finish(&f, &v);
+        if (!definite) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_NOT_LINEARIZABLE);
+            assert_int_equal(x->ops[0], rd);
+            assert_says(x, "explains rd (a read that returned 2), completed at 60.000ms");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* The same history passes when the read sees the put; when the configuration promises no
+ * linearizability it is reported as a stale read, not judged. */
+static void
+test_oracle_no_lin_violation_when_the_read_sees_the_put_or_none_is_promised(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    hist_op(&f, "w17", OP_PUT, 1, 10 * MS, 20 * MS, OUTCOME_OK);
+    uint32_t rd = hist_op(&f, "rd3", OP_GET, 0, 30 * MS, 40 * MS, OUTCOME_OK);
+    hop(&f, rd)->present = 1;
+    hop(&f, rd)->result = 1;
+    Verdict v;
+    finish(&f, &v);
+    assert_clean(&v);
+    assert_int_equal(v.lin, LIN_OK);
+    assert_int_equal(v.lin_keys, 1);
+    assert_int_equal(v.stale_reads, 0);
+    verdict_clear(&v);
+    fix_close(&f);
+
+    fix_open(&f, PROTO_QUORUM);
+    hist_op(&f, "w17", OP_PUT, 1, 10 * MS, 20 * MS, OUTCOME_OK);
+    hist_op(&f, "rd3", OP_GET, 0, 30 * MS, 40 * MS, OUTCOME_OK);
+    CheckEnd end = default_end();
+    end.linearizable = FALSE;
+    finish_with(&f, &end, &v);
+    assert_clean(&v);
+    assert_false(v.lin_promised);
+    assert_int_equal(v.lin, LIN_VIOLATION);
+    assert_int_equal(v.lin_keys_unpromised, 1);
+    assert_int_equal(v.stale_reads, 1);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* A history too large for the search budget answers unknown, shown in the verdict and never as
+ * a pass of the key; with the default budget the same history is a violation. */
+static void test_oracle_lin_budget_reports_unknown(void **state)
+{
+    (void)state;
+    for (int small = 0; small <= 1; small++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        for (guint i = 0; i < 14; i++) {
+            char name[16];
+            g_snprintf(name, sizeof name, "dep%u", i);
+            hist_op(&f, name, OP_ADD, (Value)1 << i, 10 * MS, SIM_TIME_NEVER,
+                    OUTCOME_INDETERMINATE);
+        }
+        uint32_t rd = hist_op(&f, "rd", OP_GET, 0, 20 * MS, 30 * MS, OUTCOME_OK);
+        hop(&f, rd)->present = 1;
+        hop(&f, rd)->result = -1; /* no set of deposits sums to it */
+        CheckEnd end = default_end();
+        end.lin_budget = small ? 100 : 0;
+        Verdict v;
+        finish_with(&f, &end, &v);
+        if (small) {
+            assert_clean(&v);
+            assert_int_equal(v.lin, LIN_UNKNOWN);
+            assert_int_equal(v.lin_unknown_keys, 1);
+        } else {
+            const Violation *x = only(&v, V_NOT_LINEARIZABLE);
+            assert_int_equal(x->ops[0], rd);
+            assert_int_equal(v.lin, LIN_VIOLATION);
+            assert_int_equal(v.lin_unknown_keys, 0);
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* ---- convergence ---- */
+
+/* Quorum: after settle, replicas of a key holding different records are divergent, named with
+ * the key; replicas holding the same records are not, and an unhealed run is not judged. */
+static void test_oracle_divergent_when_quorum_replicas_disagree_after_settle(void **state)
+{
+    (void)state;
+    enum { DIVERGED, AGREED, UNHEALED };
+    for (int variant = DIVERGED; variant <= UNHEALED; variant++) {
+        Fix f;
+        fix_open(&f, PROTO_QUORUM);
+        uint32_t w1 = hist_op(&f, "w1", OP_PUT, 1, 10 * MS, 30 * MS, OUTCOME_OK);
+        uint32_t w2 = hist_op(&f, "w2", OP_PUT, 2, 40 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
+        at(&f, 20 * MS);
+        for (EndpointId n = R1; n <= R3; n++)
+            q_store(&f, n, w1, TRUE);
+        at(&f, 50 * MS);
+        q_store(&f, R3, w2, TRUE);
+        if (variant == AGREED) {
+            q_store(&f, R1, w2, TRUE);
+            q_store(&f, R2, w2, TRUE);
+        }
+        world_start(f.w); /* nodes up; the queue never runs again */
+        checker_check_convergence(f.c, variant != UNHEALED);
+        Verdict v;
+        finish(&f, &v);
+        if (variant != DIVERGED) {
+            assert_clean(&v);
+            if (variant == UNHEALED)
+                assert_non_null(strstr(v.convergence_note, "not checked"));
+        } else {
+            const Violation *x = only(&v, V_DIVERGENT);
+            assert_int_equal(x->nnodes, 2);
+            assert_names_node(x, R3);
+            /* The reference replica is the first up on the key's ring walk. */
+            assert_says(x, x->nodes[0] == R3 ? "disagree on key k0 (2 vs 1)"
+                                             : "disagree on key k0 (1 vs 2)");
+            assert_says(x, "r3");
+            assert_says(x, "50.000ms");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Raft: after settle, a server that is up and lacks a committed entry durably is divergent. */
+static void test_oracle_divergent_when_a_raft_server_lacks_a_committed_entry(void **state)
+{
+    (void)state;
+    for (int caught_up = 0; caught_up <= 1; caught_up++) {
+        Fix f;
+        fix_open(&f, PROTO_RAFT);
+        uint32_t w1 = raft_committed_write(&f);
+        if (caught_up)
+            r_append(&f, N3, 1, 1, w1, TRUE);
+        at(&f, 80 * MS);
+        world_start(f.w);
+        checker_check_convergence(f.c, TRUE);
+        Verdict v;
+        finish(&f, &v);
+        if (caught_up) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_DIVERGENT);
+            assert_int_equal(x->nnodes, 1);
+            assert_int_equal(x->nodes[0], N3);
+            assert_says(x, "after settle (80.000ms), n3 does not hold committed entry 1 of 1");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* ---- liveness ---- */
+
+/* A probe write that times out after every fault healed (no server of this world ever started)
+ * is stuck, and is not judged when not healed or when the run ends while it is still out. */
+static void test_oracle_stuck_when_the_probe_never_completes_after_healing(void **state)
+{
+    (void)state;
+    enum { HEALED, UNHEALED, CUT_OFF };
+    for (int variant = HEALED; variant <= CUT_OFF; variant++) {
+        Fix f;
+        fix_open(&f, PROTO_QUORUM);
+        KeyId probe;
+        assert_true(world_key_lookup(f.w, "_probe", &probe));
+        at(&f, 100 * MS);
+        uint32_t id = world_submit(f.w, 0, OP_PUT, probe, 1, HOP_PROBE);
+        world_run_until(f.w, variant == CUT_OFF ? 1 * SIM_SEC : 30 * SIM_SEC);
+        CheckEnd end = default_end();
+        end.probe_op = id;
+        end.healed = variant != UNHEALED;
+        Verdict v;
+        finish_with(&f, &end, &v);
+        if (variant != HEALED) {
+            assert_clean(&v);
+            assert_non_null(strstr(v.liveness_note, "not checked"));
+        } else {
+            assert_int_equal(hop(&f, id)->outcome, OUTCOME_INDETERMINATE);
+            const Violation *x = only(&v, V_STUCK);
+            assert_int_equal(x->ops[0], id);
+            assert_true(x->time == 100 * MS);
+            assert_says(x, "(invoked at 100.000ms) did not complete: indeterminate");
+            assert_int_equal(v.ops, 0); /* the probe is not part of the judged history */
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* The same probe in a running cluster completes, and a quiet run raises nothing at all. */
+static void test_oracle_not_stuck_when_a_running_cluster_answers_the_probe(void **state)
+{
+    (void)state;
+    for (int p = PROTO_QUORUM; p <= PROTO_RAFT; p++) {
+        WorldConfig cfg;
+        world_config_init(&cfg, (ProtocolKind)p);
+        cfg.keys = 1;
+        if (p == PROTO_QUORUM) {
+            cfg.write_quorum = 2;
+            cfg.read_quorum = 2;
+        }
+        World *w = world_new(&cfg);
+        Checker *c = checker_new(w);
+        KeyId probe;
+        assert_true(world_key_lookup(w, "_probe", &probe));
+        world_start(w);
+        world_run_until(w, 2 * SIM_SEC);
+        checker_check_convergence(c, TRUE);
+        uint32_t id = world_submit(w, 0, OP_PUT, probe, 1, HOP_PROBE);
+        world_run_until(w, 6 * SIM_SEC);
+        assert_int_equal(history_op(world_history(w), id)->outcome, OUTCOME_OK);
+        CheckEnd end = default_end();
+        end.probe_op = id;
+        Verdict v;
+        verdict_init(&v);
+        checker_finish(c, &end, &v);
+        assert_clean(&v);
+        assert_null(v.liveness_note);
+        verdict_clear(&v);
+        checker_free(c);
+        world_free(w);
+        world_config_clear(&cfg);
+    }
+}
+
+/* ---- within and beyond model ---- */
+
+/* Beyond model only unpersisted-send and false-failure are judged: a lost ack is dropped, an
+ * unpersisted send kept, and the verdict says why. */
+static void test_oracle_beyond_model_judges_only_what_still_holds(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    uint32_t w17 = quorum_acked_write(&f);
+    disk_wipe(world_disk(f.w, R2));
+    Msg *m = msg_new(MSG_Q_WRITE_ACK, R3, CO1);
+    m->u.qack = (QWriteAck){.status = QACK_DURABLE, .idem = hop(&f, w17)->idem};
+    observe_sent(&f, m);
+    CheckEnd end = default_end();
+    end.within_model = FALSE;
+    end.model_reason = "2 disks lost";
+    Verdict v;
+    finish_with(&f, &end, &v);
+    only(&v, V_UNPERSISTED_SEND);
+    assert_int_equal(v.counts[V_LOST_ACK], 0);
+    assert_true(v.beyond_model);
+    assert_non_null(strstr(v.model_note, "2 disks lost"));
+    verdict_clear(&v);
+    /* Within model the same run is judged guilty of both. */
+    end.within_model = TRUE;
+    finish_with(&f, &end, &v);
+    assert_int_equal(v.kinds, (1u << V_UNPERSISTED_SEND) | (1u << V_LOST_ACK));
+    assert_false(v.beyond_model);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* Each kind keeps at most VERDICT_EXAMPLES violations in full and counts the rest. */
+static void test_oracle_verdict_keeps_examples_and_counts_the_rest(void **state)
+{
+    (void)state;
+    Verdict v;
+    verdict_init(&v);
+    EndpointId nodes[1] = {0};
+    for (guint i = 0; i < VERDICT_EXAMPLES + 3; i++) {
+        uint32_t ops[1] = {i};
+        verdict_add(&v, V_STUCK, (SimTime)i, ops, 1, nodes, 1, g_strdup_printf("case %u", i));
+    }
+    assert_int_equal(v.counts[V_STUCK], VERDICT_EXAMPLES + 3);
+    assert_int_equal(v.violations->len, VERDICT_EXAMPLES);
+    assert_false(verdict_passed(&v));
+    verdict_clear(&v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_oracle_lost_ack_when_every_durable_copy_is_gone),
+        cmocka_unit_test(test_oracle_no_lost_ack_while_one_durable_copy_survives),
+        cmocka_unit_test(test_oracle_lost_ack_only_when_no_newer_write_supersedes),
+        cmocka_unit_test(test_oracle_raft_lost_ack_when_a_majority_no_longer_holds_the_entry),
+        cmocka_unit_test(test_oracle_early_ack_when_fewer_than_w_copies_are_durable),
+        cmocka_unit_test(test_oracle_raft_early_ack_counts_only_copies_made_in_the_entrys_term),
+        cmocka_unit_test(test_oracle_raft_early_ack_with_a_minority_of_copies),
+        cmocka_unit_test(test_oracle_false_failure_when_a_definite_failure_took_effect),
+        cmocka_unit_test(test_oracle_no_false_failure_for_orphans_and_honest_failures),
+        cmocka_unit_test(test_oracle_voided_record_is_a_latent_orphan),
+        cmocka_unit_test(test_oracle_raft_duplicate_when_one_write_takes_effect_at_two_indexes),
+        cmocka_unit_test(test_oracle_quorum_duplicate_when_a_replica_holds_one_add_twice),
+        cmocka_unit_test(test_oracle_unpersisted_send_when_a_replica_acks_before_its_fsync),
+        cmocka_unit_test(test_oracle_unpersisted_send_when_a_vote_is_not_durable),
+        cmocka_unit_test(test_oracle_unpersisted_send_when_append_success_outruns_the_fsync),
+        cmocka_unit_test(test_oracle_election_safety_when_two_servers_lead_one_term),
+        cmocka_unit_test(test_oracle_log_matching_when_one_index_and_term_hold_two_commands),
+        cmocka_unit_test(test_oracle_log_matching_when_logs_agree_later_but_differ_below),
+        cmocka_unit_test(test_oracle_leader_completeness_when_a_new_leader_lacks_a_committed_entry),
+        cmocka_unit_test(test_oracle_state_machine_safety_when_servers_apply_different_commands),
+        cmocka_unit_test(test_oracle_not_linearizable_when_a_read_misses_a_completed_put),
+        cmocka_unit_test(test_oracle_not_linearizable_when_a_read_sees_a_definitely_failed_write),
+        cmocka_unit_test(
+            test_oracle_no_lin_violation_when_the_read_sees_the_put_or_none_is_promised),
+        cmocka_unit_test(test_oracle_lin_budget_reports_unknown),
+        cmocka_unit_test(test_oracle_divergent_when_quorum_replicas_disagree_after_settle),
+        cmocka_unit_test(test_oracle_divergent_when_a_raft_server_lacks_a_committed_entry),
+        cmocka_unit_test(test_oracle_stuck_when_the_probe_never_completes_after_healing),
+        cmocka_unit_test(test_oracle_not_stuck_when_a_running_cluster_answers_the_probe),
+        cmocka_unit_test(test_oracle_beyond_model_judges_only_what_still_holds),
+        cmocka_unit_test(test_oracle_verdict_keeps_examples_and_counts_the_rest),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
