@@ -299,6 +299,21 @@ static void target_failed(Coord *c, Request *r, guint ti, ActionList *out)
     maybe_finish(c, r, out);
 }
 
+/* The replica a target stands for: itself, or the one a standby holds a hint for. A replica and
+ * its standby both acking count once: the standby drops its copy when it hands the hint back. */
+static EndpointId slot_of(const Target *t)
+{
+    return t->hint_for != ENDPOINT_NONE ? t->hint_for : t->node;
+}
+
+static gboolean slot_counted(const Request *r, guint ti)
+{
+    for (guint i = 0; i < r->ntargets; i++)
+        if (i != ti && r->t[i].state == T_ACKED && slot_of(&r->t[i]) == slot_of(&r->t[ti]))
+            return TRUE;
+    return FALSE;
+}
+
 static int target_index(const Request *r, EndpointId node, EndpointId hint_for)
 {
     for (guint i = 0; i < r->ntargets; i++)
@@ -319,10 +334,11 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
     if (r->kind == OP_GET) {
         /* A read repair's ack. */
         if (m->u.qack.status == QACK_DURABLE && t->state == T_SENT) {
+            gboolean counted = slot_counted(r, (guint)ti);
             t->state = T_ACKED;
             t->holds = 1;
             act_cancel(out, timer_of(c, r, ti));
-            r->acks++;
+            r->acks += !counted;
             if (!r->replied && r->acks >= c->init.config->write_quorum)
                 reply(c, r, TRUE, FAIL_NONE, FALSE, out);
             maybe_finish(c, r, out);
@@ -338,9 +354,10 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
         status = QACK_DURABLE; /* the bug: a failed fsync counted as durable */
     if (status == QACK_DURABLE) {
         r->maybe_stored = 1; /* stored for sure: a failure now can only be indeterminate */
+        gboolean counted = slot_counted(r, (guint)ti);
         t->state = T_ACKED;
         act_cancel(out, timer_of(c, r, ti));
-        r->acks++;
+        r->acks += !counted;
         guint need =
             BUG_ON(c->init.bugs, BUG_REPLY_ON_FIRST_ACK) ? 1 : c->init.config->write_quorum;
         if (!r->replied && r->acks >= need)

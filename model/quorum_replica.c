@@ -68,6 +68,8 @@ typedef struct {
     uint64_t wseq;
     IdemKey idem;
     uint32_t block;
+    uint8_t copy; /* a record read back at boot (or its rewritten copy): never forgotten, only
+                     written again until an fsync covers it */
 } Inflight;
 
 typedef enum { PEND_ACK, PEND_SYNC, PEND_BOOT } PendKind;
@@ -79,6 +81,7 @@ typedef struct {
     uint8_t wkind; /* QWriteKind, echoed in acks */
     uint8_t acked_early;
     uint8_t write_failed;
+    uint8_t verify; /* the first fsync after boot, which vouches for what was read back */
     EndpointId from;
     uint64_t req;
     uint16_t attempt;
@@ -113,6 +116,7 @@ typedef struct {
     uint32_t next_pending;
     uint32_t next_handoff;
     gboolean ready;       /* answers reads */
+    gboolean boot_synced; /* a boot fsync has succeeded since this incarnation started */
     gboolean repairing;   /* data may be lost: waiting for every peer's records */
     uint64_t repair_wait; /* peers whose records have not arrived yet */
     guint repair_writes;  /* sync batches of the repair still being made durable */
@@ -302,13 +306,22 @@ static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList 
 {
     g_array_append_val(p->idems, rec->idem);
     /* Deduplicate by idempotency key: a retried write lands once. */
-    if (!BUG_ON(r->init.bugs, BUG_NO_DEDUP) && meta_of(r, rec->idem) != NULL)
+    const Meta *m = BUG_ON(r->init.bugs, BUG_NO_DEDUP) ? NULL : meta_of(r, rec->idem);
+    if (m != NULL) {
+        const Stored *held = m->hinted ? find_stored(r->hints, rec->idem) : NULL;
+        if (rec->hinted && held && held->rec.hint_for != rec->hint_for) {
+            /* Held only as a hint for another node, and dropped once that node has it: one
+             * record cannot stand for two. Refuse, so that the coordinator asks the next
+             * standby instead of counting this copy twice. */
+            p->write_failed = 1;
+        }
         return; /* already applied; p's fsync covers it if it is still in flight */
+    }
     DiskBlock b;
     quorum_encode_record(&b, rec);
     uint32_t block = append(r, out, &b, p->id);
     remember(r, rec, block, FALSE);
-    Inflight f = {++r->next_wseq, rec->idem, block};
+    Inflight f = {++r->next_wseq, rec->idem, block, 0};
     g_array_append_val(r->inflight, f);
     p->writes_left++;
 }
@@ -395,7 +408,10 @@ static void write_completed(Replica *r, uint32_t pending_id, uint32_t block, int
         for (guint i = 0; i < r->inflight->len; i++) {
             Inflight *f = &g_array_index(r->inflight, Inflight, i);
             if (f->block == block) {
-                forget(r, f->idem, block, FALSE, out);
+                if (f->copy)
+                    g_array_append_val(r->unverified, *f); /* written again, later */
+                else
+                    forget(r, f->idem, block, FALSE, out);
                 g_array_remove_index(r->inflight, i);
                 break;
             }
@@ -434,7 +450,7 @@ static void rewrite_unverified(Replica *r, ActionList *out)
         uint32_t block = append(r, out, &b, p->id);
         m->block = block;
         s->block = block;
-        Inflight f = {++r->next_wseq, u.idem, block};
+        Inflight f = {++r->next_wseq, u.idem, block, 1};
         g_array_append_val(r->inflight, f);
         p->writes_left++;
     }
@@ -450,26 +466,27 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         issue_fsync(r, p, out); /* the bug: fsync again and trust the 0 */
         return;
     }
-    if (p->kind == PEND_BOOT) {
-        if (result != 0) {
-            pending_remove(r, p);
-            rewrite_unverified(r, out);
-            return;
-        }
+    gboolean failed = result != 0 || (p->kind == PEND_BOOT && p->write_failed);
+    if (p->kind == PEND_BOOT && !failed && p->verify) {
         for (guint i = 0; i < r->unverified->len; i++) {
             Inflight u = g_array_index(r->unverified, Inflight, i);
             mark_durable(r, u.idem, u.block);
         }
         g_array_set_size(r->unverified, 0);
     }
-    /* Every write submitted before this fsync is now durable, or (on error) lost. */
-    guint keep = 0;
+    /* Every write submitted before this fsync is now durable, or (on error) lost: a lost record
+     * is forgotten (so that a retry writes it again), a lost copy of what boot read back is
+     * written again (nothing else holds it). */
+    guint keep = 0, recopy = 0;
     for (guint i = 0; i < r->inflight->len; i++) {
         Inflight f = g_array_index(r->inflight, Inflight, i);
         if (f.wseq > p->cover) {
             g_array_index(r->inflight, Inflight, keep++) = f;
-        } else if (result == 0) {
+        } else if (!failed) {
             mark_durable(r, f.idem, f.block);
+        } else if (f.copy) {
+            g_array_append_val(r->unverified, f);
+            recopy++;
         } else {
             forget(r, f.idem, f.block, TRUE, out);
         }
@@ -496,7 +513,12 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         }
     }
     pending_remove(r, p);
+    if (recopy > 0 || (kind == PEND_BOOT && failed))
+        rewrite_unverified(r, out); /* what boot read back, written again */
     if (kind == PEND_BOOT) {
+        if (failed || r->boot_synced)
+            return; /* ready only once, when a boot fsync first succeeds */
+        r->boot_synced = TRUE;
         if (r->repairing)
             start_repair(r, out);
         else
@@ -803,7 +825,7 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
         m->durable = 0;
         st->block = nb;
         st->durable = 0;
-        Inflight f = {++r->next_wseq, u.idem, nb};
+        Inflight f = {++r->next_wseq, u.idem, nb, 0};
         g_array_append_val(r->inflight, f);
         p->writes_left = 1;
         break;
@@ -864,6 +886,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
         g_hash_table_add(done, &g_array_index(done_keys, IdemKey, i));
     /* Pass 2: records. */
     Pending *p = pending_new(r, PEND_BOOT);
+    p->verify = 1;
     for (uint32_t i = 0; i < len; i++) {
         BlockCheck c = errors[i] != 0 ? BLOCK_CORRUPT : quorum_decode(&blocks[i], &qb);
         if (c == BLOCK_TORN || c == BLOCK_EMPTY)
@@ -881,7 +904,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
         if (!BUG_ON(r->init.bugs, BUG_NO_DEDUP) && meta_of(r, qb.rec.idem))
             continue;
         remember(r, &qb.rec, i, FALSE);
-        Inflight f = {0, qb.rec.idem, i};
+        Inflight f = {0, qb.rec.idem, i, 1};
         g_array_append_val(r->unverified, f);
     }
     g_hash_table_unref(voided);
