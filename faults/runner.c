@@ -357,6 +357,11 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
     if (c->protocol == PROTO_QUORUM) {
         if (c->sloppy || c->write_quorum + c->read_quorum <= c->replicas || client_skew)
             out->linearizable = FALSE;
+        /* W + R > N makes read and write quorums overlap only while the W copies last: a replica
+         * that acked and then lost its data may leave a later read quorum without the write. The
+         * write is still durable (that is judged); reads may be stale (counted, not judged). */
+        if (ndamaged > 0)
+            out->linearizable = FALSE;
     }
     if (!out->within)
         out->linearizable = FALSE;
