@@ -1056,9 +1056,14 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
         r->damaged = TRUE;
         act_note(out, NOTE_DAMAGED, bad, meta_lost, 0, 0);
     }
-    /* What the page cache showed may not be durable: make it so before trusting it. */
+    /* What the page cache showed may not be durable: make it so before trusting it. An fsync
+     * alone is not enough: after a failed fsync of an earlier life the pages can be clean and
+     * never written, and a new fsync returns 0 without writing them (fsyncgate). So every entry
+     * is written back first, and the boot fsync covers them all. */
     if (ev->image->len[RAFT_FILE_LOG] > last_index(r))
         act_truncate(out, RAFT_FILE_LOG, (uint32_t)last_index(r), TOKEN_LOG_TRUNCATE);
+    for (uint64_t i = 1; i <= last_index(r); i++)
+        write_entry(r, i, out);
     r->durable = 0;
     persist_meta(r, out);
     request_fsync(r, out);
