@@ -72,7 +72,8 @@ typedef struct {
     SimTime time;
     EndpointId node; /* the node it acted on, or ENDPOINT_NONE */
     SimTime ends;    /* when its effect ends (restart, heal, resume); SIM_TIME_NEVER if never */
-    guint hit;       /* blocks hit, for sector-error and corrupt */
+    guint hit;       /* blocks hit (sector-error, corrupt); a power crash: 1 if nothing on the
+                        node's disk was durable yet */
 } FiredFault;
 
 typedef struct FaultRunner FaultRunner;

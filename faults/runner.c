@@ -105,19 +105,34 @@ static NetRule net_rule_of(const FaultSpec *f, EndpointId node, guint nendpoints
     return rule;
 }
 
+/* Whether nothing the node ever wrote is durable yet (it crashed before its first fsync): after
+ * a power crash it wakes to an empty disk, which it cannot tell from a lost one. */
+static gboolean disk_never_synced(World *w, EndpointId node)
+{
+    Disk *d = world_disk(w, node);
+    if (d == NULL)
+        return FALSE;
+    for (guint f = 0; f < disk_nfiles(d); f++)
+        if (disk_durable_length(d, f) > 0)
+            return FALSE;
+    return TRUE;
+}
+
 static void fire(FaultRunner *r, guint index, EndpointId node)
 {
     const FaultSpec *f = g_ptr_array_index(r->plan->faults, index);
     World *w = r->w;
     SimTime now = world_now(w);
     switch (f->kind) {
-    case FAULT_CRASH:
+    case FAULT_CRASH: {
+        guint blank = f->power && disk_never_synced(w, node);
         world_crash(w, node, f->power);
         if (f->restart_after != SIM_TIME_NEVER)
             sim_queue_after(world_queue(w), f->restart_after, on_restart, r, node, 0);
         record(r, index, node,
-               f->restart_after == SIM_TIME_NEVER ? SIM_TIME_NEVER : now + f->restart_after, 0);
+               f->restart_after == SIM_TIME_NEVER ? SIM_TIME_NEVER : now + f->restart_after, blank);
         break;
+    }
     case FAULT_RESTART:
         world_restart(w, node);
         record(r, index, node, now, 0);
@@ -322,6 +337,10 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
             continue;
         if (f->kind == FAULT_DISK_LOSS ||
             ((f->kind == FAULT_CORRUPT || f->kind == FAULT_SECTOR_ERROR) && ff->hit > 0))
+            damaged |= (uint64_t)1 << ff->node;
+        /* A raft server power-crashed before anything it wrote was durable wakes to an empty
+         * disk, as after a disk loss, and must treat itself as such (it may have voted). */
+        if (f->kind == FAULT_CRASH && ff->hit > 0 && c->protocol == PROTO_RAFT)
             damaged |= (uint64_t)1 << ff->node;
         if ((f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR) &&
             c->fs == FS_EXT4_JOURNAL)

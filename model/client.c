@@ -178,7 +178,13 @@ static void attempt_failed(World *w, Client *c, FailReason reason, gboolean defi
     if (!definite)
         op->any_indeterminate = 1;
     op->reason = (uint8_t)reason;
-    if (c->attempt >= w->config->client_retries) {
+    /* The end-of-run operations ask whether the cluster serves at all: they keep trying (same
+     * idempotency key) through an election or a repair in progress, for a bounded while. */
+    const WorldConfig *cfg = w->config;
+    SimTime patience = 10 * MAX(cfg->request_timeout, cfg->election_timeout.hi);
+    gboolean persist = (op->flags & (HOP_PROBE | HOP_FINAL)) &&
+                       sim_queue_now(w->queue) - op->invoke < patience && c->attempt < 1000;
+    if (c->attempt >= w->config->client_retries && !persist) {
         complete(w, c, op->any_indeterminate ? OUTCOME_INDETERMINATE : OUTCOME_FAIL, reason, NULL);
         return;
     }

@@ -460,9 +460,14 @@ static void drop_leadership(Raft *r, ActionList *out)
     r->batch_timer = FALSE;
 }
 
+/* Steps down (to a higher term, or as a candidate that heard of a leader). The election timer
+ * keeps running: Raft §5.2 restarts it only on hearing from the current leader or granting a
+ * vote, so that a server that keeps calling elections it cannot win (its log is behind) does not
+ * hold everyone else back from calling one. A leader has none running, and starts one. */
 static void become_follower(Raft *r, uint64_t term, ActionList *out)
 {
-    if (r->role == ROLE_LEADER)
+    gboolean was_leader = r->role == ROLE_LEADER;
+    if (was_leader)
         drop_leadership(r, out);
     gboolean changed = r->role != ROLE_FOLLOWER;
     if (term > r->term) {
@@ -475,7 +480,8 @@ static void become_follower(Raft *r, uint64_t term, ActionList *out)
     r->role = ROLE_FOLLOWER;
     if (changed)
         act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
-    reset_election_timer(r, out);
+    if (was_leader)
+        reset_election_timer(r, out);
 }
 
 static void broadcast(Raft *r, ActionList *out);
@@ -761,8 +767,7 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
     }
     if (a->term > r->term || r->role != ROLE_FOLLOWER)
         become_follower(r, a->term, out);
-    else
-        reset_election_timer(r, out);
+    reset_election_timer(r, out); /* heard from the current leader */
     r->leader = m->from;
     if (a->prev_index > last_index(r)) {
         respond_append(r, m->from, FALSE, 0, last_index(r) + 1, a->round, out);

@@ -387,6 +387,27 @@ static void check_log_matching(Checker *c, EndpointId node, const RaftEntry *e)
     }
 }
 
+/* Entry e is durable on node, which durably records e's term: what the leader of that term may
+ * count toward committing it (Raft §5.4.2). */
+static void add_support(Checker *c, EndpointId node, const RaftEntry *e)
+{
+    if (c->meta_term[node] != e->term || e->index <= c->committed->len)
+        return;
+    SupportKey probe = {e->index, e->term};
+    uint64_t *mask = g_hash_table_lookup(c->support, &probe);
+    if (!mask) {
+        SupportKey *k = g_new(SupportKey, 1);
+        *k = probe;
+        mask = g_new0(uint64_t, 1);
+        g_hash_table_insert(c->support, k, mask);
+    }
+    *mask |= (uint64_t)1 << node;
+    if (popcount(*mask) >= c->majority)
+        commit_through(c, *mask, e->index, e->term);
+}
+
+static void support_held_entries(Checker *c, EndpointId node, uint64_t term);
+
 static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
                          const DiskBlock *old, const DiskBlock *neu, DiskChange cause)
 {
@@ -397,7 +418,10 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
         uint64_t t = raft_durable_meta(world_disk(c->w, node), &m) ? m.term : 0;
         if (cause == DISK_CHANGE_MEDIA)
             t = MAX(t, c->meta_term[node]);
+        gboolean rose = t > c->meta_term[node];
         c->meta_term[node] = t;
+        if (rose)
+            support_held_entries(c, node, t);
         if (neu && raft_decode_meta(neu, &m) == BLOCK_OK && m.voted_for != ENDPOINT_NONE) {
             /* A vote that reached the disk: later damage does not unmake the node's care. */
             uint64_t *k = g_new(uint64_t, 1);
@@ -423,19 +447,22 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
         copy_changed(c, l, node, +1, cause);
     }
     check_log_matching(c, node, &e);
-    if (c->meta_term[node] != e.term || e.index <= c->committed->len)
-        return;
-    SupportKey probe = {e.index, e.term};
-    uint64_t *mask = g_hash_table_lookup(c->support, &probe);
-    if (!mask) {
-        SupportKey *k = g_new(SupportKey, 1);
-        *k = probe;
-        mask = g_new0(uint64_t, 1);
-        g_hash_table_insert(c->support, k, mask);
+    add_support(c, node, &e);
+}
+
+/* The node's durable term rose to `term`: entries of that term it already held durably (its log
+ * fsync finished before its metadata's) support their commitment from now on. */
+static void support_held_entries(Checker *c, EndpointId node, uint64_t term)
+{
+    Disk *d = world_disk(c->w, node);
+    uint32_t len = disk_durable_length(d, RAFT_FILE_LOG);
+    for (uint32_t i = (uint32_t)c->committed->len; i < len; i++) {
+        DiskBlock b;
+        RaftEntry e;
+        if (disk_durable_block(d, RAFT_FILE_LOG, i, &b) && raft_decode_entry(&b, &e) == BLOCK_OK &&
+            e.term == term)
+            add_support(c, node, &e);
     }
-    *mask |= (uint64_t)1 << node;
-    if (popcount(*mask) >= c->majority)
-        commit_through(c, *mask, e.index, e.term);
 }
 
 /* ---- observation ---- */
