@@ -28,31 +28,47 @@ typedef struct {
     uint64_t applied; /* shared idempotency keys applied (bit per shared key) */
 } State;
 
+/* A memo entry: the linearized set by its Zobrist hash (128 bits: the XOR of two random words
+ * per operation in the set, kept incrementally), and the model state. Two different sets share
+ * a hash with probability about states^2 / 2^128, so the search is exact in practice, and each
+ * state costs O(1) time and memory instead of a copy of the whole set. */
 typedef struct {
+    uint64_t set_lo, set_hi;
     State state;
-    guint words;
-    uint64_t bits[]; /* the linearized set */
 } CacheKey;
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static inline uint64_t zobrist_lo(guint op)
+{
+    return mix64((uint64_t)op * 2);
+}
+
+static inline uint64_t zobrist_hi(guint op)
+{
+    return mix64((uint64_t)op * 2 + 1);
+}
 
 static guint key_hash(gconstpointer p)
 {
     const CacheKey *k = p;
-    uint64_t h = (uint64_t)k->state.value * 0x9e3779b97f4a7c15ULL ^ k->state.present ^
+    uint64_t h = k->set_lo ^ mix64(k->set_hi) ^ mix64((uint64_t)k->state.value) ^ k->state.present ^
                  k->state.applied * 0xff51afd7ed558ccdULL;
-    for (guint i = 0; i < k->words; i++) {
-        h ^= k->bits[i];
-        h *= 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 31;
-    }
     return (guint)(h ^ (h >> 32));
 }
 
 static gboolean key_equal(gconstpointer a, gconstpointer b)
 {
     const CacheKey *x = a, *y = b;
-    return x->state.present == y->state.present && x->state.value == y->state.value &&
-           x->state.applied == y->state.applied && x->words == y->words &&
-           memcmp(x->bits, y->bits, x->words * sizeof(uint64_t)) == 0;
+    return x->set_lo == y->set_lo && x->set_hi == y->set_hi &&
+           x->state.present == y->state.present && x->state.value == y->state.value &&
+           x->state.applied == y->state.applied;
 }
 
 typedef struct {
@@ -135,21 +151,25 @@ static int *shared_bits(const LinOp *ops, guint n, gboolean *overflow)
     *overflow = FALSE;
     int *shared = g_new(int, n ? n : 1);
     int next = 0;
+    /* idempotency key -> index + 1 of the first write carrying it */
+    GHashTable *first = g_hash_table_new(g_int64_hash, g_int64_equal);
     for (guint i = 0; i < n; i++) {
         shared[i] = -1;
         if (ops[i].kind == OP_GET || ops[i].idem == IDEM_NONE)
             continue;
-        for (guint j = 0; j < i; j++) {
-            if (ops[j].idem == ops[i].idem && ops[j].kind != OP_GET) {
-                if (shared[j] < 0 && next < 64)
-                    shared[j] = next++;
-                else if (shared[j] < 0)
-                    *overflow = TRUE;
-                shared[i] = shared[j];
-                break;
-            }
+        guint j = GPOINTER_TO_UINT(g_hash_table_lookup(first, &ops[i].idem));
+        if (j == 0) {
+            g_hash_table_insert(first, (gpointer)&ops[i].idem, GUINT_TO_POINTER(i + 1));
+            continue;
         }
+        j--;
+        if (shared[j] < 0 && next < 64)
+            shared[j] = next++;
+        else if (shared[j] < 0)
+            *overflow = TRUE;
+        shared[i] = shared[j];
     }
+    g_hash_table_unref(first);
     return shared;
 }
 
@@ -190,9 +210,8 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
     prev->next = NULL;
     g_free(sorted);
 
-    guint cache_words = (n + 63) / 64;
     GHashTable *seen = g_hash_table_new_full(key_hash, key_equal, g_free, NULL);
-    uint64_t *bits = g_new0(uint64_t, cache_words);
+    uint64_t set_lo = 0, set_hi = 0; /* the linearized set's Zobrist hash */
     typedef struct {
         Entry *call;
         State state;
@@ -207,15 +226,12 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
             State next;
             gboolean fresh = FALSE;
             if (step(&model, e->op, &state, &next)) {
-                bits[e->op / 64] |= (uint64_t)1 << (e->op % 64);
-                CacheKey *k = g_malloc(sizeof(CacheKey) + cache_words * sizeof(uint64_t));
-                k->state = next;
-                k->words = cache_words;
-                memcpy(k->bits, bits, cache_words * sizeof(uint64_t));
+                CacheKey *k = g_new(CacheKey, 1);
+                *k = (CacheKey){set_lo ^ zobrist_lo(e->op), set_hi ^ zobrist_hi(e->op), next};
                 if (g_hash_table_add(seen, k)) {
                     fresh = TRUE;
-                } else {
-                    bits[e->op / 64] &= ~((uint64_t)1 << (e->op % 64));
+                    set_lo = k->set_lo;
+                    set_hi = k->set_hi;
                 }
                 if (++report->states > budget) {
                     result = LIN_UNKNOWN;
@@ -245,7 +261,8 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
             }
             Frame f = stack[--depth];
             state = f.state;
-            bits[f.call->op / 64] &= ~((uint64_t)1 << (f.call->op % 64));
+            set_lo ^= zobrist_lo(f.call->op);
+            set_hi ^= zobrist_hi(f.call->op);
             unlift(f.call);
             e = f.call->next;
         }
@@ -253,7 +270,6 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
     if (result == LIN_OK)
         report->failed_op = UINT32_MAX;
     g_hash_table_unref(seen);
-    g_free(bits);
     g_free(stack);
     g_free(entries);
     g_free(model.shared);
