@@ -85,6 +85,12 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    EXTRA="-fsanitize=address,undefined -fno-sanitize-recover=all" run-tests
 
+# Rewrites the golden traces of tests/golden from the current code; review the diff.
+golden: all
+	@for g in tests/golden/*.trace; do \
+	    n=$$(basename $$g .trace); ./durasim run --trace scenarios/$$n.ini > $$g; \
+	    echo "golden: $$g"; done
+
 # ---- lint ----
 
 lint:
