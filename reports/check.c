@@ -868,6 +868,8 @@ static void explain_loss(Checker *c, const Ledger *l, GString *s)
                                l->lost_cause < G_N_ELEMENTS(how) ? how[l->lost_cause] : "lost",
                                world_endpoint_name(c->w, n),
                                sim_time_format_human(l->lost_at, when, sizeof when));
+    } else if (l->ever == 0) {
+        g_string_append(s, "; no disk ever held it durably");
     } else {
         g_string_append(s, "; no durable copy is left");
     }

@@ -351,6 +351,43 @@ static void test_oracle_lost_ack_when_every_durable_copy_is_gone(void **state)
     fix_close(&f);
 }
 
+/* An acked write that no disk ever held durably (stored only in page caches that were then
+ * lost with their disks) is a lost ack whose text says so. */
+static void test_oracle_lost_ack_that_was_never_durable_says_so(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    uint32_t w17 = hist_op(&f, "w17", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
+    at(&f, 10 * MS);
+    client_request(&f, w17, CO1);
+    at(&f, 20 * MS);
+    q_store(&f, R1, w17, FALSE);
+    q_store(&f, R2, w17, FALSE);
+    at(&f, 41200 * SIM_US);
+    server_ack(&f, w17, CO1);
+    at(&f, 50 * MS);
+    disk_wipe(world_disk(f.w, R1));
+    disk_wipe(world_disk(f.w, R2));
+    Verdict v;
+    finish(&f, &v);
+    if (!(v.kinds & (1u << V_LOST_ACK))) {
+        g_autofree char *got = violation_set_format(v.kinds);
+        fail_msg("no lost-ack; got %s", got);
+    }
+    const Violation *x = NULL;
+    for (guint i = 0; i < v.violations->len; i++) {
+        const Violation *y = g_ptr_array_index(v.violations, i);
+        if (y->kind == V_LOST_ACK)
+            x = y;
+    }
+    assert_non_null(x);
+    assert_int_equal(x->ops[0], w17);
+    assert_says(x, "with 0 durable copies (none); no disk ever held it durably");
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
 /* The same write keeps its ack while one durable copy survives. */
 static void test_oracle_no_lost_ack_while_one_durable_copy_survives(void **state)
 {
@@ -1316,6 +1353,7 @@ int main(void)
         cmocka_unit_test(test_oracle_no_lost_ack_while_one_durable_copy_survives),
         cmocka_unit_test(test_oracle_lost_ack_only_when_no_newer_write_supersedes),
         cmocka_unit_test(test_oracle_raft_lost_ack_when_a_majority_no_longer_holds_the_entry),
+        cmocka_unit_test(test_oracle_lost_ack_that_was_never_durable_says_so),
         cmocka_unit_test(test_oracle_early_ack_when_fewer_than_w_copies_are_durable),
         cmocka_unit_test(test_oracle_raft_early_ack_counts_only_copies_made_in_the_entrys_term),
         cmocka_unit_test(test_oracle_raft_early_ack_with_a_minority_of_copies),
