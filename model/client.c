@@ -275,7 +275,9 @@ static void start(World *w, Client *c, uint32_t op_id)
             .client = (uint16_t)c->index,
             .seq = c->seq,
         };
-        if (op_kind_is_write(op->kind)) {
+        /* Only a named idempotency key can come back in a later operation; a generated one
+         * lives and dies with its operation, whose retries keep c->version. */
+        if (op_kind_is_write(op->kind) && (op->idem >> 63)) {
             int64_t *key = g_new(int64_t, 1);
             *key = (int64_t)op->idem;
             Version *v = g_new(Version, 1);

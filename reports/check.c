@@ -801,8 +801,15 @@ static void qstate_build(Checker *c, QState *q)
         GArray *blocks = c->qblocks[n];
         Disk *d = world_disk(c->w, n);
         /* A rewritten copy is the same write again: one record per write, unless the node
-         * really applied a write twice (two originals), which stays visible. */
+         * really applied a write twice (two originals), which stays visible. Only the writes
+         * that have copies need remembering (few), not every write. */
+        g_autoptr(GHashTable) copied = g_hash_table_new(g_int64_hash, g_int64_equal);
         g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+        for (guint i = 0; i < blocks->len; i++) {
+            const QBlockInfo *b = &g_array_index(blocks, QBlockInfo, i);
+            if (qalive(b) && b->type == QBLK_DATA && b->copy)
+                g_hash_table_add(copied, (gpointer)&b->idem);
+        }
         for (guint pass = 0; pass < 2; pass++) {
             for (guint i = 0; i < blocks->len; i++) {
                 const QBlockInfo *b = &g_array_index(blocks, QBlockInfo, i);
@@ -810,7 +817,8 @@ static void qstate_build(Checker *c, QState *q)
                     continue;
                 if (pass == 1 && g_hash_table_contains(seen, &b->idem))
                     continue;
-                g_hash_table_add(seen, (gpointer)&b->idem);
+                if (g_hash_table_contains(copied, &b->idem))
+                    g_hash_table_add(seen, (gpointer)&b->idem);
                 qstate_add_block(c, q, n, d, i);
             }
         }
@@ -830,6 +838,11 @@ static void qstate_add_block(Checker *c, QState *q, EndpointId n, Disk *d, uint3
         *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
     qb.rec.copy = 0;
     g_array_append_val(*set, qb.rec);
+    /* Keep the set small as it grows: what a newer put or delete supersedes never matters to
+     * the checks that read it (they normalize anyway). */
+    guint len = (*set)->len;
+    if (len >= 64 && (len & (len - 1)) == 0)
+        qset_normalize(*set);
     if ((qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) &&
         (!q->has_base[qb.rec.key] || version_cmp(qb.rec.version, q->base[qb.rec.key]) > 0)) {
         q->base[qb.rec.key] = qb.rec.version;
@@ -995,35 +1008,87 @@ static void check_history(Checker *c, const QState *q, Verdict *v)
 }
 
 /* A read that missed the newest acked put although no other write could explain it. */
+static int cmp_complete(const void *a, const void *b)
+{
+    const LinOp *x = *(const LinOp *const *)a, *y = *(const LinOp *const *)b;
+    return x->complete < y->complete ? -1 : x->complete > y->complete;
+}
+
+static int cmp_invoke(const void *a, const void *b)
+{
+    const LinOp *x = *(const LinOp *const *)a, *y = *(const LinOp *const *)b;
+    return x->invoke < y->invoke ? -1 : x->invoke > y->invoke;
+}
+
+/* Reads that missed the last put completed before they began, when no other write could
+ * explain what they saw (reported as stale; judged only where linearizability is promised).
+ * O(n log n): puts sorted by completion find each read's last put; writes sorted by invocation,
+ * with the two latest completions of every prefix, say whether another write overlapped. */
 static guint count_stale_reads(const GArray *ops)
 {
+    guint n = ops->len, nputs = 0, nwrites = 0;
+    const LinOp **puts = g_new(const LinOp *, n ? n : 1);
+    const LinOp **writes = g_new(const LinOp *, n ? n : 1);
+    for (guint i = 0; i < n; i++) {
+        const LinOp *o = &g_array_index(ops, LinOp, i);
+        if (o->kind == OP_PUT)
+            puts[nputs++] = o;
+        if (o->kind != OP_GET)
+            writes[nwrites++] = o;
+    }
+    qsort(puts, nputs, sizeof *puts, cmp_complete);
+    qsort(writes, nwrites, sizeof *writes, cmp_invoke);
+    /* top[i], second[i]: the writes with the two latest completions among writes[0..i]. */
+    const LinOp **top = g_new(const LinOp *, nwrites ? nwrites : 1);
+    const LinOp **second = g_new(const LinOp *, nwrites ? nwrites : 1);
+    for (guint i = 0; i < nwrites; i++) {
+        const LinOp *w = writes[i], *t = i ? top[i - 1] : NULL, *u = i ? second[i - 1] : NULL;
+        if (!t || w->complete > t->complete) {
+            top[i] = w;
+            second[i] = t;
+        } else {
+            top[i] = t;
+            second[i] = (!u || w->complete > u->complete) ? w : u;
+        }
+    }
     guint stale = 0;
-    for (guint i = 0; i < ops->len; i++) {
+    for (guint i = 0; i < n; i++) {
         const LinOp *r = &g_array_index(ops, LinOp, i);
         if (r->kind != OP_GET)
             continue;
-        const LinOp *last = NULL;
-        for (guint k = 0; k < ops->len; k++) {
-            const LinOp *w = &g_array_index(ops, LinOp, k);
-            if (w->kind != OP_PUT || w->complete >= r->invoke)
-                continue;
-            if (!last || w->complete > last->complete)
-                last = w;
+        /* The last put completed before r began. */
+        guint lo = 0, hi = nputs;
+        while (lo < hi) {
+            guint mid = (lo + hi) / 2;
+            if (puts[mid]->complete < r->invoke)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        if (!last)
+        if (lo == 0)
             continue;
-        gboolean ambiguous = FALSE;
-        for (guint k = 0; k < ops->len && !ambiguous; k++) {
-            const LinOp *w = &g_array_index(ops, LinOp, k);
-            if (w == last || w->kind == OP_GET)
-                continue;
-            /* Another write not known to be over before `last` completed, started before r
-             * ended: it could explain r. */
-            ambiguous = w->invoke < r->complete && w->complete > last->invoke;
+        const LinOp *last = puts[lo - 1];
+        /* Another write started before r ended and not known to be over before `last`
+         * completed could explain r. */
+        lo = 0, hi = nwrites;
+        while (lo < hi) {
+            guint mid = (lo + hi) / 2;
+            if (writes[mid]->invoke < r->complete)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
+        const LinOp *other = NULL;
+        if (lo > 0)
+            other = top[lo - 1] != last ? top[lo - 1] : second[lo - 1];
+        gboolean ambiguous = other && other->complete > last->invoke;
         if (!ambiguous && (!r->present || r->result != last->value))
             stale++;
     }
+    g_free(puts);
+    g_free(writes);
+    g_free(top);
+    g_free(second);
     return stale;
 }
 
