@@ -41,6 +41,13 @@ const BugInfo *bug_info(BugKind kind)
     return &bugs[kind];
 }
 
+void bug_append_flags(GString *s, BugSet set)
+{
+    for (int k = 0; k < BUG_KIND_COUNT; k++)
+        if (set & (1u << k))
+            g_string_append_printf(s, " --bug %s", bug_info((BugKind)k)->name);
+}
+
 gboolean bug_parse(const char *name, BugKind *out)
 {
     for (int i = 0; i < BUG_KIND_COUNT; i++) {

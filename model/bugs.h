@@ -36,6 +36,8 @@ typedef struct {
 } BugInfo;
 
 const BugInfo *bug_info(BugKind kind);
+/* Appends " --bug NAME" for every bug of the set, in catalogue order (for replay commands). */
+void bug_append_flags(GString *s, BugSet set);
 gboolean bug_parse(const char *name, BugKind *out);
 /* Parses a comma list ("a, b"); on failure names the unknown entry in *bad (caller frees). */
 gboolean bug_parse_list(const char *text, BugSet *out, char **bad);

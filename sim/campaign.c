@@ -46,9 +46,7 @@ char *campaign_replay_command(const CampaignSpec *spec, uint64_t seed)
                            protocol_name(spec->protocol), seed);
     if (spec->mode == FAULTS_BEYOND)
         g_string_append(s, " --faults beyond");
-    for (int k = 0; k < BUG_KIND_COUNT; k++)
-        if (spec->bugs & (1u << k))
-            g_string_append_printf(s, " --bug %s", bug_info((BugKind)k)->name);
+    bug_append_flags(s, spec->bugs);
     return g_string_free(s, FALSE);
 }
 

@@ -355,12 +355,8 @@ int cli_check_determinism(int argc, char **argv)
                    "naming the seed or file and the first differing trace record.",
                    entries, &argc, &argv))
         goto out;
-    if (jobs < 0 || jobs > 256) {
-        cli_error("check-determinism: --jobs must be 1..256");
+    if (!cli_resolve_jobs("check-determinism", &jobs, 2))
         goto out;
-    }
-    if (jobs == 0)
-        jobs = (gint)MAX(2u, g_get_num_processors());
     if (!cli_parse_bugs("check-determinism", bugs, &it.spec.bugs))
         goto out;
     if (seeds) {

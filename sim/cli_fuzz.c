@@ -188,9 +188,7 @@ static char *fuzz_suite_name(const CampaignSpec *spec, const char *seeds, const 
         g_string_append_printf(s, " --seeds %s", seeds ? seeds : "1..1000");
     if (spec->mode == FAULTS_BEYOND)
         g_string_append(s, " --faults beyond");
-    for (int k = 0; k < BUG_KIND_COUNT; k++)
-        if (spec->bugs & (1u << k))
-            g_string_append_printf(s, " --bug %s", bug_info((BugKind)k)->name);
+    bug_append_flags(s, spec->bugs);
     return g_string_free(s, FALSE);
 }
 
@@ -296,12 +294,8 @@ int cli_fuzz(int argc, char **argv)
         cli_error("fuzz: --shard '%s' is not K/N with 1 <= K <= N", shard);
         goto out;
     }
-    if (jobs < 0 || jobs > 256) {
-        cli_error("fuzz: --jobs must be 1..256");
+    if (!cli_resolve_jobs("fuzz", &jobs, 1))
         goto out;
-    }
-    if (jobs == 0)
-        jobs = (gint)MAX(1u, g_get_num_processors());
     if (!cli_parse_bugs("fuzz", bugs, &spec.bugs) ||
         !cli_check_bugs_protocol("fuzz", spec.bugs, spec.protocol))
         goto out;

@@ -24,6 +24,18 @@ gboolean cli_parse_bugs(const char *command, char **names, BugSet *out)
     return TRUE;
 }
 
+/* --jobs: 0 means every core (at least `at_least`); beyond 1..256 is an error. */
+gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least)
+{
+    if (*jobs < 0 || *jobs > 256) {
+        cli_error("%s: --jobs must be 1..256", command);
+        return FALSE;
+    }
+    if (*jobs == 0)
+        *jobs = (gint)MAX(at_least, g_get_num_processors());
+    return TRUE;
+}
+
 /* A campaign of one protocol: every --bug must be a bug of that protocol. */
 gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, int protocol)
 {
@@ -179,9 +191,7 @@ static char *scenario_replay(const char *file, gint64 seed, BugSet bugs)
     GString *s = g_string_new("durasim run");
     if (seed >= 0)
         g_string_append_printf(s, " --seed %" G_GINT64_FORMAT, seed);
-    for (int k = 0; k < BUG_KIND_COUNT; k++)
-        if (bugs & (1u << k))
-            g_string_append_printf(s, " --bug %s", bug_info((BugKind)k)->name);
+    bug_append_flags(s, bugs);
     g_string_append_printf(s, " %s", file);
     return g_string_free(s, FALSE);
 }
@@ -193,9 +203,7 @@ static char *run_suite_name(int argc, char **argv, gint64 seed, BugSet bugs)
     GString *s = g_string_new("durasim run");
     if (seed >= 0)
         g_string_append_printf(s, " --seed %" G_GINT64_FORMAT, seed);
-    for (int k = 0; k < BUG_KIND_COUNT; k++)
-        if (bugs & (1u << k))
-            g_string_append_printf(s, " --bug %s", bug_info((BugKind)k)->name);
+    bug_append_flags(s, bugs);
     for (int i = 1; i < argc; i++)
         g_string_append_printf(s, " %s", argv[i]);
     return g_string_free(s, FALSE);
