@@ -97,12 +97,45 @@ static void timer_cancel(World *w, Endpoint *n, uint32_t slot)
 
 /* ---- disk device ---- */
 
+/* The device queue: operations complete in submission order. */
+static DiskOp *disk_queue_at(Endpoint *n, guint i)
+{
+    return &n->disk_ring[(n->disk_head + i) % n->disk_cap];
+}
+
+static DiskOp *disk_queue_push(Endpoint *n)
+{
+    if (n->disk_count == n->disk_cap) {
+        guint cap = n->disk_cap ? n->disk_cap * 2 : 16;
+        DiskOp *ring = g_new(DiskOp, cap);
+        for (guint i = 0; i < n->disk_count; i++)
+            ring[i] = *disk_queue_at(n, i);
+        g_free(n->disk_ring);
+        n->disk_ring = ring;
+        n->disk_cap = cap;
+        n->disk_head = 0;
+    }
+    return disk_queue_at(n, n->disk_count++);
+}
+
+static gboolean disk_queue_pop(Endpoint *n, DiskOp *out)
+{
+    if (n->disk_count == 0)
+        return FALSE;
+    *out = *disk_queue_at(n, 0);
+    n->disk_head = (n->disk_head + 1) % n->disk_cap;
+    n->disk_count--;
+    return TRUE;
+}
+
 static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
 {
     Endpoint *n = ctx;
     World *w = n->world;
-    DiskOp *op = g_queue_pop_head(&n->disk_ops);
-    g_assert(op != NULL && n->up);
+    DiskOp popped;
+    gboolean have = disk_queue_pop(n, &popped);
+    g_assert(have && n->up);
+    DiskOp *op = &popped; /* a copy: the step below may queue more and move the queue */
     int result;
     switch (op->kind) {
     case DISKOP_WRITE:
@@ -140,19 +173,17 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
         Deferred *d = g_new0(Deferred, 1);
         *d = (Deferred){.kind = DEFER_DISK, .token = token, .result = result};
         d->block = op->block;
-        g_free(op);
         g_queue_push_tail(&n->deferred, d);
         return;
     }
     ProtoEvent ev = {.kind = PEV_DISK, .token = token, .result = result, .block = &op->block};
     run_step(w, n, &ev);
-    g_free(op);
 }
 
 static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
 {
     g_assert(n->disk != NULL);
-    DiskOp *op = g_new(DiskOp, 1);
+    DiskOp *op = disk_queue_push(n);
     op->kind = a->kind == ACT_WRITE      ? DISKOP_WRITE
                : a->kind == ACT_TRUNCATE ? DISKOP_TRUNCATE
                : a->kind == ACT_READ     ? DISKOP_READ
@@ -172,7 +203,6 @@ static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
     SimTime start = MAX(now, n->disk_busy_until);
     n->disk_busy_until = start + latency;
     op->handle = sim_queue_at(w->queue, n->disk_busy_until, on_disk_done, n, 0, 0);
-    g_queue_push_tail(&n->disk_ops, op);
     world_emit(w, SIM_TR_DISK_OP, op->kind, n->id, ENDPOINT_NONE, op->file, op->index);
     if (w->obs.submitted && (op->kind == DISKOP_WRITE || op->kind == DISKOP_TRUNCATE))
         w->obs.submitted(w->obs_ctx, w, n->id, op->file, op->index,
@@ -352,11 +382,9 @@ static void halt(World *w, Endpoint *n)
         t->handle = SIM_HANDLE_NONE;
         t->gen++;
     }
-    DiskOp *op;
-    while ((op = g_queue_pop_head(&n->disk_ops)) != NULL) {
-        sim_queue_cancel(w->queue, op->handle);
-        g_free(op);
-    }
+    DiskOp op;
+    while (disk_queue_pop(n, &op))
+        sim_queue_cancel(w->queue, op.handle);
     n->disk_busy_until = 0;
     drop_deferred(w, n);
     action_list_reset(&n->stashed);
@@ -424,9 +452,9 @@ void node_boot_all(World *w)
 
 void node_free(Endpoint *n)
 {
-    DiskOp *op;
-    while ((op = g_queue_pop_head(&n->disk_ops)) != NULL)
-        g_free(op);
+    g_free(n->disk_ring);
+    n->disk_ring = NULL;
+    n->disk_count = n->disk_cap = 0;
     free_deferred(n);
     action_list_reset(&n->stashed);
     if (n->proto)
@@ -577,8 +605,8 @@ uint32_t world_block_view(World *w, EndpointId id, guint file, uint32_t idx, Dis
     gboolean have = FALSE;
     if (idx < len)
         have = disk_read(n->disk, file, idx, out) == 0;
-    for (GList *l = n->disk_ops.head; l; l = l->next) {
-        const DiskOp *op = l->data;
+    for (guint i = 0; i < n->disk_count; i++) {
+        const DiskOp *op = disk_queue_at(n, i);
         if (op->file != file)
             continue;
         if (op->kind == DISKOP_WRITE) {

@@ -55,6 +55,8 @@ BlockCheck quorum_decode(const DiskBlock *b, QBlock *out);
 
 /* Sorts by version (then idempotency key). */
 void qset_sort(GArray *set);
+/* The order qset_sort sorts by. */
+int qrecord_cmp(const QRecord *x, const QRecord *y);
 /* Sorts by version and drops what the newest put or delete supersedes. */
 void qset_normalize(GArray *set);
 /* Whether `r` is superseded by a put or delete already in the (normalized) set. */
@@ -66,5 +68,6 @@ void qset_merge(GArray *set, const QRecord *add, guint n);
 gboolean qset_contains(const QRecord *have, guint nhave, const QRecord *need, guint nneed);
 /* The value the set folds to; FALSE when the key has no value (never written, or deleted). */
 gboolean qset_fold(const GArray *set, Value *value);
-/* An order-independent digest (count and hash) for anti-entropy. */
+/* An order-independent digest (count and hash) for anti-entropy: the sum of each record's. */
 void qset_digest(const GArray *set, uint32_t *count, uint64_t *hash);
+uint64_t qrecord_digest(const QRecord *r);

@@ -64,6 +64,12 @@ typedef struct {
     uint8_t copies; /* > 1 only with the no-dedup bug */
 } Meta;
 
+/* A table entry: the key lives in the entry, one allocation per record. */
+typedef struct {
+    IdemKey idem;
+    Meta meta;
+} MetaEntry;
+
 typedef struct {
     uint64_t wseq;
     IdemKey idem;
@@ -100,13 +106,15 @@ typedef struct {
 typedef struct {
     ProtoInit init;
     Ring *ring;
-    GArray **keys;      /* per KeyId: GArray of Stored, normalized; NULL until used */
-    GHashTable *table;  /* IdemKey -> Meta; lookups only, never iterated */
-    GArray *hints;      /* of Stored: records held for other replicas */
-    GArray *inflight;   /* of Inflight, by wseq */
-    GArray *unverified; /* of Inflight: records read back at boot, durable only once an fsync
-                           after the boot succeeded */
-    GPtrArray *pending; /* of Pending*, in arrival order */
+    uint64_t *key_peers; /* per key: the other replicas of it, if this node is one (else 0) */
+    GArray **keys;       /* per KeyId: GArray of Stored, normalized; NULL until used */
+    GHashTable *table;   /* IdemKey -> Meta; lookups only, never iterated */
+    GArray *hints;       /* of Stored: records held for other replicas */
+    GArray *inflight;    /* of Inflight, by wseq */
+    GArray *unverified;  /* of Inflight: records read back at boot, durable only once an fsync
+                            after the boot succeeded */
+    GPtrArray *pending;  /* of Pending*, in arrival order */
+    GPtrArray *spare;    /* of Pending*: finished ones, kept for reuse (bounded) */
     GPtrArray *handoffs;
     uint32_t log_len;
     GArray *uses; /* of BlockUse, by block */
@@ -135,7 +143,8 @@ static GArray *key_state(Replica *r, KeyId key)
 
 static Meta *meta_of(Replica *r, IdemKey idem)
 {
-    return g_hash_table_lookup(r->table, &idem);
+    MetaEntry *e = g_hash_table_lookup(r->table, &idem);
+    return e ? &e->meta : NULL;
 }
 
 static Stored *find_stored(GArray *set, IdemKey idem)
@@ -185,7 +194,19 @@ static uint32_t append(Replica *r, ActionList *out, const DiskBlock *b, uint32_t
  * records only. */
 static void normalize_durable(GArray *set)
 {
-    qset_sort(set);
+    /* Insertion sort (stable, as qset_sort): the set is sorted but for the record just added. */
+    for (guint i = 1; i < set->len; i++) {
+        Stored *a = &g_array_index(set, Stored, 0);
+        if (qrecord_cmp(&a[i - 1].rec, &a[i].rec) <= 0)
+            continue;
+        Stored moving = a[i];
+        guint j = i;
+        while (j > 0 && qrecord_cmp(&a[j - 1].rec, &moving.rec) > 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = moving;
+    }
     for (guint i = set->len; i-- > 0;) {
         const Stored *s = &g_array_index(set, Stored, i);
         if (s->durable && (s->rec.op == OP_PUT || s->rec.op == OP_DELETE)) {
@@ -228,11 +249,10 @@ static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean du
         m->durable = (uint8_t)durable;
         return;
     }
-    IdemKey *k = g_new(IdemKey, 1);
-    *k = rec->idem;
-    m = g_new0(Meta, 1);
-    *m = (Meta){rec->key, block, (uint8_t)durable, rec->hinted, 1};
-    g_hash_table_insert(r->table, k, m);
+    MetaEntry *e = g_new(MetaEntry, 1);
+    e->idem = rec->idem;
+    e->meta = (Meta){rec->key, block, (uint8_t)durable, rec->hinted, 1};
+    g_hash_table_insert(r->table, &e->idem, e);
 }
 
 /* Forgets a record that did not become durable, so a retry rewrites it. */
@@ -270,11 +290,21 @@ static void mark_durable(Replica *r, IdemKey idem, uint32_t block)
 
 static Pending *pending_new(Replica *r, PendKind kind)
 {
-    Pending *p = g_new0(Pending, 1);
+    GArray *idems = NULL;
+    Pending *p;
+    if (r->spare->len > 0) {
+        p = g_ptr_array_steal_index_fast(r->spare, r->spare->len - 1);
+        idems = p->idems;
+        g_array_set_size(idems, 0);
+        memset(p, 0, sizeof *p);
+    } else {
+        p = g_new0(Pending, 1);
+        idems = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    }
     p->id = ++r->next_pending;
     p->kind = (uint8_t)kind;
     p->hint_for = ENDPOINT_NONE;
-    p->idems = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    p->idems = idems;
     g_ptr_array_add(r->pending, p);
     return p;
 }
@@ -298,7 +328,10 @@ static Pending *pending_find(Replica *r, uint32_t id)
 static void pending_remove(Replica *r, Pending *p)
 {
     g_ptr_array_remove(r->pending, p); /* keeps arrival order */
-    pending_free(p);
+    if (r->spare->len < 64)
+        g_ptr_array_add(r->spare, p);
+    else
+        pending_free(p);
 }
 
 /* Stores one record for pending p: appends it unless its idempotency key is already applied. */
@@ -592,16 +625,39 @@ static GArray *durable_set(Replica *r, KeyId key)
     return out;
 }
 
-static gboolean shares(const Replica *r, KeyId key, EndpointId peer)
+/* The other replicas of a key, when this node is one of its replicas (placement is fixed). */
+static uint64_t key_peers_of(const Replica *r, KeyId key)
 {
     EndpointId walk[WORLD_MAX_NODES];
     ring_walk(r->ring, r->init.key_hashes[key], walk);
-    gboolean me = FALSE, them = FALSE;
+    uint64_t mask = 0;
+    gboolean me = FALSE;
     for (guint i = 0; i < r->init.config->replicas; i++) {
         me |= walk[i] == r->init.self;
-        them |= walk[i] == peer;
+        if (walk[i] != r->init.self)
+            mask |= (uint64_t)1 << walk[i];
     }
-    return me && them;
+    return me ? mask : 0;
+}
+
+static gboolean shares(const Replica *r, KeyId key, EndpointId peer)
+{
+    return (r->key_peers[key] >> peer) & 1;
+}
+
+/* The anti-entropy digest of a key's durable records, without copying them. */
+static void durable_digest(const Replica *r, KeyId key, uint32_t *count, uint64_t *hash)
+{
+    *count = 0;
+    *hash = 0;
+    const GArray *set = r->keys[key];
+    for (guint i = 0; set && i < set->len; i++) {
+        const Stored *st = &g_array_index(set, Stored, i);
+        if (st->durable) {
+            (*count)++;
+            *hash += qrecord_digest(&st->rec);
+        }
+    }
 }
 
 static void send_digests(Replica *r, EndpointId peer, ActionList *out)
@@ -610,9 +666,8 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
     for (KeyId k = 0; k < r->init.keys; k++) {
         if (!shares(r, k, peer))
             continue;
-        g_autoptr(GArray) set = durable_set(r, k);
         QDigest d = {k, 0, 0};
-        qset_digest(set, &d.count, &d.hash);
+        durable_digest(r, k, &d.count, &d.hash);
         g_array_append_val(digests, d);
     }
     Msg *m = msg_new(MSG_Q_SYNC, r->init.self, peer);
@@ -631,12 +686,12 @@ static void handle_sync(Replica *r, const Msg *m, ActionList *out)
         const QDigest *d = &msg_digests(m)[i];
         if (d->key >= r->init.keys)
             continue;
-        g_autoptr(GArray) set = durable_set(r, d->key);
         uint32_t count;
         uint64_t hash;
-        qset_digest(set, &count, &hash);
+        durable_digest(r, d->key, &count, &hash);
         if (count == d->count && hash == d->hash)
             continue;
+        g_autoptr(GArray) set = durable_set(r, d->key);
         QRecord marker = {.key = d->key, .op = OP_NOOP};
         g_array_append_val(recs, marker);
         g_array_append_vals(recs, set->data, set->len);
@@ -981,17 +1036,19 @@ static void *replica_create(const ProtoInit *init)
     r->init = *init;
     r->ring = ring_new(init->nodes, QUORUM_VNODES);
     r->keys = g_new0(GArray *, init->keys);
-    r->table = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    r->table = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
     r->hints = g_array_new(FALSE, FALSE, sizeof(Stored));
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->uses = g_array_new(FALSE, TRUE, sizeof(BlockUse));
     r->pending = g_ptr_array_new();
+    r->spare = g_ptr_array_new();
     r->handoffs = g_ptr_array_new();
-    for (KeyId k = 0; k < init->keys; k++)
-        for (EndpointId p = 0; p < init->nodes; p++)
-            if (p != init->self && shares(r, k, p))
-                r->peers |= (uint64_t)1 << p;
+    r->key_peers = g_new(uint64_t, init->keys ? init->keys : 1);
+    for (KeyId k = 0; k < init->keys; k++) {
+        r->key_peers[k] = key_peers_of(r, k);
+        r->peers |= r->key_peers[k];
+    }
     return r;
 }
 
@@ -1010,6 +1067,9 @@ static void replica_destroy(void *proto)
     for (guint i = 0; i < r->pending->len; i++)
         pending_free(g_ptr_array_index(r->pending, i));
     g_ptr_array_unref(r->pending);
+    for (guint i = 0; i < r->spare->len; i++)
+        pending_free(g_ptr_array_index(r->spare, i));
+    g_ptr_array_unref(r->spare);
     for (guint i = 0; i < r->handoffs->len; i++) {
         Handoff *h = g_ptr_array_index(r->handoffs, i);
         g_array_free(h->idems, TRUE);
@@ -1017,6 +1077,7 @@ static void replica_destroy(void *proto)
     }
     g_ptr_array_unref(r->handoffs);
     ring_free(r->ring);
+    g_free(r->key_peers);
     g_free(r);
 }
 

@@ -119,13 +119,17 @@ static inline const QRecord *rec_at(const GArray *set, guint i)
                                            (gsize)i * g_array_get_element_size((GArray *)set));
 }
 
-static gint cmp_version(gconstpointer a, gconstpointer b)
+int qrecord_cmp(const QRecord *x, const QRecord *y)
 {
-    const QRecord *x = a, *y = b;
     int c = version_cmp(x->version, y->version);
     if (c != 0)
         return c;
     return x->idem < y->idem ? -1 : x->idem > y->idem;
+}
+
+static gint cmp_version(gconstpointer a, gconstpointer b)
+{
+    return qrecord_cmp(a, b);
 }
 
 void qset_sort(GArray *set)
@@ -262,14 +266,18 @@ gboolean qset_fold(const GArray *set, Value *value)
     return present;
 }
 
+uint64_t qrecord_digest(const QRecord *r)
+{
+    uint64_t state = r->idem ^ ((uint64_t)r->version.ts * 0x9e3779b97f4a7c15ULL);
+    return sim_splitmix64(&state);
+}
+
 void qset_digest(const GArray *set, uint32_t *count, uint64_t *hash)
 {
     uint64_t h = 0;
-    for (guint i = 0; i < set->len; i++) {
-        const QRecord *r = rec_at(set, i);
-        uint64_t state = r->idem ^ ((uint64_t)r->version.ts * 0x9e3779b97f4a7c15ULL);
-        h += sim_splitmix64(&state); /* a sum: independent of order, sensitive to multiplicity */
-    }
+    for (guint i = 0; i < set->len; i++)
+        h += qrecord_digest(rec_at(set, i)); /* a sum: independent of order, sensitive to
+                                                multiplicity */
     *count = set->len;
     *hash = h;
 }

@@ -139,7 +139,7 @@ World *world_new(const WorldConfig *config)
         sim_rng_stream(&n->rng, config->seed, "node", id);
         sim_rng_stream(&n->disk_rng, config->seed, "disk", id + 1u);
         action_list_init(&n->stashed);
-        g_queue_init(&n->disk_ops);
+        n->disk_ring = NULL;
         g_queue_init(&n->deferred);
         if (n->has_disk) {
             n->disk = disk_new(config->fs, n->ops->nfiles);

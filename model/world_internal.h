@@ -53,8 +53,9 @@ typedef struct {
     SimRng disk_rng; /* the disk device's latencies and crash decisions */
     ProtoInit init;
     Disk *disk;
-    GArray *timers;  /* of TimerSlot, by slot */
-    GQueue disk_ops; /* of DiskOp*, FIFO */
+    GArray *timers;    /* of TimerSlot, by slot */
+    DiskOp *disk_ring; /* the queued disk operations, a FIFO in a circular array */
+    guint disk_head, disk_count, disk_cap;
     SimTime disk_busy_until;
     SimTime slow_until;
     SimRange slow_latency;
