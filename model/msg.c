@@ -15,9 +15,45 @@ const char *msg_type_name(MsgType type)
     return names[type];
 }
 
+/* Freed messages are kept per thread for reuse (a run sends millions; each seed of a campaign
+ * runs on one thread), up to a bound; the thread's pool is freed when the thread ends. */
+#define MSG_POOL_MAX 1024
+
+typedef struct {
+    Msg *items[MSG_POOL_MAX];
+    guint len;
+} MsgPool;
+
+static void msg_pool_free(gpointer data)
+{
+    MsgPool *pool = data;
+    for (guint i = 0; i < pool->len; i++)
+        g_free(pool->items[i]);
+    g_free(pool);
+}
+
+static GPrivate msg_pool_key = G_PRIVATE_INIT(msg_pool_free);
+
+static MsgPool *msg_pool(void)
+{
+    MsgPool *pool = g_private_get(&msg_pool_key);
+    if (pool == NULL) {
+        pool = g_new0(MsgPool, 1);
+        g_private_set(&msg_pool_key, pool);
+    }
+    return pool;
+}
+
+static Msg *msg_alloc(void)
+{
+    MsgPool *pool = msg_pool();
+    return pool->len > 0 ? pool->items[--pool->len] : g_new(Msg, 1);
+}
+
 Msg *msg_new(MsgType type, EndpointId from, EndpointId to)
 {
-    Msg *m = g_new0(Msg, 1);
+    Msg *m = msg_alloc();
+    memset(m, 0, sizeof *m);
     m->type = (uint16_t)type;
     m->from = from;
     m->to = to;
@@ -54,7 +90,7 @@ void msg_take_extra(Msg *m, void *items, uint32_t count)
 
 Msg *msg_copy(const Msg *m)
 {
-    Msg *c = g_new(Msg, 1);
+    Msg *c = msg_alloc();
     *c = *m;
     if (m->extra_count > 0)
         c->extra = g_memdup2(m->extra, m->extra_count * msg_extra_size(m->type));
@@ -66,5 +102,9 @@ void msg_free(Msg *m)
     if (m == NULL)
         return;
     g_free(m->extra);
-    g_free(m);
+    MsgPool *pool = msg_pool();
+    if (pool->len < MSG_POOL_MAX)
+        pool->items[pool->len++] = m;
+    else
+        g_free(m);
 }
