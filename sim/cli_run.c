@@ -410,15 +410,22 @@ int cli_list(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     int status = CLI_EXIT_PASS;
+    g_autoptr(GPtrArray) loaded = g_ptr_array_new_with_free_func((GDestroyNotify)scenario_free);
+    int width = 0;
     for (int i = 0; files[i]; i++) {
         g_autoptr(GError) e = NULL;
-        g_autoptr(Scenario) s = scenario_load_file(files[i], &e);
+        Scenario *s = scenario_load_file(files[i], &e);
         if (!s) {
             cli_error("%s", e->message);
             status = CLI_EXIT_USAGE;
             continue;
         }
-        printf("%-32s %-7s %s\n", s->name, protocol_name(s->config.protocol), s->summary);
+        width = MAX(width, (int)strlen(s->name));
+        g_ptr_array_add(loaded, s);
+    }
+    for (guint i = 0; i < loaded->len; i++) {
+        const Scenario *s = g_ptr_array_index(loaded, i);
+        printf("%-*s  %-6s  %s\n", width, s->name, protocol_name(s->config.protocol), s->summary);
     }
     g_strfreev(files);
     return status;
