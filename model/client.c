@@ -180,10 +180,10 @@ static void attempt_failed(World *w, Client *c, FailReason reason, gboolean defi
     op->reason = (uint8_t)reason;
     /* The end-of-run operations ask whether the cluster serves at all: they keep trying (same
      * idempotency key) through an election or a repair in progress, for a bounded while. */
-    const WorldConfig *cfg = w->config;
-    SimTime patience = 10 * MAX(cfg->request_timeout, cfg->election_timeout.hi);
-    gboolean persist = (op->flags & (HOP_PROBE | HOP_FINAL)) &&
-                       sim_queue_now(w->queue) - op->invoke < patience && c->attempt < 1000;
+    gboolean persist =
+        (op->flags & (HOP_PROBE | HOP_FINAL)) &&
+        sim_queue_now(w->queue) - op->invoke < world_config_final_patience(w->config) &&
+        c->attempt < 1000;
     if (c->attempt >= w->config->client_retries && !persist) {
         complete(w, c, op->any_indeterminate ? OUTCOME_INDETERMINATE : OUTCOME_FAIL, reason, NULL);
         return;

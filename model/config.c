@@ -104,6 +104,17 @@ static gboolean fail(GError **error, const char *group, const char *key, const c
     return FALSE;
 }
 
+SimTime world_config_final_patience(const WorldConfig *c)
+{
+    return 10 * MAX(c->request_timeout, c->election_timeout.hi);
+}
+
+SimTime world_config_final_deadline(const WorldConfig *c, SimTime invoke)
+{
+    return invoke + world_config_final_patience(c) +
+           (SimTime)(c->client_retries + 1) * (c->client_timeout + c->retry_backoff.hi);
+}
+
 gboolean world_config_validate(const WorldConfig *c, GError **error)
 {
     if (c->nodes < 1 || c->nodes > WORLD_MAX_NODES)

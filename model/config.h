@@ -68,6 +68,12 @@ void world_config_clear(WorldConfig *c);
 void world_config_copy(WorldConfig *out, const WorldConfig *in);
 ScriptedOp *scripted_op_new(void);
 void scripted_op_free(ScriptedOp *op);
+/* How long the runner's end-of-run operations (the liveness probe, the final reads) keep
+ * retrying, through an election or a repair in progress. */
+SimTime world_config_final_patience(const WorldConfig *c);
+/* The latest an end-of-run operation invoked at `invoke` can still be out: it retries for the
+ * patience above, then may use up its client retries, each a timeout and a backoff. */
+SimTime world_config_final_deadline(const WorldConfig *c, SimTime invoke);
 /* Checks cross-field rules (W <= N, N <= nodes, ...); a GError names the key. */
 gboolean world_config_validate(const WorldConfig *c, GError **error);
 

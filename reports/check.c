@@ -1257,9 +1257,9 @@ static void check_liveness(Checker *c, const CheckEnd *end, Verdict *v)
         v->liveness_note = g_strdup("not checked: a fault was still in force at the end");
         return;
     }
-    /* Still waiting when the run's time ran out, before a client could have given up on it. */
-    SimTime patience = c->cfg->client_timeout * (c->cfg->client_retries + 1);
-    if (op->outcome == OUTCOME_PENDING && world_now(c->w) - op->invoke < patience) {
+    /* Still waiting when the run's time ran out, before the probe could have given up. */
+    if (op->outcome == OUTCOME_PENDING &&
+        world_now(c->w) < world_config_final_deadline(c->cfg, op->invoke)) {
         v->liveness_note =
             g_strdup("not checked: the run's duration ended while the probe was out");
         return;

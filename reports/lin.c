@@ -10,7 +10,6 @@
 #include "reports/lin.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #define DEFAULT_BUDGET 2000000
 

@@ -42,18 +42,25 @@ static gboolean run_kinds(const Scenario *s, ViolationSet *kinds)
     return ok;
 }
 
-/* Whether a candidate is valid and still shows the target kind. Takes the candidate. */
-static gboolean still_fails(Shrinker *sh, Scenario *cand)
+/* Runs a candidate (takes it). If it is a valid scenario that still shows the target kind it
+ * becomes *best (as the loader read it back) and TRUE is returned; else it is dropped. */
+static gboolean adopt(Shrinker *sh, Scenario **best, Scenario *cand)
 {
     g_autoptr(Scenario) owned = cand;
     if (sh->runs >= sh->max_runs)
         return FALSE;
-    g_autoptr(Scenario) s = reload(cand);
+    Scenario *s = reload(cand);
     if (!s)
         return FALSE; /* not a valid scenario (a fault names a node that is gone, ...) */
     sh->runs++;
     ViolationSet kinds;
-    return run_kinds(s, &kinds) && (kinds & (1u << sh->target));
+    if (!run_kinds(s, &kinds) || !(kinds & (1u << sh->target))) {
+        scenario_free(s);
+        return FALSE;
+    }
+    scenario_free(*best);
+    *best = s;
+    return TRUE;
 }
 
 /* ---- delta debugging over a list (faults, scripted ops) ---- */
@@ -72,16 +79,27 @@ static const char *item_name(Scenario *s, ListKind which, guint i)
     return ((ScriptedOp *)g_ptr_array_index(s->config.scripted, i))->name;
 }
 
-/* A copy of `s` without the items [from, to) of the list. */
-static Scenario *without(const Scenario *s, ListKind which, guint from, guint to)
+/* The names of items idx[0..k) (ascending), as "a, b and c". Caller frees. */
+static char *names_of(Scenario *s, ListKind which, const guint *idx, guint k)
+{
+    GString *names = g_string_new(NULL);
+    for (guint m = 0; m < k; m++)
+        g_string_append_printf(names, "%s%s", m ? (m + 1 == k ? " and " : ", ") : "",
+                               item_name(s, which, idx[m]));
+    return g_string_free(names, FALSE);
+}
+
+/* A copy of `s` without the items idx[0..k) (ascending) of the list. */
+static Scenario *without(const Scenario *s, ListKind which, const guint *idx, guint k)
 {
     Scenario *c = reload(s);
-    g_ptr_array_remove_range(list_of(c, which), from, to - from);
+    for (guint m = k; m-- > 0;)
+        g_ptr_array_remove_index(list_of(c, which), idx[m]); /* from the end */
     return c;
 }
 
 /* ddmin: tries removing chunks of the list, finer and finer; keeps every removal that still
- * fails. Returns TRUE if anything was removed; *best is replaced by the smaller scenario. */
+ * fails. Returns TRUE if anything was removed. */
 static gboolean ddmin(Shrinker *sh, Scenario **best, ListKind which)
 {
     gboolean changed = FALSE;
@@ -91,18 +109,16 @@ static gboolean ddmin(Shrinker *sh, Scenario **best, ListKind which)
         n = MIN(n, len);
         guint chunk = (len + n - 1) / n;
         gboolean removed = FALSE;
-        for (guint from = 0; from < len; from += chunk) {
-            guint to = MIN(from + chunk, len);
-            if (!still_fails(sh, without(*best, which, from, to)))
-                continue;
-            for (guint i = from; i < to; i++)
-                printf("shrink: removed %s %s\n", which == LIST_FAULTS ? "fault" : "op",
-                       item_name(*best, which, i));
-            Scenario *next = without(*best, which, from, to);
-            scenario_free(*best);
-            *best = next;
-            removed = changed = TRUE;
-            break;
+        for (guint from = 0; from < len && !removed; from += chunk) {
+            guint k = MIN(from + chunk, len) - from;
+            g_autofree guint *idx = g_new(guint, k);
+            for (guint m = 0; m < k; m++)
+                idx[m] = from + m;
+            g_autofree char *names = names_of(*best, which, idx, k);
+            if (adopt(sh, best, without(*best, which, idx, k))) {
+                printf("shrink: removed %s %s\n", which == LIST_FAULTS ? "faults" : "ops", names);
+                removed = changed = TRUE;
+            }
         }
         if (removed) {
             n = MAX(n - 1, 2);
@@ -117,14 +133,6 @@ static gboolean ddmin(Shrinker *sh, Scenario **best, ListKind which)
 
 /* Removing one fault may change the timing that another one needs; removing two or three
  * together may not. Tries every pair, and every triple of a short list, after ddmin. */
-static Scenario *without_set(const Scenario *s, const guint *idx, guint k)
-{
-    Scenario *c = reload(s);
-    for (guint m = k; m-- > 0;)
-        g_ptr_array_remove_index(c->faults.faults, idx[m]); /* idx ascending: from the end */
-    return c;
-}
-
 static gboolean remove_sets(Shrinker *sh, Scenario **best, guint k)
 {
     guint n = (*best)->faults.faults->len;
@@ -134,16 +142,9 @@ static gboolean remove_sets(Shrinker *sh, Scenario **best, guint k)
     for (guint m = 0; m < k; m++)
         idx[m] = m;
     for (;;) {
-        if (still_fails(sh, without_set(*best, idx, k))) {
-            GString *names = g_string_new(NULL);
-            for (guint m = 0; m < k; m++)
-                g_string_append_printf(names, "%s%s", m ? (m + 1 == k ? " and " : ", ") : "",
-                                       item_name(*best, LIST_FAULTS, idx[m]));
-            printf("shrink: removed faults %s together\n", names->str);
-            g_string_free(names, TRUE);
-            Scenario *next = without_set(*best, idx, k);
-            scenario_free(*best);
-            *best = next;
+        g_autofree char *names = names_of(*best, LIST_FAULTS, idx, k);
+        if (adopt(sh, best, without(*best, LIST_FAULTS, idx, k))) {
+            printf("shrink: removed faults %s together\n", names);
             return TRUE;
         }
         /* The next k-subset in lexicographic order. */
@@ -165,26 +166,25 @@ static gboolean simplify_faults(Shrinker *sh, Scenario **best)
     gboolean changed = FALSE;
     for (guint i = 0; i < (*best)->faults.faults->len; i++) {
         for (int what = 0; what < 2; what++) {
-            FaultSpec *f = g_ptr_array_index((*best)->faults.faults, i);
+            const FaultSpec *f = g_ptr_array_index((*best)->faults.faults, i);
             gboolean can = what == 0 ? f->trigger == TRIG_FAILPOINT && f->nth > 1
                                      : f->kind == FAULT_CRASH && f->power;
             if (!can)
                 continue;
+            g_autofree char *name = g_strdup(f->name);
+            guint nth = f->nth;
             Scenario *c = reload(*best);
             FaultSpec *g = g_ptr_array_index(c->faults.faults, i);
             if (what == 0)
                 g->nth = 1;
             else
                 g->power = FALSE;
-            if (!still_fails(sh, c))
+            if (!adopt(sh, best, c))
                 continue;
-            if (what == 0) {
-                printf("shrink: fault %s nth %u -> 1\n", f->name, f->nth);
-                f->nth = 1;
-            } else {
-                printf("shrink: fault %s mode power -> process\n", f->name);
-                f->power = FALSE;
-            }
+            if (what == 0)
+                printf("shrink: fault %s nth %u -> 1\n", name, nth);
+            else
+                printf("shrink: fault %s mode power -> process\n", name);
             changed = TRUE;
         }
     }
@@ -224,23 +224,14 @@ static const char *num_name(NumKind k)
     return names[k];
 }
 
-static guint num_floor(const Scenario *s, NumKind k)
-{
-    return k == NUM_RANDOM_OPS ? 0 : 1;
-}
-
 static gboolean try_number(Shrinker *sh, Scenario **best, NumKind k, guint value)
 {
+    guint old = *num_field(*best, k);
     Scenario *c = reload(*best);
     *num_field(c, k) = value;
-    if (!still_fails(sh, c))
+    if (!adopt(sh, best, c))
         return FALSE;
-    Scenario *next = reload(*best);
-    guint old = *num_field(next, k);
-    *num_field(next, k) = value;
     printf("shrink: %s %u -> %u\n", num_name(k), old, value);
-    scenario_free(*best);
-    *best = next;
     return TRUE;
 }
 
@@ -250,9 +241,9 @@ static gboolean shrink_number(Shrinker *sh, Scenario **best, NumKind k)
     if (k == NUM_COORDINATORS && (*best)->config.protocol != PROTO_QUORUM)
         return FALSE;
     gboolean changed = FALSE;
-    guint floor = num_floor(*best, k);
-    while (*num_field(*best, k) / 2 >= floor && *num_field(*best, k) / 2 < *num_field(*best, k) &&
-           *num_field(*best, k) > 2 && try_number(sh, best, k, *num_field(*best, k) / 2))
+    guint floor = k == NUM_RANDOM_OPS ? 0 : 1;
+    while (*num_field(*best, k) > 2 && *num_field(*best, k) / 2 >= floor &&
+           try_number(sh, best, k, *num_field(*best, k) / 2))
         changed = TRUE;
     while (*num_field(*best, k) > floor && try_number(sh, best, k, *num_field(*best, k) - 1))
         changed = TRUE;
@@ -267,6 +258,13 @@ static SimTime half(SimTime t)
     return t / 2 / SIM_MS * SIM_MS;
 }
 
+/* The duration of a fault: 0 its `for`, 1 its `restart_after`. */
+static SimTime *fault_time(Scenario *s, guint i, int field)
+{
+    FaultSpec *f = g_ptr_array_index(s->faults.faults, i);
+    return field == 0 ? &f->duration : &f->restart_after;
+}
+
 static gboolean shrink_times(Shrinker *sh, Scenario **best)
 {
     gboolean changed = FALSE;
@@ -275,35 +273,30 @@ static gboolean shrink_times(Shrinker *sh, Scenario **best)
      * reason (no time to catch up), so it stays. */
     gboolean keep_settle = sh->target == V_DIVERGENT || sh->target == V_STUCK;
     while (!keep_settle && (*best)->config.settle >= 200 * SIM_MS) {
+        SimTime old = (*best)->config.settle;
         Scenario *c = reload(*best);
-        c->config.settle = half(c->config.settle);
-        if (!still_fails(sh, c))
+        c->config.settle = half(old);
+        if (!adopt(sh, best, c))
             break;
-        Scenario *next = reload(*best);
-        next->config.settle = half(next->config.settle);
-        printf("shrink: settle %s -> %s\n",
-               sim_time_format_human((*best)->config.settle, a, sizeof a),
-               sim_time_format_human(next->config.settle, b, sizeof b));
-        scenario_free(*best);
-        *best = next;
+        printf("shrink: settle %s -> %s\n", sim_time_format_human(old, a, sizeof a),
+               sim_time_format_human(half(old), b, sizeof b));
         changed = TRUE;
     }
     for (guint i = 0; i < (*best)->faults.faults->len; i++) {
         for (int field = 0; field < 2; field++) {
             for (;;) {
-                FaultSpec *f = g_ptr_array_index((*best)->faults.faults, i);
-                SimTime *t = field == 0 ? &f->duration : &f->restart_after;
-                if (*t == SIM_TIME_NEVER || *t < 2 * SIM_MS)
+                SimTime old = *fault_time(*best, i, field);
+                if (old == SIM_TIME_NEVER || old < 2 * SIM_MS)
                     break;
+                g_autofree char *name =
+                    g_strdup(((FaultSpec *)g_ptr_array_index((*best)->faults.faults, i))->name);
                 Scenario *c = reload(*best);
-                FaultSpec *g = g_ptr_array_index(c->faults.faults, i);
-                *(field == 0 ? &g->duration : &g->restart_after) = half(*t);
-                if (!still_fails(sh, c))
+                *fault_time(c, i, field) = half(old);
+                if (!adopt(sh, best, c))
                     break;
-                printf("shrink: fault %s %s %s -> %s\n", f->name,
-                       field == 0 ? "for" : "restart_after", sim_time_format_human(*t, a, sizeof a),
-                       sim_time_format_human(half(*t), b, sizeof b));
-                *t = half(*t); /* the same edit, made on the kept scenario */
+                printf("shrink: fault %s %s %s -> %s\n", name, field == 0 ? "for" : "restart_after",
+                       sim_time_format_human(old, a, sizeof a),
+                       sim_time_format_human(half(old), b, sizeof b));
                 changed = TRUE;
             }
         }

@@ -6,12 +6,7 @@
 #     most 5 faults whose `durasim run` shows the same kind;
 #   - the library runs clean: `durasim run scenarios/` passes.
 set -u
-DURASIM=${DURASIM:-build/release/durasim}
-case $DURASIM in /*) ;; *) DURASIM="$PWD/$DURASIM" ;; esac
-cd "$(dirname "$0")/.." || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
+. "$(dirname "$0")/lib.sh"
 
 if ! "$DURASIM" run scenarios/ >"$tmp/library" 2>&1; then
     echo "FAIL durasim run scenarios/:"

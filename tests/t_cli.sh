@@ -3,16 +3,7 @@
 # the problem; --jobs N prints what --jobs 1 prints; the shards of a campaign together run every
 # seed once; replay reproduces a fuzz seed's trace hash; help reads like help.
 set -u
-DURASIM=${DURASIM:-build/release/durasim}
-case $DURASIM in /*) ;; *) DURASIM="$PWD/$DURASIM" ;; esac
-cd "$(dirname "$0")/.." || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() {
-    echo "FAIL $*"
-    failed=1
-}
+. "$(dirname "$0")/lib.sh"
 
 bad() {
     # shellcheck disable=SC2086

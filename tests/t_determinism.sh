@@ -3,10 +3,7 @@
 # twice in one process, on a thread pool and in a second process (durasim check-determinism).
 # Under `make asan` this runs in the ASan/UBSan build too.
 set -u
-DURASIM=${DURASIM:-build/release/durasim}
-case $DURASIM in /*) ;; *) DURASIM="$PWD/$DURASIM" ;; esac
-cd "$(dirname "$0")/.." || exit 1
-failed=0
+. "$(dirname "$0")/lib.sh"
 for p in quorum raft; do
     if ! "$DURASIM" check-determinism --protocol $p --seeds 1..500 --jobs 2; then
         echo "FAIL check-determinism --protocol $p --seeds 1..500"
@@ -31,14 +28,13 @@ fi
 for args in "--protocol raft --seeds 5..1" "--protocol paxos --seeds 1..2" "--seeds 1..2" \
     "--protocol raft --seeds 1..2 --jobs 0x" "no-such-file.ini"; do
     # shellcheck disable=SC2086
-    "$DURASIM" check-determinism $args >/dev/null 2>/tmp/durasim-det-err.$$
+    "$DURASIM" check-determinism $args >/dev/null 2>"$tmp/err"
     status=$?
-    if [ $status -ne 2 ] || [ "$(wc -l </tmp/durasim-det-err.$$)" -ne 1 ]; then
+    if [ $status -ne 2 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
         echo "FAIL check-determinism $args: exit $status, stderr:"
-        cat /tmp/durasim-det-err.$$
+        cat "$tmp/err"
         failed=1
     fi
 done
-rm -f /tmp/durasim-det-err.$$
 [ $failed -eq 0 ] && echo "t_determinism: ok"
 exit $failed

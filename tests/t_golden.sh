@@ -4,12 +4,7 @@
 # do shows up here as a diff to review; after an intended change, `make golden` rewrites them and
 # the diff goes into the commit.
 set -u
-DURASIM=${DURASIM:-build/release/durasim}
-case $DURASIM in /*) ;; *) DURASIM="$PWD/$DURASIM" ;; esac
-cd "$(dirname "$0")/.." || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
+. "$(dirname "$0")/lib.sh"
 count=0
 for golden in tests/golden/*.trace; do
     name=$(basename "$golden" .trace)

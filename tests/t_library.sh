@@ -7,16 +7,7 @@
 #   - raft-write-contract: a follower answers NotLeader with a hint to the leader;
 #   - nwr-no-overlap reads stale data (W + R <= N), nwr-overlap does not.
 set -u
-DURASIM=${DURASIM:-build/release/durasim}
-case $DURASIM in /*) ;; *) DURASIM="$PWD/$DURASIM" ;; esac
-cd "$(dirname "$0")/.." || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() {
-    echo "FAIL $*"
-    failed=1
-}
+. "$(dirname "$0")/lib.sh"
 
 "$DURASIM" bugs >"$tmp/bugs" || fail "durasim bugs"
 while read -r bug _proto kind _rest; do

@@ -2,12 +2,7 @@
 # The scenario library's conventions, through the command line: `durasim list scenarios` lists
 # every *.ini of the folder, once, under the name its file has, and exits 0 (every file loads).
 set -u
-DURASIM=${DURASIM:-build/release/durasim}
-case $DURASIM in /*) ;; *) DURASIM="$PWD/$DURASIM" ;; esac
-cd "$(dirname "$0")/.." || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failed=0
+. "$(dirname "$0")/lib.sh"
 
 timeout 120 "$DURASIM" list scenarios >"$tmp/list" 2>"$tmp/err"
 status=$?
