@@ -13,6 +13,8 @@
  */
 #include "model/disk.h"
 
+#include "sim/chunks.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -31,7 +33,7 @@ typedef struct {
 } Slot;
 
 typedef struct {
-    GArray *slots; /* of Slot; length max(len, durable_len) */
+    Chunks slots;  /* of Slot; length max(len, durable_len) */
     uint32_t len;  /* length the page cache shows */
     uint32_t dlen; /* durable length */
     gboolean size_dirty;
@@ -136,7 +138,7 @@ Disk *disk_new(FsProfile fs, guint nfiles)
     d->nfiles = nfiles;
     d->files = g_new0(File, nfiles);
     for (guint i = 0; i < nfiles; i++) {
-        d->files[i].slots = g_array_new(FALSE, TRUE, sizeof(Slot));
+        chunks_init(&d->files[i].slots, sizeof(Slot));
         d->files[i].dirty = g_array_new(FALSE, FALSE, sizeof(uint32_t));
         d->files[i].lost = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     }
@@ -145,9 +147,9 @@ Disk *disk_new(FsProfile fs, guint nfiles)
 
 static void file_clear_slots(File *f)
 {
-    for (guint i = 0; i < f->slots->len; i++)
-        g_free(g_array_index(f->slots, Slot, i).dur);
-    g_array_set_size(f->slots, 0);
+    for (guint i = 0; i < f->slots.len; i++)
+        g_free(chunks_index(&f->slots, Slot, i).dur);
+    chunks_set_size(&f->slots, 0);
     g_array_set_size(f->dirty, 0);
     g_array_set_size(f->lost, 0);
     f->len = f->dlen = 0;
@@ -161,7 +163,7 @@ void disk_free(Disk *d)
         return;
     for (guint i = 0; i < d->nfiles; i++) {
         file_clear_slots(&d->files[i]);
-        g_array_free(d->files[i].slots, TRUE);
+        chunks_clear(&d->files[i].slots);
         g_array_free(d->files[i].dirty, TRUE);
         g_array_free(d->files[i].lost, TRUE);
     }
@@ -193,7 +195,7 @@ static File *file_of(const Disk *d, guint file)
 
 static inline Slot *slot_at(File *f, uint32_t idx)
 {
-    return &g_array_index(f->slots, Slot, idx);
+    return &chunks_index(&f->slots, Slot, idx);
 }
 
 /* The durable content of a slot, or NULL. */
@@ -244,8 +246,8 @@ static void extend_with_hole(File *f, uint32_t len)
 {
     if (len <= f->len)
         return;
-    if (len > f->slots->len)
-        g_array_set_size(f->slots, len);
+    if (len > f->slots.len)
+        chunks_set_size(&f->slots, len);
     for (uint32_t i = f->len; i < len; i++) {
         Slot *h = slot_at(f, i);
         if (i < f->dlen) {
@@ -269,8 +271,8 @@ int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
     }
     d->stats.writes++;
     extend_with_hole(f, idx);
-    if (idx >= f->slots->len)
-        g_array_set_size(f->slots, idx + 1);
+    if (idx >= f->slots.len)
+        chunks_set_size(&f->slots, idx + 1);
     cache_put(f, idx, b);
     if (idx == f->len) {
         f->len++;
@@ -302,12 +304,12 @@ int disk_truncate(Disk *d, guint file, uint32_t len)
             g_array_index(f->dirty, uint32_t, kept++) = idx;
     }
     g_array_set_size(f->dirty, kept);
-    for (uint32_t i = keep; i < f->slots->len; i++) {
+    for (uint32_t i = keep; i < f->slots.len; i++) {
         Slot *s = slot_at(f, i);
         g_free(s->dur);
         *s = (Slot){0};
     }
-    g_array_set_size(f->slots, keep);
+    chunks_set_size(&f->slots, keep);
     f->len = len;
     f->size_dirty = TRUE;
     return 0;
@@ -354,7 +356,7 @@ static void flush_size(Disk *d, guint file, File *f)
         }
     }
     f->dlen = f->len;
-    g_array_set_size(f->slots, f->len);
+    chunks_set_size(&f->slots, f->len);
     f->size_dirty = FALSE;
 }
 
@@ -394,9 +396,9 @@ static void revert_to_durable(File *f)
         }
     }
     g_array_set_size(f->dirty, 0);
-    for (uint32_t i = f->dlen; i < f->slots->len; i++)
+    for (uint32_t i = f->dlen; i < f->slots.len; i++)
         *slot_at(f, i) = (Slot){0};
-    g_array_set_size(f->slots, f->dlen);
+    chunks_set_size(&f->slots, f->dlen);
     f->len = f->dlen;
     f->size_dirty = FALSE;
 }
@@ -492,7 +494,7 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
     /* The list may name a block twice, or one rewritten since: count each lost block once. */
     for (guint i = 0; i < f->lost->len; i++) {
         uint32_t idx = g_array_index(f->lost, uint32_t, i);
-        Slot *s = idx < f->slots->len ? slot_at(f, idx) : NULL;
+        Slot *s = idx < f->slots.len ? slot_at(f, idx) : NULL;
         if (s && (s->flags & F_LOSTCLEAN)) {
             s->flags &= (uint8_t)~F_LOSTCLEAN;
             d->stats.unsynced_lost_after_eio++;
@@ -505,9 +507,9 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
     }
     f->size_dirty = FALSE;
     /* The cache is gone: what remains readable is the durable image. */
-    if (f->slots->len < f->dlen)
-        g_array_set_size(f->slots, f->dlen);
-    for (uint32_t idx = 0; idx < f->slots->len; idx++) {
+    if (f->slots.len < f->dlen)
+        chunks_set_size(&f->slots, f->dlen);
+    for (uint32_t idx = 0; idx < f->slots.len; idx++) {
         Slot *s = slot_at(f, idx);
         s->flags &= (uint8_t) ~(F_DIRTY | F_LOSTCLEAN);
         s->flags |= F_SYNCED; /* what it shows now is what the disk holds */
@@ -525,7 +527,7 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
             s->flags |= F_SAME;
         }
     }
-    g_array_set_size(f->slots, f->dlen);
+    chunks_set_size(&f->slots, f->dlen);
     f->len = f->dlen;
 }
 
@@ -540,7 +542,7 @@ void disk_wipe(Disk *d)
 {
     for (guint file = 0; file < d->nfiles; file++) {
         File *f = &d->files[file];
-        for (uint32_t idx = 0; idx < f->slots->len; idx++) {
+        for (uint32_t idx = 0; idx < f->slots.len; idx++) {
             const DiskBlock *old = durable_of(slot_at(f, idx));
             if (old) {
                 DiskBlock copy = *old;
@@ -650,7 +652,7 @@ uint32_t disk_durable_length(const Disk *d, guint file)
 gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
 {
     File *f = file_of(d, file);
-    if (idx >= f->dlen || idx >= f->slots->len)
+    if (idx >= f->dlen || idx >= f->slots.len)
         return FALSE;
     const DiskBlock *b = durable_of(slot_at(f, idx));
     if (b == NULL)
@@ -702,8 +704,8 @@ gsize disk_memory_bytes(const Disk *d)
     gsize bytes = sizeof *d;
     for (guint i = 0; i < d->nfiles; i++) {
         File *f = &d->files[i];
-        bytes += f->slots->len * sizeof(Slot) + (f->dirty->len + f->lost->len) * 4;
-        for (guint j = 0; j < f->slots->len; j++)
+        bytes += f->slots.len * sizeof(Slot) + (f->dirty->len + f->lost->len) * 4;
+        for (guint j = 0; j < f->slots.len; j++)
             if (slot_at(f, j)->dur)
                 bytes += sizeof(DiskBlock);
     }
@@ -714,9 +716,9 @@ void disk_check_invariants(const Disk *d)
 {
     for (guint file = 0; file < d->nfiles; file++) {
         File *f = &d->files[file];
-        g_assert(f->slots->len >= f->len && f->slots->len >= f->dlen);
+        g_assert(f->slots.len >= f->len && f->slots.len >= f->dlen);
         guint dirty = 0;
-        for (uint32_t idx = 0; idx < f->slots->len; idx++) {
+        for (uint32_t idx = 0; idx < f->slots.len; idx++) {
             Slot *s = slot_at(f, idx);
             if (s->flags & F_DIRTY) {
                 dirty++;

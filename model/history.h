@@ -7,6 +7,7 @@
 #pragma once
 
 #include "model/types.h"
+#include "sim/chunks.h"
 
 typedef enum {
     HOP_SCRIPTED = 1 << 0, /* an [op NAME] of the scenario */
@@ -35,7 +36,7 @@ typedef struct {
 } HistOp;
 
 typedef struct {
-    GArray *ops;      /* of HistOp, by id */
+    Chunks ops;       /* of HistOp, by id */
     GPtrArray *names; /* scripted op names */
 } History;
 
@@ -45,11 +46,11 @@ void history_clear(History *h);
 HistOp *history_add(History *h);
 static inline HistOp *history_op(const History *h, uint32_t id)
 {
-    return &g_array_index(h->ops, HistOp, id);
+    return chunks_at(&h->ops, id);
 }
 static inline guint history_len(const History *h)
 {
-    return h->ops->len;
+    return h->ops.len;
 }
 uint32_t history_name(History *h, const char *name);
 const char *history_op_name(const History *h, const HistOp *op);

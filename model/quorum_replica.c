@@ -26,6 +26,7 @@
  */
 #include "model/quorum.h"
 #include "model/ring.h"
+#include "sim/chunks.h"
 
 #include <string.h>
 
@@ -117,7 +118,7 @@ typedef struct {
     GPtrArray *spare;    /* of Pending*: finished ones, kept for reuse (bounded) */
     GPtrArray *handoffs;
     uint32_t log_len;
-    GArray *uses; /* of BlockUse, by block */
+    Chunks uses; /* of BlockUse, by block */
     uint32_t scrub_cursor;
     guint scrub_reading; /* reads of the current scrub batch not back yet */
     uint64_t next_wseq;
@@ -166,9 +167,9 @@ static void remove_stored(GArray *set, IdemKey idem)
 
 static void note_use(Replica *r, uint32_t block, const DiskBlock *b)
 {
-    if (block >= r->uses->len)
-        g_array_set_size(r->uses, block + 1);
-    BlockUse *u = &g_array_index(r->uses, BlockUse, block);
+    if (block >= r->uses.len)
+        chunks_set_size(&r->uses, block + 1);
+    BlockUse *u = chunks_at(&r->uses, block);
     QBlock qb;
     *u = (BlockUse){0};
     if (quorum_decode(b, &qb) != BLOCK_OK)
@@ -854,9 +855,9 @@ static void scrub_round(Replica *r, ActionList *out)
 static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBlock *b,
                           ActionList *out)
 {
-    if (block >= r->uses->len)
+    if (block >= r->uses.len)
         return;
-    BlockUse u = g_array_index(r->uses, BlockUse, block);
+    BlockUse u = chunks_index(&r->uses, BlockUse, block);
     QBlock qb;
     gboolean intact = result == 0 && quorum_decode(b, &qb) == BLOCK_OK && qb.type == u.type;
     if (intact || u.type == 0)
@@ -1040,7 +1041,7 @@ static void *replica_create(const ProtoInit *init)
     r->hints = g_array_new(FALSE, FALSE, sizeof(Stored));
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
-    r->uses = g_array_new(FALSE, TRUE, sizeof(BlockUse));
+    chunks_init(&r->uses, sizeof(BlockUse));
     r->pending = g_ptr_array_new();
     r->spare = g_ptr_array_new();
     r->handoffs = g_ptr_array_new();
@@ -1063,7 +1064,7 @@ static void replica_destroy(void *proto)
     g_array_free(r->hints, TRUE);
     g_array_free(r->inflight, TRUE);
     g_array_free(r->unverified, TRUE);
-    g_array_free(r->uses, TRUE);
+    chunks_clear(&r->uses);
     for (guint i = 0; i < r->pending->len; i++)
         pending_free(g_ptr_array_index(r->pending, i));
     g_ptr_array_unref(r->pending);

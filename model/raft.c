@@ -37,6 +37,7 @@
  * applied <= commit <= last index; durable <= last index; a leader has voted for itself.
  */
 #include "model/raft.h"
+#include "sim/chunks.h"
 
 #include <string.h>
 
@@ -95,7 +96,7 @@ typedef struct {
     uint64_t term;
     EndpointId voted_for;
     uint64_t vote_floor;
-    GArray *log; /* of RaftEntry; log[i] is index i + 1 */
+    Chunks log; /* of RaftEntry; log[i] is index i + 1 */
     /* metadata persistence */
     uint64_t meta_seq;
     guint meta_slot; /* the slot holding the last durable copy */
@@ -151,18 +152,18 @@ typedef struct {
 
 static inline uint64_t last_index(const Raft *r)
 {
-    return r->log->len;
+    return r->log.len;
 }
 
 static inline const RaftEntry *entry_at(const Raft *r, uint64_t index)
 {
-    g_assert(index >= 1 && index <= r->log->len);
-    return &g_array_index(r->log, RaftEntry, index - 1);
+    g_assert(index >= 1 && index <= r->log.len);
+    return chunks_at(&r->log, (guint)(index - 1));
 }
 
 static inline uint64_t term_at(const Raft *r, uint64_t index)
 {
-    return index == 0 || index > r->log->len ? 0 : entry_at(r, index)->term;
+    return index == 0 || index > r->log.len ? 0 : entry_at(r, index)->term;
 }
 
 static inline uint64_t last_term(const Raft *r)
@@ -314,7 +315,7 @@ static void write_entry(Raft *r, uint64_t index, ActionList *out)
 static void log_append(Raft *r, const RaftEntry *e, ActionList *out)
 {
     g_assert(e->index == last_index(r) + 1);
-    g_array_append_val(r->log, *e);
+    *(RaftEntry *)chunks_push(&r->log) = *e;
     write_entry(r, e->index, out);
 }
 
@@ -323,7 +324,7 @@ static void log_truncate(Raft *r, uint64_t len, ActionList *out)
 {
     if (len >= last_index(r))
         return;
-    g_array_set_size(r->log, (guint)len);
+    chunks_set_size(&r->log, (guint)len);
     act_truncate(out, RAFT_FILE_LOG, (uint32_t)len, TOKEN_LOG_TRUNCATE);
     r->durable = MIN(r->durable, len);
     r->trunc_low = MIN(r->trunc_low, len);
@@ -561,7 +562,8 @@ static void send_append(Raft *r, EndpointId to, ActionList *out)
                         .round = r->round};
     if (n > 0) {
         RaftEntry *entries = g_new(RaftEntry, n);
-        memcpy(entries, entry_at(r, next), n * sizeof(RaftEntry));
+        for (uint64_t k = 0; k < n; k++)
+            entries[k] = *entry_at(r, next + k);
         msg_take_extra(m, entries, (uint32_t)n);
     }
     r->next[to] = next + n; /* optimistic: a rejection moves it back */
@@ -1047,7 +1049,7 @@ static uint64_t recover_log(Raft *r, const ProtoDiskImage *img)
             return 0; /* a write cut short: never fsynced, never acked; the log ends here */
         if (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term(r))
             return (uint64_t)i + 1;
-        g_array_append_val(r->log, e);
+        *(RaftEntry *)chunks_push(&r->log) = e;
     }
     return 0;
 }
@@ -1229,7 +1231,7 @@ static void *raft_create(const ProtoInit *init)
     r->voted_for = ENDPOINT_NONE;
     r->leader = ENDPOINT_NONE;
     r->role = ROLE_FOLLOWER;
-    r->log = g_array_new(FALSE, FALSE, sizeof(RaftEntry));
+    chunks_init(&r->log, sizeof(RaftEntry));
     action_list_init(&r->gated);
     r->waiting = g_array_new(FALSE, FALSE, sizeof(WaitingAck));
     r->proposals = g_array_new(FALSE, FALSE, sizeof(Proposal));
@@ -1247,7 +1249,7 @@ static void *raft_create(const ProtoInit *init)
 static void raft_destroy(void *proto)
 {
     Raft *r = proto;
-    g_array_free(r->log, TRUE);
+    chunks_clear(&r->log);
     action_list_clear(&r->gated);
     g_array_free(r->waiting, TRUE);
     g_array_free(r->proposals, TRUE);

@@ -16,6 +16,7 @@
 #include "model/quorum.h"
 #include "model/raft.h"
 #include "model/ring.h"
+#include "sim/chunks.h"
 
 #include <string.h>
 
@@ -100,12 +101,12 @@ typedef struct {
 
 typedef struct {
     IdemKey idem;
-    uint8_t type;
-    uint8_t durable;
-    uint8_t voided;
-    uint8_t done;
-    uint8_t copy;    /* a rewritten copy: another durable copy, not another application */
     uint32_t target; /* VOID: the block it voids */
+    uint8_t type;
+    uint8_t durable : 1;
+    uint8_t voided : 1;
+    uint8_t done : 1;
+    uint8_t copy : 1; /* a rewritten copy: another durable copy, not another application */
 } QBlockInfo;
 
 typedef struct {
@@ -136,15 +137,15 @@ struct Checker {
     Verdict found;           /* everything raised during the run; filtered at the end */
     GHashTable *ledger;      /* IdemKey -> Ledger*, lookups only */
     GPtrArray *ledger_order; /* of Ledger*, in creation order (owns them) */
-    GArray **qblocks;        /* quorum: per node, of QBlockInfo */
+    Chunks *qblocks;         /* quorum: per node, of QBlockInfo */
     uint64_t *meta_term;     /* raft: per node, the term of its durable metadata */
     GHashTable *support;     /* raft: SupportKey -> uint64 mask, lookups only */
-    GArray **mirror; /* raft: per node, of MirrorEntry: its log as read at boot, then as written */
-    GArray *committed; /* raft: of Slot, by index - 1 */
+    Chunks *mirror;   /* raft: per node, of MirrorEntry: its log as read at boot, then as written */
+    Chunks committed; /* raft: of Slot, by index - 1 */
     /* raft: a commitment whose prefix was not yet durable on any supporter when its majority
      * formed (an fsync made later blocks durable before earlier ones); retried as blocks land */
     uint64_t pending_index, pending_term, pending_mask;
-    GArray *applied;     /* raft: of Slot, by index - 1: the first command applied there */
+    Chunks applied;      /* raft: of Slot, by index - 1: the first command applied there */
     GHashTable *leaders; /* raft: term -> node + 1, lookups only */
     gboolean convergence_checked;
     GHashTable *votes; /* raft: term << 8 | voter -> candidate + 1: durable votes */
@@ -242,10 +243,10 @@ static void copy_changed(Checker *c, Ledger *l, EndpointId node, int delta, Disk
 
 static QBlockInfo *qblock(Checker *c, EndpointId node, uint32_t idx)
 {
-    GArray *a = c->qblocks[node];
+    Chunks *a = &c->qblocks[node];
     if (idx >= a->len)
-        g_array_set_size(a, idx + 1);
-    return &g_array_index(a, QBlockInfo, idx);
+        chunks_set_size(a, idx + 1);
+    return chunks_at(a, idx);
 }
 
 static gboolean qalive(const QBlockInfo *b)
@@ -299,9 +300,9 @@ static void quorum_durable(Checker *c, EndpointId node, uint32_t idx, const Disk
             qcopy(c, node, t, -1, cause);
         t->voided = 1;
     } else if (qb.type == QBLK_HINT_DONE) {
-        GArray *a = c->qblocks[node];
+        Chunks *a = &c->qblocks[node];
         for (guint i = 0; i < a->len; i++) {
-            QBlockInfo *h = &g_array_index(a, QBlockInfo, i);
+            QBlockInfo *h = chunks_at(a, i);
             if (h->type == QBLK_HINT && h->idem == qb.idem && qalive(h)) {
                 qcopy(c, node, h, -1, cause);
                 h->done = 1;
@@ -325,11 +326,11 @@ static gboolean support_equal(gconstpointer a, gconstpointer b)
     return x->index == y->index && x->term == y->term;
 }
 
-static Slot *slot_at(GArray *a, uint64_t index)
+static Slot *slot_at(Chunks *a, uint64_t index)
 {
     if (index > a->len)
-        g_array_set_size(a, (guint)index);
-    return &g_array_index(a, Slot, index - 1);
+        chunks_set_size(a, (guint)index);
+    return chunks_at(a, (guint)(index - 1));
 }
 
 /* Entry (index, term) of node's durable log is committed: so is its durable prefix. */
@@ -337,7 +338,7 @@ static Slot *slot_at(GArray *a, uint64_t index)
  * them (log matching). Reads each from a supporter that holds it durably. */
 static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint64_t term)
 {
-    for (uint64_t i = c->committed->len + 1; i <= index; i++) {
+    for (uint64_t i = c->committed.len + 1; i <= index; i++) {
         DiskBlock b;
         RaftEntry e;
         gboolean found = FALSE;
@@ -353,7 +354,7 @@ static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint
             }
             return;
         }
-        Slot *s = slot_at(c->committed, i);
+        Slot *s = slot_at(&c->committed, i);
         *s = (Slot){.term = e.term, .commit_term = term, .idem = e.idem, .kind = e.kind, .set = 1};
         Ledger *l = e.idem != IDEM_NONE ? g_hash_table_lookup(c->ledger, &e.idem) : NULL;
         if (l)
@@ -391,7 +392,7 @@ static void check_log_matching(Checker *c, EndpointId node, const RaftEntry *e)
  * count toward committing it (Raft §5.4.2). */
 static void add_support(Checker *c, EndpointId node, const RaftEntry *e)
 {
-    if (c->meta_term[node] != e->term || e->index <= c->committed->len)
+    if (c->meta_term[node] != e->term || e->index <= c->committed.len)
         return;
     SupportKey probe = {e->index, e->term};
     uint64_t *mask = g_hash_table_lookup(c->support, &probe);
@@ -436,7 +437,7 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
         if (l->counts[node] > 0)
             copy_changed(c, l, node, -1, cause);
     }
-    if (c->pending_index > c->committed->len && ((c->pending_mask >> node) & 1))
+    if (c->pending_index > c->committed.len && ((c->pending_mask >> node) & 1))
         commit_through(c, c->pending_mask, c->pending_index, c->pending_term);
     if (!neu || raft_decode_entry(neu, &e) != BLOCK_OK)
         return;
@@ -456,7 +457,7 @@ static void support_held_entries(Checker *c, EndpointId node, uint64_t term)
 {
     Disk *d = world_disk(c->w, node);
     uint32_t len = disk_durable_length(d, RAFT_FILE_LOG);
-    for (uint32_t i = (uint32_t)c->committed->len; i < len; i++) {
+    for (uint32_t i = (uint32_t)c->committed.len; i < len; i++) {
         DiskBlock b;
         RaftEntry e;
         if (disk_durable_block(d, RAFT_FILE_LOG, i, &b) && raft_decode_entry(&b, &e) == BLOCK_OK &&
@@ -594,14 +595,14 @@ static void on_sent(void *ctx, World *w, const Msg *m)
 
 static void check_leader_completeness(Checker *c, EndpointId node, uint64_t term)
 {
-    const GArray *log = c->mirror[node];
-    for (uint64_t i = 1; i <= c->committed->len; i++) {
-        const Slot *s = &g_array_index(c->committed, Slot, i - 1);
+    const Chunks *log = &c->mirror[node];
+    for (uint64_t i = 1; i <= c->committed.len; i++) {
+        const Slot *s = chunks_at(&c->committed, (guint)(i - 1));
         /* Leader Completeness: committed in an earlier term, so in every later leader's log. */
         if (!s->set || s->commit_term >= term)
             continue;
-        gboolean has = i <= log->len && g_array_index(log, MirrorEntry, i - 1).term == s->term &&
-                       g_array_index(log, MirrorEntry, i - 1).idem == s->idem;
+        const MirrorEntry *m = i <= log->len ? chunks_at(log, (guint)(i - 1)) : NULL;
+        gboolean has = m && m->term == s->term && m->idem == s->idem;
         if (has)
             continue;
         char when[32];
@@ -641,7 +642,7 @@ static void on_note(void *ctx, World *w, EndpointId node, const ProtoAction *not
     } else if (note->sub == NOTE_APPLY) {
         uint64_t index = note->a, term = note->b;
         IdemKey idem = note->c;
-        Slot *s = slot_at(c->applied, index);
+        Slot *s = slot_at(&c->applied, index);
         if (!s->set) {
             *s = (Slot){.term = term, .idem = idem, .set = 1, .node = node};
         } else if (s->term != term || s->idem != idem) {
@@ -676,15 +677,15 @@ static void on_note(void *ctx, World *w, EndpointId node, const ProtoAction *not
     }
 }
 
-static void mirror_set(GArray *log, uint32_t index, const DiskBlock *b)
+static void mirror_set(Chunks *log, uint32_t index, const DiskBlock *b)
 {
     RaftEntry e;
     MirrorEntry m = {0, IDEM_NONE};
     if (raft_decode_entry(b, &e) == BLOCK_OK)
         m = (MirrorEntry){e.term, e.idem};
     if (index >= log->len)
-        g_array_set_size(log, index + 1);
-    g_array_index(log, MirrorEntry, index) = m;
+        chunks_set_size(log, index + 1);
+    chunks_index(log, MirrorEntry, index) = m;
 }
 
 static void on_booted(void *ctx, World *w, EndpointId node, const ProtoDiskImage *img)
@@ -692,8 +693,8 @@ static void on_booted(void *ctx, World *w, EndpointId node, const ProtoDiskImage
     Checker *c = ctx;
     if (c->cfg->protocol != PROTO_RAFT)
         return;
-    GArray *log = c->mirror[node];
-    g_array_set_size(log, 0);
+    Chunks *log = &c->mirror[node];
+    chunks_set_size(log, 0);
     for (uint32_t i = 0; i < img->len[RAFT_FILE_LOG]; i++) {
         if (img->errors[RAFT_FILE_LOG][i] != 0)
             break; /* the server's log ends where its disk stops answering */
@@ -707,11 +708,11 @@ static void on_submitted(void *ctx, World *w, EndpointId node, guint file, uint3
     Checker *c = ctx;
     if (c->cfg->protocol != PROTO_RAFT || file != RAFT_FILE_LOG)
         return;
-    GArray *log = c->mirror[node];
+    Chunks *log = &c->mirror[node];
     if (block)
         mirror_set(log, index, block);
     else if (index < log->len)
-        g_array_set_size(log, index);
+        chunks_set_size(log, index);
 }
 
 static void on_crashed(void *ctx, World *w, EndpointId node, gboolean power)
@@ -731,20 +732,20 @@ Checker *checker_new(World *w)
     verdict_init(&c->found);
     c->ledger = g_hash_table_new(g_int64_hash, g_int64_equal);
     c->ledger_order = g_ptr_array_new_with_free_func(g_free);
-    c->qblocks = g_new0(GArray *, c->nodes);
+    c->qblocks = g_new0(Chunks, c->nodes);
     for (guint n = 0; n < c->nodes; n++)
-        c->qblocks[n] = g_array_new(FALSE, TRUE, sizeof(QBlockInfo));
+        chunks_init(&c->qblocks[n], sizeof(QBlockInfo));
     c->meta_term = g_new0(uint64_t, c->nodes);
     c->support = g_hash_table_new_full(support_hash, support_equal, g_free, g_free);
-    c->committed = g_array_new(FALSE, TRUE, sizeof(Slot));
-    c->applied = g_array_new(FALSE, TRUE, sizeof(Slot));
+    chunks_init(&c->committed, sizeof(Slot));
+    chunks_init(&c->applied, sizeof(Slot));
     c->leaders = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->votes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->crash_time = g_new0(SimTime, world_endpoint_count(w));
     c->crash_power = g_new0(gboolean, world_endpoint_count(w));
-    c->mirror = g_new0(GArray *, c->nodes);
+    c->mirror = g_new0(Chunks, c->nodes);
     for (guint n = 0; n < c->nodes; n++)
-        c->mirror[n] = g_array_new(FALSE, TRUE, sizeof(MirrorEntry));
+        chunks_init(&c->mirror[n], sizeof(MirrorEntry));
     WorldObserver obs = {.sent = on_sent,
                          .durable = on_durable,
                          .note = on_note,
@@ -763,15 +764,15 @@ void checker_free(Checker *c)
     g_hash_table_unref(c->ledger);
     g_ptr_array_unref(c->ledger_order);
     for (guint n = 0; n < c->nodes; n++)
-        g_array_free(c->qblocks[n], TRUE);
+        chunks_clear(&c->qblocks[n]);
     g_free(c->qblocks);
     g_free(c->meta_term);
     for (guint n = 0; n < c->nodes; n++)
-        g_array_free(c->mirror[n], TRUE);
+        chunks_clear(&c->mirror[n]);
     g_free(c->mirror);
     g_hash_table_unref(c->support);
-    g_array_free(c->committed, TRUE);
-    g_array_free(c->applied, TRUE);
+    chunks_clear(&c->committed);
+    chunks_clear(&c->applied);
     g_hash_table_unref(c->leaders);
     g_hash_table_unref(c->votes);
     g_free(c->crash_time);
@@ -798,7 +799,7 @@ static void qstate_build(Checker *c, QState *q)
     q->base = g_new0(Version, q->keys);
     q->has_base = g_new0(gboolean, q->keys);
     for (EndpointId n = 0; n < c->nodes; n++) {
-        GArray *blocks = c->qblocks[n];
+        const Chunks *blocks = &c->qblocks[n];
         Disk *d = world_disk(c->w, n);
         /* A rewritten copy is the same write again: one record per write, unless the node
          * really applied a write twice (two originals), which stays visible. Only the writes
@@ -806,13 +807,13 @@ static void qstate_build(Checker *c, QState *q)
         g_autoptr(GHashTable) copied = g_hash_table_new(g_int64_hash, g_int64_equal);
         g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
         for (guint i = 0; i < blocks->len; i++) {
-            const QBlockInfo *b = &g_array_index(blocks, QBlockInfo, i);
+            const QBlockInfo *b = chunks_at(blocks, i);
             if (qalive(b) && b->type == QBLK_DATA && b->copy)
                 g_hash_table_add(copied, (gpointer)&b->idem);
         }
         for (guint pass = 0; pass < 2; pass++) {
             for (guint i = 0; i < blocks->len; i++) {
-                const QBlockInfo *b = &g_array_index(blocks, QBlockInfo, i);
+                const QBlockInfo *b = chunks_at(blocks, i);
                 if (!qalive(b) || b->type != QBLK_DATA || b->copy != pass)
                     continue;
                 if (pass == 1 && g_hash_table_contains(seen, &b->idem))
@@ -1092,59 +1093,77 @@ static guint count_stale_reads(const GArray *ops)
     return stale;
 }
 
+/* The operation as the linearizability checker sees it; FALSE for one that constrains nothing
+ * (a failed read, a write that definitely did not happen, one never invoked, the probe key). */
+static gboolean lin_op_of(const HistOp *op, KeyId probe, guint keys, LinOp *lo)
+{
+    if (op->key == probe || op->key >= keys)
+        return FALSE;
+    *lo = (LinOp){
+        .id = op->id, .kind = op->kind, .invoke = op->invoke, .value = op->value, .idem = op->idem};
+    if (op->kind == OP_GET) {
+        if (op->outcome != OUTCOME_OK)
+            return FALSE; /* a read that returned nothing constrains nothing */
+        lo->complete = op->complete;
+        lo->present = op->present;
+        lo->result = op->result;
+    } else if (op->outcome == OUTCOME_OK) {
+        lo->complete = op->complete;
+    } else if (op->outcome == OUTCOME_FAIL) {
+        return FALSE; /* definitely did not happen (false-failure judges the other case) */
+    } else {
+        lo->complete = SIM_TIME_NEVER; /* may or may not have happened */
+    }
+    if (op->invoke == SIM_TIME_NEVER || (op->kind != OP_GET && op->invoke == 0 &&
+                                         op->attempts == 0 && op->outcome == OUTCOME_PENDING))
+        return FALSE; /* never invoked */
+    return TRUE;
+}
+
+/* Checks each key's operations in turn; only one key's operations are copied at a time, so a
+ * long history costs 4 bytes per operation here, not another copy of itself. */
 static void check_linearizability(Checker *c, const CheckEnd *end, Verdict *v)
 {
     History *h = world_history(c->w);
     guint keys = world_key_count(c->w);
     KeyId probe = KEY_NONE;
     world_key_lookup(c->w, "_probe", &probe);
-    GArray **per_key = g_new0(GArray *, keys);
-    for (guint i = 0; i < history_len(h); i++) {
-        const HistOp *op = history_op(h, i);
-        if (op->key == probe || op->key >= keys)
-            continue;
-        LinOp lo = {.id = op->id,
-                    .kind = op->kind,
-                    .invoke = op->invoke,
-                    .value = op->value,
-                    .idem = op->idem};
-        if (op->kind == OP_GET) {
-            if (op->outcome != OUTCOME_OK)
-                continue; /* a read that returned nothing constrains nothing */
-            lo.complete = op->complete;
-            lo.present = op->present;
-            lo.result = op->result;
-        } else if (op->outcome == OUTCOME_OK) {
-            lo.complete = op->complete;
-        } else if (op->outcome == OUTCOME_FAIL) {
-            continue; /* definitely did not happen (false-failure judges the other case) */
-        } else {
-            lo.complete = SIM_TIME_NEVER; /* may or may not have happened */
-        }
-        if (op->invoke == SIM_TIME_NEVER || (op->kind != OP_GET && op->invoke == 0 &&
-                                             op->attempts == 0 && op->outcome == OUTCOME_PENDING))
-            continue; /* never invoked */
-        if (!per_key[op->key])
-            per_key[op->key] = g_array_new(FALSE, FALSE, sizeof(LinOp));
-        g_array_append_val(per_key[op->key], lo);
-    }
+    guint *start = g_new0(guint, keys + 1); /* key k's ops are order[start[k] .. start[k+1]) */
+    LinOp lo;
+    for (guint i = 0; i < history_len(h); i++)
+        if (lin_op_of(history_op(h, i), probe, keys, &lo))
+            start[history_op(h, i)->key + 1]++;
+    for (guint k = 0; k < keys; k++)
+        start[k + 1] += start[k];
+    uint32_t *order = g_new(uint32_t, MAX(start[keys], 1));
+    guint *fill = g_memdup2(start, sizeof(guint) * keys);
+    for (guint i = 0; i < history_len(h); i++)
+        if (lin_op_of(history_op(h, i), probe, keys, &lo))
+            order[fill[history_op(h, i)->key]++] = i;
+    g_free(fill);
+    GArray *key_ops = g_array_new(FALSE, FALSE, sizeof(LinOp));
     v->lin_promised = end->linearizable;
     for (KeyId k = 0; k < keys; k++) {
-        if (!per_key[k])
+        if (start[k] == start[k + 1])
             continue;
+        g_array_set_size(key_ops, 0);
+        for (guint j = start[k]; j < start[k + 1]; j++) {
+            lin_op_of(history_op(h, order[j]), probe, keys, &lo);
+            g_array_append_val(key_ops, lo);
+        }
         v->lin_keys++;
-        v->stale_reads += count_stale_reads(per_key[k]);
+        v->stale_reads += count_stale_reads(key_ops);
         /* Quorum adds are commutative merges ordered by the writers' versions: an older put that
          * lands late re-bases adds a read already saw, so a key with adds is not promised
          * linearizable reads (its deposits are still never lost nor doubled). */
         gboolean promised = end->linearizable;
         if (c->cfg->protocol == PROTO_QUORUM)
-            for (guint i = 0; promised && i < per_key[k]->len; i++)
-                promised = g_array_index(per_key[k], LinOp, i).kind != OP_ADD;
+            for (guint i = 0; promised && i < key_ops->len; i++)
+                promised = g_array_index(key_ops, LinOp, i).kind != OP_ADD;
         if (!promised)
             v->lin_keys_unpromised++;
         LinReport rep;
-        LinResult r = lin_check_key((const LinOp *)(const void *)per_key[k]->data, per_key[k]->len,
+        LinResult r = lin_check_key((const LinOp *)(const void *)key_ops->data, key_ops->len,
                                     end->lin_budget, &rep);
         if (r == LIN_UNKNOWN) {
             v->lin_unknown_keys++;
@@ -1159,7 +1178,7 @@ static void check_linearizability(Checker *c, const CheckEnd *end, Verdict *v)
                     rep.failed_op < history_len(h) ? history_op(h, rep.failed_op) : NULL;
                 GString *s = g_string_new(NULL);
                 g_string_append_printf(s, "key %s: no order of its %u operations explains %s",
-                                       world_key_name(c->w, k), per_key[k]->len,
+                                       world_key_name(c->w, k), key_ops->len,
                                        checker_op_label(c->w, rep.failed_op, label, sizeof label));
                 if (op && op->kind == OP_GET) {
                     if (op->present)
@@ -1178,9 +1197,10 @@ static void check_linearizability(Checker *c, const CheckEnd *end, Verdict *v)
                             g_string_free(s, FALSE));
             }
         }
-        g_array_free(per_key[k], TRUE);
     }
-    g_free(per_key);
+    g_array_free(key_ops, TRUE);
+    g_free(order);
+    g_free(start);
 }
 
 static void check_convergence(Checker *c, gboolean healed, const QState *q, Verdict *v)
@@ -1327,8 +1347,8 @@ static void check_raft_caught_up(Checker *c, gboolean healed)
         if (!world_is_up(c->w, n))
             continue;
         Disk *d = world_disk(c->w, n);
-        for (uint64_t i = 1; i <= c->committed->len; i++) {
-            const Slot *s = &g_array_index(c->committed, Slot, i - 1);
+        for (uint64_t i = 1; i <= c->committed.len; i++) {
+            const Slot *s = chunks_at(&c->committed, (guint)(i - 1));
             DiskBlock b;
             RaftEntry e;
             gboolean has = disk_durable_block(d, RAFT_FILE_LOG, (uint32_t)(i - 1), &b) &&
@@ -1343,7 +1363,7 @@ static void check_raft_caught_up(Checker *c, gboolean healed)
                             "after settle (%s), %s does not hold committed entry %" G_GUINT64_FORMAT
                             " of %u durably",
                             sim_time_format_human(world_now(c->w), when, sizeof when),
-                            world_endpoint_name(c->w, n), i, c->committed->len));
+                            world_endpoint_name(c->w, n), i, c->committed.len));
             break;
         }
     }
