@@ -76,28 +76,40 @@ void verdict_add(Verdict *v, ViolationKind kind, SimTime time, const uint32_t *o
 
 /* ---- the ledger ---- */
 
+/* One client write. Ordered by size, so that a million of them stay small. */
 typedef struct {
     IdemKey idem;
+    Version version;
+    uint64_t ever;    /* nodes that ever held it durably */
+    uint64_t damaged; /* nodes whose durable copy a media fault or disk loss took */
+    uint64_t at_ack;  /* nodes that held it durably when it was first acked */
+    SimTime acked_at;
+    SimTime lost_at;       /* when its last live durable copy went, after the ack */
+    uint64_t effect_index; /* raft: first log index applied with effect */
     KeyId key;
+    uint32_t acked_op;
+    uint32_t first_op;
+    EndpointId lost_node;
+    uint8_t lost_cause; /* DiskChange of that loss */
     uint8_t kind;
     uint8_t acked;
     uint8_t early_reported;
     uint8_t lost_reported;
     uint8_t dup_reported;
     uint8_t committed; /* raft: committed by the checker's rule */
-    Version version;
-    uint64_t ever;    /* nodes that ever held it durably */
-    uint64_t damaged; /* nodes whose durable copy a media fault or disk loss took */
-    uint64_t at_ack;  /* nodes that held it durably when it was first acked */
-    SimTime acked_at;
-    uint32_t acked_op;
-    SimTime lost_at; /* when its last live durable copy went, after the ack */
-    EndpointId lost_node;
-    uint8_t lost_cause;    /* DiskChange of that loss */
-    uint64_t effect_index; /* raft: first log index applied with effect */
-    uint32_t first_op;
-    uint8_t counts[]; /* [nodes] live durable copies, then [nodes] quorum DATA copies */
+    uint8_t counts[];  /* [nodes] live durable copies, then [nodes] quorum DATA copies */
 } Ledger;
+
+/* Where the ledger finds a write: generated idempotency keys are (client + 1) << 32 | sequence,
+ * dense per client, so most writes are found by index; the rest (named keys) by hash. */
+#define LEDGER_DENSE_CLIENTS 64
+#define LEDGER_DENSE_GAP     65536 /* a sequence number this far past the last one is hashed */
+
+typedef struct {
+    Chunks entries;                      /* of Ledger plus counts, in creation order */
+    Chunks by_seq[LEDGER_DENSE_CLIENTS]; /* per client: of uint32_t, entry + 1 by sequence */
+    GHashTable *other;                   /* IdemKey -> entry + 1, for the rest */
+} LedgerBook;
 
 typedef struct {
     IdemKey idem;
@@ -134,12 +146,11 @@ struct Checker {
     const WorldConfig *cfg;
     guint nodes;
     guint majority;
-    Verdict found;           /* everything raised during the run; filtered at the end */
-    GHashTable *ledger;      /* IdemKey -> Ledger*, lookups only */
-    GPtrArray *ledger_order; /* of Ledger*, in creation order (owns them) */
-    Chunks *qblocks;         /* quorum: per node, of QBlockInfo */
-    uint64_t *meta_term;     /* raft: per node, the term of its durable metadata */
-    GHashTable *support;     /* raft: SupportKey -> uint64 mask, lookups only */
+    Verdict found; /* everything raised during the run; filtered at the end */
+    LedgerBook ledger;
+    Chunks *qblocks;     /* quorum: per node, of QBlockInfo */
+    uint64_t *meta_term; /* raft: per node, the term of its durable metadata */
+    GHashTable *support; /* raft: SupportKey -> uint64 mask, lookups only */
     Chunks *mirror;   /* raft: per node, of MirrorEntry: its log as read at boot, then as written */
     Chunks committed; /* raft: of Slot, by index - 1 */
     /* raft: a commitment whose prefix was not yet durable on any supporter when its majority
@@ -158,19 +169,77 @@ static guint popcount(uint64_t x)
     return (guint)__builtin_popcountll(x);
 }
 
+/* The slot that holds entry + 1 for `idem`, or NULL when it is not a dense one (with `grow`,
+ * dense slots are created as needed). */
+static uint32_t *ledger_slot(LedgerBook *b, IdemKey idem, gboolean grow)
+{
+    uint64_t client = idem >> 32;
+    uint32_t seq = (uint32_t)idem;
+    if (client == 0 || client > LEDGER_DENSE_CLIENTS)
+        return NULL;
+    Chunks *a = &b->by_seq[client - 1];
+    if (seq >= a->len) {
+        if (!grow || seq >= a->len + LEDGER_DENSE_GAP)
+            return NULL;
+        chunks_set_size(a, seq + 1);
+    }
+    return chunks_at(a, seq);
+}
+
+static Ledger *ledger_at(const LedgerBook *b, uint32_t i)
+{
+    return chunks_at(&b->entries, i);
+}
+
+static Ledger *ledger_find(Checker *c, IdemKey idem)
+{
+    uint32_t *slot = ledger_slot(&c->ledger, idem, FALSE);
+    guint id = slot ? *slot : 0;
+    if (id == 0 && g_hash_table_size(c->ledger.other) > 0) /* hashed while it was far ahead */
+        id = GPOINTER_TO_UINT(g_hash_table_lookup(c->ledger.other, &idem));
+    return id ? ledger_at(&c->ledger, id - 1) : NULL;
+}
+
+/* The write's entry, created on first use. Entries never move once made (see ledger_init). */
 static Ledger *ledger_get(Checker *c, IdemKey idem)
 {
-    Ledger *l = g_hash_table_lookup(c->ledger, &idem);
+    Ledger *l = ledger_find(c, idem);
     if (l)
         return l;
-    l = g_malloc0(sizeof(Ledger) + 2 * c->nodes);
+    LedgerBook *b = &c->ledger;
+    guint id = b->entries.len;
+    l = chunks_push(&b->entries);
     l->idem = idem;
     l->key = KEY_NONE;
     l->first_op = UINT32_MAX;
     l->lost_node = ENDPOINT_NONE;
-    g_hash_table_insert(c->ledger, &l->idem, l);
-    g_ptr_array_add(c->ledger_order, l);
+    uint32_t *slot = ledger_slot(b, idem, TRUE);
+    if (slot) {
+        *slot = id + 1;
+    } else {
+        IdemKey *k = g_new(IdemKey, 1);
+        *k = idem;
+        g_hash_table_insert(b->other, k, GUINT_TO_POINTER(id + 1));
+    }
     return l;
+}
+
+static void ledger_init(LedgerBook *b, guint nodes)
+{
+    /* The first chunk is allocated whole, so that no entry ever moves: callers hold several. */
+    chunks_init(&b->entries, (guint)((sizeof(Ledger) + 2 * nodes + 7) & ~(gsize)7));
+    chunks_reserve(&b->entries, CHUNKS_PER);
+    for (guint i = 0; i < LEDGER_DENSE_CLIENTS; i++)
+        chunks_init(&b->by_seq[i], sizeof(uint32_t));
+    b->other = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+}
+
+static void ledger_clear(LedgerBook *b)
+{
+    chunks_clear(&b->entries);
+    for (guint i = 0; i < LEDGER_DENSE_CLIENTS; i++)
+        chunks_clear(&b->by_seq[i]);
+    g_hash_table_unref(b->other);
 }
 
 static uint64_t holders(const Checker *c, const Ledger *l)
@@ -356,7 +425,7 @@ static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint
         }
         Slot *s = slot_at(&c->committed, i);
         *s = (Slot){.term = e.term, .commit_term = term, .idem = e.idem, .kind = e.kind, .set = 1};
-        Ledger *l = e.idem != IDEM_NONE ? g_hash_table_lookup(c->ledger, &e.idem) : NULL;
+        Ledger *l = e.idem != IDEM_NONE ? ledger_find(c, e.idem) : NULL;
         if (l)
             l->committed = 1;
     }
@@ -730,8 +799,7 @@ Checker *checker_new(World *w)
     c->nodes = c->cfg->nodes;
     c->majority = c->nodes / 2 + 1;
     verdict_init(&c->found);
-    c->ledger = g_hash_table_new(g_int64_hash, g_int64_equal);
-    c->ledger_order = g_ptr_array_new_with_free_func(g_free);
+    ledger_init(&c->ledger, c->nodes);
     c->qblocks = g_new0(Chunks, c->nodes);
     for (guint n = 0; n < c->nodes; n++)
         chunks_init(&c->qblocks[n], sizeof(QBlockInfo));
@@ -761,8 +829,7 @@ void checker_free(Checker *c)
     if (c == NULL)
         return;
     verdict_clear(&c->found);
-    g_hash_table_unref(c->ledger);
-    g_ptr_array_unref(c->ledger_order);
+    ledger_clear(&c->ledger);
     for (guint n = 0; n < c->nodes; n++)
         chunks_clear(&c->qblocks[n]);
     g_free(c->qblocks);
@@ -891,8 +958,8 @@ static void explain_loss(Checker *c, const Ledger *l, GString *s)
 
 static void check_ledger(Checker *c, const QState *q, Verdict *v)
 {
-    for (guint i = 0; i < c->ledger_order->len; i++) {
-        Ledger *l = g_ptr_array_index(c->ledger_order, i);
+    for (guint i = 0; i < c->ledger.entries.len; i++) {
+        Ledger *l = ledger_at(&c->ledger, i);
         if (l->key == KEY_NONE)
             continue;
         uint64_t have = holders(c, l);
@@ -966,7 +1033,7 @@ static void check_history(Checker *c, const QState *q, Verdict *v)
             v->failed++;
         else
             v->indeterminate++;
-        Ledger *l = g_hash_table_lookup(c->ledger, &op->idem);
+        Ledger *l = ledger_find(c, op->idem);
         if (l == NULL || l->ever == 0)
             continue; /* never stored anywhere: an honest failure */
         gboolean seen = visible(c, q, l);

@@ -17,8 +17,7 @@ void chunks_clear(Chunks *a)
     *a = (Chunks){.elem = a->elem};
 }
 
-/* Makes room for `len` elements. */
-static void reserve(Chunks *a, guint len)
+void chunks_reserve(Chunks *a, guint len)
 {
     if (len == 0)
         return;
@@ -63,7 +62,7 @@ static void zero_range(Chunks *a, guint from, guint to)
 void chunks_set_size(Chunks *a, guint len)
 {
     if (len > a->len) {
-        reserve(a, len);
+        chunks_reserve(a, len);
         zero_range(a, a->len, len);
     }
     a->len = len;

@@ -34,6 +34,9 @@ void chunks_init(Chunks *a, guint elem_size);
 void chunks_clear(Chunks *a);
 /* Sets the length; new elements are zeros. Shrinking keeps the storage. */
 void chunks_set_size(Chunks *a, guint len);
+/* Makes room for `len` elements without changing the length. Reserving CHUNKS_PER or more at
+ * the start means no element ever moves. */
+void chunks_reserve(Chunks *a, guint len);
 /* Appends one zeroed element and returns it. */
 void *chunks_push(Chunks *a);
 /* Bytes of storage held (for memory reports). */
