@@ -26,13 +26,31 @@ enum {
     F_SYNCED = 1 << 4, /* the content shown reached the durable image since it was written */
 };
 
+/* Block contents live in a store shared by the disks of one world, each distinct content once
+ * (the replicas of a write hold identical blocks), counted by reference; a slot names them by
+ * id. Cache id 0 is the empty block; dur id 0 is none. */
 typedef struct {
-    DiskBlock cache;
-    DiskBlock *dur; /* durable content when it differs from the cache; NULL otherwise */
+    uint32_t cache; /* page-cache content */
+    uint32_t dur;   /* durable content when it differs from the cache; 0 otherwise */
     uint8_t flags;
 } Slot;
 
 typedef struct {
+    DiskBlock b;
+    uint32_t refs;
+    uint32_t next; /* the hash chain, or the free list */
+} Stored;
+
+struct BlockStore {
+    Chunks blocks;     /* of Stored; id 0 unused; the first chunk reserved whole, so never moved */
+    uint32_t *buckets; /* heads of the hash chains */
+    uint32_t mask;
+    uint32_t live;
+    uint32_t free; /* head of the free list */
+};
+
+typedef struct {
+    BlockStore *store;
     Chunks slots;  /* of Slot; length max(len, durable_len) */
     uint32_t len;  /* length the page cache shows */
     uint32_t dlen; /* durable length */
@@ -57,6 +75,8 @@ struct Disk {
     DiskDurableFn observe;
     void *observe_ctx;
     DiskStats stats;
+    BlockStore *store;
+    gboolean owns_store;
 };
 
 static const DiskBlock empty_block;
@@ -110,6 +130,120 @@ static DiskBlock torn_copy(const DiskBlock *b, SimRng *rng)
     return t;
 }
 
+/* ---- the block store ---- */
+
+BlockStore *block_store_new(void)
+{
+    BlockStore *st = g_new0(BlockStore, 1);
+    chunks_init(&st->blocks, sizeof(Stored));
+    chunks_reserve(&st->blocks, CHUNKS_PER);
+    chunks_push(&st->blocks); /* id 0 */
+    st->mask = 63;
+    st->buckets = g_new0(uint32_t, st->mask + 1);
+    return st;
+}
+
+void block_store_free(BlockStore *st)
+{
+    if (st == NULL)
+        return;
+    chunks_clear(&st->blocks);
+    g_free(st->buckets);
+    g_free(st);
+}
+
+guint block_store_live(const BlockStore *st)
+{
+    return st->live;
+}
+
+gsize block_store_bytes(const BlockStore *st)
+{
+    return chunks_bytes(&st->blocks) + (gsize)(st->mask + 1) * sizeof(uint32_t);
+}
+
+static inline Stored *stored(const BlockStore *st, uint32_t id)
+{
+    return chunks_at(&st->blocks, id);
+}
+
+static uint32_t bucket_of(const BlockStore *st, const DiskBlock *b)
+{
+    uint32_t h = (b->sum ^ ((uint32_t)b->type << 16 | b->len)) * 0x9e3779b1u;
+    uint32_t w;
+    memcpy(&w, b->body, sizeof w);
+    return ((h ^ (h >> 15)) + w * 0x85ebca6bu) & st->mask;
+}
+
+static void store_grow(BlockStore *st)
+{
+    uint32_t size = (st->mask + 1) * 2;
+    g_free(st->buckets);
+    st->buckets = g_new0(uint32_t, size);
+    st->mask = size - 1;
+    for (uint32_t id = 1; id < st->blocks.len; id++) {
+        Stored *e = stored(st, id);
+        if (e->refs == 0)
+            continue;
+        uint32_t *head = &st->buckets[bucket_of(st, &e->b)];
+        e->next = *head;
+        *head = id;
+    }
+}
+
+/* The id of content `b`, with one more reference. */
+static uint32_t store_put(BlockStore *st, const DiskBlock *b)
+{
+    uint32_t *head = &st->buckets[bucket_of(st, b)];
+    for (uint32_t id = *head; id != 0; id = stored(st, id)->next) {
+        Stored *e = stored(st, id);
+        if (memcmp(&e->b, b, sizeof *b) == 0) {
+            e->refs++;
+            return id;
+        }
+    }
+    uint32_t id;
+    if (st->free != 0) {
+        id = st->free;
+        st->free = stored(st, id)->next;
+    } else {
+        id = st->blocks.len;
+        chunks_push(&st->blocks);
+    }
+    Stored *e = stored(st, id);
+    e->b = *b;
+    e->refs = 1;
+    e->next = *head;
+    *head = id;
+    if (++st->live > st->mask + 1)
+        store_grow(st);
+    return id;
+}
+
+static uint32_t store_ref(BlockStore *st, uint32_t id)
+{
+    if (id != 0)
+        stored(st, id)->refs++;
+    return id;
+}
+
+static void store_unref(BlockStore *st, uint32_t id)
+{
+    if (id == 0)
+        return;
+    Stored *e = stored(st, id);
+    g_assert(e->refs > 0);
+    if (--e->refs > 0)
+        return;
+    uint32_t *link = &st->buckets[bucket_of(st, &e->b)];
+    while (*link != id)
+        link = &stored(st, *link)->next;
+    *link = e->next;
+    e->next = st->free;
+    st->free = id;
+    st->live--;
+}
+
 const char *fs_profile_name(FsProfile fs)
 {
     static const char *names[] = {"ext4-ordered", "ext4-journal", "xfs", "btrfs"};
@@ -132,12 +266,21 @@ gboolean fs_profile_parse(const char *text, FsProfile *out)
 
 Disk *disk_new(FsProfile fs, guint nfiles)
 {
+    Disk *d = disk_new_shared(fs, nfiles, block_store_new());
+    d->owns_store = TRUE;
+    return d;
+}
+
+Disk *disk_new_shared(FsProfile fs, guint nfiles, BlockStore *store)
+{
     g_assert(nfiles > 0 && nfiles <= 8);
     Disk *d = g_new0(Disk, 1);
     d->fs = fs;
     d->nfiles = nfiles;
+    d->store = store;
     d->files = g_new0(File, nfiles);
     for (guint i = 0; i < nfiles; i++) {
+        d->files[i].store = store;
         chunks_init(&d->files[i].slots, sizeof(Slot));
         d->files[i].dirty = g_array_new(FALSE, FALSE, sizeof(uint32_t));
         d->files[i].lost = g_array_new(FALSE, FALSE, sizeof(uint32_t));
@@ -145,10 +288,18 @@ Disk *disk_new(FsProfile fs, guint nfiles)
     return d;
 }
 
+/* Drops a slot's contents: it reads as a never-written block. */
+static void slot_reset(File *f, Slot *s)
+{
+    store_unref(f->store, s->cache);
+    store_unref(f->store, s->dur);
+    *s = (Slot){0};
+}
+
 static void file_clear_slots(File *f)
 {
     for (guint i = 0; i < f->slots.len; i++)
-        g_free(chunks_index(&f->slots, Slot, i).dur);
+        slot_reset(f, chunks_at(&f->slots, i));
     chunks_set_size(&f->slots, 0);
     g_array_set_size(f->dirty, 0);
     g_array_set_size(f->lost, 0);
@@ -168,6 +319,8 @@ void disk_free(Disk *d)
         g_array_free(d->files[i].lost, TRUE);
     }
     g_free(d->files);
+    if (d->owns_store)
+        block_store_free(d->store);
     g_free(d);
 }
 
@@ -198,14 +351,34 @@ static inline Slot *slot_at(File *f, uint32_t idx)
     return &chunks_index(&f->slots, Slot, idx);
 }
 
+/* The content of block id `id` (0: the empty block). Valid until that content's last
+ * reference goes. */
+static inline const DiskBlock *content(const File *f, uint32_t id)
+{
+    return id == 0 ? &empty_block : &stored(f->store, id)->b;
+}
+
+static inline const DiskBlock *cache_of(const File *f, const Slot *s)
+{
+    return content(f, s->cache);
+}
+
+/* Replaces the slot's page-cache content with `b`. */
+static void set_cache(File *f, Slot *s, const DiskBlock *b)
+{
+    uint32_t id = store_put(f->store, b);
+    store_unref(f->store, s->cache);
+    s->cache = id;
+}
+
 /* The durable content of a slot, or NULL. */
-static const DiskBlock *durable_of(const Slot *s)
+static const DiskBlock *durable_of(const File *f, const Slot *s)
 {
     if (s->flags & F_BAD)
         return NULL;
     if (s->flags & F_SAME)
-        return &s->cache;
-    return s->dur;
+        return cache_of(f, s);
+    return s->dur ? content(f, s->dur) : NULL;
 }
 
 static void notify(Disk *d, guint file, uint32_t idx, const DiskBlock *old, const DiskBlock *neu,
@@ -225,13 +398,13 @@ static void cache_put(File *f, uint32_t idx, const DiskBlock *b)
         /* Rewriting a bad sector remaps it; its old content was unreadable, i.e. gone. */
         s->flags &= (uint8_t)~F_BAD;
     } else if ((s->flags & F_SAME) && idx < f->dlen) {
-        s->dur = g_new(DiskBlock, 1);
-        *s->dur = s->cache;
+        g_assert(s->dur == 0);
+        s->dur = s->cache ? store_ref(f->store, s->cache) : store_put(f->store, &empty_block);
     }
     /* New content has not reached the disk, whatever the old content did. */
     s->flags &= (uint8_t) ~(F_SAME | F_LOSTCLEAN | F_SYNCED);
     f->synced_low = MIN(f->synced_low, idx);
-    s->cache = *b;
+    set_cache(f, s, b);
     if (!(s->flags & F_DIRTY)) {
         s->flags |= F_DIRTY;
         g_array_append_val(f->dirty, idx);
@@ -253,8 +426,7 @@ static void extend_with_hole(File *f, uint32_t len)
         if (i < f->dlen) {
             cache_put(f, i, &empty_block);
         } else {
-            g_free(h->dur);
-            *h = (Slot){0};
+            slot_reset(f, h);
         }
     }
     f->len = len;
@@ -304,11 +476,8 @@ int disk_truncate(Disk *d, guint file, uint32_t len)
             g_array_index(f->dirty, uint32_t, kept++) = idx;
     }
     g_array_set_size(f->dirty, kept);
-    for (uint32_t i = keep; i < f->slots.len; i++) {
-        Slot *s = slot_at(f, i);
-        g_free(s->dur);
-        *s = (Slot){0};
-    }
+    for (uint32_t i = keep; i < f->slots.len; i++)
+        slot_reset(f, slot_at(f, i));
     chunks_set_size(&f->slots, keep);
     f->len = len;
     f->size_dirty = TRUE;
@@ -324,16 +493,16 @@ static void flush_dirty(Disk *d, guint file, File *f)
         Slot *s = slot_at(f, idx);
         g_assert(s->flags & F_DIRTY);
         s->flags &= (uint8_t)~F_DIRTY;
-        const DiskBlock *old = durable_of(s);
+        const DiskBlock *old = durable_of(f, s);
         DiskBlock old_copy;
         if (old) {
             old_copy = *old;
             old = &old_copy;
         }
-        g_free(s->dur);
-        s->dur = NULL;
+        store_unref(f->store, s->dur);
+        s->dur = 0;
         s->flags |= F_SAME | F_SYNCED;
-        notify(d, file, idx, old, &s->cache, DISK_CHANGE_SYNC);
+        notify(d, file, idx, old, cache_of(f, s), DISK_CHANGE_SYNC);
     }
     g_array_set_size(f->dirty, 0);
 }
@@ -344,15 +513,13 @@ static void flush_size(Disk *d, guint file, File *f)
         return;
     for (uint32_t i = f->len; i < f->dlen; i++) {
         Slot *s = slot_at(f, i);
-        const DiskBlock *old = durable_of(s);
+        const DiskBlock *old = durable_of(f, s);
         if (old) {
             DiskBlock copy = *old;
-            g_free(s->dur);
-            *s = (Slot){0};
+            slot_reset(f, s);
             notify(d, file, i, &copy, NULL, DISK_CHANGE_SIZE);
         } else {
-            g_free(s->dur);
-            *s = (Slot){0};
+            slot_reset(f, s);
         }
     }
     f->dlen = f->len;
@@ -387,17 +554,18 @@ static void revert_to_durable(File *f)
         Slot *s = slot_at(f, idx);
         s->flags &= (uint8_t)~F_DIRTY;
         if (s->dur) {
-            s->cache = *s->dur;
-            g_free(s->dur);
-            s->dur = NULL;
+            store_unref(f->store, s->cache);
+            s->cache = s->dur; /* the reference moves */
+            s->dur = 0;
             s->flags |= F_SAME | F_SYNCED;
         } else if (!(s->flags & F_SAME)) {
-            s->cache = empty_block;
+            store_unref(f->store, s->cache);
+            s->cache = 0;
         }
     }
     g_array_set_size(f->dirty, 0);
     for (uint32_t i = f->dlen; i < f->slots.len; i++)
-        *slot_at(f, i) = (Slot){0};
+        slot_reset(f, slot_at(f, i));
     chunks_set_size(&f->slots, f->dlen);
     f->len = f->dlen;
     f->size_dirty = FALSE;
@@ -454,7 +622,7 @@ int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
         ((Disk *)d)->stats.read_errors++;
         return EIO;
     }
-    *out = s->cache;
+    *out = *cache_of(f, s);
     return 0;
 }
 
@@ -471,24 +639,24 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
             continue;
         /* Writeback may or may not have reached this block, or only part of it. */
         uint64_t fate = sim_rng_uniform(rng, 0, 2);
-        const DiskBlock *old = durable_of(s);
+        const DiskBlock *old = durable_of(f, s);
         DiskBlock old_copy = old ? *old : empty_block;
         if (fate == 0) {
             d->stats.power_lost++;
             continue;
         }
-        DiskBlock neu = fate == 1 ? s->cache : torn_copy(&s->cache, rng);
+        DiskBlock neu = fate == 1 ? *cache_of(f, s) : torn_copy(cache_of(f, s), rng);
         if (fate == 1)
             d->stats.power_kept++;
         else
             d->stats.power_torn++;
-        g_free(s->dur);
-        s->dur = g_new(DiskBlock, 1);
-        *s->dur = neu;
+        uint32_t id = store_put(f->store, &neu);
+        store_unref(f->store, s->dur);
+        s->dur = id;
         s->flags &= (uint8_t) ~(F_SAME | F_BAD);
         if (idx >= f->dlen)
             f->dlen = idx + 1;
-        notify(d, file, idx, old ? &old_copy : NULL, s->dur, DISK_CHANGE_POWER);
+        notify(d, file, idx, old ? &old_copy : NULL, &neu, DISK_CHANGE_POWER);
     }
     g_array_set_size(f->dirty, 0);
     /* The list may name a block twice, or one rewritten since: count each lost block once. */
@@ -514,16 +682,15 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
         s->flags &= (uint8_t) ~(F_DIRTY | F_LOSTCLEAN);
         s->flags |= F_SYNCED; /* what it shows now is what the disk holds */
         if (idx >= f->dlen) {
-            g_free(s->dur);
-            *s = (Slot){0};
+            slot_reset(f, s);
             continue;
         }
         if (s->flags & F_SAME)
             continue;
-        s->cache = s->dur ? *s->dur : empty_block;
+        store_unref(f->store, s->cache);
+        s->cache = s->dur; /* the reference moves; none: the empty block */
         if (s->dur) {
-            g_free(s->dur);
-            s->dur = NULL;
+            s->dur = 0;
             s->flags |= F_SAME;
         }
     }
@@ -543,7 +710,7 @@ void disk_wipe(Disk *d)
     for (guint file = 0; file < d->nfiles; file++) {
         File *f = &d->files[file];
         for (uint32_t idx = 0; idx < f->slots.len; idx++) {
-            const DiskBlock *old = durable_of(slot_at(f, idx));
+            const DiskBlock *old = durable_of(f, slot_at(f, idx));
             if (old) {
                 DiskBlock copy = *old;
                 notify(d, file, idx, &copy, NULL, DISK_CHANGE_WIPE);
@@ -589,7 +756,7 @@ static GArray *synced_blocks(const Disk *d)
         File *f = &d->files[file];
         for (uint32_t idx = 0; idx < f->len && idx < f->dlen; idx++) {
             Slot *s = slot_at(f, idx);
-            if ((s->flags & F_SAME) && !(s->flags & F_BAD) && s->cache.len > 0) {
+            if ((s->flags & F_SAME) && !(s->flags & F_BAD) && cache_of(f, s)->len > 0) {
                 BlockRef r = {file, idx};
                 g_array_append_val(refs, r);
             }
@@ -617,10 +784,12 @@ guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count)
     guint n = pick_blocks(refs, rng, count);
     for (guint i = 0; i < n; i++) {
         BlockRef r = g_array_index(refs, BlockRef, i);
-        Slot *s = slot_at(&d->files[r.file], r.idx);
-        DiskBlock old = s->cache;
+        File *f = &d->files[r.file];
+        Slot *s = slot_at(f, r.idx);
+        DiskBlock old = *cache_of(f, s);
         s->flags = F_BAD | F_SYNCED;
-        s->cache = empty_block;
+        store_unref(f->store, s->cache);
+        s->cache = 0;
         notify(d, r.file, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
     }
     return n;
@@ -632,12 +801,15 @@ guint disk_corrupt(Disk *d, SimRng *rng, guint count)
     guint n = pick_blocks(refs, rng, count);
     for (guint i = 0; i < n; i++) {
         BlockRef r = g_array_index(refs, BlockRef, i);
-        Slot *s = slot_at(&d->files[r.file], r.idx);
-        DiskBlock old = s->cache;
-        guint byte = (guint)sim_rng_uniform(rng, 0, s->cache.len - 1u);
+        File *f = &d->files[r.file];
+        Slot *s = slot_at(f, r.idx);
+        DiskBlock old = *cache_of(f, s);
+        DiskBlock neu = old;
+        guint byte = (guint)sim_rng_uniform(rng, 0, old.len - 1u);
         uint8_t flip = (uint8_t)sim_rng_uniform(rng, 1, 255);
-        s->cache.body[byte] ^= flip;
-        notify(d, r.file, r.idx, &old, &s->cache, DISK_CHANGE_MEDIA);
+        neu.body[byte] ^= flip;
+        set_cache(f, s, &neu);
+        notify(d, r.file, r.idx, &old, &neu, DISK_CHANGE_MEDIA);
     }
     return n;
 }
@@ -654,7 +826,7 @@ gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *
     File *f = file_of(d, file);
     if (idx >= f->dlen || idx >= f->slots.len)
         return FALSE;
-    const DiskBlock *b = durable_of(slot_at(f, idx));
+    const DiskBlock *b = durable_of(f, slot_at(f, idx));
     if (b == NULL)
         return FALSE;
     *out = *b;
@@ -704,11 +876,10 @@ gsize disk_memory_bytes(const Disk *d)
     gsize bytes = sizeof *d;
     for (guint i = 0; i < d->nfiles; i++) {
         File *f = &d->files[i];
-        bytes += f->slots.len * sizeof(Slot) + (f->dirty->len + f->lost->len) * 4;
-        for (guint j = 0; j < f->slots.len; j++)
-            if (slot_at(f, j)->dur)
-                bytes += sizeof(DiskBlock);
+        bytes += chunks_bytes(&f->slots) + (f->dirty->len + f->lost->len) * 4;
     }
+    if (d->owns_store)
+        bytes += block_store_bytes(d->store);
     return bytes;
 }
 
@@ -725,9 +896,11 @@ void disk_check_invariants(const Disk *d)
                 g_assert(!(s->flags & F_SAME));
             }
             if (s->flags & F_SAME)
-                g_assert(s->dur == NULL);
+                g_assert(s->dur == 0);
             if (s->flags & F_BAD)
-                g_assert(!(s->flags & F_SAME) || s->cache.len == 0);
+                g_assert(!(s->flags & F_SAME) || cache_of(f, s)->len == 0);
+            g_assert(s->cache == 0 || stored(f->store, s->cache)->refs > 0);
+            g_assert(s->dur == 0 || stored(f->store, s->dur)->refs > 0);
         }
         g_assert(dirty == f->dirty->len);
         for (guint i = 0; i < f->dirty->len; i++)

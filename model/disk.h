@@ -61,6 +61,15 @@ gboolean fs_profile_parse(const char *text, FsProfile *out);
 
 typedef struct Disk Disk;
 
+/* Where disks keep block contents: each distinct content once, shared by the disks of one world
+ * (the replicas of a write hold identical blocks). Not thread-safe: one world's disks only. */
+typedef struct BlockStore BlockStore;
+BlockStore *block_store_new(void);
+void block_store_free(BlockStore *st);
+gsize block_store_bytes(const BlockStore *st);
+/* Distinct contents held. */
+guint block_store_live(const BlockStore *st);
+
 /* Why the durable image of a block changed. */
 typedef enum {
     DISK_CHANGE_SYNC,  /* an fsync (or writeback) made the cached content durable */
@@ -75,8 +84,10 @@ typedef enum {
 typedef void (*DiskDurableFn)(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
                               const DiskBlock *neu, DiskChange cause);
 
-/* Caller owns the result. */
+/* Caller owns the result. disk_new keeps its contents in a store of its own; disk_new_shared in
+ * `store`, which must outlive the disk. */
 Disk *disk_new(FsProfile fs, guint nfiles);
+Disk *disk_new_shared(FsProfile fs, guint nfiles, BlockStore *store);
 void disk_free(Disk *d);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Disk, disk_free)
 

@@ -100,6 +100,7 @@ World *world_new(const WorldConfig *config)
     World *w = g_new0(World, 1);
     w->config = config;
     w->queue = sim_queue_new();
+    w->blocks = block_store_new();
     sim_trace_init(&w->trace);
     history_init(&w->history);
     w->key_names = g_ptr_array_new_with_free_func(g_free);
@@ -142,7 +143,7 @@ World *world_new(const WorldConfig *config)
         n->disk_ring = NULL;
         g_queue_init(&n->deferred);
         if (n->has_disk) {
-            n->disk = disk_new(config->fs, n->ops->nfiles);
+            n->disk = disk_new_shared(config->fs, n->ops->nfiles, w->blocks);
             disk_set_observer(n->disk, on_durable, n);
         }
     }
@@ -177,6 +178,7 @@ void world_free(World *w)
         action_list_clear(&n->stashed);
         g_free(n->name);
     }
+    block_store_free(w->blocks);
     g_free(w->ep);
     g_free(w->clients);
     sim_queue_free(w->queue);

@@ -68,6 +68,7 @@ typedef struct {
 struct World {
     const WorldConfig *config;
     SimQueue *queue;
+    BlockStore *blocks; /* the contents of every disk's blocks */
     SimTrace trace;
     History history;
     guint nendpoints;

@@ -130,10 +130,12 @@ typedef struct {
     EndpointId node; /* applied: the server that applied it first */
 } Slot;
 
-typedef struct {
-    uint64_t index;
+/* Raft: the nodes that durably hold entry (index, term) and durably record its term. */
+typedef struct Support {
     uint64_t term;
-} SupportKey;
+    uint64_t mask;
+    struct Support *next; /* another term at the same index */
+} Support;
 
 /* Raft: a server's log as the server itself holds it. */
 typedef struct {
@@ -150,7 +152,7 @@ struct Checker {
     LedgerBook ledger;
     Chunks *qblocks;     /* quorum: per node, of QBlockInfo */
     uint64_t *meta_term; /* raft: per node, the term of its durable metadata */
-    GHashTable *support; /* raft: SupportKey -> uint64 mask, lookups only */
+    GHashTable *support; /* raft: index -> Support list, only above the committed prefix */
     Chunks *mirror;   /* raft: per node, of MirrorEntry: its log as read at boot, then as written */
     Chunks committed; /* raft: of Slot, by index - 1 */
     /* raft: a commitment whose prefix was not yet durable on any supporter when its majority
@@ -382,17 +384,12 @@ static void quorum_durable(Checker *c, EndpointId node, uint32_t idx, const Disk
 
 /* ---- raft entries ---- */
 
-static guint support_hash(gconstpointer p)
+static void support_free(gpointer p)
 {
-    const SupportKey *k = p;
-    uint64_t h = k->index * 0x9e3779b97f4a7c15ULL ^ k->term * 0xbf58476d1ce4e5b9ULL;
-    return (guint)(h ^ (h >> 32));
-}
-
-static gboolean support_equal(gconstpointer a, gconstpointer b)
-{
-    const SupportKey *x = a, *y = b;
-    return x->index == y->index && x->term == y->term;
+    for (Support *x = p, *next; x; x = next) {
+        next = x->next;
+        g_free(x);
+    }
 }
 
 static Slot *slot_at(Chunks *a, uint64_t index)
@@ -407,7 +404,8 @@ static Slot *slot_at(Chunks *a, uint64_t index)
  * them (log matching). Reads each from a supporter that holds it durably. */
 static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint64_t term)
 {
-    for (uint64_t i = c->committed.len + 1; i <= index; i++) {
+    uint64_t from = c->committed.len + 1;
+    for (uint64_t i = from; i <= index; i++) {
         DiskBlock b;
         RaftEntry e;
         gboolean found = FALSE;
@@ -421,7 +419,7 @@ static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint
                 c->pending_term = term;
                 c->pending_mask = supporters;
             }
-            return;
+            break;
         }
         Slot *s = slot_at(&c->committed, i);
         *s = (Slot){.term = e.term, .commit_term = term, .idem = e.idem, .kind = e.kind, .set = 1};
@@ -429,6 +427,9 @@ static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint
         if (l)
             l->committed = 1;
     }
+    /* Support below the committed prefix is never counted again. */
+    for (uint64_t i = from; i <= c->committed.len; i++)
+        g_hash_table_remove(c->support, GUINT_TO_POINTER((guint)i));
 }
 
 static void check_log_matching(Checker *c, EndpointId node, const RaftEntry *e)
@@ -463,17 +464,21 @@ static void add_support(Checker *c, EndpointId node, const RaftEntry *e)
 {
     if (c->meta_term[node] != e->term || e->index <= c->committed.len)
         return;
-    SupportKey probe = {e->index, e->term};
-    uint64_t *mask = g_hash_table_lookup(c->support, &probe);
-    if (!mask) {
-        SupportKey *k = g_new(SupportKey, 1);
-        *k = probe;
-        mask = g_new0(uint64_t, 1);
-        g_hash_table_insert(c->support, k, mask);
+    gpointer key = GUINT_TO_POINTER((guint)e->index);
+    Support *head = g_hash_table_lookup(c->support, key), *x = head;
+    while (x && x->term != e->term)
+        x = x->next;
+    if (!x) {
+        x = g_new0(Support, 1);
+        x->term = e->term;
+        x->next = head;
+        g_hash_table_steal(c->support, key);
+        g_hash_table_insert(c->support, key, x);
     }
-    *mask |= (uint64_t)1 << node;
-    if (popcount(*mask) >= c->majority)
-        commit_through(c, *mask, e->index, e->term);
+    x->mask |= (uint64_t)1 << node;
+    uint64_t mask = x->mask;
+    if (popcount(mask) >= c->majority)
+        commit_through(c, mask, e->index, e->term); /* may free x */
 }
 
 static void support_held_entries(Checker *c, EndpointId node, uint64_t term);
@@ -804,7 +809,7 @@ Checker *checker_new(World *w)
     for (guint n = 0; n < c->nodes; n++)
         chunks_init(&c->qblocks[n], sizeof(QBlockInfo));
     c->meta_term = g_new0(uint64_t, c->nodes);
-    c->support = g_hash_table_new_full(support_hash, support_equal, g_free, g_free);
+    c->support = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, support_free);
     chunks_init(&c->committed, sizeof(Slot));
     chunks_init(&c->applied, sizeof(Slot));
     c->leaders = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);

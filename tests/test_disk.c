@@ -815,6 +815,43 @@ static void test_disk_fsync_covers_only_its_file(void **state)
     assert_false(disk_is_durable(d, FILE_A, 1));
 }
 
+/* Disks that share a block store keep each distinct content once, yet each disk's blocks are its
+ * own: damage to one copy leaves the other intact, and dropping every block empties the store. */
+static void test_disk_shared_store_dedups_contents_but_not_damage(void **state)
+{
+    BlockStore *st = block_store_new();
+    Disk *a = disk_new_shared(FS_EXT4_ORDERED, 2, st);
+    Disk *b = disk_new_shared(FS_EXT4_ORDERED, 2, st);
+    const uint8_t tags[] = {1, 2, 3};
+    put_synced(a, FILE_A, tags, 3);
+    put_synced(b, FILE_A, tags, 3);
+    assert_int_equal(block_store_live(st), 3);
+    put(b, FILE_A, 0, 4); /* b's block 0 changes; a's stays */
+    assert_int_equal(block_store_live(st), 4);
+    assert_int_equal(durable_tag(a, FILE_A, 0), 1);
+    assert_int_equal(sync_file(b, FILE_A), 0);
+    assert_int_equal(durable_tag(b, FILE_A, 0), 4);
+    SimRng rng;
+    sim_rng_seed(&rng, 5);
+    assert_int_equal(disk_corrupt(a, &rng, 3), 3); /* every synced block of a */
+    disk_check_invariants(a);
+    for (uint32_t i = 1; i < 3; i++) {
+        DiskBlock out;
+        assert_true(disk_durable_block(b, FILE_A, i, &out));
+        assert_int_equal(disk_block_check(&out, REC_LEN), BLOCK_OK);
+        assert_true(disk_durable_block(a, FILE_A, i, &out));
+        assert_int_equal(disk_block_check(&out, REC_LEN), BLOCK_CORRUPT);
+    }
+    disk_wipe(a);
+    disk_check_invariants(b);
+    assert_int_equal(durable_tag(b, FILE_A, 1), 2);
+    disk_wipe(b);
+    assert_int_equal(block_store_live(st), 0);
+    disk_free(a);
+    disk_free(b);
+    block_store_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -840,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_disk_write_past_truncated_end_leaves_a_hole),
         cmocka_unit_test(test_disk_wipe_loses_everything),
         cmocka_unit_test(test_disk_fsync_covers_only_its_file),
+        cmocka_unit_test(test_disk_shared_store_dedups_contents_but_not_damage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
