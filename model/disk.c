@@ -167,6 +167,12 @@ static inline Stored *stored(const BlockStore *st, uint32_t id)
     return chunks_at(&st->blocks, id);
 }
 
+const DiskBlock *block_store_get(const BlockStore *st, uint32_t id)
+{
+    g_assert(id != 0 && stored(st, id)->refs > 0);
+    return &stored(st, id)->b;
+}
+
 static uint32_t bucket_of(const BlockStore *st, const DiskBlock *b)
 {
     uint32_t h = (b->sum ^ ((uint32_t)b->type << 16 | b->len)) * 0x9e3779b1u;
@@ -192,7 +198,7 @@ static void store_grow(BlockStore *st)
 }
 
 /* The id of content `b`, with one more reference. */
-static uint32_t store_put(BlockStore *st, const DiskBlock *b)
+uint32_t block_store_put(BlockStore *st, const DiskBlock *b)
 {
     uint32_t *head = &st->buckets[bucket_of(st, b)];
     for (uint32_t id = *head; id != 0; id = stored(st, id)->next) {
@@ -227,7 +233,7 @@ static uint32_t store_ref(BlockStore *st, uint32_t id)
     return id;
 }
 
-static void store_unref(BlockStore *st, uint32_t id)
+void block_store_unref(BlockStore *st, uint32_t id)
 {
     if (id == 0)
         return;
@@ -291,8 +297,8 @@ Disk *disk_new_shared(FsProfile fs, guint nfiles, BlockStore *store)
 /* Drops a slot's contents: it reads as a never-written block. */
 static void slot_reset(File *f, Slot *s)
 {
-    store_unref(f->store, s->cache);
-    store_unref(f->store, s->dur);
+    block_store_unref(f->store, s->cache);
+    block_store_unref(f->store, s->dur);
     *s = (Slot){0};
 }
 
@@ -366,8 +372,8 @@ static inline const DiskBlock *cache_of(const File *f, const Slot *s)
 /* Replaces the slot's page-cache content with `b`. */
 static void set_cache(File *f, Slot *s, const DiskBlock *b)
 {
-    uint32_t id = store_put(f->store, b);
-    store_unref(f->store, s->cache);
+    uint32_t id = block_store_put(f->store, b);
+    block_store_unref(f->store, s->cache);
     s->cache = id;
 }
 
@@ -399,7 +405,7 @@ static void cache_put(File *f, uint32_t idx, const DiskBlock *b)
         s->flags &= (uint8_t)~F_BAD;
     } else if ((s->flags & F_SAME) && idx < f->dlen) {
         g_assert(s->dur == 0);
-        s->dur = s->cache ? store_ref(f->store, s->cache) : store_put(f->store, &empty_block);
+        s->dur = s->cache ? store_ref(f->store, s->cache) : block_store_put(f->store, &empty_block);
     }
     /* New content has not reached the disk, whatever the old content did. */
     s->flags &= (uint8_t) ~(F_SAME | F_LOSTCLEAN | F_SYNCED);
@@ -499,7 +505,7 @@ static void flush_dirty(Disk *d, guint file, File *f)
             old_copy = *old;
             old = &old_copy;
         }
-        store_unref(f->store, s->dur);
+        block_store_unref(f->store, s->dur);
         s->dur = 0;
         s->flags |= F_SAME | F_SYNCED;
         notify(d, file, idx, old, cache_of(f, s), DISK_CHANGE_SYNC);
@@ -554,12 +560,12 @@ static void revert_to_durable(File *f)
         Slot *s = slot_at(f, idx);
         s->flags &= (uint8_t)~F_DIRTY;
         if (s->dur) {
-            store_unref(f->store, s->cache);
+            block_store_unref(f->store, s->cache);
             s->cache = s->dur; /* the reference moves */
             s->dur = 0;
             s->flags |= F_SAME | F_SYNCED;
         } else if (!(s->flags & F_SAME)) {
-            store_unref(f->store, s->cache);
+            block_store_unref(f->store, s->cache);
             s->cache = 0;
         }
     }
@@ -650,8 +656,8 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
             d->stats.power_kept++;
         else
             d->stats.power_torn++;
-        uint32_t id = store_put(f->store, &neu);
-        store_unref(f->store, s->dur);
+        uint32_t id = block_store_put(f->store, &neu);
+        block_store_unref(f->store, s->dur);
         s->dur = id;
         s->flags &= (uint8_t) ~(F_SAME | F_BAD);
         if (idx >= f->dlen)
@@ -687,7 +693,7 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
         }
         if (s->flags & F_SAME)
             continue;
-        store_unref(f->store, s->cache);
+        block_store_unref(f->store, s->cache);
         s->cache = s->dur; /* the reference moves; none: the empty block */
         if (s->dur) {
             s->dur = 0;
@@ -788,7 +794,7 @@ guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count)
         Slot *s = slot_at(f, r.idx);
         DiskBlock old = *cache_of(f, s);
         s->flags = F_BAD | F_SYNCED;
-        store_unref(f->store, s->cache);
+        block_store_unref(f->store, s->cache);
         s->cache = 0;
         notify(d, r.file, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
     }

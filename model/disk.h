@@ -69,6 +69,11 @@ void block_store_free(BlockStore *st);
 gsize block_store_bytes(const BlockStore *st);
 /* Distinct contents held. */
 guint block_store_live(const BlockStore *st);
+/* The id of content `b` (never 0), with one more reference, released by block_store_unref (which
+ * ignores 0). block_store_get gives the content, valid while a reference is held. */
+uint32_t block_store_put(BlockStore *st, const DiskBlock *b);
+void block_store_unref(BlockStore *st, uint32_t id);
+const DiskBlock *block_store_get(const BlockStore *st, uint32_t id);
 
 /* Why the durable image of a block changed. */
 typedef enum {

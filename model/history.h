@@ -25,14 +25,14 @@ typedef struct {
     uint8_t attempts;
     uint8_t flags;             /* HistOpFlags */
     uint8_t any_indeterminate; /* some attempt ended without knowing */
+    uint16_t observed;         /* get: writes that make up the value (quorum staleness reports) */
     KeyId key;
     uint32_t name; /* index into the history's names, or UINT32_MAX */
     Value value;   /* put/add argument */
     Value result;  /* get result */
     IdemKey idem;
     SimTime invoke;
-    SimTime complete;  /* SIM_TIME_NEVER while pending */
-    uint16_t observed; /* get: writes that make up the value (quorum staleness reports) */
+    SimTime complete; /* SIM_TIME_NEVER while pending */
 } HistOp;
 
 typedef struct {

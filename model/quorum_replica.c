@@ -25,6 +25,7 @@
  * table; in-flight records are exactly the table's non-durable entries.
  */
 #include "model/quorum.h"
+#include "model/idem_table.h"
 #include "model/ring.h"
 #include "sim/chunks.h"
 
@@ -65,12 +66,6 @@ typedef struct {
     uint8_t copies; /* > 1 only with the no-dedup bug */
 } Meta;
 
-/* A table entry: the key lives in the entry, one allocation per record. */
-typedef struct {
-    IdemKey idem;
-    Meta meta;
-} MetaEntry;
-
 typedef struct {
     uint64_t wseq;
     IdemKey idem;
@@ -109,7 +104,7 @@ typedef struct {
     Ring *ring;
     uint64_t *key_peers; /* per key: the other replicas of it, if this node is one (else 0) */
     GArray **keys;       /* per KeyId: GArray of Stored, normalized; NULL until used */
-    GHashTable *table;   /* IdemKey -> Meta; lookups only, never iterated */
+    IdemTable table;     /* IdemKey -> Meta; lookups only, never iterated */
     GArray *hints;       /* of Stored: records held for other replicas */
     GArray *inflight;    /* of Inflight, by wseq */
     GArray *unverified;  /* of Inflight: records read back at boot, durable only once an fsync
@@ -144,8 +139,7 @@ static GArray *key_state(Replica *r, KeyId key)
 
 static Meta *meta_of(Replica *r, IdemKey idem)
 {
-    MetaEntry *e = g_hash_table_lookup(r->table, &idem);
-    return e ? &e->meta : NULL;
+    return idem_table_lookup(&r->table, idem);
 }
 
 static Stored *find_stored(GArray *set, IdemKey idem)
@@ -250,10 +244,8 @@ static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean du
         m->durable = (uint8_t)durable;
         return;
     }
-    MetaEntry *e = g_new(MetaEntry, 1);
-    e->idem = rec->idem;
-    e->meta = (Meta){rec->key, block, (uint8_t)durable, rec->hinted, 1};
-    g_hash_table_insert(r->table, &e->idem, e);
+    m = idem_table_insert(&r->table, rec->idem);
+    *m = (Meta){rec->key, block, (uint8_t)durable, rec->hinted, 1};
 }
 
 /* Forgets a record that did not become durable, so a retry rewrites it. */
@@ -263,7 +255,7 @@ static void forget(Replica *r, IdemKey idem, uint32_t block, gboolean in_cache, 
     if (m == NULL || m->block != block)
         return;
     remove_stored(m->hinted ? r->hints : key_state(r, m->key), idem);
-    g_hash_table_remove(r->table, &idem);
+    idem_table_remove(&r->table, idem);
     if (in_cache) {
         /* The page cache may still show it, marked clean: make a restart ignore it. */
         DiskBlock b;
@@ -820,7 +812,7 @@ static void handle_ack(Replica *r, const Msg *m, ActionList *out)
         for (guint k = 0; k < h->idems->len; k++) {
             IdemKey idem = g_array_index(h->idems, IdemKey, k);
             remove_stored(r->hints, idem);
-            g_hash_table_remove(r->table, &idem);
+            idem_table_remove(&r->table, idem);
             DiskBlock b;
             quorum_encode_hint_done(&b, idem, h->target);
             append(r, out, &b, 0);
@@ -1037,7 +1029,7 @@ static void *replica_create(const ProtoInit *init)
     r->init = *init;
     r->ring = ring_new(init->nodes, QUORUM_VNODES);
     r->keys = g_new0(GArray *, init->keys);
-    r->table = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    idem_table_init(&r->table, sizeof(Meta));
     r->hints = g_array_new(FALSE, FALSE, sizeof(Stored));
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
@@ -1060,7 +1052,7 @@ static void replica_destroy(void *proto)
         if (r->keys[k])
             g_array_free(r->keys[k], TRUE);
     g_free(r->keys);
-    g_hash_table_unref(r->table);
+    idem_table_clear(&r->table);
     g_array_free(r->hints, TRUE);
     g_array_free(r->inflight, TRUE);
     g_array_free(r->unverified, TRUE);

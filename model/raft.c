@@ -64,6 +64,16 @@ enum {
 
 #define MAX_ENTRIES_PER_APPEND 64
 
+/* A log entry as the in-memory log keeps it: its index is its place in the log. */
+typedef struct {
+    uint64_t term;
+    Value value;
+    IdemKey idem;
+    KeyId key;
+    EndpointId client;
+    uint8_t kind; /* OpKind; OP_NOOP for the leader's election entry */
+} LogEntry;
+
 typedef struct {
     uint64_t index;
     uint64_t term;
@@ -96,7 +106,7 @@ typedef struct {
     uint64_t term;
     EndpointId voted_for;
     uint64_t vote_floor;
-    Chunks log; /* of RaftEntry; log[i] is index i + 1 */
+    Chunks log; /* of LogEntry; log[i] is index i + 1 */
     /* metadata persistence */
     uint64_t meta_seq;
     guint meta_slot; /* the slot holding the last durable copy */
@@ -155,15 +165,38 @@ static inline uint64_t last_index(const Raft *r)
     return r->log.len;
 }
 
-static inline const RaftEntry *entry_at(const Raft *r, uint64_t index)
+static inline const LogEntry *log_at(const Raft *r, uint64_t index)
 {
     g_assert(index >= 1 && index <= r->log.len);
     return chunks_at(&r->log, (guint)(index - 1));
 }
 
+static inline RaftEntry entry_at(const Raft *r, uint64_t index)
+{
+    const LogEntry *l = log_at(r, index);
+    return (RaftEntry){.term = l->term,
+                       .index = index,
+                       .kind = l->kind,
+                       .client = l->client,
+                       .key = l->key,
+                       .value = l->value,
+                       .idem = l->idem};
+}
+
+/* Appends `e` to the in-memory log. */
+static void log_push(Raft *r, const RaftEntry *e)
+{
+    *(LogEntry *)chunks_push(&r->log) = (LogEntry){.term = e->term,
+                                                   .value = e->value,
+                                                   .idem = e->idem,
+                                                   .key = e->key,
+                                                   .client = e->client,
+                                                   .kind = e->kind};
+}
+
 static inline uint64_t term_at(const Raft *r, uint64_t index)
 {
-    return index == 0 || index > r->log.len ? 0 : entry_at(r, index)->term;
+    return index == 0 || index > r->log.len ? 0 : log_at(r, index)->term;
 }
 
 static inline uint64_t last_term(const Raft *r)
@@ -308,14 +341,15 @@ static void request_fsync(Raft *r, ActionList *out)
 static void write_entry(Raft *r, uint64_t index, ActionList *out)
 {
     DiskBlock b;
-    raft_encode_entry(&b, entry_at(r, index));
+    RaftEntry e = entry_at(r, index);
+    raft_encode_entry(&b, &e);
     act_write(out, RAFT_FILE_LOG, (uint32_t)(index - 1), &b, TOKEN_LOG_WRITE);
 }
 
 static void log_append(Raft *r, const RaftEntry *e, ActionList *out)
 {
     g_assert(e->index == last_index(r) + 1);
-    *(RaftEntry *)chunks_push(&r->log) = *e;
+    log_push(r, e);
     write_entry(r, e->index, out);
 }
 
@@ -409,7 +443,8 @@ static void apply_committed(Raft *r, ActionList *out)
 {
     while (r->applied < r->commit) {
         r->applied++;
-        const RaftEntry *e = entry_at(r, r->applied);
+        RaftEntry entry = entry_at(r, r->applied);
+        const RaftEntry *e = &entry;
         gboolean effect = sm_apply(r, e);
         act_note(out, NOTE_APPLY, e->index, e->term, e->idem, effect);
         if (r->role != ROLE_LEADER)
@@ -563,7 +598,7 @@ static void send_append(Raft *r, EndpointId to, ActionList *out)
     if (n > 0) {
         RaftEntry *entries = g_new(RaftEntry, n);
         for (uint64_t k = 0; k < n; k++)
-            entries[k] = *entry_at(r, next + k);
+            entries[k] = entry_at(r, next + k);
         msg_take_extra(m, entries, (uint32_t)n);
     }
     r->next[to] = next + n; /* optimistic: a rejection moves it back */
@@ -1049,7 +1084,7 @@ static uint64_t recover_log(Raft *r, const ProtoDiskImage *img)
             return 0; /* a write cut short: never fsynced, never acked; the log ends here */
         if (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term(r))
             return (uint64_t)i + 1;
-        *(RaftEntry *)chunks_push(&r->log) = e;
+        log_push(r, &e);
     }
     return 0;
 }
@@ -1231,7 +1266,7 @@ static void *raft_create(const ProtoInit *init)
     r->voted_for = ENDPOINT_NONE;
     r->leader = ENDPOINT_NONE;
     r->role = ROLE_FOLLOWER;
-    chunks_init(&r->log, sizeof(RaftEntry));
+    chunks_init(&r->log, sizeof(LogEntry));
     action_list_init(&r->gated);
     r->waiting = g_array_new(FALSE, FALSE, sizeof(WaitingAck));
     r->proposals = g_array_new(FALSE, FALSE, sizeof(Proposal));
@@ -1271,11 +1306,8 @@ static NodeRole raft_role(const void *proto)
 static void raft_check(const void *proto)
 {
     const Raft *r = proto;
-    for (uint64_t i = 1; i <= last_index(r); i++) {
-        g_assert(entry_at(r, i)->index == i);
-        if (i > 1)
-            g_assert(entry_at(r, i)->term >= entry_at(r, i - 1)->term);
-    }
+    for (uint64_t i = 2; i <= last_index(r); i++)
+        g_assert(log_at(r, i)->term >= log_at(r, i - 1)->term);
     g_assert(r->commit <= last_index(r));
     if (r->init.bugs == 0)
         g_assert(r->applied <= r->commit); /* a bug can truncate what was applied */

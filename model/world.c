@@ -563,6 +563,11 @@ NodeRole world_role(const World *w, EndpointId id)
         return ROLE_NONE;
     return n->ops->role(n->proto);
 }
+BlockStore *world_block_store(World *w)
+{
+    return w->blocks;
+}
+
 Disk *world_disk(World *w, EndpointId id)
 {
     return id < w->nendpoints ? w->ep[id].disk : NULL;

@@ -137,6 +137,8 @@ gboolean world_is_up(const World *w, EndpointId id);
 gboolean world_is_paused(const World *w, EndpointId id);
 NodeRole world_role(const World *w, EndpointId id);
 Disk *world_disk(World *w, EndpointId id); /* NULL for coordinators and clients */
+/* Where every disk of the world keeps its block contents. */
+BlockStore *world_block_store(World *w);
 /* A node's file as the node sees it: the page cache with its queued disk operations applied.
  * Returns the length; fills `out` with block idx when idx < length. */
 uint32_t world_block_view(World *w, EndpointId id, guint file, uint32_t idx, DiskBlock *out);

@@ -13,6 +13,7 @@
  */
 #include "reports/check.h"
 
+#include "model/idem_table.h"
 #include "model/quorum.h"
 #include "model/raft.h"
 #include "model/ring.h"
@@ -80,12 +81,12 @@ void verdict_add(Verdict *v, ViolationKind kind, SimTime time, const uint32_t *o
 typedef struct {
     IdemKey idem;
     Version version;
-    uint64_t ever;    /* nodes that ever held it durably */
-    uint64_t damaged; /* nodes whose durable copy a media fault or disk loss took */
-    uint64_t at_ack;  /* nodes that held it durably when it was first acked */
     SimTime acked_at;
     SimTime lost_at;       /* when its last live durable copy went, after the ack */
     uint64_t effect_index; /* raft: first log index applied with effect */
+    uint32_t ever;         /* nodes that ever held it durably (storage nodes are fewer than 33) */
+    uint32_t damaged;      /* nodes whose durable copy a media fault or disk loss took */
+    uint32_t at_ack;       /* nodes that held it durably when it was first acked */
     KeyId key;
     uint32_t acked_op;
     uint32_t first_op;
@@ -100,15 +101,9 @@ typedef struct {
     uint8_t counts[];  /* [nodes] live durable copies, then [nodes] quorum DATA copies */
 } Ledger;
 
-/* Where the ledger finds a write: generated idempotency keys are (client + 1) << 32 | sequence,
- * dense per client, so most writes are found by index; the rest (named keys) by hash. */
-#define LEDGER_DENSE_CLIENTS 64
-#define LEDGER_DENSE_GAP     65536 /* a sequence number this far past the last one is hashed */
-
 typedef struct {
-    Chunks entries;                      /* of Ledger plus counts, in creation order */
-    Chunks by_seq[LEDGER_DENSE_CLIENTS]; /* per client: of uint32_t, entry + 1 by sequence */
-    GHashTable *other;                   /* IdemKey -> entry + 1, for the rest */
+    Chunks entries;  /* of Ledger plus counts, in creation order */
+    IdemTable index; /* IdemKey -> uint32_t entry */
 } LedgerBook;
 
 typedef struct {
@@ -127,8 +122,17 @@ typedef struct {
     IdemKey idem;
     uint8_t kind;
     uint8_t set;
-    EndpointId node; /* applied: the server that applied it first */
 } Slot;
+
+/* Raft: the first command applied at an index. */
+typedef struct {
+    uint64_t term;
+    IdemKey idem;
+    EndpointId node; /* the server that applied it first */
+    uint8_t set;
+} Applied;
+
+G_STATIC_ASSERT(WORLD_MAX_NODES <= 32); /* Ledger node masks */
 
 /* Raft: the nodes that durably hold entry (index, term) and durably record its term. */
 typedef struct Support {
@@ -153,12 +157,14 @@ struct Checker {
     Chunks *qblocks;     /* quorum: per node, of QBlockInfo */
     uint64_t *meta_term; /* raft: per node, the term of its durable metadata */
     GHashTable *support; /* raft: index -> Support list, only above the committed prefix */
-    Chunks *mirror;   /* raft: per node, of MirrorEntry: its log as read at boot, then as written */
+    Chunks *mirror;      /* raft: per node, of uint32_t block-store ids (0: none): its log as read
+                            at boot, then as written */
+    BlockStore *store;
     Chunks committed; /* raft: of Slot, by index - 1 */
     /* raft: a commitment whose prefix was not yet durable on any supporter when its majority
      * formed (an fsync made later blocks durable before earlier ones); retried as blocks land */
     uint64_t pending_index, pending_term, pending_mask;
-    Chunks applied;      /* raft: of Slot, by index - 1: the first command applied there */
+    Chunks applied;      /* raft: of Applied, by index - 1 */
     GHashTable *leaders; /* raft: term -> node + 1, lookups only */
     gboolean convergence_checked;
     GHashTable *votes; /* raft: term << 8 | voter -> candidate + 1: durable votes */
@@ -171,23 +177,6 @@ static guint popcount(uint64_t x)
     return (guint)__builtin_popcountll(x);
 }
 
-/* The slot that holds entry + 1 for `idem`, or NULL when it is not a dense one (with `grow`,
- * dense slots are created as needed). */
-static uint32_t *ledger_slot(LedgerBook *b, IdemKey idem, gboolean grow)
-{
-    uint64_t client = idem >> 32;
-    uint32_t seq = (uint32_t)idem;
-    if (client == 0 || client > LEDGER_DENSE_CLIENTS)
-        return NULL;
-    Chunks *a = &b->by_seq[client - 1];
-    if (seq >= a->len) {
-        if (!grow || seq >= a->len + LEDGER_DENSE_GAP)
-            return NULL;
-        chunks_set_size(a, seq + 1);
-    }
-    return chunks_at(a, seq);
-}
-
 static Ledger *ledger_at(const LedgerBook *b, uint32_t i)
 {
     return chunks_at(&b->entries, i);
@@ -195,11 +184,8 @@ static Ledger *ledger_at(const LedgerBook *b, uint32_t i)
 
 static Ledger *ledger_find(Checker *c, IdemKey idem)
 {
-    uint32_t *slot = ledger_slot(&c->ledger, idem, FALSE);
-    guint id = slot ? *slot : 0;
-    if (id == 0 && g_hash_table_size(c->ledger.other) > 0) /* hashed while it was far ahead */
-        id = GPOINTER_TO_UINT(g_hash_table_lookup(c->ledger.other, &idem));
-    return id ? ledger_at(&c->ledger, id - 1) : NULL;
+    const uint32_t *id = idem_table_lookup(&c->ledger.index, idem);
+    return id ? ledger_at(&c->ledger, *id) : NULL;
 }
 
 /* The write's entry, created on first use. Entries never move once made (see ledger_init). */
@@ -215,14 +201,7 @@ static Ledger *ledger_get(Checker *c, IdemKey idem)
     l->key = KEY_NONE;
     l->first_op = UINT32_MAX;
     l->lost_node = ENDPOINT_NONE;
-    uint32_t *slot = ledger_slot(b, idem, TRUE);
-    if (slot) {
-        *slot = id + 1;
-    } else {
-        IdemKey *k = g_new(IdemKey, 1);
-        *k = idem;
-        g_hash_table_insert(b->other, k, GUINT_TO_POINTER(id + 1));
-    }
+    *(uint32_t *)idem_table_insert(&b->index, idem) = id;
     return l;
 }
 
@@ -231,17 +210,13 @@ static void ledger_init(LedgerBook *b, guint nodes)
     /* The first chunk is allocated whole, so that no entry ever moves: callers hold several. */
     chunks_init(&b->entries, (guint)((sizeof(Ledger) + 2 * nodes + 7) & ~(gsize)7));
     chunks_reserve(&b->entries, CHUNKS_PER);
-    for (guint i = 0; i < LEDGER_DENSE_CLIENTS; i++)
-        chunks_init(&b->by_seq[i], sizeof(uint32_t));
-    b->other = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    idem_table_init(&b->index, sizeof(uint32_t));
 }
 
 static void ledger_clear(LedgerBook *b)
 {
     chunks_clear(&b->entries);
-    for (guint i = 0; i < LEDGER_DENSE_CLIENTS; i++)
-        chunks_clear(&b->by_seq[i]);
-    g_hash_table_unref(b->other);
+    idem_table_clear(&b->index);
 }
 
 static uint64_t holders(const Checker *c, const Ledger *l)
@@ -667,6 +642,17 @@ static void on_sent(void *ctx, World *w, const Msg *m)
     }
 }
 
+/* What the node's log holds at `index` (term 0 and no key for nothing, or an unreadable entry). */
+static MirrorEntry mirror_get(const Checker *c, const Chunks *log, uint32_t index)
+{
+    MirrorEntry m = {0, IDEM_NONE};
+    uint32_t id = index < log->len ? chunks_index(log, uint32_t, index) : 0;
+    RaftEntry e;
+    if (id != 0 && raft_decode_entry(block_store_get(c->store, id), &e) == BLOCK_OK)
+        m = (MirrorEntry){e.term, e.idem};
+    return m;
+}
+
 static void check_leader_completeness(Checker *c, EndpointId node, uint64_t term)
 {
     const Chunks *log = &c->mirror[node];
@@ -675,8 +661,8 @@ static void check_leader_completeness(Checker *c, EndpointId node, uint64_t term
         /* Leader Completeness: committed in an earlier term, so in every later leader's log. */
         if (!s->set || s->commit_term >= term)
             continue;
-        const MirrorEntry *m = i <= log->len ? chunks_at(log, (guint)(i - 1)) : NULL;
-        gboolean has = m && m->term == s->term && m->idem == s->idem;
+        MirrorEntry m = mirror_get(c, log, (uint32_t)(i - 1));
+        gboolean has = m.term == s->term && m.idem == s->idem;
         if (has)
             continue;
         char when[32];
@@ -716,9 +702,11 @@ static void on_note(void *ctx, World *w, EndpointId node, const ProtoAction *not
     } else if (note->sub == NOTE_APPLY) {
         uint64_t index = note->a, term = note->b;
         IdemKey idem = note->c;
-        Slot *s = slot_at(&c->applied, index);
+        if (index > c->applied.len)
+            chunks_set_size(&c->applied, (guint)index);
+        Applied *s = chunks_at(&c->applied, (guint)(index - 1));
         if (!s->set) {
-            *s = (Slot){.term = term, .idem = idem, .set = 1, .node = node};
+            *s = (Applied){.term = term, .idem = idem, .set = 1, .node = node};
         } else if (s->term != term || s->idem != idem) {
             EndpointId nodes[2] = {node, s->node};
             verdict_add(&c->found, V_STATE_MACHINE_SAFETY, world_now(w), NULL, 0, nodes, 2,
@@ -751,15 +739,22 @@ static void on_note(void *ctx, World *w, EndpointId node, const ProtoAction *not
     }
 }
 
-static void mirror_set(Chunks *log, uint32_t index, const DiskBlock *b)
+/* Drops the node's log entries from `len` on. */
+static void mirror_truncate(Checker *c, Chunks *log, uint32_t len)
 {
-    RaftEntry e;
-    MirrorEntry m = {0, IDEM_NONE};
-    if (raft_decode_entry(b, &e) == BLOCK_OK)
-        m = (MirrorEntry){e.term, e.idem};
+    for (uint32_t i = len; i < log->len; i++)
+        block_store_unref(c->store, chunks_index(log, uint32_t, i));
+    chunks_set_size(log, MIN(len, log->len));
+}
+
+static void mirror_set(Checker *c, Chunks *log, uint32_t index, const DiskBlock *b)
+{
+    uint32_t id = block_store_put(c->store, b);
     if (index >= log->len)
         chunks_set_size(log, index + 1);
-    chunks_index(log, MirrorEntry, index) = m;
+    uint32_t *slot = chunks_at(log, index);
+    block_store_unref(c->store, *slot);
+    *slot = id;
 }
 
 static void on_booted(void *ctx, World *w, EndpointId node, const ProtoDiskImage *img)
@@ -768,11 +763,11 @@ static void on_booted(void *ctx, World *w, EndpointId node, const ProtoDiskImage
     if (c->cfg->protocol != PROTO_RAFT)
         return;
     Chunks *log = &c->mirror[node];
-    chunks_set_size(log, 0);
+    mirror_truncate(c, log, 0);
     for (uint32_t i = 0; i < img->len[RAFT_FILE_LOG]; i++) {
         if (img->errors[RAFT_FILE_LOG][i] != 0)
             break; /* the server's log ends where its disk stops answering */
-        mirror_set(log, i, &img->blocks[RAFT_FILE_LOG][i]);
+        mirror_set(c, log, i, &img->blocks[RAFT_FILE_LOG][i]);
     }
 }
 
@@ -784,9 +779,9 @@ static void on_submitted(void *ctx, World *w, EndpointId node, guint file, uint3
         return;
     Chunks *log = &c->mirror[node];
     if (block)
-        mirror_set(log, index, block);
-    else if (index < log->len)
-        chunks_set_size(log, index);
+        mirror_set(c, log, index, block);
+    else
+        mirror_truncate(c, log, index);
 }
 
 static void on_crashed(void *ctx, World *w, EndpointId node, gboolean power)
@@ -811,14 +806,15 @@ Checker *checker_new(World *w)
     c->meta_term = g_new0(uint64_t, c->nodes);
     c->support = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, support_free);
     chunks_init(&c->committed, sizeof(Slot));
-    chunks_init(&c->applied, sizeof(Slot));
+    chunks_init(&c->applied, sizeof(Applied));
     c->leaders = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->votes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     c->crash_time = g_new0(SimTime, world_endpoint_count(w));
     c->crash_power = g_new0(gboolean, world_endpoint_count(w));
     c->mirror = g_new0(Chunks, c->nodes);
     for (guint n = 0; n < c->nodes; n++)
-        chunks_init(&c->mirror[n], sizeof(MirrorEntry));
+        chunks_init(&c->mirror[n], sizeof(uint32_t));
+    c->store = world_block_store(w);
     WorldObserver obs = {.sent = on_sent,
                          .durable = on_durable,
                          .note = on_note,
@@ -839,8 +835,10 @@ void checker_free(Checker *c)
         chunks_clear(&c->qblocks[n]);
     g_free(c->qblocks);
     g_free(c->meta_term);
-    for (guint n = 0; n < c->nodes; n++)
+    for (guint n = 0; n < c->nodes; n++) {
+        mirror_truncate(c, &c->mirror[n], 0);
         chunks_clear(&c->mirror[n]);
+    }
     g_free(c->mirror);
     g_hash_table_unref(c->support);
     chunks_clear(&c->committed);
