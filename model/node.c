@@ -128,6 +128,34 @@ static gboolean disk_queue_pop(Endpoint *n, DiskOp *out)
     return TRUE;
 }
 
+/* Reads op->count blocks into the world's read buffers; returns the first error (EIO for a
+ * latent sector error), or 0. Past the end reads as nothing. */
+static int read_blocks(World *w, Endpoint *n, const DiskOp *op)
+{
+    if (op->count > w->read_cap) {
+        w->read_cap = MAX(op->count, 2 * w->read_cap);
+        w->read_blocks = g_renew(DiskBlock, w->read_blocks, w->read_cap);
+        w->read_results = g_renew(int, w->read_results, w->read_cap);
+    }
+    uint32_t len = disk_length(n->disk, op->file);
+    int first = 0;
+    for (uint32_t i = 0; i < op->count; i++) {
+        uint32_t idx = op->index + i;
+        int *res = &w->read_results[i];
+        *res = 0;
+        if (idx < len) {
+            *res = disk_read(n->disk, op->file, idx, &w->read_blocks[i]);
+            if (*res) {
+                w->stats.read_errors++;
+                first = first ? first : *res;
+            }
+        } else {
+            memset(&w->read_blocks[i], 0, sizeof w->read_blocks[i]);
+        }
+    }
+    return first;
+}
+
 static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
 {
     Endpoint *n = ctx;
@@ -150,14 +178,7 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
             w->stats.write_errors++;
         break;
     case DISKOP_READ:
-        if (op->index < disk_length(n->disk, op->file)) {
-            result = disk_read(n->disk, op->file, op->index, &op->block);
-            if (result)
-                w->stats.read_errors++;
-        } else {
-            memset(&op->block, 0, sizeof op->block); /* past the end reads as nothing */
-            result = 0;
-        }
+        result = read_blocks(w, n, op);
         break;
     default:
         result = disk_fsync(n->disk, op->file);
@@ -169,14 +190,23 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
     world_emit(w, SIM_TR_DISK_DONE, op->kind, n->id, ENDPOINT_NONE,
                (uint64_t)op->file << 32 | op->index, (uint64_t)result);
     uint64_t token = op->token;
+    gboolean read = op->kind == DISKOP_READ;
     if (n->paused) {
         Deferred *d = g_new0(Deferred, 1);
         *d = (Deferred){.kind = DEFER_DISK, .token = token, .result = result};
-        d->block = op->block;
+        d->count = read ? op->count : 1;
+        d->blocks = g_memdup2(read ? w->read_blocks : &op->block, d->count * sizeof(DiskBlock));
+        d->results = g_memdup2(read ? w->read_results : &result, d->count * sizeof(int));
         g_queue_push_tail(&n->deferred, d);
         return;
     }
-    ProtoEvent ev = {.kind = PEV_DISK, .token = token, .result = result, .block = &op->block};
+    ProtoEvent ev = {.kind = PEV_DISK,
+                     .token = token,
+                     .result = result,
+                     .block = read ? w->read_blocks : &op->block,
+                     .count = read ? op->count : 1,
+                     .blocks = read ? w->read_blocks : &op->block,
+                     .results = read ? w->read_results : &result};
     run_step(w, n, &ev);
 }
 
@@ -190,6 +220,7 @@ static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
                                          : DISKOP_FSYNC;
     op->file = a->file;
     op->index = a->index;
+    op->count = a->kind == ACT_READ ? a->count : 0;
     op->token = a->token;
     if (a->kind == ACT_WRITE)
         op->block = a->block;
@@ -203,7 +234,8 @@ static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
     SimTime start = MAX(now, n->disk_busy_until);
     n->disk_busy_until = start + latency;
     op->handle = sim_queue_at(w->queue, n->disk_busy_until, on_disk_done, n, 0, 0);
-    world_emit(w, SIM_TR_DISK_OP, op->kind, n->id, ENDPOINT_NONE, op->file, op->index);
+    world_emit(w, SIM_TR_DISK_OP, op->kind, n->id, ENDPOINT_NONE, op->file,
+               op->count > 1 ? (uint64_t)(op->count - 1) << 32 | op->index : op->index);
     if (w->obs.submitted && (op->kind == DISKOP_WRITE || op->kind == DISKOP_TRUNCATE))
         w->obs.submitted(w->obs_ctx, w, n->id, op->file, op->index,
                          op->kind == DISKOP_WRITE ? &op->block : NULL);
@@ -292,6 +324,13 @@ void node_deliver(World *w, Endpoint *n, Msg *m)
     deliver_now(w, n, m);
 }
 
+static void deferred_free(Deferred *d)
+{
+    g_free(d->blocks);
+    g_free(d->results);
+    g_free(d);
+}
+
 static void process_deferred(World *w, Endpoint *n, Deferred *d)
 {
     switch (d->kind) {
@@ -308,13 +347,18 @@ static void process_deferred(World *w, Endpoint *n, Deferred *d)
         break;
     }
     case DEFER_DISK: {
-        ProtoEvent ev = {
-            .kind = PEV_DISK, .token = d->token, .result = d->result, .block = &d->block};
+        ProtoEvent ev = {.kind = PEV_DISK,
+                         .token = d->token,
+                         .result = d->result,
+                         .block = d->blocks,
+                         .count = d->count,
+                         .blocks = d->blocks,
+                         .results = d->results};
         run_step(w, n, &ev);
         break;
     }
     }
-    g_free(d);
+    deferred_free(d);
 }
 
 static void free_deferred(Endpoint *n)
@@ -323,7 +367,7 @@ static void free_deferred(Endpoint *n)
     while ((d = g_queue_pop_head(&n->deferred)) != NULL) {
         if (d->kind == DEFER_MSG)
             msg_free(d->msg);
-        g_free(d);
+        deferred_free(d);
     }
 }
 
@@ -339,7 +383,7 @@ static void drop_deferred(World *w, Endpoint *n)
             world_emit(w, SIM_TR_DROP, m->type, m->from, m->to, m->id, DROP_CRASHED);
             msg_free(m);
         }
-        g_free(d);
+        deferred_free(d);
     }
 }
 

@@ -100,11 +100,13 @@ void act_fsync(ActionList *l, guint file, uint64_t token)
     a->token = token;
 }
 
-void act_read(ActionList *l, guint file, uint32_t index, uint64_t token)
+void act_read(ActionList *l, guint file, uint32_t index, uint32_t count, uint64_t token)
 {
+    g_assert(count > 0);
     ProtoAction *a = action_list_push(l, ACT_READ);
     a->file = (uint8_t)file;
     a->index = index;
+    a->count = count;
     a->token = token;
 }
 

@@ -80,6 +80,10 @@ typedef struct {
     uint64_t token;              /* PEV_TIMER, PEV_DISK: the token given with the action */
     int result;                  /* PEV_DISK: 0 or an errno */
     const DiskBlock *block;      /* PEV_DISK of a read: what came back (when result is 0) */
+    uint32_t count;              /* PEV_DISK of a read: blocks read (from the action's index) */
+    const DiskBlock *blocks;     /* ... each block's content (blocks[0] is `block`) */
+    const int *results;          /* ... and each block's result (0 or EIO; `result` is the
+                                    first that is not 0) */
     const ProtoDiskImage *image; /* PEV_BOOT */
     gboolean first_boot;         /* PEV_BOOT: the node was just created (an empty disk is new,
                                     not lost) */
@@ -92,7 +96,8 @@ typedef enum {
     ACT_WRITE,
     ACT_TRUNCATE,
     ACT_FSYNC,
-    ACT_READ,   /* read block `index` of `file`; the result comes back as a PEV_DISK */
+    ACT_READ,   /* read `count` blocks of `file` from `index`, as one device operation; what
+                   came back arrives as one PEV_DISK */
     ACT_TIMER,  /* set (or reset) timer slot `timer` to fire after `delay` */
     ACT_CANCEL, /* cancel timer slot `timer` */
     ACT_FAILPOINT,
@@ -105,6 +110,7 @@ typedef struct {
     uint16_t sub; /* FailpointId, NoteKind */
     uint32_t timer;
     uint32_t index; /* block index, or truncate length */
+    uint32_t count; /* ACT_READ: blocks */
     uint64_t token;
     SimTime delay;
     Msg *msg;            /* ACT_SEND: ownership passes to the runtime */
@@ -132,7 +138,7 @@ static inline void act_send(ActionList *l, Msg *m)
 void act_write(ActionList *l, guint file, uint32_t index, const DiskBlock *b, uint64_t token);
 void act_truncate(ActionList *l, guint file, uint32_t len, uint64_t token);
 void act_fsync(ActionList *l, guint file, uint64_t token);
-void act_read(ActionList *l, guint file, uint32_t index, uint64_t token);
+void act_read(ActionList *l, guint file, uint32_t index, uint32_t count, uint64_t token);
 void act_timer(ActionList *l, uint32_t timer, SimTime delay, uint64_t token);
 void act_cancel(ActionList *l, uint32_t timer);
 void act_failpoint(ActionList *l, FailpointId fp);

@@ -566,7 +566,8 @@ static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
     if ((ev->token >> 62) == 1) {
         g_assert(r->scrub_reading > 0);
         r->scrub_reading--;
-        scrub_checked(r, (uint32_t)ev->token, ev->result, ev->block, out);
+        for (uint32_t i = 0; i < ev->count; i++)
+            scrub_checked(r, (uint32_t)ev->token + i, ev->results[i], &ev->blocks[i], out);
         return;
     }
     uint32_t pending_id = (uint32_t)ev->token;
@@ -827,19 +828,23 @@ static void handle_ack(Replica *r, const Msg *m, ActionList *out)
 
 /* ---- scrub ---- */
 
+/* Each round reads the next slice of the log (SCRUB_BATCH blocks, fewer at the end of the log)
+ * as one device read, and checks every block of it. */
+
 static void scrub_round(Replica *r, ActionList *out)
 {
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
     /* One batch at a time: a slow disk must not drown in scrub reads. */
     if (!r->ready || r->scrub_reading > 0)
         return;
-    for (guint i = 0; i < SCRUB_BATCH && r->log_len > 0; i++) {
-        if (r->scrub_cursor >= r->log_len)
-            r->scrub_cursor = 0;
-        act_read(out, QUORUM_FILE_DATA, r->scrub_cursor, READ_TOKEN(r->scrub_cursor));
-        r->scrub_cursor++;
-        r->scrub_reading++;
-    }
+    if (r->log_len == 0)
+        return;
+    if (r->scrub_cursor >= r->log_len)
+        r->scrub_cursor = 0;
+    uint32_t count = MIN(SCRUB_BATCH, r->log_len - r->scrub_cursor);
+    act_read(out, QUORUM_FILE_DATA, r->scrub_cursor, count, READ_TOKEN(r->scrub_cursor));
+    r->scrub_cursor += count;
+    r->scrub_reading++;
 }
 
 /* A block read back for the scrub: if it no longer holds what was written there and that still

@@ -993,22 +993,23 @@ static void scrub_round(Raft *r, ActionList *out)
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
     if (r->scrub_reading > 0 || r->durable == 0)
         return; /* one batch at a time, and only over what is known durable */
-    act_read(out, RAFT_FILE_META, r->meta_slot, TOKEN_SCRUB_META | (uint64_t)r->meta_slot << 8);
+    act_read(out, RAFT_FILE_META, r->meta_slot, 1, TOKEN_SCRUB_META | (uint64_t)r->meta_slot << 8);
     r->scrub_reading++;
     r->scrub_limit = r->durable;
-    for (guint i = 0; i < SCRUB_BATCH && i < r->durable; i++) {
-        if (r->scrub_cursor < 1 || r->scrub_cursor > r->durable)
-            r->scrub_cursor = 1;
-        uint64_t index = r->scrub_cursor++;
-        act_read(out, RAFT_FILE_LOG, (uint32_t)(index - 1), TOKEN_SCRUB_LOG | index << 8);
-        r->scrub_reading++;
-    }
+    /* The next slice of the durable log (fewer at its end), as one device read. */
+    if (r->scrub_cursor < 1 || r->scrub_cursor > r->durable)
+        r->scrub_cursor = 1;
+    uint64_t first = r->scrub_cursor;
+    uint32_t count = (uint32_t)MIN(SCRUB_BATCH, r->durable - first + 1);
+    act_read(out, RAFT_FILE_LOG, (uint32_t)(first - 1), count, TOKEN_SCRUB_LOG | first << 8);
+    r->scrub_cursor += count;
+    r->scrub_reading++;
 }
 
+/* Checks one block a scrub read brought back: `token` names the metadata slot, or the log
+ * index of the block. */
 static void scrub_checked(Raft *r, uint64_t token, int result, const DiskBlock *b, ActionList *out)
 {
-    g_assert(r->scrub_reading > 0);
-    r->scrub_reading--;
     if ((token & 0xff) == TOKEN_SCRUB_META) {
         RaftMeta m;
         gboolean intact =
@@ -1138,8 +1139,13 @@ static void handle_disk(Raft *r, const ProtoEvent *ev, ActionList *out)
         log_fsync_done(r, ev->result, out);
         break;
     default:
-        if ((ev->token & 0xff) == TOKEN_SCRUB_LOG || (ev->token & 0xff) == TOKEN_SCRUB_META)
-            scrub_checked(r, ev->token, ev->result, ev->block, out);
+        if ((ev->token & 0xff) == TOKEN_SCRUB_LOG || (ev->token & 0xff) == TOKEN_SCRUB_META) {
+            g_assert(r->scrub_reading > 0);
+            r->scrub_reading--;
+            for (uint32_t i = 0; i < ev->count; i++)
+                scrub_checked(r, ev->token + ((uint64_t)i << 8), ev->results[i], &ev->blocks[i],
+                              out);
+        }
         break;
     }
 }

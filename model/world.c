@@ -180,6 +180,8 @@ void world_free(World *w)
     }
     block_store_free(w->blocks);
     g_free(w->ep);
+    g_free(w->read_blocks);
+    g_free(w->read_results);
     g_free(w->clients);
     sim_queue_free(w->queue);
     for (guint i = 0; i < G_N_ELEMENTS(w->scratch); i++)
@@ -387,7 +389,10 @@ static void render(void *ctx, const SimTraceRecord *r, GString *out)
     case SIM_TR_DISK_OP:
         g_string_append_printf(out, "%-12s disk %s file=%" G_GUINT64_FORMAT, node,
                                diskop_name(r->sub), r->a);
-        if (r->sub != DISKOP_FSYNC)
+        if (r->sub == DISKOP_READ && (r->b >> 32) > 0)
+            g_string_append_printf(out, " blocks=%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
+                                   r->b & 0xffffffffu, (r->b & 0xffffffffu) + (r->b >> 32));
+        else if (r->sub != DISKOP_FSYNC)
             g_string_append_printf(out, " %s=%" G_GUINT64_FORMAT,
                                    r->sub == DISKOP_TRUNCATE ? "length" : "block", r->b);
         break;

@@ -8,6 +8,7 @@ typedef struct {
     uint8_t kind; /* DiskOpKind */
     uint8_t file;
     uint32_t index;
+    uint32_t count; /* reads: blocks */
     uint64_t token;
     SimHandle handle;
     DiskBlock block;
@@ -26,7 +27,9 @@ typedef struct {
     uint32_t timer_gen;
     uint64_t token;
     Msg *msg;
-    DiskBlock block; /* a read's result */
+    uint32_t count;    /* a read's blocks, */
+    DiskBlock *blocks; /* their contents */
+    int *results;      /* and results */
 } Deferred;
 
 typedef struct {
@@ -99,6 +102,10 @@ struct World {
     Client **clients;
     guint ops_outstanding; /* scripted + random ops not yet completed */
     SimTime last_completion;
+    /* what a read brought back, for the step it completes (read_cap blocks of room) */
+    DiskBlock *read_blocks;
+    int *read_results;
+    guint read_cap;
     /* scratch action lists, one per nesting level of steps */
     ActionList scratch[8];
     guint depth;

@@ -559,9 +559,12 @@ static void label_note(const SimTraceRecord *r, GString *s)
 static void label_disk(const SimTraceRecord *r, GString *s)
 {
     guint file = (guint)(r->kind == SIM_TR_DISK_DONE ? r->a >> 32 : r->a);
-    uint64_t blk = r->kind == SIM_TR_DISK_DONE ? (r->a & 0xffffffffu) : r->b;
+    uint64_t blk = r->kind == SIM_TR_DISK_DONE ? (r->a & 0xffffffffu) : (r->b & 0xffffffffu);
+    uint64_t more = r->kind == SIM_TR_DISK_OP && r->sub == DISKOP_READ ? r->b >> 32 : 0;
     g_string_append_printf(s, "%s f%u", diskop_label(r->sub), file);
-    if (r->sub == DISKOP_TRUNCATE)
+    if (more > 0)
+        g_string_append_printf(s, " b%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, blk, blk + more);
+    else if (r->sub == DISKOP_TRUNCATE)
         g_string_append_printf(s, " to %" G_GUINT64_FORMAT, blk);
     else if (r->sub != DISKOP_FSYNC)
         g_string_append_printf(s, " b%" G_GUINT64_FORMAT, blk);

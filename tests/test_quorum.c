@@ -1495,6 +1495,46 @@ static void test_quorum_world_replicas_converge_after_partition_heals(void **sta
 /* World: with sloppy on and a preference-list replica down, a W = N write is stored by the next
  * node on the ring as a durable hint; when the replica restarts, the standby hands the write
  * back, the replica stores it durably and the standby marks the hint done. */
+static const char scrub_scenario[] =
+    "[scenario]\nname = scrub\nsummary = test_quorum\nprotocol = quorum\nseed = 3\n"
+    "duration = 8s\n"
+    "[cluster]\nnodes = 3\nreplicas = 3\nwrite_quorum = 2\nread_quorum = 2\n"
+    "[workload]\nclients = 1\nops = 40\nkeys = 4\nmix = put:1\n"
+    "[fault bad-sectors]\nat = 3s\nkind = sector-error\nnode = r1\ncount = 30\n"
+    "[expect]\nviolations = none\n";
+
+/* World: the scrub reads a slice of the log as one device read; a latent sector error in it comes
+ * back as EIO for that block only, and the replica writes the record there again from memory. */
+static void test_quorum_world_scrub_reads_slices_and_rewrites_bad_blocks(void **state)
+{
+    RunResult r;
+    run_text(scrub_scenario, 0, &r);
+    assert_true(r.passed);
+    EndpointId r1 = ep_named(&r.config, "r1");
+    const GArray *t = world_trace_records(r.world);
+    guint slices = 0, eio = 0;
+    for (guint i = 0; i < t->len; i++) {
+        const SimTraceRecord *x = &g_array_index(t, SimTraceRecord, i);
+        if (x->node != r1 || x->sub != DISKOP_READ)
+            continue;
+        if (x->kind == SIM_TR_DISK_OP && (x->b >> 32) > 0)
+            slices++;
+        if (x->kind == SIM_TR_DISK_DONE && x->b == EIO)
+            eio++;
+    }
+    assert_true(slices > 0);
+    assert_true(eio > 0);
+    /* Copies written by the scrub now hold what the bad sectors held. */
+    Disk *d = world_disk(r.world, r1);
+    guint copies = 0;
+    QBlock qb;
+    for (uint32_t i = 0; i < disk_durable_length(d, QUORUM_FILE_DATA); i++)
+        if (log_block(r.world, r1, TRUE, i, &qb) && qb.type == QBLK_DATA && qb.rec.copy)
+            copies++;
+    assert_true(copies > 0);
+    run_result_clear(&r);
+}
+
 static void test_quorum_world_hinted_handoff_returns_write_to_intended_replica(void **state)
 {
     Sim s = {0};
@@ -1562,6 +1602,7 @@ int main(void)
         cmocka_unit_test(test_quorum_world_retried_deposit_with_same_key_is_applied_once),
         cmocka_unit_test(test_quorum_world_replicas_converge_after_partition_heals),
         cmocka_unit_test(test_quorum_world_hinted_handoff_returns_write_to_intended_replica),
+        cmocka_unit_test(test_quorum_world_scrub_reads_slices_and_rewrites_bad_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
