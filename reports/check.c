@@ -854,7 +854,11 @@ void checker_free(Checker *c)
 
 /* Quorum: the live durable records of every node, per key (decoded from the durable images). */
 typedef struct {
-    GArray **sets; /* [node * keys + key] of QRecord, or NULL */
+    GArray **sets;     /* [node * keys + key] of QRecord, or NULL; what a newer put or delete of the
+                          same set supersedes is left out as it arrives (the checks that read a set
+                          normalize it, so dropping those early changes nothing) */
+    QRecord *set_base; /* [node * keys + key]: the set's newest put or delete */
+    gboolean *has_set_base;
     guint keys;
     Version *base; /* per key: the newest live durable put or delete */
     gboolean *has_base;
@@ -866,6 +870,8 @@ static void qstate_build(Checker *c, QState *q)
 {
     q->keys = world_key_count(c->w);
     q->sets = g_new0(GArray *, c->nodes * q->keys);
+    q->set_base = g_new0(QRecord, c->nodes * q->keys);
+    q->has_set_base = g_new0(gboolean, c->nodes * q->keys);
     q->base = g_new0(Version, q->keys);
     q->has_base = g_new0(gboolean, q->keys);
     for (EndpointId n = 0; n < c->nodes; n++) {
@@ -904,16 +910,27 @@ static void qstate_add_block(Checker *c, QState *q, EndpointId n, Disk *d, uint3
     if (!disk_durable_block(d, QUORUM_FILE_DATA, i, &blk) || quorum_decode(&blk, &qb) != BLOCK_OK ||
         qb.rec.key >= q->keys)
         return;
-    GArray **set = &q->sets[n * q->keys + qb.rec.key];
+    guint si = n * q->keys + qb.rec.key;
+    GArray **set = &q->sets[si];
     if (!*set)
         *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
     qb.rec.copy = 0;
+    /* Superseded by the set's newest put or delete (or that record again): normalizing would
+     * drop it. */
+    if (q->has_set_base[si] && qrecord_cmp(&qb.rec, &q->set_base[si]) <= 0)
+        return;
+    if (qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) {
+        q->set_base[si] = qb.rec;
+        q->has_set_base[si] = TRUE;
+        guint keep = 0;
+        for (guint j = 0; j < (*set)->len; j++) {
+            const QRecord *e = &g_array_index(*set, QRecord, j);
+            if (qrecord_cmp(e, &qb.rec) > 0)
+                g_array_index(*set, QRecord, keep++) = *e;
+        }
+        g_array_set_size(*set, keep);
+    }
     g_array_append_val(*set, qb.rec);
-    /* Keep the set small as it grows: what a newer put or delete supersedes never matters to
-     * the checks that read it (they normalize anyway). */
-    guint len = (*set)->len;
-    if (len >= 64 && (len & (len - 1)) == 0)
-        qset_normalize(*set);
     if ((qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) &&
         (!q->has_base[qb.rec.key] || version_cmp(qb.rec.version, q->base[qb.rec.key]) > 0)) {
         q->base[qb.rec.key] = qb.rec.version;
@@ -927,6 +944,8 @@ static void qstate_clear(Checker *c, QState *q)
         if (q->sets[i])
             g_array_free(q->sets[i], TRUE);
     g_free(q->sets);
+    g_free(q->set_base);
+    g_free(q->has_set_base);
     g_free(q->base);
     g_free(q->has_base);
 }

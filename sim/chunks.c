@@ -178,10 +178,19 @@ static void zero_range(Chunks *a, guint from, guint to)
     }
 }
 
+/* Elements there is room for. */
+static inline guint capacity(const Chunks *a)
+{
+    if (a->nchunks == 0)
+        return 0;
+    return a->first_cap < CHUNKS_PER ? a->first_cap : a->nchunks * CHUNKS_PER;
+}
+
 void chunks_set_size(Chunks *a, guint len)
 {
     if (len > a->len) {
-        chunks_reserve(a, len);
+        if (len > capacity(a))
+            chunks_reserve(a, len);
         zero_range(a, a->len, len);
     }
     a->len = len;
@@ -189,8 +198,11 @@ void chunks_set_size(Chunks *a, guint len)
 
 void *chunks_push(Chunks *a)
 {
-    chunks_set_size(a, a->len + 1);
-    return chunks_at(a, a->len - 1);
+    if (a->len >= capacity(a))
+        chunks_reserve(a, a->len + 1);
+    void *e = chunks_at(a, a->len++);
+    memset(e, 0, a->elem);
+    return e;
 }
 
 gsize chunks_bytes(const Chunks *a)
