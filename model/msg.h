@@ -125,8 +125,12 @@ typedef struct {
 } QReadResp;       /* records in extra */
 
 typedef struct {
-    uint8_t reply; /* the receiver should answer with its own records of these keys */
-} QSync;           /* QDigest in extra (MSG_Q_SYNC) or records in extra (MSG_Q_SYNC_RECORDS) */
+    uint8_t reply;  /* the receiver should answer with its own records of these keys */
+    uint8_t answer; /* MSG_Q_SYNC from a repairing replica: answer even if nothing differs, and
+                       compare every durable record, however recent */
+    SimTime cut;    /* MSG_Q_SYNC: the digests cover records durable by this time (the
+                       sender's clock), so that both sides compare the same records */
+} QSync;            /* QDigest in extra (MSG_Q_SYNC) or records in extra (MSG_Q_SYNC_RECORDS) */
 
 typedef struct {
     KeyId key;

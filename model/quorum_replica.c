@@ -48,13 +48,18 @@ typedef struct {
     IdemKey idem;    /* DATA, HINT, HINT_DONE */
 } BlockUse;
 
-#define SYNC_EVERY    sim_range(200 * SIM_MS, 400 * SIM_MS)
+#define SYNC_EVERY sim_range(200 * SIM_MS, 400 * SIM_MS)
+/* Anti-entropy compares only keys that have been quiet here for this long (every record
+ * durable, none made durable since): a write still on its way to the other replicas is the
+ * write path's business, not a divergence. */
+#define SYNC_GRACE    (50 * SIM_MS)
 #define HANDOFF_EVERY sim_range(100 * SIM_MS, 200 * SIM_MS)
 
 typedef struct {
     QRecord rec; /* first: record sets operate on it */
     uint32_t block;
     uint8_t durable;
+    SimTime durable_at; /* the replica's clock when it became durable (or was read back) */
 } Stored;
 
 /* What the replica knows of one record, by idempotency key. */
@@ -114,6 +119,7 @@ typedef struct {
     GPtrArray *handoffs;
     uint32_t log_len;
     Chunks uses; /* of BlockUse, by block */
+    SimTime now; /* the node's clock at the step being taken */
     uint32_t scrub_cursor;
     guint scrub_reading; /* reads of the current scrub batch not back yet */
     uint64_t next_wseq;
@@ -226,7 +232,7 @@ static gboolean superseded_durable(const GArray *set, const QRecord *rec)
 /* Puts a record in memory (key state or hints) and in the table. */
 static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean durable)
 {
-    Stored s = {*rec, block, (uint8_t)durable};
+    Stored s = {*rec, block, (uint8_t)durable, r->now};
     s.rec.copy = 0; /* in memory a record is just the write */
     if (rec->hinted) {
         g_array_append_val(r->hints, s);
@@ -274,6 +280,7 @@ static void mark_durable(Replica *r, IdemKey idem, uint32_t block)
     Stored *s = find_stored(set, idem);
     if (s) {
         s->durable = 1;
+        s->durable_at = r->now;
         if (!m->hinted)
             normalize_durable(set);
     }
@@ -605,6 +612,27 @@ static void handle_read(Replica *r, const Msg *m, ActionList *out)
 /* ---- anti-entropy ---- */
 
 /* The durable records of one key as a plain record array; caller frees. */
+/* Anti-entropy compares the keys quiet since `cut`: every key when a repairing replica is
+ * involved (it must get everything), else those quiet for SYNC_GRACE. */
+static SimTime sync_cut(const Replica *r, gboolean repair)
+{
+    return repair ? SIM_TIME_NEVER : r->now - SYNC_GRACE;
+}
+
+/* Whether the key has been quiet here since `cut`: every record durable, none since then. */
+static gboolean key_quiet(const Replica *r, KeyId key, SimTime cut)
+{
+    const GArray *set = r->keys[key];
+    if (cut == SIM_TIME_NEVER || set == NULL)
+        return TRUE;
+    for (guint i = 0; i < set->len; i++) {
+        const Stored *st = &g_array_index(set, Stored, i);
+        if (!st->durable || st->durable_at > cut)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static GArray *durable_set(Replica *r, KeyId key)
 {
     GArray *out = g_array_new(FALSE, FALSE, sizeof(QRecord));
@@ -657,8 +685,9 @@ static void durable_digest(const Replica *r, KeyId key, uint32_t *count, uint64_
 static void send_digests(Replica *r, EndpointId peer, ActionList *out)
 {
     GArray *digests = g_array_new(FALSE, FALSE, sizeof(QDigest));
+    SimTime cut = sync_cut(r, r->repairing);
     for (KeyId k = 0; k < r->init.keys; k++) {
-        if (!shares(r, k, peer))
+        if (!shares(r, k, peer) || !key_quiet(r, k, cut))
             continue;
         QDigest d = {k, 0, 0};
         durable_digest(r, k, &d.count, &d.hash);
@@ -666,6 +695,8 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
     }
     Msg *m = msg_new(MSG_Q_SYNC, r->init.self, peer);
     m->u.qs.reply = 1;
+    m->u.qs.answer = (uint8_t)r->repairing;
+    m->u.qs.cut = cut;
     guint n = digests->len;
     msg_take_extra(m, g_array_free(digests, FALSE), n);
     act_send(out, m);
@@ -676,12 +707,15 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
 static void handle_sync(Replica *r, const Msg *m, ActionList *out)
 {
     GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    SimTime cut = m->u.qs.answer ? SIM_TIME_NEVER : m->u.qs.cut;
     for (uint32_t i = 0; i < m->extra_count; i++) {
         const QDigest *d = &msg_digests(m)[i];
         if (d->key >= r->init.keys)
             continue;
         uint32_t count;
         uint64_t hash;
+        if (!key_quiet(r, d->key, cut))
+            continue; /* written here since: the write path is still at work */
         durable_digest(r, d->key, &count, &hash);
         if (count == d->count && hash == d->hash)
             continue;
@@ -689,6 +723,10 @@ static void handle_sync(Replica *r, const Msg *m, ActionList *out)
         QRecord marker = {.key = d->key, .op = OP_NOOP};
         g_array_append_val(recs, marker);
         g_array_append_vals(recs, set->data, set->len);
+    }
+    if (recs->len == 0 && !m->u.qs.answer) {
+        g_array_free(recs, TRUE); /* nothing differs, and no repairing peer waits to hear */
+        return;
     }
     Msg *resp = msg_new(MSG_Q_SYNC_RECORDS, r->init.self, m->from);
     resp->u.qs.reply = 1;
@@ -770,6 +808,8 @@ static void handoff_round(Replica *r, ActionList *out)
         g_free(h);
     }
     g_ptr_array_set_size(r->handoffs, 0);
+    if (r->hints->len == 0)
+        return;
     for (EndpointId target = 0; target < r->init.nodes; target++) {
         GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
         Handoff *h = g_new0(Handoff, 1);
@@ -987,6 +1027,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
 static void replica_step(void *proto, const ProtoEvent *ev, ActionList *out)
 {
     Replica *r = proto;
+    r->now = ev->now;
     switch (ev->kind) {
     case PEV_BOOT:
         boot(r, ev, out);
