@@ -118,8 +118,9 @@ typedef struct {
     GPtrArray *spare;    /* of Pending*: finished ones, kept for reuse (bounded) */
     GPtrArray *handoffs;
     uint32_t log_len;
-    Chunks uses; /* of BlockUse, by block */
-    SimTime now; /* the node's clock at the step being taken */
+    Chunks uses;            /* of BlockUse, by block */
+    SimTime now;            /* the node's clock at the step being taken */
+    gboolean handoff_armed; /* the handoff timer is set: only while there are hints */
     uint32_t scrub_cursor;
     guint scrub_reading; /* reads of the current scrub batch not back yet */
     uint64_t next_wseq;
@@ -227,6 +228,15 @@ static gboolean superseded_durable(const GArray *set, const QRecord *rec)
             return TRUE;
     }
     return FALSE;
+}
+
+/* Sets the handoff timer unless it is set already. */
+static void arm_handoff(Replica *r, ActionList *out)
+{
+    if (r->handoff_armed)
+        return;
+    act_timer(out, TIMER_HANDOFF, sim_rng_duration(r->init.rng, HANDOFF_EVERY), 0);
+    r->handoff_armed = TRUE;
 }
 
 /* Puts a record in memory (key state or hints) and in the table. */
@@ -354,6 +364,8 @@ static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList 
     quorum_encode_record(&b, rec);
     uint32_t block = append(r, out, &b, p->id);
     remember(r, rec, block, FALSE);
+    if (rec->hinted)
+        arm_handoff(r, out);
     Inflight f = {++r->next_wseq, rec->idem, block, 0};
     g_array_append_val(r->inflight, f);
     p->writes_left++;
@@ -800,7 +812,9 @@ static void repair_check(Replica *r, ActionList *out)
 
 static void handoff_round(Replica *r, ActionList *out)
 {
-    act_timer(out, TIMER_HANDOFF, sim_rng_duration(r->init.rng, HANDOFF_EVERY), 0);
+    r->handoff_armed = FALSE;
+    if (r->hints->len > 0)
+        arm_handoff(r, out); /* the next round, as long as there are hints to hand back */
     /* Hints already on their way are not sent again until answered or the next round. */
     for (guint i = 0; i < r->handoffs->len; i++) {
         Handoff *h = g_ptr_array_index(r->handoffs, i);
@@ -1016,7 +1030,8 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
         }
     }
     act_timer(out, TIMER_SYNC, sim_rng_duration(r->init.rng, SYNC_EVERY), 0);
-    act_timer(out, TIMER_HANDOFF, sim_rng_duration(r->init.rng, HANDOFF_EVERY), 0);
+    if (r->hints->len > 0)
+        arm_handoff(r, out);
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
     if (p->writes_left == 0)
         writes_done(r, p, out);
