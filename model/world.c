@@ -225,8 +225,8 @@ void world_set_detail(World *w, char *detail)
     w->pending_detail = detail;
 }
 
-void world_emit(World *w, SimTraceKind kind, uint16_t sub, EndpointId node, EndpointId peer,
-                uint64_t a, uint64_t b)
+void world_emit_detailed(World *w, SimTraceKind kind, uint16_t sub, EndpointId node,
+                         EndpointId peer, uint64_t a, uint64_t b)
 {
     if (G_UNLIKELY(w->details != NULL)) {
         g_ptr_array_add(w->details, w->pending_detail);

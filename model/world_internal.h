@@ -121,8 +121,19 @@ typedef struct {
 } NetRuleEntry;
 
 /* world.c */
-void world_emit(World *w, SimTraceKind kind, uint16_t sub, EndpointId node, EndpointId peer,
-                uint64_t a, uint64_t b);
+void world_emit_detailed(World *w, SimTraceKind kind, uint16_t sub, EndpointId node,
+                         EndpointId peer, uint64_t a, uint64_t b);
+
+/* Emits one trace record at the current time (inline: every step emits several). */
+static inline void world_emit(World *w, SimTraceKind kind, uint16_t sub, EndpointId node,
+                              EndpointId peer, uint64_t a, uint64_t b)
+{
+    if (G_UNLIKELY(w->details != NULL || w->pending_detail != NULL)) {
+        world_emit_detailed(w, kind, sub, node, peer, a, b);
+        return;
+    }
+    sim_trace_emit(&w->trace, sim_queue_now(w->queue), kind, sub, node, peer, a, b);
+}
 /* Sets the detail text of the next emitted record (only when details are wanted). */
 gboolean world_wants_detail(const World *w);
 void world_set_detail(World *w, char *detail);
