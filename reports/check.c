@@ -147,6 +147,8 @@ typedef struct {
     IdemKey idem;
 } MirrorEntry;
 
+typedef struct QState QState;
+
 struct Checker {
     World *w;
     const WorldConfig *cfg;
@@ -167,7 +169,12 @@ struct Checker {
     Chunks applied;      /* raft: of Applied, by index - 1 */
     GHashTable *leaders; /* raft: term -> node + 1, lookups only */
     gboolean convergence_checked;
-    GHashTable *votes; /* raft: term << 8 | voter -> candidate + 1: durable votes */
+    /* quorum: the per-key state the convergence check built, kept for the end of the run as
+     * long as nothing but new original data blocks became durable since (those are added) */
+    QState *qcache;
+    uint32_t *qcache_len;    /* per node: blocks the cached state has seen */
+    gboolean *qcache_copies; /* per node: it had rewritten copies (then any change rebuilds) */
+    GHashTable *votes;       /* raft: term << 8 | voter -> candidate + 1: durable votes */
     SimTime *crash_time;
     gboolean *crash_power;
 };
@@ -310,9 +317,13 @@ static void qcopy(Checker *c, EndpointId node, const QBlockInfo *b, int delta, D
     copy_changed(c, l, node, delta, cause);
 }
 
+static void qcache_drop(Checker *c);
+
 static void quorum_durable(Checker *c, EndpointId node, uint32_t idx, const DiskBlock *old,
                            const DiskBlock *neu, DiskChange cause)
 {
+    if (c->qcache && (old || !neu || idx < c->qcache_len[node] || c->qcache_copies[node]))
+        qcache_drop(c);
     QBlockInfo *b = qblock(c, node, idx);
     if (old && b->durable) {
         if (qalive(b))
@@ -329,6 +340,8 @@ static void quorum_durable(Checker *c, EndpointId node, uint32_t idx, const Disk
         b->type = 0;
         return;
     }
+    if (c->qcache && (qb.type != QBLK_DATA || qb.rec.copy))
+        qcache_drop(c);
     b->type = (uint8_t)qb.type;
     if (qb.type == QBLK_DATA || qb.type == QBLK_HINT) {
         b->idem = qb.rec.idem;
@@ -800,6 +813,8 @@ Checker *checker_new(World *w)
     c->majority = c->nodes / 2 + 1;
     verdict_init(&c->found);
     ledger_init(&c->ledger, c->nodes);
+    c->qcache_len = g_new0(uint32_t, c->nodes);
+    c->qcache_copies = g_new0(gboolean, c->nodes);
     c->qblocks = g_new0(Chunks, c->nodes);
     for (guint n = 0; n < c->nodes; n++)
         chunks_init(&c->qblocks[n], sizeof(QBlockInfo));
@@ -831,6 +846,9 @@ void checker_free(Checker *c)
         return;
     verdict_clear(&c->found);
     ledger_clear(&c->ledger);
+    qcache_drop(c);
+    g_free(c->qcache_len);
+    g_free(c->qcache_copies);
     for (guint n = 0; n < c->nodes; n++)
         chunks_clear(&c->qblocks[n]);
     g_free(c->qblocks);
@@ -853,7 +871,7 @@ void checker_free(Checker *c)
 /* ---- end of run ---- */
 
 /* Quorum: the live durable records of every node, per key (decoded from the durable images). */
-typedef struct {
+struct QState {
     GArray **sets;     /* [node * keys + key] of QRecord, or NULL; what a newer put or delete of the
                           same set supersedes is left out as it arrives (the checks that read a set
                           normalize it, so dropping those early changes nothing) */
@@ -862,11 +880,12 @@ typedef struct {
     guint keys;
     Version *base; /* per key: the newest live durable put or delete */
     gboolean *has_base;
-} QState;
+};
 
 static void qstate_add_block(Checker *c, QState *q, EndpointId n, Disk *d, uint32_t i);
 
-static void qstate_build(Checker *c, QState *q)
+/* `copies` (may be NULL) gets, per node, whether it holds rewritten copies. */
+static void qstate_build(Checker *c, QState *q, gboolean *copies)
 {
     q->keys = world_key_count(c->w);
     q->sets = g_new0(GArray *, c->nodes * q->keys);
@@ -887,6 +906,8 @@ static void qstate_build(Checker *c, QState *q)
             if (qalive(b) && b->type == QBLK_DATA && b->copy)
                 g_hash_table_add(copied, (gpointer)&b->idem);
         }
+        if (copies)
+            copies[n] = g_hash_table_size(copied) > 0;
         for (guint pass = 0; pass < 2; pass++) {
             for (guint i = 0; i < blocks->len; i++) {
                 const QBlockInfo *b = chunks_at(blocks, i);
@@ -948,6 +969,31 @@ static void qstate_clear(Checker *c, QState *q)
     g_free(q->has_set_base);
     g_free(q->base);
     g_free(q->has_base);
+}
+
+static void qcache_drop(Checker *c)
+{
+    if (!c->qcache)
+        return;
+    qstate_clear(c, c->qcache);
+    g_free(c->qcache);
+    c->qcache = NULL;
+}
+
+/* Adds to the cached state the blocks that became durable since it was built: only new original
+ * data blocks did (quorum_durable drops the cache on anything else). */
+static void qcache_catch_up(Checker *c)
+{
+    for (EndpointId n = 0; n < c->nodes; n++) {
+        const Chunks *blocks = &c->qblocks[n];
+        Disk *d = world_disk(c->w, n);
+        for (uint32_t i = c->qcache_len[n]; i < blocks->len; i++) {
+            const QBlockInfo *b = chunks_at(blocks, i);
+            if (qalive(b) && b->type == QBLK_DATA && !b->copy)
+                qstate_add_block(c, c->qcache, n, d, i);
+        }
+        c->qcache_len[n] = blocks->len;
+    }
 }
 
 static gboolean superseded(const QState *q, const Ledger *l)
@@ -1464,10 +1510,13 @@ void checker_check_convergence(Checker *c, gboolean healed)
         check_raft_caught_up(c, healed);
         return;
     }
-    QState q = {0};
-    qstate_build(c, &q);
-    check_convergence(c, healed, &q, &c->found);
-    qstate_clear(c, &q);
+    qcache_drop(c);
+    QState *q = g_new0(QState, 1);
+    qstate_build(c, q, c->qcache_copies);
+    check_convergence(c, healed, q, &c->found);
+    c->qcache = q;
+    for (EndpointId n = 0; n < c->nodes; n++)
+        c->qcache_len[n] = c->qblocks[n].len;
 }
 
 void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
@@ -1482,18 +1531,23 @@ void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
     }
     for (int k = 0; k < V_KIND_COUNT; k++)
         all.counts[k] = c->found.counts[k];
-    QState q = {0};
-    if (c->cfg->protocol == PROTO_QUORUM)
-        qstate_build(c, &q);
-    check_ledger(c, &q, &all);
-    check_history(c, &q, &all);
+    QState fresh = {0};
+    const QState *q = &fresh;
+    if (c->cfg->protocol == PROTO_QUORUM && c->qcache) {
+        qcache_catch_up(c);
+        q = c->qcache;
+    } else if (c->cfg->protocol == PROTO_QUORUM) {
+        qstate_build(c, &fresh, NULL);
+    }
+    check_ledger(c, q, &all);
+    check_history(c, q, &all);
     check_log_matching_all(c, &all);
     check_linearizability(c, end, &all);
     if (!c->convergence_checked)
         all.convergence_note = g_strdup("not checked: the run ended before settle did");
     check_liveness(c, end, &all);
-    if (c->cfg->protocol == PROTO_QUORUM)
-        qstate_clear(c, &q);
+    if (q == &fresh && c->cfg->protocol == PROTO_QUORUM)
+        qstate_clear(c, &fresh);
 
     /* Beyond model, only what still holds is judged. */
     ViolationSet judged = ~0u;
