@@ -839,6 +839,19 @@ gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *
     return TRUE;
 }
 
+uint32_t disk_durable_id(const Disk *d, guint file, uint32_t idx)
+{
+    File *f = file_of(d, file);
+    if (idx >= f->dlen || idx >= f->slots.len)
+        return 0;
+    const Slot *s = slot_at(f, idx);
+    if (s->flags & F_BAD)
+        return 0;
+    if (s->flags & F_SAME)
+        return s->cache; /* 0 for the empty block */
+    return s->dur;
+}
+
 gboolean disk_is_durable(const Disk *d, guint file, uint32_t idx)
 {
     File *f = file_of(d, file);

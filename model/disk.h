@@ -145,6 +145,10 @@ uint32_t disk_durable_length(const Disk *d, guint file);
 /* The durable content of block idx; FALSE when the durable image has none (or it is
  * unreadable: a sector error). */
 gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *out);
+/* The block-store id of block idx's durable content (see block_store_put); 0 when it has none or
+ * may be the empty block (a hole). Two blocks with the same id other than 0 hold the same bytes
+ * (in disks sharing a store). */
+uint32_t disk_durable_id(const Disk *d, guint file, uint32_t idx);
 /* Whether block idx is in the durable image exactly as the page cache shows it. */
 gboolean disk_is_durable(const Disk *d, guint file, uint32_t idx);
 /* Whether every block below `len` is durable as shown (and the durable length is >= len). */

@@ -172,6 +172,10 @@ struct Checker {
     /* quorum: the per-key state the convergence check built, kept for the end of the run as
      * long as nothing but new original data blocks became durable since (those are added) */
     QState *qcache;
+    /* raft: the last log block decoded from the block store, and what it decoded to */
+    DiskBlock dec_block;
+    RaftEntry dec_entry;
+    gboolean dec_ok;
     uint32_t *qcache_len;    /* per node: blocks the cached state has seen */
     gboolean *qcache_copies; /* per node: it had rewritten copies (then any change rebuilds) */
     GHashTable *votes;       /* raft: term << 8 | voter -> candidate + 1: durable votes */
@@ -390,17 +394,34 @@ static Slot *slot_at(Chunks *a, uint64_t index)
 /* Entry (index, term) of node's durable log is committed: so is its durable prefix. */
 /* Entry (index, term) is committed: so is every entry below it, as the supporters' logs hold
  * them (log matching). Reads each from a supporter that holds it durably. */
+/* Node n's durable log entry at `index`: FALSE if it has none or it does not decode. `id` (may
+ * be NULL) gets its block-store id. The servers of a run mostly hold the same blocks, so the
+ * last block decoded is remembered. */
+static gboolean durable_entry(Checker *c, EndpointId n, uint64_t index, RaftEntry *out,
+                              uint32_t *id)
+{
+    uint32_t bid = disk_durable_id(world_disk(c->w, n), RAFT_FILE_LOG, (uint32_t)(index - 1));
+    if (id)
+        *id = bid;
+    if (bid == 0)
+        return FALSE; /* none, or a hole: nothing decodes */
+    const DiskBlock *b = block_store_get(c->store, bid);
+    if (memcmp(b, &c->dec_block, sizeof *b) != 0) {
+        c->dec_block = *b;
+        c->dec_ok = raft_decode_entry(b, &c->dec_entry) == BLOCK_OK;
+    }
+    *out = c->dec_entry;
+    return c->dec_ok;
+}
+
 static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint64_t term)
 {
     uint64_t from = c->committed.len + 1;
     for (uint64_t i = from; i <= index; i++) {
-        DiskBlock b;
         RaftEntry e;
         gboolean found = FALSE;
         for (EndpointId n = 0; n < c->nodes && !found; n++)
-            found = ((supporters >> n) & 1) &&
-                    disk_durable_block(world_disk(c->w, n), RAFT_FILE_LOG, (uint32_t)(i - 1), &b) &&
-                    raft_decode_entry(&b, &e) == BLOCK_OK;
+            found = ((supporters >> n) & 1) && durable_entry(c, n, i, &e, NULL);
         if (!found) {
             if (index > c->pending_index) {
                 c->pending_index = index;
@@ -422,15 +443,16 @@ static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint
 
 static void check_log_matching(Checker *c, EndpointId node, const RaftEntry *e)
 {
+    uint32_t mine =
+        disk_durable_id(world_disk(c->w, node), RAFT_FILE_LOG, (uint32_t)(e->index - 1));
     for (EndpointId other = 0; other < c->nodes; other++) {
         if (other == node)
             continue;
-        DiskBlock b;
+        uint32_t theirs =
+            disk_durable_id(world_disk(c->w, other), RAFT_FILE_LOG, (uint32_t)(e->index - 1));
         RaftEntry o;
-        if (!disk_durable_block(world_disk(c->w, other), RAFT_FILE_LOG, (uint32_t)(e->index - 1),
-                                &b) ||
-            raft_decode_entry(&b, &o) != BLOCK_OK)
-            continue;
+        if (theirs == 0 || theirs == mine || !durable_entry(c, other, e->index, &o, NULL))
+            continue; /* nothing there, the very same bytes, or nothing readable */
         if (o.term == e->term && (o.idem != e->idem || o.kind != e->kind)) {
             char when[32];
             EndpointId nodes[2] = {node, other};
