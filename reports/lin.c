@@ -54,20 +54,72 @@ static inline uint64_t zobrist_hi(guint op)
     return mix64((uint64_t)op * 2 + 1);
 }
 
-static guint key_hash(gconstpointer p)
+static guint key_hash(const CacheKey *k)
 {
-    const CacheKey *k = p;
     uint64_t h = k->set_lo ^ mix64(k->set_hi) ^ mix64((uint64_t)k->state.value) ^ k->state.present ^
                  k->state.applied * 0xff51afd7ed558ccdULL;
     return (guint)(h ^ (h >> 32));
 }
 
-static gboolean key_equal(gconstpointer a, gconstpointer b)
+static gboolean key_equal(const CacheKey *x, const CacheKey *y)
 {
-    const CacheKey *x = a, *y = b;
     return x->set_lo == y->set_lo && x->set_hi == y->set_hi &&
            x->state.present == y->state.present && x->state.value == y->state.value &&
            x->state.applied == y->state.applied;
+}
+
+/* The memo: an open-addressing set of keys, stored inline (one search can visit millions). */
+typedef struct {
+    CacheKey *slots;
+    uint8_t *used;
+    gsize mask;
+    gsize count;
+} Seen;
+
+static void seen_init(Seen *s, gsize size)
+{
+    gsize cap = 64;
+    while (cap < size)
+        cap *= 2;
+    s->slots = g_new(CacheKey, cap);
+    s->used = g_new0(uint8_t, cap);
+    s->mask = cap - 1;
+    s->count = 0;
+}
+
+static void seen_clear(Seen *s)
+{
+    g_free(s->slots);
+    g_free(s->used);
+}
+
+static gboolean seen_insert(Seen *s, const CacheKey *k)
+{
+    gsize i = key_hash(k) & s->mask;
+    while (s->used[i]) {
+        if (key_equal(&s->slots[i], k))
+            return FALSE;
+        i = (i + 1) & s->mask;
+    }
+    s->slots[i] = *k;
+    s->used[i] = 1;
+    s->count++;
+    return TRUE;
+}
+
+/* Adds k; FALSE if it was there already. */
+static gboolean seen_add(Seen *s, const CacheKey *k)
+{
+    if ((s->count + 1) * 4 > (s->mask + 1) * 3) {
+        Seen bigger;
+        seen_init(&bigger, 2 * (s->mask + 1));
+        for (gsize i = 0; i <= s->mask; i++)
+            if (s->used[i])
+                seen_insert(&bigger, &s->slots[i]);
+        seen_clear(s);
+        *s = bigger;
+    }
+    return seen_insert(s, k);
 }
 
 typedef struct {
@@ -209,7 +261,8 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
     prev->next = NULL;
     g_free(sorted);
 
-    GHashTable *seen = g_hash_table_new_full(key_hash, key_equal, g_free, NULL);
+    Seen seen;
+    seen_init(&seen, 2 * n);
     uint64_t set_lo = 0, set_hi = 0; /* the linearized set's Zobrist hash */
     typedef struct {
         Entry *call;
@@ -225,12 +278,11 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
             State next;
             gboolean fresh = FALSE;
             if (step(&model, e->op, &state, &next)) {
-                CacheKey *k = g_new(CacheKey, 1);
-                *k = (CacheKey){set_lo ^ zobrist_lo(e->op), set_hi ^ zobrist_hi(e->op), next};
-                if (g_hash_table_add(seen, k)) {
+                CacheKey k = {set_lo ^ zobrist_lo(e->op), set_hi ^ zobrist_hi(e->op), next};
+                if (seen_add(&seen, &k)) {
                     fresh = TRUE;
-                    set_lo = k->set_lo;
-                    set_hi = k->set_hi;
+                    set_lo = k.set_lo;
+                    set_hi = k.set_hi;
                 }
                 if (++report->states > budget) {
                     result = LIN_UNKNOWN;
@@ -268,7 +320,7 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
     }
     if (result == LIN_OK)
         report->failed_op = UINT32_MAX;
-    g_hash_table_unref(seen);
+    seen_clear(&seen);
     g_free(stack);
     g_free(entries);
     g_free(model.shared);
