@@ -134,6 +134,7 @@ typedef struct {
     uint64_t match[WORLD_MAX_NODES];
     uint64_t acked_round[WORLD_MAX_NODES];
     SimTime last_heard[WORLD_MAX_NODES];
+    SimTime last_sent[WORLD_MAX_NODES]; /* leader: when it last sent each follower an append */
     uint64_t round;
     GArray *proposals;   /* of Proposal, by index */
     GArray *reads;       /* of Read */
@@ -534,6 +535,7 @@ static void become_leader(Raft *r, ActionList *out)
         r->match[i] = 0;
         r->acked_round[i] = 0;
         r->last_heard[i] = r->now;
+        r->last_sent[i] = SIM_TIME_NEVER;
     }
     /* Raft §8: a no-op of the new term, so earlier entries commit through it (Figure 8). The
      * commit-old-term variant is the leader of Figure 8, which commits earlier entries by counting
@@ -602,6 +604,7 @@ static void send_append(Raft *r, EndpointId to, ActionList *out)
         msg_take_extra(m, entries, (uint32_t)n);
     }
     r->next[to] = next + n; /* optimistic: a rejection moves it back */
+    r->last_sent[to] = r->now;
     send_peer(r, m, out);
 }
 
@@ -609,6 +612,20 @@ static void broadcast(Raft *r, ActionList *out)
 {
     for (EndpointId i = 0; i < r->n; i++)
         if (i != r->init.self)
+            send_append(r, i, out);
+}
+
+/* The heartbeat round: an append to every follower not sent one recently (appends flowing with
+ * client commands already keep its election timer quiet). The longest silence towards a
+ * follower is then under heartbeat + recent, which stays clear of the shortest election
+ * timeout. */
+static void heartbeat_round(Raft *r, ActionList *out)
+{
+    const WorldConfig *cfg = r->init.config;
+    SimTime recent = MIN(cfg->heartbeat, (cfg->election_timeout.lo - cfg->heartbeat) / 2);
+    for (EndpointId i = 0; i < r->n; i++)
+        if (i != r->init.self &&
+            (r->last_sent[i] == SIM_TIME_NEVER || r->now - r->last_sent[i] >= recent))
             send_append(r, i, out);
 }
 
@@ -1174,7 +1191,7 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
             reset_election_timer(r, out);
             break;
         }
-        broadcast(r, out);
+        heartbeat_round(r, out);
         act_timer(out, TIMER_HEARTBEAT, r->init.config->heartbeat, 0);
         break;
     }

@@ -1185,6 +1185,34 @@ static void test_raft_check_quorum_steps_down_leader_cut_off_from_majority(void 
     cl_free(c);
 }
 
+/* Heartbeats: a heartbeat round skips a follower sent an append within the last heartbeat
+ * interval (appends carrying client commands keep its election timer quiet) and reaches one that
+ * was not; a quiet leader reaches every follower at every heartbeat. */
+static void test_raft_heartbeat_skips_followers_sent_an_append_recently(void **st)
+{
+    Cluster *c = three_with_leader(0);
+    cl_fire(c, 0, T_HEARTBEAT);
+    cl_pump(c);
+    guint m0 = cl_mark(c);
+    cl_fire(c, 0, T_HEARTBEAT); /* nothing sent since the last round */
+    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND, 1), 1);
+    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND, 2), 1);
+    cl_pump(c);
+    c->now += 10 * SIM_MS;
+    cl_request(c, 0, 0, 1, 1, OP_PUT, 0, 7, idem_of(0, 1)); /* appends to both followers */
+    cl_pump(c);
+    guint m1 = cl_mark(c);
+    cl_fire(c, 0, T_HEARTBEAT); /* 40 ms after those appends */
+    assert_int_equal(count_sent_since(c, m1, 0, MSG_R_APPEND, ANY), 0);
+    assert_true(c->deadline[0][T_HEARTBEAT] >= 0);
+    cl_pump(c);
+    guint m2 = cl_mark(c);
+    cl_fire(c, 0, T_HEARTBEAT); /* 90 ms after them */
+    assert_int_equal(count_sent_since(c, m2, 0, MSG_R_APPEND, 1), 1);
+    assert_int_equal(count_sent_since(c, m2, 0, MSG_R_APPEND, 2), 1);
+    cl_free(c);
+}
+
 /* ---- clients ---- */
 
 /* Read index: a leader answers a read only after a heartbeat round started for it was acked by
@@ -1805,6 +1833,7 @@ int main(void)
         cmocka_unit_test(test_raft_leader_counts_its_own_copy_only_after_its_fsync),
         cmocka_unit_test(test_raft_leader_steps_down_on_higher_term),
         cmocka_unit_test(test_raft_check_quorum_steps_down_leader_cut_off_from_majority),
+        cmocka_unit_test(test_raft_heartbeat_skips_followers_sent_an_append_recently),
         cmocka_unit_test(test_raft_read_waits_for_leadership_confirmation),
         cmocka_unit_test(test_raft_session_deduplicates_retried_command),
         cmocka_unit_test(test_raft_not_leader_reply_carries_leader_hint),
