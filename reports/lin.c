@@ -261,8 +261,11 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
     prev->next = NULL;
     g_free(sorted);
 
-    Seen seen;
-    seen_init(&seen, 2 * n);
+    /* The memo starts when the search first backtracks: until then it has only descended, every
+     * pair it made is on its stack, and none can repeat (each step adds an operation to the
+     * set). A history with no concurrency never backtracks, and never pays for a memo. */
+    Seen seen = {0};
+    gboolean memo = FALSE;
     uint64_t set_lo = 0, set_hi = 0; /* the linearized set's Zobrist hash */
     typedef struct {
         Entry *call;
@@ -279,7 +282,7 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
             gboolean fresh = FALSE;
             if (step(&model, e->op, &state, &next)) {
                 CacheKey k = {set_lo ^ zobrist_lo(e->op), set_hi ^ zobrist_hi(e->op), next};
-                if (seen_add(&seen, &k)) {
+                if (!memo || seen_add(&seen, &k)) {
                     fresh = TRUE;
                     set_lo = k.set_lo;
                     set_hi = k.set_hi;
@@ -310,6 +313,18 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
                 result = LIN_VIOLATION;
                 break;
             }
+            if (!memo) {
+                /* Every pair made so far: the stack's prefixes, each with the state after it. */
+                memo = TRUE;
+                seen_init(&seen, 4 * depth);
+                uint64_t lo = 0, hi = 0;
+                for (guint d = 0; d < depth; d++) {
+                    lo ^= zobrist_lo(stack[d].call->op);
+                    hi ^= zobrist_hi(stack[d].call->op);
+                    CacheKey k = {lo, hi, d + 1 < depth ? stack[d + 1].state : state};
+                    seen_add(&seen, &k);
+                }
+            }
             Frame f = stack[--depth];
             state = f.state;
             set_lo ^= zobrist_lo(f.call->op);
@@ -320,7 +335,8 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
     }
     if (result == LIN_OK)
         report->failed_op = UINT32_MAX;
-    seen_clear(&seen);
+    if (memo)
+        seen_clear(&seen);
     g_free(stack);
     g_free(entries);
     g_free(model.shared);
