@@ -10,8 +10,8 @@
  *                   clients: fsyncs on all servers divided by acked commands (target: well
  *                   below 1)
  *
- * The wall times are the best of RUNS runs of the same seed (every run does the same work, event
- * for event), so that what the machine's neighbours do in the meantime does not count; every
+ * The wall times are the best of RUNS (5) runs of the same seed (every run does the same work,
+ * event for event), so that what the machine's neighbours do in the meantime does not count; every
  * run's time is printed too.
  *
  * Usage: bench_protocols [OPS [quorum|raft|batch]] — a smaller OPS or one case is for profiling.
@@ -111,7 +111,7 @@ static double sim_only(const char *fmt, guint ops, uint64_t *events)
     return now_seconds() - t0;
 }
 
-#define RUNS 3
+#define RUNS 5
 
 static gboolean bench_throughput(const char *name, const char *fmt, guint ops)
 {
