@@ -696,26 +696,31 @@ static void durable_digest(const Replica *r, KeyId key, uint32_t *count, uint64_
 
 static void send_digests(Replica *r, EndpointId peer, ActionList *out)
 {
-    GArray *digests = g_array_new(FALSE, FALSE, sizeof(QDigest));
+    QDigest *digests = g_new(QDigest, MAX(r->init.keys, 1));
+    guint n = 0;
     SimTime cut = sync_cut(r, r->repairing);
     for (KeyId k = 0; k < r->init.keys; k++) {
         if (!shares(r, k, peer) || !key_quiet(r, k, cut))
             continue;
-        QDigest d = {k, 0, 0};
-        durable_digest(r, k, &d.count, &d.hash);
-        g_array_append_val(digests, d);
+        QDigest *d = &digests[n++];
+        *d = (QDigest){k, 0, 0};
+        durable_digest(r, k, &d->count, &d->hash);
+    }
+    if (n == 0 && !r->repairing) {
+        g_free(digests); /* every key busy: nothing to compare this round */
+        return;
     }
     Msg *m = msg_new(MSG_Q_SYNC, r->init.self, peer);
     m->u.qs.reply = 1;
     m->u.qs.answer = (uint8_t)r->repairing;
     m->u.qs.cut = cut;
-    guint n = digests->len;
-    msg_take_extra(m, g_array_free(digests, FALSE), n);
+    msg_take_extra(m, digests, n);
     act_send(out, m);
 }
 
 /* A peer's digests: answer with our records of every key that differs, and a marker per key so
- * the peer sends its own back. Always answered, so a repairing peer knows we were heard. */
+ * the peer sends its own back. A repairing peer is always answered, so that it knows it was
+ * heard. */
 static void handle_sync(Replica *r, const Msg *m, ActionList *out)
 {
     GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
