@@ -50,6 +50,8 @@ void quorum_encode_void(DiskBlock *b, uint32_t block);
 void quorum_encode_ident(DiskBlock *b, EndpointId node);
 /* Decodes a block read back; anything but BLOCK_OK leaves *out unset. */
 BlockCheck quorum_decode(const DiskBlock *b, QBlock *out);
+/* Reads a block the caller itself sealed (no checks: quorum_decode is for blocks read back). */
+void quorum_parse_sealed(const DiskBlock *b, QBlock *out);
 
 /* ---- record sets: arrays whose elements start with a QRecord ---- */
 

@@ -166,14 +166,18 @@ static void remove_stored(GArray *set, IdemKey idem)
             g_array_remove_index(set, i);
 }
 
-static void note_use(Replica *r, uint32_t block, const DiskBlock *b)
+/* Remembers what block `block` holds: `b`, sealed here just now, or (read_back) read back from
+ * the disk, when it may be damaged. */
+static void note_use(Replica *r, uint32_t block, const DiskBlock *b, gboolean read_back)
 {
     if (block >= r->uses.len)
         chunks_set_size(&r->uses, block + 1);
     BlockUse *u = chunks_at(&r->uses, block);
     QBlock qb;
     *u = (BlockUse){0};
-    if (quorum_decode(b, &qb) != BLOCK_OK)
+    if (!read_back)
+        quorum_parse_sealed(b, &qb);
+    else if (quorum_decode(b, &qb) != BLOCK_OK)
         return;
     u->type = (uint8_t)qb.type;
     u->idem = qb.type == QBLK_HINT_DONE ? qb.idem : qb.rec.idem;
@@ -185,7 +189,7 @@ static uint32_t append(Replica *r, ActionList *out, const DiskBlock *b, uint32_t
 {
     uint32_t block = r->log_len++;
     act_write(out, QUORUM_FILE_DATA, block, b, (uint64_t)block << 32 | pid);
-    note_use(r, block, b);
+    note_use(r, block, b, FALSE);
     return block;
 }
 
@@ -970,7 +974,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
     r->log_len = len;
     for (uint32_t i = 0; i < len; i++)
         if (errors[i] == 0)
-            note_use(r, i, &blocks[i]);
+            note_use(r, i, &blocks[i], TRUE);
     gboolean damaged = FALSE;
     uint32_t first_bad = UINT32_MAX;
     QBlock qb;

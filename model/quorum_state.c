@@ -87,6 +87,12 @@ BlockCheck quorum_decode(const DiskBlock *b, QBlock *out)
     BlockCheck c = disk_block_check(b, expect);
     if (c != BLOCK_OK)
         return c;
+    quorum_parse_sealed(b, out);
+    return BLOCK_OK;
+}
+
+void quorum_parse_sealed(const DiskBlock *b, QBlock *out)
+{
     memset(out, 0, sizeof *out);
     out->type = b->type;
     gsize off = 0;
@@ -108,7 +114,6 @@ BlockCheck quorum_decode(const DiskBlock *b, QBlock *out)
     } else if (b->type == QBLK_VOID) {
         get_bytes(b->body, &off, &out->block, 4);
     }
-    return BLOCK_OK;
 }
 
 /* ---- sets ---- */
