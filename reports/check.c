@@ -945,13 +945,16 @@ static void qstate_build(Checker *c, QState *q, gboolean *copies)
     }
 }
 
-/* Adds node n's durable block i (a live data record) to the per-node sets. */
+/* Adds node n's durable block i (a live data record) to the per-node sets. A live block decoded
+ * when it last became durable (quorum_durable sees every change), so it is parsed unchecked. */
 static void qstate_add_block(Checker *c, QState *q, EndpointId n, Disk *d, uint32_t i)
 {
-    DiskBlock blk;
     QBlock qb;
-    if (!disk_durable_block(d, QUORUM_FILE_DATA, i, &blk) || quorum_decode(&blk, &qb) != BLOCK_OK ||
-        qb.rec.key >= q->keys)
+    uint32_t id = disk_durable_id(d, QUORUM_FILE_DATA, i);
+    if (id == 0)
+        return;
+    quorum_parse_sealed(block_store_get(c->store, id), &qb);
+    if (qb.type != QBLK_DATA || qb.rec.key >= q->keys)
         return;
     guint si = n * q->keys + qb.rec.key;
     GArray **set = &q->sets[si];
