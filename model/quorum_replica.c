@@ -121,6 +121,7 @@ typedef struct {
     Chunks uses;            /* of BlockUse, by block */
     SimTime now;            /* the node's clock at the step being taken */
     gboolean handoff_armed; /* the handoff timer is set: only while there are hints */
+    EndpointId sync_last;   /* the peer the last anti-entropy round compared with */
     uint32_t scrub_cursor;
     guint scrub_reading; /* reads of the current scrub batch not back yet */
     uint64_t next_wseq;
@@ -787,12 +788,23 @@ static void handle_sync_records(Replica *r, const Msg *m, ActionList *out)
 static void sync_round(Replica *r, ActionList *out)
 {
     act_timer(out, TIMER_SYNC, sim_rng_duration(r->init.rng, SYNC_EVERY), 0);
-    /* Every peer that shares keys, every round: a few digests, and records only where they
-     * differ. Repairing after data loss, only the peers not heard from yet. */
-    uint64_t targets = r->repairing ? r->repair_wait : r->peers;
-    for (EndpointId p = 0; p < r->init.nodes; p++)
-        if ((targets >> p) & 1)
+    /* One peer per round, in turn (each pair is compared from both ends): a few digests, and
+     * records only where they differ. Repairing after data loss, every peer not heard from yet,
+     * every round. */
+    if (r->repairing) {
+        for (EndpointId p = 0; p < r->init.nodes; p++)
+            if ((r->repair_wait >> p) & 1)
+                send_digests(r, p, out);
+        return;
+    }
+    for (guint k = 1; k <= r->init.nodes; k++) {
+        EndpointId p = (EndpointId)((r->sync_last + k) % r->init.nodes);
+        if ((r->peers >> p) & 1) {
+            r->sync_last = p;
             send_digests(r, p, out);
+            return;
+        }
+    }
 }
 
 /* ---- repair after data loss ---- */
