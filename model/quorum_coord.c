@@ -71,6 +71,7 @@ typedef struct {
 typedef struct {
     ProtoInit init;
     Ring *ring;
+    EndpointId **walks; /* per key: its walk of the ring (placement is fixed), once computed */
     Request *req;
     uint16_t *free_slots; /* a stack of unused request slots */
     guint nfree;
@@ -484,7 +485,11 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
                        .version = q->version,
                        .value = q->value,
                        .idem = q->idem};
-    ring_walk(c->ring, c->init.key_hashes[q->key], r->walk);
+    if (!c->walks[q->key]) {
+        c->walks[q->key] = g_new(EndpointId, WORLD_MAX_NODES);
+        ring_walk(c->ring, c->init.key_hashes[q->key], c->walks[q->key]);
+    }
+    memcpy(r->walk, c->walks[q->key], sizeof r->walk);
     const WorldConfig *cfg = c->init.config;
     r->ntargets = cfg->replicas;
     r->next_standby = cfg->replicas;
@@ -589,6 +594,7 @@ static void *coord_create(const ProtoInit *init)
     Coord *c = g_new0(Coord, 1);
     c->init = *init;
     c->ring = ring_new(init->nodes, QUORUM_VNODES);
+    c->walks = g_new0(EndpointId *, MAX(init->keys, 1));
     c->req = g_new0(Request, MAX_REQUESTS);
     c->free_slots = g_new(uint16_t, MAX_REQUESTS);
     for (guint i = 0; i < MAX_REQUESTS; i++)
@@ -611,6 +617,9 @@ static void coord_destroy(void *proto)
     g_free(c->req);
     g_free(c->free_slots);
     ring_free(c->ring);
+    for (guint k = 0; k < c->init.keys; k++)
+        g_free(c->walks[k]);
+    g_free(c->walks);
     g_free(c);
 }
 
