@@ -14,7 +14,7 @@ DEB_PKGS  := pkg-config libglib2.0-dev libcmocka-dev libjson-glib-dev libxml2-ut
 WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prototypes \
              -Wstrict-prototypes -Wpointer-arith -Wformat=2
 CSTD      := -std=c11 -D_GNU_SOURCE
-OPT       ?= -O2 -g
+OPT       ?= -O3 -g
 
 SRC_LIB   := $(sort $(filter-out sim/main.c,$(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c reports/*.c)))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
@@ -102,7 +102,7 @@ format:
 # ---- benchmarks ----
 
 bench: deps
-	@$(MAKE) --no-print-directory OPT="-O2 -g" BUILD=build/release all build-bench
+	@$(MAKE) --no-print-directory OPT="-O3 -g" BUILD=build/release all build-bench
 	@sh tests/run-bench.sh build/release
 
 # ---- demo and reports ----
