@@ -48,7 +48,7 @@ void action_list_init(ActionList *l)
 void action_list_reset(ActionList *l)
 {
     for (guint i = 0; i < l->len; i++) {
-        if (l->items[i].kind == ACT_SEND) {
+        if (l->items[i].kind == ACT_SEND && l->items[i].msg) {
             msg_free(l->items[i].msg);
             l->items[i].msg = NULL;
         }

@@ -1172,13 +1172,17 @@ static void check_history(Checker *c, const QState *q, Verdict *v)
 static int cmp_complete(const void *a, const void *b)
 {
     const LinOp *x = *(const LinOp *const *)a, *y = *(const LinOp *const *)b;
-    return x->complete < y->complete ? -1 : x->complete > y->complete;
+    if (x->complete != y->complete)
+        return x->complete < y->complete ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id; /* history order: a total order */
 }
 
 static int cmp_invoke(const void *a, const void *b)
 {
     const LinOp *x = *(const LinOp *const *)a, *y = *(const LinOp *const *)b;
-    return x->invoke < y->invoke ? -1 : x->invoke > y->invoke;
+    if (x->invoke != y->invoke)
+        return x->invoke < y->invoke ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /* Reads that missed the last put completed before they began, when no other write could
@@ -1197,8 +1201,8 @@ static guint count_stale_reads(const GArray *ops)
         if (o->kind != OP_GET)
             writes[nwrites++] = o;
     }
-    qsort(puts, nputs, sizeof *puts, cmp_complete);
-    qsort(writes, nwrites, sizeof *writes, cmp_invoke);
+    lin_sort(puts, nputs, sizeof *puts, cmp_complete);
+    lin_sort(writes, nwrites, sizeof *writes, cmp_invoke);
     /* top[i], second[i]: the writes with the two latest completions among writes[0..i]. */
     const LinOp **top = g_new(const LinOp *, nwrites ? nwrites : 1);
     const LinOp **second = g_new(const LinOp *, nwrites ? nwrites : 1);

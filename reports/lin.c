@@ -250,7 +250,7 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
         sorted[2 * i] = c;
         sorted[2 * i + 1] = r;
     }
-    qsort(sorted, 2 * n, sizeof(Entry *), cmp_entry);
+    lin_sort(sorted, 2 * n, sizeof(Entry *), cmp_entry);
     Entry *head = &entries[0];
     Entry *prev = head;
     for (guint i = 0; i < 2 * n; i++) {
@@ -341,6 +341,17 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
     g_free(entries);
     g_free(model.shared);
     return result;
+}
+
+void lin_sort(void *base, gsize n, gsize size, int (*cmp)(const void *, const void *))
+{
+    const uint8_t *p = base;
+    for (gsize i = 1; i < n; i++) {
+        if (cmp(p + (i - 1) * size, p + i * size) > 0) {
+            qsort(base, n, size, cmp);
+            return;
+        }
+    }
 }
 
 const char *lin_result_name(LinResult r)

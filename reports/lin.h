@@ -36,3 +36,6 @@ typedef struct {
 /* Checks one key's operations (any order). `budget` caps explored states (0: default). */
 LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *report);
 const char *lin_result_name(LinResult r);
+/* qsort(), but only when the array is not in order already (a history without concurrency
+ * usually is). `cmp` must be a total order, so that any sort gives the same result. */
+void lin_sort(void *base, gsize n, gsize size, int (*cmp)(const void *, const void *));
