@@ -158,7 +158,7 @@ struct Checker {
     LedgerBook ledger;
     Chunks *qblocks;     /* quorum: per node, of QBlockInfo */
     uint64_t *meta_term; /* raft: per node, the term of its durable metadata */
-    GHashTable *support; /* raft: index -> Support list, only above the committed prefix */
+    GPtrArray *support;  /* raft: Support lists by index, from committed.len + 1 on (or NULL) */
     Chunks *mirror;      /* raft: per node, of uint32_t block-store ids (0: none): its log as read
                             at boot, then as written */
     BlockStore *store;
@@ -437,8 +437,9 @@ static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint
             l->committed = 1;
     }
     /* Support below the committed prefix is never counted again. */
-    for (uint64_t i = from; i <= c->committed.len; i++)
-        g_hash_table_remove(c->support, GUINT_TO_POINTER((guint)i));
+    guint gone = (guint)MIN(c->committed.len + 1 - from, (uint64_t)c->support->len);
+    if (gone > 0)
+        g_ptr_array_remove_range(c->support, 0, gone);
 }
 
 static void check_log_matching(Checker *c, EndpointId node, const RaftEntry *e)
@@ -474,16 +475,17 @@ static void add_support(Checker *c, EndpointId node, const RaftEntry *e)
 {
     if (c->meta_term[node] != e->term || e->index <= c->committed.len)
         return;
-    gpointer key = GUINT_TO_POINTER((guint)e->index);
-    Support *head = g_hash_table_lookup(c->support, key), *x = head;
+    guint pos = (guint)(e->index - c->committed.len - 1);
+    if (pos >= c->support->len)
+        g_ptr_array_set_size(c->support, pos + 1);
+    Support **head = (Support **)&g_ptr_array_index(c->support, pos), *x = *head;
     while (x && x->term != e->term)
         x = x->next;
     if (!x) {
         x = g_new0(Support, 1);
         x->term = e->term;
-        x->next = head;
-        g_hash_table_steal(c->support, key);
-        g_hash_table_insert(c->support, key, x);
+        x->next = *head;
+        *head = x;
     }
     x->mask |= (uint64_t)1 << node;
     uint64_t mask = x->mask;
@@ -841,7 +843,7 @@ Checker *checker_new(World *w)
     for (guint n = 0; n < c->nodes; n++)
         chunks_init(&c->qblocks[n], sizeof(QBlockInfo));
     c->meta_term = g_new0(uint64_t, c->nodes);
-    c->support = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, support_free);
+    c->support = g_ptr_array_new_with_free_func(support_free);
     chunks_init(&c->committed, sizeof(Slot));
     chunks_init(&c->applied, sizeof(Applied));
     c->leaders = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -880,7 +882,7 @@ void checker_free(Checker *c)
         chunks_clear(&c->mirror[n]);
     }
     g_free(c->mirror);
-    g_hash_table_unref(c->support);
+    g_ptr_array_unref(c->support);
     chunks_clear(&c->committed);
     chunks_clear(&c->applied);
     g_hash_table_unref(c->leaders);
