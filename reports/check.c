@@ -1472,15 +1472,15 @@ static void check_log_matching_all(Checker *c, Verdict *v)
                 MIN(disk_durable_length(da, RAFT_FILE_LOG), disk_durable_length(db, RAFT_FILE_LOG));
             gboolean matched_above = FALSE;
             for (uint32_t i = len; i-- > 0;) {
-                DiskBlock x, y;
                 RaftEntry ex, ey;
-                if (!disk_durable_block(da, RAFT_FILE_LOG, i, &x) ||
-                    !disk_durable_block(db, RAFT_FILE_LOG, i, &y) ||
-                    raft_decode_entry(&x, &ex) != BLOCK_OK ||
-                    raft_decode_entry(&y, &ey) != BLOCK_OK) {
+                uint32_t ia, ib = disk_durable_id(db, RAFT_FILE_LOG, i);
+                if (!durable_entry(c, a, i + 1, &ex, &ia) ||
+                    (ib != ia && !durable_entry(c, b, i + 1, &ey, NULL)) || ib == 0) {
                     matched_above = FALSE;
                     continue;
                 }
+                if (ib == ia)
+                    ey = ex; /* the very same bytes */
                 if (ex.term == ey.term)
                     matched_above = TRUE;
                 if (matched_above && (ex.term != ey.term || ex.idem != ey.idem)) {
@@ -1509,29 +1509,31 @@ static void check_raft_caught_up(Checker *c, gboolean healed)
             g_strdup("not checked: a fault was still in force when settle ended");
         return;
     }
-    for (EndpointId n = 0; n < c->nodes; n++) {
-        if (!world_is_up(c->w, n))
-            continue;
-        Disk *d = world_disk(c->w, n);
-        for (uint64_t i = 1; i <= c->committed.len; i++) {
-            const Slot *s = chunks_at(&c->committed, (guint)(i - 1));
-            DiskBlock b;
+    /* Index by index, so that the servers' identical blocks are decoded once (durable_entry
+     * remembers the last); each server's first missing entry is reported, server by server. */
+    uint64_t missing[WORLD_MAX_NODES];
+    for (EndpointId n = 0; n < c->nodes; n++)
+        missing[n] = world_is_up(c->w, n) ? 0 : UINT64_MAX;
+    for (uint64_t i = 1; i <= c->committed.len; i++) {
+        const Slot *s = chunks_at(&c->committed, (guint)(i - 1));
+        for (EndpointId n = 0; n < c->nodes; n++) {
             RaftEntry e;
-            gboolean has = disk_durable_block(d, RAFT_FILE_LOG, (uint32_t)(i - 1), &b) &&
-                           raft_decode_entry(&b, &e) == BLOCK_OK && e.term == s->term &&
-                           e.idem == s->idem;
-            if (has)
-                continue;
-            char when[32];
-            EndpointId nodes[1] = {n};
-            verdict_add(&c->found, V_DIVERGENT, world_now(c->w), NULL, 0, nodes, 1,
-                        g_strdup_printf(
-                            "after settle (%s), %s does not hold committed entry %" G_GUINT64_FORMAT
+            if (missing[n] == 0 &&
+                !(durable_entry(c, n, i, &e, NULL) && e.term == s->term && e.idem == s->idem))
+                missing[n] = i;
+        }
+    }
+    for (EndpointId n = 0; n < c->nodes; n++) {
+        if (missing[n] == 0 || missing[n] == UINT64_MAX)
+            continue;
+        char when[32];
+        EndpointId nodes[1] = {n};
+        verdict_add(
+            &c->found, V_DIVERGENT, world_now(c->w), NULL, 0, nodes, 1,
+            g_strdup_printf("after settle (%s), %s does not hold committed entry %" G_GUINT64_FORMAT
                             " of %u durably",
                             sim_time_format_human(world_now(c->w), when, sizeof when),
-                            world_endpoint_name(c->w, n), i, c->committed.len));
-            break;
-        }
+                            world_endpoint_name(c->w, n), missing[n], c->committed.len));
     }
 }
 
