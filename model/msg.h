@@ -128,8 +128,6 @@ typedef struct {
     uint8_t reply;  /* the receiver should answer with its own records of these keys */
     uint8_t answer; /* MSG_Q_SYNC from a repairing replica: answer even if nothing differs, and
                        compare every durable record, however recent */
-    SimTime cut;    /* MSG_Q_SYNC: the digests cover keys quiet since this instant, on the
-                       sender's clock; the receiver compares the same keys by it */
 } QSync;            /* QDigest in extra (MSG_Q_SYNC) or records in extra (MSG_Q_SYNC_RECORDS) */
 
 typedef struct {

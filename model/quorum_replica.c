@@ -718,7 +718,6 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
     Msg *m = msg_new(MSG_Q_SYNC, r->init.self, peer);
     m->u.qs.reply = 1;
     m->u.qs.answer = (uint8_t)r->repairing;
-    m->u.qs.cut = cut;
     msg_take_extra(m, digests, n);
     act_send(out, m);
 }
@@ -729,7 +728,7 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
 static void handle_sync(Replica *r, const Msg *m, ActionList *out)
 {
     GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
-    SimTime cut = m->u.qs.answer ? SIM_TIME_NEVER : m->u.qs.cut;
+    SimTime cut = sync_cut(r, m->u.qs.answer); /* its own clock: a peer's may differ */
     for (uint32_t i = 0; i < m->extra_count; i++) {
         const QDigest *d = &msg_digests(m)[i];
         if (d->key >= r->init.keys)

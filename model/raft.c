@@ -615,18 +615,25 @@ static void broadcast(Raft *r, ActionList *out)
             send_append(r, i, out);
 }
 
-/* The heartbeat round: an append to every follower not sent one recently (appends flowing with
- * client commands already keep its election timer quiet). The longest silence towards a
- * follower is then under heartbeat + recent, which stays clear of the shortest election
- * timeout. */
+/* The heartbeat round: an append to every follower not sent one within `recent` (appends
+ * flowing with client commands already keep its election timer quiet). A follower then waits at
+ * most heartbeat + recent between appends, and their arrivals spread by at most the spread of
+ * network latency: `recent` keeps that sum clear of the shortest election timeout, by as much
+ * again (and is 0, no skipping, when there is no room). A leader whose clock stepped back sends
+ * to everyone. */
 static void heartbeat_round(Raft *r, ActionList *out)
 {
     const WorldConfig *cfg = r->init.config;
-    SimTime recent = MIN(cfg->heartbeat, (cfg->election_timeout.lo - cfg->heartbeat) / 2);
-    for (EndpointId i = 0; i < r->n; i++)
-        if (i != r->init.self &&
-            (r->last_sent[i] == SIM_TIME_NEVER || r->now - r->last_sent[i] >= recent))
+    SimTime spread = cfg->net_latency.hi - cfg->net_latency.lo;
+    SimTime recent =
+        MAX(0, MIN(cfg->heartbeat, (cfg->election_timeout.lo - cfg->heartbeat - spread) / 2));
+    for (EndpointId i = 0; i < r->n; i++) {
+        if (i == r->init.self)
+            continue;
+        SimTime sent = r->last_sent[i];
+        if (sent == SIM_TIME_NEVER || r->now < sent || r->now - sent >= recent)
             send_append(r, i, out);
+    }
 }
 
 static void advance_commit(Raft *r, ActionList *out)

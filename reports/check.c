@@ -442,10 +442,11 @@ static void commit_through(Checker *c, uint64_t supporters, uint64_t index, uint
         g_ptr_array_remove_range(c->support, 0, gone);
 }
 
-static void check_log_matching(Checker *c, EndpointId node, const RaftEntry *e)
+/* Entry e, just made durable at block `idx` of node's log, against the other servers' entries
+ * at e's index. */
+static void check_log_matching(Checker *c, EndpointId node, uint32_t idx, const RaftEntry *e)
 {
-    uint32_t mine =
-        disk_durable_id(world_disk(c->w, node), RAFT_FILE_LOG, (uint32_t)(e->index - 1));
+    uint32_t mine = disk_durable_id(world_disk(c->w, node), RAFT_FILE_LOG, idx);
     for (EndpointId other = 0; other < c->nodes; other++) {
         if (other == node)
             continue;
@@ -533,7 +534,7 @@ static void raft_durable(Checker *c, EndpointId node, guint file, uint32_t idx,
         l->kind = e.kind;
         copy_changed(c, l, node, +1, cause);
     }
-    check_log_matching(c, node, &e);
+    check_log_matching(c, node, idx, &e);
     add_support(c, node, &e);
 }
 

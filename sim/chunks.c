@@ -143,7 +143,7 @@ void chunks_reserve(Chunks *a, guint len)
     if (a->nchunks == 0) {
         a->chunks_cap = 4;
         a->chunks = g_new0(uint8_t *, a->chunks_cap);
-        a->first_cap = MIN(MAX(FIRST_CAP, len), CHUNKS_PER);
+        a->first_cap = FIRST_CAP; /* a power of two, so doubling reaches CHUNKS_PER exactly */
         while (a->first_cap < MIN(len, CHUNKS_PER))
             a->first_cap *= 2;
         a->chunks[0] = g_malloc((gsize)a->first_cap * a->elem);

@@ -63,6 +63,20 @@ static void test_chunks_regrow_is_zeroed(void **state)
     chunks_clear(&a);
 }
 
+/* Chunk 0 grows by doubling up to exactly one chunk, whatever sizes it is asked for. */
+static void test_chunks_first_chunk_never_overshoots(void **state)
+{
+    Chunks a;
+    chunks_init(&a, sizeof(uint64_t));
+    chunks_set_size(&a, 100);
+    for (guint i = 100; i < 3 * CHUNKS_PER; i++)
+        chunks_push(&a);
+    assert_int_equal(a.first_cap, CHUNKS_PER);
+    assert_int_equal(chunks_bytes(&a),
+                     3 * CHUNKS_PER * sizeof(uint64_t) + a.chunks_cap * sizeof(void *));
+    chunks_clear(&a);
+}
+
 /* A first size past one chunk allocates the chunks it needs at once; clearing twice is safe. */
 static void test_chunks_large_first_size(void **state)
 {
@@ -87,6 +101,7 @@ int main(void)
         cmocka_unit_test(test_chunks_push_and_index_across_chunks),
         cmocka_unit_test(test_chunks_regrow_is_zeroed),
         cmocka_unit_test(test_chunks_large_first_size),
+        cmocka_unit_test(test_chunks_first_chunk_never_overshoots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1213,6 +1213,28 @@ static void test_raft_heartbeat_skips_followers_sent_an_append_recently(void **s
     cl_free(c);
 }
 
+/* Heartbeats: a leader whose clock stepped back (clock skew) cannot tell how long ago it sent an
+ * append, and sends to every follower. */
+static void test_raft_heartbeat_after_clock_step_back_reaches_every_follower(void **st)
+{
+    Cluster *c = three_with_leader(0);
+    cl_fire(c, 0, T_HEARTBEAT);
+    cl_pump(c);
+    c->now += 10 * SIM_MS;
+    cl_request(c, 0, 0, 1, 1, OP_PUT, 0, 7, idem_of(0, 1)); /* appends to both followers */
+    cl_pump(c);
+    SimTime real = c->now;
+    c->now -= SIM_SEC; /* the leader's clock steps back */
+    guint m0 = cl_mark(c);
+    ProtoEvent ev = {.kind = PEV_TIMER, .timer = T_HEARTBEAT, .token = c->token[0][T_HEARTBEAT]};
+    c->deadline[0][T_HEARTBEAT] = -1;
+    cl_step(c, 0, &ev);
+    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND, 1), 1);
+    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND, 2), 1);
+    c->now = real;
+    cl_free(c);
+}
+
 /* ---- clients ---- */
 
 /* Read index: a leader answers a read only after a heartbeat round started for it was acked by
@@ -1834,6 +1856,7 @@ int main(void)
         cmocka_unit_test(test_raft_leader_steps_down_on_higher_term),
         cmocka_unit_test(test_raft_check_quorum_steps_down_leader_cut_off_from_majority),
         cmocka_unit_test(test_raft_heartbeat_skips_followers_sent_an_append_recently),
+        cmocka_unit_test(test_raft_heartbeat_after_clock_step_back_reaches_every_follower),
         cmocka_unit_test(test_raft_read_waits_for_leadership_confirmation),
         cmocka_unit_test(test_raft_session_deduplicates_retried_command),
         cmocka_unit_test(test_raft_not_leader_reply_carries_leader_hint),
