@@ -157,11 +157,6 @@ guint block_store_live(const BlockStore *st)
     return st->live;
 }
 
-gsize block_store_bytes(const BlockStore *st)
-{
-    return chunks_bytes(&st->blocks) + (gsize)(st->mask + 1) * sizeof(uint32_t);
-}
-
 static inline Stored *stored(const BlockStore *st, uint32_t id)
 {
     return chunks_at(&st->blocks, id);
@@ -784,7 +779,9 @@ static guint pick_blocks(GArray *refs, SimRng *rng, guint count)
     return n;
 }
 
-guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count)
+/* Media damage to up to `count` durable, synced blocks chosen by `rng`: a latent sector error
+ * (unreadable until rewritten), or else a flipped byte that only the checksum can tell. */
+static guint damage(Disk *d, SimRng *rng, guint count, gboolean sector_error)
 {
     g_autoptr(GArray) refs = synced_blocks(d);
     guint n = pick_blocks(refs, rng, count);
@@ -793,23 +790,13 @@ guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count)
         File *f = &d->files[r.file];
         Slot *s = slot_at(f, r.idx);
         DiskBlock old = *cache_of(f, s);
-        s->flags = F_BAD | F_SYNCED;
-        block_store_unref(f->store, s->cache);
-        s->cache = 0;
-        notify(d, r.file, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
-    }
-    return n;
-}
-
-guint disk_corrupt(Disk *d, SimRng *rng, guint count)
-{
-    g_autoptr(GArray) refs = synced_blocks(d);
-    guint n = pick_blocks(refs, rng, count);
-    for (guint i = 0; i < n; i++) {
-        BlockRef r = g_array_index(refs, BlockRef, i);
-        File *f = &d->files[r.file];
-        Slot *s = slot_at(f, r.idx);
-        DiskBlock old = *cache_of(f, s);
+        if (sector_error) {
+            s->flags = F_BAD | F_SYNCED;
+            block_store_unref(f->store, s->cache);
+            s->cache = 0;
+            notify(d, r.file, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
+            continue;
+        }
         DiskBlock neu = old;
         guint byte = (guint)sim_rng_uniform(rng, 0, old.len - 1u);
         uint8_t flip = (uint8_t)sim_rng_uniform(rng, 1, 255);
@@ -818,6 +805,16 @@ guint disk_corrupt(Disk *d, SimRng *rng, guint count)
         notify(d, r.file, r.idx, &old, &neu, DISK_CHANGE_MEDIA);
     }
     return n;
+}
+
+guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count)
+{
+    return damage(d, rng, count, TRUE);
+}
+
+guint disk_corrupt(Disk *d, SimRng *rng, guint count)
+{
+    return damage(d, rng, count, FALSE);
 }
 
 /* ---- ground truth ---- */
@@ -888,18 +885,6 @@ gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len)
 const DiskStats *disk_stats(const Disk *d)
 {
     return &d->stats;
-}
-
-gsize disk_memory_bytes(const Disk *d)
-{
-    gsize bytes = sizeof *d;
-    for (guint i = 0; i < d->nfiles; i++) {
-        File *f = &d->files[i];
-        bytes += chunks_bytes(&f->slots) + (f->dirty->len + f->lost->len) * 4;
-    }
-    if (d->owns_store)
-        bytes += block_store_bytes(d->store);
-    return bytes;
 }
 
 void disk_check_invariants(const Disk *d)

@@ -66,7 +66,6 @@ typedef struct Disk Disk;
 typedef struct BlockStore BlockStore;
 BlockStore *block_store_new(void);
 void block_store_free(BlockStore *st);
-gsize block_store_bytes(const BlockStore *st);
 /* Distinct contents held. */
 guint block_store_live(const BlockStore *st);
 /* The id of content `b` (never 0), with one more reference, released by block_store_unref (which
@@ -162,6 +161,5 @@ typedef struct {
     uint64_t power_lost, power_kept, power_torn, unsynced_lost_after_eio;
 } DiskStats;
 const DiskStats *disk_stats(const Disk *d);
-gsize disk_memory_bytes(const Disk *d);
 
 void disk_check_invariants(const Disk *d);

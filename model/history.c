@@ -49,8 +49,3 @@ const HistOp *history_find(const History *h, const char *name)
     }
     return NULL;
 }
-
-gsize history_memory_bytes(const History *h)
-{
-    return chunks_bytes(&h->ops);
-}

@@ -56,4 +56,3 @@ uint32_t history_name(History *h, const char *name);
 const char *history_op_name(const History *h, const HistOp *op);
 /* Finds a scripted op by name; NULL if none. */
 const HistOp *history_find(const History *h, const char *name);
-gsize history_memory_bytes(const History *h);

@@ -610,24 +610,26 @@ void world_write_errors(World *w, EndpointId id, int err, guint count)
     disk_fail_writes(n->disk, err, count);
 }
 
-guint world_sector_errors(World *w, EndpointId id, guint count)
+/* A media fault (sector errors or corruption) on up to `count` of the node's blocks. */
+static guint media_fault(World *w, EndpointId id, guint count, FaultKind kind)
 {
     Endpoint *n = server(w, id);
     g_assert(n->disk);
-    guint hit = disk_add_sector_errors(n->disk, &n->disk_rng, count);
-    w->stats.faults[FAULT_SECTOR_ERROR]++;
-    world_emit(w, SIM_TR_FAULT, FAULT_SECTOR_ERROR, id, ENDPOINT_NONE, count, hit);
+    guint hit = kind == FAULT_SECTOR_ERROR ? disk_add_sector_errors(n->disk, &n->disk_rng, count)
+                                           : disk_corrupt(n->disk, &n->disk_rng, count);
+    w->stats.faults[kind]++;
+    world_emit(w, SIM_TR_FAULT, kind, id, ENDPOINT_NONE, count, hit);
     return hit;
+}
+
+guint world_sector_errors(World *w, EndpointId id, guint count)
+{
+    return media_fault(w, id, count, FAULT_SECTOR_ERROR);
 }
 
 guint world_corrupt(World *w, EndpointId id, guint count)
 {
-    Endpoint *n = server(w, id);
-    g_assert(n->disk);
-    guint hit = disk_corrupt(n->disk, &n->disk_rng, count);
-    w->stats.faults[FAULT_CORRUPT]++;
-    world_emit(w, SIM_TR_FAULT, FAULT_CORRUPT, id, ENDPOINT_NONE, count, hit);
-    return hit;
+    return media_fault(w, id, count, FAULT_CORRUPT);
 }
 
 void world_slow_disk(World *w, EndpointId id, SimRange latency, SimTime duration)

@@ -60,7 +60,7 @@ typedef struct {
     KeyId key;
     guint ntargets;
     Target t[WORLD_MAX_NODES];
-    EndpointId walk[WORLD_MAX_NODES];
+    const EndpointId *walk; /* the key's walk of the ring (the coordinator's, see `walks`) */
     guint next_standby;
     guint acks;
     guint answered;
@@ -489,7 +489,7 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
         c->walks[q->key] = g_new(EndpointId, WORLD_MAX_NODES);
         ring_walk(c->ring, c->init.key_hashes[q->key], c->walks[q->key]);
     }
-    memcpy(r->walk, c->walks[q->key], sizeof r->walk);
+    r->walk = c->walks[q->key];
     const WorldConfig *cfg = c->init.config;
     r->ntargets = cfg->replicas;
     r->next_standby = cfg->replicas;

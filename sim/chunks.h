@@ -47,9 +47,4 @@ static inline void *chunks_at(const Chunks *a, guint i)
     return a->chunks[i >> CHUNKS_SHIFT] + (gsize)(i & CHUNKS_MASK) * a->elem;
 }
 
-static inline guint chunks_len(const Chunks *a)
-{
-    return a->len;
-}
-
 #define chunks_index(a, type, i) (*(type *)chunks_at((a), (i)))

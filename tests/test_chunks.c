@@ -27,7 +27,7 @@ static void test_chunks_push_and_index_across_chunks(void **state)
         e->b = i;
         e->c = (uint8_t)i;
     }
-    assert_int_equal(chunks_len(&a), n);
+    assert_int_equal(a.len, n);
     for (guint i = 0; i < n; i++) {
         const Elem *e = chunks_at(&a, i);
         assert_int_equal(e->a, (uint64_t)i * 7919);
@@ -40,7 +40,7 @@ static void test_chunks_push_and_index_across_chunks(void **state)
     assert_true(bytes >= (gsize)n * sizeof(Elem));
     assert_true(bytes <= (gsize)(n + CHUNKS_PER) * sizeof(Elem) + 64 * sizeof(void *));
     chunks_clear(&a);
-    assert_int_equal(chunks_len(&a), 0);
+    assert_int_equal(a.len, 0);
     assert_int_equal(chunks_bytes(&a), 0);
 }
 
@@ -83,7 +83,7 @@ static void test_chunks_large_first_size(void **state)
     Chunks a;
     chunks_init(&a, 3);
     chunks_set_size(&a, 3 * CHUNKS_PER);
-    assert_int_equal(chunks_len(&a), 3 * CHUNKS_PER);
+    assert_int_equal(a.len, 3 * CHUNKS_PER);
     uint8_t *last = chunks_at(&a, 3 * CHUNKS_PER - 1);
     assert_int_equal(last[0] | last[1] | last[2], 0);
     last[2] = 9;
@@ -91,7 +91,7 @@ static void test_chunks_large_first_size(void **state)
     chunks_clear(&a);
     chunks_clear(&a);
     assert_non_null(chunks_push(&a));
-    assert_int_equal(chunks_len(&a), 1);
+    assert_int_equal(a.len, 1);
     chunks_clear(&a);
 }
 
