@@ -16,7 +16,10 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wmissing-prot
 CSTD      := -std=c11 -D_GNU_SOURCE
 OPT       ?= -O3 -g
 
-SRC_LIB   := $(sort $(filter-out sim/main.c,$(wildcard sim/*.c model/*.c faults/*.c scenarios/*.c reports/*.c)))
+# Every .c file under the layer folders (at any depth) is part of the library, so a new folder
+# needs no edit here; tests/ holds the test and benchmark programs and their support files.
+LAYERS    := sim model faults scenarios reports
+SRC_LIB   := $(sort $(filter-out sim/main.c,$(shell find $(LAYERS) -name '*.c')))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 BENCH_SRC := $(sort $(wildcard tests/bench_*.c))
 TEST_HELP := $(sort $(wildcard tests/support_*.c))

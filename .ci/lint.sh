@@ -18,7 +18,7 @@ if [ -n "$hits" ]; then
 fi
 hits=$(printf '%s\n' $lib_files | xargs -r grep -n -E '\bg_rand_new[[:space:]]*\(' )
 if [ -n "$hits" ]; then
-    echo "lint: unseeded g_rand_new() (use sim/rng.h):" >&2
+    echo "lint: unseeded g_rand_new() (use sim/engine/rng.h):" >&2
     echo "$hits" >&2
     status=1
 fi

@@ -8,7 +8,7 @@
  */
 #pragma once
 
-#include "model/world.h"
+#include "model/world/world.h"
 
 typedef enum {
     TRIG_AT,

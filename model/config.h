@@ -3,7 +3,7 @@
 #pragma once
 
 #include "model/bugs.h"
-#include "model/disk.h"
+#include "model/block.h"
 #include "model/types.h"
 
 typedef enum {

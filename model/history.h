@@ -7,7 +7,7 @@
 #pragma once
 
 #include "model/types.h"
-#include "sim/chunks.h"
+#include "sim/engine/chunks.h"
 
 typedef enum {
     HOP_SCRIPTED = 1 << 0, /* an [op NAME] of the scenario */

@@ -12,7 +12,7 @@
 #pragma once
 
 #include "model/types.h"
-#include "sim/chunks.h"
+#include "sim/engine/chunks.h"
 
 #define IDEM_TABLE_CLIENTS 64
 

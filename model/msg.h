@@ -34,7 +34,7 @@ const char *msg_type_name(MsgType type);
 /* ---- records ---- */
 
 /* One quorum write as replicas store it: a key's state is the newest put or delete plus the adds
- * newer than it (see model/quorum.h). */
+ * newer than it (see model/quorum/quorum.h). */
 typedef struct {
     KeyId key;
     uint8_t op;     /* OP_PUT, OP_ADD, OP_DELETE */

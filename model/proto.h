@@ -11,9 +11,9 @@
 #pragma once
 
 #include "model/config.h"
-#include "model/disk.h"
+#include "model/block.h"
 #include "model/msg.h"
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 /* ---- failpoints (SCENARIOS.md) ---- */
 

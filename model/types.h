@@ -1,7 +1,7 @@
 /* model/types.h — the vocabulary shared by the world, the protocols and the oracles. */
 #pragma once
 
-#include "sim/time.h"
+#include "sim/engine/time.h"
 
 #include <glib.h>
 #include <stdint.h>
@@ -141,7 +141,7 @@ const char *node_role_name(NodeRole role);
 
 /* A quorum write's version: the client's clock at the first invocation of the operation, then
  * the client and its operation number. Versions are totally ordered, and every attempt of one
- * operation carries the same version (see model/quorum.h for why). */
+ * operation carries the same version (see model/quorum/quorum.h for why). */
 typedef struct {
     int64_t ts;
     uint16_t client;

@@ -14,10 +14,10 @@
 #include "reports/check.h"
 
 #include "model/idem_table.h"
-#include "model/quorum.h"
-#include "model/raft.h"
-#include "model/ring.h"
-#include "sim/chunks.h"
+#include "model/quorum/quorum.h"
+#include "model/raft/raft.h"
+#include "model/quorum/ring.h"
+#include "sim/engine/chunks.h"
 
 #include <string.h>
 

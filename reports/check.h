@@ -13,7 +13,7 @@
 #pragma once
 
 #include "model/violation.h"
-#include "model/world.h"
+#include "model/world/world.h"
 #include "reports/lin.h"
 
 #define VERDICT_EXAMPLES 5 /* violations of one kind kept in full; the rest are counted */

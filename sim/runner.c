@@ -1,8 +1,8 @@
 /* sim/runner.c — scenario -> world -> run -> verdict (see runner.h). */
 #include "sim/runner.h"
 
-#include "model/quorum.h"
-#include "model/ring.h"
+#include "model/quorum/quorum.h"
+#include "model/quorum/ring.h"
 
 #include <string.h>
 

@@ -8,8 +8,8 @@
  *   heap-reference the engine-timers work on a textbook binary heap of (time, seq)
  * and the pool size before and after 100 million events, to show memory stays flat.
  */
-#include "sim/queue.h"
-#include "sim/rng.h"
+#include "sim/engine/queue.h"
+#include "sim/engine/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,7 +15,7 @@
  * search). Usage: bench_lin [OPS [KEYS [CLIENTS]]] runs only the one case asked for.
  */
 #include "reports/lin.h"
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sim/chunks.h"
+#include "sim/engine/chunks.h"
 
 typedef struct {
     uint64_t a;

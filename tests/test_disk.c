@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "model/disk.h"
+#include "model/world/disk.h"
 
 #include <errno.h>
 #include <string.h>

@@ -10,7 +10,7 @@
  *     checker's `durable` observation fires exactly as it does in a run;
  *   - the client history: operations added to world_history() by hand, with their outcomes;
  *   - messages, protocol notes and submitted disk writes: passed to the observer callbacks the
- *     checker registered (model/world_internal.h), as the node runtime would;
+ *     checker registered (model/world/world_internal.h), as the node runtime would;
  *   - time: a no-op event on the world's queue moves the clock.
  * Convergence checks need nodes that are up, so those tests call world_start() after the disks
  * are prepared and never run the queue afterwards. Liveness uses the real client path:
@@ -21,9 +21,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "model/quorum.h"
-#include "model/raft.h"
-#include "model/world_internal.h"
+#include "model/quorum/quorum.h"
+#include "model/raft/raft.h"
+#include "model/world/world_internal.h"
 #include "reports/check.h"
 
 #include <string.h>

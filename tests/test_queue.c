@@ -4,8 +4,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sim/queue.h"
-#include "sim/rng.h"
+#include "sim/engine/queue.h"
+#include "sim/engine/rng.h"
 
 typedef struct {
     SimQueue *q;

@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "model/msg.h"
-#include "model/quorum.h"
-#include "model/ring.h"
-#include "model/world.h"
+#include "model/quorum/quorum.h"
+#include "model/quorum/ring.h"
+#include "model/world/world.h"
 #include "scenarios/scenario.h"
 #include "sim/runner.h"
 

@@ -1,10 +1,10 @@
-/* tests/test_raft.c — Raft (model/raft.c) through its sans-IO step function, and in the world.
+/* tests/test_raft.c — Raft (model/raft/raft.c) through its sans-IO step function, and in the world.
  *
  * Step-level tests drive raft instances created through raft_ops, as the node runtime does,
  * without the simulator: a small harness (Cluster) feeds them boot, timer, message and disk
  * events and plays the runtime for their actions. Sends go into an in-flight list that the test
  * delivers, drops or inspects; disk actions queue per node and complete, one at a time in
- * submission order, on a real model/disk.c Disk (so the tests can ask what is durable at the
+ * submission order, on a real model/world/disk.c Disk (so the tests can ask what is durable at the
  * moment a message leaves); timers are armed and fire only when a test fires them. Every step is
  * followed by raft_ops.check and recorded (Seen), so a test can ask what a step, or a stretch of
  * steps, did. Endpoints 0..n-1 are servers, n.. are clients.
@@ -19,8 +19,8 @@
 
 #include "model/history.h"
 #include "model/proto.h"
-#include "model/raft.h"
-#include "model/world.h"
+#include "model/raft/raft.h"
+#include "model/world/world.h"
 #include "reports/check.h"
 #include "scenarios/scenario.h"
 #include "sim/runner.h"
@@ -28,12 +28,12 @@
 #include <errno.h>
 #include <string.h>
 
-/* Timer slots of model/raft.c (part of the actions the runtime sees). */
+/* Timer slots of model/raft/raft.c (part of the actions the runtime sees). */
 #define T_ELECTION  0
 #define T_HEARTBEAT 1
 #define N_SLOTS     8
 
-/* model/raft.c puts at most this many entries in one AppendEntries. */
+/* model/raft/raft.c puts at most this many entries in one AppendEntries. */
 #define APPEND_CAP 64
 
 #define MAXN 5
@@ -124,7 +124,8 @@ static EndpointId client_ep(const Cluster *c, guint client)
     return (EndpointId)(c->n + client);
 }
 
-/* The generated idempotency key of a client's seq-th operation (as model/client.c makes it). */
+/* The generated idempotency key of a client's seq-th operation (as model/world/client.c makes it).
+ */
 static IdemKey idem_of(guint client, uint32_t seq)
 {
     return ((IdemKey)(client + 1) << 32) | seq;

@@ -4,7 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 /* Pinned outputs of this generator and stream derivation (see test_rng_pinned_stream_outputs). */
 #define PIN_SEED1_0   0xb3f2af6d0fc710c5ULL

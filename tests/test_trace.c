@@ -4,7 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sim/trace.h"
+#include "sim/engine/trace.h"
 
 /* The digest of emit_fixed_sequence(), pinned. */
 #define PIN_TRACE_DIGEST 0x81ce9e640c6a390aULL

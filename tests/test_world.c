@@ -1,4 +1,4 @@
-/* tests/test_world.c — the simulated world through its API (model/world.h): network rules,
+/* tests/test_world.c — the simulated world through its API (model/world/world.h): network rules,
  * crashes, pauses and restarts, the page cache across process and power crashes, clock skew,
  * failpoint hooks, determinism of a run with every fault kind, and the rejection of bad fault
  * parameters by the scenario loader and fault_plan_validate.
@@ -13,7 +13,7 @@
 
 #include "faults/fault.h"
 #include "model/msg.h"
-#include "model/world.h"
+#include "model/world/world.h"
 #include "scenarios/scenario.h"
 #include "sim/runner.h"
 

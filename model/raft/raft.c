@@ -1,4 +1,4 @@
-/* model/raft.c — a Raft server (n1..) as a sans-IO state machine.
+/* model/raft/raft.c — a Raft server (n1..) as a sans-IO state machine.
  *
  * Persistence: the current term, the vote and the vote floor are written and fsynced before
  * anything that depends on them leaves the node: every message to a peer passes a gate that
@@ -36,8 +36,8 @@
  * Invariants (check): log[i].index == i + 1; terms never decrease along the log;
  * applied <= commit <= last index; durable <= last index; a leader has voted for itself.
  */
-#include "model/raft.h"
-#include "sim/chunks.h"
+#include "model/raft/raft.h"
+#include "sim/engine/chunks.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* sim/queue.c — hierarchical timing wheel with an exact-order heap for the current slot.
+/* sim/engine/queue.c — hierarchical timing wheel with an exact-order heap for the current slot.
  *
  * Layout. Level 0 has 2^14 slots of 2^10 ns (16.8 ms in all), so that most protocol timers land
  * directly in their final slot; each higher level has 256 slots, each as wide as the whole level
@@ -24,7 +24,7 @@
  *    level-0 summary bit is set iff its bitmap word is non-zero;
  *  - pending == live events in the heap and the wheel.
  */
-#include "sim/queue.h"
+#include "sim/engine/queue.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* sim/chunks.h — a growable array of fixed-size elements kept in fixed-size chunks.
+/* sim/engine/chunks.h — a growable array of fixed-size elements kept in fixed-size chunks.
  *
  * The long-lived per-index tables of a run (disk blocks, logs, the checker's per-block facts,
  * the history) grow by one element at a time for the whole run. A GArray doubles and copies:

@@ -1,4 +1,4 @@
-/* sim/queue.h — the engine's virtual clock and event queue.
+/* sim/engine/queue.h — the engine's virtual clock and event queue.
  *
  * Events run in (time, sequence) order, the sequence number being given when the event is
  * scheduled, so that two events at the same nanosecond always run in the order they were
@@ -10,7 +10,7 @@
  */
 #pragma once
 
-#include "sim/time.h"
+#include "sim/engine/time.h"
 
 #include <glib.h>
 #include <stdint.h>

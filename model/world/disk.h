@@ -1,4 +1,5 @@
-/* model/disk.h — one node's disk: files of fixed-size blocks, a page cache and a durable image.
+/* model/world/disk.h — one node's disk: files of fixed-size blocks, a page cache and a durable
+ * image.
  *
  * A write changes the page cache and returns; the durable image changes only when an fsync
  * succeeds (or, at a power crash, when the seed decides that writeback got there first). Reads
@@ -21,43 +22,11 @@
  */
 #pragma once
 
-#include "sim/rng.h"
+#include "model/block.h"
+#include "sim/engine/rng.h"
 
 #include <glib.h>
 #include <stdint.h>
-
-#define DISK_BODY_BYTES 48
-
-typedef struct {
-    uint16_t len;  /* bytes of body written; 0 for a block never written */
-    uint16_t type; /* the writer's record type */
-    uint32_t sum;  /* checksum over type, len and body */
-    uint8_t body[DISK_BODY_BYTES];
-} DiskBlock;
-
-typedef enum {
-    BLOCK_OK,
-    BLOCK_EMPTY,   /* never written (a hole or past the end) */
-    BLOCK_TORN,    /* incomplete: the write was cut short by a crash */
-    BLOCK_CORRUPT, /* complete, but the checksum does not match */
-} BlockCheck;
-
-/* Fills a block with a record of `len` bytes and seals it with its checksum. */
-void disk_block_seal(DiskBlock *b, uint16_t type, const void *body, uint16_t len);
-/* Checks a block read back against the length its type must have. */
-BlockCheck disk_block_check(const DiskBlock *b, uint16_t expected_len);
-const char *block_check_name(BlockCheck c);
-
-typedef enum {
-    FS_EXT4_ORDERED,
-    FS_EXT4_JOURNAL,
-    FS_XFS,
-    FS_BTRFS,
-    FS_PROFILE_COUNT,
-} FsProfile;
-
-const char *fs_profile_name(FsProfile fs);
-gboolean fs_profile_parse(const char *text, FsProfile *out);
 
 typedef struct Disk Disk;
 

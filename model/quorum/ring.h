@@ -1,6 +1,6 @@
-/* model/ring.h — consistent hashing with virtual nodes. A key's preference list is the first N
- * distinct nodes met walking clockwise from the key's position; the nodes after them, in the
- * same walk, are its standbys for sloppy-quorum failover. */
+/* model/quorum/ring.h — consistent hashing with virtual nodes. A key's preference list is the first
+ * N distinct nodes met walking clockwise from the key's position; the nodes after them, in the same
+ * walk, are its standbys for sloppy-quorum failover. */
 #pragma once
 
 #include "model/types.h"

@@ -1,5 +1,5 @@
-/* sim/time.c — parsing and formatting of simulated durations. */
-#include "sim/time.h"
+/* sim/engine/time.c — parsing and formatting of simulated durations. */
+#include "sim/engine/time.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* sim/rng.c — xoshiro256** with splitmix64 seeding, bounded draws and stream derivation. */
-#include "sim/rng.h"
+/* sim/engine/rng.c — xoshiro256** with splitmix64 seeding, bounded draws and stream derivation. */
+#include "sim/engine/rng.h"
 
 uint64_t sim_splitmix64(uint64_t *state)
 {

@@ -1,8 +1,9 @@
-/* model/ring.c — the consistent-hash ring. Positions come from a stable hash of "node#vnode",
- * never from pointers or table order, so placement is the same on every run and machine. */
-#include "model/ring.h"
+/* model/quorum/ring.c — the consistent-hash ring. Positions come from a stable hash of
+ * "node#vnode", never from pointers or table order, so placement is the same on every run and
+ * machine. */
+#include "model/quorum/ring.h"
 
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>

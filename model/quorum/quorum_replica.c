@@ -1,5 +1,5 @@
-/* model/quorum_replica.c — a quorum storage node (r1..): stores writes durably and says so only
- * once they are, answers reads from durable state, repairs itself, converges with its peers.
+/* model/quorum/quorum_replica.c — a quorum storage node (r1..): stores writes durably and says so
+ * only once they are, answers reads from durable state, repairs itself, converges with its peers.
  *
  * Write path: append each new record to the data log, wait for the writes, mark
  * `replica.written`, fsync, and only when that fsync succeeded mark `replica.synced`, ack, mark
@@ -24,10 +24,10 @@
  * Invariants (check): every record in a key state or in the hints has an entry in the record
  * table; in-flight records are exactly the table's non-durable entries.
  */
-#include "model/quorum.h"
+#include "model/quorum/quorum.h"
 #include "model/idem_table.h"
-#include "model/ring.h"
-#include "sim/chunks.h"
+#include "model/quorum/ring.h"
+#include "sim/engine/chunks.h"
 
 #include <string.h>
 

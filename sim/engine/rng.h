@@ -1,4 +1,4 @@
-/* sim/rng.h — the engine's seeded pseudo-random generator: xoshiro256** seeded through
+/* sim/engine/rng.h — the engine's seeded pseudo-random generator: xoshiro256** seeded through
  * splitmix64 (Blackman & Vigna), with an integer-only API.
  *
  * Every random decision in a run comes from a named stream derived from the run seed
@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "sim/time.h"
+#include "sim/engine/time.h"
 
 #include <glib.h>
 #include <stdint.h>

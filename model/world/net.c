@@ -1,4 +1,4 @@
-/* model/net.c — the simulated network: latency, partitions, drops, duplicates, delays.
+/* model/world/net.c — the simulated network: latency, partitions, drops, duplicates, delays.
  *
  * Every message gets a one-way latency drawn from the cluster range (or a delay rule's), so
  * messages reorder naturally. A partition blocks a message when it is sent and again when it
@@ -7,7 +7,7 @@
  * restarted node is dropped, as its connection died with it. Every send, delivery and drop goes
  * through the trace.
  */
-#include "model/world_internal.h"
+#include "model/world/world_internal.h"
 
 static gboolean rule_blocks(const NetRule *r, EndpointId from, EndpointId to)
 {

@@ -1,4 +1,4 @@
-/* sim/trace.h — the ordered record of what happened in a run, and its 64-bit hash.
+/* sim/engine/trace.h — the ordered record of what happened in a run, and its 64-bit hash.
  *
  * Every observable step of the world goes through sim_trace_emit(): message send, delivery and
  * drop, disk operations and their results, timers, faults, client invocations and completions,
@@ -8,7 +8,7 @@
  */
 #pragma once
 
-#include "sim/time.h"
+#include "sim/engine/time.h"
 
 #include <glib.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* model/node.c — the node runtime: hosts one sans-IO protocol instance, feeds it events and
+/* model/world/node.c — the node runtime: hosts one sans-IO protocol instance, feeds it events and
  * executes its actions in the order given, on the simulated network and disk.
  *
  * The disk device serves one operation at a time, in submission order; each takes the configured
@@ -12,7 +12,7 @@
  * Invariants: an up node has an instance; a down node has no timers, no disk operations and
  * nothing deferred; timer slot generations only grow, so a stale firing is recognised.
  */
-#include "model/world_internal.h"
+#include "model/world/world_internal.h"
 
 #include <errno.h>
 #include <string.h>

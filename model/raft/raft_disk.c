@@ -1,5 +1,5 @@
-/* model/raft_disk.c — Raft's on-disk encoding. */
-#include "model/raft.h"
+/* model/raft/raft_disk.c — Raft's on-disk encoding. */
+#include "model/raft/raft.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* sim/chunks.c — chunked arrays (see chunks.h).
+/* sim/engine/chunks.c — chunked arrays (see chunks.h).
  *
  * Chunks past the first come from 2 MiB regions that the kernel is asked to back with huge pages
  * (madvise MADV_HUGEPAGE, for transparent huge pages in "madvise" mode). A long run fills
@@ -8,7 +8,7 @@
  * never returned to the system. Under AddressSanitizer chunks come from malloc, so that it sees
  * every access.
  */
-#include "sim/chunks.h"
+#include "sim/engine/chunks.h"
 
 #include <sys/mman.h>
 

@@ -1,4 +1,4 @@
-/* model/client.c — closed-loop clients: one operation in flight each, retries with the same
+/* model/world/client.c — closed-loop clients: one operation in flight each, retries with the same
  * idempotency key, timeouts that leave an operation indeterminate, and leader hints.
  *
  * A client runs its scripted operations at their times (or as soon as it is free), random
@@ -12,7 +12,7 @@
  * Quorum writes carry a version stamped from the client's clock at the first attempt; a later
  * operation with the same idempotency key reuses it, so one logical write has one version.
  */
-#include "model/world_internal.h"
+#include "model/world/world_internal.h"
 
 #include <string.h>
 

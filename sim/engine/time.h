@@ -1,4 +1,4 @@
-/* sim/time.h — simulated time: a signed 64-bit count of nanoseconds.
+/* sim/engine/time.h — simulated time: a signed 64-bit count of nanoseconds.
  *
  * Nothing in the simulation reads a wall clock; every duration in the program is a SimTime.
  */

@@ -1,4 +1,4 @@
-/* model/disk.c — page cache, durable image and the file-system profiles' failure behaviour.
+/* model/world/disk.c — page cache, durable image and the file-system profiles' failure behaviour.
  *
  * Each block slot keeps the page-cache content inline and, only while the durable image differs
  * from it, a separate copy of the durable content. Slot flags:
@@ -11,9 +11,9 @@
  * disk_power_loss (everything -> SAME or no durable content), disk_add_sector_errors (-> BAD),
  * disk_corrupt (SAME, content altered).
  */
-#include "model/disk.h"
+#include "model/world/disk.h"
 
-#include "sim/chunks.h"
+#include "sim/engine/chunks.h"
 
 #include <errno.h>
 #include <string.h>
@@ -80,45 +80,6 @@ struct Disk {
 };
 
 static const DiskBlock empty_block;
-
-/* ---- blocks ---- */
-
-static uint32_t block_sum(const DiskBlock *b)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)b->type << 16 | b->len);
-    for (gsize i = 0; i < DISK_BODY_BYTES; i += 8) {
-        uint64_t w;
-        memcpy(&w, b->body + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdULL;
-        h ^= h >> 33;
-    }
-    return (uint32_t)(h ^ (h >> 32));
-}
-
-void disk_block_seal(DiskBlock *b, uint16_t type, const void *body, uint16_t len)
-{
-    g_assert(len > 0 && len <= DISK_BODY_BYTES);
-    memset(b, 0, sizeof *b);
-    b->type = type;
-    b->len = len;
-    memcpy(b->body, body, len);
-    b->sum = block_sum(b);
-}
-
-BlockCheck disk_block_check(const DiskBlock *b, uint16_t expected_len)
-{
-    if (b->len == 0 && b->type == 0 && b->sum == 0)
-        return BLOCK_EMPTY;
-    if (b->len != expected_len)
-        return b->len < expected_len ? BLOCK_TORN : BLOCK_CORRUPT;
-    return block_sum(b) == b->sum ? BLOCK_OK : BLOCK_CORRUPT;
-}
-
-const char *block_check_name(BlockCheck c)
-{
-    static const char *names[] = {"ok", "empty", "torn", "corrupt"};
-    return names[c];
-}
 
 /* A crash mid-write leaves a prefix of the block: the length says how much arrived. */
 static DiskBlock torn_copy(const DiskBlock *b, SimRng *rng)
@@ -243,24 +204,6 @@ void block_store_unref(BlockStore *st, uint32_t id)
     e->next = st->free;
     st->free = id;
     st->live--;
-}
-
-const char *fs_profile_name(FsProfile fs)
-{
-    static const char *names[] = {"ext4-ordered", "ext4-journal", "xfs", "btrfs"};
-    g_assert((unsigned)fs < G_N_ELEMENTS(names));
-    return names[fs];
-}
-
-gboolean fs_profile_parse(const char *text, FsProfile *out)
-{
-    for (FsProfile fs = 0; fs < FS_PROFILE_COUNT; fs++) {
-        if (strcmp(text, fs_profile_name(fs)) == 0) {
-            *out = fs;
-            return TRUE;
-        }
-    }
-    return FALSE;
 }
 
 /* ---- construction ---- */

@@ -1,5 +1,5 @@
-/* model/quorum.h — Dynamo-style quorum replication: the records replicas store, key state, and
- * the two node kinds (replicas r1.., coordinators co1..).
+/* model/quorum/quorum.h — Dynamo-style quorum replication: the records replicas store, key state,
+ * and the two node kinds (replicas r1.., coordinators co1..).
  *
  * Versions. A write's version is (client clock at the operation's first invocation, client,
  * client operation number): a total order, and every attempt of one operation carries the same
@@ -20,7 +20,7 @@
  */
 #pragma once
 
-#include "model/disk.h"
+#include "model/block.h"
 #include "model/msg.h"
 #include "model/proto.h"
 

@@ -1,5 +1,5 @@
-/* model/quorum_coord.c — a quorum coordinator (co1..): the write and read path of Dynamo-style
- * N/W/R replication, as sans-IO code.
+/* model/quorum/quorum_coord.c — a quorum coordinator (co1..): the write and read path of
+ * Dynamo-style N/W/R replication, as sans-IO code.
  *
  * Writes go to all N replicas of the key at once; the client is answered as soon as W replicas
  * have reported the write durable (written and fsynced), so its latency is the W-th fastest
@@ -21,8 +21,8 @@
  *
  * Invariants (check): a request slot is in use iff it has a client; acks never exceed targets.
  */
-#include "model/quorum.h"
-#include "model/ring.h"
+#include "model/quorum/quorum.h"
+#include "model/quorum/ring.h"
 
 #include <string.h>
 

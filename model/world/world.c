@@ -1,11 +1,11 @@
-/* model/world.c — building and tearing down a world, its key table, accessors and trace
+/* model/world/world.c — building and tearing down a world, its key table, accessors and trace
  * rendering. The network lives in net.c, node runtimes in node.c, clients in client.c.
  *
  * Invariants: endpoints 0..nodes-1 are storage nodes (quorum) or servers (raft), then quorum
  * coordinators, then clients; only storage nodes and raft servers have disks; the key table is
  * fixed once the world starts.
  */
-#include "model/world_internal.h"
+#include "model/world/world_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

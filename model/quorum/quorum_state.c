@@ -1,7 +1,7 @@
-/* model/quorum_state.c — quorum records on disk and key-state sets. */
-#include "model/quorum.h"
+/* model/quorum/quorum_state.c — quorum records on disk and key-state sets. */
+#include "model/quorum/quorum.h"
 
-#include "sim/rng.h"
+#include "sim/engine/rng.h"
 
 #include <stdlib.h>
 #include <string.h>

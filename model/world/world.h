@@ -1,4 +1,5 @@
-/* model/world.h — the simulated world: endpoints, the network, disks, node runtimes and clients.
+/* model/world/world.h — the simulated world: endpoints, the network, disks, node runtimes and
+ * clients.
  *
  * The world hosts one sans-IO protocol instance per node and executes its actions on the
  * simulated network and disks, in the order given. Faults reach the world through the primitives
@@ -13,8 +14,9 @@
 #include "model/config.h"
 #include "model/history.h"
 #include "model/proto.h"
-#include "sim/queue.h"
-#include "sim/trace.h"
+#include "model/world/disk.h"
+#include "sim/engine/queue.h"
+#include "sim/engine/trace.h"
 
 typedef struct World World;
 

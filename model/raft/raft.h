@@ -1,11 +1,11 @@
-/* model/raft.h — Raft: on-disk records and helpers the oracles share with the protocol.
+/* model/raft/raft.h — Raft: on-disk records and helpers the oracles share with the protocol.
  *
  * Files: 0 holds the metadata (current term, vote, vote floor) in two alternating blocks, so a
  * torn write never loses the last durable copy; 1 holds the log, block i-1 for entry i.
  */
 #pragma once
 
-#include "model/disk.h"
+#include "model/world/disk.h"
 #include "model/msg.h"
 #include "model/proto.h"
 

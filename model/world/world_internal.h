@@ -1,8 +1,8 @@
-/* model/world_internal.h — the world's private structure, shared by world.c, net.c, node.c and
- * client.c. Nothing outside model/ includes it. */
+/* model/world/world_internal.h — the world's private structure, shared by world.c, net.c, node.c
+ * and client.c. Nothing outside model/ includes it. */
 #pragma once
 
-#include "model/world.h"
+#include "model/world/world.h"
 
 typedef struct {
     uint8_t kind; /* DiskOpKind */

@@ -1,5 +1,5 @@
-/* sim/trace.c — trace hashing, printing and recording. */
-#include "sim/trace.h"
+/* sim/engine/trace.c — trace hashing, printing and recording. */
+#include "sim/engine/trace.h"
 
 #define TRACE_SEED 0x6475726173696d31ULL /* "durasim1" */
 
