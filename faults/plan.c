@@ -63,21 +63,6 @@ void fault_plan_copy(FaultPlan *out, const FaultPlan *in)
         g_ptr_array_add(out->faults, fault_spec_copy(g_ptr_array_index(in->faults, i)));
 }
 
-static gboolean needs_disk(FaultKind k)
-{
-    switch (k) {
-    case FAULT_FSYNC_ERROR:
-    case FAULT_WRITE_ERROR:
-    case FAULT_SECTOR_ERROR:
-    case FAULT_CORRUPT:
-    case FAULT_SLOW_DISK:
-    case FAULT_DISK_LOSS:
-        return TRUE;
-    default:
-        return FALSE;
-    }
-}
-
 static gboolean bad(GError **error, const FaultSpec *f, const char *key, const char *what)
 {
     g_set_error(error, CONFIG_ERROR, 0, "[fault %s] %s: %s", f->name, key, what);
@@ -96,27 +81,12 @@ static gboolean mask_in_range(const EndpointMask *m, guint endpoints)
  * tests build plans in code). */
 static gboolean check_values(const FaultSpec *f, guint endpoints, GError **error)
 {
-    switch (f->kind) {
-    case FAULT_DROP:
-    case FAULT_DUPLICATE:
-        if (f->den == 0 || f->num > f->den)
-            return bad(error, f, "probability", "must be between 0 and 1");
-        break;
-    case FAULT_FSYNC_ERROR:
-    case FAULT_WRITE_ERROR:
-        if (f->err != EIO && f->err != ENOSPC)
-            return bad(error, f, "errno", "must be EIO or ENOSPC");
-        if (f->count == 0)
-            return bad(error, f, "count", "must be at least 1");
-        break;
-    case FAULT_SECTOR_ERROR:
-    case FAULT_CORRUPT:
-        if (f->count == 0)
-            return bad(error, f, "count", "must be at least 1");
-        break;
-    default:
-        break;
-    }
+    if (fault_kind_has_param(f->kind, FAULT_PARAM_PROBABILITY) && (f->den == 0 || f->num > f->den))
+        return bad(error, f, "probability", "must be between 0 and 1");
+    if (fault_kind_has_param(f->kind, FAULT_PARAM_ERRNO) && f->err != EIO && f->err != ENOSPC)
+        return bad(error, f, "errno", "must be EIO or ENOSPC");
+    if (fault_kind_has_param(f->kind, FAULT_PARAM_COUNT) && f->count == 0)
+        return bad(error, f, "count", "must be at least 1");
     if (f->duration < 0)
         return bad(error, f, "for", "must not be negative");
     if (f->restart_after < 0)
@@ -154,11 +124,11 @@ gboolean fault_plan_validate(const FaultPlan *p, const WorldConfig *c, GError **
             return FALSE;
         g_autofree char *node =
             f->target == TARGET_NODE ? world_config_endpoint_name(c, f->node) : NULL;
-        if (f->target == TARGET_NODE && needs_disk(f->kind) && f->node >= c->nodes) {
+        if (f->target == TARGET_NODE && fault_kind_needs_disk(f->kind) && f->node >= c->nodes) {
             g_set_error(error, CONFIG_ERROR, 0, "[fault %s] node: %s has no disk", f->name, node);
             return FALSE;
         }
-        if (f->target == TARGET_NODE && f->kind != FAULT_CLOCK_SKEW &&
+        if (f->target == TARGET_NODE && !fault_kind_info(f->kind)->on_clients &&
             f->node >= world_config_server_count(c)) {
             g_set_error(error, CONFIG_ERROR, 0,
                         "[fault %s] node: %s is a client; this fault needs a server", f->name,

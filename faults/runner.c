@@ -16,12 +16,6 @@ struct FaultRunner {
     GArray *net_ids; /* per fired fault: world net rule id, or 0 */
 };
 
-static gboolean has_disk_kind(FaultKind k)
-{
-    return k == FAULT_FSYNC_ERROR || k == FAULT_WRITE_ERROR || k == FAULT_SECTOR_ERROR ||
-           k == FAULT_CORRUPT || k == FAULT_SLOW_DISK || k == FAULT_DISK_LOSS;
-}
-
 /* A node with `role` (or any server) now, chosen by the faults stream; ENDPOINT_NONE if none. */
 static EndpointId pick(FaultRunner *r, const FaultSpec *f)
 {
@@ -31,7 +25,7 @@ static EndpointId pick(FaultRunner *r, const FaultSpec *f)
     for (EndpointId id = 0; id < world_endpoint_count(w); id++) {
         if (!world_is_server(w, id))
             continue;
-        if (has_disk_kind(f->kind) && !world_is_node(w, id))
+        if (fault_kind_needs_disk(f->kind) && !world_is_node(w, id))
             continue;
         if (f->target == TARGET_ROLE && world_role(w, id) != f->role)
             continue;
@@ -160,8 +154,7 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
         for (guint i = 0; i < r->fired->len; i++) {
             FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
             const FaultSpec *g = g_ptr_array_index(r->plan->faults, ff->fault);
-            gboolean net = g->kind >= FAULT_PARTITION && g->kind <= FAULT_DELAY;
-            if (net && ff->ends > now)
+            if (fault_kind_info(g->kind)->net_rule && ff->ends > now)
                 ff->ends = now;
         }
         record(r, index, ENDPOINT_NONE, now, 0);
@@ -198,12 +191,6 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
     }
 }
 
-static gboolean needs_node(FaultKind k)
-{
-    return k != FAULT_PARTITION && k != FAULT_ONEWAY && k != FAULT_DROP && k != FAULT_DUPLICATE &&
-           k != FAULT_DELAY && k != FAULT_HEAL;
-}
-
 static void on_timed(void *ctx, uint64_t index, uint64_t b)
 {
     FaultRunner *r = ctx;
@@ -215,7 +202,7 @@ static void on_timed(void *ctx, uint64_t index, uint64_t b)
         node = f->node;
     else if (f->target == TARGET_ROLE || f->target == TARGET_ANY)
         node = pick(r, f);
-    if (needs_node(f->kind) && node == ENDPOINT_NONE)
+    if (fault_kind_needs_node(f->kind) && node == ENDPOINT_NONE)
         return; /* no node has that role now: the fault has nothing to act on */
     fire(r, (guint)index, node);
 }
@@ -235,7 +222,7 @@ static void on_failpoint(void *ctx, World *w, EndpointId node, FailpointId fp)
             continue;
         if (++r->hits[i] != f->nth)
             continue;
-        if (has_disk_kind(f->kind) && !world_is_node(w, node))
+        if (fault_kind_needs_disk(f->kind) && !world_is_node(w, node))
             continue;
         fire(r, i, node);
         if (!world_is_up(w, node))

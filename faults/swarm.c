@@ -287,11 +287,9 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
                         ? (FailpointId)draw(rng, FP_REPLICA_WRITTEN, FP_REPLICA_ACKED)
                         : (FailpointId)draw(rng, FP_COORD_RECEIVED, FP_COORD_REPLIED);
         }
-        gboolean disk = f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR ||
-                        f->kind == FAULT_SECTOR_ERROR || f->kind == FAULT_CORRUPT ||
-                        f->kind == FAULT_SLOW_DISK || f->kind == FAULT_DISK_LOSS;
-        gboolean retarget = f->trigger == TRIG_FAILPOINT && f->target == TARGET_NODE && !disk &&
-                            f->kind != FAULT_CLOCK_SKEW && coin(rng, 2, 3);
+        const FaultKindInfo *info = fault_kind_info(f->kind);
+        gboolean retarget = f->trigger == TRIG_FAILPOINT && f->target == TARGET_NODE &&
+                            info->needs != FAULT_NEEDS_DISK && !info->on_clients && coin(rng, 2, 3);
         if (retarget) {
             /* On a failpoint, act on whichever node hits it: for raft most often the leader,
              * mid-replication, which is where its hardest cases live. */

@@ -665,8 +665,7 @@ static gboolean parse_names(Loader *L, const char *g, const char *key, const cha
 static gboolean parse_groups(Loader *L, const char *g, FaultSpec *f)
 {
     g_autofree char *v = get(L, g, "groups");
-    if (!v)
-        return fail(L, g, "groups", "required (e.g. groups = r1 r2 | r3 c1)");
+    g_assert(v != NULL); /* required: fault_params checked */
     f->groups_text = g_strdup(g_strstrip(v));
     g_auto(GStrv) parts = g_strsplit(v, "|", -1);
     guint ngroups = g_strv_length(parts);
@@ -691,8 +690,7 @@ static gboolean parse_groups(Loader *L, const char *g, FaultSpec *f)
 static gboolean parse_link(Loader *L, const char *g, FaultSpec *f)
 {
     g_autofree char *v = get(L, g, "link");
-    if (!v)
-        return fail(L, g, "link", "required (e.g. link = co1->r2, or *->r2)");
+    g_assert(v != NULL); /* required: fault_params checked */
     g_strstrip(v);
     f->link_text = g_strdup(v);
     char *arrow = strstr(v, "->");
@@ -727,149 +725,98 @@ static gboolean parse_errno(Loader *L, const char *g, FaultSpec *f)
     return TRUE;
 }
 
+static gboolean parse_mode(Loader *L, const char *g, FaultSpec *f)
+{
+    g_autofree char *mode = get(L, g, "mode");
+    if (!mode)
+        return TRUE;
+    g_strstrip(mode);
+    if (strcmp(mode, "power") == 0)
+        f->power = TRUE;
+    else if (strcmp(mode, "process") == 0)
+        f->power = FALSE;
+    else
+        return fail(L, g, "mode", "'%s' is not power or process", mode);
+    return TRUE;
+}
+
+/* `from` or `to` of a oneway fault. */
+static gboolean parse_side(Loader *L, const char *g, const char *key, char **text,
+                           EndpointMask *mask)
+{
+    g_autofree char *v = get(L, g, key);
+    *text = g_strdup(g_strstrip(v));
+    return parse_names(L, g, key, v, mask);
+}
+
+static gboolean parse_probability_key(Loader *L, const char *g, FaultSpec *f)
+{
+    g_autofree char *p = get(L, g, "probability");
+    if (!parse_probability(g_strstrip(p), &f->num, &f->den))
+        return fail(L, g, "probability",
+                    "'%s' is not a probability from 0 to 1 (at most 9 decimals)", p);
+    return TRUE;
+}
+
+/* One parameter of a fault (fault_kind.h lists which a kind takes); a required one has been
+ * checked to be present, an optional one may be absent. */
+static gboolean parse_param(Loader *L, const char *g, FaultSpec *f, FaultParam p)
+{
+    const char *key = fault_param_key(p);
+    switch (p) {
+    case FAULT_PARAM_MODE:
+        return parse_mode(L, g, f);
+    case FAULT_PARAM_RESTART_AFTER:
+        return get_time(L, g, key, FALSE, &f->restart_after);
+    case FAULT_PARAM_GROUPS:
+        return parse_groups(L, g, f);
+    case FAULT_PARAM_FROM:
+        return parse_side(L, g, key, &f->from_text, &f->from_mask);
+    case FAULT_PARAM_TO:
+        return parse_side(L, g, key, &f->to_text, &f->to_mask);
+    case FAULT_PARAM_LINK:
+        return parse_link(L, g, f);
+    case FAULT_PARAM_PROBABILITY:
+        return parse_probability_key(L, g, f);
+    case FAULT_PARAM_LATENCY:
+        return get_range(L, g, key, &f->latency);
+    case FAULT_PARAM_ERRNO:
+        return parse_errno(L, g, f);
+    case FAULT_PARAM_COUNT:
+        return get_guint(L, g, key, 1, 1000000, &f->count);
+    case FAULT_PARAM_OFFSET:
+        return get_time(L, g, key, TRUE, &f->offset);
+    default:
+        g_assert_not_reached();
+    }
+}
+
 static gboolean fault_params(Loader *L, const char *g, FaultSpec *f)
 {
-    gboolean lasting = FALSE;
-    const char *params[8] = {NULL};
-    switch (f->kind) {
-    case FAULT_CRASH:
-        params[0] = "mode";
-        params[1] = "restart_after";
-        break;
-    case FAULT_PAUSE:
-    case FAULT_ISOLATE:
-        lasting = TRUE;
-        break;
-    case FAULT_PARTITION:
-        params[0] = "groups";
-        lasting = TRUE;
-        break;
-    case FAULT_ONEWAY:
-        params[0] = "from";
-        params[1] = "to";
-        lasting = TRUE;
-        break;
-    case FAULT_DROP:
-    case FAULT_DUPLICATE:
-        params[0] = "link";
-        params[1] = "probability";
-        lasting = TRUE;
-        break;
-    case FAULT_DELAY:
-        params[0] = "link";
-        params[1] = "latency";
-        lasting = TRUE;
-        break;
-    case FAULT_FSYNC_ERROR:
-    case FAULT_WRITE_ERROR:
-        params[0] = "errno";
-        params[1] = "count";
-        break;
-    case FAULT_SECTOR_ERROR:
-    case FAULT_CORRUPT:
-        params[0] = "count";
-        break;
-    case FAULT_SLOW_DISK:
-        params[0] = "latency";
-        lasting = TRUE;
-        break;
-    case FAULT_CLOCK_SKEW:
-        params[0] = "offset";
-        break;
-    default:
-        break;
-    }
+    const FaultKindInfo *info = fault_kind_info(f->kind);
     const char *common[] = {"at", "on", "node", "nth", "kind", NULL};
     g_auto(GStrv) keys = g_key_file_get_keys(L->kf, g, NULL, NULL);
     for (int i = 0; keys && keys[i]; i++) {
-        gboolean ok = lasting && strcmp(keys[i], "for") == 0;
+        gboolean ok = info->lasting && strcmp(keys[i], "for") == 0;
         for (int k = 0; common[k] && !ok; k++)
             ok = strcmp(keys[i], common[k]) == 0;
-        for (int k = 0; params[k] && !ok; k++)
-            ok = strcmp(keys[i], params[k]) == 0;
+        for (const FaultParamUse *u = info->params; u->param && !ok; u++)
+            ok = strcmp(keys[i], fault_param_key(u->param)) == 0;
         if (!ok)
-            return fail(L, g, keys[i], "unknown key for kind = %s", fault_kind_name(f->kind));
+            return fail(L, g, keys[i], "unknown key for kind = %s", info->name);
     }
-    if (lasting && !get_time(L, g, "for", FALSE, &f->duration))
+    if (info->lasting && !get_time(L, g, "for", FALSE, &f->duration))
         return FALSE;
-    if ((f->kind == FAULT_PAUSE || f->kind == FAULT_SLOW_DISK) && f->duration <= 0)
-        return fail(L, g, "for", "required and positive for kind = %s", fault_kind_name(f->kind));
-    switch (f->kind) {
-    case FAULT_CRASH: {
-        g_autofree char *mode = get(L, g, "mode");
-        if (mode) {
-            g_strstrip(mode);
-            if (strcmp(mode, "power") == 0)
-                f->power = TRUE;
-            else if (strcmp(mode, "process") == 0)
-                f->power = FALSE;
-            else
-                return fail(L, g, "mode", "'%s' is not power or process", mode);
-        }
-        if (has(L, g, "restart_after"))
-            return get_time(L, g, "restart_after", FALSE, &f->restart_after);
-        return TRUE;
-    }
-    case FAULT_PARTITION:
-        return parse_groups(L, g, f);
-    case FAULT_ONEWAY: {
-        g_autofree char *from = get(L, g, "from"), *to = get(L, g, "to");
-        if (!from)
-            return fail(L, g, "from", "required");
-        if (!to)
-            return fail(L, g, "to", "required");
-        f->from_text = g_strdup(g_strstrip(from));
-        f->to_text = g_strdup(g_strstrip(to));
-        return parse_names(L, g, "from", from, &f->from_mask) &&
-               parse_names(L, g, "to", to, &f->to_mask);
-    }
-    case FAULT_DROP:
-    case FAULT_DUPLICATE: {
-        if (!parse_link(L, g, f))
+    if (info->for_required && f->duration <= 0)
+        return fail(L, g, "for", "required and positive for kind = %s", info->name);
+    for (const FaultParamUse *u = info->params; u->param; u++) {
+        const char *key = fault_param_key(u->param);
+        if (u->required && !has(L, g, key))
+            return fail(L, g, key, "%s", u->required);
+        if (!parse_param(L, g, f, u->param))
             return FALSE;
-        g_autofree char *p = get(L, g, "probability");
-        if (!p)
-            return fail(L, g, "probability", "required (0..1)");
-        if (!parse_probability(g_strstrip(p), &f->num, &f->den))
-            return fail(L, g, "probability",
-                        "'%s' is not a probability from 0 to 1 (at most 9 decimals)", p);
-        return TRUE;
     }
-    case FAULT_DELAY:
-        if (!parse_link(L, g, f))
-            return FALSE;
-        if (!has(L, g, "latency"))
-            return fail(L, g, "latency", "required (a duration or a range)");
-        return get_range(L, g, "latency", &f->latency);
-    case FAULT_FSYNC_ERROR:
-    case FAULT_WRITE_ERROR:
-        return parse_errno(L, g, f) && get_guint(L, g, "count", 1, 1000000, &f->count);
-    case FAULT_SECTOR_ERROR:
-    case FAULT_CORRUPT:
-        return get_guint(L, g, "count", 1, 1000000, &f->count);
-    case FAULT_SLOW_DISK:
-        if (!has(L, g, "latency"))
-            return fail(L, g, "latency", "required (added to every disk operation)");
-        return get_range(L, g, "latency", &f->latency);
-    case FAULT_CLOCK_SKEW:
-        if (!has(L, g, "offset"))
-            return fail(L, g, "offset", "required (a signed duration, e.g. -50ms)");
-        return get_time(L, g, "offset", TRUE, &f->offset);
-    default:
-        return TRUE;
-    }
-}
-
-static gboolean needs_target(FaultKind k)
-{
-    return k != FAULT_PARTITION && k != FAULT_ONEWAY && k != FAULT_DROP && k != FAULT_DUPLICATE &&
-           k != FAULT_DELAY && k != FAULT_HEAL;
-}
-
-static gboolean is_disk_kind(FaultKind k)
-{
-    return k == FAULT_FSYNC_ERROR || k == FAULT_WRITE_ERROR || k == FAULT_SECTOR_ERROR ||
-           k == FAULT_CORRUPT || k == FAULT_SLOW_DISK || k == FAULT_DISK_LOSS;
+    return TRUE;
 }
 
 static gboolean load_fault(Loader *L, const char *g, const char *name)
@@ -904,20 +851,20 @@ static gboolean load_fault(Loader *L, const char *g, const char *name)
     }
     if (!fault_params(L, g, f))
         return FALSE;
-    if (!parse_target(L, g, f, f->kind == FAULT_CLOCK_SKEW))
+    if (!parse_target(L, g, f, fault_kind_info(f->kind)->on_clients))
         return FALSE;
-    if (needs_target(f->kind) && f->target == TARGET_NONE) {
+    if (fault_kind_needs_node(f->kind) && f->target == TARGET_NONE) {
         if (f->trigger == TRIG_AT)
             return fail(L, g, "node", "required for kind = %s (a node name, a role, or any)",
                         fault_kind_name(f->kind));
         f->target = TARGET_ANY; /* on a failpoint: whoever hits it */
     }
-    if (!needs_target(f->kind) && f->target != TARGET_NONE && f->trigger == TRIG_AT)
+    if (!fault_kind_needs_node(f->kind) && f->target != TARGET_NONE && f->trigger == TRIG_AT)
         return fail(L, g, "node", "kind = %s takes no node (only a failpoint filter can)",
                     fault_kind_name(f->kind));
     if (f->kind == FAULT_RESTART && f->target == TARGET_ROLE)
         return fail(L, g, "node", "restart needs a node name (a down node has no role)");
-    if (f->target == TARGET_NODE && is_disk_kind(f->kind) &&
+    if (f->target == TARGET_NODE && fault_kind_needs_disk(f->kind) &&
         f->node >= world_config_node_count(&L->s->config))
         return fail(L, g, "node", "'%s' has no disk", f->node_text);
     return TRUE;

@@ -83,6 +83,74 @@ static const char *role_text(NodeRole r)
     return node_role_name(r);
 }
 
+static char *groups_text(const WorldConfig *c, const FaultSpec *f)
+{
+    GString *s = g_string_new(NULL);
+    guint ngroups = 0;
+    for (guint id = 0; id < world_config_endpoint_count(c); id++)
+        ngroups = MAX(ngroups, f->group[id] + 1u);
+    ngroups = MAX(ngroups, 2u);
+    for (guint gi = 0; gi < ngroups; gi++) {
+        EndpointMask mask = {{0}};
+        for (guint id = 0; id < world_config_endpoint_count(c); id++)
+            if (f->group[id] == gi)
+                endpoint_mask_add(&mask, (EndpointId)id);
+        g_autofree char *names = names_of(c, mask, FALSE);
+        g_string_append_printf(s, "%s%s", gi ? " | " : "", names);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* One parameter of a fault, as the loader reads it back. */
+static void write_param(GKeyFile *kf, const WorldConfig *c, const char *g, const FaultSpec *f,
+                        FaultParam p)
+{
+    const char *key = fault_param_key(p);
+    g_autofree char *text = NULL;
+    switch (p) {
+    case FAULT_PARAM_MODE:
+        text = g_strdup(f->power ? "power" : "process");
+        break;
+    case FAULT_PARAM_RESTART_AFTER:
+        if (f->restart_after != SIM_TIME_NEVER)
+            set_time(kf, g, key, f->restart_after);
+        return;
+    case FAULT_PARAM_GROUPS:
+        text = groups_text(c, f);
+        break;
+    case FAULT_PARAM_FROM:
+        text = names_of(c, f->from_mask, FALSE);
+        break;
+    case FAULT_PARAM_TO:
+        text = names_of(c, f->to_mask, FALSE);
+        break;
+    case FAULT_PARAM_LINK: {
+        g_autofree char *from = names_of(c, f->from_mask, TRUE);
+        g_autofree char *to = names_of(c, f->to_mask, TRUE);
+        text = g_strdup_printf("%s->%s", from, to);
+        break;
+    }
+    case FAULT_PARAM_PROBABILITY:
+        text = probability_text(f->num, f->den);
+        break;
+    case FAULT_PARAM_LATENCY:
+        set_range(kf, g, key, f->latency);
+        return;
+    case FAULT_PARAM_ERRNO:
+        text = g_strdup(f->err == ENOSPC ? "ENOSPC" : "EIO");
+        break;
+    case FAULT_PARAM_COUNT:
+        set_uint(kf, g, key, f->count);
+        return;
+    case FAULT_PARAM_OFFSET:
+        set_time(kf, g, key, f->offset);
+        return;
+    default:
+        g_assert_not_reached();
+    }
+    g_key_file_set_string(kf, g, key, text);
+}
+
 static void write_fault(GKeyFile *kf, const WorldConfig *c, const FaultSpec *f)
 {
     g_autofree char *g = g_strdup_printf("fault %s", f->name);
@@ -102,74 +170,9 @@ static void write_fault(GKeyFile *kf, const WorldConfig *c, const FaultSpec *f)
     } else if (f->target == TARGET_ANY) {
         g_key_file_set_string(kf, g, "node", "any");
     }
-    switch (f->kind) {
-    case FAULT_CRASH:
-        g_key_file_set_string(kf, g, "mode", f->power ? "power" : "process");
-        if (f->restart_after != SIM_TIME_NEVER)
-            set_time(kf, g, "restart_after", f->restart_after);
-        break;
-    case FAULT_PARTITION: {
-        GString *s = g_string_new(NULL);
-        guint ngroups = 0;
-        for (guint id = 0; id < world_config_endpoint_count(c); id++)
-            ngroups = MAX(ngroups, f->group[id] + 1u);
-        ngroups = MAX(ngroups, 2u);
-        for (guint gi = 0; gi < ngroups; gi++) {
-            EndpointMask mask = {{0}};
-            for (guint id = 0; id < world_config_endpoint_count(c); id++)
-                if (f->group[id] == gi)
-                    endpoint_mask_add(&mask, (EndpointId)id);
-            g_autofree char *names = names_of(c, mask, FALSE);
-            g_string_append_printf(s, "%s%s", gi ? " | " : "", names);
-        }
-        g_key_file_set_string(kf, g, "groups", s->str);
-        g_string_free(s, TRUE);
-        break;
-    }
-    case FAULT_ONEWAY: {
-        g_autofree char *from = names_of(c, f->from_mask, FALSE);
-        g_autofree char *to = names_of(c, f->to_mask, FALSE);
-        g_key_file_set_string(kf, g, "from", from);
-        g_key_file_set_string(kf, g, "to", to);
-        break;
-    }
-    case FAULT_DROP:
-    case FAULT_DUPLICATE:
-    case FAULT_DELAY: {
-        g_autofree char *from = names_of(c, f->from_mask, TRUE);
-        g_autofree char *to = names_of(c, f->to_mask, TRUE);
-        g_autofree char *link = g_strdup_printf("%s->%s", from, to);
-        g_key_file_set_string(kf, g, "link", link);
-        if (f->kind == FAULT_DELAY) {
-            set_range(kf, g, "latency", f->latency);
-        } else {
-            g_autofree char *p = probability_text(f->num, f->den);
-            g_key_file_set_string(kf, g, "probability", p);
-        }
-        break;
-    }
-    case FAULT_FSYNC_ERROR:
-    case FAULT_WRITE_ERROR:
-        g_key_file_set_string(kf, g, "errno", f->err == ENOSPC ? "ENOSPC" : "EIO");
-        set_uint(kf, g, "count", f->count);
-        break;
-    case FAULT_SECTOR_ERROR:
-    case FAULT_CORRUPT:
-        set_uint(kf, g, "count", f->count);
-        break;
-    case FAULT_SLOW_DISK:
-        set_range(kf, g, "latency", f->latency);
-        break;
-    case FAULT_CLOCK_SKEW:
-        set_time(kf, g, "offset", f->offset);
-        break;
-    default:
-        break;
-    }
-    gboolean lasting = f->kind == FAULT_PAUSE || f->kind == FAULT_ISOLATE ||
-                       f->kind == FAULT_PARTITION || f->kind == FAULT_ONEWAY ||
-                       f->kind == FAULT_DROP || f->kind == FAULT_DUPLICATE ||
-                       f->kind == FAULT_DELAY || f->kind == FAULT_SLOW_DISK;
+    for (const FaultParamUse *u = fault_kind_info(f->kind)->params; u->param; u++)
+        write_param(kf, c, g, f, u->param);
+    gboolean lasting = fault_kind_info(f->kind)->lasting;
     if (lasting && f->duration > 0)
         set_time(kf, g, "for", f->duration);
 }

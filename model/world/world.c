@@ -11,33 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *fault_names[FAULT_KIND_COUNT] = {
-    "crash",        "restart",   "pause",     "partition", "isolate",     "oneway",
-    "drop",         "duplicate", "delay",     "heal",      "fsync-error", "write-error",
-    "sector-error", "corrupt",   "slow-disk", "disk-loss", "clock-skew",
-};
-
-const char *fault_kind_name(FaultKind kind)
-{
-    if (kind == FAULT_END)
-        return "end";
-    if (kind == FAULT_RESUME)
-        return "resume";
-    g_assert((unsigned)kind < FAULT_KIND_COUNT);
-    return fault_names[kind];
-}
-
-gboolean fault_kind_parse(const char *name, FaultKind *out)
-{
-    for (int i = 0; i < FAULT_KIND_COUNT; i++) {
-        if (strcmp(name, fault_names[i]) == 0) {
-            *out = (FaultKind)i;
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
-
 /* ---- keys and idempotency names ---- */
 
 KeyId world_key_intern(World *w, const char *name)

@@ -15,6 +15,7 @@
 #include "model/history.h"
 #include "model/proto.h"
 #include "model/world/disk.h"
+#include "model/world/fault_kind.h"
 #include "sim/engine/queue.h"
 #include "sim/engine/trace.h"
 
@@ -36,34 +37,6 @@ typedef enum {
     DISKOP_FSYNC,
     DISKOP_READ,
 } DiskOpKind;
-
-/* Fault kinds as the trace and the scenario format name them. */
-typedef enum {
-    FAULT_CRASH,
-    FAULT_RESTART,
-    FAULT_PAUSE,
-    FAULT_PARTITION,
-    FAULT_ISOLATE,
-    FAULT_ONEWAY,
-    FAULT_DROP,
-    FAULT_DUPLICATE,
-    FAULT_DELAY,
-    FAULT_HEAL,
-    FAULT_FSYNC_ERROR,
-    FAULT_WRITE_ERROR,
-    FAULT_SECTOR_ERROR,
-    FAULT_CORRUPT,
-    FAULT_SLOW_DISK,
-    FAULT_DISK_LOSS,
-    FAULT_CLOCK_SKEW,
-    FAULT_KIND_COUNT,
-    /* trace-only: the end of a lasting fault */
-    FAULT_END = 100,
-    FAULT_RESUME,
-} FaultKind;
-
-const char *fault_kind_name(FaultKind kind);
-gboolean fault_kind_parse(const char *name, FaultKind *out);
 
 /* ---- network rules ---- */
 
