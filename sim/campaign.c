@@ -1,5 +1,7 @@
-/* sim/campaign.c — one seed of a campaign, and the arithmetic of ranges and shards. */
+/* sim/campaign.c — one seed of a campaign, a whole campaign on the ordered pool, its report
+ * lines, and the arithmetic of ranges and shards. */
 #include "sim/campaign.h"
+#include "sim/ordered_pool.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -114,4 +116,102 @@ void campaign_add_stats(WorldStats *t, const WorldStats *s)
         t->fail_reasons[i] += s->fail_reasons[i];
     t->client_retries += s->client_retries;
     t->client_redirects += s->client_redirects;
+}
+
+uint64_t campaign_seed_count(const CampaignSeeds *s)
+{
+    uint64_t count = s->last - s->first + 1;
+    return count / s->shard_n + ((count % s->shard_n) >= s->shard_k ? 1 : 0);
+}
+
+typedef struct {
+    const CampaignSpec *spec;
+    const CampaignSeeds *seeds;
+    const CampaignRun *run;
+    CampaignTotals *totals;
+} Campaign;
+
+static void run_one(uint64_t item, void *result, void *ctx)
+{
+    const Campaign *c = ctx;
+    uint64_t seed = c->seeds->first + (c->seeds->shard_k - 1) + item * c->seeds->shard_n;
+    SeedResult *r = result;
+    double t0 = c->run->wall_now ? c->run->wall_now() : 0;
+    campaign_run_seed(c->spec, seed, r);
+    r->wall_seconds = c->run->wall_now ? c->run->wall_now() - t0 : 0;
+}
+
+static gboolean take_one(uint64_t item, void *result, void *ctx)
+{
+    Campaign *c = ctx;
+    const SeedResult *r = result;
+    CampaignTotals *t = c->totals;
+    t->done++;
+    t->events += r->events;
+    t->failed += !r->passed;
+    t->beyond += r->beyond_model;
+    campaign_add_stats(&t->cover, &r->stats);
+    for (int k = 0; k < V_KIND_COUNT; k++)
+        if (r->kinds & (1u << k))
+            t->kind_seeds[k]++;
+    if (c->run->suite)
+        report_suite_add_run(c->run->suite, campaign_report_line(c->spec, r));
+    return c->run->on_seed ? c->run->on_seed(r, t, c->run->ctx) : TRUE;
+}
+
+static void clear_one(void *result)
+{
+    seed_result_clear(result);
+}
+
+void campaign_run(const CampaignSpec *spec, const CampaignSeeds *seeds, const CampaignRun *run,
+                  CampaignTotals *totals)
+{
+    memset(totals, 0, sizeof *totals);
+    Campaign c = {spec, seeds, run, totals};
+    OrderedPoolSpec pool = {
+        .jobs = run->jobs,
+        .result_size = sizeof(SeedResult),
+        .work = run_one,
+        .take = take_one,
+        .clear = clear_one,
+        .ctx = &c,
+    };
+    ordered_pool_run(&pool, campaign_seed_count(seeds));
+}
+
+ReportRun *campaign_report_line(const CampaignSpec *spec, const SeedResult *r)
+{
+    ReportRun *x = report_run_new();
+    x->name = g_strdup_printf("seed-%" G_GUINT64_FORMAT, r->seed);
+    x->protocol = g_strdup(protocol_name(spec->protocol));
+    x->seed = r->seed;
+    x->trace_hash = r->trace_hash;
+    x->passed = r->passed;
+    x->beyond_model = r->beyond_model;
+    x->events = r->events;
+    x->sim_end = r->sim_end;
+    x->wall_seconds = r->wall_seconds;
+    x->acked = r->acked;
+    x->failed = r->failed;
+    x->indeterminate = r->indeterminate;
+    x->orphans = r->orphans;
+    x->kinds = r->kinds;
+    x->first = g_strdup(r->first);
+    x->replay = campaign_replay_command(spec, r->seed);
+    return x;
+}
+
+char *campaign_suite_name(const CampaignSpec *spec, const char *seeds, const char *time_text)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "durasim fuzz --protocol %s", protocol_name(spec->protocol));
+    if (time_text)
+        g_string_append_printf(s, " --time %s", time_text);
+    else
+        g_string_append_printf(s, " --seeds %s", seeds ? seeds : "1..1000");
+    if (spec->mode == FAULTS_BEYOND)
+        g_string_append(s, " --faults beyond");
+    bug_append_flags(s, spec->bugs);
+    return g_string_free(s, FALSE);
 }

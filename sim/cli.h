@@ -32,12 +32,7 @@ void cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 gboolean cli_parse(const char *command, const char *usage, const char *description,
                    const GOptionEntry *entries, int *argc, char ***argv);
 
-/* Shared by the subcommands (sim/cli_run.c). */
-gboolean cli_parse_bugs(const char *command, char **names, uint32_t *out);
-/* --jobs: 0 means every core (at least `at_least`); prints an error outside 1..256. */
-gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least);
-/* Every bug in `bugs` belongs to `protocol` (a ProtocolKind); else prints an error. */
-gboolean cli_check_bugs_protocol(const char *command, uint32_t bugs, int protocol);
+/* Shared by the subcommands (sim/cli_run.c); the seed options are in sim/cli_options.h. */
 GPtrArray *cli_expand_paths(const char *command, int argc, char **argv);
 struct RunResult;
 

@@ -10,6 +10,8 @@
  */
 #include "sim/campaign.h"
 #include "sim/cli.h"
+#include "sim/cli_options.h"
+#include "sim/ordered_pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,20 +83,26 @@ typedef struct {
     uint64_t *hash;
 } PoolCtx;
 
-static void pool_worker(gpointer data, gpointer user)
+static void pool_work(uint64_t item, void *result, void *ctx)
 {
-    PoolCtx *p = user;
-    guint64 i = GPOINTER_TO_SIZE(data) - 1;
-    p->hash[i] = run_item(p->it, i, NULL);
+    *(uint64_t *)result = run_item(((const PoolCtx *)ctx)->it, item, NULL);
+}
+
+static gboolean pool_take(uint64_t item, void *result, void *ctx)
+{
+    ((PoolCtx *)ctx)->hash[item] = *(uint64_t *)result;
+    return TRUE;
 }
 
 static void run_pool(const Items *it, gint jobs, uint64_t *hash)
 {
     PoolCtx ctx = {it, hash};
-    GThreadPool *tp = g_thread_pool_new(pool_worker, &ctx, jobs, TRUE, NULL);
-    for (guint64 i = 0; i < item_count(it); i++)
-        g_thread_pool_push(tp, GSIZE_TO_POINTER(i + 1), NULL);
-    g_thread_pool_free(tp, FALSE, TRUE);
+    OrderedPoolSpec pool = {.jobs = (guint)jobs,
+                            .result_size = sizeof(uint64_t),
+                            .work = pool_work,
+                            .take = pool_take,
+                            .ctx = &ctx};
+    ordered_pool_run(&pool, item_count(it));
 }
 
 /* ---- the second process ---- */
@@ -326,27 +334,62 @@ static int check_items(const Items *it, gint jobs)
 
 /* ---- the command ---- */
 
+/* The items from --seeds and the shared options. */
+static gboolean seed_items(const CliSeedOptions *o, int argc, Items *it)
+{
+    it->seeds = TRUE;
+    if (argc > 1) {
+        cli_error("check-determinism: give either --seeds or files, not both");
+        return FALSE;
+    }
+    if (!cli_options_spec("check-determinism", o, &it->spec))
+        return FALSE;
+    if (!campaign_parse_range(o->seeds, &it->first, &it->last)) {
+        cli_error("check-determinism: --seeds '%s' is not A..B (A <= B) or N", o->seeds);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The items from FILE|DIR arguments, each loaded once to check it. */
+static gboolean file_items(const CliSeedOptions *o, int argc, char **argv, Items *it)
+{
+    if (argc < 2) {
+        cli_error("check-determinism: give --protocol P --seeds A..B, or scenario files");
+        return FALSE;
+    }
+    if (cli_options_any_spec(o)) {
+        cli_error("check-determinism: --protocol, --faults and --bug go with --seeds");
+        return FALSE;
+    }
+    it->files = cli_expand_paths("check-determinism", argc, argv);
+    if (!it->files)
+        return FALSE;
+    for (guint i = 0; i < it->files->len; i++) {
+        g_autoptr(GError) err = NULL;
+        g_autoptr(Scenario) s = scenario_load_file(g_ptr_array_index(it->files, i), &err);
+        if (!s) {
+            cli_error("%s", err->message);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 int cli_check_determinism(int argc, char **argv)
 {
-    char *protocol = NULL, *faults = NULL, *seeds = NULL;
-    char **bugs = NULL;
-    gint jobs = 0;
+    CliSeedOptions o = CLI_SEED_OPTIONS_INIT;
     gboolean emit = FALSE;
     gint64 plant = -1;
-    GOptionEntry entries[] = {
-        {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol, "quorum or raft (with --seeds)", "P"},
-        {"seeds", 0, 0, G_OPTION_ARG_STRING, &seeds, "Fuzz seeds A..B, or one seed N", "A..B"},
-        {"faults", 0, 0, G_OPTION_ARG_STRING, &faults, "within (default) or beyond", "MODE"},
-        {"bug", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bugs, "Switch on a bug variant (repeatable)",
-         "NAME"},
-        {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
-         "Threads for the pool comparison (default: all cores, at least 2)", "N"},
+    const GOptionEntry own[] = {
         {"emit-hashes", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &emit,
          "Print one trace hash per item (the second process)", NULL},
         {"plant-difference", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64, &plant,
          "Self-test: run item I (0-based) the second time with another seed", "I"},
         {NULL},
     };
+    g_autofree GOptionEntry *entries = cli_options_entries(
+        &o, CLI_OPT_PROTOCOL | CLI_OPT_SEEDS | CLI_OPT_FAULTS | CLI_OPT_BUG | CLI_OPT_JOBS, own);
     int status = CLI_EXIT_USAGE;
     Items it = {.plant = -1};
     if (!cli_parse("check-determinism", "[FILE|DIR...]",
@@ -355,51 +398,10 @@ int cli_check_determinism(int argc, char **argv)
                    "naming the seed or file and the first differing trace record.",
                    entries, &argc, &argv))
         goto out;
-    if (!cli_resolve_jobs("check-determinism", &jobs, 2))
+    if (!cli_resolve_jobs("check-determinism", &o.jobs, 2))
         goto out;
-    if (!cli_parse_bugs("check-determinism", bugs, &it.spec.bugs))
+    if (o.seeds ? !seed_items(&o, argc, &it) : !file_items(&o, argc, argv, &it))
         goto out;
-    if (seeds) {
-        it.seeds = TRUE;
-        if (argc > 1) {
-            cli_error("check-determinism: give either --seeds or files, not both");
-            goto out;
-        }
-        if (!protocol || !protocol_parse(protocol, &it.spec.protocol)) {
-            cli_error("check-determinism: --seeds needs --protocol quorum or raft");
-            goto out;
-        }
-        if (faults && !fault_mode_parse(faults, &it.spec.mode)) {
-            cli_error("check-determinism: --faults must be within or beyond, not '%s'", faults);
-            goto out;
-        }
-        if (!cli_check_bugs_protocol("check-determinism", it.spec.bugs, it.spec.protocol))
-            goto out;
-        if (!campaign_parse_range(seeds, &it.first, &it.last)) {
-            cli_error("check-determinism: --seeds '%s' is not A..B (A <= B) or N", seeds);
-            goto out;
-        }
-    } else {
-        if (argc < 2) {
-            cli_error("check-determinism: give --protocol P --seeds A..B, or scenario files");
-            goto out;
-        }
-        if (protocol || faults || bugs) {
-            cli_error("check-determinism: --protocol, --faults and --bug go with --seeds");
-            goto out;
-        }
-        it.files = cli_expand_paths("check-determinism", argc, argv);
-        if (!it.files)
-            goto out;
-        for (guint i = 0; i < it.files->len; i++) {
-            g_autoptr(GError) err = NULL;
-            g_autoptr(Scenario) s = scenario_load_file(g_ptr_array_index(it.files, i), &err);
-            if (!s) {
-                cli_error("%s", err->message);
-                goto out;
-            }
-        }
-    }
     it.plant = plant;
     guint64 n = item_count(&it);
     if (n > 100000000) {
@@ -412,14 +414,10 @@ int cli_check_determinism(int argc, char **argv)
         status = CLI_EXIT_PASS;
         goto out;
     }
-
-    status = check_items(&it, jobs);
+    status = check_items(&it, o.jobs);
 out:
     if (it.files)
         g_ptr_array_unref(it.files);
-    g_free(protocol);
-    g_free(faults);
-    g_free(seeds);
-    g_strfreev(bugs);
+    cli_options_clear(&o);
     return status;
 }

@@ -1,5 +1,6 @@
 /* sim/cli_run.c — `durasim run`, `durasim list` and `durasim bugs`. */
 #include "sim/cli.h"
+#include "sim/cli_options.h"
 #include "sim/runner.h"
 
 #include <errno.h>
@@ -7,48 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Parses --bug values into a set; prints an error naming the bad one. */
-gboolean cli_parse_bugs(const char *command, char **names, BugSet *out)
-{
-    *out = 0;
-    for (int i = 0; names && names[i]; i++) {
-        g_autofree char *bad = NULL;
-        BugSet one;
-        if (!bug_parse_list(names[i], &one, &bad)) {
-            cli_error("%s: unknown bug variant '%s' (durasim bugs lists them)", command, bad);
-            return FALSE;
-        }
-        *out |= one;
-    }
-    return TRUE;
-}
-
-/* --jobs: 0 means every core (at least `at_least`); beyond 1..256 is an error. */
-gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least)
-{
-    if (*jobs < 0 || *jobs > 256) {
-        cli_error("%s: --jobs must be 1..256", command);
-        return FALSE;
-    }
-    if (*jobs == 0)
-        *jobs = (gint)MAX(at_least, g_get_num_processors());
-    return TRUE;
-}
-
-/* A campaign of one protocol: every --bug must be a bug of that protocol. */
-gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, int protocol)
-{
-    for (int k = 0; k < BUG_KIND_COUNT; k++) {
-        const BugInfo *b = bug_info((BugKind)k);
-        if ((bugs & (1u << k)) && strcmp(b->protocol, protocol_name((ProtocolKind)protocol)) != 0) {
-            cli_error("%s: --bug %s is a %s bug, not a %s one", command, b->name, b->protocol,
-                      protocol_name((ProtocolKind)protocol));
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
 
 /* Expands FILE|DIR arguments into scenario files; prints an error and returns NULL on failure. */
 GPtrArray *cli_expand_paths(const char *command, int argc, char **argv)

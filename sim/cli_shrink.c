@@ -13,6 +13,7 @@
  */
 #include "sim/campaign.h"
 #include "sim/cli.h"
+#include "sim/cli_options.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -429,19 +430,50 @@ static int shrink_scenario(Scenario *start, const char *kind, guint max_runs, co
     return status;
 }
 
+/* The scenario to shrink: a fuzz seed (--protocol P --seed N) or a scenario FILE. */
+static Scenario *shrink_start(const CliSeedOptions *o, int argc, char **argv)
+{
+    if (o->seed >= 0) {
+        CampaignSpec spec;
+        if (argc > 1) {
+            cli_error("shrink: give either FILE or --seed, not both");
+            return NULL;
+        }
+        if (!cli_options_spec("shrink", o, &spec))
+            return NULL;
+        Scenario *s = scenario_generate(spec.protocol, (uint64_t)o->seed, spec.mode);
+        s->config.bugs |= spec.bugs;
+        return s;
+    }
+    if (argc != 2) {
+        cli_error(argc < 2 ? "shrink: give a scenario FILE, or --protocol P --seed N"
+                           : "shrink: one scenario file at a time");
+        return NULL;
+    }
+    if (o->protocol || o->faults) {
+        cli_error("shrink: --protocol and --faults go with --seed");
+        return NULL;
+    }
+    BugSet extra = 0;
+    if (!cli_parse_bugs("shrink", o->bugs, &extra))
+        return NULL;
+    g_autoptr(GError) err = NULL;
+    Scenario *s = scenario_load_file(argv[1], &err);
+    if (!s) {
+        cli_error("%s", err->message);
+        return NULL;
+    }
+    s->config.bugs |= extra;
+    return s;
+}
+
 int cli_shrink(int argc, char **argv)
 {
-    char *protocol = NULL, *faults = NULL, *out_path = NULL, *kind = NULL;
-    char **bugs = NULL;
-    gint64 seed = -1, max_runs = 2000;
+    CliSeedOptions o = CLI_SEED_OPTIONS_INIT;
+    char *out_path = NULL, *kind = NULL;
+    gint64 max_runs = 2000;
     gboolean verbose = FALSE;
-    GOptionEntry entries[] = {
-        {"protocol", 0, 0, G_OPTION_ARG_STRING, &protocol, "With --seed: quorum or raft", "P"},
-        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Shrink this fuzz seed instead of a file", "N"},
-        {"faults", 0, 0, G_OPTION_ARG_STRING, &faults, "With --seed: within (default) or beyond",
-         "MODE"},
-        {"bug", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bugs, "Switch on a bug variant (repeatable)",
-         "NAME"},
+    const GOptionEntry own[] = {
         {"kind", 0, 0, G_OPTION_ARG_STRING, &kind,
          "The violation kind to keep (default: the kind of the first violation)", "KIND"},
         {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
@@ -451,6 +483,8 @@ int cli_shrink(int argc, char **argv)
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print the final run's details", NULL},
         {NULL},
     };
+    g_autofree GOptionEntry *entries = cli_options_entries(
+        &o, CLI_OPT_PROTOCOL | CLI_OPT_SEED | CLI_OPT_FAULTS | CLI_OPT_BUG, own);
     int status = CLI_EXIT_USAGE;
     g_autoptr(Scenario) start = NULL;
     if (!cli_parse("shrink", "[FILE]",
@@ -459,57 +493,18 @@ int cli_shrink(int argc, char **argv)
                    "shorter times. Prints what it removed and writes the minimal scenario.",
                    entries, &argc, &argv))
         goto out;
-    BugSet extra = 0;
-    if (!cli_parse_bugs("shrink", bugs, &extra))
-        goto out;
     if (max_runs < 1) {
         cli_error("shrink: --max-runs must be at least 1");
         goto out;
     }
-    if (seed >= 0) {
-        ProtocolKind p;
-        FaultMode mode = FAULTS_WITHIN;
-        if (argc > 1) {
-            cli_error("shrink: give either FILE or --seed, not both");
-            goto out;
-        }
-        if (!protocol || !protocol_parse(protocol, &p)) {
-            cli_error("shrink: --seed needs --protocol quorum or raft");
-            goto out;
-        }
-        if (faults && !fault_mode_parse(faults, &mode)) {
-            cli_error("shrink: --faults must be within or beyond, not '%s'", faults);
-            goto out;
-        }
-        if (!cli_check_bugs_protocol("shrink", extra, p))
-            goto out;
-        start = scenario_generate(p, (uint64_t)seed, mode);
-    } else {
-        if (argc != 2) {
-            cli_error(argc < 2 ? "shrink: give a scenario FILE, or --protocol P --seed N"
-                               : "shrink: one scenario file at a time");
-            goto out;
-        }
-        if (protocol || faults) {
-            cli_error("shrink: --protocol and --faults go with --seed");
-            goto out;
-        }
-        g_autoptr(GError) err = NULL;
-        start = scenario_load_file(argv[1], &err);
-        if (!start) {
-            cli_error("%s", err->message);
-            goto out;
-        }
-    }
-    start->config.bugs |= extra;
+    start = shrink_start(&o, argc, argv);
+    if (!start)
+        goto out;
     start->expect.present = FALSE; /* judged by violation kind alone while shrinking */
-
     status = shrink_scenario(start, kind, (guint)MIN(max_runs, G_MAXUINT), out_path, verbose);
 out:
-    g_free(protocol);
-    g_free(faults);
+    cli_options_clear(&o);
     g_free(out_path);
     g_free(kind);
-    g_strfreev(bugs);
     return status;
 }

@@ -1,0 +1,108 @@
+/* sim/cli_options.c — the shared options of the seed commands (see cli_options.h). */
+#include "sim/cli_options.h"
+#include "sim/cli.h"
+
+#include <string.h>
+
+#define PROTOCOLS "quorum or raft"
+
+GOptionEntry *cli_options_entries(CliSeedOptions *o, CliOptionSet which, const GOptionEntry *own)
+{
+    const GOptionEntry shared[] = {
+        {"protocol", 0, 0, G_OPTION_ARG_STRING, &o->protocol, "The protocol: " PROTOCOLS, "P"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, "One fuzz seed", "N"},
+        {"seeds", 0, 0, G_OPTION_ARG_STRING, &o->seeds,
+         "Fuzz seeds A..B (inclusive), or one seed N", "A..B"},
+        {"faults", 0, 0, G_OPTION_ARG_STRING, &o->faults,
+         "within (default): only faults the protocol promises to survive; beyond: any", "MODE"},
+        {"bug", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->bugs,
+         "Switch on a bug variant (repeatable; durasim bugs lists them)", "NAME"},
+        {"jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs,
+         "Seeds run at once, each single-threaded (default: all cores)", "N"},
+    };
+    const CliOptionSet bits[] = {CLI_OPT_PROTOCOL, CLI_OPT_SEED, CLI_OPT_SEEDS,
+                                 CLI_OPT_FAULTS,   CLI_OPT_BUG,  CLI_OPT_JOBS};
+    G_STATIC_ASSERT(G_N_ELEMENTS(shared) == G_N_ELEMENTS(bits));
+    guint n_own = 0;
+    while (own && own[n_own].long_name)
+        n_own++;
+    GOptionEntry *all = g_new0(GOptionEntry, G_N_ELEMENTS(shared) + n_own + 1);
+    guint n = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(shared); i++)
+        if (which & bits[i])
+            all[n++] = shared[i];
+    for (guint i = 0; i < n_own; i++)
+        all[n++] = own[i];
+    return all;
+}
+
+gboolean cli_options_spec(const char *command, const CliSeedOptions *o, CampaignSpec *spec)
+{
+    *spec = (CampaignSpec){0};
+    if (!o->protocol) {
+        cli_error("%s: --protocol P is required here (" PROTOCOLS ")", command);
+        return FALSE;
+    }
+    if (!protocol_parse(o->protocol, &spec->protocol)) {
+        cli_error("%s: --protocol must be " PROTOCOLS ", not '%s'", command, o->protocol);
+        return FALSE;
+    }
+    if (o->faults && !fault_mode_parse(o->faults, &spec->mode)) {
+        cli_error("%s: --faults must be within or beyond, not '%s'", command, o->faults);
+        return FALSE;
+    }
+    return cli_parse_bugs(command, o->bugs, &spec->bugs) &&
+           cli_check_bugs_protocol(command, spec->bugs, spec->protocol);
+}
+
+gboolean cli_options_any_spec(const CliSeedOptions *o)
+{
+    return o->protocol || o->faults || o->bugs;
+}
+
+void cli_options_clear(CliSeedOptions *o)
+{
+    g_clear_pointer(&o->protocol, g_free);
+    g_clear_pointer(&o->faults, g_free);
+    g_clear_pointer(&o->bugs, g_strfreev);
+    g_clear_pointer(&o->seeds, g_free);
+}
+
+gboolean cli_parse_bugs(const char *command, char **names, BugSet *out)
+{
+    *out = 0;
+    for (int i = 0; names && names[i]; i++) {
+        g_autofree char *bad = NULL;
+        BugSet one;
+        if (!bug_parse_list(names[i], &one, &bad)) {
+            cli_error("%s: unknown bug variant '%s' (durasim bugs lists them)", command, bad);
+            return FALSE;
+        }
+        *out |= one;
+    }
+    return TRUE;
+}
+
+gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least)
+{
+    if (*jobs < 0 || *jobs > 256) {
+        cli_error("%s: --jobs must be 1..256", command);
+        return FALSE;
+    }
+    if (*jobs == 0)
+        *jobs = (gint)MAX(at_least, g_get_num_processors());
+    return TRUE;
+}
+
+gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, ProtocolKind protocol)
+{
+    for (int k = 0; k < BUG_KIND_COUNT; k++) {
+        const BugInfo *b = bug_info((BugKind)k);
+        if ((bugs & (1u << k)) && strcmp(b->protocol, protocol_name(protocol)) != 0) {
+            cli_error("%s: --bug %s is a %s bug, not a %s one", command, b->name, b->protocol,
+                      protocol_name(protocol));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}

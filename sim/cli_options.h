@@ -1,0 +1,52 @@
+/* sim/cli_options.h — the options that fuzz, replay, shrink and check-determinism share: which
+ * protocol, which seed or seeds, which faults, which bug variants, how many jobs. Defined once
+ * here (flag, help text, checks and error messages); each command says which it takes and adds
+ * its own.
+ */
+#pragma once
+
+#include "sim/campaign.h"
+
+#include <glib.h>
+
+typedef enum {
+    CLI_OPT_PROTOCOL = 1 << 0, /* --protocol P */
+    CLI_OPT_SEED = 1 << 1,     /* --seed N */
+    CLI_OPT_SEEDS = 1 << 2,    /* --seeds A..B */
+    CLI_OPT_FAULTS = 1 << 3,   /* --faults within|beyond */
+    CLI_OPT_BUG = 1 << 4,      /* --bug NAME (repeatable) */
+    CLI_OPT_JOBS = 1 << 5,     /* --jobs N, -j N */
+} CliOptionSet;
+
+/* What the shared options were given as. Owned strings; clear with cli_options_clear. */
+typedef struct {
+    char *protocol;
+    char *faults;
+    char **bugs;
+    char *seeds;
+    gint64 seed; /* -1: not given */
+    gint jobs;   /* 0: not given (every core) */
+} CliSeedOptions;
+
+#define CLI_SEED_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        .seed = -1                                                                                 \
+    }
+
+/* The shared entries `which`, then the command's own (`own`, ending with {NULL}); ends with
+ * {NULL}. Caller frees the array (g_free), not the strings. */
+GOptionEntry *cli_options_entries(CliSeedOptions *o, CliOptionSet which, const GOptionEntry *own);
+/* Checks --protocol (required), --faults and --bug (each a bug of that protocol) and fills
+ * *spec; prints a one-line error naming the flag. */
+gboolean cli_options_spec(const char *command, const CliSeedOptions *o, CampaignSpec *spec);
+/* Whether any of --protocol, --faults, --bug was given (for commands where they go with --seed
+ * or --seeds only). */
+gboolean cli_options_any_spec(const CliSeedOptions *o);
+void cli_options_clear(CliSeedOptions *o);
+
+/* Parses --bug values into a set; prints an error naming the bad one. */
+gboolean cli_parse_bugs(const char *command, char **names, BugSet *out);
+/* --jobs: 0 means every core (at least `at_least`); prints an error outside 1..256. */
+gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least);
+/* Every bug in `bugs` belongs to `protocol`; else prints an error. */
+gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, ProtocolKind protocol);
