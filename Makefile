@@ -21,6 +21,19 @@ OPT       ?= -O3 -g
 LAYERS    := sim model faults scenarios reports
 SRC_LIB   := $(sort $(filter-out sim/main.c,$(shell find $(LAYERS) -name '*.c')))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+
+# Hosted protocols are built only when their library is installed (pkg-config finds it):
+# model/libraft/ needs canonical raft (Debian libraft-dev). Without it the build says so and
+# leaves the folder and its tests out.
+HAVE_LIBRAFT := $(shell pkg-config --exists raft 2>/dev/null && echo 1)
+ifeq ($(HAVE_LIBRAFT),1)
+HOSTED_CFLAGS := -DDURASIM_HAVE_LIBRAFT $(shell pkg-config --cflags raft)
+HOSTED_LIBS   := $(shell pkg-config --libs raft)
+else
+SRC_LIB   := $(filter-out model/libraft/%,$(SRC_LIB))
+TEST_SRC  := $(filter-out tests/test_libraft.c,$(TEST_SRC))
+$(info durasim: libraft-dev not found (pkg-config raft): building without the hosted libraft protocol)
+endif
 BENCH_SRC := $(sort $(wildcard tests/bench_*.c))
 TEST_HELP := $(sort $(wildcard tests/support_*.c))
 
@@ -31,8 +44,8 @@ EXTRA     ?=
 pkg_cflags = $(shell pkg-config --cflags $(1))
 pkg_libs   = $(shell pkg-config --libs $(1))
 
-CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(EXTRA) -I. $(call pkg_cflags,$(PKGS))
-LIBS_ALL   = $(call pkg_libs,$(PKGS)) -lm -lpthread
+CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(EXTRA) -I. $(call pkg_cflags,$(PKGS)) $(HOSTED_CFLAGS)
+LIBS_ALL   = $(call pkg_libs,$(PKGS)) $(HOSTED_LIBS) -lm -lpthread
 
 LIB_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(SRC_LIB))
 TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))

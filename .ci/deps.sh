@@ -40,6 +40,18 @@ if [ -n "$missing" ]; then
         exit 1
     fi
 fi
+# The hosted libraft protocol (model/libraft/) needs canonical raft; it is optional: without it
+# the build leaves that protocol out and says so.
+if command -v pkg-config >/dev/null 2>&1 && ! pkg-config --exists raft 2>/dev/null; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "deps: installing libraft-dev (for the hosted libraft protocol)"
+        apt_install libraft-dev ||
+            echo "deps: warning: could not install libraft-dev; building without libraft" >&2
+    else
+        echo "deps: libraft-dev missing: the hosted libraft protocol is not built" \
+            "(apt-get install -y libraft-dev)" >&2
+    fi
+fi
 if [ -n "$browser" ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: installing $browser (for the browser test of the HTML report)"
     apt_install "$browser" ||

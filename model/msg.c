@@ -8,7 +8,7 @@ const char *msg_type_name(MsgType type)
     static const char *names[] = {
         "request",   "response",    "write",        "write-ack",  "read",
         "read-resp", "sync",        "sync-records", "vote",       "vote-resp",
-        "append",    "append-resp", "probe",        "probe-resp",
+        "append",    "append-resp", "probe",        "probe-resp", "libraft",
     };
     G_STATIC_ASSERT(G_N_ELEMENTS(names) == MSG_TYPE_COUNT);
     g_assert((unsigned)type < G_N_ELEMENTS(names));
@@ -71,6 +71,8 @@ gsize msg_extra_size(MsgType type)
         return sizeof(QDigest);
     case MSG_R_APPEND:
         return sizeof(RaftEntry);
+    case MSG_LIBRAFT:
+        return 1;
     default:
         return 0;
     }

@@ -26,6 +26,8 @@ typedef enum {
     MSG_R_APPEND_RESP,
     MSG_R_PROBE, /* a server repairing a damaged disk asks peers for their terms and logs */
     MSG_R_PROBE_RESP,
+    /* hosted libraries */
+    MSG_LIBRAFT, /* a canonical-raft raft_message; extra: its encoding (bytes) */
     MSG_TYPE_COUNT,
 } MsgType;
 
@@ -196,7 +198,7 @@ typedef struct Msg {
         RProbe rp;
         RProbeResp rpr;
     } u;
-    void *extra; /* owned array: QRecord, QDigest or RaftEntry */
+    void *extra; /* owned array: QRecord, QDigest, RaftEntry or bytes */
     uint32_t extra_count;
 } Msg;
 

@@ -1,0 +1,527 @@
+/* model/libraft/libraft.c — the hosted library as a ProtoOps: events in, library calls out.
+ *
+ * Boot: the disk image is decoded (libraft_store.c) and, before the library sees it, written
+ * back and fsynced (what the page cache showed may not be durable: after a failed fsync of an
+ * earlier life the pages can be clean and never written, and a new fsync would not write them).
+ * Once those fsyncs succeeded the instance is initialised and started (on the fiber), bootstrapping
+ * the configuration on a first boot; they are retried after a failure.
+ * Events: the tick (timer 0) -> the library's tick; MSG_LIBRAFT -> decode, recv; client requests
+ * -> libraft_fsm.c; PEV_DISK -> the raft_io request it completes; PEV_STOP -> clients answered.
+ * Calls that can reach set_term/set_vote (a tick of a non-leader; a message with a higher term, a
+ * vote request or result, TimeoutNow; start) run on the fiber; while it is suspended every other
+ * event is queued and replayed, in order, once the library returned.
+ * After every step the library's role, term and commit index are compared with what the notes
+ * said last: NOTE_ROLE, NOTE_COMMIT and the failpoints elected and committed follow.
+ * Crash: destroy abandons the instance: a suspended call is failed, raft_close completes every
+ * request, and the instance's heap is freed (what was left is counted, see libraft_heap.c).
+ */
+#include "model/libraft/libraft_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { TIMER_TICK = 0, TIMER_BOOT = 1 };
+#define BOOT_RETRY (50 * SIM_MS)
+
+void libraft_params_default(LibraftParams *p, const WorldConfig *c)
+{
+    memset(p, 0, sizeof *p);
+    p->election_ms = (unsigned)MAX(c->election_timeout.lo / SIM_MS, 10);
+    p->heartbeat_ms = (unsigned)MAX(c->heartbeat / SIM_MS, 1);
+    p->snapshot_threshold = 1024;
+    p->snapshot_trailing = 128;
+    p->pre_vote = FALSE;
+    p->voters = c->nodes;
+    p->max_inflight = RAFT_MAX_INFLIGHT;
+}
+
+void lr_enter(LRNode *n)
+{
+    lr_heap_use(n->heap);
+}
+
+void lr_leave(LRNode *n)
+{
+    lr_heap_use(NULL);
+}
+
+static NodeRole role_of(int state)
+{
+    switch (state) {
+    case RAFT_LEADER:
+        return ROLE_LEADER;
+    case RAFT_CANDIDATE:
+        return ROLE_CANDIDATE;
+    case RAFT_FOLLOWER:
+        return ROLE_FOLLOWER;
+    default:
+        return ROLE_NONE;
+    }
+}
+
+static void note_changes(LRNode *n)
+{
+    if (!n->started)
+        return;
+    NodeRole role = role_of(raft_state(&n->raft));
+    uint64_t term = n->raft.current_term;
+    if (role != n->role || term != n->noted_term) {
+        if (role == ROLE_LEADER && n->role != ROLE_LEADER)
+            act_failpoint(n->out, FP_RAFT_ELECTED);
+        n->role = role;
+        n->noted_term = term;
+        act_note(n->out, NOTE_ROLE, role, term, 0, 0);
+    }
+    if (n->raft.commit_index > n->noted_commit) {
+        n->noted_commit = n->raft.commit_index;
+        act_note(n->out, NOTE_COMMIT, n->noted_commit, term, 0, 0);
+        act_failpoint(n->out, FP_RAFT_COMMITTED);
+    }
+}
+
+/* ---- the fiber's work ---- */
+
+typedef enum { WORK_START, WORK_TICK, WORK_RECV } WorkKind;
+
+typedef struct {
+    LRNode *n;
+    WorkKind kind;
+    struct raft_message msg;
+    char addr[24];
+} Work;
+
+static void start_library(LRNode *n)
+{
+    gboolean fresh = n->term == 0 && n->next_index == 1 && n->snap.index == 0;
+    if (fresh && n->raft.id <= n->init.nodes) {
+        struct raft_configuration conf;
+        raft_configuration_init(&conf);
+        for (guint i = 1; i <= n->init.nodes; i++) {
+            char addr[8];
+            snprintf(addr, sizeof addr, "%u", i);
+            raft_configuration_add(&conf, i, addr, i <= n->params.voters ? RAFT_VOTER : RAFT_SPARE);
+        }
+        int rv = raft_bootstrap(&n->raft, &conf);
+        raft_configuration_close(&conf);
+        if (rv != 0)
+            return; /* the bootstrap write failed: stays down until restarted */
+    }
+    int rv = raft_start(&n->raft);
+    n->started = rv == 0;
+    if (rv != 0)
+        act_note(n->out, NOTE_DAMAGED, 0, (uint64_t)rv, 0, 0);
+    lr_image_clear(&n->image);
+}
+
+static void run_work(void *arg)
+{
+    Work *w = arg;
+    LRNode *n = w->n;
+    switch (w->kind) {
+    case WORK_START:
+        start_library(n);
+        break;
+    case WORK_TICK:
+        n->tick(&n->io);
+        break;
+    case WORK_RECV:
+        n->recv(&n->io, &w->msg);
+        break;
+    }
+    g_free(w);
+}
+
+/* Runs the work on the fiber if it may block, directly otherwise. */
+static void call_library(LRNode *n, Work *w, gboolean may_block)
+{
+    if (may_block) {
+        lr_fiber_run(&n->fiber, run_work, w);
+        if (n->fiber.suspended)
+            return;
+    } else {
+        run_work(w);
+    }
+    lr_drain(n);
+}
+
+static gboolean recv_may_block(const LRNode *n, const struct raft_message *m)
+{
+    return m->type == RAFT_IO_REQUEST_VOTE || m->type == RAFT_IO_REQUEST_VOTE_RESULT ||
+           m->type == RAFT_IO_TIMEOUT_NOW || lr_msg_term(m) > n->raft.current_term;
+}
+
+static void handle_peer(LRNode *n, const Msg *m)
+{
+    if (!n->started)
+        return; /* not listening yet: as if the network lost it */
+    Work *w = g_new0(Work, 1);
+    w->n = n;
+    w->kind = WORK_RECV;
+    n->stats.received++;
+    if (!lr_msg_decode(m->extra, m->extra_count, &w->msg, w->addr, sizeof w->addr)) {
+        n->stats.malformed++;
+        g_free(w);
+        return;
+    }
+    call_library(n, w, recv_may_block(n, &w->msg));
+}
+
+static void handle_tick(LRNode *n)
+{
+    if (!n->started)
+        return;
+    act_timer(n->out, TIMER_TICK, (SimTime)n->tick_ms * SIM_MS, 0);
+    Work *w = g_new0(Work, 1);
+    w->n = n;
+    w->kind = WORK_TICK;
+    call_library(n, w, raft_state(&n->raft) != RAFT_LEADER);
+}
+
+/* ---- boot ---- */
+
+static void boot_fsync(LRNode *n, guint file)
+{
+    act_fsync(n->out, file, LR_TOKEN(LR_TOK_BOOT, 0));
+    n->boot_waits++;
+}
+
+/* Writes back what load() will hand the library, and fsyncs it. */
+static void boot_rewrite(LRNode *n)
+{
+    const LRImage *im = &n->image;
+    n->boot_failed = FALSE;
+    if (im->meta_found) {
+        RaftMeta m = im->meta;
+        m.seq = ++n->meta_seq;
+        DiskBlock b;
+        raft_encode_meta(&b, &m);
+        n->meta_slot ^= 1;
+        act_write(n->out, LR_FILE_META, n->meta_slot, &b, LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+        boot_fsync(n, LR_FILE_META);
+    }
+    if (!im->log_damaged) {
+        uint64_t end = n->next_index - 1;
+        act_truncate(n->out, LR_FILE_LOG, (uint32_t)end, LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+        for (guint i = 0; i < im->records->len; i++) {
+            const RaftEntry *r = &g_array_index(im->records, RaftEntry, i);
+            DiskBlock b;
+            raft_encode_entry(&b, r);
+            act_write(n->out, LR_FILE_LOG, (uint32_t)(r->index - 1), &b,
+                      LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+        }
+        boot_fsync(n, LR_FILE_LOG);
+    }
+    if (n->snap.index != 0) {
+        n->snap.seq = ++n->snap_seq;
+        guint nblocks;
+        DiskBlock *blocks = lr_snap_encode(&n->snap, n->snap_data, &nblocks);
+        n->snap_slot ^= 1;
+        for (guint i = 0; i < nblocks; i++)
+            act_write(n->out, LR_FILE_SNAP, n->snap_slot * LR_SNAP_SLOT + i, &blocks[i],
+                      LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+        g_free(blocks);
+        boot_fsync(n, LR_FILE_SNAP);
+    }
+}
+
+static void boot_start(LRNode *n)
+{
+    n->booting = FALSE;
+    Work *w = g_new0(Work, 1);
+    w->n = n;
+    w->kind = WORK_START;
+    call_library(n, w, TRUE);
+}
+
+static void boot(LRNode *n, const ProtoEvent *ev)
+{
+    LRImage *im = &n->image;
+    lr_image_decode(ev->image, im);
+    if (im->meta_found) {
+        n->term = im->meta.term;
+        n->vote = im->meta.voted_for == ENDPOINT_NONE ? 0 : (raft_id)im->meta.voted_for + 1;
+        n->meta_seq = im->meta.seq;
+        n->meta_slot = im->meta_slot;
+    }
+    if (im->snap_found) {
+        n->snap = im->snap;
+        n->snap_seq = im->snap.seq;
+        n->snap_slot = im->snap_slot;
+        n->snap_data = g_memdup2(im->snap_data, MAX(im->snap.data_len, 1));
+    }
+    n->next_index = im->records->len > 0
+                        ? g_array_index(im->records, RaftEntry, im->records->len - 1).index + 1
+                        : (im->snap_found ? im->snap.index + 1 : 1);
+    if ((!im->meta_found && !ev->first_boot) || im->log_damaged)
+        act_note(n->out, NOTE_DAMAGED, 0, im->log_damaged, 0, 0);
+    n->booting = TRUE;
+    boot_rewrite(n);
+    if (n->boot_waits == 0)
+        boot_start(n);
+}
+
+static void boot_disk(LRNode *n, uint64_t token, int result)
+{
+    if (result != 0)
+        n->boot_failed = TRUE;
+    if ((token & 0xff) != LR_TOK_BOOT)
+        return;
+    g_assert(n->boot_waits > 0);
+    if (--n->boot_waits > 0)
+        return;
+    if (n->boot_failed)
+        act_timer(n->out, TIMER_BOOT, BOOT_RETRY, 0);
+    else
+        boot_start(n);
+}
+
+/* ---- events ---- */
+
+static void dispatch(LRNode *n, const ProtoEvent *ev)
+{
+    switch (ev->kind) {
+    case PEV_BOOT:
+        boot(n, ev);
+        break;
+    case PEV_TIMER:
+        if (ev->timer == TIMER_TICK)
+            handle_tick(n);
+        else if (ev->timer == TIMER_BOOT && n->booting)
+            boot_rewrite(n);
+        break;
+    case PEV_DISK:
+        if ((ev->token & 0xff) == LR_TOK_BOOT || (ev->token & 0xff) == LR_TOK_BOOT_WRITE)
+            boot_disk(n, ev->token, ev->result);
+        else if (lr_io_disk_done(n, ev->token, ev->result))
+            lr_drain(n);
+        break;
+    case PEV_STOP:
+        lr_client_shutdown(n);
+        break;
+    case PEV_MSG:
+        if (ev->msg->type == MSG_CLIENT_REQ) {
+            lr_client_request(n, ev->msg);
+            lr_drain(n);
+        } else if (ev->msg->type == MSG_LIBRAFT) {
+            handle_peer(n, ev->msg);
+        }
+        break;
+    }
+}
+
+/* A copy of an event that must wait for the suspended call (messages deep-copied). */
+static ProtoEvent *event_copy(const ProtoEvent *ev)
+{
+    g_assert(ev->kind != PEV_BOOT && ev->block == NULL); /* the adapter issues no reads */
+    ProtoEvent *c = g_memdup2(ev, sizeof *ev);
+    if (ev->msg != NULL)
+        c->msg = msg_copy(ev->msg);
+    return c;
+}
+
+static void event_free(ProtoEvent *ev)
+{
+    msg_free((Msg *)ev->msg);
+    g_free(ev);
+}
+
+/* While a durable call waits: its own completions go to it, the rest waits its turn. */
+static void while_suspended(LRNode *n, const ProtoEvent *ev)
+{
+    uint64_t kind = ev->token & 0xff, seq = ev->token >> 8;
+    if (ev->kind == PEV_DISK && kind == LR_TOK_META_WRITE && seq == (n->wait_token >> 8)) {
+        if (ev->result != 0)
+            n->wait_write_error = ev->result;
+        return;
+    }
+    if (ev->kind == PEV_DISK && ev->token == n->wait_token) {
+        n->wait_result = ev->result;
+        n->wait_arrived = TRUE;
+        lr_fiber_resume(&n->fiber);
+        if (!n->fiber.suspended)
+            lr_drain(n);
+        return;
+    }
+    if (ev->kind == PEV_TIMER && ev->timer == TIMER_TICK) {
+        /* The tick keeps its period; the library sees one tick when it returns. */
+        act_timer(n->out, TIMER_TICK, (SimTime)n->tick_ms * SIM_MS, 0);
+        if (n->tick_deferred)
+            return;
+        n->tick_deferred = TRUE;
+    }
+    g_queue_push_tail(&n->deferred, event_copy(ev));
+}
+
+static void replay_deferred(LRNode *n)
+{
+    ProtoEvent *d;
+    while (!n->fiber.suspended && (d = g_queue_pop_head(&n->deferred)) != NULL) {
+        if (d->kind == PEV_TIMER && d->timer == TIMER_TICK) {
+            n->tick_deferred = FALSE;
+            Work *w = g_new0(Work, 1);
+            w->n = n;
+            w->kind = WORK_TICK;
+            if (n->started)
+                call_library(n, w, raft_state(&n->raft) != RAFT_LEADER);
+            else
+                g_free(w);
+        } else {
+            dispatch(n, d);
+        }
+        event_free(d);
+    }
+}
+
+static void libraft_step(void *p, const ProtoEvent *ev, ActionList *out)
+{
+    LRNode *n = p;
+    n->out = out;
+    n->now = ev->now;
+    lr_enter(n);
+    if (n->fiber.suspended)
+        while_suspended(n, ev);
+    else
+        dispatch(n, ev);
+    replay_deferred(n);
+    note_changes(n);
+    lr_leave(n);
+    n->out = NULL;
+}
+
+/* ---- the instance ---- */
+
+static struct raft_tracer silent_tracer = {.enabled = false};
+
+void *libraft_create(const ProtoInit *init, const LibraftParams *params)
+{
+    LRNode *n = g_new0(LRNode, 1);
+    n->init = *init;
+    n->params = *params;
+    n->heap = lr_heap_new();
+    n->next_index = 1;
+    n->role = ROLE_NONE;
+    lr_fiber_init(&n->fiber);
+    g_queue_init(&n->deferred);
+    g_queue_init(&n->appends);
+    g_queue_init(&n->done);
+    g_queue_init(&n->snap_puts);
+    lr_io_setup(n);
+    lr_fsm_setup(n);
+    char addr[8];
+    snprintf(addr, sizeof addr, "%u", (unsigned)init->self + 1);
+    lr_enter(n);
+    int rv = raft_init(&n->raft, &n->io, &n->fsm, (raft_id)init->self + 1, addr);
+    g_assert(rv == 0);
+    n->raft.tracer = &silent_tracer; /* raft_init enables the stderr tracer from the env */
+    raft_set_election_timeout(&n->raft, params->election_ms);
+    raft_set_heartbeat_timeout(&n->raft, params->heartbeat_ms);
+    raft_set_snapshot_threshold(&n->raft, params->snapshot_threshold);
+    raft_set_snapshot_trailing(&n->raft, params->snapshot_trailing);
+    raft_set_pre_vote(&n->raft, params->pre_vote);
+    lr_leave(n);
+    return n;
+}
+
+static void *libraft_create_default(const ProtoInit *init)
+{
+    LibraftParams p;
+    libraft_params_default(&p, init->config);
+    return libraft_create(init, &p);
+}
+
+static void closed(struct raft *r)
+{
+    ((LRNode *)r->io->impl)->closing = FALSE;
+}
+
+static void libraft_destroy(void *p)
+{
+    LRNode *n = p;
+    ActionList scratch; /* what the abandoned instance still does goes nowhere */
+    action_list_init(&scratch);
+    n->out = &scratch;
+    lr_enter(n);
+    while (n->fiber.suspended) {
+        n->wait_result = EIO; /* the process is gone: the blocked call never returns success */
+        n->wait_arrived = TRUE;
+        lr_fiber_resume(&n->fiber);
+    }
+    n->closing = TRUE;
+    raft_close(&n->raft, closed);
+    g_assert(!n->closing); /* the adapter's close completes at once */
+    lr_drain(n);
+    lr_fsm_clear(n);
+    lr_image_clear(&n->image);
+    lr_leave(n);
+    guint leaked, double_frees;
+    lr_heap_free(n->heap, &leaked, &double_frees);
+    ProtoEvent *d;
+    while ((d = g_queue_pop_head(&n->deferred)) != NULL)
+        event_free(d);
+    action_list_clear(&scratch);
+    lr_fiber_clear(&n->fiber);
+    g_free(n->snap_data);
+    g_free(n);
+}
+
+static NodeRole libraft_role(const void *p)
+{
+    const LRNode *n = p;
+    return n->started ? role_of(raft_state((struct raft *)&n->raft)) : ROLE_NONE;
+}
+
+static void libraft_check(const void *p)
+{
+    const LRNode *n = p;
+    if (!n->started)
+        return;
+    struct raft *r = (struct raft *)&n->raft;
+    g_assert(r->last_applied <= r->commit_index || r->commit_index == 0);
+    g_assert(n->inflight <= n->requests->len);
+    g_assert(n->fiber.suspended || n->deferred.length == 0);
+}
+
+const LibraftStats *libraft_stats(const void *p)
+{
+    return &((const LRNode *)p)->stats;
+}
+
+int libraft_state(const void *p)
+{
+    const LRNode *n = p;
+    return n->started ? raft_state((struct raft *)&n->raft) : RAFT_UNAVAILABLE;
+}
+
+uint64_t libraft_term(const void *p)
+{
+    return ((const LRNode *)p)->raft.current_term;
+}
+
+uint64_t libraft_commit(const void *p)
+{
+    return ((const LRNode *)p)->raft.commit_index;
+}
+
+uint64_t libraft_last_applied(const void *p)
+{
+    return ((const LRNode *)p)->raft.last_applied;
+}
+
+gboolean libraft_value(const void *p, KeyId key, Value *out)
+{
+    const LRNode *n = p;
+    if (key >= n->init.keys || !n->present[key])
+        return FALSE;
+    *out = n->kv[key];
+    return TRUE;
+}
+
+const ProtoOps libraft_ops = {
+    .name = "libraft",
+    .nfiles = LR_NFILES,
+    .create = libraft_create_default,
+    .destroy = libraft_destroy,
+    .step = libraft_step,
+    .role = libraft_role,
+    .check = libraft_check,
+};

@@ -1,0 +1,240 @@
+/* model/libraft/libraft_internal.h — what the files of the hosted canonical-raft adapter share.
+ *
+ * One LRNode is one raft server hosting one instance of the unmodified library (libraft 0.15)
+ * behind the raft_io of libraft_io.c. The node is a sans-IO protocol like the others: a step
+ * points `out` at the step's ActionList and enters the library; every raft_io method the library
+ * calls appends actions there (send, write, truncate, fsync, timer, note, failpoint); nothing
+ * calls the engine or the world.
+ *
+ * Files of the adapter: libraft.c (ProtoOps: events into library calls), libraft_io.c (raft_io),
+ * libraft_store.c (term, vote, log and snapshot on the simulated disk), libraft_msg.c (the wire
+ * codec of raft_message), libraft_fsm.c (the key-value state machine and the clients),
+ * libraft_fiber.c (synchronous durable calls), libraft_heap.c (a heap per instance).
+ *
+ * Invariants: the library is entered only with lr_enter()/lr_leave() around the call (the heap
+ * and the output are the node's); set_term, set_vote and bootstrap run only on the node's fiber
+ * (they suspend it until their fsync completed); while the fiber is suspended no other event
+ * reaches the library (libraft.c queues them).
+ */
+#pragma once
+
+#include "model/libraft/libraft.h"
+
+#include <raft.h>
+#include <ucontext.h>
+
+/* ---- heap: every allocation of the library, per instance ---- */
+
+typedef struct LRHeap LRHeap;
+/* Caller owns the result. */
+LRHeap *lr_heap_new(void);
+/* Frees what is still allocated; returns how many blocks were left (leaks of the library or of
+ * the adapter) and how many frees of already freed blocks were seen. */
+void lr_heap_free(LRHeap *h, guint *leaked, guint *double_frees);
+/* Routes raft_malloc & co. of this thread to `h` (NULL: none). Returns the previous heap. */
+LRHeap *lr_heap_use(LRHeap *h);
+/* From now on frees are deferred to lr_heap_free (after an I/O error, see libraft.c). */
+void lr_heap_quarantine(LRHeap *h);
+guint lr_heap_live(const LRHeap *h);
+guint lr_heap_double_frees(const LRHeap *h);
+
+/* ---- fiber: the stack synchronous durable calls suspend ---- */
+
+typedef struct {
+    ucontext_t main, self;
+    void *stack;
+    gsize stack_size;
+    gboolean running;   /* inside the fiber (possibly suspended) */
+    gboolean suspended; /* waiting for a disk completion */
+    void (*fn)(void *arg);
+    void *arg;
+    void *fake_main, *fake_fiber; /* sanitizer bookkeeping */
+    const void *main_bottom;
+    size_t main_size;
+} LRFiber;
+
+void lr_fiber_init(LRFiber *f);
+void lr_fiber_clear(LRFiber *f);
+/* Runs fn(arg) on the fiber; returns when it finished or suspended. */
+void lr_fiber_run(LRFiber *f, void (*fn)(void *), void *arg);
+/* From the fiber: back to the caller of run/resume. */
+void lr_fiber_suspend(LRFiber *f);
+/* Continues a suspended fiber; returns when it finished or suspended again. */
+void lr_fiber_resume(LRFiber *f);
+
+/* ---- storage: files, formats and what this instance wrote ---- */
+
+#define LR_FILE_META 0 /* as raft's: two alternating RaftMeta blocks */
+#define LR_FILE_LOG  1 /* as raft's: block i - 1 holds entry i (raft_encode_entry) */
+#define LR_FILE_SNAP 2 /* slot s at block s * LR_SNAP_SLOT: header, then the data */
+#define LR_NFILES    3
+#define LR_SNAP_SLOT 4096u
+
+/* How configuration and barrier entries look in raft's entry record: kind OP_NOOP, key says
+ * which, and value packs the configuration (2 bits per server id 1..32: 0 absent, else role+1). */
+#define LR_KEY_BARRIER ((KeyId)0xfffffff0u)
+#define LR_KEY_CHANGE  ((KeyId)0xfffffff1u)
+
+/* A command as the FSM receives it (the entry's buffer). */
+typedef struct {
+    uint64_t term; /* the leader's term when it proposed it: the entry's term */
+    uint8_t kind;  /* OP_PUT, OP_ADD, OP_DELETE */
+    EndpointId client;
+    KeyId key;
+    Value value;
+    IdemKey idem;
+} LRCommand;
+
+#define LR_COMMAND_LEN 31
+void lr_command_encode(const LRCommand *c, uint8_t out[LR_COMMAND_LEN]);
+gboolean lr_command_decode(const void *buf, gsize len, LRCommand *out);
+
+/* Entry <-> raft's record. Returns FALSE for an entry the format cannot hold. */
+gboolean lr_entry_to_record(const struct raft_entry *e, uint64_t index, RaftEntry *out);
+/* Fills e (buffer from raft_malloc, owned by the caller). FALSE: not a valid entry. */
+gboolean lr_record_to_entry(const RaftEntry *r, struct raft_entry *e);
+
+typedef struct {
+    uint32_t seq; /* the newest valid slot wins */
+    uint32_t trailing;
+    uint64_t index, term, conf_index;
+    uint64_t conf; /* packed as in LR_KEY_CHANGE */
+    uint32_t data_len;
+    uint32_t data_sum;
+} LRSnapHeader;
+
+/* What load() hands the library, decoded from the boot image. */
+typedef struct {
+    RaftMeta meta;
+    gboolean meta_found;
+    guint meta_slot;
+    GArray *records; /* of RaftEntry: the log from block 0 while entries are valid */
+    gboolean log_damaged;
+    LRSnapHeader snap;
+    gboolean snap_found;
+    guint snap_slot;
+    uint8_t *snap_data; /* g_malloc, snap.data_len bytes */
+} LRImage;
+
+void lr_image_decode(const ProtoDiskImage *img, LRImage *out);
+void lr_image_clear(LRImage *im);
+/* The blocks of a snapshot slot (header + data). Caller frees the array. */
+DiskBlock *lr_snap_encode(const LRSnapHeader *h, const uint8_t *data, guint *nblocks);
+uint64_t lr_conf_pack(const struct raft_configuration *c);
+/* Fills c (initialised by the caller). */
+void lr_conf_unpack(uint64_t packed, struct raft_configuration *c);
+
+/* ---- wire codec ---- */
+
+/* The message's bytes; caller frees with g_free. */
+uint8_t *lr_msg_encode(const struct raft_message *m, raft_id sender, uint32_t *len);
+/* Decodes into *m with raft_malloc'd parts (the library takes them over in recv, see
+ * lr_msg_release). FALSE: malformed. */
+gboolean lr_msg_decode(const uint8_t *buf, uint32_t len, struct raft_message *m, char *addr,
+                       gsize addr_size);
+/* Frees what the library does not take over once recv returned. */
+void lr_msg_release(struct raft_message *m);
+/* A term carried by the message (0: none). */
+uint64_t lr_msg_term(const struct raft_message *m);
+
+/* ---- the node ---- */
+
+typedef struct LRAppend LRAppend;
+typedef struct LRPending LRPending;
+
+typedef struct LRNode {
+    ProtoInit init;
+    LibraftParams params;
+    struct raft raft;
+    struct raft_io io;
+    struct raft_fsm fsm;
+    LRHeap *heap;
+    LRFiber fiber;
+    ActionList *out; /* the current step's output */
+    SimTime now;
+    /* lifecycle */
+    gboolean booting; /* rewriting what the disk showed, before the library starts */
+    guint boot_waits; /* boot fsyncs outstanding */
+    gboolean boot_failed;
+    gboolean started; /* raft_start returned 0 */
+    gboolean closing;
+    gboolean io_failed; /* an I/O error reached the library (see lr_heap_quarantine) */
+    raft_io_tick_cb tick;
+    raft_io_recv_cb recv;
+    unsigned tick_ms;
+    /* the durable-call wait */
+    uint64_t wait_token;
+    int wait_result;
+    int wait_write_error;
+    gboolean wait_arrived;
+    gboolean log_broken; /* a truncation failed: the next append is not trusted */
+    GQueue deferred;     /* of ProtoEvent* copies, while the fiber is suspended */
+    gboolean tick_deferred;
+    /* storage mirror */
+    uint64_t meta_seq;
+    guint meta_slot;
+    uint64_t term;
+    raft_id vote;
+    uint64_t next_index; /* where the next appended entry goes */
+    uint32_t snap_seq;
+    guint snap_slot;
+    LRSnapHeader snap;  /* the last snapshot written (index 0: none) */
+    uint8_t *snap_data; /* g_malloc'd, snap.data_len bytes */
+    LRImage image;      /* the boot image, until load() took it */
+    /* asynchronous requests */
+    GQueue appends;   /* of LRAppend*, in order */
+    GQueue done;      /* of LRPending*: callbacks to run once the library returned */
+    GQueue snap_puts; /* of LRPending* waiting for their fsync */
+    uint64_t next_token;
+    /* state machine */
+    Value *kv;
+    uint8_t *present;
+    uint32_t *sessions; /* per client: the highest sequence number applied */
+    GHashTable *named;  /* named idempotency keys applied (IdemKey*) */
+    /* clients */
+    GPtrArray *requests; /* outstanding in the library (LRRequest*) */
+    guint inflight;      /* writes among them */
+    /* what the notes said last */
+    NodeRole role;
+    uint64_t noted_term;
+    uint64_t noted_commit;
+    /* counters (tests and the trace) */
+    LibraftStats stats;
+} LRNode;
+
+/* Around every call into the library from the adapter. */
+void lr_enter(LRNode *n);
+void lr_leave(LRNode *n);
+/* Runs the completions queued by raft_io methods (send done, snapshot read) in order. */
+void lr_drain(LRNode *n);
+
+void lr_io_setup(LRNode *n);
+/* Completes every outstanding request with RAFT_CANCELED (io->close). */
+void lr_io_cancel_all(LRNode *n);
+/* A PEV_DISK for one of the adapter's asynchronous requests. FALSE: not one of them. */
+gboolean lr_io_disk_done(LRNode *n, uint64_t token, int result);
+/* The blocking wait of a durable call: emits nothing itself, suspends until `token`'s
+ * completion arrived, returns its result. */
+int lr_io_wait(LRNode *n, uint64_t token);
+
+void lr_fsm_setup(LRNode *n);
+void lr_fsm_clear(LRNode *n);
+void lr_client_request(LRNode *n, const Msg *m);
+/* Answers every waiting client (graceful stop). */
+void lr_client_shutdown(LRNode *n);
+void lr_reply(LRNode *n, EndpointId client, uint32_t op, uint16_t attempt, gboolean ok,
+              FailReason reason, gboolean definite, const ClientResp *read);
+
+/* Token spaces of the adapter's disk operations. */
+enum {
+    LR_TOK_META = 1,       /* the fsync of a durable call | seq << 8 */
+    LR_TOK_META_WRITE = 2, /* its write */
+    LR_TOK_APPEND = 3,     /* an append's fsync | id << 8 */
+    LR_TOK_APPEND_WRITE = 4,
+    LR_TOK_TRUNCATE = 5,
+    LR_TOK_SNAP = 6, /* a snapshot's fsyncs | id << 8 */
+    LR_TOK_SNAP_WRITE = 7,
+    LR_TOK_BOOT = 8,       /* the boot rewrite's fsyncs */
+    LR_TOK_BOOT_WRITE = 9, /* its writes and truncations */
+};
+#define LR_TOKEN(kind, id) ((uint64_t)(kind) | ((uint64_t)(id) << 8))

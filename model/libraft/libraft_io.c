@@ -1,0 +1,578 @@
+/* model/libraft/libraft_io.c — the library's raft_io, over durasim's simulated world.
+ *
+ * Every method turns into actions of the current step (n->out):
+ *   time/random   the node's own clock (skew applies) and PRNG stream; nothing else is random;
+ *   start         the tick: timer slot 0 every `msecs`;
+ *   send          one MSG_LIBRAFT through the simulated network; the callback ("written to the
+ *                 socket") runs once the library returned, never inside the call;
+ *   append        each entry written as raft's record at block index - 1, then one fsync; the
+ *                 callback runs at the fsync's completion with 0, or RAFT_IOERR (RAFT_NOSPACE
+ *                 for ENOSPC) if the fsync or any of its writes failed. After a failure the log
+ *                 file is not trusted: every append already queued behind it fails too (a failed
+ *                 fsync proves nothing about what it covered, and the library assumes in-order
+ *                 appends), and so does the next one if a truncation failed;
+ *   truncate      an ftruncate of the log, ordered before later appends by the FIFO device;
+ *   set_term, set_vote, bootstrap
+ *                 metadata (and the bootstrap entry) written and fsynced before the call
+ *                 returns: the call suspends the fiber until the fsync completed (lr_io_wait);
+ *   snapshot_put  the snapshot written to the other slot and fsynced, then (trailing 0, an
+ *                 installed snapshot) the log truncated and fsynced, then the callback;
+ *   snapshot_get  the last snapshot written, after the library returned;
+ *   close         completes every outstanding request with RAFT_CANCELED, then calls back.
+ * Bug variants: libraft-ack-before-fsync completes an append at its last write's completion;
+ * libraft-trust-failed-fsync answers a failed fsync with a second fsync and reports its result.
+ */
+#include "model/libraft/libraft_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct LRAppend {
+    uint64_t id;
+    struct raft_io_append *req;
+    raft_io_append_cb cb;
+    uint64_t first, count;
+    guint writes_left;
+    gboolean failed;
+    int error;
+    gboolean retried; /* libraft-trust-failed-fsync: the second fsync was issued */
+    gboolean done;    /* completed early (libraft-ack-before-fsync) */
+};
+
+typedef enum { PEND_SEND, PEND_SNAP_GET, PEND_SNAP_PUT } PendKind;
+
+struct LRPending {
+    PendKind kind;
+    uint64_t id;
+    void *req;
+    void *cb;
+    gboolean truncating; /* snapshot_put: the log truncation of an install is in flight */
+    int error;
+    LRSnapHeader head;
+    uint8_t *data;
+};
+
+#define IO_NODE(io) ((LRNode *)(io)->impl)
+
+static int raft_error(int err)
+{
+    return err == ENOSPC ? RAFT_NOSPACE : RAFT_IOERR;
+}
+
+static void io_failed(LRNode *n)
+{
+    if (!n->io_failed)
+        lr_heap_quarantine(n->heap);
+    n->io_failed = TRUE;
+}
+
+/* ---- synchronous durable calls ---- */
+
+int lr_io_wait(LRNode *n, uint64_t token)
+{
+    g_assert(n->fiber.running); /* a durable call outside the fiber: an adapter bug */
+    n->wait_token = token;
+    n->wait_result = 0;
+    n->wait_arrived = FALSE;
+    n->stats.suspends++;
+    while (!n->wait_arrived)
+        lr_fiber_suspend(&n->fiber);
+    n->wait_token = 0;
+    int r = n->wait_write_error ? n->wait_write_error : n->wait_result;
+    n->wait_write_error = 0;
+    return r;
+}
+
+/* Writes RaftMeta {term, vote} to the other slot, fsyncs, waits. */
+static int persist_meta(LRNode *n, uint64_t term, raft_id vote)
+{
+    RaftMeta m = {.seq = n->meta_seq + 1,
+                  .term = term,
+                  .voted_for = vote == 0 ? ENDPOINT_NONE : (EndpointId)(vote - 1)};
+    DiskBlock b;
+    raft_encode_meta(&b, &m);
+    guint slot = n->meta_slot ^ 1;
+    uint64_t tok = LR_TOKEN(LR_TOK_META, m.seq);
+    act_write(n->out, LR_FILE_META, slot, &b, LR_TOKEN(LR_TOK_META_WRITE, m.seq));
+    act_fsync(n->out, LR_FILE_META, tok);
+    n->stats.durable_calls++;
+    int err = lr_io_wait(n, tok);
+    if (err != 0) {
+        n->stats.durable_errors++;
+        io_failed(n);
+        return raft_error(err);
+    }
+    n->meta_seq = m.seq;
+    n->meta_slot = slot;
+    n->term = term;
+    n->vote = vote;
+    return 0;
+}
+
+static int io_set_term(struct raft_io *io, raft_term term)
+{
+    return persist_meta(IO_NODE(io), term, 0);
+}
+
+static int io_set_vote(struct raft_io *io, raft_id id)
+{
+    LRNode *n = IO_NODE(io);
+    return persist_meta(n, n->term, id);
+}
+
+static int io_bootstrap(struct raft_io *io, const struct raft_configuration *conf)
+{
+    LRNode *n = IO_NODE(io);
+    if (n->term != 0 || n->next_index != 1)
+        return RAFT_CANTBOOTSTRAP;
+    RaftEntry rec = {.term = 1, .index = 1, .kind = OP_NOOP, .key = LR_KEY_CHANGE};
+    rec.client = ENDPOINT_NONE;
+    rec.value = (Value)lr_conf_pack(conf);
+    DiskBlock b;
+    raft_encode_entry(&b, &rec);
+    uint64_t tok = LR_TOKEN(LR_TOK_META, n->meta_seq + 1);
+    act_write(n->out, LR_FILE_LOG, 0, &b, LR_TOKEN(LR_TOK_META_WRITE, n->meta_seq + 1));
+    act_fsync(n->out, LR_FILE_LOG, tok);
+    int err = lr_io_wait(n, tok);
+    if (err != 0) {
+        io_failed(n);
+        return raft_error(err);
+    }
+    n->next_index = 2;
+    g_array_append_val(n->image.records, rec); /* what load() will find */
+    return persist_meta(n, 1, 0);
+}
+
+static int io_recover(struct raft_io *io, const struct raft_configuration *conf)
+{
+    return RAFT_NOTFOUND; /* forced recovery is an operator's tool, not part of the model */
+}
+
+/* ---- lifecycle ---- */
+
+static int io_init(struct raft_io *io, raft_id id, const char *address)
+{
+    return 0;
+}
+
+static void io_close(struct raft_io *io, raft_io_close_cb cb)
+{
+    lr_io_cancel_all(IO_NODE(io));
+    if (cb != NULL)
+        cb(io);
+}
+
+static int io_start(struct raft_io *io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb recv)
+{
+    LRNode *n = IO_NODE(io);
+    n->tick = tick;
+    n->recv = recv;
+    n->tick_ms = msecs;
+    act_timer(n->out, 0, (SimTime)msecs * SIM_MS, 0);
+    return 0;
+}
+
+static raft_time io_time(struct raft_io *io)
+{
+    SimTime now = IO_NODE(io)->now;
+    return now <= 0 ? 0 : (raft_time)(now / SIM_MS);
+}
+
+static int io_random(struct raft_io *io, int min, int max)
+{
+    g_assert(min <= max);
+    return min + (int)sim_rng_uniform(IO_NODE(io)->init.rng, 0, (uint64_t)(max - min));
+}
+
+/* ---- load ---- */
+
+static struct raft_snapshot *snapshot_new(const LRSnapHeader *h, const uint8_t *data)
+{
+    struct raft_snapshot *s = raft_calloc(1, sizeof *s);
+    s->index = h->index;
+    s->term = h->term;
+    s->configuration_index = h->conf_index;
+    raft_configuration_init(&s->configuration);
+    lr_conf_unpack(h->conf, &s->configuration);
+    s->bufs = raft_calloc(1, sizeof *s->bufs);
+    s->n_bufs = 1;
+    s->bufs[0].base = raft_malloc(h->data_len ? h->data_len : 1);
+    s->bufs[0].len = h->data_len;
+    memcpy(s->bufs[0].base, data, h->data_len);
+    return s;
+}
+
+/* The records to hand over: those after the snapshot's trailing window, all in one batch. */
+static void load_entries(LRNode *n, const LRImage *im, raft_index *start,
+                         struct raft_entry **entries, size_t *count)
+{
+    GArray *recs = im->records;
+    guint from = 0;
+    if (im->snap_found && im->snap.index > im->snap.trailing)
+        while (from < recs->len &&
+               g_array_index(recs, RaftEntry, from).index <= im->snap.index - im->snap.trailing)
+            from++;
+    *start = from < recs->len ? g_array_index(recs, RaftEntry, from).index
+                              : (im->snap_found ? im->snap.index + 1 : 1);
+    *count = recs->len - from;
+    *entries = NULL;
+    if (*count == 0)
+        return;
+    struct raft_entry *e = raft_calloc(*count, sizeof *e);
+    gsize total = 0;
+    for (guint i = from; i < recs->len; i++) {
+        gboolean ok = lr_record_to_entry(&g_array_index(recs, RaftEntry, i), &e[i - from]);
+        g_assert(ok); /* decode_log only keeps records the format defines */
+        total += e[i - from].buf.len;
+    }
+    /* One batch, as the library's own backend loads them. */
+    uint8_t *batch = raft_malloc(total ? total : 1);
+    gsize off = 0;
+    for (size_t i = 0; i < *count; i++) {
+        memcpy(batch + off, e[i].buf.base, e[i].buf.len);
+        raft_free(e[i].buf.base);
+        e[i].buf.base = batch + off;
+        e[i].batch = batch;
+        off += e[i].buf.len;
+    }
+    *entries = e;
+}
+
+static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
+                   struct raft_snapshot **snapshot, raft_index *start_index,
+                   struct raft_entry *entries[], size_t *n_entries)
+{
+    LRNode *n = IO_NODE(io);
+    const LRImage *im = &n->image;
+    if (im->log_damaged)
+        return RAFT_CORRUPT; /* 0.15 has no repair: the server stays down (see README) */
+    *term = n->term;
+    *voted_for = n->vote;
+    *snapshot = im->snap_found ? snapshot_new(&im->snap, im->snap_data) : NULL;
+    load_entries(n, im, start_index, entries, n_entries);
+    return 0;
+}
+
+/* ---- send ---- */
+
+static int io_send(struct raft_io *io, struct raft_io_send *req, const struct raft_message *m,
+                   raft_io_send_cb cb)
+{
+    LRNode *n = IO_NODE(io);
+    if (m->server_id == 0 || m->server_id > n->init.nodes)
+        return RAFT_NOCONNECTION;
+    uint32_t len;
+    uint8_t *bytes = lr_msg_encode(m, n->raft.id, &len);
+    Msg *msg = msg_new(MSG_LIBRAFT, n->init.self, (EndpointId)(m->server_id - 1));
+    msg_take_extra(msg, bytes, len);
+    act_send(n->out, msg);
+    n->stats.sends++;
+    LRPending *p = g_new0(LRPending, 1);
+    p->kind = PEND_SEND;
+    p->req = req;
+    p->cb = (void *)cb;
+    g_queue_push_tail(&n->done, p);
+    return 0;
+}
+
+/* ---- append and truncate ---- */
+
+static int io_append(struct raft_io *io, struct raft_io_append *req,
+                     const struct raft_entry entries[], unsigned count, raft_io_append_cb cb)
+{
+    LRNode *n = IO_NODE(io);
+    LRAppend *a = g_new0(LRAppend, 1);
+    a->id = ++n->next_token;
+    a->req = req;
+    a->cb = cb;
+    a->count = count;
+    /* The library appends what it just added to its in-memory log: the last `count` entries. */
+    a->first = raft_last_index(&n->raft) - count + 1;
+    for (unsigned i = 0; i < count; i++) {
+        RaftEntry rec;
+        gboolean ok = lr_entry_to_record(&entries[i], a->first + i, &rec);
+        g_assert(ok); /* an entry the FSM or the library made that the format cannot hold */
+        DiskBlock b;
+        raft_encode_entry(&b, &rec);
+        act_write(n->out, LR_FILE_LOG, (uint32_t)(a->first + i - 1), &b,
+                  LR_TOKEN(LR_TOK_APPEND_WRITE, a->id));
+    }
+    a->writes_left = count;
+    act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_APPEND, a->id));
+    if (n->log_broken) {
+        a->failed = TRUE;
+        a->error = EIO;
+        n->log_broken = FALSE;
+    }
+    n->next_index = a->first + count;
+    g_queue_push_tail(&n->appends, a);
+    n->stats.appends++;
+    act_failpoint(n->out, FP_RAFT_APPENDED);
+    return 0;
+}
+
+static int io_truncate(struct raft_io *io, raft_index index)
+{
+    LRNode *n = IO_NODE(io);
+    g_assert(index >= 1);
+    act_truncate(n->out, LR_FILE_LOG, (uint32_t)(index - 1), LR_TOKEN(LR_TOK_TRUNCATE, 0));
+    n->next_index = index;
+    return 0;
+}
+
+static void append_complete(LRNode *n, LRAppend *a)
+{
+    int status = a->failed ? raft_error(a->error) : 0;
+    if (status != 0) {
+        n->stats.append_errors++;
+        io_failed(n);
+    }
+    a->cb(a->req, status);
+}
+
+/* The append whose id is `id` (appends complete in order: it is at the head). */
+static LRAppend *append_find(LRNode *n, uint64_t id)
+{
+    for (GList *l = n->appends.head; l != NULL; l = l->next)
+        if (((LRAppend *)l->data)->id == id)
+            return l->data;
+    return NULL;
+}
+
+static void append_written(LRNode *n, uint64_t id, int result)
+{
+    LRAppend *a = append_find(n, id);
+    g_assert(a != NULL && a->writes_left > 0);
+    a->writes_left--;
+    if (result != 0 && !a->failed) {
+        a->failed = TRUE;
+        a->error = result;
+    }
+    if (a->writes_left == 0 && !a->failed && (n->params.bugs & LIBRAFT_BUG_ACK_BEFORE_FSYNC) &&
+        g_queue_peek_head(&n->appends) == a) {
+        a->done = TRUE; /* the bug: the entries count as stored before their fsync */
+        append_complete(n, a);
+    }
+}
+
+static void append_synced(LRNode *n, uint64_t id, int result)
+{
+    LRAppend *a = g_queue_peek_head(&n->appends);
+    g_assert(a != NULL && a->id == id);
+    if (result != 0 && (n->params.bugs & LIBRAFT_BUG_TRUST_FAILED_FSYNC) && !a->retried) {
+        a->retried = TRUE; /* the bug: fsync again and trust its 0 */
+        act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_APPEND, a->id));
+        return;
+    }
+    g_queue_pop_head(&n->appends);
+    if (result != 0 && !a->failed) {
+        a->failed = TRUE;
+        a->error = result;
+    }
+    if (a->failed) /* nothing queued behind a failed fsync is trusted */
+        for (GList *l = n->appends.head; l != NULL; l = l->next) {
+            LRAppend *b = l->data;
+            if (!b->failed)
+                b->failed = TRUE, b->error = a->error;
+        }
+    if (!a->done)
+        append_complete(n, a);
+    g_free(a);
+}
+
+/* ---- snapshots ---- */
+
+static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io_snapshot_put *req,
+                           const struct raft_snapshot *s, raft_io_snapshot_put_cb cb)
+{
+    LRNode *n = IO_NODE(io);
+    LRPending *p = g_new0(LRPending, 1);
+    p->kind = PEND_SNAP_PUT;
+    p->id = ++n->next_token;
+    p->req = req;
+    p->cb = (void *)cb;
+    gsize total = 0;
+    for (unsigned i = 0; i < s->n_bufs; i++)
+        total += s->bufs[i].len;
+    p->data = g_malloc(total ? total : 1);
+    gsize off = 0;
+    for (unsigned i = 0; i < s->n_bufs; i++) {
+        memcpy(p->data + off, s->bufs[i].base, s->bufs[i].len);
+        off += s->bufs[i].len;
+    }
+    p->head = (LRSnapHeader){.seq = ++n->snap_seq,
+                             .index = s->index,
+                             .term = s->term,
+                             .conf_index = s->configuration_index,
+                             .trailing = trailing,
+                             .conf = lr_conf_pack(&s->configuration),
+                             .data_len = (uint32_t)total};
+    guint nblocks;
+    DiskBlock *blocks = lr_snap_encode(&p->head, p->data, &nblocks);
+    uint32_t at = (n->snap_slot ^ 1) * LR_SNAP_SLOT;
+    for (guint i = 0; i < nblocks; i++)
+        act_write(n->out, LR_FILE_SNAP, at + i, &blocks[i], LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
+    g_free(blocks);
+    act_fsync(n->out, LR_FILE_SNAP, LR_TOKEN(LR_TOK_SNAP, p->id));
+    g_queue_push_tail(&n->snap_puts, p);
+    n->stats.snapshots_put++;
+    if (trailing == 0)
+        n->stats.installs++;
+    return 0;
+}
+
+static void snap_put_complete(LRNode *n, LRPending *p)
+{
+    g_queue_remove(&n->snap_puts, p);
+    int status = p->error ? raft_error(p->error) : 0;
+    if (status == 0) {
+        n->snap = p->head;
+        n->snap_slot ^= 1;
+        g_free(n->snap_data);
+        n->snap_data = p->data;
+        p->data = NULL;
+    } else {
+        io_failed(n);
+    }
+    ((raft_io_snapshot_put_cb)p->cb)(p->req, status);
+    g_free(p->data);
+    g_free(p);
+}
+
+static void snap_put_synced(LRNode *n, LRPending *p, int result)
+{
+    if (result != 0 && p->error == 0)
+        p->error = result;
+    if (p->head.trailing == 0 && p->error == 0 && !p->truncating) {
+        /* An installed snapshot replaces the whole log: drop it once the snapshot is durable. */
+        p->truncating = TRUE;
+        act_truncate(n->out, LR_FILE_LOG, 0, LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
+        act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_SNAP, p->id));
+        return;
+    }
+    snap_put_complete(n, p);
+}
+
+static int io_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req,
+                           raft_io_snapshot_get_cb cb)
+{
+    LRNode *n = IO_NODE(io);
+    LRPending *p = g_new0(LRPending, 1);
+    p->kind = PEND_SNAP_GET;
+    p->req = req;
+    p->cb = (void *)cb;
+    g_queue_push_tail(&n->done, p);
+    n->stats.snapshots_got++;
+    return 0;
+}
+
+static LRPending *snap_put_find(LRNode *n, uint64_t id)
+{
+    for (GList *l = n->snap_puts.head; l != NULL; l = l->next)
+        if (((LRPending *)l->data)->id == id)
+            return l->data;
+    return NULL;
+}
+
+/* ---- completions ---- */
+
+gboolean lr_io_disk_done(LRNode *n, uint64_t token, int result)
+{
+    uint64_t id = token >> 8;
+    switch (token & 0xff) {
+    case LR_TOK_APPEND_WRITE:
+        append_written(n, id, result);
+        return TRUE;
+    case LR_TOK_APPEND:
+        append_synced(n, id, result);
+        return TRUE;
+    case LR_TOK_TRUNCATE:
+        if (result != 0)
+            n->log_broken = TRUE;
+        return TRUE;
+    case LR_TOK_SNAP_WRITE: {
+        LRPending *p = snap_put_find(n, id);
+        g_assert(p != NULL);
+        if (result != 0 && p->error == 0)
+            p->error = result;
+        return TRUE;
+    }
+    case LR_TOK_SNAP: {
+        LRPending *p = snap_put_find(n, id);
+        g_assert(p != NULL);
+        snap_put_synced(n, p, result);
+        return TRUE;
+    }
+    default:
+        return FALSE;
+    }
+}
+
+static void pending_run(LRPending *p, int status, struct raft_snapshot *snap)
+{
+    switch (p->kind) {
+    case PEND_SEND:
+        ((raft_io_send_cb)p->cb)(p->req, status);
+        break;
+    case PEND_SNAP_GET:
+        ((raft_io_snapshot_get_cb)p->cb)(p->req, snap, status);
+        break;
+    case PEND_SNAP_PUT:
+        ((raft_io_snapshot_put_cb)p->cb)(p->req, status);
+        break;
+    }
+    g_free(p->data);
+    g_free(p);
+}
+
+void lr_drain(LRNode *n)
+{
+    LRPending *p;
+    while ((p = g_queue_pop_head(&n->done)) != NULL) {
+        struct raft_snapshot *snap = NULL;
+        int status = 0;
+        if (p->kind == PEND_SNAP_GET) {
+            if (n->snap.index == 0)
+                status = RAFT_NOTFOUND; /* the library asked for a snapshot it never took */
+            else
+                snap = snapshot_new(&n->snap, n->snap_data);
+        }
+        pending_run(p, status, snap);
+    }
+}
+
+void lr_io_cancel_all(LRNode *n)
+{
+    LRAppend *a;
+    LRPending *p;
+    while ((a = g_queue_pop_head(&n->appends)) != NULL) {
+        if (!a->done)
+            a->cb(a->req, RAFT_CANCELED);
+        g_free(a);
+    }
+    while ((p = g_queue_pop_head(&n->snap_puts)) != NULL)
+        pending_run(p, RAFT_CANCELED, NULL);
+    while ((p = g_queue_pop_head(&n->done)) != NULL)
+        pending_run(p, RAFT_CANCELED, NULL);
+}
+
+void lr_io_setup(LRNode *n)
+{
+    n->io = (struct raft_io){.version = 1,
+                             .impl = n,
+                             .init = io_init,
+                             .close = io_close,
+                             .load = io_load,
+                             .start = io_start,
+                             .bootstrap = io_bootstrap,
+                             .recover = io_recover,
+                             .set_term = io_set_term,
+                             .set_vote = io_set_vote,
+                             .send = io_send,
+                             .append = io_append,
+                             .truncate = io_truncate,
+                             .snapshot_put = io_snapshot_put,
+                             .snapshot_get = io_snapshot_get,
+                             .time = io_time,
+                             .random = io_random};
+}

@@ -1,0 +1,326 @@
+/* model/libraft/libraft_store.c — the hosted library's state in durasim's disk formats.
+ *
+ * Term and vote are raft's RaftMeta (file 0, two alternating slots, the newest valid wins); the
+ * log is raft's entry records (file 1, block i - 1 for entry i), so the raft oracles read a
+ * hosted server's disk as they read one of durasim's raft servers. Entries map as:
+ *   RAFT_COMMAND  -> the command's kind, client, key, value, idem (the FSM's encoding)
+ *   RAFT_BARRIER  -> OP_NOOP, key LR_KEY_BARRIER
+ *   RAFT_CHANGE   -> OP_NOOP, key LR_KEY_CHANGE, value = the configuration packed (2 bits per
+ *                    server id 1..32: 0 absent, else role + 1)
+ * Snapshots: file 2, two slots of LR_SNAP_SLOT blocks; block 0 of a slot is the header (seq,
+ * index, term, configuration, trailing, data length and checksum), then the data 40 bytes a block.
+ * A slot counts only if its header and every data block are valid and the checksum matches.
+ * Invariants: decoding never trusts a record past the first invalid one (the log ends at a torn or
+ * empty block; a corrupt block or a read error in the middle marks the log damaged).
+ */
+#include "model/libraft/libraft_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define RBLK_SNAP_HEAD 3
+#define RBLK_SNAP_DATA 4
+#define SNAP_HEAD_LEN  48
+#define SNAP_DATA_MAX  40
+
+void lr_command_encode(const LRCommand *c, uint8_t out[LR_COMMAND_LEN])
+{
+    memcpy(out, &c->term, 8);
+    out[8] = c->kind;
+    memcpy(out + 9, &c->client, 2);
+    memcpy(out + 11, &c->key, 4);
+    memcpy(out + 15, &c->value, 8);
+    memcpy(out + 23, &c->idem, 8);
+}
+
+gboolean lr_command_decode(const void *buf, gsize len, LRCommand *out)
+{
+    const uint8_t *p = buf;
+    if (len != LR_COMMAND_LEN)
+        return FALSE;
+    memcpy(&out->term, p, 8);
+    out->kind = p[8];
+    memcpy(&out->client, p + 9, 2);
+    memcpy(&out->key, p + 11, 4);
+    memcpy(&out->value, p + 15, 8);
+    memcpy(&out->idem, p + 23, 8);
+    return out->kind == OP_PUT || out->kind == OP_ADD || out->kind == OP_DELETE;
+}
+
+uint64_t lr_conf_pack(const struct raft_configuration *c)
+{
+    uint64_t packed = 0;
+    for (unsigned i = 0; i < c->n; i++) {
+        raft_id id = c->servers[i].id;
+        g_assert(id >= 1 && id <= 32 && c->servers[i].role <= RAFT_SPARE);
+        packed |= (uint64_t)(c->servers[i].role + 1) << (2 * (id - 1));
+    }
+    return packed;
+}
+
+void lr_conf_unpack(uint64_t packed, struct raft_configuration *c)
+{
+    for (raft_id id = 1; id <= 32; id++) {
+        int code = (int)((packed >> (2 * (id - 1))) & 3);
+        if (code == 0)
+            continue;
+        char addr[8];
+        snprintf(addr, sizeof addr, "%u", (unsigned)id);
+        int rv = raft_configuration_add(c, id, addr, code - 1);
+        g_assert(rv == 0);
+    }
+}
+
+/* The library's configuration encoding (0.15): u8 version 1, u64 n, then (u64 id, address with
+ * its NUL, u8 role) per server. Packs it; FALSE if it is not one the format can hold. */
+static gboolean conf_bytes_pack(const struct raft_buffer *buf, uint64_t *packed)
+{
+    const uint8_t *p = buf->base, *end = p + buf->len;
+    uint64_t n;
+    if (buf->len < 9 || p[0] != 1)
+        return FALSE;
+    memcpy(&n, p + 1, 8);
+    p += 9;
+    *packed = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        raft_id id;
+        if (end - p < 8)
+            return FALSE;
+        memcpy(&id, p, 8);
+        p += 8;
+        const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+        if (nul == NULL || nul + 1 >= end || id < 1 || id > 32 || nul[1] > RAFT_SPARE)
+            return FALSE;
+        *packed |= (uint64_t)(nul[1] + 1) << (2 * (id - 1));
+        p = nul + 2;
+    }
+    return TRUE;
+}
+
+gboolean lr_entry_to_record(const struct raft_entry *e, uint64_t index, RaftEntry *out)
+{
+    memset(out, 0, sizeof *out);
+    out->term = e->term;
+    out->index = index;
+    out->client = ENDPOINT_NONE;
+    switch (e->type) {
+    case RAFT_COMMAND: {
+        LRCommand c;
+        if (!lr_command_decode(e->buf.base, e->buf.len, &c))
+            return FALSE;
+        out->kind = c.kind;
+        out->client = c.client;
+        out->key = c.key;
+        out->value = c.value;
+        out->idem = c.idem;
+        return TRUE;
+    }
+    case RAFT_BARRIER:
+        out->kind = OP_NOOP;
+        out->key = LR_KEY_BARRIER;
+        return TRUE;
+    case RAFT_CHANGE: {
+        uint64_t packed;
+        if (!conf_bytes_pack(&e->buf, &packed))
+            return FALSE;
+        out->kind = OP_NOOP;
+        out->key = LR_KEY_CHANGE;
+        out->value = (Value)packed;
+        return TRUE;
+    }
+    default:
+        return FALSE;
+    }
+}
+
+gboolean lr_record_to_entry(const RaftEntry *r, struct raft_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->term = r->term;
+    if (r->kind == OP_PUT || r->kind == OP_ADD || r->kind == OP_DELETE) {
+        LRCommand c = {r->term, r->kind, r->client, r->key, r->value, r->idem};
+        e->type = RAFT_COMMAND;
+        e->buf.base = raft_malloc(LR_COMMAND_LEN);
+        e->buf.len = LR_COMMAND_LEN;
+        lr_command_encode(&c, e->buf.base);
+        return TRUE;
+    }
+    if (r->kind != OP_NOOP)
+        return FALSE;
+    if (r->key == LR_KEY_BARRIER) {
+        e->type = RAFT_BARRIER;
+        e->buf.base = raft_calloc(1, 8);
+        e->buf.len = 8;
+        return TRUE;
+    }
+    if (r->key != LR_KEY_CHANGE)
+        return FALSE;
+    struct raft_configuration conf;
+    raft_configuration_init(&conf);
+    lr_conf_unpack((uint64_t)r->value, &conf);
+    e->type = RAFT_CHANGE;
+    int rv = raft_configuration_encode(&conf, &e->buf);
+    raft_configuration_close(&conf);
+    return rv == 0;
+}
+
+/* ---- the boot image ---- */
+
+static void decode_meta(const ProtoDiskImage *img, LRImage *out)
+{
+    for (uint32_t slot = 0; slot < 2 && slot < img->len[LR_FILE_META]; slot++) {
+        RaftMeta m;
+        if (img->errors[LR_FILE_META][slot] != 0)
+            continue;
+        if (raft_decode_meta(&img->blocks[LR_FILE_META][slot], &m) != BLOCK_OK)
+            continue;
+        if (!out->meta_found || m.seq > out->meta.seq) {
+            out->meta = m;
+            out->meta_slot = slot;
+            out->meta_found = TRUE;
+        }
+    }
+}
+
+static void decode_log(const ProtoDiskImage *img, LRImage *out)
+{
+    uint32_t len = img->len[LR_FILE_LOG];
+    uint64_t last_term = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        RaftEntry e;
+        BlockCheck c = img->errors[LR_FILE_LOG][i] != 0
+                           ? BLOCK_CORRUPT
+                           : raft_decode_entry(&img->blocks[LR_FILE_LOG][i], &e);
+        if (c == BLOCK_TORN || c == BLOCK_EMPTY) {
+            /* A hole below a snapshot's index (entries the snapshot replaced) is skipped; any
+             * other ends the log. */
+            if (out->snap_found && i < out->snap.index) {
+                g_array_set_size(out->records, 0);
+                last_term = 0;
+                continue;
+            }
+            return;
+        }
+        if (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term) {
+            out->log_damaged = TRUE;
+            return;
+        }
+        if (out->records->len > 0 &&
+            g_array_index(out->records, RaftEntry, out->records->len - 1).index + 1 != e.index)
+            g_array_set_size(out->records, 0);
+        g_array_append_val(out->records, e);
+        last_term = e.term;
+    }
+}
+
+G_STATIC_ASSERT(sizeof(LRSnapHeader) == SNAP_HEAD_LEN);
+
+static gboolean decode_snap_header(const DiskBlock *b, LRSnapHeader *h)
+{
+    if (b->type != RBLK_SNAP_HEAD || disk_block_check(b, SNAP_HEAD_LEN) != BLOCK_OK)
+        return FALSE;
+    memcpy(h, b->body, SNAP_HEAD_LEN);
+    return TRUE;
+}
+
+static uint32_t data_sum(const uint8_t *data, uint32_t len)
+{
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < len; i++)
+        h = (h ^ data[i]) * 16777619u;
+    return h;
+}
+
+/* The data of the snapshot in `slot`, or NULL if any part of it is not valid. */
+static uint8_t *decode_snap_data(const ProtoDiskImage *img, guint slot, const LRSnapHeader *h)
+{
+    uint32_t first = slot * LR_SNAP_SLOT + 1;
+    uint32_t blocks = (h->data_len + SNAP_DATA_MAX - 1) / SNAP_DATA_MAX;
+    if (blocks + 1 > LR_SNAP_SLOT || first + blocks > img->len[LR_FILE_SNAP])
+        return NULL;
+    uint8_t *data = g_malloc(h->data_len ? h->data_len : 1);
+    for (uint32_t i = 0; i < blocks; i++) {
+        const DiskBlock *b = &img->blocks[LR_FILE_SNAP][first + i];
+        uint32_t want = MIN(SNAP_DATA_MAX, h->data_len - i * SNAP_DATA_MAX);
+        if (img->errors[LR_FILE_SNAP][first + i] != 0 || b->type != RBLK_SNAP_DATA ||
+            disk_block_check(b, (uint16_t)(want + 8)) != BLOCK_OK ||
+            memcmp(b->body, &h->seq, 8) != 0) {
+            g_free(data);
+            return NULL;
+        }
+        memcpy(data + i * SNAP_DATA_MAX, b->body + 8, want);
+    }
+    if (data_sum(data, h->data_len) != h->data_sum) {
+        g_free(data);
+        return NULL;
+    }
+    return data;
+}
+
+static void decode_snap(const ProtoDiskImage *img, LRImage *out)
+{
+    for (guint slot = 0; slot < 2; slot++) {
+        uint32_t at = slot * LR_SNAP_SLOT;
+        LRSnapHeader h;
+        if (at >= img->len[LR_FILE_SNAP] || img->errors[LR_FILE_SNAP][at] != 0 ||
+            !decode_snap_header(&img->blocks[LR_FILE_SNAP][at], &h))
+            continue;
+        if (out->snap_found && h.seq <= out->snap.seq)
+            continue;
+        uint8_t *data = decode_snap_data(img, slot, &h);
+        if (data == NULL)
+            continue;
+        g_free(out->snap_data);
+        out->snap = h;
+        out->snap_data = data;
+        out->snap_slot = slot;
+        out->snap_found = TRUE;
+    }
+}
+
+void lr_image_decode(const ProtoDiskImage *img, LRImage *out)
+{
+    memset(out, 0, sizeof *out);
+    out->records = g_array_new(FALSE, FALSE, sizeof(RaftEntry));
+    if (img == NULL)
+        return;
+    g_assert(img->nfiles >= LR_NFILES);
+    decode_meta(img, out);
+    decode_snap(img, out);
+    decode_log(img, out);
+    if (out->snap_found && out->records->len > 0) {
+        /* The log must reach the snapshot or continue it: the entries after it, from at most
+         * the snapshot's index + 1. */
+        const RaftEntry *first = &g_array_index(out->records, RaftEntry, 0);
+        const RaftEntry *last = &g_array_index(out->records, RaftEntry, out->records->len - 1);
+        if (first->index > out->snap.index + 1 || last->index < out->snap.index)
+            g_array_set_size(out->records, 0);
+    }
+}
+
+void lr_image_clear(LRImage *im)
+{
+    if (im->records != NULL)
+        g_array_free(im->records, TRUE);
+    g_free(im->snap_data);
+    memset(im, 0, sizeof *im);
+}
+
+DiskBlock *lr_snap_encode(const LRSnapHeader *h, const uint8_t *data, guint *nblocks)
+{
+    uint32_t blocks = (h->data_len + SNAP_DATA_MAX - 1) / SNAP_DATA_MAX;
+    g_assert(blocks + 1 <= LR_SNAP_SLOT); /* snapshots of this FSM are small */
+    DiskBlock *out = g_new0(DiskBlock, blocks + 1);
+    LRSnapHeader sealed = *h;
+    sealed.data_sum = data_sum(data, h->data_len);
+    disk_block_seal(&out[0], RBLK_SNAP_HEAD, &sealed, SNAP_HEAD_LEN);
+    for (uint32_t i = 0; i < blocks; i++) {
+        uint8_t body[8 + SNAP_DATA_MAX];
+        uint32_t n = MIN(SNAP_DATA_MAX, h->data_len - i * SNAP_DATA_MAX);
+        memcpy(body, &h->seq, 8);
+        memcpy(body + 8, data + i * SNAP_DATA_MAX, n);
+        disk_block_seal(&out[i + 1], RBLK_SNAP_DATA, body, (uint16_t)(n + 8));
+    }
+    *nblocks = blocks + 1;
+    return out;
+}
