@@ -1,18 +1,52 @@
-/* model/msg.c — message allocation, copying and names. */
+/* model/msg.c — message allocation, copying, names and the clients' messages in the trace. */
 #include "model/msg.h"
 
 #include <string.h>
 
-const char *msg_type_name(MsgType type)
+const char *msg_type_name(const MsgOps *proto, MsgType type)
 {
-    static const char *names[] = {
-        "request",   "response",    "write",        "write-ack",  "read",
-        "read-resp", "sync",        "sync-records", "vote",       "vote-resp",
-        "append",    "append-resp", "probe",        "probe-resp", "libraft",
-    };
-    G_STATIC_ASSERT(G_N_ELEMENTS(names) == MSG_TYPE_COUNT);
-    g_assert((unsigned)type < G_N_ELEMENTS(names));
-    return names[type];
+    if (type == MSG_CLIENT_REQ)
+        return "request";
+    if (type == MSG_CLIENT_RESP)
+        return "response";
+    if (proto != NULL && type >= proto->first && type - proto->first < proto->count)
+        return proto->names[type - proto->first];
+    return "?";
+}
+
+static void describe_request(const ClientReq *q, const MsgNames *n, GString *s)
+{
+    char idem[64];
+    g_string_append_printf(s, " %s %s", op_kind_name(q->kind), n->key(n->ctx, q->key));
+    if (q->kind == OP_PUT || q->kind == OP_ADD)
+        g_string_append_printf(s, " %" G_GINT64_FORMAT, q->value);
+    g_string_append_printf(s, " op=%u try=%u idem=%s", q->op, q->attempt + 1u,
+                           n->idem(n->ctx, q->idem, idem, sizeof idem));
+}
+
+static void describe_response(const ClientResp *r, const MsgNames *n, GString *s)
+{
+    if (r->ok)
+        g_string_append_printf(s, " ok op=%u", r->op);
+    else
+        g_string_append_printf(s, " %s %s op=%u", r->definite ? "fail" : "indeterminate",
+                               fail_reason_name(r->reason), r->op);
+    if (r->ok && r->present)
+        g_string_append_printf(s, " value=%" G_GINT64_FORMAT, r->value);
+    if (r->hint != ENDPOINT_NONE && !r->ok)
+        g_string_append_printf(s, " hint=%s", n->endpoint(n->ctx, r->hint));
+}
+
+char *msg_describe(const MsgOps *proto, const Msg *m, const MsgNames *names)
+{
+    GString *s = g_string_new(msg_type_name(proto, m->type));
+    if (m->type == MSG_CLIENT_REQ)
+        describe_request(&m->u.creq, names, s);
+    else if (m->type == MSG_CLIENT_RESP)
+        describe_response(&m->u.cresp, names, s);
+    else if (proto != NULL && m->type >= proto->first && m->type - proto->first < proto->count)
+        proto->describe(m, names, s);
+    return g_string_free(s, FALSE);
 }
 
 /* Freed messages are kept per thread for reuse (a run sends millions; each seed of a campaign
@@ -60,34 +94,17 @@ Msg *msg_new(MsgType type, EndpointId from, EndpointId to)
     return m;
 }
 
-gsize msg_extra_size(MsgType type)
-{
-    switch (type) {
-    case MSG_Q_WRITE:
-    case MSG_Q_READ_RESP:
-    case MSG_Q_SYNC_RECORDS:
-        return sizeof(QRecord);
-    case MSG_Q_SYNC:
-        return sizeof(QDigest);
-    case MSG_R_APPEND:
-        return sizeof(RaftEntry);
-    case MSG_LIBRAFT:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-void msg_take_extra(Msg *m, void *items, uint32_t count)
+void msg_take_extra(Msg *m, void *items, uint32_t count, gsize size)
 {
     g_assert(m->extra == NULL);
-    g_assert(count == 0 || msg_extra_size(m->type) > 0);
     if (count == 0) {
         g_free(items);
         return;
     }
+    g_assert(size > 0 && size <= G_MAXUINT32);
     m->extra = items;
     m->extra_count = count;
+    m->extra_size = (uint32_t)size;
 }
 
 Msg *msg_copy(const Msg *m)
@@ -95,7 +112,7 @@ Msg *msg_copy(const Msg *m)
     Msg *c = msg_alloc();
     *c = *m;
     if (m->extra_count > 0)
-        c->extra = g_memdup2(m->extra, m->extra_count * msg_extra_size(m->type));
+        c->extra = g_memdup2(m->extra, (gsize)m->extra_count * m->extra_size);
     return c;
 }
 

@@ -647,31 +647,31 @@ static void on_sent(void *ctx, World *w, const Msg *m)
             check_ack(c, m);
         break;
     case MSG_Q_WRITE_ACK:
-        if (m->u.qack.status == QACK_DURABLE && m->u.qack.idem != IDEM_NONE && m->from < c->nodes &&
-            !backed(c, ledger_get(c, m->u.qack.idem), m->from)) {
+        if (quorum_body(m)->qack.status == QACK_DURABLE && quorum_body(m)->qack.idem != IDEM_NONE && m->from < c->nodes &&
+            !backed(c, ledger_get(c, quorum_body(m)->qack.idem), m->from)) {
             char label[64];
             g_autofree char *what =
                 g_strdup_printf("a durable ack of write %s",
-                                world_idem_name(w, m->u.qack.idem, label, sizeof label));
+                                world_idem_name(w, quorum_body(m)->qack.idem, label, sizeof label));
             unpersisted(c, m, what);
         }
         break;
     case MSG_R_VOTE_RESP:
-        if (m->u.rvr.granted && !m->u.rvr.prevote) {
-            uint64_t key = m->u.rvr.term << 8 | m->from;
+        if (raft_body(m)->rvr.granted && !raft_body(m)->rvr.prevote) {
+            uint64_t key = raft_body(m)->rvr.term << 8 | m->from;
             gpointer vote = g_hash_table_lookup(c->votes, &key);
             if (!vote || GPOINTER_TO_UINT(vote) - 1 != m->to) {
                 g_autofree char *what =
-                    g_strdup_printf("its vote in term %" G_GUINT64_FORMAT, m->u.rvr.term);
+                    g_strdup_printf("its vote in term %" G_GUINT64_FORMAT, raft_body(m)->rvr.term);
                 unpersisted(c, m, what);
             }
         }
         break;
     case MSG_R_APPEND_RESP:
-        if (m->u.rar.success && !disk_prefix_was_synced(world_disk(w, m->from), RAFT_FILE_LOG,
-                                                        (uint32_t)m->u.rar.match)) {
+        if (raft_body(m)->rar.success && !disk_prefix_was_synced(world_disk(w, m->from), RAFT_FILE_LOG,
+                                                        (uint32_t)raft_body(m)->rar.match)) {
             g_autofree char *what = g_strdup_printf(
-                "an append success with match index %" G_GUINT64_FORMAT, m->u.rar.match);
+                "an append success with match index %" G_GUINT64_FORMAT, raft_body(m)->rar.match);
             unpersisted(c, m, what);
         }
         break;

@@ -323,23 +323,6 @@ static void find_hot(Slice *s)
     s->to = last;
 }
 
-static gboolean replication_msg(uint16_t type, const char *detail)
-{
-    switch (type) {
-    case MSG_Q_WRITE:
-    case MSG_Q_WRITE_ACK:
-    case MSG_Q_READ:
-    case MSG_Q_READ_RESP:
-    case MSG_R_VOTE:
-    case MSG_R_VOTE_RESP:
-        return TRUE;
-    case MSG_R_APPEND:
-        return detail && strstr(detail, "entries=") != NULL;
-    default:
-        return FALSE;
-    }
-}
-
 /* Servers that replicated with an involved server while a focus operation was in flight. */
 static void widen_involved(Slice *s)
 {
@@ -350,7 +333,7 @@ static void widen_involved(Slice *s)
             break;
         if (r->kind != SIM_TR_SEND || r->time < s->from || r->node >= 64 || r->peer >= 64)
             continue;
-        if (!replication_msg(r->sub, world_trace_detail(s->w, i)) && r->sub != MSG_R_APPEND_RESP)
+        if (!world_msg_ops(s->w)->links(r->sub, world_trace_detail(s->w, i)))
             continue;
         if (s->involved & ((uint64_t)1 << r->node))
             more |= (uint64_t)1 << r->peer;
@@ -372,9 +355,7 @@ static uint8_t rank_message(Slice *s, guint i, const SimTraceRecord *r)
     if (!involved(s, r->node) || !involved(s, r->peer))
         return RANK_NONE;
     const char *detail = world_trace_detail(s->w, i);
-    uint8_t rank = replication_msg(r->sub, detail) ? 3 : 4;
-    if (r->sub == MSG_R_APPEND_RESP && detail && strstr(detail, " ok "))
-        rank = 3;
+    uint8_t rank = world_msg_ops(s->w)->replicates(r->sub, detail) ? 3 : 4;
     g_hash_table_insert(s->msg_rank, GSIZE_TO_POINTER(r->a), GUINT_TO_POINTER(rank + 1u));
     return rank;
 }
@@ -578,14 +559,14 @@ static char *event_label(World *w, const SimTraceRecord *r, const char *detail)
     GString *s = g_string_new(NULL);
     switch (r->kind) {
     case SIM_TR_SEND:
-        g_string_append(s, detail ? detail : msg_type_name((MsgType)r->sub));
+        g_string_append(s, detail ? detail : msg_type_name(world_msg_ops(w), r->sub));
         break;
     case SIM_TR_DELIVER:
         g_string_append_printf(s, "deliver #%" G_GUINT64_FORMAT " %s", r->a,
-                               msg_type_name((MsgType)r->sub));
+                               msg_type_name(world_msg_ops(w), r->sub));
         break;
     case SIM_TR_DROP:
-        g_string_append_printf(s, "%s dropped (%s)", msg_type_name((MsgType)r->sub),
+        g_string_append_printf(s, "%s dropped (%s)", msg_type_name(world_msg_ops(w), r->sub),
                                drop_label(r->b));
         break;
     case SIM_TR_DISK_OP:

@@ -774,7 +774,7 @@ static void test_oracle_unpersisted_send_when_a_replica_acks_before_its_fsync(vo
         q_store(&f, R2, w1, variant == 1);
         at(&f, 30 * MS);
         Msg *m = msg_new(MSG_Q_WRITE_ACK, R2, CO1);
-        m->u.qack = (QWriteAck){.req = 1,
+        quorum_body(m)->qack = (QWriteAck){.req = 1,
                                 .attempt = 1,
                                 .status = variant == 2 ? QACK_SYNC_FAILED : QACK_DURABLE,
                                 .idem = hop(&f, w1)->idem,
@@ -811,7 +811,7 @@ static void test_oracle_unpersisted_send_when_a_vote_is_not_durable(void **state
         r_meta(&f, N2, 2, variant == OTHER_CANDIDATE ? N3 : N1,
                variant == SYNCED || variant == OTHER_CANDIDATE);
         Msg *m = msg_new(MSG_R_VOTE_RESP, N2, N1);
-        m->u.rvr = (RVoteResp){.term = 2, .granted = 1, .prevote = variant == PREVOTE};
+        raft_body(m)->rvr = (RVoteResp){.term = 2, .granted = 1, .prevote = variant == PREVOTE};
         observe_sent(&f, m);
         Verdict v;
         finish(&f, &v);
@@ -842,7 +842,7 @@ static void test_oracle_unpersisted_send_when_append_success_outruns_the_fsync(v
         r_append(&f, N2, 3, 1, UINT32_MAX, FALSE);
         at(&f, 14 * MS);
         Msg *m = msg_new(MSG_R_APPEND_RESP, N2, N1);
-        m->u.rar = (RAppendResp){.term = 1, .success = 1, .match = match};
+        raft_body(m)->rar = (RAppendResp){.term = 1, .success = 1, .match = match};
         observe_sent(&f, m);
         Verdict v;
         finish(&f, &v);
@@ -1308,7 +1308,7 @@ static void test_oracle_beyond_model_judges_only_what_still_holds(void **state)
     uint32_t w17 = quorum_acked_write(&f);
     disk_wipe(world_disk(f.w, R2));
     Msg *m = msg_new(MSG_Q_WRITE_ACK, R3, CO1);
-    m->u.qack = (QWriteAck){.status = QACK_DURABLE, .idem = hop(&f, w17)->idem};
+    quorum_body(m)->qack = (QWriteAck){.status = QACK_DURABLE, .idem = hop(&f, w17)->idem};
     observe_sent(&f, m);
     CheckEnd end = default_end();
     end.within_model = FALSE;

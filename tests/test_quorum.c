@@ -388,13 +388,13 @@ static Msg *client_req(const Harness *h, uint32_t op, OpKind kind, Value value, 
 static Msg *ack_for(const Msg *w, QAckStatus status)
 {
     Msg *m = msg_new(MSG_Q_WRITE_ACK, w->to, w->from);
-    m->u.qack = (QWriteAck){
-        .req = w->u.qw.req,
-        .attempt = w->u.qw.attempt,
+    quorum_body(m)->qack = (QWriteAck){
+        .req = quorum_body(w)->qw.req,
+        .attempt = quorum_body(w)->qw.attempt,
         .status = (uint8_t)status,
-        .kind = w->u.qw.kind,
-        .idem = w->extra_count ? msg_records(w)[0].idem : IDEM_NONE,
-        .hint_for = w->u.qw.hinted ? w->u.qw.hint_for : ENDPOINT_NONE,
+        .kind = quorum_body(w)->qw.kind,
+        .idem = w->extra_count ? quorum_msg_records(w)[0].idem : IDEM_NONE,
+        .hint_for = quorum_body(w)->qw.hinted ? quorum_body(w)->qw.hint_for : ENDPOINT_NONE,
     };
     return m;
 }
@@ -402,9 +402,9 @@ static Msg *ack_for(const Msg *w, QAckStatus status)
 static Msg *read_resp(const Msg *q, const QRecord *recs, guint n)
 {
     Msg *m = msg_new(MSG_Q_READ_RESP, q->to, q->from);
-    m->u.qrr =
-        (QReadResp){.req = q->u.qr.req, .attempt = q->u.qr.attempt, .key = q->u.qr.key, .ready = 1};
-    msg_take_extra(m, n ? g_memdup2(recs, n * sizeof *recs) : NULL, n);
+    quorum_body(m)->qrr =
+        (QReadResp){.req = quorum_body(q)->qr.req, .attempt = quorum_body(q)->qr.attempt, .key = quorum_body(q)->qr.key, .ready = 1};
+    msg_take_extra(m, n ? g_memdup2(recs, n * sizeof *recs) : NULL, n, sizeof(QRecord));
     return m;
 }
 
@@ -412,12 +412,12 @@ static Msg *write_msg(EndpointId from, EndpointId to, uint32_t req, uint16_t att
                       QWriteKind kind, EndpointId hint_for, const QRecord *rec)
 {
     Msg *m = msg_new(MSG_Q_WRITE, from, to);
-    m->u.qw = (QWrite){.req = req,
+    quorum_body(m)->qw = (QWrite){.req = req,
                        .attempt = attempt,
                        .kind = (uint8_t)kind,
                        .hinted = hint_for != ENDPOINT_NONE,
                        .hint_for = hint_for};
-    msg_take_extra(m, g_memdup2(rec, sizeof *rec), 1);
+    msg_take_extra(m, g_memdup2(rec, sizeof *rec), 1, sizeof(QRecord));
     return m;
 }
 
@@ -452,7 +452,7 @@ static const Msg *pump(Harness *h, const Policy *policy, SimTime until)
             if (m->type == MSG_CLIENT_RESP)
                 return m;
             if (m->type != MSG_Q_WRITE || policy[m->to] == P_SILENT ||
-                (policy[m->to] == P_TIMEOUT_THEN_WRITE_FAILED && m->u.qw.attempt == 0))
+                (policy[m->to] == P_TIMEOUT_THEN_WRITE_FAILED && quorum_body(m)->qw.attempt == 0))
                 continue;
             deliver(h, ack_for(m, policy_status[policy[m->to]]));
         }
@@ -486,11 +486,11 @@ static void test_quorum_coord_sends_write_to_all_n_replicas_at_once(void **state
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
     for (guint i = 0; i < 3; i++) {
         const Msg *m = sent_one(&h, MSG_Q_WRITE, walk[i]);
-        assert_int_equal(m->u.qw.kind, QW_CLIENT);
-        assert_int_equal(m->u.qw.hinted, 0);
-        assert_int_equal(m->u.qw.attempt, 0);
+        assert_int_equal(quorum_body(m)->qw.kind, QW_CLIENT);
+        assert_int_equal(quorum_body(m)->qw.hinted, 0);
+        assert_int_equal(quorum_body(m)->qw.attempt, 0);
         assert_int_equal(m->extra_count, 1);
-        const QRecord *r = &msg_records(m)[0];
+        const QRecord *r = &quorum_msg_records(m)[0];
         assert_int_equal(r->key, KEY_A);
         assert_int_equal(r->op, OP_PUT);
         assert_int_equal(r->value, 42);
@@ -592,8 +592,8 @@ static void test_quorum_coord_failed_fsync_and_failed_write_never_count(void **s
 
     fire(&h, backoff);
     const Msg *retry = sent_one(&h, MSG_Q_WRITE, walk[0]);
-    assert_int_equal(retry->u.qw.attempt, 1);
-    assert_int_equal(msg_records(retry)[0].idem, 0xd1);
+    assert_int_equal(quorum_body(retry)->qw.attempt, 1);
+    assert_int_equal(quorum_msg_records(retry)[0].idem, 0xd1);
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[0]), QACK_DURABLE));
     assert_client_resp(sent_one(&h, MSG_CLIENT_RESP, client_ep(&h)), 1, TRUE);
     harness_close(&h);
@@ -632,7 +632,7 @@ static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_bud
             if (!send_matches(m, MSG_Q_WRITE, walk[2]))
                 continue;
             SimTime at = g_array_index(h.sent_at, SimTime, i);
-            assert_int_equal(m->u.qw.attempt, tries);
+            assert_int_equal(quorum_body(m)->qw.attempt, tries);
             if (tries > 0) {
                 SimTime gap = at - (prev + rpc);
                 SimTime cap = MIN(h.cfg.retry_backoff.hi, h.cfg.retry_backoff.lo << (tries - 1));
@@ -676,14 +676,14 @@ static void test_quorum_coord_sloppy_fails_over_to_standby_with_hint(void **stat
     assert_true(h.now == rpc); /* one RPC timeout, not every retry */
     const Msg *hinted = last_sent(&h, MSG_Q_WRITE, standby);
     assert_non_null(hinted);
-    assert_int_equal(hinted->u.qw.hinted, 1);
-    assert_int_equal(hinted->u.qw.hint_for, dead);
-    assert_int_equal(msg_records(hinted)[0].idem, 0x91);
+    assert_int_equal(quorum_body(hinted)->qw.hinted, 1);
+    assert_int_equal(quorum_body(hinted)->qw.hint_for, dead);
+    assert_int_equal(quorum_msg_records(hinted)[0].idem, 0x91);
 
     h.now += SIM_SEC;
     deliver(&h, client_req(&h, 2, OP_PUT, 10, 0x92));
     assert_int_equal(sends(&h, MSG_Q_WRITE, standby), 1);
-    assert_int_equal(sent_one(&h, MSG_Q_WRITE, standby)->u.qw.hint_for, dead);
+    assert_int_equal(quorum_body(sent_one(&h, MSG_Q_WRITE, standby))->qw.hint_for, dead);
     SimTime start = h.now;
     assert_client_resp(pump(&h, policy, h.now + 10 * SIM_SEC), 2, TRUE);
     assert_true(h.now == start);
@@ -817,8 +817,8 @@ static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(vo
     for (guint i = 3; i < 5; i++) {
         const Msg *m = last_sent(&h, MSG_Q_WRITE, walk[i]);
         assert_non_null(m);
-        assert_int_equal(m->u.qw.hinted, 1);
-        EndpointId owner = m->u.qw.hint_for;
+        assert_int_equal(quorum_body(m)->qw.hinted, 1);
+        EndpointId owner = quorum_body(m)->qw.hint_for;
         assert_true(owner == walk[0] || owner == walk[1] || owner == walk[2]);
     }
     assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, ANY),
@@ -847,10 +847,10 @@ static void test_quorum_coord_read_returns_newest_and_repairs_stale_before_answe
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
     assert_int_equal(sends(&h, MSG_Q_WRITE, walk[0]), 0);
     const Msg *repair = sent_one(&h, MSG_Q_WRITE, walk[1]);
-    assert_int_equal(repair->u.qw.kind, QW_REPAIR);
+    assert_int_equal(quorum_body(repair)->qw.kind, QW_REPAIR);
     assert_int_equal(repair->extra_count, 1);
-    assert_int_equal(msg_records(repair)[0].idem, 0xb);
-    assert_int_equal(msg_records(repair)[0].value, 7);
+    assert_int_equal(quorum_msg_records(repair)[0].idem, 0xb);
+    assert_int_equal(quorum_msg_records(repair)[0].value, 7);
 
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[1]), QACK_DURABLE));
     const Msg *resp = sent_one(&h, MSG_CLIENT_RESP, client_ep(&h));
@@ -860,7 +860,7 @@ static void test_quorum_coord_read_returns_newest_and_repairs_stale_before_answe
 
     deliver(&h, read_resp(last_sent(&h, MSG_Q_READ, walk[2]), NULL, 0));
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
-    assert_int_equal(sent_one(&h, MSG_Q_WRITE, walk[2])->u.qw.kind, QW_REPAIR);
+    assert_int_equal(quorum_body(sent_one(&h, MSG_Q_WRITE, walk[2]))->qw.kind, QW_REPAIR);
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[2]), QACK_DURABLE));
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
     assert_int_equal(h.timers->len, 0);
@@ -872,7 +872,7 @@ static void test_quorum_coord_read_returns_newest_and_repairs_stale_before_answe
 static Msg *read_req(const Harness *h, uint32_t req)
 {
     Msg *m = msg_new(MSG_Q_READ, (EndpointId)h->cfg.nodes, h->init.self);
-    m->u.qr = (QRead){.req = req, .key = KEY_A};
+    quorum_body(m)->qr = (QRead){.req = req, .key = KEY_A};
     return m;
 }
 
@@ -881,7 +881,7 @@ static guint replica_read(Harness *h, gboolean *ready, Value *value)
 {
     deliver(h, read_req(h, 99));
     const Msg *r = sent_one(h, MSG_Q_READ_RESP, coord_ep(h));
-    *ready = r->u.qrr.ready;
+    *ready = quorum_body(r)->qrr.ready;
     g_autoptr(GArray) set = g_array_new(FALSE, FALSE, sizeof(QRecord));
     g_array_append_vals(set, r->extra, r->extra_count);
     *value = 0;
@@ -893,8 +893,8 @@ static guint replica_read(Harness *h, gboolean *ready, Value *value)
 static const Msg *sent_ack(const Harness *h, QAckStatus status, uint32_t req)
 {
     const Msg *a = sent_one(h, MSG_Q_WRITE_ACK, coord_ep(h));
-    assert_int_equal(a->u.qack.status, status);
-    assert_int_equal(a->u.qack.req, req);
+    assert_int_equal(quorum_body(a)->qack.status, status);
+    assert_int_equal(quorum_body(a)->qack.req, req);
     return a;
 }
 
@@ -924,10 +924,10 @@ static void test_quorum_replica_acks_only_after_fsync_succeeded(void **state)
 
     disk_complete(&h, 0); /* the fsync */
     const Msg *ack = sent_ack(&h, QACK_DURABLE, 17);
-    assert_int_equal(ack->u.qack.attempt, 2);
-    assert_int_equal(ack->u.qack.kind, QW_CLIENT);
-    assert_int_equal(ack->u.qack.idem, 0xa1);
-    assert_int_equal(ack->u.qack.hint_for, ENDPOINT_NONE);
+    assert_int_equal(quorum_body(ack)->qack.attempt, 2);
+    assert_int_equal(quorum_body(ack)->qack.kind, QW_CLIENT);
+    assert_int_equal(quorum_body(ack)->qack.idem, 0xa1);
+    assert_int_equal(quorum_body(ack)->qack.hint_for, ENDPOINT_NONE);
     gint send = action_pos(&h, ACT_SEND, -1);
     assert_true(action_pos(&h, ACT_FAILPOINT, FP_REPLICA_SYNCED) < send);
     assert_true(action_pos(&h, ACT_FAILPOINT, FP_REPLICA_ACKED) > send);
@@ -963,8 +963,8 @@ static void test_quorum_replica_after_eio_fsync_reports_failure_and_rewrites(voi
     assert_int_equal(qb.rec.idem, 0xd1);
     assert_int_equal(actions(&h, ACT_SEND), 0);
     disk_drain(&h);
-    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.status, QACK_DURABLE);
-    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.attempt, 1);
+    assert_int_equal(quorum_body(last_sent(&h, MSG_Q_WRITE_ACK, ANY))->qack.status, QACK_DURABLE);
+    assert_int_equal(quorum_body(last_sent(&h, MSG_Q_WRITE_ACK, ANY))->qack.attempt, 1);
     assert_int_equal(replica_read(&h, &ready, &v), 1);
     assert_int_equal(v, 200);
     harness_close(&h);
@@ -1019,21 +1019,21 @@ static void test_quorum_replica_applies_retried_write_with_same_key_once(void **
     deliver(&h, write_msg(coord_ep(&h), 0, 1, 0, QW_CLIENT, ENDPOINT_NONE, &dep));
     assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 1);
     disk_drain(&h);
-    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.status, QACK_DURABLE);
+    assert_int_equal(quorum_body(last_sent(&h, MSG_Q_WRITE_ACK, ANY))->qack.status, QACK_DURABLE);
 
     deliver(&h, write_msg(coord_ep(&h), 0, 1, 1, QW_CLIENT, ENDPOINT_NONE, &dep));
     assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 0);
     disk_drain(&h);
-    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.status, QACK_DURABLE);
-    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.attempt, 1);
+    assert_int_equal(quorum_body(last_sent(&h, MSG_Q_WRITE_ACK, ANY))->qack.status, QACK_DURABLE);
+    assert_int_equal(quorum_body(last_sent(&h, MSG_Q_WRITE_ACK, ANY))->qack.attempt, 1);
 
     deliver(&h, write_msg(coord_ep(&h), 0, 2, 0, QW_CLIENT, ENDPOINT_NONE, &dep));
     assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 0);
     disk_drain(&h);
-    assert_int_equal(last_sent(&h, MSG_Q_WRITE_ACK, ANY)->u.qack.req, 2);
+    assert_int_equal(quorum_body(last_sent(&h, MSG_Q_WRITE_ACK, ANY))->qack.req, 2);
 
     Msg *sync = msg_new(MSG_Q_SYNC_RECORDS, 1, 0);
-    msg_take_extra(sync, g_memdup2(&dep, sizeof dep), 1);
+    msg_take_extra(sync, g_memdup2(&dep, sizeof dep), 1, sizeof dep);
     deliver(&h, sync);
     assert_int_equal(written_blocks(&h, QBLK_DATA, NULL), 0);
 
@@ -1092,8 +1092,8 @@ static void test_quorum_replica_hands_hint_back_when_intended_replica_returns(vo
         disk_complete(&h, 0);
     const Msg *ack = last_sent(&h, MSG_Q_WRITE_ACK, coord_ep(&h));
     assert_non_null(ack);
-    assert_int_equal(ack->u.qack.status, QACK_DURABLE);
-    assert_int_equal(ack->u.qack.hint_for, owner);
+    assert_int_equal(quorum_body(ack)->qack.status, QACK_DURABLE);
+    assert_int_equal(quorum_body(ack)->qack.hint_for, owner);
     disk_drain(&h);
 
     mark = h.sent->len;
@@ -1101,10 +1101,10 @@ static void test_quorum_replica_hands_hint_back_when_intended_replica_returns(vo
     disk_drain(&h);
     assert_true(sent_since(&h, mark, MSG_Q_WRITE, owner) >= 1);
     const Msg *handoff = last_sent(&h, MSG_Q_WRITE, owner);
-    assert_int_equal(handoff->u.qw.kind, QW_HANDOFF);
+    assert_int_equal(quorum_body(handoff)->qw.kind, QW_HANDOFF);
     assert_int_equal(handoff->extra_count, 1);
-    assert_int_equal(msg_records(handoff)[0].idem, 0xc1);
-    assert_int_equal(msg_records(handoff)[0].hinted, 0);
+    assert_int_equal(quorum_msg_records(handoff)[0].idem, 0xc1);
+    assert_int_equal(quorum_msg_records(handoff)[0].hinted, 0);
     mark = h.sent->len;
     advance(&h, 250 * SIM_MS); /* the owner is still down: sent again */
     disk_drain(&h);

@@ -461,14 +461,14 @@ static const ClientResp *cl_reply(const Cluster *c, guint client, uint32_t op, u
 static Msg *mk_vote(guint from, guint to, uint64_t term, uint64_t last_index, uint64_t last_term)
 {
     Msg *m = msg_new(MSG_R_VOTE, (EndpointId)from, (EndpointId)to);
-    m->u.rv = (RVote){.term = term, .last_index = last_index, .last_term = last_term};
+    raft_body(m)->rv = (RVote){.term = term, .last_index = last_index, .last_term = last_term};
     return m;
 }
 
 static Msg *mk_vote_resp(guint from, guint to, uint64_t term, gboolean granted)
 {
     Msg *m = msg_new(MSG_R_VOTE_RESP, (EndpointId)from, (EndpointId)to);
-    m->u.rvr = (RVoteResp){.term = term, .granted = (uint8_t)granted};
+    raft_body(m)->rvr = (RVoteResp){.term = term, .granted = (uint8_t)granted};
     return m;
 }
 
@@ -489,13 +489,13 @@ static Msg *mk_append(guint from, guint to, uint64_t term, uint64_t prev_index, 
                       uint64_t commit, const uint64_t *terms, guint n)
 {
     Msg *m = msg_new(MSG_R_APPEND, (EndpointId)from, (EndpointId)to);
-    m->u.ra =
+    raft_body(m)->ra =
         (RAppend){.term = term, .prev_index = prev_index, .prev_term = prev_term, .commit = commit};
     if (n > 0) {
         RaftEntry *e = g_new(RaftEntry, n);
         for (guint k = 0; k < n; k++)
             e[k] = mk_entry(terms[k], prev_index + 1 + k);
-        msg_take_extra(m, e, n);
+        msg_take_extra(m, e, n, sizeof(RaftEntry));
     }
     return m;
 }
@@ -504,7 +504,7 @@ static Msg *mk_append_resp(guint from, guint to, uint64_t term, gboolean success
                            uint64_t round)
 {
     Msg *m = msg_new(MSG_R_APPEND_RESP, (EndpointId)from, (EndpointId)to);
-    m->u.rar =
+    raft_body(m)->rar =
         (RAppendResp){.term = term, .success = (uint8_t)success, .match = match, .round = round};
     return m;
 }
@@ -699,9 +699,9 @@ static void test_raft_election_timeout_persists_term_and_vote_before_requesting_
     for (EndpointId to = 1; to <= 2; to++) {
         const Msg *v = sent_since(c, m0, 0, MSG_R_VOTE, to);
         assert_non_null(v);
-        assert_int_equal(v->u.rv.term, 1);
-        assert_int_equal(v->u.rv.last_index, 0);
-        assert_int_equal(v->u.rv.last_term, 0);
+        assert_int_equal(raft_body(v)->rv.term, 1);
+        assert_int_equal(raft_body(v)->rv.last_index, 0);
+        assert_int_equal(raft_body(v)->rv.last_term, 0);
     }
     cl_free(c);
 }
@@ -730,8 +730,8 @@ static void test_raft_vote_is_sent_only_after_term_and_vote_are_durable(void **s
             assert_int_equal(kind, ACT_FSYNC);
     }
     const Msg *resp = sent_since(c, m0, 0, MSG_R_VOTE_RESP, 1);
-    assert_true(resp->u.rvr.granted);
-    assert_int_equal(resp->u.rvr.term, 1);
+    assert_true(raft_body(resp)->rvr.granted);
+    assert_int_equal(raft_body(resp)->rvr.term, 1);
     assert_true(raft_durable_meta(c->disk[0], &meta));
     assert_int_equal(meta.term, 1);
     assert_int_equal(meta.voted_for, 1);
@@ -752,8 +752,8 @@ static void test_raft_vote_refused_for_stale_term(void **st)
     assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_META));
     const Msg *resp = sent_since(c, m0, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(resp);
-    assert_false(resp->u.rvr.granted);
-    assert_int_equal(resp->u.rvr.term, 3);
+    assert_false(raft_body(resp)->rvr.granted);
+    assert_int_equal(raft_body(resp)->rvr.term, 3);
     cl_free(c);
 }
 
@@ -772,22 +772,22 @@ static void test_raft_vote_refused_to_candidate_with_less_up_to_date_log(void **
     cl_disk_all(c, 0);
     const Msg *r1 = sent_since(c, 0, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(r1);
-    assert_false(r1->u.rvr.granted);
-    assert_int_equal(r1->u.rvr.term, 3);
+    assert_false(raft_body(r1)->rvr.granted);
+    assert_int_equal(raft_body(r1)->rvr.term, 3);
 
     guint m1 = cl_mark(c);
     cl_deliver(c, mk_vote(2, 0, 3, 1, 2)); /* same last term, shorter */
     cl_disk_all(c, 0);
     const Msg *r2 = sent_since(c, m1, 0, MSG_R_VOTE_RESP, 2);
     assert_non_null(r2);
-    assert_false(r2->u.rvr.granted);
+    assert_false(raft_body(r2)->rvr.granted);
 
     guint m2 = cl_mark(c);
     cl_deliver(c, mk_vote(1, 0, 3, 2, 2)); /* as up to date */
     cl_disk_all(c, 0);
     const Msg *r3 = sent_since(c, m2, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(r3);
-    assert_true(r3->u.rvr.granted);
+    assert_true(raft_body(r3)->rvr.granted);
     RaftMeta meta;
     assert_true(raft_durable_meta(c->disk[0], &meta));
     assert_int_equal(meta.term, 3);
@@ -807,14 +807,14 @@ static void test_raft_one_vote_per_term_survives_restart(void **st)
     cl_disk_all(c, 0);
     const Msg *r = sent_since(c, 0, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(r);
-    assert_true(r->u.rvr.granted);
+    assert_true(raft_body(r)->rvr.granted);
 
     guint m1 = cl_mark(c);
     cl_deliver(c, mk_vote(2, 0, 5, 7, 4)); /* a better log, but the vote is spent */
     cl_disk_all(c, 0);
     r = sent_since(c, m1, 0, MSG_R_VOTE_RESP, 2);
     assert_non_null(r);
-    assert_false(r->u.rvr.granted);
+    assert_false(raft_body(r)->rvr.granted);
 
     cl_crash(c, 0);
     cl_restart(c, 0);
@@ -824,15 +824,15 @@ static void test_raft_one_vote_per_term_survives_restart(void **st)
     cl_disk_all(c, 0);
     r = sent_since(c, m2, 0, MSG_R_VOTE_RESP, 2);
     assert_non_null(r);
-    assert_false(r->u.rvr.granted);
-    assert_int_equal(r->u.rvr.term, 5);
+    assert_false(raft_body(r)->rvr.granted);
+    assert_int_equal(raft_body(r)->rvr.term, 5);
 
     guint m3 = cl_mark(c);
     cl_deliver(c, mk_vote(1, 0, 5, 0, 0));
     cl_disk_all(c, 0);
     r = sent_since(c, m3, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(r);
-    assert_true(r->u.rvr.granted);
+    assert_true(raft_body(r)->rvr.granted);
     cl_free(c);
 }
 
@@ -860,10 +860,10 @@ static void test_raft_leader_appends_election_noop(void **st)
     for (EndpointId to = 1; to <= 2; to++) {
         const Msg *a = cl_peek(c, MSG_R_APPEND, 0, to);
         assert_non_null(a);
-        assert_int_equal(a->u.ra.term, 1);
-        assert_int_equal(a->u.ra.prev_index, 0);
+        assert_int_equal(raft_body(a)->ra.term, 1);
+        assert_int_equal(raft_body(a)->ra.prev_index, 0);
         assert_int_equal(a->extra_count, 1);
-        assert_int_equal(msg_entries(a)[0].kind, OP_NOOP);
+        assert_int_equal(raft_msg_entries(a)[0].kind, OP_NOOP);
     }
     guint m1 = cl_mark(c);
     cl_pump(c);
@@ -890,8 +890,8 @@ static void test_raft_append_rejected_when_previous_entry_does_not_match(void **
     cl_disk_all(c, 0);
     const Msg *r = sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
-    assert_false(r->u.rar.success);
-    assert_int_equal(r->u.rar.conflict_index, 3);
+    assert_false(raft_body(r)->rar.success);
+    assert_int_equal(raft_body(r)->rar.conflict_index, 3);
     assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_LOG));
     assert_null(acted_since(c, m0, 0, ACT_TRUNCATE, RAFT_FILE_LOG));
 
@@ -900,8 +900,8 @@ static void test_raft_append_rejected_when_previous_entry_does_not_match(void **
     cl_disk_all(c, 0);
     r = sent_since(c, m1, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
-    assert_false(r->u.rar.success);
-    assert_int_equal(r->u.rar.conflict_index, 1); /* the whole of term 1 is suspect */
+    assert_false(raft_body(r)->rar.success);
+    assert_int_equal(raft_body(r)->rar.conflict_index, 1); /* the whole of term 1 is suspect */
     assert_null(acted_since(c, m1, 0, ACT_WRITE, RAFT_FILE_LOG));
     assert_null(acted_since(c, m1, 0, ACT_TRUNCATE, RAFT_FILE_LOG));
     assert_int_equal(durable_len(c, 0), 2);
@@ -911,8 +911,8 @@ static void test_raft_append_rejected_when_previous_entry_does_not_match(void **
     cl_disk_all(c, 0);
     r = sent_since(c, m2, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
-    assert_true(r->u.rar.success);
-    assert_int_equal(r->u.rar.match, 3);
+    assert_true(raft_body(r)->rar.success);
+    assert_int_equal(raft_body(r)->rar.match, 3);
     assert_int_equal(durable_term(c, 0, 3), 2);
     cl_free(c);
 }
@@ -936,16 +936,16 @@ static void test_raft_append_truncates_only_conflicting_entries(void **st)
     assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_LOG));
     const Msg *r = sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
-    assert_true(r->u.rar.success);
-    assert_int_equal(r->u.rar.match, 2);
+    assert_true(raft_body(r)->rar.success);
+    assert_int_equal(raft_body(r)->rar.match, 2);
     assert_int_equal(durable_len(c, 0), 3);
     guint m1 = cl_mark(c);
     cl_deliver(c, mk_append(1, 0, 1, 3, 1, 0, NULL, 0)); /* entry 3 is still there */
     cl_disk_all(c, 0);
     r = sent_since(c, m1, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
-    assert_true(r->u.rar.success);
-    assert_int_equal(r->u.rar.match, 3);
+    assert_true(raft_body(r)->rar.success);
+    assert_int_equal(raft_body(r)->rar.match, 3);
 
     const uint64_t conflicting[] = {2};
     guint m2 = cl_mark(c);
@@ -959,8 +959,8 @@ static void test_raft_append_truncates_only_conflicting_entries(void **st)
     cl_disk_all(c, 0);
     r = sent_since(c, m2, 0, MSG_R_APPEND_RESP, 2);
     assert_non_null(r);
-    assert_true(r->u.rar.success);
-    assert_int_equal(r->u.rar.match, 2);
+    assert_true(raft_body(r)->rar.success);
+    assert_int_equal(raft_body(r)->rar.match, 2);
     assert_int_equal(durable_len(c, 0), 2);
     assert_int_equal(durable_term(c, 0, 1), 1);
     assert_int_equal(durable_term(c, 0, 2), 2);
@@ -989,8 +989,8 @@ static void test_raft_follower_acks_only_after_fsync(void **st)
         if (r == NULL)
             continue;
         assert_int_equal(kind, ACT_FSYNC);
-        assert_true(r->u.rar.success);
-        assert_int_equal(r->u.rar.match, 2);
+        assert_true(raft_body(r)->rar.success);
+        assert_int_equal(raft_body(r)->rar.match, 2);
         assert_true(disk_prefix_is_durable(c->disk[0], RAFT_FILE_LOG, 2));
     }
     assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1), 1);
@@ -1019,8 +1019,8 @@ static void test_raft_follower_does_not_ack_after_failed_fsync(void **st)
     cl_disk_all(c, 0);
     const Msg *r = sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
-    assert_true(r->u.rar.success);
-    assert_int_equal(r->u.rar.match, 1);
+    assert_true(raft_body(r)->rar.success);
+    assert_int_equal(raft_body(r)->rar.match, 1);
     assert_true(disk_prefix_is_durable(c->disk[0], RAFT_FILE_LOG, 1));
     cl_free(c);
 }
@@ -1103,7 +1103,7 @@ static void test_raft_leader_counts_its_own_copy_only_after_its_fsync(void **st)
     cl_disk_all(c, 1);
     Msg *ack = cl_take(c, MSG_R_APPEND_RESP, 1, 0);
     assert_non_null(ack);
-    assert_int_equal(ack->u.rar.match, 2);
+    assert_int_equal(raft_body(ack)->rar.match, 2);
     cl_deliver(c, ack);
     assert_int_equal(commit_noted_since(c, m0, 0), 0);
     assert_null(cl_reply(c, 0, 1, 1));
@@ -1470,8 +1470,8 @@ static Fig8 figure8_to_c(BugSet bugs)
     for (guint k = f.mark_c; k < c->seen->len; k++) {
         const Seen *s = seen_at(c, k);
         if (s->act.kind == ACT_SEND && s->msg.type == MSG_R_APPEND_RESP && s->msg.to == S1 &&
-            s->msg.u.rar.term == 4 && s->msg.u.rar.success)
-            acked[s->node] = MAX(acked[s->node], s->msg.u.rar.match);
+            raft_body(&s->msg)->rar.term == 4 && raft_body(&s->msg)->rar.success)
+            acked[s->node] = MAX(acked[s->node], raft_body(&s->msg)->rar.match);
     }
     assert_true(acked[S2] >= f.base + APPEND_CAP);
     assert_int_equal(acked[S3], f.base + APPEND_CAP);

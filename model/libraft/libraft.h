@@ -10,8 +10,19 @@
  */
 #pragma once
 
+#include "model/msg.h"
 #include "model/proto.h"
 #include "model/raft/raft.h"
+
+/* The adapter's one message type: a raft_message, its encoding (bytes) in the message's extra.
+ * Numbered after raft's own codes (model/raft/raft_msg.h). */
+enum {
+    MSG_LIBRAFT = MSG_R_END,
+    MSG_LIBRAFT_END,
+};
+
+/* Names and trace lines of the adapter's messages. */
+extern const MsgOps libraft_msg_ops;
 
 typedef struct {
     unsigned election_ms;  /* raft_set_election_timeout */

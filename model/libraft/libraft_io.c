@@ -264,7 +264,7 @@ static int io_send(struct raft_io *io, struct raft_io_send *req, const struct ra
     uint32_t len;
     uint8_t *bytes = lr_msg_encode(m, n->raft.id, &len);
     Msg *msg = msg_new(MSG_LIBRAFT, n->init.self, (EndpointId)(m->server_id - 1));
-    msg_take_extra(msg, bytes, len);
+    msg_take_extra(msg, bytes, len, 1);
     act_send(n->out, msg);
     n->stats.sends++;
     LRPending *p = g_new0(LRPending, 1);

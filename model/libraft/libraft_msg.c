@@ -307,3 +307,60 @@ uint64_t lr_msg_term(const struct raft_message *m)
         return 0;
     }
 }
+
+/* ---- the trace's view of a message ---- */
+
+static const char *const libraft_msg_names[] = {"libraft"};
+
+static const char *lr_msg_kind(uint8_t type)
+{
+    switch (type) {
+    case RAFT_IO_APPEND_ENTRIES:
+        return "append-entries";
+    case RAFT_IO_APPEND_ENTRIES_RESULT:
+        return "append-entries-result";
+    case RAFT_IO_REQUEST_VOTE:
+        return "request-vote";
+    case RAFT_IO_REQUEST_VOTE_RESULT:
+        return "request-vote-result";
+    case RAFT_IO_INSTALL_SNAPSHOT:
+        return "install-snapshot";
+    case RAFT_IO_TIMEOUT_NOW:
+        return "timeout-now";
+    default:
+        return "unknown";
+    }
+}
+
+static void libraft_msg_describe(const Msg *m, const MsgNames *names, GString *out)
+{
+    (void)names;
+    const uint8_t *b = m->extra;
+    if (m->extra_count == 0 || b == NULL) {
+        g_string_append(out, " empty");
+        return;
+    }
+    g_string_append_printf(out, " %s bytes=%u", lr_msg_kind(b[0]), m->extra_count);
+}
+
+static gboolean libraft_msg_replicates(MsgType type, const char *detail)
+{
+    return type == MSG_LIBRAFT && detail != NULL &&
+           (strstr(detail, "append-entries") != NULL || strstr(detail, "request-vote") != NULL ||
+            strstr(detail, "install-snapshot") != NULL);
+}
+
+static gboolean libraft_msg_links(MsgType type, const char *detail)
+{
+    (void)detail;
+    return type == MSG_LIBRAFT;
+}
+
+const MsgOps libraft_msg_ops = {
+    .first = MSG_LIBRAFT,
+    .count = MSG_LIBRAFT_END - MSG_LIBRAFT,
+    .names = libraft_msg_names,
+    .describe = libraft_msg_describe,
+    .replicates = libraft_msg_replicates,
+    .links = libraft_msg_links,
+};

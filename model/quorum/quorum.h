@@ -21,7 +21,7 @@
 #pragma once
 
 #include "model/block.h"
-#include "model/msg.h"
+#include "model/quorum/quorum_msg.h"
 #include "model/proto.h"
 
 #define QUORUM_FILE_DATA 0

@@ -153,7 +153,7 @@ static void send_write(Coord *c, Request *r, guint ti, ActionList *out)
 {
     Target *t = &r->t[ti];
     Msg *m = msg_new(MSG_Q_WRITE, c->init.self, t->node);
-    m->u.qw = (QWrite){
+    quorum_body(m)->qw = (QWrite){
         .req = wire_id(c, r),
         .attempt = t->tries,
         .kind = QW_CLIENT,
@@ -162,7 +162,7 @@ static void send_write(Coord *c, Request *r, guint ti, ActionList *out)
     };
     QRecord *rec = g_new(QRecord, 1);
     *rec = r->rec;
-    msg_take_extra(m, rec, 1);
+    msg_take_extra(m, rec, 1, sizeof(QRecord));
     act_send(out, m);
 }
 
@@ -170,7 +170,7 @@ static void send_read(Coord *c, Request *r, guint ti, ActionList *out)
 {
     Target *t = &r->t[ti];
     Msg *m = msg_new(MSG_Q_READ, c->init.self, t->node);
-    m->u.qr = (QRead){.req = wire_id(c, r), .attempt = t->tries, .key = r->key};
+    quorum_body(m)->qr = (QRead){.req = wire_id(c, r), .attempt = t->tries, .key = r->key};
     act_send(out, m);
 }
 
@@ -178,13 +178,13 @@ static void send_repair(Coord *c, Request *r, guint ti, ActionList *out)
 {
     Target *t = &r->t[ti];
     Msg *m = msg_new(MSG_Q_WRITE, c->init.self, t->node);
-    m->u.qw = (QWrite){.req = wire_id(c, r),
+    quorum_body(m)->qw = (QWrite){.req = wire_id(c, r),
                        .attempt = t->tries,
                        .kind = QW_REPAIR,
                        .hinted = t->hint_for != ENDPOINT_NONE,
                        .hint_for = t->hint_for};
     guint n = r->merged->len;
-    msg_take_extra(m, g_memdup2(r->merged->data, n * sizeof(QRecord)), n);
+    msg_take_extra(m, g_memdup2(r->merged->data, n * sizeof(QRecord)), n, sizeof(QRecord));
     act_send(out, m);
 }
 
@@ -325,16 +325,16 @@ static int target_index(const Request *r, EndpointId node, EndpointId hint_for)
 
 static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
 {
-    Request *r = req_of(c, m->u.qack.req);
+    Request *r = req_of(c, quorum_body(m)->qack.req);
     if (r == NULL)
         return; /* a late ack of a finished request: nothing left to decide */
-    int ti = target_index(r, m->from, m->u.qack.hint_for);
+    int ti = target_index(r, m->from, quorum_body(m)->qack.hint_for);
     if (ti < 0)
         return;
     Target *t = &r->t[ti];
     if (r->kind == OP_GET) {
         /* A read repair's ack. */
-        if (m->u.qack.status == QACK_DURABLE && t->state == T_SENT) {
+        if (quorum_body(m)->qack.status == QACK_DURABLE && t->state == T_SENT) {
             gboolean counted = slot_counted(r, (guint)ti);
             t->state = T_ACKED;
             t->holds = 1;
@@ -350,7 +350,7 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
     }
     if (t->state != T_SENT && t->state != T_BACKOFF)
         return;
-    QAckStatus status = m->u.qack.status;
+    QAckStatus status = quorum_body(m)->qack.status;
     if (status == QACK_SYNC_FAILED && BUG_ON(c->init.bugs, BUG_COUNT_FAILED_FSYNC))
         status = QACK_DURABLE; /* the bug: a failed fsync counted as durable */
     if (status == QACK_DURABLE) {
@@ -409,14 +409,14 @@ static void read_merge(Coord *c, Request *r, ActionList *out)
 
 static void handle_read_resp(Coord *c, const Msg *m, ActionList *out)
 {
-    Request *r = req_of(c, m->u.qrr.req);
+    Request *r = req_of(c, quorum_body(m)->qrr.req);
     if (r == NULL || r->kind != OP_GET)
         return;
     int ti = target_index(r, m->from, ENDPOINT_NONE);
     if (ti < 0 || r->t[ti].state != T_SENT || r->t[ti].recs != NULL)
         return;
     Target *t = &r->t[ti];
-    if (!m->u.qrr.ready) {
+    if (!quorum_body(m)->qrr.ready) {
         act_cancel(out, timer_of(c, r, ti));
         t->state = T_FAILED; /* repairing itself: it cannot vouch for anything */
         maybe_finish(c, r, out);

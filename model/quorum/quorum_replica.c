@@ -379,7 +379,7 @@ static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList 
 static void send_ack(Replica *r, Pending *p, QAckStatus status, ActionList *out)
 {
     Msg *m = msg_new(MSG_Q_WRITE_ACK, r->init.self, p->from);
-    m->u.qack = (QWriteAck){
+    quorum_body(m)->qack = (QWriteAck){
         .req = p->req,
         .attempt = p->attempt,
         .status = (uint8_t)status,
@@ -413,15 +413,15 @@ static void handle_write(Replica *r, const Msg *m, ActionList *out)
 {
     Pending *p = pending_new(r, PEND_ACK);
     p->from = m->from;
-    p->req = m->u.qw.req;
-    p->attempt = m->u.qw.attempt;
-    p->wkind = m->u.qw.kind;
-    p->hint_for = m->u.qw.hinted ? m->u.qw.hint_for : ENDPOINT_NONE;
-    const QRecord *recs = msg_records(m);
+    p->req = quorum_body(m)->qw.req;
+    p->attempt = quorum_body(m)->qw.attempt;
+    p->wkind = quorum_body(m)->qw.kind;
+    p->hint_for = quorum_body(m)->qw.hinted ? quorum_body(m)->qw.hint_for : ENDPOINT_NONE;
+    const QRecord *recs = quorum_msg_records(m);
     for (uint32_t i = 0; i < m->extra_count; i++) {
         QRecord rec = recs[i];
-        rec.hinted = m->u.qw.hinted;
-        rec.hint_for = m->u.qw.hinted ? m->u.qw.hint_for : ENDPOINT_NONE;
+        rec.hinted = quorum_body(m)->qw.hinted;
+        rec.hint_for = quorum_body(m)->qw.hinted ? quorum_body(m)->qw.hint_for : ENDPOINT_NONE;
         store_record(r, p, &rec, out);
     }
     if (p->writes_left == 0)
@@ -609,11 +609,11 @@ static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
 static void handle_read(Replica *r, const Msg *m, ActionList *out)
 {
     Msg *resp = msg_new(MSG_Q_READ_RESP, r->init.self, m->from);
-    resp->u.qrr = (QReadResp){
-        .req = m->u.qr.req, .attempt = m->u.qr.attempt, .key = m->u.qr.key, .ready = r->ready};
-    if (r->ready && m->u.qr.key < r->init.keys && r->keys[m->u.qr.key]) {
+    quorum_body(resp)->qrr = (QReadResp){
+        .req = quorum_body(m)->qr.req, .attempt = quorum_body(m)->qr.attempt, .key = quorum_body(m)->qr.key, .ready = r->ready};
+    if (r->ready && quorum_body(m)->qr.key < r->init.keys && r->keys[quorum_body(m)->qr.key]) {
         /* Only durable records: a read must never see what a crash could still take away. */
-        GArray *set = r->keys[m->u.qr.key];
+        GArray *set = r->keys[quorum_body(m)->qr.key];
         QRecord *recs = g_new(QRecord, set->len ? set->len : 1);
         uint32_t n = 0;
         for (guint i = 0; i < set->len; i++) {
@@ -621,7 +621,7 @@ static void handle_read(Replica *r, const Msg *m, ActionList *out)
             if (st->durable)
                 recs[n++] = st->rec;
         }
-        msg_take_extra(resp, recs, n);
+        msg_take_extra(resp, recs, n, sizeof(QRecord));
     }
     act_send(out, resp);
 }
@@ -716,9 +716,9 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
         return;
     }
     Msg *m = msg_new(MSG_Q_SYNC, r->init.self, peer);
-    m->u.qs.reply = 1;
-    m->u.qs.answer = (uint8_t)r->repairing;
-    msg_take_extra(m, digests, n);
+    quorum_body(m)->qs.reply = 1;
+    quorum_body(m)->qs.answer = (uint8_t)r->repairing;
+    msg_take_extra(m, digests, n, sizeof(QDigest));
     act_send(out, m);
 }
 
@@ -728,9 +728,9 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
 static void handle_sync(Replica *r, const Msg *m, ActionList *out)
 {
     GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
-    SimTime cut = sync_cut(r, m->u.qs.answer); /* its own clock: a peer's may differ */
+    SimTime cut = sync_cut(r, quorum_body(m)->qs.answer); /* its own clock: a peer's may differ */
     for (uint32_t i = 0; i < m->extra_count; i++) {
-        const QDigest *d = &msg_digests(m)[i];
+        const QDigest *d = &quorum_msg_digests(m)[i];
         if (d->key >= r->init.keys)
             continue;
         uint32_t count;
@@ -745,22 +745,22 @@ static void handle_sync(Replica *r, const Msg *m, ActionList *out)
         g_array_append_val(recs, marker);
         g_array_append_vals(recs, set->data, set->len);
     }
-    if (recs->len == 0 && !m->u.qs.answer) {
+    if (recs->len == 0 && !quorum_body(m)->qs.answer) {
         g_array_free(recs, TRUE); /* nothing differs, and no repairing peer waits to hear */
         return;
     }
     Msg *resp = msg_new(MSG_Q_SYNC_RECORDS, r->init.self, m->from);
-    resp->u.qs.reply = 1;
+    quorum_body(resp)->qs.reply = 1;
     guint n = recs->len;
-    msg_take_extra(resp, g_array_free(recs, FALSE), n);
+    msg_take_extra(resp, g_array_free(recs, FALSE), n, sizeof(QRecord));
     act_send(out, resp);
 }
 
 static void handle_sync_records(Replica *r, const Msg *m, ActionList *out)
 {
-    const QRecord *recs = msg_records(m);
+    const QRecord *recs = quorum_msg_records(m);
     apply_sync_records(r, recs, m->extra_count, out);
-    if (m->u.qs.reply) {
+    if (quorum_body(m)->qs.reply) {
         /* Send ours for the keys the peer marked. */
         GArray *mine = g_array_new(FALSE, FALSE, sizeof(QRecord));
         for (uint32_t i = 0; i < m->extra_count; i++) {
@@ -772,7 +772,7 @@ static void handle_sync_records(Replica *r, const Msg *m, ActionList *out)
         if (mine->len > 0) {
             Msg *back = msg_new(MSG_Q_SYNC_RECORDS, r->init.self, m->from);
             guint n = mine->len;
-            msg_take_extra(back, g_array_free(mine, FALSE), n);
+            msg_take_extra(back, g_array_free(mine, FALSE), n, sizeof(QRecord));
             act_send(out, back);
         } else {
             g_array_free(mine, TRUE);
@@ -868,20 +868,20 @@ static void handoff_round(Replica *r, ActionList *out)
         h->target = target;
         g_ptr_array_add(r->handoffs, h);
         Msg *m = msg_new(MSG_Q_WRITE, r->init.self, target);
-        m->u.qw = (QWrite){.req = h->req, .kind = QW_HANDOFF, .hint_for = ENDPOINT_NONE};
+        quorum_body(m)->qw = (QWrite){.req = h->req, .kind = QW_HANDOFF, .hint_for = ENDPOINT_NONE};
         guint n = recs->len;
-        msg_take_extra(m, g_array_free(recs, FALSE), n);
+        msg_take_extra(m, g_array_free(recs, FALSE), n, sizeof(QRecord));
         act_send(out, m);
     }
 }
 
 static void handle_ack(Replica *r, const Msg *m, ActionList *out)
 {
-    if (m->u.qack.kind != QW_HANDOFF || m->u.qack.status != QACK_DURABLE)
+    if (quorum_body(m)->qack.kind != QW_HANDOFF || quorum_body(m)->qack.status != QACK_DURABLE)
         return;
     for (guint i = 0; i < r->handoffs->len; i++) {
         Handoff *h = g_ptr_array_index(r->handoffs, i);
-        if (h->req != m->u.qack.req || h->target != m->from)
+        if (h->req != quorum_body(m)->qack.req || h->target != m->from)
             continue;
         /* The target holds them durably now: the hints are done. */
         for (guint k = 0; k < h->idems->len; k++) {

@@ -238,17 +238,17 @@ static uint64_t msg_term(const Msg *m)
 {
     switch (m->type) {
     case MSG_R_VOTE:
-        return m->u.rv.term;
+        return raft_body(m)->rv.term;
     case MSG_R_VOTE_RESP:
-        return m->u.rvr.term;
+        return raft_body(m)->rvr.term;
     case MSG_R_APPEND:
-        return m->u.ra.term;
+        return raft_body(m)->ra.term;
     case MSG_R_APPEND_RESP:
-        return m->u.rar.term;
+        return raft_body(m)->rar.term;
     case MSG_R_PROBE:
-        return m->u.rp.term;
+        return raft_body(m)->rp.term;
     case MSG_R_PROBE_RESP:
-        return m->u.rpr.term;
+        return raft_body(m)->rpr.term;
     default:
         return 0;
     }
@@ -262,7 +262,7 @@ static void flush_gate(Raft *r, ActionList *out)
         if (a->kind == ACT_SEND) {
             dropped =
                 msg_term(a->msg) < r->term || (a->msg->type == MSG_R_VOTE_RESP &&
-                                               a->msg->u.rvr.granted && r->voted_for != a->msg->to);
+                                               raft_body(a->msg)->rvr.granted && r->voted_for != a->msg->to);
             if (dropped)
                 msg_free(a->msg);
             else
@@ -575,7 +575,7 @@ static void become_candidate(Raft *r, ActionList *out)
         if (i == r->init.self)
             continue;
         Msg *m = msg_new(MSG_R_VOTE, r->init.self, i);
-        m->u.rv = (RVote){.term = r->term, .last_index = last_index(r), .last_term = last_term(r)};
+        raft_body(m)->rv = (RVote){.term = r->term, .last_index = last_index(r), .last_term = last_term(r)};
         send_peer(r, m, out);
     }
 }
@@ -592,7 +592,7 @@ static void send_append(Raft *r, EndpointId to, ActionList *out)
     uint64_t prev = next - 1;
     uint64_t n = MIN(last_index(r) - prev, (uint64_t)MAX_ENTRIES_PER_APPEND);
     Msg *m = msg_new(MSG_R_APPEND, r->init.self, to);
-    m->u.ra = (RAppend){.term = r->term,
+    raft_body(m)->ra = (RAppend){.term = r->term,
                         .prev_index = prev,
                         .prev_term = term_at(r, prev),
                         .commit = r->commit,
@@ -601,7 +601,7 @@ static void send_append(Raft *r, EndpointId to, ActionList *out)
         RaftEntry *entries = g_new(RaftEntry, n);
         for (uint64_t k = 0; k < n; k++)
             entries[k] = entry_at(r, next + k);
-        msg_take_extra(m, entries, (uint32_t)n);
+        msg_take_extra(m, entries, (uint32_t)n, sizeof(RaftEntry));
     }
     r->next[to] = next + n; /* optimistic: a rejection moves it back */
     r->last_sent[to] = r->now;
@@ -795,7 +795,7 @@ static void respond_append(Raft *r, EndpointId to, gboolean success, uint64_t ma
                            uint64_t conflict, uint64_t round, ActionList *out)
 {
     Msg *m = msg_new(MSG_R_APPEND_RESP, r->init.self, to);
-    m->u.rar = (RAppendResp){.term = r->term,
+    raft_body(m)->rar = (RAppendResp){.term = r->term,
                              .success = (uint8_t)success,
                              .match = match,
                              .conflict_index = conflict,
@@ -821,7 +821,7 @@ static void flush_waiting(Raft *r, ActionList *out)
 
 static void handle_append(Raft *r, const Msg *m, ActionList *out)
 {
-    const RAppend *a = &m->u.ra;
+    const RAppend *a = &raft_body(m)->ra;
     if (a->term < r->term) {
         respond_append(r, m->from, FALSE, 0, 0, a->round, out);
         return;
@@ -842,7 +842,7 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
         respond_append(r, m->from, FALSE, 0, i, a->round, out);
         return;
     }
-    const RaftEntry *entries = msg_entries(m);
+    const RaftEntry *entries = raft_msg_entries(m);
     uint32_t n = m->extra_count;
     if (BUG_ON(r->init.bugs, BUG_TRUNCATE_ON_STALE_APPEND))
         log_truncate(r, a->prev_index, out); /* the bug: truncate even when nothing conflicts */
@@ -879,7 +879,7 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
 
 static void handle_append_resp(Raft *r, const Msg *m, ActionList *out)
 {
-    const RAppendResp *a = &m->u.rar;
+    const RAppendResp *a = &raft_body(m)->rar;
     if (a->term > r->term) {
         become_follower(r, a->term, out);
         return;
@@ -912,7 +912,7 @@ static void handle_append_resp(Raft *r, const Msg *m, ActionList *out)
 
 static void handle_vote(Raft *r, const Msg *m, ActionList *out)
 {
-    const RVote *v = &m->u.rv;
+    const RVote *v = &raft_body(m)->rv;
     if (v->term > r->term)
         become_follower(r, v->term, out);
     gboolean granted = v->term == r->term && !r->damaged && v->term > r->vote_floor &&
@@ -925,7 +925,7 @@ static void handle_vote(Raft *r, const Msg *m, ActionList *out)
     if (granted)
         reset_election_timer(r, out);
     Msg *resp = msg_new(MSG_R_VOTE_RESP, r->init.self, m->from);
-    resp->u.rvr = (RVoteResp){.term = r->term, .granted = (uint8_t)granted};
+    raft_body(resp)->rvr = (RVoteResp){.term = r->term, .granted = (uint8_t)granted};
     if (granted && BUG_ON(r->init.bugs, BUG_VOTE_BEFORE_PERSIST)) {
         act_send(out, resp); /* the bug: the vote leaves before it is durable */
         act_failpoint(out, FP_RAFT_VOTED);
@@ -938,7 +938,7 @@ static void handle_vote(Raft *r, const Msg *m, ActionList *out)
 
 static void handle_vote_resp(Raft *r, const Msg *m, ActionList *out)
 {
-    const RVoteResp *v = &m->u.rvr;
+    const RVoteResp *v = &raft_body(m)->rvr;
     if (v->term > r->term) {
         become_follower(r, v->term, out);
         return;
@@ -958,7 +958,7 @@ static void send_probes(Raft *r, ActionList *out)
         if (i == r->init.self || ((r->probe_from >> i) & 1))
             continue;
         Msg *m = msg_new(MSG_R_PROBE, r->init.self, i);
-        m->u.rp.term = r->term;
+        raft_body(m)->rp.term = r->term;
         send_peer(r, m, out);
     }
     act_timer(out, TIMER_PROBE, r->init.config->election_timeout.hi, 0);
@@ -967,7 +967,7 @@ static void send_probes(Raft *r, ActionList *out)
 static void handle_probe(Raft *r, const Msg *m, ActionList *out)
 {
     Msg *resp = msg_new(MSG_R_PROBE_RESP, r->init.self, m->from);
-    resp->u.rpr = (RProbeResp){.term = r->term,
+    raft_body(resp)->rpr = (RProbeResp){.term = r->term,
                                .last_index = last_index(r),
                                .last_term = last_term(r),
                                .damaged = (uint8_t)r->damaged};
@@ -976,7 +976,7 @@ static void handle_probe(Raft *r, const Msg *m, ActionList *out)
 
 static void handle_probe_resp(Raft *r, const Msg *m, ActionList *out)
 {
-    const RProbeResp *p = &m->u.rpr;
+    const RProbeResp *p = &raft_body(m)->rpr;
     if (!r->damaged || r->probe_done || p->damaged)
         return; /* a damaged peer cannot vouch for anything */
     r->probe_from |= (uint64_t)1 << m->from;

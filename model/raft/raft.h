@@ -6,7 +6,7 @@
 #pragma once
 
 #include "model/world/disk.h"
-#include "model/msg.h"
+#include "model/raft/raft_msg.h"
 #include "model/proto.h"
 
 #define RAFT_FILE_META    0

@@ -6,6 +6,8 @@
  * fixed once the world starts.
  */
 #include "model/world/world_internal.h"
+#include "model/quorum/quorum_msg.h"
+#include "model/raft/raft_msg.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +65,11 @@ static const ProtoOps *ops_for(const WorldConfig *c, EndpointId id)
     if (id < c->nodes + c->coordinators)
         return &quorum_coordinator_ops;
     return NULL;
+}
+
+const MsgOps *world_msg_ops(const World *w)
+{
+    return w->config->protocol == PROTO_RAFT ? &raft_msg_ops : &quorum_msg_ops;
 }
 
 static void on_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
@@ -236,107 +243,25 @@ static const char *diskop_name(uint16_t op)
     return op < G_N_ELEMENTS(names) ? names[op] : "?";
 }
 
+static const char *names_key(const void *ctx, KeyId key)
+{
+    return world_key_name(ctx, key);
+}
+
+static const char *names_endpoint(const void *ctx, EndpointId id)
+{
+    return world_endpoint_name(ctx, id);
+}
+
+static const char *names_idem(const void *ctx, IdemKey idem, char *buf, gsize size)
+{
+    return world_idem_name(ctx, idem, buf, size);
+}
+
 char *world_describe_msg(const World *w, const Msg *m)
 {
-    GString *s = g_string_new(msg_type_name(m->type));
-    char idem[64];
-    switch (m->type) {
-    case MSG_CLIENT_REQ:
-        g_string_append_printf(s, " %s %s", op_kind_name(m->u.creq.kind),
-                               world_key_name(w, m->u.creq.key));
-        if (m->u.creq.kind == OP_PUT || m->u.creq.kind == OP_ADD)
-            g_string_append_printf(s, " %" G_GINT64_FORMAT, m->u.creq.value);
-        g_string_append_printf(s, " op=%u try=%u idem=%s", m->u.creq.op, m->u.creq.attempt + 1u,
-                               world_idem_name(w, m->u.creq.idem, idem, sizeof idem));
-        break;
-    case MSG_CLIENT_RESP:
-        if (m->u.cresp.ok)
-            g_string_append_printf(s, " ok op=%u", m->u.cresp.op);
-        else
-            g_string_append_printf(s, " %s %s op=%u",
-                                   m->u.cresp.definite ? "fail" : "indeterminate",
-                                   fail_reason_name(m->u.cresp.reason), m->u.cresp.op);
-        if (m->u.cresp.ok && m->u.cresp.present)
-            g_string_append_printf(s, " value=%" G_GINT64_FORMAT, m->u.cresp.value);
-        if (m->u.cresp.hint != ENDPOINT_NONE && !m->u.cresp.ok)
-            g_string_append_printf(s, " hint=%s", world_endpoint_name(w, m->u.cresp.hint));
-        break;
-    case MSG_Q_WRITE:
-        g_string_append_printf(s, " req=%u.%u try=%u", (guint)(m->u.qw.req >> 32),
-                               (guint)m->u.qw.req, m->u.qw.attempt + 1u);
-        if (m->u.qw.hinted)
-            g_string_append_printf(s, " hint-for=%s", world_endpoint_name(w, m->u.qw.hint_for));
-        for (uint32_t i = 0; i < m->extra_count && i < 4; i++) {
-            const QRecord *r = &msg_records(m)[i];
-            g_string_append_printf(s, " %s %s", op_kind_name(r->op), world_key_name(w, r->key));
-            if (r->op != OP_DELETE)
-                g_string_append_printf(s, " %" G_GINT64_FORMAT, r->value);
-            g_string_append_printf(s, " idem=%s", world_idem_name(w, r->idem, idem, sizeof idem));
-        }
-        if (m->extra_count > 4)
-            g_string_append_printf(s, " (+%u)", m->extra_count - 4);
-        break;
-    case MSG_Q_WRITE_ACK: {
-        static const char *st[] = {"durable", "write-failed", "fsync-failed", "not-ready"};
-        g_string_append_printf(s, " req=%u.%u %s idem=%s", (guint)(m->u.qack.req >> 32),
-                               (guint)m->u.qack.req, st[m->u.qack.status],
-                               world_idem_name(w, m->u.qack.idem, idem, sizeof idem));
-        break;
-    }
-    case MSG_Q_READ:
-        g_string_append_printf(s, " req=%u.%u %s", (guint)(m->u.qr.req >> 32), (guint)m->u.qr.req,
-                               world_key_name(w, m->u.qr.key));
-        break;
-    case MSG_Q_READ_RESP:
-        g_string_append_printf(s, " req=%u.%u %s records=%u%s", (guint)(m->u.qrr.req >> 32),
-                               (guint)m->u.qrr.req, world_key_name(w, m->u.qrr.key), m->extra_count,
-                               m->u.qrr.ready ? "" : " not-ready");
-        break;
-    case MSG_Q_SYNC:
-    case MSG_Q_SYNC_RECORDS:
-        g_string_append_printf(s, " items=%u", m->extra_count);
-        break;
-    case MSG_R_VOTE:
-        g_string_append_printf(
-            s, "%s term=%" G_GUINT64_FORMAT " last=%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
-            m->u.rv.prevote ? " (pre)" : "", m->u.rv.term, m->u.rv.last_index, m->u.rv.last_term);
-        break;
-    case MSG_R_VOTE_RESP:
-        g_string_append_printf(s, "%s term=%" G_GUINT64_FORMAT " %s",
-                               m->u.rvr.prevote ? " (pre)" : "", m->u.rvr.term,
-                               m->u.rvr.granted ? "granted" : "denied");
-        break;
-    case MSG_R_APPEND:
-        g_string_append_printf(s,
-                               " term=%" G_GUINT64_FORMAT " prev=%" G_GUINT64_FORMAT
-                               "/%" G_GUINT64_FORMAT " commit=%" G_GUINT64_FORMAT,
-                               m->u.ra.term, m->u.ra.prev_index, m->u.ra.prev_term, m->u.ra.commit);
-        if (m->extra_count > 0)
-            g_string_append_printf(s, " entries=%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
-                                   msg_entries(m)[0].index,
-                                   msg_entries(m)[m->extra_count - 1].index);
-        break;
-    case MSG_R_APPEND_RESP:
-        if (m->u.rar.success)
-            g_string_append_printf(s, " term=%" G_GUINT64_FORMAT " ok match=%" G_GUINT64_FORMAT,
-                                   m->u.rar.term, m->u.rar.match);
-        else
-            g_string_append_printf(s, " term=%" G_GUINT64_FORMAT " reject retry=%" G_GUINT64_FORMAT,
-                                   m->u.rar.term, m->u.rar.conflict_index);
-        break;
-    case MSG_R_PROBE:
-        g_string_append_printf(s, " term=%" G_GUINT64_FORMAT, m->u.rp.term);
-        break;
-    case MSG_R_PROBE_RESP:
-        g_string_append_printf(
-            s, " term=%" G_GUINT64_FORMAT " last=%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "%s",
-            m->u.rpr.term, m->u.rpr.last_index, m->u.rpr.last_term,
-            m->u.rpr.damaged ? " damaged" : "");
-        break;
-    default:
-        break;
-    }
-    return g_string_free(s, FALSE);
+    MsgNames names = {w, names_key, names_endpoint, names_idem};
+    return msg_describe(world_msg_ops(w), m, &names);
 }
 
 static void render(void *ctx, const SimTraceRecord *r, GString *out)
@@ -349,15 +274,16 @@ static void render(void *ctx, const SimTraceRecord *r, GString *out)
     switch (r->kind) {
     case SIM_TR_SEND:
         g_string_append_printf(out, "%-4s -> %-4s send #%" G_GUINT64_FORMAT " %s", node, peer, r->a,
-                               msg_type_name(r->sub));
+                               msg_type_name(world_msg_ops(w), r->sub));
         break;
     case SIM_TR_DELIVER:
         g_string_append_printf(out, "%-4s <- %-4s deliver #%" G_GUINT64_FORMAT " %s", node, peer,
-                               r->a, msg_type_name(r->sub));
+                               r->a, msg_type_name(world_msg_ops(w), r->sub));
         break;
     case SIM_TR_DROP:
         g_string_append_printf(out, "%-4s -x %-4s drop #%" G_GUINT64_FORMAT " %s (%s)", node, peer,
-                               r->a, msg_type_name(r->sub), drop_reason_name(r->b));
+                               r->a, msg_type_name(world_msg_ops(w), r->sub),
+                               drop_reason_name(r->b));
         break;
     case SIM_TR_DISK_OP:
         g_string_append_printf(out, "%-12s disk %s file=%" G_GUINT64_FORMAT, node,

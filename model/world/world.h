@@ -122,6 +122,8 @@ const char *world_key_name(const World *w, KeyId key);
 gboolean world_key_lookup(const World *w, const char *name, KeyId *out);
 /* A readable form of an idempotency key ("dep-1", "c2#17"); returns buf. */
 const char *world_idem_name(const World *w, IdemKey idem, char *buf, gsize size);
+/* The names and trace lines of the world's protocol's messages. */
+const MsgOps *world_msg_ops(const World *w);
 /* The details of trace record `index` when kept, or NULL. */
 const char *world_trace_detail(const World *w, guint index);
 /* The ordered trace records kept so far (NULL unless world_keep_trace). */

@@ -1,0 +1,72 @@
+/* model/quorum/quorum_msg.c — how the trace names and describes the quorum store's messages. */
+#include "model/quorum/quorum_msg.h"
+
+#include <string.h>
+
+static const char *const quorum_msg_names[] = {
+    "write", "write-ack", "read", "read-resp", "sync", "sync-records",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(quorum_msg_names) == MSG_Q_END - MSG_Q_WRITE);
+
+static void quorum_msg_describe(const Msg *m, const MsgNames *n, GString *s)
+{
+    char idem[64];
+    switch (m->type) {
+    case MSG_Q_WRITE:
+        g_string_append_printf(s, " req=%u.%u try=%u", (guint)(quorum_body(m)->qw.req >> 32),
+                               (guint)quorum_body(m)->qw.req, quorum_body(m)->qw.attempt + 1u);
+        if (quorum_body(m)->qw.hinted)
+            g_string_append_printf(s, " hint-for=%s",
+                                   n->endpoint(n->ctx, quorum_body(m)->qw.hint_for));
+        for (uint32_t i = 0; i < m->extra_count && i < 4; i++) {
+            const QRecord *r = &quorum_msg_records(m)[i];
+            g_string_append_printf(s, " %s %s", op_kind_name(r->op), n->key(n->ctx, r->key));
+            if (r->op != OP_DELETE)
+                g_string_append_printf(s, " %" G_GINT64_FORMAT, r->value);
+            g_string_append_printf(s, " idem=%s", n->idem(n->ctx, r->idem, idem, sizeof idem));
+        }
+        if (m->extra_count > 4)
+            g_string_append_printf(s, " (+%u)", m->extra_count - 4);
+        break;
+    case MSG_Q_WRITE_ACK: {
+        static const char *st[] = {"durable", "write-failed", "fsync-failed", "not-ready"};
+        g_string_append_printf(s, " req=%u.%u %s idem=%s", (guint)(quorum_body(m)->qack.req >> 32),
+                               (guint)quorum_body(m)->qack.req, st[quorum_body(m)->qack.status],
+                               n->idem(n->ctx, quorum_body(m)->qack.idem, idem, sizeof idem));
+        break;
+    }
+    case MSG_Q_READ:
+        g_string_append_printf(s, " req=%u.%u %s", (guint)(quorum_body(m)->qr.req >> 32),
+                               (guint)quorum_body(m)->qr.req,
+                               n->key(n->ctx, quorum_body(m)->qr.key));
+        break;
+    case MSG_Q_READ_RESP:
+        g_string_append_printf(
+            s, " req=%u.%u %s records=%u%s", (guint)(quorum_body(m)->qrr.req >> 32),
+            (guint)quorum_body(m)->qrr.req, n->key(n->ctx, quorum_body(m)->qrr.key), m->extra_count,
+            quorum_body(m)->qrr.ready ? "" : " not-ready");
+        break;
+    case MSG_Q_SYNC:
+    case MSG_Q_SYNC_RECORDS:
+        g_string_append_printf(s, " items=%u", m->extra_count);
+        break;
+    default:
+        break;
+    }
+}
+
+static gboolean quorum_msg_replicates(MsgType type, const char *detail)
+{
+    (void)detail;
+    return type == MSG_Q_WRITE || type == MSG_Q_WRITE_ACK || type == MSG_Q_READ ||
+           type == MSG_Q_READ_RESP;
+}
+
+const MsgOps quorum_msg_ops = {
+    .first = MSG_Q_WRITE,
+    .count = MSG_Q_END - MSG_Q_WRITE,
+    .names = quorum_msg_names,
+    .describe = quorum_msg_describe,
+    .replicates = quorum_msg_replicates,
+    .links = quorum_msg_replicates,
+};

@@ -1,0 +1,116 @@
+/* model/quorum/quorum_msg.h — the messages of the quorum store (replicas and coordinators).
+ *
+ * Codes 2..7, as they always were (they reach the trace hash). A payload sits in the message's
+ * body (quorum_body()); records (QRecord) or digests (QDigest) hang off its extra array.
+ */
+#pragma once
+
+#include "model/msg.h"
+
+enum {
+    MSG_Q_WRITE = MSG_PROTO_FIRST, /* coordinator -> replica (client write, read repair),
+                                      standby -> target */
+    MSG_Q_WRITE_ACK,               /* replica -> sender: durable (written and fsynced) or failed */
+    MSG_Q_READ,                    /* coordinator -> replica */
+    MSG_Q_READ_RESP,               /* replica -> coordinator: the key's durable records */
+    MSG_Q_SYNC,                    /* anti-entropy: per-key digests */
+    MSG_Q_SYNC_RECORDS,            /* anti-entropy: the records of the keys whose digests differ */
+    MSG_Q_END,
+};
+
+/* One quorum write as replicas store it: a key's state is the newest put or delete plus the adds
+ * newer than it (see model/quorum/quorum.h). */
+typedef struct {
+    KeyId key;
+    uint8_t op;     /* OP_PUT, OP_ADD, OP_DELETE */
+    uint8_t hinted; /* stored by a standby for `hint_for` (sloppy quorum) */
+    uint8_t copy;   /* a rewritten copy of a record already in the log, not a new write */
+    EndpointId hint_for;
+    Version version;
+    Value value;
+    IdemKey idem;
+} QRecord;
+
+typedef enum {
+    QW_CLIENT,  /* a client write, coordinator fan-out */
+    QW_REPAIR,  /* read repair */
+    QW_HANDOFF, /* a standby hands a hinted write back */
+} QWriteKind;
+
+typedef struct {
+    uint64_t req; /* the sender's incarnation << 32 | its own request number */
+    uint16_t attempt;
+    uint8_t kind;   /* QWriteKind */
+    uint8_t hinted; /* store as a hint for hint_for */
+    EndpointId hint_for;
+} QWrite; /* records in extra */
+
+typedef enum {
+    QACK_DURABLE,      /* every record written and fsynced */
+    QACK_WRITE_FAILED, /* write() failed: nothing stored */
+    QACK_SYNC_FAILED,  /* fsync failed: stored in the page cache, maybe, not durable */
+    QACK_NOT_READY,    /* repairing after data loss */
+} QAckStatus;
+
+typedef struct {
+    uint64_t req; /* the sender's incarnation << 32 | its own request number */
+    uint16_t attempt;
+    uint8_t status; /* QAckStatus */
+    uint8_t kind;   /* echo of QWriteKind */
+    IdemKey idem;   /* the first record's idempotency key */
+    EndpointId hint_for;
+} QWriteAck;
+
+typedef struct {
+    uint64_t req; /* the sender's incarnation << 32 | its own request number */
+    uint16_t attempt;
+    KeyId key;
+} QRead;
+
+typedef struct {
+    uint64_t req; /* the sender's incarnation << 32 | its own request number */
+    uint16_t attempt;
+    KeyId key;
+    uint8_t ready; /* FALSE: repairing after data loss, no answer */
+} QReadResp;       /* records in extra */
+
+typedef struct {
+    uint8_t reply;  /* the receiver should answer with its own records of these keys */
+    uint8_t answer; /* MSG_Q_SYNC from a repairing replica: answer even if nothing differs, and
+                       compare every durable record, however recent */
+} QSync;            /* QDigest in extra (MSG_Q_SYNC) or records in extra (MSG_Q_SYNC_RECORDS) */
+
+typedef struct {
+    KeyId key;
+    uint32_t count;
+    uint64_t hash;
+} QDigest;
+
+/* The payload of a quorum message, by type. */
+typedef union {
+    QWrite qw;
+    QWriteAck qack;
+    QRead qr;
+    QReadResp qrr;
+    QSync qs;
+} QuorumMsgBody;
+
+G_STATIC_ASSERT(sizeof(QuorumMsgBody) <= sizeof(((Msg *)0)->u.body));
+
+/* The quorum payload of `m` (const if `m` is). */
+#define quorum_body(m)                                                                             \
+    _Generic((m),                                                                                  \
+        const Msg *: (const QuorumMsgBody *)(const void *)(m)->u.body,                            \
+        Msg *: (QuorumMsgBody *)(void *)(m)->u.body)
+
+static inline const QRecord *quorum_msg_records(const Msg *m)
+{
+    return (const QRecord *)m->extra;
+}
+static inline const QDigest *quorum_msg_digests(const Msg *m)
+{
+    return (const QDigest *)m->extra;
+}
+
+/* Names, trace lines and report ranking of the quorum messages. */
+extern const MsgOps quorum_msg_ops;
