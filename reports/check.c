@@ -647,8 +647,8 @@ static void on_sent(void *ctx, World *w, const Msg *m)
             check_ack(c, m);
         break;
     case MSG_Q_WRITE_ACK:
-        if (quorum_body(m)->qack.status == QACK_DURABLE && quorum_body(m)->qack.idem != IDEM_NONE && m->from < c->nodes &&
-            !backed(c, ledger_get(c, quorum_body(m)->qack.idem), m->from)) {
+        if (quorum_body(m)->qack.status == QACK_DURABLE && quorum_body(m)->qack.idem != IDEM_NONE &&
+            m->from < c->nodes && !backed(c, ledger_get(c, quorum_body(m)->qack.idem), m->from)) {
             char label[64];
             g_autofree char *what =
                 g_strdup_printf("a durable ack of write %s",
@@ -668,8 +668,9 @@ static void on_sent(void *ctx, World *w, const Msg *m)
         }
         break;
     case MSG_R_APPEND_RESP:
-        if (raft_body(m)->rar.success && !disk_prefix_was_synced(world_disk(w, m->from), RAFT_FILE_LOG,
-                                                        (uint32_t)raft_body(m)->rar.match)) {
+        if (raft_body(m)->rar.success &&
+            !disk_prefix_was_synced(world_disk(w, m->from), RAFT_FILE_LOG,
+                                    (uint32_t)raft_body(m)->rar.match)) {
             g_autofree char *what = g_strdup_printf(
                 "an append success with match index %" G_GUINT64_FORMAT, raft_body(m)->rar.match);
             unpersisted(c, m, what);

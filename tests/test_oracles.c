@@ -775,10 +775,10 @@ static void test_oracle_unpersisted_send_when_a_replica_acks_before_its_fsync(vo
         at(&f, 30 * MS);
         Msg *m = msg_new(MSG_Q_WRITE_ACK, R2, CO1);
         quorum_body(m)->qack = (QWriteAck){.req = 1,
-                                .attempt = 1,
-                                .status = variant == 2 ? QACK_SYNC_FAILED : QACK_DURABLE,
-                                .idem = hop(&f, w1)->idem,
-                                .hint_for = ENDPOINT_NONE};
+                                           .attempt = 1,
+                                           .status = variant == 2 ? QACK_SYNC_FAILED : QACK_DURABLE,
+                                           .idem = hop(&f, w1)->idem,
+                                           .hint_for = ENDPOINT_NONE};
         observe_sent(&f, m);
         Verdict v;
         finish(&f, &v);

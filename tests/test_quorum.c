@@ -402,8 +402,10 @@ static Msg *ack_for(const Msg *w, QAckStatus status)
 static Msg *read_resp(const Msg *q, const QRecord *recs, guint n)
 {
     Msg *m = msg_new(MSG_Q_READ_RESP, q->to, q->from);
-    quorum_body(m)->qrr =
-        (QReadResp){.req = quorum_body(q)->qr.req, .attempt = quorum_body(q)->qr.attempt, .key = quorum_body(q)->qr.key, .ready = 1};
+    quorum_body(m)->qrr = (QReadResp){.req = quorum_body(q)->qr.req,
+                                      .attempt = quorum_body(q)->qr.attempt,
+                                      .key = quorum_body(q)->qr.key,
+                                      .ready = 1};
     msg_take_extra(m, n ? g_memdup2(recs, n * sizeof *recs) : NULL, n, sizeof(QRecord));
     return m;
 }
@@ -413,10 +415,10 @@ static Msg *write_msg(EndpointId from, EndpointId to, uint32_t req, uint16_t att
 {
     Msg *m = msg_new(MSG_Q_WRITE, from, to);
     quorum_body(m)->qw = (QWrite){.req = req,
-                       .attempt = attempt,
-                       .kind = (uint8_t)kind,
-                       .hinted = hint_for != ENDPOINT_NONE,
-                       .hint_for = hint_for};
+                                  .attempt = attempt,
+                                  .kind = (uint8_t)kind,
+                                  .hinted = hint_for != ENDPOINT_NONE,
+                                  .hint_for = hint_for};
     msg_take_extra(m, g_memdup2(rec, sizeof *rec), 1, sizeof(QRecord));
     return m;
 }

@@ -179,10 +179,10 @@ static void send_repair(Coord *c, Request *r, guint ti, ActionList *out)
     Target *t = &r->t[ti];
     Msg *m = msg_new(MSG_Q_WRITE, c->init.self, t->node);
     quorum_body(m)->qw = (QWrite){.req = wire_id(c, r),
-                       .attempt = t->tries,
-                       .kind = QW_REPAIR,
-                       .hinted = t->hint_for != ENDPOINT_NONE,
-                       .hint_for = t->hint_for};
+                                  .attempt = t->tries,
+                                  .kind = QW_REPAIR,
+                                  .hinted = t->hint_for != ENDPOINT_NONE,
+                                  .hint_for = t->hint_for};
     guint n = r->merged->len;
     msg_take_extra(m, g_memdup2(r->merged->data, n * sizeof(QRecord)), n, sizeof(QRecord));
     act_send(out, m);

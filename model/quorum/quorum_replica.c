@@ -609,8 +609,10 @@ static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
 static void handle_read(Replica *r, const Msg *m, ActionList *out)
 {
     Msg *resp = msg_new(MSG_Q_READ_RESP, r->init.self, m->from);
-    quorum_body(resp)->qrr = (QReadResp){
-        .req = quorum_body(m)->qr.req, .attempt = quorum_body(m)->qr.attempt, .key = quorum_body(m)->qr.key, .ready = r->ready};
+    quorum_body(resp)->qrr = (QReadResp){.req = quorum_body(m)->qr.req,
+                                         .attempt = quorum_body(m)->qr.attempt,
+                                         .key = quorum_body(m)->qr.key,
+                                         .ready = r->ready};
     if (r->ready && quorum_body(m)->qr.key < r->init.keys && r->keys[quorum_body(m)->qr.key]) {
         /* Only durable records: a read must never see what a crash could still take away. */
         GArray *set = r->keys[quorum_body(m)->qr.key];

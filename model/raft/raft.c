@@ -260,9 +260,9 @@ static void flush_gate(Raft *r, ActionList *out)
     for (guint i = 0; i < r->gated.len; i++) {
         ProtoAction *a = &r->gated.items[i];
         if (a->kind == ACT_SEND) {
-            dropped =
-                msg_term(a->msg) < r->term || (a->msg->type == MSG_R_VOTE_RESP &&
-                                               raft_body(a->msg)->rvr.granted && r->voted_for != a->msg->to);
+            dropped = msg_term(a->msg) < r->term ||
+                      (a->msg->type == MSG_R_VOTE_RESP && raft_body(a->msg)->rvr.granted &&
+                       r->voted_for != a->msg->to);
             if (dropped)
                 msg_free(a->msg);
             else
@@ -575,7 +575,8 @@ static void become_candidate(Raft *r, ActionList *out)
         if (i == r->init.self)
             continue;
         Msg *m = msg_new(MSG_R_VOTE, r->init.self, i);
-        raft_body(m)->rv = (RVote){.term = r->term, .last_index = last_index(r), .last_term = last_term(r)};
+        raft_body(m)->rv =
+            (RVote){.term = r->term, .last_index = last_index(r), .last_term = last_term(r)};
         send_peer(r, m, out);
     }
 }
@@ -593,10 +594,10 @@ static void send_append(Raft *r, EndpointId to, ActionList *out)
     uint64_t n = MIN(last_index(r) - prev, (uint64_t)MAX_ENTRIES_PER_APPEND);
     Msg *m = msg_new(MSG_R_APPEND, r->init.self, to);
     raft_body(m)->ra = (RAppend){.term = r->term,
-                        .prev_index = prev,
-                        .prev_term = term_at(r, prev),
-                        .commit = r->commit,
-                        .round = r->round};
+                                 .prev_index = prev,
+                                 .prev_term = term_at(r, prev),
+                                 .commit = r->commit,
+                                 .round = r->round};
     if (n > 0) {
         RaftEntry *entries = g_new(RaftEntry, n);
         for (uint64_t k = 0; k < n; k++)
@@ -796,10 +797,10 @@ static void respond_append(Raft *r, EndpointId to, gboolean success, uint64_t ma
 {
     Msg *m = msg_new(MSG_R_APPEND_RESP, r->init.self, to);
     raft_body(m)->rar = (RAppendResp){.term = r->term,
-                             .success = (uint8_t)success,
-                             .match = match,
-                             .conflict_index = conflict,
-                             .round = round};
+                                      .success = (uint8_t)success,
+                                      .match = match,
+                                      .conflict_index = conflict,
+                                      .round = round};
     send_peer(r, m, out);
 }
 
@@ -968,9 +969,9 @@ static void handle_probe(Raft *r, const Msg *m, ActionList *out)
 {
     Msg *resp = msg_new(MSG_R_PROBE_RESP, r->init.self, m->from);
     raft_body(resp)->rpr = (RProbeResp){.term = r->term,
-                               .last_index = last_index(r),
-                               .last_term = last_term(r),
-                               .damaged = (uint8_t)r->damaged};
+                                        .last_index = last_index(r),
+                                        .last_term = last_term(r),
+                                        .damaged = (uint8_t)r->damaged};
     send_peer(r, resp, out);
 }
 
