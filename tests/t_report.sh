@@ -1,6 +1,6 @@
 #!/bin/sh
-# --report at the command line: a 2,000-seed campaign's reports are written in under a second and
-# stay small (passing seeds one line each, at most 50 failing seeds in full), junit.xml validates,
+# --report at the command line: a 2,000-seed campaign's reports stay small (passing seeds one
+# line each, at most 50 failing seeds in full), junit.xml validates,
 # merging the shards of a campaign gives the unsharded campaign's runs, replay writes a report,
 # and bad input exits 2 with a one-line error.
 set -u
@@ -13,15 +13,9 @@ fail() { echo "t_report: FAIL: $*"; exit 1; }
 "$durasim" fuzz --protocol quorum --seeds 1..2000 --bug no-dedup --report "$work/big" \
     >"$work/big.log" 2>&1
 [ $? -eq 1 ] || fail "fuzz with --bug no-dedup should fail some seeds"
-line=$(grep '^report: ' "$work/big.log")
-echo "$line"
-secs=$(echo "$line" | sed -n 's/.* written in \([0-9.]*\)s$/\1/p')
-[ -n "$secs" ] || fail "no write time printed"
-# The limit is one second for a release build; sanitizer builds run several times slower.
-limit=1.0
-case ${BUILD:-} in *asan*) limit=15.0 ;; esac
-awk -v s="$secs" -v l="$limit" 'BEGIN { exit !(s < l) }' ||
-    fail "reports took ${secs}s to write (limit ${limit}s)"
+grep -q '^report: .* written in [0-9.]*s$' "$work/big.log" || fail "no write time printed"
+# How fast the reports are written is a benchmark figure (make bench: report-write-2000), not a
+# test: a loaded machine must not fail the test suite.
 json="$work/big/report.json"
 runs=$(grep -c '^        {"name":"seed-' "$json")
 [ "$runs" -eq 2000 ] || fail "report.json has $runs run lines, not 2000"
