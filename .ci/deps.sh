@@ -16,9 +16,12 @@ command -v xmllint >/dev/null 2>&1 || missing="$missing xmllint"
 # and every other test still run, and only that test fails, saying why (DURASIM_SKIP_BROWSER=1
 # skips it on purpose).
 browser=""
-if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
-    [ "$(id -u)" = "0" ] && browser="chromium"
+if [ "${DURASIM_SKIP_BROWSER:-0}" != "1" ] && ! command -v chromium >/dev/null 2>&1 &&
+    ! command -v chromium-browser >/dev/null 2>&1; then
+    browser="chromium"
 fi
+root=0
+[ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && root=1
 
 apt_install() {
     export DEBIAN_FRONTEND=noninteractive
@@ -27,12 +30,21 @@ apt_install() {
     apt-get install -y -q --no-install-recommends "$@" >>/tmp/durasim-apt.log 2>&1
 }
 
+# Not root: one line that names every package `make check` needs and is missing here
+# (the browser test's included), and how to skip that test instead.
+if [ "$root" = "0" ] && { [ -n "$missing" ] || [ -n "$browser" ]; }; then
+    pkgs=""
+    [ -n "$missing" ] && pkgs="$*"
+    [ -n "$browser" ] && pkgs="${pkgs:+$pkgs }$browser"
+    [ -n "$missing" ] && echo "deps: missing:$missing${browser:+ $browser}"
+    [ -z "$missing" ] && echo "deps: missing: $browser (for the browser test of the HTML report)"
+    echo "deps: run as root:  apt-get install -y $pkgs" >&2
+    [ -n "$browser" ] &&
+        echo "deps: or skip the browser test: DURASIM_SKIP_BROWSER=1 make check" >&2
+    [ -n "$missing" ] && exit 1
+fi
 if [ -n "$missing" ]; then
     echo "deps: missing:$missing"
-    if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
-        echo "deps: run as root:  apt-get install -y $*" >&2
-        exit 1
-    fi
     echo "deps: installing $*"
     if ! apt_install "$@"; then
         echo "deps: apt-get install failed; see /tmp/durasim-apt.log" >&2
@@ -43,7 +55,7 @@ fi
 # The hosted libraft protocol (model/libraft/) needs canonical raft; it is optional: without it
 # the build leaves that protocol out and says so.
 if command -v pkg-config >/dev/null 2>&1 && ! pkg-config --exists raft 2>/dev/null; then
-    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    if [ "$root" = "1" ]; then
         echo "deps: installing libraft-dev (for the hosted libraft protocol)"
         apt_install libraft-dev ||
             echo "deps: warning: could not install libraft-dev; building without libraft" >&2
@@ -52,7 +64,7 @@ if command -v pkg-config >/dev/null 2>&1 && ! pkg-config --exists raft 2>/dev/nu
             "(apt-get install -y libraft-dev)" >&2
     fi
 fi
-if [ -n "$browser" ] && command -v apt-get >/dev/null 2>&1; then
+if [ -n "$browser" ] && [ "$root" = "1" ]; then
     echo "deps: installing $browser (for the browser test of the HTML report)"
     apt_install "$browser" ||
         echo "deps: warning: could not install $browser (see /tmp/durasim-apt.log); the browser" \

@@ -298,6 +298,13 @@ JsonObject *report_run_to_json(const ReportRun *r)
         if (r->kinds & (1u << k))
             json_array_add_string_element(kinds, violation_kind_name((ViolationKind)k));
     json_object_set_array_member(o, "violations", kinds);
+    if (r->expected) {
+        JsonArray *expected = json_array_new();
+        for (int k = 0; k < V_KIND_COUNT; k++)
+            if (r->expected & (1u << k))
+                json_array_add_string_element(expected, violation_kind_name((ViolationKind)k));
+        json_object_set_array_member(o, "expected_violations", expected);
+    }
     if (r->first)
         json_object_set_string_member(o, "first", r->first);
     json_object_set_string_member(o, "replay", r->replay ? r->replay : "");
@@ -388,6 +395,18 @@ gboolean report_write_all(const ReportSet *set, const char *dir, GError **error)
 
 /* ---- reading report.json back ---- */
 
+static ViolationSet kinds_from_json(JsonArray *kinds)
+{
+    ViolationSet set = 0;
+    for (guint i = 0; kinds && i < json_array_get_length(kinds); i++) {
+        ViolationKind k;
+        const char *name = json_array_get_string_element(kinds, i);
+        if (name && violation_kind_parse(name, &k))
+            set |= 1u << k;
+    }
+    return set;
+}
+
 static ReportRun *run_from_json(JsonObject *o)
 {
     ReportRun *r = report_run_new();
@@ -406,13 +425,8 @@ static ReportRun *run_from_json(JsonObject *o)
     r->failed = (guint)report_json_int(o, "failed", 0);
     r->indeterminate = (guint)report_json_int(o, "indeterminate", 0);
     r->orphans = (guint)report_json_int(o, "orphans", 0);
-    JsonArray *kinds = report_json_array(o, "violations");
-    for (guint i = 0; kinds && i < json_array_get_length(kinds); i++) {
-        ViolationKind k;
-        const char *name = json_array_get_string_element(kinds, i);
-        if (name && violation_kind_parse(name, &k))
-            r->kinds |= 1u << k;
-    }
+    r->kinds = kinds_from_json(report_json_array(o, "violations"));
+    r->expected = kinds_from_json(report_json_array(o, "expected_violations"));
     r->first = g_strdup(report_json_str(o, "first"));
     r->replay = g_strdup(report_json_str(o, "replay"));
     JsonObject *detail = report_json_object(o, "detail");

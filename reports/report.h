@@ -40,9 +40,10 @@ typedef struct {
     double wall_seconds;
     guint acked, failed, indeterminate, orphans;
     ViolationSet kinds;
-    char *first;        /* the first violation or unmet expectation, one line; NULL if none */
-    char *replay;       /* the command that replays this run */
-    JsonObject *detail; /* owned; NULL for a one-line run (report_detail_new) */
+    ViolationSet expected; /* kinds the scenario's [expect] names (violations or include) */
+    char *first;           /* the first violation or unmet expectation, one line; NULL if none */
+    char *replay;          /* the command that replays this run */
+    JsonObject *detail;    /* owned; NULL for a one-line run (report_detail_new) */
 } ReportRun;
 
 typedef struct {

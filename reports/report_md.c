@@ -218,6 +218,23 @@ static void mermaid_diagram(GString *out, JsonObject *detail)
         skipped ? " (the window with the most of them)" : "");
 }
 
+/* The violation kinds of a run: those its scenario expects marked "(expected)", the others
+ * in bold. */
+static void violation_cell(GString *out, const ReportRun *r)
+{
+    gboolean first = TRUE;
+    for (int k = 0; k < V_KIND_COUNT; k++) {
+        if (!(r->kinds & (1u << k)))
+            continue;
+        const char *name = violation_kind_name((ViolationKind)k);
+        if (r->expected & (1u << k))
+            g_string_append_printf(out, "%s%s (expected)", first ? "" : ", ", name);
+        else
+            g_string_append_printf(out, "%s**%s**", first ? "" : ", ", name);
+        first = FALSE;
+    }
+}
+
 static void table_row(GString *out, const ReportRun *r)
 {
     g_string_append_printf(out, "| %s | ", r->passed ? "pass" : "**FAIL**");
@@ -226,8 +243,7 @@ static void table_row(GString *out, const ReportRun *r)
         out, " | %s | %" G_GUINT64_FORMAT " | `%016" G_GINT64_MODIFIER "x` | %u / %u / %u / %u | ",
         r->protocol ? r->protocol : "?", r->seed, r->trace_hash, r->acked, r->failed,
         r->indeterminate, r->orphans);
-    g_autofree char *kinds = r->kinds ? violation_set_format(r->kinds) : g_strdup("");
-    md_cell(out, kinds);
+    violation_cell(out, r);
     g_string_append(out, " |\n");
 }
 
@@ -277,8 +293,13 @@ static void failure_section(GString *out, const ReportRun *r)
     JsonArray *violations = report_json_array(r->detail, "violations");
     for (guint i = 0; violations && i < json_array_get_length(violations); i++) {
         JsonObject *v = json_array_get_object_element(violations, i);
-        g_string_append_printf(out, "- **%s** at %s: ", report_json_str(v, "kind"),
-                               report_json_str(v, "time"));
+        ViolationKind k;
+        const char *kind = report_json_str(v, "kind");
+        if (kind && violation_kind_parse(kind, &k) && (r->expected & (1u << k)))
+            g_string_append_printf(out, "- %s (expected) at %s: ", kind,
+                                   report_json_str(v, "time"));
+        else
+            g_string_append_printf(out, "- **%s** at %s: ", kind, report_json_str(v, "time"));
         md_cell(out, report_json_str(v, "text"));
         g_string_append_c(out, '\n');
     }
@@ -326,10 +347,14 @@ gboolean report_write_markdown(const ReportSet *set, const char *dir, GError **e
     report_set_totals(set, &t);
     g_string_append_printf(out,
                            "# durasim report\n\n**%s** — %u runs: %u passed, %u failed "
-                           "(%" G_GUINT64_FORMAT " events, wall %.2fs). Open index.html to step "
-                           "through each failing run.\n\n",
+                           "(%" G_GUINT64_FORMAT " events, wall %.2fs).",
                            t.failed ? "FAILED" : "PASSED", t.runs, t.passed, t.failed, t.events,
                            t.wall_seconds);
+    if (t.failed > t.one_line_failures)
+        g_string_append(out, " Open index.html to step through each failing run.");
+    else if (t.detailed)
+        g_string_append(out, " Open index.html to step through each run.");
+    g_string_append(out, "\n\n");
     for (guint i = 0; i < set->suites->len; i++)
         suite_section(out, g_ptr_array_index(set->suites, i));
     gboolean ok = report_save(dir, "summary.md", out->str, out->len, error);

@@ -327,7 +327,9 @@ int cli_run(int argc, char **argv)
             double t1 = cli_wall_now();
             const char *file = g_ptr_array_index(files, i);
             g_autofree char *replay = scenario_replay(file, seed, extra);
-            report_suite_add_run(suite, cli_report_run_new(s->name, file, &r, replay, t1 - t0));
+            ReportRun *line = cli_report_run_new(s->name, file, &r, replay, t1 - t0);
+            line->expected = s->expect.violations | s->expect.include;
+            report_suite_add_run(suite, line);
             g_autoptr(JsonObject) cov = report_coverage_new(&r.stats);
             report_coverage_add(suite->coverage, cov);
             report_seconds += cli_wall_now() - t1;

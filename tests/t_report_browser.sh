@@ -1,7 +1,7 @@
 #!/bin/sh
 # The HTML report in a real browser: headless Chromium opens the report of a failing
 # raft-figure-8 run, steps to the end, and finds the violating operation highlighted and no script
-# error (tests/browser/check-viewer.sh). Fails when Chromium is missing unless
-# DURASIM_SKIP_BROWSER=1.
+# error (tests/browser/check-viewer.sh). Fails when Chromium is missing; DURASIM_SKIP_BROWSER=1
+# skips it (exit 77, which tests/run-all.sh reports as SKIP).
 set -u
 exec sh tests/browser/check-viewer.sh "${DURASIM:-./durasim}" "${BUILD:-build/release}/tests/browser"

@@ -293,6 +293,37 @@ static void test_report_of_violating_run_validates_and_carries_violations(void *
     remove_dir(dir);
 }
 
+static char *read_text(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    char *text = NULL;
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
+/* A scenario that expects its violations passes; report.json names them as expected, and
+ * summary.md marks them "(expected)" rather than in bold, and does not send the reader to step
+ * through failing runs when none failed. */
+static void test_expected_violations_are_reported_as_expected(void **state)
+{
+    g_autofree char *dir = fresh_dir();
+    assert_int_equal(
+        cli_with_report(cli_run, dir, "run", "scenarios/bug-count-failed-fsync.ini", NULL),
+        CLI_EXIT_PASS);
+    g_autofree char *json = g_build_filename(dir, "report.json", NULL);
+    g_autoptr(JsonParser) p = parse_file(json);
+    g_autoptr(GPtrArray) errors = schema_errors(json_parser_get_root(p));
+    assert_int_equal(errors->len, 0);
+    JsonArray *expected = report_json_array(first_run(p), "expected_violations");
+    assert_non_null(expected);
+    assert_string_equal(json_array_get_string_element(expected, 0), "early-ack");
+    g_autofree char *md = read_text(dir, "summary.md");
+    assert_non_null(strstr(md, "early-ack (expected)"));
+    assert_null(strstr(md, "**early-ack**"));
+    assert_null(strstr(md, "failing run"));
+    remove_dir(dir);
+}
+
 /* The validator is not vacuous: a missing required member, a malformed trace hash, an unknown
  * member and a wrong version are each reported. */
 static void test_schema_validator_rejects_broken_reports(void **state)
@@ -470,6 +501,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_of_passing_run_validates_against_schema_and_xsd),
         cmocka_unit_test(test_report_of_violating_run_validates_and_carries_violations),
+        cmocka_unit_test(test_expected_violations_are_reported_as_expected),
         cmocka_unit_test(test_schema_validator_rejects_broken_reports),
         cmocka_unit_test(test_report_json_round_trips_through_load),
         cmocka_unit_test(test_slice_holds_violating_op_and_disk_state_shows_lost_block),
