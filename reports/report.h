@@ -27,6 +27,48 @@
 #define REPORT_LIST_CAP        100 /* larger suites list only their failing runs (md, html) */
 #define REPORT_ROWS_CAP        200 /* rows of one results table (md, html) */
 
+/* The shape of a run's cluster, for the campaign dashboard's distributions. */
+typedef struct {
+    guint nodes;                               /* 0: not known (an older report) */
+    guint replicas, write_quorum, read_quorum; /* quorum only (0 for raft) */
+    gboolean sloppy;
+    int fs; /* FsProfile, or -1: not known */
+} ReportShape;
+
+void report_shape_from_config(ReportShape *out, const WorldConfig *config);
+
+/* Client operation latencies (invocation to final outcome, retries included; not the liveness
+ * probe or the final reads) as a histogram of log-spaced buckets: bucket 0 holds latencies
+ * under 1 µs, buckets 1..80 ten to a decade up to 100 s, the last one everything above. */
+#define REPORT_LAT_BUCKETS 82
+typedef enum {
+    REPORT_LAT_OK,
+    REPORT_LAT_FAILED,
+    REPORT_LAT_INDETERMINATE,
+    REPORT_LAT_OUTCOMES
+} ReportLatOutcome;
+
+typedef struct {
+    uint64_t counts[REPORT_LAT_OUTCOMES][REPORT_LAT_BUCKETS];
+    SimTime max[REPORT_LAT_OUTCOMES]; /* the largest latency seen */
+    uint64_t pending;                 /* operations that never completed */
+} ReportLatency;
+
+/* The lower edge of bucket i in nanoseconds (0 for bucket 0); i may be REPORT_LAT_BUCKETS,
+ * whose edge is the upper end of the last decade bucket. */
+SimTime report_latency_edge(guint i);
+/* Adds the client operations of a history. */
+void report_latency_add_history(ReportLatency *lat, const History *h);
+void report_latency_add(ReportLatency *total, const ReportLatency *add);
+uint64_t report_latency_count(const ReportLatency *lat, ReportLatOutcome o);
+/* The latency under which a fraction q (0..1] of outcome o's operations completed: the upper
+ * edge of the bucket that holds it, or the largest latency seen if smaller; -1 if none. */
+SimTime report_latency_quantile(const ReportLatency *lat, ReportLatOutcome o, double q);
+const char *report_lat_outcome_name(ReportLatOutcome o);
+/* As JSON (report.json's suite member "latency") and back; FALSE if malformed. */
+JsonObject *report_latency_to_json(const ReportLatency *lat);
+gboolean report_latency_from_json(JsonObject *o, ReportLatency *out);
+
 typedef struct {
     char *name;     /* scenario name, or "seed-N" for a campaign seed */
     char *file;     /* the scenario file, or NULL */
@@ -43,31 +85,18 @@ typedef struct {
     ViolationSet expected; /* kinds the scenario's [expect] names (violations or include) */
     char *first;           /* the first violation or unmet expectation, one line; NULL if none */
     char *replay;          /* the command that replays this run */
-    JsonObject *detail;    /* owned; NULL for a one-line run (report_detail_new) */
+    ReportShape shape;
+    JsonObject *detail; /* owned; NULL for a one-line run (report_detail_new) */
 } ReportRun;
 
-/* The campaign a fuzz suite belongs to: what fixes the runs of its seeds and how they are
- * shared out. Shards of one campaign have equal records; `durasim merge` checks that they do. */
 typedef struct {
-    char *protocol;       /* "quorum", "raft", ... */
-    char *faults;         /* "within" or "beyond" */
-    char *bugs;           /* the bug variants, "a,b" or "none" */
-    uint64_t first, last; /* the seed range (with a --time budget: from `first` upwards) */
-    char *time;           /* the --time budget as given, or NULL */
-    guint shard_count;    /* the N of --shard K/N; 1 when unsharded */
-    char *version;        /* the durasim version that ran it */
-} ReportCampaign;
-
-typedef struct {
-    char *name;               /* the command that made it, without --shard, --jobs and --report */
-    char *command;            /* "run", "fuzz" or "replay" */
-    GPtrArray *shards;        /* of char*, "K/N" of each shard merged in; empty when unsharded */
-    GPtrArray *runs;          /* of ReportRun*, owned */
-    double wall_seconds;      /* the command's wall time (summed over shards) */
-    JsonObject *coverage;     /* owned: counters summed over every run (report_coverage_new) */
-    ReportCampaign *campaign; /* owned; NULL when the suite is not a fuzz campaign */
-    gboolean partial;         /* merged with --partial: some shards are missing */
-    GPtrArray *missing;       /* of char*, "K/N" of each missing shard (when partial) */
+    char *name;            /* the command that made it, without --shard, --jobs and --report */
+    char *command;         /* "run", "fuzz" or "replay" */
+    GPtrArray *shards;     /* of char*, "K/N" of each shard merged in; empty when unsharded */
+    GPtrArray *runs;       /* of ReportRun*, owned */
+    double wall_seconds;   /* the command's wall time (summed over shards) */
+    JsonObject *coverage;  /* owned: counters summed over every run (report_coverage_new) */
+    ReportLatency latency; /* summed over every run (and every shard merged in) */
 } ReportSuite;
 
 typedef struct {
@@ -96,8 +125,6 @@ typedef struct {
 } ReportTotals;
 void report_suite_totals(const ReportSuite *suite, ReportTotals *out);
 void report_set_totals(const ReportSet *set, ReportTotals *out);
-/* Whether a suite of the set is a partial campaign (merged with --partial, shards missing). */
-gboolean report_set_partial(const ReportSet *set);
 
 /* The coverage counters of a run as a JSON object; caller owns the result. */
 JsonObject *report_coverage_new(const WorldStats *stats);
@@ -145,23 +172,10 @@ char *report_set_to_json(const ReportSet *set, gsize *length);
 /* Reads a report.json written by report_write_json; GError names the file and what is wrong.
  * Caller owns the result. */
 ReportSet *report_set_load(const char *path, GError **error);
-/* A campaign record; caller owns the result (report_campaign_free). */
-ReportCampaign *report_campaign_new(const char *protocol, const char *faults, const char *bugs,
-                                    uint64_t first, uint64_t last, const char *time,
-                                    guint shard_count, const char *version);
-ReportCampaign *report_campaign_copy(const ReportCampaign *c);
-void report_campaign_free(ReportCampaign *c);
 /* Moves every suite of `from` into `into`: suites of the same name (shards of one campaign)
  * become one, their runs in seed order, coverage and wall time summed, and the detail cap
- * applied again. `from` is left empty. No campaign checks (report_merge does them). */
+ * applied again. `from` is left empty. */
 void report_set_merge(ReportSet *into, ReportSet *from);
-/* `durasim merge`: merges the sets (origins[i] names sets[i] in messages; the sets are left
- * empty), after checking that the campaign suites among them are whole campaigns: shards of
- * one campaign agree on their record, no shard or seed is given twice, and every shard 1..N
- * is there. On a failed check returns NULL with a one-line error, unless `partial`: then the
- * result marks each incomplete campaign partial and names its missing shards. */
-ReportSet *report_merge(ReportSet **sets, const char *const *origins, guint n, gboolean partial,
-                        GError **error);
 
 /* ---- shared by the writers ---- */
 

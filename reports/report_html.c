@@ -7,6 +7,8 @@
  * page of a long campaign stays small.
  */
 #include "reports/report.h"
+#include "reports/report_dash.h"
+#include "reports/report_svg.h"
 #include "reports/report_viewer.h"
 
 #include <string.h>
@@ -29,24 +31,21 @@ static JsonObject *suite_json(const ReportSuite *s)
     json_object_set_string_member(o, "name", s->name);
     json_object_set_string_member(o, "command", s->command);
     json_object_set_object_member(o, "totals", totals_json(&t));
-    if (s->partial) {
-        JsonArray *missing = json_array_new();
-        for (guint i = 0; i < s->missing->len; i++)
-            json_array_add_string_element(missing, g_ptr_array_index(s->missing, i));
-        json_object_set_array_member(o, "missing_shards", missing);
-    }
     gboolean every = s->runs->len <= REPORT_LIST_CAP;
     JsonArray *runs = json_array_new();
-    guint listed = 0;
+    guint listed = 0, unlisted_passed = 0;
     for (guint i = 0; i < s->runs->len; i++) {
         const ReportRun *r = g_ptr_array_index(s->runs, i);
-        if ((!every && r->passed) || listed >= REPORT_ROWS_CAP)
+        if ((!every && r->passed) || listed >= REPORT_ROWS_CAP) {
+            unlisted_passed += r->passed;
             continue;
+        }
         json_array_add_object_element(runs, report_run_to_json(r));
         listed++;
     }
     json_object_set_array_member(o, "runs", runs);
     json_object_set_int_member(o, "unlisted", s->runs->len - listed);
+    json_object_set_int_member(o, "unlisted_passed", unlisted_passed);
     return o;
 }
 
@@ -74,12 +73,33 @@ static char *page_data(const ReportSet *set)
     return g_string_free(safe, FALSE);
 }
 
-static const char page_body[] =
+static const char page_top[] =
     "<header><h1>durasim report</h1><div id=\"head\"></div></header>\n"
     "<main>\n"
-    "<noscript>This report needs JavaScript to draw its runs; report.json and summary.md "
-    "hold the same results as text.</noscript>\n"
-    "<div id=\"suites\"></div>\n"
+    "<noscript>This report needs JavaScript to list its runs and step through them; the "
+    "dashboards are drawn without it, and report.json and summary.md hold the same results as "
+    "text.</noscript>\n";
+
+/* Each suite's heading, its dashboard (drawn here, in SVG) and the place the script puts its
+ * table of runs. */
+static void suites_html(GString *out, const ReportSet *set)
+{
+    g_string_append(out, "<div id=\"suites\">\n");
+    for (guint i = 0; i < set->suites->len; i++) {
+        const ReportSuite *s = g_ptr_array_index(set->suites, i);
+        g_string_append_printf(out, "<section class=\"suite\" id=\"suite-%u\"><h2>", i + 1);
+        svg_escape(out, s->name);
+        g_string_append(out, "</h2>\n");
+        report_dash_html(out, s, i);
+        g_string_append_printf(out,
+                               "\n<h3>Runs</h3><div class=\"runs\" data-suite=\"%u\"></div>"
+                               "</section>\n",
+                               i);
+    }
+    g_string_append(out, "</div>\n");
+}
+
+static const char page_body[] =
     "<section id=\"viewer\" hidden>\n"
     "<div id=\"runinfo\"></div>\n"
     "<div class=\"controls\">"
@@ -108,6 +128,8 @@ gboolean report_write_html(const ReportSet *set, const char *dir, GError **error
                          "<title>durasim report</title>\n<style>\n");
     g_string_append(out, report_viewer_css);
     g_string_append(out, "</style>\n</head>\n<body data-errors=\"0\">\n");
+    g_string_append(out, page_top);
+    suites_html(out, set);
     g_string_append(out, page_body);
     g_string_append(out, "<script type=\"application/json\" id=\"durasim-data\">");
     g_string_append(out, data);

@@ -32,6 +32,8 @@ void campaign_run_seed(const CampaignSpec *spec, uint64_t seed, SeedResult *out)
     out->orphans = r.verdict.orphans;
     out->stats = r.stats;
     out->faults_fired = r.fired->len;
+    report_shape_from_config(&out->shape, &r.config);
+    out->latency = r.latency;
     run_result_clear(&r);
 }
 
@@ -154,8 +156,10 @@ static gboolean take_one(uint64_t item, void *result, void *ctx)
     for (int k = 0; k < V_KIND_COUNT; k++)
         if (r->kinds & (1u << k))
             t->kind_seeds[k]++;
-    if (c->run->suite)
+    if (c->run->suite) {
         report_suite_add_run(c->run->suite, campaign_report_line(c->spec, r));
+        report_latency_add(&c->run->suite->latency, &r->latency);
+    }
     return c->run->on_seed ? c->run->on_seed(r, t, c->run->ctx) : TRUE;
 }
 
@@ -199,6 +203,7 @@ ReportRun *campaign_report_line(const CampaignSpec *spec, const SeedResult *r)
     x->kinds = r->kinds;
     x->first = g_strdup(r->first);
     x->replay = campaign_replay_command(spec, r->seed);
+    x->shape = r->shape;
     return x;
 }
 

@@ -22,6 +22,8 @@ typedef struct {
     guint acked, failed, indeterminate, orphans;
     WorldStats stats;
     guint faults_fired;
+    ReportShape shape;
+    ReportLatency latency;
 } SeedResult;
 
 typedef struct {

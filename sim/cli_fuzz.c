@@ -254,10 +254,6 @@ static int fuzz(FuzzArgs *a, const FuzzPlan *p)
         if (p->seeds.shard_n > 1)
             g_ptr_array_add(suite->shards,
                             g_strdup_printf("%u/%u", p->seeds.shard_k, p->seeds.shard_n));
-        g_autofree char *bugs = bug_set_format(p->spec.bugs);
-        suite->campaign = report_campaign_new(
-            protocol_name(p->spec.protocol), fault_mode_name(p->spec.mode), bugs, p->seeds.first,
-            p->seeds.last, a->time_text, p->seeds.shard_n, DURASIM_VERSION);
     }
     Progress pr = {.spec = &p->spec,
                    .total = a->time_text ? 0 : campaign_seed_count(&p->seeds),
@@ -341,6 +337,7 @@ static gboolean write_replay_report(const ReplayArgs *a, const CampaignSpec *spe
     suite->wall_seconds = wall;
     g_autoptr(JsonObject) cov = report_coverage_new(&r->stats);
     report_coverage_add(suite->coverage, cov);
+    report_latency_add(&suite->latency, &r->latency);
     report_suite_add_run(suite, cli_report_run_new(s->name, a->export, r, replay, wall));
     return cli_report_write("replay", set, a->report, started);
 }

@@ -116,6 +116,7 @@ ReportRun *cli_report_run_new(const char *name, const char *file, const RunResul
     x->kinds = r->verdict.kinds;
     x->first = first_problem(r);
     x->replay = g_strdup(replay);
+    report_shape_from_config(&x->shape, &r->config);
     if (r->world)
         x->detail = run_detail(r);
     return x;
@@ -332,6 +333,7 @@ int cli_run(int argc, char **argv)
             report_suite_add_run(suite, line);
             g_autoptr(JsonObject) cov = report_coverage_new(&r.stats);
             report_coverage_add(suite->coverage, cov);
+            report_latency_add(&suite->latency, &r.latency);
             report_seconds += cli_wall_now() - t1;
         }
         run_result_clear(&r);

@@ -3,8 +3,6 @@
 
 #include "model/quorum/quorum.h"
 #include "model/quorum/ring.h"
-#include "reports/quorum/quorum_oracle.h"
-#include "reports/raft/raft_oracle.h"
 
 #include <string.h>
 
@@ -236,7 +234,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     World *w = world_new(cfg);
     for (guint i = 0; i < s->expect.finals->len; i++)
         world_key_intern(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key);
-    Checker *checker = checker_new(w, cfg->protocol == PROTO_RAFT ? &raft_oracle : &quorum_oracle);
+    Checker *checker = checker_new(w);
     if (opt->keep_trace)
         world_keep_trace(w, TRUE);
     if (opt->trace_to)
@@ -297,6 +295,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     out->events = sim_queue_events_run(world_queue(w));
     out->sim_end = world_now(w);
     out->stats = *world_stats(w);
+    report_latency_add_history(&out->latency, world_history(w));
     out->fired = g_array_copy((GArray *)fault_runner_fired(faults));
     out->fired_names = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < out->fired->len; i++) {

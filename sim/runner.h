@@ -9,6 +9,7 @@
 #pragma once
 
 #include "reports/check.h"
+#include "reports/report.h"
 #include "scenarios/scenario.h"
 
 typedef struct {
@@ -31,6 +32,7 @@ typedef struct RunResult {
     gboolean passed;     /* expectations (or: no violation) */
     GPtrArray *failures; /* of char*: each unmet expectation, with expected vs actual */
     WorldStats stats;
+    ReportLatency latency;  /* of the client operations */
     GArray *fired;          /* of FiredFault */
     GPtrArray *fired_names; /* of char*: fault names, parallel to fired */
     /* kept for reports when RunOptions.keep_trace */

@@ -442,48 +442,6 @@ static void test_merge_orders_seeds_dedups_and_reapplies_detail_cap(void **state
     assert_int_equal(report_json_int(s->coverage, "crashes", 0), 5);
 }
 
-/* A shard report records its campaign; a partial merge of it (shard 2/2 missing) conforms to the
- * schema and the XSD, names the missing shard, and reads back to the same text. */
-static void test_partial_merge_of_a_shard_validates_and_round_trips(void **state)
-{
-    g_autofree char *shard = fresh_dir();
-    assert_int_equal(cli_with_report(cli_fuzz, shard, "fuzz", "--protocol", "raft", "--seeds",
-                                     "1..6", "--shard", "1/2", NULL),
-                     CLI_EXIT_PASS);
-    g_autofree char *shard_json = g_build_filename(shard, "report.json", NULL);
-    g_autoptr(JsonParser) sp = parse_file(shard_json);
-    g_autoptr(GPtrArray) shard_errors = schema_errors(json_parser_get_root(sp));
-    assert_int_equal(shard_errors->len, 0);
-    JsonObject *suite = json_array_get_object_element(
-        report_json_array(json_node_get_object(json_parser_get_root(sp)), "suites"), 0);
-    JsonObject *camp = report_json_object(suite, "campaign");
-    assert_string_equal(report_json_str(camp, "protocol"), "raft");
-    assert_string_equal(report_json_str(camp, "seeds"), "1..6");
-    assert_int_equal(report_json_int(camp, "shard_count", 0), 2);
-    g_autofree char *merged = fresh_dir();
-    assert_int_equal(cli_with_report(cli_merge, merged, "merge", shard, NULL), CLI_EXIT_USAGE);
-    assert_int_equal(cli_with_report(cli_merge, merged, "merge", "--partial", shard, NULL),
-                     CLI_EXIT_PASS);
-    g_autofree char *json = g_build_filename(merged, "report.json", NULL);
-    g_autoptr(JsonParser) p = parse_file(json);
-    g_autoptr(GPtrArray) errors = schema_errors(json_parser_get_root(p));
-    assert_int_equal(errors->len, 0);
-    assert_int_equal(xmllint_schema(merged), 0);
-    g_autoptr(GError) err = NULL;
-    g_autoptr(ReportSet) set = report_set_load(json, &err);
-    assert_non_null(set);
-    assert_true(report_set_partial(set));
-    ReportSuite *s = g_ptr_array_index(set->suites, 0);
-    assert_int_equal(s->missing->len, 1);
-    assert_string_equal(g_ptr_array_index(s->missing, 0), "2/2");
-    g_autofree char *text = NULL;
-    assert_true(g_file_get_contents(json, &text, NULL, NULL));
-    g_autofree char *again = report_set_to_json(set, NULL);
-    assert_string_equal(again, text);
-    remove_dir(shard);
-    remove_dir(merged);
-}
-
 /* A run name carrying markup cannot break out of index.html's data block, and junit.xml stays
  * valid against the XSD. */
 static void test_markup_in_names_is_escaped_in_html_and_junit(void **state)
@@ -538,6 +496,111 @@ static void test_fuzz_report_details_failing_seeds_only(void **state)
     remove_dir(dir);
 }
 
+/* The latency histogram: operations land in the bucket of their latency, the liveness probe
+ * and pending operations are left out of it, and quantiles are bucket bounds capped by the
+ * largest latency seen. */
+static void test_latency_histogram_buckets_and_quantiles(void **state)
+{
+    History h;
+    history_init(&h);
+    const struct {
+        SimTime latency;
+        Outcome outcome;
+        uint8_t flags;
+    } ops[] = {
+        {10 * SIM_MS, OUTCOME_OK, 0},        {10 * SIM_MS, OUTCOME_OK, 0},
+        {12 * SIM_MS, OUTCOME_OK, 0},        {900 * SIM_MS, OUTCOME_OK, 0},
+        {2 * SIM_SEC, OUTCOME_FAIL, 0},      {3 * SIM_SEC, OUTCOME_INDETERMINATE, 0},
+        {5 * SIM_MS, OUTCOME_OK, HOP_PROBE}, {0, OUTCOME_PENDING, 0},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
+        HistOp *op = history_add(&h);
+        op->invoke = SIM_SEC;
+        op->outcome = ops[i].outcome;
+        op->flags = ops[i].flags;
+        op->complete =
+            ops[i].outcome == OUTCOME_PENDING ? SIM_TIME_NEVER : SIM_SEC + ops[i].latency;
+    }
+    ReportLatency lat = {0};
+    report_latency_add_history(&lat, &h);
+    assert_int_equal(report_latency_count(&lat, REPORT_LAT_OK), 4);
+    assert_int_equal(report_latency_count(&lat, REPORT_LAT_FAILED), 1);
+    assert_int_equal(report_latency_count(&lat, REPORT_LAT_INDETERMINATE), 1);
+    assert_int_equal(lat.pending, 1);
+    assert_int_equal(lat.max[REPORT_LAT_OK], 900 * SIM_MS);
+    /* 10ms is the lower edge of its bucket, which ends at 10^4.1 µs */
+    assert_int_equal(report_latency_quantile(&lat, REPORT_LAT_OK, 0.5), report_latency_edge(42));
+    assert_int_equal(report_latency_edge(41), 10 * SIM_MS);
+    assert_int_equal(report_latency_quantile(&lat, REPORT_LAT_OK, 1.0), 900 * SIM_MS);
+    assert_int_equal(report_latency_quantile(&lat, REPORT_LAT_FAILED, 0.99), 2 * SIM_SEC);
+    ReportLatency none = {0};
+    assert_int_equal(report_latency_quantile(&none, REPORT_LAT_OK, 0.5), -1);
+    g_autoptr(JsonObject) o = report_latency_to_json(&lat);
+    ReportLatency back;
+    assert_true(report_latency_from_json(o, &back));
+    assert_memory_equal(&back, &lat, sizeof lat);
+    history_clear(&h);
+}
+
+/* A passing campaign's report is a dashboard, not an empty table: summary.md has the outcome
+ * counts, the coverage table with the never-fired counters called out, the distributions and
+ * the latency percentiles; index.html draws the heat maps, bars and the CDF as inline SVG. */
+static void test_passing_campaign_report_is_a_dashboard(void **state)
+{
+    g_autofree char *dir = fresh_dir();
+    assert_int_equal(
+        cli_with_report(cli_fuzz, dir, "fuzz", "--protocol", "quorum", "--seeds", "1..120", NULL),
+        CLI_EXIT_PASS);
+    g_autofree char *json = g_build_filename(dir, "report.json", NULL);
+    g_autoptr(JsonParser) p = parse_file(json);
+    g_autoptr(GPtrArray) errors = schema_errors(json_parser_get_root(p));
+    assert_int_equal(errors->len, 0);
+    assert_non_null(report_json_object(first_run(p), "cluster"));
+    g_autofree char *md = read_text(dir, "summary.md");
+    assert_non_null(strstr(md, "### Dashboard"));
+    assert_non_null(strstr(md, "| 120 | 120 | 0 |"));
+    assert_non_null(strstr(md, "| exercised | name | times | heat |"));
+    assert_non_null(strstr(md, "| fault kinds (faults fired) | `crash` |"));
+    assert_non_null(strstr(md, "**never fired**"));
+    assert_non_null(strstr(md, "**cluster sizes**"));
+    assert_non_null(strstr(md, "**quorum settings**: N="));
+    assert_non_null(strstr(md, "**file-system profiles**: ext4-ordered"));
+    assert_non_null(strstr(md, "| ok | "));
+    assert_null(strstr(md, "raft.elected")); /* another protocol's failpoints are left out */
+    g_autofree char *html = read_text(dir, "index.html");
+    assert_non_null(strstr(html, "<svg class=\"heat "));
+    assert_non_null(strstr(html, "<g class=\"cell never\""));
+    assert_non_null(strstr(html, "<svg class=\"plot cdf\""));
+    assert_non_null(strstr(html, "<svg class=\"bars fs\""));
+    assert_non_null(strstr(html, "seeds per second"));
+    remove_dir(dir);
+}
+
+/* Any counter group in the coverage is drawn: a report whose coverage carries reachability
+ * marks gets their heat map, with the marks never reached called out. */
+static void test_dashboard_draws_any_counter_group(void **state)
+{
+    g_autofree char *dir = fresh_dir();
+    assert_int_equal(cli_with_report(cli_run, dir, "run", SCENARIO, NULL), CLI_EXIT_PASS);
+    g_autofree char *json = g_build_filename(dir, "report.json", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(ReportSet) set = report_set_load(json, &err);
+    assert_non_null(set);
+    ReportSuite *s = g_ptr_array_index(set->suites, 0);
+    JsonObject *marks = json_object_new();
+    json_object_set_int_member(marks, "coord.hint-stored", 7);
+    json_object_set_int_member(marks, "replica.boot-torn-tail", 0);
+    json_object_set_object_member(s->coverage, "marks", marks);
+    assert_true(report_write_all(set, dir, &err));
+    g_autofree char *md = read_text(dir, "summary.md");
+    assert_non_null(strstr(md, "| reachability marks (times reached) | `coord.hint-stored` | 7 |"));
+    assert_non_null(strstr(md, "(1 of 2 marks): `replica.boot-torn-tail`"));
+    g_autofree char *html = read_text(dir, "index.html");
+    assert_non_null(strstr(html, "data-group=\"marks\""));
+    assert_non_null(strstr(html, "replica.boot-torn-tail: never fired"));
+    remove_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,9 +611,11 @@ int main(void)
         cmocka_unit_test(test_report_json_round_trips_through_load),
         cmocka_unit_test(test_slice_holds_violating_op_and_disk_state_shows_lost_block),
         cmocka_unit_test(test_merge_orders_seeds_dedups_and_reapplies_detail_cap),
-        cmocka_unit_test(test_partial_merge_of_a_shard_validates_and_round_trips),
         cmocka_unit_test(test_markup_in_names_is_escaped_in_html_and_junit),
         cmocka_unit_test(test_fuzz_report_details_failing_seeds_only),
+        cmocka_unit_test(test_latency_histogram_buckets_and_quantiles),
+        cmocka_unit_test(test_passing_campaign_report_is_a_dashboard),
+        cmocka_unit_test(test_dashboard_draws_any_counter_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,5 +93,23 @@ body7=$(grep -o '<body[^>]*>' "$out/dom7.html" | head -n 1)
 echo "$body7" | grep -q 'data-step="7"' || fail "#run=$run&step=7 did not open step 7: $body7"
 echo "$body7" | grep -q "data-url=\"#run=$run&amp;step=7\"" ||
     fail "the URL does not carry the run and step: $body7"
+# A passing campaign's page: the dashboard's heat maps, bars and latency CDF are drawn, and the
+# page's script runs without error.
+"$durasim" fuzz --protocol quorum --seeds 1..100 --report "$out/campaign" >"$out/campaign.log" 2>&1 ||
+    fail "the clean campaign failed (see $out/campaign.log)"
+curl="file://$(cd "$out/campaign" && pwd)/index.html"
+# shellcheck disable=SC2086
+timeout 120 "$browser" $flags --user-data-dir="$profile/d" --window-size=1400,1000 \
+    --dump-dom "$curl" >"$out/dom-campaign.html" 2>"$out/chromium-campaign.log" ||
+    fail "chromium --dump-dom of the campaign failed (see $out/chromium-campaign.log)"
+cbody=$(grep -o '<body[^>]*>' "$out/dom-campaign.html" | head -n 1)
+echo "$cbody" | grep -q 'data-ready="1"' || fail "the campaign page's script did not finish"
+echo "$cbody" | grep -q 'data-errors="0"' || fail "the campaign page recorded script errors"
+cells=$(grep -o '<g class="cell' "$out/dom-campaign.html" | wc -l)
+[ "$cells" -gt 10 ] || fail "the campaign page draws $cells heat-map cells"
+grep -q '<svg class="plot cdf"' "$out/dom-campaign.html" || fail "no latency CDF on the campaign page"
+grep -q '<svg class="bars fs"' "$out/dom-campaign.html" ||
+    fail "no file-system profile distribution on the campaign page"
+echo "browser: ok: campaign dashboard ($cells heat-map cells, CDF, distributions)"
 echo "browser: ok: $run at step $step/$steps, operation $label highlighted ($hot hot events);" \
      "screenshot $out/viewer.png"
