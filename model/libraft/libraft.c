@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { TIMER_TICK = 0, TIMER_BOOT = 1 };
 #define BOOT_RETRY (50 * SIM_MS)
 
 void libraft_params_default(LibraftParams *p, const WorldConfig *c)
@@ -92,7 +91,7 @@ typedef struct {
 
 static void start_library(LRNode *n)
 {
-    gboolean fresh = n->term == 0 && n->next_index == 1 && n->snap.index == 0;
+    gboolean fresh = n->may_bootstrap && n->term == 0 && n->next_index == 1 && n->snap.index == 0;
     if (fresh && n->raft.id <= n->init.nodes) {
         struct raft_configuration conf;
         raft_configuration_init(&conf);
@@ -103,13 +102,23 @@ static void start_library(LRNode *n)
         }
         int rv = raft_bootstrap(&n->raft, &conf);
         raft_configuration_close(&conf);
-        if (rv != 0)
-            return; /* the bootstrap write failed: stays down until restarted */
+        if (rv != 0) {
+            /* Its write or fsync failed: nothing of it is trusted; the boot starts over. */
+            n->next_index = 1;
+            n->term = 0;
+            lr_log_reset(n, 1);
+            g_array_set_size(n->image.records, 0);
+            n->booting = TRUE;
+            act_timer(n->out, LR_TIMER_BOOT, BOOT_RETRY, 0);
+            return;
+        }
     }
     int rv = raft_start(&n->raft);
     n->started = rv == 0;
     if (rv != 0)
         act_note(n->out, NOTE_DAMAGED, 0, (uint64_t)rv, 0, 0);
+    else
+        lr_scrub_start(n);
     lr_image_clear(&n->image);
 }
 
@@ -150,8 +159,18 @@ static gboolean recv_may_block(const LRNode *n, const struct raft_message *m)
            m->type == RAFT_IO_TIMEOUT_NOW || lr_msg_term(m) > n->raft.current_term;
 }
 
+static gboolean adapter_wire(const Msg *m)
+{
+    const uint8_t *p = m->extra;
+    return m->extra_count >= 1 && (p[0] == LR_WIRE_REPAIR_ASK || p[0] == LR_WIRE_REPAIR_ANSWER);
+}
+
 static void handle_peer(LRNode *n, const Msg *m)
 {
+    if (adapter_wire(m)) {
+        lr_repair_message(n, m);
+        return;
+    }
     if (!n->started)
         return; /* not listening yet: as if the network lost it */
     Work *w = g_new0(Work, 1);
@@ -170,7 +189,7 @@ static void handle_tick(LRNode *n)
 {
     if (!n->started)
         return;
-    act_timer(n->out, TIMER_TICK, (SimTime)n->tick_ms * SIM_MS, 0);
+    act_timer(n->out, LR_TIMER_TICK, (SimTime)n->tick_ms * SIM_MS, 0);
     Work *w = g_new0(Work, 1);
     w->n = n;
     w->kind = WORK_TICK;
@@ -185,12 +204,13 @@ static void boot_fsync(LRNode *n, guint file)
     n->boot_waits++;
 }
 
-/* Writes back what load() will hand the library, and fsyncs it. */
-static void boot_rewrite(LRNode *n)
+/* Writes back what load() will hand the library (its metadata, its log and snapshot), and
+ * fsyncs it. A repair rewrites the whole log file: what was below the rebuilt log goes. */
+void lr_boot_rewrite(LRNode *n, gboolean meta, gboolean data)
 {
     const LRImage *im = &n->image;
     n->boot_failed = FALSE;
-    if (im->meta_found) {
+    if (meta && im->meta_found) {
         RaftMeta m = im->meta;
         m.seq = ++n->meta_seq;
         DiskBlock b;
@@ -199,18 +219,18 @@ static void boot_rewrite(LRNode *n)
         act_write(n->out, LR_FILE_META, n->meta_slot, &b, LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
         boot_fsync(n, LR_FILE_META);
     }
-    if (!im->log_damaged) {
-        uint64_t end = n->next_index - 1;
-        act_truncate(n->out, LR_FILE_LOG, (uint32_t)end, LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
-        for (guint i = 0; i < im->records->len; i++) {
-            const RaftEntry *r = &g_array_index(im->records, RaftEntry, i);
-            DiskBlock b;
-            raft_encode_entry(&b, r);
-            act_write(n->out, LR_FILE_LOG, (uint32_t)(r->index - 1), &b,
-                      LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
-        }
-        boot_fsync(n, LR_FILE_LOG);
+    if (!data)
+        return;
+    uint64_t end = n->repairing ? 0 : n->next_index - 1;
+    act_truncate(n->out, LR_FILE_LOG, (uint32_t)end, LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+    for (guint i = 0; i < im->records->len; i++) {
+        const RaftEntry *r = &g_array_index(im->records, RaftEntry, i);
+        DiskBlock b;
+        raft_encode_entry(&b, r);
+        act_write(n->out, LR_FILE_LOG, (uint32_t)(r->index - 1), &b,
+                  LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
     }
+    boot_fsync(n, LR_FILE_LOG);
     if (n->snap.index != 0) {
         n->snap.seq = ++n->snap_seq;
         guint nblocks;
@@ -224,13 +244,44 @@ static void boot_rewrite(LRNode *n)
     }
 }
 
-static void boot_start(LRNode *n)
+void lr_boot_start(LRNode *n)
 {
     n->booting = FALSE;
+    n->synced = n->next_index - 1; /* the boot rewrite's fsyncs succeeded */
     Work *w = g_new0(Work, 1);
     w->n = n;
     w->kind = WORK_START;
     call_library(n, w, TRUE);
+}
+
+void lr_adopt_image(LRNode *n)
+{
+    const LRImage *im = &n->image;
+    n->term = im->meta_found ? im->meta.term : 0;
+    n->vote = !im->meta_found || im->meta.voted_for == ENDPOINT_NONE
+                  ? 0
+                  : (raft_id)im->meta.voted_for + 1;
+    if (im->meta_found && im->meta.seq > n->meta_seq) {
+        n->meta_seq = im->meta.seq;
+        n->meta_slot = im->meta_slot;
+    }
+    g_free(n->snap_data);
+    n->snap_data = NULL;
+    memset(&n->snap, 0, sizeof n->snap);
+    if (im->snap_found) {
+        n->snap = im->snap;
+        n->snap_seq = MAX(n->snap_seq, im->snap.seq);
+        n->snap.seq = n->snap_seq;
+        n->snap_data = g_memdup2(im->snap_data, MAX(im->snap.data_len, 1));
+    }
+    n->next_index = im->records->len > 0
+                        ? g_array_index(im->records, RaftEntry, im->records->len - 1).index + 1
+                        : (im->snap_found ? im->snap.index + 1 : 1);
+    lr_log_reset(n, im->records->len > 0 ? g_array_index(im->records, RaftEntry, 0).index
+                                         : n->next_index);
+    for (guint i = 0; i < im->records->len; i++)
+        lr_log_put(n, &g_array_index(im->records, RaftEntry, i));
+    n->synced = 0;
 }
 
 static void boot(LRNode *n, const ProtoEvent *ev)
@@ -238,26 +289,28 @@ static void boot(LRNode *n, const ProtoEvent *ev)
     LRImage *im = &n->image;
     lr_image_decode(ev->image, im);
     if (im->meta_found) {
-        n->term = im->meta.term;
-        n->vote = im->meta.voted_for == ENDPOINT_NONE ? 0 : (raft_id)im->meta.voted_for + 1;
         n->meta_seq = im->meta.seq;
         n->meta_slot = im->meta_slot;
     }
     if (im->snap_found) {
-        n->snap = im->snap;
         n->snap_seq = im->snap.seq;
         n->snap_slot = im->snap_slot;
-        n->snap_data = g_memdup2(im->snap_data, MAX(im->snap.data_len, 1));
     }
-    n->next_index = im->records->len > 0
-                        ? g_array_index(im->records, RaftEntry, im->records->len - 1).index + 1
-                        : (im->snap_found ? im->snap.index + 1 : 1);
-    if ((!im->meta_found && !ev->first_boot) || im->log_damaged)
-        act_note(n->out, NOTE_DAMAGED, 0, im->log_damaged, 0, 0);
+    lr_adopt_image(n);
     n->booting = TRUE;
-    boot_rewrite(n);
+    n->may_bootstrap = ev->first_boot;
+    gboolean damaged = im->log_damaged || im->snap_damaged || im->meta_damaged ||
+                       (im->meta_found && im->meta.damaged) || (!im->meta_found && !ev->first_boot);
+    n->blank = !ev->first_boot && !im->meta_found && im->records->len == 0 && !im->snap_found &&
+               !im->log_damaged && !im->snap_damaged && !im->meta_damaged;
+    if (damaged) {
+        act_note(n->out, NOTE_DAMAGED, 0, im->log_damaged, im->meta_damaged, im->snap_damaged);
+        lr_repair_begin(n);
+        return;
+    }
+    lr_boot_rewrite(n, TRUE, TRUE);
     if (n->boot_waits == 0)
-        boot_start(n);
+        lr_boot_start(n);
 }
 
 static void boot_disk(LRNode *n, uint64_t token, int result)
@@ -269,10 +322,12 @@ static void boot_disk(LRNode *n, uint64_t token, int result)
     g_assert(n->boot_waits > 0);
     if (--n->boot_waits > 0)
         return;
-    if (n->boot_failed)
-        act_timer(n->out, TIMER_BOOT, BOOT_RETRY, 0);
+    if (n->repairing)
+        lr_repair_synced(n, n->boot_failed);
+    else if (n->boot_failed)
+        act_timer(n->out, LR_TIMER_BOOT, BOOT_RETRY, 0);
     else
-        boot_start(n);
+        lr_boot_start(n);
 }
 
 /* ---- events ---- */
@@ -284,12 +339,20 @@ static void dispatch(LRNode *n, const ProtoEvent *ev)
         boot(n, ev);
         break;
     case PEV_TIMER:
-        if (ev->timer == TIMER_TICK)
+        if (ev->timer == LR_TIMER_TICK)
             handle_tick(n);
-        else if (ev->timer == TIMER_BOOT && n->booting)
-            boot_rewrite(n);
+        else if (ev->timer == LR_TIMER_BOOT && n->booting && n->repairing)
+            lr_repair_retry(n);
+        else if (ev->timer == LR_TIMER_BOOT && n->booting)
+            lr_boot_rewrite(n, TRUE, TRUE);
+        else if (ev->timer == LR_TIMER_SCRUB)
+            lr_scrub_round(n);
+        else if (ev->timer == LR_TIMER_REPAIR && n->repairing && n->repair_phase == 0)
+            lr_repair_retry(n);
         break;
     case PEV_DISK:
+        if (lr_scrub_disk_done(n, ev))
+            break;
         if ((ev->token & 0xff) == LR_TOK_BOOT || (ev->token & 0xff) == LR_TOK_BOOT_WRITE)
             boot_disk(n, ev->token, ev->result);
         else if (lr_io_disk_done(n, ev->token, ev->result))
@@ -312,8 +375,11 @@ static void dispatch(LRNode *n, const ProtoEvent *ev)
 /* A copy of an event that must wait for the suspended call (messages deep-copied). */
 static ProtoEvent *event_copy(const ProtoEvent *ev)
 {
-    g_assert(ev->kind != PEV_BOOT && ev->block == NULL); /* the adapter issues no reads */
+    g_assert(ev->kind != PEV_BOOT);
     ProtoEvent *c = g_memdup2(ev, sizeof *ev);
+    /* Only the scrub reads, and its completions never wait: what waits needs no blocks. */
+    c->block = c->blocks = NULL;
+    c->results = NULL;
     if (ev->msg != NULL)
         c->msg = msg_copy(ev->msg);
     return c;
@@ -329,6 +395,13 @@ static void event_free(ProtoEvent *ev)
 static void while_suspended(LRNode *n, const ProtoEvent *ev)
 {
     uint64_t kind = ev->token & 0xff, seq = ev->token >> 8;
+    /* The scrub and the repair's answers do not enter the library: they need not wait. */
+    if (ev->kind == PEV_DISK && lr_scrub_disk_done(n, ev))
+        return;
+    if (ev->kind == PEV_MSG && ev->msg->type == MSG_LIBRAFT && adapter_wire(ev->msg)) {
+        lr_repair_message(n, ev->msg);
+        return;
+    }
     if (ev->kind == PEV_DISK && kind == LR_TOK_META_WRITE && seq == (n->wait_token >> 8)) {
         if (ev->result != 0)
             n->wait_write_error = ev->result;
@@ -342,9 +415,9 @@ static void while_suspended(LRNode *n, const ProtoEvent *ev)
             lr_drain(n);
         return;
     }
-    if (ev->kind == PEV_TIMER && ev->timer == TIMER_TICK) {
+    if (ev->kind == PEV_TIMER && ev->timer == LR_TIMER_TICK) {
         /* The tick keeps its period; the library sees one tick when it returns. */
-        act_timer(n->out, TIMER_TICK, (SimTime)n->tick_ms * SIM_MS, 0);
+        act_timer(n->out, LR_TIMER_TICK, (SimTime)n->tick_ms * SIM_MS, 0);
         if (n->tick_deferred)
             return;
         n->tick_deferred = TRUE;
@@ -356,7 +429,7 @@ static void replay_deferred(LRNode *n)
 {
     ProtoEvent *d;
     while (!n->fiber.suspended && (d = g_queue_pop_head(&n->deferred)) != NULL) {
-        if (d->kind == PEV_TIMER && d->timer == TIMER_TICK) {
+        if (d->kind == PEV_TIMER && d->timer == LR_TIMER_TICK) {
             n->tick_deferred = FALSE;
             Work *w = g_new0(Work, 1);
             w->n = n;
@@ -372,6 +445,8 @@ static void replay_deferred(LRNode *n)
     }
 }
 
+static void host_restart(LRNode *n);
+
 static void libraft_step(void *p, const ProtoEvent *ev, ActionList *out)
 {
     LRNode *n = p;
@@ -384,6 +459,8 @@ static void libraft_step(void *p, const ProtoEvent *ev, ActionList *out)
         dispatch(n, ev);
     replay_deferred(n);
     note_changes(n);
+    if (n->started && n->io_failed && !n->fiber.suspended)
+        host_restart(n);
     lr_leave(n);
     n->out = NULL;
 }
@@ -392,33 +469,48 @@ static void libraft_step(void *p, const ProtoEvent *ev, ActionList *out)
 
 static struct raft_tracer silent_tracer = {.enabled = false};
 
+static void closed(struct raft *r)
+{
+    ((LRNode *)r->io->impl)->closing = FALSE;
+}
+
+/* A new library instance on the node (its own heap): raft_init and the parameters. */
+static void instance_open(LRNode *n)
+{
+    n->heap = lr_heap_new();
+    n->io_failed = FALSE;
+    n->started = FALSE;
+    n->role = ROLE_NONE;
+    lr_io_setup(n);
+    lr_fsm_setup(n);
+    char addr[8];
+    snprintf(addr, sizeof addr, "%u", (unsigned)n->init.self + 1);
+    lr_enter(n);
+    memset(&n->raft, 0, sizeof n->raft);
+    int rv = raft_init(&n->raft, &n->io, &n->fsm, (raft_id)n->init.self + 1, addr);
+    g_assert(rv == 0);
+    n->raft.tracer = &silent_tracer; /* raft_init enables the stderr tracer from the env */
+    raft_set_election_timeout(&n->raft, n->params.election_ms);
+    raft_set_heartbeat_timeout(&n->raft, n->params.heartbeat_ms);
+    raft_set_snapshot_threshold(&n->raft, n->params.snapshot_threshold);
+    raft_set_snapshot_trailing(&n->raft, n->params.snapshot_trailing);
+    raft_set_pre_vote(&n->raft, n->params.pre_vote);
+    lr_leave(n);
+}
+
 void *libraft_create(const ProtoInit *init, const LibraftParams *params)
 {
     LRNode *n = g_new0(LRNode, 1);
     n->init = *init;
     n->params = *params;
-    n->heap = lr_heap_new();
     n->next_index = 1;
-    n->role = ROLE_NONE;
+    lr_log_reset(n, 1);
     lr_fiber_init(&n->fiber);
     g_queue_init(&n->deferred);
     g_queue_init(&n->appends);
     g_queue_init(&n->done);
     g_queue_init(&n->snap_puts);
-    lr_io_setup(n);
-    lr_fsm_setup(n);
-    char addr[8];
-    snprintf(addr, sizeof addr, "%u", (unsigned)init->self + 1);
-    lr_enter(n);
-    int rv = raft_init(&n->raft, &n->io, &n->fsm, (raft_id)init->self + 1, addr);
-    g_assert(rv == 0);
-    n->raft.tracer = &silent_tracer; /* raft_init enables the stderr tracer from the env */
-    raft_set_election_timeout(&n->raft, params->election_ms);
-    raft_set_heartbeat_timeout(&n->raft, params->heartbeat_ms);
-    raft_set_snapshot_threshold(&n->raft, params->snapshot_threshold);
-    raft_set_snapshot_trailing(&n->raft, params->snapshot_trailing);
-    raft_set_pre_vote(&n->raft, params->pre_vote);
-    lr_leave(n);
+    instance_open(n);
     return n;
 }
 
@@ -429,18 +521,14 @@ static void *libraft_create_default(const ProtoInit *init)
     return libraft_create(init, &p);
 }
 
-static void closed(struct raft *r)
+/* Abandons the library instance: a suspended call fails, raft_close completes every request, and
+ * the instance's heap is freed (what was left is counted, see libraft_heap.c). */
+static void instance_close(LRNode *n)
 {
-    ((LRNode *)r->io->impl)->closing = FALSE;
-}
-
-static void libraft_destroy(void *p)
-{
-    LRNode *n = p;
     ActionList scratch; /* what the abandoned instance still does goes nowhere */
     action_list_init(&scratch);
+    ActionList *out = n->out;
     n->out = &scratch;
-    lr_enter(n);
     while (n->fiber.suspended) {
         n->wait_result = EIO; /* the process is gone: the blocked call never returns success */
         n->wait_arrived = TRUE;
@@ -451,17 +539,64 @@ static void libraft_destroy(void *p)
     g_assert(!n->closing); /* the adapter's close completes at once */
     lr_drain(n);
     lr_fsm_clear(n);
-    lr_image_clear(&n->image);
     lr_leave(n);
     guint leaked, double_frees;
     lr_heap_free(n->heap, &leaked, &double_frees);
+    n->heap = NULL;
+    n->started = FALSE;
+    action_list_clear(&scratch);
+    n->out = out;
+}
+
+static void libraft_destroy(void *p)
+{
+    LRNode *n = p;
+    lr_enter(n);
+    instance_close(n);
+    lr_image_clear(&n->image);
+    lr_repair_clear(n);
     ProtoEvent *d;
     while ((d = g_queue_pop_head(&n->deferred)) != NULL)
         event_free(d);
-    action_list_clear(&scratch);
     lr_fiber_clear(&n->fiber);
     g_free(n->snap_data);
     g_free(n);
+}
+
+/* After an I/O error reached the library, the host restarts it, as a supervised process that
+ * exits on a storage error is restarted (and as PostgreSQL panics after a failed fsync): a
+ * failed fsync says nothing about what it covered, and libraft 0.15 does not recover from a
+ * failed leader append or a failed set_term (it stops committing, or stays unavailable). The new
+ * instance loads what is known durable: the metadata last persisted, the snapshot last put, the
+ * log up to the last successful append fsync, all written back and fsynced before it starts. */
+static void host_restart(LRNode *n)
+{
+    n->stats.restarts++;
+    instance_close(n);
+    lr_log_cut(n, n->synced + 1);
+    LRImage *im = &n->image;
+    lr_image_clear(im);
+    im->records = g_array_new(FALSE, FALSE, sizeof(RaftEntry));
+    g_array_append_vals(im->records, n->log->data, n->log->len);
+    im->meta_found = n->term != 0;
+    im->meta = (RaftMeta){.seq = n->meta_seq,
+                          .term = n->term,
+                          .voted_for = n->vote == 0 ? ENDPOINT_NONE : (EndpointId)(n->vote - 1)};
+    im->meta_slot = n->meta_slot;
+    if (n->snap.index != 0) {
+        im->snap_found = TRUE;
+        im->snap = n->snap;
+        im->snap_data = g_memdup2(n->snap_data, MAX(n->snap.data_len, 1));
+    }
+    n->stale_below = n->next_token + 1; /* completions of the old instance's requests */
+    lr_adopt_image(n);
+    instance_open(n);
+    lr_enter(n);
+    n->booting = TRUE;
+    n->may_bootstrap = FALSE;
+    lr_boot_rewrite(n, TRUE, TRUE);
+    if (n->boot_waits == 0)
+        lr_boot_start(n);
 }
 
 static NodeRole libraft_role(const void *p)

@@ -51,6 +51,8 @@ typedef struct {
     uint64_t snapshots_put, snapshots_got, installs;
     uint64_t suspends; /* times a durable call suspended the fiber */
     uint64_t applied, deduplicated;
+    uint64_t restarts;               /* the host restarted the library after an I/O error */
+    uint64_t scrub_repairs, repairs; /* blocks the scrub wrote again; repairs from peers */
 } LibraftStats;
 
 /* The hosted protocol. create() reads LibraftParams from libraft_params_default; tests that

@@ -110,6 +110,8 @@ typedef struct {
     guint meta_slot;
     GArray *records; /* of RaftEntry: the log from block 0 while entries are valid */
     gboolean log_damaged;
+    gboolean snap_damaged; /* a snapshot slot that may be the newest is unreadable or corrupt */
+    gboolean meta_damaged; /* a metadata slot is unreadable or corrupt */
     LRSnapHeader snap;
     gboolean snap_found;
     guint snap_slot;
@@ -125,6 +127,21 @@ uint64_t lr_conf_pack(const struct raft_configuration *c);
 void lr_conf_unpack(uint64_t packed, struct raft_configuration *c);
 
 /* ---- wire codec ---- */
+
+/* Little-endian byte writing and bounds-checked reading (a short read sets `bad`, reads 0). */
+typedef struct {
+    const uint8_t *p;
+    uint32_t left;
+    gboolean bad;
+} LRReader;
+void lr_put(GByteArray *b, const void *v, guint n);
+void lr_put64(GByteArray *b, uint64_t v);
+void lr_put32(GByteArray *b, uint32_t v);
+void lr_put8(GByteArray *b, uint8_t v);
+void lr_get(LRReader *r, void *out, uint32_t n);
+uint64_t lr_get64(LRReader *r);
+uint32_t lr_get32(LRReader *r);
+uint8_t lr_get8(LRReader *r);
 
 /* The message's bytes; caller frees with g_free. */
 uint8_t *lr_msg_encode(const struct raft_message *m, raft_id sender, uint32_t *len);
@@ -181,11 +198,27 @@ typedef struct LRNode {
     LRSnapHeader snap;  /* the last snapshot written (index 0: none) */
     uint8_t *snap_data; /* g_malloc'd, snap.data_len bytes */
     LRImage image;      /* the boot image, until load() took it */
+    /* the log as this instance wrote it: file 1 holds entries log_first.. (block i - 1 for
+     * entry i), for the scrub and for a damaged peer's repair */
+    GArray *log; /* of RaftEntry */
+    uint64_t log_first;
+    uint64_t synced; /* entries up to here were covered by a successful fsync */
+    /* scrub (libraft_repair.c) */
+    uint64_t scrub_cursor;
+    uint64_t scrub_limit;
+    guint scrub_reading;
+    /* repair from peers at boot (libraft_repair.c) */
+    gboolean repairing;
+    gboolean blank;         /* this boot found nothing at all on the disk (see libraft_repair.c) */
+    gboolean may_bootstrap; /* a first boot, or a repair that found nothing anywhere */
+    guint repair_phase;
+    LRImage **answers; /* per peer endpoint, the state it reported (NULL: none yet) */
     /* asynchronous requests */
     GQueue appends;   /* of LRAppend*, in order */
     GQueue done;      /* of LRPending*: callbacks to run once the library returned */
     GQueue snap_puts; /* of LRPending* waiting for their fsync */
     uint64_t next_token;
+    uint64_t stale_below; /* request ids below it belong to an abandoned instance */
     /* state machine */
     Value *kv;
     uint8_t *present;
@@ -208,7 +241,15 @@ void lr_leave(LRNode *n);
 /* Runs the completions queued by raft_io methods (send done, snapshot read) in order. */
 void lr_drain(LRNode *n);
 
+/* The mirror of file 1 (n->log). */
+void lr_log_reset(LRNode *n, uint64_t first);
+void lr_log_put(LRNode *n, const RaftEntry *e);
+void lr_log_cut(LRNode *n, uint64_t index);                  /* drops entries >= index */
+const RaftEntry *lr_log_at(const LRNode *n, uint64_t index); /* NULL: not held */
+
 void lr_io_setup(LRNode *n);
+/* Every append still waiting for its fsync will fail with `err` (a failed fsync of file 1). */
+void lr_io_fail_pending_appends(LRNode *n, int err);
 /* Completes every outstanding request with RAFT_CANCELED (io->close). */
 void lr_io_cancel_all(LRNode *n);
 /* A PEV_DISK for one of the adapter's asynchronous requests. FALSE: not one of them. */
@@ -225,6 +266,30 @@ void lr_client_shutdown(LRNode *n);
 void lr_reply(LRNode *n, EndpointId client, uint32_t op, uint16_t attempt, gboolean ok,
               FailReason reason, gboolean definite, const ClientResp *read);
 
+/* ---- damage: scrub while running, repair from peers at boot (libraft_repair.c) ---- */
+
+#define LR_WIRE_REPAIR_ASK    0xe0 /* first byte of a MSG_LIBRAFT that is the adapter's own */
+#define LR_WIRE_REPAIR_ANSWER 0xe1
+
+void lr_scrub_start(LRNode *n);
+void lr_scrub_round(LRNode *n);
+/* A PEV_DISK of the scrub. FALSE: not one of its tokens. */
+gboolean lr_scrub_disk_done(LRNode *n, const ProtoEvent *ev);
+/* Boot found damaged durable state: ask the peers, rebuild, then start. */
+void lr_repair_begin(LRNode *n);
+void lr_repair_retry(LRNode *n);
+/* A MSG_LIBRAFT of the adapter's own (its first byte is LR_WIRE_REPAIR_*). */
+void lr_repair_message(LRNode *n, const Msg *m);
+/* A boot fsync of the repair's phases finished (all of a phase's fsyncs, result 0 or not). */
+void lr_repair_synced(LRNode *n, gboolean failed);
+/* Frees the repair's answers and the log mirror (destroy). */
+void lr_repair_clear(LRNode *n);
+/* Takes n->image as this instance's state: term, vote, snapshot, log mirror (libraft.c). */
+void lr_adopt_image(LRNode *n);
+/* Writes back the image and fsyncs it (libraft.c): what a boot hands the library. */
+void lr_boot_rewrite(LRNode *n, gboolean meta, gboolean data);
+void lr_boot_start(LRNode *n);
+
 /* Token spaces of the adapter's disk operations. */
 enum {
     LR_TOK_META = 1,       /* the fsync of a durable call | seq << 8 */
@@ -234,7 +299,14 @@ enum {
     LR_TOK_TRUNCATE = 5,
     LR_TOK_SNAP = 6, /* a snapshot's fsyncs | id << 8 */
     LR_TOK_SNAP_WRITE = 7,
-    LR_TOK_BOOT = 8,       /* the boot rewrite's fsyncs */
-    LR_TOK_BOOT_WRITE = 9, /* its writes and truncations */
+    LR_TOK_BOOT = 8,        /* the boot rewrite's fsyncs */
+    LR_TOK_BOOT_WRITE = 9,  /* its writes and truncations */
+    LR_TOK_SCRUB_META = 10, /* scrub reads | slot << 8 */
+    LR_TOK_SCRUB_LOG = 11,  /* | first index << 8 */
+    LR_TOK_SCRUB_SNAP = 12, /* | first block << 8 */
+    LR_TOK_SCRUB_WRITE = 13,
+    LR_TOK_SCRUB_SYNC = 14,
 };
+
+enum { LR_TIMER_TICK = 0, LR_TIMER_BOOT = 1, LR_TIMER_SCRUB = 2, LR_TIMER_REPAIR = 3 };
 #define LR_TOKEN(kind, id) ((uint64_t)(kind) | ((uint64_t)(id) << 8))

@@ -140,6 +140,8 @@ static int io_bootstrap(struct raft_io *io, const struct raft_configuration *con
     }
     n->next_index = 2;
     g_array_append_val(n->image.records, rec); /* what load() will find */
+    lr_log_put(n, &rec);
+    n->synced = 1;
     return persist_meta(n, 1, 0);
 }
 
@@ -296,6 +298,7 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
         raft_encode_entry(&b, &rec);
         act_write(n->out, LR_FILE_LOG, (uint32_t)(a->first + i - 1), &b,
                   LR_TOKEN(LR_TOK_APPEND_WRITE, a->id));
+        lr_log_put(n, &rec);
     }
     a->writes_left = count;
     act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_APPEND, a->id));
@@ -315,8 +318,10 @@ static int io_truncate(struct raft_io *io, raft_index index)
 {
     LRNode *n = IO_NODE(io);
     g_assert(index >= 1);
-    act_truncate(n->out, LR_FILE_LOG, (uint32_t)(index - 1), LR_TOKEN(LR_TOK_TRUNCATE, 0));
+    act_truncate(n->out, LR_FILE_LOG, (uint32_t)(index - 1),
+                 LR_TOKEN(LR_TOK_TRUNCATE, ++n->next_token));
     n->next_index = index;
+    lr_log_cut(n, index);
     return 0;
 }
 
@@ -326,6 +331,8 @@ static void append_complete(LRNode *n, LRAppend *a)
     if (status != 0) {
         n->stats.append_errors++;
         io_failed(n);
+    } else {
+        n->synced = MAX(n->synced, a->first + a->count - 1);
     }
     a->cb(a->req, status);
 }
@@ -341,6 +348,8 @@ static LRAppend *append_find(LRNode *n, uint64_t id)
 
 static void append_written(LRNode *n, uint64_t id, int result)
 {
+    if (id < n->stale_below)
+        return; /* a write of the instance the host restarted */
     LRAppend *a = append_find(n, id);
     g_assert(a != NULL && a->writes_left > 0);
     a->writes_left--;
@@ -357,6 +366,8 @@ static void append_written(LRNode *n, uint64_t id, int result)
 
 static void append_synced(LRNode *n, uint64_t id, int result)
 {
+    if (id < n->stale_below)
+        return;
     LRAppend *a = g_queue_peek_head(&n->appends);
     g_assert(a != NULL && a->id == id);
     if (result != 0 && (n->params.bugs & LIBRAFT_BUG_TRUST_FAILED_FSYNC) && !a->retried) {
@@ -370,11 +381,7 @@ static void append_synced(LRNode *n, uint64_t id, int result)
         a->error = result;
     }
     if (a->failed) /* nothing queued behind a failed fsync is trusted */
-        for (GList *l = n->appends.head; l != NULL; l = l->next) {
-            LRAppend *b = l->data;
-            if (!b->failed)
-                b->failed = TRUE, b->error = a->error;
-        }
+        lr_io_fail_pending_appends(n, a->error);
     if (!a->done)
         append_complete(n, a);
     g_free(a);
@@ -447,6 +454,7 @@ static void snap_put_synced(LRNode *n, LRPending *p, int result)
         /* An installed snapshot replaces the whole log: drop it once the snapshot is durable. */
         p->truncating = TRUE;
         act_truncate(n->out, LR_FILE_LOG, 0, LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
+        lr_log_reset(n, p->head.index + 1);
         act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_SNAP, p->id));
         return;
     }
@@ -487,10 +495,12 @@ gboolean lr_io_disk_done(LRNode *n, uint64_t token, int result)
         append_synced(n, id, result);
         return TRUE;
     case LR_TOK_TRUNCATE:
-        if (result != 0)
+        if (result != 0 && id >= n->stale_below)
             n->log_broken = TRUE;
         return TRUE;
     case LR_TOK_SNAP_WRITE: {
+        if (id < n->stale_below)
+            return TRUE;
         LRPending *p = snap_put_find(n, id);
         g_assert(p != NULL);
         if (result != 0 && p->error == 0)
@@ -498,6 +508,8 @@ gboolean lr_io_disk_done(LRNode *n, uint64_t token, int result)
         return TRUE;
     }
     case LR_TOK_SNAP: {
+        if (id < n->stale_below)
+            return TRUE;
         LRPending *p = snap_put_find(n, id);
         g_assert(p != NULL);
         snap_put_synced(n, p, result);
@@ -541,13 +553,27 @@ void lr_drain(LRNode *n)
     }
 }
 
+void lr_io_fail_pending_appends(LRNode *n, int err)
+{
+    for (GList *l = n->appends.head; l != NULL; l = l->next) {
+        LRAppend *a = l->data;
+        if (!a->failed)
+            a->failed = TRUE, a->error = err;
+    }
+}
+
 void lr_io_cancel_all(LRNode *n)
 {
     LRAppend *a;
     LRPending *p;
+    /* Appends complete with 0, not RAFT_CANCELED: libraft 0.15 handles a failed leader append by
+     * truncating its log and then releasing the entries' references it just dropped (a NULL
+     * dereference in its reference table, seen at close). The instance is closing: nothing it
+     * does from here leaves the node (libraft.c sends its output nowhere), so the status cannot
+     * make anything count as durable; it only lets the library free the request. */
     while ((a = g_queue_pop_head(&n->appends)) != NULL) {
         if (!a->done)
-            a->cb(a->req, RAFT_CANCELED);
+            a->cb(a->req, 0);
         g_free(a);
     }
     while ((p = g_queue_pop_head(&n->snap_puts)) != NULL)

@@ -14,33 +14,27 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    const uint8_t *p;
-    uint32_t left;
-    gboolean bad;
-} Reader;
-
-static void put(GByteArray *b, const void *v, guint n)
+void lr_put(GByteArray *b, const void *v, guint n)
 {
     g_byte_array_append(b, v, n);
 }
 
-static void put64(GByteArray *b, uint64_t v)
+void lr_put64(GByteArray *b, uint64_t v)
 {
-    put(b, &v, 8);
+    lr_put(b, &v, 8);
 }
 
-static void put32(GByteArray *b, uint32_t v)
+void lr_put32(GByteArray *b, uint32_t v)
 {
-    put(b, &v, 4);
+    lr_put(b, &v, 4);
 }
 
-static void put8(GByteArray *b, uint8_t v)
+void lr_put8(GByteArray *b, uint8_t v)
 {
-    put(b, &v, 1);
+    lr_put(b, &v, 1);
 }
 
-static void get(Reader *r, void *out, uint32_t n)
+void lr_get(LRReader *r, void *out, uint32_t n)
 {
     if (r->bad || r->left < n) {
         r->bad = TRUE;
@@ -52,95 +46,95 @@ static void get(Reader *r, void *out, uint32_t n)
     r->left -= n;
 }
 
-static uint64_t get64(Reader *r)
+uint64_t lr_get64(LRReader *r)
 {
     uint64_t v;
-    get(r, &v, 8);
+    lr_get(r, &v, 8);
     return v;
 }
 
-static uint32_t get32(Reader *r)
+uint32_t lr_get32(LRReader *r)
 {
     uint32_t v;
-    get(r, &v, 4);
+    lr_get(r, &v, 4);
     return v;
 }
 
-static uint8_t get8(Reader *r)
+uint8_t lr_get8(LRReader *r)
 {
     uint8_t v;
-    get(r, &v, 1);
+    lr_get(r, &v, 1);
     return v;
 }
 
 static void encode_entries(GByteArray *b, const struct raft_append_entries *ae)
 {
-    put64(b, ae->term);
-    put64(b, ae->prev_log_index);
-    put64(b, ae->prev_log_term);
-    put64(b, ae->leader_commit);
-    put32(b, ae->n_entries);
+    lr_put64(b, ae->term);
+    lr_put64(b, ae->prev_log_index);
+    lr_put64(b, ae->prev_log_term);
+    lr_put64(b, ae->leader_commit);
+    lr_put32(b, ae->n_entries);
     for (unsigned i = 0; i < ae->n_entries; i++) {
         const struct raft_entry *e = &ae->entries[i];
         uint16_t type = e->type;
-        put64(b, e->term);
-        put(b, &type, 2);
-        put32(b, (uint32_t)e->buf.len);
-        put(b, e->buf.base, (guint)e->buf.len);
+        lr_put64(b, e->term);
+        lr_put(b, &type, 2);
+        lr_put32(b, (uint32_t)e->buf.len);
+        lr_put(b, e->buf.base, (guint)e->buf.len);
     }
 }
 
 static void encode_snapshot(GByteArray *b, const struct raft_install_snapshot *is)
 {
-    put64(b, is->term);
-    put64(b, is->last_index);
-    put64(b, is->last_term);
-    put64(b, is->conf_index);
-    put32(b, is->conf.n);
+    lr_put64(b, is->term);
+    lr_put64(b, is->last_index);
+    lr_put64(b, is->last_term);
+    lr_put64(b, is->conf_index);
+    lr_put32(b, is->conf.n);
     for (unsigned i = 0; i < is->conf.n; i++) {
-        put64(b, is->conf.servers[i].id);
-        put8(b, (uint8_t)is->conf.servers[i].role);
+        lr_put64(b, is->conf.servers[i].id);
+        lr_put8(b, (uint8_t)is->conf.servers[i].role);
     }
-    put32(b, (uint32_t)is->data.len);
-    put(b, is->data.base, (guint)is->data.len);
+    lr_put32(b, (uint32_t)is->data.len);
+    lr_put(b, is->data.base, (guint)is->data.len);
 }
 
 uint8_t *lr_msg_encode(const struct raft_message *m, raft_id sender, uint32_t *len)
 {
     GByteArray *b = g_byte_array_sized_new(64);
-    put8(b, (uint8_t)m->type);
-    put64(b, sender);
+    lr_put8(b, (uint8_t)m->type);
+    lr_put64(b, sender);
     switch (m->type) {
     case RAFT_IO_REQUEST_VOTE: {
         const struct raft_request_vote *v = &m->request_vote;
-        put64(b, v->term);
-        put64(b, v->candidate_id);
-        put64(b, v->last_log_index);
-        put64(b, v->last_log_term);
-        put8(b, v->disrupt_leader);
-        put8(b, v->pre_vote);
+        lr_put64(b, v->term);
+        lr_put64(b, v->candidate_id);
+        lr_put64(b, v->last_log_index);
+        lr_put64(b, v->last_log_term);
+        lr_put8(b, v->disrupt_leader);
+        lr_put8(b, v->pre_vote);
         break;
     }
     case RAFT_IO_REQUEST_VOTE_RESULT:
-        put64(b, m->request_vote_result.term);
-        put8(b, m->request_vote_result.vote_granted);
-        put8(b, (uint8_t)m->request_vote_result.pre_vote);
+        lr_put64(b, m->request_vote_result.term);
+        lr_put8(b, m->request_vote_result.vote_granted);
+        lr_put8(b, (uint8_t)m->request_vote_result.pre_vote);
         break;
     case RAFT_IO_APPEND_ENTRIES:
         encode_entries(b, &m->append_entries);
         break;
     case RAFT_IO_APPEND_ENTRIES_RESULT:
-        put64(b, m->append_entries_result.term);
-        put64(b, m->append_entries_result.rejected);
-        put64(b, m->append_entries_result.last_log_index);
+        lr_put64(b, m->append_entries_result.term);
+        lr_put64(b, m->append_entries_result.rejected);
+        lr_put64(b, m->append_entries_result.last_log_index);
         break;
     case RAFT_IO_INSTALL_SNAPSHOT:
         encode_snapshot(b, &m->install_snapshot);
         break;
     case RAFT_IO_TIMEOUT_NOW:
-        put64(b, m->timeout_now.term);
-        put64(b, m->timeout_now.last_log_index);
-        put64(b, m->timeout_now.last_log_term);
+        lr_put64(b, m->timeout_now.term);
+        lr_put64(b, m->timeout_now.last_log_index);
+        lr_put64(b, m->timeout_now.last_log_term);
         break;
     default:
         g_assert_not_reached(); /* the library sent a type 0.15 does not have */
@@ -149,13 +143,13 @@ uint8_t *lr_msg_encode(const struct raft_message *m, raft_id sender, uint32_t *l
     return g_byte_array_free(b, FALSE);
 }
 
-static void decode_entries(Reader *r, struct raft_append_entries *ae)
+static void decode_entries(LRReader *r, struct raft_append_entries *ae)
 {
-    ae->term = get64(r);
-    ae->prev_log_index = get64(r);
-    ae->prev_log_term = get64(r);
-    ae->leader_commit = get64(r);
-    uint32_t n = get32(r);
+    ae->term = lr_get64(r);
+    ae->prev_log_index = lr_get64(r);
+    ae->prev_log_term = lr_get64(r);
+    ae->leader_commit = lr_get64(r);
+    uint32_t n = lr_get32(r);
     ae->entries = NULL;
     ae->n_entries = 0;
     if (n > r->left / 14)
@@ -163,13 +157,13 @@ static void decode_entries(Reader *r, struct raft_append_entries *ae)
     if (r->bad || n == 0)
         return;
     /* The bytes of all entries in one batch, as the library's own backends hand them over. */
-    Reader scan = *r;
+    LRReader scan = *r;
     gsize total = 0;
     for (uint32_t i = 0; i < n && !scan.bad; i++) {
-        get64(&scan);
+        lr_get64(&scan);
         uint16_t type;
-        get(&scan, &type, 2);
-        uint32_t len = get32(&scan);
+        lr_get(&scan, &type, 2);
+        uint32_t len = lr_get32(&scan);
         if (len > scan.left)
             scan.bad = TRUE;
         else
@@ -183,86 +177,86 @@ static void decode_entries(Reader *r, struct raft_append_entries *ae)
     uint8_t *batch = raft_malloc(total ? total : 1);
     gsize off = 0;
     for (uint32_t i = 0; i < n; i++) {
-        e[i].term = get64(r);
-        get(r, &e[i].type, 2);
-        e[i].buf.len = get32(r);
+        e[i].term = lr_get64(r);
+        lr_get(r, &e[i].type, 2);
+        e[i].buf.len = lr_get32(r);
         e[i].buf.base = batch + off;
         e[i].batch = batch;
-        get(r, batch + off, (uint32_t)e[i].buf.len);
+        lr_get(r, batch + off, (uint32_t)e[i].buf.len);
         off += e[i].buf.len;
     }
     ae->entries = e;
     ae->n_entries = n;
 }
 
-static void decode_snapshot(Reader *r, struct raft_install_snapshot *is)
+static void decode_snapshot(LRReader *r, struct raft_install_snapshot *is)
 {
-    is->term = get64(r);
-    is->last_index = get64(r);
-    is->last_term = get64(r);
-    is->conf_index = get64(r);
+    is->term = lr_get64(r);
+    is->last_index = lr_get64(r);
+    is->last_term = lr_get64(r);
+    is->conf_index = lr_get64(r);
     raft_configuration_init(&is->conf);
     is->data.base = NULL;
     is->data.len = 0;
-    uint32_t n = get32(r);
+    uint32_t n = lr_get32(r);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        raft_id id = get64(r);
-        int role = get8(r);
+        raft_id id = lr_get64(r);
+        int role = lr_get8(r);
         char addr[24];
         snprintf(addr, sizeof addr, "%llu", (unsigned long long)id);
         if (!r->bad && raft_configuration_add(&is->conf, id, addr, role) != 0)
             r->bad = TRUE;
     }
-    uint32_t len = get32(r);
+    uint32_t len = lr_get32(r);
     if (r->bad || len > r->left) {
         r->bad = TRUE;
         return;
     }
     is->data.base = raft_malloc(len ? len : 1);
     is->data.len = len;
-    get(r, is->data.base, len);
+    lr_get(r, is->data.base, len);
 }
 
 gboolean lr_msg_decode(const uint8_t *buf, uint32_t len, struct raft_message *m, char *addr,
                        gsize addr_size)
 {
-    Reader r = {buf, len, FALSE};
+    LRReader r = {buf, len, FALSE};
     memset(m, 0, sizeof *m);
-    m->type = get8(&r);
-    m->server_id = get64(&r);
+    m->type = lr_get8(&r);
+    m->server_id = lr_get64(&r);
     snprintf(addr, addr_size, "%llu", (unsigned long long)m->server_id);
     m->server_address = addr;
     switch (m->type) {
     case RAFT_IO_REQUEST_VOTE: {
         struct raft_request_vote *v = &m->request_vote;
-        v->term = get64(&r);
-        v->candidate_id = get64(&r);
-        v->last_log_index = get64(&r);
-        v->last_log_term = get64(&r);
-        v->disrupt_leader = get8(&r) != 0;
-        v->pre_vote = get8(&r) != 0;
+        v->term = lr_get64(&r);
+        v->candidate_id = lr_get64(&r);
+        v->last_log_index = lr_get64(&r);
+        v->last_log_term = lr_get64(&r);
+        v->disrupt_leader = lr_get8(&r) != 0;
+        v->pre_vote = lr_get8(&r) != 0;
         break;
     }
     case RAFT_IO_REQUEST_VOTE_RESULT:
-        m->request_vote_result.term = get64(&r);
-        m->request_vote_result.vote_granted = get8(&r) != 0;
-        m->request_vote_result.pre_vote = (raft_tribool)(int8_t)get8(&r);
+        m->request_vote_result.term = lr_get64(&r);
+        m->request_vote_result.vote_granted = lr_get8(&r) != 0;
+        m->request_vote_result.pre_vote = (raft_tribool)(int8_t)lr_get8(&r);
         break;
     case RAFT_IO_APPEND_ENTRIES:
         decode_entries(&r, &m->append_entries);
         break;
     case RAFT_IO_APPEND_ENTRIES_RESULT:
-        m->append_entries_result.term = get64(&r);
-        m->append_entries_result.rejected = get64(&r);
-        m->append_entries_result.last_log_index = get64(&r);
+        m->append_entries_result.term = lr_get64(&r);
+        m->append_entries_result.rejected = lr_get64(&r);
+        m->append_entries_result.last_log_index = lr_get64(&r);
         break;
     case RAFT_IO_INSTALL_SNAPSHOT:
         decode_snapshot(&r, &m->install_snapshot);
         break;
     case RAFT_IO_TIMEOUT_NOW:
-        m->timeout_now.term = get64(&r);
-        m->timeout_now.last_log_index = get64(&r);
-        m->timeout_now.last_log_term = get64(&r);
+        m->timeout_now.term = lr_get64(&r);
+        m->timeout_now.last_log_index = lr_get64(&r);
+        m->timeout_now.last_log_term = lr_get64(&r);
         break;
     default:
         return FALSE;

@@ -170,9 +170,12 @@ static void decode_meta(const ProtoDiskImage *img, LRImage *out)
 {
     for (uint32_t slot = 0; slot < 2 && slot < img->len[LR_FILE_META]; slot++) {
         RaftMeta m;
-        if (img->errors[LR_FILE_META][slot] != 0)
-            continue;
-        if (raft_decode_meta(&img->blocks[LR_FILE_META][slot], &m) != BLOCK_OK)
+        BlockCheck c = img->errors[LR_FILE_META][slot] != 0
+                           ? BLOCK_CORRUPT
+                           : raft_decode_meta(&img->blocks[LR_FILE_META][slot], &m);
+        if (c == BLOCK_CORRUPT)
+            out->meta_damaged = TRUE; /* it may have been the newest copy */
+        if (c != BLOCK_OK)
             continue;
         if (!out->meta_found || m.seq > out->meta.seq) {
             out->meta = m;
@@ -191,16 +194,16 @@ static void decode_log(const ProtoDiskImage *img, LRImage *out)
         BlockCheck c = img->errors[LR_FILE_LOG][i] != 0
                            ? BLOCK_CORRUPT
                            : raft_decode_entry(&img->blocks[LR_FILE_LOG][i], &e);
-        if (c == BLOCK_TORN || c == BLOCK_EMPTY) {
-            /* A hole below a snapshot's index (entries the snapshot replaced) is skipped; any
-             * other ends the log. */
-            if (out->snap_found && i < out->snap.index) {
-                g_array_set_size(out->records, 0);
-                last_term = 0;
-                continue;
-            }
-            return;
+        gboolean below_snap = out->snap_found && i < out->snap.index;
+        if (below_snap && (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term)) {
+            /* Entries the snapshot covers are not needed: whatever is wrong there (a hole, a
+             * damaged block) only starts the kept log later. */
+            g_array_set_size(out->records, 0);
+            last_term = 0;
+            continue;
         }
+        if (c == BLOCK_TORN || c == BLOCK_EMPTY)
+            return; /* the end of the log (a crash cut an unsynced write) */
         if (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term) {
             out->log_damaged = TRUE;
             return;
@@ -231,8 +234,17 @@ static uint32_t data_sum(const uint8_t *data, uint32_t len)
     return h;
 }
 
-/* The data of the snapshot in `slot`, or NULL if any part of it is not valid. */
-static uint8_t *decode_snap_data(const ProtoDiskImage *img, guint slot, const LRSnapHeader *h)
+/* A block of the expected length whose checksum fails: media corruption (a torn write is
+ * shorter; a block left by an older snapshot has another length or sequence number). */
+static gboolean block_corrupt(const DiskBlock *b, uint16_t len)
+{
+    return b->len == len && disk_block_check(b, len) == BLOCK_CORRUPT;
+}
+
+/* The data of the snapshot in `slot`, or NULL if any part of it is not valid; *damaged: a part
+ * is unreadable or corrupt (not merely torn or missing, as a crash leaves an unfinished put). */
+static uint8_t *decode_snap_data(const ProtoDiskImage *img, guint slot, const LRSnapHeader *h,
+                                 gboolean *damaged)
 {
     uint32_t first = slot * LR_SNAP_SLOT + 1;
     uint32_t blocks = (h->data_len + SNAP_DATA_MAX - 1) / SNAP_DATA_MAX;
@@ -242,6 +254,8 @@ static uint8_t *decode_snap_data(const ProtoDiskImage *img, guint slot, const LR
     for (uint32_t i = 0; i < blocks; i++) {
         const DiskBlock *b = &img->blocks[LR_FILE_SNAP][first + i];
         uint32_t want = MIN(SNAP_DATA_MAX, h->data_len - i * SNAP_DATA_MAX);
+        if (img->errors[LR_FILE_SNAP][first + i] != 0 || block_corrupt(b, (uint16_t)(want + 8)))
+            *damaged = TRUE;
         if (img->errors[LR_FILE_SNAP][first + i] != 0 || b->type != RBLK_SNAP_DATA ||
             disk_block_check(b, (uint16_t)(want + 8)) != BLOCK_OK ||
             memcmp(b->body, &h->seq, 8) != 0) {
@@ -262,12 +276,20 @@ static void decode_snap(const ProtoDiskImage *img, LRImage *out)
     for (guint slot = 0; slot < 2; slot++) {
         uint32_t at = slot * LR_SNAP_SLOT;
         LRSnapHeader h;
-        if (at >= img->len[LR_FILE_SNAP] || img->errors[LR_FILE_SNAP][at] != 0 ||
-            !decode_snap_header(&img->blocks[LR_FILE_SNAP][at], &h))
+        if (at >= img->len[LR_FILE_SNAP])
+            continue;
+        const DiskBlock *hb = &img->blocks[LR_FILE_SNAP][at];
+        if (img->errors[LR_FILE_SNAP][at] != 0 || block_corrupt(hb, SNAP_HEAD_LEN)) {
+            out->snap_damaged = TRUE; /* a header we cannot read may be the newest snapshot's */
+            continue;
+        }
+        if (!decode_snap_header(hb, &h))
             continue;
         if (out->snap_found && h.seq <= out->snap.seq)
             continue;
-        uint8_t *data = decode_snap_data(img, slot, &h);
+        gboolean damaged = FALSE;
+        uint8_t *data = decode_snap_data(img, slot, &h, &damaged);
+        out->snap_damaged |= damaged;
         if (data == NULL)
             continue;
         g_free(out->snap_data);
