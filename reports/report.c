@@ -28,7 +28,43 @@ void report_suite_free(ReportSuite *s)
     g_ptr_array_unref(s->runs);
     if (s->coverage)
         json_object_unref(s->coverage);
+    report_campaign_free(s->campaign);
+    g_ptr_array_unref(s->missing);
     g_free(s);
+}
+
+ReportCampaign *report_campaign_new(const char *protocol, const char *faults, const char *bugs,
+                                    uint64_t first, uint64_t last, const char *time,
+                                    guint shard_count, const char *version)
+{
+    ReportCampaign *c = g_new0(ReportCampaign, 1);
+    c->protocol = g_strdup(protocol ? protocol : "");
+    c->faults = g_strdup(faults ? faults : "");
+    c->bugs = g_strdup(bugs ? bugs : "");
+    c->first = first;
+    c->last = last;
+    c->time = g_strdup(time);
+    c->shard_count = shard_count ? shard_count : 1;
+    c->version = g_strdup(version ? version : "");
+    return c;
+}
+
+ReportCampaign *report_campaign_copy(const ReportCampaign *c)
+{
+    return report_campaign_new(c->protocol, c->faults, c->bugs, c->first, c->last, c->time,
+                               c->shard_count, c->version);
+}
+
+void report_campaign_free(ReportCampaign *c)
+{
+    if (!c)
+        return;
+    g_free(c->protocol);
+    g_free(c->faults);
+    g_free(c->bugs);
+    g_free(c->time);
+    g_free(c->version);
+    g_free(c);
 }
 
 void report_set_free(ReportSet *set)
@@ -49,6 +85,7 @@ ReportSuite *report_set_add_suite(ReportSet *set, const char *name, const char *
     s->shards = g_ptr_array_new_with_free_func(g_free);
     s->runs = g_ptr_array_new_with_free_func((GDestroyNotify)report_run_free);
     s->coverage = json_object_new();
+    s->missing = g_ptr_array_new_with_free_func(g_free);
     g_ptr_array_add(set->suites, s);
     return s;
 }
@@ -365,6 +402,35 @@ static void append_totals(GString *s, const ReportTotals *t, const char *indent)
         indent, t->runs, t->passed, t->failed, t->detailed, t->events, t->wall_seconds);
 }
 
+/* "campaign", "partial" and "missing_shards" of a campaign suite; nothing for other suites. */
+static void append_campaign(GString *s, const ReportSuite *suite)
+{
+    const ReportCampaign *c = suite->campaign;
+    if (!c)
+        return;
+    g_autoptr(JsonObject) o = json_object_new();
+    json_object_set_string_member(o, "protocol", c->protocol);
+    json_object_set_string_member(o, "faults", c->faults);
+    json_object_set_string_member(o, "bugs", c->bugs);
+    g_autofree char *seeds =
+        g_strdup_printf("%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT, c->first, c->last);
+    json_object_set_string_member(o, "seeds", seeds);
+    if (c->time)
+        json_object_set_string_member(o, "time", c->time);
+    json_object_set_int_member(o, "shard_count", c->shard_count);
+    json_object_set_string_member(o, "version", c->version);
+    g_autofree char *line = object_line(o);
+    g_string_append_printf(s, "      \"campaign\": %s,\n", line);
+    g_string_append_printf(s, "      \"partial\": %s,\n", suite->partial ? "true" : "false");
+    if (!suite->partial)
+        return;
+    g_string_append(s, "      \"missing_shards\": [");
+    for (guint i = 0; i < suite->missing->len; i++)
+        g_string_append_printf(s, "%s\"%s\"", i ? ", " : "",
+                               (const char *)g_ptr_array_index(suite->missing, i));
+    g_string_append(s, "],\n");
+}
+
 static void append_suite(GString *s, const ReportSuite *suite)
 {
     g_autoptr(JsonObject) head = json_object_new();
@@ -379,6 +445,7 @@ static void append_suite(GString *s, const ReportSuite *suite)
         g_string_append_printf(s, "%s\"%s\"", i ? ", " : "",
                                (const char *)g_ptr_array_index(suite->shards, i));
     g_string_append(s, "],\n");
+    append_campaign(s, suite);
     ReportTotals t;
     report_suite_totals(suite, &t);
     append_totals(s, &t, "      ");
@@ -395,6 +462,14 @@ static void append_suite(GString *s, const ReportSuite *suite)
     g_string_append(s, suite->runs->len ? "\n      ]\n    }" : "]\n    }");
 }
 
+gboolean report_set_partial(const ReportSet *set)
+{
+    for (guint i = 0; i < set->suites->len; i++)
+        if (((const ReportSuite *)g_ptr_array_index(set->suites, i))->partial)
+            return TRUE;
+    return FALSE;
+}
+
 char *report_set_to_json(const ReportSet *set, gsize *length)
 {
     GString *s = g_string_sized_new(4096);
@@ -402,6 +477,8 @@ char *report_set_to_json(const ReportSet *set, gsize *length)
     report_set_totals(set, &t);
     g_string_append_printf(s, "{\n  \"schema\": \"%s\",\n  \"version\": %d,\n", REPORT_SCHEMA_NAME,
                            REPORT_SCHEMA_VERSION);
+    if (report_set_partial(set))
+        g_string_append(s, "  \"partial\": true,\n");
     append_totals(s, &t, "  ");
     g_string_append(s, "  \"suites\": [");
     for (guint i = 0; i < set->suites->len; i++) {
@@ -475,6 +552,26 @@ static ReportRun *run_from_json(JsonObject *o)
     return r;
 }
 
+/* The "campaign" record of suite `s`; GError if its seed range or shard count is unreadable. */
+static gboolean campaign_from_json(ReportSuite *s, JsonObject *o, const char *path, GError **error)
+{
+    const char *seeds = report_json_str(o, "seeds");
+    gint64 count = report_json_int(o, "shard_count", 0);
+    const char *dots = seeds ? strstr(seeds, "..") : NULL;
+    if (!dots || !g_ascii_isdigit(seeds[0]) || !g_ascii_isdigit(dots[2]) || count < 1 ||
+        count > G_MAXUINT) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: suite '%s': its campaign record lacks the seed range or shard count", path,
+                    s->name);
+        return FALSE;
+    }
+    s->campaign = report_campaign_new(
+        report_json_str(o, "protocol"), report_json_str(o, "faults"), report_json_str(o, "bugs"),
+        g_ascii_strtoull(seeds, NULL, 10), g_ascii_strtoull(dots + 2, NULL, 10),
+        report_json_str(o, "time"), (guint)count, report_json_str(o, "version"));
+    return TRUE;
+}
+
 static gboolean suite_from_json(ReportSet *set, JsonObject *o, const char *path, GError **error)
 {
     const char *name = report_json_str(o, "name");
@@ -489,6 +586,13 @@ static gboolean suite_from_json(ReportSet *set, JsonObject *o, const char *path,
     JsonArray *shards = report_json_array(o, "shards");
     for (guint i = 0; shards && i < json_array_get_length(shards); i++)
         g_ptr_array_add(s->shards, g_strdup(json_array_get_string_element(shards, i)));
+    JsonObject *camp = report_json_object(o, "campaign");
+    if (camp && !campaign_from_json(s, camp, path, error))
+        return FALSE;
+    s->partial = report_json_bool(o, "partial");
+    JsonArray *missing = report_json_array(o, "missing_shards");
+    for (guint i = 0; missing && i < json_array_get_length(missing); i++)
+        g_ptr_array_add(s->missing, g_strdup(json_array_get_string_element(missing, i)));
     JsonObject *cov = report_json_object(o, "coverage");
     if (cov)
         report_coverage_add(s->coverage, cov);

@@ -89,14 +89,29 @@ typedef struct {
     JsonObject *detail; /* owned; NULL for a one-line run (report_detail_new) */
 } ReportRun;
 
+/* The campaign a fuzz suite belongs to: what fixes the runs of its seeds and how they are
+ * shared out. Shards of one campaign have equal records; `durasim merge` checks that they do. */
 typedef struct {
-    char *name;            /* the command that made it, without --shard, --jobs and --report */
-    char *command;         /* "run", "fuzz" or "replay" */
-    GPtrArray *shards;     /* of char*, "K/N" of each shard merged in; empty when unsharded */
-    GPtrArray *runs;       /* of ReportRun*, owned */
-    double wall_seconds;   /* the command's wall time (summed over shards) */
-    JsonObject *coverage;  /* owned: counters summed over every run (report_coverage_new) */
-    ReportLatency latency; /* summed over every run (and every shard merged in) */
+    char *protocol;       /* "quorum", "raft", ... */
+    char *faults;         /* "within" or "beyond" */
+    char *bugs;           /* the bug variants, "a,b" or "none" */
+    uint64_t first, last; /* the seed range (with a --time budget: from `first` upwards) */
+    char *time;           /* the --time budget as given, or NULL */
+    guint shard_count;    /* the N of --shard K/N; 1 when unsharded */
+    char *version;        /* the durasim version that ran it */
+} ReportCampaign;
+
+typedef struct {
+    char *name;               /* the command that made it, without --shard, --jobs and --report */
+    char *command;            /* "run", "fuzz" or "replay" */
+    GPtrArray *shards;        /* of char*, "K/N" of each shard merged in; empty when unsharded */
+    GPtrArray *runs;          /* of ReportRun*, owned */
+    double wall_seconds;      /* the command's wall time (summed over shards) */
+    JsonObject *coverage;     /* owned: counters summed over every run (report_coverage_new) */
+    ReportLatency latency;    /* summed over every run (and every shard merged in) */
+    ReportCampaign *campaign; /* owned; NULL when the suite is not a fuzz campaign */
+    gboolean partial;         /* merged with --partial: some shards are missing */
+    GPtrArray *missing;       /* of char*, "K/N" of each missing shard (when partial) */
 } ReportSuite;
 
 typedef struct {
@@ -125,6 +140,8 @@ typedef struct {
 } ReportTotals;
 void report_suite_totals(const ReportSuite *suite, ReportTotals *out);
 void report_set_totals(const ReportSet *set, ReportTotals *out);
+/* Whether a suite of the set is a partial campaign (merged with --partial, shards missing). */
+gboolean report_set_partial(const ReportSet *set);
 
 /* The coverage counters of a run as a JSON object; caller owns the result. */
 JsonObject *report_coverage_new(const WorldStats *stats);
@@ -172,10 +189,23 @@ char *report_set_to_json(const ReportSet *set, gsize *length);
 /* Reads a report.json written by report_write_json; GError names the file and what is wrong.
  * Caller owns the result. */
 ReportSet *report_set_load(const char *path, GError **error);
+/* A campaign record; caller owns the result (report_campaign_free). */
+ReportCampaign *report_campaign_new(const char *protocol, const char *faults, const char *bugs,
+                                    uint64_t first, uint64_t last, const char *time,
+                                    guint shard_count, const char *version);
+ReportCampaign *report_campaign_copy(const ReportCampaign *c);
+void report_campaign_free(ReportCampaign *c);
 /* Moves every suite of `from` into `into`: suites of the same name (shards of one campaign)
  * become one, their runs in seed order, coverage and wall time summed, and the detail cap
- * applied again. `from` is left empty. */
+ * applied again. `from` is left empty. No campaign checks (report_merge does them). */
 void report_set_merge(ReportSet *into, ReportSet *from);
+/* `durasim merge`: merges the sets (origins[i] names sets[i] in messages; the sets are left
+ * empty), after checking that the campaign suites among them are whole campaigns: shards of
+ * one campaign agree on their record, no shard or seed is given twice, and every shard 1..N
+ * is there. On a failed check returns NULL with a one-line error, unless `partial`: then the
+ * result marks each incomplete campaign partial and names its missing shards. */
+ReportSet *report_merge(ReportSet **sets, const char *const *origins, guint n, gboolean partial,
+                        GError **error);
 
 /* ---- shared by the writers ---- */
 

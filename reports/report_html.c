@@ -31,6 +31,12 @@ static JsonObject *suite_json(const ReportSuite *s)
     json_object_set_string_member(o, "name", s->name);
     json_object_set_string_member(o, "command", s->command);
     json_object_set_object_member(o, "totals", totals_json(&t));
+    if (s->partial) {
+        JsonArray *missing = json_array_new();
+        for (guint i = 0; i < s->missing->len; i++)
+            json_array_add_string_element(missing, g_ptr_array_index(s->missing, i));
+        json_object_set_array_member(o, "missing_shards", missing);
+    }
     gboolean every = s->runs->len <= REPORT_LIST_CAP;
     JsonArray *runs = json_array_new();
     guint listed = 0, unlisted_passed = 0;

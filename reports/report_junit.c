@@ -90,18 +90,32 @@ static gboolean lists_every_run(const ReportSuite *s)
     return strcmp(s->command, "fuzz") != 0;
 }
 
+/* A partial campaign: each missing shard as a skipped test case, so CI shows the gap. */
+static void missing_shards(GString *out, const ReportSuite *s)
+{
+    for (guint i = 0; s->partial && i < s->missing->len; i++) {
+        const char *k = g_ptr_array_index(s->missing, i);
+        g_string_append_printf(out,
+                               "    <testcase name=\"shard %s\" classname=\"durasim.%s\" "
+                               "time=\"0\"><skipped message=\"missing: the report of shard %s "
+                               "was not merged (merge --partial)\"/></testcase>\n",
+                               k, s->command, k);
+    }
+}
+
 static void suite(GString *out, const ReportSuite *s, guint index)
 {
     ReportTotals t;
     report_suite_totals(s, &t);
     gboolean every = lists_every_run(s);
-    guint cases = every ? t.runs : t.failed + (t.passed > 0);
+    guint skipped = s->partial ? s->missing->len : 0;
+    guint cases = (every ? t.runs : t.failed + (t.passed > 0)) + skipped;
     g_string_append_printf(out, "  <testsuite name=\"");
     xml_text(out, s->name);
     g_string_append_printf(out,
-                           "\" id=\"%u\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"0\" "
+                           "\" id=\"%u\" tests=\"%u\" failures=\"%u\" errors=\"0\" skipped=\"%u\" "
                            "time=\"%.3f\">\n",
-                           index, cases, t.failed, s->wall_seconds);
+                           index, cases, t.failed, skipped, s->wall_seconds);
     g_string_append(out, "    <properties>\n");
     g_string_append_printf(out, "      <property name=\"command\" value=\"%s\"/>\n", s->command);
     g_string_append_printf(out, "      <property name=\"runs\" value=\"%u\"/>\n", t.runs);
@@ -110,7 +124,14 @@ static void suite(GString *out, const ReportSuite *s, guint index)
     for (guint i = 0; i < s->shards->len; i++)
         g_string_append_printf(out, "      <property name=\"shard\" value=\"%s\"/>\n",
                                (const char *)g_ptr_array_index(s->shards, i));
+    if (s->partial) {
+        g_string_append(out, "      <property name=\"partial\" value=\"true\"/>\n");
+        for (guint i = 0; i < s->missing->len; i++)
+            g_string_append_printf(out, "      <property name=\"missing_shard\" value=\"%s\"/>\n",
+                                   (const char *)g_ptr_array_index(s->missing, i));
+    }
     g_string_append(out, "    </properties>\n");
+    missing_shards(out, s);
     double passed_wall = 0;
     for (guint i = 0; i < s->runs->len; i++) {
         const ReportRun *r = g_ptr_array_index(s->runs, i);
@@ -132,21 +153,23 @@ static void suite(GString *out, const ReportSuite *s, guint index)
 gboolean report_write_junit(const ReportSet *set, const char *dir, GError **error)
 {
     GString *out = g_string_sized_new(4096);
-    guint tests = 0, failures = 0;
+    guint tests = 0, failures = 0, skipped = 0;
     for (guint i = 0; i < set->suites->len; i++) {
         const ReportSuite *s = g_ptr_array_index(set->suites, i);
         ReportTotals t;
         report_suite_totals(s, &t);
-        tests += lists_every_run(s) ? t.runs : t.failed + (t.passed > 0);
+        guint missing = s->partial ? s->missing->len : 0;
+        tests += (lists_every_run(s) ? t.runs : t.failed + (t.passed > 0)) + missing;
         failures += t.failed;
+        skipped += missing;
     }
     ReportTotals all;
     report_set_totals(set, &all);
     g_string_append(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     g_string_append_printf(out,
                            "<testsuites name=\"durasim\" tests=\"%u\" failures=\"%u\" "
-                           "errors=\"0\" skipped=\"0\" time=\"%.3f\">\n",
-                           tests, failures, all.wall_seconds);
+                           "errors=\"0\" skipped=\"%u\" time=\"%.3f\">\n",
+                           tests, failures, skipped, all.wall_seconds);
     for (guint i = 0; i < set->suites->len; i++)
         suite(out, g_ptr_array_index(set->suites, i), i);
     g_string_append(out, "</testsuites>\n");

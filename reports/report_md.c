@@ -321,6 +321,13 @@ static void suite_section(GString *out, const ReportSuite *s)
     if (s->shards->len)
         g_string_append_printf(out, "; %u shards merged", s->shards->len);
     g_string_append(out, ".\n\n");
+    if (s->partial) {
+        g_string_append(out, "**PARTIAL** — this campaign is incomplete: missing shard");
+        for (guint i = 0; i < s->missing->len; i++)
+            g_string_append_printf(out, "%s%s", i ? ", " : " ",
+                                   (const char *)g_ptr_array_index(s->missing, i));
+        g_string_append(out, " (merged with `--partial`).\n\n");
+    }
     report_dash_markdown(out, s);
     g_string_append(out, "### Runs\n\n");
     table(out, s, &t);
@@ -349,10 +356,11 @@ gboolean report_write_markdown(const ReportSet *set, const char *dir, GError **e
     ReportTotals t;
     report_set_totals(set, &t);
     g_string_append_printf(out,
-                           "# durasim report\n\n**%s** — %u runs: %u passed, %u failed "
+                           "# durasim report\n\n**%s**%s — %u runs: %u passed, %u failed "
                            "(%" G_GUINT64_FORMAT " events, wall %.2fs).",
-                           t.failed ? "FAILED" : "PASSED", t.runs, t.passed, t.failed, t.events,
-                           t.wall_seconds);
+                           t.failed ? "FAILED" : "PASSED",
+                           report_set_partial(set) ? " (PARTIAL)" : "", t.runs, t.passed, t.failed,
+                           t.events, t.wall_seconds);
     if (t.failed > t.one_line_failures)
         g_string_append(out, " Open index.html to step through each failing run.");
     else if (t.detailed)

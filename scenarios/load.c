@@ -1019,6 +1019,50 @@ void scenario_free(Scenario *s)
     g_free(s);
 }
 
+/* A fault that acts on its own: not one that only undoes another (heal, restart), nor one given
+ * no strength (a probability of 0, no added latency, a clock offset of 0). */
+static gboolean fault_acts(const FaultSpec *f)
+{
+    switch (f->kind) {
+    case FAULT_HEAL:
+    case FAULT_RESTART:
+        return FALSE;
+    case FAULT_DROP:
+    case FAULT_DUPLICATE:
+        return f->num > 0;
+    case FAULT_DELAY:
+    case FAULT_SLOW_DISK:
+        return f->latency.hi > 0;
+    case FAULT_CLOCK_SKEW:
+        return f->offset != 0;
+    default:
+        return TRUE;
+    }
+}
+
+gboolean scenario_exercises(const Scenario *s)
+{
+    if (s->config.ops > 0 || s->config.scripted->len > 0)
+        return TRUE;
+    for (guint i = 0; i < s->faults.faults->len; i++)
+        if (fault_acts(g_ptr_array_index(s->faults.faults, i)))
+            return TRUE;
+    return FALSE;
+}
+
+/* No vacuous pass: a scenario that cannot exercise anything is refused, whether its file leaves
+ * the workload out, says ops = 0, has an [expect] group or not, or lists only faults that do
+ * nothing. The error points at `ops` (or [workload], or [scenario]). */
+static gboolean check_exercises(Loader *L)
+{
+    if (scenario_exercises(L->s))
+        return TRUE;
+    const char *g = g_key_file_has_group(L->kf, "workload") ? "workload" : "scenario";
+    return fail(L, g, has(L, "workload", "ops") ? "ops" : NULL,
+                "the scenario exercises nothing: no operation (ops = 0 and no [op NAME]) and no "
+                "fault that acts; add a workload, an [op NAME] or a [fault NAME]");
+}
+
 static gboolean load_groups(Loader *L)
 {
     for (guint i = 0; i < L->groups->len; i++) {
@@ -1086,9 +1130,7 @@ Scenario *scenario_load_data(const char *data, gsize len, const char *origin, GE
             g_error_free(e);
         }
     }
-    if (ok && s->config.ops == 0 && s->config.scripted->len == 0 && s->faults.faults->len == 0 &&
-        !s->expect.present)
-        ok = fail(&L, "workload", NULL, "the scenario does nothing: no ops, no [op], no [fault]");
+    ok = ok && check_exercises(&L);
     g_key_file_unref(L.kf);
     g_hash_table_unref(L.lines);
     g_ptr_array_unref(L.groups);

@@ -55,9 +55,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Scenario, scenario_free)
 Scenario *scenario_load_file(const char *path, GError **error);
 /* Loads from memory; `origin` names it in errors. */
 Scenario *scenario_load_data(const char *data, gsize len, const char *origin, GError **error);
+/* Whether the scenario can exercise anything: it has an operation (a workload with ops > 0 or
+ * an [op NAME]) or a fault that acts on its own (not heal or restart alone, not a probability,
+ * latency or clock offset of 0). The loader refuses a scenario that cannot (no vacuous pass);
+ * this is the one place the rule is stated. */
+gboolean scenario_exercises(const Scenario *s);
 /* Writes the scenario in canonical form; loading it back gives the same scenario. Caller frees. */
 char *scenario_to_data(const Scenario *s);
 gboolean scenario_save(const Scenario *s, const char *path, GError **error);
+
+/* Whether two scenarios are the same scenario: every setting a run reads is equal (settings of
+ * the other protocol, parameters a fault's kind does not take and the file's path are not read,
+ * so not compared). NULL if equal; else the first difference, "what: a vs b". Caller frees. */
+char *scenario_difference(const Scenario *a, const Scenario *b);
+/* The round-trip property: `s`, written, loads again as an equal scenario, and writing that gives
+ * the same text. A GError says which part fails, with the written text. */
+gboolean scenario_check_round_trip(const Scenario *s, GError **error);
 
 /* The scenario files (*.ini) of a directory, sorted by name; caller frees (g_strfreev). */
 char **scenario_list_dir(const char *dir, GError **error);

@@ -4,8 +4,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#define DURASIM_VERSION "0.1.0"
-
 void cli_error(const char *fmt, ...)
 {
     va_list ap;

@@ -17,6 +17,9 @@ enum {
     CLI_EXIT_INTERNAL = 3,
 };
 
+/* The version `durasim --version` prints and each campaign report records. */
+#define DURASIM_VERSION "0.1.0"
+
 typedef int (*CliCommandFn)(int argc, char **argv);
 
 typedef struct {

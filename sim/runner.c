@@ -3,6 +3,8 @@
 
 #include "model/quorum/quorum.h"
 #include "model/quorum/ring.h"
+#include "reports/quorum/quorum_oracle.h"
+#include "reports/raft/raft_oracle.h"
 
 #include <string.h>
 
@@ -234,7 +236,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     World *w = world_new(cfg);
     for (guint i = 0; i < s->expect.finals->len; i++)
         world_key_intern(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key);
-    Checker *checker = checker_new(w);
+    Checker *checker = checker_new(w, cfg->protocol == PROTO_RAFT ? &raft_oracle : &quorum_oracle);
     if (opt->keep_trace)
         world_keep_trace(w, TRUE);
     if (opt->trace_to)

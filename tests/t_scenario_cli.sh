@@ -76,6 +76,13 @@ expect_bad twice.ini "$tmp/twice.ini:10:" "group [op a] appears twice"
 printf '%s\n[cluster]\nreplicas = 3\nwrite_quorum = 4\n%s\n' "$header" "$op" >"$tmp/w.ini"
 expect_bad w.ini "$tmp/w.ini:7:" "write_quorum"
 
+# No vacuous pass: a scenario that exercises nothing is bad input, with or without [expect],
+# and as the writer spells it (ops=0 under [workload]).
+printf '%s\n[expect]\n' "$header" >"$tmp/empty-expect.ini"
+expect_bad empty-expect.ini "$tmp/empty-expect.ini:1:" "exercises nothing"
+printf '%s\n[workload]\nclients=1\nops=0\n' "$header" >"$tmp/ops-zero.ini"
+expect_bad ops-zero.ini "$tmp/ops-zero.ini:7:" "[workload] ops: the scenario exercises nothing"
+
 # Not text: NUL bytes and invalid UTF-8.
 printf '\177ELF\002\001\001\000\000\000\377\376[scenario]\n' >"$tmp/binary.ini"
 expect_bad binary.ini "$tmp/binary.ini:" "not a text file"

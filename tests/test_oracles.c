@@ -1,21 +1,21 @@
-/* tests/test_oracles.c — the oracles of reports/check.h on hand-chosen observations: for every
- * violation kind the checker raises, a case that must raise it and a close variant that must not,
- * and the violation's text naming the operation, the node(s) and the simulated time.
+/* tests/test_oracles.c — the oracles on hand-chosen input, fed to them directly, without a world:
+ * for every violation kind a case that must raise it and a close variant that must not, and the
+ * violation's text naming the operation, the node(s) and the simulated time.
  *
- * How the cases are built. A World is created from a WorldConfig and a Checker attached to it,
- * but the world is not started (no node boots, no client runs), so the checker sees only what a
- * test makes happen:
+ * How the cases are built. The fixture is everything an oracle reads (reports/oracle.h's
+ * OracleView) made by hand: a configuration, a block store and three real Disks, a client
+ * history, a key table, a clock and which nodes are up. A Checker is made over that view with the
+ * protocol's oracle module (checker_new_view), and the test feeds it the events the world would:
  *   - ground truth: real blocks, encoded with the protocols' own encoders, written to the node's
- *     real Disk (world_disk) and fsynced, truncated, wiped or power-crashed (world_crash), so the
- *     checker's `durable` observation fires exactly as it does in a run;
- *   - the client history: operations added to world_history() by hand, with their outcomes;
- *   - messages, protocol notes and submitted disk writes: passed to the observer callbacks the
- *     checker registered (model/world/world_internal.h), as the node runtime would;
- *   - time: a no-op event on the world's queue moves the clock.
- * Convergence checks need nodes that are up, so those tests call world_start() after the disks
- * are prepared and never run the queue afterwards. Liveness uses the real client path:
- * world_submit() of a probe write into a world whose servers never started (stuck), or into a
- * running cluster (not stuck). */
+ *     Disk and fsynced, truncated, wiped or power-lost; each Disk's durable-change observer hands
+ *     the change to checker_durable, exactly as the world does;
+ *   - the client history: operations added by hand, with their outcomes;
+ *   - messages, protocol notes and submitted disk writes: checker_sent, checker_note,
+ *     checker_submitted, as the node runtime would;
+ *   - time: the fixture's clock, moved by at().
+ * Liveness and linearizability read only the history and the end of the run: those cases call
+ * their oracles (history_check_liveness, lin_check_history) directly as well as through the
+ * checker. One case runs a real cluster with the checker attached to its world (checker_new). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,8 +23,13 @@
 
 #include "model/quorum/quorum.h"
 #include "model/raft/raft.h"
-#include "model/world/world_internal.h"
 #include "reports/check.h"
+#include "reports/history_check.h"
+#include "reports/ledger.h"
+#include "reports/lin_check.h"
+#include "reports/quorum/quorum_oracle.h"
+#include "reports/raft/raft_oracle.h"
+#include "sim/engine/rng.h"
 
 #include <string.h>
 
@@ -34,17 +39,95 @@
 enum { N1 = 0, N2 = 1, N3 = 2 };
 enum { R1 = 0, R2 = 1, R3 = 2, CO1 = 3, QC1 = 4 };
 enum { RC1 = 3 };
+enum { NODES = 3, ENDPOINTS = 5 };
 
+typedef struct Fix Fix;
+
+/* What a disk's durable-change observer needs: whose disk it is. */
 typedef struct {
+    Fix *f;
+    EndpointId node;
+} DiskTap;
+
+struct Fix {
     WorldConfig cfg;
-    World *w;
+    BlockStore *store;
+    Disk *disks[NODES];
+    DiskTap taps[NODES];
+    History history;
+    SimTime now;
+    gboolean up[ENDPOINTS];
+    char *names[ENDPOINTS];
+    const char *keys[2]; /* k0, _probe */
+    OracleView view;
     Checker *c;
     KeyId k0;
-    uint32_t next_block[3]; /* quorum: the next free block of each replica's data file */
-    uint64_t meta_seq[3];   /* raft: the metadata sequence of each server */
-} Fix;
+    uint32_t next_block[NODES]; /* quorum: the next free block of each replica's data file */
+    uint64_t meta_seq[NODES];   /* raft: the metadata sequence of each server */
+};
+
+/* ---- the view: what the oracles read ---- */
+
+static const Disk *v_disk(void *ctx, EndpointId n)
+{
+    Fix *f = ctx;
+    return n < NODES ? f->disks[n] : NULL;
+}
+static SimTime v_now(void *ctx)
+{
+    return ((Fix *)ctx)->now;
+}
+static gboolean v_is_up(void *ctx, EndpointId n)
+{
+    return ((Fix *)ctx)->up[n];
+}
+static const char *v_endpoint_name(void *ctx, EndpointId n)
+{
+    Fix *f = ctx;
+    return n < ENDPOINTS && f->names[n] ? f->names[n] : "?";
+}
+static guint v_key_count(void *ctx)
+{
+    return 2;
+}
+static const char *v_key_name(void *ctx, KeyId k)
+{
+    return k < 2 ? ((Fix *)ctx)->keys[k] : "?";
+}
+static gboolean v_key_lookup(void *ctx, const char *name, KeyId *out)
+{
+    Fix *f = ctx;
+    for (KeyId k = 0; k < 2; k++)
+        if (strcmp(f->keys[k], name) == 0) {
+            *out = k;
+            return TRUE;
+        }
+    return FALSE;
+}
+static uint64_t v_key_hash(void *ctx, KeyId k)
+{
+    return sim_hash_string(v_key_name(ctx, k));
+}
+static const char *v_idem_name(void *ctx, IdemKey idem, char *buf, gsize size)
+{
+    g_snprintf(buf, size, "c%u#%u", (unsigned)(idem >> 32), (unsigned)(idem & 0xffffffffu));
+    return buf;
+}
+
+/* A disk's block became durable, or stopped being: the checker hears it as from the world. */
+static void on_disk_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
+                            const DiskBlock *neu, DiskChange cause)
+{
+    DiskTap *t = ctx;
+    checker_durable(t->f->c, t->node, file, idx, old, neu, cause);
+}
 
 /* ---- the fixture ---- */
+
+static const OracleModule *module_of(ProtocolKind protocol)
+{
+    return protocol == PROTO_RAFT ? &raft_oracle : &quorum_oracle;
+}
 
 static void fix_open(Fix *f, ProtocolKind protocol)
 {
@@ -58,16 +141,42 @@ static void fix_open(Fix *f, ProtocolKind protocol)
     }
     GError *error = NULL;
     assert_true(world_config_validate(&f->cfg, &error));
-    f->w = world_new(&f->cfg);
-    f->c = checker_new(f->w);
-    assert_true(world_key_lookup(f->w, "k0", &f->k0));
+    assert_int_equal(f->cfg.nodes, NODES);
+    assert_true(world_config_endpoint_count(&f->cfg) <= ENDPOINTS);
+    for (EndpointId id = 0; id < world_config_endpoint_count(&f->cfg); id++)
+        f->names[id] = world_config_endpoint_name(&f->cfg, id);
+    f->keys[0] = "k0";
+    f->keys[1] = "_probe";
+    f->k0 = 0;
+    history_init(&f->history);
+    f->store = block_store_new();
+    guint nfiles = protocol == PROTO_RAFT ? 2 : 1;
+    for (EndpointId n = 0; n < NODES; n++) {
+        f->disks[n] = disk_new_shared(f->cfg.fs, nfiles, f->store);
+        f->taps[n] = (DiskTap){f, n};
+        disk_set_observer(f->disks[n], on_disk_durable, &f->taps[n]);
+    }
+    f->view = (OracleView){.cfg = &f->cfg,
+                           .history = &f->history,
+                           .store = f->store,
+                           .ctx = f,
+                           .disk = v_disk,
+                           .now = v_now,
+                           .is_up = v_is_up,
+                           .endpoint_name = v_endpoint_name,
+                           .key_count = v_key_count,
+                           .key_name = v_key_name,
+                           .key_lookup = v_key_lookup,
+                           .key_hash = v_key_hash,
+                           .idem_name = v_idem_name};
+    f->c = checker_new_view(&f->view, module_of(protocol));
     if (protocol == PROTO_QUORUM) {
         /* The identity block a replica writes at its first boot. */
-        for (EndpointId n = 0; n < 3; n++) {
+        for (EndpointId n = 0; n < NODES; n++) {
             DiskBlock b;
             quorum_encode_ident(&b, n);
-            assert_int_equal(disk_write(world_disk(f->w, n), QUORUM_FILE_DATA, 0, &b), 0);
-            assert_int_equal(disk_fsync(world_disk(f->w, n), QUORUM_FILE_DATA), 0);
+            assert_int_equal(disk_write(f->disks[n], QUORUM_FILE_DATA, 0, &b), 0);
+            assert_int_equal(disk_fsync(f->disks[n], QUORUM_FILE_DATA), 0);
             f->next_block[n] = 1;
         }
     }
@@ -76,25 +185,35 @@ static void fix_open(Fix *f, ProtocolKind protocol)
 static void fix_close(Fix *f)
 {
     checker_free(f->c);
-    world_free(f->w);
+    for (EndpointId n = 0; n < NODES; n++)
+        disk_free(f->disks[n]);
+    block_store_free(f->store);
+    history_clear(&f->history);
+    for (guint i = 0; i < ENDPOINTS; i++)
+        g_free(f->names[i]);
     world_config_clear(&f->cfg);
 }
 
-static void noop_event(void *ctx, uint64_t a, uint64_t b)
-{
-    (void)ctx;
-    (void)a;
-    (void)b;
-}
-
-/* Moves the world's clock to t (the queue holds nothing else). */
+/* Moves the clock to t. */
 static void at(Fix *f, SimTime t)
 {
-    if (t > world_now(f->w)) {
-        sim_queue_at(world_queue(f->w), t, noop_event, NULL, 0, 0);
-        world_run_until(f->w, t);
-    }
-    assert_true(world_now(f->w) == t);
+    assert_true(t >= f->now);
+    f->now = t;
+}
+
+/* Every node is up (convergence judges the nodes that are). */
+static void all_up(Fix *f)
+{
+    for (EndpointId n = 0; n < ENDPOINTS; n++)
+        f->up[n] = TRUE;
+}
+
+/* A power failure of the node's disk: what was never made durable is lost. */
+static void power_loss(Fix *f, EndpointId node)
+{
+    SimRng rng;
+    sim_rng_stream(&rng, f->cfg.seed, "disk", node + 1u);
+    disk_power_loss(f->disks[node], &rng);
 }
 
 /* ---- the client history ---- */
@@ -108,7 +227,7 @@ static EndpointId client_ep(const Fix *f)
 static uint32_t hist_op(Fix *f, const char *name, OpKind kind, Value value, SimTime invoke,
                         SimTime complete, Outcome outcome)
 {
-    History *h = world_history(f->w);
+    History *h = &f->history;
     uint32_t label = history_name(h, name);
     HistOp *op = history_add(h);
     op->name = label;
@@ -130,20 +249,18 @@ static uint32_t hist_op(Fix *f, const char *name, OpKind kind, Value value, SimT
 
 static HistOp *hop(Fix *f, uint32_t id)
 {
-    return history_op(world_history(f->w), id);
+    return history_op(&f->history, id);
 }
 
 /* ---- observations the node runtime would make ---- */
 
 static void observe_sent(Fix *f, Msg *m)
 {
-    World *w = f->w;
-    w->obs.sent(w->obs_ctx, w, m);
+    checker_sent(f->c, m);
     msg_free(m);
 }
-
-/* The client sends operation `id` to `to` (at the operation's invocation). */
-static void client_request(Fix *f, uint32_t id, EndpointId to)
+/* The request of operation `id` from its client to `to`. Caller owns the result. */
+static Msg *request_msg(Fix *f, uint32_t id, EndpointId to)
 {
     const HistOp *op = hop(f, id);
     Msg *m = msg_new(MSG_CLIENT_REQ, op->client, to);
@@ -154,23 +271,34 @@ static void client_request(Fix *f, uint32_t id, EndpointId to)
                             .value = op->value,
                             .idem = op->idem,
                             .version = {op->invoke, 0, id}};
-    observe_sent(f, m);
+    return m;
+}
+
+/* The answer of `from` that operation `id` succeeded. Caller owns the result. */
+static Msg *ack_msg(Fix *f, uint32_t id, EndpointId from)
+{
+    Msg *m = msg_new(MSG_CLIENT_RESP, from, hop(f, id)->client);
+    m->u.cresp = (ClientResp){.op = id, .attempt = 1, .ok = 1};
+    return m;
+}
+
+/* The client sends operation `id` to `to` (at the operation's invocation). */
+static void client_request(Fix *f, uint32_t id, EndpointId to)
+{
+    observe_sent(f, request_msg(f, id, to));
 }
 
 /* `from` tells the client that operation `id` succeeded. */
 static void server_ack(Fix *f, uint32_t id, EndpointId from)
 {
-    Msg *m = msg_new(MSG_CLIENT_RESP, from, hop(f, id)->client);
-    m->u.cresp = (ClientResp){.op = id, .attempt = 1, .ok = 1};
-    observe_sent(f, m);
+    observe_sent(f, ack_msg(f, id, from));
 }
 
 static void observe_note(Fix *f, EndpointId node, NoteKind kind, uint64_t a, uint64_t b, uint64_t c,
                          uint64_t d)
 {
-    World *w = f->w;
     ProtoAction note = {.kind = ACT_NOTE, .sub = (uint16_t)kind, .a = a, .b = b, .c = c, .d = d};
-    w->obs.note(w->obs_ctx, w, node, &note);
+    checker_note(f->c, node, &note);
 }
 
 /* ---- quorum disks ---- */
@@ -189,7 +317,7 @@ static QRecord qrec(Fix *f, uint32_t id)
 
 static void q_sync(Fix *f, EndpointId node)
 {
-    assert_int_equal(disk_fsync(world_disk(f->w, node), QUORUM_FILE_DATA), 0);
+    assert_int_equal(disk_fsync(f->disks[node], QUORUM_FILE_DATA), 0);
 }
 
 /* Writes `r` at `block` of the replica's data file (page cache only). */
@@ -197,7 +325,7 @@ static void q_write_at(Fix *f, EndpointId node, uint32_t block, const QRecord *r
 {
     DiskBlock b;
     quorum_encode_record(&b, r);
-    assert_int_equal(disk_write(world_disk(f->w, node), QUORUM_FILE_DATA, block, &b), 0);
+    assert_int_equal(disk_write(f->disks[node], QUORUM_FILE_DATA, block, &b), 0);
     f->next_block[node] = MAX(f->next_block[node], block + 1);
 }
 
@@ -220,7 +348,7 @@ static void r_meta(Fix *f, EndpointId node, uint64_t term, EndpointId voted_for,
     RaftMeta m = {.seq = ++f->meta_seq[node], .term = term, .voted_for = voted_for};
     DiskBlock b;
     raft_encode_meta(&b, &m);
-    Disk *d = world_disk(f->w, node);
+    Disk *d = f->disks[node];
     assert_int_equal(disk_write(d, RAFT_FILE_META, (uint32_t)(m.seq % 2), &b), 0);
     if (sync)
         assert_int_equal(disk_fsync(d, RAFT_FILE_META), 0);
@@ -242,9 +370,8 @@ static void r_append(Fix *f, EndpointId node, uint64_t index, uint64_t term, uin
     }
     DiskBlock b;
     raft_encode_entry(&b, &e);
-    World *w = f->w;
-    w->obs.submitted(w->obs_ctx, w, node, RAFT_FILE_LOG, (uint32_t)(index - 1), &b);
-    Disk *d = world_disk(w, node);
+    checker_submitted(f->c, node, RAFT_FILE_LOG, (uint32_t)(index - 1), &b);
+    Disk *d = f->disks[node];
     assert_int_equal(disk_write(d, RAFT_FILE_LOG, (uint32_t)(index - 1), &b), 0);
     if (sync)
         assert_int_equal(disk_fsync(d, RAFT_FILE_LOG), 0);
@@ -322,7 +449,7 @@ static uint32_t quorum_acked_write(Fix *f)
     at(f, 41200 * SIM_US);
     server_ack(f, w17, CO1);
     at(f, 50 * MS);
-    assert_int_equal(disk_truncate(world_disk(f->w, R1), QUORUM_FILE_DATA, 1), 0);
+    assert_int_equal(disk_truncate(f->disks[R1], QUORUM_FILE_DATA, 1), 0);
     q_sync(f, R1);
     return w17;
 }
@@ -336,7 +463,7 @@ static void test_oracle_lost_ack_when_every_durable_copy_is_gone(void **state)
     fix_open(&f, PROTO_QUORUM);
     uint32_t w17 = quorum_acked_write(&f);
     at(&f, 60 * MS);
-    disk_wipe(world_disk(f.w, R2));
+    disk_wipe(f.disks[R2]);
     Verdict v;
     finish(&f, &v);
     const Violation *x = only(&v, V_LOST_ACK);
@@ -367,8 +494,8 @@ static void test_oracle_lost_ack_that_was_never_durable_says_so(void **state)
     at(&f, 41200 * SIM_US);
     server_ack(&f, w17, CO1);
     at(&f, 50 * MS);
-    disk_wipe(world_disk(f.w, R1));
-    disk_wipe(world_disk(f.w, R2));
+    disk_wipe(f.disks[R1]);
+    disk_wipe(f.disks[R2]);
     Verdict v;
     finish(&f, &v);
     if (!(v.kinds & (1u << V_LOST_ACK))) {
@@ -396,7 +523,7 @@ static void test_oracle_no_lost_ack_while_one_durable_copy_survives(void **state
     fix_open(&f, PROTO_QUORUM);
     quorum_acked_write(&f);
     /* A power crash loses only what was never made durable. */
-    world_crash(f.w, R2, TRUE);
+    power_loss(&f, R2);
     Verdict v;
     finish(&f, &v);
     assert_clean(&v);
@@ -507,7 +634,7 @@ static void test_oracle_early_ack_when_fewer_than_w_copies_are_durable(void **st
         q_store(&f, R2, w17, synced_first);
         if (variant == GONE_BEFORE_ACK) {
             at(&f, 30 * MS);
-            assert_int_equal(disk_truncate(world_disk(f.w, R2), QUORUM_FILE_DATA, 1), 0);
+            assert_int_equal(disk_truncate(f.disks[R2], QUORUM_FILE_DATA, 1), 0);
             q_sync(&f, R2);
         }
         at(&f, 41200 * SIM_US);
@@ -580,7 +707,7 @@ static void test_oracle_raft_early_ack_with_a_minority_of_copies(void **state)
     at(&f, 41200 * SIM_US);
     server_ack(&f, w1, N1);
     at(&f, 45 * MS);
-    assert_int_equal(disk_fsync(world_disk(f.w, N2), RAFT_FILE_LOG), 0);
+    assert_int_equal(disk_fsync(f.disks[N2], RAFT_FILE_LOG), 0);
     Verdict v;
     finish(&f, &v);
     const Violation *x = only(&v, V_EARLY_ACK);
@@ -675,7 +802,7 @@ static void test_oracle_voided_record_is_a_latent_orphan(void **state)
     (void)w17;
     DiskBlock b;
     quorum_encode_void(&b, 1);
-    assert_int_equal(disk_write(world_disk(f.w, R1), QUORUM_FILE_DATA, 2, &b), 0);
+    assert_int_equal(disk_write(f.disks[R1], QUORUM_FILE_DATA, 2, &b), 0);
     q_sync(&f, R1);
     Verdict v;
     finish(&f, &v);
@@ -1172,7 +1299,7 @@ static void test_oracle_divergent_when_quorum_replicas_disagree_after_settle(voi
             q_store(&f, R1, w2, TRUE);
             q_store(&f, R2, w2, TRUE);
         }
-        world_start(f.w); /* nodes up; the queue never runs again */
+        all_up(&f);
         checker_check_convergence(f.c, variant != UNHEALED);
         Verdict v;
         finish(&f, &v);
@@ -1206,7 +1333,7 @@ static void test_oracle_divergent_when_a_raft_server_lacks_a_committed_entry(voi
         if (caught_up)
             r_append(&f, N3, 1, 1, w1, TRUE);
         at(&f, 80 * MS);
-        world_start(f.w);
+        all_up(&f);
         checker_check_convergence(f.c, TRUE);
         Verdict v;
         finish(&f, &v);
@@ -1225,37 +1352,65 @@ static void test_oracle_divergent_when_a_raft_server_lacks_a_committed_entry(voi
 
 /* ---- liveness ---- */
 
-/* A probe write that times out after every fault healed (no server of this world ever started)
- * is stuck, and is not judged when not healed or when the run ends while it is still out. */
+/* Adds the liveness probe: c1's put of _probe invoked at `invoke`, ended with `outcome`. */
+static uint32_t probe_op(Fix *f, SimTime invoke, SimTime complete, Outcome outcome)
+{
+    uint32_t id = hist_op(f, "probe", OP_PUT, 1, invoke, complete, outcome);
+    HistOp *op = hop(f, id);
+    assert_true(v_key_lookup(f, "_probe", &op->key));
+    op->flags = HOP_PROBE;
+    return id;
+}
+
+/* A probe write that timed out after every fault healed is stuck; it is not judged when not
+ * healed or when the run ends while it is still out (before it could have given up), and a
+ * probe still out past that deadline is stuck too. The liveness oracle reads only the history,
+ * the clock and the end of the run: it is called directly, and through the checker. */
 static void test_oracle_stuck_when_the_probe_never_completes_after_healing(void **state)
 {
     (void)state;
-    enum { HEALED, UNHEALED, CUT_OFF };
-    for (int variant = HEALED; variant <= CUT_OFF; variant++) {
+    enum { HEALED, UNHEALED, CUT_OFF, OUT_PAST_DEADLINE, ANSWERED };
+    for (int variant = HEALED; variant <= ANSWERED; variant++) {
         Fix f;
         fix_open(&f, PROTO_QUORUM);
-        KeyId probe;
-        assert_true(world_key_lookup(f.w, "_probe", &probe));
-        at(&f, 100 * MS);
-        uint32_t id = world_submit(f.w, 0, OP_PUT, probe, 1, HOP_PROBE);
-        world_run_until(f.w, variant == CUT_OFF ? 1 * SIM_SEC : 30 * SIM_SEC);
+        gboolean out = variant == CUT_OFF || variant == OUT_PAST_DEADLINE;
+        Outcome o = variant == ANSWERED ? OUTCOME_OK
+                    : out               ? OUTCOME_PENDING
+                                        : OUTCOME_INDETERMINATE;
+        uint32_t id = probe_op(&f, 100 * MS, out ? SIM_TIME_NEVER : 900 * MS, o);
+        SimTime deadline = world_config_final_deadline(&f.cfg, 100 * MS);
+        at(&f, variant == CUT_OFF             ? deadline - 1
+               : variant == OUT_PAST_DEADLINE ? deadline
+                                              : 30 * SIM_SEC);
         CheckEnd end = default_end();
         end.probe_op = id;
         end.healed = variant != UNHEALED;
-        Verdict v;
-        finish_with(&f, &end, &v);
-        if (variant != HEALED) {
-            assert_clean(&v);
-            assert_non_null(strstr(v.liveness_note, "not checked"));
-        } else {
-            assert_int_equal(hop(&f, id)->outcome, OUTCOME_INDETERMINATE);
-            const Violation *x = only(&v, V_STUCK);
-            assert_int_equal(x->ops[0], id);
-            assert_true(x->time == 100 * MS);
-            assert_says(x, "(invoked at 100.000ms) did not complete: indeterminate");
-            assert_int_equal(v.ops, 0); /* the probe is not part of the judged history */
+        for (int direct = 0; direct <= 1; direct++) {
+            Verdict v;
+            if (direct) {
+                verdict_init(&v);
+                history_check_liveness(&f.view, &end, &v);
+            } else {
+                finish_with(&f, &end, &v);
+            }
+            if (variant == ANSWERED) {
+                assert_clean(&v);
+                assert_null(v.liveness_note);
+            } else if (variant == UNHEALED || variant == CUT_OFF) {
+                assert_clean(&v);
+                assert_non_null(strstr(v.liveness_note, "not checked"));
+            } else {
+                const Violation *x = only(&v, V_STUCK);
+                assert_int_equal(x->ops[0], id);
+                assert_true(x->time == 100 * MS);
+                assert_says(x, variant == HEALED
+                                   ? "(invoked at 100.000ms) did not complete: indeterminate"
+                                   : "(invoked at 100.000ms) did not complete: pending");
+                if (!direct)
+                    assert_int_equal(v.ops, 0); /* the probe is not part of the judged history */
+            }
+            verdict_clear(&v);
         }
-        verdict_clear(&v);
         fix_close(&f);
     }
 }
@@ -1273,7 +1428,7 @@ static void test_oracle_not_stuck_when_a_running_cluster_answers_the_probe(void 
             cfg.read_quorum = 2;
         }
         World *w = world_new(&cfg);
-        Checker *c = checker_new(w);
+        Checker *c = checker_new(w, cfg.protocol == PROTO_RAFT ? &raft_oracle : &quorum_oracle);
         KeyId probe;
         assert_true(world_key_lookup(w, "_probe", &probe));
         world_start(w);
@@ -1296,6 +1451,113 @@ static void test_oracle_not_stuck_when_a_running_cluster_answers_the_probe(void 
     }
 }
 
+/* ---- the generic oracles on their own input ---- */
+
+/* A protocol of the test's making: an ack needs two durable copies, and an acked write is lost
+ * when no copy is left. */
+static guint two_copies(void *st)
+{
+    return 2;
+}
+static gboolean none_left(void *st, const Ledger *l, uint64_t holders)
+{
+    return holders == 0;
+}
+static gboolean never_visible(void *st, const Ledger *l)
+{
+    return FALSE;
+}
+static const OracleModule two_copy_module = {
+    .name = "two-copies", .ack_copies = two_copies, .lost = none_left, .visible = never_visible};
+
+/* Feeds the ledger one message (as the checker does for every message sent). */
+static void ledger_feed(LedgerBook *b, Msg *m, Verdict *found)
+{
+    ledger_sent(b, &two_copy_module, NULL, m, found);
+    msg_free(m);
+}
+
+/* The write ledger fed directly: a write request names the write, the module tells it where its
+ * durable copies appear and go, an ack with one copy of two is early, and the write whose last
+ * copy is overwritten is lost; a copy a media fault took still backs what the node said. */
+static void test_oracle_ledger_on_its_own_input(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, PROTO_QUORUM);
+    LedgerBook b;
+    ledger_init(&b, &f.view, NODES);
+    Verdict found;
+    verdict_init(&found);
+    uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 30 * MS, OUTCOME_OK);
+    at(&f, 10 * MS);
+    ledger_feed(&b, request_msg(&f, w1, CO1), &found);
+    Ledger *l = ledger_find(&b, hop(&f, w1)->idem);
+    assert_non_null(l);
+    assert_int_equal(l->key, f.k0);
+    assert_int_equal(l->first_op, w1);
+    at(&f, 20 * MS);
+    ledger_copy_changed(&b, l, R1, +1, DISK_CHANGE_SYNC);
+    at(&f, 30 * MS);
+    ledger_feed(&b, ack_msg(&f, w1, CO1), &found);
+    const Violation *x = only(&found, V_EARLY_ACK);
+    assert_says(x, "write w1 (put k0) acked by co1 at 30.000ms with 1/2 durable copies (r1)");
+    ledger_copy_changed(&b, l, R2, +1, DISK_CHANGE_SYNC);
+    assert_int_equal(ledger_holders(&b, l), 0x3);
+    at(&f, 40 * MS);
+    ledger_copy_changed(&b, l, R1, -1, DISK_CHANGE_MEDIA);
+    assert_true(ledger_backed(l, R1));
+    assert_false(ledger_backed(l, R3));
+    Verdict v;
+    verdict_init(&v);
+    ledger_check_end(&b, &two_copy_module, NULL, &v);
+    assert_clean(&v);
+    at(&f, 50 * MS);
+    ledger_copy_changed(&b, l, R2, -1, DISK_CHANGE_SYNC);
+    ledger_check_end(&b, &two_copy_module, NULL, &v);
+    x = only(&v, V_LOST_ACK);
+    assert_int_equal(x->ops[0], w1);
+    assert_names_node(x, R2);
+    assert_says(x, "acked at 30.000ms with 1 durable copy (r1); its last copy was overwritten on "
+                   "r2 at 50.000ms");
+    verdict_clear(&v);
+    verdict_clear(&found);
+    ledger_clear(&b);
+    fix_close(&f);
+}
+
+/* Linearizability fed directly: a key whose adds merge by version (a protocol's module says so)
+ * is checked but not promised, so its violation is counted, not raised; without merging adds
+ * the same history is a violation. */
+static void test_oracle_lin_check_promises_nothing_for_merging_adds(void **state)
+{
+    (void)state;
+    for (int merging = 0; merging <= 1; merging++) {
+        Fix f;
+        fix_open(&f, PROTO_QUORUM);
+        hist_op(&f, "a1", OP_ADD, 1, 10 * MS, 20 * MS, OUTCOME_OK);
+        uint32_t rd = hist_op(&f, "rd", OP_GET, 0, 30 * MS, 40 * MS, OUTCOME_OK);
+        hop(&f, rd)->present = 1;
+        hop(&f, rd)->result = 2; /* no add of 2 happened */
+        CheckEnd end = default_end();
+        Verdict v;
+        verdict_init(&v);
+        lin_check_history(&f.view, &end, merging, &v);
+        assert_int_equal(v.lin, LIN_VIOLATION);
+        assert_int_equal(v.lin_keys, 1);
+        if (merging) {
+            assert_clean(&v);
+            assert_int_equal(v.lin_keys_unpromised, 1);
+        } else {
+            const Violation *x = only(&v, V_NOT_LINEARIZABLE);
+            assert_int_equal(x->ops[0], rd);
+            assert_int_equal(v.lin_keys_unpromised, 0);
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
 /* ---- within and beyond model ---- */
 
 /* Beyond model only unpersisted-send and false-failure are judged: a lost ack is dropped, an
@@ -1306,7 +1568,7 @@ static void test_oracle_beyond_model_judges_only_what_still_holds(void **state)
     Fix f;
     fix_open(&f, PROTO_QUORUM);
     uint32_t w17 = quorum_acked_write(&f);
-    disk_wipe(world_disk(f.w, R2));
+    disk_wipe(f.disks[R2]);
     Msg *m = msg_new(MSG_Q_WRITE_ACK, R3, CO1);
     quorum_body(m)->qack = (QWriteAck){.status = QACK_DURABLE, .idem = hop(&f, w17)->idem};
     observe_sent(&f, m);
@@ -1379,6 +1641,8 @@ int main(void)
         cmocka_unit_test(test_oracle_divergent_when_a_raft_server_lacks_a_committed_entry),
         cmocka_unit_test(test_oracle_stuck_when_the_probe_never_completes_after_healing),
         cmocka_unit_test(test_oracle_not_stuck_when_a_running_cluster_answers_the_probe),
+        cmocka_unit_test(test_oracle_ledger_on_its_own_input),
+        cmocka_unit_test(test_oracle_lin_check_promises_nothing_for_merging_adds),
         cmocka_unit_test(test_oracle_beyond_model_judges_only_what_still_holds),
         cmocka_unit_test(test_oracle_verdict_keeps_examples_and_counts_the_rest),
     };

@@ -442,6 +442,48 @@ static void test_merge_orders_seeds_dedups_and_reapplies_detail_cap(void **state
     assert_int_equal(report_json_int(s->coverage, "crashes", 0), 5);
 }
 
+/* A shard report records its campaign; a partial merge of it (shard 2/2 missing) conforms to the
+ * schema and the XSD, names the missing shard, and reads back to the same text. */
+static void test_partial_merge_of_a_shard_validates_and_round_trips(void **state)
+{
+    g_autofree char *shard = fresh_dir();
+    assert_int_equal(cli_with_report(cli_fuzz, shard, "fuzz", "--protocol", "raft", "--seeds",
+                                     "1..6", "--shard", "1/2", NULL),
+                     CLI_EXIT_PASS);
+    g_autofree char *shard_json = g_build_filename(shard, "report.json", NULL);
+    g_autoptr(JsonParser) sp = parse_file(shard_json);
+    g_autoptr(GPtrArray) shard_errors = schema_errors(json_parser_get_root(sp));
+    assert_int_equal(shard_errors->len, 0);
+    JsonObject *suite = json_array_get_object_element(
+        report_json_array(json_node_get_object(json_parser_get_root(sp)), "suites"), 0);
+    JsonObject *camp = report_json_object(suite, "campaign");
+    assert_string_equal(report_json_str(camp, "protocol"), "raft");
+    assert_string_equal(report_json_str(camp, "seeds"), "1..6");
+    assert_int_equal(report_json_int(camp, "shard_count", 0), 2);
+    g_autofree char *merged = fresh_dir();
+    assert_int_equal(cli_with_report(cli_merge, merged, "merge", shard, NULL), CLI_EXIT_USAGE);
+    assert_int_equal(cli_with_report(cli_merge, merged, "merge", "--partial", shard, NULL),
+                     CLI_EXIT_PASS);
+    g_autofree char *json = g_build_filename(merged, "report.json", NULL);
+    g_autoptr(JsonParser) p = parse_file(json);
+    g_autoptr(GPtrArray) errors = schema_errors(json_parser_get_root(p));
+    assert_int_equal(errors->len, 0);
+    assert_int_equal(xmllint_schema(merged), 0);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(ReportSet) set = report_set_load(json, &err);
+    assert_non_null(set);
+    assert_true(report_set_partial(set));
+    ReportSuite *s = g_ptr_array_index(set->suites, 0);
+    assert_int_equal(s->missing->len, 1);
+    assert_string_equal(g_ptr_array_index(s->missing, 0), "2/2");
+    g_autofree char *text = NULL;
+    assert_true(g_file_get_contents(json, &text, NULL, NULL));
+    g_autofree char *again = report_set_to_json(set, NULL);
+    assert_string_equal(again, text);
+    remove_dir(shard);
+    remove_dir(merged);
+}
+
 /* A run name carrying markup cannot break out of index.html's data block, and junit.xml stays
  * valid against the XSD. */
 static void test_markup_in_names_is_escaped_in_html_and_junit(void **state)
@@ -611,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_report_json_round_trips_through_load),
         cmocka_unit_test(test_slice_holds_violating_op_and_disk_state_shows_lost_block),
         cmocka_unit_test(test_merge_orders_seeds_dedups_and_reapplies_detail_cap),
+        cmocka_unit_test(test_partial_merge_of_a_shard_validates_and_round_trips),
         cmocka_unit_test(test_markup_in_names_is_escaped_in_html_and_junit),
         cmocka_unit_test(test_fuzz_report_details_failing_seeds_only),
         cmocka_unit_test(test_latency_histogram_buckets_and_quantiles),

@@ -1,8 +1,13 @@
-/* tests/test_scenario_roundtrip.c — the scenario writer: what it writes loads back to the same
- * run (same trace hash, same verdict) and writes again to the same bytes. Checked on every file
- * of the library, on a file that uses every construct of the format, and on generated (fuzzer)
- * scenarios, which is what makes `durasim replay --export` a faithful reproduction. Also the
- * conventions of the library: each file's name is its scenario's name, and names are unique. */
+/* tests/test_scenario_roundtrip.c — the round-trip property of the scenario format: a scenario,
+ * written, loads again as an equal scenario (scenario_difference finds nothing), writes again to
+ * the same bytes, and runs to the same trace hash and verdict. Checked on every file of the
+ * library, on files that use every construct of the format, on generated scenarios (what
+ * `durasim replay --export` writes for a campaign's seed, with and without bug variants, faults
+ * within and beyond the model), and on the regression inputs the fuzz target found. Also the
+ * conventions of the library: each file's name is its scenario's name, and names are unique.
+ *
+ * `test_scenario_roundtrip [SEEDS]`: how many seeds per protocol and fault setting the
+ * generated-scenario tests check (default GENERATED_SEEDS); every one is also run twice. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,6 +19,8 @@
 #include <string.h>
 
 #define GENERATED_SEEDS 50
+
+static uint64_t generated_seeds = GENERATED_SEEDS;
 
 /* The library folder: found from the working directory (tests/run-all.sh runs from the
  * repository root) or, failing that, from this binary's own path (build/X/tests/NAME). The
@@ -93,19 +100,16 @@ static void assert_same_run(const RunResult *a, const RunResult *b, const char *
         assert_string_equal(g_ptr_array_index(a->failures, i), g_ptr_array_index(b->failures, i));
 }
 
-/* Writes `s`, reloads the text, and checks that the reloaded scenario runs the same and writes
- * to the same bytes. */
+/* The round-trip property on `s` (equal scenario, same text), and the reloaded scenario runs
+ * to the same trace hash and verdict. */
 static void assert_round_trip(const Scenario *s, const char *what)
 {
+    g_autoptr(GError) error = NULL;
+    if (!scenario_check_round_trip(s, &error))
+        fail_msg("%s: %s", what, error->message);
     g_autofree char *text = scenario_to_data(s);
     g_autofree char *origin = g_strdup_printf("%s (written)", what);
     g_autoptr(Scenario) again = load_text(text, origin);
-    g_autofree char *text2 = scenario_to_data(again);
-    if (strcmp(text, text2) != 0)
-        fail_msg("%s: writing the reloaded scenario changed the text:\n%s\n--- became ---\n%s",
-                 what, text, text2);
-    assert_string_equal(again->name, s->name);
-    assert_string_equal(again->summary, s->summary);
     RunResult before, after;
     run(s, &before);
     run(again, &after);
@@ -192,6 +196,51 @@ static void test_scenario_every_construct_round_trips(void **state)
     assert_round_trip(r, "every-raft-construct");
 }
 
+/* The equality the property uses can fail: a change to any setting a run reads is a difference,
+ * named by its key; a change to what a run never reads (a raft setting of a quorum scenario, a
+ * parameter the fault's kind does not take) is not. */
+static void test_scenario_difference_names_each_changed_setting(void **state)
+{
+    g_autoptr(Scenario) a = load_text(every_quorum_construct, "every-quorum-construct.ini");
+    g_autoptr(Scenario) b = load_text(every_quorum_construct, "every-quorum-construct.ini");
+    assert_null(scenario_difference(a, b));
+    FaultSpec *drop = g_ptr_array_index(b->faults.faults, 6);
+    FaultSpec *crash = g_ptr_array_index(b->faults.faults, 0);
+    ScriptedOp *op = g_ptr_array_index(b->config.scripted, 0);
+    ExpectFinal *final = g_ptr_array_index(b->expect.finals, 0);
+    struct {
+        const char *expect;
+        void *field;
+        gsize size;
+    } changes[] = {
+        {"seed", &b->config.seed, sizeof b->config.seed},
+        {"write_quorum", &b->config.write_quorum, sizeof b->config.write_quorum},
+        {"net.latency", &b->config.net_latency.hi, sizeof b->config.net_latency.hi},
+        {"mix weight of get", &b->config.mix[OP_GET], sizeof b->config.mix[OP_GET]},
+        {"[op first] value", &op->value, sizeof op->value},
+        {"[fault drop] probability", &drop->num, sizeof drop->num},
+        {"[fault drop] for", &drop->duration, sizeof drop->duration},
+        {"[fault crash] restart_after", &crash->restart_after, sizeof crash->restart_after},
+        {"[fault crash] at", &crash->at, sizeof crash->at},
+        {"[expect] acked", &b->expect.acked, sizeof b->expect.acked},
+        {"[expect] final.acct:1", &final->value, sizeof final->value},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(changes); i++) {
+        guint8 saved[16];
+        memcpy(saved, changes[i].field, changes[i].size);
+        ((guint8 *)changes[i].field)[0] ^= 1;
+        g_autofree char *diff = scenario_difference(a, b);
+        if (!diff || !g_str_has_prefix(diff, changes[i].expect))
+            fail_msg("changing %s: difference '%s'", changes[i].expect, diff ? diff : "(none)");
+        memcpy(changes[i].field, saved, changes[i].size);
+    }
+    assert_null(scenario_difference(a, b));
+    b->config.heartbeat += 1;  /* a raft setting: a quorum run never reads it */
+    drop->offset = 7;          /* a clock-skew parameter: a drop never reads it */
+    crash->latency.hi += 1000; /* a latency: a crash never reads it */
+    assert_null(scenario_difference(a, b));
+}
+
 /* The writer states every setting: the written text of a minimal file names each default, so
  * that a later change of a default cannot change what an exported file means. */
 static void test_scenario_written_text_states_every_setting(void **state)
@@ -230,10 +279,27 @@ static void test_scenario_written_text_states_every_setting(void **state)
             fail_msg("written text lacks '%s':\n%s", keys[i], text);
 }
 
+/* The bug variants a campaign of the protocol can add (--bug), one per seed in turn, and none
+ * for every other seed: exported seeds of campaigns with and without bugs. */
+static BugSet campaign_bugs(ProtocolKind protocol, uint64_t seed)
+{
+    if (seed % 2)
+        return 0;
+    guint n = 0;
+    for (int k = 0; k < BUG_KIND_COUNT; k++)
+        n += strcmp(bug_info((BugKind)k)->protocol, protocol_name(protocol)) == 0;
+    guint pick = (guint)((seed / 2) % n);
+    for (int k = 0; k < BUG_KIND_COUNT; k++)
+        if (strcmp(bug_info((BugKind)k)->protocol, protocol_name(protocol)) == 0 && pick-- == 0)
+            return 1u << k;
+    g_assert_not_reached();
+}
+
 static void round_trip_generated(ProtocolKind protocol, FaultMode mode)
 {
-    for (uint64_t seed = 1; seed <= GENERATED_SEEDS; seed++) {
+    for (uint64_t seed = 1; seed <= generated_seeds; seed++) {
         g_autoptr(Scenario) s = scenario_generate(protocol, seed, mode);
+        s->config.bugs |= campaign_bugs(protocol, seed);
         g_autofree char *what =
             g_strdup_printf("%s seed %" G_GUINT64_FORMAT " (%s)", protocol_name(protocol), seed,
                             mode == FAULTS_WITHIN ? "within" : "beyond");
@@ -299,11 +365,17 @@ static void test_scenario_library_names_match_files_and_are_unique(void **state)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 &&
+        (!g_ascii_string_to_unsigned(argv[1], 10, 1, G_MAXUINT32, &generated_seeds, NULL))) {
+        fprintf(stderr, "usage: %s [SEEDS]  (SEEDS: a whole number from 1)\n", argv[0]);
+        return 2;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenario_library_files_round_trip_to_the_same_run),
         cmocka_unit_test(test_scenario_every_construct_round_trips),
+        cmocka_unit_test(test_scenario_difference_names_each_changed_setting),
         cmocka_unit_test(test_scenario_written_text_states_every_setting),
         cmocka_unit_test(test_scenario_generated_quorum_scenarios_export_faithfully),
         cmocka_unit_test(test_scenario_generated_raft_scenarios_export_faithfully),

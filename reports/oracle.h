@@ -1,0 +1,120 @@
+/* reports/oracle.h — the oracles' observer interface: what an oracle reads (a read-only view of
+ * the world's ground truth), the events it is fed (the ones the world emits), and what a
+ * protocol's oracle module gives the generic oracles.
+ *
+ * The generic oracles (reports/ledger.c, persist.c, history_check.c, lin_check.c) never ask which
+ * protocol runs: what differs between protocols is a field or hook of the OracleModule the
+ * checker was made with. A protocol's module lives in its own folder (reports/raft/,
+ * reports/quorum/) and is the only code that reads that protocol's blocks and messages.
+ *
+ * Invariants: a view only reads (the block store's references an oracle takes are its own to
+ * drop); events arrive in the order the world emits them; every hook sees the module state its
+ * `create` returned.
+ */
+#pragma once
+
+#include "model/config.h"
+#include "model/history.h"
+#include "model/msg.h"
+#include "model/proto.h"
+#include "model/world/disk.h"
+#include "reports/verdict.h"
+
+/* ---- what an oracle may read ---- */
+
+typedef struct {
+    const WorldConfig *cfg;
+    History *history;
+    BlockStore *store; /* where the disks keep their blocks (oracles may hold references) */
+    void *ctx;
+    const Disk *(*disk)(void *ctx, EndpointId node); /* NULL for coordinators and clients */
+    SimTime (*now)(void *ctx);
+    gboolean (*is_up)(void *ctx, EndpointId node);
+    const char *(*endpoint_name)(void *ctx, EndpointId id);
+    guint (*key_count)(void *ctx);
+    const char *(*key_name)(void *ctx, KeyId key);
+    gboolean (*key_lookup)(void *ctx, const char *name, KeyId *out);
+    uint64_t (*key_hash)(void *ctx, KeyId key);
+    const char *(*idem_name)(void *ctx, IdemKey idem, char *buf, gsize size);
+} OracleView;
+
+static inline const Disk *oview_disk(const OracleView *v, EndpointId n)
+{
+    return v->disk(v->ctx, n);
+}
+static inline SimTime oview_now(const OracleView *v)
+{
+    return v->now(v->ctx);
+}
+static inline const char *oview_name(const OracleView *v, EndpointId n)
+{
+    return v->endpoint_name(v->ctx, n);
+}
+static inline const char *oview_key(const OracleView *v, KeyId k)
+{
+    return v->key_name(v->ctx, k);
+}
+/* The probe key's id, or KEY_NONE. */
+static inline KeyId oview_probe_key(const OracleView *v)
+{
+    KeyId probe = KEY_NONE;
+    v->key_lookup(v->ctx, "_probe", &probe);
+    return probe;
+}
+/* A readable name of a history operation: its scripted name, or "op17". Returns buf. */
+const char *oview_op_label(const OracleView *v, uint32_t op, char *buf, gsize size);
+/* "n1, n3" for the storage nodes in mask ("none" if empty). */
+void oview_format_nodes(const OracleView *v, uint64_t mask, GString *out);
+
+/* ---- what the run says at its end ---- */
+
+typedef struct {
+    uint32_t probe_op; /* the liveness probe's op id, or UINT32_MAX if none ran */
+    gboolean healed;   /* no fault effect in force at the end, and enough nodes up to serve */
+    gboolean within_model;
+    gboolean linearizable;    /* the configuration promises linearizable reads */
+    const char *model_reason; /* why the run is beyond model */
+    uint64_t lin_budget;      /* 0: default */
+} CheckEnd;
+
+/* ---- a protocol's oracle module ---- */
+
+typedef struct Ledger Ledger;
+typedef struct LedgerBook LedgerBook;
+
+/* What a module's state is made with (all borrowed; they outlive the state). */
+typedef struct {
+    const OracleView *view;
+    LedgerBook *ledger; /* the write ledger the generic oracles share */
+    Verdict *found;     /* where violations found during the run go */
+} OracleEnv;
+
+typedef struct OracleModule {
+    const char *name;
+    /* The module's state for one run (the caller owns it and frees it with destroy). */
+    void *(*create)(const OracleEnv *env);
+    void (*destroy)(void *st);
+    /* The events of the world (NULL: not interested). */
+    void (*durable)(void *st, EndpointId node, guint file, uint32_t idx, const DiskBlock *old,
+                    const DiskBlock *neu, DiskChange cause);
+    void (*sent)(void *st, const Msg *m);
+    void (*note)(void *st, EndpointId node, const ProtoAction *note);
+    void (*booted)(void *st, EndpointId node, const ProtoDiskImage *image);
+    void (*submitted)(void *st, EndpointId node, guint file, uint32_t index,
+                      const DiskBlock *block);
+    /* What the generic oracles take from the protocol. */
+    guint (*ack_copies)(void *st); /* durable copies an acked write needs */
+    gboolean acks_need_commitment; /* and the protocol's rule of commitment (Ledger.committed) */
+    gboolean (*lost)(void *st, const Ledger *l, uint64_t holders); /* an acked write, at the end */
+    gboolean loss_names_survivors; /* a lost ack's text lists the nodes that still hold it */
+    gboolean (*visible)(void *st, const Ledger *l);      /* a write's effect can be read */
+    void (*ledger_end)(void *st, Ledger *l, Verdict *v); /* per write at the end, before loss */
+    gboolean merging_adds; /* adds merge by version: a key with adds is not promised lin reads */
+    /* After settle, with no fault in force when `healed` (raises into checker_found). */
+    void (*convergence)(void *st, gboolean healed);
+    /* Around the end-of-run checks: prepare the end state, add the protocol's own end checks
+     * (after the history's), release the end state. */
+    void (*end_begin)(void *st);
+    void (*end_checks)(void *st, Verdict *v);
+    void (*end_done)(void *st);
+} OracleModule;

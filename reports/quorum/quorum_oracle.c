@@ -1,0 +1,466 @@
+/* reports/quorum/quorum_oracle.c — the quorum store's oracle module: it follows every replica's
+ * durable data file, decodes data and hint records, VOID markers and handed-off hints itself, and
+ * so tells the ledger which records a replica could really recover. It judges durable acks
+ * (persist-before-send), a replica holding one write twice (duplicate), and after settle that
+ * the replicas of every key agree (convergence). An acked write is lost when no replica holds it
+ * and no newer put or delete of its key supersedes it; an ack needs write_quorum copies.
+ *
+ * Invariants: qblocks[n] mirrors what replica n's data file holds durably, block by block; the
+ * cached per-key state (qcache), when present, equals a fresh build except for the original data
+ * blocks that became durable since (qcache_catch_up adds those); anything else drops it.
+ */
+#include "reports/quorum/quorum_oracle.h"
+
+#include "model/quorum/quorum.h"
+#include "model/quorum/ring.h"
+#include "reports/ledger.h"
+#include "reports/persist.h"
+
+typedef struct {
+    IdemKey idem;
+    uint32_t target; /* VOID: the block it voids */
+    uint8_t type;
+    uint8_t durable : 1;
+    uint8_t voided : 1;
+    uint8_t done : 1;
+    uint8_t copy : 1; /* a rewritten copy: another durable copy, not another application */
+} QBlockInfo;
+
+/* The live durable records of every replica, per key (decoded from the durable images). */
+typedef struct {
+    GArray **sets;     /* [node * keys + key] of QRecord, or NULL; what a newer put or delete of the
+                          same set supersedes is left out as it arrives (the checks that read a set
+                          normalize it, so dropping those early changes nothing) */
+    QRecord *set_base; /* [node * keys + key]: the set's newest put or delete */
+    gboolean *has_set_base;
+    guint keys;
+    Version *base; /* per key: the newest live durable put or delete */
+    gboolean *has_base;
+} QState;
+
+typedef struct {
+    const OracleView *view;
+    LedgerBook *ledger;
+    Verdict *found;
+    guint nodes;
+    Chunks *qblocks; /* per node, of QBlockInfo */
+    /* the per-key state the convergence check built, kept for the end of the run as long as
+     * nothing but new original data blocks became durable since (those are added) */
+    QState *qcache;
+    uint32_t *qcache_len;    /* per node: blocks the cached state has seen */
+    gboolean *qcache_copies; /* per node: it had rewritten copies (then any change rebuilds) */
+    QState fresh;            /* the end state when nothing was cached */
+    const QState *end;       /* the end state, between end_begin and end_done */
+} QuorumOracle;
+
+/* ---- following the durable images ---- */
+
+static QBlockInfo *qblock(QuorumOracle *o, EndpointId node, uint32_t idx)
+{
+    Chunks *a = &o->qblocks[node];
+    if (idx >= a->len)
+        chunks_set_size(a, idx + 1);
+    return chunks_at(a, idx);
+}
+
+static gboolean qalive(const QBlockInfo *b)
+{
+    return b->durable && !b->voided && !b->done && (b->type == QBLK_DATA || b->type == QBLK_HINT);
+}
+
+static void qcopy(QuorumOracle *o, EndpointId node, const QBlockInfo *b, int delta,
+                  DiskChange cause)
+{
+    Ledger *l = ledger_get(o->ledger, b->idem);
+    if (b->type == QBLK_DATA && !b->copy) {
+        g_assert(delta > 0 || l->counts[o->nodes + node] > 0);
+        l->counts[o->nodes + node] = (uint8_t)(l->counts[o->nodes + node] + delta);
+    }
+    ledger_copy_changed(o->ledger, l, node, delta, cause);
+}
+
+static void qstate_clear(QuorumOracle *o, QState *q)
+{
+    for (guint i = 0; i < o->nodes * q->keys; i++)
+        if (q->sets[i])
+            g_array_free(q->sets[i], TRUE);
+    g_free(q->sets);
+    g_free(q->set_base);
+    g_free(q->has_set_base);
+    g_free(q->base);
+    g_free(q->has_base);
+}
+
+static void qcache_drop(QuorumOracle *o)
+{
+    if (!o->qcache)
+        return;
+    qstate_clear(o, o->qcache);
+    g_free(o->qcache);
+    o->qcache = NULL;
+}
+
+/* A durable block that decoded: a record, a VOID marker or a handed-off hint. */
+static void quorum_block_arrived(QuorumOracle *o, EndpointId node, QBlockInfo *b, const QBlock *qb,
+                                 DiskChange cause)
+{
+    if (o->qcache && (qb->type != QBLK_DATA || qb->rec.copy))
+        qcache_drop(o);
+    b->type = (uint8_t)qb->type;
+    if (qb->type == QBLK_DATA || qb->type == QBLK_HINT) {
+        b->idem = qb->rec.idem;
+        b->copy = qb->rec.copy;
+        Ledger *l = ledger_get(o->ledger, qb->rec.idem);
+        l->key = qb->rec.key;
+        l->kind = qb->rec.op;
+        l->version = qb->rec.version;
+        qcopy(o, node, b, +1, cause);
+    } else if (qb->type == QBLK_VOID) {
+        b->target = qb->block;
+        QBlockInfo *t = qblock(o, node, qb->block); /* may move the array: b is stale now */
+        if (qalive(t))
+            qcopy(o, node, t, -1, cause);
+        t->voided = 1;
+    } else if (qb->type == QBLK_HINT_DONE) {
+        Chunks *a = &o->qblocks[node];
+        for (guint i = 0; i < a->len; i++) {
+            QBlockInfo *h = chunks_at(a, i);
+            if (h->type == QBLK_HINT && h->idem == qb->idem && qalive(h)) {
+                qcopy(o, node, h, -1, cause);
+                h->done = 1;
+            }
+        }
+    }
+}
+
+static void quorum_on_durable(void *st, EndpointId node, guint file, uint32_t idx,
+                              const DiskBlock *old, const DiskBlock *neu, DiskChange cause)
+{
+    QuorumOracle *o = st;
+    if (o->qcache && (old || !neu || idx < o->qcache_len[node] || o->qcache_copies[node]))
+        qcache_drop(o);
+    QBlockInfo *b = qblock(o, node, idx);
+    if (old && b->durable) {
+        if (qalive(b))
+            qcopy(o, node, b, -1, cause);
+        b->durable = 0;
+    }
+    if (!neu)
+        return;
+    QBlock qb;
+    b->durable = 1;
+    b->voided = 0;
+    b->done = 0;
+    if (quorum_decode(neu, &qb) != BLOCK_OK) {
+        b->type = 0;
+        return;
+    }
+    quorum_block_arrived(o, node, b, &qb, cause);
+}
+
+static void quorum_on_sent(void *st, const Msg *m)
+{
+    QuorumOracle *o = st;
+    if (m->type == MSG_Q_WRITE_ACK && quorum_body(m)->qack.status == QACK_DURABLE)
+        persist_check_durable_ack(o->ledger, m, quorum_body(m)->qack.idem, o->found);
+}
+
+/* ---- the per-key state ---- */
+
+/* Adds node n's durable block i (a live data record) to the per-node sets. A live block decoded
+ * when it last became durable (quorum_on_durable sees every change), so it is parsed unchecked. */
+static void qstate_add_block(QuorumOracle *o, QState *q, EndpointId n, const Disk *d, uint32_t i)
+{
+    QBlock qb;
+    uint32_t id = disk_durable_id(d, QUORUM_FILE_DATA, i);
+    if (id == 0)
+        return;
+    quorum_parse_sealed(block_store_get(o->view->store, id), &qb);
+    if (qb.type != QBLK_DATA || qb.rec.key >= q->keys)
+        return;
+    guint si = n * q->keys + qb.rec.key;
+    GArray **set = &q->sets[si];
+    if (!*set)
+        *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    qb.rec.copy = 0;
+    /* Superseded by the set's newest put or delete (or that record again): normalizing would
+     * drop it. */
+    if (q->has_set_base[si] && qrecord_cmp(&qb.rec, &q->set_base[si]) <= 0)
+        return;
+    if (qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) {
+        q->set_base[si] = qb.rec;
+        q->has_set_base[si] = TRUE;
+        guint keep = 0;
+        for (guint j = 0; j < (*set)->len; j++) {
+            const QRecord *e = &g_array_index(*set, QRecord, j);
+            if (qrecord_cmp(e, &qb.rec) > 0)
+                g_array_index(*set, QRecord, keep++) = *e;
+        }
+        g_array_set_size(*set, keep);
+    }
+    g_array_append_val(*set, qb.rec);
+    if ((qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) &&
+        (!q->has_base[qb.rec.key] || version_cmp(qb.rec.version, q->base[qb.rec.key]) > 0)) {
+        q->base[qb.rec.key] = qb.rec.version;
+        q->has_base[qb.rec.key] = TRUE;
+    }
+}
+
+/* Adds node n's live records. A rewritten copy is the same write again: one record per write,
+ * unless the node really applied a write twice (two originals), which stays visible. Only the
+ * writes that have copies need remembering (few), not every write. Returns whether n holds
+ * rewritten copies. */
+static gboolean qstate_add_node(QuorumOracle *o, QState *q, EndpointId n)
+{
+    const Chunks *blocks = &o->qblocks[n];
+    const Disk *d = oview_disk(o->view, n);
+    g_autoptr(GHashTable) copied = g_hash_table_new(g_int64_hash, g_int64_equal);
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+    for (guint i = 0; i < blocks->len; i++) {
+        const QBlockInfo *b = chunks_at(blocks, i);
+        if (qalive(b) && b->type == QBLK_DATA && b->copy)
+            g_hash_table_add(copied, (gpointer)&b->idem);
+    }
+    for (guint pass = 0; pass < 2; pass++) {
+        for (guint i = 0; i < blocks->len; i++) {
+            const QBlockInfo *b = chunks_at(blocks, i);
+            if (!qalive(b) || b->type != QBLK_DATA || b->copy != pass)
+                continue;
+            if (pass == 1 && g_hash_table_contains(seen, &b->idem))
+                continue;
+            if (g_hash_table_contains(copied, &b->idem))
+                g_hash_table_add(seen, (gpointer)&b->idem);
+            qstate_add_block(o, q, n, d, i);
+        }
+    }
+    return g_hash_table_size(copied) > 0;
+}
+
+/* `copies` (may be NULL) gets, per node, whether it holds rewritten copies. */
+static void qstate_build(QuorumOracle *o, QState *q, gboolean *copies)
+{
+    q->keys = o->view->key_count(o->view->ctx);
+    q->sets = g_new0(GArray *, o->nodes * q->keys);
+    q->set_base = g_new0(QRecord, o->nodes * q->keys);
+    q->has_set_base = g_new0(gboolean, o->nodes * q->keys);
+    q->base = g_new0(Version, q->keys);
+    q->has_base = g_new0(gboolean, q->keys);
+    for (EndpointId n = 0; n < o->nodes; n++) {
+        gboolean has_copies = qstate_add_node(o, q, n);
+        if (copies)
+            copies[n] = has_copies;
+    }
+}
+
+/* Adds to the cached state the blocks that became durable since it was built: only new original
+ * data blocks did (quorum_on_durable drops the cache on anything else). */
+static void qcache_catch_up(QuorumOracle *o)
+{
+    for (EndpointId n = 0; n < o->nodes; n++) {
+        const Chunks *blocks = &o->qblocks[n];
+        const Disk *d = oview_disk(o->view, n);
+        for (uint32_t i = o->qcache_len[n]; i < blocks->len; i++) {
+            const QBlockInfo *b = chunks_at(blocks, i);
+            if (qalive(b) && b->type == QBLK_DATA && !b->copy)
+                qstate_add_block(o, o->qcache, n, d, i);
+        }
+        o->qcache_len[n] = blocks->len;
+    }
+}
+
+static gboolean superseded(const QState *q, const Ledger *l)
+{
+    return l->key < q->keys && q->has_base[l->key] && version_cmp(q->base[l->key], l->version) > 0;
+}
+
+/* ---- convergence ---- */
+
+/* Whether the key's replicas that are up agree; raises divergent for the first that does not. */
+static void check_key_converged(QuorumOracle *o, const QState *q, KeyId k, const EndpointId *walk,
+                                Verdict *v)
+{
+    const OracleView *view = o->view;
+    guint n = view->cfg->replicas;
+    GArray *ref = NULL;
+    EndpointId ref_node = ENDPOINT_NONE;
+    for (guint i = 0; i < n; i++) {
+        EndpointId node = walk[i];
+        if (!view->is_up(view->ctx, node))
+            continue;
+        GArray *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
+        GArray *src = q->sets[node * q->keys + k];
+        if (src)
+            qset_merge(set, (const QRecord *)(const void *)src->data, src->len);
+        if (!ref) {
+            ref = set;
+            ref_node = node;
+            continue;
+        }
+        uint32_t c1, c2;
+        uint64_t h1, h2;
+        qset_digest(ref, &c1, &h1);
+        qset_digest(set, &c2, &h2);
+        gboolean differ = c1 != c2 || h1 != h2;
+        if (differ) {
+            Value v1 = 0, v2 = 0;
+            gboolean p1 = qset_fold(ref, &v1), p2 = qset_fold(set, &v2);
+            EndpointId nodes[2] = {ref_node, node};
+            char when[32];
+            verdict_add(v, V_DIVERGENT, oview_now(view), NULL, 0, nodes, 2,
+                        g_strdup_printf("after settle (%s), %s and %s disagree on key %s "
+                                        "(%s%" G_GINT64_FORMAT " vs %s%" G_GINT64_FORMAT ")",
+                                        sim_time_format_human(oview_now(view), when, sizeof when),
+                                        oview_name(view, ref_node), oview_name(view, node),
+                                        oview_key(view, k), p1 ? "" : "absent ", v1,
+                                        p2 ? "" : "absent ", v2));
+        }
+        g_array_free(set, TRUE);
+        if (differ)
+            break;
+    }
+    if (ref)
+        g_array_free(ref, TRUE);
+}
+
+static void check_convergence(QuorumOracle *o, gboolean healed, const QState *q, Verdict *v)
+{
+    if (!healed) {
+        v->convergence_note = g_strdup("not checked: a fault was still in force when settle ended");
+        return;
+    }
+    g_autoptr(Ring) ring = ring_new(o->nodes, QUORUM_VNODES);
+    KeyId probe = oview_probe_key(o->view);
+    for (KeyId k = 0; k < q->keys; k++) {
+        if (k == probe)
+            continue; /* written after settle, by design not yet everywhere */
+        EndpointId walk[WORLD_MAX_NODES];
+        /* The key's replicas, placed as the protocol places them. */
+        ring_walk(ring, o->view->key_hash(o->view->ctx, k), walk);
+        check_key_converged(o, q, k, walk, v);
+    }
+}
+
+static void quorum_convergence(void *st, gboolean healed)
+{
+    QuorumOracle *o = st;
+    qcache_drop(o);
+    QState *q = g_new0(QState, 1);
+    qstate_build(o, q, o->qcache_copies);
+    check_convergence(o, healed, q, o->found);
+    o->qcache = q;
+    for (EndpointId n = 0; n < o->nodes; n++)
+        o->qcache_len[n] = o->qblocks[n].len;
+}
+
+/* ---- what the generic oracles take ---- */
+
+static guint quorum_ack_copies(void *st)
+{
+    const QuorumOracle *o = st;
+    return o->view->cfg->write_quorum;
+}
+
+static gboolean quorum_lost(void *st, const Ledger *l, uint64_t holders)
+{
+    const QuorumOracle *o = st;
+    return holders == 0 && !superseded(o->end, l);
+}
+
+static gboolean quorum_visible(void *st, const Ledger *l)
+{
+    const QuorumOracle *o = st;
+    return ledger_holders(o->ledger, l) != 0 || superseded(o->end, l);
+}
+
+/* Duplicates on disk: one replica holding two live original copies of one write (not a put,
+ * which the second application leaves unchanged). */
+static void quorum_ledger_end(void *st, Ledger *l, Verdict *v)
+{
+    QuorumOracle *o = st;
+    if (l->dup_reported)
+        return;
+    for (EndpointId n = 0; n < o->nodes; n++) {
+        if (l->counts[o->nodes + n] < 2 || l->kind == OP_PUT)
+            continue;
+        l->dup_reported = 1;
+        char label[64];
+        uint32_t ops[1] = {l->first_op};
+        EndpointId nodes[1] = {n};
+        const OracleView *view = o->view;
+        verdict_add(v, V_DUPLICATE, oview_now(view), ops, 1, nodes, 1,
+                    g_strdup_printf("%s holds write %s (%s %s) %u times: applied more than once",
+                                    oview_name(view, n),
+                                    view->idem_name(view->ctx, l->idem, label, sizeof label),
+                                    op_kind_name(l->kind), oview_key(view, l->key),
+                                    l->counts[o->nodes + n]));
+        break;
+    }
+}
+
+static void quorum_end_begin(void *st)
+{
+    QuorumOracle *o = st;
+    if (o->qcache) {
+        qcache_catch_up(o);
+        o->end = o->qcache;
+    } else {
+        memset(&o->fresh, 0, sizeof o->fresh);
+        qstate_build(o, &o->fresh, NULL);
+        o->end = &o->fresh;
+    }
+}
+
+static void quorum_end_done(void *st)
+{
+    QuorumOracle *o = st;
+    if (o->end == &o->fresh)
+        qstate_clear(o, &o->fresh);
+    o->end = NULL;
+}
+
+/* ---- life cycle ---- */
+
+static void *quorum_create(const OracleEnv *env)
+{
+    QuorumOracle *o = g_new0(QuorumOracle, 1);
+    o->view = env->view;
+    o->ledger = env->ledger;
+    o->found = env->found;
+    o->nodes = o->view->cfg->nodes;
+    o->qcache_len = g_new0(uint32_t, o->nodes);
+    o->qcache_copies = g_new0(gboolean, o->nodes);
+    o->qblocks = g_new0(Chunks, o->nodes);
+    for (guint n = 0; n < o->nodes; n++)
+        chunks_init(&o->qblocks[n], sizeof(QBlockInfo));
+    return o;
+}
+
+static void quorum_destroy(void *st)
+{
+    QuorumOracle *o = st;
+    qcache_drop(o);
+    g_free(o->qcache_len);
+    g_free(o->qcache_copies);
+    for (guint n = 0; n < o->nodes; n++)
+        chunks_clear(&o->qblocks[n]);
+    g_free(o->qblocks);
+    g_free(o);
+}
+
+const OracleModule quorum_oracle = {
+    .name = "quorum",
+    .create = quorum_create,
+    .destroy = quorum_destroy,
+    .durable = quorum_on_durable,
+    .sent = quorum_on_sent,
+    .ack_copies = quorum_ack_copies,
+    .acks_need_commitment = FALSE,
+    .lost = quorum_lost,
+    .loss_names_survivors = FALSE,
+    .visible = quorum_visible,
+    .ledger_end = quorum_ledger_end,
+    .merging_adds = TRUE,
+    .convergence = quorum_convergence,
+    .end_begin = quorum_end_begin,
+    .end_done = quorum_end_done,
+};

@@ -1,0 +1,290 @@
+/* reports/raft/raft_oracle.c — Raft's oracle module: the durable-state follower. It follows
+ * every change of every server's durable image, decodes log entries and the durable metadata
+ * itself, tells the ledger where each write's durable copies are, and computes commitment (see
+ * raft_state.h); it also keeps each server's log as the server holds it (the mirror), for
+ * leader completeness. It never asks a server what it believes. An acked write needs a majority
+ * of copies and commitment; one is lost when fewer than a majority hold it at the end.
+ */
+#include "reports/raft/raft_oracle.h"
+
+#include "reports/raft/raft_state.h"
+
+#include <string.h>
+
+static guint popcount(uint64_t x)
+{
+    return (guint)__builtin_popcountll(x);
+}
+
+static void support_free(gpointer p)
+{
+    for (RaftSupport *x = p, *next; x; x = next) {
+        next = x->next;
+        g_free(x);
+    }
+}
+
+static RaftSlot *slot_at(Chunks *a, uint64_t index)
+{
+    if (index > a->len)
+        chunks_set_size(a, (guint)index);
+    return chunks_at(a, (guint)(index - 1));
+}
+
+/* The servers of a run mostly hold the same blocks, so the last block decoded is remembered. */
+gboolean raft_oracle_durable_entry(RaftOracle *o, EndpointId n, uint64_t index, RaftEntry *out,
+                                   uint32_t *id)
+{
+    uint32_t bid = disk_durable_id(oview_disk(o->view, n), RAFT_FILE_LOG, (uint32_t)(index - 1));
+    if (id)
+        *id = bid;
+    if (bid == 0)
+        return FALSE; /* none, or a hole: nothing decodes */
+    const DiskBlock *b = block_store_get(o->view->store, bid);
+    if (memcmp(b, &o->dec_block, sizeof *b) != 0) {
+        o->dec_block = *b;
+        o->dec_ok = raft_decode_entry(b, &o->dec_entry) == BLOCK_OK;
+    }
+    *out = o->dec_entry;
+    return o->dec_ok;
+}
+
+/* Entry (index, term) is committed: so is every entry below it, as the supporters' logs hold
+ * them (log matching). Reads each from a supporter that holds it durably. */
+static void commit_through(RaftOracle *o, uint64_t supporters, uint64_t index, uint64_t term)
+{
+    uint64_t from = o->committed.len + 1;
+    for (uint64_t i = from; i <= index; i++) {
+        RaftEntry e;
+        gboolean found = FALSE;
+        for (EndpointId n = 0; n < o->nodes && !found; n++)
+            found = ((supporters >> n) & 1) && raft_oracle_durable_entry(o, n, i, &e, NULL);
+        if (!found) {
+            if (index > o->pending_index) {
+                o->pending_index = index;
+                o->pending_term = term;
+                o->pending_mask = supporters;
+            }
+            break;
+        }
+        RaftSlot *s = slot_at(&o->committed, i);
+        *s = (RaftSlot){
+            .term = e.term, .commit_term = term, .idem = e.idem, .kind = e.kind, .set = 1};
+        Ledger *l = e.idem != IDEM_NONE ? ledger_find(o->ledger, e.idem) : NULL;
+        if (l)
+            l->committed = 1;
+    }
+    /* Support below the committed prefix is never counted again. */
+    guint gone = (guint)MIN(o->committed.len + 1 - from, (uint64_t)o->support->len);
+    if (gone > 0)
+        g_ptr_array_remove_range(o->support, 0, gone);
+}
+
+/* Entry e is durable on node, which durably records e's term: what the leader of that term may
+ * count toward committing it (Raft §5.4.2). */
+static void add_support(RaftOracle *o, EndpointId node, const RaftEntry *e)
+{
+    if (o->meta_term[node] != e->term || e->index <= o->committed.len)
+        return;
+    guint pos = (guint)(e->index - o->committed.len - 1);
+    if (pos >= o->support->len)
+        g_ptr_array_set_size(o->support, pos + 1);
+    RaftSupport **head = (RaftSupport **)&g_ptr_array_index(o->support, pos), *x = *head;
+    while (x && x->term != e->term)
+        x = x->next;
+    if (!x) {
+        x = g_new0(RaftSupport, 1);
+        x->term = e->term;
+        x->next = *head;
+        *head = x;
+    }
+    x->mask |= (uint64_t)1 << node;
+    uint64_t mask = x->mask;
+    if (popcount(mask) >= o->majority)
+        commit_through(o, mask, e->index, e->term); /* may free x */
+}
+
+/* The node's durable term rose to `term`: entries of that term it already held durably (its log
+ * fsync finished before its metadata's) support their commitment from now on. */
+static void support_held_entries(RaftOracle *o, EndpointId node, uint64_t term)
+{
+    const Disk *d = oview_disk(o->view, node);
+    uint32_t len = disk_durable_length(d, RAFT_FILE_LOG);
+    for (uint32_t i = (uint32_t)o->committed.len; i < len; i++) {
+        DiskBlock b;
+        RaftEntry e;
+        if (disk_durable_block(d, RAFT_FILE_LOG, i, &b) && raft_decode_entry(&b, &e) == BLOCK_OK &&
+            e.term == term)
+            add_support(o, node, &e);
+    }
+}
+
+static void meta_durable(RaftOracle *o, EndpointId node, const DiskBlock *neu, DiskChange cause)
+{
+    RaftMeta m;
+    /* The term the node's disk records. Damage to its metadata does not unmake what the node did
+     * in a term it had recorded; a lost disk does (the node starts over). */
+    uint64_t t = raft_durable_meta(oview_disk(o->view, node), &m) ? m.term : 0;
+    if (cause == DISK_CHANGE_MEDIA)
+        t = MAX(t, o->meta_term[node]);
+    gboolean rose = t > o->meta_term[node];
+    o->meta_term[node] = t;
+    if (rose)
+        support_held_entries(o, node, t);
+    if (neu && raft_decode_meta(neu, &m) == BLOCK_OK && m.voted_for != ENDPOINT_NONE) {
+        /* A vote that reached the disk: later damage does not unmake the node's care. */
+        uint64_t *k = g_new(uint64_t, 1);
+        *k = m.term << 8 | node;
+        g_hash_table_insert(o->votes, k, GUINT_TO_POINTER(m.voted_for + 1u));
+    }
+}
+
+static void raft_on_durable(void *st, EndpointId node, guint file, uint32_t idx,
+                            const DiskBlock *old, const DiskBlock *neu, DiskChange cause)
+{
+    RaftOracle *o = st;
+    if (file == RAFT_FILE_META) {
+        meta_durable(o, node, neu, cause);
+        return;
+    }
+    RaftEntry e;
+    if (old && raft_decode_entry(old, &e) == BLOCK_OK && e.idem != IDEM_NONE) {
+        Ledger *l = ledger_get(o->ledger, e.idem);
+        if (l->counts[node] > 0)
+            ledger_copy_changed(o->ledger, l, node, -1, cause);
+    }
+    if (o->pending_index > o->committed.len && ((o->pending_mask >> node) & 1))
+        commit_through(o, o->pending_mask, o->pending_index, o->pending_term);
+    if (!neu || raft_decode_entry(neu, &e) != BLOCK_OK)
+        return;
+    if (e.idem != IDEM_NONE) {
+        Ledger *l = ledger_get(o->ledger, e.idem);
+        l->key = e.key;
+        l->kind = e.kind;
+        ledger_copy_changed(o->ledger, l, node, +1, cause);
+    }
+    raft_safety_new_entry(o, node, idx, &e);
+    add_support(o, node, &e);
+}
+
+/* ---- the mirror: each server's log as it holds it ---- */
+
+/* Drops the node's log entries from `len` on. */
+static void mirror_truncate(RaftOracle *o, Chunks *log, uint32_t len)
+{
+    for (uint32_t i = len; i < log->len; i++)
+        block_store_unref(o->view->store, chunks_index(log, uint32_t, i));
+    chunks_set_size(log, MIN(len, log->len));
+}
+
+static void mirror_set(RaftOracle *o, Chunks *log, uint32_t index, const DiskBlock *b)
+{
+    uint32_t id = block_store_put(o->view->store, b);
+    if (index >= log->len)
+        chunks_set_size(log, index + 1);
+    uint32_t *slot = chunks_at(log, index);
+    block_store_unref(o->view->store, *slot);
+    *slot = id;
+}
+
+static void raft_on_booted(void *st, EndpointId node, const ProtoDiskImage *img)
+{
+    RaftOracle *o = st;
+    Chunks *log = &o->mirror[node];
+    mirror_truncate(o, log, 0);
+    for (uint32_t i = 0; i < img->len[RAFT_FILE_LOG]; i++) {
+        if (img->errors[RAFT_FILE_LOG][i] != 0)
+            break; /* the server's log ends where its disk stops answering */
+        mirror_set(o, log, i, &img->blocks[RAFT_FILE_LOG][i]);
+    }
+}
+
+static void raft_on_submitted(void *st, EndpointId node, guint file, uint32_t index,
+                              const DiskBlock *block)
+{
+    RaftOracle *o = st;
+    if (file != RAFT_FILE_LOG)
+        return;
+    Chunks *log = &o->mirror[node];
+    if (block)
+        mirror_set(o, log, index, block);
+    else
+        mirror_truncate(o, log, index);
+}
+
+/* ---- what the generic oracles take ---- */
+
+static guint raft_ack_copies(void *st)
+{
+    const RaftOracle *o = st;
+    return o->majority;
+}
+
+static gboolean raft_lost(void *st, const Ledger *l, uint64_t holders)
+{
+    const RaftOracle *o = st;
+    return popcount(holders) < o->majority;
+}
+
+static gboolean raft_visible(void *st, const Ledger *l)
+{
+    return l->effect_index != 0;
+}
+
+/* ---- life cycle ---- */
+
+static void *raft_create(const OracleEnv *env)
+{
+    RaftOracle *o = g_new0(RaftOracle, 1);
+    o->view = env->view;
+    o->ledger = env->ledger;
+    o->found = env->found;
+    o->nodes = o->view->cfg->nodes;
+    o->majority = o->nodes / 2 + 1;
+    o->meta_term = g_new0(uint64_t, o->nodes);
+    o->support = g_ptr_array_new_with_free_func(support_free);
+    chunks_init(&o->committed, sizeof(RaftSlot));
+    chunks_init(&o->applied, sizeof(RaftApplied));
+    o->leaders = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    o->votes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    o->mirror = g_new0(Chunks, o->nodes);
+    for (guint n = 0; n < o->nodes; n++)
+        chunks_init(&o->mirror[n], sizeof(uint32_t));
+    return o;
+}
+
+static void raft_destroy(void *st)
+{
+    RaftOracle *o = st;
+    g_free(o->meta_term);
+    for (guint n = 0; n < o->nodes; n++) {
+        mirror_truncate(o, &o->mirror[n], 0);
+        chunks_clear(&o->mirror[n]);
+    }
+    g_free(o->mirror);
+    g_ptr_array_unref(o->support);
+    chunks_clear(&o->committed);
+    chunks_clear(&o->applied);
+    g_hash_table_unref(o->leaders);
+    g_hash_table_unref(o->votes);
+    g_free(o);
+}
+
+const OracleModule raft_oracle = {
+    .name = "raft",
+    .create = raft_create,
+    .destroy = raft_destroy,
+    .durable = raft_on_durable,
+    .sent = raft_safety_sent,
+    .note = raft_safety_note,
+    .booted = raft_on_booted,
+    .submitted = raft_on_submitted,
+    .ack_copies = raft_ack_copies,
+    .acks_need_commitment = TRUE,
+    .lost = raft_lost,
+    .loss_names_survivors = TRUE,
+    .visible = raft_visible,
+    .merging_adds = FALSE,
+    .convergence = raft_safety_caught_up,
+    .end_checks = raft_safety_end_checks,
+};

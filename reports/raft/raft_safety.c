@@ -1,0 +1,264 @@
+/* reports/raft/raft_safety.c — Raft's safety properties, judged against the durable state and the
+ * commitment raft_oracle.c follows (see raft_state.h):
+ *
+ *   election safety        at most one leader per term (from the servers' role notes)
+ *   log matching           no two durable logs hold different commands at one (index, term), as
+ *                          each entry becomes durable and over the whole logs at the end
+ *   leader completeness    a new leader's log (as the server holds it) has every entry committed
+ *                          in an earlier term
+ *   state-machine safety   no two servers apply different commands at one index
+ *   persist-before-send    a granted vote is on the voter's disk, an append success's prefix was
+ *                          synced, when the message leaves
+ *   duplicate              one write applied with effect at two indexes
+ *   caught up              after settle, every server that is up holds every committed entry
+ */
+#include "reports/persist.h"
+#include "reports/raft/raft_state.h"
+
+static const char *now_text(const RaftOracle *o, char *buf, gsize size)
+{
+    return sim_time_format_human(oview_now(o->view), buf, size);
+}
+
+/* Entry e, just made durable at block `idx` of node's log, against the other servers' entries
+ * at e's index. */
+void raft_safety_new_entry(RaftOracle *o, EndpointId node, uint32_t idx, const RaftEntry *e)
+{
+    const OracleView *v = o->view;
+    uint32_t mine = disk_durable_id(oview_disk(v, node), RAFT_FILE_LOG, idx);
+    for (EndpointId other = 0; other < o->nodes; other++) {
+        if (other == node)
+            continue;
+        uint32_t theirs =
+            disk_durable_id(oview_disk(v, other), RAFT_FILE_LOG, (uint32_t)(e->index - 1));
+        RaftEntry x;
+        if (theirs == 0 || theirs == mine ||
+            !raft_oracle_durable_entry(o, other, e->index, &x, NULL))
+            continue; /* nothing there, the very same bytes, or nothing readable */
+        if (x.term == e->term && (x.idem != e->idem || x.kind != e->kind)) {
+            char when[32];
+            EndpointId nodes[2] = {node, other};
+            verdict_add(
+                o->found, V_LOG_MATCHING, oview_now(v), NULL, 0, nodes, 2,
+                g_strdup_printf("%s and %s hold different entries at index %" G_GUINT64_FORMAT
+                                " with the same term %" G_GUINT64_FORMAT " (at %s)",
+                                oview_name(v, node), oview_name(v, other), e->index, e->term,
+                                now_text(o, when, sizeof when)));
+            return;
+        }
+    }
+}
+
+void raft_safety_sent(void *st, const Msg *m)
+{
+    RaftOracle *o = st;
+    if (m->type == MSG_R_VOTE_RESP && raft_body(m)->rvr.granted && !raft_body(m)->rvr.prevote) {
+        uint64_t key = raft_body(m)->rvr.term << 8 | m->from;
+        gpointer vote = g_hash_table_lookup(o->votes, &key);
+        if (!vote || GPOINTER_TO_UINT(vote) - 1 != m->to) {
+            g_autofree char *what =
+                g_strdup_printf("its vote in term %" G_GUINT64_FORMAT, raft_body(m)->rvr.term);
+            persist_unpersisted(o->view, m, what, o->found);
+        }
+    } else if (m->type == MSG_R_APPEND_RESP && raft_body(m)->rar.success &&
+               !disk_prefix_was_synced(oview_disk(o->view, m->from), RAFT_FILE_LOG,
+                                       (uint32_t)raft_body(m)->rar.match)) {
+        g_autofree char *what = g_strdup_printf(
+            "an append success with match index %" G_GUINT64_FORMAT, raft_body(m)->rar.match);
+        persist_unpersisted(o->view, m, what, o->found);
+    }
+}
+
+/* What the server's log holds at `index` (term 0 and no key for nothing, or an unreadable
+ * entry). */
+static void mirror_get(const RaftOracle *o, const Chunks *log, uint32_t index, uint64_t *term,
+                       IdemKey *idem)
+{
+    *term = 0;
+    *idem = IDEM_NONE;
+    uint32_t id = index < log->len ? chunks_index(log, uint32_t, index) : 0;
+    RaftEntry e;
+    if (id != 0 && raft_decode_entry(block_store_get(o->view->store, id), &e) == BLOCK_OK) {
+        *term = e.term;
+        *idem = e.idem;
+    }
+}
+
+static void check_leader_completeness(RaftOracle *o, EndpointId node, uint64_t term)
+{
+    const Chunks *log = &o->mirror[node];
+    for (uint64_t i = 1; i <= o->committed.len; i++) {
+        const RaftSlot *s = chunks_at(&o->committed, (guint)(i - 1));
+        /* Leader Completeness: committed in an earlier term, so in every later leader's log. */
+        if (!s->set || s->commit_term >= term)
+            continue;
+        uint64_t t;
+        IdemKey idem;
+        mirror_get(o, log, (uint32_t)(i - 1), &t, &idem);
+        if (t == s->term && idem == s->idem)
+            continue;
+        char when[32];
+        EndpointId nodes[1] = {node};
+        verdict_add(o->found, V_LEADER_COMPLETENESS, oview_now(o->view), NULL, 0, nodes, 1,
+                    g_strdup_printf("%s became leader of term %" G_GUINT64_FORMAT
+                                    " at %s without committed entry %" G_GUINT64_FORMAT
+                                    " (term %" G_GUINT64_FORMAT ")",
+                                    oview_name(o->view, node), term, now_text(o, when, sizeof when),
+                                    i, s->term));
+        return;
+    }
+}
+
+static void on_leader(RaftOracle *o, EndpointId node, uint64_t term)
+{
+    gpointer prev = g_hash_table_lookup(o->leaders, &term);
+    if (prev && GPOINTER_TO_UINT(prev) - 1 != node) {
+        char when[32];
+        EndpointId nodes[2] = {(EndpointId)(GPOINTER_TO_UINT(prev) - 1), node};
+        verdict_add(o->found, V_ELECTION_SAFETY, oview_now(o->view), NULL, 0, nodes, 2,
+                    g_strdup_printf("%s and %s were both leader of term %" G_GUINT64_FORMAT
+                                    " (the second at %s)",
+                                    oview_name(o->view, nodes[0]), oview_name(o->view, node), term,
+                                    now_text(o, when, sizeof when)));
+    } else if (!prev) {
+        uint64_t *k = g_new(uint64_t, 1);
+        *k = term;
+        g_hash_table_insert(o->leaders, k, GUINT_TO_POINTER(node + 1u));
+    }
+    check_leader_completeness(o, node, term);
+}
+
+/* A write applied with effect at a second index. */
+static void check_applied_once(RaftOracle *o, EndpointId node, uint64_t index, IdemKey idem)
+{
+    Ledger *l = ledger_get(o->ledger, idem);
+    if (l->effect_index == 0) {
+        l->effect_index = index;
+        return;
+    }
+    if (l->effect_index == index || l->dup_reported)
+        return;
+    l->dup_reported = 1;
+    const OracleView *v = o->view;
+    char label[64], when[32];
+    EndpointId nodes[1] = {node};
+    uint32_t ops[1] = {l->first_op};
+    verdict_add(o->found, V_DUPLICATE, oview_now(v), ops, 1, nodes, 1,
+                g_strdup_printf("%s applied write %s again at index %" G_GUINT64_FORMAT
+                                " (first at index %" G_GUINT64_FORMAT "), at %s",
+                                oview_name(v, node),
+                                v->idem_name(v->ctx, idem, label, sizeof label), index,
+                                l->effect_index, now_text(o, when, sizeof when)));
+}
+
+static void on_apply(RaftOracle *o, EndpointId node, const ProtoAction *note)
+{
+    uint64_t index = note->a, term = note->b;
+    IdemKey idem = note->c;
+    if (index > o->applied.len)
+        chunks_set_size(&o->applied, (guint)index);
+    RaftApplied *s = chunks_at(&o->applied, (guint)(index - 1));
+    if (!s->set) {
+        *s = (RaftApplied){.term = term, .idem = idem, .set = 1, .node = node};
+    } else if (s->term != term || s->idem != idem) {
+        char when[32];
+        EndpointId nodes[2] = {node, s->node};
+        verdict_add(o->found, V_STATE_MACHINE_SAFETY, oview_now(o->view), NULL, 0, nodes, 2,
+                    g_strdup_printf("%s applied a different command at index %" G_GUINT64_FORMAT
+                                    " (term %" G_GUINT64_FORMAT ") than %s did "
+                                    "(term %" G_GUINT64_FORMAT ") at %s",
+                                    oview_name(o->view, node), index, term,
+                                    oview_name(o->view, s->node), s->term,
+                                    now_text(o, when, sizeof when)));
+    }
+    if (note->d && idem != IDEM_NONE)
+        check_applied_once(o, node, index, idem);
+}
+
+void raft_safety_note(void *st, EndpointId node, const ProtoAction *note)
+{
+    RaftOracle *o = st;
+    if (note->sub == NOTE_ROLE && note->a == ROLE_LEADER)
+        on_leader(o, node, note->b);
+    else if (note->sub == NOTE_APPLY)
+        on_apply(o, node, note);
+}
+
+/* After settle every server that is up holds every committed entry, durably. */
+void raft_safety_caught_up(void *st, gboolean healed)
+{
+    RaftOracle *o = st;
+    if (!healed) {
+        o->found->convergence_note =
+            g_strdup("not checked: a fault was still in force when settle ended");
+        return;
+    }
+    /* Index by index, so that the servers' identical blocks are decoded once (durable_entry
+     * remembers the last); each server's first missing entry is reported, server by server. */
+    uint64_t missing[WORLD_MAX_NODES];
+    for (EndpointId n = 0; n < o->nodes; n++)
+        missing[n] = o->view->is_up(o->view->ctx, n) ? 0 : UINT64_MAX;
+    for (uint64_t i = 1; i <= o->committed.len; i++) {
+        const RaftSlot *s = chunks_at(&o->committed, (guint)(i - 1));
+        for (EndpointId n = 0; n < o->nodes; n++) {
+            RaftEntry e;
+            if (missing[n] == 0 && !(raft_oracle_durable_entry(o, n, i, &e, NULL) &&
+                                     e.term == s->term && e.idem == s->idem))
+                missing[n] = i;
+        }
+    }
+    for (EndpointId n = 0; n < o->nodes; n++) {
+        if (missing[n] == 0 || missing[n] == UINT64_MAX)
+            continue;
+        char when[32];
+        EndpointId nodes[1] = {n};
+        verdict_add(o->found, V_DIVERGENT, oview_now(o->view), NULL, 0, nodes, 1,
+                    g_strdup_printf("after settle (%s), %s does not hold committed entry "
+                                    "%" G_GUINT64_FORMAT " of %u durably",
+                                    now_text(o, when, sizeof when), oview_name(o->view, n),
+                                    missing[n], o->committed.len));
+    }
+}
+
+/* Whether servers a and b agree on their durable logs below their last common (index, term);
+ * raises log matching for the first index where they do not. */
+static void check_pair_matches(RaftOracle *o, EndpointId a, EndpointId b, Verdict *v)
+{
+    const Disk *da = oview_disk(o->view, a), *db = oview_disk(o->view, b);
+    uint32_t len =
+        MIN(disk_durable_length(da, RAFT_FILE_LOG), disk_durable_length(db, RAFT_FILE_LOG));
+    gboolean matched_above = FALSE;
+    for (uint32_t i = len; i-- > 0;) {
+        RaftEntry ex, ey;
+        uint32_t ia, ib = disk_durable_id(db, RAFT_FILE_LOG, i);
+        if (!raft_oracle_durable_entry(o, a, i + 1, &ex, &ia) ||
+            (ib != ia && !raft_oracle_durable_entry(o, b, i + 1, &ey, NULL)) || ib == 0) {
+            matched_above = FALSE;
+            continue;
+        }
+        if (ib == ia)
+            ey = ex; /* the very same bytes */
+        if (ex.term == ey.term)
+            matched_above = TRUE;
+        if (matched_above && (ex.term != ey.term || ex.idem != ey.idem)) {
+            EndpointId nodes[2] = {a, b};
+            char when[32];
+            verdict_add(v, V_LOG_MATCHING, oview_now(o->view), NULL, 0, nodes, 2,
+                        g_strdup_printf("%s and %s agree on a later entry but differ at "
+                                        "index %u (at the end, %s)",
+                                        oview_name(o->view, a), oview_name(o->view, b), i + 1,
+                                        now_text(o, when, sizeof when)));
+            return;
+        }
+    }
+}
+
+/* At the end, every pair of durable logs agrees on the prefix up to their last common
+ * (index, term). */
+void raft_safety_end_checks(void *st, Verdict *v)
+{
+    RaftOracle *o = st;
+    for (EndpointId a = 0; a < o->nodes; a++)
+        for (EndpointId b = a + 1; b < o->nodes; b++)
+            check_pair_matches(o, a, b, v);
+}

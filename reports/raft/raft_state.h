@@ -1,0 +1,75 @@
+/* reports/raft/raft_state.h — what Raft's oracle module keeps during a run, shared by its two
+ * files: raft_oracle.c follows the servers' durable images and computes commitment (the
+ * durable-state follower); raft_safety.c judges the Raft safety properties against it.
+ *
+ * Commitment, as the oracle computes it: entry (i, T) is committed once a majority of servers
+ * hold it durably, each having been at term T (per its durable metadata) when the entry became
+ * durable there — which is what the leader of T may count (Raft §5.4.2); every entry below i in
+ * such a log is committed too (log matching).
+ *
+ * Invariants: committed[0..len) is a prefix of indexes, each with the term and command every
+ * supporter holds; support[k] lists, per term, the servers supporting index committed.len + 1 + k;
+ * mirror[n] is server n's log as the server itself holds it (read at boot, then as written).
+ */
+#pragma once
+
+#include "model/raft/raft.h"
+#include "reports/ledger.h"
+
+/* A committed log position. */
+typedef struct {
+    uint64_t term;
+    uint64_t commit_term; /* the term whose leader could count the majority that committed it */
+    IdemKey idem;
+    uint8_t kind;
+    uint8_t set;
+} RaftSlot;
+
+/* The first command applied at an index. */
+typedef struct {
+    uint64_t term;
+    IdemKey idem;
+    EndpointId node; /* the server that applied it first */
+    uint8_t set;
+} RaftApplied;
+
+/* The nodes that durably hold entry (index, term) and durably record its term. */
+typedef struct RaftSupport {
+    uint64_t term;
+    uint64_t mask;
+    struct RaftSupport *next; /* another term at the same index */
+} RaftSupport;
+
+typedef struct {
+    const OracleView *view;
+    LedgerBook *ledger;
+    Verdict *found;
+    guint nodes;
+    guint majority;
+    uint64_t *meta_term; /* per node, the term of its durable metadata */
+    GPtrArray *support;  /* RaftSupport lists by index, from committed.len + 1 on */
+    Chunks *mirror;      /* per node, of uint32_t block-store ids (0: none) */
+    Chunks committed;    /* of RaftSlot, by index - 1 */
+    /* a commitment whose prefix was not yet durable on any supporter when its majority formed
+     * (an fsync made later blocks durable before earlier ones); retried as blocks land */
+    uint64_t pending_index, pending_term, pending_mask;
+    Chunks applied;      /* of RaftApplied, by index - 1 */
+    GHashTable *leaders; /* term -> node + 1, lookups only */
+    GHashTable *votes;   /* term << 8 | voter -> candidate + 1: durable votes */
+    /* the last log block decoded from the block store, and what it decoded to */
+    DiskBlock dec_block;
+    RaftEntry dec_entry;
+    gboolean dec_ok;
+} RaftOracle;
+
+/* Node n's durable log entry at `index`: FALSE if it has none or it does not decode. `id` (may
+ * be NULL) gets its block-store id. */
+gboolean raft_oracle_durable_entry(RaftOracle *o, EndpointId n, uint64_t index, RaftEntry *out,
+                                   uint32_t *id);
+
+/* raft_safety.c */
+void raft_safety_new_entry(RaftOracle *o, EndpointId node, uint32_t idx, const RaftEntry *e);
+void raft_safety_sent(void *st, const Msg *m);
+void raft_safety_note(void *st, EndpointId node, const ProtoAction *note);
+void raft_safety_caught_up(void *st, gboolean healed);
+void raft_safety_end_checks(void *st, Verdict *v);
