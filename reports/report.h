@@ -108,8 +108,8 @@ typedef struct {
     GPtrArray *runs;          /* of ReportRun*, owned */
     double wall_seconds;      /* the command's wall time (summed over shards) */
     JsonObject *coverage;     /* owned: counters summed over every run (report_coverage_new) */
-    ReportLatency latency;    /* summed over every run (and every shard merged in) */
     ReportCampaign *campaign; /* owned; NULL when the suite is not a fuzz campaign */
+    ReportLatency latency;    /* summed over every run (and every shard merged in) */
     gboolean partial;         /* merged with --partial: some shards are missing */
     GPtrArray *missing;       /* of char*, "K/N" of each missing shard (when partial) */
 } ReportSuite;
