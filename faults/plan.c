@@ -1,6 +1,8 @@
 /* faults/plan.c — fault plans: construction, validation and copying. */
 #include "faults/fault.h"
 
+#include "model/protocol.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -106,10 +108,11 @@ gboolean fault_plan_validate(const FaultPlan *p, const WorldConfig *c, GError **
 {
     for (guint i = 0; i < p->faults->len; i++) {
         const FaultSpec *f = g_ptr_array_index(p->faults, i);
-        if (f->trigger == TRIG_FAILPOINT && failpoint_protocol(f->fp) != c->protocol) {
+        if (f->trigger == TRIG_FAILPOINT && !protocol_has_failpoint(c->protocol, f->fp)) {
+            const Protocol *owner = protocol_of_failpoint(f->fp);
             g_set_error(error, CONFIG_ERROR, 0,
                         "[fault %s] on: failpoint '%s' belongs to the %s protocol, not %s", f->name,
-                        failpoint_name(f->fp), protocol_name(failpoint_protocol(f->fp)),
+                        failpoint_name(f->fp), owner ? owner->name : "no",
                         protocol_name(c->protocol));
             return FALSE;
         }

@@ -3,6 +3,8 @@
  * Every choice (which follower, which node for `any`) comes from the run's "faults" stream. */
 #include "faults/fault.h"
 
+#include "model/protocol.h"
+
 #include <string.h>
 
 struct FaultRunner {
@@ -315,6 +317,9 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
                  uint64_t down_at_end, ModelJudgement *out)
 {
     *out = (ModelJudgement){.within = TRUE, .linearizable = TRUE};
+    const Protocol *p = c->protocol;
+    ProtoTolerance tol;
+    p->tolerance(c, &tol);
     uint64_t damaged = 0;
     gboolean lying_fsync = FALSE, client_skew = FALSE;
     for (guint i = 0; i < fired->len; i++) {
@@ -325,9 +330,7 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
         if (f->kind == FAULT_DISK_LOSS ||
             ((f->kind == FAULT_CORRUPT || f->kind == FAULT_SECTOR_ERROR) && ff->hit > 0))
             damaged |= (uint64_t)1 << ff->node;
-        /* A raft server power-crashed before anything it wrote was durable wakes to an empty
-         * disk, as after a disk loss, and must treat itself as such (it may have voted). */
-        if (f->kind == FAULT_CRASH && ff->hit > 0 && c->protocol == PROTO_RAFT)
+        if (f->kind == FAULT_CRASH && ff->hit > 0 && tol.empty_reboot)
             damaged |= (uint64_t)1 << ff->node;
         if ((f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR) &&
             c->fs == FS_EXT4_JOURNAL)
@@ -337,38 +340,27 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
             client_skew = TRUE;
     }
     guint ndamaged = (guint)__builtin_popcountll(damaged);
-    guint tolerated = c->protocol == PROTO_RAFT ? (c->nodes - 1) / 2
-                                                : (c->write_quorum > 0 ? c->write_quorum - 1 : 0);
-    /* Raft tolerates f failures in all: a server down for good counts like one that lost data. */
-    uint64_t down = c->protocol == PROTO_RAFT ? down_at_end & ~damaged : 0;
+    guint tolerated = tol.tolerated;
+    uint64_t down = tol.down_counts ? down_at_end & ~damaged : 0;
     guint nfailed = ndamaged + (guint)__builtin_popcountll(down);
     if (nfailed > tolerated) {
         out->within = FALSE;
         if (down)
-            out->reason = g_strdup_printf("%u server%s lost durable data and %u stayed down; raft "
+            out->reason = g_strdup_printf("%u server%s lost durable data and %u stayed down; %s "
                                           "survives %u failure%s",
                                           ndamaged, ndamaged == 1 ? "" : "s",
-                                          (guint)__builtin_popcountll(down), tolerated,
+                                          (guint)__builtin_popcountll(down), p->name, tolerated,
                                           tolerated == 1 ? "" : "s");
         else
-            out->reason = g_strdup_printf(
-                "%u node%s lost durable data; %s survives %u", ndamaged, ndamaged == 1 ? "" : "s",
-                c->protocol == PROTO_RAFT ? "raft (a minority)" : "a write held by W replicas",
-                tolerated);
+            out->reason = g_strdup_printf("%u node%s lost durable data; %s survives %u", ndamaged,
+                                          ndamaged == 1 ? "" : "s", tol.survivor, tolerated);
     } else if (lying_fsync) {
         out->within = FALSE;
         out->reason = g_strdup("ext4-journal reports a failed fsync one call late: a success can "
                                "be a lie no protocol can detect in time");
     }
-    if (c->protocol == PROTO_QUORUM) {
-        if (c->sloppy || c->write_quorum + c->read_quorum <= c->replicas || client_skew)
-            out->linearizable = FALSE;
-        /* W + R > N makes read and write quorums overlap only while the W copies last: a replica
-         * that acked and then lost its data may leave a later read quorum without the write. The
-         * write is still durable (that is judged); reads may be stale (counted, not judged). */
-        if (ndamaged > 0)
-            out->linearizable = FALSE;
-    }
+    if (!p->owes_linearizable(c, ndamaged) || (p->client_clocks && client_skew))
+        out->linearizable = FALSE;
     if (!out->within)
         out->linearizable = FALSE;
 }

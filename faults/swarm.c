@@ -1,6 +1,8 @@
 /* faults/swarm.c — the swarm fault generator (see swarm.h). */
 #include "faults/swarm.h"
 
+#include "model/protocol.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -40,12 +42,16 @@ static EndpointMask all_mask(const WorldConfig *c)
     return endpoint_mask_first(world_config_endpoint_count(c));
 }
 
-/* A failpoint of the protocol, for a fault that fires on one. */
+/* A failpoint of the protocol, for a fault that fires on one (in failpoint order). */
 static FailpointId random_failpoint(const WorldConfig *c, SimRng *rng)
 {
-    if (c->protocol == PROTO_QUORUM)
-        return (FailpointId)draw(rng, FP_COORD_RECEIVED, FP_REPLICA_ACKED);
-    return (FailpointId)draw(rng, FP_RAFT_ELECTED, FP_RAFT_REPLIED);
+    FailpointId fps[FP_COUNT];
+    guint n = 0;
+    for (int fp = 0; fp < FP_COUNT; fp++)
+        if (protocol_has_failpoint(c->protocol, (FailpointId)fp))
+            fps[n++] = (FailpointId)fp;
+    g_assert(n > 0);
+    return fps[draw(rng, 0, n - 1)];
 }
 
 typedef struct {
@@ -58,6 +64,7 @@ typedef struct {
     uint64_t intensity[FAULT_KIND_COUNT]; /* 1..3 */
     uint64_t damaged;                     /* nodes planned to lose durable data */
     guint tolerated;
+    gboolean down_counts; /* a server down for good spends the failure budget */
 } Gen;
 
 static EndpointId pick_server(Gen *g)
@@ -117,7 +124,7 @@ static gboolean fill(Gen *g, FaultSpec *f)
         f->restart_after = draw_time(rng, 10 * SIM_MS, (SimTime)level * 400 * SIM_MS);
         if (coin(rng, 1, 10)) {
             /* Down for good: for raft that spends the failure budget, as lost data does. */
-            gboolean raft_server = g->c->protocol == PROTO_RAFT && n < g->c->nodes;
+            gboolean raft_server = g->down_counts && n < g->c->nodes;
             gboolean budget =
                 (g->damaged >> n) & 1 || (guint)__builtin_popcountll(g->damaged) < g->tolerated;
             if (!raft_server || g->mode == FAULTS_BEYOND || budget) {
@@ -198,7 +205,7 @@ static gboolean fill(Gen *g, FaultSpec *f)
         f->duration = lasting;
         break;
     case FAULT_CLOCK_SKEW: {
-        gboolean client_ok = g->mode == FAULTS_BEYOND || g->c->protocol == PROTO_RAFT;
+        gboolean client_ok = g->mode == FAULTS_BEYOND || !g->c->protocol->client_clocks;
         EndpointId n = client_ok ? (EndpointId)draw(rng, 0, world_config_endpoint_count(g->c) - 1)
                                  : pick_server(g);
         set_node(g, f, n);
@@ -224,7 +231,8 @@ static void leader_churn(Gen *g)
         FaultSpec *f = fault_spec_new();
         f->kind = coin(g->rng, 1, 2) ? FAULT_CRASH : FAULT_PAUSE;
         f->trigger = TRIG_FAILPOINT;
-        f->fp = coin(g->rng, 1, 2) ? FP_RAFT_APPENDED : FP_RAFT_BROADCAST;
+        const ProtoSwarm *ps = &g->c->protocol->swarm;
+        f->fp = coin(g->rng, 1, 2) ? ps->churn_fp[0] : ps->churn_fp[1];
         f->nth = (guint)draw(g->rng, 1, 6);
         f->target = TARGET_ROLE;
         f->role = ROLE_LEADER;
@@ -235,8 +243,8 @@ static void leader_churn(Gen *g)
         } else {
             /* Long enough for the others to elect a new leader, short enough that the paused one
              * may resume before its own check-quorum deadline: two leaders for a while. */
-            SimRange et = g->c->election_timeout;
-            f->duration = draw_time(g->rng, et.lo, et.hi + g->c->heartbeat);
+            SimRange t = ps->takeover(g->c);
+            f->duration = draw_time(g->rng, t.lo, t.hi);
         }
         name_fault(f, g->plan->faults->len);
         g_ptr_array_add(g->plan->faults, f);
@@ -247,8 +255,11 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
                     FaultPlan *plan)
 {
     Gen g = {.c = c, .horizon = horizon, .mode = mode, .rng = rng, .plan = plan};
-    g.tolerated = c->protocol == PROTO_RAFT ? (c->nodes - 1) / 2
-                                            : (c->write_quorum > 0 ? c->write_quorum - 1 : 0);
+    const Protocol *p = c->protocol;
+    ProtoTolerance tol;
+    p->tolerance(c, &tol);
+    g.tolerated = tol.tolerated;
+    g.down_counts = tol.down_counts;
     /* Swarm: a random subset of fault kinds, each at its own intensity. */
     gboolean any = FALSE;
     for (int k = 0; k < FAULT_KIND_COUNT; k++) {
@@ -267,7 +278,8 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
     for (guint i = 0; i < nfaults; i++) {
         FaultSpec *f = fault_spec_new();
         f->kind = kinds[draw(rng, 0, nkinds - 1)];
-        gboolean on_failpoint = c->protocol == PROTO_RAFT ? coin(rng, 1, 2) : coin(rng, 1, 4);
+        gboolean on_failpoint =
+            coin(rng, p->swarm.failpoint_chance[0], p->swarm.failpoint_chance[1]);
         if (on_failpoint && f->kind != FAULT_HEAL && f->kind != FAULT_RESTART) {
             f->trigger = TRIG_FAILPOINT;
             f->fp = random_failpoint(c, rng);
@@ -280,12 +292,10 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
             fault_spec_free(f);
             continue;
         }
-        if (f->trigger == TRIG_FAILPOINT && f->target == TARGET_NODE &&
-            c->protocol == PROTO_QUORUM) {
-            /* A replica never hits a coordinator's failpoint, nor the other way round. */
-            f->fp = f->node < c->nodes
-                        ? (FailpointId)draw(rng, FP_REPLICA_WRITTEN, FP_REPLICA_ACKED)
-                        : (FailpointId)draw(rng, FP_COORD_RECEIVED, FP_COORD_REPLIED);
+        if (f->trigger == TRIG_FAILPOINT && f->target == TARGET_NODE && p->n_kinds > 1) {
+            /* A node hits only its own kind's failpoints (a replica never a coordinator's). */
+            const ProtoNodeKind *k = &p->kinds[protocol_kind_of(p, c, f->node)];
+            f->fp = (FailpointId)draw(rng, k->fp_first, k->fp_last);
         }
         const FaultKindInfo *info = fault_kind_info(f->kind);
         gboolean retarget = f->trigger == TRIG_FAILPOINT && f->target == TARGET_NODE &&
@@ -295,18 +305,18 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
              * mid-replication, which is where its hardest cases live. */
             g_clear_pointer(&f->node_text, g_free);
             f->target = TARGET_ANY;
-            if (c->protocol == PROTO_RAFT && coin(rng, 3, 4)) {
+            if (p->swarm.by_role && coin(rng, 3, 4)) {
                 f->target = TARGET_ROLE;
                 f->role = coin(rng, 3, 4) ? ROLE_LEADER : ROLE_FOLLOWER;
                 f->node_text = g_strdup(node_role_name(f->role));
             }
             if (f->kind == FAULT_CRASH && f->restart_after == SIM_TIME_NEVER &&
-                mode == FAULTS_WITHIN && c->protocol == PROTO_RAFT)
+                mode == FAULTS_WITHIN && tol.down_counts)
                 f->restart_after = 200 * SIM_MS; /* whoever it hits: keep it within budget */
         }
         name_fault(f, plan->faults->len);
         g_ptr_array_add(plan->faults, f);
     }
-    if (c->protocol == PROTO_RAFT && coin(rng, 1, 2))
+    if (p->swarm.takeover && coin(rng, 1, 2))
         leader_churn(&g);
 }

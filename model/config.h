@@ -6,13 +6,12 @@
 #include "model/block.h"
 #include "model/types.h"
 
-typedef enum {
-    PROTO_QUORUM,
-    PROTO_RAFT,
-} ProtocolKind;
+/* A protocol's descriptor (model/protocol.h). */
+typedef struct Protocol Protocol;
 
-const char *protocol_name(ProtocolKind p);
-gboolean protocol_parse(const char *text, ProtocolKind *out);
+/* Room for a protocol's own configuration struct inside WorldConfig (so that the config copies
+ * as a value). A protocol's struct must fit (checked where it defines its descriptor). */
+#define PROTO_CONFIG_BYTES 128
 
 /* A scripted operation ([op NAME]). Strings are owned by the config. */
 typedef struct {
@@ -26,30 +25,22 @@ typedef struct {
 } ScriptedOp;
 
 typedef struct {
-    ProtocolKind protocol;
+    const Protocol *protocol; /* borrowed: descriptors are static */
     uint64_t seed;
     SimTime duration;
     SimTime settle;
     BugSet bugs;
 
     /* cluster */
-    guint nodes;
-    guint coordinators;
-    guint replicas;
-    guint write_quorum;
-    guint read_quorum;
-    gboolean sloppy;
+    guint nodes; /* storage nodes / servers (the protocol's first node kind) */
     FsProfile fs;
     SimRange net_latency;
     SimRange disk_write_latency;
     SimRange disk_fsync_latency;
-    SimTime request_timeout;
-    guint retry_attempts;
-    SimRange retry_backoff;
-    SimRange election_timeout;
-    SimTime heartbeat;
-    guint batch_entries;
-    SimTime batch_delay;
+    SimTime request_timeout; /* a coordinator or leader gives up on a request */
+    /* The protocol's own settings (QuorumConfig, RaftConfig...): read them through the
+     * protocol's accessor (quorum_config(), raft_config()). */
+    _Alignas(8) unsigned char proto[PROTO_CONFIG_BYTES];
 
     /* workload */
     guint clients;
@@ -62,7 +53,9 @@ typedef struct {
 } WorldConfig;
 
 /* Fills the defaults of SCENARIOS.md for the protocol. */
-void world_config_init(WorldConfig *c, ProtocolKind protocol);
+void world_config_init(WorldConfig *c, const Protocol *protocol);
+/* The protocol's name ("quorum"). */
+const char *world_config_protocol_name(const WorldConfig *c);
 void world_config_clear(WorldConfig *c);
 /* A deep copy into `out` (which must be uninitialised or cleared). */
 void world_config_copy(WorldConfig *out, const WorldConfig *in);
@@ -77,7 +70,8 @@ SimTime world_config_final_deadline(const WorldConfig *c, SimTime invoke);
 /* Checks cross-field rules (W <= N, N <= nodes, ...); a GError names the key. */
 gboolean world_config_validate(const WorldConfig *c, GError **error);
 
-/* Names of endpoints for a config: quorum r1..rK then co1..coM, raft n1..nK; then c1..cC. */
+/* Names of endpoints for a config: the protocol's node kinds in order (quorum r1..rK then
+ * co1..coM, raft n1..nK), then the clients c1..cC. */
 guint world_config_node_count(const WorldConfig *c);   /* storage nodes / servers */
 guint world_config_server_count(const WorldConfig *c); /* every non-client endpoint */
 guint world_config_endpoint_count(const WorldConfig *c);
@@ -88,3 +82,6 @@ gboolean world_config_endpoint_parse(const WorldConfig *c, const char *name, End
 
 #define CONFIG_ERROR (config_error_quark())
 GQuark config_error_quark(void);
+/* Sets a CONFIG_ERROR "[group] key: message" and returns FALSE. */
+gboolean world_config_fail(GError **error, const char *group, const char *key, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);

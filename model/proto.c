@@ -27,11 +27,6 @@ gboolean failpoint_parse(const char *name, FailpointId *out)
     return FALSE;
 }
 
-ProtocolKind failpoint_protocol(FailpointId fp)
-{
-    return fp < FP_RAFT_ELECTED ? PROTO_QUORUM : PROTO_RAFT;
-}
-
 const char *note_kind_name(NoteKind kind)
 {
     static const char *names[] = {"role", "apply", "commit", "damaged", "repaired", "handoff"};

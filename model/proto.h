@@ -37,8 +37,6 @@ typedef enum {
 
 const char *failpoint_name(FailpointId fp);
 gboolean failpoint_parse(const char *name, FailpointId *out);
-/* The protocol whose code marks the failpoint. */
-ProtocolKind failpoint_protocol(FailpointId fp);
 
 /* ---- notes: protocol state changes the oracles and the trace want to see ---- */
 
@@ -151,7 +149,7 @@ typedef struct {
     const WorldConfig *config;
     EndpointId self;
     guint nodes;                /* storage nodes / raft servers: endpoints 0..nodes-1 */
-    guint coordinators;         /* quorum: endpoints nodes..nodes+coordinators-1 */
+    guint clients;              /* client endpoints (their ids are 0..clients-1 in requests) */
     guint keys;                 /* the run's key table */
     const uint64_t *key_hashes; /* stable hashes of the key names, for placement */
     SimRng *rng;                /* the node's own stream */

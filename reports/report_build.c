@@ -16,6 +16,8 @@
  */
 #include "reports/report.h"
 
+#include "model/protocol.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,20 +627,23 @@ static JsonObject *event_json(World *w, const SimTraceRecord *r, guint index, gb
 
 /* ---- lanes ---- */
 
+/* The lane's role: "client", or the node kind's ("replica", "coordinator", "server"). */
 static const char *lane_role(World *w, EndpointId id)
 {
-    if (!world_is_server(w, id))
-        return "client";
-    if (!world_is_node(w, id))
-        return "coordinator";
-    return world_config(w)->protocol == PROTO_RAFT ? "server" : "replica";
+    const WorldConfig *c = world_config(w);
+    guint kind = protocol_kind_of(c->protocol, c, id);
+    return kind < c->protocol->n_kinds ? c->protocol->kinds[kind].what : "client";
 }
 
+/* Clients first, then the node kinds from the one nearest the clients (coordinators) down. */
 static JsonArray *lanes_json(World *w, const gboolean *used, const gboolean *disk_used)
 {
     JsonArray *lanes = json_array_new();
-    const char *order[] = {"client", "coordinator", "replica", "server"};
-    for (guint k = 0; k < G_N_ELEMENTS(order); k++) {
+    const Protocol *p = world_config(w)->protocol;
+    const char *order[PROTO_MAX_KINDS + 1] = {"client"};
+    for (guint k = 0; k < p->n_kinds; k++)
+        order[1 + k] = p->kinds[p->n_kinds - 1 - k].what;
+    for (guint k = 0; k < 1 + p->n_kinds; k++) {
         for (EndpointId id = 0; id < world_endpoint_count(w); id++) {
             if (!used[id] || strcmp(lane_role(w, id), order[k]) != 0)
                 continue;
@@ -667,11 +672,9 @@ static void states_init(World *w, NodeState *st)
         NodeState *n = &st[id];
         n->up = TRUE;
         n->changed = TRUE;
-        gboolean quorum = world_config(w)->protocol == PROTO_QUORUM;
-        n->role = !world_is_server(w, id) ? ROLE_CLIENT
-                  : !world_is_node(w, id) ? ROLE_COORDINATOR
-                  : quorum                ? ROLE_REPLICA
-                                          : ROLE_NONE;
+        const WorldConfig *c = world_config(w);
+        guint kind = protocol_kind_of(c->protocol, c, id);
+        n->role = kind < c->protocol->n_kinds ? c->protocol->kinds[kind].role : ROLE_CLIENT;
         Disk *d = world_disk(w, id);
         guint nfiles = d ? MIN(disk_nfiles(d), MAX_FILES) : 0;
         for (guint k = 0; k < nfiles; k++)

@@ -6,6 +6,8 @@
  * by count, ties by label), never in hash-table order.
  */
 #include "reports/report_dash.h"
+
+#include "model/protocol.h"
 #include "reports/report_svg.h"
 
 #include <math.h>
@@ -112,9 +114,9 @@ static void dash_compute(Dash *d, const ReportSuite *s)
             d->kind_expected[k] += (r->kinds & r->expected) >> k & 1u;
         }
         dash_shape(d, r);
-        ProtocolKind p;
-        if (r->protocol && protocol_parse(r->protocol, &p))
-            d->protocols |= 1u << p;
+        const Protocol *p = r->protocol ? protocol_find(r->protocol) : NULL;
+        if (p)
+            d->protocols |= 1u << protocol_index(p);
     }
     g_array_sort(d->nodes, dist_cmp);
     g_array_sort(d->quorum, dist_cmp);
@@ -181,7 +183,8 @@ static gboolean failpoint_ran(const char *name, guint protocols)
 {
     for (int f = 0; f < FP_COUNT; f++)
         if (strcmp(failpoint_name((FailpointId)f), name) == 0)
-            return !protocols || (protocols >> failpoint_protocol((FailpointId)f) & 1u);
+            return !protocols || !protocol_of_failpoint((FailpointId)f) ||
+                   (protocols >> protocol_index(protocol_of_failpoint((FailpointId)f)) & 1u);
     return TRUE;
 }
 

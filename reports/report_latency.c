@@ -9,6 +9,8 @@
  */
 #include "reports/report.h"
 
+#include "model/protocol.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -17,11 +19,13 @@ void report_shape_from_config(ReportShape *out, const WorldConfig *c)
     memset(out, 0, sizeof *out);
     out->nodes = c->nodes;
     out->fs = (int)c->fs;
-    if (c->protocol == PROTO_QUORUM) {
-        out->replicas = c->replicas;
-        out->write_quorum = c->write_quorum;
-        out->read_quorum = c->read_quorum;
-        out->sloppy = c->sloppy;
+    if (c->protocol->replication) {
+        ProtoReplication r;
+        c->protocol->replication(c, &r);
+        out->replicas = r.replicas;
+        out->write_quorum = r.write_quorum;
+        out->read_quorum = r.read_quorum;
+        out->sloppy = r.sloppy;
     }
 }
 

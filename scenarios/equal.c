@@ -79,6 +79,32 @@ static BugSet protocol_bugs(const WorldConfig *c)
     return out;
 }
 
+/* The protocol's own settings, by its key table (same protocol: checked before). */
+static gboolean same_proto_keys(Diff *d, const WorldConfig *a, const WorldConfig *b)
+{
+    for (const ProtoKey *k = a->protocol->keys; k->name; k++) {
+        const void *fa = a->proto + k->offset, *fb = b->proto + k->offset;
+        gboolean ok = TRUE;
+        switch (k->type) {
+        case PROTO_KEY_UINT:
+            ok = same_uint(d, k->name, *(const guint *)fa, *(const guint *)fb);
+            break;
+        case PROTO_KEY_BOOL:
+            ok = same_int(d, k->name, !!*(const gboolean *)fa, !!*(const gboolean *)fb);
+            break;
+        case PROTO_KEY_TIME:
+            ok = same_int(d, k->name, *(const SimTime *)fa, *(const SimTime *)fb);
+            break;
+        case PROTO_KEY_RANGE:
+            ok = same_range(d, k->name, *(const SimRange *)fa, *(const SimRange *)fb);
+            break;
+        }
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean same_cluster(Diff *d, const WorldConfig *a, const WorldConfig *b)
 {
     gboolean ok =
@@ -95,18 +121,7 @@ static gboolean same_cluster(Diff *d, const WorldConfig *a, const WorldConfig *b
         same_int(d, "request_timeout", a->request_timeout, b->request_timeout);
     if (!ok)
         return FALSE;
-    if (a->protocol == PROTO_QUORUM)
-        return same_uint(d, "coordinators", a->coordinators, b->coordinators) &&
-               same_uint(d, "replicas", a->replicas, b->replicas) &&
-               same_uint(d, "write_quorum", a->write_quorum, b->write_quorum) &&
-               same_uint(d, "read_quorum", a->read_quorum, b->read_quorum) &&
-               same_int(d, "sloppy", !!a->sloppy, !!b->sloppy) &&
-               same_uint(d, "retry.attempts", a->retry_attempts, b->retry_attempts) &&
-               same_range(d, "retry.backoff", a->retry_backoff, b->retry_backoff);
-    return same_range(d, "election_timeout", a->election_timeout, b->election_timeout) &&
-           same_int(d, "heartbeat", a->heartbeat, b->heartbeat) &&
-           same_uint(d, "batch.entries", a->batch_entries, b->batch_entries) &&
-           same_int(d, "batch.delay", a->batch_delay, b->batch_delay);
+    return same_proto_keys(d, a, b);
 }
 
 static gboolean same_op(Diff *d, const ScriptedOp *a, const ScriptedOp *b)

@@ -7,44 +7,14 @@ static uint64_t draw(SimRng *rng, uint64_t lo, uint64_t hi)
     return sim_rng_uniform(rng, lo, hi);
 }
 
-static SimRange ms_range(SimRng *rng, uint64_t lo_min, uint64_t lo_max, uint64_t span_max)
-{
-    SimTime lo = (SimTime)draw(rng, lo_min, lo_max) * SIM_MS;
-    SimTime hi = lo + (SimTime)draw(rng, 0, span_max) * SIM_MS;
-    return sim_range(lo, hi);
-}
-
 static void gen_cluster(WorldConfig *c, SimRng *rng)
 {
     c->fs = (FsProfile)draw(rng, 0, FS_PROFILE_COUNT - 1);
-    c->net_latency = ms_range(rng, 1, 3, 5);
-    c->disk_fsync_latency = ms_range(rng, 1, 2, 4);
+    c->net_latency = sim_rng_ms_range(rng, 1, 3, 5);
+    c->disk_fsync_latency = sim_rng_ms_range(rng, 1, 2, 4);
     c->request_timeout = (SimTime)draw(rng, 300, 1000) * SIM_MS;
-    if (c->protocol == PROTO_RAFT) {
-        c->nodes = sim_rng_chance(rng, 7, 10) ? 3 : 5;
-        SimTime lo = (SimTime)draw(rng, 100, 200) * SIM_MS;
-        c->election_timeout = sim_range(lo, lo + (SimTime)draw(rng, 50, 150) * SIM_MS);
-        c->heartbeat = (SimTime)draw(rng, 20, 50) * SIM_MS;
-        if (sim_rng_chance(rng, 1, 4)) {
-            c->batch_entries = (guint)draw(rng, 2, 64);
-            c->batch_delay = (SimTime)draw(rng, 0, 3) * SIM_MS;
-        }
-    } else {
-        c->nodes = (guint)draw(rng, 3, 6);
-        c->replicas = (guint)draw(rng, 2, MIN(5u, c->nodes));
-        c->coordinators = (guint)draw(rng, 1, 2);
-        if (sim_rng_chance(rng, 3, 4)) {
-            /* A strict quorum: W + R > N. */
-            c->write_quorum = (guint)draw(rng, c->replicas / 2 + 1, c->replicas);
-            c->read_quorum = (guint)draw(rng, c->replicas - c->write_quorum + 1, c->replicas);
-        } else {
-            c->write_quorum = (guint)draw(rng, 1, c->replicas);
-            c->read_quorum = (guint)draw(rng, 1, c->replicas);
-        }
-        c->sloppy = sim_rng_chance(rng, 1, 4);
-        c->retry_attempts = (guint)draw(rng, 1, 3);
-        c->retry_backoff = ms_range(rng, 5, 20, 150);
-    }
+    c->protocol->swarm.cluster(c, rng);
+    c->protocol->config_resolve(c, 0);
 }
 
 static void gen_workload(WorldConfig *c, SimRng *rng)
@@ -52,7 +22,7 @@ static void gen_workload(WorldConfig *c, SimRng *rng)
     c->clients = (guint)draw(rng, 1, 4);
     c->ops = (guint)draw(rng, 10, 40);
     /* Raft's hard cases need reads and writes of one key around a leader change. */
-    c->keys = (guint)draw(rng, 1, c->protocol == PROTO_RAFT ? 3 : 5);
+    c->keys = (guint)draw(rng, 1, c->protocol->swarm.keys_max);
     c->mix[OP_PUT] = (guint)draw(rng, 1, 10);
     c->mix[OP_GET] = (guint)draw(rng, 0, 10);
     c->mix[OP_ADD] = (guint)draw(rng, 0, 6);
@@ -61,12 +31,12 @@ static void gen_workload(WorldConfig *c, SimRng *rng)
     c->client_retries = (guint)draw(rng, 1, 4);
 }
 
-Scenario *scenario_generate(ProtocolKind protocol, uint64_t seed, FaultMode mode)
+Scenario *scenario_generate(const Protocol *protocol, uint64_t seed, FaultMode mode)
 {
     SimRng rng;
     sim_rng_stream(&rng, seed, "generator", 0);
     Scenario *s = scenario_new(protocol);
-    s->name = g_strdup_printf("fuzz-%s-%" G_GUINT64_FORMAT, protocol_name(protocol), seed);
+    s->name = g_strdup_printf("fuzz-%s-%" G_GUINT64_FORMAT, protocol->name, seed);
     s->summary = g_strdup_printf("generated from seed %" G_GUINT64_FORMAT " (faults %s the model)",
                                  seed, mode == FAULTS_WITHIN ? "within" : "beyond");
     WorldConfig *c = &s->config;

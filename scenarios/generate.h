@@ -8,4 +8,4 @@
 #include "scenarios/scenario.h"
 
 /* Caller owns the result. */
-Scenario *scenario_generate(ProtocolKind protocol, uint64_t seed, FaultMode mode);
+Scenario *scenario_generate(const Protocol *protocol, uint64_t seed, FaultMode mode);

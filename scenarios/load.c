@@ -376,9 +376,9 @@ static gboolean load_bugs(Loader *L, const char *g, WorldConfig *c)
         return fail(L, g, "bugs", "unknown bug variant '%s' (durasim bugs lists them)", bad);
     for (int k = 0; k < BUG_KIND_COUNT; k++) {
         const BugInfo *b = bug_info((BugKind)k);
-        if (BUG_ON(c->bugs, k) && strcmp(b->protocol, protocol_name(c->protocol)) != 0)
+        if (BUG_ON(c->bugs, k) && strcmp(b->protocol, c->protocol->name) != 0)
             return fail(L, g, "bugs", "'%s' is a %s bug; this scenario is protocol = %s", b->name,
-                        b->protocol, protocol_name(c->protocol));
+                        b->protocol, c->protocol->name);
     }
     return TRUE;
 }
@@ -393,11 +393,12 @@ static gboolean load_scenario_group(Loader *L, Scenario **out)
     if (!only_keys(L, g, keys, NULL))
         return FALSE;
     g_autofree char *protocol = get(L, g, "protocol");
+    g_autofree char *names = protocol_names(" or ");
     if (!protocol)
-        return fail(L, g, "protocol", "required (quorum or raft)");
-    ProtocolKind p;
-    if (!protocol_parse(g_strstrip(protocol), &p))
-        return fail(L, g, "protocol", "'%s' is not quorum or raft", protocol);
+        return fail(L, g, "protocol", "required (%s)", names);
+    const Protocol *p = protocol_find(g_strstrip(protocol));
+    if (!p)
+        return fail(L, g, "protocol", "'%s' is not %s", protocol, names);
     Scenario *s = scenario_new(p);
     *out = s;
     L->s = s;
@@ -420,72 +421,75 @@ static gboolean load_scenario_group(Loader *L, Scenario **out)
            get_time(L, g, "settle", FALSE, &s->config.settle);
 }
 
+/* One of the protocol's own keys, into its configuration struct. */
+static gboolean load_proto_key(Loader *L, const ProtoKey *k)
+{
+    void *field = L->s->config.proto + k->offset;
+    switch (k->type) {
+    case PROTO_KEY_UINT:
+        return get_guint(L, k->group, k->name, k->min, k->max, field);
+    case PROTO_KEY_BOOL:
+        return get_bool(L, k->group, k->name, field);
+    case PROTO_KEY_TIME:
+        return get_time(L, k->group, k->name, FALSE, field);
+    case PROTO_KEY_RANGE:
+        return get_range(L, k->group, k->name, field);
+    }
+    g_assert_not_reached();
+}
+
+/* Every key of the group is a general one, or the protocol's; another protocol's key is named
+ * as such. */
+static gboolean check_group_keys(Loader *L, const char *g, const char *const *general)
+{
+    const Protocol *p = L->s->config.protocol;
+    g_auto(GStrv) keys = g_key_file_get_keys(L->kf, g, NULL, NULL);
+    for (int i = 0; keys && keys[i]; i++) {
+        gboolean ok = g_strv_contains(general, keys[i]);
+        for (const ProtoKey *k = p->keys; !ok && k->name; k++)
+            ok = strcmp(k->group, g) == 0 && strcmp(k->name, keys[i]) == 0;
+        if (ok)
+            continue;
+        const Protocol *other = protocol_of_key(g, keys[i]);
+        if (other)
+            return fail(L, g, keys[i], "only applies to protocol = %s", other->name);
+        return fail(L, g, keys[i], "unknown key");
+    }
+    return TRUE;
+}
+
 static gboolean load_cluster(Loader *L)
 {
     const char *g = "cluster";
     WorldConfig *c = &L->s->config;
-    gboolean quorum = c->protocol == PROTO_QUORUM;
-    static const char *const keys[] = {"nodes",
-                                       "coordinators",
-                                       "replicas",
-                                       "write_quorum",
-                                       "read_quorum",
-                                       "sloppy",
-                                       "fs",
-                                       "net.latency",
-                                       "disk.write_latency",
-                                       "disk.fsync_latency",
-                                       "request_timeout",
-                                       "retry.attempts",
-                                       "retry.backoff",
-                                       "election_timeout",
-                                       "heartbeat",
-                                       "batch.entries",
-                                       "batch.delay",
-                                       NULL};
+    const Protocol *p = c->protocol;
+    static const char *const keys[] = {
+        "nodes",           "fs", "net.latency", "disk.write_latency", "disk.fsync_latency",
+        "request_timeout", NULL};
+    uint64_t given = 0;
     if (g_key_file_has_group(L->kf, g)) {
-        if (!only_keys(L, g, keys, NULL))
+        if (!check_group_keys(L, g, keys))
             return FALSE;
-        static const char *const quorum_only[] = {"coordinators",  "replicas", "write_quorum",
-                                                  "read_quorum",   "sloppy",   "retry.attempts",
-                                                  "retry.backoff", NULL};
-        static const char *const raft_only[] = {"election_timeout", "heartbeat", "batch.entries",
-                                                "batch.delay", NULL};
-        for (int i = 0; quorum_only[i]; i++)
-            if (!quorum && has(L, g, quorum_only[i]))
-                return fail(L, g, quorum_only[i], "only applies to protocol = quorum");
-        for (int i = 0; raft_only[i]; i++)
-            if (quorum && has(L, g, raft_only[i]))
-                return fail(L, g, raft_only[i], "only applies to protocol = raft");
         g_autofree char *fs = get(L, g, "fs");
         if (fs && !fs_profile_parse(g_strstrip(fs), &c->fs))
             return fail(L, g, "fs", "'%s' is not ext4-ordered, ext4-journal, xfs or btrfs", fs);
         if (!get_guint(L, g, "nodes", 1, WORLD_MAX_NODES, &c->nodes) ||
-            !get_guint(L, g, "coordinators", 1, 8, &c->coordinators) ||
-            !get_guint(L, g, "replicas", 1, WORLD_MAX_NODES, &c->replicas) ||
-            !get_guint(L, g, "write_quorum", 1, WORLD_MAX_NODES, &c->write_quorum) ||
-            !get_guint(L, g, "read_quorum", 1, WORLD_MAX_NODES, &c->read_quorum) ||
-            !get_bool(L, g, "sloppy", &c->sloppy) ||
             !get_range(L, g, "net.latency", &c->net_latency) ||
             !get_range(L, g, "disk.write_latency", &c->disk_write_latency) ||
             !get_range(L, g, "disk.fsync_latency", &c->disk_fsync_latency) ||
-            !get_time(L, g, "request_timeout", FALSE, &c->request_timeout) ||
-            !get_guint(L, g, "retry.attempts", 0, 100, &c->retry_attempts) ||
-            !get_range(L, g, "retry.backoff", &c->retry_backoff) ||
-            !get_range(L, g, "election_timeout", &c->election_timeout) ||
-            !get_time(L, g, "heartbeat", FALSE, &c->heartbeat) ||
-            !get_guint(L, g, "batch.entries", 1, 4096, &c->batch_entries) ||
-            !get_time(L, g, "batch.delay", FALSE, &c->batch_delay))
+            !get_time(L, g, "request_timeout", FALSE, &c->request_timeout))
             return FALSE;
-        if (quorum && !has(L, g, "replicas") && c->replicas > c->nodes)
-            c->replicas = c->nodes;
     }
-    if (quorum) {
-        if (c->write_quorum == 0)
-            c->write_quorum = c->replicas / 2 + 1;
-        if (c->read_quorum == 0)
-            c->read_quorum = c->replicas / 2 + 1;
+    for (guint i = 0; p->keys[i].name; i++) {
+        const ProtoKey *k = &p->keys[i];
+        g_assert(i < 64);
+        if (!g_key_file_has_group(L->kf, k->group) || !has(L, k->group, k->name))
+            continue;
+        if (!load_proto_key(L, k))
+            return FALSE;
+        given |= (uint64_t)1 << i;
     }
+    p->config_resolve(c, given);
     return TRUE;
 }
 
@@ -619,21 +623,20 @@ static gboolean parse_target(Loader *L, const char *g, FaultSpec *f, gboolean al
     }
     for (gsize i = 0; i < G_N_ELEMENTS(roles); i++) {
         if (strcmp(v, roles[i].name) == 0) {
-            gboolean raft_role = roles[i].role == ROLE_LEADER || roles[i].role == ROLE_FOLLOWER ||
-                                 roles[i].role == ROLE_CANDIDATE;
-            if (raft_role != (L->s->config.protocol == PROTO_RAFT))
+            if (!protocol_has_role(L->s->config.protocol, roles[i].role))
                 return fail(L, g, "node", "role '%s' does not exist in a %s cluster", v,
-                            protocol_name(L->s->config.protocol));
+                            L->s->config.protocol->name);
             f->target = TARGET_ROLE;
             f->role = roles[i].role;
             return TRUE;
         }
     }
     EndpointId id;
-    if (!world_config_endpoint_parse(&L->s->config, v, &id))
+    if (!world_config_endpoint_parse(&L->s->config, v, &id)) {
+        g_autofree char *roles_text = protocol_role_names(L->s->config.protocol);
         return fail(L, g, "node", "'%s' is not a node of this cluster, nor a role (%s, any)", v,
-                    L->s->config.protocol == PROTO_RAFT ? "leader, follower, candidate"
-                                                        : "coordinator, replica");
+                    roles_text);
+    }
     if (!allow_client && id >= world_config_server_count(&L->s->config))
         return fail(L, g, "node", "'%s' is a client; this fault needs a server", v);
     f->target = TARGET_NODE;
@@ -843,9 +846,9 @@ static gboolean load_fault(Loader *L, const char *g, const char *name)
         g_autofree char *fp = get(L, g, "on");
         if (!failpoint_parse(g_strstrip(fp), &f->fp))
             return fail(L, g, "on", "unknown failpoint '%s'", fp);
-        if (failpoint_protocol(f->fp) != L->s->config.protocol)
+        if (!protocol_has_failpoint(L->s->config.protocol, f->fp))
             return fail(L, g, "on", "failpoint '%s' is not in the %s protocol", fp,
-                        protocol_name(L->s->config.protocol));
+                        L->s->config.protocol->name);
         if (!get_guint(L, g, "nth", 1, 1000000, &f->nth))
             return FALSE;
     }
@@ -983,7 +986,7 @@ static gboolean load_expect(Loader *L)
 
 /* ---- the whole file ---- */
 
-Scenario *scenario_new(ProtocolKind protocol)
+Scenario *scenario_new(const Protocol *protocol)
 {
     Scenario *s = g_new0(Scenario, 1);
     world_config_init(&s->config, protocol);

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "faults/fault.h"
-#include "model/config.h"
+#include "model/protocol.h"
 #include "model/violation.h"
 
 typedef struct {
@@ -47,7 +47,7 @@ GQuark scenario_error_quark(void);
 #define SCENARIO_MAX_BYTES (1024 * 1024)
 
 /* Caller owns the result. */
-Scenario *scenario_new(ProtocolKind protocol);
+Scenario *scenario_new(const Protocol *protocol);
 void scenario_free(Scenario *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Scenario, scenario_free)
 

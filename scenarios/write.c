@@ -69,13 +69,37 @@ static char *probability_text(uint64_t num, uint64_t den)
 /* The bugs of `set` that live in the protocol's code. `durasim replay --bug` can add a bug of the
  * other protocol, which changes nothing in the run; the loader refuses it in a file, so it is
  * left out here and the exported file still loads and replays the same run. */
-static BugSet bugs_of_protocol(BugSet set, ProtocolKind protocol)
+static BugSet bugs_of_protocol(BugSet set, const Protocol *protocol)
 {
     BugSet out = 0;
     for (int k = 0; k < BUG_KIND_COUNT; k++)
-        if (BUG_ON(set, k) && strcmp(bug_info((BugKind)k)->protocol, protocol_name(protocol)) == 0)
+        if (BUG_ON(set, k) && strcmp(bug_info((BugKind)k)->protocol, protocol->name) == 0)
             out |= 1u << k;
     return out;
+}
+
+/* The protocol's own keys, in its table's order (a key at its derived default is left out). */
+static void write_proto_keys(GKeyFile *kf, const WorldConfig *c)
+{
+    for (const ProtoKey *k = c->protocol->keys; k->name; k++) {
+        const void *field = c->proto + k->offset;
+        if (k->is_default && k->is_default(c))
+            continue;
+        switch (k->type) {
+        case PROTO_KEY_UINT:
+            set_uint(kf, k->group, k->name, *(const guint *)field);
+            break;
+        case PROTO_KEY_BOOL:
+            g_key_file_set_string(kf, k->group, k->name, *(const gboolean *)field ? "on" : "off");
+            break;
+        case PROTO_KEY_TIME:
+            set_time(kf, k->group, k->name, *(const SimTime *)field);
+            break;
+        case PROTO_KEY_RANGE:
+            set_range(kf, k->group, k->name, *(const SimRange *)field);
+            break;
+        }
+    }
 }
 
 static const char *role_text(NodeRole r)
@@ -226,7 +250,7 @@ char *scenario_to_data(const Scenario *s)
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_key_file_set_string(kf, "scenario", "name", s->name);
     g_key_file_set_string(kf, "scenario", "summary", s->summary);
-    g_key_file_set_string(kf, "scenario", "protocol", protocol_name(c->protocol));
+    g_key_file_set_string(kf, "scenario", "protocol", c->protocol->name);
     set_uint(kf, "scenario", "seed", c->seed);
     set_time(kf, "scenario", "duration", c->duration);
     set_time(kf, "scenario", "settle", c->settle);
@@ -237,27 +261,12 @@ char *scenario_to_data(const Scenario *s)
     }
     const char *g = "cluster";
     set_uint(kf, g, "nodes", c->nodes);
-    if (c->protocol == PROTO_QUORUM) {
-        set_uint(kf, g, "coordinators", c->coordinators);
-        set_uint(kf, g, "replicas", c->replicas);
-        set_uint(kf, g, "write_quorum", c->write_quorum);
-        set_uint(kf, g, "read_quorum", c->read_quorum);
-        g_key_file_set_string(kf, g, "sloppy", c->sloppy ? "on" : "off");
-    }
     g_key_file_set_string(kf, g, "fs", fs_profile_name(c->fs));
     set_range(kf, g, "net.latency", c->net_latency);
     set_range(kf, g, "disk.write_latency", c->disk_write_latency);
     set_range(kf, g, "disk.fsync_latency", c->disk_fsync_latency);
     set_time(kf, g, "request_timeout", c->request_timeout);
-    if (c->protocol == PROTO_QUORUM) {
-        set_uint(kf, g, "retry.attempts", c->retry_attempts);
-        set_range(kf, g, "retry.backoff", c->retry_backoff);
-    } else {
-        set_range(kf, g, "election_timeout", c->election_timeout);
-        set_time(kf, g, "heartbeat", c->heartbeat);
-        set_uint(kf, g, "batch.entries", c->batch_entries);
-        set_time(kf, g, "batch.delay", c->batch_delay);
-    }
+    write_proto_keys(kf, c);
     g = "workload";
     set_uint(kf, g, "clients", c->clients);
     set_uint(kf, g, "ops", c->ops);

@@ -27,7 +27,7 @@ typedef struct {
 } SeedResult;
 
 typedef struct {
-    ProtocolKind protocol;
+    const Protocol *protocol;
     FaultMode mode;
     BugSet bugs;
 } CampaignSpec;

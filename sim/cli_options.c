@@ -4,12 +4,22 @@
 
 #include <string.h>
 
-#define PROTOCOLS "quorum or raft"
+/* "quorum or raft", for the help and the errors (kept for the program's life). */
+static const char *protocols_text(void)
+{
+    static char *text;
+    if (!text)
+        text = protocol_names(" or ");
+    return text;
+}
 
 GOptionEntry *cli_options_entries(CliSeedOptions *o, CliOptionSet which, const GOptionEntry *own)
 {
+    static char *help;
+    if (!help)
+        help = g_strdup_printf("The protocol: %s", protocols_text());
     const GOptionEntry shared[] = {
-        {"protocol", 0, 0, G_OPTION_ARG_STRING, &o->protocol, "The protocol: " PROTOCOLS, "P"},
+        {"protocol", 0, 0, G_OPTION_ARG_STRING, &o->protocol, help, "P"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &o->seed, "One fuzz seed", "N"},
         {"seeds", 0, 0, G_OPTION_ARG_STRING, &o->seeds,
          "Fuzz seeds A..B (inclusive), or one seed N", "A..B"},
@@ -40,11 +50,12 @@ gboolean cli_options_spec(const char *command, const CliSeedOptions *o, Campaign
 {
     *spec = (CampaignSpec){0};
     if (!o->protocol) {
-        cli_error("%s: --protocol P is required here (" PROTOCOLS ")", command);
+        cli_error("%s: --protocol P is required here (%s)", command, protocols_text());
         return FALSE;
     }
-    if (!protocol_parse(o->protocol, &spec->protocol)) {
-        cli_error("%s: --protocol must be " PROTOCOLS ", not '%s'", command, o->protocol);
+    spec->protocol = protocol_find(o->protocol);
+    if (!spec->protocol) {
+        cli_error("%s: --protocol must be %s, not '%s'", command, protocols_text(), o->protocol);
         return FALSE;
     }
     if (o->faults && !fault_mode_parse(o->faults, &spec->mode)) {
@@ -94,7 +105,7 @@ gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least)
     return TRUE;
 }
 
-gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, ProtocolKind protocol)
+gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, const Protocol *protocol)
 {
     for (int k = 0; k < BUG_KIND_COUNT; k++) {
         const BugInfo *b = bug_info((BugKind)k);

@@ -49,4 +49,4 @@ gboolean cli_parse_bugs(const char *command, char **names, BugSet *out);
 /* --jobs: 0 means every core (at least `at_least`); prints an error outside 1..256. */
 gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least);
 /* Every bug in `bugs` belongs to `protocol`; else prints an error. */
-gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, ProtocolKind protocol);
+gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, const Protocol *protocol);

@@ -16,6 +16,7 @@
 #include "sim/cli_options.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 typedef struct {
@@ -194,61 +195,63 @@ static gboolean simplify_faults(Shrinker *sh, Scenario **best)
 
 /* ---- one number at a time ---- */
 
-typedef enum {
-    NUM_RANDOM_OPS,
-    NUM_CLIENTS,
-    NUM_NODES,
-    NUM_COORDINATORS,
-    NUM_KEYS,
-} NumKind;
+/* A count to lower: a world setting, or one of the protocol's keys marked shrink. */
+typedef struct {
+    const char *name;
+    gsize offset; /* into WorldConfig, or into its protocol struct */
+    gboolean proto;
+    guint floor;
+} Number;
 
-static guint *num_field(Scenario *s, NumKind k)
+static guint *num_field(Scenario *s, const Number *n)
 {
-    switch (k) {
-    case NUM_RANDOM_OPS:
-        return &s->config.ops;
-    case NUM_CLIENTS:
-        return &s->config.clients;
-    case NUM_NODES:
-        return &s->config.nodes;
-    case NUM_COORDINATORS:
-        return &s->config.coordinators;
-    case NUM_KEYS:
-        return &s->config.keys;
-    }
-    g_assert_not_reached();
+    unsigned char *base = n->proto ? s->config.proto : (unsigned char *)&s->config;
+    return (guint *)(void *)(base + n->offset);
 }
 
-static const char *num_name(NumKind k)
+static gboolean try_number(Shrinker *sh, Scenario **best, const Number *n, guint value)
 {
-    static const char *names[] = {"random ops", "clients", "nodes", "coordinators", "keys"};
-    return names[k];
-}
-
-static gboolean try_number(Shrinker *sh, Scenario **best, NumKind k, guint value)
-{
-    guint old = *num_field(*best, k);
+    guint old = *num_field(*best, n);
     Scenario *c = reload(*best);
-    *num_field(c, k) = value;
+    *num_field(c, n) = value;
     if (!adopt(sh, best, c))
         return FALSE;
-    printf("shrink: %s %u -> %u\n", num_name(k), old, value);
+    printf("shrink: %s %u -> %u\n", n->name, old, value);
     return TRUE;
 }
 
 /* Halves while that keeps failing, then steps down by one. */
-static gboolean shrink_number(Shrinker *sh, Scenario **best, NumKind k)
+static gboolean shrink_number(Shrinker *sh, Scenario **best, const Number *n)
 {
-    if (k == NUM_COORDINATORS && (*best)->config.protocol != PROTO_QUORUM)
-        return FALSE;
     gboolean changed = FALSE;
-    guint floor = k == NUM_RANDOM_OPS ? 0 : 1;
-    while (*num_field(*best, k) > 2 && *num_field(*best, k) / 2 >= floor &&
-           try_number(sh, best, k, *num_field(*best, k) / 2))
+    guint floor = n->floor;
+    while (*num_field(*best, n) > 2 && *num_field(*best, n) / 2 >= floor &&
+           try_number(sh, best, n, *num_field(*best, n) / 2))
         changed = TRUE;
-    while (*num_field(*best, k) > floor && try_number(sh, best, k, *num_field(*best, k) - 1))
+    while (*num_field(*best, n) > floor && try_number(sh, best, n, *num_field(*best, n) - 1))
         changed = TRUE;
     return changed;
+}
+
+/* The random operations, clients and nodes, the protocol's own counts, then the keys. */
+static gboolean shrink_numbers(Shrinker *sh, Scenario **best)
+{
+    static const Number world[] = {
+        {"random ops", offsetof(WorldConfig, ops), FALSE, 0},
+        {"clients", offsetof(WorldConfig, clients), FALSE, 1},
+        {"nodes", offsetof(WorldConfig, nodes), FALSE, 1},
+    };
+    static const Number keys = {"keys", offsetof(WorldConfig, keys), FALSE, 1};
+    gboolean changed = FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(world); i++)
+        changed |= shrink_number(sh, best, &world[i]);
+    for (const ProtoKey *k = (*best)->config.protocol->keys; k->name; k++) {
+        if (!k->shrink || k->type != PROTO_KEY_UINT)
+            continue;
+        Number n = {k->name, k->offset, TRUE, MAX(k->min, 1u)};
+        changed |= shrink_number(sh, best, &n);
+    }
+    return shrink_number(sh, best, &keys) || changed;
 }
 
 /* ---- times ---- */
@@ -370,11 +373,7 @@ static int shrink_scenario(Scenario *start, const char *kind, guint max_runs, co
         if (!changed && best->faults.faults->len <= 10)
             changed |= remove_sets(&sh, &best, 3);
         changed |= ddmin(&sh, &best, LIST_OPS);
-        changed |= shrink_number(&sh, &best, NUM_RANDOM_OPS);
-        changed |= shrink_number(&sh, &best, NUM_CLIENTS);
-        changed |= shrink_number(&sh, &best, NUM_NODES);
-        changed |= shrink_number(&sh, &best, NUM_COORDINATORS);
-        changed |= shrink_number(&sh, &best, NUM_KEYS);
+        changed |= shrink_numbers(&sh, &best);
         changed |= shrink_times(&sh, &best);
         if (!changed && best->faults.faults->len > 0)
             changed |= simplify_faults(&sh, &best);

@@ -1,6 +1,7 @@
 /* sim/main.c — the durasim command: dispatch to subcommands. */
 #include "sim/cli.h"
 
+#include "sim/protocols.h"
 #include "sim/runner.h"
 
 #include <locale.h>
@@ -55,6 +56,7 @@ static void on_abort(int sig)
 int main(int argc, char **argv)
 {
     signal(SIGABRT, on_abort);
+    protocols_install();
     if (setlocale(LC_ALL, "C.UTF-8") == NULL)
         setlocale(LC_ALL, "C");
     if (argc < 2) {

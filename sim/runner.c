@@ -1,10 +1,8 @@
 /* sim/runner.c — scenario -> world -> run -> verdict (see runner.h). */
 #include "sim/runner.h"
 
-#include "model/quorum/quorum.h"
-#include "model/quorum/ring.h"
-#include "reports/quorum/quorum_oracle.h"
-#include "reports/raft/raft_oracle.h"
+#include "model/protocol.h"
+#include "sim/protocols.h"
 
 #include <string.h>
 
@@ -190,36 +188,22 @@ static GArray *keys_to_read(World *w, const Scenario *s)
     return keys;
 }
 
-/* Whether the servers that are up can still serve the probe write at all: a majority of raft
- * servers, or W of the probe key's replicas (W of any nodes when sloppy) and one coordinator. A
- * run that crashed more nodes for good than that cannot be held to liveness. */
+static gboolean world_up(const void *ctx, EndpointId id)
+{
+    return world_is_up((World *)ctx, id);
+}
+
+/* Whether the servers that are up can still serve the probe write at all (the protocol says:
+ * a majority of raft servers; W of the probe key's replicas and a coordinator). A run that
+ * crashed more nodes for good than that cannot be held to liveness. */
 static gboolean enough_up(World *w, const WorldConfig *cfg)
 {
-    guint up = 0;
-    if (cfg->protocol == PROTO_RAFT) {
-        for (EndpointId n = 0; n < cfg->nodes; n++)
-            up += world_is_up(w, n);
-        return up >= cfg->nodes / 2 + 1;
-    }
-    gboolean coordinator = FALSE;
-    for (guint i = 0; i < cfg->coordinators; i++)
-        coordinator |= world_is_up(w, (EndpointId)(cfg->nodes + i));
-    if (!coordinator)
-        return FALSE;
-    if (cfg->sloppy) {
-        for (EndpointId n = 0; n < cfg->nodes; n++)
-            up += world_is_up(w, n);
-        return up >= cfg->write_quorum;
-    }
     KeyId probe;
-    if (!world_key_lookup(w, "_probe", &probe))
-        return TRUE;
-    g_autoptr(Ring) ring = ring_new(cfg->nodes, QUORUM_VNODES);
-    EndpointId walk[WORLD_MAX_NODES];
-    ring_walk(ring, world_key_hash(w, probe), walk);
-    for (guint i = 0; i < cfg->replicas; i++)
-        up += world_is_up(w, walk[i]);
-    return up >= cfg->write_quorum;
+    ProtoUpView view = {.ctx = w, .is_up = world_up};
+    view.has_probe = world_key_lookup(w, "_probe", &probe);
+    if (view.has_probe)
+        view.probe_hash = world_key_hash(w, probe);
+    return cfg->protocol->enough_up(cfg, &view);
 }
 
 gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GError **error)
@@ -236,7 +220,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     World *w = world_new(cfg);
     for (guint i = 0; i < s->expect.finals->len; i++)
         world_key_intern(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key);
-    Checker *checker = checker_new(w, cfg->protocol == PROTO_RAFT ? &raft_oracle : &quorum_oracle);
+    Checker *checker = checker_new(w, protocols_oracle(cfg->protocol));
     if (opt->keep_trace)
         world_keep_trace(w, TRUE);
     if (opt->trace_to)

@@ -10,6 +10,7 @@
  * rate is set by its tail. Usage: bench_fuzz [N [quorum|raft]] (default 2000, both).
  */
 #include "sim/campaign.h"
+#include "sim/protocols.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ static void on_abort(int sig)
     raise(sig);
 }
 
-static Campaign run_campaign(ProtocolKind protocol, uint64_t n)
+static Campaign run_campaign(const Protocol *protocol, uint64_t n)
 {
     CampaignSpec spec = {protocol, FAULTS_WITHIN, 0};
     Campaign c = {0};
@@ -101,15 +102,16 @@ static void report(const char *proto, uint64_t n, const Campaign *c)
 
 int main(int argc, char **argv)
 {
+    protocols_install();
     uint64_t n = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 10) : 2000;
     const char *only = argc > 2 ? argv[2] : NULL;
     signal(SIGABRT, on_abort);
     if (!only || strcmp(only, "quorum") == 0) {
-        Campaign c = run_campaign(PROTO_QUORUM, n);
+        Campaign c = run_campaign(&quorum_protocol, n);
         report("quorum", n, &c);
     }
     if (!only || strcmp(only, "raft") == 0) {
-        Campaign c = run_campaign(PROTO_RAFT, n);
+        Campaign c = run_campaign(&raft_protocol, n);
         report("raft", n, &c);
     }
     return 0;

@@ -12,6 +12,7 @@
  * Usage: bench_ledger [OPS [LIMIT_SECONDS [quorum|raft]]] (defaults 1000000, 120, both).
  */
 #include "sim/runner.h"
+#include "sim/protocols.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -172,6 +173,7 @@ static gboolean report(const char *proto, guint ops, const Watched *o)
 
 int main(int argc, char **argv)
 {
+    protocols_install();
     guint ops = argc > 1 ? (guint)g_ascii_strtoull(argv[1], NULL, 10) : 1000000;
     double limit = argc > 2 ? g_ascii_strtod(argv[2], NULL) : 120;
     const char *only = argc > 3 ? argv[3] : NULL;

@@ -19,6 +19,7 @@
  * commit. Each run must pass its oracles; a failed verdict makes the benchmark exit non-zero.
  */
 #include "sim/runner.h"
+#include "sim/protocols.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,7 @@ static gboolean bench_batch(guint ops)
 
 int main(int argc, char **argv)
 {
+    protocols_install();
     guint ops = argc > 1 ? (guint)g_ascii_strtoull(argv[1], NULL, 10) : 100000;
     const char *only = argc > 2 ? argv[2] : NULL;
     g_autofree char *qname = g_strdup_printf("quorum-%uk", ops / 1000);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "model/libraft/libraft_internal.h"
+#include "sim/protocols.h"
 #include "model/world/disk.h"
 
 #include <errno.h>
@@ -165,6 +166,7 @@ static void boot(Net *t, guint i)
                              .self = (EndpointId)i,
                              .nodes = t->n,
                              .keys = t->cfg.keys,
+                             .clients = t->cfg.clients,
                              .rng = &t->rng[i],
                              .bugs = t->cfg.bugs,
                              .incarnation = t->life[i]};
@@ -200,7 +202,7 @@ static void crash(Net *t, guint i, gboolean power)
 static Net *net_new(guint n, guint clients, guint bugs)
 {
     Net *t = g_new0(Net, 1);
-    world_config_init(&t->cfg, PROTO_RAFT);
+    world_config_init(&t->cfg, &raft_protocol);
     t->cfg.nodes = n;
     t->cfg.clients = clients;
     t->cfg.keys = 3;
@@ -759,6 +761,7 @@ static void test_bug_trust_failed_fsync_is_visible(void **state)
 
 int main(void)
 {
+    protocols_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_codec_round_trip),
         cmocka_unit_test(test_entry_records),

@@ -22,6 +22,9 @@
 #include <cmocka.h>
 
 #include "model/quorum/quorum.h"
+#include "model/quorum/quorum.h"
+#include "model/raft/raft.h"
+#include "sim/protocols.h"
 #include "model/raft/raft.h"
 #include "reports/check.h"
 #include "reports/history_check.h"
@@ -124,20 +127,20 @@ static void on_disk_durable(void *ctx, guint file, uint32_t idx, const DiskBlock
 
 /* ---- the fixture ---- */
 
-static const OracleModule *module_of(ProtocolKind protocol)
+static const OracleModule *module_of(const Protocol *protocol)
 {
-    return protocol == PROTO_RAFT ? &raft_oracle : &quorum_oracle;
+    return protocol == &raft_protocol ? &raft_oracle : &quorum_oracle;
 }
 
-static void fix_open(Fix *f, ProtocolKind protocol)
+static void fix_open(Fix *f, const Protocol *protocol)
 {
     memset(f, 0, sizeof *f);
     world_config_init(&f->cfg, protocol);
     f->cfg.seed = 7;
     f->cfg.keys = 1;
-    if (protocol == PROTO_QUORUM) {
-        f->cfg.write_quorum = 2;
-        f->cfg.read_quorum = 2;
+    if (protocol == &quorum_protocol) {
+        quorum_config_mut(&f->cfg)->write_quorum = 2;
+        quorum_config_mut(&f->cfg)->read_quorum = 2;
     }
     GError *error = NULL;
     assert_true(world_config_validate(&f->cfg, &error));
@@ -150,7 +153,7 @@ static void fix_open(Fix *f, ProtocolKind protocol)
     f->k0 = 0;
     history_init(&f->history);
     f->store = block_store_new();
-    guint nfiles = protocol == PROTO_RAFT ? 2 : 1;
+    guint nfiles = protocol == &raft_protocol ? 2 : 1;
     for (EndpointId n = 0; n < NODES; n++) {
         f->disks[n] = disk_new_shared(f->cfg.fs, nfiles, f->store);
         f->taps[n] = (DiskTap){f, n};
@@ -170,7 +173,7 @@ static void fix_open(Fix *f, ProtocolKind protocol)
                            .key_hash = v_key_hash,
                            .idem_name = v_idem_name};
     f->c = checker_new_view(&f->view, module_of(protocol));
-    if (protocol == PROTO_QUORUM) {
+    if (protocol == &quorum_protocol) {
         /* The identity block a replica writes at its first boot. */
         for (EndpointId n = 0; n < NODES; n++) {
             DiskBlock b;
@@ -220,7 +223,7 @@ static void power_loss(Fix *f, EndpointId node)
 
 static EndpointId client_ep(const Fix *f)
 {
-    return f->cfg.protocol == PROTO_QUORUM ? QC1 : RC1;
+    return f->cfg.protocol == &quorum_protocol ? QC1 : RC1;
 }
 
 /* Adds a completed operation of c1 named `name`; its idempotency key is c1's (c1#id+1). */
@@ -460,7 +463,7 @@ static void test_oracle_lost_ack_when_every_durable_copy_is_gone(void **state)
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     uint32_t w17 = quorum_acked_write(&f);
     at(&f, 60 * MS);
     disk_wipe(f.disks[R2]);
@@ -484,7 +487,7 @@ static void test_oracle_lost_ack_that_was_never_durable_says_so(void **state)
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     uint32_t w17 = hist_op(&f, "w17", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
     at(&f, 10 * MS);
     client_request(&f, w17, CO1);
@@ -520,7 +523,7 @@ static void test_oracle_no_lost_ack_while_one_durable_copy_survives(void **state
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     quorum_acked_write(&f);
     /* A power crash loses only what was never made durable. */
     power_loss(&f, R2);
@@ -538,7 +541,7 @@ static void test_oracle_lost_ack_only_when_no_newer_write_supersedes(void **stat
     (void)state;
     for (int newer = 0; newer <= 1; newer++) {
         Fix f;
-        fix_open(&f, PROTO_QUORUM);
+        fix_open(&f, &quorum_protocol);
         uint32_t old = hist_op(&f, "w16", OP_PUT, 4, 5 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
         uint32_t w17 = quorum_acked_write(&f);
         uint32_t w18 = hist_op(&f, "w18", OP_PUT, 6, 45 * MS, 55 * MS, OUTCOME_OK);
@@ -576,7 +579,7 @@ static void test_oracle_raft_lost_ack_when_a_majority_no_longer_holds_the_entry(
     for (int variant = NONE_LEFT; variant <= TWO_LEFT; variant++) {
         gboolean third_copy = variant == TWO_LEFT;
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         for (EndpointId n = N1; n <= N3; n++)
             r_meta(&f, n, 1, ENDPOINT_NONE, TRUE);
         uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
@@ -625,7 +628,7 @@ static void test_oracle_early_ack_when_fewer_than_w_copies_are_durable(void **st
     for (int variant = CACHED; variant <= BOTH_DURABLE; variant++) {
         gboolean synced_first = variant != CACHED;
         Fix f;
-        fix_open(&f, PROTO_QUORUM);
+        fix_open(&f, &quorum_protocol);
         uint32_t w17 = hist_op(&f, "w17", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
         at(&f, 10 * MS);
         client_request(&f, w17, CO1);
@@ -665,7 +668,7 @@ static void test_oracle_raft_early_ack_counts_only_copies_made_in_the_entrys_ter
     (void)state;
     for (uint64_t meta_term = 2; meta_term <= 3; meta_term++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         r_meta(&f, N1, meta_term, ENDPOINT_NONE, TRUE);
         r_meta(&f, N2, meta_term, ENDPOINT_NONE, TRUE);
         uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
@@ -696,7 +699,7 @@ static void test_oracle_raft_early_ack_with_a_minority_of_copies(void **state)
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_RAFT);
+    fix_open(&f, &raft_protocol);
     r_meta(&f, N1, 2, ENDPOINT_NONE, TRUE);
     r_meta(&f, N2, 2, ENDPOINT_NONE, TRUE);
     uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
@@ -739,7 +742,7 @@ static void test_oracle_false_failure_when_a_definite_failure_took_effect(void *
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     uint32_t w17 = quorum_failed_write(&f, OUTCOME_FAIL, TRUE);
     Verdict v;
     finish(&f, &v);
@@ -762,7 +765,7 @@ static void test_oracle_no_false_failure_for_orphans_and_honest_failures(void **
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     quorum_failed_write(&f, OUTCOME_INDETERMINATE, TRUE);
     Verdict v;
     finish(&f, &v);
@@ -773,7 +776,7 @@ static void test_oracle_no_false_failure_for_orphans_and_honest_failures(void **
     verdict_clear(&v);
     fix_close(&f);
 
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     quorum_failed_write(&f, OUTCOME_FAIL, FALSE);
     finish(&f, &v);
     assert_clean(&v);
@@ -782,7 +785,7 @@ static void test_oracle_no_false_failure_for_orphans_and_honest_failures(void **
     verdict_clear(&v);
     fix_close(&f);
 
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     uint32_t w17 = quorum_failed_write(&f, OUTCOME_FAIL, TRUE);
     uint32_t again = hist_op(&f, "w17-again", OP_PUT, 5, 50 * MS, 60 * MS, OUTCOME_OK);
     hop(&f, again)->idem = hop(&f, w17)->idem;
@@ -797,7 +800,7 @@ static void test_oracle_voided_record_is_a_latent_orphan(void **state)
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     uint32_t w17 = quorum_failed_write(&f, OUTCOME_FAIL, TRUE);
     (void)w17;
     DiskBlock b;
@@ -823,7 +826,7 @@ static void test_oracle_raft_duplicate_when_one_write_takes_effect_at_two_indexe
     (void)state;
     for (int dedup = 0; dedup <= 1; dedup++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         uint32_t w1 = hist_op(&f, "w1", OP_ADD, 5, 10 * MS, 30 * MS, OUTCOME_OK);
         IdemKey idem = hop(&f, w1)->idem;
         client_request(&f, w1, N1);
@@ -857,7 +860,7 @@ static void test_oracle_quorum_duplicate_when_a_replica_holds_one_add_twice(void
     (void)state;
     for (int copy = 0; copy <= 1; copy++) {
         Fix f;
-        fix_open(&f, PROTO_QUORUM);
+        fix_open(&f, &quorum_protocol);
         uint32_t w5 = hist_op(&f, "w5", OP_ADD, 5, 10 * MS, 30 * MS, OUTCOME_OK);
         client_request(&f, w5, CO1);
         at(&f, 20 * MS);
@@ -894,7 +897,7 @@ static void test_oracle_unpersisted_send_when_a_replica_acks_before_its_fsync(vo
     (void)state;
     for (int variant = 0; variant < 3; variant++) {
         Fix f;
-        fix_open(&f, PROTO_QUORUM);
+        fix_open(&f, &quorum_protocol);
         uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
         client_request(&f, w1, CO1);
         at(&f, 20 * MS);
@@ -932,7 +935,7 @@ static void test_oracle_unpersisted_send_when_a_vote_is_not_durable(void **state
     enum { NOT_SYNCED, SYNCED, OTHER_CANDIDATE, PREVOTE };
     for (int variant = NOT_SYNCED; variant <= PREVOTE; variant++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         at(&f, 12 * MS);
         /* A prevote asks for nothing durable: its voter has not even synced. */
         r_meta(&f, N2, 2, variant == OTHER_CANDIDATE ? N3 : N1,
@@ -962,7 +965,7 @@ static void test_oracle_unpersisted_send_when_append_success_outruns_the_fsync(v
     (void)state;
     for (uint64_t match = 2; match <= 3; match++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         r_meta(&f, N2, 1, N1, TRUE);
         r_append(&f, N2, 1, 1, UINT32_MAX, FALSE);
         r_append(&f, N2, 2, 1, UINT32_MAX, TRUE);
@@ -994,7 +997,7 @@ static void test_oracle_election_safety_when_two_servers_lead_one_term(void **st
     (void)state;
     for (uint64_t second_term = 2; second_term <= 3; second_term++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         at(&f, 10 * MS);
         observe_note(&f, N1, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
         observe_note(&f, N1, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
@@ -1024,7 +1027,7 @@ static void test_oracle_log_matching_when_one_index_and_term_hold_two_commands(v
     (void)state;
     for (uint64_t term2 = 1; term2 <= 2; term2++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         uint32_t a = hist_op(&f, "wa", OP_PUT, 1, 5 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
         uint32_t b = hist_op(&f, "wb", OP_PUT, 2, 5 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
         at(&f, 10 * MS);
@@ -1055,7 +1058,7 @@ static void test_oracle_log_matching_when_logs_agree_later_but_differ_below(void
     (void)state;
     for (uint64_t top_term = 2; top_term <= 3; top_term++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         at(&f, 10 * MS);
         r_append(&f, N1, 1, 1, UINT32_MAX, TRUE);
         r_append(&f, N1, 2, 2, UINT32_MAX, TRUE);
@@ -1102,7 +1105,7 @@ static void test_oracle_leader_completeness_when_a_new_leader_lacks_a_committed_
     (void)state;
     for (EndpointId leader = N1; leader <= N3; leader += 2) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         raft_committed_write(&f);
         at(&f, 50 * MS);
         observe_note(&f, leader, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
@@ -1129,7 +1132,7 @@ static void test_oracle_state_machine_safety_when_servers_apply_different_comman
     (void)state;
     for (int same = 0; same <= 1; same++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         at(&f, 10 * MS);
         observe_note(&f, N1, NOTE_APPLY, 1, 1, 0, 0);
         at(&f, 25 * MS);
@@ -1160,7 +1163,7 @@ static void test_oracle_not_linearizable_when_a_read_misses_a_completed_put(void
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     hist_op(&f, "w17", OP_PUT, 1, 10 * MS, 20 * MS, OUTCOME_OK);
     uint32_t rd = hist_op(&f, "rd3", OP_GET, 0, 30 * MS, 40 * MS, OUTCOME_OK);
     Verdict v;
@@ -1184,7 +1187,7 @@ static void test_oracle_not_linearizable_when_a_read_sees_a_definitely_failed_wr
     (void)state;
     for (int definite = 0; definite <= 1; definite++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         hist_op(&f, "w1", OP_PUT, 1, 10 * MS, 20 * MS, OUTCOME_OK);
         hist_op(&f, "w2", OP_PUT, 2, 30 * MS, 40 * MS,
                 definite ? OUTCOME_FAIL : OUTCOME_INDETERMINATE);
@@ -1212,7 +1215,7 @@ test_oracle_no_lin_violation_when_the_read_sees_the_put_or_none_is_promised(void
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     hist_op(&f, "w17", OP_PUT, 1, 10 * MS, 20 * MS, OUTCOME_OK);
     uint32_t rd = hist_op(&f, "rd3", OP_GET, 0, 30 * MS, 40 * MS, OUTCOME_OK);
     hop(&f, rd)->present = 1;
@@ -1226,7 +1229,7 @@ test_oracle_no_lin_violation_when_the_read_sees_the_put_or_none_is_promised(void
     verdict_clear(&v);
     fix_close(&f);
 
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     hist_op(&f, "w17", OP_PUT, 1, 10 * MS, 20 * MS, OUTCOME_OK);
     hist_op(&f, "rd3", OP_GET, 0, 30 * MS, 40 * MS, OUTCOME_OK);
     CheckEnd end = default_end();
@@ -1248,7 +1251,7 @@ static void test_oracle_lin_budget_reports_unknown(void **state)
     (void)state;
     for (int small = 0; small <= 1; small++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         for (guint i = 0; i < 14; i++) {
             char name[16];
             g_snprintf(name, sizeof name, "dep%u", i);
@@ -1287,7 +1290,7 @@ static void test_oracle_divergent_when_quorum_replicas_disagree_after_settle(voi
     enum { DIVERGED, AGREED, UNHEALED };
     for (int variant = DIVERGED; variant <= UNHEALED; variant++) {
         Fix f;
-        fix_open(&f, PROTO_QUORUM);
+        fix_open(&f, &quorum_protocol);
         uint32_t w1 = hist_op(&f, "w1", OP_PUT, 1, 10 * MS, 30 * MS, OUTCOME_OK);
         uint32_t w2 = hist_op(&f, "w2", OP_PUT, 2, 40 * MS, SIM_TIME_NEVER, OUTCOME_INDETERMINATE);
         at(&f, 20 * MS);
@@ -1328,7 +1331,7 @@ static void test_oracle_divergent_when_a_raft_server_lacks_a_committed_entry(voi
     (void)state;
     for (int caught_up = 0; caught_up <= 1; caught_up++) {
         Fix f;
-        fix_open(&f, PROTO_RAFT);
+        fix_open(&f, &raft_protocol);
         uint32_t w1 = raft_committed_write(&f);
         if (caught_up)
             r_append(&f, N3, 1, 1, w1, TRUE);
@@ -1372,7 +1375,7 @@ static void test_oracle_stuck_when_the_probe_never_completes_after_healing(void 
     enum { HEALED, UNHEALED, CUT_OFF, OUT_PAST_DEADLINE, ANSWERED };
     for (int variant = HEALED; variant <= ANSWERED; variant++) {
         Fix f;
-        fix_open(&f, PROTO_QUORUM);
+        fix_open(&f, &quorum_protocol);
         gboolean out = variant == CUT_OFF || variant == OUT_PAST_DEADLINE;
         Outcome o = variant == ANSWERED ? OUTCOME_OK
                     : out               ? OUTCOME_PENDING
@@ -1419,16 +1422,18 @@ static void test_oracle_stuck_when_the_probe_never_completes_after_healing(void 
 static void test_oracle_not_stuck_when_a_running_cluster_answers_the_probe(void **state)
 {
     (void)state;
-    for (int p = PROTO_QUORUM; p <= PROTO_RAFT; p++) {
+    const Protocol *const protocols[] = {&quorum_protocol, &raft_protocol};
+    for (gsize i = 0; i < G_N_ELEMENTS(protocols); i++) {
+        const Protocol *p = protocols[i];
         WorldConfig cfg;
-        world_config_init(&cfg, (ProtocolKind)p);
+        world_config_init(&cfg, p);
         cfg.keys = 1;
-        if (p == PROTO_QUORUM) {
-            cfg.write_quorum = 2;
-            cfg.read_quorum = 2;
+        if (p == &quorum_protocol) {
+            quorum_config_mut(&cfg)->write_quorum = 2;
+            quorum_config_mut(&cfg)->read_quorum = 2;
         }
         World *w = world_new(&cfg);
-        Checker *c = checker_new(w, cfg.protocol == PROTO_RAFT ? &raft_oracle : &quorum_oracle);
+        Checker *c = checker_new(w, cfg.protocol == &raft_protocol ? &raft_oracle : &quorum_oracle);
         KeyId probe;
         assert_true(world_key_lookup(w, "_probe", &probe));
         world_start(w);
@@ -1484,7 +1489,7 @@ static void test_oracle_ledger_on_its_own_input(void **state)
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     LedgerBook b;
     ledger_init(&b, &f.view, NODES);
     Verdict found;
@@ -1534,7 +1539,7 @@ static void test_oracle_lin_check_promises_nothing_for_merging_adds(void **state
     (void)state;
     for (int merging = 0; merging <= 1; merging++) {
         Fix f;
-        fix_open(&f, PROTO_QUORUM);
+        fix_open(&f, &quorum_protocol);
         hist_op(&f, "a1", OP_ADD, 1, 10 * MS, 20 * MS, OUTCOME_OK);
         uint32_t rd = hist_op(&f, "rd", OP_GET, 0, 30 * MS, 40 * MS, OUTCOME_OK);
         hop(&f, rd)->present = 1;
@@ -1566,7 +1571,7 @@ static void test_oracle_beyond_model_judges_only_what_still_holds(void **state)
 {
     (void)state;
     Fix f;
-    fix_open(&f, PROTO_QUORUM);
+    fix_open(&f, &quorum_protocol);
     uint32_t w17 = quorum_acked_write(&f);
     disk_wipe(f.disks[R2]);
     Msg *m = msg_new(MSG_Q_WRITE_ACK, R3, CO1);
@@ -1610,6 +1615,7 @@ static void test_oracle_verdict_keeps_examples_and_counts_the_rest(void **state)
 
 int main(void)
 {
+    protocols_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_lost_ack_when_every_durable_copy_is_gone),
         cmocka_unit_test(test_oracle_no_lost_ack_while_one_durable_copy_survives),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "model/msg.h"
+#include "sim/protocols.h"
 #include "model/quorum/quorum.h"
 #include "model/quorum/ring.h"
 #include "model/world/world.h"
@@ -63,13 +64,13 @@ typedef struct {
     guint pumped;    /* sent[0..pumped) were answered by pump() */
 } Harness;
 
-static void quorum_config(WorldConfig *c, guint nodes, guint n, guint w, guint r)
+static void make_quorum_config(WorldConfig *c, guint nodes, guint n, guint w, guint r)
 {
-    world_config_init(c, PROTO_QUORUM);
+    world_config_init(c, &quorum_protocol);
     c->nodes = nodes;
-    c->replicas = n;
-    c->write_quorum = w;
-    c->read_quorum = r;
+    quorum_config_mut(c)->replicas = n;
+    quorum_config_mut(c)->write_quorum = w;
+    quorum_config_mut(c)->read_quorum = r;
 }
 
 static EndpointId coord_ep(const Harness *h)
@@ -79,7 +80,7 @@ static EndpointId coord_ep(const Harness *h)
 
 static EndpointId client_ep(const Harness *h)
 {
-    return (EndpointId)(h->cfg.nodes + h->cfg.coordinators);
+    return (EndpointId)(h->cfg.nodes + quorum_config(&h->cfg)->coordinators);
 }
 
 static void timer_disarm(Harness *h, uint32_t slot)
@@ -224,7 +225,7 @@ static void harness_open(Harness *h, const ProtoOps *ops, EndpointId self)
         .config = &h->cfg,
         .self = self,
         .nodes = h->cfg.nodes,
-        .coordinators = h->cfg.coordinators,
+        .clients = h->cfg.clients,
         .keys = KEYS,
         .key_hashes = h->key_hashes,
         .rng = &h->rng,
@@ -478,7 +479,7 @@ static void assert_client_resp(const Msg *m, uint32_t op, gboolean ok)
 static void test_quorum_coord_sends_write_to_all_n_replicas_at_once(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 5, 3, 2, 2);
+    make_quorum_config(&h.cfg, 5, 3, 2, 2);
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
@@ -501,7 +502,7 @@ static void test_quorum_coord_sends_write_to_all_n_replicas_at_once(void **state
         assert_int_equal(r->version.seq, 7);
         assert_int_equal(r->hinted, 0);
     }
-    SimTime rpc = h.cfg.request_timeout / (h.cfg.retry_attempts + 1);
+    SimTime rpc = h.cfg.request_timeout / (quorum_config(&h.cfg)->retry_attempts + 1);
     guint request_timers = 0, rpc_timers = 0;
     for (guint i = 0; i < h.timers->len; i++) {
         SimTime d = g_array_index(h.timers, Timer, i).delay;
@@ -519,7 +520,7 @@ static void test_quorum_coord_client_answered_at_wth_durable_ack(void **state)
 {
     for (guint w = 1; w <= 3; w++) {
         Harness h = {0};
-        quorum_config(&h.cfg, 3, 3, w, 1);
+        make_quorum_config(&h.cfg, 3, 3, w, 1);
         coord_open(&h);
         EndpointId walk[WORLD_MAX_NODES];
         walk_of(&h, KEY_A, walk);
@@ -550,7 +551,7 @@ static void test_quorum_coord_client_answered_at_wth_durable_ack(void **state)
 static void test_quorum_coord_later_acks_are_handled_without_leak(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
@@ -578,7 +579,7 @@ static void test_quorum_coord_later_acks_are_handled_without_leak(void **state)
 static void test_quorum_coord_failed_fsync_and_failed_write_never_count(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
@@ -586,7 +587,8 @@ static void test_quorum_coord_failed_fsync_and_failed_write_never_count(void **s
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[0]), QACK_SYNC_FAILED));
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
     uint32_t backoff = armed_slot(&h);
-    assert_true(h.out.items[action_pos(&h, ACT_TIMER, -1)].delay <= h.cfg.retry_backoff.lo);
+    assert_true(h.out.items[action_pos(&h, ACT_TIMER, -1)].delay <=
+                quorum_config(&h.cfg)->retry_backoff.lo);
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[1]), QACK_WRITE_FAILED));
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[2]), QACK_DURABLE));
@@ -607,15 +609,15 @@ static void test_quorum_coord_failed_fsync_and_failed_write_never_count(void **s
 static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_budget(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 3, 1);
-    h.cfg.retry_attempts = 3;
-    h.cfg.retry_backoff = sim_range(10 * SIM_MS, 25 * SIM_MS);
+    make_quorum_config(&h.cfg, 3, 3, 3, 1);
+    quorum_config_mut(&h.cfg)->retry_attempts = 3;
+    quorum_config_mut(&h.cfg)->retry_backoff = sim_range(10 * SIM_MS, 25 * SIM_MS);
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
     Policy policy[WORLD_MAX_ENDPOINTS] = {0};
     policy[walk[0]] = policy[walk[1]] = P_DURABLE;
-    SimTime rpc = h.cfg.request_timeout / (h.cfg.retry_attempts + 1);
+    SimTime rpc = h.cfg.request_timeout / (quorum_config(&h.cfg)->retry_attempts + 1);
     SimTime widest_second_gap = 0;
     for (uint32_t op = 1; op <= 30; op++) {
         guint first = h.sent->len;
@@ -637,7 +639,8 @@ static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_bud
             assert_int_equal(quorum_body(m)->qw.attempt, tries);
             if (tries > 0) {
                 SimTime gap = at - (prev + rpc);
-                SimTime cap = MIN(h.cfg.retry_backoff.hi, h.cfg.retry_backoff.lo << (tries - 1));
+                SimTime cap = MIN(quorum_config(&h.cfg)->retry_backoff.hi,
+                                  quorum_config(&h.cfg)->retry_backoff.lo << (tries - 1));
                 assert_true(gap >= 0 && gap <= cap);
                 if (tries == 2)
                     widest_second_gap = MAX(widest_second_gap, gap);
@@ -645,12 +648,13 @@ static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_bud
             prev = at;
             tries++;
         }
-        assert_int_equal(tries, h.cfg.retry_attempts + 1);
-        assert_int_equal(sent_since(&h, first, MSG_Q_WRITE, ANY), 3 + h.cfg.retry_attempts);
+        assert_int_equal(tries, quorum_config(&h.cfg)->retry_attempts + 1);
+        assert_int_equal(sent_since(&h, first, MSG_Q_WRITE, ANY),
+                         3 + quorum_config(&h.cfg)->retry_attempts);
         assert_int_equal(h.timers->len, 0);
         h.now += 5 * SIM_SEC;
     }
-    assert_true(widest_second_gap > h.cfg.retry_backoff.lo); /* the cap doubled */
+    assert_true(widest_second_gap > quorum_config(&h.cfg)->retry_backoff.lo); /* the cap doubled */
     harness_close(&h);
 }
 
@@ -661,15 +665,15 @@ static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_bud
 static void test_quorum_coord_sloppy_fails_over_to_standby_with_hint(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 4, 3, 3, 1);
-    h.cfg.sloppy = TRUE;
+    make_quorum_config(&h.cfg, 4, 3, 3, 1);
+    quorum_config_mut(&h.cfg)->sloppy = TRUE;
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
     EndpointId dead = walk[1], standby = walk[3];
     Policy policy[WORLD_MAX_ENDPOINTS] = {0};
     policy[walk[0]] = policy[walk[2]] = policy[standby] = P_DURABLE;
-    SimTime rpc = h.cfg.request_timeout / (h.cfg.retry_attempts + 1);
+    SimTime rpc = h.cfg.request_timeout / (quorum_config(&h.cfg)->retry_attempts + 1);
 
     deliver(&h, client_req(&h, 1, OP_PUT, 9, 0x91));
     assert_int_equal(sends(&h, MSG_Q_WRITE, standby), 0);
@@ -704,7 +708,7 @@ static void test_quorum_coord_sloppy_fails_over_to_standby_with_hint(void **stat
 static void test_quorum_coord_strict_quorum_never_fails_over(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 4, 3, 3, 1);
+    make_quorum_config(&h.cfg, 4, 3, 3, 1);
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
@@ -738,8 +742,8 @@ test_quorum_coord_quorum_not_met_is_indeterminate_when_a_replica_may_hold_it(voi
     };
     for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
         Harness h = {0};
-        quorum_config(&h.cfg, 3, 3, 2, 2);
-        h.cfg.retry_attempts = cases[c].attempts;
+        make_quorum_config(&h.cfg, 3, 3, 2, 2);
+        quorum_config_mut(&h.cfg)->retry_attempts = cases[c].attempts;
         coord_open(&h);
         EndpointId walk[WORLD_MAX_NODES];
         walk_of(&h, KEY_A, walk);
@@ -762,7 +766,7 @@ test_quorum_coord_quorum_not_met_is_indeterminate_when_a_replica_may_hold_it(voi
 static void test_quorum_coord_definite_failure_only_when_every_write_failed(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
@@ -776,7 +780,8 @@ static void test_quorum_coord_definite_failure_only_when_every_write_failed(void
     assert_int_equal(resp->u.cresp.reason, FAIL_WRITE);
     assert_true(h.now < h.cfg.request_timeout);
     for (guint i = 0; i < 3; i++)
-        assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, walk[i]), h.cfg.retry_attempts + 1);
+        assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, walk[i]),
+                         quorum_config(&h.cfg)->retry_attempts + 1);
     assert_int_equal(h.timers->len, 0);
     harness_close(&h);
 }
@@ -788,7 +793,7 @@ static void test_quorum_coord_definite_failure_only_when_every_write_failed(void
 static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(void **state)
 {
     Harness one = {0};
-    quorum_config(&one.cfg, 3, 3, 3, 1);
+    make_quorum_config(&one.cfg, 3, 3, 3, 1);
     coord_open(&one);
     EndpointId order[WORLD_MAX_NODES];
     walk_of(&one, KEY_A, order);
@@ -800,12 +805,13 @@ static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(vo
     assert_client_resp(first, 1, FALSE);
     assert_int_equal(first->u.cresp.definite, 0); /* two replicas hold it */
     assert_true(one.now < one.cfg.request_timeout);
-    assert_int_equal(sent_since(&one, 0, MSG_Q_WRITE, order[2]), one.cfg.retry_attempts + 1);
+    assert_int_equal(sent_since(&one, 0, MSG_Q_WRITE, order[2]),
+                     quorum_config(&one.cfg)->retry_attempts + 1);
     harness_close(&one);
 
     Harness h = {0};
-    quorum_config(&h.cfg, 5, 3, 2, 2);
-    h.cfg.sloppy = TRUE;
+    make_quorum_config(&h.cfg, 5, 3, 2, 2);
+    quorum_config_mut(&h.cfg)->sloppy = TRUE;
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
@@ -824,7 +830,7 @@ static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(vo
         assert_true(owner == walk[0] || owner == walk[1] || owner == walk[2]);
     }
     assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, ANY),
-                     5 + h.cfg.replicas * h.cfg.retry_attempts);
+                     5 + quorum_config(&h.cfg)->replicas * quorum_config(&h.cfg)->retry_attempts);
     assert_int_equal(h.timers->len, 0);
     harness_close(&h);
 }
@@ -835,7 +841,7 @@ static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(vo
 static void test_quorum_coord_read_returns_newest_and_repairs_stale_before_answering(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     coord_open(&h);
     EndpointId walk[WORLD_MAX_NODES];
     walk_of(&h, KEY_A, walk);
@@ -905,7 +911,7 @@ static const Msg *sent_ack(const Harness *h, QAckStatus status, uint32_t req)
 static void test_quorum_replica_acks_only_after_fsync_succeeded(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     replica_open(&h, 0);
     QRecord rec = record(OP_PUT, 42, 5, 0xa1);
     deliver(&h, write_msg(coord_ep(&h), 0, 17, 2, QW_CLIENT, ENDPOINT_NONE, &rec));
@@ -944,7 +950,7 @@ static void test_quorum_replica_acks_only_after_fsync_succeeded(void **state)
 static void test_quorum_replica_after_eio_fsync_reports_failure_and_rewrites(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     replica_open(&h, 0);
     QRecord rec = record(OP_ADD, 200, 5, 0xd1);
     deliver(&h, write_msg(coord_ep(&h), 0, 8, 0, QW_CLIENT, ENDPOINT_NONE, &rec));
@@ -977,7 +983,7 @@ static void test_quorum_replica_after_eio_fsync_reports_failure_and_rewrites(voi
 static void test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     DiskBlock blocks[2];
     int errors[2] = {0, 0};
     quorum_encode_ident(&blocks[0], 0);
@@ -1015,7 +1021,7 @@ static void test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy(void **sta
 static void test_quorum_replica_applies_retried_write_with_same_key_once(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     replica_open(&h, 0);
     QRecord dep = record(OP_ADD, 200, 5, 0xde);
     deliver(&h, write_msg(coord_ep(&h), 0, 1, 0, QW_CLIENT, ENDPOINT_NONE, &dep));
@@ -1052,7 +1058,7 @@ static void test_quorum_replica_applies_retried_write_with_same_key_once(void **
 static void test_quorum_replica_duplicate_in_flight_is_not_acked_after_failed_fsync(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 3, 3, 2, 2);
+    make_quorum_config(&h.cfg, 3, 3, 2, 2);
     replica_open(&h, 0);
     QRecord dep = record(OP_ADD, 200, 5, 0xde);
     deliver(&h, write_msg(coord_ep(&h), 0, 1, 0, QW_CLIENT, ENDPOINT_NONE, &dep));
@@ -1078,7 +1084,7 @@ static void test_quorum_replica_duplicate_in_flight_is_not_acked_after_failed_fs
 static void test_quorum_replica_hands_hint_back_when_intended_replica_returns(void **state)
 {
     Harness h = {0};
-    quorum_config(&h.cfg, 4, 3, 2, 2);
+    make_quorum_config(&h.cfg, 4, 3, 2, 2);
     const EndpointId self = 3, owner = 1;
     replica_open(&h, self);
     QRecord rec = record(OP_PUT, 3, 5, 0xc1);
@@ -1466,7 +1472,7 @@ static const HistOp *sim_op(Sim *s, const char *name)
 static void test_quorum_world_replicas_converge_after_partition_heals(void **state)
 {
     Sim s = {0};
-    quorum_config(&s.cfg, 3, 3, 2, 2);
+    make_quorum_config(&s.cfg, 3, 3, 2, 2);
     script_op(&s.cfg, "save", 10 * SIM_MS, OP_PUT, "user:123", 1);
     script_op(&s.cfg, "update", 100 * SIM_MS, OP_PUT, "user:123", 2);
     sim_open(&s);
@@ -1562,10 +1568,10 @@ static void test_quorum_world_anti_entropy_is_quiet_without_faults(void **state)
 static void test_quorum_world_hinted_handoff_returns_write_to_intended_replica(void **state)
 {
     Sim s = {0};
-    quorum_config(&s.cfg, 4, 3, 3, 1);
-    s.cfg.sloppy = TRUE;
+    make_quorum_config(&s.cfg, 4, 3, 3, 1);
+    quorum_config_mut(&s.cfg)->sloppy = TRUE;
     s.cfg.request_timeout = 400 * SIM_MS;
-    s.cfg.retry_attempts = 2;
+    quorum_config_mut(&s.cfg)->retry_attempts = 2;
     script_op(&s.cfg, "save", 100 * SIM_MS, OP_PUT, "cart", 1);
     sim_open(&s);
     EndpointId walk[WORLD_MAX_NODES];
@@ -1600,6 +1606,7 @@ static void test_quorum_world_hinted_handoff_returns_write_to_intended_replica(v
 
 int main(void)
 {
+    protocols_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quorum_coord_sends_write_to_all_n_replicas_at_once),
         cmocka_unit_test(test_quorum_coord_client_answered_at_wth_durable_ack),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "model/history.h"
+#include "sim/protocols.h"
 #include "model/proto.h"
 #include "model/raft/raft.h"
 #include "model/world/world.h"
@@ -86,7 +87,7 @@ static Cluster *cl_new(guint n, guint clients, BugSet bugs)
 {
     g_assert(n <= MAXN);
     Cluster *c = g_new0(Cluster, 1);
-    world_config_init(&c->cfg, PROTO_RAFT);
+    world_config_init(&c->cfg, &raft_protocol);
     c->cfg.nodes = n;
     c->cfg.clients = clients;
     c->cfg.bugs = bugs;
@@ -213,6 +214,7 @@ static void cl_start(Cluster *c, guint i, gboolean first_boot)
                              .self = (EndpointId)i,
                              .nodes = c->n,
                              .keys = c->cfg.keys,
+                             .clients = c->cfg.clients,
                              .rng = &c->rng[i],
                              .bugs = c->cfg.bugs};
     c->p[i] = raft_ops.create(&c->init[i]);
@@ -687,7 +689,8 @@ static void test_raft_election_timeout_persists_term_and_vote_before_requesting_
     assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 0);
     /* a new randomized timeout, drawn from the configured range */
     SimTime left = c->deadline[0][T_ELECTION] - c->now;
-    assert_true(left >= c->cfg.election_timeout.lo && left <= c->cfg.election_timeout.hi);
+    assert_true(left >= raft_config(&c->cfg)->election_timeout.lo &&
+                left <= raft_config(&c->cfg)->election_timeout.hi);
 
     assert_int_equal(cl_disk_one(c, 0), ACT_WRITE);
     assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 0);
@@ -1174,9 +1177,10 @@ static void test_raft_check_quorum_steps_down_leader_cut_off_from_majority(void 
     while (cl_role(c, 0) == ROLE_LEADER) {
         cl_fire(c, 0, T_HEARTBEAT);
         cl_pump(c);
-        assert_true(c->now - cut_at <= c->cfg.election_timeout.hi + c->cfg.heartbeat);
+        assert_true(c->now - cut_at <=
+                    raft_config(&c->cfg)->election_timeout.hi + raft_config(&c->cfg)->heartbeat);
     }
-    assert_true(c->now - cut_at > c->cfg.election_timeout.hi);
+    assert_true(c->now - cut_at > raft_config(&c->cfg)->election_timeout.hi);
     const ProtoAction *role = noted_since(c, m0, 0, NOTE_ROLE);
     assert_non_null(role);
     assert_int_equal(role->a, ROLE_FOLLOWER);
@@ -1840,6 +1844,7 @@ static void test_raft_follower_catches_up_after_missing_writes(void **st)
 
 int main(void)
 {
+    protocols_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raft_election_timeout_persists_term_and_vote_before_requesting_votes),
         cmocka_unit_test(test_raft_vote_is_sent_only_after_term_and_vote_are_durable),

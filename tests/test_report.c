@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "reports/report.h"
+#include "sim/protocols.h"
 #include "sim/cli.h"
 
 #include <glib/gstdio.h>
@@ -645,6 +646,7 @@ static void test_dashboard_draws_any_counter_group(void **state)
 
 int main(void)
 {
+    protocols_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_of_passing_run_validates_against_schema_and_xsd),
         cmocka_unit_test(test_report_of_violating_run_validates_and_carries_violations),

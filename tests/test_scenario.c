@@ -6,6 +6,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "model/quorum/quorum.h"
+#include "model/raft/raft.h"
+#include "sim/protocols.h"
 #include "scenarios/scenario.h"
 
 #include <errno.h>
@@ -474,11 +477,11 @@ static void test_scenario_defaults_follow_the_format(void **state)
     assert_int_equal(c->settle, 5 * SIM_SEC);
     assert_int_equal(c->bugs, 0);
     assert_int_equal(c->nodes, 3);
-    assert_int_equal(c->coordinators, 1);
-    assert_int_equal(c->replicas, 3);
-    assert_int_equal(c->write_quorum, 2);
-    assert_int_equal(c->read_quorum, 2);
-    assert_false(c->sloppy);
+    assert_int_equal(quorum_config(c)->coordinators, 1);
+    assert_int_equal(quorum_config(c)->replicas, 3);
+    assert_int_equal(quorum_config(c)->write_quorum, 2);
+    assert_int_equal(quorum_config(c)->read_quorum, 2);
+    assert_false(quorum_config(c)->sloppy);
     assert_int_equal(c->fs, FS_EXT4_ORDERED);
     assert_int_equal(c->net_latency.lo, 1 * SIM_MS);
     assert_int_equal(c->net_latency.hi, 5 * SIM_MS);
@@ -487,9 +490,9 @@ static void test_scenario_defaults_follow_the_format(void **state)
     assert_int_equal(c->disk_fsync_latency.lo, 1 * SIM_MS);
     assert_int_equal(c->disk_fsync_latency.hi, 5 * SIM_MS);
     assert_int_equal(c->request_timeout, 1 * SIM_SEC);
-    assert_int_equal(c->retry_attempts, 3);
-    assert_int_equal(c->retry_backoff.lo, 10 * SIM_MS);
-    assert_int_equal(c->retry_backoff.hi, 200 * SIM_MS);
+    assert_int_equal(quorum_config(c)->retry_attempts, 3);
+    assert_int_equal(quorum_config(c)->retry_backoff.lo, 10 * SIM_MS);
+    assert_int_equal(quorum_config(c)->retry_backoff.hi, 200 * SIM_MS);
     assert_int_equal(c->clients, 1);
     assert_int_equal(c->ops, 0);
     assert_int_equal(c->keys, 8);
@@ -508,24 +511,24 @@ static void test_scenario_raft_defaults_follow_the_format(void **state)
 {
     g_autoptr(Scenario) s = load_ok(RAFT PUT);
     const WorldConfig *c = &s->config;
-    assert_int_equal(c->protocol, PROTO_RAFT);
-    assert_int_equal(c->election_timeout.lo, 150 * SIM_MS);
-    assert_int_equal(c->election_timeout.hi, 300 * SIM_MS);
-    assert_int_equal(c->heartbeat, 50 * SIM_MS);
-    assert_int_equal(c->batch_entries, 1);
-    assert_int_equal(c->batch_delay, 0);
+    assert_int_equal(c->protocol, &raft_protocol);
+    assert_int_equal(raft_config(c)->election_timeout.lo, 150 * SIM_MS);
+    assert_int_equal(raft_config(c)->election_timeout.hi, 300 * SIM_MS);
+    assert_int_equal(raft_config(c)->heartbeat, 50 * SIM_MS);
+    assert_int_equal(raft_config(c)->batch_entries, 1);
+    assert_int_equal(raft_config(c)->batch_delay, 0);
 }
 
 /* Without `replicas`, N follows a smaller `nodes`, and W and R default to a majority of N. */
 static void test_scenario_replicas_default_to_at_most_nodes(void **state)
 {
     g_autoptr(Scenario) two = load_ok(QUORUM "[cluster]\nnodes = 2\n" PUT);
-    assert_int_equal(two->config.replicas, 2);
-    assert_int_equal(two->config.write_quorum, 2);
-    assert_int_equal(two->config.read_quorum, 2);
+    assert_int_equal(quorum_config(&two->config)->replicas, 2);
+    assert_int_equal(quorum_config(&two->config)->write_quorum, 2);
+    assert_int_equal(quorum_config(&two->config)->read_quorum, 2);
     g_autoptr(Scenario) five = load_ok(QUORUM "[cluster]\nnodes = 6\nreplicas = 5\n" PUT);
-    assert_int_equal(five->config.write_quorum, 3);
-    assert_int_equal(five->config.read_quorum, 3);
+    assert_int_equal(quorum_config(&five->config)->write_quorum, 3);
+    assert_int_equal(quorum_config(&five->config)->read_quorum, 3);
 }
 
 /* `sloppy` takes on/off, true/false and yes/no, in any case. */
@@ -540,7 +543,7 @@ static void test_scenario_sloppy_accepts_every_boolean_spelling(void **state)
         g_autofree char *text =
             g_strdup_printf(QUORUM "[cluster]\nsloppy = %s\n" PUT, spellings[i].text);
         g_autoptr(Scenario) s = load_ok(text);
-        assert_int_equal(s->config.sloppy, spellings[i].value);
+        assert_int_equal(quorum_config(&s->config)->sloppy, spellings[i].value);
     }
 }
 
@@ -620,6 +623,7 @@ static void test_scenario_expect_final_absent(void **state)
 
 int main(void)
 {
+    protocols_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenario_malformed_texts_are_refused_with_a_precise_error),
         cmocka_unit_test(test_scenario_table_bases_are_valid),

@@ -14,6 +14,9 @@
 #include <cmocka.h>
 
 #include "scenarios/generate.h"
+#include "model/quorum/quorum.h"
+#include "model/raft/raft.h"
+#include "sim/protocols.h"
 #include "sim/runner.h"
 
 #include <string.h>
@@ -214,7 +217,8 @@ static void test_scenario_difference_names_each_changed_setting(void **state)
         gsize size;
     } changes[] = {
         {"seed", &b->config.seed, sizeof b->config.seed},
-        {"write_quorum", &b->config.write_quorum, sizeof b->config.write_quorum},
+        {"write_quorum", &quorum_config_mut(&b->config)->write_quorum,
+         sizeof quorum_config(&b->config)->write_quorum},
         {"net.latency", &b->config.net_latency.hi, sizeof b->config.net_latency.hi},
         {"mix weight of get", &b->config.mix[OP_GET], sizeof b->config.mix[OP_GET]},
         {"[op first] value", &op->value, sizeof op->value},
@@ -235,7 +239,6 @@ static void test_scenario_difference_names_each_changed_setting(void **state)
         memcpy(changes[i].field, saved, changes[i].size);
     }
     assert_null(scenario_difference(a, b));
-    b->config.heartbeat += 1;  /* a raft setting: a quorum run never reads it */
     drop->offset = 7;          /* a clock-skew parameter: a drop never reads it */
     crash->latency.hi += 1000; /* a latency: a crash never reads it */
     assert_null(scenario_difference(a, b));
@@ -281,7 +284,7 @@ static void test_scenario_written_text_states_every_setting(void **state)
 
 /* The bug variants a campaign of the protocol can add (--bug), one per seed in turn, and none
  * for every other seed: exported seeds of campaigns with and without bugs. */
-static BugSet campaign_bugs(ProtocolKind protocol, uint64_t seed)
+static BugSet campaign_bugs(const Protocol *protocol, uint64_t seed)
 {
     if (seed % 2)
         return 0;
@@ -295,7 +298,7 @@ static BugSet campaign_bugs(ProtocolKind protocol, uint64_t seed)
     g_assert_not_reached();
 }
 
-static void round_trip_generated(ProtocolKind protocol, FaultMode mode)
+static void round_trip_generated(const Protocol *protocol, FaultMode mode)
 {
     for (uint64_t seed = 1; seed <= generated_seeds; seed++) {
         g_autoptr(Scenario) s = scenario_generate(protocol, seed, mode);
@@ -310,15 +313,15 @@ static void round_trip_generated(ProtocolKind protocol, FaultMode mode)
 /* Generated quorum scenarios, exported and reloaded, replay to the same trace hash. */
 static void test_scenario_generated_quorum_scenarios_export_faithfully(void **state)
 {
-    round_trip_generated(PROTO_QUORUM, FAULTS_WITHIN);
-    round_trip_generated(PROTO_QUORUM, FAULTS_BEYOND);
+    round_trip_generated(&quorum_protocol, FAULTS_WITHIN);
+    round_trip_generated(&quorum_protocol, FAULTS_BEYOND);
 }
 
 /* Generated raft scenarios, exported and reloaded, replay to the same trace hash. */
 static void test_scenario_generated_raft_scenarios_export_faithfully(void **state)
 {
-    round_trip_generated(PROTO_RAFT, FAULTS_WITHIN);
-    round_trip_generated(PROTO_RAFT, FAULTS_BEYOND);
+    round_trip_generated(&raft_protocol, FAULTS_WITHIN);
+    round_trip_generated(&raft_protocol, FAULTS_BEYOND);
 }
 
 /* A replayed seed with a bug of the other protocol (durasim replay --bug accepts any) exports to a
@@ -326,7 +329,7 @@ static void test_scenario_generated_raft_scenarios_export_faithfully(void **stat
  * protocol's bug changes nothing, and a file may not name it. */
 static void test_scenario_export_leaves_out_bugs_of_the_other_protocol(void **state)
 {
-    g_autoptr(Scenario) s = scenario_generate(PROTO_QUORUM, 3, FAULTS_WITHIN);
+    g_autoptr(Scenario) s = scenario_generate(&quorum_protocol, 3, FAULTS_WITHIN);
     BugKind stale, dedup;
     assert_true(bug_parse("stale-read", &stale));
     assert_true(bug_parse("no-dedup", &dedup));
@@ -367,6 +370,7 @@ static void test_scenario_library_names_match_files_and_are_unique(void **state)
 
 int main(int argc, char **argv)
 {
+    protocols_install();
     if (argc > 1 &&
         (!g_ascii_string_to_unsigned(argv[1], 10, 1, G_MAXUINT32, &generated_seeds, NULL))) {
         fprintf(stderr, "usage: %s [SEEDS]  (SEEDS: a whole number from 1)\n", argv[0]);

@@ -11,6 +11,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "model/quorum/quorum.h"
+#include "model/raft/raft.h"
+#include "sim/protocols.h"
 #include "faults/fault.h"
 #include "model/msg.h"
 #include "model/world/world.h"
@@ -27,18 +30,18 @@ typedef struct {
     World *w;
 } Sim;
 
-static void raft_config(WorldConfig *c, uint64_t seed)
+static void make_raft_world(WorldConfig *c, uint64_t seed)
 {
-    world_config_init(c, PROTO_RAFT);
+    world_config_init(c, &raft_protocol);
     c->seed = seed;
 }
 
-static void quorum_config(WorldConfig *c, uint64_t seed)
+static void make_quorum_world(WorldConfig *c, uint64_t seed)
 {
-    world_config_init(c, PROTO_QUORUM);
+    world_config_init(c, &quorum_protocol);
     c->seed = seed;
-    c->write_quorum = 2;
-    c->read_quorum = 2;
+    quorum_config_mut(c)->write_quorum = 2;
+    quorum_config_mut(c)->read_quorum = 2;
 }
 
 /* Adds a scripted operation to the config (before the world is built). */
@@ -200,7 +203,7 @@ static EndpointMask all_endpoints(World *w)
 static void test_world_partition_drops_both_ways(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 5);
+    make_raft_world(&s.cfg, 5);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     EndpointId a = endpoint(&s, "n1"), b = endpoint(&s, "n2"), c = endpoint(&s, "n3");
@@ -243,7 +246,7 @@ static void test_world_partition_drops_both_ways(void **state)
 static void test_world_oneway_drops_one_way_only(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 6);
+    make_raft_world(&s.cfg, 6);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     EndpointId from = leader_of(s.w);
@@ -270,7 +273,7 @@ static void test_world_oneway_drops_one_way_only(void **state)
 static void test_world_duplicate_rule_delivers_twice(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 7);
+    make_raft_world(&s.cfg, 7);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     NetRule rule = {.kind = NET_DUPLICATE, .num = 1, .den = 1};
@@ -316,7 +319,7 @@ static void test_world_duplicate_rule_delivers_twice(void **state)
 static void test_world_delay_rule_changes_latency_of_its_link(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 8);
+    make_raft_world(&s.cfg, 8);
     s.cfg.net_latency = sim_range(1 * SIM_MS, 5 * SIM_MS);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
@@ -377,7 +380,7 @@ static void rule_drops(World *w, SimTime t0, SimTime t1, guint *sent, guint *dro
 static void test_world_drop_rule_drops_by_probability(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 9);
+    make_raft_world(&s.cfg, 9);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     const uint64_t nums[] = {0, 1, 1};
@@ -408,7 +411,7 @@ static void test_world_drop_rule_drops_by_probability(void **state)
 static void test_world_heal_ends_every_network_fault(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 10);
+    make_raft_world(&s.cfg, 10);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     EndpointMask all = all_endpoints(s.w);
@@ -460,7 +463,7 @@ static void test_world_heal_ends_every_network_fault(void **state)
 static void test_world_crashed_node_drops_inbound_until_restart(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 11);
+    make_raft_world(&s.cfg, 11);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     EndpointId n = (EndpointId)((leader_of(s.w) + 1) % 3);
@@ -491,7 +494,7 @@ static void test_world_crashed_node_drops_inbound_until_restart(void **state)
 static void test_world_paused_node_queues_and_delivers_late(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 12);
+    make_raft_world(&s.cfg, 12);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     EndpointId n = leader_of(s.w);
@@ -536,7 +539,7 @@ static void test_world_paused_node_queues_and_delivers_late(void **state)
 static void test_world_every_message_is_delivered_or_dropped_once(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 13);
+    make_raft_world(&s.cfg, 13);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     EndpointId n = leader_of(s.w);
@@ -569,7 +572,7 @@ static void test_world_every_message_is_delivered_or_dropped_once(void **state)
 static void test_world_restart_drops_messages_to_the_old_incarnation(void **state)
 {
     Sim s = {0};
-    raft_config(&s.cfg, 14);
+    make_raft_world(&s.cfg, 14);
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     EndpointId n = leader_of(s.w);
@@ -657,7 +660,7 @@ static void assert_same_image(const Image *a, const Image *b)
 /* A quorum world whose fsyncs take 10s: at 100ms r1's first writes sit in its page cache. */
 static void open_slow_fsync_world(Sim *s, uint64_t seed, Watch *watch)
 {
-    quorum_config(&s->cfg, seed);
+    make_quorum_world(&s->cfg, seed);
     s->cfg.disk_fsync_latency = sim_range(10 * SIM_SEC, 10 * SIM_SEC);
     sim_open(s, FALSE);
     WorldObserver obs = {.booted = on_booted, .durable = on_durable};
@@ -742,7 +745,7 @@ static void on_sent(void *ctx, World *w, const Msg *m)
 static void test_world_clock_skew_shifts_only_that_nodes_clock(void **state)
 {
     Sim s = {0};
-    quorum_config(&s.cfg, 15);
+    make_quorum_world(&s.cfg, 15);
     s.cfg.clients = 2;
     script_op(&s.cfg, "a", 10 * SIM_MS, 0, OP_PUT, "a", 1);
     script_op(&s.cfg, "b", 10 * SIM_MS, 1, OP_PUT, "b", 2);
@@ -799,7 +802,7 @@ static void on_failpoint(void *ctx, World *w, EndpointId node, FailpointId fp)
 /* A quorum world where c1 puts k0 at 10ms, with `hook` on r1's replica.written. */
 static void open_failpoint_world(Sim *s, Hook *hook)
 {
-    quorum_config(&s->cfg, 16);
+    make_quorum_world(&s->cfg, 16);
     script_op(&s->cfg, "put", 10 * SIM_MS, 0, OP_PUT, "k0", 5);
     sim_open(s, FALSE);
     hook->node = endpoint(s, "r1");
@@ -1156,7 +1159,7 @@ static void test_world_bad_fault_parameters_are_rejected_naming_the_key(void **s
 static void test_world_fault_plan_validate_rejects_bad_parameters(void **state)
 {
     WorldConfig c;
-    quorum_config(&c, 1);
+    make_quorum_world(&c, 1);
     struct {
         FaultKind kind;
         const char *key;
@@ -1238,8 +1241,8 @@ static void test_world_fault_plan_validate_rejects_bad_parameters(void **state)
 static void test_world_fault_plan_validate_rejects_failpoint_of_other_protocol(void **state)
 {
     WorldConfig quorum, raft;
-    quorum_config(&quorum, 1);
-    raft_config(&raft, 1);
+    make_quorum_world(&quorum, 1);
+    make_raft_world(&raft, 1);
     FaultPlan plan;
     fault_plan_init(&plan);
     FaultSpec *f = fault_spec_new();
@@ -1279,6 +1282,7 @@ static void test_world_fault_plan_validate_rejects_failpoint_of_other_protocol(v
 
 int main(void)
 {
+    protocols_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_world_partition_drops_both_ways),
         cmocka_unit_test(test_world_oneway_drops_one_way_only),

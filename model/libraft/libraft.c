@@ -25,8 +25,9 @@
 void libraft_params_default(LibraftParams *p, const WorldConfig *c)
 {
     memset(p, 0, sizeof *p);
-    p->election_ms = (unsigned)MAX(c->election_timeout.lo / SIM_MS, 10);
-    p->heartbeat_ms = (unsigned)MAX(c->heartbeat / SIM_MS, 1);
+    const RaftConfig *r = raft_config(c);
+    p->election_ms = (unsigned)MAX(r->election_timeout.lo / SIM_MS, 10);
+    p->heartbeat_ms = (unsigned)MAX(r->heartbeat / SIM_MS, 1);
     p->snapshot_threshold = 1024;
     p->snapshot_trailing = 128;
     p->pre_vote = FALSE;

@@ -22,7 +22,31 @@
 
 #include "model/block.h"
 #include "model/quorum/quorum_msg.h"
-#include "model/proto.h"
+#include "model/protocol.h"
+
+/* The quorum protocol's own settings (its scenario keys, in [cluster]). */
+typedef struct {
+    guint coordinators;     /* coordinators co1..coM */
+    guint replicas;         /* N: copies of each key */
+    guint write_quorum;     /* W */
+    guint read_quorum;      /* R */
+    gboolean sloppy;        /* fail over past the preference list, with hinted handoff */
+    guint retry_attempts;   /* per-replica RPC retries */
+    SimRange retry_backoff; /* exponential backoff with full jitter, base..cap (clients too) */
+} QuorumConfig;
+
+static inline const QuorumConfig *quorum_config(const WorldConfig *c)
+{
+    return (const QuorumConfig *)(const void *)c->proto;
+}
+
+static inline QuorumConfig *quorum_config_mut(WorldConfig *c)
+{
+    return (QuorumConfig *)(void *)c->proto;
+}
+
+/* The protocol's descriptor (model/quorum/quorum_protocol.c). */
+extern const Protocol quorum_protocol;
 
 #define QUORUM_FILE_DATA 0
 #define QUORUM_VNODES    16

@@ -248,7 +248,7 @@ static void write_quorum_met(Coord *c, Request *r, ActionList *out)
 static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out)
 {
     const WorldConfig *cfg = c->init.config;
-    if (!cfg->sloppy || r->replied || r->t[ti].covered)
+    if (!quorum_config(cfg)->sloppy || r->replied || r->t[ti].covered)
         return;
     if (r->kind == OP_GET && !r->merged_ready)
         return;
@@ -281,15 +281,15 @@ static void target_failed(Coord *c, Request *r, guint ti, ActionList *out)
     const WorldConfig *cfg = c->init.config;
     Target *t = &r->t[ti];
     act_cancel(out, timer_of(c, r, (int)ti));
-    guint budget = cfg->replicas * cfg->retry_attempts;
+    guint budget = quorum_config(cfg)->replicas * quorum_config(cfg)->retry_attempts;
     if (r->replied && r->kind != OP_GET) {
         t->state = T_FAILED;
-    } else if (t->tries <= cfg->retry_attempts && r->retries < budget) {
+    } else if (t->tries <= quorum_config(cfg)->retry_attempts && r->retries < budget) {
         /* Capped exponential backoff with full jitter: uniform(0, min(cap, base * 2^n)). */
-        SimTime cap = cfg->retry_backoff.lo;
-        for (guint i = 1; i < t->tries && cap < cfg->retry_backoff.hi; i++)
+        SimTime cap = quorum_config(cfg)->retry_backoff.lo;
+        for (guint i = 1; i < t->tries && cap < quorum_config(cfg)->retry_backoff.hi; i++)
             cap *= 2;
-        cap = MIN(cap, cfg->retry_backoff.hi);
+        cap = MIN(cap, quorum_config(cfg)->retry_backoff.hi);
         t->state = T_BACKOFF;
         r->retries++;
         act_timer(out, timer_of(c, r, (int)ti), sim_rng_duration(c->init.rng, sim_range(0, cap)),
@@ -340,7 +340,7 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
             t->holds = 1;
             act_cancel(out, timer_of(c, r, ti));
             r->acks += !counted;
-            if (!r->replied && r->acks >= c->init.config->write_quorum)
+            if (!r->replied && r->acks >= quorum_config(c->init.config)->write_quorum)
                 reply(c, r, TRUE, FAIL_NONE, FALSE, out);
             maybe_finish(c, r, out);
         } else if (t->state == T_SENT) {
@@ -359,8 +359,9 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
         t->state = T_ACKED;
         act_cancel(out, timer_of(c, r, ti));
         r->acks += !counted;
-        guint need =
-            BUG_ON(c->init.bugs, BUG_REPLY_ON_FIRST_ACK) ? 1 : c->init.config->write_quorum;
+        guint need = BUG_ON(c->init.bugs, BUG_REPLY_ON_FIRST_ACK)
+                         ? 1
+                         : quorum_config(c->init.config)->write_quorum;
         if (!r->replied && r->acks >= need)
             write_quorum_met(c, r, out);
         maybe_finish(c, r, out);
@@ -391,7 +392,7 @@ static void read_merge(Coord *c, Request *r, ActionList *out)
         if (t->holds)
             r->acks++;
     }
-    if (r->acks >= c->init.config->write_quorum) {
+    if (r->acks >= quorum_config(c->init.config)->write_quorum) {
         reply(c, r, TRUE, FAIL_NONE, FALSE, out);
     }
     /* Read repair: every answered replica that lacks part of the merged state gets it. */
@@ -428,7 +429,7 @@ static void handle_read_resp(Coord *c, const Msg *m, ActionList *out)
     t->state = T_ACKED;
     r->answered++;
     if (!r->merged_ready) {
-        if (r->answered >= c->init.config->read_quorum)
+        if (r->answered >= quorum_config(c->init.config)->read_quorum)
             read_merge(c, r, out);
     } else {
         /* A later answer: repair it if it is stale. */
@@ -436,7 +437,7 @@ static void handle_read_resp(Coord *c, const Msg *m, ActionList *out)
                                  (const QRecord *)(const void *)r->merged->data, r->merged->len);
         if (t->holds) {
             r->acks++;
-            if (!r->replied && r->acks >= c->init.config->write_quorum)
+            if (!r->replied && r->acks >= quorum_config(c->init.config)->write_quorum)
                 reply(c, r, TRUE, FAIL_NONE, FALSE, out);
         } else {
             t->tries = 0;
@@ -491,8 +492,8 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
     }
     r->walk = c->walks[q->key];
     const WorldConfig *cfg = c->init.config;
-    r->ntargets = cfg->replicas;
-    r->next_standby = cfg->replicas;
+    r->ntargets = quorum_config(cfg)->replicas;
+    r->next_standby = quorum_config(cfg)->replicas;
     for (guint i = 0; i < r->ntargets; i++)
         r->t[i] = (Target){.node = r->walk[i], .hint_for = ENDPOINT_NONE};
     act_timer(out, timer_of(c, r, -1), cfg->request_timeout, req_id(c, r));
@@ -599,7 +600,8 @@ static void *coord_create(const ProtoInit *init)
     c->free_slots = g_new(uint16_t, MAX_REQUESTS);
     for (guint i = 0; i < MAX_REQUESTS; i++)
         c->free_slots[c->nfree++] = (uint16_t)(MAX_REQUESTS - 1 - i);
-    c->rpc_timeout = MAX(init->config->request_timeout / (init->config->retry_attempts + 1), 1);
+    c->rpc_timeout =
+        MAX(init->config->request_timeout / (quorum_config(init->config)->retry_attempts + 1), 1);
     return c;
 }
 

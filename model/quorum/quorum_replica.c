@@ -673,7 +673,7 @@ static uint64_t key_peers_of(const Replica *r, KeyId key)
     ring_walk(r->ring, r->init.key_hashes[key], walk);
     uint64_t mask = 0;
     gboolean me = FALSE;
-    for (guint i = 0; i < r->init.config->replicas; i++) {
+    for (guint i = 0; i < quorum_config(r->init.config)->replicas; i++) {
         me |= walk[i] == r->init.self;
         if (walk[i] != r->init.self)
             mask |= (uint64_t)1 << walk[i];

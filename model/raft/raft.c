@@ -411,7 +411,7 @@ static gboolean sm_apply(Raft *r, const RaftEntry *e)
         } else {
             guint client = (guint)(e->idem >> 32) - 1;
             uint32_t seq = (uint32_t)e->idem;
-            g_assert(client < r->init.config->clients);
+            g_assert(client < r->init.clients);
             if (seq <= r->sessions[client])
                 return FALSE;
             r->sessions[client] = seq;
@@ -468,8 +468,8 @@ static void apply_committed(Raft *r, ActionList *out)
 
 static void reset_election_timer(Raft *r, ActionList *out)
 {
-    act_timer(out, TIMER_ELECTION, sim_rng_duration(r->init.rng, r->init.config->election_timeout),
-              0);
+    act_timer(out, TIMER_ELECTION,
+              sim_rng_duration(r->init.rng, raft_config(r->init.config)->election_timeout), 0);
 }
 
 /* Everything a leader was doing for clients ends without an answer it could stand by. */
@@ -550,7 +550,7 @@ static void become_leader(Raft *r, ActionList *out)
         request_fsync(r, out);
     }
     broadcast(r, out);
-    act_timer(out, TIMER_HEARTBEAT, r->init.config->heartbeat, 0);
+    act_timer(out, TIMER_HEARTBEAT, raft_config(r->init.config)->heartbeat, 0);
 }
 
 static void become_candidate(Raft *r, ActionList *out)
@@ -618,14 +618,14 @@ static void broadcast(Raft *r, ActionList *out)
 
 /* The heartbeat round: an append to every follower not sent one within `recent` (appends
  * flowing with client commands already keep its election timer quiet). A follower then waits at
- * most heartbeat + recent between appends, and their arrivals spread by at most the spread of
- * network latency: `recent` keeps that sum clear of the shortest election timeout, by as much
- * again (and is 0, no skipping, when there is no room). A leader whose clock stepped back sends
- * to everyone. */
+ * most heartbeat + recent between appends, and their arrivals spread by at most the delay_spread
+ * setting (by default the spread of network latency): `recent` keeps that sum clear of the
+ * shortest election timeout, by as much again (and is 0, no skipping, when there is no room). A
+ * leader whose clock stepped back sends to everyone. */
 static void heartbeat_round(Raft *r, ActionList *out)
 {
-    const WorldConfig *cfg = r->init.config;
-    SimTime spread = cfg->net_latency.hi - cfg->net_latency.lo;
+    const RaftConfig *cfg = raft_config(r->init.config);
+    SimTime spread = cfg->delay_spread;
     SimTime recent =
         MAX(0, MIN(cfg->heartbeat, (cfg->election_timeout.lo - cfg->heartbeat - spread) / 2));
     for (EndpointId i = 0; i < r->n; i++) {
@@ -738,7 +738,7 @@ static gboolean session_applied(const Raft *r, IdemKey idem)
     if (idem >> 63)
         return g_hash_table_contains(r->named, &idem);
     guint client = (guint)(idem >> 32) - 1;
-    return client < r->init.config->clients && (uint32_t)idem <= r->sessions[client];
+    return client < r->init.clients && (uint32_t)idem <= r->sessions[client];
 }
 
 static void handle_client(Raft *r, const Msg *m, ActionList *out)
@@ -781,7 +781,7 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
     Proposal p = {0, r->term, m->from, q->op, q->attempt};
     g_array_append_val(r->batch, e);
     g_array_append_val(r->batch_props, p);
-    const WorldConfig *cfg = r->init.config;
+    const RaftConfig *cfg = raft_config(r->init.config);
     if (r->batch->len >= cfg->batch_entries || cfg->batch_delay == 0) {
         flush_batch(r, out);
     } else if (!r->batch_timer) {
@@ -962,7 +962,7 @@ static void send_probes(Raft *r, ActionList *out)
         raft_body(m)->rp.term = r->term;
         send_peer(r, m, out);
     }
-    act_timer(out, TIMER_PROBE, r->init.config->election_timeout.hi, 0);
+    act_timer(out, TIMER_PROBE, raft_config(r->init.config)->election_timeout.hi, 0);
 }
 
 static void handle_probe(Raft *r, const Msg *m, ActionList *out)
@@ -1187,7 +1187,7 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
             break;
         /* Check quorum: a leader cut off from a majority steps down. */
         guint heard = 1;
-        SimTime window = r->init.config->election_timeout.hi;
+        SimTime window = raft_config(r->init.config)->election_timeout.hi;
         for (EndpointId i = 0; i < r->n; i++)
             if (i != r->init.self && r->now - r->last_heard[i] <= window)
                 heard++;
@@ -1200,7 +1200,7 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
             break;
         }
         heartbeat_round(r, out);
-        act_timer(out, TIMER_HEARTBEAT, r->init.config->heartbeat, 0);
+        act_timer(out, TIMER_HEARTBEAT, raft_config(r->init.config)->heartbeat, 0);
         break;
     }
     case TIMER_BATCH:
@@ -1306,7 +1306,7 @@ static void *raft_create(const ProtoInit *init)
     r->batch_props = g_array_new(FALSE, FALSE, sizeof(Proposal));
     r->kv = g_new0(Value, init->keys);
     r->present = g_new0(uint8_t, init->keys);
-    r->sessions = g_new0(uint32_t, init->config->clients);
+    r->sessions = g_new0(uint32_t, init->clients);
     r->named = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     r->trunc_low = UINT64_MAX;
     return r;

@@ -7,7 +7,35 @@
 
 #include "model/world/disk.h"
 #include "model/raft/raft_msg.h"
-#include "model/proto.h"
+#include "model/protocol.h"
+
+/* Raft's own settings (its scenario keys, in [cluster]). */
+typedef struct {
+    SimRange election_timeout;
+    SimTime heartbeat;
+    guint batch_entries; /* flush a batch at this many entries */
+    SimTime batch_delay; /* or after this delay */
+    /* How far message delays may spread: the heartbeat round skips followers sent to recently
+     * only while heartbeat + that skip + this spread stays clear of the election timeout.
+     * Default: the spread of the cluster's net.latency. */
+    SimTime delay_spread;
+} RaftConfig;
+
+static inline const RaftConfig *raft_config(const WorldConfig *c)
+{
+    return (const RaftConfig *)(const void *)c->proto;
+}
+
+static inline RaftConfig *raft_config_mut(WorldConfig *c)
+{
+    return (RaftConfig *)(void *)c->proto;
+}
+
+/* The protocol's descriptor (model/raft/raft_protocol.c). */
+extern const Protocol raft_protocol;
+/* Raft's settings, drawn by the swarm, and its liveness predicate: the hosted Raft shares them. */
+void raft_swarm_cluster(WorldConfig *c, SimRng *rng);
+gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *view);
 
 #define RAFT_FILE_META    0
 #define RAFT_FILE_LOG     1

@@ -13,6 +13,7 @@
  * operation with the same idempotency key reuses it, so one logical write has one version.
  */
 #include "model/world/world_internal.h"
+#include "model/protocol.h"
 
 #include <string.h>
 
@@ -89,20 +90,21 @@ static EndpointId first_server(World *w, Client *c)
 {
     const WorldConfig *cfg = w->config;
     if (c->leader != ENDPOINT_NONE)
-        return c->leader; /* the raft leader, or the coordinator that answered last */
-    if (cfg->protocol == PROTO_QUORUM)
-        return (EndpointId)(cfg->nodes + c->index % cfg->coordinators);
-    return (EndpointId)(c->index % cfg->nodes);
+        return c->leader; /* the leader, or the coordinator that answered last */
+    const Protocol *p = cfg->protocol;
+    guint door = p->clients.door;
+    return (EndpointId)(protocol_kind_first(p, cfg, door) +
+                        c->index % protocol_kind_count(p, cfg, door));
 }
 
+/* The next node of the kind clients talk to, round the ring of them. */
 static EndpointId next_server(World *w, EndpointId current)
 {
     const WorldConfig *cfg = w->config;
-    if (cfg->protocol == PROTO_QUORUM) {
-        guint i = current - cfg->nodes;
-        return (EndpointId)(cfg->nodes + (i + 1) % cfg->coordinators);
-    }
-    return (EndpointId)((current + 1u) % cfg->nodes);
+    const Protocol *p = cfg->protocol;
+    guint door = p->clients.door;
+    EndpointId first = protocol_kind_first(p, cfg, door);
+    return (EndpointId)(first + (current - first + 1u) % protocol_kind_count(p, cfg, door));
 }
 
 /* ---- attempts ---- */
@@ -192,11 +194,11 @@ static void attempt_failed(World *w, Client *c, FailReason reason, gboolean defi
     c->redirects = 0;
     w->stats.client_retries++;
     c->target = next_server(w, c->target);
-    if (w->config->protocol == PROTO_RAFT && c->leader != ENDPOINT_NONE && reason != FAIL_TIMEOUT &&
-        reason != FAIL_NO_LEADER)
+    if (w->config->protocol->clients.retry_to_leader && c->leader != ENDPOINT_NONE &&
+        reason != FAIL_TIMEOUT && reason != FAIL_NO_LEADER)
         c->target = c->leader;
-    /* Exponential backoff with full jitter, from the retry.backoff base to its cap. */
-    SimRange b = w->config->retry_backoff;
+    /* Exponential backoff with full jitter, from the protocol's backoff base to its cap. */
+    SimRange b = w->config->protocol->client_backoff(w->config);
     SimTime cap = b.lo;
     for (guint i = 1; i < c->attempt && cap < b.hi; i++)
         cap *= 2;
@@ -225,11 +227,12 @@ void client_receive(World *w, Client *c, Msg *m)
     const ClientResp *r = &m->u.cresp;
     if (!c->busy || r->op != c->op)
         return; /* an answer to an operation already decided */
-    if (w->config->protocol == PROTO_QUORUM)
+    gboolean stay = w->config->protocol->clients.stay_on_answer;
+    if (stay)
         c->leader = m->from; /* any coordinator answers; stay with one that does */
     if (r->ok) {
         /* Any attempt's success means the operation happened (same idempotency key). */
-        if (w->config->protocol == PROTO_RAFT)
+        if (!stay)
             c->leader = m->from;
         complete(w, c, OUTCOME_OK, FAIL_NONE, r);
         return;

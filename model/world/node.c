@@ -470,7 +470,7 @@ static void boot(World *w, Endpoint *n)
         .config = w->config,
         .self = n->id,
         .nodes = w->config->nodes,
-        .coordinators = w->config->protocol == PROTO_QUORUM ? w->config->coordinators : 0,
+        .clients = w->config->clients,
         .keys = w->key_names->len,
         .key_hashes = (const uint64_t *)(void *)w->key_hashes->data,
         .rng = &n->rng,

@@ -6,8 +6,7 @@
  * fixed once the world starts.
  */
 #include "model/world/world_internal.h"
-#include "model/quorum/quorum_msg.h"
-#include "model/raft/raft_msg.h"
+#include "model/protocol.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -58,18 +57,14 @@ const char *world_idem_name(const World *w, IdemKey idem, char *buf, gsize size)
 
 static const ProtoOps *ops_for(const WorldConfig *c, EndpointId id)
 {
-    if (c->protocol == PROTO_RAFT)
-        return id < c->nodes ? &raft_ops : NULL;
-    if (id < c->nodes)
-        return &quorum_replica_ops;
-    if (id < c->nodes + c->coordinators)
-        return &quorum_coordinator_ops;
-    return NULL;
+    const Protocol *p = c->protocol;
+    guint kind = protocol_kind_of(p, c, id);
+    return kind < p->n_kinds ? p->kinds[kind].ops : NULL;
 }
 
 const MsgOps *world_msg_ops(const World *w)
 {
-    return w->config->protocol == PROTO_RAFT ? &raft_msg_ops : &quorum_msg_ops;
+    return w->config->protocol->msg;
 }
 
 static void on_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,

@@ -280,7 +280,7 @@ static void check_key_converged(QuorumOracle *o, const QState *q, KeyId k, const
                                 Verdict *v)
 {
     const OracleView *view = o->view;
-    guint n = view->cfg->replicas;
+    guint n = quorum_config(view->cfg)->replicas;
     GArray *ref = NULL;
     EndpointId ref_node = ENDPOINT_NONE;
     for (guint i = 0; i < n; i++) {
@@ -357,7 +357,7 @@ static void quorum_convergence(void *st, gboolean healed)
 static guint quorum_ack_copies(void *st)
 {
     const QuorumOracle *o = st;
-    return o->view->cfg->write_quorum;
+    return quorum_config(o->view->cfg)->write_quorum;
 }
 
 static gboolean quorum_lost(void *st, const Ledger *l, uint64_t holders)

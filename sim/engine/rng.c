@@ -76,3 +76,10 @@ SimTime sim_rng_duration(SimRng *rng, SimRange range)
         return range.lo;
     return (SimTime)sim_rng_uniform(rng, (uint64_t)range.lo, (uint64_t)range.hi);
 }
+
+SimRange sim_rng_ms_range(SimRng *rng, uint64_t lo_min, uint64_t lo_max, uint64_t span_max)
+{
+    SimTime lo = (SimTime)sim_rng_uniform(rng, lo_min, lo_max) * SIM_MS;
+    SimTime hi = lo + (SimTime)sim_rng_uniform(rng, 0, span_max) * SIM_MS;
+    return sim_range(lo, hi);
+}

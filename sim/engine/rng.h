@@ -43,6 +43,9 @@ uint64_t sim_rng_uniform(SimRng *rng, uint64_t lo, uint64_t hi);
 gboolean sim_rng_chance(SimRng *rng, uint64_t num, uint64_t den);
 /* A duration drawn uniformly from the range; a fixed range draws nothing. */
 SimTime sim_rng_duration(SimRng *rng, SimRange range);
+/* A range of whole milliseconds: lo uniform in lo_min..lo_max ms, hi = lo + 0..span_max ms
+ * (two draws, in that order). */
+SimRange sim_rng_ms_range(SimRng *rng, uint64_t lo_min, uint64_t lo_max, uint64_t span_max);
 
 /* splitmix64 step, exposed for hashing and seed derivation. */
 uint64_t sim_splitmix64(uint64_t *state);

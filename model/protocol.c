@@ -1,0 +1,126 @@
+/* model/protocol.c — the registry of installed protocols and the questions every layer asks a
+ * descriptor (see protocol.h). */
+#include "model/protocol.h"
+
+#include <string.h>
+
+static const Protocol *const *registry;
+static guint registry_len;
+
+void protocol_registry_install(const Protocol *const *list, guint n)
+{
+    for (guint i = 0; i < n; i++) {
+        g_assert(list[i]->config_size <= PROTO_CONFIG_BYTES);
+        g_assert(list[i]->n_kinds >= 1 && list[i]->n_kinds <= PROTO_MAX_KINDS);
+        for (guint j = 0; j < i; j++)
+            g_assert(strcmp(list[i]->name, list[j]->name) != 0);
+    }
+    registry = list;
+    registry_len = n;
+}
+
+guint protocol_count(void)
+{
+    return registry_len;
+}
+
+const Protocol *protocol_at(guint i)
+{
+    g_assert(i < registry_len);
+    return registry[i];
+}
+
+guint protocol_index(const Protocol *p)
+{
+    for (guint i = 0; i < registry_len; i++)
+        if (registry[i] == p)
+            return i;
+    g_assert_not_reached();
+}
+
+const Protocol *protocol_find(const char *name)
+{
+    g_assert(registry != NULL); /* the program installs it first (sim/protocols.h) */
+    for (guint i = 0; i < registry_len; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+char *protocol_names(const char *last_sep)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < registry_len; i++) {
+        if (i > 0)
+            g_string_append(s, i + 1 == registry_len ? last_sep : ", ");
+        g_string_append(s, registry[i]->name);
+    }
+    return g_string_free(s, FALSE);
+}
+
+guint protocol_kind_count(const Protocol *p, const WorldConfig *c, guint kind)
+{
+    g_assert(kind < p->n_kinds);
+    return p->kinds[kind].count ? p->kinds[kind].count(c) : c->nodes;
+}
+
+EndpointId protocol_kind_first(const Protocol *p, const WorldConfig *c, guint kind)
+{
+    guint first = 0;
+    for (guint k = 0; k < kind && k < p->n_kinds; k++)
+        first += protocol_kind_count(p, c, k);
+    return (EndpointId)first;
+}
+
+guint protocol_kind_of(const Protocol *p, const WorldConfig *c, EndpointId id)
+{
+    guint first = 0;
+    for (guint k = 0; k < p->n_kinds; k++) {
+        first += protocol_kind_count(p, c, k);
+        if (id < first)
+            return k;
+    }
+    return p->n_kinds;
+}
+
+gboolean protocol_has_failpoint(const Protocol *p, FailpointId fp)
+{
+    for (guint k = 0; k < p->n_kinds; k++)
+        if (p->kinds[k].fp_first != FP_COUNT && fp >= p->kinds[k].fp_first &&
+            fp <= p->kinds[k].fp_last)
+            return TRUE;
+    return FALSE;
+}
+
+gboolean protocol_has_role(const Protocol *p, NodeRole role)
+{
+    for (const NodeRole *r = p->roles; r && *r != ROLE_NONE; r++)
+        if (*r == role)
+            return TRUE;
+    return FALSE;
+}
+
+char *protocol_role_names(const Protocol *p)
+{
+    GString *s = g_string_new(NULL);
+    for (const NodeRole *r = p->roles; r && *r != ROLE_NONE; r++)
+        g_string_append_printf(s, "%s%s", s->len ? ", " : "", node_role_name(*r));
+    return g_string_free(s, FALSE);
+}
+
+const Protocol *protocol_of_key(const char *group, const char *name)
+{
+    for (guint i = 0; i < registry_len; i++)
+        for (const ProtoKey *k = registry[i]->keys; k && k->name; k++)
+            if (strcmp(k->group, group) == 0 && strcmp(k->name, name) == 0)
+                return registry[i];
+    return NULL;
+}
+
+const Protocol *protocol_of_failpoint(FailpointId fp)
+{
+    for (guint i = 0; i < registry_len; i++)
+        if (protocol_has_failpoint(registry[i], fp))
+            return registry[i];
+    return NULL;
+}

@@ -1,0 +1,201 @@
+/* model/quorum/quorum_protocol.c — the quorum store's descriptor (model/protocol.h): its node
+ * kinds, its settings and scenario keys, how its clients choose a coordinator, what failure its
+ * model survives, how the swarm draws its clusters, and its liveness predicate. */
+#include "model/quorum/quorum.h"
+
+#include <stddef.h>
+
+#include "model/quorum/ring.h"
+
+G_STATIC_ASSERT(sizeof(QuorumConfig) <= PROTO_CONFIG_BYTES);
+
+static guint coordinator_count(const WorldConfig *c)
+{
+    return quorum_config(c)->coordinators;
+}
+
+#define QKEY(name, type, field, lo, hi, shrink)                                                    \
+    {                                                                                              \
+        "cluster", name, type, offsetof(QuorumConfig, field), lo, hi, shrink, NULL                 \
+    }
+
+/* In the order the writer writes them. */
+static const ProtoKey quorum_keys[] = {
+    QKEY("coordinators", PROTO_KEY_UINT, coordinators, 1, 8, TRUE),
+    QKEY("replicas", PROTO_KEY_UINT, replicas, 1, WORLD_MAX_NODES, FALSE),
+    QKEY("write_quorum", PROTO_KEY_UINT, write_quorum, 1, WORLD_MAX_NODES, FALSE),
+    QKEY("read_quorum", PROTO_KEY_UINT, read_quorum, 1, WORLD_MAX_NODES, FALSE),
+    QKEY("sloppy", PROTO_KEY_BOOL, sloppy, 0, 0, FALSE),
+    QKEY("retry.attempts", PROTO_KEY_UINT, retry_attempts, 0, 100, FALSE),
+    QKEY("retry.backoff", PROTO_KEY_RANGE, retry_backoff, 0, 0, FALSE),
+    {NULL},
+};
+enum { QKEY_REPLICAS = 1 };
+
+static void quorum_defaults(WorldConfig *c)
+{
+    *quorum_config_mut(c) = (QuorumConfig){
+        .coordinators = 1,
+        .replicas = 3,
+        .write_quorum = 0, /* 0: a majority of N, filled by resolve */
+        .read_quorum = 0,
+        .retry_attempts = 3,
+        .retry_backoff = sim_range(10 * SIM_MS, 200 * SIM_MS),
+    };
+}
+
+static void quorum_resolve(WorldConfig *c, uint64_t given)
+{
+    QuorumConfig *q = quorum_config_mut(c);
+    if (!(given & (1u << QKEY_REPLICAS)) && q->replicas > c->nodes)
+        q->replicas = c->nodes;
+    if (q->write_quorum == 0)
+        q->write_quorum = q->replicas / 2 + 1;
+    if (q->read_quorum == 0)
+        q->read_quorum = q->replicas / 2 + 1;
+}
+
+static gboolean quorum_validate(const WorldConfig *c, GError **error)
+{
+    const QuorumConfig *q = quorum_config(c);
+    if (q->coordinators < 1 || q->coordinators > 8)
+        return world_config_fail(error, "cluster", "coordinators", "must be 1..8, not %u",
+                                 q->coordinators);
+    if (q->replicas < 1 || q->replicas > c->nodes)
+        return world_config_fail(error, "cluster", "replicas", "N = %u must be 1..nodes (%u)",
+                                 q->replicas, c->nodes);
+    if (q->write_quorum < 1 || q->write_quorum > q->replicas)
+        return world_config_fail(error, "cluster", "write_quorum", "W = %u must be 1..N (%u)",
+                                 q->write_quorum, q->replicas);
+    if (q->read_quorum < 1 || q->read_quorum > q->replicas)
+        return world_config_fail(error, "cluster", "read_quorum", "R = %u must be 1..N (%u)",
+                                 q->read_quorum, q->replicas);
+    if (q->retry_attempts > 100)
+        return world_config_fail(error, "cluster", "retry.attempts", "must be 0..100, not %u",
+                                 q->retry_attempts);
+    return TRUE;
+}
+
+/* End-of-run operations retry for ten request timeouts, and never less than 3 s (a repair or
+ * a handoff in progress). */
+static SimTime quorum_final_patience(const WorldConfig *c)
+{
+    return 10 * MAX(c->request_timeout, 300 * SIM_MS);
+}
+
+static SimRange quorum_client_backoff(const WorldConfig *c)
+{
+    return quorum_config(c)->retry_backoff;
+}
+
+static void quorum_tolerance(const WorldConfig *c, ProtoTolerance *out)
+{
+    guint w = quorum_config(c)->write_quorum;
+    *out = (ProtoTolerance){
+        .tolerated = w > 0 ? w - 1 : 0,
+        .survivor = "a write held by W replicas",
+    };
+}
+
+/* W + R > N makes read and write quorums overlap only while the W copies last: a replica that
+ * acked and then lost its data may leave a later read quorum without the write. The write is
+ * still durable (that is judged); reads may be stale (counted, not judged). */
+static gboolean quorum_owes_linearizable(const WorldConfig *c, guint damaged)
+{
+    const QuorumConfig *q = quorum_config(c);
+    return !q->sloppy && q->write_quorum + q->read_quorum > q->replicas && damaged == 0;
+}
+
+static uint64_t draw(SimRng *rng, uint64_t lo, uint64_t hi)
+{
+    return sim_rng_uniform(rng, lo, hi);
+}
+
+static void quorum_swarm_cluster(WorldConfig *c, SimRng *rng)
+{
+    QuorumConfig *q = quorum_config_mut(c);
+    c->nodes = (guint)draw(rng, 3, 6);
+    q->replicas = (guint)draw(rng, 2, MIN(5u, c->nodes));
+    q->coordinators = (guint)draw(rng, 1, 2);
+    if (sim_rng_chance(rng, 3, 4)) {
+        /* A strict quorum: W + R > N. */
+        q->write_quorum = (guint)draw(rng, q->replicas / 2 + 1, q->replicas);
+        q->read_quorum = (guint)draw(rng, q->replicas - q->write_quorum + 1, q->replicas);
+    } else {
+        q->write_quorum = (guint)draw(rng, 1, q->replicas);
+        q->read_quorum = (guint)draw(rng, 1, q->replicas);
+    }
+    q->sloppy = sim_rng_chance(rng, 1, 4);
+    q->retry_attempts = (guint)draw(rng, 1, 3);
+    q->retry_backoff = sim_rng_ms_range(rng, 5, 20, 150);
+}
+
+/* W of the probe key's replicas (W of any nodes when sloppy) and one coordinator. */
+static gboolean quorum_enough_up(const WorldConfig *c, const ProtoUpView *v)
+{
+    const QuorumConfig *q = quorum_config(c);
+    gboolean coordinator = FALSE;
+    for (guint i = 0; i < q->coordinators; i++)
+        coordinator |= v->is_up(v->ctx, (EndpointId)(c->nodes + i));
+    if (!coordinator)
+        return FALSE;
+    guint up = 0;
+    if (q->sloppy) {
+        for (EndpointId n = 0; n < c->nodes; n++)
+            up += v->is_up(v->ctx, n);
+        return up >= q->write_quorum;
+    }
+    if (!v->has_probe)
+        return TRUE;
+    g_autoptr(Ring) ring = ring_new(c->nodes, QUORUM_VNODES);
+    EndpointId walk[WORLD_MAX_NODES];
+    ring_walk(ring, v->probe_hash, walk);
+    for (guint i = 0; i < q->replicas; i++)
+        up += v->is_up(v->ctx, walk[i]);
+    return up >= q->write_quorum;
+}
+
+static void quorum_replication(const WorldConfig *c, ProtoReplication *out)
+{
+    const QuorumConfig *q = quorum_config(c);
+    *out = (ProtoReplication){q->replicas, q->write_quorum, q->read_quorum, q->sloppy};
+}
+
+static const NodeRole quorum_roles[] = {ROLE_COORDINATOR, ROLE_REPLICA, ROLE_NONE};
+
+const Protocol quorum_protocol = {
+    .name = "quorum",
+    .summary = "Dynamo-style quorum replication: N replicas per key, W/R quorums, sloppy "
+               "failover with hinted handoff, read repair and anti-entropy",
+    .kinds =
+        {
+            {"r", "replica", ROLE_REPLICA, &quorum_replica_ops, NULL, FP_REPLICA_WRITTEN,
+             FP_REPLICA_ACKED},
+            {"co", "coordinator", ROLE_COORDINATOR, &quorum_coordinator_ops, coordinator_count,
+             FP_COORD_RECEIVED, FP_COORD_REPLIED},
+        },
+    .n_kinds = 2,
+    .msg = &quorum_msg_ops,
+    .config_size = sizeof(QuorumConfig),
+    .config_defaults = quorum_defaults,
+    .keys = quorum_keys,
+    .config_resolve = quorum_resolve,
+    .config_validate = quorum_validate,
+    .final_patience = quorum_final_patience,
+    .clients = {.door = 1, .stay_on_answer = TRUE, .retry_to_leader = FALSE},
+    .client_backoff = quorum_client_backoff,
+    .roles = quorum_roles,
+    .client_clocks = TRUE,
+    .tolerance = quorum_tolerance,
+    .owes_linearizable = quorum_owes_linearizable,
+    .swarm =
+        {
+            .cluster = quorum_swarm_cluster,
+            .keys_max = 5,
+            .failpoint_chance = {1, 4},
+            .by_role = FALSE,
+            .takeover = NULL,
+        },
+    .enough_up = quorum_enough_up,
+    .replication = quorum_replication,
+};
