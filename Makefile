@@ -6,6 +6,9 @@
 #   make asan     the same tests under AddressSanitizer and UBSan
 #   make lint     banned calls outside the command line, and formatting against .clang-format
 #   make bench    engine, protocol, oracle and campaign benchmarks (bench: NAME VALUE UNIT)
+#   make fuzz     build the libFuzzer targets of tests/fuzz/ with clang (ASan, UBSan) and run each
+#                 for FUZZ_SECONDS (default 60); not part of make check, which replays each
+#                 target's corpus and a fixed set of mutations of it without libFuzzer
 
 CC        ?= gcc
 PKGS      := glib-2.0 json-glib-1.0
@@ -35,6 +38,9 @@ TEST_SRC  := $(filter-out tests/test_libraft.c,$(TEST_SRC))
 $(info durasim: libraft-dev not found (pkg-config raft): building without the hosted libraft protocol)
 endif
 BENCH_SRC := $(sort $(wildcard tests/bench_*.c))
+# Fuzz targets: tests/fuzz/fuzz_NAME.c. make check links each with tests/fuzz/driver.c as
+# test_fuzz_NAME; make fuzz links each with libFuzzer.
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 TEST_HELP := $(sort $(wildcard tests/support_*.c))
 
 # Release build (./durasim) and sanitizer build share the rules, with different folders.
@@ -51,9 +57,11 @@ LIB_OBJ   = $(patsubst %.c,$(BUILD)/%.o,$(SRC_LIB))
 TEST_BIN  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCH_BIN = $(patsubst tests/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 HELP_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(TEST_HELP))
+FUZZ_TEST = $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/test_fuzz_%,$(FUZZ_SRC))
+FUZZ_BIN  = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all deps check asan lint format bench demo ci-report clean tests run-tests golden \
-        build-tests build-bench
+        build-tests build-bench fuzz fuzz-targets
 
 all: durasim
 
@@ -77,6 +85,20 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libdurasim.a $(HELP_OBJ)
 	$(CC) $(CFLAGS_ALL) $(call pkg_cflags,cmocka) -o $@ $< $(HELP_OBJ) $(BUILD)/libdurasim.a \
 	    $(LIBS_ALL) $(call pkg_libs,cmocka)
 
+FUZZ_COMMON := tests/fuzz/corpus.c tests/fuzz/fuzz.h
+
+$(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(FUZZ_COMMON) \
+                            $(BUILD)/libdurasim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< tests/fuzz/driver.c tests/fuzz/corpus.c \
+	    $(BUILD)/libdurasim.a $(LIBS_ALL)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libfuzzer_init.c $(FUZZ_COMMON) \
+                      $(BUILD)/libdurasim.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< tests/fuzz/libfuzzer_init.c \
+	    tests/fuzz/corpus.c $(BUILD)/libdurasim.a $(LIBS_ALL)
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # ---- dependencies ----
@@ -86,7 +108,7 @@ deps:
 
 # ---- tests ----
 
-build-tests: $(BUILD)/durasim $(TEST_BIN)
+build-tests: $(BUILD)/durasim $(TEST_BIN) $(FUZZ_TEST)
 build-bench: $(BUILD)/durasim $(BENCH_BIN)
 
 # Runs every cmocka binary, then the scenario library and the command-line tests.
@@ -106,6 +128,20 @@ golden: all
 	@for g in tests/golden/*.trace; do \
 	    n=$$(basename $$g .trace); ./durasim run --trace scenarios/$$n.ini > $$g; \
 	    echo "golden: $$g"; done
+
+# ---- fuzzing ----
+
+FUZZ_SECONDS ?= 60
+
+fuzz-targets: $(FUZZ_BIN)
+
+# The warnings that fail the build are gcc's (make all); clang's extra ones are shown, not fatal.
+fuzz:
+	@sh tests/fuzz/deps.sh
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/fuzz OPT="-O1 -g -fno-omit-frame-pointer" \
+	    EXTRA="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Wno-error" \
+	    fuzz-targets
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
 
 # ---- lint ----
 
