@@ -26,6 +26,7 @@
 #define REPORT_MD_FAILURES_CAP 10  /* failing runs of one suite drawn in summary.md */
 #define REPORT_LIST_CAP        100 /* larger suites list only their failing runs (md, html) */
 #define REPORT_ROWS_CAP        200 /* rows of one results table (md, html) */
+#define REPORT_POINTS_CAP      800 /* operations in the latency plot of one detailed run */
 
 /* The shape of a run's cluster, for the campaign dashboard's distributions. */
 typedef struct {
@@ -168,6 +169,12 @@ typedef struct {
 /* The detail of a run whose world kept its trace (world_keep_trace): violations, operations,
  * notes, coverage and the trace slice with disk states. Caller owns the result. */
 JsonObject *report_detail_new(World *w, const Verdict *v, const ReportDetailInput *in);
+
+/* The operations of a run for its plots over simulated time (detail member "points"): every
+ * client operation (not the liveness probe or the final reads), at most REPORT_POINTS_CAP of
+ * them (every k-th when there are more), each with the step of the trace slice `trace` (the
+ * detail's "trace", may be NULL) that shows it. Caller owns the result. */
+JsonObject *report_points_new(World *w, JsonObject *trace);
 
 /* ---- the files ---- */
 

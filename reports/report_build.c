@@ -944,6 +944,7 @@ JsonObject *report_detail_new(World *w, const Verdict *v, const ReportDetailInpu
     gboolean *seen = g_new0(gboolean, history_len(h) + 1);
     JsonObject *trace = trace_json(w, v, seen);
     json_object_set_array_member(o, "ops", ops_json(w, v, seen));
+    json_object_set_object_member(o, "points", report_points_new(w, trace));
     if (trace)
         json_object_set_object_member(o, "trace", trace);
     g_free(seen);

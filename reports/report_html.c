@@ -46,7 +46,14 @@ static JsonObject *suite_json(const ReportSuite *s)
             unlisted_passed += r->passed;
             continue;
         }
-        json_array_add_object_element(runs, report_run_to_json(r));
+        JsonObject *line = report_run_to_json(r);
+        if (r->detail) {
+            GString *plots = g_string_new(NULL);
+            svg_run_plots(plots, r->detail);
+            json_object_set_string_member(line, "plots", plots->str);
+            g_string_free(plots, TRUE);
+        }
+        json_array_add_object_element(runs, line);
         listed++;
     }
     json_object_set_array_member(o, "runs", runs);
@@ -118,6 +125,7 @@ static const char page_body[] =
     "<option value=\"350\" selected>normal</option><option value=\"80\">fast</option></select>"
     "<span id=\"pos\" class=\"pos\"></span>"
     "<div id=\"now\" class=\"now\"></div></div>\n"
+    "<div id=\"plots\"></div>\n"
     "<div class=\"layout\"><div id=\"diagram\" class=\"diagram\"></div>"
     "<div class=\"side\"><div id=\"state\" class=\"state\"></div><div id=\"ops\"></div></div>"
     "</div>\n"

@@ -44,6 +44,10 @@ const char *svg_time_label(double ns, char *buf, gsize size)
         double unit;
         const char *name;
     } units[] = {{1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}, {1, "ns"}};
+    if (ns == 0) {
+        g_snprintf(buf, size, "0");
+        return buf;
+    }
     for (guint i = 0; i < G_N_ELEMENTS(units); i++) {
         if (ns >= units[i].unit || i + 1 == G_N_ELEMENTS(units)) {
             double v = ns / units[i].unit;

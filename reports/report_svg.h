@@ -29,6 +29,11 @@ void svg_heat(GString *out, const SvgItem *items, guint n, const char *cls);
  * 99th percentiles of ok operations marked. Nothing is drawn when no operation completed. */
 void svg_latency_cdf(GString *out, const ReportLatency *lat);
 
+/* The plots of one detailed run over simulated time, drawn from its detail (its "points" and
+ * "faults"): operation latency and throughput, fault windows shaded (reports/report_plot.c).
+ * Nothing is drawn for a detail without points. */
+void svg_run_plots(GString *out, JsonObject *detail);
+
 /* ---- shared by the plots ---- */
 
 /* "12.5ms"-style short time for axis ticks; returns buf. */

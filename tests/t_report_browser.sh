@@ -4,4 +4,5 @@
 # error (tests/browser/check-viewer.sh). Fails when Chromium is missing; DURASIM_SKIP_BROWSER=1
 # skips it (exit 77, which tests/run-all.sh reports as SKIP).
 set -u
-exec sh tests/browser/check-viewer.sh "${DURASIM:-./durasim}" "${BUILD:-build/release}/tests/browser"
+# The pages and screenshots are kept under out/browser (a CI artifact).
+exec sh tests/browser/check-viewer.sh "${DURASIM:-./durasim}" "out/browser${BUILD:+-$(basename "$BUILD")}"

@@ -244,6 +244,14 @@ static JsonObject *first_run(JsonParser *p)
 
 /* ---- tests ---- */
 
+static char *read_text(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    char *text = NULL;
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return text;
+}
+
 /* A passing run writes a report.json that conforms to the schema, and a junit.xml the XSD
  * accepts, with the run as one passing testcase. */
 static void test_report_of_passing_run_validates_against_schema_and_xsd(void **state)
@@ -285,21 +293,23 @@ static void test_report_of_violating_run_validates_and_carries_violations(void *
             early_ack_with_op = json_array_get_length(report_json_array(v, "ops")) == 1;
     }
     assert_true(early_ack_with_op);
+    JsonObject *points = report_json_object(report_json_object(run, "detail"), "points");
+    assert_true(report_json_int(points, "of", 0) >= 2);
     assert_int_equal(xmllint_schema(dir), 0);
+    /* the run's page has its latency and throughput plots, with the fault window drawn and
+     * points that lead to their steps */
+    g_autofree char *html = read_text(dir, "index.html");
+    assert_non_null(strstr(html, "\\u003csvg class=\\\"plot latency\\\""));
+    assert_non_null(strstr(html, "\\u003csvg class=\\\"plot rate\\\""));
+    assert_non_null(strstr(html, "\\u003cg class=\\\"fault\\\">\\u003ctitle>r2-bad-disk on r2"));
+    assert_non_null(strstr(html, "\\u003ccircle class=\\\"pt o-ok\\\""));
+    assert_non_null(strstr(html, " data-step=\\\""));
     g_autofree char *junit_path = g_build_filename(dir, "junit.xml", NULL);
     g_autofree char *junit = NULL;
     assert_true(g_file_get_contents(junit_path, &junit, NULL, NULL));
     assert_non_null(strstr(junit, "<failure message=\""));
     assert_non_null(strstr(junit, "replay: durasim run --bug retry-fsync " SCENARIO));
     remove_dir(dir);
-}
-
-static char *read_text(const char *dir, const char *name)
-{
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-    char *text = NULL;
-    assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    return text;
 }
 
 /* A scenario that expects its violations passes; report.json names them as expected, and

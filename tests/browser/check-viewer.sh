@@ -1,9 +1,12 @@
 #!/bin/sh
-# tests/browser/check-viewer.sh — opens the index.html of a failing run in headless Chromium,
-# lets the page step to the last event by itself (#step=end), and checks from the DOM that the
-# page drew without any script error, reached the last step, and highlights the violating
-# operation (its row in the operations table, and hot events in the diagram). Saves a
-# screenshot.
+# tests/browser/check-viewer.sh — opens the index.html of a failing run in headless Chromium at
+# 1400 pixels, lets the page step to the last event by itself (#step=end), and checks from the
+# DOM that the page drew without any script error, reached the last step, highlights the
+# violating operation (its row in the operations table, and hot events in the diagram), draws
+# the run's latency and throughput plots with its fault windows, and fits the five-node diagram
+# without sideways scrolling or labels past its edge; then follows a #run=..&step=7 link, and
+# loads a passing campaign's page and finds its dashboard drawn (heat map, CDF,
+# distributions). Keeps the pages and screenshots in OUTDIR.
 #
 # Usage: check-viewer.sh DURASIM OUTDIR   (exit 0 = pass, 1 = fail, 77 = skipped because
 # DURASIM_SKIP_BROWSER=1)
@@ -77,6 +80,14 @@ grep -q "<tr class=\"op violating\" data-op=\"$label\">" "$out/dom.html" ||
     fail "operation $label is not highlighted as violating"
 hot=$(grep -o '<g class="ev [^"]* hot[^"]*"' "$out/dom.html" | grep -cv future)
 [ "$hot" -gt 0 ] || fail "no event of the violating operation is highlighted at the last step"
+# The run's plots over simulated time: latency points tied to their steps, throughput, and the
+# fault windows shaded.
+grep -q '<svg class="plot latency"' "$out/dom.html" || fail "no latency plot for $run"
+grep -q '<svg class="plot rate"' "$out/dom.html" || fail "no throughput plot for $run"
+grep -q '<g class="fault">' "$out/dom.html" || fail "no fault window on the plots of $run"
+grep -q '<circle class="pt o-[a-z]*" [^>]*data-step="[0-9]' "$out/dom.html" ||
+    fail "no plotted operation leads to its step"
+
 # The five-node diagram fits a 1400-pixel window: no sideways scroll, no label past its edge.
 echo "$body" | grep -q 'data-hscroll="0"' || fail "the diagram scrolls sideways at 1400 px"
 echo "$body" | grep -q 'data-cut-labels="0"' || fail "labels run past the diagram's edge:" \
@@ -110,6 +121,10 @@ cells=$(grep -o '<g class="cell' "$out/dom-campaign.html" | wc -l)
 grep -q '<svg class="plot cdf"' "$out/dom-campaign.html" || fail "no latency CDF on the campaign page"
 grep -q '<svg class="bars fs"' "$out/dom-campaign.html" ||
     fail "no file-system profile distribution on the campaign page"
+# shellcheck disable=SC2086
+timeout 120 "$browser" $flags --user-data-dir="$profile/e" --window-size=1400,2400 \
+    --screenshot="$out/campaign.png" "$curl" >/dev/null 2>"$out/chromium-campaign-shot.log" ||
+    fail "chromium --screenshot of the campaign failed"
 echo "browser: ok: campaign dashboard ($cells heat-map cells, CDF, distributions)"
 echo "browser: ok: $run at step $step/$steps, operation $label highlighted ($hot hot events);" \
      "screenshot $out/viewer.png"
