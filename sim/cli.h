@@ -60,5 +60,6 @@ int cli_replay(int argc, char **argv);
 int cli_shrink(int argc, char **argv);
 int cli_check_determinism(int argc, char **argv);
 int cli_merge(int argc, char **argv);
+int cli_check_history(int argc, char **argv);
 int cli_bugs(int argc, char **argv);
 int cli_version(int argc, char **argv);

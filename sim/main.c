@@ -19,6 +19,8 @@ static const CliCommand commands[] = {
     {"check-determinism", "run seeds or files twice and compare trace hashes",
      cli_check_determinism},
     {"merge", "combine the reports of campaign shards into one set", cli_merge},
+    {"check-history", "check histories recorded by other tools (Jepsen...) for linearizability",
+     cli_check_history},
     {"bugs", "list the built-in bug variants that the oracles catch", cli_bugs},
     {"version", "print the version", cli_version},
 };
