@@ -327,7 +327,7 @@ out:
 /* The flags of `durasim replay`, as given. */
 typedef struct {
     CliSeedOptions o;
-    char *export, *report;
+    char *export, *report, *history_out;
     gboolean trace, verbose, history;
 } ReplayArgs;
 
@@ -359,7 +359,8 @@ static int replay(const ReplayArgs *a, const CampaignSpec *spec)
     }
     if (a->report && !cli_report_open("replay", a->report))
         return CLI_EXIT_USAGE;
-    RunOptions opt = {.trace_to = a->trace ? stdout : NULL, .keep_trace = a->history || a->report};
+    RunOptions opt = {.trace_to = a->trace ? stdout : NULL,
+                      .keep_trace = a->history || a->report || a->history_out};
     RunResult r;
     double t0 = wall_now();
     runner_run(s, &opt, &r, NULL);
@@ -368,7 +369,9 @@ static int replay(const ReplayArgs *a, const CampaignSpec *spec)
     if (a->history)
         cli_print_history(&r);
     int status = r.passed ? CLI_EXIT_PASS : CLI_EXIT_FAIL;
-    if (a->report && !write_replay_report(a, spec, s, &r, wall))
+    if (a->history_out && !cli_write_history(&r, "replay", a->history_out))
+        status = CLI_EXIT_USAGE;
+    else if (a->report && !write_replay_report(a, spec, s, &r, wall))
         status = CLI_EXIT_USAGE;
     else if (a->export)
         printf("exported: %s (durasim run %s)\n", a->export, a->export);
@@ -382,6 +385,8 @@ int cli_replay(int argc, char **argv)
     const GOptionEntry own[] = {
         {"trace", 0, 0, G_OPTION_ARG_NONE, &a.trace, "Print every trace record", NULL},
         {"history", 0, 0, G_OPTION_ARG_NONE, &a.history, "Print every client operation", NULL},
+        {"history-out", 0, 0, G_OPTION_ARG_FILENAME, &a.history_out,
+         "Write the client history to FILE in jepsen-edn", "FILE"},
         {"export", 0, 0, G_OPTION_ARG_FILENAME, &a.export,
          "Write the seed as a scenario file that durasim run replays with the same trace hash",
          "FILE"},
@@ -409,5 +414,6 @@ out:
     cli_options_clear(&a.o);
     g_free(a.export);
     g_free(a.report);
+    g_free(a.history_out);
     return status;
 }

@@ -3,6 +3,8 @@
 #include "sim/cli_options.h"
 #include "sim/runner.h"
 
+#include "reports/history/export.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -202,6 +204,17 @@ void cli_print_history(const RunResult *r)
     }
 }
 
+gboolean cli_write_history(const RunResult *r, const char *command, const char *path)
+{
+    g_autoptr(GError) err = NULL;
+    if (!hc_export_edn_file(r->world, path, &err)) {
+        cli_error("%s: --history-out: %s", command, err->message);
+        return FALSE;
+    }
+    printf("history: %s (durasim check-history --model durasim-kv %s)\n", path, path);
+    return TRUE;
+}
+
 void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
 {
     g_autofree char *fp = run_result_fingerprint(r);
@@ -245,7 +258,7 @@ int cli_run(int argc, char **argv)
     gint64 seed = -1;
     gboolean trace = FALSE, verbose = FALSE, history = FALSE;
     char **bugs = NULL;
-    char *report = NULL;
+    char *report = NULL, *history_out = NULL;
     GOptionEntry entries[] = {
         {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Override each scenario's seed", "N"},
         {"trace", 0, 0, G_OPTION_ARG_NONE, &trace, "Print every trace record as it happens", NULL},
@@ -255,6 +268,8 @@ int cli_run(int argc, char **argv)
          "Write report.json, junit.xml, summary.md and index.html into DIR", "DIR"},
         {"history", 0, 0, G_OPTION_ARG_NONE, &history,
          "Print every client operation: invocation, completion, outcome and result", NULL},
+        {"history-out", 0, 0, G_OPTION_ARG_FILENAME, &history_out,
+         "Write the client history to FILE in jepsen-edn (one scenario)", "FILE"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
          "Also print counts, notes and violations of passing runs", NULL},
         {NULL},
@@ -285,6 +300,11 @@ int cli_run(int argc, char **argv)
     files = cli_expand_paths("run", argc, argv);
     if (!files)
         goto out;
+    if (history_out && files->len != 1) {
+        cli_error("run: --history-out writes one history: give one scenario file, not %u",
+                  files->len);
+        goto out;
+    }
     GPtrArray *scenarios = g_ptr_array_new_with_free_func((GDestroyNotify)scenario_free);
     for (guint i = 0; i < files->len; i++) {
         g_autoptr(GError) err = NULL;
@@ -300,7 +320,7 @@ int cli_run(int argc, char **argv)
                       .seed = (uint64_t)MAX(seed, 0),
                       .extra_bugs = extra,
                       .trace_to = trace ? stdout : NULL,
-                      .keep_trace = history || report};
+                      .keep_trace = history || report || history_out};
     ReportSuite *suite = NULL;
     if (report) {
         set = report_set_new();
@@ -323,6 +343,11 @@ int cli_run(int argc, char **argv)
         cli_print_result(s->name, &r, verbose);
         if (history)
             cli_print_history(&r);
+        if (history_out && !cli_write_history(&r, "run", history_out)) {
+            run_result_clear(&r);
+            g_ptr_array_unref(scenarios);
+            goto out;
+        }
         passed += r.passed;
         if (suite) {
             double t1 = cli_wall_now();
@@ -351,6 +376,7 @@ out:
     report_set_free(set);
     g_strfreev(bugs);
     g_free(report);
+    g_free(history_out);
     return status;
 }
 

@@ -53,5 +53,8 @@ gboolean runner_describe_current(char *buf, gsize size);
 void cli_print_result(const char *name, const RunResult *r, gboolean verbose);
 /* Prints the client history of a run kept with RunOptions.keep_trace. */
 void cli_print_history(const RunResult *r);
+/* Writes the client history of a run kept with RunOptions.keep_trace to `path` in jepsen-edn;
+ * FALSE (after one line naming `command`) when it cannot. */
+gboolean cli_write_history(const RunResult *r, const char *command, const char *path);
 /* "seed=<n> trace=<16 hex digits>" */
 char *run_result_fingerprint(const RunResult *r);

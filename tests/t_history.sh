@@ -113,4 +113,38 @@ bad "/dev/null/x" /dev/null/x
 bad "at least one history" --model kv
 bad "no-such-flag" --no-such-flag "$histories/kv/c01-ok.txt"
 
+# Both ways: run and replay write their client history (--history-out), and check-history with
+# durasim's own model gives the verdict of durasim's linearizability oracle, on every scenario
+# of the library and on fuzz seeds with and without a bug that breaks linearizability.
+agree() {
+    what=$1
+    shift
+    lin=$("$DURASIM" "$@" -v --history-out "$tmp/own.edn" 2>&1 |
+        sed -n 's/.*linearizability: \([a-z]*\).*/\1/p')
+    got=$("$DURASIM" check-history --model durasim-kv "$tmp/own.edn" 2>&1 | awk '{print $3}')
+    case $lin:$got in
+    ok:linearizable | violation:not-linearizable) ;;
+    *) fail "$what: durasim's oracle says '$lin', check-history says '$got'" ;;
+    esac
+    echo "$lin" >>"$tmp/verdicts"
+}
+for f in scenarios/*.ini; do
+    agree "$f" run "$f"
+done
+for seed in 1 2 3 4 5 6 7 8; do
+    agree "replay raft $seed" replay --protocol raft --seed $seed
+    agree "replay quorum $seed" replay --protocol quorum --seed $seed
+done
+agree "replay raft stale-read 6" replay --protocol raft --bug stale-read --seed 6
+grep -q violation "$tmp/verdicts" || fail "no run with a linearizability violation was compared"
+# The same run writes the same file.
+"$DURASIM" replay --protocol raft --seed 3 --history-out "$tmp/a.edn" >/dev/null 2>&1
+"$DURASIM" replay --protocol raft --seed 3 --history-out "$tmp/b.edn" >/dev/null 2>&1
+cmp -s "$tmp/a.edn" "$tmp/b.edn" || fail "replay --history-out differs between two runs"
+# --history-out takes one scenario and a file it can write.
+"$DURASIM" run --history-out "$tmp/x.edn" scenarios/ >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "run --history-out with a folder: not exit 2"
+"$DURASIM" run --history-out /dev/null/x scenarios/fsyncgate.ini >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "history-out" "$tmp/err" || fail "run --history-out /dev/null/x: not exit 2"
+
 exit $failed
