@@ -1,8 +1,10 @@
 /* sim/cli_check_history.c — `durasim check-history`: are histories recorded by other tools
- * (Jepsen, Maelstrom, any harness) or by durasim itself linearizable? One line per file. */
+ * (Jepsen, Maelstrom, any harness) or by durasim itself linearizable? One line per file; with
+ * --report DIR, a page that draws each history and its (partial) linearization. */
 #include "sim/cli.h"
 
 #include "reports/history/check.h"
+#include "reports/history/view.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -71,8 +73,16 @@ static void print_parts(const HcFile *f)
     }
 }
 
-/* Checks one file and prints its line; returns the exit status it calls for. */
-static int check_one(const char *path, const Settings *st)
+/* The files kept for --report: each checked file, its name and its verdict line. */
+typedef struct {
+    GPtrArray *files; /* of HcFile*, owned */
+    GPtrArray *names; /* of char*, borrowed from argv */
+    GPtrArray *lines; /* of char*, owned */
+} Kept;
+
+/* Checks one file and prints its line; returns the exit status it calls for. With `kept`, the
+ * checked file goes there. */
+static int check_one(const char *path, const Settings *st, Kept *kept)
 {
     g_autofree char *text = NULL;
     gsize len = 0;
@@ -82,19 +92,61 @@ static int check_one(const char *path, const Settings *st)
         return CLI_EXIT_USAGE;
     }
     double t0 = cli_wall_now();
-    HcFile f;
+    HcFile *f = g_new0(HcFile, 1);
     int status = CLI_EXIT_USAGE;
-    if (!hc_file_check(&f, text, len, path, st->format, st->model, &st->opt, &err)) {
+    if (!hc_file_check(f, text, len, path, st->format, st->model, &st->opt, &err)) {
         cli_error("check-history: %s", err->message);
     } else {
         double seconds = cli_wall_now() - t0;
-        g_autofree char *summary = hc_file_summary(&f, seconds);
+        char *summary = hc_file_summary(f, seconds);
         printf("history: %s %s\n", path, summary);
         if (st->verbose)
-            print_parts(&f);
-        status = f.check.verdict == HC_LINEARIZABLE ? CLI_EXIT_PASS : CLI_EXIT_FAIL;
+            print_parts(f);
+        status = f->check.verdict == HC_LINEARIZABLE ? CLI_EXIT_PASS : CLI_EXIT_FAIL;
+        if (kept) {
+            g_ptr_array_add(kept->files, f);
+            g_ptr_array_add(kept->names, (gpointer)path);
+            g_ptr_array_add(kept->lines, summary);
+            return status;
+        }
+        g_free(summary);
     }
-    hc_file_clear(&f);
+    hc_file_clear(f);
+    g_free(f);
+    return status;
+}
+
+static void free_file(gpointer f)
+{
+    hc_file_clear(f);
+    g_free(f);
+}
+
+/* Checks every file; with `report`, writes the page of those that were read. */
+static int check_all(int argc, char **argv, Settings *st, const char *report)
+{
+    Kept kept = {g_ptr_array_new_with_free_func(free_file), g_ptr_array_new(),
+                 g_ptr_array_new_with_free_func(g_free)};
+    st->opt.keep_orders = report != NULL;
+    int status = CLI_EXIT_PASS;
+    for (int i = 1; i < argc; i++) {
+        int one = check_one(argv[i], st, report ? &kept : NULL);
+        status = MAX(status, one);
+    }
+    if (report && kept.files->len > 0) {
+        g_autoptr(GError) err = NULL;
+        if (!hc_view_write(report, (HcFile *const *)kept.files->pdata,
+                           (const char *const *)kept.names->pdata,
+                           (const char *const *)kept.lines->pdata, kept.files->len, &err)) {
+            cli_error("check-history: --report: %s", err->message);
+            status = CLI_EXIT_USAGE;
+        } else {
+            printf("report: %s/index.html\n", report);
+        }
+    }
+    g_ptr_array_unref(kept.files);
+    g_ptr_array_unref(kept.names);
+    g_ptr_array_unref(kept.lines);
     return status;
 }
 
@@ -122,7 +174,7 @@ static gboolean settle(Settings *st, const char *model, const char *format, char
 
 int cli_check_history(int argc, char **argv)
 {
-    char *model = NULL, *format = NULL;
+    char *model = NULL, *format = NULL, *report = NULL;
     char **budgets = NULL;
     Settings st = {0};
     GOptionEntry entries[] = {
@@ -132,6 +184,8 @@ int cli_check_history(int argc, char **argv)
          "jepsen-edn, jepsen-log or json (default: from the first line)", "F"},
         {"budget", 0, 0, G_OPTION_ARG_STRING_ARRAY, &budgets,
          "States (20M) or memory (1GiB) per file before the verdict is unknown (repeatable)", "B"},
+        {"report", 0, 0, G_OPTION_ARG_FILENAME, &report,
+         "Write DIR/index.html: each history by process, its linearization, what broke it", "DIR"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &st.verbose, "Also print each key's verdict", NULL},
         {NULL},
     };
@@ -153,14 +207,13 @@ int cli_check_history(int argc, char **argv)
     }
     if (!settle(&st, model, format, budgets))
         goto out;
-    status = CLI_EXIT_PASS;
-    for (int i = 1; i < argc; i++) {
-        int one = check_one(argv[i], &st);
-        status = MAX(status, one);
-    }
+    if (report && !cli_report_open("check-history", report))
+        goto out;
+    status = check_all(argc, argv, &st, report);
 out:
     g_free(model);
     g_free(format);
+    g_free(report);
     g_strfreev(budgets);
     return status;
 }

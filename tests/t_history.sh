@@ -113,6 +113,18 @@ bad "/dev/null/x" /dev/null/x
 bad "at least one history" --model kv
 bad "no-such-flag" --no-such-flag "$histories/kv/c01-ok.txt"
 
+# --report DIR: one self-contained page (no script, nothing fetched) that draws each history,
+# with its linearization and the operation that breaks it.
+"$DURASIM" check-history --report "$tmp/view" "$histories/etcd/etcd_000.log" \
+    "$histories/kv/c01-ok.txt" >"$tmp/out" 2>&1
+[ $? -eq 1 ] || fail "check-history --report with a not-linearizable file: not exit 1"
+page="$tmp/view/index.html"
+if ! grep -q '^report: .*index.html' "$tmp/out" || [ "$(grep -c '<svg' "$page")" -lt 2 ] ||
+    ! grep -q "class='bad'.*line 85, process 11, :read" "$page" ||
+    grep -q -i '<script\|src=.http\|href=.http' "$page"; then
+    fail "check-history --report: the page does not show both histories and the failure"
+fi
+
 # Both ways: run and replay write their client history (--history-out), and check-history with
 # durasim's own model gives the verdict of durasim's linearizability oracle, on every scenario
 # of the library and on fuzz seeds with and without a bug that breaks linearizability.
