@@ -211,13 +211,20 @@ static guint never_count(const SvgItem *items, guint n)
     return never;
 }
 
+/* What a suite's rate counts: seeds for a campaign, runs otherwise. */
+static const char *rate_unit(const ReportSuite *s)
+{
+    return strcmp(s->command, "fuzz") == 0 ? "seeds" : "runs";
+}
+
 /* ---- summary.md ---- */
 
 static void md_outcomes(GString *out, const Dash *d, const ReportSuite *s)
 {
-    g_string_append(out,
-                    "| runs | passed | failed | beyond model | acked / failed / "
-                    "indeterminate / orphans | seeds per second |\n|---|---|---|---|---|---|\n");
+    g_string_append_printf(out,
+                           "| runs | passed | failed | beyond model | acked / failed / "
+                           "indeterminate / orphans | %s per second |\n|---|---|---|---|---|---|\n",
+                           rate_unit(s));
     g_string_append_printf(out,
                            "| %u | %u | %u | %u | %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT
                            " / %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT " | ",
@@ -397,8 +404,9 @@ static void html_outcomes(GString *out, const Dash *d, const ReportSuite *s)
     if (s->wall_seconds > 0)
         g_string_append_printf(out,
                                "<div class=\"tile\" title=\"%u runs in %.2fs of wall time\">"
-                               "<b>%.0f</b>seeds per second</div>",
-                               d->t.runs, s->wall_seconds, d->t.runs / s->wall_seconds);
+                               "<b>%.0f</b>%s per second</div>",
+                               d->t.runs, s->wall_seconds, d->t.runs / s->wall_seconds,
+                               rate_unit(s));
     g_string_append(out, "</div>");
 }
 

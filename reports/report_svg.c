@@ -248,6 +248,33 @@ static gboolean cdf_axis(const ReportLatency *lat, LogAxis *a)
     return TRUE;
 }
 
+/* The p50, p90 and p99 of ok operations as dashed lines; percentiles that fall in the same
+ * bucket share one label. */
+static void cdf_marks(GString *out, const ReportLatency *lat, const LogAxis *a)
+{
+    static const double marks[] = {0.5, 0.9, 0.99};
+    SimTime t[G_N_ELEMENTS(marks)];
+    for (guint i = 0; i < G_N_ELEMENTS(marks); i++)
+        t[i] = report_latency_quantile(lat, REPORT_LAT_OK, marks[i]);
+    for (guint i = 0; i < G_N_ELEMENTS(marks); i++) {
+        if (t[i] < 0 || (i + 1 < G_N_ELEMENTS(marks) && t[i + 1] == t[i]))
+            continue; /* drawn with the next one */
+        GString *names = g_string_new(NULL);
+        for (guint k = 0; k <= i; k++)
+            if (t[k] == t[i])
+                g_string_append_printf(names, "%sp%g", names->len ? "/" : "", marks[k] * 100);
+        char label[32];
+        double x = cdf_x(a, (double)t[i]);
+        g_string_append_printf(
+            out,
+            "<line class=\"pmark\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+            "<text class=\"pmark\" x=\"%.1f\" y=\"%.1f\">%s %s</text>",
+            x, cdf_y(0), x, cdf_y(marks[i]), x + 3, cdf_y(marks[i]) + 12 + 10 * i, names->str,
+            svg_time_label((double)t[i], label, sizeof label));
+        g_string_free(names, TRUE);
+    }
+}
+
 void svg_latency_cdf(GString *out, const ReportLatency *lat)
 {
     LogAxis a;
@@ -260,19 +287,6 @@ void svg_latency_cdf(GString *out, const ReportLatency *lat)
     cdf_axes(out, &a);
     for (int o = 0; o < REPORT_LAT_OUTCOMES; o++)
         cdf_line(out, lat, (ReportLatOutcome)o, &a);
-    static const double marks[] = {0.5, 0.9, 0.99};
-    for (guint i = 0; i < G_N_ELEMENTS(marks); i++) {
-        SimTime t = report_latency_quantile(lat, REPORT_LAT_OK, marks[i]);
-        if (t < 0)
-            break;
-        char label[32];
-        double x = cdf_x(&a, (double)t);
-        g_string_append_printf(
-            out,
-            "<line class=\"pmark\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-            "<text class=\"pmark\" x=\"%.1f\" y=\"%.1f\">p%g %s</text>",
-            x, cdf_y(0), x, cdf_y(marks[i]), x + 3, cdf_y(marks[i]) + 12 + 10 * i, marks[i] * 100,
-            svg_time_label((double)t, label, sizeof label));
-    }
+    cdf_marks(out, lat, &a);
     g_string_append(out, "</svg>");
 }
