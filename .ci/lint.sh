@@ -1,6 +1,7 @@
 #!/bin/sh
-# Lint: no wall clock or unseeded randomness outside the command-line front end, and no code
-# formatted differently from .clang-format.
+# Lint: no wall clock or unseeded randomness outside the command-line front end, no protocol
+# named outside its own folders (.ci/protocol-lint.sh), and no code formatted differently from
+# .clang-format.
 set -u
 cd "$(dirname "$0")/.."
 status=0
@@ -22,6 +23,7 @@ if [ -n "$hits" ]; then
     echo "$hits" >&2
     status=1
 fi
+sh .ci/protocol-lint.sh || status=1
 if command -v clang-format >/dev/null 2>&1; then
     bad=""
     for f in $files; do

@@ -29,7 +29,7 @@ typedef struct {
     double run_wall; /* summed wall time of the runs */
     guint kind_runs[V_KIND_COUNT], kind_expected[V_KIND_COUNT];
     GArray *nodes, *quorum, *sloppy, *fs; /* of DistRow */
-    guint protocols;                      /* bit per ProtocolKind that ran */
+    guint protocols;                      /* bit per protocol that ran (registry index) */
 } Dash;
 
 static void dist_add(GArray *rows, const char *label, gint64 order)
