@@ -6,6 +6,8 @@
 
 static const Protocol *const *registry;
 static guint registry_len;
+static const char *const *missing_names, *const *missing_why;
+static guint missing_len;
 
 void protocol_registry_install(const Protocol *const *list, guint n)
 {
@@ -17,6 +19,21 @@ void protocol_registry_install(const Protocol *const *list, guint n)
     }
     registry = list;
     registry_len = n;
+}
+
+void protocol_registry_missing(const char *const *names, const char *const *why, guint n)
+{
+    missing_names = names;
+    missing_why = why;
+    missing_len = n;
+}
+
+const char *protocol_missing(const char *name)
+{
+    for (guint i = 0; i < missing_len; i++)
+        if (strcmp(missing_names[i], name) == 0)
+            return missing_why[i];
+    return NULL;
 }
 
 guint protocol_count(void)

@@ -138,6 +138,10 @@ typedef struct Protocol {
 
 /* Installs the protocols of this build (the program does it once, before anything else). */
 void protocol_registry_install(const Protocol *const *list, guint n);
+/* A protocol this build left out, and why ("libraft-dev missing"), for the errors that name it. */
+void protocol_registry_missing(const char *const *names, const char *const *why, guint n);
+/* Why the named protocol is not in this build, or NULL (unknown, or installed). */
+const char *protocol_missing(const char *name);
 guint protocol_count(void);
 const Protocol *protocol_at(guint i);
 /* Its place in the registry (0..protocol_count() - 1). */

@@ -62,4 +62,5 @@ int cli_check_determinism(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_check_history(int argc, char **argv);
 int cli_bugs(int argc, char **argv);
+int cli_protocols(int argc, char **argv);
 int cli_version(int argc, char **argv);

@@ -54,6 +54,11 @@ gboolean cli_options_spec(const char *command, const CliSeedOptions *o, Campaign
         return FALSE;
     }
     spec->protocol = protocol_find(o->protocol);
+    if (!spec->protocol && protocol_missing(o->protocol)) {
+        cli_error("%s: --protocol %s is not in this build: %s", command, o->protocol,
+                  protocol_missing(o->protocol));
+        return FALSE;
+    }
     if (!spec->protocol) {
         cli_error("%s: --protocol must be %s, not '%s'", command, protocols_text(), o->protocol);
         return FALSE;

@@ -22,6 +22,7 @@ static const CliCommand commands[] = {
     {"check-history", "check histories recorded by other tools (Jepsen...) for linearizability",
      cli_check_history},
     {"bugs", "list the built-in bug variants that the oracles catch", cli_bugs},
+    {"protocols", "list the protocols of this build and what each offers", cli_protocols},
     {"version", "print the version", cli_version},
 };
 

@@ -14,8 +14,23 @@ static const struct {
     {&raft_protocol, &raft_oracle},
 };
 
+/* Protocols a build may leave out, and why. */
+static const char *const missing_names[] = {
+#ifndef DURASIM_HAVE_LIBRAFT
+    "libraft",
+#endif
+    NULL,
+};
+static const char *const missing_why[] = {
+#ifndef DURASIM_HAVE_LIBRAFT
+    "built without libraft-dev (canonical raft 0.15); install it and rebuild",
+#endif
+    NULL,
+};
+
 void protocols_install(void)
 {
+    protocol_registry_missing(missing_names, missing_why, G_N_ELEMENTS(missing_names) - 1);
     static const Protocol *list[G_N_ELEMENTS(entries)];
     for (gsize i = 0; i < G_N_ELEMENTS(entries); i++)
         list[i] = entries[i].protocol;

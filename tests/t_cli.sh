@@ -73,11 +73,21 @@ grep -q "trace=$hash" "$tmp/replay" || fail "replay of seed $seed does not give 
 grep -q "trace=$hash" "$tmp/run" || fail "the exported seed $seed does not run to trace $hash"
 
 # Help reads like help: every command documents itself.
-for c in run list fuzz replay shrink check-determinism merge bugs; do
+for c in run list fuzz replay shrink check-determinism merge bugs protocols; do
     "$DURASIM" $c --help >"$tmp/help" 2>&1 || fail "durasim $c --help exits non-zero"
     grep -q "Usage:" "$tmp/help" || fail "durasim $c --help has no usage line"
 done
 "$DURASIM" --help | grep -q "Exit status" || fail "durasim --help does not explain exit status"
+
+# The protocols of the build, as their descriptors say; an unknown one is bad usage.
+"$DURASIM" protocols >"$tmp/protocols" || fail "durasim protocols exits non-zero"
+for p in quorum raft; do
+    grep -q "^$p: " "$tmp/protocols" || fail "durasim protocols does not list $p"
+done
+grep -q "delay_spread" "$tmp/protocols" || fail "durasim protocols does not list raft's keys"
+"$DURASIM" fuzz --protocol paxos --seeds 1..2 >"$tmp/bad" 2>&1
+[ $? -eq 2 ] || fail "fuzz --protocol paxos should exit 2"
+grep -q "must be quorum or raft\|must be .*raft" "$tmp/bad" || fail "the error does not name the protocols"
 
 [ $failed -eq 0 ] && echo "t_cli: ok"
 exit $failed
