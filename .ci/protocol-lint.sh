@@ -9,7 +9,7 @@ files=$(git ls-files '*.c' '*.h' 2>/dev/null || find sim model faults scenarios 
 status=0
 outside=$(printf '%s\n' $files | grep -v -E '^(model/[^/]+/|reports/[^/]+/|tests/)' |
     grep -v -x 'sim/protocols.c'; printf '%s\n' $files | grep '^model/world/')
-names='\b(PROTO_RAFT|PROTO_QUORUM|PROTO_LIBRAFT|ProtocolKind|[a-z]+_protocol)\b'
+names='\b(PROTO_RAFT|PROTO_QUORUM|PROTO_LIBRAFT|ProtocolKind|(raft|quorum|libraft)_(protocol|oracle))\b'
 hits=$(printf '%s\n' $outside | sort -u | xargs -r grep -n -E "$names" |
     grep -v -E '^[^:]+:[0-9]+:[[:space:]]*(/?\*)')
 if [ -n "$hits" ]; then
