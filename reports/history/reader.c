@@ -34,7 +34,8 @@ HcValue *hc_reader_collection(HcReader *r, HcValueKind kind, GPtrArray *items)
     HcValue *v = hc_value_new(r->arena, kind);
     v->n = items->len;
     v->items = hc_arena_alloc(r->arena, sizeof(HcValue *) * MAX(items->len, 1));
-    memcpy(v->items, items->pdata, sizeof(HcValue *) * items->len);
+    if (items->len > 0) /* an empty array's pdata may be NULL */
+        memcpy(v->items, items->pdata, sizeof(HcValue *) * items->len);
     g_ptr_array_free(items, TRUE);
     return v;
 }
