@@ -17,7 +17,8 @@
 #define ORIGIN "fuzz-input"
 
 const char *const fuzz_corpus[] = {"tests/histories/etcd/*.log", "tests/histories/kv/c01-*",
-                                   "tests/histories/kv/c10-*", NULL};
+                                   "tests/histories/kv/c10-*", "tests/fuzz/regress/history/*",
+                                   NULL};
 
 static void broken(const char *what, const char *detail, const uint8_t *data, size_t size)
 {
