@@ -167,8 +167,10 @@ typedef struct {
     void (*destroy)(void *p);
     void (*step)(void *p, const ProtoEvent *ev, ActionList *out);
     NodeRole (*role)(const void *p);
-    /* Asserts internal invariants (tests call it after every step). */
-    void (*check)(const void *p);
+    /* Asserts the instance's invariants: the cheap ones (constant time) always, and with
+     * `thorough` also those that walk its state (a log, a key table). The node runtime calls it
+     * after every step (thorough under --check-invariants, in make check and make asan). */
+    void (*check)(const void *p, gboolean thorough);
 } ProtoOps;
 
 /* The protocol hosted by a node: quorum replicas, quorum coordinators and raft servers. */

@@ -302,8 +302,11 @@ int cli_fuzz(int argc, char **argv)
          "Write report.json, junit.xml, summary.md and index.html into DIR", "DIR"},
         {NULL},
     };
-    g_autofree GOptionEntry *entries = cli_options_entries(
-        &a.o, CLI_OPT_PROTOCOL | CLI_OPT_SEEDS | CLI_OPT_JOBS | CLI_OPT_FAULTS | CLI_OPT_BUG, own);
+    g_autofree GOptionEntry *entries =
+        cli_options_entries(&a.o,
+                            CLI_OPT_PROTOCOL | CLI_OPT_SEEDS | CLI_OPT_JOBS | CLI_OPT_FAULTS |
+                                CLI_OPT_BUG | CLI_OPT_CHECK,
+                            own);
     int status = CLI_EXIT_USAGE;
     FuzzPlan p;
     if (!cli_parse("fuzz", NULL,
@@ -396,7 +399,7 @@ int cli_replay(int argc, char **argv)
         {NULL},
     };
     g_autofree GOptionEntry *entries = cli_options_entries(
-        &a.o, CLI_OPT_PROTOCOL | CLI_OPT_SEED | CLI_OPT_FAULTS | CLI_OPT_BUG, own);
+        &a.o, CLI_OPT_PROTOCOL | CLI_OPT_SEED | CLI_OPT_FAULTS | CLI_OPT_BUG | CLI_OPT_CHECK, own);
     int status = CLI_EXIT_USAGE;
     CampaignSpec spec;
     if (!cli_parse("replay", NULL,

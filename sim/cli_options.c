@@ -1,6 +1,7 @@
 /* sim/cli_options.c — the shared options of the seed commands (see cli_options.h). */
 #include "sim/cli_options.h"
 #include "sim/cli.h"
+#include "sim/runner.h"
 
 #include <string.h>
 
@@ -11,6 +12,13 @@ static const char *protocols_text(void)
     if (!text)
         text = protocol_names(" or ");
     return text;
+}
+
+gboolean cli_on_check_invariants(const gchar *name, const gchar *value, gpointer data,
+                                 GError **error)
+{
+    runner_set_check_invariants(TRUE);
+    return TRUE;
 }
 
 GOptionEntry *cli_options_entries(CliSeedOptions *o, CliOptionSet which, const GOptionEntry *own)
@@ -29,9 +37,10 @@ GOptionEntry *cli_options_entries(CliSeedOptions *o, CliOptionSet which, const G
          "Switch on a bug variant (repeatable; durasim bugs lists them)", "NAME"},
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs,
          "Seeds run at once, each single-threaded (default: all cores)", "N"},
+        CLI_CHECK_INVARIANTS_ENTRY,
     };
-    const CliOptionSet bits[] = {CLI_OPT_PROTOCOL, CLI_OPT_SEED, CLI_OPT_SEEDS,
-                                 CLI_OPT_FAULTS,   CLI_OPT_BUG,  CLI_OPT_JOBS};
+    const CliOptionSet bits[] = {CLI_OPT_PROTOCOL, CLI_OPT_SEED, CLI_OPT_SEEDS, CLI_OPT_FAULTS,
+                                 CLI_OPT_BUG,      CLI_OPT_JOBS, CLI_OPT_CHECK};
     G_STATIC_ASSERT(G_N_ELEMENTS(shared) == G_N_ELEMENTS(bits));
     guint n_own = 0;
     while (own && own[n_own].long_name)

@@ -16,7 +16,22 @@ typedef enum {
     CLI_OPT_FAULTS = 1 << 3,   /* --faults within|beyond */
     CLI_OPT_BUG = 1 << 4,      /* --bug NAME (repeatable) */
     CLI_OPT_JOBS = 1 << 5,     /* --jobs N, -j N */
+    CLI_OPT_CHECK = 1 << 6,    /* --check-invariants */
 } CliOptionSet;
+
+/* --check-invariants: every run of the command checks every invariant, not only the cheap ones
+ * (runner_set_check_invariants). Commands that do not take the shared options use the entry
+ * as it is. */
+gboolean cli_on_check_invariants(const gchar *name, const gchar *value, gpointer data,
+                                 GError **error);
+#define CLI_CHECK_INVARIANTS_ENTRY                                                                 \
+    {                                                                                              \
+        "check-invariants", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,                        \
+            (gpointer)cli_on_check_invariants,                                                     \
+            "Check every invariant after every step (slower); a broken one is an internal error "  \
+            "(exit 3)",                                                                            \
+            NULL                                                                                   \
+    }
 
 /* What the shared options were given as. Owned strings; clear with cli_options_clear. */
 typedef struct {

@@ -272,6 +272,7 @@ int cli_run(int argc, char **argv)
          "Write the client history to FILE in jepsen-edn (one scenario)", "FILE"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
          "Also print counts, notes and violations of passing runs", NULL},
+        CLI_CHECK_INVARIANTS_ENTRY,
         {NULL},
     };
     if (!cli_parse("run", "FILE|DIR...",

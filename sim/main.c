@@ -6,6 +6,7 @@
 
 #include <locale.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,25 +42,37 @@ static void usage(FILE *out)
                  "3 internal error.\n");
 }
 
-/* An assertion failed: say which run, at which simulated time and event, so the crash is a
- * reproducer; then die as abort() would. */
+/* An assertion (a broken invariant) failed: say which run, at which simulated time and event,
+ * so the crash is a reproducer; then exit as an internal error (3). Only async-signal-safe
+ * calls. */
 static void on_abort(int sig)
 {
     char buf[512];
-    if (runner_describe_current(buf, sizeof buf)) {
-        char line[640];
-        int n = snprintf(line, sizeof line, "durasim: internal error in %s\n", buf);
-        if (n > 0)
-            (void)!write(STDERR_FILENO, line, (size_t)MIN(n, (int)sizeof line - 1));
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
+    char line[640];
+    int n;
+    if (runner_describe_current(buf, sizeof buf))
+        n = snprintf(line, sizeof line, "durasim: internal error in %s\n", buf);
+    else
+        n = snprintf(line, sizeof line, "durasim: internal error (an assertion failed)\n");
+    if (n > 0)
+        (void)!write(STDERR_FILENO, line, (size_t)MIN(n, (int)sizeof line - 1));
+    _exit(CLI_EXIT_INTERNAL);
+}
+
+/* DURASIM_CHECK_INVARIANTS=1 in the environment is --check-invariants for every command (the
+ * test suites set it, so that every run of make check and make asan checks every invariant). */
+static void check_invariants_from_env(void)
+{
+    const char *v = getenv("DURASIM_CHECK_INVARIANTS");
+    if (v && *v && strcmp(v, "0") != 0)
+        runner_set_check_invariants(TRUE);
 }
 
 int main(int argc, char **argv)
 {
     signal(SIGABRT, on_abort);
     protocols_install();
+    check_invariants_from_env();
     if (setlocale(LC_ALL, "C.UTF-8") == NULL)
         setlocale(LC_ALL, "C");
     if (argc < 2) {

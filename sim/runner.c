@@ -8,6 +8,14 @@
 
 #define SLICE (20 * SIM_MS) /* how often the phase conditions are looked at */
 
+/* Every invariant in every run of this process (runner_set_check_invariants). */
+static gboolean check_all;
+
+void runner_set_check_invariants(gboolean on)
+{
+    check_all = on;
+}
+
 /* The run on this thread, for the crash report of a failed assertion. */
 static __thread World *current_world;
 static __thread const char *current_name;
@@ -221,6 +229,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     for (guint i = 0; i < s->expect.finals->len; i++)
         world_key_intern(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key);
     Checker *checker = checker_new(w, protocols_oracle(cfg->protocol));
+    world_set_invariants(w, check_all);
     if (opt->keep_trace)
         world_keep_trace(w, TRUE);
     if (opt->trace_to)

@@ -45,6 +45,9 @@ typedef struct RunResult {
  * internal error (which it describes in *error). */
 gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GError **error);
 void run_result_clear(RunResult *r);
+/* Every run of this process from now on checks every invariant (world_set_invariants), not
+ * only the cheap ones; set before the first run (--check-invariants). */
+void runner_set_check_invariants(gboolean on);
 /* For crash reports: the run in progress on this thread ("seed=.. time=.. event=.."), or
  * FALSE if none. Called from the SIGABRT handler. */
 gboolean runner_describe_current(char *buf, gsize size);

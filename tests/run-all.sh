@@ -3,6 +3,8 @@
 # build folder and the durasim binary to use. A test that exits 77 was skipped (it says why on
 # its last line) and reads SKIP, not ok. Prints a summary; exits 1 if anything failed.
 set -u
+# Every run of the tests checks every invariant (protocol, disk, queue): see --check-invariants.
+export DURASIM_CHECK_INVARIANTS=1
 build=${1:-build/release}
 bin="$build/durasim"
 failed=""

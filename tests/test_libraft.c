@@ -154,7 +154,7 @@ static void step(Net *t, guint i, const ProtoEvent *ev)
     ActionList out;
     action_list_init(&out);
     libraft_ops.step(t->p[i], ev, &out);
-    libraft_ops.check(t->p[i]);
+    libraft_ops.check(t->p[i], TRUE);
     run_actions(t, i, &out);
     action_list_clear(&out);
 }

@@ -1433,6 +1433,7 @@ static void test_oracle_not_stuck_when_a_running_cluster_answers_the_probe(void 
             quorum_config_mut(&cfg)->read_quorum = 2;
         }
         World *w = world_new(&cfg);
+        world_set_invariants(w, TRUE);
         Checker *c = checker_new(w, cfg.protocol == &raft_protocol ? &raft_oracle : &quorum_oracle);
         KeyId probe;
         assert_true(world_key_lookup(w, "_probe", &probe));

@@ -107,7 +107,7 @@ static void step(Harness *h, ProtoEvent *ev)
     action_list_reset(&h->out);
     ev->now = h->now;
     h->ops->step(h->p, ev, &h->out);
-    h->ops->check(h->p);
+    h->ops->check(h->p, TRUE);
     for (guint i = 0; i < h->out.len; i++) {
         const ProtoAction *a = &h->out.items[i];
         switch (a->kind) {
@@ -1449,6 +1449,7 @@ static void sim_open(Sim *s)
     GError *error = NULL;
     assert_true(world_config_validate(&s->cfg, &error));
     s->w = world_new(&s->cfg);
+    world_set_invariants(s->w, TRUE);
     world_keep_trace(s->w, TRUE);
     world_start(s->w);
 }
@@ -1607,6 +1608,7 @@ static void test_quorum_world_hinted_handoff_returns_write_to_intended_replica(v
 int main(void)
 {
     protocols_install();
+    runner_set_check_invariants(TRUE); /* every invariant in every run */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quorum_coord_sends_write_to_all_n_replicas_at_once),
         cmocka_unit_test(test_quorum_coord_client_answered_at_wth_durable_ack),

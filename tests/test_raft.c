@@ -146,7 +146,7 @@ static void cl_step(Cluster *c, guint i, ProtoEvent *ev)
     ActionList out;
     action_list_init(&out);
     raft_ops.step(c->p[i], ev, &out);
-    raft_ops.check(c->p[i]);
+    raft_ops.check(c->p[i], TRUE);
     c->mark = c->seen->len;
     for (guint k = 0; k < out.len; k++) {
         ProtoAction *a = &out.items[k];
@@ -1845,6 +1845,7 @@ static void test_raft_follower_catches_up_after_missing_writes(void **st)
 int main(void)
 {
     protocols_install();
+    runner_set_check_invariants(TRUE); /* every invariant in every run */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raft_election_timeout_persists_term_and_vote_before_requesting_votes),
         cmocka_unit_test(test_raft_vote_is_sent_only_after_term_and_vote_are_durable),

@@ -376,6 +376,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [SEEDS]  (SEEDS: a whole number from 1)\n", argv[0]);
         return 2;
     }
+    runner_set_check_invariants(TRUE); /* every invariant in every run */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenario_library_files_round_trip_to_the_same_run),
         cmocka_unit_test(test_scenario_every_construct_round_trips),

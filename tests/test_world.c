@@ -64,6 +64,7 @@ static void sim_open(Sim *s, gboolean start)
     GError *error = NULL;
     assert_true(world_config_validate(&s->cfg, &error));
     s->w = world_new(&s->cfg);
+    world_set_invariants(s->w, TRUE);
     world_keep_trace(s->w, TRUE);
     if (start)
         world_start(s->w);
@@ -1283,6 +1284,7 @@ static void test_world_fault_plan_validate_rejects_failpoint_of_other_protocol(v
 int main(void)
 {
     protocols_install();
+    runner_set_check_invariants(TRUE); /* every invariant in every run */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_world_partition_drops_both_ways),
         cmocka_unit_test(test_world_oneway_drops_one_way_only),

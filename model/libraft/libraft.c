@@ -606,7 +606,7 @@ static NodeRole libraft_role(const void *p)
     return n->started ? role_of(raft_state((struct raft *)&n->raft)) : ROLE_NONE;
 }
 
-static void libraft_check(const void *p)
+static void libraft_check(const void *p, gboolean thorough)
 {
     const LRNode *n = p;
     if (!n->started)

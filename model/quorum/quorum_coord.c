@@ -630,9 +630,12 @@ static NodeRole coord_role(const void *proto)
     return ROLE_COORDINATOR;
 }
 
-static void coord_check(const void *proto)
+static void coord_check(const void *proto, gboolean thorough)
 {
     const Coord *c = proto;
+    g_assert(c->nfree + c->in_flight == MAX_REQUESTS);
+    if (!thorough)
+        return;
     guint used = 0;
     for (guint i = 0; i < MAX_REQUESTS; i++) {
         const Request *r = &c->req[i];

@@ -1162,9 +1162,15 @@ static NodeRole replica_role(const void *proto)
     return ROLE_REPLICA;
 }
 
-static void replica_check(const void *proto)
+static void replica_check(const void *proto, gboolean thorough)
 {
     Replica *r = (Replica *)proto;
+    guint n = r->inflight->len;
+    if (n > 1)
+        g_assert(g_array_index(r->inflight, Inflight, n - 2).wseq <
+                 g_array_index(r->inflight, Inflight, n - 1).wseq);
+    if (!thorough)
+        return;
     guint nondurable = 0;
     for (KeyId k = 0; k < r->init.keys; k++) {
         if (!r->keys[k])

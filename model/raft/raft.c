@@ -187,6 +187,7 @@ static inline RaftEntry entry_at(const Raft *r, uint64_t index)
 /* Appends `e` to the in-memory log. */
 static void log_push(Raft *r, const RaftEntry *e)
 {
+    g_assert(e->index == last_index(r) + 1);
     *(LogEntry *)chunks_push(&r->log) = (LogEntry){.term = e->term,
                                                    .value = e->value,
                                                    .idem = e->idem,
@@ -1334,11 +1335,14 @@ static NodeRole raft_role(const void *proto)
     return ((const Raft *)proto)->role;
 }
 
-static void raft_check(const void *proto)
+/* log[i].index == i + 1 holds by construction (an entry's index is its position; log_push
+ * asserts every entry enters at the next position). */
+static void raft_check(const void *proto, gboolean thorough)
 {
     const Raft *r = proto;
-    for (uint64_t i = 2; i <= last_index(r); i++)
-        g_assert(log_at(r, i)->term >= log_at(r, i - 1)->term);
+    if (thorough)
+        for (uint64_t i = 2; i <= last_index(r); i++)
+            g_assert(log_at(r, i)->term >= log_at(r, i - 1)->term);
     g_assert(r->commit <= last_index(r));
     if (r->init.bugs == 0)
         g_assert(r->applied <= r->commit); /* a bug can truncate what was applied */

@@ -77,6 +77,7 @@ struct Disk {
     DiskStats stats;
     BlockStore *store;
     gboolean owns_store;
+    gboolean checking; /* the whole of disk_check_invariants after every state change */
 };
 
 static const DiskBlock empty_block;
@@ -268,6 +269,29 @@ void disk_free(Disk *d)
     g_free(d);
 }
 
+/* Runs when a state-changing function returns: the cheap invariants always, all of them when
+ * checking is on. */
+static void check_on_return(Disk *const *dp)
+{
+    const Disk *d = *dp;
+    if (d->checking) {
+        disk_check_invariants(d);
+        return;
+    }
+    for (guint file = 0; file < d->nfiles; file++) {
+        const File *f = &d->files[file];
+        g_assert(f->slots.len >= f->len && f->slots.len >= f->dlen);
+        g_assert(f->dirty->len <= f->slots.len);
+    }
+}
+
+#define CHECK_ON_RETURN(d) Disk *const check_me __attribute__((cleanup(check_on_return))) = (d)
+
+void disk_set_checking(Disk *d, gboolean on)
+{
+    d->checking = on;
+}
+
 void disk_set_observer(Disk *d, DiskDurableFn fn, void *ctx)
 {
     d->observe = fn;
@@ -379,6 +403,7 @@ static void extend_with_hole(File *f, uint32_t len)
 
 int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
 {
+    CHECK_ON_RETURN(d);
     File *f = file_of(d, file);
     if (d->write_fail_left > 0) {
         d->write_fail_left--;
@@ -399,6 +424,7 @@ int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
 
 int disk_truncate(Disk *d, guint file, uint32_t len)
 {
+    CHECK_ON_RETURN(d);
     File *f = file_of(d, file);
     f->synced_low = MIN(f->synced_low, len);
     if (d->write_fail_left > 0) {
@@ -517,6 +543,7 @@ static void revert_to_durable(File *f)
 
 int disk_fsync(Disk *d, guint file)
 {
+    CHECK_ON_RETURN(d);
     File *f = file_of(d, file);
     d->stats.fsyncs++;
     if (d->fsync_fail_left > 0) {
@@ -644,6 +671,7 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
 
 void disk_power_loss(Disk *d, SimRng *rng)
 {
+    CHECK_ON_RETURN(d);
     for (guint i = 0; i < d->nfiles; i++)
         power_loss_file(d, i, &d->files[i], rng);
     d->pending_err = 0;
@@ -651,6 +679,7 @@ void disk_power_loss(Disk *d, SimRng *rng)
 
 void disk_wipe(Disk *d)
 {
+    CHECK_ON_RETURN(d);
     for (guint file = 0; file < d->nfiles; file++) {
         File *f = &d->files[file];
         for (uint32_t idx = 0; idx < f->slots.len; idx++) {
@@ -752,11 +781,13 @@ static guint damage(Disk *d, SimRng *rng, guint count, gboolean sector_error)
 
 guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count)
 {
+    CHECK_ON_RETURN(d);
     return damage(d, rng, count, TRUE);
 }
 
 guint disk_corrupt(Disk *d, SimRng *rng, guint count)
 {
+    CHECK_ON_RETURN(d);
     return damage(d, rng, count, FALSE);
 }
 

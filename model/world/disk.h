@@ -131,4 +131,8 @@ typedef struct {
 } DiskStats;
 const DiskStats *disk_stats(const Disk *d);
 
+/* Asserts every invariant (walks every block). */
 void disk_check_invariants(const Disk *d);
+/* With `on`, every state change (write, truncate, fsync, power loss, wipe, damage) ends with
+ * disk_check_invariants; without, with the constant-time ones. */
+void disk_set_checking(Disk *d, gboolean on);

@@ -41,6 +41,8 @@ static void run_step(World *w, Endpoint *n, ProtoEvent *ev)
     ev->now = sim_queue_now(w->queue) + n->clock_offset;
     ActionList *out = scratch_push(w);
     n->ops->step(n->proto, ev, out);
+    if (n->ops->check)
+        n->ops->check(n->proto, w->thorough);
     execute(w, n, out);
     scratch_pop(w);
 }

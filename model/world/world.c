@@ -335,6 +335,15 @@ static void render(void *ctx, const SimTraceRecord *r, GString *out)
     }
 }
 
+void world_set_invariants(World *w, gboolean thorough)
+{
+    w->thorough = thorough;
+    sim_queue_set_checking(w->queue, thorough);
+    for (EndpointId id = 0; id < w->nendpoints; id++)
+        if (w->ep[id].disk)
+            disk_set_checking(w->ep[id].disk, thorough);
+}
+
 void world_keep_trace(World *w, gboolean keep)
 {
     sim_trace_keep(&w->trace, keep);

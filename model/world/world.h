@@ -87,6 +87,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(World, world_free)
 
 void world_set_observer(World *w, const WorldObserver *obs, void *ctx);
 void world_set_failpoint_hook(World *w, WorldFailpointFn fn, void *ctx);
+/* Which invariants are checked as the world runs. Always: the constant-time ones of each
+ * protocol instance (after every step), of every disk (after every state change) and of the
+ * event queue. With `thorough`, all of them: ProtoOps.check walks the instance's state after
+ * every step, every disk checks all its blocks after every state change, and the queue checks
+ * all its slots every 1024 events. A broken invariant is an assertion
+ * failure. */
+void world_set_invariants(World *w, gboolean thorough);
 /* Keeps every trace record (and message details) for reports; call before world_start. */
 void world_keep_trace(World *w, gboolean keep);
 /* Prints every trace record to `out` as it happens. */

@@ -111,6 +111,7 @@ struct World {
     guint depth;
     WorldStats stats;
     gboolean started;
+    gboolean thorough; /* every invariant checked (world_set_invariants) */
 };
 
 typedef struct {

@@ -94,6 +94,8 @@ struct SimQueue {
     uint64_t events_run;
     guint pending;
     gboolean stop;
+    gboolean checking;   /* sim_queue_check_invariants every CHECK_EVERY events (see there) */
+    uint64_t checked_at; /* events_run at the last whole check */
 };
 
 static inline unsigned shift_of(unsigned level)
@@ -440,7 +442,19 @@ void sim_queue_stop(SimQueue *q)
     q->stop = TRUE;
 }
 
-SimRunResult sim_queue_run(SimQueue *q, SimTime until, uint64_t max_events)
+/* When checking: a whole check (it walks every slot of the wheel, about 18,000) every CHECK_EVERY
+ * events, and when a run returns at least CHECK_TAIL events after the last one, so that its cost
+ * stays below a hundred slot visits per event however often runs are asked for. */
+#define CHECK_EVERY 1024
+#define CHECK_TAIL  256
+
+static void check_now(SimQueue *q)
+{
+    sim_queue_check_invariants(q);
+    q->checked_at = q->events_run;
+}
+
+static SimRunResult run_events(SimQueue *q, SimTime until, uint64_t max_events)
 {
     g_assert(until >= 0);
     uint64_t limit = (uint64_t)until;
@@ -464,6 +478,7 @@ SimRunResult sim_queue_run(SimQueue *q, SimTime until, uint64_t max_events)
                 q->now = limit;
             return SIM_RUN_TIME_LIMIT;
         }
+        g_assert(top.time >= q->now); /* time never runs backwards */
         heap_remove_at(q, 0);
         Event *e = &q->pool[top.idx];
         SimEventFn fn = e->fn;
@@ -474,12 +489,29 @@ SimRunResult sim_queue_run(SimQueue *q, SimTime until, uint64_t max_events)
         q->now = top.time;
         q->events_run++;
         ran++;
+        if (q->checking && q->events_run - q->checked_at >= CHECK_EVERY)
+            check_now(q);
         fn(ctx, a, b);
         if (q->stop) {
             q->stop = FALSE;
             return SIM_RUN_STOPPED;
         }
     }
+}
+
+SimRunResult sim_queue_run(SimQueue *q, SimTime until, uint64_t max_events)
+{
+    SimRunResult r = run_events(q, until, max_events);
+    if (q->checking && q->events_run - q->checked_at >= CHECK_TAIL)
+        check_now(q);
+    return r;
+}
+
+void sim_queue_set_checking(SimQueue *q, gboolean on)
+{
+    q->checking = on;
+    if (on)
+        check_now(q);
 }
 
 void sim_queue_visit_pending(const SimQueue *q, SimPendingVisitor visit, void *visit_ctx)

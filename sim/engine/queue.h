@@ -70,3 +70,7 @@ void sim_queue_visit_pending(const SimQueue *q, SimPendingVisitor visit, void *v
 
 /* Asserts the queue's internal invariants (tests call it between steps). */
 void sim_queue_check_invariants(const SimQueue *q);
+/* With `on`, every invariant is checked now, every 1024 events, and when a run returns 256 or
+ * more events after the last check (the whole check walks every slot of the wheel); without,
+ * only that time never runs backwards. */
+void sim_queue_set_checking(SimQueue *q, gboolean on);
