@@ -14,6 +14,10 @@ void protocol_registry_install(const Protocol *const *list, guint n)
     for (guint i = 0; i < n; i++) {
         g_assert(list[i]->config_size <= PROTO_CONFIG_BYTES);
         g_assert(list[i]->n_kinds >= 1 && list[i]->n_kinds <= PROTO_MAX_KINDS);
+        g_assert(list[i]->n_bugs <= BUG_MAX);
+        for (guint b = 0; b < list[i]->n_bugs; b++)
+            for (guint c = 0; c < b; c++)
+                g_assert(strcmp(list[i]->bugs[b].name, list[i]->bugs[c].name) != 0);
         for (guint j = 0; j < i; j++)
             g_assert(strcmp(list[i]->name, list[j]->name) != 0);
     }
@@ -140,4 +144,74 @@ const Protocol *protocol_of_failpoint(FailpointId fp)
         if (protocol_has_failpoint(registry[i], fp))
             return registry[i];
     return NULL;
+}
+
+/* ---- bug variants ---- */
+
+gboolean protocol_bug_parse(const Protocol *p, const char *name, guint *bit)
+{
+    for (guint i = 0; i < p->n_bugs; i++) {
+        if (strcmp(p->bugs[i].name, name) == 0) {
+            *bit = i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+gboolean protocol_bug_parse_list(const Protocol *p, const char *text, BugSet *out, char **bad)
+{
+    BugSet set = 0;
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+    for (guint i = 0; parts[i]; i++) {
+        const char *name = g_strstrip(parts[i]);
+        guint bit;
+        if (*name == '\0' || strcmp(name, "none") == 0)
+            continue;
+        if (!protocol_bug_parse(p, name, &bit)) {
+            if (bad)
+                *bad = g_strdup(name);
+            return FALSE;
+        }
+        set |= (BugSet)1 << bit;
+    }
+    *out = set;
+    return TRUE;
+}
+
+char *protocol_bug_set_format(const Protocol *p, BugSet set)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < p->n_bugs; i++) {
+        if (BUG_ON(set, i)) {
+            if (s->len)
+                g_string_append_c(s, ',');
+            g_string_append(s, p->bugs[i].name);
+        }
+    }
+    if (s->len == 0)
+        g_string_append(s, "none");
+    return g_string_free(s, FALSE);
+}
+
+void protocol_bug_append_flags(const Protocol *p, GString *s, BugSet set)
+{
+    for (guint i = 0; i < p->n_bugs; i++)
+        if (BUG_ON(set, i))
+            g_string_append_printf(s, " --bug %s", p->bugs[i].name);
+}
+
+char *protocol_bug_owners(const char *name)
+{
+    GString *s = NULL;
+    guint bit;
+    for (guint i = 0; i < registry_len; i++) {
+        if (!protocol_bug_parse(registry[i], name, &bit))
+            continue;
+        if (s == NULL)
+            s = g_string_new(registry[i]->name);
+        else
+            g_string_append_printf(s, " and %s", registry[i]->name);
+    }
+    return s ? g_string_free(s, FALSE) : NULL;
 }

@@ -118,6 +118,10 @@ typedef struct Protocol {
     /* The clients' retry backoff (base..cap). */
     SimRange (*client_backoff)(const WorldConfig *c);
 
+    /* ---- bug variants (model/bugs.h): bit i of a BugSet is bugs[i] ---- */
+    const BugVariant *bugs;
+    guint n_bugs;
+
     /* ---- faults ---- */
     const NodeRole *roles; /* the roles a fault may target, ROLE_NONE-terminated */
     /* Whether the clients' clocks matter (timestamps): skewing one is beyond the model. */
@@ -170,5 +174,20 @@ gboolean protocol_has_failpoint(const Protocol *p, FailpointId fp);
 gboolean protocol_has_role(const Protocol *p, NodeRole role);
 /* "leader, follower, candidate". Caller frees. */
 char *protocol_role_names(const Protocol *p);
+/* ---- bug variants ---- */
+
+/* Its bug variant named `name`: sets *bit (its place in p->bugs). */
+gboolean protocol_bug_parse(const Protocol *p, const char *name, guint *bit);
+/* Parses a comma list ("a, b"; "none" and empty entries add nothing) of p's variants. On failure
+ * sets *bad to the entry that is not one (caller frees). */
+gboolean protocol_bug_parse_list(const Protocol *p, const char *text, BugSet *out, char **bad);
+/* "a,b" in descriptor order, or "none". Caller frees. */
+char *protocol_bug_set_format(const Protocol *p, BugSet set);
+/* Appends " --bug NAME" for every variant of the set, in descriptor order (replay commands). */
+void protocol_bug_append_flags(const Protocol *p, GString *s, BugSet set);
+/* The installed protocols that have a variant of this name, as "quorum" or "quorum and raft", or
+ * NULL when none has. Caller frees. */
+char *protocol_bug_owners(const char *name);
+
 /* The protocol that declares a scenario key (group, name), or NULL. */
 const Protocol *protocol_of_key(const char *group, const char *name);

@@ -69,17 +69,6 @@ static gboolean same_mask(Diff *d, const char *what, const EndpointMask *a, cons
     return TRUE;
 }
 
-/* The bugs that act on the protocol's code (a bug of the other protocol changes nothing). */
-static BugSet protocol_bugs(const WorldConfig *c)
-{
-    BugSet out = 0;
-    for (int k = 0; k < BUG_KIND_COUNT; k++)
-        if (BUG_ON(c->bugs, k) &&
-            strcmp(bug_info((BugKind)k)->protocol, protocol_name(c->protocol)) == 0)
-            out |= 1u << k;
-    return out;
-}
-
 /* The protocol's own settings, by its key table (same protocol: checked before). */
 static gboolean same_proto_keys(Diff *d, const WorldConfig *a, const WorldConfig *b)
 {
@@ -112,8 +101,7 @@ static gboolean same_cluster(Diff *d, const WorldConfig *a, const WorldConfig *b
         same_str(d, "protocol", protocol_name(a->protocol), protocol_name(b->protocol)) &&
         same_uint(d, "seed", a->seed, b->seed) &&
         same_int(d, "duration", a->duration, b->duration) &&
-        same_int(d, "settle", a->settle, b->settle) &&
-        same_uint(d, "bugs", protocol_bugs(a), protocol_bugs(b)) &&
+        same_int(d, "settle", a->settle, b->settle) && same_uint(d, "bugs", a->bugs, b->bugs) &&
         same_uint(d, "nodes", a->nodes, b->nodes) &&
         same_str(d, "fs", fs_profile_name(a->fs), fs_profile_name(b->fs)) &&
         same_range(d, "net.latency", a->net_latency, b->net_latency) &&

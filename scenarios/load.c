@@ -372,15 +372,13 @@ static gboolean load_bugs(Loader *L, const char *g, WorldConfig *c)
     if (!bugs)
         return TRUE;
     g_autofree char *bad = NULL;
-    if (!bug_parse_list(bugs, &c->bugs, &bad))
-        return fail(L, g, "bugs", "unknown bug variant '%s' (durasim bugs lists them)", bad);
-    for (int k = 0; k < BUG_KIND_COUNT; k++) {
-        const BugInfo *b = bug_info((BugKind)k);
-        if (BUG_ON(c->bugs, k) && strcmp(b->protocol, c->protocol->name) != 0)
-            return fail(L, g, "bugs", "'%s' is a %s bug; this scenario is protocol = %s", b->name,
-                        b->protocol, c->protocol->name);
-    }
-    return TRUE;
+    if (protocol_bug_parse_list(c->protocol, bugs, &c->bugs, &bad))
+        return TRUE;
+    g_autofree char *owners = protocol_bug_owners(bad);
+    if (owners)
+        return fail(L, g, "bugs", "'%s' is a %s bug; this scenario is protocol = %s", bad, owners,
+                    c->protocol->name);
+    return fail(L, g, "bugs", "unknown bug variant '%s' (durasim bugs lists them)", bad);
 }
 
 static gboolean load_scenario_group(Loader *L, Scenario **out)

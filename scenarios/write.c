@@ -66,18 +66,6 @@ static char *probability_text(uint64_t num, uint64_t den)
     return g_strdup_printf("0.%0*" G_GUINT64_FORMAT, digits, num);
 }
 
-/* The bugs of `set` that live in the protocol's code. `durasim replay --bug` can add a bug of the
- * other protocol, which changes nothing in the run; the loader refuses it in a file, so it is
- * left out here and the exported file still loads and replays the same run. */
-static BugSet bugs_of_protocol(BugSet set, const Protocol *protocol)
-{
-    BugSet out = 0;
-    for (int k = 0; k < BUG_KIND_COUNT; k++)
-        if (BUG_ON(set, k) && strcmp(bug_info((BugKind)k)->protocol, protocol->name) == 0)
-            out |= 1u << k;
-    return out;
-}
-
 /* The protocol's own keys, in its table's order (a key at its derived default is left out). */
 static void write_proto_keys(GKeyFile *kf, const WorldConfig *c)
 {
@@ -254,9 +242,8 @@ char *scenario_to_data(const Scenario *s)
     set_uint(kf, "scenario", "seed", c->seed);
     set_time(kf, "scenario", "duration", c->duration);
     set_time(kf, "scenario", "settle", c->settle);
-    BugSet bugs = bugs_of_protocol(c->bugs, c->protocol);
-    if (bugs) {
-        g_autofree char *b = bug_set_format(bugs);
+    if (c->bugs) {
+        g_autofree char *b = protocol_bug_set_format(c->protocol, c->bugs);
         g_key_file_set_string(kf, "scenario", "bugs", b);
     }
     const char *g = "cluster";

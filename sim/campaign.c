@@ -50,7 +50,7 @@ char *campaign_replay_command(const CampaignSpec *spec, uint64_t seed)
                            protocol_name(spec->protocol), seed);
     if (spec->mode == FAULTS_BEYOND)
         g_string_append(s, " --faults beyond");
-    bug_append_flags(s, spec->bugs);
+    protocol_bug_append_flags(spec->protocol, s, spec->bugs);
     return g_string_free(s, FALSE);
 }
 
@@ -217,6 +217,6 @@ char *campaign_suite_name(const CampaignSpec *spec, const char *seeds, const cha
         g_string_append_printf(s, " --seeds %s", seeds ? seeds : "1..1000");
     if (spec->mode == FAULTS_BEYOND)
         g_string_append(s, " --faults beyond");
-    bug_append_flags(s, spec->bugs);
+    protocol_bug_append_flags(spec->protocol, s, spec->bugs);
     return g_string_free(s, FALSE);
 }

@@ -116,10 +116,11 @@ static GPtrArray *selection_args(const Items *it)
         g_ptr_array_add(a, g_strdup(protocol_name(it->spec.protocol)));
         g_ptr_array_add(a, g_strdup("--faults"));
         g_ptr_array_add(a, g_strdup(fault_mode_name(it->spec.mode)));
-        for (int k = 0; k < BUG_KIND_COUNT; k++) {
-            if (it->spec.bugs & (1u << k)) {
+        const Protocol *p = it->spec.protocol;
+        for (guint k = 0; k < p->n_bugs; k++) {
+            if (BUG_ON(it->spec.bugs, k)) {
                 g_ptr_array_add(a, g_strdup("--bug"));
-                g_ptr_array_add(a, g_strdup(bug_info((BugKind)k)->name));
+                g_ptr_array_add(a, g_strdup(p->bugs[k].name));
             }
         }
     }

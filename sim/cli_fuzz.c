@@ -254,7 +254,7 @@ static int fuzz(FuzzArgs *a, const FuzzPlan *p)
         if (p->seeds.shard_n > 1)
             g_ptr_array_add(suite->shards,
                             g_strdup_printf("%u/%u", p->seeds.shard_k, p->seeds.shard_n));
-        g_autofree char *bugs = bug_set_format(p->spec.bugs);
+        g_autofree char *bugs = protocol_bug_set_format(p->spec.protocol, p->spec.bugs);
         suite->campaign = report_campaign_new(
             protocol_name(p->spec.protocol), fault_mode_name(p->spec.mode), bugs, p->seeds.first,
             p->seeds.last, a->time_text, p->seeds.shard_n, DURASIM_VERSION);

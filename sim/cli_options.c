@@ -76,8 +76,7 @@ gboolean cli_options_spec(const char *command, const CliSeedOptions *o, Campaign
         cli_error("%s: --faults must be within or beyond, not '%s'", command, o->faults);
         return FALSE;
     }
-    return cli_parse_bugs(command, o->bugs, &spec->bugs) &&
-           cli_check_bugs_protocol(command, spec->bugs, spec->protocol);
+    return cli_parse_bugs(command, o->bugs, spec->protocol, &spec->bugs);
 }
 
 gboolean cli_options_any_spec(const CliSeedOptions *o)
@@ -93,19 +92,74 @@ void cli_options_clear(CliSeedOptions *o)
     g_clear_pointer(&o->seeds, g_free);
 }
 
-gboolean cli_parse_bugs(const char *command, char **names, BugSet *out)
+/* Calls fn(name, data) for every entry of the --bug values (comma lists); stops at FALSE. */
+static gboolean each_bug_name(char **names, gboolean (*fn)(const char *name, void *data),
+                              void *data)
 {
-    *out = 0;
-    for (int i = 0; names && names[i]; i++) {
-        g_autofree char *bad = NULL;
-        BugSet one;
-        if (!bug_parse_list(names[i], &one, &bad)) {
-            cli_error("%s: unknown bug variant '%s' (durasim bugs lists them)", command, bad);
-            return FALSE;
+    for (guint i = 0; names && names[i]; i++) {
+        g_auto(GStrv) parts = g_strsplit(names[i], ",", -1);
+        for (guint j = 0; parts[j]; j++) {
+            const char *name = g_strstrip(parts[j]);
+            if (*name != '\0' && strcmp(name, "none") != 0 && !fn(name, data))
+                return FALSE;
         }
-        *out |= one;
     }
     return TRUE;
+}
+
+typedef struct {
+    const char *command;
+    const Protocol *protocol; /* NULL: any installed one */
+    BugSet set;
+} BugParse;
+
+static gboolean parse_one_bug(const char *name, void *data)
+{
+    BugParse *bp = data;
+    guint bit;
+    if (bp->protocol && protocol_bug_parse(bp->protocol, name, &bit)) {
+        bp->set |= (BugSet)1 << bit;
+        return TRUE;
+    }
+    g_autofree char *owners = protocol_bug_owners(name);
+    if (owners && bp->protocol == NULL)
+        return TRUE;
+    if (owners)
+        cli_error("%s: --bug %s is a %s bug, not a %s one", bp->command, name, owners,
+                  protocol_name(bp->protocol));
+    else
+        cli_error("%s: unknown bug variant '%s' (durasim bugs lists them)", bp->command, name);
+    return FALSE;
+}
+
+gboolean cli_parse_bugs(const char *command, char **names, const Protocol *p, BugSet *out)
+{
+    BugParse bp = {.command = command, .protocol = p};
+    gboolean ok = each_bug_name(names, parse_one_bug, &bp);
+    *out = ok ? bp.set : 0;
+    return ok;
+}
+
+gboolean cli_check_bug_names(const char *command, char **names)
+{
+    BugParse bp = {.command = command};
+    return each_bug_name(names, parse_one_bug, &bp);
+}
+
+static gboolean add_if_own(const char *name, void *data)
+{
+    BugParse *bp = data;
+    guint bit;
+    if (protocol_bug_parse(bp->protocol, name, &bit))
+        bp->set |= (BugSet)1 << bit;
+    return TRUE;
+}
+
+BugSet cli_bugs_of(const Protocol *p, char **names)
+{
+    BugParse bp = {.protocol = p};
+    each_bug_name(names, add_if_own, &bp);
+    return bp.set;
 }
 
 gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least)
@@ -116,18 +170,5 @@ gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least)
     }
     if (*jobs == 0)
         *jobs = (gint)MAX(at_least, g_get_num_processors());
-    return TRUE;
-}
-
-gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, const Protocol *protocol)
-{
-    for (int k = 0; k < BUG_KIND_COUNT; k++) {
-        const BugInfo *b = bug_info((BugKind)k);
-        if ((bugs & (1u << k)) && strcmp(b->protocol, protocol_name(protocol)) != 0) {
-            cli_error("%s: --bug %s is a %s bug, not a %s one", command, b->name, b->protocol,
-                      protocol_name(protocol));
-            return FALSE;
-        }
-    }
     return TRUE;
 }

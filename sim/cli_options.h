@@ -59,9 +59,12 @@ gboolean cli_options_spec(const char *command, const CliSeedOptions *o, Campaign
 gboolean cli_options_any_spec(const CliSeedOptions *o);
 void cli_options_clear(CliSeedOptions *o);
 
-/* Parses --bug values into a set; prints an error naming the bad one. */
-gboolean cli_parse_bugs(const char *command, char **names, BugSet *out);
+/* Parses --bug values (each may be a comma list) into a set of `p`'s variants; prints an error
+ * naming the first that is not one of them. */
+gboolean cli_parse_bugs(const char *command, char **names, const Protocol *p, BugSet *out);
+/* Whether every --bug value names a variant of some installed protocol; else prints an error. */
+gboolean cli_check_bug_names(const char *command, char **names);
+/* The variants among the --bug values that `p` has; the others are left out. */
+BugSet cli_bugs_of(const Protocol *p, char **names);
 /* --jobs: 0 means every core (at least `at_least`); prints an error outside 1..256. */
 gboolean cli_resolve_jobs(const char *command, gint *jobs, guint at_least);
-/* Every bug in `bugs` belongs to `protocol`; else prints an error. */
-gboolean cli_check_bugs_protocol(const char *command, BugSet bugs, const Protocol *protocol);

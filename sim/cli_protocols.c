@@ -42,10 +42,8 @@ static void print_protocol(const Protocol *p)
     g_autofree char *roles = protocol_role_names(p);
     printf("\n  roles: %s\n  bugs:", roles);
     first = TRUE;
-    for (int b = 0; b < BUG_KIND_COUNT; b++) {
-        if (strcmp(bug_info((BugKind)b)->protocol, p->name) != 0)
-            continue;
-        printf("%s %s", first ? "" : ",", bug_info((BugKind)b)->name);
+    for (guint b = 0; b < p->n_bugs; b++) {
+        printf("%s %s", first ? "" : ",", p->bugs[b].name);
         first = FALSE;
     }
     printf("%s\n", first ? " none" : "");

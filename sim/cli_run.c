@@ -148,27 +148,53 @@ gboolean cli_report_write(const char *command, const ReportSet *set, const char 
 }
 
 /* The command that replays one scenario run as this invocation ran it. Caller frees. */
-static char *scenario_replay(const char *file, gint64 seed, BugSet bugs)
+static char *scenario_replay(const char *file, gint64 seed, const Protocol *p, BugSet bugs)
 {
     GString *s = g_string_new("durasim run");
     if (seed >= 0)
         g_string_append_printf(s, " --seed %" G_GINT64_FORMAT, seed);
-    bug_append_flags(s, bugs);
+    protocol_bug_append_flags(p, s, bugs);
     g_string_append_printf(s, " %s", file);
     return g_string_free(s, FALSE);
 }
 
 /* The suite name of `durasim run`: the command as given, without the flags that only change
  * what is printed or where. Caller frees. */
-static char *run_suite_name(int argc, char **argv, gint64 seed, BugSet bugs)
+static char *run_suite_name(int argc, char **argv, gint64 seed, char **bugs)
 {
     GString *s = g_string_new("durasim run");
     if (seed >= 0)
         g_string_append_printf(s, " --seed %" G_GINT64_FORMAT, seed);
-    bug_append_flags(s, bugs);
+    for (guint i = 0; bugs && bugs[i]; i++)
+        g_string_append_printf(s, " --bug %s", bugs[i]);
     for (int i = 1; i < argc; i++)
         g_string_append_printf(s, " %s", argv[i]);
     return g_string_free(s, FALSE);
+}
+
+/* Whether every --bug names a variant of some scenario's protocol: one that no scenario given
+ * can run would silently change nothing. */
+static gboolean bugs_apply(const char *command, char **bugs, const GPtrArray *scenarios)
+{
+    for (guint i = 0; bugs && bugs[i]; i++) {
+        g_auto(GStrv) parts = g_strsplit(bugs[i], ",", -1);
+        for (guint j = 0; parts[j]; j++) {
+            const char *name = g_strstrip(parts[j]);
+            char *one[] = {(char *)name, NULL};
+            gboolean used = *name == '\0' || strcmp(name, "none") == 0;
+            for (guint k = 0; k < scenarios->len && !used; k++) {
+                const Scenario *s = g_ptr_array_index(scenarios, k);
+                used = cli_bugs_of(s->config.protocol, one) != 0;
+            }
+            if (!used) {
+                g_autofree char *owners = protocol_bug_owners(name);
+                cli_error("%s: --bug %s is a %s bug, but no scenario given is protocol = %s",
+                          command, name, owners, owners);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
 }
 
 void cli_print_history(const RunResult *r)
@@ -284,7 +310,6 @@ int cli_run(int argc, char **argv)
         return CLI_EXIT_USAGE;
     g_autoptr(GPtrArray) files = NULL;
     ReportSet *set = NULL;
-    BugSet extra = 0;
     int status = CLI_EXIT_USAGE;
     if (argc < 2) {
         cli_error("run: give at least one scenario file or directory (try 'durasim run --help')");
@@ -294,7 +319,7 @@ int cli_run(int argc, char **argv)
         cli_error("run: --seed must be a non-negative integer");
         goto out;
     }
-    if (!cli_parse_bugs("run", bugs, &extra))
+    if (!cli_check_bug_names("run", bugs))
         goto out;
     if (report && !cli_report_open("run", report))
         goto out;
@@ -317,15 +342,18 @@ int cli_run(int argc, char **argv)
         }
         g_ptr_array_add(scenarios, s);
     }
+    if (!bugs_apply("run", bugs, scenarios)) {
+        g_ptr_array_unref(scenarios);
+        goto out;
+    }
     RunOptions opt = {.has_seed = seed >= 0,
                       .seed = (uint64_t)MAX(seed, 0),
-                      .extra_bugs = extra,
                       .trace_to = trace ? stdout : NULL,
                       .keep_trace = history || report || history_out};
     ReportSuite *suite = NULL;
     if (report) {
         set = report_set_new();
-        g_autofree char *name = run_suite_name(argc, argv, seed, extra);
+        g_autofree char *name = run_suite_name(argc, argv, seed, bugs);
         suite = report_set_add_suite(set, name, "run");
     }
     double started = cli_wall_now(), report_seconds = 0;
@@ -335,6 +363,7 @@ int cli_run(int argc, char **argv)
         RunResult r;
         g_autoptr(GError) err = NULL;
         double t0 = cli_wall_now();
+        opt.extra_bugs = cli_bugs_of(s->config.protocol, bugs);
         if (!runner_run(s, &opt, &r, &err)) {
             cli_error("run: %s: internal error: %s", s->name, err ? err->message : "?");
             g_ptr_array_unref(scenarios);
@@ -353,7 +382,8 @@ int cli_run(int argc, char **argv)
         if (suite) {
             double t1 = cli_wall_now();
             const char *file = g_ptr_array_index(files, i);
-            g_autofree char *replay = scenario_replay(file, seed, extra);
+            g_autofree char *replay =
+                scenario_replay(file, seed, s->config.protocol, opt.extra_bugs);
             ReportRun *line = cli_report_run_new(s->name, file, &r, replay, t1 - t0);
             line->expected = s->expect.violations | s->expect.include;
             report_suite_add_run(suite, line);
@@ -433,9 +463,11 @@ int cli_bugs(int argc, char **argv)
         cli_error("bugs: unexpected argument '%s'", argv[1]);
         return CLI_EXIT_USAGE;
     }
-    for (int k = 0; k < BUG_KIND_COUNT; k++) {
-        const BugInfo *b = bug_info((BugKind)k);
-        printf("%-26s %-7s %-17s %s\n", b->name, b->protocol, b->oracle, b->summary);
+    for (guint i = 0; i < protocol_count(); i++) {
+        const Protocol *p = protocol_at(i);
+        for (guint k = 0; k < p->n_bugs; k++)
+            printf("%-26s %-7s %-17s %s\n", p->bugs[k].name, p->name, p->bugs[k].oracle,
+                   p->bugs[k].summary);
     }
     return CLI_EXIT_PASS;
 }

@@ -453,13 +453,15 @@ static Scenario *shrink_start(const CliSeedOptions *o, int argc, char **argv)
         cli_error("shrink: --protocol and --faults go with --seed");
         return NULL;
     }
-    BugSet extra = 0;
-    if (!cli_parse_bugs("shrink", o->bugs, &extra))
-        return NULL;
     g_autoptr(GError) err = NULL;
     Scenario *s = scenario_load_file(argv[1], &err);
     if (!s) {
         cli_error("%s", err->message);
+        return NULL;
+    }
+    BugSet extra = 0;
+    if (!cli_parse_bugs("shrink", o->bugs, s->config.protocol, &extra)) {
+        scenario_free(s);
         return NULL;
     }
     s->config.bugs |= extra;

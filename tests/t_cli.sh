@@ -26,6 +26,10 @@ bad fuzz --protocol raft --time 0s
 bad fuzz --protocol raft --jobs 999
 bad fuzz --protocol raft --bug no-such-bug
 bad fuzz --protocol quorum --bug stale-read
+bad replay --protocol quorum --seed 3 --bug stale-read
+bad run --bug stale-read scenarios/fsyncgate.ini
+bad run --bug no-such-bug scenarios/fsyncgate.ini
+bad shrink --bug stale-read scenarios/fsyncgate.ini
 bad fuzz --protocol raft --faults sometimes
 bad fuzz --protocol raft --no-such-flag
 bad replay --protocol raft

@@ -1314,7 +1314,7 @@ static void test_quorum_world_replica_with_eio_fsync_never_counts(void **state)
     assert_int_equal(r.verdict.kinds, 0);
     run_result_clear(&r);
 
-    run_text(eio_never_counts_scenario, 1u << BUG_COUNT_FAILED_FSYNC, &r);
+    run_text(eio_never_counts_scenario, (BugSet)1 << QUORUM_BUG_COUNT_FAILED_FSYNC, &r);
     op = op_named(&r, "save");
     assert_int_equal(op->outcome, OUTCOME_OK);
     assert_true(op->complete < 200 * SIM_MS);
@@ -1422,7 +1422,7 @@ static void test_quorum_world_retried_deposit_with_same_key_is_applied_once(void
     assert_false(r.verdict.kinds & (1u << V_DUPLICATE));
     run_result_clear(&r);
 
-    run_text(dedup_scenario, 1u << BUG_NO_DEDUP, &r);
+    run_text(dedup_scenario, (BugSet)1 << QUORUM_BUG_NO_DEDUP, &r);
     assert_true(r.verdict.kinds & (1u << V_DUPLICATE));
     run_result_clear(&r);
 }

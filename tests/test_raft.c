@@ -1526,7 +1526,7 @@ static void test_raft_figure8_old_term_entry_on_majority_is_not_committed(void *
  * them: two different entries are applied at one index. */
 static void test_raft_figure8_commit_old_term_bug_commits_then_loses_entry(void **st)
 {
-    Fig8 f = figure8_to_c((BugSet)1 << BUG_COMMIT_OLD_TERM);
+    Fig8 f = figure8_to_c((BugSet)1 << RAFT_BUG_COMMIT_OLD_TERM);
     Cluster *c = f.c;
     uint64_t x_last = f.base + APPEND_CAP;
     assert_int_equal(commit_noted_since(c, f.mark_c, S1), x_last);

@@ -45,6 +45,16 @@ static inline QuorumConfig *quorum_config_mut(WorldConfig *c)
     return (QuorumConfig *)(void *)c->proto;
 }
 
+/* Quorum's bug variants: bit i of a quorum run's BugSet (quorum_protocol.bugs[i]). */
+typedef enum {
+    QUORUM_BUG_ACK_BEFORE_FSYNC,
+    QUORUM_BUG_COUNT_FAILED_FSYNC,
+    QUORUM_BUG_RETRY_FSYNC,
+    QUORUM_BUG_REPLY_ON_FIRST_ACK,
+    QUORUM_BUG_NO_DEDUP,
+    QUORUM_BUG_COUNT,
+} QuorumBug;
+
 /* The protocol's descriptor (model/quorum/quorum_protocol.c). */
 extern const Protocol quorum_protocol;
 

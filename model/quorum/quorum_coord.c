@@ -351,7 +351,7 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
     if (t->state != T_SENT && t->state != T_BACKOFF)
         return;
     QAckStatus status = quorum_body(m)->qack.status;
-    if (status == QACK_SYNC_FAILED && BUG_ON(c->init.bugs, BUG_COUNT_FAILED_FSYNC))
+    if (status == QACK_SYNC_FAILED && BUG_ON(c->init.bugs, QUORUM_BUG_COUNT_FAILED_FSYNC))
         status = QACK_DURABLE; /* the bug: a failed fsync counted as durable */
     if (status == QACK_DURABLE) {
         r->maybe_stored = 1; /* stored for sure: a failure now can only be indeterminate */
@@ -359,7 +359,7 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
         t->state = T_ACKED;
         act_cancel(out, timer_of(c, r, ti));
         r->acks += !counted;
-        guint need = BUG_ON(c->init.bugs, BUG_REPLY_ON_FIRST_ACK)
+        guint need = BUG_ON(c->init.bugs, QUORUM_BUG_REPLY_ON_FIRST_ACK)
                          ? 1
                          : quorum_config(c->init.config)->write_quorum;
         if (!r->replied && r->acks >= need)

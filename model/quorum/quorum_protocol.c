@@ -161,6 +161,29 @@ static void quorum_replication(const WorldConfig *c, ProtoReplication *out)
     *out = (ProtoReplication){q->replicas, q->write_quorum, q->read_quorum, q->sloppy};
 }
 
+static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
+    [QUORUM_BUG_ACK_BEFORE_FSYNC] = {"ack-before-fsync",
+                                     "a replica acks a write as soon as write() returns, before "
+                                     "its fsync",
+                                     "unpersisted-send"},
+    [QUORUM_BUG_COUNT_FAILED_FSYNC] = {"count-failed-fsync",
+                                       "the coordinator counts a replica's failed-fsync reply as "
+                                       "a durable ack",
+                                       "early-ack"},
+    [QUORUM_BUG_RETRY_FSYNC] = {"retry-fsync",
+                                "after EIO a replica calls fsync again and trusts its 0 instead "
+                                "of rewriting",
+                                "unpersisted-send"},
+    [QUORUM_BUG_REPLY_ON_FIRST_ACK] = {"reply-on-first-ack",
+                                       "the coordinator answers the client at the first durable "
+                                       "ack instead of the W-th",
+                                       "early-ack"},
+    [QUORUM_BUG_NO_DEDUP] = {"no-dedup",
+                             "replicas apply a retried write again instead of deduplicating its "
+                             "idempotency key",
+                             "duplicate"},
+};
+
 static const NodeRole quorum_roles[] = {ROLE_COORDINATOR, ROLE_REPLICA, ROLE_NONE};
 
 const Protocol quorum_protocol = {
@@ -184,6 +207,8 @@ const Protocol quorum_protocol = {
     .final_patience = quorum_final_patience,
     .clients = {.door = 1, .stay_on_answer = TRUE, .retry_to_leader = FALSE},
     .client_backoff = quorum_client_backoff,
+    .bugs = quorum_bugs,
+    .n_bugs = QUORUM_BUG_COUNT,
     .roles = quorum_roles,
     .client_clocks = TRUE,
     .tolerance = quorum_tolerance,

@@ -354,7 +354,7 @@ static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList 
 {
     g_array_append_val(p->idems, rec->idem);
     /* Deduplicate by idempotency key: a retried write lands once. */
-    const Meta *m = BUG_ON(r->init.bugs, BUG_NO_DEDUP) ? NULL : meta_of(r, rec->idem);
+    const Meta *m = BUG_ON(r->init.bugs, QUORUM_BUG_NO_DEDUP) ? NULL : meta_of(r, rec->idem);
     if (m != NULL) {
         const Stored *held = m->hinted ? find_stored(r->hints, rec->idem) : NULL;
         if (rec->hinted && held && held->rec.hint_for != rec->hint_for) {
@@ -402,7 +402,8 @@ static void writes_done(Replica *r, Pending *p, ActionList *out)
     gboolean client = p->kind == PEND_ACK && p->wkind == QW_CLIENT;
     if (client)
         act_failpoint(out, FP_REPLICA_WRITTEN);
-    if (BUG_ON(r->init.bugs, BUG_ACK_BEFORE_FSYNC) && p->kind == PEND_ACK && !p->write_failed) {
+    if (BUG_ON(r->init.bugs, QUORUM_BUG_ACK_BEFORE_FSYNC) && p->kind == PEND_ACK &&
+        !p->write_failed) {
         send_ack(r, p, QACK_DURABLE, out); /* the bug: the ack goes out before the fsync */
         p->acked_early = 1;
     }
@@ -512,7 +513,7 @@ static void rewrite_unverified(Replica *r, ActionList *out)
 /* An fsync issued for p finished. */
 static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
 {
-    if (result != 0 && BUG_ON(r->init.bugs, BUG_RETRY_FSYNC) && p->kind == PEND_ACK) {
+    if (result != 0 && BUG_ON(r->init.bugs, QUORUM_BUG_RETRY_FSYNC) && p->kind == PEND_ACK) {
         issue_fsync(r, p, out); /* the bug: fsync again and trust the 0 */
         return;
     }
@@ -1030,7 +1031,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
             continue;
         if (qb.type == QBLK_HINT && g_hash_table_contains(done, &qb.rec.idem))
             continue;
-        if (!BUG_ON(r->init.bugs, BUG_NO_DEDUP) && meta_of(r, qb.rec.idem))
+        if (!BUG_ON(r->init.bugs, QUORUM_BUG_NO_DEDUP) && meta_of(r, qb.rec.idem))
             continue;
         remember(r, &qb.rec, i, FALSE);
         Inflight f = {0, qb.rec.idem, i, 1};

@@ -402,7 +402,7 @@ static gboolean sm_apply(Raft *r, const RaftEntry *e)
     if (e->kind == OP_NOOP)
         return TRUE;
     /* Client sessions: a retried command (same idempotency key) is applied once. */
-    if (!BUG_ON(r->init.bugs, BUG_NO_SESSION)) {
+    if (!BUG_ON(r->init.bugs, RAFT_BUG_NO_SESSION)) {
         if (e->idem >> 63) {
             if (g_hash_table_contains(r->named, &e->idem))
                 return FALSE;
@@ -541,7 +541,7 @@ static void become_leader(Raft *r, ActionList *out)
     /* Raft §8: a no-op of the new term, so earlier entries commit through it (Figure 8). The
      * commit-old-term variant is the leader of Figure 8, which commits earlier entries by counting
      * replicas and so has no use for the no-op. */
-    if (!BUG_ON(r->init.bugs, BUG_COMMIT_OLD_TERM)) {
+    if (!BUG_ON(r->init.bugs, RAFT_BUG_COMMIT_OLD_TERM)) {
         RaftEntry noop = {.term = r->term,
                           .index = last_index(r) + 1,
                           .kind = OP_NOOP,
@@ -657,7 +657,7 @@ static void advance_commit(Raft *r, ActionList *out)
     if (candidate <= r->commit)
         return;
     /* Raft §5.4.2: never commit an entry of an earlier term by counting replicas. */
-    if (term_at(r, candidate) != r->term && !BUG_ON(r->init.bugs, BUG_COMMIT_OLD_TERM))
+    if (term_at(r, candidate) != r->term && !BUG_ON(r->init.bugs, RAFT_BUG_COMMIT_OLD_TERM))
         return;
     r->commit = candidate;
     act_note(out, NOTE_COMMIT, r->commit, r->term, 0, 0);
@@ -734,7 +734,7 @@ static void serve_reads(Raft *r, ActionList *out)
 
 static gboolean session_applied(const Raft *r, IdemKey idem)
 {
-    if (BUG_ON(r->init.bugs, BUG_NO_SESSION))
+    if (BUG_ON(r->init.bugs, RAFT_BUG_NO_SESSION))
         return FALSE;
     if (idem >> 63)
         return g_hash_table_contains(r->named, &idem);
@@ -753,7 +753,7 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
         return;
     }
     if (q->kind == OP_GET) {
-        if (BUG_ON(r->init.bugs, BUG_STALE_READ)) {
+        if (BUG_ON(r->init.bugs, RAFT_BUG_STALE_READ)) {
             Read now = {m->from, q->op, q->attempt, q->key, 0, 0};
             reply_read(r, &now, out); /* the bug: no leadership check, no read index */
             return;
@@ -846,7 +846,7 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
     }
     const RaftEntry *entries = raft_msg_entries(m);
     uint32_t n = m->extra_count;
-    if (BUG_ON(r->init.bugs, BUG_TRUNCATE_ON_STALE_APPEND))
+    if (BUG_ON(r->init.bugs, RAFT_BUG_TRUNCATE_ON_STALE_APPEND))
         log_truncate(r, a->prev_index, out); /* the bug: truncate even when nothing conflicts */
     gboolean wrote = FALSE;
     for (uint32_t k = 0; k < n; k++) {
@@ -870,7 +870,7 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
         r->commit = commit;
         apply_committed(r, out);
     }
-    if (BUG_ON(r->init.bugs, BUG_FOLLOWER_ACK_BEFORE_FSYNC) || match <= r->durable) {
+    if (BUG_ON(r->init.bugs, RAFT_BUG_FOLLOWER_ACK_BEFORE_FSYNC) || match <= r->durable) {
         respond_append(r, m->from, TRUE, match, 0, a->round, out);
     } else {
         WaitingAck w = {m->from, r->term, match, a->round};
@@ -928,7 +928,7 @@ static void handle_vote(Raft *r, const Msg *m, ActionList *out)
         reset_election_timer(r, out);
     Msg *resp = msg_new(MSG_R_VOTE_RESP, r->init.self, m->from);
     raft_body(resp)->rvr = (RVoteResp){.term = r->term, .granted = (uint8_t)granted};
-    if (granted && BUG_ON(r->init.bugs, BUG_VOTE_BEFORE_PERSIST)) {
+    if (granted && BUG_ON(r->init.bugs, RAFT_BUG_VOTE_BEFORE_PERSIST)) {
         act_send(out, resp); /* the bug: the vote leaves before it is durable */
         act_failpoint(out, FP_RAFT_VOTED);
         return;

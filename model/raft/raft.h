@@ -31,6 +31,17 @@ static inline RaftConfig *raft_config_mut(WorldConfig *c)
     return (RaftConfig *)(void *)c->proto;
 }
 
+/* Raft's bug variants: bit i of a raft run's BugSet (raft_protocol.bugs[i]). */
+typedef enum {
+    RAFT_BUG_COMMIT_OLD_TERM,
+    RAFT_BUG_VOTE_BEFORE_PERSIST,
+    RAFT_BUG_FOLLOWER_ACK_BEFORE_FSYNC,
+    RAFT_BUG_NO_SESSION,
+    RAFT_BUG_TRUNCATE_ON_STALE_APPEND,
+    RAFT_BUG_STALE_READ,
+    RAFT_BUG_COUNT,
+} RaftBug;
+
 /* The protocol's descriptor (model/raft/raft_protocol.c). */
 extern const Protocol raft_protocol;
 /* Raft's settings, drawn by the swarm, and its liveness predicate: the hosted Raft shares them. */

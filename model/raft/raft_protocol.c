@@ -123,6 +123,32 @@ gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *v)
     return up >= c->nodes / 2 + 1;
 }
 
+static const BugVariant raft_bugs[RAFT_BUG_COUNT] = {
+    [RAFT_BUG_COMMIT_OLD_TERM] = {"commit-old-term",
+                                  "the leader commits entries of earlier terms by counting "
+                                  "replicas, without the election no-op (Raft Figure 8)",
+                                  "early-ack"},
+    [RAFT_BUG_VOTE_BEFORE_PERSIST] = {"vote-before-persist",
+                                      "a server grants its vote before the vote is fsynced",
+                                      "unpersisted-send"},
+    [RAFT_BUG_FOLLOWER_ACK_BEFORE_FSYNC] = {"follower-ack-before-fsync",
+                                            "a follower acks appended entries before they are "
+                                            "fsynced",
+                                            "unpersisted-send"},
+    [RAFT_BUG_NO_SESSION] = {"no-session",
+                             "the state machine applies a retried command again instead of "
+                             "deduplicating it",
+                             "duplicate"},
+    [RAFT_BUG_TRUNCATE_ON_STALE_APPEND] = {"truncate-on-stale-append",
+                                           "a follower truncates its log on any append, even a "
+                                           "stale one that does not conflict",
+                                           "lost-ack"},
+    [RAFT_BUG_STALE_READ] = {"stale-read",
+                             "the leader answers reads from its own state without confirming "
+                             "leadership",
+                             "not-linearizable"},
+};
+
 static const NodeRole raft_roles[] = {ROLE_LEADER, ROLE_FOLLOWER, ROLE_CANDIDATE, ROLE_NONE};
 
 const Protocol raft_protocol = {
@@ -140,6 +166,8 @@ const Protocol raft_protocol = {
     .final_patience = raft_final_patience,
     .clients = {.door = 0, .stay_on_answer = FALSE, .retry_to_leader = TRUE},
     .client_backoff = raft_client_backoff,
+    .bugs = raft_bugs,
+    .n_bugs = RAFT_BUG_COUNT,
     .roles = raft_roles,
     .client_clocks = FALSE,
     .tolerance = raft_tolerance,
