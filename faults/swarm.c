@@ -45,11 +45,12 @@ static EndpointMask all_mask(const WorldConfig *c)
 /* A failpoint of the protocol, for a fault that fires on one (in failpoint order). */
 static FailpointId random_failpoint(const WorldConfig *c, SimRng *rng)
 {
-    FailpointId fps[FP_COUNT];
+    const Protocol *p = c->protocol;
+    FailpointId fps[PROTO_MAX_FAILPOINTS];
     guint n = 0;
-    for (int fp = 0; fp < FP_COUNT; fp++)
-        if (protocol_has_failpoint(c->protocol, (FailpointId)fp))
-            fps[n++] = (FailpointId)fp;
+    for (guint i = 0; i < p->n_failpoints; i++)
+        if (protocol_has_failpoint(p, (FailpointId)(p->fp_first + i)))
+            fps[n++] = (FailpointId)(p->fp_first + i);
     g_assert(n > 0);
     return fps[draw(rng, 0, n - 1)];
 }

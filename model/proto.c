@@ -1,31 +1,7 @@
-/* model/proto.c — failpoint and note names, action lists. */
+/* model/proto.c — note names, action lists. */
 #include "model/proto.h"
 
 #include <string.h>
-
-static const char *fp_names[FP_COUNT] = {
-    "coord.received",  "coord.sent",     "coord.quorum",   "coord.replied",
-    "replica.written", "replica.synced", "replica.acked",  "raft.elected",
-    "raft.voted",      "raft.appended",  "raft.broadcast", "raft.follower.appended",
-    "raft.committed",  "raft.replied",
-};
-
-const char *failpoint_name(FailpointId fp)
-{
-    g_assert((unsigned)fp < FP_COUNT);
-    return fp_names[fp];
-}
-
-gboolean failpoint_parse(const char *name, FailpointId *out)
-{
-    for (int i = 0; i < FP_COUNT; i++) {
-        if (strcmp(name, fp_names[i]) == 0) {
-            *out = (FailpointId)i;
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
 
 const char *note_kind_name(NoteKind kind)
 {

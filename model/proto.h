@@ -15,28 +15,14 @@
 #include "model/msg.h"
 #include "sim/engine/rng.h"
 
-/* ---- failpoints (SCENARIOS.md) ---- */
+/* ---- failpoints ---- */
 
-typedef enum {
-    FP_COORD_RECEIVED,
-    FP_COORD_SENT,
-    FP_COORD_QUORUM,
-    FP_COORD_REPLIED,
-    FP_REPLICA_WRITTEN,
-    FP_REPLICA_SYNCED,
-    FP_REPLICA_ACKED,
-    FP_RAFT_ELECTED,
-    FP_RAFT_VOTED,
-    FP_RAFT_APPENDED,
-    FP_RAFT_BROADCAST,
-    FP_RAFT_FOLLOWER_APPENDED,
-    FP_RAFT_COMMITTED,
-    FP_RAFT_REPLIED,
-    FP_COUNT,
-} FailpointId;
-
-const char *failpoint_name(FailpointId fp);
-gboolean failpoint_parse(const char *name, FailpointId *out);
+/* A failpoint's code. Each protocol names its failpoints in its descriptor (Protocol.failpoints,
+ * model/protocol.h) and numbers them in a range of its own, as it does its messages: the codes
+ * reach the trace and its hash, so a protocol never renumbers them. */
+typedef uint16_t FailpointId;
+#define FP_NONE              ((FailpointId)UINT16_MAX)
+#define PROTO_MAX_FAILPOINTS 32 /* failpoints of one protocol */
 
 /* ---- notes: protocol state changes the oracles and the trace want to see ---- */
 

@@ -15,6 +15,7 @@ void protocol_registry_install(const Protocol *const *list, guint n)
         g_assert(list[i]->config_size <= PROTO_CONFIG_BYTES);
         g_assert(list[i]->n_kinds >= 1 && list[i]->n_kinds <= PROTO_MAX_KINDS);
         g_assert(list[i]->n_bugs <= BUG_MAX);
+        g_assert(list[i]->n_failpoints <= PROTO_MAX_FAILPOINTS);
         for (guint b = 0; b < list[i]->n_bugs; b++)
             for (guint c = 0; c < b; c++)
                 g_assert(strcmp(list[i]->bugs[b].name, list[i]->bugs[c].name) != 0);
@@ -107,7 +108,7 @@ guint protocol_kind_of(const Protocol *p, const WorldConfig *c, EndpointId id)
 gboolean protocol_has_failpoint(const Protocol *p, FailpointId fp)
 {
     for (guint k = 0; k < p->n_kinds; k++)
-        if (p->kinds[k].fp_first != FP_COUNT && fp >= p->kinds[k].fp_first &&
+        if (p->kinds[k].fp_first != FP_NONE && fp >= p->kinds[k].fp_first &&
             fp <= p->kinds[k].fp_last)
             return TRUE;
     return FALSE;
@@ -138,12 +139,35 @@ const Protocol *protocol_of_key(const char *group, const char *name)
     return NULL;
 }
 
-const Protocol *protocol_of_failpoint(FailpointId fp)
+const char *protocol_failpoint_name(const Protocol *p, FailpointId fp)
 {
-    for (guint i = 0; i < registry_len; i++)
-        if (protocol_has_failpoint(registry[i], fp))
-            return registry[i];
-    return NULL;
+    return p->failpoints[protocol_failpoint_index(p, fp)];
+}
+
+gboolean protocol_failpoint_parse(const Protocol *p, const char *name, FailpointId *out)
+{
+    for (guint i = 0; i < p->n_failpoints; i++) {
+        if (strcmp(p->failpoints[i], name) == 0) {
+            *out = (FailpointId)(p->fp_first + i);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+char *protocol_failpoint_owners(const char *name)
+{
+    GString *s = NULL;
+    FailpointId fp;
+    for (guint i = 0; i < registry_len; i++) {
+        if (!protocol_failpoint_parse(registry[i], name, &fp))
+            continue;
+        if (s == NULL)
+            s = g_string_new(registry[i]->name);
+        else
+            g_string_append_printf(s, " and %s", registry[i]->name);
+    }
+    return s ? g_string_free(s, FALSE) : NULL;
 }
 
 /* ---- bug variants ---- */

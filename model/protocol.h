@@ -27,7 +27,7 @@ typedef struct {
     const ProtoOps *ops;
     /* How many nodes of the kind a config has; NULL: WorldConfig.nodes. */
     guint (*count)(const WorldConfig *c);
-    /* The failpoints its code marks: first .. last (FP_COUNT: none). */
+    /* The failpoints its code marks: first .. last (FP_NONE: none). */
     FailpointId fp_first, fp_last;
 } ProtoNodeKind;
 
@@ -118,6 +118,11 @@ typedef struct Protocol {
     /* The clients' retry backoff (base..cap). */
     SimRange (*client_backoff)(const WorldConfig *c);
 
+    /* ---- failpoints: codes fp_first .. fp_first + n_failpoints - 1, named in order ---- */
+    FailpointId fp_first;
+    const char *const *failpoints;
+    guint n_failpoints;
+
     /* ---- bug variants (model/bugs.h): bit i of a BugSet is bugs[i] ---- */
     const BugVariant *bugs;
     guint n_bugs;
@@ -152,8 +157,9 @@ const Protocol *protocol_at(guint i);
 guint protocol_index(const Protocol *p);
 /* NULL when no installed protocol has the name. */
 const Protocol *protocol_find(const char *name);
-/* The protocol whose code marks the failpoint, or NULL. */
-const Protocol *protocol_of_failpoint(FailpointId fp);
+/* The installed protocols that have a failpoint of this name, as "raft" or "raft and libraft",
+ * or NULL when none has. Caller frees. */
+char *protocol_failpoint_owners(const char *name);
 static inline const char *protocol_name(const Protocol *p)
 {
     return p->name;
@@ -170,6 +176,17 @@ guint protocol_kind_count(const Protocol *p, const WorldConfig *c, guint kind);
 EndpointId protocol_kind_first(const Protocol *p, const WorldConfig *c, guint kind);
 /* Whether the protocol's code marks the failpoint. */
 gboolean protocol_has_failpoint(const Protocol *p, FailpointId fp);
+/* The name of one of its failpoints ("raft.elected"). */
+const char *protocol_failpoint_name(const Protocol *p, FailpointId fp);
+/* Its failpoint named `name`: sets *out to the code. */
+gboolean protocol_failpoint_parse(const Protocol *p, const char *name, FailpointId *out);
+/* The place of one of its failpoints in its list (0 .. n_failpoints - 1), for per-failpoint
+ * counters. */
+static inline guint protocol_failpoint_index(const Protocol *p, FailpointId fp)
+{
+    g_assert(fp >= p->fp_first && fp - p->fp_first < (int)p->n_failpoints);
+    return (guint)(fp - p->fp_first);
+}
 /* Whether a fault may target the role. */
 gboolean protocol_has_role(const Protocol *p, NodeRole role);
 /* "leader, follower, candidate". Caller frees. */

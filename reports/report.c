@@ -5,6 +5,7 @@
  * compact line, so a 2,000-seed campaign stays a file that grep and diff handle line by line.
  */
 #include "reports/report.h"
+#include "model/protocol.h"
 
 #include <errno.h>
 #include <string.h>
@@ -149,7 +150,7 @@ void report_set_totals(const ReportSet *set, ReportTotals *out)
 
 /* ---- coverage ---- */
 
-JsonObject *report_coverage_new(const WorldStats *s)
+JsonObject *report_coverage_new(const WorldStats *s, const Protocol *p)
 {
     JsonObject *o = json_object_new();
     JsonObject *faults = json_object_new();
@@ -157,9 +158,8 @@ JsonObject *report_coverage_new(const WorldStats *s)
         json_object_set_int_member(faults, fault_kind_name((FaultKind)k), (gint64)s->faults[k]);
     json_object_set_object_member(o, "faults", faults);
     JsonObject *fps = json_object_new();
-    for (int f = 0; f < FP_COUNT; f++)
-        json_object_set_int_member(fps, failpoint_name((FailpointId)f),
-                                   (gint64)s->failpoints_hit[f]);
+    for (guint f = 0; f < p->n_failpoints; f++)
+        json_object_set_int_member(fps, p->failpoints[f], (gint64)s->failpoints_hit[f]);
     json_object_set_object_member(o, "failpoints", fps);
     JsonObject *reasons = json_object_new();
     for (int r = 1; r < FAIL_REASON_COUNT; r++)

@@ -145,7 +145,7 @@ void report_set_totals(const ReportSet *set, ReportTotals *out);
 gboolean report_set_partial(const ReportSet *set);
 
 /* The coverage counters of a run as a JSON object; caller owns the result. */
-JsonObject *report_coverage_new(const WorldStats *stats);
+JsonObject *report_coverage_new(const WorldStats *stats, const Protocol *protocol);
 /* Adds every integer counter of `add` to `total`, member by member (objects recursively). */
 void report_coverage_add(JsonObject *total, JsonObject *add);
 

@@ -593,7 +593,9 @@ static char *event_label(World *w, const SimTraceRecord *r, const char *detail)
         }
         break;
     case SIM_TR_FAILPOINT:
-        g_string_append_printf(s, "failpoint %s", failpoint_name((FailpointId)r->sub));
+        g_string_append_printf(
+            s, "failpoint %s",
+            protocol_failpoint_name(world_config(w)->protocol, (FailpointId)r->sub));
         break;
     case SIM_TR_NOTE:
         label_note(r, s);
@@ -939,7 +941,8 @@ JsonObject *report_detail_new(World *w, const Verdict *v, const ReportDetailInpu
     json_object_set_array_member(o, "violations", violations_json(w, v));
     json_object_set_array_member(o, "faults", faults_json(w, in));
     if (in->stats)
-        json_object_set_object_member(o, "coverage", report_coverage_new(in->stats));
+        json_object_set_object_member(o, "coverage",
+                                      report_coverage_new(in->stats, world_config(w)->protocol));
     History *h = world_history(w);
     gboolean *seen = g_new0(gboolean, history_len(h) + 1);
     JsonObject *trace = trace_json(w, v, seen);

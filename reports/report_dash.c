@@ -181,11 +181,16 @@ static const char *group_title(const char *name)
 /* Whether a failpoint belongs to a protocol that ran (another protocol's can never fire). */
 static gboolean failpoint_ran(const char *name, guint protocols)
 {
-    for (int f = 0; f < FP_COUNT; f++)
-        if (strcmp(failpoint_name((FailpointId)f), name) == 0)
-            return !protocols || !protocol_of_failpoint((FailpointId)f) ||
-                   (protocols >> protocol_index(protocol_of_failpoint((FailpointId)f)) & 1u);
-    return TRUE;
+    gboolean known = FALSE;
+    for (guint i = 0; i < protocol_count(); i++) {
+        FailpointId fp;
+        if (!protocol_failpoint_parse(protocol_at(i), name, &fp))
+            continue;
+        if (!protocols || (protocols >> i & 1u))
+            return TRUE;
+        known = TRUE;
+    }
+    return !known;
 }
 
 /* The members of a coverage group as items (in the coverage's order), leaving out failpoints of

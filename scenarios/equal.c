@@ -186,7 +186,8 @@ static gboolean same_param(Diff *d, const char *w, FaultParam p, const FaultSpec
     }
 }
 
-static gboolean same_fault(Diff *d, const FaultSpec *a, const FaultSpec *b, guint endpoints)
+static gboolean same_fault(Diff *d, const Protocol *p, const FaultSpec *a, const FaultSpec *b,
+                           guint endpoints)
 {
     g_autofree char *w = g_strdup_printf("[fault %s]", a->name);
     g_autofree char *kind = g_strconcat(w, " kind", NULL);
@@ -198,10 +199,10 @@ static gboolean same_fault(Diff *d, const FaultSpec *a, const FaultSpec *b, guin
         return FALSE;
     g_autofree char *at = g_strconcat(w, a->trigger == TRIG_AT ? " at" : " on", NULL);
     g_autofree char *nth = g_strconcat(w, " nth", NULL);
-    gboolean ok = a->trigger == TRIG_AT
-                      ? same_int(d, at, a->at, b->at)
-                      : same_str(d, at, failpoint_name(a->fp), failpoint_name(b->fp)) &&
-                            same_uint(d, nth, a->nth, b->nth);
+    gboolean ok = a->trigger == TRIG_AT ? same_int(d, at, a->at, b->at)
+                                        : same_str(d, at, protocol_failpoint_name(p, a->fp),
+                                                   protocol_failpoint_name(p, b->fp)) &&
+                                              same_uint(d, nth, a->nth, b->nth);
     if (ok && a->target == TARGET_NODE)
         ok = same_uint(d, node, a->node, b->node);
     if (ok && a->target == TARGET_ROLE)
@@ -266,7 +267,7 @@ char *scenario_difference(const Scenario *a, const Scenario *b)
         same_uint(&d, "number of [fault] groups", a->faults.faults->len, b->faults.faults->len);
     guint endpoints = world_config_endpoint_count(&a->config);
     for (guint i = 0; ok && i < a->faults.faults->len; i++)
-        ok = same_fault(&d, g_ptr_array_index(a->faults.faults, i),
+        ok = same_fault(&d, a->config.protocol, g_ptr_array_index(a->faults.faults, i),
                         g_ptr_array_index(b->faults.faults, i), endpoints);
     if (ok)
         same_expect(&d, &a->expect, &b->expect);

@@ -845,11 +845,14 @@ static gboolean load_fault(Loader *L, const char *g, const char *name)
     } else {
         f->trigger = TRIG_FAILPOINT;
         g_autofree char *fp = get(L, g, "on");
-        if (!failpoint_parse(g_strstrip(fp), &f->fp))
+        const Protocol *p = L->s->config.protocol;
+        if (!protocol_failpoint_parse(p, g_strstrip(fp), &f->fp)) {
+            g_autofree char *owners = protocol_failpoint_owners(fp);
+            if (owners)
+                return fail(L, g, "on", "failpoint '%s' is not in the %s protocol (it is %s's)", fp,
+                            p->name, owners);
             return fail(L, g, "on", "unknown failpoint '%s'", fp);
-        if (!protocol_has_failpoint(L->s->config.protocol, f->fp))
-            return fail(L, g, "on", "failpoint '%s' is not in the %s protocol", fp,
-                        L->s->config.protocol->name);
+        }
         if (!get_guint(L, g, "nth", 1, 1000000, &f->nth))
             return FALSE;
     }

@@ -169,7 +169,7 @@ static void write_fault(GKeyFile *kf, const WorldConfig *c, const FaultSpec *f)
     if (f->trigger == TRIG_AT) {
         set_time(kf, g, "at", f->at);
     } else {
-        g_key_file_set_string(kf, g, "on", failpoint_name(f->fp));
+        g_key_file_set_string(kf, g, "on", protocol_failpoint_name(c->protocol, f->fp));
         if (f->nth != 1)
             set_uint(kf, g, "nth", f->nth);
     }

@@ -105,7 +105,7 @@ void campaign_add_stats(WorldStats *t, const WorldStats *s)
     t->crashes += s->crashes;
     t->restarts += s->restarts;
     t->pauses += s->pauses;
-    for (int i = 0; i < FP_COUNT; i++)
+    for (int i = 0; i < PROTO_MAX_FAILPOINTS; i++)
         t->failpoints_hit[i] += s->failpoints_hit[i];
     t->disk_writes += s->disk_writes;
     t->disk_fsyncs += s->disk_fsyncs;

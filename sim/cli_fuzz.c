@@ -120,15 +120,15 @@ static void detail_failing_seeds(const CampaignSpec *spec, ReportSuite *suite, g
     ordered_pool_run(&pool, n);
 }
 
-static void print_coverage(const CampaignTotals *t)
+static void print_coverage(const CampaignTotals *t, const Protocol *p)
 {
     const WorldStats *s = &t->cover;
     printf("coverage: faults fired:");
     for (int k = 0; k < FAULT_KIND_COUNT; k++)
         printf(" %s=%" G_GUINT64_FORMAT, fault_kind_name((FaultKind)k), s->faults[k]);
     printf("\ncoverage: failpoints hit:");
-    for (int f = 0; f < FP_COUNT; f++)
-        printf(" %s=%" G_GUINT64_FORMAT, failpoint_name((FailpointId)f), s->failpoints_hit[f]);
+    for (guint f = 0; f < p->n_failpoints; f++)
+        printf(" %s=%" G_GUINT64_FORMAT, p->failpoints[f], s->failpoints_hit[f]);
     printf("\ncoverage: error paths: fsync-errors=%" G_GUINT64_FORMAT
            " write-errors=%" G_GUINT64_FORMAT " crashes=%" G_GUINT64_FORMAT
            " restarts=%" G_GUINT64_FORMAT " pauses=%" G_GUINT64_FORMAT
@@ -237,7 +237,7 @@ static gboolean write_fuzz_report(const FuzzArgs *a, const FuzzPlan *p, ReportSe
 {
     double started = wall_now();
     suite->wall_seconds = elapsed;
-    g_autoptr(JsonObject) cov = report_coverage_new(&t->cover);
+    g_autoptr(JsonObject) cov = report_coverage_new(&t->cover, p->spec.protocol);
     report_coverage_add(suite->coverage, cov);
     detail_failing_seeds(&p->spec, suite, (guint)a->o.jobs);
     return cli_report_write("fuzz", set, a->report, started);
@@ -277,7 +277,7 @@ static int fuzz(FuzzArgs *a, const FuzzPlan *p)
     double elapsed = wall_now() - pr.start;
     print_summary(&p->spec, &t, elapsed, a->o.jobs);
     if (a->coverage)
-        print_coverage(&t);
+        print_coverage(&t, p->spec.protocol);
     int status = t.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
     if (suite && !write_fuzz_report(a, p, set, suite, &t, elapsed))
         status = CLI_EXIT_USAGE;
@@ -342,7 +342,7 @@ static gboolean write_replay_report(const ReplayArgs *a, const CampaignSpec *spe
     g_autofree char *replay = campaign_replay_command(spec, (uint64_t)a->o.seed);
     ReportSuite *suite = report_set_add_suite(set, replay, "replay");
     suite->wall_seconds = wall;
-    g_autoptr(JsonObject) cov = report_coverage_new(&r->stats);
+    g_autoptr(JsonObject) cov = report_coverage_new(&r->stats, spec->protocol);
     report_coverage_add(suite->coverage, cov);
     report_latency_add(&suite->latency, &r->latency);
     report_suite_add_run(suite, cli_report_run_new(s->name, a->export, r, replay, wall));

@@ -33,10 +33,8 @@ static void print_protocol(const Protocol *p)
         printf("%s [%s] %s (%s)", k == p->keys ? "" : ",", k->group, k->name, key_type(k->type));
     printf("\n  failpoints:");
     gboolean first = TRUE;
-    for (int fp = 0; fp < FP_COUNT; fp++) {
-        if (!protocol_has_failpoint(p, (FailpointId)fp))
-            continue;
-        printf("%s %s", first ? "" : ",", failpoint_name((FailpointId)fp));
+    for (guint fp = 0; fp < p->n_failpoints; fp++) {
+        printf("%s %s", first ? "" : ",", p->failpoints[fp]);
         first = FALSE;
     }
     g_autofree char *roles = protocol_role_names(p);

@@ -387,7 +387,7 @@ int cli_run(int argc, char **argv)
             ReportRun *line = cli_report_run_new(s->name, file, &r, replay, t1 - t0);
             line->expected = s->expect.violations | s->expect.include;
             report_suite_add_run(suite, line);
-            g_autoptr(JsonObject) cov = report_coverage_new(&r.stats);
+            g_autoptr(JsonObject) cov = report_coverage_new(&r.stats, s->config.protocol);
             report_coverage_add(suite->coverage, cov);
             report_latency_add(&suite->latency, &r.latency);
             report_seconds += cli_wall_now() - t1;

@@ -140,7 +140,7 @@ static void run_actions(Net *t, guint i, ActionList *out)
                 t->applies[i]++;
             break;
         case ACT_FAILPOINT:
-            if (a->sub == FP_RAFT_ELECTED)
+            if (a->sub == RAFT_FP_ELECTED)
                 t->elected++;
             break;
         default:

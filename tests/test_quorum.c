@@ -534,9 +534,9 @@ static void test_quorum_coord_client_answered_at_wth_durable_ack(void **state)
                 const Msg *m = sent_one(&h, MSG_CLIENT_RESP, client_ep(&h));
                 assert_client_resp(m, 3, TRUE);
                 assert_int_equal(m->u.cresp.attempt, 0);
-                gint quorum = action_pos(&h, ACT_FAILPOINT, FP_COORD_QUORUM);
+                gint quorum = action_pos(&h, ACT_FAILPOINT, QUORUM_FP_COORD_QUORUM);
                 assert_true(quorum >= 0);
-                assert_true(quorum < action_pos(&h, ACT_FAILPOINT, FP_COORD_REPLIED));
+                assert_true(quorum < action_pos(&h, ACT_FAILPOINT, QUORUM_FP_COORD_REPLIED));
             }
             replies += now;
         }
@@ -922,7 +922,7 @@ static void test_quorum_replica_acks_only_after_fsync_succeeded(void **state)
     assert_int_equal(actions(&h, ACT_SEND), 0);
 
     disk_complete(&h, 0); /* the write */
-    assert_true(action_pos(&h, ACT_FAILPOINT, FP_REPLICA_WRITTEN) >= 0);
+    assert_true(action_pos(&h, ACT_FAILPOINT, QUORUM_FP_REPLICA_WRITTEN) >= 0);
     assert_int_equal(actions(&h, ACT_FSYNC), 1);
     assert_int_equal(actions(&h, ACT_SEND), 0);
     gboolean ready;
@@ -937,8 +937,8 @@ static void test_quorum_replica_acks_only_after_fsync_succeeded(void **state)
     assert_int_equal(quorum_body(ack)->qack.idem, 0xa1);
     assert_int_equal(quorum_body(ack)->qack.hint_for, ENDPOINT_NONE);
     gint send = action_pos(&h, ACT_SEND, -1);
-    assert_true(action_pos(&h, ACT_FAILPOINT, FP_REPLICA_SYNCED) < send);
-    assert_true(action_pos(&h, ACT_FAILPOINT, FP_REPLICA_ACKED) > send);
+    assert_true(action_pos(&h, ACT_FAILPOINT, QUORUM_FP_REPLICA_SYNCED) < send);
+    assert_true(action_pos(&h, ACT_FAILPOINT, QUORUM_FP_REPLICA_ACKED) > send);
     assert_int_equal(replica_read(&h, &ready, &v), 1);
     assert_int_equal(v, 42);
     harness_close(&h);

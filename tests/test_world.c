@@ -807,7 +807,7 @@ static void open_failpoint_world(Sim *s, Hook *hook)
     script_op(&s->cfg, "put", 10 * SIM_MS, 0, OP_PUT, "k0", 5);
     sim_open(s, FALSE);
     hook->node = endpoint(s, "r1");
-    hook->fp = FP_REPLICA_WRITTEN;
+    hook->fp = QUORUM_FP_REPLICA_WRITTEN;
     world_set_failpoint_hook(s->w, on_failpoint, hook);
     world_start(s->w);
 }
@@ -1037,7 +1037,7 @@ static void test_world_every_fault_parameter_reaches_the_fault_spec(void **state
     assert_true(f->restart_after == 2 * SIM_SEC && f->at == 1 * SIM_SEC);
     f = spec(sc, 1);
     assert_int_equal(f->trigger, TRIG_FAILPOINT);
-    assert_int_equal(f->fp, FP_COORD_QUORUM);
+    assert_int_equal(f->fp, QUORUM_FP_COORD_QUORUM);
     assert_int_equal(f->target, TARGET_ROLE);
     assert_int_equal(f->role, ROLE_COORDINATOR);
     assert_int_equal(f->nth, 3);
@@ -1250,19 +1250,19 @@ static void test_world_fault_plan_validate_rejects_failpoint_of_other_protocol(v
     f->name = g_strdup("x");
     f->kind = FAULT_CRASH;
     f->trigger = TRIG_FAILPOINT;
-    f->fp = FP_RAFT_ELECTED;
+    f->fp = RAFT_FP_ELECTED;
     f->target = TARGET_ANY;
     g_ptr_array_add(plan.faults, f);
     GError *error = NULL;
     assert_false(fault_plan_validate(&plan, &quorum, &error));
     assert_non_null(error);
     assert_non_null(strstr(error->message, "[fault x] on"));
-    assert_non_null(strstr(error->message, "raft.elected"));
+    assert_non_null(strstr(error->message, "not one of the quorum protocol's"));
     g_clear_error(&error);
     assert_true(fault_plan_validate(&plan, &raft, &error));
-    f->fp = FP_COORD_QUORUM;
+    f->fp = QUORUM_FP_COORD_QUORUM;
     assert_false(fault_plan_validate(&plan, &raft, &error));
-    assert_non_null(strstr(error->message, "coord.quorum"));
+    assert_non_null(strstr(error->message, "not one of the raft protocol's"));
     g_clear_error(&error);
     assert_true(fault_plan_validate(&plan, &quorum, &error));
 

@@ -67,7 +67,7 @@ static void note_changes(LRNode *n)
     uint64_t term = n->raft.current_term;
     if (role != n->role || term != n->noted_term) {
         if (role == ROLE_LEADER && n->role != ROLE_LEADER)
-            act_failpoint(n->out, FP_RAFT_ELECTED);
+            act_failpoint(n->out, RAFT_FP_ELECTED);
         n->role = role;
         n->noted_term = term;
         act_note(n->out, NOTE_ROLE, role, term, 0, 0);
@@ -75,7 +75,7 @@ static void note_changes(LRNode *n)
     if (n->raft.commit_index > n->noted_commit) {
         n->noted_commit = n->raft.commit_index;
         act_note(n->out, NOTE_COMMIT, n->noted_commit, term, 0, 0);
-        act_failpoint(n->out, FP_RAFT_COMMITTED);
+        act_failpoint(n->out, RAFT_FP_COMMITTED);
     }
 }
 

@@ -221,7 +221,7 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     if (!q->answered) {
         if (status == 0) {
             lr_reply(n, q->client, q->op, q->attempt, TRUE, FAIL_NONE, FALSE, NULL);
-            act_failpoint(n->out, FP_RAFT_REPLIED);
+            act_failpoint(n->out, RAFT_FP_REPLIED);
         } else {
             /* Leadership lost or shutting down: the entry may still commit. */
             lr_reply(n, q->client, q->op, q->attempt, FALSE, FAIL_LOST_LEADERSHIP, FALSE, NULL);

@@ -310,7 +310,7 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     n->next_index = a->first + count;
     g_queue_push_tail(&n->appends, a);
     n->stats.appends++;
-    act_failpoint(n->out, FP_RAFT_APPENDED);
+    act_failpoint(n->out, RAFT_FP_APPENDED);
     return 0;
 }
 

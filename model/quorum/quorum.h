@@ -45,6 +45,19 @@ static inline QuorumConfig *quorum_config_mut(WorldConfig *c)
     return (QuorumConfig *)(void *)c->proto;
 }
 
+/* Quorum's failpoints (SCENARIOS.md), by code: quorum_protocol.failpoints names them. The codes
+ * reach the trace hash. */
+typedef enum {
+    QUORUM_FP_COORD_RECEIVED,
+    QUORUM_FP_COORD_SENT,
+    QUORUM_FP_COORD_QUORUM,
+    QUORUM_FP_COORD_REPLIED,
+    QUORUM_FP_REPLICA_WRITTEN,
+    QUORUM_FP_REPLICA_SYNCED,
+    QUORUM_FP_REPLICA_ACKED,
+    QUORUM_FP_END,
+} QuorumFailpoint;
+
 /* Quorum's bug variants: bit i of a quorum run's BugSet (quorum_protocol.bugs[i]). */
 typedef enum {
     QUORUM_BUG_ACK_BEFORE_FSYNC,

@@ -230,9 +230,9 @@ static void maybe_finish(Coord *c, Request *r, ActionList *out)
 
 static void write_quorum_met(Coord *c, Request *r, ActionList *out)
 {
-    act_failpoint(out, FP_COORD_QUORUM);
+    act_failpoint(out, QUORUM_FP_COORD_QUORUM);
     reply(c, r, TRUE, FAIL_NONE, FALSE, out);
-    act_failpoint(out, FP_COORD_REPLIED);
+    act_failpoint(out, QUORUM_FP_COORD_REPLIED);
     /* Stop retrying; the acks still out are matched when they arrive. */
     for (guint i = 0; i < r->ntargets; i++) {
         if (r->t[i].state == T_BACKOFF) {
@@ -462,7 +462,7 @@ static Request *new_request(Coord *c)
 
 static void handle_client(Coord *c, const Msg *m, ActionList *out)
 {
-    act_failpoint(out, FP_COORD_RECEIVED);
+    act_failpoint(out, QUORUM_FP_COORD_RECEIVED);
     const ClientReq *q = &m->u.creq;
     Request *r = new_request(c);
     if (r == NULL || q->key >= c->init.keys) {
@@ -503,7 +503,7 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
     for (guint i = 0; i < preferred; i++)
         if (c->suspect[r->t[i].node])
             recruit_standby(c, r, i, out);
-    act_failpoint(out, FP_COORD_SENT);
+    act_failpoint(out, QUORUM_FP_COORD_SENT);
 }
 
 static void handle_timer(Coord *c, const ProtoEvent *ev, ActionList *out)

@@ -161,6 +161,11 @@ static void quorum_replication(const WorldConfig *c, ProtoReplication *out)
     *out = (ProtoReplication){q->replicas, q->write_quorum, q->read_quorum, q->sloppy};
 }
 
+static const char *const quorum_failpoints[QUORUM_FP_END] = {
+    "coord.received",  "coord.sent",     "coord.quorum",  "coord.replied",
+    "replica.written", "replica.synced", "replica.acked",
+};
+
 static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
     [QUORUM_BUG_ACK_BEFORE_FSYNC] = {"ack-before-fsync",
                                      "a replica acks a write as soon as write() returns, before "
@@ -192,10 +197,10 @@ const Protocol quorum_protocol = {
                "failover with hinted handoff, read repair and anti-entropy",
     .kinds =
         {
-            {"r", "replica", ROLE_REPLICA, &quorum_replica_ops, NULL, FP_REPLICA_WRITTEN,
-             FP_REPLICA_ACKED},
+            {"r", "replica", ROLE_REPLICA, &quorum_replica_ops, NULL, QUORUM_FP_REPLICA_WRITTEN,
+             QUORUM_FP_REPLICA_ACKED},
             {"co", "coordinator", ROLE_COORDINATOR, &quorum_coordinator_ops, coordinator_count,
-             FP_COORD_RECEIVED, FP_COORD_REPLIED},
+             QUORUM_FP_COORD_RECEIVED, QUORUM_FP_COORD_REPLIED},
         },
     .n_kinds = 2,
     .msg = &quorum_msg_ops,
@@ -207,6 +212,9 @@ const Protocol quorum_protocol = {
     .final_patience = quorum_final_patience,
     .clients = {.door = 1, .stay_on_answer = TRUE, .retry_to_leader = FALSE},
     .client_backoff = quorum_client_backoff,
+    .fp_first = QUORUM_FP_COORD_RECEIVED,
+    .failpoints = quorum_failpoints,
+    .n_failpoints = QUORUM_FP_END,
     .bugs = quorum_bugs,
     .n_bugs = QUORUM_BUG_COUNT,
     .roles = quorum_roles,

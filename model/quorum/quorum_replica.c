@@ -401,7 +401,7 @@ static void writes_done(Replica *r, Pending *p, ActionList *out)
 {
     gboolean client = p->kind == PEND_ACK && p->wkind == QW_CLIENT;
     if (client)
-        act_failpoint(out, FP_REPLICA_WRITTEN);
+        act_failpoint(out, QUORUM_FP_REPLICA_WRITTEN);
     if (BUG_ON(r->init.bugs, QUORUM_BUG_ACK_BEFORE_FSYNC) && p->kind == PEND_ACK &&
         !p->write_failed) {
         send_ack(r, p, QACK_DURABLE, out); /* the bug: the ack goes out before the fsync */
@@ -557,10 +557,10 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         } else if (!p->acked_early) {
             gboolean client = p->wkind == QW_CLIENT;
             if (client)
-                act_failpoint(out, FP_REPLICA_SYNCED);
+                act_failpoint(out, QUORUM_FP_REPLICA_SYNCED);
             send_ack(r, p, QACK_DURABLE, out);
             if (client)
-                act_failpoint(out, FP_REPLICA_ACKED);
+                act_failpoint(out, QUORUM_FP_REPLICA_ACKED);
         }
     }
     pending_remove(r, p);

@@ -458,7 +458,7 @@ static void apply_committed(Raft *r, ActionList *out)
             gboolean mine = p->index == r->applied && p->term == e->term;
             reply_client(r, p->client, p->op, p->attempt, mine, FAIL_LOST_LEADERSHIP, FALSE, out);
             if (mine)
-                act_failpoint(out, FP_RAFT_REPLIED);
+                act_failpoint(out, RAFT_FP_REPLIED);
             g_array_remove_index(r->proposals, 0);
         }
     }
@@ -530,7 +530,7 @@ static void become_leader(Raft *r, ActionList *out)
     r->leader = r->init.self;
     act_cancel(out, TIMER_ELECTION);
     act_note(out, NOTE_ROLE, ROLE_LEADER, r->term, 0, 0);
-    act_failpoint(out, FP_RAFT_ELECTED);
+    act_failpoint(out, RAFT_FP_ELECTED);
     for (EndpointId i = 0; i < r->n; i++) {
         r->next[i] = last_index(r) + 1;
         r->match[i] = 0;
@@ -661,7 +661,7 @@ static void advance_commit(Raft *r, ActionList *out)
         return;
     r->commit = candidate;
     act_note(out, NOTE_COMMIT, r->commit, r->term, 0, 0);
-    act_failpoint(out, FP_RAFT_COMMITTED);
+    act_failpoint(out, RAFT_FP_COMMITTED);
     apply_committed(r, out);
 }
 
@@ -684,9 +684,9 @@ static void flush_batch(Raft *r, ActionList *out)
     g_array_set_size(r->batch, 0);
     g_array_set_size(r->batch_props, 0);
     request_fsync(r, out);
-    act_failpoint(out, FP_RAFT_APPENDED);
+    act_failpoint(out, RAFT_FP_APPENDED);
     broadcast(r, out);
-    act_failpoint(out, FP_RAFT_BROADCAST);
+    act_failpoint(out, RAFT_FP_BROADCAST);
 }
 
 /* ---- reads ---- */
@@ -862,7 +862,7 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
     uint64_t match = a->prev_index + n;
     if (wrote) {
         request_fsync(r, out);
-        act_failpoint(out, FP_RAFT_FOLLOWER_APPENDED);
+        act_failpoint(out, RAFT_FP_FOLLOWER_APPENDED);
     }
     /* Raft §5.3: commit up to the leader's commit index, within what this append verified. */
     uint64_t commit = MIN(a->commit, match);
@@ -930,12 +930,12 @@ static void handle_vote(Raft *r, const Msg *m, ActionList *out)
     raft_body(resp)->rvr = (RVoteResp){.term = r->term, .granted = (uint8_t)granted};
     if (granted && BUG_ON(r->init.bugs, RAFT_BUG_VOTE_BEFORE_PERSIST)) {
         act_send(out, resp); /* the bug: the vote leaves before it is durable */
-        act_failpoint(out, FP_RAFT_VOTED);
+        act_failpoint(out, RAFT_FP_VOTED);
         return;
     }
     send_peer(r, resp, out);
     if (granted)
-        gated_failpoint(r, FP_RAFT_VOTED, out);
+        gated_failpoint(r, RAFT_FP_VOTED, out);
 }
 
 static void handle_vote_resp(Raft *r, const Msg *m, ActionList *out)

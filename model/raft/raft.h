@@ -31,6 +31,22 @@ static inline RaftConfig *raft_config_mut(WorldConfig *c)
     return (RaftConfig *)(void *)c->proto;
 }
 
+/* Raft's failpoints (SCENARIOS.md), by code: raft_protocol.failpoints names them. The codes
+ * start at 7, where they stood when every protocol's failpoints were numbered in one list; they
+ * reach the trace hash. The hosted Raft (model/libraft/) marks the same ones. */
+typedef enum {
+    RAFT_FP_ELECTED = 7,
+    RAFT_FP_VOTED,
+    RAFT_FP_APPENDED,
+    RAFT_FP_BROADCAST,
+    RAFT_FP_FOLLOWER_APPENDED,
+    RAFT_FP_COMMITTED,
+    RAFT_FP_REPLIED,
+    RAFT_FP_END,
+} RaftFailpoint;
+#define RAFT_FP_FIRST RAFT_FP_ELECTED
+extern const char *const raft_failpoint_names[RAFT_FP_END - RAFT_FP_FIRST];
+
 /* Raft's bug variants: bit i of a raft run's BugSet (raft_protocol.bugs[i]). */
 typedef enum {
     RAFT_BUG_COMMIT_OLD_TERM,

@@ -123,6 +123,11 @@ gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *v)
     return up >= c->nodes / 2 + 1;
 }
 
+const char *const raft_failpoint_names[RAFT_FP_END - RAFT_FP_FIRST] = {
+    "raft.elected",           "raft.voted",     "raft.appended", "raft.broadcast",
+    "raft.follower.appended", "raft.committed", "raft.replied",
+};
+
 static const BugVariant raft_bugs[RAFT_BUG_COUNT] = {
     [RAFT_BUG_COMMIT_OLD_TERM] = {"commit-old-term",
                                   "the leader commits entries of earlier terms by counting "
@@ -155,7 +160,7 @@ const Protocol raft_protocol = {
     .name = "raft",
     .summary = "Raft: leader election, log replication, the commit rule, client sessions, "
                "batching and read index",
-    .kinds = {{"n", "server", ROLE_NONE, &raft_ops, NULL, FP_RAFT_ELECTED, FP_RAFT_REPLIED}},
+    .kinds = {{"n", "server", ROLE_NONE, &raft_ops, NULL, RAFT_FP_ELECTED, RAFT_FP_REPLIED}},
     .n_kinds = 1,
     .msg = &raft_msg_ops,
     .config_size = sizeof(RaftConfig),
@@ -166,6 +171,9 @@ const Protocol raft_protocol = {
     .final_patience = raft_final_patience,
     .clients = {.door = 0, .stay_on_answer = FALSE, .retry_to_leader = TRUE},
     .client_backoff = raft_client_backoff,
+    .fp_first = RAFT_FP_FIRST,
+    .failpoints = raft_failpoint_names,
+    .n_failpoints = RAFT_FP_END - RAFT_FP_FIRST,
     .bugs = raft_bugs,
     .n_bugs = RAFT_BUG_COUNT,
     .roles = raft_roles,
@@ -179,7 +187,7 @@ const Protocol raft_protocol = {
             .failpoint_chance = {1, 2},
             .by_role = TRUE,
             .takeover = raft_takeover,
-            .churn_fp = {FP_RAFT_APPENDED, FP_RAFT_BROADCAST},
+            .churn_fp = {RAFT_FP_APPENDED, RAFT_FP_BROADCAST},
         },
     .enough_up = raft_enough_up,
 };

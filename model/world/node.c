@@ -13,6 +13,7 @@
  * nothing deferred; timer slot generations only grow, so a stale firing is recognised.
  */
 #include "model/world/world_internal.h"
+#include "model/protocol.h"
 
 #include <errno.h>
 #include <string.h>
@@ -286,7 +287,7 @@ static void execute(World *w, Endpoint *n, ActionList *l)
                 w->obs.note(w->obs_ctx, w, n->id, a);
             break;
         case ACT_FAILPOINT:
-            w->stats.failpoints_hit[a->sub]++;
+            w->stats.failpoints_hit[protocol_failpoint_index(w->config->protocol, a->sub)]++;
             world_emit(w, SIM_TR_FAILPOINT, a->sub, n->id, ENDPOINT_NONE, 0, 0);
             if (w->fp_hook)
                 w->fp_hook(w->fp_ctx, w, n->id, (FailpointId)a->sub);

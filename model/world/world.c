@@ -315,7 +315,8 @@ static void render(void *ctx, const SimTraceRecord *r, GString *out)
                                outcome_name(r->sub));
         break;
     case SIM_TR_FAILPOINT:
-        g_string_append_printf(out, "%-12s failpoint %s", node, failpoint_name(r->sub));
+        g_string_append_printf(out, "%-12s failpoint %s", node,
+                               protocol_failpoint_name(w->config->protocol, r->sub));
         break;
     case SIM_TR_NOTE:
         g_string_append_printf(out, "%-12s %s", node, note_kind_name(r->sub));

@@ -139,7 +139,8 @@ char *world_render_record(const World *w, const SimTraceRecord *rec);
 /* Coverage counters. */
 typedef struct {
     uint64_t msgs_sent, msgs_dropped, msgs_duplicated, msgs_delivered;
-    uint64_t crashes, restarts, pauses, failpoints_hit[FP_COUNT];
+    uint64_t crashes, restarts, pauses,
+        failpoints_hit[PROTO_MAX_FAILPOINTS]; /* by the place in the protocol's list */
     uint64_t disk_writes, disk_fsyncs, fsync_errors, write_errors, read_errors;
     uint64_t faults[FAULT_KIND_COUNT];
     uint64_t fail_reasons[FAIL_REASON_COUNT];
