@@ -1,13 +1,14 @@
 /* tests/bench_fuzz.c — campaign throughput on one thread, and whether memory stays flat.
  *
- *   fuzz-quorum, fuzz-raft        seeds 1..N (faults within the model) through
+ *   fuzz-PROTOCOL                 seeds 1..N (faults within the model) through
  *                                 campaign_run_seed, one after another: seeds per second
  *                                 (target: at least 500 per core)
  *   fuzz-raft-rss-growth-kb       VmRSS after all N raft seeds minus VmRSS after the first 500:
  *                                 a campaign must not grow with the number of seeds
  *
  * Also printed: how many seeds passed, events per seed, and the slowest seed, since a campaign's
- * rate is set by its tail. Usage: bench_fuzz [N [quorum|raft]] (default 2000, both).
+ * rate is set by its tail. Usage: bench_fuzz [N [PROTOCOL]] (default 2000, every protocol of
+ * the build).
  */
 #include "sim/campaign.h"
 #include "sim/protocols.h"
@@ -106,13 +107,12 @@ int main(int argc, char **argv)
     uint64_t n = argc > 1 ? g_ascii_strtoull(argv[1], NULL, 10) : 2000;
     const char *only = argc > 2 ? argv[2] : NULL;
     signal(SIGABRT, on_abort);
-    if (!only || strcmp(only, "quorum") == 0) {
-        Campaign c = run_campaign(&quorum_protocol, n);
-        report("quorum", n, &c);
-    }
-    if (!only || strcmp(only, "raft") == 0) {
-        Campaign c = run_campaign(&raft_protocol, n);
-        report("raft", n, &c);
+    for (guint i = 0; i < protocol_count(); i++) {
+        const Protocol *p = protocol_at(i);
+        if (only && strcmp(only, protocol_name(p)) != 0)
+            continue;
+        Campaign c = run_campaign(p, n);
+        report(protocol_name(p), n, &c);
     }
     return 0;
 }
