@@ -1,4 +1,4 @@
-/* model/proto.c — note names, action lists. */
+/* model/proto.c — note names, action lists, the mark sink. */
 #include "model/proto.h"
 
 #include <string.h>
@@ -107,4 +107,10 @@ void act_note(ActionList *l, NoteKind kind, uint64_t a, uint64_t b, uint64_t c, 
     act->b = b;
     act->c = c;
     act->d = d;
+}
+
+MarkCount *mark_sink(void)
+{
+    static _Thread_local MarkCount sink[MARK_MAX];
+    return sink;
 }

@@ -12,6 +12,7 @@
 
 #include "model/config.h"
 #include "model/block.h"
+#include "model/marks.h"
 #include "model/msg.h"
 #include "sim/engine/rng.h"
 
@@ -143,6 +144,8 @@ typedef struct {
     uint32_t incarnation; /* how many times this node has booted, from 1: request ids carry it,
                              so that a reply to an earlier incarnation is never taken for one to
                              this one */
+    MarkCount *marks;     /* the protocol's reachability marks (model/marks.h), counted with
+                             MARK(init.marks, ID); NULL: count into mark_sink() */
 } ProtoInit;
 
 typedef struct {

@@ -19,6 +19,10 @@ void protocol_registry_install(const Protocol *const *list, guint n)
         for (guint b = 0; b < list[i]->n_bugs; b++)
             for (guint c = 0; c < b; c++)
                 g_assert(strcmp(list[i]->bugs[b].name, list[i]->bugs[c].name) != 0);
+        g_assert(list[i]->n_marks <= MARK_MAX);
+        for (guint m = 0; m < list[i]->n_marks; m++)
+            for (guint c = 0; c < m; c++)
+                g_assert(strcmp(list[i]->marks[m].name, list[i]->marks[c].name) != 0);
         for (guint j = 0; j < i; j++)
             g_assert(strcmp(list[i]->name, list[j]->name) != 0);
     }

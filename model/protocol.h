@@ -127,6 +127,10 @@ typedef struct Protocol {
     const BugVariant *bugs;
     guint n_bugs;
 
+    /* ---- reachability marks (model/marks.h): mark i is counted in ProtoInit.marks[i] ---- */
+    const Mark *marks;
+    guint n_marks; /* <= MARK_MAX */
+
     /* ---- faults ---- */
     const NodeRole *roles; /* the roles a fault may target, ROLE_NONE-terminated */
     /* Whether the clients' clocks matter (timestamps): skewing one is beyond the model. */

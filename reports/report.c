@@ -5,6 +5,8 @@
  * compact line, so a 2,000-seed campaign stays a file that grep and diff handle line by line.
  */
 #include "reports/report.h"
+
+#include "reports/marks.h"
 #include "model/protocol.h"
 
 #include <errno.h>
@@ -166,6 +168,15 @@ JsonObject *report_coverage_new(const WorldStats *s, const Protocol *p)
         json_object_set_int_member(reasons, fail_reason_name((FailReason)r),
                                    (gint64)s->fail_reasons[r]);
     json_object_set_object_member(o, "client_failures", reasons);
+    JsonObject *owed = json_object_new(), *unowed = json_object_new();
+    GArray *tally = mark_tally_new(s, p);
+    for (guint i = 0; i < tally->len; i++) {
+        const MarkTally *t = &g_array_index(tally, MarkTally, i);
+        json_object_set_int_member(t->unowed ? unowed : owed, t->name, (gint64)t->count);
+    }
+    mark_tally_free(tally);
+    json_object_set_object_member(o, "marks", owed);
+    json_object_set_object_member(o, "marks_not_owed", unowed);
     const struct {
         const char *name;
         uint64_t value;

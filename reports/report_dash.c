@@ -171,6 +171,7 @@ static const char *group_title(const char *name)
         {"failpoints", "failpoints (times hit)"},
         {"client_failures", "client failures (by reason)"},
         {"marks", "reachability marks (times reached)"},
+        {"marks_not_owed", "marks a campaign within the model cannot reach (times reached)"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(titles); i++)
         if (strcmp(titles[i].name, name) == 0)

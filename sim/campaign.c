@@ -118,6 +118,10 @@ void campaign_add_stats(WorldStats *t, const WorldStats *s)
         t->fail_reasons[i] += s->fail_reasons[i];
     t->client_retries += s->client_retries;
     t->client_redirects += s->client_redirects;
+    for (int i = 0; i < MARK_MAX; i++)
+        t->marks[i] += s->marks[i];
+    for (int i = 0; i < WORLD_MARK_COUNT; i++)
+        t->world_marks[i] += s->world_marks[i];
 }
 
 uint64_t campaign_seed_count(const CampaignSeeds *s)

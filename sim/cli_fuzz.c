@@ -6,6 +6,7 @@
 #include "sim/cli.h"
 #include "sim/cli_options.h"
 #include "sim/ordered_pool.h"
+#include "reports/marks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -120,6 +121,34 @@ static void detail_failing_seeds(const CampaignSpec *spec, ReportSuite *suite, g
     ordered_pool_run(&pool, n);
 }
 
+/* Every mark with how often it was reached, then the owed ones never reached, then the ones a
+ * campaign within the model cannot reach (with why) that it did not. */
+static void print_marks(const WorldStats *s, const Protocol *p)
+{
+    GArray *tally = mark_tally_new(s, p);
+    guint owed = 0, reached = 0;
+    printf("coverage: marks (times reached):\n");
+    for (guint i = 0; i < tally->len; i++) {
+        const MarkTally *t = &g_array_index(tally, MarkTally, i);
+        printf("  %-52s %12" G_GUINT64_FORMAT "%s\n", t->name, t->count,
+               t->unowed ? "  (not owed)" : "");
+        owed += !t->unowed;
+        reached += !t->unowed && t->count > 0;
+    }
+    printf("coverage: marks reached: %u of %u owed within the model\n", reached, owed);
+    for (guint i = 0; i < tally->len; i++) {
+        const MarkTally *t = &g_array_index(tally, MarkTally, i);
+        if (!t->unowed && t->count == 0)
+            printf("coverage: never reached: %s (%s)\n", t->name, t->summary);
+    }
+    for (guint i = 0; i < tally->len; i++) {
+        const MarkTally *t = &g_array_index(tally, MarkTally, i);
+        if (t->unowed && t->count == 0)
+            printf("coverage: not reached, not owed: %s (%s)\n", t->name, t->unowed);
+    }
+    mark_tally_free(tally);
+}
+
 static void print_coverage(const CampaignTotals *t, const Protocol *p)
 {
     const WorldStats *s = &t->cover;
@@ -140,6 +169,7 @@ static void print_coverage(const CampaignTotals *t, const Protocol *p)
     for (int r = 1; r < FAIL_REASON_COUNT; r++)
         printf(" %s=%" G_GUINT64_FORMAT, fail_reason_name((FailReason)r), s->fail_reasons[r]);
     printf("\n");
+    print_marks(s, p);
 }
 
 /* The flags of `durasim fuzz`, as given. */
@@ -297,7 +327,9 @@ int cli_fuzz(int argc, char **argv)
         {"stop-on-first", 0, 0, G_OPTION_ARG_NONE, &a.stop_on_first,
          "Stop at the first failing seed", NULL},
         {"coverage", 0, 0, G_OPTION_ARG_NONE, &a.coverage,
-         "Print how often each fault kind, failpoint and error path fired", NULL},
+         "Print how often each fault kind, failpoint, error path and reachability mark fired, "
+         "and the marks never reached",
+         NULL},
         {"report", 0, 0, G_OPTION_ARG_FILENAME, &a.report,
          "Write report.json, junit.xml, summary.md and index.html into DIR", "DIR"},
         {NULL},

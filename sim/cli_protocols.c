@@ -45,6 +45,11 @@ static void print_protocol(const Protocol *p)
         first = FALSE;
     }
     printf("%s\n", first ? " none" : "");
+    guint owed = 0;
+    for (guint m = 0; m < p->n_marks; m++)
+        owed += p->marks[m].unowed == NULL;
+    printf("  marks: %u (%u owed by a campaign within the model; fuzz --coverage lists them)\n",
+           p->n_marks, owed);
 }
 
 int cli_protocols(int argc, char **argv)

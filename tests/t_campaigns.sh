@@ -15,11 +15,16 @@ if ! "$DURASIM" run scenarios/ >"$tmp/library" 2>&1; then
 fi
 
 for p in quorum raft; do
-    if ! "$DURASIM" fuzz --protocol $p --seeds 1..2000 >"$tmp/$p" 2>&1; then
+    if ! "$DURASIM" fuzz --protocol $p --seeds 1..2000 --coverage >"$tmp/$p" 2>&1; then
         echo "FAIL fuzz --protocol $p --seeds 1..2000 found violations:"
         grep -A2 '^FAIL' "$tmp/$p" | head -20
         failed=1
     fi
+    # --coverage counts every mark of the protocol and the world, and says how many were reached.
+    grep -q "^coverage: marks reached: [0-9]* of [0-9]* owed" "$tmp/$p" ||
+        { echo "FAIL fuzz --coverage ($p) prints no marks summary"; failed=1; }
+    grep -q "^  $p:" "$tmp/$p" && grep -q "^  world:net.duplicate " "$tmp/$p" ||
+        { echo "FAIL fuzz --coverage ($p) does not list its marks and the world's"; failed=1; }
 done
 
 "$DURASIM" bugs >"$tmp/bugs" || { echo "FAIL durasim bugs"; exit 1; }

@@ -22,6 +22,7 @@
  * Invariants (check): a request slot is in use iff it has a client; acks never exceed targets.
  */
 #include "model/quorum/quorum.h"
+#include "model/quorum/quorum_marks.h"
 #include "model/quorum/ring.h"
 
 #include <string.h>
@@ -93,14 +94,19 @@ static inline uint64_t wire_id(const Coord *c, const Request *r)
 
 static Request *req_of(Coord *c, uint64_t wire)
 {
-    if (wire >> 32 != c->init.incarnation)
+    if (wire >> 32 != c->init.incarnation) {
+        QMARK(c->init, COORD_STALE_INCARNATION);
         return NULL; /* an answer to a request of an earlier life of this coordinator */
+    }
     uint32_t id = (uint32_t)wire;
     uint32_t slot = id & 0xffff;
     if (slot >= MAX_REQUESTS)
         return NULL;
     Request *r = &c->req[slot];
-    return r->used && r->gen == (uint16_t)(id >> 16) ? r : NULL;
+    if (r->used && r->gen == (uint16_t)(id >> 16))
+        return r;
+    QMARK(c->init, COORD_FINISHED_REQUEST);
+    return NULL;
 }
 
 static uint32_t timer_of(const Coord *c, const Request *r, int target)
@@ -218,24 +224,30 @@ static void maybe_finish(Coord *c, Request *r, ActionList *out)
     if (any_open(r))
         return;
     if (!r->replied) {
-        if (r->kind == OP_GET)
+        if (r->kind == OP_GET) {
+            QMARK(c->init, COORD_READ_FAILED);
             reply(c, r, FALSE, FAIL_READ_QUORUM, FALSE, out);
-        else if (r->maybe_stored)
+        } else if (r->maybe_stored) {
+            QMARK(c->init, COORD_FAIL_INDETERMINATE);
             reply(c, r, FALSE, FAIL_QUORUM, FALSE, out);
-        else
+        } else {
+            QMARK(c->init, COORD_FAIL_DEFINITE);
             reply(c, r, FALSE, FAIL_WRITE, TRUE, out); /* every replica said: not stored */
+        }
     }
     release(c, r, out);
 }
 
 static void write_quorum_met(Coord *c, Request *r, ActionList *out)
 {
+    QMARK(c->init, COORD_QUORUM_MET);
     act_failpoint(out, QUORUM_FP_COORD_QUORUM);
     reply(c, r, TRUE, FAIL_NONE, FALSE, out);
     act_failpoint(out, QUORUM_FP_COORD_REPLIED);
     /* Stop retrying; the acks still out are matched when they arrive. */
     for (guint i = 0; i < r->ntargets; i++) {
         if (r->t[i].state == T_BACKOFF) {
+            QMARK(c->init, COORD_QUORUM_CANCELS_RETRY);
             r->t[i].state = T_FAILED;
             act_cancel(out, timer_of(c, r, (int)i));
         }
@@ -254,6 +266,8 @@ static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out)
         return;
     r->t[ti].covered = 1;
     EndpointId hint_for = r->t[ti].hint_for != ENDPOINT_NONE ? r->t[ti].hint_for : r->t[ti].node;
+    if (r->t[ti].hint_for != ENDPOINT_NONE)
+        QMARK(c->init, COORD_STANDBY_FOR_STANDBY);
     while (r->next_standby < c->init.nodes && r->ntargets < WORLD_MAX_NODES) {
         EndpointId standby = r->walk[r->next_standby++];
         gboolean used = FALSE;
@@ -263,9 +277,14 @@ static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out)
             continue;
         guint nt = r->ntargets++;
         r->t[nt] = (Target){.node = standby, .hint_for = hint_for};
+        if (r->kind == OP_GET)
+            QMARK(c->init, COORD_READ_REPAIR_STANDBY);
+        else
+            QMARK(c->init, COORD_STANDBY);
         try_target(c, r, nt, out);
         return;
     }
+    QMARK(c->init, COORD_STANDBY_NONE_LEFT);
 }
 
 /* Gives up on target ti, failing over to a standby when sloppy quorums are on. */
@@ -283,8 +302,10 @@ static void target_failed(Coord *c, Request *r, guint ti, ActionList *out)
     act_cancel(out, timer_of(c, r, (int)ti));
     guint budget = quorum_config(cfg)->replicas * quorum_config(cfg)->retry_attempts;
     if (r->replied && r->kind != OP_GET) {
+        QMARK(c->init, COORD_DONE_AFTER_REPLY);
         t->state = T_FAILED;
     } else if (t->tries <= quorum_config(cfg)->retry_attempts && r->retries < budget) {
+        QMARK(c->init, COORD_RETRY);
         /* Capped exponential backoff with full jitter: uniform(0, min(cap, base * 2^n)). */
         SimTime cap = quorum_config(cfg)->retry_backoff.lo;
         for (guint i = 1; i < t->tries && cap < quorum_config(cfg)->retry_backoff.hi; i++)
@@ -295,6 +316,7 @@ static void target_failed(Coord *c, Request *r, guint ti, ActionList *out)
         act_timer(out, timer_of(c, r, (int)ti), sim_rng_duration(c->init.rng, sim_range(0, cap)),
                   ((uint64_t)req_id(c, r) << 8) | ti | 0x80);
     } else {
+        QMARK(c->init, COORD_GIVE_UP);
         give_up(c, r, ti, out);
     }
     maybe_finish(c, r, out);
@@ -329,12 +351,15 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
     if (r == NULL)
         return; /* a late ack of a finished request: nothing left to decide */
     int ti = target_index(r, m->from, quorum_body(m)->qack.hint_for);
-    if (ti < 0)
+    if (ti < 0) {
+        QMARK(c->init, COORD_UNKNOWN_TARGET);
         return;
+    }
     Target *t = &r->t[ti];
     if (r->kind == OP_GET) {
         /* A read repair's ack. */
         if (quorum_body(m)->qack.status == QACK_DURABLE && t->state == T_SENT) {
+            QMARK(c->init, COORD_READ_REPAIR_ACK);
             gboolean counted = slot_counted(r, (guint)ti);
             t->state = T_ACKED;
             t->holds = 1;
@@ -344,18 +369,26 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
                 reply(c, r, TRUE, FAIL_NONE, FALSE, out);
             maybe_finish(c, r, out);
         } else if (t->state == T_SENT) {
+            QMARK(c->init, COORD_READ_REPAIR_FAILED);
             target_failed(c, r, (guint)ti, out);
         }
         return;
     }
-    if (t->state != T_SENT && t->state != T_BACKOFF)
+    if (t->state != T_SENT && t->state != T_BACKOFF) {
+        QMARK(c->init, COORD_ACK_IGNORED);
         return;
+    }
     QAckStatus status = quorum_body(m)->qack.status;
     if (status == QACK_SYNC_FAILED && BUG_ON(c->init.bugs, QUORUM_BUG_COUNT_FAILED_FSYNC))
         status = QACK_DURABLE; /* the bug: a failed fsync counted as durable */
     if (status == QACK_DURABLE) {
+        QMARK(c->init, COORD_ACK_DURABLE);
         r->maybe_stored = 1; /* stored for sure: a failure now can only be indeterminate */
         gboolean counted = slot_counted(r, (guint)ti);
+        if (counted)
+            QMARK(c->init, COORD_ACK_COUNTED_ONCE);
+        if (r->replied)
+            QMARK(c->init, COORD_ACK_AFTER_REPLY);
         t->state = T_ACKED;
         act_cancel(out, timer_of(c, r, ti));
         r->acks += !counted;
@@ -368,8 +401,12 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
         return;
     }
     /* A failed fsync may have left the record in the page cache: maybe stored. */
-    if (status != QACK_WRITE_FAILED)
+    if (status != QACK_WRITE_FAILED) {
+        QMARK(c->init, COORD_ACK_SYNC_FAILED);
         r->maybe_stored = 1;
+    } else {
+        QMARK(c->init, COORD_ACK_WRITE_FAILED);
+    }
     target_failed(c, r, (guint)ti, out);
 }
 
@@ -383,6 +420,7 @@ static void read_merge(Coord *c, Request *r, ActionList *out)
                        r->t[i].recs->len);
     r->merged_ready = 1;
     r->acks = 0;
+    QMARK(c->init, COORD_READ_MERGED);
     for (guint i = 0; i < r->ntargets; i++) {
         Target *t = &r->t[i];
         if (t->state != T_ACKED)
@@ -393,6 +431,7 @@ static void read_merge(Coord *c, Request *r, ActionList *out)
             r->acks++;
     }
     if (r->acks >= quorum_config(c->init.config)->write_quorum) {
+        QMARK(c->init, COORD_READ_QUORUM_AT_MERGE);
         reply(c, r, TRUE, FAIL_NONE, FALSE, out);
     }
     /* Read repair: every answered replica that lacks part of the merged state gets it. */
@@ -400,6 +439,7 @@ static void read_merge(Coord *c, Request *r, ActionList *out)
     for (guint i = 0; i < preferred; i++) {
         Target *t = &r->t[i];
         if (t->state == T_ACKED && !t->holds) {
+            QMARK(c->init, COORD_READ_REPAIR);
             t->tries = 0;
             try_target(c, r, i, out);
         } else if (t->state == T_FAILED || (t->state != T_ACKED && c->suspect[t->node])) {
@@ -414,10 +454,13 @@ static void handle_read_resp(Coord *c, const Msg *m, ActionList *out)
     if (r == NULL || r->kind != OP_GET)
         return;
     int ti = target_index(r, m->from, ENDPOINT_NONE);
-    if (ti < 0 || r->t[ti].state != T_SENT || r->t[ti].recs != NULL)
+    if (ti < 0 || r->t[ti].state != T_SENT || r->t[ti].recs != NULL) {
+        QMARK(c->init, COORD_READ_DUPLICATE);
         return;
+    }
     Target *t = &r->t[ti];
     if (!quorum_body(m)->qrr.ready) {
+        QMARK(c->init, COORD_READ_NOT_READY);
         act_cancel(out, timer_of(c, r, ti));
         t->state = T_FAILED; /* repairing itself: it cannot vouch for anything */
         maybe_finish(c, r, out);
@@ -436,10 +479,12 @@ static void handle_read_resp(Coord *c, const Msg *m, ActionList *out)
         t->holds = qset_contains((const QRecord *)(const void *)t->recs->data, t->recs->len,
                                  (const QRecord *)(const void *)r->merged->data, r->merged->len);
         if (t->holds) {
+            QMARK(c->init, COORD_READ_LATE_HOLDS);
             r->acks++;
             if (!r->replied && r->acks >= quorum_config(c->init.config)->write_quorum)
                 reply(c, r, TRUE, FAIL_NONE, FALSE, out);
         } else {
+            QMARK(c->init, COORD_READ_LATE_REPAIR);
             t->tries = 0;
             try_target(c, r, (guint)ti, out);
         }
@@ -466,6 +511,7 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
     const ClientReq *q = &m->u.creq;
     Request *r = new_request(c);
     if (r == NULL || q->key >= c->init.keys) {
+        QMARK(c->init, COORD_BUSY);
         Msg *busy = msg_new(MSG_CLIENT_RESP, c->init.self, m->from);
         busy->u.cresp = (ClientResp){.op = q->op,
                                      .attempt = q->attempt,
@@ -497,12 +543,19 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
     for (guint i = 0; i < r->ntargets; i++)
         r->t[i] = (Target){.node = r->walk[i], .hint_for = ENDPOINT_NONE};
     act_timer(out, timer_of(c, r, -1), cfg->request_timeout, req_id(c, r));
+    if (r->kind == OP_GET)
+        QMARK(c->init, COORD_READ_START);
+    else
+        QMARK(c->init, COORD_WRITE_START);
     guint preferred = r->ntargets;
     for (guint i = 0; i < preferred; i++)
         try_target(c, r, i, out);
-    for (guint i = 0; i < preferred; i++)
-        if (c->suspect[r->t[i].node])
+    for (guint i = 0; i < preferred; i++) {
+        if (c->suspect[r->t[i].node] && quorum_config(cfg)->sloppy) {
+            QMARK(c->init, COORD_SUSPECT_AT_START);
             recruit_standby(c, r, i, out);
+        }
+    }
     act_failpoint(out, QUORUM_FP_COORD_SENT);
 }
 
@@ -517,6 +570,8 @@ static void handle_timer(Coord *c, const ProtoEvent *ev, ActionList *out)
         if ((uint32_t)ev->token != req_id(c, r))
             return;
         /* The request's time is up. */
+        if (any_open(r))
+            QMARK(c->init, COORD_REQUEST_TIMEOUT);
         for (guint i = 0; i < r->ntargets; i++) {
             if (r->t[i].state == T_SENT && r->kind != OP_GET)
                 r->maybe_stored = 1;
@@ -531,8 +586,10 @@ static void handle_timer(Coord *c, const ProtoEvent *ev, ActionList *out)
         return;
     Target *t = &r->t[ti];
     if (ev->token & 0x80) {
-        if (t->state == T_BACKOFF)
+        if (t->state == T_BACKOFF) {
+            QMARK(c->init, COORD_RETRY_FIRED);
             try_target(c, r, ti, out);
+        }
         return;
     }
     if (t->state != T_SENT)
@@ -540,6 +597,7 @@ static void handle_timer(Coord *c, const ProtoEvent *ev, ActionList *out)
     /* No answer in time: the write may have landed. */
     if (r->kind != OP_GET)
         r->maybe_stored = 1;
+    QMARK(c->init, COORD_RPC_TIMEOUT);
     c->suspect[t->node] = 1;
     recruit_standby(c, r, ti, out);
     target_failed(c, r, ti, out);
@@ -551,6 +609,7 @@ static void handle_stop(Coord *c, ActionList *out)
         Request *r = &c->req[i];
         if (!r->used)
             continue;
+        QMARK(c->init, COORD_STOP_IN_FLIGHT);
         if (!r->replied)
             reply(c, r, FALSE, FAIL_SHUTDOWN, FALSE, out); /* already sent: cannot know */
         release(c, r, out);
@@ -571,8 +630,10 @@ static void coord_step(void *proto, const ProtoEvent *ev, ActionList *out)
         handle_timer(c, ev, out);
         break;
     case PEV_MSG:
-        if (ev->msg->from < c->init.nodes)
+        if (ev->msg->from < c->init.nodes && c->suspect[ev->msg->from]) {
+            QMARK(c->init, COORD_SUSPECT_CLEARED);
             c->suspect[ev->msg->from] = 0; /* heard from: alive */
+        }
         switch (ev->msg->type) {
         case MSG_CLIENT_REQ:
             handle_client(c, ev->msg, out);
@@ -594,6 +655,8 @@ static void *coord_create(const ProtoInit *init)
 {
     Coord *c = g_new0(Coord, 1);
     c->init = *init;
+    if (!c->init.marks)
+        c->init.marks = mark_sink();
     c->ring = ring_new(init->nodes, QUORUM_VNODES);
     c->walks = g_new0(EndpointId *, MAX(init->keys, 1));
     c->req = g_new0(Request, MAX_REQUESTS);

@@ -2,6 +2,7 @@
  * kinds, its settings and scenario keys, how its clients choose a coordinator, what failure its
  * model survives, how the swarm draws its clusters, and its liveness predicate. */
 #include "model/quorum/quorum.h"
+#include "model/quorum/quorum_marks.h"
 
 #include <stddef.h>
 
@@ -217,6 +218,8 @@ const Protocol quorum_protocol = {
     .n_failpoints = QUORUM_FP_END,
     .bugs = quorum_bugs,
     .n_bugs = QUORUM_BUG_COUNT,
+    .marks = quorum_marks,
+    .n_marks = QUORUM_MARK_COUNT,
     .roles = quorum_roles,
     .client_clocks = TRUE,
     .tolerance = quorum_tolerance,

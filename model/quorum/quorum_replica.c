@@ -25,6 +25,7 @@
  * table; in-flight records are exactly the table's non-durable entries.
  */
 #include "model/quorum/quorum.h"
+#include "model/quorum/quorum_marks.h"
 #include "model/idem_table.h"
 #include "model/quorum/ring.h"
 #include "sim/engine/chunks.h"
@@ -361,7 +362,12 @@ static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList 
             /* Held only as a hint for another node, and dropped once that node has it: one
              * record cannot stand for two. Refuse, so that the coordinator asks the next
              * standby instead of counting this copy twice. */
+            QMARK(r->init, REPLICA_STORE_HINT_CONFLICT);
             p->write_failed = 1;
+        } else if (m->durable) {
+            QMARK(r->init, REPLICA_STORE_DEDUP);
+        } else {
+            QMARK(r->init, REPLICA_STORE_DEDUP_PENDING);
         }
         return; /* already applied; p's fsync covers it if it is still in flight */
     }
@@ -369,8 +375,12 @@ static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList 
     quorum_encode_record(&b, rec);
     uint32_t block = append(r, out, &b, p->id);
     remember(r, rec, block, FALSE);
-    if (rec->hinted)
+    if (rec->hinted) {
+        QMARK(r->init, REPLICA_STORE_HINT);
         arm_handoff(r, out);
+    } else {
+        QMARK(r->init, REPLICA_STORE_NEW);
+    }
     Inflight f = {++r->next_wseq, rec->idem, block, 0};
     g_array_append_val(r->inflight, f);
     p->writes_left++;
@@ -418,6 +428,12 @@ static void handle_write(Replica *r, const Msg *m, ActionList *out)
     p->attempt = quorum_body(m)->qw.attempt;
     p->wkind = quorum_body(m)->qw.kind;
     p->hint_for = quorum_body(m)->qw.hinted ? quorum_body(m)->qw.hint_for : ENDPOINT_NONE;
+    if (p->wkind == QW_CLIENT)
+        QMARK(r->init, REPLICA_WRITE_CLIENT);
+    else if (p->wkind == QW_REPAIR)
+        QMARK(r->init, REPLICA_WRITE_REPAIR);
+    else
+        QMARK(r->init, REPLICA_WRITE_HANDOFF);
     const QRecord *recs = quorum_msg_records(m);
     for (uint32_t i = 0; i < m->extra_count; i++) {
         QRecord rec = recs[i];
@@ -443,11 +459,15 @@ static void apply_sync_records(Replica *r, const QRecord *recs, uint32_t n, Acti
     }
     if (p->writes_left == 0) {
         /* Nothing new: what we already hold is covered by its own fsync. */
+        QMARK(r->init, REPLICA_SYNC_NOTHING_NEW);
         pending_remove(r, p);
         return;
     }
-    if (r->repairing)
+    QMARK(r->init, REPLICA_SYNC_LEARNED);
+    if (r->repairing) {
+        QMARK(r->init, REPLICA_REPAIR_BATCH);
         r->repair_writes++;
+    }
 }
 
 static void write_completed(Replica *r, uint32_t pending_id, uint32_t block, int result,
@@ -459,10 +479,13 @@ static void write_completed(Replica *r, uint32_t pending_id, uint32_t block, int
         for (guint i = 0; i < r->inflight->len; i++) {
             Inflight *f = &g_array_index(r->inflight, Inflight, i);
             if (f->block == block) {
-                if (f->copy)
+                if (f->copy) {
+                    QMARK(r->init, REPLICA_WRITE_EIO_COPY);
                     g_array_append_val(r->unverified, *f); /* written again, later */
-                else
+                } else {
+                    QMARK(r->init, REPLICA_WRITE_EIO);
                     forget(r, f->idem, block, FALSE, out);
+                }
                 g_array_remove_index(r->inflight, i);
                 break;
             }
@@ -486,6 +509,7 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
 static void rewrite_unverified(Replica *r, ActionList *out)
 {
     Pending *p = pending_new(r, PEND_BOOT);
+    QMARK(r->init, REPLICA_BOOT_REWRITE);
     for (guint i = 0; i < r->unverified->len; i++) {
         Inflight u = g_array_index(r->unverified, Inflight, i);
         Meta *m = meta_of(r, u.idem);
@@ -536,9 +560,11 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         } else if (!failed) {
             mark_durable(r, f.idem, f.block);
         } else if (f.copy) {
+            QMARK(r->init, REPLICA_FSYNC_FAILED_RECOPY);
             g_array_append_val(r->unverified, f);
             recopy++;
         } else {
+            QMARK(r->init, REPLICA_FSYNC_FAILED_FORGET);
             forget(r, f.idem, f.block, TRUE, out);
         }
     }
@@ -551,10 +577,13 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
             durable = m != NULL && m->durable;
         }
         if (p->write_failed) {
+            QMARK(r->init, REPLICA_ACK_WRITE_FAILED);
             send_ack(r, p, QACK_WRITE_FAILED, out);
         } else if (!durable) {
+            QMARK(r->init, REPLICA_ACK_SYNC_FAILED);
             send_ack(r, p, QACK_SYNC_FAILED, out);
         } else if (!p->acked_early) {
+            QMARK(r->init, REPLICA_ACK_DURABLE);
             gboolean client = p->wkind == QW_CLIENT;
             if (client)
                 act_failpoint(out, QUORUM_FP_REPLICA_SYNCED);
@@ -567,8 +596,11 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
     if (recopy > 0 || (kind == PEND_BOOT && failed))
         rewrite_unverified(r, out); /* what boot read back, written again */
     if (kind == PEND_BOOT) {
+        if (failed)
+            QMARK(r->init, REPLICA_BOOT_FSYNC_FAILED);
         if (failed || r->boot_synced)
             return; /* ready only once, when a boot fsync first succeeds */
+        QMARK(r->init, REPLICA_BOOT_READY);
         r->boot_synced = TRUE;
         if (r->repairing)
             start_repair(r, out);
@@ -577,9 +609,10 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
     } else if (kind == PEND_SYNC && r->repairing) {
         g_assert(r->repair_writes > 0);
         r->repair_writes--;
-        if (result != 0)
+        if (result != 0) {
+            QMARK(r->init, REPLICA_REPAIR_BATCH_LOST);
             start_repair(r, out); /* what arrived was lost again: ask again */
-        else
+        } else
             repair_check(r, out);
     }
 }
@@ -614,6 +647,10 @@ static void handle_read(Replica *r, const Msg *m, ActionList *out)
                                          .attempt = quorum_body(m)->qr.attempt,
                                          .key = quorum_body(m)->qr.key,
                                          .ready = r->ready};
+    if (!r->ready)
+        QMARK(r->init, REPLICA_READ_NOT_READY);
+    else
+        QMARK(r->init, REPLICA_READ_ANSWERED);
     if (r->ready && quorum_body(m)->qr.key < r->init.keys && r->keys[quorum_body(m)->qr.key]) {
         /* Only durable records: a read must never see what a crash could still take away. */
         GArray *set = r->keys[quorum_body(m)->qr.key];
@@ -715,9 +752,11 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
         durable_digest(r, k, &d->count, &d->hash);
     }
     if (n == 0 && !r->repairing) {
+        QMARK(r->init, REPLICA_SYNC_ALL_BUSY);
         g_free(digests); /* every key busy: nothing to compare this round */
         return;
     }
+    QMARK(r->init, REPLICA_SYNC_ROUND);
     Msg *m = msg_new(MSG_Q_SYNC, r->init.self, peer);
     quorum_body(m)->qs.reply = 1;
     quorum_body(m)->qs.answer = (uint8_t)r->repairing;
@@ -738,11 +777,14 @@ static void handle_sync(Replica *r, const Msg *m, ActionList *out)
             continue;
         uint32_t count;
         uint64_t hash;
-        if (!key_quiet(r, d->key, cut))
+        if (!key_quiet(r, d->key, cut)) {
+            QMARK(r->init, REPLICA_SYNC_KEY_BUSY);
             continue; /* written here since: the write path is still at work */
+        }
         durable_digest(r, d->key, &count, &hash);
         if (count == d->count && hash == d->hash)
             continue;
+        QMARK(r->init, REPLICA_SYNC_DIFFER);
         g_autoptr(GArray) set = durable_set(r, d->key);
         QRecord marker = {.key = d->key, .op = OP_NOOP};
         g_array_append_val(recs, marker);
@@ -752,6 +794,8 @@ static void handle_sync(Replica *r, const Msg *m, ActionList *out)
         g_array_free(recs, TRUE); /* nothing differs, and no repairing peer waits to hear */
         return;
     }
+    if (recs->len == 0)
+        QMARK(r->init, REPLICA_SYNC_ANSWER_REPAIRING);
     Msg *resp = msg_new(MSG_Q_SYNC_RECORDS, r->init.self, m->from);
     quorum_body(resp)->qs.reply = 1;
     guint n = recs->len;
@@ -773,6 +817,7 @@ static void handle_sync_records(Replica *r, const Msg *m, ActionList *out)
             g_array_append_vals(mine, set->data, set->len);
         }
         if (mine->len > 0) {
+            QMARK(r->init, REPLICA_SYNC_SEND_BACK);
             Msg *back = msg_new(MSG_Q_SYNC_RECORDS, r->init.self, m->from);
             guint n = mine->len;
             msg_take_extra(back, g_array_free(mine, FALSE), n, sizeof(QRecord));
@@ -781,6 +826,7 @@ static void handle_sync_records(Replica *r, const Msg *m, ActionList *out)
             g_array_free(mine, TRUE);
         }
         if (r->repairing && ((r->repair_wait >> m->from) & 1)) {
+            QMARK(r->init, REPLICA_REPAIR_PEER_HEARD);
             r->repair_wait &= ~((uint64_t)1 << m->from);
             repair_check(r, out);
         }
@@ -813,6 +859,7 @@ static void sync_round(Replica *r, ActionList *out)
 
 static void start_repair(Replica *r, ActionList *out)
 {
+    QMARK(r->init, REPLICA_REPAIR_START);
     r->repairing = TRUE;
     r->ready = FALSE;
     r->repair_wait = r->peers;
@@ -826,6 +873,7 @@ static void repair_check(Replica *r, ActionList *out)
 {
     if (!r->repairing || r->repair_wait != 0 || r->repair_writes != 0)
         return;
+    QMARK(r->init, REPLICA_REPAIR_DONE);
     r->repairing = FALSE;
     r->ready = TRUE;
     act_note(out, NOTE_REPAIRED, r->log_len, 0, 0, 0);
@@ -839,6 +887,8 @@ static void handoff_round(Replica *r, ActionList *out)
     if (r->hints->len > 0)
         arm_handoff(r, out); /* the next round, as long as there are hints to hand back */
     /* Hints already on their way are not sent again until answered or the next round. */
+    if (r->handoffs->len > 0)
+        QMARK(r->init, REPLICA_HANDOFF_RESENT);
     for (guint i = 0; i < r->handoffs->len; i++) {
         Handoff *h = g_ptr_array_index(r->handoffs, i);
         g_array_free(h->idems, TRUE);
@@ -853,6 +903,8 @@ static void handoff_round(Replica *r, ActionList *out)
         h->idems = g_array_new(FALSE, FALSE, sizeof(IdemKey));
         for (guint i = 0; i < r->hints->len; i++) {
             const Stored *st = &g_array_index(r->hints, Stored, i);
+            if (!st->durable && st->rec.hint_for == target)
+                QMARK(r->init, REPLICA_HANDOFF_NOT_DURABLE);
             if (st->durable && st->rec.hint_for == target) {
                 QRecord rec = st->rec;
                 rec.hinted = 0;
@@ -867,6 +919,7 @@ static void handoff_round(Replica *r, ActionList *out)
             g_free(h);
             continue;
         }
+        QMARK(r->init, REPLICA_HANDOFF_SENT);
         h->req = (uint64_t)r->init.incarnation << 32 | ++r->next_handoff;
         h->target = target;
         g_ptr_array_add(r->handoffs, h);
@@ -880,13 +933,18 @@ static void handoff_round(Replica *r, ActionList *out)
 
 static void handle_ack(Replica *r, const Msg *m, ActionList *out)
 {
-    if (quorum_body(m)->qack.kind != QW_HANDOFF || quorum_body(m)->qack.status != QACK_DURABLE)
+    if (quorum_body(m)->qack.kind != QW_HANDOFF)
         return;
+    if (quorum_body(m)->qack.status != QACK_DURABLE) {
+        QMARK(r->init, REPLICA_HANDOFF_FAILED);
+        return;
+    }
     for (guint i = 0; i < r->handoffs->len; i++) {
         Handoff *h = g_ptr_array_index(r->handoffs, i);
         if (h->req != quorum_body(m)->qack.req || h->target != m->from)
             continue;
         /* The target holds them durably now: the hints are done. */
+        QMARK(r->init, REPLICA_HANDOFF_DONE);
         for (guint k = 0; k < h->idems->len; k++) {
             IdemKey idem = g_array_index(h->idems, IdemKey, k);
             remove_stored(r->hints, idem);
@@ -901,6 +959,7 @@ static void handle_ack(Replica *r, const Msg *m, ActionList *out)
         g_ptr_array_remove_index(r->handoffs, i);
         return;
     }
+    QMARK(r->init, REPLICA_HANDOFF_UNKNOWN_ACK);
 }
 
 /* ---- scrub ---- */
@@ -912,12 +971,17 @@ static void scrub_round(Replica *r, ActionList *out)
 {
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
     /* One batch at a time: a slow disk must not drown in scrub reads. */
-    if (!r->ready || r->scrub_reading > 0)
+    if (!r->ready || r->scrub_reading > 0) {
+        QMARK(r->init, REPLICA_SCRUB_BUSY);
         return;
+    }
     if (r->log_len == 0)
         return;
-    if (r->scrub_cursor >= r->log_len)
+    if (r->scrub_cursor >= r->log_len) {
+        QMARK(r->init, REPLICA_SCRUB_WRAP);
         r->scrub_cursor = 0;
+    }
+    QMARK(r->init, REPLICA_SCRUB_READ);
     uint32_t count = MIN(SCRUB_BATCH, r->log_len - r->scrub_cursor);
     act_read(out, QUORUM_FILE_DATA, r->scrub_cursor, count, READ_TOKEN(r->scrub_cursor));
     r->scrub_cursor += count;
@@ -941,11 +1005,16 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
     case QBLK_DATA:
     case QBLK_HINT: {
         Meta *m = meta_of(r, u.idem);
-        if (m == NULL || m->block != block || !m->durable)
+        if (m == NULL || m->block != block || !m->durable) {
+            QMARK(r->init, REPLICA_SCRUB_STALE);
             return;
+        }
         Stored *st = find_stored(m->hinted ? r->hints : key_state(r, m->key), u.idem);
-        if (st == NULL)
+        if (st == NULL) {
+            QMARK(r->init, REPLICA_SCRUB_SUPERSEDED);
             return; /* superseded: nothing depends on it any more */
+        }
+        QMARK(r->init, REPLICA_SCRUB_REWRITE_RECORD);
         Pending *p = pending_new(r, PEND_SYNC);
         QRecord rec = st->rec;
         rec.copy = 1;
@@ -961,14 +1030,17 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
         break;
     }
     case QBLK_VOID:
+        QMARK(r->init, REPLICA_SCRUB_REWRITE_VOID);
         quorum_encode_void(&again, u.target);
         append(r, out, &again, 0);
         break;
     case QBLK_HINT_DONE:
+        QMARK(r->init, REPLICA_SCRUB_REWRITE_HINT_DONE);
         quorum_encode_hint_done(&again, u.idem, ENDPOINT_NONE);
         append(r, out, &again, 0);
         break;
     case QBLK_IDENT:
+        QMARK(r->init, REPLICA_SCRUB_REWRITE_IDENT);
         quorum_encode_ident(&again, r->init.self);
         act_write(out, QUORUM_FILE_DATA, block, &again, 0);
         break;
@@ -997,7 +1069,13 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
         /* No identity block: a new node, or a lost disk (or a lost first block). */
         damaged = !ev->first_boot;
         first_bad = 0;
+        if (damaged)
+            QMARK(r->init, REPLICA_BOOT_LOST_DISK);
     }
+    if (ev->first_boot)
+        QMARK(r->init, REPLICA_BOOT_FIRST);
+    else
+        QMARK(r->init, REPLICA_BOOT_RESTART);
     /* Pass 1: voided blocks and finished hints. */
     GHashTable *voided = g_hash_table_new(g_direct_hash, g_direct_equal);
     GHashTable *done = g_hash_table_new(g_int64_hash, g_int64_equal);
@@ -1019,18 +1097,26 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
     p->verify = 1;
     for (uint32_t i = 0; i < len; i++) {
         BlockCheck c = errors[i] != 0 ? BLOCK_CORRUPT : quorum_decode(&blocks[i], &qb);
+        if (c == BLOCK_TORN)
+            QMARK(r->init, REPLICA_BOOT_TORN);
         if (c == BLOCK_TORN || c == BLOCK_EMPTY)
             continue; /* cut short by a crash before its fsync: never acked */
         if (c == BLOCK_CORRUPT) {
+            QMARK(r->init, REPLICA_BOOT_CORRUPT);
             damaged = TRUE;
             first_bad = MIN(first_bad, i);
             continue;
         }
-        if ((qb.type != QBLK_DATA && qb.type != QBLK_HINT) ||
-            g_hash_table_contains(voided, GUINT_TO_POINTER(i + 1)))
+        if (qb.type != QBLK_DATA && qb.type != QBLK_HINT)
             continue;
-        if (qb.type == QBLK_HINT && g_hash_table_contains(done, &qb.rec.idem))
+        if (g_hash_table_contains(voided, GUINT_TO_POINTER(i + 1))) {
+            QMARK(r->init, REPLICA_BOOT_VOIDED);
             continue;
+        }
+        if (qb.type == QBLK_HINT && g_hash_table_contains(done, &qb.rec.idem)) {
+            QMARK(r->init, REPLICA_BOOT_HINT_DONE);
+            continue;
+        }
         if (!BUG_ON(r->init.bugs, QUORUM_BUG_NO_DEDUP) && meta_of(r, qb.rec.idem))
             continue;
         remember(r, &qb.rec, i, FALSE);
@@ -1053,8 +1139,10 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
         }
     }
     act_timer(out, TIMER_SYNC, sim_rng_duration(r->init.rng, SYNC_EVERY), 0);
-    if (r->hints->len > 0)
+    if (r->hints->len > 0) {
+        QMARK(r->init, REPLICA_BOOT_HINTS_KEPT);
         arm_handoff(r, out);
+    }
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
     if (p->writes_left == 0)
         writes_done(r, p, out);
@@ -1111,6 +1199,8 @@ static void *replica_create(const ProtoInit *init)
 {
     Replica *r = g_new0(Replica, 1);
     r->init = *init;
+    if (!r->init.marks)
+        r->init.marks = mark_sink();
     r->ring = ring_new(init->nodes, QUORUM_VNODES);
     r->keys = g_new0(GArray *, init->keys);
     idem_table_init(&r->table, sizeof(Meta));

@@ -37,6 +37,7 @@
  * applied <= commit <= last index; durable <= last index; a leader has voted for itself.
  */
 #include "model/raft/raft.h"
+#include "model/raft/raft_marks.h"
 #include "sim/engine/chunks.h"
 
 #include <string.h>
@@ -219,6 +220,7 @@ static gboolean up_to_date(uint64_t term_a, uint64_t index_a, uint64_t term_b, u
 static void send_peer(Raft *r, Msg *m, ActionList *out)
 {
     if (r->meta_writing) {
+        RMARK(r->init, GATE_HELD);
         action_list_push(&r->gated, ACT_SEND)->msg = m;
         return;
     }
@@ -264,9 +266,10 @@ static void flush_gate(Raft *r, ActionList *out)
             dropped = msg_term(a->msg) < r->term ||
                       (a->msg->type == MSG_R_VOTE_RESP && raft_body(a->msg)->rvr.granted &&
                        r->voted_for != a->msg->to);
-            if (dropped)
+            if (dropped) {
+                RMARK(r->init, GATE_DROPPED);
                 msg_free(a->msg);
-            else
+            } else
                 act_send(out, a->msg);
             a->msg = NULL;
         } else if (!dropped) {
@@ -296,6 +299,7 @@ static void reply_client(Raft *r, EndpointId client, uint32_t op, uint16_t attem
 static void persist_meta(Raft *r, ActionList *out)
 {
     if (r->meta_writing) {
+        RMARK(r->init, META_DIRTY);
         r->meta_dirty = TRUE;
         return;
     }
@@ -314,6 +318,7 @@ static void meta_fsync_done(Raft *r, int result, ActionList *out)
 {
     r->meta_writing = FALSE;
     if (result != 0 || r->meta_write_failed) {
+        RMARK(r->init, META_REWRITE);
         persist_meta(r, out); /* rewrite from memory; fsyncing again would prove nothing */
         return;
     }
@@ -376,6 +381,7 @@ static void log_fsync_done(Raft *r, int result, ActionList *out)
 {
     r->fsync_inflight = FALSE;
     if (result != 0 || r->log_broken) {
+        RMARK(r->init, LOG_FSYNC_FAILED);
         /* Whatever this fsync covered may be lost: write it all again, then fsync again. */
         r->log_broken = FALSE;
         for (uint64_t i = r->durable + 1; i <= last_index(r); i++)
@@ -387,8 +393,10 @@ static void log_fsync_done(Raft *r, int result, ActionList *out)
     covered = MIN(covered, last_index(r));
     if (covered > r->durable)
         r->durable = covered;
-    if (r->fsync_wanted || r->durable < last_index(r))
+    if (r->fsync_wanted || r->durable < last_index(r)) {
+        RMARK(r->init, LOG_FSYNC_AGAIN);
         request_fsync(r, out);
+    }
     if (r->role == ROLE_LEADER)
         advance_commit(r, out);
     flush_waiting(r, out);
@@ -448,6 +456,8 @@ static void apply_committed(Raft *r, ActionList *out)
         RaftEntry entry = entry_at(r, r->applied);
         const RaftEntry *e = &entry;
         gboolean effect = sm_apply(r, e);
+        if (!effect)
+            RMARK(r->init, APPLY_DEDUP);
         act_note(out, NOTE_APPLY, e->index, e->term, e->idem, effect);
         if (r->role != ROLE_LEADER)
             continue;
@@ -457,8 +467,12 @@ static void apply_committed(Raft *r, ActionList *out)
                 break;
             gboolean mine = p->index == r->applied && p->term == e->term;
             reply_client(r, p->client, p->op, p->attempt, mine, FAIL_LOST_LEADERSHIP, FALSE, out);
-            if (mine)
+            if (mine) {
+                RMARK(r->init, REPLY_OK);
                 act_failpoint(out, RAFT_FP_REPLIED);
+            } else {
+                RMARK(r->init, REPLY_SUPERSEDED);
+            }
             g_array_remove_index(r->proposals, 0);
         }
     }
@@ -476,6 +490,12 @@ static void reset_election_timer(Raft *r, ActionList *out)
 /* Everything a leader was doing for clients ends without an answer it could stand by. */
 static void drop_leadership(Raft *r, ActionList *out)
 {
+    if (r->proposals->len > 0)
+        RMARK(r->init, DROP_PROPOSALS);
+    if (r->batch_props->len > 0)
+        RMARK(r->init, DROP_BATCH);
+    if (r->reads->len > 0)
+        RMARK(r->init, DROP_READS);
     for (guint i = 0; i < r->proposals->len; i++) {
         Proposal *p = &g_array_index(r->proposals, Proposal, i);
         reply_client(r, p->client, p->op, p->attempt, FALSE, FAIL_LOST_LEADERSHIP, FALSE, out);
@@ -505,8 +525,12 @@ static void drop_leadership(Raft *r, ActionList *out)
 static void become_follower(Raft *r, uint64_t term, ActionList *out)
 {
     gboolean was_leader = r->role == ROLE_LEADER;
-    if (was_leader)
+    if (was_leader) {
+        RMARK(r->init, STEP_DOWN_LEADER);
         drop_leadership(r, out);
+    } else if (r->role == ROLE_CANDIDATE) {
+        RMARK(r->init, STEP_DOWN_CANDIDATE);
+    }
     gboolean changed = r->role != ROLE_FOLLOWER;
     if (term > r->term) {
         r->term = term;
@@ -530,6 +554,7 @@ static void become_leader(Raft *r, ActionList *out)
     r->leader = r->init.self;
     act_cancel(out, TIMER_ELECTION);
     act_note(out, NOTE_ROLE, ROLE_LEADER, r->term, 0, 0);
+    RMARK(r->init, ELECTION_WON);
     act_failpoint(out, RAFT_FP_ELECTED);
     for (EndpointId i = 0; i < r->n; i++) {
         r->next[i] = last_index(r) + 1;
@@ -557,8 +582,11 @@ static void become_leader(Raft *r, ActionList *out)
 static void become_candidate(Raft *r, ActionList *out)
 {
     reset_election_timer(r, out);
-    if (r->damaged)
+    if (r->damaged) {
+        RMARK(r->init, ELECTION_DAMAGED);
         return; /* its log may lack committed entries: it must not lead */
+    }
+    RMARK(r->init, ELECTION_START);
     if (r->role == ROLE_LEADER)
         drop_leadership(r, out);
     r->role = ROLE_CANDIDATE;
@@ -635,6 +663,8 @@ static void heartbeat_round(Raft *r, ActionList *out)
         SimTime sent = r->last_sent[i];
         if (sent == SIM_TIME_NEVER || r->now < sent || r->now - sent >= recent)
             send_append(r, i, out);
+        else
+            RMARK(r->init, HEARTBEAT_SKIP);
     }
 }
 
@@ -657,8 +687,11 @@ static void advance_commit(Raft *r, ActionList *out)
     if (candidate <= r->commit)
         return;
     /* Raft §5.4.2: never commit an entry of an earlier term by counting replicas. */
-    if (term_at(r, candidate) != r->term && !BUG_ON(r->init.bugs, RAFT_BUG_COMMIT_OLD_TERM))
+    if (term_at(r, candidate) != r->term && !BUG_ON(r->init.bugs, RAFT_BUG_COMMIT_OLD_TERM)) {
+        RMARK(r->init, COMMIT_OLD_TERM_WAITS);
         return;
+    }
+    RMARK(r->init, COMMIT_ADVANCE);
     r->commit = candidate;
     act_note(out, NOTE_COMMIT, r->commit, r->term, 0, 0);
     act_failpoint(out, RAFT_FP_COMMITTED);
@@ -721,7 +754,10 @@ static void serve_reads(Raft *r, ActionList *out)
         /* The read index needs an entry of this term committed first (the no-op). */
         if (q.read_index == 0 && term_at(r, r->commit) == r->term)
             q.read_index = r->commit;
+        if (q.read_index == 0)
+            RMARK(r->init, READ_WAITS_NOOP);
         if (q.read_index != 0 && round_confirmed(r, q.round) && r->applied >= q.read_index) {
+            RMARK(r->init, READ_SERVED);
             reply_read(r, &q, out);
             continue;
         }
@@ -749,6 +785,10 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
         FailReason reason = r->leader != ENDPOINT_NONE && r->leader != r->init.self
                                 ? FAIL_NOT_LEADER
                                 : FAIL_NO_LEADER;
+        if (reason == FAIL_NOT_LEADER)
+            RMARK(r->init, CLIENT_NOT_LEADER);
+        else
+            RMARK(r->init, CLIENT_NO_LEADER);
         reply_client(r, m->from, q->op, q->attempt, FALSE, reason, TRUE, out);
         return;
     }
@@ -758,6 +798,7 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
             reply_read(r, &now, out); /* the bug: no leadership check, no read index */
             return;
         }
+        RMARK(r->init, READ_QUEUED);
         Read read = {m->from, q->op, q->attempt, q->key, 0, ++r->round};
         g_array_append_val(r->reads, read);
         broadcast(r, out); /* the heartbeat round that confirms leadership */
@@ -766,10 +807,12 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
     }
     if (session_applied(r, q->idem)) {
         /* Already applied under this idempotency key: it happened, once. */
+        RMARK(r->init, CLIENT_SESSION_HIT);
         reply_client(r, m->from, q->op, q->attempt, TRUE, FAIL_NONE, FALSE, out);
         return;
     }
     if (r->proposals->len + r->batch->len >= RAFT_MAX_INFLIGHT) {
+        RMARK(r->init, CLIENT_BUSY);
         reply_client(r, m->from, q->op, q->attempt, FALSE, FAIL_BUSY, TRUE, out);
         return;
     }
@@ -784,8 +827,10 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
     g_array_append_val(r->batch_props, p);
     const RaftConfig *cfg = raft_config(r->init.config);
     if (r->batch->len >= cfg->batch_entries || cfg->batch_delay == 0) {
+        RMARK(r->init, CLIENT_PROPOSED);
         flush_batch(r, out);
     } else if (!r->batch_timer) {
+        RMARK(r->init, CLIENT_BATCHED);
         r->batch_timer = TRUE;
         act_timer(out, TIMER_BATCH, cfg->batch_delay, 0);
     }
@@ -810,9 +855,12 @@ static void flush_waiting(Raft *r, ActionList *out)
     guint keep = 0;
     for (guint i = 0; i < r->waiting->len; i++) {
         WaitingAck w = g_array_index(r->waiting, WaitingAck, i);
-        if (w.term != r->term)
+        if (w.term != r->term) {
+            RMARK(r->init, WAITING_OLD_TERM);
             continue; /* a leader of an earlier term: it no longer matters */
+        }
         if (w.match <= r->durable) {
+            RMARK(r->init, WAITING_FLUSHED);
             respond_append(r, w.to, TRUE, w.match, 0, w.round, out);
             continue;
         }
@@ -825,19 +873,24 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
 {
     const RAppend *a = &raft_body(m)->ra;
     if (a->term < r->term) {
+        RMARK(r->init, APPEND_STALE_TERM);
         respond_append(r, m->from, FALSE, 0, 0, a->round, out);
         return;
     }
+    if (a->term > r->term)
+        RMARK(r->init, APPEND_NEW_TERM);
     if (a->term > r->term || r->role != ROLE_FOLLOWER)
         become_follower(r, a->term, out);
     reset_election_timer(r, out); /* heard from the current leader */
     r->leader = m->from;
     if (a->prev_index > last_index(r)) {
+        RMARK(r->init, APPEND_GAP);
         respond_append(r, m->from, FALSE, 0, last_index(r) + 1, a->round, out);
         return;
     }
     if (a->prev_index > 0 && term_at(r, a->prev_index) != a->prev_term) {
         /* Skip back over the whole conflicting term at once. */
+        RMARK(r->init, APPEND_PREV_CONFLICT);
         uint64_t bad = term_at(r, a->prev_index), i = a->prev_index;
         while (i > 1 && term_at(r, i - 1) == bad)
             i--;
@@ -852,8 +905,11 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
     for (uint32_t k = 0; k < n; k++) {
         const RaftEntry *e = &entries[k];
         if (e->index <= last_index(r)) {
-            if (term_at(r, e->index) == e->term)
-                continue;                       /* already have it */
+            if (term_at(r, e->index) == e->term) {
+                RMARK(r->init, APPEND_HAVE);
+                continue; /* already have it */
+            }
+            RMARK(r->init, APPEND_TRUNCATE);
             log_truncate(r, e->index - 1, out); /* only what actually conflicts */
         }
         log_append(r, e, out);
@@ -861,18 +917,24 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
     }
     uint64_t match = a->prev_index + n;
     if (wrote) {
+        RMARK(r->init, APPEND_ENTRIES);
         request_fsync(r, out);
         act_failpoint(out, RAFT_FP_FOLLOWER_APPENDED);
+    } else if (n == 0) {
+        RMARK(r->init, APPEND_HEARTBEAT);
     }
     /* Raft §5.3: commit up to the leader's commit index, within what this append verified. */
     uint64_t commit = MIN(a->commit, match);
     if (commit > r->commit) {
+        RMARK(r->init, APPEND_COMMIT);
         r->commit = commit;
         apply_committed(r, out);
     }
     if (BUG_ON(r->init.bugs, RAFT_BUG_FOLLOWER_ACK_BEFORE_FSYNC) || match <= r->durable) {
+        RMARK(r->init, APPEND_ACK_NOW);
         respond_append(r, m->from, TRUE, match, 0, a->round, out);
     } else {
+        RMARK(r->init, APPEND_ACK_WAITS);
         WaitingAck w = {m->from, r->term, match, a->round};
         g_array_append_val(r->waiting, w);
     }
@@ -883,15 +945,19 @@ static void handle_append_resp(Raft *r, const Msg *m, ActionList *out)
 {
     const RAppendResp *a = &raft_body(m)->rar;
     if (a->term > r->term) {
+        RMARK(r->init, APPEND_RESP_HIGHER_TERM);
         become_follower(r, a->term, out);
         return;
     }
-    if (r->role != ROLE_LEADER || a->term != r->term)
+    if (r->role != ROLE_LEADER || a->term != r->term) {
+        RMARK(r->init, APPEND_RESP_STALE);
         return;
+    }
     EndpointId from = m->from;
     r->last_heard[from] = r->now;
     r->acked_round[from] = MAX(r->acked_round[from], a->round);
     if (a->success) {
+        RMARK(r->init, APPEND_RESP_MATCH);
         r->match[from] = MAX(r->match[from], a->match);
         r->next[from] = MAX(r->next[from], r->match[from] + 1);
         advance_commit(r, out);
@@ -899,17 +965,36 @@ static void handle_append_resp(Raft *r, const Msg *m, ActionList *out)
         /* The follower no longer has entries it once acked: it lost data and is repairing.
          * Rewind to what it really holds (what it acked before is spent from the failure
          * budget, not recounted). */
+        RMARK(r->init, APPEND_RESP_REWIND);
         r->match[from] = a->conflict_index - 1;
         r->next[from] = a->conflict_index;
         send_append(r, from, out);
     } else {
         uint64_t back = MAX(a->conflict_index, r->match[from] + 1);
         if (back < r->next[from]) {
+            RMARK(r->init, APPEND_RESP_BACKTRACK);
             r->next[from] = back;
             send_append(r, from, out);
+        } else {
+            RMARK(r->init, APPEND_RESP_NOTHING);
         }
     }
     serve_reads(r, out);
+}
+
+/* Which rule refused a vote (the first that applies, in handle_vote's order). */
+static void vote_refused_mark(Raft *r, const RVote *v, EndpointId from)
+{
+    if (v->term != r->term)
+        RMARK(r->init, VOTE_REFUSED_TERM);
+    else if (r->damaged)
+        RMARK(r->init, VOTE_REFUSED_DAMAGED);
+    else if (v->term <= r->vote_floor)
+        RMARK(r->init, VOTE_REFUSED_FLOOR);
+    else if (r->voted_for != ENDPOINT_NONE && r->voted_for != from)
+        RMARK(r->init, VOTE_REFUSED_VOTED);
+    else
+        RMARK(r->init, VOTE_REFUSED_LOG);
 }
 
 static void handle_vote(Raft *r, const Msg *m, ActionList *out)
@@ -920,6 +1005,12 @@ static void handle_vote(Raft *r, const Msg *m, ActionList *out)
     gboolean granted = v->term == r->term && !r->damaged && v->term > r->vote_floor &&
                        (r->voted_for == ENDPOINT_NONE || r->voted_for == m->from) &&
                        up_to_date(v->last_term, v->last_index, last_term(r), last_index(r));
+    if (granted && r->voted_for == m->from)
+        RMARK(r->init, VOTE_REPEATED);
+    else if (granted)
+        RMARK(r->init, VOTE_GRANTED);
+    else
+        vote_refused_mark(r, v, m->from);
     if (granted && r->voted_for != m->from) {
         r->voted_for = m->from;
         persist_meta(r, out);
@@ -942,11 +1033,18 @@ static void handle_vote_resp(Raft *r, const Msg *m, ActionList *out)
 {
     const RVoteResp *v = &raft_body(m)->rvr;
     if (v->term > r->term) {
+        RMARK(r->init, VOTE_RESP_HIGHER_TERM);
         become_follower(r, v->term, out);
         return;
     }
-    if (r->role != ROLE_CANDIDATE || v->term != r->term || !v->granted)
+    if (r->role != ROLE_CANDIDATE || v->term != r->term) {
+        RMARK(r->init, VOTE_RESP_IGNORED);
         return;
+    }
+    if (!v->granted) {
+        RMARK(r->init, VOTE_RESP_REFUSED);
+        return;
+    }
     r->votes |= (uint64_t)1 << m->from;
     if ((guint)__builtin_popcountll(r->votes) >= r->majority)
         become_leader(r, out);
@@ -959,6 +1057,7 @@ static void send_probes(Raft *r, ActionList *out)
     for (EndpointId i = 0; i < r->n; i++) {
         if (i == r->init.self || ((r->probe_from >> i) & 1))
             continue;
+        RMARK(r->init, REPAIR_PROBE_SENT);
         Msg *m = msg_new(MSG_R_PROBE, r->init.self, i);
         raft_body(m)->rp.term = r->term;
         send_peer(r, m, out);
@@ -979,8 +1078,11 @@ static void handle_probe(Raft *r, const Msg *m, ActionList *out)
 static void handle_probe_resp(Raft *r, const Msg *m, ActionList *out)
 {
     const RProbeResp *p = &raft_body(m)->rpr;
+    if (r->damaged && !r->probe_done && p->damaged)
+        RMARK(r->init, REPAIR_PROBE_DAMAGED_PEER);
     if (!r->damaged || r->probe_done || p->damaged)
         return; /* a damaged peer cannot vouch for anything */
+    RMARK(r->init, REPAIR_PROBE_ANSWERED);
     r->probe_from |= (uint64_t)1 << m->from;
     r->probe_term = MAX(r->probe_term, p->term);
     if (up_to_date(p->last_term, p->last_index, r->need_term, r->need_index)) {
@@ -991,8 +1093,10 @@ static void handle_probe_resp(Raft *r, const Msg *m, ActionList *out)
     if ((guint)__builtin_popcountll(r->probe_from) < r->majority)
         return;
     r->probe_done = TRUE;
+    RMARK(r->init, REPAIR_PROBE_DONE);
     act_cancel(out, TIMER_PROBE);
     if (r->probe_term > r->term) {
+        RMARK(r->init, REPAIR_TERM_RAISED);
         r->term = r->probe_term;
         r->voted_for = ENDPOINT_NONE;
     }
@@ -1005,8 +1109,11 @@ static void check_repaired(Raft *r, ActionList *out)
 {
     if (!r->damaged || !r->probe_done)
         return;
-    if (!up_to_date(last_term(r), last_index(r), r->need_term, r->need_index))
+    if (!up_to_date(last_term(r), last_index(r), r->need_term, r->need_index)) {
+        RMARK(r->init, REPAIR_LOG_BEHIND);
         return;
+    }
+    RMARK(r->init, REPAIR_DONE);
     r->damaged = FALSE;
     persist_meta(r, out);
     act_note(out, NOTE_REPAIRED, last_index(r), r->term, 0, 0);
@@ -1017,8 +1124,11 @@ static void check_repaired(Raft *r, ActionList *out)
 static void scrub_round(Raft *r, ActionList *out)
 {
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
-    if (r->scrub_reading > 0 || r->durable == 0)
+    if (r->scrub_reading > 0 || r->durable == 0) {
+        RMARK(r->init, SCRUB_BUSY);
         return; /* one batch at a time, and only over what is known durable */
+    }
+    RMARK(r->init, SCRUB_READ);
     act_read(out, RAFT_FILE_META, r->meta_slot, 1, TOKEN_SCRUB_META | (uint64_t)r->meta_slot << 8);
     r->scrub_reading++;
     r->scrub_limit = r->durable;
@@ -1040,13 +1150,17 @@ static void scrub_checked(Raft *r, uint64_t token, int result, const DiskBlock *
         RaftMeta m;
         gboolean intact =
             result == 0 && raft_decode_meta(b, &m) == BLOCK_OK && m.seq == r->meta_seq;
-        if (!intact && !r->meta_writing && (token >> 8) == r->meta_slot)
+        if (!intact && !r->meta_writing && (token >> 8) == r->meta_slot) {
+            RMARK(r->init, SCRUB_META_REWRITE);
             persist_meta(r, out); /* a fresh copy in the other slot */
+        }
         return;
     }
     uint64_t index = token >> 8;
-    if (index < 1 || index > last_index(r) || index > r->scrub_limit)
+    if (index < 1 || index > last_index(r) || index > r->scrub_limit) {
+        RMARK(r->init, SCRUB_CHANGED);
         return; /* changed since the read was issued */
+    }
     /* Only a block that fails its checksum (or cannot be read) is damage; a valid entry that
      * differs from memory was overwritten after the read was queued. */
     RaftEntry e;
@@ -1055,6 +1169,7 @@ static void scrub_checked(Raft *r, uint64_t token, int result, const DiskBlock *
         return;
     /* Written again from memory; durable again once an fsync issued after it covers it (an
      * fsync already in flight covers less, as after a truncation). */
+    RMARK(r->init, SCRUB_ENTRY_REWRITE);
     write_entry(r, index, out);
     r->durable = MIN(r->durable, index - 1);
     r->trunc_low = MIN(r->trunc_low, index - 1);
@@ -1087,6 +1202,10 @@ static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
         }
     }
     *lost = (!found && !ev->first_boot) || damaged;
+    if (!found && !ev->first_boot)
+        RMARK(r->init, BOOT_META_LOST);
+    else if (damaged)
+        RMARK(r->init, BOOT_META_DAMAGED);
     r->meta_slot = 1; /* so that the first copy goes to slot 0 */
     if (found) {
         r->term = best.term;
@@ -1107,10 +1226,14 @@ static uint64_t recover_log(Raft *r, const ProtoDiskImage *img)
         BlockCheck c = img->errors[RAFT_FILE_LOG][i] != 0
                            ? BLOCK_CORRUPT
                            : raft_decode_entry(&img->blocks[RAFT_FILE_LOG][i], &e);
-        if (c == BLOCK_TORN || c == BLOCK_EMPTY)
+        if (c == BLOCK_TORN || c == BLOCK_EMPTY) {
+            RMARK(r->init, BOOT_TORN_TAIL);
             return 0; /* a write cut short: never fsynced, never acked; the log ends here */
-        if (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term(r))
+        }
+        if (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term(r)) {
+            RMARK(r->init, BOOT_LOG_DAMAGED);
             return (uint64_t)i + 1;
+        }
         log_push(r, &e);
     }
     return 0;
@@ -1129,8 +1252,14 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
      * alone is not enough: after a failed fsync of an earlier life the pages can be clean and
      * never written, and a new fsync returns 0 without writing them (fsyncgate). So every entry
      * is written back first, and the boot fsync covers them all. */
-    if (ev->image->len[RAFT_FILE_LOG] > last_index(r))
+    if (ev->image->len[RAFT_FILE_LOG] > last_index(r)) {
+        RMARK(r->init, BOOT_TRUNCATE_TAIL);
         act_truncate(out, RAFT_FILE_LOG, (uint32_t)last_index(r), TOKEN_LOG_TRUNCATE);
+    }
+    if (ev->first_boot)
+        RMARK(r->init, BOOT_FIRST);
+    else
+        RMARK(r->init, BOOT_RESTART);
     for (uint64_t i = 1; i <= last_index(r); i++)
         write_entry(r, i, out);
     r->durable = 0;
@@ -1150,16 +1279,20 @@ static void handle_disk(Raft *r, const ProtoEvent *ev, ActionList *out)
 {
     switch (ev->token) {
     case TOKEN_META_WRITE:
-        if (ev->result != 0)
+        if (ev->result != 0) {
+            RMARK(r->init, META_WRITE_FAILED);
             r->meta_write_failed = TRUE;
+        }
         break;
     case TOKEN_META_FSYNC:
         meta_fsync_done(r, ev->result, out);
         break;
     case TOKEN_LOG_WRITE:
     case TOKEN_LOG_TRUNCATE:
-        if (ev->result != 0)
+        if (ev->result != 0) {
+            RMARK(r->init, LOG_WRITE_FAILED);
             r->log_broken = TRUE;
+        }
         break;
     case TOKEN_LOG_FSYNC:
         log_fsync_done(r, ev->result, out);
@@ -1193,6 +1326,7 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
             if (i != r->init.self && r->now - r->last_heard[i] <= window)
                 heard++;
         if (heard < r->majority) {
+            RMARK(r->init, CHECK_QUORUM_STEP_DOWN);
             drop_leadership(r, out);
             r->role = ROLE_FOLLOWER;
             r->leader = ENDPOINT_NONE;
@@ -1206,12 +1340,16 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
     }
     case TIMER_BATCH:
         r->batch_timer = FALSE;
-        if (r->role == ROLE_LEADER)
+        if (r->role == ROLE_LEADER) {
+            RMARK(r->init, BATCH_TIMER_FLUSH);
             flush_batch(r, out);
+        }
         break;
     case TIMER_PROBE:
-        if (r->damaged && !r->probe_done)
+        if (r->damaged && !r->probe_done) {
+            RMARK(r->init, REPAIR_PROBE_AGAIN);
             send_probes(r, out);
+        }
         break;
     case TIMER_SCRUB:
         scrub_round(r, out);
@@ -1224,6 +1362,8 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
 static void handle_stop(Raft *r, ActionList *out)
 {
     /* A stopping server cannot know what becomes of what it appended. */
+    if (r->proposals->len + r->batch_props->len + r->reads->len > 0)
+        RMARK(r->init, STOP_IN_FLIGHT);
     for (guint i = 0; i < r->proposals->len; i++) {
         Proposal *p = &g_array_index(r->proposals, Proposal, i);
         reply_client(r, p->client, p->op, p->attempt, FALSE, FAIL_SHUTDOWN, FALSE, out);
@@ -1293,6 +1433,8 @@ static void *raft_create(const ProtoInit *init)
 {
     Raft *r = g_new0(Raft, 1);
     r->init = *init;
+    if (!r->init.marks)
+        r->init.marks = mark_sink();
     r->n = init->nodes;
     r->majority = init->nodes / 2 + 1;
     r->voted_for = ENDPOINT_NONE;

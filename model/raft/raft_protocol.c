@@ -2,6 +2,7 @@
  * and scenario keys, how clients follow the leader, what failure its model survives (a
  * minority), how the swarm draws its clusters, and its liveness predicate (a majority up). */
 #include "model/raft/raft.h"
+#include "model/raft/raft_marks.h"
 
 #include <stddef.h>
 
@@ -176,6 +177,8 @@ const Protocol raft_protocol = {
     .n_failpoints = RAFT_FP_END - RAFT_FP_FIRST,
     .bugs = raft_bugs,
     .n_bugs = RAFT_BUG_COUNT,
+    .marks = raft_marks,
+    .n_marks = RAFT_MARK_COUNT,
     .roles = raft_roles,
     .client_clocks = FALSE,
     .tolerance = raft_tolerance,

@@ -187,12 +187,14 @@ static void attempt_failed(World *w, Client *c, FailReason reason, gboolean defi
         sim_queue_now(w->queue) - op->invoke < world_config_final_patience(w->config) &&
         c->attempt < 1000;
     if (c->attempt >= w->config->client_retries && !persist) {
+        MARK(w->stats.world_marks, WMARK_CLIENT_GAVE_UP);
         complete(w, c, op->any_indeterminate ? OUTCOME_INDETERMINATE : OUTCOME_FAIL, reason, NULL);
         return;
     }
     c->attempt++;
     c->redirects = 0;
     w->stats.client_retries++;
+    MARK(w->stats.world_marks, WMARK_CLIENT_RETRY);
     c->target = next_server(w, c->target);
     if (w->config->protocol->clients.retry_to_leader && c->leader != ENDPOINT_NONE &&
         reason != FAIL_TIMEOUT && reason != FAIL_NO_LEADER)
@@ -217,6 +219,7 @@ static void on_timeout(void *ctx, uint64_t op, uint64_t attempt)
     if (!c->busy || c->op != op || c->attempt != attempt)
         return;
     c->leader = ENDPOINT_NONE;
+    MARK(c->w->stats.world_marks, WMARK_CLIENT_TIMEOUT);
     attempt_failed(c->w, c, FAIL_TIMEOUT, FALSE);
 }
 
@@ -225,8 +228,10 @@ void client_receive(World *w, Client *c, Msg *m)
     if (m->type != MSG_CLIENT_RESP)
         return;
     const ClientResp *r = &m->u.cresp;
-    if (!c->busy || r->op != c->op)
+    if (!c->busy || r->op != c->op) {
+        MARK(w->stats.world_marks, WMARK_CLIENT_STALE_ANSWER);
         return; /* an answer to an operation already decided */
+    }
     gboolean stay = w->config->protocol->clients.stay_on_answer;
     if (stay)
         c->leader = m->from; /* any coordinator answers; stay with one that does */
@@ -234,6 +239,8 @@ void client_receive(World *w, Client *c, Msg *m)
         /* Any attempt's success means the operation happened (same idempotency key). */
         if (!stay)
             c->leader = m->from;
+        if (r->attempt != c->attempt)
+            MARK(w->stats.world_marks, WMARK_CLIENT_EARLIER_ATTEMPT_OK);
         complete(w, c, OUTCOME_OK, FAIL_NONE, r);
         return;
     }
@@ -244,6 +251,7 @@ void client_receive(World *w, Client *c, Msg *m)
         /* Following a leader hint is not a retry: the follower did nothing. */
         c->redirects++;
         w->stats.client_redirects++;
+        MARK(w->stats.world_marks, WMARK_CLIENT_REDIRECT);
         c->leader = r->hint;
         c->target = r->hint;
         send_attempt(w, c);

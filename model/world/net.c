@@ -81,14 +81,17 @@ static void on_deliver(void *ctx, uint64_t a, uint64_t b)
     Msg *m = (Msg *)(uintptr_t)a;
     Endpoint *dst = &w->ep[m->to];
     if (!dst->up) {
+        MARK(w->stats.world_marks, WMARK_NET_DROP_CRASHED);
         drop(w, m, DROP_CRASHED);
         return;
     }
     if ((uint32_t)b != dst->incarnation) {
+        MARK(w->stats.world_marks, WMARK_NET_DROP_RESTARTED);
         drop(w, m, DROP_RESTARTED);
         return;
     }
     if (!world_net_connected(w, m->from, m->to)) {
+        MARK(w->stats.world_marks, WMARK_NET_DROP_IN_FLIGHT);
         drop(w, m, DROP_PARTITION);
         return;
     }
@@ -124,24 +127,29 @@ void net_send(World *w, Msg *m)
         const NetRuleEntry *e = g_ptr_array_index(w->rules, i);
         const NetRule *r = &e->rule;
         if (rule_blocks(r, m->from, m->to)) {
+            MARK(w->stats.world_marks, WMARK_NET_DROP_PARTITION);
             drop(w, m, DROP_PARTITION);
             return;
         }
         if (!endpoint_mask_has(&r->from_mask, m->from) || !endpoint_mask_has(&r->to_mask, m->to))
             continue;
         if (r->kind == NET_DROP && sim_rng_chance(&w->net_rng, r->num, r->den)) {
+            MARK(w->stats.world_marks, WMARK_NET_DROP_RULE);
             drop(w, m, DROP_RULE);
             return;
         }
         if (r->kind == NET_DUPLICATE && sim_rng_chance(&w->net_rng, r->num, r->den))
             duplicate = TRUE;
-        if (r->kind == NET_DELAY)
+        if (r->kind == NET_DELAY) {
+            MARK(w->stats.world_marks, WMARK_NET_DELAY);
             latency = r->latency;
+        }
     }
     if (duplicate) {
         Msg *copy = msg_copy(m);
         copy->id = ++w->next_msg_id;
         w->stats.msgs_duplicated++;
+        MARK(w->stats.world_marks, WMARK_NET_DUPLICATE);
         world_emit(w, SIM_TR_SEND, copy->type, copy->from, copy->to, copy->id, m->id);
         schedule_delivery(w, copy, sim_rng_duration(&w->net_rng, latency));
     }

@@ -67,6 +67,7 @@ static void on_timer(void *ctx, uint64_t a, uint64_t token)
     g_assert(t->gen == gen && n->up);
     t->handle = SIM_HANDLE_NONE;
     if (n->paused) {
+        MARK(w->stats.world_marks, WMARK_NODE_TIMER_HELD);
         Deferred *d = g_new0(Deferred, 1);
         *d = (Deferred){.kind = DEFER_TIMER, .timer = slot, .timer_gen = gen, .token = token};
         g_queue_push_tail(&n->deferred, d);
@@ -150,6 +151,7 @@ static int read_blocks(World *w, Endpoint *n, const DiskOp *op)
             *res = disk_read(n->disk, op->file, idx, &w->read_blocks[i]);
             if (*res) {
                 w->stats.read_errors++;
+                MARK(w->stats.world_marks, WMARK_DISK_READ_EIO);
                 first = first ? first : *res;
             }
         } else {
@@ -172,13 +174,17 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
     case DISKOP_WRITE:
         result = disk_write(n->disk, op->file, op->index, &op->block);
         w->stats.disk_writes++;
-        if (result)
+        if (result) {
             w->stats.write_errors++;
+            MARK(w->stats.world_marks, WMARK_DISK_WRITE_ERROR);
+        }
         break;
     case DISKOP_TRUNCATE:
         result = disk_truncate(n->disk, op->file, op->index);
-        if (result)
+        if (result) {
             w->stats.write_errors++;
+            MARK(w->stats.world_marks, WMARK_DISK_WRITE_ERROR);
+        }
         break;
     case DISKOP_READ:
         result = read_blocks(w, n, op);
@@ -186,8 +192,13 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
     default:
         result = disk_fsync(n->disk, op->file);
         w->stats.disk_fsyncs++;
-        if (result)
+        if (result) {
             w->stats.fsync_errors++;
+            MARK(w->stats.world_marks, w->config->fs == FS_BTRFS ? WMARK_DISK_FSYNC_EIO_REVERT
+                                       : w->config->fs == FS_EXT4_JOURNAL
+                                           ? WMARK_DISK_FSYNC_EIO_JOURNAL
+                                           : WMARK_DISK_FSYNC_EIO_CLEAN);
+        }
         break;
     }
     world_emit(w, SIM_TR_DISK_DONE, op->kind, n->id, ENDPOINT_NONE,
@@ -195,6 +206,7 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
     uint64_t token = op->token;
     gboolean read = op->kind == DISKOP_READ;
     if (n->paused) {
+        MARK(w->stats.world_marks, WMARK_NODE_DISK_HELD);
         Deferred *d = g_new0(Deferred, 1);
         *d = (Deferred){.kind = DEFER_DISK, .token = token, .result = result};
         d->count = read ? op->count : 1;
@@ -291,9 +303,12 @@ static void execute(World *w, Endpoint *n, ActionList *l)
             world_emit(w, SIM_TR_FAILPOINT, a->sub, n->id, ENDPOINT_NONE, 0, 0);
             if (w->fp_hook)
                 w->fp_hook(w->fp_ctx, w, n->id, (FailpointId)a->sub);
-            if (!n->up || n->incarnation != incarnation)
+            if (!n->up || n->incarnation != incarnation) {
+                MARK(w->stats.world_marks, WMARK_NODE_FAILPOINT_CRASH);
                 return; /* crashed right here: nothing after the failpoint happens */
+            }
             if (n->paused) {
+                MARK(w->stats.world_marks, WMARK_NODE_FAILPOINT_PAUSE);
                 stash_rest(n, l, i + 1);
                 return;
             }
@@ -318,6 +333,7 @@ static void deliver_now(World *w, Endpoint *n, Msg *m)
 void node_deliver(World *w, Endpoint *n, Msg *m)
 {
     if (n->paused) {
+        MARK(w->stats.world_marks, WMARK_NET_HELD_BY_PAUSE);
         Deferred *d = g_new0(Deferred, 1);
         d->kind = DEFER_MSG;
         d->msg = m;
@@ -479,7 +495,10 @@ static void boot(World *w, Endpoint *n)
         .rng = &n->rng,
         .bugs = w->config->bugs,
         .incarnation = n->incarnation,
+        .marks = w->stats.marks,
     };
+    if (n->incarnation > 1)
+        MARK(w->stats.world_marks, WMARK_NODE_BOOT_RESTART);
     n->proto = n->ops->create(&n->init);
     ProtoDiskImage img;
     read_image(n, &img);
@@ -511,6 +530,19 @@ void node_free(Endpoint *n)
 
 /* ---- fault primitives ---- */
 
+/* A power cut on the node's disk, marked by what it did to the unsynced writes. */
+static void power_loss(World *w, Endpoint *n)
+{
+    DiskStats before = *disk_stats(n->disk);
+    disk_power_loss(n->disk, &n->disk_rng);
+    const DiskStats *after = disk_stats(n->disk);
+    MarkCount *m = w->stats.world_marks;
+    m[WMARK_DISK_POWER_LOST] += after->power_lost - before.power_lost;
+    m[WMARK_DISK_POWER_KEPT] += after->power_kept - before.power_kept;
+    m[WMARK_DISK_POWER_TORN] += after->power_torn - before.power_torn;
+    m[WMARK_DISK_LOST_AFTER_EIO] += after->unsynced_lost_after_eio - before.unsynced_lost_after_eio;
+}
+
 static Endpoint *server(World *w, EndpointId id)
 {
     g_assert(id < w->nendpoints && !w->ep[id].is_client);
@@ -523,10 +555,13 @@ void world_crash(World *w, EndpointId id, gboolean power)
     w->stats.crashes++;
     w->stats.faults[FAULT_CRASH]++;
     world_emit(w, SIM_TR_FAULT, FAULT_CRASH, id, ENDPOINT_NONE, power, n->up);
+    MARK(w->stats.world_marks, !n->up  ? WMARK_NODE_CRASH_DOWN
+                               : power ? WMARK_NODE_CRASH_POWER
+                                       : WMARK_NODE_CRASH_PROCESS);
     if (n->up)
         halt(w, n);
     if (power && n->disk)
-        disk_power_loss(n->disk, &n->disk_rng);
+        power_loss(w, n);
     if (w->obs.crashed)
         w->obs.crashed(w->obs_ctx, w, id, power);
 }
@@ -538,6 +573,7 @@ void world_restart(World *w, EndpointId id)
     w->stats.faults[FAULT_RESTART]++;
     world_emit(w, SIM_TR_FAULT, FAULT_RESTART, id, ENDPOINT_NONE, n->up, 0);
     if (n->up) {
+        MARK(w->stats.world_marks, WMARK_NODE_STOP);
         /* A graceful stop: the protocol answers what is in flight, then memory goes. */
         if (!n->paused) {
             ProtoEvent ev = {.kind = PEV_STOP};
@@ -559,6 +595,7 @@ void world_pause(World *w, EndpointId id, SimTime duration)
     world_emit(w, SIM_TR_FAULT, FAULT_PAUSE, id, ENDPOINT_NONE, (uint64_t)duration, n->up);
     if (!n->up)
         return;
+    MARK(w->stats.world_marks, WMARK_NODE_PAUSE);
     SimTime until = sim_queue_now(w->queue) + duration;
     if (n->resume != SIM_HANDLE_NONE)
         sim_queue_cancel(w->queue, n->resume);
@@ -571,6 +608,7 @@ void world_set_clock_skew(World *w, EndpointId id, SimTime offset)
     g_assert(id < w->nendpoints);
     w->stats.faults[FAULT_CLOCK_SKEW]++;
     world_emit(w, SIM_TR_FAULT, FAULT_CLOCK_SKEW, id, ENDPOINT_NONE, (uint64_t)offset, 0);
+    MARK(w->stats.world_marks, WMARK_NODE_CLOCK_SKEW);
     w->ep[id].clock_offset = offset;
 }
 
@@ -592,6 +630,7 @@ void world_disk_loss(World *w, EndpointId id)
             w->obs.crashed(w->obs_ctx, w, id, TRUE);
     }
     disk_wipe(n->disk);
+    MARK(w->stats.world_marks, WMARK_DISK_WIPED);
     boot(w, n);
 }
 

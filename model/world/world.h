@@ -16,6 +16,7 @@
 #include "model/proto.h"
 #include "model/world/disk.h"
 #include "model/world/fault_kind.h"
+#include "model/world/world_marks.h"
 #include "sim/engine/queue.h"
 #include "sim/engine/trace.h"
 
@@ -145,6 +146,8 @@ typedef struct {
     uint64_t faults[FAULT_KIND_COUNT];
     uint64_t fail_reasons[FAIL_REASON_COUNT];
     uint64_t client_retries, client_redirects;
+    MarkCount marks[MARK_MAX];               /* the protocol's, by its mark ids */
+    MarkCount world_marks[WORLD_MARK_COUNT]; /* the world's */
 } WorldStats;
 const WorldStats *world_stats(const World *w);
 

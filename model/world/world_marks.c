@@ -1,0 +1,71 @@
+/* model/world/world_marks.c — the table of the world's reachability marks (see world_marks.h). */
+#include "model/world/world_marks.h"
+
+#define BEYOND_JOURNAL                                                                             \
+    "only beyond the model: within it no fsync or write errors are injected on ext4-journal, "     \
+    "which reports them one fsync late"
+
+const Mark world_marks[WORLD_MARK_COUNT] = {
+    [WMARK_NET_DROP_PARTITION] = {"net.drop.partition", "a message sent across a partition", NULL},
+    [WMARK_NET_DROP_IN_FLIGHT] = {"net.drop.in-flight",
+                                  "a message in flight when a partition cut its path", NULL},
+    [WMARK_NET_DROP_RULE] = {"net.drop.rule", "a drop fault's probability took a message", NULL},
+    [WMARK_NET_DROP_CRASHED] = {"net.drop.crashed", "a message reached a node that is down", NULL},
+    [WMARK_NET_DROP_RESTARTED] = {"net.drop.restarted",
+                                  "a message sent to an earlier incarnation of a restarted node",
+                                  NULL},
+    [WMARK_NET_DUPLICATE] = {"net.duplicate", "a message delivered twice", NULL},
+    [WMARK_NET_DELAY] = {"net.delay", "a delay fault set a message's latency", NULL},
+    [WMARK_NET_HELD_BY_PAUSE] = {"net.held-by-pause",
+                                 "a message waited at a paused node, delivered when it resumed",
+                                 NULL},
+    [WMARK_DISK_FSYNC_EIO_CLEAN] = {"disk.fsync-error.marked-clean",
+                                    "a failed fsync on ext4-ordered or xfs: the pages are marked "
+                                    "clean, never written",
+                                    NULL},
+    [WMARK_DISK_FSYNC_EIO_JOURNAL] = {"disk.fsync-error.journal",
+                                      "a failed writeback on ext4-journal, reported by the next "
+                                      "fsync",
+                                      BEYOND_JOURNAL},
+    [WMARK_DISK_FSYNC_EIO_REVERT] = {"disk.fsync-error.reverted",
+                                     "a failed fsync on btrfs: the file reverts to its durable "
+                                     "state",
+                                     NULL},
+    [WMARK_DISK_WRITE_ERROR] = {"disk.write-error", "a write (or truncation) failed", NULL},
+    [WMARK_DISK_READ_EIO] = {"disk.read-eio", "a read hit a latent sector error", NULL},
+    [WMARK_DISK_POWER_LOST] = {"disk.power.lost", "a power cut lost an unsynced write", NULL},
+    [WMARK_DISK_POWER_KEPT] = {"disk.power.kept",
+                               "a power cut kept an unsynced write (writeback got there)", NULL},
+    [WMARK_DISK_POWER_TORN] = {"disk.power.torn", "a power cut tore an unsynced write", NULL},
+    [WMARK_DISK_LOST_AFTER_EIO] = {"disk.power.lost-after-eio",
+                                   "a power cut lost a write a failed fsync had marked clean (the "
+                                   "fsyncgate loss)",
+                                   NULL},
+    [WMARK_DISK_WIPED] = {"disk.wiped", "a disk was lost", NULL},
+    [WMARK_NODE_CRASH_PROCESS] = {"node.crash.process", "a running node's process crashed", NULL},
+    [WMARK_NODE_CRASH_POWER] = {"node.crash.power", "a running node lost power", NULL},
+    [WMARK_NODE_CRASH_DOWN] = {"node.crash.down", "a crash struck a node already down", NULL},
+    [WMARK_NODE_STOP] = {"node.stop", "a running node was stopped gracefully and restarted", NULL},
+    [WMARK_NODE_BOOT_RESTART] = {"node.boot.restart", "a node booted again from its disk", NULL},
+    [WMARK_NODE_PAUSE] = {"node.pause", "a running node was paused", NULL},
+    [WMARK_NODE_TIMER_HELD] = {"node.pause.timer-held",
+                               "a timer fell due during a pause and fired late", NULL},
+    [WMARK_NODE_DISK_HELD] = {"node.pause.disk-held",
+                              "a disk operation finished during a pause, handled late", NULL},
+    [WMARK_NODE_FAILPOINT_CRASH] = {"node.failpoint.crash",
+                                    "a node crashed at a failpoint, its remaining actions lost",
+                                    NULL},
+    [WMARK_NODE_FAILPOINT_PAUSE] = {"node.failpoint.pause",
+                                    "a node paused at a failpoint, its remaining actions held",
+                                    NULL},
+    [WMARK_NODE_CLOCK_SKEW] = {"node.clock-skew", "a node's clock was set off", NULL},
+    [WMARK_CLIENT_TIMEOUT] = {"client.timeout", "a client attempt timed out", NULL},
+    [WMARK_CLIENT_RETRY] = {"client.retry", "a client retried with the same idempotency key", NULL},
+    [WMARK_CLIENT_REDIRECT] = {"client.redirect", "a client followed a leader hint", NULL},
+    [WMARK_CLIENT_GAVE_UP] = {"client.gave-up", "a client ran out of retries", NULL},
+    [WMARK_CLIENT_STALE_ANSWER] = {"client.stale-answer",
+                                   "an answer came for an operation already decided", NULL},
+    [WMARK_CLIENT_EARLIER_ATTEMPT_OK] = {"client.earlier-attempt-ok",
+                                         "a success answered an earlier attempt of the operation",
+                                         NULL},
+};
