@@ -1,6 +1,7 @@
 /* model/block.h — the unit of storage that protocols, disks and oracles share: a fixed-size
  * block sealed with its length and checksum, how a block read back is judged (ok, empty, torn,
- * corrupt), and the file-system profiles whose fsync behaviour the world's disks follow.
+ * corrupt), the file-system profiles whose fsync behaviour the world's disks follow, and the
+ * names and open flags of their files.
  *
  * A protocol seals the records it writes and checks those it reads back; the world's disks
  * (model/world/disk.h) store blocks without looking inside them; the oracles decode them.
@@ -31,6 +32,18 @@ void disk_block_seal(DiskBlock *b, uint16_t type, const void *body, uint16_t len
 /* Checks a block read back against the length its type must have. */
 BlockCheck disk_block_check(const DiskBlock *b, uint16_t expected_len);
 const char *block_check_name(BlockCheck c);
+
+/* A path in a node's file system ("meta", "log/00000001"), its NUL included: the longest a
+ * protocol may name (model/proto.h) and the disk may hold (model/world/disk.h). */
+#define FS_PATH_MAX 28
+
+/* How a file is opened (the open(2) flags the file systems here give meaning to). */
+enum {
+    FS_O_CREATE = 1 << 0, /* create the file if it does not exist (O_CREAT) */
+    FS_O_EXCL = 1 << 1,   /* with FS_O_CREATE: fail with EEXIST if it exists (O_EXCL) */
+    FS_O_TRUNC = 1 << 2,  /* truncate it to 0 blocks (O_TRUNC) */
+    FS_O_DIR = 1 << 3,    /* open a directory, to fsync it (O_DIRECTORY) */
+};
 
 typedef enum {
     FS_EXT4_ORDERED,

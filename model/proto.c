@@ -71,6 +71,61 @@ void act_fsync(ActionList *l, guint file, uint64_t token)
     a->token = token;
 }
 
+static void set_path(char *dst, const char *path)
+{
+    gsize n = strlen(path);
+    g_assert(n > 0 && n < FS_PATH_MAX);
+    memcpy(dst, path, n + 1);
+}
+
+void act_open(ActionList *l, guint fd, const char *path, guint flags, uint64_t token)
+{
+    g_assert(fd <= UINT8_MAX);
+    ProtoAction *a = action_list_push(l, ACT_OPEN);
+    a->file = (uint8_t)fd;
+    a->count = flags;
+    a->token = token;
+    set_path(a->path, path);
+}
+
+void act_close(ActionList *l, guint fd, uint64_t token)
+{
+    g_assert(fd <= UINT8_MAX);
+    ProtoAction *a = action_list_push(l, ACT_CLOSE);
+    a->file = (uint8_t)fd;
+    a->token = token;
+}
+
+void act_mkdir(ActionList *l, const char *path, uint64_t token)
+{
+    ProtoAction *a = action_list_push(l, ACT_MKDIR);
+    a->token = token;
+    set_path(a->path, path);
+}
+
+void act_unlink(ActionList *l, const char *path, uint64_t token)
+{
+    ProtoAction *a = action_list_push(l, ACT_UNLINK);
+    a->token = token;
+    set_path(a->path, path);
+}
+
+void act_rename(ActionList *l, const char *from, const char *to, uint64_t token)
+{
+    ProtoAction *a = action_list_push(l, ACT_RENAME);
+    a->token = token;
+    set_path(a->path, from);
+    set_path(a->path2, to);
+}
+
+void act_fdatasync(ActionList *l, guint fd, uint64_t token)
+{
+    g_assert(fd <= UINT8_MAX);
+    ProtoAction *a = action_list_push(l, ACT_FDATASYNC);
+    a->file = (uint8_t)fd;
+    a->token = token;
+}
+
 void act_read(ActionList *l, guint file, uint32_t index, uint32_t count, uint64_t token)
 {
     g_assert(count > 0);

@@ -2,11 +2,11 @@
  *
  * A protocol is a state machine: step() takes one event (the node booted from what its disk
  * returned, a message arrived, a timer fired, a disk operation finished) and appends the actions
- * it wants to an ActionList (send, write, truncate, fsync, set or cancel a timer, mark a
- * failpoint, note a state change). The runtime executes the actions in exactly the order given
- * and never "fixes" them: a protocol that replies before its fsync completed has that bug, and the
- * oracles must catch it. Protocol code never calls the engine or the world; the same step
- * functions could be driven by a real event loop with sockets and files.
+ * it wants to an ActionList (send; open, write, truncate, fsync, close, rename, unlink a file;
+ * set or cancel a timer, mark a failpoint, note a state change). The runtime executes the actions
+ * in exactly the order given and never "fixes" them: a protocol that replies before its fsync
+ * completed has that bug, and the oracles must catch it. Protocol code never calls the engine or
+ * the world; the same step functions could be driven by a real event loop with sockets and files.
  */
 #pragma once
 
@@ -49,12 +49,25 @@ typedef enum {
     PEV_STOP, /* a graceful stop: answer what is in flight, then the node goes down */
 } ProtoEventKind;
 
-/* What the node's disk returned when read at boot. */
+/* One file or directory of the node's file system, as read at boot. */
+typedef struct {
+    char path[FS_PATH_MAX]; /* "log/00000001" */
+    gboolean is_dir;
+    uint32_t len;            /* a file's blocks */
+    const DiskBlock *blocks; /* len blocks */
+    const int *errors;       /* 0 or EIO per block */
+} ProtoFileImage;
+
+/* What the node's disk returned when read at boot: the whole namespace, and (for a protocol with
+ * fixed files, ProtoOps.nfiles) those files by number. */
 typedef struct {
     guint nfiles;
     uint32_t len[8];
     DiskBlock *blocks[8]; /* len[f] blocks each */
     int *errors[8];       /* 0 or EIO per block */
+    guint nentries;
+    const ProtoFileImage *entries; /* every directory and file, in path order (a directory before
+                                      its entries, names in byte order) */
 } ProtoDiskImage;
 
 typedef struct {
@@ -76,31 +89,49 @@ typedef struct {
 
 /* ---- actions ---- */
 
+/* Disk actions name a descriptor (`file`, 0 .. 255): numbers the protocol chooses, as it does
+ * its timer slots, opened with ACT_OPEN on a path and closed with ACT_CLOSE. A protocol with
+ * fixed files (ProtoOps.nfiles) finds descriptor f open on its fixed file f at every boot. Every
+ * disk action completes as one PEV_DISK with its token and result (0 or an errno), in the order
+ * the actions were given: the node's disk serves one operation at a time. */
 typedef enum {
     ACT_SEND,
     ACT_WRITE,
     ACT_TRUNCATE,
-    ACT_FSYNC,
+    ACT_FSYNC,  /* fsync(2) of the descriptor's file, or of its directory: the entries the
+                   directory shows become durable */
     ACT_READ,   /* read `count` blocks of `file` from `index`, as one device operation; what
                    came back arrives as one PEV_DISK */
     ACT_TIMER,  /* set (or reset) timer slot `timer` to fire after `delay` */
     ACT_CANCEL, /* cancel timer slot `timer` */
     ACT_FAILPOINT,
     ACT_NOTE,
+    ACT_OPEN,      /* open descriptor `file` on `path` with FS_O_* flags (`count`) */
+    ACT_CLOSE,     /* close descriptor `file` */
+    ACT_MKDIR,     /* create directory `path` */
+    ACT_UNLINK,    /* remove file (or empty directory) `path` */
+    ACT_RENAME,    /* rename `path` to `path2` (one directory), replacing what `path2` named */
+    ACT_FDATASYNC, /* fdatasync(2) of the descriptor's file */
 } ActionKind;
 
 typedef struct {
     uint8_t kind;
-    uint8_t file;
+    uint8_t file; /* a descriptor */
     uint16_t sub; /* FailpointId, NoteKind */
     uint32_t timer;
     uint32_t index; /* block index, or truncate length */
-    uint32_t count; /* ACT_READ: blocks */
+    uint32_t count; /* ACT_READ: blocks; ACT_OPEN: FS_O_* flags */
     uint64_t token;
     SimTime delay;
     Msg *msg;            /* ACT_SEND: ownership passes to the runtime */
     uint64_t a, b, c, d; /* notes */
-    DiskBlock block;     /* ACT_WRITE */
+    union {
+        DiskBlock block; /* ACT_WRITE */
+        struct {
+            char path[FS_PATH_MAX];  /* ACT_OPEN, ACT_MKDIR, ACT_UNLINK, ACT_RENAME */
+            char path2[FS_PATH_MAX]; /* ACT_RENAME: the new name */
+        };
+    };
 } ProtoAction;
 
 typedef struct {
@@ -124,6 +155,13 @@ void act_write(ActionList *l, guint file, uint32_t index, const DiskBlock *b, ui
 void act_truncate(ActionList *l, guint file, uint32_t len, uint64_t token);
 void act_fsync(ActionList *l, guint file, uint64_t token);
 void act_read(ActionList *l, guint file, uint32_t index, uint32_t count, uint64_t token);
+/* The file-system actions; a path is shorter than FS_PATH_MAX (asserted). */
+void act_open(ActionList *l, guint fd, const char *path, guint flags, uint64_t token);
+void act_close(ActionList *l, guint fd, uint64_t token);
+void act_mkdir(ActionList *l, const char *path, uint64_t token);
+void act_unlink(ActionList *l, const char *path, uint64_t token);
+void act_rename(ActionList *l, const char *from, const char *to, uint64_t token);
+void act_fdatasync(ActionList *l, guint fd, uint64_t token);
 void act_timer(ActionList *l, uint32_t timer, SimTime delay, uint64_t token);
 void act_cancel(ActionList *l, uint32_t timer);
 void act_failpoint(ActionList *l, FailpointId fp);
@@ -150,7 +188,10 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    guint nfiles; /* files on a node's disk */
+    /* Fixed files: a protocol that names no files of its own gets nfiles (at most 8) files made
+     * with the disk, named "file0" .., durably, and finds descriptor f open on file f at every
+     * boot. 0: the protocol opens, creates and names its files itself. */
+    guint nfiles;
     /* Caller owns the result. */
     void *(*create)(const ProtoInit *init);
     void (*destroy)(void *p);

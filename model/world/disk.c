@@ -10,75 +10,16 @@
  * State transitions: disk_write (-> DIRTY), disk_fsync (DIRTY -> SAME, or the profile's failure),
  * disk_power_loss (everything -> SAME or no durable content), disk_add_sector_errors (-> BAD),
  * disk_corrupt (SAME, content altered).
+ *
+ * This file keeps the data of each file; disk_ns.c its names, its descriptors and whether a
+ * durable entry reaches it. The observer hears of the durable changes of reachable files only
+ * (notify), and of all the durable blocks of a file whose reachability changes
+ * (disk_file_announce).
  */
-#include "model/world/disk.h"
-
-#include "sim/engine/chunks.h"
+#include "model/world/disk_internal.h"
 
 #include <errno.h>
 #include <string.h>
-
-enum {
-    F_SAME = 1 << 0,
-    F_DIRTY = 1 << 1,
-    F_LOSTCLEAN = 1 << 2,
-    F_BAD = 1 << 3,
-    F_SYNCED = 1 << 4, /* the content shown reached the durable image since it was written */
-};
-
-/* Block contents live in a store shared by the disks of one world, each distinct content once
- * (the replicas of a write hold identical blocks), counted by reference; a slot names them by
- * id. Cache id 0 is the empty block; dur id 0 is none. */
-typedef struct {
-    uint32_t cache; /* page-cache content */
-    uint32_t dur;   /* durable content when it differs from the cache; 0 otherwise */
-    uint8_t flags;
-} Slot;
-
-typedef struct {
-    DiskBlock b;
-    uint32_t refs;
-    uint32_t next; /* the hash chain, or the free list */
-} Stored;
-
-struct BlockStore {
-    Chunks blocks;     /* of Stored; id 0 unused; the first chunk reserved whole, so never moved */
-    uint32_t *buckets; /* heads of the hash chains */
-    uint32_t mask;
-    uint32_t live;
-    uint32_t free; /* head of the free list */
-};
-
-typedef struct {
-    BlockStore *store;
-    Chunks slots;  /* of Slot; length max(len, durable_len) */
-    uint32_t len;  /* length the page cache shows */
-    uint32_t dlen; /* durable length */
-    gboolean size_dirty;
-    GArray *dirty; /* of uint32_t: slots with F_DIRTY, each once */
-    GArray *lost;  /* of uint32_t: slots that had F_LOSTCLEAN (may hold stale entries) */
-    /* Every slot below this index had F_SYNCED when it was last looked at, and none has lost it
-     * since (anything that clears the flag below it lowers it): disk_prefix_was_synced resumes
-     * its scan here instead of at 0. */
-    uint32_t synced_low;
-} File;
-
-struct Disk {
-    FsProfile fs;
-    guint nfiles;
-    File *files;
-    int fsync_err;
-    guint fsync_fail_left;
-    int write_err;
-    guint write_fail_left;
-    int pending_err; /* ext4-journal: an error to report on the next fsync */
-    DiskDurableFn observe;
-    void *observe_ctx;
-    DiskStats stats;
-    BlockStore *store;
-    gboolean owns_store;
-    gboolean checking; /* the whole of disk_check_invariants after every state change */
-};
 
 static const DiskBlock empty_block;
 
@@ -92,121 +33,6 @@ static DiskBlock torn_copy(const DiskBlock *b, SimRng *rng)
     return t;
 }
 
-/* ---- the block store ---- */
-
-BlockStore *block_store_new(void)
-{
-    BlockStore *st = g_new0(BlockStore, 1);
-    chunks_init(&st->blocks, sizeof(Stored));
-    chunks_reserve(&st->blocks, CHUNKS_PER);
-    chunks_push(&st->blocks); /* id 0 */
-    st->mask = 63;
-    st->buckets = g_new0(uint32_t, st->mask + 1);
-    return st;
-}
-
-void block_store_free(BlockStore *st)
-{
-    if (st == NULL)
-        return;
-    chunks_clear(&st->blocks);
-    g_free(st->buckets);
-    g_free(st);
-}
-
-guint block_store_live(const BlockStore *st)
-{
-    return st->live;
-}
-
-static inline Stored *stored(const BlockStore *st, uint32_t id)
-{
-    return chunks_at(&st->blocks, id);
-}
-
-const DiskBlock *block_store_get(const BlockStore *st, uint32_t id)
-{
-    g_assert(id != 0 && stored(st, id)->refs > 0);
-    return &stored(st, id)->b;
-}
-
-static uint32_t bucket_of(const BlockStore *st, const DiskBlock *b)
-{
-    uint32_t h = (b->sum ^ ((uint32_t)b->type << 16 | b->len)) * 0x9e3779b1u;
-    uint32_t w;
-    memcpy(&w, b->body, sizeof w);
-    return ((h ^ (h >> 15)) + w * 0x85ebca6bu) & st->mask;
-}
-
-static void store_grow(BlockStore *st)
-{
-    uint32_t size = (st->mask + 1) * 2;
-    g_free(st->buckets);
-    st->buckets = g_new0(uint32_t, size);
-    st->mask = size - 1;
-    for (uint32_t id = 1; id < st->blocks.len; id++) {
-        Stored *e = stored(st, id);
-        if (e->refs == 0)
-            continue;
-        uint32_t *head = &st->buckets[bucket_of(st, &e->b)];
-        e->next = *head;
-        *head = id;
-    }
-}
-
-/* The id of content `b`, with one more reference. */
-uint32_t block_store_put(BlockStore *st, const DiskBlock *b)
-{
-    uint32_t *head = &st->buckets[bucket_of(st, b)];
-    for (uint32_t id = *head; id != 0; id = stored(st, id)->next) {
-        Stored *e = stored(st, id);
-        if (memcmp(&e->b, b, sizeof *b) == 0) {
-            e->refs++;
-            return id;
-        }
-    }
-    uint32_t id;
-    if (st->free != 0) {
-        id = st->free;
-        st->free = stored(st, id)->next;
-    } else {
-        id = st->blocks.len;
-        chunks_push(&st->blocks);
-    }
-    Stored *e = stored(st, id);
-    e->b = *b;
-    e->refs = 1;
-    e->next = *head;
-    *head = id;
-    if (++st->live > st->mask + 1)
-        store_grow(st);
-    return id;
-}
-
-static uint32_t store_ref(BlockStore *st, uint32_t id)
-{
-    if (id != 0)
-        stored(st, id)->refs++;
-    return id;
-}
-
-void block_store_unref(BlockStore *st, uint32_t id)
-{
-    if (id == 0)
-        return;
-    Stored *e = stored(st, id);
-    g_assert(e->refs > 0);
-    if (--e->refs > 0)
-        return;
-    uint32_t *link = &st->buckets[bucket_of(st, &e->b)];
-    while (*link != id)
-        link = &stored(st, *link)->next;
-    *link = e->next;
-    e->next = st->free;
-    st->free = id;
-    st->live--;
-}
-
 /* ---- construction ---- */
 
 Disk *disk_new(FsProfile fs, guint nfiles)
@@ -216,20 +42,27 @@ Disk *disk_new(FsProfile fs, guint nfiles)
     return d;
 }
 
+File *disk_file_new(Disk *d)
+{
+    File *f = g_new0(File, 1);
+    f->store = d->store;
+    f->num = d->files->len;
+    chunks_init(&f->slots, sizeof(Slot));
+    f->dirty = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    f->lost = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_ptr_array_add(d->files, f);
+    return f;
+}
+
 Disk *disk_new_shared(FsProfile fs, guint nfiles, BlockStore *store)
 {
-    g_assert(nfiles > 0 && nfiles <= 8);
+    g_assert(nfiles <= 8);
     Disk *d = g_new0(Disk, 1);
     d->fs = fs;
-    d->nfiles = nfiles;
+    d->nfixed = nfiles;
     d->store = store;
-    d->files = g_new0(File, nfiles);
-    for (guint i = 0; i < nfiles; i++) {
-        d->files[i].store = store;
-        chunks_init(&d->files[i].slots, sizeof(Slot));
-        d->files[i].dirty = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-        d->files[i].lost = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    }
+    d->files = g_ptr_array_new();
+    disk_ns_init(d);
     return d;
 }
 
@@ -253,24 +86,35 @@ static void file_clear_slots(File *f)
     f->synced_low = 0;
 }
 
+void disk_file_free(Disk *d, File *f)
+{
+    g_assert(g_ptr_array_index(d->files, f->num) == f);
+    g_ptr_array_index(d->files, f->num) = NULL;
+    if (d->touched == f)
+        d->touched = NULL;
+    file_clear_slots(f);
+    chunks_clear(&f->slots);
+    g_array_free(f->dirty, TRUE);
+    g_array_free(f->lost, TRUE);
+    g_free(f);
+}
+
 void disk_free(Disk *d)
 {
     if (d == NULL)
         return;
-    for (guint i = 0; i < d->nfiles; i++) {
-        file_clear_slots(&d->files[i]);
-        chunks_clear(&d->files[i].slots);
-        g_array_free(d->files[i].dirty, TRUE);
-        g_array_free(d->files[i].lost, TRUE);
-    }
-    g_free(d->files);
+    for (guint i = 0; i < d->files->len; i++)
+        if (file_at(d, i))
+            disk_file_free(d, file_at(d, i));
+    g_ptr_array_unref(d->files);
+    disk_ns_clear(d);
     if (d->owns_store)
         block_store_free(d->store);
     g_free(d);
 }
 
-/* Runs when a state-changing function returns: the cheap invariants always, all of them when
- * checking is on. */
+/* Runs when a state-changing function returns: the cheap invariants (of the file it changed)
+ * always, all of them when checking is on. */
 static void check_on_return(Disk *const *dp)
 {
     const Disk *d = *dp;
@@ -278,8 +122,8 @@ static void check_on_return(Disk *const *dp)
         disk_check_invariants(d);
         return;
     }
-    for (guint file = 0; file < d->nfiles; file++) {
-        const File *f = &d->files[file];
+    const File *f = d->touched;
+    if (f) {
         g_assert(f->slots.len >= f->len && f->slots.len >= f->dlen);
         g_assert(f->dirty->len <= f->slots.len);
     }
@@ -305,16 +149,39 @@ FsProfile disk_fs(const Disk *d)
 
 guint disk_nfiles(const Disk *d)
 {
-    return d->nfiles;
+    return d->files->len;
 }
 
+guint disk_nfixed(const Disk *d)
+{
+    return d->nfixed;
+}
+
+/* A file that exists, made the one the current operation changes. */
 static File *file_of(const Disk *d, guint file)
 {
-    g_assert(file < d->nfiles);
-    return &d->files[file];
+    File *f = file_at(d, file);
+    g_assert(f != NULL);
+    ((Disk *)d)->touched = f;
+    return f;
 }
 
-static inline Slot *slot_at(File *f, uint32_t idx)
+/* A file that exists, for a read. */
+static const File *file_get(const Disk *d, guint file)
+{
+    const File *f = file_at(d, file);
+    g_assert(f != NULL);
+    return f;
+}
+
+/* A file for a ground-truth question: NULL when it is gone or no durable entry reaches it. */
+static const File *reachable(const Disk *d, guint file)
+{
+    const File *f = file_at(d, file);
+    return f && f->reach ? f : NULL;
+}
+
+static inline Slot *slot_at(const File *f, uint32_t idx)
 {
     return &chunks_index(&f->slots, Slot, idx);
 }
@@ -349,11 +216,26 @@ static const DiskBlock *durable_of(const File *f, const Slot *s)
     return s->dur ? content(f, s->dur) : NULL;
 }
 
-static void notify(Disk *d, guint file, uint32_t idx, const DiskBlock *old, const DiskBlock *neu,
+/* Tells the observer of a change of a reachable file's durable image. */
+static void notify(Disk *d, const File *f, uint32_t idx, const DiskBlock *old, const DiskBlock *neu,
                    DiskChange cause)
 {
-    if (d->observe && (old || neu))
-        d->observe(d->observe_ctx, file, idx, old, neu, cause);
+    if (d->observe && f->reach && (old || neu))
+        d->observe(d->observe_ctx, f->num, idx, old, neu, cause);
+}
+
+void disk_file_announce(Disk *d, File *f, gboolean appear, DiskChange cause)
+{
+    if (!d->observe)
+        return;
+    for (uint32_t idx = 0; idx < f->dlen && idx < f->slots.len; idx++) {
+        const DiskBlock *b = durable_of(f, slot_at(f, idx));
+        if (b) {
+            DiskBlock copy = *b;
+            d->observe(d->observe_ctx, f->num, idx, appear ? NULL : &copy, appear ? &copy : NULL,
+                       cause);
+        }
+    }
 }
 
 /* ---- operations ---- */
@@ -367,7 +249,8 @@ static void cache_put(File *f, uint32_t idx, const DiskBlock *b)
         s->flags &= (uint8_t)~F_BAD;
     } else if ((s->flags & F_SAME) && idx < f->dlen) {
         g_assert(s->dur == 0);
-        s->dur = s->cache ? store_ref(f->store, s->cache) : block_store_put(f->store, &empty_block);
+        s->dur = s->cache ? block_store_ref(f->store, s->cache)
+                          : block_store_put(f->store, &empty_block);
     }
     /* New content has not reached the disk, whatever the old content did. */
     s->flags &= (uint8_t) ~(F_SAME | F_LOSTCLEAN | F_SYNCED);
@@ -454,7 +337,7 @@ int disk_truncate(Disk *d, guint file, uint32_t len)
     return 0;
 }
 
-static void flush_dirty(Disk *d, guint file, File *f)
+static void flush_dirty(Disk *d, File *f)
 {
     for (guint i = 0; i < f->dirty->len; i++) {
         uint32_t idx = g_array_index(f->dirty, uint32_t, i);
@@ -472,12 +355,12 @@ static void flush_dirty(Disk *d, guint file, File *f)
         block_store_unref(f->store, s->dur);
         s->dur = 0;
         s->flags |= F_SAME | F_SYNCED;
-        notify(d, file, idx, old, cache_of(f, s), DISK_CHANGE_SYNC);
+        notify(d, f, idx, old, cache_of(f, s), DISK_CHANGE_SYNC);
     }
     g_array_set_size(f->dirty, 0);
 }
 
-static void flush_size(Disk *d, guint file, File *f)
+static void flush_size(Disk *d, File *f)
 {
     if (!f->size_dirty)
         return;
@@ -487,7 +370,7 @@ static void flush_size(Disk *d, guint file, File *f)
         if (old) {
             DiskBlock copy = *old;
             slot_reset(f, s);
-            notify(d, file, i, &copy, NULL, DISK_CHANGE_SIZE);
+            notify(d, f, i, &copy, NULL, DISK_CHANGE_SIZE);
         } else {
             slot_reset(f, s);
         }
@@ -500,9 +383,9 @@ static void flush_size(Disk *d, guint file, File *f)
 /* ext4/xfs after a failed writeback: the pages are clean, the data never arrived. The size is
  * metadata, journaled on its own: it does reach the disk, so a crash leaves the file long with
  * a hole where the data should be. */
-static void mark_clean_unsynced(Disk *d, guint file, File *f)
+static void mark_clean_unsynced(Disk *d, File *f)
 {
-    flush_size(d, file, f);
+    flush_size(d, f);
     for (guint i = 0; i < f->dirty->len; i++) {
         uint32_t idx = g_array_index(f->dirty, uint32_t, i);
         if (idx >= f->len)
@@ -553,10 +436,10 @@ int disk_fsync(Disk *d, guint file)
         switch (d->fs) {
         case FS_EXT4_ORDERED:
         case FS_XFS:
-            mark_clean_unsynced(d, file, f);
+            mark_clean_unsynced(d, f);
             return err;
         case FS_EXT4_JOURNAL: {
-            mark_clean_unsynced(d, file, f);
+            mark_clean_unsynced(d, f);
             int report = d->pending_err;
             d->pending_err = err;
             return report;
@@ -570,8 +453,8 @@ int disk_fsync(Disk *d, guint file)
     }
     /* The size first, so that an observer told of a newly durable block past the old durable
      * end can already read it back. */
-    flush_size(d, file, f);
-    flush_dirty(d, file, f);
+    flush_size(d, f);
+    flush_dirty(d, f);
     int report = d->pending_err;
     d->pending_err = 0;
     return report;
@@ -581,14 +464,14 @@ int disk_fsync(Disk *d, guint file)
 
 uint32_t disk_length(const Disk *d, guint file)
 {
-    return file_of(d, file)->len;
+    return file_get(d, file)->len;
 }
 
 int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
 {
-    File *f = file_of(d, file);
+    const File *f = file_get(d, file);
     g_assert(idx < f->len);
-    Slot *s = slot_at(f, idx);
+    const Slot *s = slot_at(f, idx);
     if (s->flags & F_BAD) {
         ((Disk *)d)->stats.read_errors++;
         return EIO;
@@ -599,7 +482,7 @@ int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
 
 /* ---- crashes ---- */
 
-static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
+void disk_file_power_loss(Disk *d, File *f, SimRng *rng)
 {
     f->synced_low = 0; /* rare: scan again */
     for (guint i = 0; i < f->dirty->len; i++) {
@@ -627,7 +510,7 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
         s->flags &= (uint8_t) ~(F_SAME | F_BAD);
         if (idx >= f->dlen)
             f->dlen = idx + 1;
-        notify(d, file, idx, old ? &old_copy : NULL, &neu, DISK_CHANGE_POWER);
+        notify(d, f, idx, old ? &old_copy : NULL, &neu, DISK_CHANGE_POWER);
     }
     g_array_set_size(f->dirty, 0);
     /* The list may name a block twice, or one rewritten since: count each lost block once. */
@@ -642,7 +525,7 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
     g_array_set_size(f->lost, 0);
     if (f->size_dirty && f->len < f->dlen && sim_rng_chance(rng, 1, 2)) {
         f->size_dirty = TRUE;
-        flush_size(d, file, f); /* the truncation reached the disk */
+        flush_size(d, f); /* the truncation reached the disk */
     }
     f->size_dirty = FALSE;
     /* The cache is gone: what remains readable is the durable image. */
@@ -672,25 +555,34 @@ static void power_loss_file(Disk *d, guint file, File *f, SimRng *rng)
 void disk_power_loss(Disk *d, SimRng *rng)
 {
     CHECK_ON_RETURN(d);
-    for (guint i = 0; i < d->nfiles; i++)
-        power_loss_file(d, i, &d->files[i], rng);
+    d->touched = NULL;
+    disk_close_all(d);
+    for (guint i = 0; i < d->files->len; i++)
+        if (file_at(d, i))
+            disk_file_power_loss(d, file_at(d, i), rng);
+    disk_ns_power_loss(d, rng);
     d->pending_err = 0;
 }
 
 void disk_wipe(Disk *d)
 {
     CHECK_ON_RETURN(d);
-    for (guint file = 0; file < d->nfiles; file++) {
-        File *f = &d->files[file];
+    d->touched = NULL;
+    disk_close_all(d);
+    for (guint file = 0; file < d->files->len; file++) {
+        File *f = file_at(d, file);
+        if (f == NULL)
+            continue;
         for (uint32_t idx = 0; idx < f->slots.len; idx++) {
             const DiskBlock *old = durable_of(f, slot_at(f, idx));
             if (old) {
                 DiskBlock copy = *old;
-                notify(d, file, idx, &copy, NULL, DISK_CHANGE_WIPE);
+                notify(d, f, idx, &copy, NULL, DISK_CHANGE_WIPE);
             }
         }
         file_clear_slots(f);
     }
+    disk_ns_wipe(d);
     d->pending_err = 0;
     d->fsync_fail_left = d->write_fail_left = 0;
 }
@@ -725,8 +617,10 @@ typedef struct {
 static GArray *synced_blocks(const Disk *d)
 {
     GArray *refs = g_array_new(FALSE, FALSE, sizeof(BlockRef));
-    for (guint file = 0; file < d->nfiles; file++) {
-        File *f = &d->files[file];
+    for (guint file = 0; file < d->files->len; file++) {
+        const File *f = reachable(d, file);
+        if (f == NULL)
+            continue;
         for (uint32_t idx = 0; idx < f->len && idx < f->dlen; idx++) {
             Slot *s = slot_at(f, idx);
             if ((s->flags & F_SAME) && !(s->flags & F_BAD) && cache_of(f, s)->len > 0) {
@@ -759,14 +653,14 @@ static guint damage(Disk *d, SimRng *rng, guint count, gboolean sector_error)
     guint n = pick_blocks(refs, rng, count);
     for (guint i = 0; i < n; i++) {
         BlockRef r = g_array_index(refs, BlockRef, i);
-        File *f = &d->files[r.file];
+        File *f = file_of(d, r.file);
         Slot *s = slot_at(f, r.idx);
         DiskBlock old = *cache_of(f, s);
         if (sector_error) {
             s->flags = F_BAD | F_SYNCED;
             block_store_unref(f->store, s->cache);
             s->cache = 0;
-            notify(d, r.file, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
+            notify(d, f, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
             continue;
         }
         DiskBlock neu = old;
@@ -774,7 +668,7 @@ static guint damage(Disk *d, SimRng *rng, guint count, gboolean sector_error)
         uint8_t flip = (uint8_t)sim_rng_uniform(rng, 1, 255);
         neu.body[byte] ^= flip;
         set_cache(f, s, &neu);
-        notify(d, r.file, r.idx, &old, &neu, DISK_CHANGE_MEDIA);
+        notify(d, f, r.idx, &old, &neu, DISK_CHANGE_MEDIA);
     }
     return n;
 }
@@ -795,13 +689,14 @@ guint disk_corrupt(Disk *d, SimRng *rng, guint count)
 
 uint32_t disk_durable_length(const Disk *d, guint file)
 {
-    return file_of(d, file)->dlen;
+    const File *f = reachable(d, file);
+    return f ? f->dlen : 0;
 }
 
 gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
 {
-    File *f = file_of(d, file);
-    if (idx >= f->dlen || idx >= f->slots.len)
+    const File *f = reachable(d, file);
+    if (f == NULL || idx >= f->dlen || idx >= f->slots.len)
         return FALSE;
     const DiskBlock *b = durable_of(f, slot_at(f, idx));
     if (b == NULL)
@@ -812,8 +707,8 @@ gboolean disk_durable_block(const Disk *d, guint file, uint32_t idx, DiskBlock *
 
 uint32_t disk_durable_id(const Disk *d, guint file, uint32_t idx)
 {
-    File *f = file_of(d, file);
-    if (idx >= f->dlen || idx >= f->slots.len)
+    const File *f = reachable(d, file);
+    if (f == NULL || idx >= f->dlen || idx >= f->slots.len)
         return 0;
     const Slot *s = slot_at(f, idx);
     if (s->flags & F_BAD)
@@ -825,8 +720,8 @@ uint32_t disk_durable_id(const Disk *d, guint file, uint32_t idx)
 
 gboolean disk_is_durable(const Disk *d, guint file, uint32_t idx)
 {
-    File *f = file_of(d, file);
-    if (idx >= f->len || idx >= f->dlen)
+    const File *f = reachable(d, file);
+    if (f == NULL || idx >= f->len || idx >= f->dlen)
         return FALSE;
     const Slot *s = slot_at(f, idx);
     return (s->flags & (F_SAME | F_BAD)) == F_SAME;
@@ -834,7 +729,9 @@ gboolean disk_is_durable(const Disk *d, guint file, uint32_t idx)
 
 gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len)
 {
-    File *f = file_of(d, file);
+    File *f = file_at(d, file);
+    if (f == NULL || !f->reach)
+        return len == 0;
     if (len > f->len)
         return FALSE;
     uint32_t i = MIN(f->synced_low, f->len);
@@ -846,7 +743,9 @@ gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len)
 
 gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len)
 {
-    File *f = file_of(d, file);
+    const File *f = reachable(d, file);
+    if (f == NULL)
+        return len == 0;
     if (len > f->dlen || len > f->len)
         return FALSE;
     /* Not yet flushed, never to be flushed, or unreadable on the medium. */
@@ -861,10 +760,11 @@ const DiskStats *disk_stats(const Disk *d)
     return &d->stats;
 }
 
-void disk_check_invariants(const Disk *d)
+void disk_file_check(const Disk *d, const File *f)
 {
-    for (guint file = 0; file < d->nfiles; file++) {
-        File *f = &d->files[file];
+    {
+        g_assert(f->num < d->files->len && g_ptr_array_index(d->files, f->num) == f);
+        g_assert(f->reach == (f->dlinks > 0));
         g_assert(f->slots.len >= f->len && f->slots.len >= f->dlen);
         guint dirty = 0;
         for (uint32_t idx = 0; idx < f->slots.len; idx++) {
@@ -886,4 +786,12 @@ void disk_check_invariants(const Disk *d)
                 g_assert(g_array_index(f->dirty, uint32_t, i) !=
                          g_array_index(f->dirty, uint32_t, j));
     }
+}
+
+void disk_check_invariants(const Disk *d)
+{
+    for (guint file = 0; file < d->files->len; file++)
+        if (file_at(d, file))
+            disk_file_check(d, file_at(d, file));
+    disk_ns_check(d);
 }

@@ -1,7 +1,21 @@
-/* model/world/disk.h — one node's disk: files of fixed-size blocks, a page cache and a durable
- * image.
+/* model/world/disk.h — one node's disk: a file system of directories and files of fixed-size
+ * blocks, with descriptors, a page cache and a durable image.
  *
- * A write changes the page cache and returns; the durable image changes only when an fsync
+ * Names. Files and directories live in a tree under the root; paths are relative to it
+ * ("meta", "log/00000001"), each component at most DISK_NAME_MAX - 1 bytes. Creating, renaming
+ * and unlinking change the directory in the page cache at once; the change becomes durable only
+ * when that directory is fsynced (fsync(2): "an explicit fsync() on a file descriptor for the
+ * directory is also needed"). A rename is atomic: a crash leaves the old name or the new one. A
+ * file's durable blocks are the disk's ground truth only while a durable entry of a durably
+ * reachable directory names it: a file whose name never reached the disk is gone after a power
+ * crash, however often it was fsynced.
+ *
+ * Descriptors. A protocol's process opens numbered descriptors (0 .. DISK_MAX_FDS - 1, numbers
+ * chosen by the caller, as a protocol chooses its timer slots) on files and directories; a
+ * process crash closes them all. Writes, truncations, reads and fsyncs go through a descriptor;
+ * an fsync of a directory's descriptor makes its entries durable.
+ *
+ * Data. A write changes the page cache and returns; the durable image changes only when an fsync
  * succeeds (or, at a power crash, when the seed decides that writeback got there first). Reads
  * return what the page cache shows, which after a process crash is still the cache, and after a
  * power crash is the durable image. What happens after a failed fsync follows the file-system
@@ -18,7 +32,9 @@
  *
  * This module is pure storage: the world's disk device decides when operations complete.
  * Invariants (disk_check_invariants): a dirty block is unsynced; a block without a durable copy
- * reads as an empty block after a power crash; the dirty list holds each dirty block once.
+ * reads as an empty block after a power crash; the dirty list holds each dirty block once; a
+ * file is reachable exactly when a durable entry of a reachable directory names it; every
+ * descriptor is open on a file or directory that exists.
  */
 #pragma once
 
@@ -30,6 +46,9 @@
 
 typedef struct Disk Disk;
 
+#define DISK_NAME_MAX FS_PATH_MAX /* bytes of a path (so of each of its names), NUL included */
+#define DISK_MAX_FDS  256         /* descriptors 0 .. DISK_MAX_FDS - 1 */
+
 /* Where disks keep block contents: each distinct content once, shared by the disks of one world
  * (the replicas of a write hold identical blocks). Not thread-safe: one world's disks only. */
 typedef struct BlockStore BlockStore;
@@ -40,25 +59,34 @@ guint block_store_live(const BlockStore *st);
 /* The id of content `b` (never 0), with one more reference, released by block_store_unref (which
  * ignores 0). block_store_get gives the content, valid while a reference is held. */
 uint32_t block_store_put(BlockStore *st, const DiskBlock *b);
+/* One more reference to id (0 allowed: nothing); returns id. */
+uint32_t block_store_ref(BlockStore *st, uint32_t id);
 void block_store_unref(BlockStore *st, uint32_t id);
 const DiskBlock *block_store_get(const BlockStore *st, uint32_t id);
 
 /* Why the durable image of a block changed. */
 typedef enum {
-    DISK_CHANGE_SYNC,  /* an fsync (or writeback) made the cached content durable */
-    DISK_CHANGE_SIZE,  /* a truncation became durable */
-    DISK_CHANGE_POWER, /* a power crash kept or tore an unsynced write */
-    DISK_CHANGE_MEDIA, /* a latent sector error or silent corruption */
-    DISK_CHANGE_WIPE,  /* the disk was lost */
+    DISK_CHANGE_SYNC,   /* an fsync (or writeback) made the cached content durable */
+    DISK_CHANGE_SIZE,   /* a truncation became durable */
+    DISK_CHANGE_POWER,  /* a power crash kept or tore an unsynced write */
+    DISK_CHANGE_MEDIA,  /* a latent sector error or silent corruption */
+    DISK_CHANGE_WIPE,   /* the disk was lost */
+    DISK_CHANGE_LINK,   /* a file became durably reachable (a directory fsync, or a power crash
+                           that kept its entry): its durable blocks are now the disk's */
+    DISK_CHANGE_UNLINK, /* a file stopped being durably reachable (its removal became durable,
+                           or a power crash lost the entry that named it) */
 } DiskChange;
 
-/* Called for every change of the durable image of one block: old is the previous durable
+/* Called for every change of the durable image of one block of a durably reachable file (and of
+ * every block of a file that becomes or stops being reachable): old is the previous durable
  * content (NULL: none), neu the new one (NULL: none). Both are borrowed for the call. */
 typedef void (*DiskDurableFn)(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
                               const DiskBlock *neu, DiskChange cause);
 
-/* Caller owns the result. disk_new keeps its contents in a store of its own; disk_new_shared in
- * `store`, which must outlive the disk. */
+/* Caller owns the result. The disk starts with `nfiles` (0 .. 8) empty files, numbered 0 ..
+ * nfiles - 1 and named "file0" .. in the root, durably: the fixed files of a protocol that uses no
+ * names. disk_new keeps its contents in a store of its own; disk_new_shared in `store`, which
+ * must outlive the disk. */
 Disk *disk_new(FsProfile fs, guint nfiles);
 Disk *disk_new_shared(FsProfile fs, guint nfiles, BlockStore *store);
 void disk_free(Disk *d);
@@ -66,9 +94,68 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Disk, disk_free)
 
 void disk_set_observer(Disk *d, DiskDurableFn fn, void *ctx);
 FsProfile disk_fs(const Disk *d);
+/* Files made so far: file numbers are 0 .. disk_nfiles() - 1 (a removed file's number is not
+ * reused; disk_file_exists says which are still there). */
 guint disk_nfiles(const Disk *d);
+/* The fixed files disk_new made. */
+guint disk_nfixed(const Disk *d);
+/* The name of fixed file `file` ("file0"); returns buf. */
+const char *disk_fixed_name(guint file, char *buf, gsize size);
 
-/* ---- operations, applied when the device completes them; each returns 0 or an errno ---- */
+/* ---- names and descriptors (each returns 0 or an errno) ---- */
+
+/* Opens descriptor fd (not open: else EBADF) on `path` ("." is the root) with FS_O_* flags
+ * (model/block.h). Errors: ENOENT (no such file, or a missing directory on the way), EEXIST,
+ * EISDIR (a directory without FS_O_DIR), ENOTDIR, EINVAL (a malformed path: empty, a leading or
+ * doubled '/', "." or "..", a name too long). */
+int disk_open(Disk *d, guint fd, const char *path, guint flags);
+/* EBADF when fd is not open. */
+int disk_close(Disk *d, guint fd);
+/* A process crash: every descriptor closes. */
+void disk_close_all(Disk *d);
+gboolean disk_fd_is_open(const Disk *d, guint fd);
+/* The file fd is open on (-1: a directory or nothing). */
+gint disk_fd_file(const Disk *d, guint fd);
+/* Creates a directory (EEXIST if the name exists). */
+int disk_mkdir(Disk *d, const char *path);
+/* Removes a file's name, or an empty directory (ENOTEMPTY). A file still open stays readable and
+ * writable through its descriptors; it is freed once nothing names it or holds it open. */
+int disk_unlink(Disk *d, const char *path);
+/* Renames within one directory (EXDEV across directories), atomically replacing a file of the
+ * new name. */
+int disk_rename(Disk *d, const char *from, const char *to);
+/* The data operations, through a descriptor open on a file (EBADF otherwise; EISDIR on a
+ * directory): as disk_write, disk_truncate and disk_read below. */
+int disk_pwrite(Disk *d, guint fd, uint32_t idx, const DiskBlock *b);
+int disk_ftruncate(Disk *d, guint fd, uint32_t len);
+int disk_pread(const Disk *d, guint fd, uint32_t idx, DiskBlock *out);
+uint32_t disk_fd_length(const Disk *d, guint fd);
+/* fsync(2) or fdatasync(2) of a file (as disk_fsync: the model has no timestamps, so both make
+ * the data and the size durable, which fdatasync must do for a size change), or fsync(2) of a
+ * directory: its entries as the page cache shows them become durable. */
+int disk_fdsync(Disk *d, guint fd, gboolean datasync);
+
+/* One file or directory of the namespace (disk_list). */
+typedef struct {
+    char path[DISK_NAME_MAX];
+    gboolean is_dir;
+    gint file; /* its file number; -1 for a directory */
+} DiskEntryInfo;
+
+/* Every file and directory the page cache shows (the root left out), in path order (a directory
+ * before its entries, names in byte order). Caller owns the result (of DiskEntryInfo). */
+GArray *disk_list(const Disk *d);
+/* The file `path` names: in the page cache, or (durable) in the durable image reachable from
+ * the root. -1 when none. */
+gint disk_lookup(const Disk *d, const char *path, gboolean durable);
+/* Whether file `file` exists, and whether a durable entry reaches it. */
+gboolean disk_file_exists(const Disk *d, guint file);
+gboolean disk_file_is_reachable(const Disk *d, guint file);
+/* Namespace changes not yet durable. */
+guint disk_ns_pending(const Disk *d);
+
+/* ---- operations on a file by number, applied when the device completes them; each returns 0
+ * or an errno (the descriptor operations above come here) ---- */
 
 /* Writes block idx into the page cache: an overwrite, an append, or past the end (leaving a
  * hole that reads as empty blocks, as pwrite(2) does). */
@@ -88,8 +175,10 @@ int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out);
 
 /* ---- crashes ---- */
 
-/* A power crash: the page cache is lost; each unsynced write is lost, kept or torn as `rng`
- * decides; blocks marked clean after a failed fsync are lost. Reads then show the durable image. */
+/* A power crash: the page cache and the descriptors are lost; each unsynced write is lost, kept or
+ * torn as `rng` decides; blocks marked clean after a failed fsync are lost; the namespace changes
+ * not yet synced survive as the profile allows; a file no durable entry names is gone. Reads then
+ * show the durable image. */
 void disk_power_loss(Disk *d, SimRng *rng);
 /* Disk loss: the durable image and the page cache are wiped. */
 void disk_wipe(Disk *d);
@@ -107,7 +196,7 @@ guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count);
 /* Alters up to `count` durable, synced blocks chosen by `rng`; returns how many it hit. */
 guint disk_corrupt(Disk *d, SimRng *rng, guint count);
 
-/* ---- ground truth, for the oracles ---- */
+/* ---- ground truth, for the oracles (a file no durable entry reaches has none) ---- */
 
 uint32_t disk_durable_length(const Disk *d, guint file);
 /* The durable content of block idx; FALSE when the durable image has none (or it is
@@ -128,6 +217,7 @@ gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len);
 typedef struct {
     uint64_t writes, fsyncs, fsync_errors, write_errors, read_errors;
     uint64_t power_lost, power_kept, power_torn, unsynced_lost_after_eio;
+    uint64_t ns_kept, ns_lost; /* unsynced namespace changes a power crash kept or lost */
 } DiskStats;
 const DiskStats *disk_stats(const Disk *d);
 

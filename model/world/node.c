@@ -141,14 +141,14 @@ static int read_blocks(World *w, Endpoint *n, const DiskOp *op)
         w->read_blocks = g_renew(DiskBlock, w->read_blocks, w->read_cap);
         w->read_results = g_renew(int, w->read_results, w->read_cap);
     }
-    uint32_t len = disk_length(n->disk, op->file);
+    uint32_t len = disk_fd_length(n->disk, op->file);
     int first = 0;
     for (uint32_t i = 0; i < op->count; i++) {
         uint32_t idx = op->index + i;
         int *res = &w->read_results[i];
         *res = 0;
         if (idx < len) {
-            *res = disk_read(n->disk, op->file, idx, &w->read_blocks[i]);
+            *res = disk_pread(n->disk, op->file, idx, &w->read_blocks[i]);
             if (*res) {
                 w->stats.read_errors++;
                 MARK(w->stats.world_marks, WMARK_DISK_READ_EIO);
@@ -161,36 +161,32 @@ static int read_blocks(World *w, Endpoint *n, const DiskOp *op)
     return first;
 }
 
-static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
+/* Applies a completed operation to the disk; returns its result. */
+static int apply_op(World *w, Endpoint *n, const DiskOp *op)
 {
-    Endpoint *n = ctx;
-    World *w = n->world;
-    DiskOp popped;
-    gboolean have = disk_queue_pop(n, &popped);
-    g_assert(have && n->up);
-    DiskOp *op = &popped; /* a copy: the step below may queue more and move the queue */
+    Disk *d = n->disk;
     int result;
     switch (op->kind) {
     case DISKOP_WRITE:
-        result = disk_write(n->disk, op->file, op->index, &op->block);
+        result = disk_pwrite(d, op->file, op->index, &op->block);
         w->stats.disk_writes++;
         if (result) {
             w->stats.write_errors++;
             MARK(w->stats.world_marks, WMARK_DISK_WRITE_ERROR);
         }
-        break;
+        return result;
     case DISKOP_TRUNCATE:
-        result = disk_truncate(n->disk, op->file, op->index);
+        result = disk_ftruncate(d, op->file, op->index);
         if (result) {
             w->stats.write_errors++;
             MARK(w->stats.world_marks, WMARK_DISK_WRITE_ERROR);
         }
-        break;
+        return result;
     case DISKOP_READ:
-        result = read_blocks(w, n, op);
-        break;
-    default:
-        result = disk_fsync(n->disk, op->file);
+        return read_blocks(w, n, op);
+    case DISKOP_FSYNC:
+    case DISKOP_FDATASYNC:
+        result = disk_fdsync(d, op->file, op->kind == DISKOP_FDATASYNC);
         w->stats.disk_fsyncs++;
         if (result) {
             w->stats.fsync_errors++;
@@ -199,12 +195,37 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
                                            ? WMARK_DISK_FSYNC_EIO_JOURNAL
                                            : WMARK_DISK_FSYNC_EIO_CLEAN);
         }
-        break;
+        return result;
+    case DISKOP_OPEN:
+        return disk_open(d, op->file, op->path, op->count);
+    case DISKOP_CLOSE:
+        return disk_close(d, op->file);
+    case DISKOP_MKDIR:
+        return disk_mkdir(d, op->path);
+    case DISKOP_UNLINK:
+        return disk_unlink(d, op->path);
+    case DISKOP_RENAME:
+        return disk_rename(d, op->path, op->path2);
+    default:
+        g_assert_not_reached();
     }
+}
+
+static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
+{
+    Endpoint *n = ctx;
+    World *w = n->world;
+    DiskOp popped;
+    gboolean have = disk_queue_pop(n, &popped);
+    g_assert(have && n->up);
+    DiskOp *op = &popped; /* a copy: the step below may queue more and move the queue */
+    int result = apply_op(w, n, op);
     world_emit(w, SIM_TR_DISK_DONE, op->kind, n->id, ENDPOINT_NONE,
                (uint64_t)op->file << 32 | op->index, (uint64_t)result);
     uint64_t token = op->token;
     gboolean read = op->kind == DISKOP_READ;
+    if (op->kind != DISKOP_WRITE)
+        memset(&op->block, 0, sizeof op->block); /* no block to show but a write's */
     if (n->paused) {
         MARK(w->stats.world_marks, WMARK_NODE_DISK_HELD);
         Deferred *d = g_new0(Deferred, 1);
@@ -225,23 +246,91 @@ static void on_disk_done(void *ctx, uint64_t a, uint64_t b)
     run_step(w, n, &ev);
 }
 
+static DiskOpKind op_kind(ActionKind kind)
+{
+    switch (kind) {
+    case ACT_WRITE:
+        return DISKOP_WRITE;
+    case ACT_TRUNCATE:
+        return DISKOP_TRUNCATE;
+    case ACT_READ:
+        return DISKOP_READ;
+    case ACT_FSYNC:
+        return DISKOP_FSYNC;
+    case ACT_FDATASYNC:
+        return DISKOP_FDATASYNC;
+    case ACT_OPEN:
+        return DISKOP_OPEN;
+    case ACT_CLOSE:
+        return DISKOP_CLOSE;
+    case ACT_MKDIR:
+        return DISKOP_MKDIR;
+    case ACT_UNLINK:
+        return DISKOP_UNLINK;
+    case ACT_RENAME:
+        return DISKOP_RENAME;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+/* A 64-bit FNV-1a hash of an operation's path(s), for the trace (whose hash so covers them). */
+static uint64_t path_hash(const DiskOp *op)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *p = op->path; *p; p++)
+        h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+    if (op->kind == DISKOP_RENAME) {
+        h = (h ^ '>') * 0x100000001b3ULL;
+        for (const char *p = op->path2; *p; p++)
+            h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* What the trace says of an operation's second word: a block, a length, a read's span, or the
+ * path's hash (with the path as the record's detail, when details are kept). */
+static uint64_t op_trace_word(World *w, const DiskOp *op)
+{
+    switch (op->kind) {
+    case DISKOP_WRITE:
+    case DISKOP_TRUNCATE:
+    case DISKOP_FSYNC:
+    case DISKOP_FDATASYNC:
+    case DISKOP_CLOSE:
+        return op->index;
+    case DISKOP_READ:
+        return op->count > 1 ? (uint64_t)(op->count - 1) << 32 | op->index : op->index;
+    default:
+        if (G_UNLIKELY(world_wants_detail(w)))
+            world_set_detail(w, op->kind == DISKOP_RENAME
+                                    ? g_strdup_printf("%s -> %s", op->path, op->path2)
+                                    : g_strdup(op->path));
+        return path_hash(op);
+    }
+}
+
 static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
 {
     g_assert(n->disk != NULL);
     DiskOp *op = disk_queue_push(n);
-    op->kind = a->kind == ACT_WRITE      ? DISKOP_WRITE
-               : a->kind == ACT_TRUNCATE ? DISKOP_TRUNCATE
-               : a->kind == ACT_READ     ? DISKOP_READ
-                                         : DISKOP_FSYNC;
+    op->kind = (uint8_t)op_kind(a->kind);
     op->file = a->file;
     op->index = a->index;
-    op->count = a->kind == ACT_READ ? a->count : 0;
+    op->count = a->kind == ACT_READ || a->kind == ACT_OPEN ? a->count : 0;
     op->token = a->token;
     if (a->kind == ACT_WRITE)
         op->block = a->block;
+    else if (a->kind == ACT_OPEN || a->kind == ACT_MKDIR || a->kind == ACT_UNLINK ||
+             a->kind == ACT_RENAME) {
+        memcpy(op->path, a->path, sizeof op->path);
+        memcpy(op->path2, a->path2, sizeof op->path2);
+    }
     const WorldConfig *c = w->config;
-    /* Reads cost what writes cost: both are mostly the page cache's business. */
-    SimRange range = op->kind == DISKOP_FSYNC ? c->disk_fsync_latency : c->disk_write_latency;
+    /* Reads cost what writes cost: both are mostly the page cache's business; so do the
+     * namespace changes, which touch only the page cache until a directory is fsynced. */
+    gboolean sync = op->kind == DISKOP_FSYNC || op->kind == DISKOP_FDATASYNC;
+    SimRange range = sync ? c->disk_fsync_latency : c->disk_write_latency;
     SimTime now = sim_queue_now(w->queue);
     SimTime latency = sim_rng_duration(&n->disk_rng, range);
     if (now < n->slow_until)
@@ -249,8 +338,7 @@ static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
     SimTime start = MAX(now, n->disk_busy_until);
     n->disk_busy_until = start + latency;
     op->handle = sim_queue_at(w->queue, n->disk_busy_until, on_disk_done, n, 0, 0);
-    world_emit(w, SIM_TR_DISK_OP, op->kind, n->id, ENDPOINT_NONE, op->file,
-               op->count > 1 ? (uint64_t)(op->count - 1) << 32 | op->index : op->index);
+    world_emit(w, SIM_TR_DISK_OP, op->kind, n->id, ENDPOINT_NONE, op->file, op_trace_word(w, op));
     if (w->obs.submitted && (op->kind == DISKOP_WRITE || op->kind == DISKOP_TRUNCATE))
         w->obs.submitted(w->obs_ctx, w, n->id, op->file, op->index,
                          op->kind == DISKOP_WRITE ? &op->block : NULL);
@@ -285,6 +373,12 @@ static void execute(World *w, Endpoint *n, ActionList *l)
         case ACT_TRUNCATE:
         case ACT_FSYNC:
         case ACT_READ:
+        case ACT_OPEN:
+        case ACT_CLOSE:
+        case ACT_MKDIR:
+        case ACT_UNLINK:
+        case ACT_RENAME:
+        case ACT_FDATASYNC:
             disk_submit(w, n, a);
             break;
         case ACT_TIMER:
@@ -449,6 +543,8 @@ static void halt(World *w, Endpoint *n)
     while (disk_queue_pop(n, &op))
         sim_queue_cancel(w->queue, op.handle);
     n->disk_busy_until = 0;
+    if (n->disk)
+        disk_close_all(n->disk); /* the process's descriptors go with it */
     drop_deferred(w, n);
     action_list_reset(&n->stashed);
     if (n->proto)
@@ -456,27 +552,68 @@ static void halt(World *w, Endpoint *n)
     n->proto = NULL;
 }
 
+/* Reads a whole file as the page cache shows it: its blocks and each one's result. */
+static uint32_t read_file(Disk *d, guint file, DiskBlock **blocks, int **errors)
+{
+    uint32_t len = disk_length(d, file);
+    *blocks = g_new(DiskBlock, len ? len : 1);
+    *errors = g_new0(int, len ? len : 1);
+    for (uint32_t i = 0; i < len; i++)
+        (*errors)[i] = disk_read(d, file, i, &(*blocks)[i]);
+    return len;
+}
+
+/* What the node reads at boot: every directory and file (the fixed files among them, which
+ * share their blocks with the entries). Free with free_image. */
 static void read_image(Endpoint *n, ProtoDiskImage *img)
 {
     *img = (ProtoDiskImage){0};
     if (!n->disk)
         return;
-    img->nfiles = disk_nfiles(n->disk);
-    for (guint f = 0; f < img->nfiles; f++) {
-        uint32_t len = disk_length(n->disk, f);
-        img->len[f] = len;
-        img->blocks[f] = g_new(DiskBlock, len ? len : 1);
-        img->errors[f] = g_new0(int, len ? len : 1);
-        for (uint32_t i = 0; i < len; i++)
-            img->errors[f][i] = disk_read(n->disk, f, i, &img->blocks[f][i]);
+    Disk *d = n->disk;
+    img->nfiles = n->ops->nfiles;
+    g_autoptr(GArray) list = disk_list(d);
+    ProtoFileImage *entries = g_new0(ProtoFileImage, list->len ? list->len : 1);
+    for (guint i = 0; i < list->len; i++) {
+        const DiskEntryInfo *info = &g_array_index(list, DiskEntryInfo, i);
+        ProtoFileImage *e = &entries[i];
+        memcpy(e->path, info->path, sizeof e->path);
+        e->is_dir = info->is_dir;
+        if (info->is_dir)
+            continue;
+        DiskBlock *blocks;
+        int *errors;
+        e->len = read_file(d, (guint)info->file, &blocks, &errors);
+        e->blocks = blocks;
+        e->errors = errors;
+        if ((guint)info->file < img->nfiles) {
+            img->len[info->file] = e->len;
+            img->blocks[info->file] = blocks;
+            img->errors[info->file] = errors;
+        }
     }
+    img->nentries = list->len;
+    img->entries = entries;
+    for (guint f = 0; f < img->nfiles; f++)
+        g_assert(img->blocks[f] != NULL); /* the fixed files are always there */
 }
 
 static void free_image(ProtoDiskImage *img)
 {
-    for (guint f = 0; f < img->nfiles; f++) {
-        g_free(img->blocks[f]);
-        g_free(img->errors[f]);
+    for (guint i = 0; i < img->nentries; i++) {
+        g_free((DiskBlock *)img->entries[i].blocks);
+        g_free((int *)img->entries[i].errors);
+    }
+    g_free((ProtoFileImage *)img->entries);
+}
+
+/* A protocol with fixed files finds descriptor f open on file f. */
+static void open_fixed(Endpoint *n)
+{
+    for (guint f = 0; n->disk && f < n->ops->nfiles; f++) {
+        char name[FS_PATH_MAX];
+        int r = disk_open(n->disk, f, disk_fixed_name(f, name, sizeof name), 0);
+        g_assert(r == 0);
     }
 }
 
@@ -500,6 +637,7 @@ static void boot(World *w, Endpoint *n)
     if (n->incarnation > 1)
         MARK(w->stats.world_marks, WMARK_NODE_BOOT_RESTART);
     n->proto = n->ops->create(&n->init);
+    open_fixed(n);
     ProtoDiskImage img;
     read_image(n, &img);
     if (w->obs.booted)
@@ -689,10 +827,10 @@ uint32_t world_block_view(World *w, EndpointId id, guint file, uint32_t idx, Dis
 {
     Endpoint *n = &w->ep[id];
     g_assert(n->disk);
-    uint32_t len = disk_length(n->disk, file);
+    uint32_t len = disk_fd_length(n->disk, file);
     gboolean have = FALSE;
     if (idx < len)
-        have = disk_read(n->disk, file, idx, out) == 0;
+        have = disk_pread(n->disk, file, idx, out) == 0;
     for (guint i = 0; i < n->disk_count; i++) {
         const DiskOp *op = disk_queue_at(n, i);
         if (op->file != file)

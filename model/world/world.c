@@ -232,9 +232,43 @@ static const char *drop_reason_name(uint64_t reason)
     }
 }
 
+/* The result of a disk operation as the trace shows it. */
+static const char *errno_name(int err)
+{
+    switch (err) {
+    case 0:
+        return "ok";
+    case EIO:
+        return "EIO";
+    case ENOSPC:
+        return "ENOSPC";
+    case EROFS:
+        return "EROFS";
+    case ENOENT:
+        return "ENOENT";
+    case EEXIST:
+        return "EEXIST";
+    case EBADF:
+        return "EBADF";
+    case EISDIR:
+        return "EISDIR";
+    case ENOTDIR:
+        return "ENOTDIR";
+    case ENOTEMPTY:
+        return "ENOTEMPTY";
+    case EXDEV:
+        return "EXDEV";
+    case EINVAL:
+        return "EINVAL";
+    default:
+        return "error";
+    }
+}
+
 static const char *diskop_name(uint16_t op)
 {
-    static const char *names[] = {"?", "write", "truncate", "fsync", "read"};
+    static const char *names[] = {"?",     "write", "truncate", "fsync",  "read",     "open",
+                                  "close", "mkdir", "unlink",   "rename", "fdatasync"};
     return op < G_N_ELEMENTS(names) ? names[op] : "?";
 }
 
@@ -286,17 +320,13 @@ static void render(void *ctx, const SimTraceRecord *r, GString *out)
         if (r->sub == DISKOP_READ && (r->b >> 32) > 0)
             g_string_append_printf(out, " blocks=%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
                                    r->b & 0xffffffffu, (r->b & 0xffffffffu) + (r->b >> 32));
-        else if (r->sub != DISKOP_FSYNC)
+        else if (r->sub == DISKOP_WRITE || r->sub == DISKOP_TRUNCATE || r->sub == DISKOP_READ)
             g_string_append_printf(out, " %s=%" G_GUINT64_FORMAT,
                                    r->sub == DISKOP_TRUNCATE ? "length" : "block", r->b);
         break;
     case SIM_TR_DISK_DONE:
         g_string_append_printf(out, "%-12s disk %s done file=%" G_GUINT64_FORMAT " -> %s", node,
-                               diskop_name(r->sub), r->a >> 32,
-                               r->b == 0        ? "ok"
-                               : r->b == EIO    ? "EIO"
-                               : r->b == ENOSPC ? "ENOSPC"
-                                                : "error");
+                               diskop_name(r->sub), r->a >> 32, errno_name((int)r->b));
         break;
     case SIM_TR_TIMER:
         g_string_append_printf(out, "%-12s timer %" G_GUINT64_FORMAT " fired", node, r->a);

@@ -37,6 +37,12 @@ typedef enum {
     DISKOP_TRUNCATE,
     DISKOP_FSYNC,
     DISKOP_READ,
+    DISKOP_OPEN, /* the trace's b: a hash of the path (the path is the record's detail) */
+    DISKOP_CLOSE,
+    DISKOP_MKDIR,
+    DISKOP_UNLINK,
+    DISKOP_RENAME,
+    DISKOP_FDATASYNC,
 } DiskOpKind;
 
 /* ---- network rules ---- */
@@ -122,8 +128,9 @@ NodeRole world_role(const World *w, EndpointId id);
 Disk *world_disk(World *w, EndpointId id); /* NULL for coordinators and clients */
 /* Where every disk of the world keeps its block contents. */
 BlockStore *world_block_store(World *w);
-/* A node's file as the node sees it: the page cache with its queued disk operations applied.
- * Returns the length; fills `out` with block idx when idx < length. */
+/* The file a node's descriptor `file` is open on, as the node sees it: the page cache with its
+ * queued disk operations applied. Returns the length; fills `out` with block idx when
+ * idx < length. */
 uint32_t world_block_view(World *w, EndpointId id, guint file, uint32_t idx, DiskBlock *out);
 guint world_key_count(const World *w);
 const char *world_key_name(const World *w, KeyId key);

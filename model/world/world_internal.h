@@ -6,12 +6,18 @@
 
 typedef struct {
     uint8_t kind; /* DiskOpKind */
-    uint8_t file;
+    uint8_t file; /* the descriptor */
     uint32_t index;
-    uint32_t count; /* reads: blocks */
+    uint32_t count; /* reads: blocks; opens: FS_O_* flags */
     uint64_t token;
     SimHandle handle;
-    DiskBlock block;
+    union {
+        DiskBlock block; /* writes */
+        struct {
+            char path[FS_PATH_MAX];  /* opens, mkdir, unlink, rename */
+            char path2[FS_PATH_MAX]; /* rename */
+        };
+    };
 } DiskOp;
 
 typedef enum {
