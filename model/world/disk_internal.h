@@ -79,10 +79,10 @@ typedef struct {
      * since (anything that clears the flag below it lowers it): disk_prefix_was_synced resumes
      * its scan here instead of at 0. */
     uint32_t synced_low;
-    uint32_t links; /* entries that name it in the page cache */
-    uint32_t dlinks;  /* durable entries of reachable directories that name it */
-    uint32_t opens;   /* descriptors open on it */
-    gboolean reach;   /* dlinks > 0: its durable image is the disk's */
+    uint32_t links;  /* entries that name it in the page cache */
+    uint32_t dlinks; /* durable entries of reachable directories that name it */
+    uint32_t opens;  /* descriptors open on it */
+    gboolean reach;  /* dlinks > 0: its durable image is the disk's */
 } File;
 
 typedef struct {
@@ -93,9 +93,9 @@ typedef struct {
 
 typedef struct {
     uint32_t num;
-    GArray *entries;  /* of Entry, in creation order; an entry that neither view holds is gone */
-    uint32_t links;   /* entries that name it in the page cache (the root: 1) */
-    uint32_t dlinks;  /* durable entries of reachable directories that name it (the root: 1) */
+    GArray *entries; /* of Entry, in creation order; an entry that neither view holds is gone */
+    uint32_t links;  /* entries that name it in the page cache (the root: 1) */
+    uint32_t dlinks; /* durable entries of reachable directories that name it (the root: 1) */
     uint32_t opens;
     gboolean reach;
     gboolean removed; /* rmdir'ed: no new entries */
