@@ -6,12 +6,14 @@
 void history_init(History *h)
 {
     chunks_init(&h->ops, sizeof(HistOp));
+    chunks_init(&h->siblings, sizeof(ClientSibling));
     h->names = g_ptr_array_new_with_free_func(g_free);
 }
 
 void history_clear(History *h)
 {
     chunks_clear(&h->ops);
+    chunks_clear(&h->siblings);
     if (h->names)
         g_ptr_array_unref(h->names);
     h->names = NULL;
@@ -25,7 +27,17 @@ HistOp *history_add(History *h)
     op->name = UINT32_MAX;
     op->key = KEY_NONE;
     op->complete = SIM_TIME_NEVER;
+    op->ctx_op = UINT32_MAX; /* a get's `sib` until it has siblings */
     return op;
+}
+
+void history_set_siblings(History *h, HistOp *op, const ClientSibling *sibs, guint n)
+{
+    g_assert(n <= UINT16_MAX);
+    op->sib = h->siblings.len;
+    op->nsib = (uint16_t)n;
+    for (guint i = 0; i < n; i++)
+        *(ClientSibling *)chunks_push(&h->siblings) = sibs[i];
 }
 
 uint32_t history_name(History *h, const char *name)

@@ -6,13 +6,15 @@
  */
 #pragma once
 
+#include "model/msg.h"
 #include "model/types.h"
 #include "sim/engine/chunks.h"
 
 typedef enum {
-    HOP_SCRIPTED = 1 << 0, /* an [op NAME] of the scenario */
-    HOP_PROBE = 1 << 1,    /* the liveness probe write after settle */
-    HOP_FINAL = 1 << 2,    /* a final read after settle */
+    HOP_SCRIPTED = 1 << 0,  /* an [op NAME] of the scenario */
+    HOP_PROBE = 1 << 1,     /* the liveness probe write after settle */
+    HOP_FINAL = 1 << 2,     /* a final read after settle */
+    HOP_RECONCILE = 1 << 3, /* a client's write-back of the siblings a get returned */
 } HistOpFlags;
 
 typedef struct {
@@ -33,11 +35,20 @@ typedef struct {
     IdemKey idem;
     SimTime invoke;
     SimTime complete; /* SIM_TIME_NEVER while pending */
+    /* Causality, as the client saw it: a write carries the causal context of the client's
+     * latest ok get or ok write (put, delete) of the same key, `ctx_op` (UINT32_MAX: none; adds
+     * carry none); a get records the writes it returned (history_siblings). */
+    union {
+        uint32_t ctx_op; /* a put or delete */
+        uint32_t sib;    /* a get: the first of its siblings in History.siblings */
+    };
+    uint16_t nsib; /* get: how many */
 } HistOp;
 
 typedef struct {
     Chunks ops;       /* of HistOp, by id */
     GPtrArray *names; /* scripted op names */
+    Chunks siblings;  /* of ClientSibling: the gets' siblings, each get's consecutive */
 } History;
 
 void history_init(History *h);
@@ -53,6 +64,14 @@ static inline guint history_len(const History *h)
     return h->ops.len;
 }
 uint32_t history_name(History *h, const char *name);
+/* Records what get `op` returned (copied). */
+void history_set_siblings(History *h, HistOp *op, const ClientSibling *sibs, guint n);
+/* Sibling i (< op->nsib) of a get. */
+static inline const ClientSibling *history_sibling(const History *h, const HistOp *op, guint i)
+{
+    g_assert(i < op->nsib);
+    return chunks_at(&h->siblings, op->sib + i);
+}
 const char *history_op_name(const History *h, const HistOp *op);
 /* Finds a scripted op by name; NULL if none. */
 const HistOp *history_find(const History *h, const char *name);

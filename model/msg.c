@@ -94,6 +94,58 @@ Msg *msg_new(MsgType type, EndpointId from, EndpointId to)
     return m;
 }
 
+void msg_client_resp_attach(Msg *m, const ClientSibling *siblings, guint n, const void *context,
+                            guint context_bytes)
+{
+    g_assert(m->type == MSG_CLIENT_RESP && n <= UINT16_MAX && context_bytes <= UINT16_MAX);
+    gsize total = n * sizeof(ClientSibling) + context_bytes;
+    m->u.cresp.siblings = (uint16_t)n;
+    m->u.cresp.context_bytes = (uint16_t)context_bytes;
+    if (total == 0)
+        return;
+    uint8_t *buf = g_malloc(total);
+    if (n > 0)
+        memcpy(buf, siblings, n * sizeof(ClientSibling));
+    if (context_bytes > 0)
+        memcpy(buf + n * sizeof(ClientSibling), context, context_bytes);
+    msg_take_extra(m, buf, (uint32_t)total, 1);
+}
+
+void msg_client_req_attach(Msg *m, const void *context, guint context_bytes)
+{
+    g_assert(m->type == MSG_CLIENT_REQ && context_bytes <= UINT16_MAX);
+    m->u.creq.context_bytes = (uint16_t)context_bytes;
+    if (context_bytes > 0)
+        msg_take_extra(m, g_memdup2(context, context_bytes), context_bytes, 1);
+}
+
+void msg_client_siblings(const Msg *m, ClientSibling *out)
+{
+    g_assert(m->type == MSG_CLIENT_RESP);
+    gsize n = m->u.cresp.siblings * sizeof(ClientSibling);
+    g_assert(m->extra_count >= n);
+    if (n > 0)
+        memcpy(out, m->extra, n);
+}
+
+const void *msg_client_context(const Msg *m, guint *bytes)
+{
+    gsize skip = 0;
+    guint len;
+    if (m->type == MSG_CLIENT_RESP) {
+        skip = m->u.cresp.siblings * sizeof(ClientSibling);
+        len = m->u.cresp.context_bytes;
+    } else {
+        g_assert(m->type == MSG_CLIENT_REQ);
+        len = m->u.creq.context_bytes;
+    }
+    *bytes = len;
+    if (len == 0)
+        return NULL;
+    g_assert(m->extra_count >= skip + len);
+    return (const uint8_t *)m->extra + skip;
+}
+
 void msg_take_extra(Msg *m, void *items, uint32_t count, gsize size)
 {
     g_assert(m->extra == NULL);

@@ -61,7 +61,8 @@ typedef struct {
     KeyId key;
     Value value;
     IdemKey idem;
-    Version version; /* quorum: stamped by the client at the first attempt */
+    Version version;        /* quorum: stamped by the client at the first attempt */
+    uint16_t context_bytes; /* a causal context the write carries (in extra), opaque to clients */
 } ClientReq;
 
 typedef struct {
@@ -74,7 +75,21 @@ typedef struct {
     EndpointId hint;  /* NotLeader: the leader, when known */
     Value value;
     uint16_t observed; /* get: how many writes make up the value (for staleness reports) */
+    /* What the answer carries in extra (bytes): `siblings` ClientSibling records (get: the writes
+     * the value is made of, or the concurrent values of a multi-value store), then
+     * `context_bytes` of causal context, opaque to the client, that its next write of the key
+     * hands back. */
+    uint16_t siblings;
+    uint16_t context_bytes;
 } ClientResp;
+
+/* One write a get returned: one of a multi-value store's siblings, or one of the records a
+ * single value folds (a put and the adds on top of it). */
+typedef struct {
+    IdemKey idem;
+    Value value;
+    uint8_t op; /* OpKind */
+} ClientSibling;
 
 /* Room for the largest protocol payload, in 64-bit words (each protocol asserts its own fit). */
 #define MSG_BODY_WORDS 5
@@ -99,6 +114,16 @@ Msg *msg_new(MsgType type, EndpointId from, EndpointId to);
 /* Sets the extra array: `count` items of `size` bytes (takes ownership of `items`, allocated
  * with g_malloc; NULL when count is 0). */
 void msg_take_extra(Msg *m, void *items, uint32_t count, gsize size);
+/* Attaches to a client answer (MSG_CLIENT_RESP) its siblings and causal context (copied). */
+void msg_client_resp_attach(Msg *m, const ClientSibling *siblings, guint n, const void *context,
+                            guint context_bytes);
+/* Attaches to a client request (MSG_CLIENT_REQ) the causal context it carries (copied). */
+void msg_client_req_attach(Msg *m, const void *context, guint context_bytes);
+/* The siblings of a client answer (resp->siblings of them; aligned copy into `out`). */
+void msg_client_siblings(const Msg *m, ClientSibling *out);
+/* The causal context of a client answer or request, or NULL (borrowed from the message). */
+const void *msg_client_context(const Msg *m, guint *bytes);
+
 /* A deep copy (the network's duplicate fault). Caller owns the result. */
 Msg *msg_copy(const Msg *m);
 void msg_free(Msg *m);

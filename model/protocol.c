@@ -134,6 +134,15 @@ char *protocol_role_names(const Protocol *p)
     return g_string_free(s, FALSE);
 }
 
+char *proto_key_choices(const ProtoKey *k)
+{
+    g_assert(k->type == PROTO_KEY_ENUM && k->choices && k->choices[0]);
+    GString *s = g_string_new(k->choices[0]);
+    for (guint i = 1; k->choices[i]; i++)
+        g_string_append_printf(s, "%s%s", k->choices[i + 1] ? ", " : " or ", k->choices[i]);
+    return g_string_free(s, FALSE);
+}
+
 const Protocol *protocol_of_key(const char *group, const char *name)
 {
     for (guint i = 0; i < registry_len; i++)

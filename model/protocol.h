@@ -37,6 +37,7 @@ typedef enum {
     PROTO_KEY_BOOL,  /* gboolean, on/off */
     PROTO_KEY_TIME,  /* SimTime */
     PROTO_KEY_RANGE, /* SimRange, "lo..hi" or one time */
+    PROTO_KEY_ENUM,  /* guint: the index of one of `choices` */
 } ProtoKeyType;
 
 typedef struct {
@@ -49,7 +50,11 @@ typedef struct {
     /* Whether the key holds the value it takes when a file leaves it out (derived from other
      * settings): the writer then leaves it out too. NULL: the writer always writes it. */
     gboolean (*is_default)(const WorldConfig *c);
+    const char *const *choices; /* PROTO_KEY_ENUM: the names of the values, NULL-terminated */
 } ProtoKey;
+
+/* "a, b or c": the choices of an enum key. Caller frees. */
+char *proto_key_choices(const ProtoKey *k);
 
 /* What the liveness predicate sees of the world at the end of a run. */
 typedef struct {

@@ -8,6 +8,7 @@ static const char *names[V_KIND_COUNT] = {
     "duplicate",        "unpersisted-send",    "election-safety",
     "log-matching",     "leader-completeness", "state-machine-safety",
     "not-linearizable", "divergent",           "stuck",
+    "lost-update",      "resurrection",        "siblings",
 };
 
 const char *violation_kind_name(ViolationKind kind)

@@ -117,4 +117,13 @@ typedef struct OracleModule {
     void (*end_begin)(void *st);
     void (*end_checks)(void *st, Verdict *v);
     void (*end_done)(void *st);
+
+    /* ---- causality (reports/causal_check.h) ---- */
+    gboolean causal; /* a store that keeps versions per key: lost updates, resurrections */
+    /* Whether gets return concurrent siblings (a multi-value store): lost updates are then
+     * violations, siblings are judged, linearizability does not apply. NULL: never. */
+    gboolean (*multi_value)(void *st);
+    /* Whether an acked write is accounted for at the end (between end_begin and end_done): some
+     * read can still return it, or it is a delete that was purged. */
+    gboolean (*accounted)(void *st, const Ledger *l);
 } OracleModule;

@@ -195,6 +195,7 @@ JsonObject *report_coverage_new(const WorldStats *s, const Protocol *p)
         {"read_errors", s->read_errors},
         {"client_retries", s->client_retries},
         {"client_redirects", s->client_redirects},
+        {"client_reconciles", s->client_reconciles},
     };
     for (guint i = 0; i < G_N_ELEMENTS(plain); i++)
         json_object_set_int_member(o, plain[i].name, (gint64)plain[i].value);

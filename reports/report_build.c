@@ -812,6 +812,8 @@ static JsonObject *verdict_json(const Verdict *v)
         {"orphans_latent", v->orphans_latent},
         {"duplicates", v->duplicates},
         {"stale_reads", v->stale_reads},
+        {"lost_updates", v->lost_updates},
+        {"siblings_max", v->siblings_max},
     };
     for (guint i = 0; i < G_N_ELEMENTS(counts); i++)
         json_object_set_int_member(o, counts[i].name, counts[i].value);
@@ -824,8 +826,14 @@ static JsonObject *verdict_json(const Verdict *v)
             json_object_set_int_member(kinds, violation_kind_name((ViolationKind)k), v->counts[k]);
     json_object_set_object_member(o, "violation_counts", kinds);
     JsonArray *notes = json_array_new();
-    const char *texts[] = {v->model_note, v->liveness_note, v->convergence_note};
-    const char *prefix[] = {"", "liveness ", "convergence "};
+    const char *texts[] = {v->model_note, v->liveness_note, v->convergence_note,
+                           v->lin_note,   v->siblings_note, v->lost_update_note};
+    const char *prefix[] = {"",
+                            "liveness ",
+                            "convergence ",
+                            "linearizability ",
+                            "siblings ",
+                            "lost updates (not promised under last-writer-wins): the first: "};
     for (guint i = 0; i < G_N_ELEMENTS(texts); i++)
         if (texts[i]) {
             g_autofree char *note = g_strdup_printf("%s%s", prefix[i], texts[i]);
@@ -885,6 +893,17 @@ static JsonObject *op_json(World *w, const HistOp *op, gboolean violating)
                                op->complete == SIM_TIME_NEVER ? -1 : op->complete);
     json_object_set_int_member(o, "attempts", op->attempts);
     json_object_set_string_member(o, "idem", world_idem_name(w, op->idem, idem, sizeof idem));
+    History *h = world_history(w);
+    if (op->kind == OP_GET && op->nsib > 0) {
+        JsonArray *sibs = json_array_new();
+        for (guint i = 0; i < op->nsib; i++)
+            json_array_add_string_element(
+                sibs, world_idem_name(w, history_sibling(h, op, i)->idem, idem, sizeof idem));
+        json_object_set_array_member(o, "siblings", sibs);
+    } else if (op->kind != OP_GET && op->ctx_op != UINT32_MAX) {
+        json_object_set_string_member(o, "after",
+                                      checker_op_label(w, op->ctx_op, label, sizeof label));
+    }
     if (violating)
         json_object_set_boolean_member(o, "violating", TRUE);
     return o;

@@ -26,6 +26,9 @@ void verdict_clear(Verdict *v)
     g_free(v->model_note);
     g_free(v->liveness_note);
     g_free(v->convergence_note);
+    g_free(v->lin_note);
+    g_free(v->lost_update_note);
+    g_free(v->siblings_note);
     memset(v, 0, sizeof *v);
 }
 

@@ -88,6 +88,9 @@ static gboolean same_proto_keys(Diff *d, const WorldConfig *a, const WorldConfig
         case PROTO_KEY_RANGE:
             ok = same_range(d, k->name, *(const SimRange *)fa, *(const SimRange *)fb);
             break;
+        case PROTO_KEY_ENUM:
+            ok = same_uint(d, k->name, *(const guint *)fa, *(const guint *)fb);
+            break;
         }
         if (!ok)
             return FALSE;

@@ -254,6 +254,23 @@ static gboolean get_bool(Loader *L, const char *group, const char *key, gboolean
     return TRUE;
 }
 
+/* One of an enum key's choices, by name (exact, lower case). */
+static gboolean get_enum(Loader *L, const ProtoKey *k, guint *out)
+{
+    g_autofree char *v = get(L, k->group, k->name);
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    for (guint i = 0; k->choices[i]; i++) {
+        if (strcmp(v, k->choices[i]) == 0) {
+            *out = i;
+            return TRUE;
+        }
+    }
+    g_autofree char *names = proto_key_choices(k);
+    return fail(L, k->group, k->name, "'%s' is not %s", v, names);
+}
+
 static gboolean get_time(Loader *L, const char *group, const char *key, gboolean negative,
                          SimTime *out)
 {
@@ -435,6 +452,8 @@ static gboolean load_proto_key(Loader *L, const ProtoKey *k)
         return get_time(L, k->group, k->name, FALSE, field);
     case PROTO_KEY_RANGE:
         return get_range(L, k->group, k->name, field);
+    case PROTO_KEY_ENUM:
+        return get_enum(L, k, field);
     }
     g_assert_not_reached();
 }

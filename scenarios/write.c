@@ -86,6 +86,9 @@ static void write_proto_keys(GKeyFile *kf, const WorldConfig *c)
         case PROTO_KEY_RANGE:
             set_range(kf, k->group, k->name, *(const SimRange *)field);
             break;
+        case PROTO_KEY_ENUM:
+            g_key_file_set_string(kf, k->group, k->name, k->choices[*(const guint *)field]);
+            break;
         }
     }
 }

@@ -122,6 +122,7 @@ void campaign_add_stats(WorldStats *t, const WorldStats *s)
         t->marks[i] += s->marks[i];
     for (int i = 0; i < WORLD_MARK_COUNT; i++)
         t->world_marks[i] += s->world_marks[i];
+    t->client_reconciles += s->client_reconciles;
 }
 
 uint64_t campaign_seed_count(const CampaignSeeds *s)

@@ -162,9 +162,10 @@ static void print_coverage(const CampaignTotals *t, const Protocol *p)
            " write-errors=%" G_GUINT64_FORMAT " crashes=%" G_GUINT64_FORMAT
            " restarts=%" G_GUINT64_FORMAT " pauses=%" G_GUINT64_FORMAT
            " msgs-dropped=%" G_GUINT64_FORMAT " msgs-duplicated=%" G_GUINT64_FORMAT
-           " client-retries=%" G_GUINT64_FORMAT " redirects=%" G_GUINT64_FORMAT "\n",
+           " client-retries=%" G_GUINT64_FORMAT " redirects=%" G_GUINT64_FORMAT
+           " reconciles=%" G_GUINT64_FORMAT "\n",
            s->fsync_errors, s->write_errors, s->crashes, s->restarts, s->pauses, s->msgs_dropped,
-           s->msgs_duplicated, s->client_retries, s->client_redirects);
+           s->msgs_duplicated, s->client_retries, s->client_redirects, s->client_reconciles);
     printf("coverage: client failures:");
     for (int r = 1; r < FAIL_REASON_COUNT; r++)
         printf(" %s=%" G_GUINT64_FORMAT, fail_reason_name((FailReason)r), s->fail_reasons[r]);

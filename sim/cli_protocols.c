@@ -18,6 +18,8 @@ static const char *key_type(ProtoKeyType t)
         return "duration";
     case PROTO_KEY_RANGE:
         return "range";
+    case PROTO_KEY_ENUM:
+        return "choice";
     }
     return "?";
 }

@@ -225,8 +225,16 @@ void cli_print_history(const RunResult *r)
         } else if (op->outcome != OUTCOME_OK && op->outcome != OUTCOME_PENDING) {
             printf(" (%s)", fail_reason_name(op->reason));
         }
-        printf("  idem=%s tries=%u\n", world_idem_name(w, op->idem, idem, sizeof idem),
-               op->attempts);
+        printf("  idem=%s tries=%u", world_idem_name(w, op->idem, idem, sizeof idem), op->attempts);
+        if (op->kind != OP_GET && op->ctx_op != UINT32_MAX)
+            printf(" after=%s", checker_op_label(w, op->ctx_op, label, sizeof label));
+        if (op->nsib > 1 || (op->nsib == 1 && history_sibling(h, op, 0)->idem != op->idem)) {
+            printf(" siblings=");
+            for (guint s = 0; s < op->nsib; s++)
+                printf("%s%s", s ? "," : "",
+                       world_idem_name(w, history_sibling(h, op, s)->idem, idem, sizeof idem));
+        }
+        printf("\n");
     }
 }
 
@@ -276,6 +284,14 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
             printf("      liveness %s\n", v->liveness_note);
         if (v->convergence_note)
             printf("      convergence %s\n", v->convergence_note);
+        if (v->lin_note)
+            printf("      linearizability %s\n", v->lin_note);
+        if (v->siblings_max > 1 || v->siblings_note)
+            printf("      siblings: up to %u per get%s%s\n", v->siblings_max,
+                   v->siblings_note ? "; " : "", v->siblings_note ? v->siblings_note : "");
+        if (v->lost_update_note)
+            printf("      lost updates (not promised under last-writer-wins): %u, the first: %s\n",
+                   v->lost_updates, v->lost_update_note);
     }
 }
 

@@ -114,6 +114,18 @@ static uint32_t timer_of(const Coord *c, const Request *r, int target)
     return (uint32_t)(r - c->req) * TIMERS_PER_REQ + (uint32_t)(target + 1);
 }
 
+/* The records a read's value folds (its base and the adds on top), as the client's siblings. */
+static void attach_siblings(const GArray *merged, Msg *m)
+{
+    guint n = MIN(merged->len, (guint)UINT16_MAX);
+    g_autofree ClientSibling *sibs = g_new(ClientSibling, MAX(n, 1));
+    for (guint i = 0; i < n; i++) {
+        const QRecord *rec = &g_array_index(merged, QRecord, i);
+        sibs[i] = (ClientSibling){.idem = rec->idem, .value = rec->value, .op = rec->op};
+    }
+    msg_client_resp_attach(m, sibs, n, NULL, 0);
+}
+
 static void reply(Coord *c, Request *r, gboolean ok, FailReason reason, gboolean definite,
                   ActionList *out)
 {
@@ -131,6 +143,7 @@ static void reply(Coord *c, Request *r, gboolean ok, FailReason reason, gboolean
         m->u.cresp.present = (uint8_t)qset_fold(r->merged, &v);
         m->u.cresp.value = v;
         m->u.cresp.observed = (uint16_t)MIN(r->merged->len, 65535u);
+        attach_siblings(r->merged, m);
     }
     act_send(out, m);
     r->replied = 1;

@@ -17,7 +17,7 @@ static guint coordinator_count(const WorldConfig *c)
 
 #define QKEY(name, type, field, lo, hi, shrink)                                                    \
     {                                                                                              \
-        "cluster", name, type, offsetof(QuorumConfig, field), lo, hi, shrink, NULL                 \
+        "cluster", name, type, offsetof(QuorumConfig, field), lo, hi, shrink, NULL, NULL           \
     }
 
 /* In the order the writer writes them. */

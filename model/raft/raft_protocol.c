@@ -20,7 +20,7 @@ static gboolean spread_is_default(const WorldConfig *c)
 
 #define RKEY(name, type, field, lo, hi, dflt)                                                      \
     {                                                                                              \
-        "cluster", name, type, offsetof(RaftConfig, field), lo, hi, FALSE, dflt                    \
+        "cluster", name, type, offsetof(RaftConfig, field), lo, hi, FALSE, dflt, NULL              \
     }
 
 static const ProtoKey raft_keys[] = {

@@ -11,6 +11,18 @@
  *
  * Quorum writes carry a version stamped from the client's clock at the first attempt; a later
  * operation with the same idempotency key reuses it, so one logical write has one version.
+ *
+ * Causal contexts. A client keeps, per key, the causal context of its latest ok get or ok put or
+ * delete of the key (opaque bytes the answer carried; none from a store that has none) and
+ * hands it back with its next put or delete of the key, as a Riak client does with the object it
+ * fetched; the history records which operation that context came from (HistOp.ctx_op). An add
+ * is a blind deposit: it carries no context and leaves the client's unchanged.
+ *
+ * Siblings. A get of a multi-value store may return concurrent values. When it returns two or
+ * more puts or deletes, the client reconciles them and writes the result back at once, before
+ * anything else, with the get's context (a HOP_RECONCILE put): the largest value of the puts
+ * (adds are deposits, kept by the store beside the value, so they merge by union), or a delete
+ * when every sibling is one.
  */
 #include "model/world/world_internal.h"
 #include "model/protocol.h"
@@ -37,7 +49,16 @@ struct Client {
     uint32_t seq;
     SimRng rng;
     GHashTable *versions; /* IdemKey -> Version*, lookups only */
+    GArray *contexts;     /* of KeyContext, by KeyId (grown on demand) */
+    GQueue reconcile;     /* of op ids (GUINT_TO_POINTER(id + 1)): write-backs to run first */
 };
+
+/* The causal context a client holds for a key. */
+typedef struct {
+    uint32_t op;    /* the operation it came from, or UINT32_MAX */
+    uint16_t bytes; /* of `data` */
+    uint8_t *data;  /* owned; NULL when bytes is 0 */
+} KeyContext;
 
 static void kick(World *w, Client *c);
 
@@ -71,6 +92,8 @@ Client *client_new(World *w, guint index, EndpointId ep)
     c->leader = ENDPOINT_NONE;
     sim_rng_stream(&c->rng, cfg->seed, "workload", index);
     c->versions = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    c->contexts = g_array_new(FALSE, TRUE, sizeof(KeyContext));
+    g_queue_init(&c->reconcile);
     return c;
 }
 
@@ -81,6 +104,10 @@ void client_free(Client *c)
     g_array_free(c->script, TRUE);
     g_queue_clear(&c->system);
     g_hash_table_unref(c->versions);
+    for (guint i = 0; i < c->contexts->len; i++)
+        g_free(g_array_index(c->contexts, KeyContext, i).data);
+    g_array_free(c->contexts, TRUE);
+    g_queue_clear(&c->reconcile);
     g_free(c);
 }
 
@@ -107,6 +134,34 @@ static EndpointId next_server(World *w, EndpointId current)
     return (EndpointId)(first + (current - first + 1u) % protocol_kind_count(p, cfg, door));
 }
 
+/* ---- causal contexts ---- */
+
+/* The client's context for `key`; NULL when it has none. */
+static KeyContext *context_of(Client *c, KeyId key)
+{
+    if (key >= c->contexts->len)
+        return NULL;
+    KeyContext *k = &g_array_index(c->contexts, KeyContext, key);
+    return k->op == UINT32_MAX && k->bytes == 0 ? NULL : k;
+}
+
+/* After ok operation `op` (a get, put or delete) of its key: the answer's context is the
+ * client's now. */
+static void context_take(Client *c, const HistOp *op, const Msg *m)
+{
+    if (op->key >= c->contexts->len) {
+        guint old = c->contexts->len;
+        g_array_set_size(c->contexts, op->key + 1);
+        for (guint i = old; i <= op->key; i++)
+            g_array_index(c->contexts, KeyContext, i).op = UINT32_MAX;
+    }
+    KeyContext *k = &g_array_index(c->contexts, KeyContext, op->key);
+    guint bytes = 0;
+    const void *data = m ? msg_client_context(m, &bytes) : NULL;
+    g_free(k->data);
+    *k = (KeyContext){.op = op->id, .bytes = (uint16_t)bytes, .data = g_memdup2(data, bytes)};
+}
+
 /* ---- attempts ---- */
 
 static void on_timeout(void *ctx, uint64_t a, uint64_t b);
@@ -124,6 +179,10 @@ static void send_attempt(World *w, Client *c)
         .idem = op->idem,
         .version = c->version,
     };
+    const KeyContext *k =
+        op->kind == OP_PUT || op->kind == OP_DELETE ? context_of(c, op->key) : NULL;
+    if (k && k->bytes > 0)
+        msg_client_req_attach(m, k->data, k->bytes);
     net_send(w, m);
     if (c->timeout != SIM_HANDLE_NONE)
         sim_queue_cancel(w->queue, c->timeout);
@@ -140,9 +199,27 @@ static void on_retry(void *ctx, uint64_t op, uint64_t b)
     send_attempt(c->w, c);
 }
 
-static void complete(World *w, Client *c, Outcome outcome, FailReason reason,
-                     const ClientResp *resp)
+static void reconcile_siblings(World *w, Client *c, const HistOp *get);
+
+/* What an ok answer tells the history and the client's context (`m` is the answer). */
+static void take_answer(World *w, Client *c, HistOp *op, const Msg *m)
 {
+    const ClientResp *resp = &m->u.cresp;
+    if (resp->siblings > 0 && op->kind == OP_GET) {
+        g_autofree ClientSibling *sibs = g_new(ClientSibling, resp->siblings);
+        msg_client_siblings(m, sibs);
+        history_set_siblings(&w->history, op, sibs, resp->siblings);
+    }
+    if (op->kind == OP_ADD)
+        return; /* a blind deposit: the context stays what it was */
+    context_take(c, op, m);
+    if (op->kind == OP_GET && !(op->flags & (HOP_PROBE | HOP_FINAL)))
+        reconcile_siblings(w, c, op);
+}
+
+static void complete(World *w, Client *c, Outcome outcome, FailReason reason, const Msg *answer)
+{
+    const ClientResp *resp = answer ? &answer->u.cresp : NULL;
     HistOp *op = history_op(&w->history, c->op);
     op->outcome = (uint8_t)outcome;
     op->reason = (uint8_t)reason;
@@ -153,6 +230,8 @@ static void complete(World *w, Client *c, Outcome outcome, FailReason reason,
         op->result = resp->present ? resp->value : 0;
         op->observed = resp->observed;
     }
+    if (answer && outcome == OUTCOME_OK)
+        take_answer(w, c, op, answer);
     if (c->timeout != SIM_HANDLE_NONE)
         sim_queue_cancel(w->queue, c->timeout);
     c->timeout = SIM_HANDLE_NONE;
@@ -241,7 +320,7 @@ void client_receive(World *w, Client *c, Msg *m)
             c->leader = m->from;
         if (r->attempt != c->attempt)
             MARK(w->stats.world_marks, WMARK_CLIENT_EARLIER_ATTEMPT_OK);
-        complete(w, c, OUTCOME_OK, FAIL_NONE, r);
+        complete(w, c, OUTCOME_OK, FAIL_NONE, m);
         return;
     }
     if (r->attempt != c->attempt)
@@ -275,6 +354,10 @@ static void start(World *w, Client *c, uint32_t op_id)
     c->seq++;
     if (op->idem == IDEM_NONE)
         op->idem = generated_idem(c);
+    if (op->kind == OP_PUT || op->kind == OP_DELETE) {
+        const KeyContext *k = context_of(c, op->key);
+        op->ctx_op = k ? k->op : UINT32_MAX;
+    }
     op->invoke = sim_queue_now(w->queue);
     op->client = c->ep;
     Version *known = g_hash_table_lookup(c->versions, &op->idem);
@@ -346,6 +429,33 @@ static uint32_t new_scripted_op(World *w, Client *c, const ScriptedOp *s)
     return op->id;
 }
 
+/* A get returned two or more puts or deletes: the write-back that reconciles them (see the
+ * head of the file), queued to run before anything else of the workload. */
+static void reconcile_siblings(World *w, Client *c, const HistOp *get)
+{
+    guint bases = 0, puts = 0;
+    Value best = 0;
+    for (guint i = 0; i < get->nsib; i++) {
+        const ClientSibling *s = history_sibling(&w->history, get, i);
+        if (s->op == OP_ADD)
+            continue;
+        bases++;
+        if (s->op == OP_PUT && (puts++ == 0 || s->value > best))
+            best = s->value;
+    }
+    if (bases < 2)
+        return;
+    KeyId key = get->key;
+    HistOp *op = history_add(&w->history);
+    op->kind = (uint8_t)(puts > 0 ? OP_PUT : OP_DELETE);
+    op->key = key;
+    op->value = puts > 0 ? best : 0;
+    op->flags = HOP_RECONCILE;
+    w->ops_outstanding++;
+    w->stats.client_reconciles++;
+    g_queue_push_tail(&c->reconcile, GUINT_TO_POINTER(op->id + 1));
+}
+
 static void on_wake_start(void *ctx, uint64_t op, uint64_t b)
 {
     Client *c = ctx;
@@ -367,6 +477,11 @@ static void kick(World *w, Client *c)
     SimTime now = sim_queue_now(w->queue);
     if (!g_queue_is_empty(&c->system)) {
         uint32_t id = GPOINTER_TO_UINT(g_queue_pop_head(&c->system)) - 1;
+        start(w, c, id);
+        return;
+    }
+    if (!g_queue_is_empty(&c->reconcile)) {
+        uint32_t id = GPOINTER_TO_UINT(g_queue_pop_head(&c->reconcile)) - 1;
         start(w, c, id);
         return;
     }

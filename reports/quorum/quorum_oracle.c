@@ -51,6 +51,7 @@ typedef struct {
     gboolean *qcache_copies; /* per node: it had rewritten copies (then any change rebuilds) */
     QState fresh;            /* the end state when nothing was cached */
     const QState *end;       /* the end state, between end_begin and end_done */
+    IdemTable live;          /* the writes a read could still return at the end (end_begin) */
 } QuorumOracle;
 
 /* ---- following the durable images ---- */
@@ -397,6 +398,25 @@ static void quorum_ledger_end(void *st, Ledger *l, Verdict *v)
     }
 }
 
+/* The writes some read could still return: what survives merging every replica's state of
+ * the key, as a read that reached them all would. */
+static void note_live(QuorumOracle *o, const QState *q)
+{
+    idem_table_init(&o->live, 1);
+    GArray *all = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    for (KeyId k = 0; k < q->keys; k++) {
+        g_array_set_size(all, 0);
+        for (EndpointId n = 0; n < o->nodes; n++) {
+            const GArray *set = q->sets[n * q->keys + k];
+            if (set)
+                qset_merge(all, (const QRecord *)(const void *)set->data, set->len);
+        }
+        for (guint i = 0; i < all->len; i++)
+            idem_table_insert(&o->live, g_array_index(all, QRecord, i).idem);
+    }
+    g_array_free(all, TRUE);
+}
+
 static void quorum_end_begin(void *st)
 {
     QuorumOracle *o = st;
@@ -408,6 +428,13 @@ static void quorum_end_begin(void *st)
         qstate_build(o, &o->fresh, NULL);
         o->end = &o->fresh;
     }
+    note_live(o, o->end);
+}
+
+static gboolean quorum_accounted(void *st, const Ledger *l)
+{
+    const QuorumOracle *o = st;
+    return idem_table_lookup(&o->live, l->idem) != NULL;
 }
 
 static void quorum_end_done(void *st)
@@ -416,6 +443,7 @@ static void quorum_end_done(void *st)
     if (o->end == &o->fresh)
         qstate_clear(o, &o->fresh);
     o->end = NULL;
+    idem_table_clear(&o->live);
 }
 
 /* ---- life cycle ---- */
@@ -463,4 +491,6 @@ const OracleModule quorum_oracle = {
     .convergence = quorum_convergence,
     .end_begin = quorum_end_begin,
     .end_done = quorum_end_done,
+    .causal = TRUE,
+    .accounted = quorum_accounted,
 };

@@ -1,0 +1,526 @@
+/* reports/causal_check.c — lost updates, resurrections and siblings (see causal_check.h).
+ *
+ * The history's writes become a graph: one node per logical write (idempotency key), an edge
+ * from a write to every write its context had seen (the client's own earlier write, or the
+ * siblings of the get the context came from). A write's causal past is what it reaches. Edges
+ * point back in time, but nothing here relies on an order: coverage is a search from the writes
+ * that took effect, and a past is a search from one write, kept as a bit set over its key's
+ * writes once asked for (only for the writes a get returned and for deletes).
+ *
+ * Invariant: a write's `local` index is its place in its key's list; bit sets are over that list.
+ */
+#include "reports/causal_check.h"
+
+#include <string.h>
+
+/* A key with more writes than this is not judged for siblings (its pasts would cost
+ * writes^2 / 8 bytes); the verdict says so. Lost updates and resurrections are judged always. */
+#define SIBLING_KEY_LIMIT 4096
+
+typedef struct {
+    IdemKey idem;
+    uint32_t op;       /* its first operation */
+    uint32_t acked_op; /* its first ok operation, or UINT32_MAX */
+    SimTime seen_at;   /* a delete: when a get first returned it, or SIM_TIME_NEVER */
+    uint32_t edge0;    /* its edges: edges[edge0 .. next write's edge0) */
+    uint8_t kind;
+    uint8_t effective; /* acked, or held durably by some node */
+    uint8_t covered;   /* in the causal past of a write that took effect */
+    uint8_t lost;      /* a lost ack (the ledger's business) */
+} CWrite;
+
+/* One key's writes at a time, so that a long history costs a few bytes per operation. */
+typedef struct {
+    LedgerBook *b;
+    const OracleModule *mod;
+    void *st;
+    const OracleView *view;
+    const CheckEnd *end;
+    gboolean multi; /* gets return siblings */
+    KeyId key;
+    const uint32_t *ops; /* the key's operations, in history order */
+    guint nops;
+    GArray *writes;     /* of CWrite, by first operation */
+    IdemTable index;    /* IdemKey -> uint32_t write */
+    GArray *edges;      /* of uint32_t: each write's context had seen these */
+    GHashTable *pasts;  /* write + 1 -> uint64_t* bit set over the key's writes */
+    guint words;        /* of a bit set */
+} Causal;
+
+static CWrite *cw(const Causal *c, uint32_t i)
+{
+    return &g_array_index(c->writes, CWrite, i);
+}
+
+static const HistOp *hop(const Causal *c, uint32_t id)
+{
+    return history_op(c->view->history, id);
+}
+
+/* The write of `idem`, or UINT32_MAX. */
+static uint32_t write_of(const Causal *c, IdemKey idem)
+{
+    const uint32_t *w = idem_table_lookup(&c->index, idem);
+    return w ? *w : UINT32_MAX;
+}
+
+static guint edge_end(const Causal *c, uint32_t w)
+{
+    return w + 1 < c->writes->len ? cw(c, w + 1)->edge0 : c->edges->len;
+}
+
+/* One node per write of the key. */
+static void add_writes(Causal *c)
+{
+    for (guint i = 0; i < c->nops; i++) {
+        const HistOp *op = hop(c, c->ops[i]);
+        if (!op_kind_is_write(op->kind) || op->idem == IDEM_NONE)
+            continue;
+        uint32_t w = write_of(c, op->idem);
+        if (w == UINT32_MAX) {
+            w = c->writes->len;
+            CWrite n = {.idem = op->idem, .op = op->id, .acked_op = UINT32_MAX,
+                        .seen_at = SIM_TIME_NEVER, .kind = op->kind};
+            g_array_append_val(c->writes, n);
+            *(uint32_t *)idem_table_insert(&c->index, op->idem) = w;
+        }
+        CWrite *n = cw(c, w);
+        if (op->outcome == OUTCOME_OK &&
+            (n->acked_op == UINT32_MAX || op->complete < hop(c, n->acked_op)->complete))
+            n->acked_op = op->id;
+    }
+    c->words = (c->writes->len + 63) / 64;
+}
+
+/* The writes the context of write op `op` had seen, appended to `out`. */
+static void context_writes(const Causal *c, const HistOp *op, GArray *out)
+{
+    if (op->ctx_op == UINT32_MAX)
+        return;
+    const HistOp *ctx = hop(c, op->ctx_op);
+    uint32_t self = write_of(c, op->idem);
+    if (ctx->kind != OP_GET) {
+        uint32_t t = write_of(c, ctx->idem);
+        if (t != UINT32_MAX && t != self)
+            g_array_append_val(out, t);
+        return;
+    }
+    for (guint s = 0; s < ctx->nsib; s++) {
+        uint32_t t = write_of(c, history_sibling(c->view->history, ctx, s)->idem);
+        if (t != UINT32_MAX && t != self)
+            g_array_append_val(out, t);
+    }
+}
+
+/* The edges of every write (from each of its operations' contexts, grouped by write), which
+ * deletes a get returned when, and which writes took effect. */
+static void add_edges(Causal *c)
+{
+    History *h = c->view->history;
+    GArray *from = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    GArray *to = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    for (guint i = 0; i < c->nops; i++) {
+        const HistOp *op = hop(c, c->ops[i]);
+        if (op->kind == OP_GET && op->outcome == OUTCOME_OK) {
+            for (guint s = 0; s < op->nsib; s++) {
+                uint32_t t = write_of(c, history_sibling(h, op, s)->idem);
+                if (t != UINT32_MAX && cw(c, t)->kind == OP_DELETE &&
+                    op->complete < cw(c, t)->seen_at)
+                    cw(c, t)->seen_at = op->complete;
+            }
+        } else if (op_kind_is_write(op->kind) && op->idem != IDEM_NONE) {
+            guint before = to->len;
+            context_writes(c, op, to);
+            uint32_t w = write_of(c, op->idem);
+            for (guint k = before; k < to->len; k++)
+                g_array_append_val(from, w);
+        }
+    }
+    /* Counting sort by source write: edges[edge0(w) .. edge_end(w)). */
+    guint n = c->writes->len;
+    g_autofree guint *fill = g_new0(guint, n + 1);
+    for (guint k = 0; k < from->len; k++)
+        fill[g_array_index(from, uint32_t, k) + 1]++;
+    for (guint w = 0; w < n; w++) {
+        fill[w + 1] += fill[w];
+        cw(c, w)->edge0 = fill[w];
+    }
+    g_array_set_size(c->edges, to->len);
+    for (guint k = 0; k < from->len; k++)
+        g_array_index(c->edges, uint32_t, fill[g_array_index(from, uint32_t, k)]++) =
+            g_array_index(to, uint32_t, k);
+    g_array_free(from, TRUE);
+    g_array_free(to, TRUE);
+    for (guint i = 0; i < n; i++) {
+        CWrite *w = cw(c, i);
+        const Ledger *l = ledger_find(c->b, w->idem);
+        w->effective = w->acked_op != UINT32_MAX || (l && l->ever != 0);
+        w->lost = l && l->acked && c->mod->lost(c->st, l, ledger_holders(c->b, l));
+    }
+}
+
+/* Walks the edges from the writes on `stack` (which it empties), marking every write reached
+ * once: in `bits` when given (a bit set over the key's writes), else its `covered` flag. */
+static void walk(Causal *c, GArray *stack, uint64_t *bits)
+{
+    while (stack->len > 0) {
+        uint32_t x = g_array_index(stack, uint32_t, stack->len - 1);
+        g_array_set_size(stack, stack->len - 1);
+        for (guint k = cw(c, x)->edge0; k < edge_end(c, x); k++) {
+            uint32_t t = g_array_index(c->edges, uint32_t, k);
+            if (bits ? (bits[t / 64] >> (t % 64)) & 1 : cw(c, t)->covered)
+                continue;
+            if (bits)
+                bits[t / 64] |= (uint64_t)1 << (t % 64);
+            else
+                cw(c, t)->covered = 1;
+            g_array_append_val(stack, t);
+        }
+    }
+}
+
+/* Marks every write in the causal past of a write that took effect. */
+static void mark_covered(Causal *c)
+{
+    GArray *stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    for (uint32_t i = 0; i < c->writes->len; i++)
+        if (cw(c, i)->effective)
+            g_array_append_val(stack, i);
+    walk(c, stack, NULL);
+    g_array_free(stack, TRUE);
+}
+
+/* The causal past of write w, as a bit set over the key's writes (computed once). */
+static const uint64_t *past_of(Causal *c, uint32_t w)
+{
+    uint64_t *bits = g_hash_table_lookup(c->pasts, GUINT_TO_POINTER(w + 1));
+    if (bits)
+        return bits;
+    bits = g_new0(uint64_t, MAX(c->words, 1));
+    GArray *stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_array_append_val(stack, w);
+    walk(c, stack, bits);
+    g_array_free(stack, TRUE);
+    g_hash_table_insert(c->pasts, GUINT_TO_POINTER(w + 1), bits);
+    return bits;
+}
+
+/* Whether write x is in the causal past of write w. */
+static gboolean in_past(Causal *c, uint32_t x, uint32_t w)
+{
+    return (past_of(c, w)[x / 64] >> (x % 64)) & 1;
+}
+
+static SimTime acked_at(const Causal *c, uint32_t w)
+{
+    uint32_t op = cw(c, w)->acked_op;
+    return op == UINT32_MAX ? SIM_TIME_NEVER : hop(c, op)->complete;
+}
+
+/* "op12 (put k0 5)". */
+static void describe(const Causal *c, uint32_t w, GString *s)
+{
+    char label[64];
+    const CWrite *n = cw(c, w);
+    const HistOp *op = hop(c, n->acked_op != UINT32_MAX ? n->acked_op : n->op);
+    oview_op_label(c->view, op->id, label, sizeof label);
+    g_string_append_printf(s, "%s (%s %s", label, op_kind_name(n->kind), oview_key(c->view, c->key));
+    if (n->kind != OP_DELETE)
+        g_string_append_printf(s, " %" G_GINT64_FORMAT, op->value);
+    g_string_append(s, ")");
+}
+
+static const Ledger *ledger_of(const Causal *c, uint32_t w)
+{
+    return ledger_find(c->b, cw(c, w)->idem);
+}
+
+/* Whether delete d covers write w: in its causal past, or (last-writer-wins) older than it. */
+static gboolean delete_covers(Causal *c, uint32_t d, uint32_t w)
+{
+    if (c->multi)
+        return in_past(c, w, d);
+    const Ledger *ld = ledger_of(c, d), *lw = ledger_of(c, w);
+    return ld && lw && version_cmp(ld->version, lw->version) > 0;
+}
+
+/* ---- lost updates ---- */
+
+/* Under last-writer-wins: the write that overwrote w, the effective put or delete of its key
+ * with the next newer version (none of them had seen w, or w would be covered). */
+static uint32_t overwriter(const Causal *c, uint32_t w)
+{
+    const Ledger *lw = ledger_of(c, w), *lb = NULL;
+    uint32_t best = UINT32_MAX;
+    for (uint32_t x = 0; lw && x < c->writes->len; x++) {
+        const Ledger *lx = ledger_of(c, x);
+        if (x == w || !cw(c, x)->effective || !lx || cw(c, x)->kind == OP_ADD ||
+            version_cmp(lx->version, lw->version) <= 0)
+            continue;
+        if (!lb || version_cmp(lx->version, lb->version) < 0) {
+            best = x;
+            lb = lx;
+        }
+    }
+    return best;
+}
+
+static void lost_update(Causal *c, uint32_t w, Verdict *v)
+{
+    v->lost_updates++;
+    if (!c->multi && v->lost_update_note)
+        return; /* counted; the first is described */
+    GString *s = g_string_new(NULL);
+    char when[32];
+    g_string_append(s, "write ");
+    describe(c, w, s);
+    g_string_append_printf(s, ", acked at %s, can no longer be read",
+                           sim_time_format_human(acked_at(c, w), when, sizeof when));
+    uint32_t by = c->multi ? UINT32_MAX : overwriter(c, w);
+    if (by != UINT32_MAX) {
+        g_string_append(s, ": overwritten by ");
+        describe(c, by, s);
+        g_string_append(s, ", a newer version written without seeing it");
+    } else {
+        g_string_append(s, ", and no write that took effect had seen it");
+    }
+    if (!c->multi) {
+        v->lost_update_note = g_string_free(s, FALSE);
+        return;
+    }
+    uint32_t ops[1] = {cw(c, w)->acked_op};
+    verdict_add(v, V_LOST_UPDATE, acked_at(c, w), ops, 1, NULL, 0, g_string_free(s, FALSE));
+}
+
+static void check_lost_updates(Causal *c, Verdict *v)
+{
+    for (uint32_t w = 0; w < c->writes->len; w++) {
+        const CWrite *n = cw(c, w);
+        if (n->acked_op == UINT32_MAX || n->covered || n->lost)
+            continue;
+        const Ledger *l = ledger_of(c, w);
+        if (!l || (c->mod->accounted && c->mod->accounted(c->st, l)))
+            continue;
+        lost_update(c, w, v);
+    }
+}
+
+/* ---- resurrections ---- */
+
+static void resurrected(Causal *c, const HistOp *get, uint32_t w, uint32_t d, Verdict *v)
+{
+    char label[64], when[32];
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "%s %s returned ",
+                           (get->flags & HOP_FINAL) ? "the final read" : "get",
+                           oview_op_label(c->view, get->id, label, sizeof label));
+    describe(c, w, s);
+    g_string_append(s, ", which delete ");
+    describe(c, d, s);
+    g_string_append_printf(s, " had removed (acked at %s",
+                           sim_time_format_human(acked_at(c, d), when, sizeof when));
+    if (cw(c, d)->seen_at != SIM_TIME_NEVER)
+        g_string_append_printf(s, ", read back at %s",
+                               sim_time_format_human(cw(c, d)->seen_at, when, sizeof when));
+    g_string_append(s, ")");
+    uint32_t ops[2] = {get->id, cw(c, d)->acked_op};
+    verdict_add(v, V_RESURRECTION, get->complete, ops, 2, NULL, 0, g_string_free(s, FALSE));
+}
+
+/* Whether get `g` returning write w is a resurrection; reports the first delete that says so. */
+static gboolean check_resurrection(Causal *c, const HistOp *g, uint32_t w, Verdict *v)
+{
+    gboolean final = (g->flags & HOP_FINAL) != 0;
+    for (uint32_t d = 0; d < c->writes->len; d++) {
+        const CWrite *n = cw(c, d);
+        if (n->kind != OP_DELETE || n->acked_op == UINT32_MAX || acked_at(c, d) >= g->invoke ||
+            n->lost)
+            continue;
+        if (!final && !(c->end->linearizable && n->seen_at < g->invoke))
+            continue;
+        if (delete_covers(c, d, w)) {
+            resurrected(c, g, w, d, v);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* ---- siblings ---- */
+
+static void sibling_violation(Causal *c, const HistOp *g, uint32_t w, uint32_t by,
+                              const char *what, Verdict *v)
+{
+    char label[64];
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "get %s of %s ", oview_op_label(c->view, g->id, label, sizeof label),
+                           oview_key(c->view, c->key));
+    if (by == UINT32_MAX) {
+        char when[32];
+        g_string_append(s, "missed ");
+        describe(c, w, s);
+        g_string_append_printf(s,
+                               ", acked at %s before it began: neither returned nor covered by "
+                               "what it returned",
+                               sim_time_format_human(acked_at(c, w), when, sizeof when));
+    } else {
+        g_string_append(s, "returned ");
+        describe(c, w, s);
+        g_string_append_printf(s, " %s ", what);
+        describe(c, by, s);
+        g_string_append(s, ", whose writer had seen it");
+    }
+    uint32_t ops[2] = {g->id, cw(c, w)->op};
+    verdict_add(v, V_SIBLINGS, g->complete, ops, 2, NULL, 0, g_string_free(s, FALSE));
+}
+
+/* A get's siblings (as writes), in the order returned; unknown ones are left out. */
+static guint get_siblings(const Causal *c, const HistOp *g, uint32_t *out)
+{
+    guint n = 0;
+    for (guint s = 0; s < g->nsib; s++) {
+        uint32_t w = write_of(c, history_sibling(c->view->history, g, s)->idem);
+        if (w != UINT32_MAX)
+            out[n++] = w;
+    }
+    return n;
+}
+
+/* Whether w was acked before get g began and is not a lost ack. */
+static gboolean acked_before(const Causal *c, uint32_t w, const HistOp *g)
+{
+    return !cw(c, w)->lost && acked_at(c, w) < g->invoke;
+}
+
+/* Siblings that cover one another, or that an acked write before the get had replaced. */
+static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, guint n,
+                               Verdict *v)
+{
+    for (guint i = 0; i < n; i++)
+        for (guint j = 0; j < n; j++)
+            if (sib[i] != sib[j] && in_past(c, sib[i], sib[j])) {
+                sibling_violation(c, g, sib[i], sib[j], "beside", v);
+                return TRUE;
+            }
+    for (uint32_t w = 0; w < c->writes->len; w++) {
+        if (!acked_before(c, w, g))
+            continue;
+        for (guint i = 0; i < n; i++) {
+            if (sib[i] == w || !in_past(c, sib[i], w))
+                continue;
+            if (!c->end->linearizable) {
+                v->stale_reads++;
+                return TRUE;
+            }
+            sibling_violation(c, g, sib[i], w, "although it was replaced by", v);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Every acked write completed before the get began is a sibling or covered by one. */
+static void check_complete(Causal *c, const HistOp *g, const uint32_t *sib, guint n, Verdict *v)
+{
+    for (uint32_t w = 0; w < c->writes->len; w++) {
+        if (!acked_before(c, w, g))
+            continue;
+        gboolean seen = FALSE;
+        for (guint i = 0; i < n && !seen; i++)
+            seen = sib[i] == w || in_past(c, w, sib[i]);
+        if (seen)
+            continue;
+        if (c->end->linearizable)
+            sibling_violation(c, g, w, UINT32_MAX, "missed", v);
+        else
+            v->stale_reads++;
+        return;
+    }
+}
+
+static void check_gets(Causal *c, Verdict *v)
+{
+    gboolean judge = c->multi && c->writes->len <= SIBLING_KEY_LIMIT;
+    g_autofree uint32_t *sib = NULL;
+    guint unjudged = 0;
+    for (guint i = 0; i < c->nops; i++) {
+        const HistOp *g = hop(c, c->ops[i]);
+        if (g->kind != OP_GET || g->outcome != OUTCOME_OK)
+            continue;
+        if (c->multi)
+            v->siblings_max = MAX(v->siblings_max, g->nsib);
+        sib = g_renew(uint32_t, sib, MAX(g->nsib, 1));
+        guint n = get_siblings(c, g, sib);
+        gboolean bad = FALSE;
+        for (guint s = 0; s < n && !bad; s++)
+            if (cw(c, sib[s])->kind != OP_DELETE)
+                bad = check_resurrection(c, g, sib[s], v);
+        if (bad || !c->multi)
+            continue;
+        if (!judge) {
+            unjudged++;
+            continue;
+        }
+        if (!check_returned(c, g, sib, n, v))
+            check_complete(c, g, sib, n, v);
+    }
+    if (unjudged > 0 && !v->siblings_note)
+        v->siblings_note = g_strdup_printf("the siblings of %u gets of %s were not judged: the key had "
+                                      "more than %u writes",
+                                      unjudged, oview_key(c->view, c->key), SIBLING_KEY_LIMIT);
+}
+
+/* ---- entry point ---- */
+
+static void check_key(Causal *c, Verdict *v)
+{
+    c->writes = g_array_new(FALSE, FALSE, sizeof(CWrite));
+    idem_table_init(&c->index, sizeof(uint32_t));
+    c->edges = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    c->pasts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    add_writes(c);
+    add_edges(c);
+    mark_covered(c);
+    check_lost_updates(c, v);
+    check_gets(c, v);
+    g_hash_table_unref(c->pasts);
+    g_array_free(c->edges, TRUE);
+    idem_table_clear(&c->index);
+    g_array_free(c->writes, TRUE);
+}
+
+void causal_check_history(LedgerBook *b, const OracleModule *mod, void *st, const CheckEnd *end,
+                          Verdict *v)
+{
+    const OracleView *view = b->view;
+    History *h = view->history;
+    guint keys = view->key_count(view->ctx);
+    KeyId probe = oview_probe_key(view);
+    /* The operations grouped by key, in history order: key k's are order[start[k] ..
+     * start[k+1]). */
+    g_autofree guint *start = g_new0(guint, keys + 1);
+    for (guint i = 0; i < history_len(h); i++) {
+        const HistOp *op = history_op(h, i);
+        if (op->key < keys && op->key != probe && !(op->flags & HOP_PROBE))
+            start[op->key + 1]++;
+    }
+    for (guint k = 0; k < keys; k++)
+        start[k + 1] += start[k];
+    g_autofree uint32_t *order = g_new(uint32_t, MAX(start[keys], 1));
+    g_autofree guint *fill = g_memdup2(start, sizeof(guint) * keys);
+    for (guint i = 0; i < history_len(h); i++) {
+        const HistOp *op = history_op(h, i);
+        if (op->key < keys && op->key != probe && !(op->flags & HOP_PROBE))
+            order[fill[op->key]++] = i;
+    }
+    Causal c = {.b = b, .mod = mod, .st = st, .view = view, .end = end};
+    c.multi = mod->multi_value && mod->multi_value(st);
+    for (KeyId k = 0; k < keys; k++) {
+        if (start[k] == start[k + 1])
+            continue;
+        c.key = k;
+        c.ops = order + start[k];
+        c.nops = start[k + 1] - start[k];
+        check_key(&c, v);
+    }
+}
