@@ -40,11 +40,11 @@ typedef struct {
     KeyId key;
     const uint32_t *ops; /* the key's operations, in history order */
     guint nops;
-    GArray *writes;     /* of CWrite, by first operation */
-    IdemTable index;    /* IdemKey -> uint32_t write */
-    GArray *edges;      /* of uint32_t: each write's context had seen these */
-    GHashTable *pasts;  /* write + 1 -> uint64_t* bit set over the key's writes */
-    guint words;        /* of a bit set */
+    GArray *writes;    /* of CWrite, by first operation */
+    IdemTable index;   /* IdemKey -> uint32_t write */
+    GArray *edges;     /* of uint32_t: each write's context had seen these */
+    GHashTable *pasts; /* write + 1 -> uint64_t* bit set over the key's writes */
+    guint words;       /* of a bit set */
 } Causal;
 
 static CWrite *cw(const Causal *c, uint32_t i)
@@ -79,8 +79,11 @@ static void add_writes(Causal *c)
         uint32_t w = write_of(c, op->idem);
         if (w == UINT32_MAX) {
             w = c->writes->len;
-            CWrite n = {.idem = op->idem, .op = op->id, .acked_op = UINT32_MAX,
-                        .seen_at = SIM_TIME_NEVER, .kind = op->kind};
+            CWrite n = {.idem = op->idem,
+                        .op = op->id,
+                        .acked_op = UINT32_MAX,
+                        .seen_at = SIM_TIME_NEVER,
+                        .kind = op->kind};
             g_array_append_val(c->writes, n);
             *(uint32_t *)idem_table_insert(&c->index, op->idem) = w;
         }
@@ -224,7 +227,8 @@ static void describe(const Causal *c, uint32_t w, GString *s)
     const CWrite *n = cw(c, w);
     const HistOp *op = hop(c, n->acked_op != UINT32_MAX ? n->acked_op : n->op);
     oview_op_label(c->view, op->id, label, sizeof label);
-    g_string_append_printf(s, "%s (%s %s", label, op_kind_name(n->kind), oview_key(c->view, c->key));
+    g_string_append_printf(s, "%s (%s %s", label, op_kind_name(n->kind),
+                           oview_key(c->view, c->key));
     if (n->kind != OP_DELETE)
         g_string_append_printf(s, " %" G_GINT64_FORMAT, op->value);
     g_string_append(s, ")");
@@ -348,8 +352,8 @@ static gboolean check_resurrection(Causal *c, const HistOp *g, uint32_t w, Verdi
 
 /* ---- siblings ---- */
 
-static void sibling_violation(Causal *c, const HistOp *g, uint32_t w, uint32_t by,
-                              const char *what, Verdict *v)
+static void sibling_violation(Causal *c, const HistOp *g, uint32_t w, uint32_t by, const char *what,
+                              Verdict *v)
 {
     char label[64];
     GString *s = g_string_new(NULL);
@@ -393,8 +397,7 @@ static gboolean acked_before(const Causal *c, uint32_t w, const HistOp *g)
 }
 
 /* Siblings that cover one another, or that an acked write before the get had replaced. */
-static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, guint n,
-                               Verdict *v)
+static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, guint n, Verdict *v)
 {
     for (guint i = 0; i < n; i++)
         for (guint j = 0; j < n; j++)
@@ -465,9 +468,10 @@ static void check_gets(Causal *c, Verdict *v)
             check_complete(c, g, sib, n, v);
     }
     if (unjudged > 0 && !v->siblings_note)
-        v->siblings_note = g_strdup_printf("the siblings of %u gets of %s were not judged: the key had "
-                                      "more than %u writes",
-                                      unjudged, oview_key(c->view, c->key), SIBLING_KEY_LIMIT);
+        v->siblings_note =
+            g_strdup_printf("the siblings of %u gets of %s were not judged: the key had "
+                            "more than %u writes",
+                            unjudged, oview_key(c->view, c->key), SIBLING_KEY_LIMIT);
 }
 
 /* ---- entry point ---- */

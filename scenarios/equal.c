@@ -222,9 +222,12 @@ static gboolean same_expect_op(Diff *d, const ExpectOp *a, const ExpectOp *b)
 {
     g_autofree char *w = g_strdup_printf("[expect] op.%s", a->op);
     g_autofree char *lat = g_strconcat(w, ".latency", NULL);
+    g_autofree char *sib = g_strconcat(w, ".siblings", NULL);
     gboolean ok = same_str(d, "[expect] op.NAME", a->op, b->op) &&
                   same_int(d, w, a->has_outcome, b->has_outcome) &&
-                  same_int(d, lat, a->has_latency, b->has_latency);
+                  same_int(d, lat, a->has_latency, b->has_latency) &&
+                  same_int(d, sib, a->has_siblings, b->has_siblings) &&
+                  (!a->has_siblings || same_int(d, sib, a->siblings, b->siblings));
     if (ok && a->has_outcome)
         ok = same_str(d, w, outcome_name(a->outcome), outcome_name(b->outcome));
     if (ok && a->has_latency)
@@ -246,6 +249,7 @@ static gboolean same_expect(Diff *d, const Expect *a, const Expect *b)
         same_int(d, "[expect] indeterminate", a->indeterminate, b->indeterminate) &&
         same_int(d, "[expect] orphans", a->orphans, b->orphans) &&
         same_int(d, "[expect] duplicates", a->duplicates, b->duplicates) &&
+        same_int(d, "[expect] lost_updates", a->lost_updates, b->lost_updates) &&
         same_uint(d, "[expect] number of op.NAME", a->ops->len, b->ops->len) &&
         same_uint(d, "[expect] number of final.KEY", a->finals->len, b->finals->len);
     for (guint i = 0; ok && i < a->ops->len; i++)

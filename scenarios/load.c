@@ -962,11 +962,20 @@ static gboolean load_expect(Loader *L)
         } else if (g_str_has_prefix(k, "op.")) {
             const char *rest = k + 3;
             gboolean latency = g_str_has_suffix(rest, ".latency");
-            g_autofree char *op = latency ? g_strndup(rest, strlen(rest) - 8) : g_strdup(rest);
+            gboolean siblings = g_str_has_suffix(rest, ".siblings");
+            g_autofree char *op = latency    ? g_strndup(rest, strlen(rest) - 8)
+                                  : siblings ? g_strndup(rest, strlen(rest) - 9)
+                                             : g_strdup(rest);
             if (!op_declared(L->s, op))
                 return fail(L, g, k, "there is no [op %s] in this file", op);
             ExpectOp *x = expect_op(e, op);
-            if (latency) {
+            if (siblings) {
+                gint64 n = -1;
+                if (!parse_count(L, g, k, &n))
+                    return FALSE;
+                x->has_siblings = TRUE;
+                x->siblings = (guint)MIN(n, (gint64)UINT16_MAX);
+            } else if (latency) {
                 x->has_latency = TRUE;
                 if (!get_range(L, g, k, &x->latency))
                     return FALSE;
@@ -992,12 +1001,13 @@ static gboolean load_expect(Loader *L)
             }
         } else if (strcmp(k, "acked") == 0 || strcmp(k, "failed") == 0 ||
                    strcmp(k, "indeterminate") == 0 || strcmp(k, "orphans") == 0 ||
-                   strcmp(k, "duplicates") == 0) {
+                   strcmp(k, "duplicates") == 0 || strcmp(k, "lost_updates") == 0) {
             gint64 *slot = strcmp(k, "acked") == 0           ? &e->acked
                            : strcmp(k, "failed") == 0        ? &e->failed
                            : strcmp(k, "indeterminate") == 0 ? &e->indeterminate
                            : strcmp(k, "orphans") == 0       ? &e->orphans
-                                                             : &e->duplicates;
+                           : strcmp(k, "duplicates") == 0    ? &e->duplicates
+                                                             : &e->lost_updates;
             if (!parse_count(L, g, k, slot))
                 return FALSE;
         } else {
@@ -1017,7 +1027,7 @@ Scenario *scenario_new(const Protocol *protocol)
     s->expect.ops = g_ptr_array_new();
     s->expect.finals = g_ptr_array_new();
     s->expect.acked = s->expect.failed = s->expect.indeterminate = -1;
-    s->expect.orphans = s->expect.duplicates = -1;
+    s->expect.orphans = s->expect.duplicates = s->expect.lost_updates = -1;
     return s;
 }
 

@@ -13,6 +13,8 @@ typedef struct {
     Outcome outcome;
     gboolean has_latency;
     SimRange latency;
+    gboolean has_siblings; /* a get: how many values (siblings) it returned */
+    guint siblings;
 } ExpectOp;
 
 typedef struct {
@@ -30,6 +32,7 @@ typedef struct {
     GPtrArray *ops;                                           /* of ExpectOp*, in file order */
     GPtrArray *finals;                                        /* of ExpectFinal*, in file order */
     gint64 acked, failed, indeterminate, orphans, duplicates; /* -1: not asserted */
+    gint64 lost_updates;                                      /* -1: not asserted */
 } Expect;
 
 typedef struct {

@@ -213,15 +213,17 @@ static void write_expect(GKeyFile *kf, const Expect *e)
             g_autofree char *k = g_strdup_printf("op.%s.latency", x->op);
             set_range(kf, g, k, x->latency);
         }
+        if (x->has_siblings) {
+            g_autofree char *k = g_strdup_printf("op.%s.siblings", x->op);
+            set_int(kf, g, k, x->siblings);
+        }
     }
     const struct {
         const char *key;
         gint64 v;
-    } counts[] = {{"acked", e->acked},
-                  {"failed", e->failed},
-                  {"indeterminate", e->indeterminate},
-                  {"orphans", e->orphans},
-                  {"duplicates", e->duplicates}};
+    } counts[] = {
+        {"acked", e->acked},     {"failed", e->failed},         {"indeterminate", e->indeterminate},
+        {"orphans", e->orphans}, {"duplicates", e->duplicates}, {"lost_updates", e->lost_updates}};
     for (gsize i = 0; i < G_N_ELEMENTS(counts); i++)
         if (counts[i].v >= 0)
             set_int(kf, g, counts[i].key, counts[i].v);

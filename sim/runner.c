@@ -87,6 +87,10 @@ static void judge_expectations(const Scenario *s, World *w, RunResult *r)
             expectation_failed(r, g_strdup_printf("op.%s: never invoked", x->op));
             continue;
         }
+        if (x->has_siblings && op->nsib != x->siblings)
+            expectation_failed(r, g_strdup_printf("op.%s.siblings: expected %u, got %u%s", x->op,
+                                                  x->siblings, op->nsib,
+                                                  op->kind == OP_GET ? "" : " (not a get)"));
         if (x->has_outcome && op->outcome != x->outcome)
             expectation_failed(
                 r,
@@ -115,6 +119,7 @@ static void judge_expectations(const Scenario *s, World *w, RunResult *r)
     check_count(r, "indeterminate", e->indeterminate, v->indeterminate);
     check_count(r, "orphans", e->orphans, v->orphans);
     check_count(r, "duplicates", e->duplicates, v->duplicates);
+    check_count(r, "lost_updates", e->lost_updates, v->lost_updates);
     for (guint i = 0; i < e->finals->len; i++) {
         const ExpectFinal *f = g_ptr_array_index(e->finals, i);
         const HistOp *op = final_read(w, f->key);
