@@ -155,7 +155,7 @@ typedef struct {
     uint64_t client_retries, client_redirects;
     MarkCount marks[MARK_MAX];               /* the protocol's, by its mark ids */
     MarkCount world_marks[WORLD_MARK_COUNT]; /* the world's */
-    uint64_t client_reconciles; /* write-backs of a get's siblings */
+    uint64_t client_reconciles;              /* write-backs of a get's siblings */
 } WorldStats;
 const WorldStats *world_stats(const World *w);
 
