@@ -9,6 +9,7 @@ static const char *names[V_KIND_COUNT] = {
     "log-matching",     "leader-completeness", "state-machine-safety",
     "not-linearizable", "divergent",           "stuck",
     "lost-update",      "resurrection",        "siblings",
+    "under-replicated",
 };
 
 const char *violation_kind_name(ViolationKind kind)

@@ -22,6 +22,7 @@ typedef enum {
     V_LOST_UPDATE,  /* an acked write no read can return, no later write causally covering it */
     V_RESURRECTION, /* a write an acknowledged delete covered came back */
     V_SIBLINGS,     /* a get's siblings are not the maximal writes it must see */
+    V_UNDER_REPLICATED,
     V_KIND_COUNT,
 } ViolationKind;
 

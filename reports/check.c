@@ -14,6 +14,7 @@
 #include "reports/history_check.h"
 #include "reports/ledger.h"
 #include "reports/lin_check.h"
+#include "reports/redundancy.h"
 
 struct Checker {
     World *w; /* NULL for a checker over a caller's view */
@@ -22,6 +23,7 @@ struct Checker {
     LedgerBook ledger;
     const OracleModule *mod;
     void *st; /* the module's state */
+    Redundancy *redundancy;
     gboolean convergence_checked;
 };
 
@@ -37,8 +39,10 @@ void checker_sent(Checker *c, const Msg *m)
 void checker_durable(Checker *c, EndpointId node, guint file, uint32_t idx, const DiskBlock *old,
                      const DiskBlock *neu, DiskChange cause)
 {
+    redundancy_durable(c->redundancy, node, old, cause);
     if (c->mod->durable)
         c->mod->durable(c->st, node, file, idx, old, neu, cause);
+    redundancy_change_done(c->redundancy, &c->found);
 }
 
 void checker_note(Checker *c, EndpointId node, const ProtoAction *note)
@@ -133,6 +137,8 @@ Checker *checker_new_view(const OracleView *view, const OracleModule *oracle)
     ledger_init(&c->ledger, &c->view, view->cfg->nodes);
     OracleEnv env = {.view = &c->view, .ledger = &c->ledger, .found = &c->found};
     c->st = oracle->create(&env);
+    c->redundancy = redundancy_new(&c->ledger, oracle, c->st);
+    c->ledger.redundancy = c->redundancy;
     return c;
 }
 
@@ -167,6 +173,7 @@ void checker_free(Checker *c)
     if (c == NULL)
         return;
     c->mod->destroy(c->st);
+    redundancy_free(c->redundancy);
     verdict_clear(&c->found);
     ledger_clear(&c->ledger);
     g_free(c);
@@ -185,6 +192,28 @@ void checker_check_convergence(Checker *c, gboolean healed)
     c->convergence_checked = TRUE;
     if (c->mod->convergence)
         c->mod->convergence(c->st, healed);
+    if (!healed)
+        return; /* a fault still in force may hold copies away: repair is not owed yet */
+    uint64_t up = 0;
+    for (EndpointId n = 0; n < c->view.cfg->nodes; n++)
+        if (c->view.is_up(c->view.ctx, n))
+            up |= (uint64_t)1 << n;
+    redundancy_check_settled(c->redundancy, up, &c->found);
+}
+
+void checker_keep_history(Checker *c)
+{
+    redundancy_keep_history(c->redundancy, TRUE);
+}
+
+const Redundancy *checker_redundancy(const Checker *c)
+{
+    return c->redundancy;
+}
+
+const LedgerBook *checker_ledger(const Checker *c)
+{
+    return &c->ledger;
 }
 
 /* Every check of the end of the run, into `all` (which starts as a copy of what was found). */

@@ -44,9 +44,16 @@ void checker_booted(Checker *c, EndpointId node, const ProtoDiskImage *image);
 void checker_submitted(Checker *c, EndpointId node, guint file, uint32_t index,
                        const DiskBlock *block);
 
-/* After settle: the replicas (quorum) or the servers (raft) must agree now (called when settle
- * ends, before the final phase writes anything); `healed` says whether every fault has ended. */
+/* After settle: the replicas (quorum) or the servers (raft) must agree now, and every
+ * acknowledged write must hold its copies again (reports/redundancy.h) (called when settle ends,
+ * before the final phase writes anything); `healed` says whether every fault has ended. */
 void checker_check_convergence(Checker *c, gboolean healed);
+
+/* Keeps what the reports draw of a run: each acknowledged write's copies over time. */
+void checker_keep_history(Checker *c);
+/* What the oracles kept, for the reports. */
+const Redundancy *checker_redundancy(const Checker *c);
+const LedgerBook *checker_ledger(const Checker *c);
 
 /* The end-of-run checks; fills `out` (initialised by the caller) with everything found. */
 void checker_finish(Checker *c, const CheckEnd *end, Verdict *out);

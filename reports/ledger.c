@@ -1,6 +1,8 @@
 /* reports/ledger.c — the ledger of client writes (see ledger.h). */
 #include "reports/ledger.h"
 
+#include "reports/redundancy.h"
+
 G_STATIC_ASSERT(WORLD_MAX_NODES <= 32); /* Ledger node masks */
 
 static guint popcount(uint64_t x)
@@ -16,6 +18,7 @@ void ledger_init(LedgerBook *b, const OracleView *view, guint nodes)
     idem_table_init(&b->index, sizeof(uint32_t));
     b->nodes = nodes;
     b->view = view;
+    b->redundancy = NULL;
 }
 
 void ledger_clear(LedgerBook *b)
@@ -55,6 +58,13 @@ Ledger *ledger_get(LedgerBook *b, IdemKey idem)
     return l;
 }
 
+uint32_t ledger_index(const LedgerBook *b, const Ledger *l)
+{
+    const uint32_t *id = idem_table_lookup(&b->index, l->idem);
+    g_assert(id != NULL && ledger_at(b, *id) == l);
+    return *id;
+}
+
 uint64_t ledger_holders(const LedgerBook *b, const Ledger *l)
 {
     uint64_t mask = 0;
@@ -73,6 +83,8 @@ void ledger_copy_changed(LedgerBook *b, Ledger *l, EndpointId node, int delta, D
 {
     g_assert(delta > 0 || l->counts[node] > 0);
     l->counts[node] = (uint8_t)(l->counts[node] + delta);
+    if (l->acked && b->redundancy)
+        redundancy_copy_changed(b->redundancy, l, node, delta, cause);
     if (delta > 0) {
         l->ever |= (uint64_t)1 << node;
         l->lost_at = 0;
@@ -138,6 +150,8 @@ static void check_ack(LedgerBook *b, const OracleModule *mod, void *st, const Ms
         l->at_ack = have;
         l->acked_at = oview_now(b->view);
         l->acked_op = op->id;
+        if (b->redundancy)
+            redundancy_acked(b->redundancy, l);
     }
     guint need = mod->ack_copies(st);
     /* With a log, an ack is safe only once the entry is committed (Raft §5.4.2): a majority
@@ -168,6 +182,13 @@ void ledger_sent(LedgerBook *b, const OracleModule *mod, void *st, const Msg *m,
     }
 }
 
+const char *ledger_change_text(DiskChange cause)
+{
+    static const char *how[] = {"overwritten", "truncated away", "lost in a power failure",
+                                "destroyed by a media fault", "lost with the disk"};
+    return (guint)cause < G_N_ELEMENTS(how) ? how[cause] : "lost";
+}
+
 static void explain_loss(const LedgerBook *b, const Ledger *l, GString *s)
 {
     const OracleView *v = b->view;
@@ -178,12 +199,9 @@ static void explain_loss(const LedgerBook *b, const Ledger *l, GString *s)
     oview_format_nodes(v, l->at_ack, s);
     g_string_append(s, ")");
     if (l->lost_at > 0 && l->lost_node != ENDPOINT_NONE) {
-        static const char *how[] = {"overwritten", "truncated away", "lost in a power failure",
-                                    "destroyed by a media fault", "lost with the disk"};
-        g_string_append_printf(s, "; its last copy was %s on %s at %s",
-                               l->lost_cause < G_N_ELEMENTS(how) ? how[l->lost_cause] : "lost",
-                               oview_name(v, l->lost_node),
-                               sim_time_format_human(l->lost_at, when, sizeof when));
+        g_string_append_printf(
+            s, "; its last copy was %s on %s at %s", ledger_change_text((DiskChange)l->lost_cause),
+            oview_name(v, l->lost_node), sim_time_format_human(l->lost_at, when, sizeof when));
     } else if (l->ever == 0) {
         g_string_append(s, "; no disk ever held it durably");
     } else {

@@ -41,6 +41,7 @@ struct LedgerBook {
     IdemTable index; /* IdemKey -> uint32_t entry */
     guint nodes;
     const OracleView *view; /* borrowed */
+    Redundancy *redundancy; /* borrowed, may be NULL: told of acknowledged writes' copies */
 };
 
 void ledger_init(LedgerBook *b, const OracleView *view, guint nodes);
@@ -50,12 +51,16 @@ Ledger *ledger_at(const LedgerBook *b, uint32_t i);
 Ledger *ledger_find(const LedgerBook *b, IdemKey idem);
 /* The write's entry, created on first use. */
 Ledger *ledger_get(LedgerBook *b, IdemKey idem);
+/* The place of an entry in creation order (ledger_at's index). */
+uint32_t ledger_index(const LedgerBook *b, const Ledger *l);
 /* The nodes holding a live durable copy. */
 uint64_t ledger_holders(const LedgerBook *b, const Ledger *l);
 /* Whether node holds a live durable copy, or held one until a media fault took it. */
 gboolean ledger_backed(const Ledger *l, EndpointId node);
 /* Node's live durable copies of l changed by delta (+1 or -1), for `cause`. */
 void ledger_copy_changed(LedgerBook *b, Ledger *l, EndpointId node, int delta, DiskChange cause);
+/* How a durable copy went: "overwritten", "truncated away", "destroyed by a media fault". */
+const char *ledger_change_text(DiskChange cause);
 /* "write w17 (put k0)". */
 void ledger_describe_write(const LedgerBook *b, const Ledger *l, GString *s);
 

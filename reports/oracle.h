@@ -81,6 +81,15 @@ typedef struct {
 
 typedef struct Ledger Ledger;
 typedef struct LedgerBook LedgerBook;
+typedef struct Redundancy Redundancy;
+
+/* An acknowledged write's copies after settle, as its protocol counts them (reports/redundancy.h).
+ */
+typedef struct {
+    uint64_t holders; /* nodes whose copy counts toward its redundancy */
+    uint64_t sources; /* up nodes repair can copy it from */
+    uint64_t room;    /* nodes that could hold a counted copy now (up, or holding one) */
+} RedundancyView;
 
 /* What a module's state is made with (all borrowed; they outlive the state). */
 typedef struct {
@@ -112,6 +121,12 @@ typedef struct OracleModule {
     gboolean merging_adds; /* adds merge by version: a key with adds is not promised lin reads */
     /* After settle, with no fault in force when `healed` (raises into checker_found). */
     void (*convergence)(void *st, gboolean healed);
+    /* Lost redundancy (reports/redundancy.h). Whether an acknowledged write still owes its
+     * copies (NULL: always; quorum: not once a newer put or delete supersedes it); and, after
+     * settle (and convergence), its copies as the protocol counts them, given the nodes `up`
+     * (NULL: every holder counts, every up holder is a source, every up node is room). */
+    gboolean (*owes_copies)(void *st, const Ledger *l);
+    void (*settled_copies)(void *st, const Ledger *l, uint64_t up, RedundancyView *out);
     /* Around the end-of-run checks: prepare the end state, add the protocol's own end checks
      * (after the history's), release the end state. */
     void (*end_begin)(void *st);

@@ -27,6 +27,7 @@
 #define REPORT_LIST_CAP        100 /* larger suites list only their failing runs (md, html) */
 #define REPORT_ROWS_CAP        200 /* rows of one results table (md, html) */
 #define REPORT_POINTS_CAP      800 /* operations in the latency plot of one detailed run */
+#define REPORT_REDUNDANCY_CAP  60  /* writes in the redundancy plot of one detailed run */
 
 /* The shape of a run's cluster, for the campaign dashboard's distributions. */
 typedef struct {
@@ -164,6 +165,7 @@ typedef struct {
     const ReportFault *faults;
     guint nfaults;
     const WorldStats *stats;
+    const Checker *checker; /* what the oracles kept (the redundancy of each write); may be NULL */
 } ReportDetailInput;
 
 /* The detail of a run whose world kept its trace (world_keep_trace): violations, operations,
@@ -175,6 +177,12 @@ JsonObject *report_detail_new(World *w, const Verdict *v, const ReportDetailInpu
  * them (every k-th when there are more), each with the step of the trace slice `trace` (the
  * detail's "trace", may be NULL) that shows it. Caller owns the result. */
 JsonObject *report_points_new(World *w, JsonObject *trace);
+
+/* The redundancy of the run's acknowledged writes over time (detail member "redundancy"): the
+ * copies each had from its ack on, at most REPORT_REDUNDANCY_CAP writes (the under-replicated
+ * first), from the history the checker kept (checker_keep_history); NULL when none was kept.
+ * Caller owns the result. */
+JsonObject *report_redundancy_new(World *w, const Checker *checker);
 
 /* ---- the files ---- */
 

@@ -967,6 +967,9 @@ JsonObject *report_detail_new(World *w, const Verdict *v, const ReportDetailInpu
     JsonObject *trace = trace_json(w, v, seen);
     json_object_set_array_member(o, "ops", ops_json(w, v, seen));
     json_object_set_object_member(o, "points", report_points_new(w, trace));
+    JsonObject *red = in->checker ? report_redundancy_new(w, in->checker) : NULL;
+    if (red)
+        json_object_set_object_member(o, "redundancy", red);
     if (trace)
         json_object_set_object_member(o, "trace", trace);
     g_free(seen);

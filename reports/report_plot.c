@@ -1,9 +1,11 @@
 /* reports/report_plot.c — the plots of one detailed run over simulated time, as inline SVG drawn
  * from its detail (so a merged report draws them too): the latency of every operation as a point
  * at its invocation time (log scale, coloured by outcome; an operation that never completed is a
- * hollow mark at the top), and the throughput of completions per outcome; on both, every fault
- * that fired is a shaded, labelled window (a line when it acts at one instant). Points carry
- * data-step, the step of the trace slice that shows them, for the player.
+ * hollow mark at the top), the throughput of completions per outcome, and the redundancy of
+ * each acknowledged write (its durable copies on distinct nodes from its ack on, a step line,
+ * red when under-replicated, against a dashed line at the copies it is owed); on each, every
+ * fault that fired is a shaded, labelled window (a line when it acts at one instant). Points
+ * carry data-step, the step of the trace slice that shows them, for the player.
  */
 #include "reports/report_svg.h"
 
@@ -14,6 +16,7 @@
 #define PR      12
 #define LAT_H   230
 #define RATE_H  170
+#define RED_H   170
 #define PTOP    38 /* room for fault labels */
 #define PBOTTOM 24
 #define BUCKETS 60 /* throughput buckets over the run */
@@ -201,6 +204,62 @@ static void rate_plot(GString *out, Plot *p, gint64 stride)
     g_string_append(out, "</svg>");
 }
 
+/* One write's copies as a step line from its ack to the end of the run. */
+static void copies_line(GString *out, const Plot *p, JsonObject *wr, double y0, double per)
+{
+    JsonArray *steps = report_json_array(wr, "steps");
+    if (!steps || json_array_get_length(steps) == 0)
+        return;
+    gboolean under = json_object_get_boolean_member_with_default(wr, "under_replicated", FALSE);
+    const char *op = report_json_str(wr, "label"), *key = report_json_str(wr, "key");
+    g_autofree char *label = g_markup_printf_escaped("%s (%s)", op ? op : "?", key ? key : "?");
+    g_string_append_printf(out, "<g class=\"copies%s\"><title>%s</title><polyline points=\"",
+                           under ? " under" : "", label);
+    double y = y0;
+    for (guint i = 0; i < json_array_get_length(steps); i++) {
+        JsonArray *st = json_array_get_array_element(steps, i);
+        double x = px(p, (double)pt_int(st, 0)), ny = y0 - per * (double)pt_int(st, 1);
+        if (i > 0)
+            g_string_append_printf(out, "%.1f,%.1f ", x, y);
+        g_string_append_printf(out, "%.1f,%.1f ", x, ny);
+        y = ny;
+    }
+    g_string_append_printf(out, "%.1f,%.1f\"/></g>", px(p, p->end), y);
+}
+
+/* Durable copies of each acknowledged write over time, the copies owed dashed. */
+static void redundancy_plot(GString *out, Plot *p, JsonObject *red)
+{
+    JsonArray *writes = report_json_array(red, "writes");
+    if (!writes || json_array_get_length(writes) == 0)
+        return;
+    p->height = RED_H;
+    gint64 need = report_json_int(red, "need", 1), top = need;
+    for (guint i = 0; i < json_array_get_length(writes); i++) {
+        JsonArray *steps = report_json_array(json_array_get_object_element(writes, i), "steps");
+        for (guint k = 0; steps && k < json_array_get_length(steps); k++)
+            top = MAX(top, pt_int(json_array_get_array_element(steps, k), 1));
+    }
+    double y0 = RED_H - PBOTTOM, per = (RED_H - PTOP - PBOTTOM) / (double)MAX(top, 1);
+    g_string_append_printf(out,
+                           "<svg class=\"plot redundancy\" viewBox=\"0 0 %d %d\" role=\"img\">"
+                           "<title>durable copies of each acknowledged write (distinct nodes)"
+                           "</title>",
+                           PW, RED_H);
+    fault_windows(out, p);
+    time_axis(out, p);
+    for (gint64 c = 0; c <= top; c++)
+        g_string_append_printf(
+            out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%" G_GINT64_FORMAT "</text>",
+            PL - 4, y0 - per * (double)c + 4, c);
+    g_string_append_printf(out,
+                           "<line class=\"owed\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>", PL,
+                           y0 - per * (double)need, PW - PR, y0 - per * (double)need);
+    for (guint i = 0; i < json_array_get_length(writes); i++)
+        copies_line(out, p, json_array_get_object_element(writes, i), y0, per);
+    g_string_append(out, "</svg>");
+}
+
 void svg_run_plots(GString *out, JsonObject *detail)
 {
     JsonObject *points = report_json_object(detail, "points");
@@ -225,5 +284,22 @@ void svg_run_plots(GString *out, JsonObject *detail)
     g_string_append(out, "</div>");
     latency_plot(out, &p);
     rate_plot(out, &p, stride);
+    JsonObject *red = report_json_object(detail, "redundancy");
+    if (red) {
+        g_string_append_printf(out,
+                               "<div class=\"legend\"><span class=\"k\">durable copies of "
+                               "each acknowledged write</span><span class=\"k owed\">- - "
+                               "owed: %" G_GINT64_FORMAT "</span><span class=\"k o-failed\">"
+                               "&#9472; under-replicated</span>",
+                               report_json_int(red, "need", 0));
+        if (report_json_int(red, "of", 0) >
+            (gint64)json_array_get_length(report_json_array(red, "writes")))
+            g_string_append_printf(
+                out, " <span class=\"muted\">%u of %" G_GINT64_FORMAT " writes drawn</span>",
+                json_array_get_length(report_json_array(red, "writes")),
+                report_json_int(red, "of", 0));
+        g_string_append(out, "</div>");
+        redundancy_plot(out, &p, red);
+    }
     g_string_append(out, "</div>");
 }

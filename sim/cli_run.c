@@ -90,8 +90,11 @@ static JsonObject *run_detail(const RunResult *r)
                                   .node = f->node,
                                   .ends = f->ends};
     }
-    ReportDetailInput in = {
-        .failures = r->failures, .faults = faults, .nfaults = n, .stats = &r->stats};
+    ReportDetailInput in = {.failures = r->failures,
+                            .faults = faults,
+                            .nfaults = n,
+                            .stats = &r->stats,
+                            .checker = r->checker};
     JsonObject *detail = report_detail_new(r->world, &r->verdict, &in);
     g_free(faults);
     return detail;

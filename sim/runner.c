@@ -235,8 +235,10 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
         world_key_intern(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key);
     Checker *checker = checker_new(w, protocols_oracle(cfg->protocol));
     world_set_invariants(w, check_all);
-    if (opt->keep_trace)
+    if (opt->keep_trace) {
         world_keep_trace(w, TRUE);
+        checker_keep_history(checker);
+    }
     if (opt->trace_to)
         world_print_trace(w, opt->trace_to);
     FaultRunner *faults = fault_runner_new(w, &s->faults);

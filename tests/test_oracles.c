@@ -30,6 +30,7 @@
 #include "reports/history_check.h"
 #include "reports/ledger.h"
 #include "reports/lin_check.h"
+#include "reports/redundancy.h"
 #include "reports/quorum/quorum_oracle.h"
 #include "reports/raft/raft_oracle.h"
 #include "sim/engine/rng.h"
@@ -423,6 +424,36 @@ static const Violation *only(const Verdict *v, ViolationKind kind)
     return g_ptr_array_index(v->violations, 0);
 }
 
+/* Asserts that the verdict holds violations of `kind` and of `also` only; returns the first of
+ * `kind`. */
+static const Violation *only_with(const Verdict *v, ViolationKind kind, ViolationKind also)
+{
+    const Violation *first = NULL;
+    for (guint i = 0; i < v->violations->len; i++) {
+        const Violation *x = g_ptr_array_index(v->violations, i);
+        if (x->kind != kind && x->kind != also)
+            fail_msg("expected only %s and %s, also got %s: %s", violation_kind_name(kind),
+                     violation_kind_name(also), violation_kind_name(x->kind), x->text);
+        if (x->kind == kind && !first)
+            first = x;
+    }
+    assert_int_equal(v->kinds, (1u << kind) | (1u << also));
+    assert_non_null(first);
+    return first;
+}
+
+/* The first violation of `kind` in the verdict (there must be one). */
+static const Violation *first_of(const Verdict *v, ViolationKind kind)
+{
+    for (guint i = 0; i < v->violations->len; i++) {
+        const Violation *x = g_ptr_array_index(v->violations, i);
+        if (x->kind == kind)
+            return x;
+    }
+    fail_msg("no %s", violation_kind_name(kind));
+    return NULL;
+}
+
 static void assert_says(const Violation *x, const char *needle)
 {
     if (strstr(x->text, needle) == NULL)
@@ -440,7 +471,7 @@ static void assert_names_node(const Violation *x, EndpointId node)
 /* ---- write ledger: lost-ack ---- */
 
 /* The quorum write of the issue's example: acked with 2/2 durable copies, then one replica's copy
- * truncated away and the other's disk lost. */
+ * truncated away (by the protocol: under-replicated from then on) and the other's disk lost. */
 static uint32_t quorum_acked_write(Fix *f)
 {
     uint32_t w17 = hist_op(f, "w17", OP_PUT, 5, 10 * MS, 41200 * SIM_US, OUTCOME_OK);
@@ -469,7 +500,7 @@ static void test_oracle_lost_ack_when_every_durable_copy_is_gone(void **state)
     disk_wipe(f.disks[R2]);
     Verdict v;
     finish(&f, &v);
-    const Violation *x = only(&v, V_LOST_ACK);
+    const Violation *x = only_with(&v, V_LOST_ACK, V_UNDER_REPLICATED);
     assert_int_equal(x->nops, 1);
     assert_int_equal(x->ops[0], w17);
     assert_true(x->time == 41200 * SIM_US);
@@ -518,7 +549,8 @@ static void test_oracle_lost_ack_that_was_never_durable_says_so(void **state)
     fix_close(&f);
 }
 
-/* The same write keeps its ack while one durable copy survives. */
+/* The same write keeps its ack while one durable copy survives (it is under-replicated: the
+ * protocol took r1's copy away). */
 static void test_oracle_no_lost_ack_while_one_durable_copy_survives(void **state)
 {
     (void)state;
@@ -529,7 +561,9 @@ static void test_oracle_no_lost_ack_while_one_durable_copy_survives(void **state
     power_loss(&f, R2);
     Verdict v;
     finish(&f, &v);
-    assert_clean(&v);
+    const Violation *x = only(&v, V_UNDER_REPLICATED);
+    assert_says(x, "r1 took its copy away (truncated away) at 50.000ms");
+    assert_names_node(x, R1);
     verdict_clear(&v);
     fix_close(&f);
 }
@@ -558,9 +592,9 @@ static void test_oracle_lost_ack_only_when_no_newer_write_supersedes(void **stat
         Verdict v;
         finish(&f, &v);
         if (newer) {
-            assert_clean(&v);
+            only(&v, V_UNDER_REPLICATED); /* r1's truncation, before w18 superseded it */
         } else {
-            const Violation *x = only(&v, V_LOST_ACK);
+            const Violation *x = only_with(&v, V_LOST_ACK, V_UNDER_REPLICATED);
             assert_int_equal(x->ops[0], w17);
             assert_says(x, "its last copy was overwritten on r2 at 52.000ms");
             assert_int_equal(v.orphans_surfaced, 1); /* w16, indeterminate and visible */
@@ -602,7 +636,8 @@ static void test_oracle_raft_lost_ack_when_a_majority_no_longer_holds_the_entry(
         if (variant == TWO_LEFT) {
             assert_clean(&v);
         } else {
-            const Violation *x = only(&v, V_LOST_ACK);
+            const Violation *x = only_with(&v, V_LOST_ACK, V_UNDER_REPLICATED);
+            assert_says(first_of(&v, V_UNDER_REPLICATED), "n1 took its copy away (overwritten)");
             assert_int_equal(x->ops[0], w1);
             assert_says(x, "write w1 (put k0) acked at 41.200ms with 2 durable copies (n1, n2)");
             if (variant == NONE_LEFT) {
@@ -1588,13 +1623,237 @@ static void test_oracle_beyond_model_judges_only_what_still_holds(void **state)
     assert_true(v.beyond_model);
     assert_non_null(strstr(v.model_note, "2 disks lost"));
     verdict_clear(&v);
-    /* Within model the same run is judged guilty of both. */
+    /* Within model the same run is judged guilty of all three. */
     end.within_model = TRUE;
     finish_with(&f, &end, &v);
-    assert_int_equal(v.kinds, (1u << V_UNPERSISTED_SEND) | (1u << V_LOST_ACK));
+    assert_int_equal(v.kinds,
+                     (1u << V_UNPERSISTED_SEND) | (1u << V_LOST_ACK) | (1u << V_UNDER_REPLICATED));
     assert_false(v.beyond_model);
     verdict_clear(&v);
     fix_close(&f);
+}
+
+/* ---- lost redundancy ---- */
+
+/* A quorum write acked with W = 2 copies: a record on r1 and a hint for r2 on r3. */
+static uint32_t quorum_hinted_write(Fix *f)
+{
+    uint32_t w = hist_op(f, "w5", OP_PUT, 5, 10 * MS, 40 * MS, OUTCOME_OK);
+    at(f, 10 * MS);
+    client_request(f, w, CO1);
+    at(f, 20 * MS);
+    q_store(f, R1, w, TRUE);
+    QRecord hint = qrec(f, w);
+    hint.hinted = 1;
+    hint.hint_for = R2;
+    q_write_at(f, R3, f->next_block[R3], &hint);
+    q_sync(f, R3);
+    at(f, 40 * MS);
+    server_ack(f, w, CO1);
+    return w;
+}
+
+/* r3 marks its hint handed back (HINT_DONE made durable). */
+static void quorum_hint_done(Fix *f, uint32_t w)
+{
+    DiskBlock b;
+    quorum_encode_hint_done(&b, hop(f, w)->idem, R2);
+    assert_int_equal(disk_write(f->disks[R3], QUORUM_FILE_DATA, f->next_block[R3]++, &b), 0);
+    q_sync(f, R3);
+}
+
+/* A hint dropped before the replica it was held for has the write leaves it with fewer copies
+ * than it was acked with, though no fault struck: under-replicated at that moment, naming the
+ * node that dropped its copy. Handed back properly (the target's copy first), nothing is owed. */
+static void test_oracle_under_replicated_when_a_hint_is_dropped_too_early(void **state)
+{
+    (void)state;
+    for (int proper = 0; proper <= 1; proper++) {
+        Fix f;
+        fix_open(&f, &quorum_protocol);
+        uint32_t w = quorum_hinted_write(&f);
+        at(&f, 60 * MS);
+        if (proper)
+            q_store(&f, R2, w, TRUE);
+        at(&f, 70 * MS);
+        quorum_hint_done(&f, w);
+        Verdict v;
+        finish(&f, &v);
+        if (proper) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = first_of(&v, V_UNDER_REPLICATED);
+            assert_int_equal(x->ops[0], w);
+            assert_names_node(x, R3);
+            assert_true(x->time == 70 * MS);
+            assert_says(x, "write w5 (put k0) acked at 40.000ms with 2 durable copies (r1, r3), "
+                           "2 owed: r3 took its copy away (overwritten) at 70.000ms");
+            assert_says(x, "leaving 1 (r1)");
+            assert_int_equal(v.counts[V_UNDER_REPLICATED], 1); /* reported once */
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* A hint whose holder and target are both up after settle should have been handed back: it does
+ * not count, and the write is under-replicated although every block is still on disk. With the
+ * target down, the hint rightly waits and counts. */
+static void test_oracle_under_replicated_when_a_hint_is_never_handed_back(void **state)
+{
+    (void)state;
+    for (int target_up = 0; target_up <= 1; target_up++) {
+        Fix f;
+        fix_open(&f, &quorum_protocol);
+        quorum_hinted_write(&f);
+        all_up(&f);
+        f.up[R2] = target_up;
+        at(&f, 3 * SIM_SEC);
+        checker_check_convergence(f.c, TRUE);
+        Verdict v;
+        finish(&f, &v);
+        if (!target_up) {
+            only(&v, V_DIVERGENT); /* r1 and r3 disagree on k0; the hint counts */
+        } else {
+            const Violation *x = first_of(&v, V_UNDER_REPLICATED);
+            assert_says(x, "after settle (3000.000ms) 1 copy count (r1) although r1, r3 could "
+                           "repair it");
+            assert_int_equal(x->nnodes, 0);
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* A copy a fault takes is owed back by the end of settle: repaired, nothing is raised; not
+ * repaired while a node that holds the write is up, under-replicated after settle, naming the
+ * copy lost and how; with no holder up to repair from, the redundancy oracle says nothing (the
+ * loss oracles judge that). */
+static void test_oracle_under_replicated_when_repair_never_restores_a_lost_copy(void **state)
+{
+    (void)state;
+    enum { REPAIRED, NOT_REPAIRED, NO_SOURCE };
+    for (int variant = REPAIRED; variant <= NO_SOURCE; variant++) {
+        Fix f;
+        fix_open(&f, &quorum_protocol);
+        uint32_t w = hist_op(&f, "w9", OP_PUT, 9, 10 * MS, 40 * MS, OUTCOME_OK);
+        at(&f, 10 * MS);
+        client_request(&f, w, CO1);
+        at(&f, 20 * MS);
+        q_store(&f, R1, w, TRUE);
+        q_store(&f, R2, w, TRUE);
+        at(&f, 40 * MS);
+        server_ack(&f, w, CO1);
+        at(&f, 100 * MS);
+        disk_wipe(f.disks[R2]); /* within the model: W - 1 = 1 replica may lose its disk */
+        f.next_block[R2] = 0;
+        if (variant == REPAIRED) {
+            at(&f, 500 * MS);
+            q_store(&f, R2, w, TRUE);
+        }
+        all_up(&f);
+        if (variant == NO_SOURCE)
+            f.up[R1] = FALSE;
+        at(&f, 3 * SIM_SEC);
+        checker_check_convergence(f.c, TRUE);
+        Verdict v;
+        finish(&f, &v);
+        if (variant == NOT_REPAIRED) {
+            const Violation *x = only_with(&v, V_UNDER_REPLICATED, V_DIVERGENT);
+            assert_says(x, "acked at 40.000ms with 2 durable copies (r1, r2), 2 owed: after "
+                           "settle (3000.000ms) 1 copy count (r1) although r1 could repair it; "
+                           "copies lost: r2 at 100.000ms (lost with the disk)");
+        } else {
+            assert_int_equal(v.counts[V_UNDER_REPLICATED], 0);
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* A write a newer put superseded owes no copies: replicas repair a key's state, not what it no
+ * longer holds. */
+static void test_oracle_superseded_write_owes_no_copies(void **state)
+{
+    (void)state;
+    Fix f;
+    fix_open(&f, &quorum_protocol);
+    uint32_t w1 = hist_op(&f, "w1", OP_PUT, 1, 10 * MS, 40 * MS, OUTCOME_OK);
+    uint32_t w2 = hist_op(&f, "w2", OP_PUT, 2, 50 * MS, 80 * MS, OUTCOME_OK);
+    at(&f, 20 * MS);
+    q_store(&f, R1, w1, TRUE);
+    q_store(&f, R2, w1, TRUE);
+    at(&f, 40 * MS);
+    server_ack(&f, w1, CO1);
+    at(&f, 100 * MS);
+    disk_wipe(f.disks[R2]);
+    f.next_block[R2] = 0;
+    at(&f, 200 * MS);
+    for (EndpointId n = R1; n <= R3; n++)
+        q_store(&f, n, w2, TRUE);
+    at(&f, 210 * MS);
+    server_ack(&f, w2, CO1);
+    all_up(&f);
+    at(&f, 3 * SIM_SEC);
+    checker_check_convergence(f.c, TRUE);
+    Verdict v;
+    finish(&f, &v);
+    assert_clean(&v);
+    verdict_clear(&v);
+    fix_close(&f);
+}
+
+/* Raft: after settle an acked entry must be on a majority again; a server that lost its disk and
+ * never caught up leaves it under-replicated. Kept history draws each write's copies over time:
+ * 2 at the ack, 1 after the loss (3 once caught up). */
+static void test_oracle_raft_under_replicated_when_a_server_never_catches_up(void **state)
+{
+    (void)state;
+    for (int caught_up = 0; caught_up <= 1; caught_up++) {
+        Fix f;
+        fix_open(&f, &raft_protocol);
+        checker_keep_history(f.c);
+        for (EndpointId n = N1; n <= N3; n++)
+            r_meta(&f, n, 1, ENDPOINT_NONE, TRUE);
+        uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 40 * MS, OUTCOME_OK);
+        at(&f, 10 * MS);
+        client_request(&f, w1, N1);
+        at(&f, 20 * MS);
+        r_append(&f, N1, 1, 1, w1, TRUE);
+        r_append(&f, N2, 1, 1, w1, TRUE);
+        at(&f, 40 * MS);
+        server_ack(&f, w1, N1);
+        at(&f, 100 * MS);
+        disk_wipe(f.disks[N2]);
+        if (caught_up) {
+            at(&f, 400 * MS);
+            r_append(&f, N2, 1, 1, w1, TRUE);
+            r_append(&f, N3, 1, 1, w1, TRUE);
+        }
+        all_up(&f);
+        at(&f, 3 * SIM_SEC);
+        checker_check_convergence(f.c, TRUE);
+        Verdict v;
+        finish(&f, &v);
+        const Redundancy *red = checker_redundancy(f.c);
+        assert_int_equal(redundancy_need(red), 2);
+        guint n;
+        const RedundancyPoint *p = redundancy_history(red, &n);
+        assert_true(n >= 2);
+        assert_true(p[0].t == 40 * MS && p[0].copies == 2);
+        assert_true(p[1].t == 100 * MS && p[1].copies == 1);
+        if (caught_up) {
+            assert_int_equal(v.counts[V_UNDER_REPLICATED], 0);
+            assert_int_equal(p[n - 1].copies, 3);
+        } else {
+            const Violation *x = first_of(&v, V_UNDER_REPLICATED);
+            assert_says(x, "write w1 (put k0) acked at 40.000ms with 2 durable copies (n1, n2), 2 "
+                           "owed: after settle (3000.000ms) 1 copy count (n1)");
+            assert_true(redundancy_reported(red, 0));
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
 }
 
 /* Each kind keeps at most VERDICT_EXAMPLES violations in full and counts the rest. */
@@ -1651,6 +1910,11 @@ int main(void)
         cmocka_unit_test(test_oracle_ledger_on_its_own_input),
         cmocka_unit_test(test_oracle_lin_check_promises_nothing_for_merging_adds),
         cmocka_unit_test(test_oracle_beyond_model_judges_only_what_still_holds),
+        cmocka_unit_test(test_oracle_under_replicated_when_a_hint_is_dropped_too_early),
+        cmocka_unit_test(test_oracle_under_replicated_when_a_hint_is_never_handed_back),
+        cmocka_unit_test(test_oracle_under_replicated_when_repair_never_restores_a_lost_copy),
+        cmocka_unit_test(test_oracle_superseded_write_owes_no_copies),
+        cmocka_unit_test(test_oracle_raft_under_replicated_when_a_server_never_catches_up),
         cmocka_unit_test(test_oracle_verdict_keeps_examples_and_counts_the_rest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

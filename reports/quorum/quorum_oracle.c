@@ -18,7 +18,7 @@
 
 typedef struct {
     IdemKey idem;
-    uint32_t target; /* VOID: the block it voids */
+    uint32_t target; /* VOID: the block it voids; HINT: the replica it is held for */
     uint8_t type;
     uint8_t durable : 1;
     uint8_t voided : 1;
@@ -52,7 +52,26 @@ typedef struct {
     QState fresh;            /* the end state when nothing was cached */
     const QState *end;       /* the end state, between end_begin and end_done */
     IdemTable live;          /* the writes a read could still return at the end (end_begin) */
+    /* after settle, for lost redundancy: each key's replicas, and each write's live hints */
+    Ring *ring;
+    EndpointId *walks; /* [key * nodes + i], filled for keys whose walked[] is set */
+    gboolean *walked;  /* per key */
+    GHashTable *hints; /* IdemKey -> HintCopies*; lookups only, never iterated */
+    uint64_t hints_up; /* the up nodes `hints` was built for */
+    GArray *newest;    /* of Newest, per key: for lost redundancy before settle */
 } QuorumOracle;
+
+/* The newest put or delete of a key that any replica ever made durable. */
+typedef struct {
+    Version version;
+    gboolean set;
+} Newest;
+
+/* Where one write's live hints are, after settle. */
+typedef struct {
+    uint64_t nodes;   /* nodes holding a live hint of it */
+    uint64_t pending; /* ... whose hint still waits, rightly: its holder or its target is down */
+} HintCopies;
 
 /* ---- following the durable images ---- */
 
@@ -101,6 +120,16 @@ static void qcache_drop(QuorumOracle *o)
     o->qcache = NULL;
 }
 
+/* Remembers the newest put or delete of the record's key that ever became durable. */
+static void note_newest(QuorumOracle *o, const QRecord *r)
+{
+    if (r->key >= o->newest->len)
+        g_array_set_size(o->newest, r->key + 1);
+    Newest *n = &g_array_index(o->newest, Newest, r->key);
+    if (!n->set || version_cmp(r->version, n->version) > 0)
+        *n = (Newest){r->version, TRUE};
+}
+
 /* A durable block that decoded: a record, a VOID marker or a handed-off hint. */
 static void quorum_block_arrived(QuorumOracle *o, EndpointId node, QBlockInfo *b, const QBlock *qb,
                                  DiskChange cause)
@@ -111,10 +140,13 @@ static void quorum_block_arrived(QuorumOracle *o, EndpointId node, QBlockInfo *b
     if (qb->type == QBLK_DATA || qb->type == QBLK_HINT) {
         b->idem = qb->rec.idem;
         b->copy = qb->rec.copy;
+        b->target = qb->type == QBLK_HINT ? qb->rec.hint_for : 0;
         Ledger *l = ledger_get(o->ledger, qb->rec.idem);
         l->key = qb->rec.key;
         l->kind = qb->rec.op;
         l->version = qb->rec.version;
+        if (qb->rec.op == OP_PUT || qb->rec.op == OP_DELETE)
+            note_newest(o, &qb->rec);
         qcopy(o, node, b, +1, cause);
     } else if (qb->type == QBLK_VOID) {
         b->target = qb->block;
@@ -417,6 +449,90 @@ static void note_live(QuorumOracle *o, const QState *q)
     g_array_free(all, TRUE);
 }
 
+/* ---- lost redundancy ---- */
+
+/* A superseded write owes nothing: replicas repair the key's state, not what it no longer holds.
+ * Judged against the state built after settle; before that every acked write owes its copies. */
+static gboolean quorum_owes_copies(void *st, const Ledger *l)
+{
+    const QuorumOracle *o = st;
+    if (o->qcache)
+        return !superseded(o->qcache, l);
+    /* Before settle: not once a newer put or delete of its key was durable somewhere. */
+    const Newest *n = l->key < o->newest->len ? &g_array_index(o->newest, Newest, l->key) : NULL;
+    return !n || !n->set || version_cmp(n->version, l->version) <= 0;
+}
+
+static void hints_drop(QuorumOracle *o)
+{
+    if (o->hints)
+        g_hash_table_unref(o->hints);
+    o->hints = NULL;
+}
+
+/* Every live hint of every node, by write: a hint both ends of which are up should have been
+ * handed back by now, so it does not count (but its holder can still hand it back). */
+static void hints_build(QuorumOracle *o, uint64_t up)
+{
+    hints_drop(o);
+    o->hints = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    o->hints_up = up;
+    for (EndpointId n = 0; n < o->nodes; n++) {
+        const Chunks *blocks = &o->qblocks[n];
+        for (guint i = 0; i < blocks->len; i++) {
+            QBlockInfo *b = chunks_at(blocks, i);
+            if (!qalive(b) || b->type != QBLK_HINT)
+                continue;
+            HintCopies *h = g_hash_table_lookup(o->hints, &b->idem);
+            if (!h) {
+                h = g_new0(HintCopies, 1);
+                g_hash_table_insert(o->hints, &b->idem, h);
+            }
+            h->nodes |= (uint64_t)1 << n;
+            gboolean both_up = ((up >> n) & 1) && b->target < o->nodes && ((up >> b->target) & 1);
+            if (!both_up)
+                h->pending |= (uint64_t)1 << n;
+        }
+    }
+}
+
+/* The key's N replicas, as the protocol places them. */
+static uint64_t key_replicas(QuorumOracle *o, KeyId key)
+{
+    guint keys = o->view->key_count(o->view->ctx);
+    if (!o->ring) {
+        o->ring = ring_new(o->nodes, QUORUM_VNODES);
+        o->walks = g_new0(EndpointId, (gsize)keys * WORLD_MAX_NODES);
+        o->walked = g_new0(gboolean, keys);
+    }
+    g_assert(key < keys);
+    EndpointId *walk = &o->walks[(gsize)key * WORLD_MAX_NODES];
+    if (!o->walked[key]) {
+        ring_walk(o->ring, o->view->key_hash(o->view->ctx, key), walk);
+        o->walked[key] = TRUE;
+    }
+    uint64_t mask = 0;
+    for (guint i = 0; i < quorum_config(o->view->cfg)->replicas; i++)
+        mask |= (uint64_t)1 << walk[i];
+    return mask;
+}
+
+/* Copies that count: records on any node, and hints that rightly wait; repair copies from up
+ * records (anti-entropy, read repair) and up hints (handoff); room is the key's up replicas. */
+static void quorum_settled_copies(void *st, const Ledger *l, uint64_t up, RedundancyView *out)
+{
+    QuorumOracle *o = st;
+    if (!o->hints || o->hints_up != up)
+        hints_build(o, up);
+    const HintCopies *h = g_hash_table_lookup(o->hints, &l->idem);
+    uint64_t all = ledger_holders(o->ledger, l);
+    uint64_t hinted = h ? h->nodes : 0, pending = h ? h->pending : 0;
+    uint64_t records = all & ~hinted;
+    out->holders = records | pending;
+    out->sources = (records | hinted) & up;
+    out->room = (key_replicas(o, l->key) & up) | out->holders;
+}
+
 static void quorum_end_begin(void *st)
 {
     QuorumOracle *o = st;
@@ -458,6 +574,7 @@ static void *quorum_create(const OracleEnv *env)
     o->qcache_len = g_new0(uint32_t, o->nodes);
     o->qcache_copies = g_new0(gboolean, o->nodes);
     o->qblocks = g_new0(Chunks, o->nodes);
+    o->newest = g_array_new(FALSE, TRUE, sizeof(Newest));
     for (guint n = 0; n < o->nodes; n++)
         chunks_init(&o->qblocks[n], sizeof(QBlockInfo));
     return o;
@@ -467,6 +584,12 @@ static void quorum_destroy(void *st)
 {
     QuorumOracle *o = st;
     qcache_drop(o);
+    hints_drop(o);
+    g_array_free(o->newest, TRUE);
+    if (o->ring)
+        ring_free(o->ring);
+    g_free(o->walks);
+    g_free(o->walked);
     g_free(o->qcache_len);
     g_free(o->qcache_copies);
     for (guint n = 0; n < o->nodes; n++)
@@ -489,6 +612,8 @@ const OracleModule quorum_oracle = {
     .ledger_end = quorum_ledger_end,
     .merging_adds = TRUE,
     .convergence = quorum_convergence,
+    .owes_copies = quorum_owes_copies,
+    .settled_copies = quorum_settled_copies,
     .end_begin = quorum_end_begin,
     .end_done = quorum_end_done,
     .causal = TRUE,
