@@ -41,9 +41,11 @@ typedef struct {
     EndpointMask to_mask;
     uint64_t num, den; /* probability */
     SimRange latency;  /* delay, slow-disk */
-    int err;           /* fsync-error, write-error */
+    int err;           /* fsync-error, write-error, writeback-error */
     guint count;
-    SimTime offset; /* clock-skew */
+    DiskKeep keep;   /* crash (power): what of the unsynced changes survives */
+    char *file_text; /* fsync-error, writeback-error: a glob of paths; NULL: any file */
+    SimTime offset;  /* clock-skew */
     /* the text forms, kept for the scenario writer */
     char *groups_text;
     char *from_text;
@@ -103,6 +105,8 @@ typedef struct {
     char *reason;
 } ModelJudgement;
 
+/* `broken_promises`: the writes the file systems lost after an fsync had returned 0 for them to
+ * a descriptor that should have heard of the loss (a kernel before 4.16): beyond the model. */
 void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fired,
-                 uint64_t down_at_end, ModelJudgement *out);
+                 uint64_t down_at_end, guint broken_promises, ModelJudgement *out);
 void model_judgement_clear(ModelJudgement *j);

@@ -42,6 +42,7 @@ FaultSpec *fault_spec_copy(const FaultSpec *f)
     c->to_text = g_strdup(f->to_text);
     c->link_text = g_strdup(f->link_text);
     c->node_text = g_strdup(f->node_text);
+    c->file_text = g_strdup(f->file_text);
     return c;
 }
 
@@ -55,6 +56,7 @@ void fault_spec_free(FaultSpec *f)
     g_free(f->to_text);
     g_free(f->link_text);
     g_free(f->node_text);
+    g_free(f->file_text);
     g_free(f);
 }
 
@@ -101,6 +103,10 @@ static gboolean check_values(const FaultSpec *f, guint endpoints, GError **error
         return bad(error, f, "nth", "must be at least 1");
     if (!mask_in_range(&f->from_mask, endpoints) || !mask_in_range(&f->to_mask, endpoints))
         return bad(error, f, "link", "names an endpoint the cluster does not have");
+    if (f->keep >= DISK_KEEP_COUNT || (f->keep != DISK_KEEP_RANDOM && !f->power))
+        return bad(error, f, "keep", "only a power crash keeps or loses unsynced changes");
+    if (f->file_text && (!*f->file_text || strlen(f->file_text) >= FS_PATH_MAX))
+        return bad(error, f, "file", "must be a path or a glob of 1 to 27 bytes");
     return TRUE;
 }
 
@@ -123,6 +129,10 @@ gboolean fault_plan_validate(const FaultPlan *p, const WorldConfig *c, GError **
         }
         if (!check_values(f, endpoints, error))
             return FALSE;
+        if (c->fs == FS_EXT4_JOURNAL && (f->keep == DISK_KEEP_DATA || f->keep == DISK_KEEP_NAMES))
+            return bad(error, f, "keep",
+                       "ext4-journal keeps unsynced data and names in the order they happened: "
+                       "keep = data or names would part them (use random, none or all)");
         g_autofree char *node =
             f->target == TARGET_NODE ? world_config_endpoint_name(c, f->node) : NULL;
         if (f->target == TARGET_NODE && fault_kind_needs_disk(f->kind) && f->node >= c->nodes) {

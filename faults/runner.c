@@ -61,6 +61,12 @@ static void on_slow_end(void *ctx, uint64_t fired, uint64_t b)
     ff->ends = world_disk_idle_at(r->w, ff->node);
 }
 
+static void on_full_end(void *ctx, uint64_t node, uint64_t b)
+{
+    FaultRunner *r = ctx;
+    world_disk_full(r->w, (EndpointId)node, FALSE);
+}
+
 static void record(FaultRunner *r, guint index, EndpointId node, SimTime ends, guint hit)
 {
     FiredFault ff = {index, world_now(r->w), node, ends, hit};
@@ -122,7 +128,7 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
     switch (f->kind) {
     case FAULT_CRASH: {
         guint blank = f->power && disk_never_synced(w, node);
-        world_crash(w, node, f->power);
+        world_crash_keep(w, node, f->power, f->keep);
         if (f->restart_after != SIM_TIME_NEVER)
             sim_queue_after(world_queue(w), f->restart_after, on_restart, r, node, 0);
         record(r, index, node,
@@ -162,7 +168,20 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
         record(r, index, ENDPOINT_NONE, now, 0);
         break;
     case FAULT_FSYNC_ERROR:
-        world_fsync_errors(w, node, f->err, f->count);
+        world_fsync_errors_matching(w, node, f->err, f->count, f->file_text);
+        record(r, index, node, now, 0);
+        break;
+    case FAULT_WRITEBACK_ERROR:
+        record(r, index, node, now, world_writeback_error(w, node, f->err, f->file_text));
+        break;
+    case FAULT_DISK_FULL:
+        world_disk_full(w, node, TRUE);
+        record(r, index, node, f->duration > 0 ? now + f->duration : SIM_TIME_NEVER, 0);
+        if (f->duration > 0)
+            sim_queue_after(world_queue(w), f->duration, on_full_end, r, node, 0);
+        break;
+    case FAULT_METADATA_ERROR:
+        world_metadata_error(w, node);
         record(r, index, node, now, 0);
         break;
     case FAULT_WRITE_ERROR:
@@ -292,9 +311,13 @@ gboolean fault_runner_lasting(const FaultRunner *r, SimTime now)
             continue;
         if (ff->ends > now)
             return TRUE;
-        /* Injected disk errors last until the disk has used them up. */
+        /* Injected disk errors last until the disk has used them up; a read-only file system
+         * until a power cut mounts it again. */
         if ((f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR) &&
             disk_failures_pending(world_disk(r->w, ff->node)) > 0)
+            return TRUE;
+        if ((f->kind == FAULT_METADATA_ERROR || f->kind == FAULT_FSYNC_ERROR) &&
+            disk_is_read_only(world_disk(r->w, ff->node)))
             return TRUE;
     }
     return FALSE;
@@ -314,14 +337,14 @@ void model_judgement_clear(ModelJudgement *j)
 }
 
 void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fired,
-                 uint64_t down_at_end, ModelJudgement *out)
+                 uint64_t down_at_end, guint broken_promises, ModelJudgement *out)
 {
     *out = (ModelJudgement){.within = TRUE, .linearizable = TRUE};
     const Protocol *p = c->protocol;
     ProtoTolerance tol;
     p->tolerance(c, &tol);
     uint64_t damaged = 0;
-    gboolean lying_fsync = FALSE, client_skew = FALSE;
+    gboolean client_skew = FALSE;
     for (guint i = 0; i < fired->len; i++) {
         const FiredFault *ff = &g_array_index(fired, FiredFault, i);
         const FaultSpec *f = g_ptr_array_index(plan->faults, ff->fault);
@@ -332,9 +355,6 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
             damaged |= (uint64_t)1 << ff->node;
         if (f->kind == FAULT_CRASH && ff->hit > 0 && tol.empty_reboot)
             damaged |= (uint64_t)1 << ff->node;
-        if ((f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR) &&
-            c->fs == FS_EXT4_JOURNAL)
-            lying_fsync = TRUE;
         if (f->kind == FAULT_CLOCK_SKEW && ff->node >= world_config_server_count(c) &&
             f->offset != 0)
             client_skew = TRUE;
@@ -354,10 +374,12 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
         else
             out->reason = g_strdup_printf("%u node%s lost durable data; %s survives %u", ndamaged,
                                           ndamaged == 1 ? "" : "s", tol.survivor, tolerated);
-    } else if (lying_fsync) {
+    } else if (broken_promises > 0) {
         out->within = FALSE;
-        out->reason = g_strdup("ext4-journal reports a failed fsync one call late: a success can "
-                               "be a lie no protocol can detect in time");
+        out->reason = g_strdup_printf(
+            "the file system broke its promise: an fsync returned 0 after losing %u write%s it "
+            "never reported to that descriptor (kernel = %s)",
+            broken_promises, broken_promises == 1 ? "" : "s", fs_kernel_name(c->kernel));
     }
     if (!p->owes_linearizable(c, ndamaged) || (p->client_clocks && client_skew))
         out->linearizable = FALSE;

@@ -183,12 +183,30 @@ static gboolean fill(Gen *g, FaultSpec *f)
         break;
     case FAULT_FSYNC_ERROR:
     case FAULT_WRITE_ERROR:
-        if (g->mode == FAULTS_WITHIN && g->c->fs == FS_EXT4_JOURNAL)
-            return FALSE;
         set_node(g, f, pick_node(g));
         f->err = coin(rng, 3, 4) ? EIO : ENOSPC;
         f->count = (guint)draw(rng, 1, level * 2);
         break;
+    case FAULT_WRITEBACK_ERROR:
+        set_node(g, f, pick_node(g));
+        f->err = coin(rng, 3, 4) ? EIO : ENOSPC;
+        break;
+    case FAULT_DISK_FULL:
+        set_node(g, f, pick_node(g));
+        f->duration = lasting;
+        break;
+    case FAULT_METADATA_ERROR: {
+        /* A read-only file system serves nothing until a power cut: for raft a server that
+         * stays so spends the failure budget, as one down for good does. */
+        EndpointId n = g->down_counts ? pick_damage_node(g) : pick_node(g);
+        if (n == ENDPOINT_NONE)
+            return FALSE;
+        set_node(g, f, n);
+        /* At a time, so that the power cycle that mounts it again can follow (reboot_after). */
+        f->trigger = TRIG_AT;
+        f->at = draw_time(rng, 0, g->horizon);
+        break;
+    }
     case FAULT_SECTOR_ERROR:
     case FAULT_CORRUPT:
     case FAULT_DISK_LOSS: {
@@ -250,6 +268,21 @@ static void leader_churn(Gen *g)
         name_fault(f, g->plan->faults->len);
         g_ptr_array_add(g->plan->faults, f);
     }
+}
+
+/* After a failed metadata write the operator power-cycles the node: a power cut a little later
+ * mounts its file system again. */
+static void reboot_after(Gen *g, const FaultSpec *ro)
+{
+    FaultSpec *f = fault_spec_new();
+    f->kind = FAULT_CRASH;
+    f->trigger = TRIG_AT;
+    f->at = ro->at + draw_time(g->rng, 50 * SIM_MS, 500 * SIM_MS);
+    set_node(g, f, ro->node);
+    f->power = TRUE;
+    f->restart_after = draw_time(g->rng, 10 * SIM_MS, 200 * SIM_MS);
+    name_fault(f, g->plan->faults->len);
+    g_ptr_array_add(g->plan->faults, f);
 }
 
 void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRng *rng,
@@ -317,6 +350,8 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
         }
         name_fault(f, plan->faults->len);
         g_ptr_array_add(plan->faults, f);
+        if (f->kind == FAULT_METADATA_ERROR && (mode == FAULTS_WITHIN || coin(rng, 1, 2)))
+            reboot_after(&g, f);
     }
     if (p->swarm.takeover && coin(rng, 1, 2))
         leader_churn(&g);

@@ -4,10 +4,11 @@
  * uniform blur of everything.
  *
  * Within the model (the default), the schedule stays inside what the protocol promises to
- * survive: at most a minority of raft servers (W - 1 quorum replicas) lose durable data, no
- * fsync or write errors on ext4-journal (which reports a failure one fsync late, a lie no
- * protocol can see in time), and no clock skew on quorum clients (whose clocks order versions).
- * Beyond the model lifts those limits.
+ * survive: at most a minority of raft servers (W - 1 quorum replicas) lose durable data (a raft
+ * server whose file system went read-only spends that budget too), no clock skew on quorum
+ * clients (whose clocks order versions), and a kernel that reports every write-back error
+ * (Linux 4.16 and later). Beyond the model lifts those limits, and may run an older kernel
+ * (scenarios/generate.c) whose fsync can return 0 for writes it lost.
  */
 #pragma once
 

@@ -57,3 +57,22 @@ gboolean fs_profile_parse(const char *text, FsProfile *out)
     }
     return FALSE;
 }
+
+const char *fs_kernel_name(FsKernel k)
+{
+    static const char *names[] = {"4.16", "4.13", "pre-4.13"};
+    G_STATIC_ASSERT(G_N_ELEMENTS(names) == FS_KERNEL_COUNT);
+    g_assert((unsigned)k < G_N_ELEMENTS(names));
+    return names[k];
+}
+
+gboolean fs_kernel_parse(const char *text, FsKernel *out)
+{
+    for (FsKernel k = 0; k < FS_KERNEL_COUNT; k++) {
+        if (strcmp(text, fs_kernel_name(k)) == 0) {
+            *out = k;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}

@@ -55,3 +55,22 @@ typedef enum {
 
 const char *fs_profile_name(FsProfile fs);
 gboolean fs_profile_parse(const char *text, FsProfile *out);
+
+/* How the kernel reports a write-back error to the descriptors of a file (Linux): */
+typedef enum {
+    FS_KERNEL_4_16,     /* errseq (since 4.13), and since 4.16 an error nobody has seen yet is
+                           also reported to a descriptor opened after it: every descriptor open
+                           when it happened hears it once, and so does the first one opened later
+                           if nobody heard it */
+    FS_KERNEL_4_13,     /* errseq without that: a descriptor opened after an error never hears it */
+    FS_KERNEL_PRE_4_13, /* one error flag per file: the first fsync, through any descriptor, hears
+                           it and clears it; the others hear nothing (fsyncgate) */
+    FS_KERNEL_COUNT,
+} FsKernel;
+
+const char *fs_kernel_name(FsKernel k);
+gboolean fs_kernel_parse(const char *text, FsKernel *out);
+
+/* Bytes a block stands for on the device, for torn writes at the device's granularity: a record
+ * is never torn on a device that writes at least this much atomically. */
+#define FS_RECORD_BYTES 64

@@ -18,6 +18,8 @@ void world_config_init(WorldConfig *c, const Protocol *protocol)
     c->settle = 5 * SIM_SEC;
     c->nodes = 3;
     c->fs = FS_EXT4_ORDERED;
+    c->kernel = FS_KERNEL_4_16;
+    c->disk_atomic_write = 512;
     c->net_latency = sim_range(1 * SIM_MS, 5 * SIM_MS);
     c->disk_write_latency = sim_range(10 * SIM_US, 50 * SIM_US);
     c->disk_fsync_latency = sim_range(1 * SIM_MS, 5 * SIM_MS);

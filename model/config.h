@@ -34,6 +34,8 @@ typedef struct {
     /* cluster */
     guint nodes; /* storage nodes / servers (the protocol's first node kind) */
     FsProfile fs;
+    FsKernel kernel;         /* how write-back errors reach descriptors */
+    guint disk_atomic_write; /* bytes the disks write atomically (a power of two) */
     SimRange net_latency;
     SimRange disk_write_latency;
     SimRange disk_fsync_latency;

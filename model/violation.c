@@ -10,6 +10,7 @@ static const char *names[V_KIND_COUNT] = {
     "not-linearizable", "divergent",           "stuck",
     "lost-update",      "resurrection",        "siblings",
     "under-replicated",
+    "fs-broken-promise",
 };
 
 const char *violation_kind_name(ViolationKind kind)

@@ -3,7 +3,8 @@
  * a fixed order (ledger, history, the protocol's own, linearizability, liveness), so that the
  * violations of a verdict come out in the same order for the same run.
  *
- * Beyond model, only what still holds is judged: unpersisted-send and false-failure.
+ * Beyond model, only what still holds is judged: unpersisted-send and false-failure, and the file
+ * system's broken promises (fs-broken-promise), which only happen beyond it.
  *
  * Invariant: `found` holds what the oracles raised during the run; checker_finish copies it and
  * never changes it (bar the convergence note it hands over).
@@ -281,10 +282,10 @@ void checker_finish(Checker *c, const CheckEnd *end, Verdict *out)
 
     ViolationSet judged = ~0u;
     if (!end->within_model) {
-        judged = (1u << V_UNPERSISTED_SEND) | (1u << V_FALSE_FAILURE);
+        judged = (1u << V_UNPERSISTED_SEND) | (1u << V_FALSE_FAILURE) | (1u << V_FS_BROKEN_PROMISE);
         out->beyond_model = TRUE;
-        out->model_note = g_strdup_printf("beyond model: %s; judged only unpersisted-send and "
-                                          "false-failure",
+        out->model_note = g_strdup_printf("beyond model: %s; judged only unpersisted-send, "
+                                          "false-failure and fs-broken-promise",
                                           end->model_reason ? end->model_reason : "?");
     }
     for (guint i = 0; i < all.violations->len; i++) {

@@ -78,11 +78,10 @@ static void state_fsync(NodeState *n, guint file, int result, FsProfile fs)
                 f = (uint8_t)((f & ~(BLK_DIRTY | BLK_UNKNOWN)) | BLK_DURABLE | BLK_LASTSYNC);
         } else if (fs == FS_BTRFS) {
             f &= (uint8_t)~BLK_DIRTY; /* the file reverts to its durable state */
-        } else {
-            /* ext4, xfs: the dirty pages are marked clean although they never arrived; with
-             * ext4-journal the error is that of the previous fsync, so its blocks went too. */
-            gboolean went = (f & BLK_DIRTY) || (fs == FS_EXT4_JOURNAL && (f & BLK_LASTSYNC));
-            if (went)
+        } else if (fs != FS_EXT4_JOURNAL) {
+            /* ext4, xfs: the dirty pages are marked clean although they never arrived (on
+             * ext4-journal the error is an earlier write-back's: this fsync wrote nothing). */
+            if (f & BLK_DIRTY)
                 f = (uint8_t)((f & ~(BLK_DIRTY | BLK_LASTSYNC)) | BLK_LOST);
         }
         b->data[i] = f;
@@ -110,7 +109,7 @@ static void state_apply(NodeState *n, const SimTraceRecord *r, FsProfile fs)
     case SIM_TR_DISK_DONE:
         if (file >= MAX_FILES || !n->files[file])
             return;
-        if (r->sub == DISKOP_FSYNC)
+        if (r->sub == DISKOP_FSYNC || r->sub == DISKOP_FDATASYNC)
             state_fsync(n, file, (int)r->b, fs);
         else if (r->b != 0)
             return; /* a failed write or truncate changes nothing */
@@ -485,7 +484,8 @@ static const char *kind_name(uint16_t kind)
 
 static const char *diskop_label(uint16_t op)
 {
-    static const char *names[] = {"?", "write", "truncate", "fsync", "read"};
+    static const char *names[] = {"?",     "write", "truncate", "fsync",  "read",     "open",
+                                  "close", "mkdir", "unlink",   "rename", "fdatasync"};
     return op < G_N_ELEMENTS(names) ? names[op] : "?";
 }
 
@@ -549,7 +549,7 @@ static void label_disk(const SimTraceRecord *r, GString *s)
         g_string_append_printf(s, " b%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, blk, blk + more);
     else if (r->sub == DISKOP_TRUNCATE)
         g_string_append_printf(s, " to %" G_GUINT64_FORMAT, blk);
-    else if (r->sub != DISKOP_FSYNC)
+    else if (r->sub == DISKOP_WRITE || r->sub == DISKOP_READ)
         g_string_append_printf(s, " b%" G_GUINT64_FORMAT, blk);
     if (r->kind == SIM_TR_DISK_DONE)
         g_string_append_printf(s, " %s", errno_label(r->b));
@@ -678,7 +678,8 @@ static void states_init(World *w, NodeState *st)
         guint kind = protocol_kind_of(c->protocol, c, id);
         n->role = kind < c->protocol->n_kinds ? c->protocol->kinds[kind].role : ROLE_CLIENT;
         Disk *d = world_disk(w, id);
-        guint nfiles = d ? MIN(disk_nfiles(d), MAX_FILES) : 0;
+        /* A protocol's fixed files, or (a protocol naming its own) its first descriptors. */
+        guint nfiles = !d ? 0 : disk_nfixed(d) ? MIN(disk_nfixed(d), MAX_FILES) : MAX_FILES;
         for (guint k = 0; k < nfiles; k++)
             n->files[k] = g_byte_array_new();
     }

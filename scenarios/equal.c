@@ -107,6 +107,8 @@ static gboolean same_cluster(Diff *d, const WorldConfig *a, const WorldConfig *b
         same_int(d, "settle", a->settle, b->settle) && same_uint(d, "bugs", a->bugs, b->bugs) &&
         same_uint(d, "nodes", a->nodes, b->nodes) &&
         same_str(d, "fs", fs_profile_name(a->fs), fs_profile_name(b->fs)) &&
+        same_str(d, "kernel", fs_kernel_name(a->kernel), fs_kernel_name(b->kernel)) &&
+        same_uint(d, "disk.atomic_write", a->disk_atomic_write, b->disk_atomic_write) &&
         same_range(d, "net.latency", a->net_latency, b->net_latency) &&
         same_range(d, "disk.write_latency", a->disk_write_latency, b->disk_write_latency) &&
         same_range(d, "disk.fsync_latency", a->disk_fsync_latency, b->disk_fsync_latency) &&
@@ -184,6 +186,11 @@ static gboolean same_param(Diff *d, const char *w, FaultParam p, const FaultSpec
         return same_uint(d, what, a->count, b->count);
     case FAULT_PARAM_OFFSET:
         return same_int(d, what, a->offset, b->offset);
+    case FAULT_PARAM_FILE:
+        return same_str(d, what, a->file_text ? a->file_text : "",
+                        b->file_text ? b->file_text : "");
+    case FAULT_PARAM_KEEP:
+        return same_str(d, what, disk_keep_name(a->keep), disk_keep_name(b->keep));
     default:
         g_assert_not_reached();
     }

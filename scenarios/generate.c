@@ -17,6 +17,17 @@ static void gen_cluster(WorldConfig *c, SimRng *rng)
     c->protocol->config_resolve(c, 0);
 }
 
+/* The device's atomic write unit (from byte-granular tears to 4 KiB pages, 512-byte sectors most
+ * often) and, beyond the model only, a kernel that loses write-back errors (4.13 to 4.15 never
+ * tell a descriptor opened after the error; before 4.13 only the first fsync hears it). */
+static void gen_disk(WorldConfig *c, FaultMode mode, SimRng *rng)
+{
+    static const guint units[] = {1, 8, 512, 512, 512, 512, 4096, 4096};
+    c->disk_atomic_write = units[draw(rng, 0, G_N_ELEMENTS(units) - 1)];
+    if (mode == FAULTS_BEYOND && sim_rng_chance(rng, 1, 3))
+        c->kernel = sim_rng_chance(rng, 1, 2) ? FS_KERNEL_4_13 : FS_KERNEL_PRE_4_13;
+}
+
 static void gen_workload(WorldConfig *c, SimRng *rng)
 {
     c->clients = (guint)draw(rng, 1, 4);
@@ -44,6 +55,7 @@ Scenario *scenario_generate(const Protocol *protocol, uint64_t seed, FaultMode m
     c->duration = 30 * SIM_SEC;
     c->settle = 2 * SIM_SEC;
     gen_cluster(c, &rng);
+    gen_disk(c, mode, &rng);
     gen_workload(c, &rng);
     /* About how long the workload runs: a few round trips per operation per client. */
     SimTime horizon = (SimTime)(c->ops / c->clients + 1) * 20 * SIM_MS + 200 * SIM_MS;

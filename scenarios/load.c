@@ -483,9 +483,15 @@ static gboolean load_cluster(Loader *L)
     const char *g = "cluster";
     WorldConfig *c = &L->s->config;
     const Protocol *p = c->protocol;
-    static const char *const keys[] = {
-        "nodes",           "fs", "net.latency", "disk.write_latency", "disk.fsync_latency",
-        "request_timeout", NULL};
+    static const char *const keys[] = {"nodes",
+                                       "fs",
+                                       "kernel",
+                                       "disk.atomic_write",
+                                       "net.latency",
+                                       "disk.write_latency",
+                                       "disk.fsync_latency",
+                                       "request_timeout",
+                                       NULL};
     uint64_t given = 0;
     if (g_key_file_has_group(L->kf, g)) {
         if (!check_group_keys(L, g, keys))
@@ -493,6 +499,14 @@ static gboolean load_cluster(Loader *L)
         g_autofree char *fs = get(L, g, "fs");
         if (fs && !fs_profile_parse(g_strstrip(fs), &c->fs))
             return fail(L, g, "fs", "'%s' is not ext4-ordered, ext4-journal, xfs or btrfs", fs);
+        g_autofree char *kernel = get(L, g, "kernel");
+        if (kernel && !fs_kernel_parse(g_strstrip(kernel), &c->kernel))
+            return fail(L, g, "kernel", "'%s' is not 4.16, 4.13 or pre-4.13", kernel);
+        if (!get_guint(L, g, "disk.atomic_write", 1, 65536, &c->disk_atomic_write))
+            return FALSE;
+        if (c->disk_atomic_write & (c->disk_atomic_write - 1))
+            return fail(L, g, "disk.atomic_write", "%u is not a power of two (bytes, 1 .. 65536)",
+                        c->disk_atomic_write);
         if (!get_guint(L, g, "nodes", 1, WORLD_MAX_NODES, &c->nodes) ||
             !get_range(L, g, "net.latency", &c->net_latency) ||
             !get_range(L, g, "disk.write_latency", &c->disk_write_latency) ||
@@ -748,6 +762,31 @@ static gboolean parse_errno(Loader *L, const char *g, FaultSpec *f)
     return TRUE;
 }
 
+static gboolean parse_keep(Loader *L, const char *g, FaultSpec *f)
+{
+    g_autofree char *v = get(L, g, "keep");
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    if (!disk_keep_parse(v, &f->keep))
+        return fail(L, g, "keep", "'%s' is not random, none, all, data or names", v);
+    return TRUE;
+}
+
+/* A glob of paths in the node's file system ("meta", or a pattern with * and ?). */
+static gboolean parse_file(Loader *L, const char *g, FaultSpec *f)
+{
+    g_autofree char *v = get(L, g, "file");
+    if (!v)
+        return TRUE;
+    g_strstrip(v);
+    if (!*v || strlen(v) >= FS_PATH_MAX)
+        return fail(L, g, "file", "must be a path or a glob (* and ?) of 1 to %d bytes",
+                    FS_PATH_MAX - 1);
+    f->file_text = g_strdup(v);
+    return TRUE;
+}
+
 static gboolean parse_mode(Loader *L, const char *g, FaultSpec *f)
 {
     g_autofree char *mode = get(L, g, "mode");
@@ -809,6 +848,10 @@ static gboolean parse_param(Loader *L, const char *g, FaultSpec *f, FaultParam p
         return get_guint(L, g, key, 1, 1000000, &f->count);
     case FAULT_PARAM_OFFSET:
         return get_time(L, g, key, TRUE, &f->offset);
+    case FAULT_PARAM_FILE:
+        return parse_file(L, g, f);
+    case FAULT_PARAM_KEEP:
+        return parse_keep(L, g, f);
     default:
         g_assert_not_reached();
     }

@@ -160,6 +160,14 @@ static void write_param(GKeyFile *kf, const WorldConfig *c, const char *g, const
     case FAULT_PARAM_OFFSET:
         set_time(kf, g, key, f->offset);
         return;
+    case FAULT_PARAM_FILE:
+        if (f->file_text)
+            g_key_file_set_string(kf, g, key, f->file_text);
+        return;
+    case FAULT_PARAM_KEEP:
+        if (f->keep != DISK_KEEP_RANDOM)
+            g_key_file_set_string(kf, g, key, disk_keep_name(f->keep));
+        return;
     default:
         g_assert_not_reached();
     }
@@ -254,6 +262,8 @@ char *scenario_to_data(const Scenario *s)
     const char *g = "cluster";
     set_uint(kf, g, "nodes", c->nodes);
     g_key_file_set_string(kf, g, "fs", fs_profile_name(c->fs));
+    g_key_file_set_string(kf, g, "kernel", fs_kernel_name(c->kernel));
+    set_uint(kf, g, "disk.atomic_write", c->disk_atomic_write);
     set_range(kf, g, "net.latency", c->net_latency);
     set_range(kf, g, "disk.write_latency", c->disk_write_latency);
     set_range(kf, g, "disk.fsync_latency", c->disk_fsync_latency);

@@ -277,9 +277,13 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
 
     uint64_t down = 0;
     for (EndpointId id = 0; id < cfg->nodes; id++)
-        if (!world_is_up(w, id))
-            down |= (uint64_t)1 << id;
-    fault_judge(cfg, &s->faults, fault_runner_fired(faults), down, &out->judgement);
+        if (!world_is_up(w, id) || (world_disk(w, id) && disk_is_read_only(world_disk(w, id))))
+            down |= (uint64_t)1 << id; /* a read-only file system serves no write */
+    guint broken = 0;
+    for (EndpointId id = 0; id < cfg->nodes; id++)
+        if (world_disk(w, id))
+            broken += (guint)disk_stats(world_disk(w, id))->broken_promises;
+    fault_judge(cfg, &s->faults, fault_runner_fired(faults), down, broken, &out->judgement);
     CheckEnd end = {
         .probe_op = probe,
         .healed = healed && enough_up(w, cfg),

@@ -199,9 +199,11 @@ static void test_disk_stats_count_each_block_lost_after_eio_once(void **state)
     assert_int_equal(tag_at(d, FILE_A, 1), 4);
 }
 
-/* ext4-journal: the fsync that fails returns 0, the following one returns the error, and the
- * data is lost at a power crash all the same. */
-static void test_disk_ext4_journal_reports_fsync_error_one_call_late(void **state)
+/* ext4-journal (data=journal): a successful fsync means the data is in the journal, durable,
+ * even when the later write-back (the checkpoint) fails; that failure is reported by the next
+ * fsync of the file, which writes nothing (its dirty block stays dirty); the one after writes it.
+ * A power crash keeps what the journal holds. */
+static void test_disk_ext4_journal_fsync_is_durable_and_reports_the_checkpoint_late(void **state)
 {
     g_autoptr(Disk) d = new_disk(FS_EXT4_JOURNAL);
     put(d, FILE_A, 0, 1);
@@ -210,13 +212,18 @@ static void test_disk_ext4_journal_reports_fsync_error_one_call_late(void **stat
     disk_fail_fsyncs(d, EIO, 1);
     assert_int_equal(sync_file(d, FILE_A), 0);
     assert_int_equal(disk_stats(d)->fsync_errors, 1);
-    assert_false(disk_is_durable(d, FILE_A, 0));
-    assert_int_equal(tag_at(d, FILE_A, 0), 2);
+    assert_true(disk_is_durable(d, FILE_A, 0));
+    assert_int_equal(durable_tag(d, FILE_A, 0), 2);
+    put(d, FILE_A, 1, 3);
     assert_int_equal(sync_file(d, FILE_A), EIO);
+    assert_false(disk_is_durable(d, FILE_A, 1));
+    assert_int_equal(tag_at(d, FILE_A, 1), 3);
     assert_int_equal(sync_file(d, FILE_A), 0);
-    assert_int_equal(durable_tag(d, FILE_A, 0), 1);
+    assert_int_equal(durable_tag(d, FILE_A, 1), 3);
     power_loss(d, 1);
-    assert_int_equal(tag_at(d, FILE_A, 0), 1);
+    assert_int_equal(tag_at(d, FILE_A, 0), 2);
+    assert_int_equal(tag_at(d, FILE_A, 1), 3);
+    assert_int_equal(disk_stats(d)->broken_promises, 0);
 }
 
 /* btrfs: the failed fsync returns EIO and the file reverts to its durable content and length;
@@ -260,7 +267,8 @@ static void test_disk_failed_fsync_reports_the_injected_errno(void **state)
         int first = sync_file(d, FILE_A);
         int second = sync_file(d, FILE_A);
         if (fs == FS_EXT4_JOURNAL) {
-            assert_int_equal(first, 0);
+            assert_int_equal(first, 0); /* the data is in the journal: durable */
+            assert_true(disk_is_durable(d, FILE_A, 0));
             assert_int_equal(second, ENOSPC);
         } else {
             assert_int_equal(first, ENOSPC);
@@ -333,10 +341,12 @@ typedef struct {
 } Fates;
 
 /* One power loss of four unsynced writes (two overwrites, two appends) on top of four durable
- * blocks; checks each block's fate against the stats and the observer, and counts the fates. */
-static void power_loss_round(uint64_t seed, Fates *fates)
+ * blocks, on a device writing `atomic` bytes atomically; checks each block's fate against the
+ * stats and the observer, and counts the fates. */
+static void power_loss_round(uint64_t seed, guint atomic, Fates *fates)
 {
     g_autoptr(Disk) d = new_disk(FS_EXT4_ORDERED);
+    disk_set_atomic_write(d, atomic);
     g_autoptr(GArray) log = g_array_new(FALSE, FALSE, sizeof(Change));
     const uint8_t old[] = {1, 2, 3, 4};
     put_synced(d, FILE_A, old, 4);
@@ -373,6 +383,7 @@ static void power_loss_round(uint64_t seed, Fates *fates)
         BlockCheck c = disk_block_check(&b, REC_LEN);
         if (c == BLOCK_TORN) {
             assert_true(b.len < REC_LEN);
+            assert_true(atomic < FS_RECORD_BYTES && b.len % atomic == 0);
             for (uint16_t j = 0; j < b.len; j++)
                 assert_int_equal(b.body[j], neu[i]);
             assert_true(changed);
@@ -400,18 +411,43 @@ static void power_loss_round(uint64_t seed, Fates *fates)
     fates->torn += torn;
 }
 
-/* A power crash loses, keeps or tears each unsynced write as the seed decides: over many seeds
- * all three fates occur, a torn block checks as BLOCK_TORN, a lost append below a kept one as
- * BLOCK_EMPTY, and durable blocks are untouched. */
+/* On a device that writes less than a block atomically (here 1 and 8 bytes), a power crash
+ * loses, keeps or tears each unsynced write as the seed decides: over many seeds all three fates
+ * occur, a torn block checks as BLOCK_TORN (cut at a multiple of the unit), a lost append below
+ * a kept one as BLOCK_EMPTY, and durable blocks are untouched. */
 static void test_disk_power_loss_loses_keeps_or_tears_each_unsynced_write(void **state)
 {
-    Fates fates = {0};
-    for (uint64_t seed = 1; seed <= 200; seed++)
-        power_loss_round(seed, &fates);
-    assert_true(fates.lost > 0);
-    assert_true(fates.kept > 0);
-    assert_true(fates.torn > 0);
-    assert_true(fates.hole > 0);
+    const guint units[] = {1, 8};
+    for (guint u = 0; u < G_N_ELEMENTS(units); u++) {
+        Fates fates = {0};
+        for (uint64_t seed = 1; seed <= 200; seed++)
+            power_loss_round(seed, units[u], &fates);
+        assert_true(fates.lost > 0);
+        assert_true(fates.kept > 0);
+        assert_true(fates.torn > 0);
+        assert_true(fates.hole > 0);
+    }
+}
+
+/* Sector and page granularity: a device that writes 64 bytes (a block) or more atomically never
+ * tears a block; with 512-byte sectors (8 blocks) the unsynced writes of one sector survive or
+ * go together, over seeds both ways. */
+static void test_disk_power_loss_never_tears_below_the_atomic_unit(void **state)
+{
+    const guint units[] = {64, 512, 4096};
+    for (guint u = 0; u < G_N_ELEMENTS(units); u++) {
+        Fates fates = {0};
+        for (uint64_t seed = 1; seed <= 100; seed++) {
+            Fates one = {0};
+            power_loss_round(seed, units[u], &one);
+            assert_int_equal(one.torn, 0);
+            if (units[u] >= 512) /* blocks 1, 3, 4, 5: one sector */
+                assert_true(one.kept == 0 || one.kept == 4);
+            fates.lost += one.lost;
+            fates.kept += one.kept;
+        }
+        assert_true(fates.lost > 0 && fates.kept > 0);
+    }
 }
 
 /* The same seed decides the same fates: power loss is deterministic. */
@@ -419,8 +455,8 @@ static void test_disk_power_loss_is_decided_by_the_seed(void **state)
 {
     for (uint64_t seed = 1; seed <= 20; seed++) {
         Fates a = {0}, b = {0};
-        power_loss_round(seed, &a);
-        power_loss_round(seed, &b);
+        power_loss_round(seed, 1, &a);
+        power_loss_round(seed, 1, &b);
         assert_memory_equal(&a, &b, sizeof a);
     }
 }
@@ -858,11 +894,12 @@ int main(void)
         cmocka_unit_test(test_disk_write_is_cached_until_fsync_makes_it_durable),
         cmocka_unit_test(test_disk_fsync_after_eio_returns_zero_and_loses_data),
         cmocka_unit_test(test_disk_stats_count_each_block_lost_after_eio_once),
-        cmocka_unit_test(test_disk_ext4_journal_reports_fsync_error_one_call_late),
+        cmocka_unit_test(test_disk_ext4_journal_fsync_is_durable_and_reports_the_checkpoint_late),
         cmocka_unit_test(test_disk_btrfs_failed_fsync_reverts_page_cache),
         cmocka_unit_test(test_disk_failed_fsync_reports_the_injected_errno),
         cmocka_unit_test(test_disk_observer_sees_each_durable_change_with_its_cause),
         cmocka_unit_test(test_disk_power_loss_loses_keeps_or_tears_each_unsynced_write),
+        cmocka_unit_test(test_disk_power_loss_never_tears_below_the_atomic_unit),
         cmocka_unit_test(test_disk_power_loss_is_decided_by_the_seed),
         cmocka_unit_test(test_disk_process_crash_keeps_page_cache_and_a_later_fsync_flushes_it),
         cmocka_unit_test(test_disk_truncate_is_durable_only_after_fsync),

@@ -912,7 +912,11 @@ static const char every_fault_scenario[] =
     "[fault sector]\nat = 3200ms\nkind = sector-error\nnode = r3\ncount = 1\n"
     "[fault corrupt]\nat = 3200ms\nkind = corrupt\nnode = r4\ncount = 1\n"
     "[fault slow]\nat = 3400ms\nkind = slow-disk\nnode = r5\nlatency = 5ms..10ms\nfor = 300ms\n"
-    "[fault loss]\nat = 3800ms\nkind = disk-loss\nnode = r5\n";
+    "[fault loss]\nat = 3800ms\nkind = disk-loss\nnode = r5\n"
+    "[fault wb]\non = replica.written\nnth = 5\nkind = writeback-error\nnode = r2\n"
+    "[fault full]\nat = 4s\nkind = disk-full\nnode = r3\nfor = 200ms\n"
+    "[fault ro]\nat = 4300ms\nkind = metadata-error\nnode = r4\n"
+    "[fault remount]\nat = 4500ms\nkind = crash\nnode = r4\nkeep = all\nrestart_after = 50ms\n";
 
 static Scenario *load(const char *text, GError **error)
 {
@@ -962,9 +966,10 @@ static void test_world_same_seed_same_trace_hash_with_every_fault_kind(void **st
 static void test_world_every_scenario_fault_kind_exists(void **state)
 {
     static const char *const names[] = {
-        "crash",        "restart",   "pause",     "partition", "isolate",     "oneway",
-        "drop",         "duplicate", "delay",     "heal",      "fsync-error", "write-error",
-        "sector-error", "corrupt",   "slow-disk", "disk-loss", "clock-skew",
+        "crash",       "restart",     "pause",           "partition", "isolate",
+        "oneway",      "drop",        "duplicate",       "delay",     "heal",
+        "fsync-error", "write-error", "sector-error",    "corrupt",   "slow-disk",
+        "disk-loss",   "clock-skew",  "writeback-error", "disk-full", "metadata-error",
     };
     assert_int_equal(G_N_ELEMENTS(names), FAULT_KIND_COUNT);
     gboolean seen[FAULT_KIND_COUNT] = {FALSE};
@@ -1017,7 +1022,12 @@ static void test_world_every_fault_parameter_reaches_the_fault_spec(void **state
         "[fault o]\nat = 0ms\nkind = disk-loss\nnode = r3\n"
         "[fault p]\nat = 0ms\nkind = corrupt\nnode = r2\ncount = 5\n"
         "[fault q]\nat = 0ms\nkind = restart\nnode = r1\n"
-        "[fault r]\nat = 9s\nkind = heal\n",
+        "[fault r]\nat = 9s\nkind = heal\n"
+        "[fault s]\nat = 0ms\nkind = crash\nnode = r1\nkeep = names\n"
+        "[fault t]\nat = 0ms\nkind = writeback-error\nnode = r1\nerrno = ENOSPC\nfile = log/*\n"
+        "[fault u]\nat = 0ms\nkind = fsync-error\nnode = r2\nfile = meta\n"
+        "[fault v]\nat = 0ms\nkind = disk-full\nnode = r2\n"
+        "[fault w]\nat = 0ms\nkind = metadata-error\nnode = r3\n",
         &error);
     if (error)
         print_error("%s\n", error->message);
@@ -1090,6 +1100,22 @@ static void test_world_every_fault_parameter_reaches_the_fault_spec(void **state
     assert_int_equal(f->kind, FAULT_HEAL);
     assert_int_equal(f->target, TARGET_NONE);
     assert_true(f->at == 9 * SIM_SEC);
+    assert_int_equal(spec(sc, 0)->keep, DISK_KEEP_RANDOM); /* the default */
+    assert_null(spec(sc, 6)->file_text);
+    f = spec(sc, 18);
+    assert_true(f->power);
+    assert_int_equal(f->keep, DISK_KEEP_NAMES);
+    f = spec(sc, 19);
+    assert_int_equal(f->kind, FAULT_WRITEBACK_ERROR);
+    assert_int_equal(f->err, ENOSPC);
+    assert_string_equal(f->file_text, "log/*");
+    f = spec(sc, 20);
+    assert_int_equal(f->err, EIO);
+    assert_string_equal(f->file_text, "meta");
+    f = spec(sc, 21);
+    assert_int_equal(f->kind, FAULT_DISK_FULL);
+    assert_true(f->duration == 0); /* full until space is freed */
+    assert_int_equal(spec(sc, 22)->kind, FAULT_METADATA_ERROR);
 }
 
 /* Bad fault parameters are rejected with an error naming the file, the fault and the key:
@@ -1127,6 +1153,13 @@ static void test_world_bad_fault_parameters_are_rejected_naming_the_key(void **s
         {"kind = explode\nnode = r1\n", "kind", "explode"},
         {"kind = crash\nnode = r1\ncolour = red\n", "colour", "unknown key"},
         {"kind = crash\n", "node", "required"},
+        {"kind = crash\nnode = r1\nkeep = most\n", "keep", "most"},
+        {"kind = crash\nnode = r1\nmode = process\nkeep = all\n", "keep", "power"},
+        {"kind = writeback-error\nnode = r1\nerrno = EPERM\n", "errno", "EPERM"},
+        {"kind = writeback-error\nnode = co1\n", "node", "co1"},
+        {"kind = fsync-error\nnode = r1\nfile = \n", "file", "glob"},
+        {"kind = disk-full\nnode = r1\ncount = 3\n", "count", "unknown key"},
+        {"kind = metadata-error\nnode = r1\nfor = 1s\n", "for", "unknown key"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *faults = g_strdup_printf("[fault f]\nat = 0ms\n%s", cases[i].body);

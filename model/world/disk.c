@@ -21,17 +21,7 @@
 #include <errno.h>
 #include <string.h>
 
-static const DiskBlock empty_block;
-
-/* A crash mid-write leaves a prefix of the block: the length says how much arrived. */
-static DiskBlock torn_copy(const DiskBlock *b, SimRng *rng)
-{
-    DiskBlock t = *b;
-    uint16_t keep = (uint16_t)sim_rng_uniform(rng, 0, b->len > 0 ? b->len - 1u : 0);
-    t.len = keep;
-    memset(t.body + keep, 0, DISK_BODY_BYTES - keep);
-    return t;
-}
+const DiskBlock disk_empty_block;
 
 /* ---- construction ---- */
 
@@ -49,7 +39,7 @@ File *disk_file_new(Disk *d)
     f->num = d->files->len;
     chunks_init(&f->slots, sizeof(Slot));
     f->dirty = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-    f->lost = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    f->lost = g_array_new(FALSE, FALSE, sizeof(LostBlock));
     g_ptr_array_add(d->files, f);
     return f;
 }
@@ -61,27 +51,45 @@ Disk *disk_new_shared(FsProfile fs, guint nfiles, BlockStore *store)
     d->fs = fs;
     d->nfixed = nfiles;
     d->store = store;
+    d->kernel = FS_KERNEL_4_16;
+    d->atomic_write = 512;
+    d->capacity = G_MAXUINT64;
     d->files = g_ptr_array_new();
     disk_ns_init(d);
     return d;
 }
 
 /* Drops a slot's contents: it reads as a never-written block. */
-static void slot_reset(File *f, Slot *s)
+void disk_slot_reset(File *f, Slot *s)
 {
     block_store_unref(f->store, s->cache);
     block_store_unref(f->store, s->dur);
     *s = (Slot){0};
 }
 
-static void file_clear_slots(File *f)
+/* Forgets the lost writes of blocks from idx (to idx_end): written again, or truncated away. */
+void disk_lost_forget(File *f, uint32_t idx, uint32_t idx_end)
+{
+    guint keep = 0;
+    for (guint i = 0; i < f->lost->len; i++) {
+        LostBlock l = g_array_index(f->lost, LostBlock, i);
+        if (l.idx >= idx && l.idx < idx_end)
+            block_store_unref(f->store, l.id);
+        else
+            g_array_index(f->lost, LostBlock, keep++) = l;
+    }
+    g_array_set_size(f->lost, keep);
+}
+
+static void file_clear_slots(Disk *d, File *f)
 {
     for (guint i = 0; i < f->slots.len; i++)
-        slot_reset(f, chunks_at(&f->slots, i));
+        disk_slot_reset(f, chunks_at(&f->slots, i));
     chunks_set_size(&f->slots, 0);
     g_array_set_size(f->dirty, 0);
-    g_array_set_size(f->lost, 0);
-    f->len = f->dlen = 0;
+    disk_lost_forget(f, 0, UINT32_MAX);
+    disk_file_set_len(d, f, 0);
+    f->dlen = 0;
     f->size_dirty = FALSE;
     f->synced_low = 0;
 }
@@ -92,7 +100,7 @@ void disk_file_free(Disk *d, File *f)
     g_ptr_array_index(d->files, f->num) = NULL;
     if (d->touched == f)
         d->touched = NULL;
-    file_clear_slots(f);
+    file_clear_slots(d, f);
     chunks_clear(&f->slots);
     g_array_free(f->dirty, TRUE);
     g_array_free(f->lost, TRUE);
@@ -115,7 +123,7 @@ void disk_free(Disk *d)
 
 /* Runs when a state-changing function returns: the cheap invariants (of the file it changed)
  * always, all of them when checking is on. */
-static void check_on_return(Disk *const *dp)
+void disk_checked(Disk *const *dp)
 {
     const Disk *d = *dp;
     if (d->checking) {
@@ -128,8 +136,6 @@ static void check_on_return(Disk *const *dp)
         g_assert(f->dirty->len <= f->slots.len);
     }
 }
-
-#define CHECK_ON_RETURN(d) Disk *const check_me __attribute__((cleanup(check_on_return))) = (d)
 
 void disk_set_checking(Disk *d, gboolean on)
 {
@@ -158,7 +164,7 @@ guint disk_nfixed(const Disk *d)
 }
 
 /* A file that exists, made the one the current operation changes. */
-static File *file_of(const Disk *d, guint file)
+File *disk_file_of(const Disk *d, guint file)
 {
     File *f = file_at(d, file);
     g_assert(f != NULL);
@@ -181,44 +187,17 @@ static const File *reachable(const Disk *d, guint file)
     return f && f->reach ? f : NULL;
 }
 
-static inline Slot *slot_at(const File *f, uint32_t idx)
-{
-    return &chunks_index(&f->slots, Slot, idx);
-}
-
-/* The content of block id `id` (0: the empty block). Valid until that content's last
- * reference goes. */
-static inline const DiskBlock *content(const File *f, uint32_t id)
-{
-    return id == 0 ? &empty_block : &stored(f->store, id)->b;
-}
-
-static inline const DiskBlock *cache_of(const File *f, const Slot *s)
-{
-    return content(f, s->cache);
-}
-
 /* Replaces the slot's page-cache content with `b`. */
-static void set_cache(File *f, Slot *s, const DiskBlock *b)
+void disk_set_cache(File *f, Slot *s, const DiskBlock *b)
 {
     uint32_t id = block_store_put(f->store, b);
     block_store_unref(f->store, s->cache);
     s->cache = id;
 }
 
-/* The durable content of a slot, or NULL. */
-static const DiskBlock *durable_of(const File *f, const Slot *s)
-{
-    if (s->flags & F_BAD)
-        return NULL;
-    if (s->flags & F_SAME)
-        return cache_of(f, s);
-    return s->dur ? content(f, s->dur) : NULL;
-}
-
 /* Tells the observer of a change of a reachable file's durable image. */
-static void notify(Disk *d, const File *f, uint32_t idx, const DiskBlock *old, const DiskBlock *neu,
-                   DiskChange cause)
+void disk_notify(Disk *d, const File *f, uint32_t idx, const DiskBlock *old, const DiskBlock *neu,
+                 DiskChange cause)
 {
     if (d->observe && f->reach && (old || neu))
         d->observe(d->observe_ctx, f->num, idx, old, neu, cause);
@@ -240,8 +219,14 @@ void disk_file_announce(Disk *d, File *f, gboolean appear, DiskChange cause)
 
 /* ---- operations ---- */
 
+void disk_file_set_len(Disk *d, File *f, uint32_t len)
+{
+    d->used = d->used - f->len + len;
+    f->len = len;
+}
+
 /* Puts `b` into the page cache at idx (a slot that exists): dirty until an fsync flushes it. */
-static void cache_put(File *f, uint32_t idx, const DiskBlock *b)
+static void cache_put(Disk *d, File *f, uint32_t idx, const DiskBlock *b)
 {
     Slot *s = slot_at(f, idx);
     if (s->flags & F_BAD) {
@@ -250,23 +235,32 @@ static void cache_put(File *f, uint32_t idx, const DiskBlock *b)
     } else if ((s->flags & F_SAME) && idx < f->dlen) {
         g_assert(s->dur == 0);
         s->dur = s->cache ? block_store_ref(f->store, s->cache)
-                          : block_store_put(f->store, &empty_block);
+                          : block_store_put(f->store, &disk_empty_block);
     }
+    if (G_UNLIKELY(f->lost->len > 0))
+        disk_lost_forget(f, idx, idx + 1);
     /* New content has not reached the disk, whatever the old content did. */
     s->flags &= (uint8_t) ~(F_SAME | F_LOSTCLEAN | F_SYNCED);
+    s->seq = (uint32_t)++d->seq;
     f->synced_low = MIN(f->synced_low, idx);
-    set_cache(f, s, b);
+    disk_set_cache(f, s, b);
     if (!(s->flags & F_DIRTY)) {
         s->flags |= F_DIRTY;
         g_array_append_val(f->dirty, idx);
     }
 }
 
+static void size_changed(Disk *d, File *f)
+{
+    f->size_dirty = TRUE;
+    f->size_seq = ++d->seq;
+}
+
 /* Grows the file to len with a hole, as pwrite(2) past the end or ftruncate(2) upwards do: the
  * new blocks read as zeros (an empty block) and have no durable content until the size is
  * synced. A block truncated away but still durable is replaced by zeros, as a write of them
  * would. */
-static void extend_with_hole(File *f, uint32_t len)
+static void extend_with_hole(Disk *d, File *f, uint32_t len)
 {
     if (len <= f->len)
         return;
@@ -275,32 +269,50 @@ static void extend_with_hole(File *f, uint32_t len)
     for (uint32_t i = f->len; i < len; i++) {
         Slot *h = slot_at(f, i);
         if (i < f->dlen) {
-            cache_put(f, i, &empty_block);
+            cache_put(d, f, i, &disk_empty_block);
         } else {
-            slot_reset(f, h);
+            disk_slot_reset(f, h);
         }
     }
-    f->len = len;
-    f->size_dirty = TRUE;
+    disk_file_set_len(d, f, len);
+    size_changed(d, f);
 }
 
-int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
+/* The error a change fails with before it happens: an injected write error, a read-only file
+ * system, or (for `grow` new blocks) a full disk; 0 if none. */
+static int refuse_change(Disk *d, uint64_t grow)
 {
-    CHECK_ON_RETURN(d);
-    File *f = file_of(d, file);
     if (d->write_fail_left > 0) {
         d->write_fail_left--;
         d->stats.write_errors++;
         return d->write_err;
     }
+    if (d->read_only) {
+        d->stats.erofs++;
+        return EROFS;
+    }
+    if (grow > 0 && d->used + grow > d->capacity) {
+        d->stats.enospc++;
+        return ENOSPC;
+    }
+    return 0;
+}
+
+int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
+{
+    CHECK_ON_RETURN(d);
+    File *f = disk_file_of(d, file);
+    int err = refuse_change(d, idx >= f->len ? (uint64_t)idx + 1 - f->len : 0);
+    if (err)
+        return err;
     d->stats.writes++;
-    extend_with_hole(f, idx);
+    extend_with_hole(d, f, idx);
     if (idx >= f->slots.len)
         chunks_set_size(&f->slots, idx + 1);
-    cache_put(f, idx, b);
+    cache_put(d, f, idx, b);
     if (idx == f->len) {
-        f->len++;
-        f->size_dirty = TRUE;
+        disk_file_set_len(d, f, f->len + 1);
+        size_changed(d, f);
     }
     return 0;
 }
@@ -308,15 +320,13 @@ int disk_write(Disk *d, guint file, uint32_t idx, const DiskBlock *b)
 int disk_truncate(Disk *d, guint file, uint32_t len)
 {
     CHECK_ON_RETURN(d);
-    File *f = file_of(d, file);
+    File *f = disk_file_of(d, file);
     f->synced_low = MIN(f->synced_low, len);
-    if (d->write_fail_left > 0) {
-        d->write_fail_left--;
-        d->stats.write_errors++;
-        return d->write_err;
-    }
+    int err = refuse_change(d, len > f->len ? len - f->len : 0);
+    if (err)
+        return err;
     if (len >= f->len) {
-        extend_with_hole(f, len); /* ftruncate(2) may grow a file too */
+        extend_with_hole(d, f, len); /* ftruncate(2) may grow a file too */
         return 0;
     }
     /* A truncated block that was never durable simply disappears; one with durable content
@@ -329,135 +339,14 @@ int disk_truncate(Disk *d, guint file, uint32_t len)
             g_array_index(f->dirty, uint32_t, kept++) = idx;
     }
     g_array_set_size(f->dirty, kept);
+    if (f->lost->len > 0)
+        disk_lost_forget(f, len, UINT32_MAX);
     for (uint32_t i = keep; i < f->slots.len; i++)
-        slot_reset(f, slot_at(f, i));
+        disk_slot_reset(f, slot_at(f, i));
     chunks_set_size(&f->slots, keep);
-    f->len = len;
-    f->size_dirty = TRUE;
+    disk_file_set_len(d, f, len);
+    size_changed(d, f);
     return 0;
-}
-
-static void flush_dirty(Disk *d, File *f)
-{
-    for (guint i = 0; i < f->dirty->len; i++) {
-        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
-        if (idx >= f->len)
-            continue; /* written, then truncated away: nothing of it reaches the disk */
-        Slot *s = slot_at(f, idx);
-        g_assert(s->flags & F_DIRTY);
-        s->flags &= (uint8_t)~F_DIRTY;
-        const DiskBlock *old = durable_of(f, s);
-        DiskBlock old_copy;
-        if (old) {
-            old_copy = *old;
-            old = &old_copy;
-        }
-        block_store_unref(f->store, s->dur);
-        s->dur = 0;
-        s->flags |= F_SAME | F_SYNCED;
-        notify(d, f, idx, old, cache_of(f, s), DISK_CHANGE_SYNC);
-    }
-    g_array_set_size(f->dirty, 0);
-}
-
-static void flush_size(Disk *d, File *f)
-{
-    if (!f->size_dirty)
-        return;
-    for (uint32_t i = f->len; i < f->dlen; i++) {
-        Slot *s = slot_at(f, i);
-        const DiskBlock *old = durable_of(f, s);
-        if (old) {
-            DiskBlock copy = *old;
-            slot_reset(f, s);
-            notify(d, f, i, &copy, NULL, DISK_CHANGE_SIZE);
-        } else {
-            slot_reset(f, s);
-        }
-    }
-    f->dlen = f->len;
-    chunks_set_size(&f->slots, f->len);
-    f->size_dirty = FALSE;
-}
-
-/* ext4/xfs after a failed writeback: the pages are clean, the data never arrived. The size is
- * metadata, journaled on its own: it does reach the disk, so a crash leaves the file long with
- * a hole where the data should be. */
-static void mark_clean_unsynced(Disk *d, File *f)
-{
-    flush_size(d, f);
-    for (guint i = 0; i < f->dirty->len; i++) {
-        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
-        if (idx >= f->len)
-            continue; /* truncated away: its slot is gone with the size */
-        Slot *s = slot_at(f, idx);
-        s->flags &= (uint8_t)~F_DIRTY;
-        s->flags |= F_LOSTCLEAN;
-        g_array_append_val(f->lost, idx);
-    }
-    g_array_set_size(f->dirty, 0);
-}
-
-/* btrfs after a failed fsync: the file goes back to its durable state. */
-static void revert_to_durable(File *f)
-{
-    f->synced_low = 0; /* rare: scan again */
-    for (guint i = 0; i < f->dirty->len; i++) {
-        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
-        Slot *s = slot_at(f, idx);
-        s->flags &= (uint8_t)~F_DIRTY;
-        if (s->dur) {
-            block_store_unref(f->store, s->cache);
-            s->cache = s->dur; /* the reference moves */
-            s->dur = 0;
-            s->flags |= F_SAME | F_SYNCED;
-        } else if (!(s->flags & F_SAME)) {
-            block_store_unref(f->store, s->cache);
-            s->cache = 0;
-        }
-    }
-    g_array_set_size(f->dirty, 0);
-    for (uint32_t i = f->dlen; i < f->slots.len; i++)
-        slot_reset(f, slot_at(f, i));
-    chunks_set_size(&f->slots, f->dlen);
-    f->len = f->dlen;
-    f->size_dirty = FALSE;
-}
-
-int disk_fsync(Disk *d, guint file)
-{
-    CHECK_ON_RETURN(d);
-    File *f = file_of(d, file);
-    d->stats.fsyncs++;
-    if (d->fsync_fail_left > 0) {
-        d->fsync_fail_left--;
-        d->stats.fsync_errors++;
-        int err = d->fsync_err;
-        switch (d->fs) {
-        case FS_EXT4_ORDERED:
-        case FS_XFS:
-            mark_clean_unsynced(d, f);
-            return err;
-        case FS_EXT4_JOURNAL: {
-            mark_clean_unsynced(d, f);
-            int report = d->pending_err;
-            d->pending_err = err;
-            return report;
-        }
-        case FS_BTRFS:
-            revert_to_durable(f);
-            return err;
-        default:
-            g_assert_not_reached();
-        }
-    }
-    /* The size first, so that an observer told of a newly durable block past the old durable
-     * end can already read it back. */
-    flush_size(d, f);
-    flush_dirty(d, f);
-    int report = d->pending_err;
-    d->pending_err = 0;
-    return report;
 }
 
 /* ---- reads ---- */
@@ -482,88 +371,6 @@ int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out)
 
 /* ---- crashes ---- */
 
-void disk_file_power_loss(Disk *d, File *f, SimRng *rng)
-{
-    f->synced_low = 0; /* rare: scan again */
-    for (guint i = 0; i < f->dirty->len; i++) {
-        uint32_t idx = g_array_index(f->dirty, uint32_t, i);
-        Slot *s = slot_at(f, idx);
-        s->flags &= (uint8_t)~F_DIRTY;
-        if (idx >= f->len)
-            continue;
-        /* Writeback may or may not have reached this block, or only part of it. */
-        uint64_t fate = sim_rng_uniform(rng, 0, 2);
-        const DiskBlock *old = durable_of(f, s);
-        DiskBlock old_copy = old ? *old : empty_block;
-        if (fate == 0) {
-            d->stats.power_lost++;
-            continue;
-        }
-        DiskBlock neu = fate == 1 ? *cache_of(f, s) : torn_copy(cache_of(f, s), rng);
-        if (fate == 1)
-            d->stats.power_kept++;
-        else
-            d->stats.power_torn++;
-        uint32_t id = block_store_put(f->store, &neu);
-        block_store_unref(f->store, s->dur);
-        s->dur = id;
-        s->flags &= (uint8_t) ~(F_SAME | F_BAD);
-        if (idx >= f->dlen)
-            f->dlen = idx + 1;
-        notify(d, f, idx, old ? &old_copy : NULL, &neu, DISK_CHANGE_POWER);
-    }
-    g_array_set_size(f->dirty, 0);
-    /* The list may name a block twice, or one rewritten since: count each lost block once. */
-    for (guint i = 0; i < f->lost->len; i++) {
-        uint32_t idx = g_array_index(f->lost, uint32_t, i);
-        Slot *s = idx < f->slots.len ? slot_at(f, idx) : NULL;
-        if (s && (s->flags & F_LOSTCLEAN)) {
-            s->flags &= (uint8_t)~F_LOSTCLEAN;
-            d->stats.unsynced_lost_after_eio++;
-        }
-    }
-    g_array_set_size(f->lost, 0);
-    if (f->size_dirty && f->len < f->dlen && sim_rng_chance(rng, 1, 2)) {
-        f->size_dirty = TRUE;
-        flush_size(d, f); /* the truncation reached the disk */
-    }
-    f->size_dirty = FALSE;
-    /* The cache is gone: what remains readable is the durable image. */
-    if (f->slots.len < f->dlen)
-        chunks_set_size(&f->slots, f->dlen);
-    for (uint32_t idx = 0; idx < f->slots.len; idx++) {
-        Slot *s = slot_at(f, idx);
-        s->flags &= (uint8_t) ~(F_DIRTY | F_LOSTCLEAN);
-        s->flags |= F_SYNCED; /* what it shows now is what the disk holds */
-        if (idx >= f->dlen) {
-            slot_reset(f, s);
-            continue;
-        }
-        if (s->flags & F_SAME)
-            continue;
-        block_store_unref(f->store, s->cache);
-        s->cache = s->dur; /* the reference moves; none: the empty block */
-        if (s->dur) {
-            s->dur = 0;
-            s->flags |= F_SAME;
-        }
-    }
-    chunks_set_size(&f->slots, f->dlen);
-    f->len = f->dlen;
-}
-
-void disk_power_loss(Disk *d, SimRng *rng)
-{
-    CHECK_ON_RETURN(d);
-    d->touched = NULL;
-    disk_close_all(d);
-    for (guint i = 0; i < d->files->len; i++)
-        if (file_at(d, i))
-            disk_file_power_loss(d, file_at(d, i), rng);
-    disk_ns_power_loss(d, rng);
-    d->pending_err = 0;
-}
-
 void disk_wipe(Disk *d)
 {
     CHECK_ON_RETURN(d);
@@ -577,36 +384,24 @@ void disk_wipe(Disk *d)
             const DiskBlock *old = durable_of(f, slot_at(f, idx));
             if (old) {
                 DiskBlock copy = *old;
-                notify(d, f, idx, &copy, NULL, DISK_CHANGE_WIPE);
+                disk_notify(d, f, idx, &copy, NULL, DISK_CHANGE_WIPE);
             }
         }
-        file_clear_slots(f);
+        file_clear_slots(d, f);
     }
     disk_ns_wipe(d);
-    d->pending_err = 0;
     d->fsync_fail_left = d->write_fail_left = 0;
+    d->read_only = FALSE; /* a new disk */
+    d->capacity = G_MAXUINT64;
+    for (guint i = 0; i < d->nfixed; i++) {
+        File *f = file_at(d, i);
+        f->wb_seq = f->self_since = f->self_contract = 0;
+        f->wb_err = f->as_err = 0;
+        f->wb_seen = FALSE;
+    }
 }
 
 /* ---- faults ---- */
-
-void disk_fail_fsyncs(Disk *d, int err, guint count)
-{
-    g_assert(err == EIO || err == ENOSPC);
-    d->fsync_err = err;
-    d->fsync_fail_left = count;
-}
-
-void disk_fail_writes(Disk *d, int err, guint count)
-{
-    g_assert(err == EIO || err == ENOSPC);
-    d->write_err = err;
-    d->write_fail_left = count;
-}
-
-guint disk_failures_pending(const Disk *d)
-{
-    return d->fsync_fail_left + d->write_fail_left;
-}
 
 typedef struct {
     guint file;
@@ -653,22 +448,22 @@ static guint damage(Disk *d, SimRng *rng, guint count, gboolean sector_error)
     guint n = pick_blocks(refs, rng, count);
     for (guint i = 0; i < n; i++) {
         BlockRef r = g_array_index(refs, BlockRef, i);
-        File *f = file_of(d, r.file);
+        File *f = disk_file_of(d, r.file);
         Slot *s = slot_at(f, r.idx);
         DiskBlock old = *cache_of(f, s);
         if (sector_error) {
             s->flags = F_BAD | F_SYNCED;
             block_store_unref(f->store, s->cache);
             s->cache = 0;
-            notify(d, f, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
+            disk_notify(d, f, r.idx, &old, NULL, DISK_CHANGE_MEDIA);
             continue;
         }
         DiskBlock neu = old;
         guint byte = (guint)sim_rng_uniform(rng, 0, old.len - 1u);
         uint8_t flip = (uint8_t)sim_rng_uniform(rng, 1, 255);
         neu.body[byte] ^= flip;
-        set_cache(f, s, &neu);
-        notify(d, f, r.idx, &old, &neu, DISK_CHANGE_MEDIA);
+        disk_set_cache(f, s, &neu);
+        disk_notify(d, f, r.idx, &old, &neu, DISK_CHANGE_MEDIA);
     }
     return n;
 }

@@ -18,13 +18,28 @@
  * Data. A write changes the page cache and returns; the durable image changes only when an fsync
  * succeeds (or, at a power crash, when the seed decides that writeback got there first). Reads
  * return what the page cache shows, which after a process crash is still the cache, and after a
- * power crash is the durable image. What happens after a failed fsync follows the file-system
- * profile, as Linux really behaves (fsyncgate; Rebello et al., ATC '20):
- *   ext4-ordered, xfs  fsync returns the error, the dirty blocks are marked clean although they
- *                      never reached the disk, reads still return them, and the next fsync
- *                      returns 0 without writing them;
- *   ext4-journal       as ext4-ordered, but the error comes back from the following fsync;
- *   btrfs              fsync returns the error and the file reverts to its durable state.
+ * power crash is the durable image. What happens after a failed write-back (in an fsync, or in
+ * the background) follows the file-system profile, as Linux really behaves (fsyncgate; Rebello
+ * et al., ATC '20):
+ *   ext4-ordered, xfs  the dirty blocks are marked clean although they never reached the disk,
+ *                      reads still return them, and a later fsync returns 0 without writing them;
+ *   ext4-journal       (data=journal) the data reached the journal: the fsync returns 0 and the
+ *                      data is durable; the failure of the later write-back (the checkpoint) is
+ *                      reported by the next fsync of the file, which writes nothing;
+ *   btrfs              the file reverts to its durable state.
+ * The error is reported per descriptor, as the kernel setting says (FsKernel, model/block.h):
+ * since 4.13 (errseq) once to every descriptor open when it happened, since 4.16 also to the
+ * first one opened afterwards if nobody heard it; before 4.13 only to the first fsync.
+ *
+ * Other failures: a full disk refuses every write that needs a new block (ENOSPC) until blocks
+ * are freed; a failed metadata write (a directory's fsync, or the metadata-error fault) makes
+ * the file system read-only (EROFS) until the next power cycle, as ext4 (errors=remount-ro),
+ * xfs (shutdown) and btrfs do; the dirty data never reaches the disk.
+ *
+ * Power crashes: each unsynced write is lost or kept, or torn when the device writes less than a
+ * block atomically (disk.atomic_write, FS_RECORD_BYTES per block): a device unit of several
+ * blocks survives or goes as a whole. On ext4-journal the data goes through the journal with the
+ * names: a prefix of all the unsynced changes survives, in order, none torn.
  *
  * Blocks carry a length and a checksum (sealed by their writer), so a reader can tell a torn
  * write (an incomplete block, as a crash mid-write leaves one) from silent corruption (a
@@ -77,6 +92,20 @@ typedef enum {
                            or a power crash lost the entry that named it) */
 } DiskChange;
 
+/* What a power crash keeps of the unsynced changes: as the profile allows and the seed decides,
+ * or (for a scripted crash) nothing, everything, only the data or only the namespace changes. */
+typedef enum {
+    DISK_KEEP_RANDOM,
+    DISK_KEEP_NONE,
+    DISK_KEEP_ALL,
+    DISK_KEEP_DATA,
+    DISK_KEEP_NAMES,
+    DISK_KEEP_COUNT,
+} DiskKeep;
+
+const char *disk_keep_name(DiskKeep k);
+gboolean disk_keep_parse(const char *text, DiskKeep *out);
+
 /* Called for every change of the durable image of one block of a durably reachable file (and of
  * every block of a file that becomes or stops being reachable): old is the previous durable
  * content (NULL: none), neu the new one (NULL: none). Both are borrowed for the call. */
@@ -94,6 +123,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Disk, disk_free)
 
 void disk_set_observer(Disk *d, DiskDurableFn fn, void *ctx);
 FsProfile disk_fs(const Disk *d);
+/* The kernel's error reporting (default FS_KERNEL_4_16), set before the first operation. */
+void disk_set_kernel(Disk *d, FsKernel kernel);
+/* Bytes the device writes atomically (a power of two; default 512). */
+void disk_set_atomic_write(Disk *d, guint bytes);
 /* Files made so far: file numbers are 0 .. disk_nfiles() - 1 (a removed file's number is not
  * reused; disk_file_exists says which are still there). */
 guint disk_nfiles(const Disk *d);
@@ -180,16 +213,33 @@ int disk_read(const Disk *d, guint file, uint32_t idx, DiskBlock *out);
  * not yet synced survive as the profile allows; a file no durable entry names is gone. Reads then
  * show the durable image. */
 void disk_power_loss(Disk *d, SimRng *rng);
+/* The same, keeping what `keep` says of the unsynced changes. */
+void disk_power_loss_keep(Disk *d, SimRng *rng, DiskKeep keep);
 /* Disk loss: the durable image and the page cache are wiped. */
 void disk_wipe(Disk *d);
 
 /* ---- faults ---- */
 
-/* The next `count` fsyncs (writes) fail with `err` (EIO or ENOSPC). */
+/* The write-back of the next `count` fsyncs fails with `err` (EIO or ENOSPC), as the profile
+ * says; with a pattern (a glob of paths, * and ?; NULL: any), only fsyncs of matching files
+ * count. A failed fsync of a directory is a failed metadata write: the file system goes
+ * read-only. Writes fail the same way (and change nothing). */
 void disk_fail_fsyncs(Disk *d, int err, guint count);
+void disk_fail_fsyncs_matching(Disk *d, int err, guint count, const char *pattern);
 void disk_fail_writes(Disk *d, int err, guint count);
 /* Injected fsync and write failures not yet consumed. */
 guint disk_failures_pending(const Disk *d);
+/* Background write-back of the dirty data of every file matching `pattern` (NULL: all) fails
+ * with `err` now, as the profile says (the next fsync of each reports it). Returns the files
+ * that had dirty data. */
+guint disk_writeback_error(Disk *d, int err, const char *pattern);
+/* A full disk: from now on a write that needs a new block fails with ENOSPC, until as many
+ * blocks are freed (truncation, unlinking); `full` FALSE lifts the limit. */
+void disk_set_full(Disk *d, gboolean full);
+gboolean disk_is_full(const Disk *d);
+/* A metadata write failed: the file system is read-only (EROFS) until the next power crash. */
+void disk_metadata_error(Disk *d);
+gboolean disk_is_read_only(const Disk *d);
 /* Makes up to `count` durable, synced blocks, chosen by `rng`, unreadable (EIO) until rewritten.
  * Returns how many it hit. */
 guint disk_add_sector_errors(Disk *d, SimRng *rng, guint count);
@@ -213,11 +263,17 @@ gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len);
 /* Whether every block below `len` reached the durable image after it was last written (media
  * damage since then notwithstanding): what a node may claim once its fsync returned. */
 gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len);
+/* The blocks the file system broke its promise for: an fsync returned 0 to a descriptor that
+ * should have heard of the error that lost them (a kernel before 4.16), and they are still not
+ * durable. fn gets each lost content; returns how many. */
+typedef void (*DiskBlockFn)(void *ctx, guint file, uint32_t idx, const DiskBlock *b);
+guint disk_broken_promises(const Disk *d, DiskBlockFn fn, void *ctx);
 /* Counters for coverage: fsyncs that failed, writes that failed, blocks lost at power loss... */
 typedef struct {
     uint64_t writes, fsyncs, fsync_errors, write_errors, read_errors;
     uint64_t power_lost, power_kept, power_torn, unsynced_lost_after_eio;
     uint64_t ns_kept, ns_lost; /* unsynced namespace changes a power crash kept or lost */
+    uint64_t writeback_errors, broken_promises, enospc, erofs, read_only;
 } DiskStats;
 const DiskStats *disk_stats(const Disk *d);
 

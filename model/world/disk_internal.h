@@ -31,8 +31,19 @@ enum {
 typedef struct {
     uint32_t cache; /* page-cache content */
     uint32_t dur;   /* durable content when it differs from the cache; 0 otherwise */
+    uint32_t seq;   /* when it was last written (Disk.seq), for ext4-journal's ordered crashes */
     uint8_t flags;
 } Slot;
+
+/* A write a failed write-back lost: marked clean without reaching the disk (ext4, xfs), or
+ * reverted (btrfs). `event` is the file's error count of that write-back; `broken` is set when
+ * an fsync later returned 0 to a descriptor the error should have been reported to. */
+typedef struct {
+    uint32_t idx;
+    uint32_t id; /* the content lost (a reference held) */
+    uint32_t event;
+    uint8_t broken;
+} LostBlock;
 
 typedef struct {
     DiskBlock b;
@@ -74,15 +85,24 @@ typedef struct {
     uint32_t dlen; /* durable length */
     gboolean size_dirty;
     GArray *dirty; /* of uint32_t: slots with F_DIRTY, each once */
-    GArray *lost;  /* of uint32_t: slots that had F_LOSTCLEAN (may hold stale entries) */
+    GArray *lost;  /* of LostBlock, until the block is written again or a power crash */
     /* Every slot below this index had F_SYNCED when it was last looked at, and none has lost it
      * since (anything that clears the flag below it lowers it): disk_prefix_was_synced resumes
      * its scan here instead of at 0. */
     uint32_t synced_low;
-    uint32_t links;  /* entries that name it in the page cache */
-    uint32_t dlinks; /* durable entries of reachable directories that name it */
-    uint32_t opens;  /* descriptors open on it */
-    gboolean reach;  /* dlinks > 0: its durable image is the disk's */
+    char path[DISK_NAME_MAX]; /* the name the page cache shows ("" once unlinked) */
+    uint64_t size_seq;        /* when its size last changed (Disk.seq) */
+    /* Write-back errors (see FsKernel): errseq's counter of errors, the last one's errno, and
+     * whether a descriptor heard it; before 4.13, one flag a first fsync clears. */
+    uint32_t wb_seq;
+    int wb_err;
+    gboolean wb_seen;
+    int as_err;
+    uint32_t self_since, self_contract; /* the samples of fsyncs by number (disk_fsync) */
+    uint32_t links;                     /* entries that name it in the page cache */
+    uint32_t dlinks;                    /* durable entries of reachable directories that name it */
+    uint32_t opens;                     /* descriptors open on it */
+    gboolean reach;                     /* dlinks > 0: its durable image is the disk's */
 } File;
 
 typedef struct {
@@ -104,6 +124,7 @@ typedef struct {
 /* A namespace change not yet made durable by an fsync of its directory: one or two entries
  * (a rename sets the new name and drops the old one at once). */
 typedef struct {
+    uint64_t seq; /* when it happened (Disk.seq) */
     uint32_t dir;
     uint8_t n;
     char name[2][DISK_NAME_MAX];
@@ -113,22 +134,30 @@ typedef struct {
 typedef struct {
     uint8_t used;
     uint8_t is_dir;
-    uint32_t num; /* file or directory number */
+    uint32_t num;      /* file or directory number */
+    uint32_t since;    /* the file's error count as this descriptor last heard it (errseq) */
+    uint32_t contract; /* the same as Linux 4.16 would have it: what its fsync owes it */
 } Fd;
 
 struct Disk {
     FsProfile fs;
-    guint nfixed;     /* files made at creation (disk_new's nfiles) */
-    GPtrArray *files; /* of File*, by number; NULL once freed */
-    GPtrArray *dirs;  /* of Dir*, by number; NULL once freed */
-    GArray *nsops;    /* of NsOp, in the order they happened */
+    FsKernel kernel;
+    guint atomic_write; /* bytes the device writes atomically */
+    uint64_t seq;       /* counts changes (writes, size changes, namespace changes) */
+    gboolean read_only; /* a metadata write failed: nothing changes until a power cycle */
+    uint64_t used;      /* blocks the files hold (page cache) */
+    uint64_t capacity;  /* blocks the disk may hold (G_MAXUINT64: no limit) */
+    char fail_pattern[DISK_NAME_MAX]; /* injected fsync failures hit only matching files */
+    guint nfixed;                     /* files made at creation (disk_new's nfiles) */
+    GPtrArray *files;                 /* of File*, by number; NULL once freed */
+    GPtrArray *dirs;                  /* of Dir*, by number; NULL once freed */
+    GArray *nsops;                    /* of NsOp, in the order they happened */
     Fd fds[DISK_MAX_FDS];
     struct NsCounts *counts; /* disk_ns.c's own counts */
     int fsync_err;
     guint fsync_fail_left;
     int write_err;
     guint write_fail_left;
-    int pending_err; /* ext4-journal: an error to report on the next fsync */
     DiskDurableFn observe;
     void *observe_ctx;
     DiskStats stats;
@@ -137,6 +166,35 @@ struct Disk {
     gboolean checking; /* the whole of disk_check_invariants after every state change */
     File *touched;     /* the file the current operation changed, for the cheap checks */
 };
+
+extern const DiskBlock disk_empty_block;
+
+static inline Slot *slot_at(const File *f, uint32_t idx)
+{
+    return &chunks_index(&f->slots, Slot, idx);
+}
+
+/* The content of block id `id` (0: the empty block). Valid until that content's last
+ * reference goes. */
+static inline const DiskBlock *content(const File *f, uint32_t id)
+{
+    return id == 0 ? &disk_empty_block : &stored(f->store, id)->b;
+}
+
+static inline const DiskBlock *cache_of(const File *f, const Slot *s)
+{
+    return content(f, s->cache);
+}
+
+/* The durable content of a slot, or NULL. */
+static inline const DiskBlock *durable_of(const File *f, const Slot *s)
+{
+    if (s->flags & F_BAD)
+        return NULL;
+    if (s->flags & F_SAME)
+        return cache_of(f, s);
+    return s->dur ? content(f, s->dur) : NULL;
+}
 
 static inline File *file_at(const Disk *d, guint file)
 {
@@ -150,10 +208,41 @@ static inline Dir *dir_at(const Disk *d, guint dir)
 
 /* disk.c */
 File *disk_file_new(Disk *d);
+/* Tells the observer of a change of a reachable file's durable image. */
+void disk_notify(Disk *d, const File *f, uint32_t idx, const DiskBlock *old, const DiskBlock *neu,
+                 DiskChange cause);
+/* Drops a slot's contents: it reads as a never-written block. */
+void disk_slot_reset(File *f, Slot *s);
+/* Replaces the slot's page-cache content with `b`. */
+void disk_set_cache(File *f, Slot *s, const DiskBlock *b);
+/* A file that exists, made the one the current operation changes (for the cheap checks). */
+File *disk_file_of(const Disk *d, guint file);
+/* Forgets the lost writes of blocks idx .. idx_end - 1 (written again, or truncated away). */
+void disk_lost_forget(File *f, uint32_t idx, uint32_t idx_end);
+/* Runs the checks due when a state-changing function returns. */
+void disk_checked(Disk *const *dp);
+#define CHECK_ON_RETURN(d) Disk *const check_me __attribute__((cleanup(disk_checked))) = (d)
+/* What a descriptor opened now samples of the file's error count (since, contract). */
+void disk_file_sample(const Disk *d, const File *f, uint32_t *since, uint32_t *contract);
+/* fsync(2) of file f through a descriptor whose samples these are. */
+int disk_file_fsync(Disk *d, File *f, uint32_t *since, uint32_t *contract);
+/* Sets the file's page-cache length, keeping the disk's count of used blocks. */
+void disk_file_set_len(Disk *d, File *f, uint32_t len);
 void disk_file_free(Disk *d, File *f);
 /* Tells the observer of every durable block of f: appearing (`appear`) or going. */
 void disk_file_announce(Disk *d, File *f, gboolean appear, DiskChange cause);
-void disk_file_power_loss(Disk *d, File *f, SimRng *rng);
+/* What a power crash keeps of the unsynced changes. */
+typedef struct {
+    DiskKeep keep;
+    gboolean ordered; /* ext4-journal: every change up to `cut` (Disk.seq) survives, none after */
+    uint64_t cut;
+} PowerPlan;
+void disk_file_power_loss(Disk *d, File *f, const PowerPlan *plan, SimRng *rng);
+
+/* disk_sync.c */
+/* A directory's fsync meets an injected failure: a failed metadata write, after which the file
+ * system is read-only; returns EIO then, 0 otherwise. */
+int disk_dir_fsync_failed(Disk *d);
 void disk_file_check(const Disk *d, const File *f);
 
 /* disk_ns.c */
@@ -161,6 +250,8 @@ void disk_ns_init(Disk *d);
 void disk_ns_clear(Disk *d);
 /* A power crash: the namespace changes not synced survive as the profile allows; files and
  * directories no durable entry reaches any more are freed. */
-void disk_ns_power_loss(Disk *d, SimRng *rng);
+void disk_ns_power_loss(Disk *d, const PowerPlan *plan, SimRng *rng);
+/* The changes a power crash may keep, in order (for ext4-journal's cut). */
+void disk_ns_seqs(const Disk *d, GArray *seqs);
 void disk_ns_wipe(Disk *d);
 void disk_ns_check(const Disk *d);

@@ -229,7 +229,7 @@ static void maybe_free(Disk *d, NodeRef r)
 
 static void nsop_add(Disk *d, Dir *dir, const char *name, NodeRef r, const char *name2)
 {
-    NsOp op = {.dir = dir->num, .n = name2 ? 2 : 1};
+    NsOp op = {.seq = ++d->seq, .dir = dir->num, .n = name2 ? 2 : 1};
     g_strlcpy(op.name[0], name, sizeof op.name[0]);
     op.ref[0] = r;
     if (name2) {
@@ -255,6 +255,38 @@ static void nsop_release(Disk *d, const NsOp *op)
 }
 
 /* ---- paths ---- */
+
+/* Sets the path a file shows as (for patterns of faults): its directory's path and its name. */
+static void set_path(Disk *d, NodeRef r, const Dir *parent, const char *name)
+{
+    if (r == REF_NONE || ref_is_dir(r))
+        return;
+    File *f = file_at(d, ref_num(r));
+    if (name == NULL) {
+        f->path[0] = '\0';
+        return;
+    }
+    char prefix[DISK_NAME_MAX] = "";
+    /* Directories are found by walking from the root: depth is small. */
+    for (const Dir *p = parent; p && p->num != 0;) {
+        const Dir *up = NULL;
+        for (guint i = 0; i < d->dirs->len && !up; i++) {
+            const Dir *c = dir_at(d, i);
+            for (guint k = 0; c && k < c->entries->len; k++) {
+                const Entry *e = &g_array_index(c->entries, Entry, k);
+                if (e->cached == dir_ref(p->num)) {
+                    char tmp[DISK_NAME_MAX];
+                    g_snprintf(tmp, sizeof tmp, "%s/%s", e->name, prefix);
+                    g_strlcpy(prefix, tmp, sizeof prefix);
+                    up = c;
+                    break;
+                }
+            }
+        }
+        p = up;
+    }
+    g_snprintf(f->path, sizeof f->path, "%s%s", prefix, name);
+}
 
 /* Checks a path and splits off its last name; *parent is the directory that holds it, found
  * through the page cache (or the durable image reachable from the root). */
@@ -339,6 +371,7 @@ void disk_ns_init(Disk *d)
         e->cached = file_ref(f->num);
         f->links = 1;
         set_durable(d, root, e, e->cached, DISK_CHANGE_LINK);
+        g_strlcpy(f->path, name, sizeof f->path);
     }
 }
 
@@ -381,6 +414,7 @@ static File *create_file(Disk *d, Dir *parent, const char *name)
     e->cached = file_ref(f->num);
     f->links = 1;
     nsop_add(d, parent, name, e->cached, NULL);
+    set_path(d, file_ref(f->num), parent, name);
     return f;
 }
 
@@ -410,9 +444,12 @@ int disk_open(Disk *d, guint fd, const char *path, guint flags)
         resolve(d, path, FALSE, &parent, &name);
         if (parent->removed)
             return finish(d, ENOENT);
+        if (d->read_only)
+            return finish(d, EROFS);
         f = create_file(d, parent, name);
     }
     *slot = (Fd){.used = 1, .num = f->num};
+    disk_file_sample(d, f, &slot->since, &slot->contract);
     f->opens++;
     if ((flags & FS_O_TRUNC) && f->len > 0) {
         int t = disk_truncate(d, f->num, 0);
@@ -527,15 +564,16 @@ int disk_fdsync(Disk *d, guint fd, gboolean datasync)
     (void)datasync; /* no timestamps: fdatasync makes the same data and size durable */
     if (!disk_fd_is_open(d, fd))
         return finish(d, EBADF);
-    if (!d->fds[fd].is_dir)
-        return disk_fsync(d, d->fds[fd].num);
+    Fd *x = &d->fds[fd];
+    if (!x->is_dir)
+        return finish(d, disk_file_fsync(d, file_at(d, x->num), &x->since, &x->contract));
     d->stats.fsyncs++;
-    if (d->fsync_fail_left > 0) {
-        d->fsync_fail_left--;
-        d->stats.fsync_errors++;
-        return finish(d, d->fsync_err);
-    }
-    commit_dir(d, dir_at(d, d->fds[fd].num));
+    if (d->read_only)
+        return finish(d, EROFS);
+    int err = disk_dir_fsync_failed(d);
+    if (err)
+        return finish(d, err);
+    commit_dir(d, dir_at(d, x->num));
     return finish(d, 0);
 }
 
@@ -545,7 +583,7 @@ int disk_mkdir(Disk *d, const char *path)
 {
     Dir *parent;
     const char *name;
-    int err = resolve(d, path, FALSE, &parent, &name);
+    int err = d->read_only ? EROFS : resolve(d, path, FALSE, &parent, &name);
     if (err)
         return finish(d, err);
     if (parent->removed)
@@ -565,7 +603,7 @@ int disk_unlink(Disk *d, const char *path)
 {
     Dir *parent;
     const char *name;
-    int err = resolve(d, path, FALSE, &parent, &name);
+    int err = d->read_only ? EROFS : resolve(d, path, FALSE, &parent, &name);
     if (err)
         return finish(d, err);
     Entry *e = entry_find(parent, name);
@@ -582,6 +620,7 @@ int disk_unlink(Disk *d, const char *path)
     e->cached = REF_NONE;
     nsop_add(d, parent, name, REF_NONE, NULL);
     entries_compact(parent);
+    set_path(d, r, NULL, NULL);
     links_change(d, r, -1);
     return finish(d, 0);
 }
@@ -590,6 +629,8 @@ int disk_rename(Disk *d, const char *from, const char *to)
 {
     Dir *pf, *pt;
     const char *nf, *nt;
+    if (d->read_only)
+        return finish(d, EROFS);
     int err = resolve(d, from, FALSE, &pf, &nf);
     if (!err)
         err = resolve(d, to, FALSE, &pt, &nt);
@@ -613,6 +654,8 @@ int disk_rename(Disk *d, const char *from, const char *to)
     ef->cached = REF_NONE;
     nsop_add(d, pf, nt, r, nf);
     entries_compact(pf);
+    set_path(d, replaced, NULL, NULL);
+    set_path(d, r, pt, nt);
     links_change(d, replaced, -1);
     return finish(d, 0);
 }
@@ -620,10 +663,18 @@ int disk_rename(Disk *d, const char *from, const char *to)
 /* ---- crashes ---- */
 
 /* Which unsynced changes a power crash keeps: a prefix of them where the file system journals
- * directory operations in order, any subset where it may reorder them (btrfs). */
-static void choose_kept(const Disk *d, SimRng *rng, gboolean *kept)
+ * directory operations in order, any subset where it may reorder them (btrfs); or as planned. */
+static void choose_kept(const Disk *d, const PowerPlan *plan, SimRng *rng, gboolean *kept)
 {
     guint n = d->nsops->len;
+    if (plan->ordered || plan->keep != DISK_KEEP_RANDOM) {
+        for (guint i = 0; i < n; i++) {
+            uint64_t seq = g_array_index(d->nsops, NsOp, i).seq;
+            kept[i] = plan->ordered ? seq <= plan->cut
+                                    : plan->keep == DISK_KEEP_ALL || plan->keep == DISK_KEEP_NAMES;
+        }
+        return;
+    }
     if (d->fs == FS_BTRFS) {
         for (guint i = 0; i < n; i++)
             kept[i] = sim_rng_chance(rng, 1, 2);
@@ -653,19 +704,29 @@ static void cache_from_durable(Disk *d)
     }
     for (guint i = 0; i < d->dirs->len; i++) {
         Dir *dir = dir_at(d, i);
-        if (dir) {
-            entries_compact(dir);
-            dir->removed = FALSE;
+        if (!dir)
+            continue;
+        entries_compact(dir);
+        dir->removed = FALSE;
+        for (guint k = 0; k < dir->entries->len; k++) {
+            const Entry *e = &g_array_index(dir->entries, Entry, k);
+            set_path(d, e->cached, dir, e->name);
         }
     }
 }
 
-void disk_ns_power_loss(Disk *d, SimRng *rng)
+void disk_ns_seqs(const Disk *d, GArray *seqs)
+{
+    for (guint i = 0; i < d->nsops->len; i++)
+        g_array_append_val(seqs, g_array_index(d->nsops, NsOp, i).seq);
+}
+
+void disk_ns_power_loss(Disk *d, const PowerPlan *plan, SimRng *rng)
 {
     guint n = d->nsops->len;
     if (n > 0) {
         gboolean *kept = g_new0(gboolean, n);
-        choose_kept(d, rng, kept);
+        choose_kept(d, plan, rng, kept);
         for (guint i = 0; i < n; i++) {
             NsOp *op = &g_array_index(d->nsops, NsOp, i);
             Dir *dir = dir_at(d, op->dir);

@@ -16,7 +16,8 @@
     }
 
 static const FaultKindInfo kinds[FAULT_KIND_COUNT] = {
-    [FAULT_CRASH] = {"crash", NODE, FALSE, FALSE, FALSE, FALSE, {P(MODE), P(RESTART_AFTER)}},
+    [FAULT_CRASH] =
+        {"crash", NODE, FALSE, FALSE, FALSE, FALSE, {P(MODE), P(RESTART_AFTER), P(KEEP)}},
     [FAULT_RESTART] = {"restart", NODE, FALSE, FALSE, FALSE, FALSE, {{0}}},
     [FAULT_PAUSE] = {"pause", NODE, TRUE, TRUE, FALSE, FALSE, {{0}}},
     [FAULT_PARTITION] = {"partition",
@@ -54,7 +55,8 @@ static const FaultKindInfo kinds[FAULT_KIND_COUNT] = {
                      {REQ(LINK, "required (e.g. link = co1->r2, or *->r2)"),
                       REQ(LATENCY, "required (a duration or a range)")}},
     [FAULT_HEAL] = {"heal", NET, FALSE, FALSE, FALSE, FALSE, {{0}}},
-    [FAULT_FSYNC_ERROR] = {"fsync-error", DISK, FALSE, FALSE, FALSE, FALSE, {P(ERRNO), P(COUNT)}},
+    [FAULT_FSYNC_ERROR] =
+        {"fsync-error", DISK, FALSE, FALSE, FALSE, FALSE, {P(ERRNO), P(COUNT), P(FILE)}},
     [FAULT_WRITE_ERROR] = {"write-error", DISK, FALSE, FALSE, FALSE, FALSE, {P(ERRNO), P(COUNT)}},
     [FAULT_SECTOR_ERROR] = {"sector-error", DISK, FALSE, FALSE, FALSE, FALSE, {P(COUNT)}},
     [FAULT_CORRUPT] = {"corrupt", DISK, FALSE, FALSE, FALSE, FALSE, {P(COUNT)}},
@@ -73,6 +75,10 @@ static const FaultKindInfo kinds[FAULT_KIND_COUNT] = {
                           TRUE,
                           FALSE,
                           {REQ(OFFSET, "required (a signed duration, e.g. -50ms)")}},
+    [FAULT_WRITEBACK_ERROR] =
+        {"writeback-error", DISK, FALSE, FALSE, FALSE, FALSE, {P(ERRNO), P(FILE)}},
+    [FAULT_DISK_FULL] = {"disk-full", DISK, TRUE, FALSE, FALSE, FALSE, {{0}}},
+    [FAULT_METADATA_ERROR] = {"metadata-error", DISK, FALSE, FALSE, FALSE, FALSE, {{0}}},
 };
 
 static const char *param_keys[] = {
@@ -88,6 +94,8 @@ static const char *param_keys[] = {
     [FAULT_PARAM_ERRNO] = "errno",
     [FAULT_PARAM_COUNT] = "count",
     [FAULT_PARAM_OFFSET] = "offset",
+    [FAULT_PARAM_FILE] = "file",
+    [FAULT_PARAM_KEEP] = "keep",
 };
 
 const FaultKindInfo *fault_kind_info(FaultKind kind)

@@ -33,6 +33,9 @@ typedef enum {
     FAULT_SLOW_DISK,
     FAULT_DISK_LOSS,
     FAULT_CLOCK_SKEW,
+    FAULT_WRITEBACK_ERROR,
+    FAULT_DISK_FULL,
+    FAULT_METADATA_ERROR,
     FAULT_KIND_COUNT,
     /* trace-only: the end of a lasting fault */
     FAULT_END = 100,
@@ -61,6 +64,8 @@ typedef enum {
     FAULT_PARAM_ERRNO,
     FAULT_PARAM_COUNT,
     FAULT_PARAM_OFFSET,
+    FAULT_PARAM_FILE, /* a glob of paths in the node's file system */
+    FAULT_PARAM_KEEP, /* what a power crash keeps (DiskKeep) */
 } FaultParam;
 
 #define FAULT_MAX_PARAMS 3

@@ -669,16 +669,18 @@ void node_free(Endpoint *n)
 /* ---- fault primitives ---- */
 
 /* A power cut on the node's disk, marked by what it did to the unsynced writes. */
-static void power_loss(World *w, Endpoint *n)
+static void power_loss(World *w, Endpoint *n, DiskKeep keep)
 {
     DiskStats before = *disk_stats(n->disk);
-    disk_power_loss(n->disk, &n->disk_rng);
+    disk_power_loss_keep(n->disk, &n->disk_rng, keep);
     const DiskStats *after = disk_stats(n->disk);
     MarkCount *m = w->stats.world_marks;
     m[WMARK_DISK_POWER_LOST] += after->power_lost - before.power_lost;
     m[WMARK_DISK_POWER_KEPT] += after->power_kept - before.power_kept;
     m[WMARK_DISK_POWER_TORN] += after->power_torn - before.power_torn;
     m[WMARK_DISK_LOST_AFTER_EIO] += after->unsynced_lost_after_eio - before.unsynced_lost_after_eio;
+    m[WMARK_DISK_NS_KEPT] += after->ns_kept - before.ns_kept;
+    m[WMARK_DISK_NS_LOST] += after->ns_lost - before.ns_lost;
 }
 
 static Endpoint *server(World *w, EndpointId id)
@@ -689,17 +691,22 @@ static Endpoint *server(World *w, EndpointId id)
 
 void world_crash(World *w, EndpointId id, gboolean power)
 {
+    world_crash_keep(w, id, power, DISK_KEEP_RANDOM);
+}
+
+void world_crash_keep(World *w, EndpointId id, gboolean power, DiskKeep keep)
+{
     Endpoint *n = server(w, id);
     w->stats.crashes++;
     w->stats.faults[FAULT_CRASH]++;
-    world_emit(w, SIM_TR_FAULT, FAULT_CRASH, id, ENDPOINT_NONE, power, n->up);
+    world_emit(w, SIM_TR_FAULT, FAULT_CRASH, id, ENDPOINT_NONE, power | (uint64_t)keep << 1, n->up);
     MARK(w->stats.world_marks, !n->up  ? WMARK_NODE_CRASH_DOWN
                                : power ? WMARK_NODE_CRASH_POWER
                                        : WMARK_NODE_CRASH_PROCESS);
     if (n->up)
         halt(w, n);
     if (power && n->disk)
-        power_loss(w, n);
+        power_loss(w, n, keep);
     if (w->obs.crashed)
         w->obs.crashed(w->obs_ctx, w, id, power);
 }
@@ -779,6 +786,44 @@ void world_fsync_errors(World *w, EndpointId id, int err, guint count)
     w->stats.faults[FAULT_FSYNC_ERROR]++;
     world_emit(w, SIM_TR_FAULT, FAULT_FSYNC_ERROR, id, ENDPOINT_NONE, (uint64_t)err, count);
     disk_fail_fsyncs(n->disk, err, count);
+}
+
+void world_fsync_errors_matching(World *w, EndpointId id, int err, guint count, const char *file)
+{
+    world_fsync_errors(w, id, err, count);
+    disk_fail_fsyncs_matching(server(w, id)->disk, err, count, file);
+}
+
+guint world_writeback_error(World *w, EndpointId id, int err, const char *file)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    w->stats.faults[FAULT_WRITEBACK_ERROR]++;
+    guint hit = disk_writeback_error(n->disk, err, file);
+    world_emit(w, SIM_TR_FAULT, FAULT_WRITEBACK_ERROR, id, ENDPOINT_NONE, (uint64_t)err, hit);
+    if (hit)
+        MARK(w->stats.world_marks, WMARK_DISK_WRITEBACK_ERROR);
+    return hit;
+}
+
+void world_disk_full(World *w, EndpointId id, gboolean full)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    if (full)
+        w->stats.faults[FAULT_DISK_FULL]++;
+    world_emit(w, SIM_TR_FAULT, full ? FAULT_DISK_FULL : FAULT_END, id, ENDPOINT_NONE,
+               FAULT_DISK_FULL, 0);
+    disk_set_full(n->disk, full);
+}
+
+void world_metadata_error(World *w, EndpointId id)
+{
+    Endpoint *n = server(w, id);
+    g_assert(n->disk);
+    w->stats.faults[FAULT_METADATA_ERROR]++;
+    world_emit(w, SIM_TR_FAULT, FAULT_METADATA_ERROR, id, ENDPOINT_NONE, 0, 0);
+    disk_metadata_error(n->disk);
 }
 
 void world_write_errors(World *w, EndpointId id, int err, guint count)

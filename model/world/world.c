@@ -119,6 +119,8 @@ World *world_new(const WorldConfig *config)
         g_queue_init(&n->deferred);
         if (n->has_disk) {
             n->disk = disk_new_shared(config->fs, n->ops->nfiles, w->blocks);
+            disk_set_kernel(n->disk, config->kernel);
+            disk_set_atomic_write(n->disk, config->disk_atomic_write);
             disk_set_observer(n->disk, on_durable, n);
         }
     }

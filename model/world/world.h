@@ -162,12 +162,23 @@ const WorldStats *world_stats(const World *w);
 /* ---- fault primitives (each traced) ---- */
 
 void world_crash(World *w, EndpointId node, gboolean power);
+/* A crash whose power cut keeps what `keep` says of the unsynced changes (disk.h). */
+void world_crash_keep(World *w, EndpointId node, gboolean power, DiskKeep keep);
 /* Starts a crashed node; a running node is stopped gracefully first. */
 void world_restart(World *w, EndpointId node);
 void world_pause(World *w, EndpointId node, SimTime duration);
 void world_set_clock_skew(World *w, EndpointId node, SimTime offset);
 void world_disk_loss(World *w, EndpointId node);
 void world_fsync_errors(World *w, EndpointId node, int err, guint count);
+/* The same for fsyncs of files whose path matches the glob `file` (NULL: any). */
+void world_fsync_errors_matching(World *w, EndpointId node, int err, guint count, const char *file);
+/* The background write-back of the dirty data of the matching files fails now; returns how many
+ * files it hit. */
+guint world_writeback_error(World *w, EndpointId node, int err, const char *file);
+/* The node's disk is full (or, FALSE, has room again). */
+void world_disk_full(World *w, EndpointId node, gboolean full);
+/* A metadata write fails: the node's file system is read-only until its next power cut. */
+void world_metadata_error(World *w, EndpointId node);
 void world_write_errors(World *w, EndpointId node, int err, guint count);
 guint world_sector_errors(World *w, EndpointId node, guint count);
 guint world_corrupt(World *w, EndpointId node, guint count);

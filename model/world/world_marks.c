@@ -1,10 +1,6 @@
 /* model/world/world_marks.c — the table of the world's reachability marks (see world_marks.h). */
 #include "model/world/world_marks.h"
 
-#define BEYOND_JOURNAL                                                                             \
-    "only beyond the model: within it no fsync or write errors are injected on ext4-journal, "     \
-    "which reports them one fsync late"
-
 const Mark world_marks[WORLD_MARK_COUNT] = {
     [WMARK_NET_DROP_PARTITION] = {"net.drop.partition", "a message sent across a partition", NULL},
     [WMARK_NET_DROP_IN_FLIGHT] = {"net.drop.in-flight",
@@ -26,7 +22,7 @@ const Mark world_marks[WORLD_MARK_COUNT] = {
     [WMARK_DISK_FSYNC_EIO_JOURNAL] = {"disk.fsync-error.journal",
                                       "a failed writeback on ext4-journal, reported by the next "
                                       "fsync",
-                                      BEYOND_JOURNAL},
+                                      NULL},
     [WMARK_DISK_FSYNC_EIO_REVERT] = {"disk.fsync-error.reverted",
                                      "a failed fsync on btrfs: the file reverts to its durable "
                                      "state",
@@ -42,6 +38,14 @@ const Mark world_marks[WORLD_MARK_COUNT] = {
                                    "fsyncgate loss)",
                                    NULL},
     [WMARK_DISK_WIPED] = {"disk.wiped", "a disk was lost", NULL},
+    [WMARK_DISK_NS_KEPT] = {"disk.power.name-kept",
+                            "a power cut kept a namespace change whose directory was never fsynced",
+                            NULL},
+    [WMARK_DISK_NS_LOST] = {"disk.power.name-lost",
+                            "a power cut lost a namespace change whose directory was never fsynced",
+                            NULL},
+    [WMARK_DISK_WRITEBACK_ERROR] = {"disk.writeback-error",
+                                    "a background write-back failed before any fsync", NULL},
     [WMARK_NODE_CRASH_PROCESS] = {"node.crash.process", "a running node's process crashed", NULL},
     [WMARK_NODE_CRASH_POWER] = {"node.crash.power", "a running node lost power", NULL},
     [WMARK_NODE_CRASH_DOWN] = {"node.crash.down", "a crash struck a node already down", NULL},

@@ -191,11 +191,19 @@ static void quorum_on_durable(void *st, EndpointId node, guint file, uint32_t id
     quorum_block_arrived(o, node, b, &qb, cause);
 }
 
+/* Whether a lost block holds write *ctx (an IdemKey): a record of it. */
+static gboolean holds_write(const DiskBlock *b, const void *ctx)
+{
+    QBlock qb;
+    return quorum_decode(b, &qb) == BLOCK_OK && (qb.type == QBLK_DATA || qb.type == QBLK_HINT) &&
+           qb.rec.idem == *(const IdemKey *)ctx;
+}
+
 static void quorum_on_sent(void *st, const Msg *m)
 {
     QuorumOracle *o = st;
     if (m->type == MSG_Q_WRITE_ACK && quorum_body(m)->qack.status == QACK_DURABLE)
-        persist_check_durable_ack(o->ledger, m, quorum_body(m)->qack.idem, o->found);
+        persist_check_durable_ack(o->ledger, m, quorum_body(m)->qack.idem, holds_write, o->found);
 }
 
 /* ---- the per-key state ---- */

@@ -49,6 +49,23 @@ void raft_safety_new_entry(RaftOracle *o, EndpointId node, uint32_t idx, const R
     }
 }
 
+/* Whether a lost block holds the vote of *ctx (a Msg: a granted vote). */
+static gboolean holds_vote(const DiskBlock *b, const void *ctx)
+{
+    const Msg *m = ctx;
+    RaftMeta meta;
+    return raft_decode_meta(b, &meta) == BLOCK_OK && meta.term == raft_body(m)->rvr.term &&
+           meta.voted_for == m->to;
+}
+
+/* Whether a lost block holds an entry the append success *ctx (a Msg) vouches for. */
+static gboolean holds_entry(const DiskBlock *b, const void *ctx)
+{
+    const Msg *m = ctx;
+    RaftEntry e;
+    return raft_decode_entry(b, &e) == BLOCK_OK && e.index <= raft_body(m)->rar.match;
+}
+
 void raft_safety_sent(void *st, const Msg *m)
 {
     RaftOracle *o = st;
@@ -58,14 +75,16 @@ void raft_safety_sent(void *st, const Msg *m)
         if (!vote || GPOINTER_TO_UINT(vote) - 1 != m->to) {
             g_autofree char *what =
                 g_strdup_printf("its vote in term %" G_GUINT64_FORMAT, raft_body(m)->rvr.term);
-            persist_unpersisted(o->view, m, what, o->found);
+            persist_unbacked(o->view, m, what, persist_fs_broke(o->view, m->from, holds_vote, m),
+                             o->found);
         }
     } else if (m->type == MSG_R_APPEND_RESP && raft_body(m)->rar.success &&
                !disk_prefix_was_synced(oview_disk(o->view, m->from), RAFT_FILE_LOG,
                                        (uint32_t)raft_body(m)->rar.match)) {
         g_autofree char *what = g_strdup_printf(
             "an append success with match index %" G_GUINT64_FORMAT, raft_body(m)->rar.match);
-        persist_unpersisted(o->view, m, what, o->found);
+        persist_unbacked(o->view, m, what, persist_fs_broke(o->view, m->from, holds_entry, m),
+                         o->found);
     }
 }
 
