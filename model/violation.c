@@ -9,8 +9,7 @@ static const char *names[V_KIND_COUNT] = {
     "log-matching",     "leader-completeness", "state-machine-safety",
     "not-linearizable", "divergent",           "stuck",
     "lost-update",      "resurrection",        "siblings",
-    "under-replicated",
-    "fs-broken-promise",
+    "under-replicated", "fs-broken-promise",
 };
 
 const char *violation_kind_name(ViolationKind kind)

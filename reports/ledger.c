@@ -184,8 +184,13 @@ void ledger_sent(LedgerBook *b, const OracleModule *mod, void *st, const Msg *m,
 
 const char *ledger_change_text(DiskChange cause)
 {
-    static const char *how[] = {"overwritten", "truncated away", "lost in a power failure",
-                                "destroyed by a media fault", "lost with the disk"};
+    static const char *how[] = {"overwritten",
+                                "truncated away",
+                                "lost in a power failure",
+                                "destroyed by a media fault",
+                                "lost with the disk",
+                                "named again",
+                                "unlinked (its file's removal made durable)"};
     return (guint)cause < G_N_ELEMENTS(how) ? how[cause] : "lost";
 }
 

@@ -96,7 +96,7 @@ static void test_disk_sync_errseq_4_16_tells_a_later_descriptor_only_if_nobody_h
     assert_int_equal(disk_close(d, FD_A), 0);
     assert_int_equal(disk_open(d, FD_A, "f", 0), 0);
     assert_int_equal(disk_fdsync(d, FD_A, FALSE), 0); /* heard before it opened */
-    assert_int_equal(durable_tag(d, 1), 0);          /* and the write is gone */
+    assert_int_equal(durable_tag(d, 1), 0);           /* and the write is gone */
     assert_int_equal(disk_stats(d)->broken_promises, 0);
     assert_int_equal(disk_broken_promises(d, NULL, NULL), 0);
 }
@@ -264,9 +264,9 @@ static void test_disk_sync_ext4_journal_crash_keeps_a_prefix_of_data_and_names(v
         g_autoptr(Disk) d = new_disk(FS_EXT4_JOURNAL, FS_KERNEL_4_16);
         disk_set_atomic_write(d, 1);
         make_file(d);
-        write_at(d, FD_A, 0, 7);                                  /* 1st */
+        write_at(d, FD_A, 0, 7);                                   /* 1st */
         assert_int_equal(disk_open(d, FD_B, "n", FS_O_CREATE), 0); /* 2nd */
-        write_at(d, FD_A, 1, 8);                                  /* 3rd */
+        write_at(d, FD_A, 1, 8);                                   /* 3rd */
         SimRng rng;
         sim_rng_seed(&rng, seed);
         disk_power_loss(d, &rng);
