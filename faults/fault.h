@@ -74,8 +74,8 @@ typedef struct {
     SimTime time;
     EndpointId node; /* the node it acted on, or ENDPOINT_NONE */
     SimTime ends;    /* when its effect ends (restart, heal, resume); SIM_TIME_NEVER if never */
-    guint hit;       /* blocks hit (sector-error, corrupt); a power crash: 1 if nothing on the
-                        node's disk was durable yet */
+    guint hit;       /* blocks hit (sector-error, corrupt); a crash: 1 if the node will wake to
+                        an empty disk (power: nothing durable yet; process: nothing written) */
 } FiredFault;
 
 typedef struct FaultRunner FaultRunner;
@@ -90,8 +90,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(FaultRunner, fault_runner_free)
  * new faults). */
 void fault_runner_disarm(FaultRunner *r);
 /* Whether every timed fault has fired and every fired fault's effect has ended (or never will),
- * and the time the last one ended. */
-gboolean fault_runner_quiet(const FaultRunner *r, SimTime *last_end);
+ * and the time the last one ended. Injected disk errors last until the disk has used them up:
+ * each call while some are left moves their end to now (the runner asks every slice). */
+gboolean fault_runner_quiet(FaultRunner *r, SimTime *last_end);
 const GArray *fault_runner_fired(const FaultRunner *r); /* of FiredFault */
 /* Whether some fault effect is still in force (a node down for a while, a partition, a pause);
  * a node crashed for good does not count: the end-state checks skip nodes that are down. */

@@ -107,15 +107,17 @@ static NetRule net_rule_of(const FaultSpec *f, EndpointId node, guint nendpoints
     return rule;
 }
 
-/* Whether nothing the node ever wrote is durable yet (it crashed before its first fsync): after
- * a power crash it wakes to an empty disk, which it cannot tell from a lost one. */
-static gboolean disk_never_synced(World *w, EndpointId node)
+/* Whether the node will wake to an empty disk, which it cannot tell from a lost one: after a
+ * power crash, when nothing it wrote is durable yet (it crashed before its first fsync); after a
+ * process crash, when not even the page cache holds anything (it crashed before its first write
+ * completed). */
+static gboolean disk_blank_after(World *w, EndpointId node, gboolean power)
 {
     Disk *d = world_disk(w, node);
     if (d == NULL)
         return FALSE;
     for (guint f = 0; f < disk_nfiles(d); f++)
-        if (disk_durable_length(d, f) > 0)
+        if (disk_durable_length(d, f) > 0 || (!power && disk_length(d, f) > 0))
             return FALSE;
     return TRUE;
 }
@@ -127,7 +129,7 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
     SimTime now = world_now(w);
     switch (f->kind) {
     case FAULT_CRASH: {
-        guint blank = f->power && disk_never_synced(w, node);
+        guint blank = disk_blank_after(w, node, f->power);
         world_crash_keep(w, node, f->power, f->keep);
         if (f->restart_after != SIM_TIME_NEVER)
             sim_queue_after(world_queue(w), f->restart_after, on_restart, r, node, 0);
@@ -284,13 +286,25 @@ void fault_runner_free(FaultRunner *r)
     g_free(r);
 }
 
-gboolean fault_runner_quiet(const FaultRunner *r, SimTime *last_end)
+/* Whether the injected errors of a fired fsync- or write-error fault are not all used yet. */
+static gboolean errors_pending(const FaultRunner *r, const FiredFault *ff)
+{
+    const FaultSpec *f = g_ptr_array_index(r->plan->faults, ff->fault);
+    return (f->kind == FAULT_FSYNC_ERROR || f->kind == FAULT_WRITE_ERROR) &&
+           disk_failures_pending(world_disk(r->w, ff->node)) > 0;
+}
+
+gboolean fault_runner_quiet(FaultRunner *r, SimTime *last_end)
 {
     SimTime last = 0;
     gboolean quiet = r->timed_left == 0;
     SimTime now = world_now(r->w);
     for (guint i = 0; i < r->fired->len; i++) {
-        const FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
+        FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
+        if (errors_pending(r, ff) && world_is_up(r->w, ff->node)) {
+            ff->ends = now; /* not over while the disk still has errors to give */
+            quiet = FALSE;
+        }
         SimTime end = ff->ends == SIM_TIME_NEVER ? ff->time : ff->ends;
         last = MAX(last, end);
         if (ff->ends != SIM_TIME_NEVER && ff->ends > now)

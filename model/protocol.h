@@ -68,7 +68,9 @@ typedef struct {
 typedef struct {
     guint tolerated;       /* nodes that may lose durable data */
     gboolean down_counts;  /* a server down for good spends that budget too */
-    gboolean empty_reboot; /* a power crash before anything was durable counts as data loss */
+    gboolean empty_reboot; /* a crash that leaves an empty disk (a power crash before anything was
+                              durable, a process crash before anything was written) counts as
+                              data loss */
     const char *survivor;  /* how the judgement names what survives ("raft (a minority)") */
 } ProtoTolerance;
 
