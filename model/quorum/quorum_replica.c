@@ -90,6 +90,7 @@ typedef struct {
     uint8_t acked_early;
     uint8_t write_failed;
     uint8_t verify; /* the first fsync after boot, which vouches for what was read back */
+    uint8_t repair; /* a batch of records learned while repairing (counted in repair_writes) */
     EndpointId from;
     uint64_t req;
     uint16_t attempt;
@@ -466,6 +467,7 @@ static void apply_sync_records(Replica *r, const QRecord *recs, uint32_t n, Acti
     QMARK(r->init, REPLICA_SYNC_LEARNED);
     if (r->repairing) {
         QMARK(r->init, REPLICA_REPAIR_BATCH);
+        p->repair = 1;
         r->repair_writes++;
     }
 }
@@ -570,6 +572,7 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
     }
     g_array_set_size(r->inflight, keep);
     PendKind kind = p->kind;
+    gboolean repair_batch = p->repair;
     if (kind == PEND_ACK) {
         gboolean durable = !p->write_failed;
         for (guint i = 0; durable && i < p->idems->len; i++) {
@@ -606,7 +609,7 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
             start_repair(r, out);
         else
             r->ready = TRUE;
-    } else if (kind == PEND_SYNC && r->repairing) {
+    } else if (repair_batch && r->repairing) {
         g_assert(r->repair_writes > 0);
         r->repair_writes--;
         if (result != 0) {
@@ -970,8 +973,10 @@ static void handle_ack(Replica *r, const Msg *m, ActionList *out)
 static void scrub_round(Replica *r, ActionList *out)
 {
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
-    /* One batch at a time: a slow disk must not drown in scrub reads. */
-    if (!r->ready || r->scrub_reading > 0) {
+    /* One batch at a time: a slow disk must not drown in scrub reads. Only once the boot fsync
+     * vouched for what memory holds; a repair still waiting for a peer does not stop it (a peer
+     * down for good would stop it for ever, and damage found meanwhile would never be mended). */
+    if (!r->boot_synced || r->scrub_reading > 0) {
         QMARK(r->init, REPLICA_SCRUB_BUSY);
         return;
     }
