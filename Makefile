@@ -26,14 +26,15 @@ SRC_LIB   := $(sort $(filter-out sim/main.c,$(shell find $(LAYERS) -name '*.c'))
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 
 # Hosted protocols are built only when their library is installed (pkg-config finds it):
-# model/libraft/ needs canonical raft (Debian libraft-dev). Without it the build says so and
+# model/libraft/ (and its oracle module, reports/libraft/) needs canonical raft (Debian
+# libraft-dev). Without it the build says so and
 # leaves the folder and its tests out.
 HAVE_LIBRAFT := $(shell pkg-config --exists raft 2>/dev/null && echo 1)
 ifeq ($(HAVE_LIBRAFT),1)
 HOSTED_CFLAGS := -DDURASIM_HAVE_LIBRAFT $(shell pkg-config --cflags raft)
 HOSTED_LIBS   := $(shell pkg-config --libs raft)
 else
-SRC_LIB   := $(filter-out model/libraft/%,$(SRC_LIB))
+SRC_LIB   := $(filter-out model/libraft/% reports/libraft/%,$(SRC_LIB))
 TEST_SRC  := $(filter-out tests/test_libraft.c,$(TEST_SRC))
 $(info durasim: libraft-dev not found (pkg-config raft): building without the hosted libraft protocol)
 endif

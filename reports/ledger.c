@@ -145,6 +145,8 @@ static void check_ack(LedgerBook *b, const OracleModule *mod, void *st, const Ms
     Ledger *l = ledger_get(b, op->idem);
     /* Copies a media fault took after they were durable still count: the protocol did its part. */
     uint64_t have = ledger_holders(b, l) | l->damaged;
+    if (mod->snapshot_holders)
+        have |= mod->snapshot_holders(st, l);
     if (!l->acked) {
         l->acked = 1;
         l->at_ack = have;
@@ -221,6 +223,8 @@ void ledger_check_end(LedgerBook *b, const OracleModule *mod, void *st, Verdict 
         if (l->key == KEY_NONE)
             continue;
         uint64_t have = ledger_holders(b, l);
+        if (mod->snapshot_holders)
+            have |= mod->snapshot_holders(st, l);
         if (mod->ledger_end)
             mod->ledger_end(st, l, v);
         if (!l->acked || !mod->lost(st, l, have))

@@ -116,7 +116,10 @@ typedef struct OracleModule {
     gboolean acks_need_commitment; /* and the protocol's rule of commitment (Ledger.committed) */
     gboolean (*lost)(void *st, const Ledger *l, uint64_t holders); /* an acked write, at the end */
     gboolean loss_names_survivors; /* a lost ack's text lists the nodes that still hold it */
-    gboolean (*visible)(void *st, const Ledger *l);      /* a write's effect can be read */
+    gboolean (*visible)(void *st, const Ledger *l); /* a write's effect can be read */
+    /* The nodes whose durable snapshot holds the write's effect (its log copies may be
+     * compacted away): they count as holding it. NULL: the protocol keeps no snapshots. */
+    uint64_t (*snapshot_holders)(void *st, const Ledger *l);
     void (*ledger_end)(void *st, Ledger *l, Verdict *v); /* per write at the end, before loss */
     gboolean merging_adds; /* adds merge by version: a key with adds is not promised lin reads */
     /* After settle, with no fault in force when `healed` (raises into checker_found). */

@@ -412,9 +412,13 @@ static gboolean load_scenario_group(Loader *L, Scenario **out)
     if (!protocol)
         return fail(L, g, "protocol", "required (%s)", names);
     const Protocol *p = protocol_find(g_strstrip(protocol));
-    if (!p && protocol_missing(protocol))
-        return fail(L, g, "protocol", "'%s' is not in this build: %s", protocol,
-                    protocol_missing(protocol));
+    if (!p && protocol_missing(protocol)) {
+        fail(L, g, "protocol", "'%s' is not in this build: %s", protocol,
+             protocol_missing(protocol));
+        if (L->error && *L->error)
+            (*L->error)->code = SCENARIO_ERROR_NOT_BUILT;
+        return FALSE;
+    }
     if (!p)
         return fail(L, g, "protocol", "'%s' is not %s", protocol, names);
     Scenario *s = scenario_new(p);

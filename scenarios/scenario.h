@@ -46,6 +46,9 @@ typedef struct {
 
 #define SCENARIO_ERROR (scenario_error_quark())
 GQuark scenario_error_quark(void);
+/* The codes of SCENARIO_ERROR: anything wrong with the input is 0; a file of a protocol this
+ * build left out (model/protocol.h, protocol_missing) is SCENARIO_ERROR_NOT_BUILT. */
+enum { SCENARIO_ERROR_NOT_BUILT = 1 };
 
 #define SCENARIO_MAX_BYTES (1024 * 1024)
 

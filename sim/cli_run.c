@@ -11,7 +11,20 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Expands FILE|DIR arguments into scenario files; prints an error and returns NULL on failure. */
+/* Whether a file of a directory is of a protocol this build left out: then it is skipped, with a
+ * line that says so (a library holds every protocol's scenarios; a build may lack one). */
+static gboolean skip_unbuilt(const char *path)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(Scenario) s = scenario_load_file(path, &err);
+    if (s || !g_error_matches(err, SCENARIO_ERROR, SCENARIO_ERROR_NOT_BUILT))
+        return FALSE;
+    printf("SKIP  %s\n", err->message);
+    return TRUE;
+}
+
+/* Expands FILE|DIR arguments into scenario files (a directory's files of a protocol this build
+ * left out are skipped, each with a SKIP line); prints an error and returns NULL on failure. */
 GPtrArray *cli_expand_paths(const char *command, int argc, char **argv)
 {
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
@@ -30,8 +43,12 @@ GPtrArray *cli_expand_paths(const char *command, int argc, char **argv)
                 g_ptr_array_unref(files);
                 return NULL;
             }
-            for (int k = 0; list[k]; k++)
-                g_ptr_array_add(files, list[k]);
+            for (int k = 0; list[k]; k++) {
+                if (skip_unbuilt(list[k]))
+                    g_free(list[k]);
+                else
+                    g_ptr_array_add(files, list[k]);
+            }
             g_free(list);
         } else if (g_file_test(argv[i], G_FILE_TEST_EXISTS)) {
             g_ptr_array_add(files, g_strdup(argv[i]));
@@ -430,6 +447,27 @@ out:
     return status;
 }
 
+/* A file of a protocol this build left out, as `list` shows it: its name and protocol, and that
+ * it cannot run here. */
+static char **unbuilt_line(const char *path)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, NULL);
+    char **line = g_new0(char *, 4);
+    g_autofree char *base = g_path_get_basename(path);
+    char *dot = strrchr(base, '.');
+    if (dot)
+        *dot = '\0';
+    char *name = g_key_file_get_string(kf, "scenario", "name", NULL);
+    char *protocol = g_key_file_get_string(kf, "scenario", "protocol", NULL);
+    char *summary = g_key_file_get_string(kf, "scenario", "summary", NULL);
+    line[0] = name ? g_strstrip(name) : g_strdup(base);
+    line[1] = protocol ? g_strstrip(protocol) : g_strdup("?");
+    line[2] = g_strdup_printf("(not in this build) %s", summary ? g_strstrip(summary) : "");
+    g_free(summary);
+    return line;
+}
+
 int cli_list(int argc, char **argv)
 {
     if (!cli_parse("list", "[DIR]",
@@ -449,22 +487,31 @@ int cli_list(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     int status = CLI_EXIT_PASS;
-    g_autoptr(GPtrArray) loaded = g_ptr_array_new_with_free_func((GDestroyNotify)scenario_free);
+    /* name, protocol, summary per file, in file order */
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
     int width = 0;
     for (int i = 0; files[i]; i++) {
         g_autoptr(GError) e = NULL;
-        Scenario *s = scenario_load_file(files[i], &e);
-        if (!s) {
+        g_autoptr(Scenario) s = scenario_load_file(files[i], &e);
+        char **line = NULL;
+        if (s) {
+            line = g_new0(char *, 4);
+            line[0] = g_strdup(s->name);
+            line[1] = g_strdup(protocol_name(s->config.protocol));
+            line[2] = g_strdup(s->summary);
+        } else if (g_error_matches(e, SCENARIO_ERROR, SCENARIO_ERROR_NOT_BUILT)) {
+            line = unbuilt_line(files[i]);
+        } else {
             cli_error("%s", e->message);
             status = CLI_EXIT_USAGE;
             continue;
         }
-        width = MAX(width, (int)strlen(s->name));
-        g_ptr_array_add(loaded, s);
+        width = MAX(width, (int)strlen(line[0]));
+        g_ptr_array_add(lines, line);
     }
-    for (guint i = 0; i < loaded->len; i++) {
-        const Scenario *s = g_ptr_array_index(loaded, i);
-        printf("%-*s  %-6s  %s\n", width, s->name, protocol_name(s->config.protocol), s->summary);
+    for (guint i = 0; i < lines->len; i++) {
+        char **line = g_ptr_array_index(lines, i);
+        printf("%-*s  %-6s  %s\n", width, line[0], line[1], line[2]);
     }
     g_strfreev(files);
     return status;

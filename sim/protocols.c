@@ -5,6 +5,10 @@
 #include "model/raft/raft.h"
 #include "reports/quorum/quorum_oracle.h"
 #include "reports/raft/raft_oracle.h"
+#ifdef DURASIM_HAVE_LIBRAFT
+#include "model/libraft/libraft.h"
+#include "reports/libraft/libraft_oracle.h"
+#endif
 
 static const struct {
     const Protocol *protocol;
@@ -12,6 +16,9 @@ static const struct {
 } entries[] = {
     {&quorum_protocol, &quorum_oracle},
     {&raft_protocol, &raft_oracle},
+#ifdef DURASIM_HAVE_LIBRAFT
+    {&libraft_protocol, &libraft_oracle},
+#endif
 };
 
 /* Protocols a build may leave out, and why. */

@@ -30,8 +30,10 @@ if [ -n "$dups" ]; then
     echo "FAIL names listed twice: $dups"
     failed=1
 fi
-# Each line: name, protocol, summary.
-if awk '$2 != "quorum" && $2 != "raft" || NF < 3 { bad = 1 } END { exit !bad }' "$tmp/list"; then
+# Each line: name, protocol (one `durasim protocols` names, built or not), summary.
+protocols=$("$DURASIM" protocols | sed -n 's/^\([a-z0-9-]*\): .*/\1/p' | tr '\n' ' ')
+if awk -v known=" $protocols " 'index(known, " " $2 " ") == 0 || NF < 3 { bad = 1 }
+    END { exit !bad }' "$tmp/list"; then
     echo "FAIL a line of durasim list lacks a protocol or a summary:"
     cat "$tmp/list"
     failed=1

@@ -140,7 +140,7 @@ static void run_actions(Net *t, guint i, ActionList *out)
                 t->applies[i]++;
             break;
         case ACT_FAILPOINT:
-            if (a->sub == RAFT_FP_ELECTED)
+            if (a->sub == LIBRAFT_FP_ELECTED)
                 t->elected++;
             break;
         default:
@@ -199,15 +199,15 @@ static void crash(Net *t, guint i, gboolean power)
         disk_power_loss(t->disk[i], &t->power);
 }
 
-static Net *net_new(guint n, guint clients, guint bugs)
+static Net *net_new(guint n, guint clients, BugSet bugs)
 {
     Net *t = g_new0(Net, 1);
-    world_config_init(&t->cfg, &raft_protocol);
+    world_config_init(&t->cfg, &libraft_protocol);
     t->cfg.nodes = n;
     t->cfg.clients = clients;
     t->cfg.keys = 3;
     libraft_params_default(&t->params, &t->cfg);
-    t->params.bugs = bugs;
+    t->cfg.bugs = bugs;
     t->params.election_ms = 100;
     t->params.heartbeat_ms = 20;
     t->n = n;
@@ -231,7 +231,7 @@ static void net_start(Net *t)
 
 static void net_free(Net *t)
 {
-    if (t->params.bugs == 0)
+    if (t->cfg.bugs == 0)
         assert_int_equal(t->unpersisted, 0);
     for (guint i = 0; i < t->n; i++) {
         if (t->p[i])
@@ -736,7 +736,7 @@ static void test_snapshot_and_install(void **state)
 /* The bug variant: the follower's ack leaves before its fsync. */
 static void test_bug_ack_before_fsync_is_visible(void **state)
 {
-    Net *t = net_new(3, 1, LIBRAFT_BUG_ACK_BEFORE_FSYNC);
+    Net *t = net_new(3, 1, (BugSet)1 << LIBRAFT_BUG_ACK_BEFORE_FSYNC);
     net_start(t);
     run_until(t, t->now + 2 * SIM_SEC);
     for (uint32_t op = 1; op <= 5; op++)
@@ -747,7 +747,7 @@ static void test_bug_ack_before_fsync_is_visible(void **state)
 
 static void test_bug_trust_failed_fsync_is_visible(void **state)
 {
-    Net *t = net_new(3, 1, LIBRAFT_BUG_TRUST_FAILED_FSYNC);
+    Net *t = net_new(3, 1, (BugSet)1 << LIBRAFT_BUG_TRUST_FAILED_FSYNC);
     net_start(t);
     run_until(t, t->now + 2 * SIM_SEC);
     guint f = ((guint)leader(t) + 1) % 3;

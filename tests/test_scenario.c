@@ -110,7 +110,7 @@ static const BadCase bad_cases[] = {
         "[scenario]\nname = Fsync_EIO\nsummary = s\nprotocol = quorum\n" PUT, 2,
         "[scenario] name: 'Fsync_EIO'", "[a-z0-9-]+"),
     BAD("unknown-protocol", "[scenario]\nname = t\nsummary = s\nprotocol = paxos\n" PUT, 4,
-        "[scenario] protocol: 'paxos'", "not quorum or raft"),
+        "[scenario] protocol: 'paxos'", "is not quorum"),
     BAD("unknown-key-in-scenario", QUORUM "seeds = 3\n" PUT, 5, "[scenario] seeds: unknown key",
         NULL),
     BAD("seed-negative", QUORUM "seed = -1\n" PUT, 5, "[scenario] seed: '-1'",

@@ -25,13 +25,14 @@
 void libraft_params_default(LibraftParams *p, const WorldConfig *c)
 {
     memset(p, 0, sizeof *p);
-    const RaftConfig *r = raft_config(c);
-    p->election_ms = (unsigned)MAX(r->election_timeout.lo / SIM_MS, 10);
-    p->heartbeat_ms = (unsigned)MAX(r->heartbeat / SIM_MS, 1);
-    p->snapshot_threshold = 1024;
-    p->snapshot_trailing = 128;
-    p->pre_vote = FALSE;
-    p->voters = c->nodes;
+    const LibraftConfig *l = libraft_config(c);
+    p->election_ms = (unsigned)MAX(l->election_timeout / SIM_MS, 10);
+    p->heartbeat_ms = (unsigned)MAX(l->heartbeat / SIM_MS, 1);
+    p->snapshot_threshold = l->snapshot_threshold;
+    p->snapshot_trailing = l->snapshot_trailing;
+    p->install_timeout_ms = (unsigned)MAX(l->install_timeout / SIM_MS, 1);
+    p->pre_vote = l->pre_vote;
+    p->voters = libraft_voters(c);
     p->max_inflight = RAFT_MAX_INFLIGHT;
 }
 
@@ -59,24 +60,38 @@ static NodeRole role_of(int state)
     }
 }
 
+/* The commit index rose: NOTE_COMMIT, and on a leader the failpoint committed. The FSM's first
+ * apply of the step calls it, so that a fault there acts before anything was applied or
+ * answered; the end of the step catches what applied nothing (a barrier). */
+void lr_note_commit(LRNode *n)
+{
+    if (!n->started || n->raft.commit_index <= n->noted_commit)
+        return;
+    n->noted_commit = n->raft.commit_index;
+    act_note(n->out, NOTE_COMMIT, n->noted_commit, n->raft.current_term, 0, 0);
+    if (raft_state(&n->raft) == RAFT_LEADER)
+        act_failpoint(n->out, LIBRAFT_FP_COMMITTED);
+}
+
 static void note_changes(LRNode *n)
 {
     if (!n->started)
         return;
+    if (n->broadcast) {
+        n->broadcast = FALSE;
+        act_failpoint(n->out, LIBRAFT_FP_BROADCAST);
+    }
     NodeRole role = role_of(raft_state(&n->raft));
     uint64_t term = n->raft.current_term;
     if (role != n->role || term != n->noted_term) {
-        if (role == ROLE_LEADER && n->role != ROLE_LEADER)
-            act_failpoint(n->out, RAFT_FP_ELECTED);
+        gboolean elected = role == ROLE_LEADER && n->role != ROLE_LEADER;
         n->role = role;
         n->noted_term = term;
         act_note(n->out, NOTE_ROLE, role, term, 0, 0);
+        if (elected)
+            act_failpoint(n->out, LIBRAFT_FP_ELECTED);
     }
-    if (n->raft.commit_index > n->noted_commit) {
-        n->noted_commit = n->raft.commit_index;
-        act_note(n->out, NOTE_COMMIT, n->noted_commit, term, 0, 0);
-        act_failpoint(n->out, RAFT_FP_COMMITTED);
-    }
+    lr_note_commit(n);
 }
 
 /* ---- the fiber's work ---- */
@@ -495,6 +510,7 @@ static void instance_open(LRNode *n)
     raft_set_heartbeat_timeout(&n->raft, n->params.heartbeat_ms);
     raft_set_snapshot_threshold(&n->raft, n->params.snapshot_threshold);
     raft_set_snapshot_trailing(&n->raft, n->params.snapshot_trailing);
+    raft_set_install_snapshot_timeout(&n->raft, n->params.install_timeout_ms);
     raft_set_pre_vote(&n->raft, n->params.pre_vote);
     lr_leave(n);
 }
@@ -568,13 +584,14 @@ static void libraft_destroy(void *p)
  * exits on a storage error is restarted (and as PostgreSQL panics after a failed fsync): a
  * failed fsync says nothing about what it covered, and libraft 0.15 does not recover from a
  * failed leader append or a failed set_term (it stops committing, or stays unavailable). The new
- * instance loads what is known durable: the metadata last persisted, the snapshot last put, the
- * log up to the last successful append fsync, all written back and fsynced before it starts. */
+ * instance loads the metadata last persisted, the snapshot last put, and the log as this
+ * instance wrote it (every entry the library appended and did not truncate, whether or not its
+ * fsync succeeded: some may be durable here and count toward a majority elsewhere, so none is
+ * dropped), all written back and fsynced before it starts. */
 static void host_restart(LRNode *n)
 {
     n->stats.restarts++;
     instance_close(n);
-    lr_log_cut(n, n->synced + 1);
     LRImage *im = &n->image;
     lr_image_clear(im);
     im->records = g_array_new(FALSE, FALSE, sizeof(RaftEntry));

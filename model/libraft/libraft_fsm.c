@@ -10,7 +10,9 @@
  *
  * Clients: a leader proposes a write with raft_apply and answers ok from the apply callback; a
  * raft_apply error is definite (NotLeader with the library's leader as hint, Busy); a callback
- * with an error (leadership lost, shutdown) is indeterminate. Reads are the library's
+ * with an error (leadership lost, shutdown) is indeterminate; a refusal is definite only when
+ * nothing of the write is in this server's log past what it applied, nor in its state machine.
+ * Reads are the library's
  * linearizable read: raft_barrier, then the FSM in the barrier's callback. A follower answers
  * NotLeader{hint} or NoLeader. Invariants: every request is answered at most once; requests
  * outstanding in the library are listed in n->requests until their callback ran.
@@ -64,6 +66,7 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
     gboolean ok = lr_command_decode(buf->base, buf->len, &c);
     g_assert(ok); /* only the adapter proposes commands */
     uint64_t index = n->raft.last_applied + 1;
+    lr_note_commit(n);
     gboolean effect = !session_applied(n, c.idem);
     if (effect) {
         session_record(n, c.idem);
@@ -221,7 +224,7 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     if (!q->answered) {
         if (status == 0) {
             lr_reply(n, q->client, q->op, q->attempt, TRUE, FAIL_NONE, FALSE, NULL);
-            act_failpoint(n->out, RAFT_FP_REPLIED);
+            act_failpoint(n->out, LIBRAFT_FP_REPLIED);
         } else {
             /* Leadership lost or shutting down: the entry may still commit. */
             lr_reply(n, q->client, q->op, q->attempt, FALSE, FAIL_LOST_LEADERSHIP, FALSE, NULL);
@@ -257,12 +260,32 @@ static FailReason refusal(LRNode *n)
     return id != 0 && id != n->raft.id ? FAIL_NOT_LEADER : FAIL_NO_LEADER;
 }
 
+/* Whether a refusal of the request can say it had no effect: a write whose idempotency key is
+ * in this server's state machine, or in its log beyond what it applied, may have happened or may
+ * still happen (an earlier copy of the request, or the library instance before a restart,
+ * proposed it). */
+static gboolean refusal_is_definite(const LRNode *n, const ClientReq *cq)
+{
+    if (cq->kind == OP_GET)
+        return TRUE;
+    if (n->started && session_applied(n, cq->idem))
+        return FALSE;
+    for (guint i = n->log->len; i-- > 0;) {
+        const RaftEntry *e = &g_array_index(n->log, RaftEntry, i);
+        if (n->started && e->index <= n->raft.last_applied)
+            break;
+        if (e->idem == cq->idem)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 void lr_client_request(LRNode *n, const Msg *m)
 {
     const ClientReq *cq = &m->u.creq;
     if (!n->started || raft_state(&n->raft) != RAFT_LEADER) {
         FailReason why = n->started ? refusal(n) : FAIL_NO_LEADER;
-        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, why, TRUE, NULL);
+        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, why, refusal_is_definite(n, cq), NULL);
         return;
     }
     if (cq->kind != OP_GET && session_applied(n, cq->idem)) {
@@ -270,7 +293,8 @@ void lr_client_request(LRNode *n, const Msg *m)
         return;
     }
     if (cq->kind != OP_GET && n->inflight >= n->params.max_inflight) {
-        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, FAIL_BUSY, TRUE, NULL);
+        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, FAIL_BUSY, refusal_is_definite(n, cq),
+                 NULL);
         return;
     }
     LRRequest *q = request_new(n, m);
@@ -287,7 +311,7 @@ void lr_client_request(LRNode *n, const Msg *m)
     }
     if (rv != 0) {
         FailReason why = rv == RAFT_NOTLEADER ? refusal(n) : FAIL_BUSY;
-        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, why, TRUE, NULL);
+        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, why, refusal_is_definite(n, cq), NULL);
         g_free(q);
         return;
     }

@@ -231,6 +231,7 @@ typedef struct LRNode {
     NodeRole role;
     uint64_t noted_term;
     uint64_t noted_commit;
+    gboolean broadcast; /* a leader sent entries in this step (the failpoint broadcast) */
     /* counters (tests and the trace) */
     LibraftStats stats;
 } LRNode;
@@ -238,6 +239,8 @@ typedef struct LRNode {
 /* Around every call into the library from the adapter. */
 void lr_enter(LRNode *n);
 void lr_leave(LRNode *n);
+/* NOTE_COMMIT (and the failpoint committed on a leader) if the commit index rose. */
+void lr_note_commit(LRNode *n);
 /* Runs the completions queued by raft_io methods (send done, snapshot read) in order. */
 void lr_drain(LRNode *n);
 

@@ -15,8 +15,9 @@
  *   set_term, set_vote, bootstrap
  *                 metadata (and the bootstrap entry) written and fsynced before the call
  *                 returns: the call suspends the fiber until the fsync completed (lr_io_wait);
- *   snapshot_put  the snapshot written to the other slot and fsynced, then (trailing 0, an
- *                 installed snapshot) the log truncated and fsynced, then the callback;
+ *   snapshot_put  the snapshot written to the other slot and fsynced, then (an installed
+ *                 snapshot, which replaces the whole log) the log truncated and fsynced, then
+ *                 the callback;
  *   snapshot_get  the last snapshot written, after the library returned;
  *   close         completes every outstanding request with RAFT_CANCELED, then calls back.
  * Bug variants: libraft-ack-before-fsync completes an append at its last write's completion;
@@ -46,7 +47,8 @@ struct LRPending {
     uint64_t id;
     void *req;
     void *cb;
-    gboolean truncating; /* snapshot_put: the log truncation of an install is in flight */
+    gboolean replaces; /* snapshot_put: the snapshot replaces the whole log (see io_snapshot_put) */
+    gboolean truncating; /* snapshot_put: that log truncation is in flight */
     int error;
     LRSnapHeader head;
     uint8_t *data;
@@ -269,6 +271,12 @@ static int io_send(struct raft_io *io, struct raft_io_send *req, const struct ra
     msg_take_extra(msg, bytes, len, 1);
     act_send(n->out, msg);
     n->stats.sends++;
+    if (m->type == RAFT_IO_REQUEST_VOTE_RESULT && m->request_vote_result.vote_granted &&
+        m->request_vote_result.pre_vote != raft_tribool_true)
+        act_failpoint(n->out, LIBRAFT_FP_VOTED);
+    if (m->type == RAFT_IO_APPEND_ENTRIES && m->append_entries.n_entries > 0 &&
+        raft_state(&n->raft) == RAFT_LEADER)
+        n->broadcast = TRUE;
     LRPending *p = g_new0(LRPending, 1);
     p->kind = PEND_SEND;
     p->req = req;
@@ -310,7 +318,8 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     n->next_index = a->first + count;
     g_queue_push_tail(&n->appends, a);
     n->stats.appends++;
-    act_failpoint(n->out, RAFT_FP_APPENDED);
+    act_failpoint(n->out, raft_state(&n->raft) == RAFT_LEADER ? LIBRAFT_FP_APPENDED
+                                                              : LIBRAFT_FP_FOLLOWER_APPENDED);
     return 0;
 }
 
@@ -357,7 +366,7 @@ static void append_written(LRNode *n, uint64_t id, int result)
         a->failed = TRUE;
         a->error = result;
     }
-    if (a->writes_left == 0 && !a->failed && (n->params.bugs & LIBRAFT_BUG_ACK_BEFORE_FSYNC) &&
+    if (a->writes_left == 0 && !a->failed && BUG_ON(n->init.bugs, LIBRAFT_BUG_ACK_BEFORE_FSYNC) &&
         g_queue_peek_head(&n->appends) == a) {
         a->done = TRUE; /* the bug: the entries count as stored before their fsync */
         append_complete(n, a);
@@ -368,12 +377,25 @@ static void append_synced(LRNode *n, uint64_t id, int result)
 {
     if (id < n->stale_below)
         return;
-    LRAppend *a = g_queue_peek_head(&n->appends);
-    g_assert(a != NULL && a->id == id);
-    if (result != 0 && (n->params.bugs & LIBRAFT_BUG_TRUST_FAILED_FSYNC) && !a->retried) {
+    gboolean bug = BUG_ON(n->init.bugs, LIBRAFT_BUG_TRUST_FAILED_FSYNC);
+    LRAppend *a = append_find(n, id);
+    if (a == NULL && bug)
+        return; /* the second fsync of an append a later fsync already completed */
+    g_assert(a != NULL && (bug || g_queue_peek_head(&n->appends) == a));
+    if (result != 0 && bug && !a->retried) {
         a->retried = TRUE; /* the bug: fsync again and trust its 0 */
         act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_APPEND, a->id));
         return;
+    }
+    /* The bug again: appends still waiting for their second fsync are trusted once a later
+     * fsync returned 0 (it "covers" them). */
+    LRAppend *h;
+    while ((h = g_queue_peek_head(&n->appends)) != a) {
+        g_assert(h->retried);
+        g_queue_pop_head(&n->appends);
+        if (!h->done)
+            append_complete(n, h);
+        g_free(h);
     }
     g_queue_pop_head(&n->appends);
     if (result != 0 && !a->failed) {
@@ -421,9 +443,13 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io
         act_write(n->out, LR_FILE_SNAP, at + i, &blocks[i], LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
     g_free(blocks);
     act_fsync(n->out, LR_FILE_SNAP, LR_TOKEN(LR_TOK_SNAP, p->id));
+    /* Trailing 0 is how 0.15 installs a snapshot (its log already restored to end at the
+     * snapshot); a snapshot taken with raft_set_snapshot_trailing(0) comes the same way while
+     * the library still holds entries after it, which must stay on disk. */
+    p->replaces = trailing == 0 && raft_last_index(&n->raft) == s->index;
     g_queue_push_tail(&n->snap_puts, p);
     n->stats.snapshots_put++;
-    if (trailing == 0)
+    if (p->replaces)
         n->stats.installs++;
     return 0;
 }
@@ -450,8 +476,8 @@ static void snap_put_synced(LRNode *n, LRPending *p, int result)
 {
     if (result != 0 && p->error == 0)
         p->error = result;
-    if (p->head.trailing == 0 && p->error == 0 && !p->truncating) {
-        /* An installed snapshot replaces the whole log: drop it once the snapshot is durable. */
+    if (p->replaces && p->error == 0 && !p->truncating) {
+        /* A snapshot that replaces the whole log: drop the log once the snapshot is durable. */
         p->truncating = TRUE;
         act_truncate(n->out, LR_FILE_LOG, 0, LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
         lr_log_reset(n, p->head.index + 1);

@@ -302,6 +302,51 @@ uint64_t lr_msg_term(const struct raft_message *m)
     }
 }
 
+/* ---- the oracles' view of a message ---- */
+
+G_STATIC_ASSERT((int)LIBRAFT_MSG_APPEND_RESULT == (int)RAFT_IO_APPEND_ENTRIES_RESULT);
+G_STATIC_ASSERT((int)LIBRAFT_MSG_VOTE_RESULT == (int)RAFT_IO_REQUEST_VOTE_RESULT);
+G_STATIC_ASSERT((int)LIBRAFT_MSG_INSTALL == (int)RAFT_IO_INSTALL_SNAPSHOT);
+
+/* Reads the fixed-size head of a message; allocates nothing (the oracles run outside any
+ * library instance's heap). */
+gboolean libraft_msg_peek(const Msg *m, LibraftPeek *out)
+{
+    memset(out, 0, sizeof *out);
+    if (m->type != MSG_LIBRAFT || m->extra_count < 9)
+        return FALSE;
+    LRReader r = {m->extra, m->extra_count, FALSE};
+    out->type = lr_get8(&r);
+    if (out->type == LR_WIRE_REPAIR_ASK || out->type == LR_WIRE_REPAIR_ANSWER) {
+        out->type = 0;
+        return FALSE;
+    }
+    lr_get64(&r); /* the sender */
+    out->term = lr_get64(&r);
+    switch (out->type) {
+    case RAFT_IO_REQUEST_VOTE_RESULT:
+        out->granted = lr_get8(&r) != 0;
+        out->pre_vote = lr_get8(&r) == raft_tribool_true;
+        break;
+    case RAFT_IO_APPEND_ENTRIES_RESULT:
+        out->rejected = lr_get64(&r);
+        out->last_log_index = lr_get64(&r);
+        break;
+    case RAFT_IO_INSTALL_SNAPSHOT:
+        out->last_log_index = lr_get64(&r);
+        break;
+    case RAFT_IO_APPEND_ENTRIES:
+        out->prev_log_index = lr_get64(&r);
+        lr_get64(&r); /* prev_log_term */
+        out->leader_commit = lr_get64(&r);
+        out->n_entries = lr_get32(&r);
+        break;
+    default:
+        break;
+    }
+    return !r.bad;
+}
+
 /* ---- the trace's view of a message ---- */
 
 static const char *const libraft_msg_names[] = {"libraft"};
@@ -334,7 +379,27 @@ static void libraft_msg_describe(const Msg *m, const MsgNames *names, GString *o
         g_string_append(out, " empty");
         return;
     }
-    g_string_append_printf(out, " %s bytes=%u", lr_msg_kind(b[0]), m->extra_count);
+    if (b[0] == LR_WIRE_REPAIR_ASK || b[0] == LR_WIRE_REPAIR_ANSWER) {
+        g_string_append_printf(out, " %s bytes=%u",
+                               b[0] == LR_WIRE_REPAIR_ASK ? "repair-ask" : "repair-answer",
+                               m->extra_count);
+        return;
+    }
+    LibraftPeek p;
+    gboolean ok = libraft_msg_peek(m, &p);
+    g_string_append_printf(out, " %s term=%" G_GUINT64_FORMAT, lr_msg_kind(b[0]), p.term);
+    if (ok && p.type == RAFT_IO_REQUEST_VOTE_RESULT)
+        g_string_append_printf(out, " granted=%d%s", p.granted, p.pre_vote ? " pre-vote" : "");
+    else if (ok && p.type == RAFT_IO_APPEND_ENTRIES)
+        g_string_append_printf(out,
+                               " prev=%" G_GUINT64_FORMAT " entries=%u commit=%" G_GUINT64_FORMAT,
+                               p.prev_log_index, p.n_entries, p.leader_commit);
+    else if (ok && p.type == RAFT_IO_INSTALL_SNAPSHOT)
+        g_string_append_printf(out, " last=%" G_GUINT64_FORMAT, p.last_log_index);
+    else if (ok && p.type == RAFT_IO_APPEND_ENTRIES_RESULT)
+        g_string_append_printf(out, " rejected=%" G_GUINT64_FORMAT " last=%" G_GUINT64_FORMAT,
+                               p.rejected, p.last_log_index);
+    g_string_append_printf(out, " bytes=%u", m->extra_count);
 }
 
 static gboolean libraft_msg_replicates(MsgType type, const char *detail)

@@ -15,6 +15,7 @@
  */
 #include "model/libraft/libraft_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -241,28 +242,53 @@ static gboolean block_corrupt(const DiskBlock *b, uint16_t len)
     return b->len == len && disk_block_check(b, len) == BLOCK_CORRUPT;
 }
 
+/* Where snapshot blocks are read from: a boot image, or a durable disk (the oracles). */
+typedef struct {
+    const ProtoDiskImage *img;
+    const Disk *disk;
+} SnapSource;
+
+static uint32_t snap_len(const SnapSource *src)
+{
+    return src->img ? src->img->len[LR_FILE_SNAP] : disk_durable_length(src->disk, LR_FILE_SNAP);
+}
+
+/* Block idx (< snap_len): its content, and 0 or EIO. */
+static int snap_block(const SnapSource *src, uint32_t idx, DiskBlock *out)
+{
+    if (src->img) {
+        *out = src->img->blocks[LR_FILE_SNAP][idx];
+        return src->img->errors[LR_FILE_SNAP][idx];
+    }
+    if (disk_durable_block(src->disk, LR_FILE_SNAP, idx, out))
+        return 0;
+    memset(out, 0, sizeof *out);
+    return EIO;
+}
+
 /* The data of the snapshot in `slot`, or NULL if any part of it is not valid; *damaged: a part
  * is unreadable or corrupt (not merely torn or missing, as a crash leaves an unfinished put). */
-static uint8_t *decode_snap_data(const ProtoDiskImage *img, guint slot, const LRSnapHeader *h,
+static uint8_t *decode_snap_data(const SnapSource *src, guint slot, const LRSnapHeader *h,
                                  gboolean *damaged)
 {
     uint32_t first = slot * LR_SNAP_SLOT + 1;
     uint32_t blocks = (h->data_len + SNAP_DATA_MAX - 1) / SNAP_DATA_MAX;
-    if (blocks + 1 > LR_SNAP_SLOT || first + blocks > img->len[LR_FILE_SNAP])
+    if (blocks + 1 > LR_SNAP_SLOT || first + blocks > snap_len(src))
         return NULL;
     uint8_t *data = g_malloc(h->data_len ? h->data_len : 1);
     for (uint32_t i = 0; i < blocks; i++) {
-        const DiskBlock *b = &img->blocks[LR_FILE_SNAP][first + i];
+        DiskBlock b;
+        int err = snap_block(src, first + i, &b);
         uint32_t want = MIN(SNAP_DATA_MAX, h->data_len - i * SNAP_DATA_MAX);
-        if (img->errors[LR_FILE_SNAP][first + i] != 0 || block_corrupt(b, (uint16_t)(want + 8)))
+        if (err != 0 || block_corrupt(&b, (uint16_t)(want + 8)))
             *damaged = TRUE;
-        if (img->errors[LR_FILE_SNAP][first + i] != 0 || b->type != RBLK_SNAP_DATA ||
-            disk_block_check(b, (uint16_t)(want + 8)) != BLOCK_OK ||
-            memcmp(b->body, &h->seq, 8) != 0) {
+        if (err != 0 || b.type != RBLK_SNAP_DATA ||
+            disk_block_check(&b, (uint16_t)(want + 8)) != BLOCK_OK ||
+            memcmp(b.body, &h->seq, 8) != 0) {
             g_free(data);
             return NULL;
         }
-        memcpy(data + i * SNAP_DATA_MAX, b->body + 8, want);
+        memcpy(data + i * SNAP_DATA_MAX, b.body + 8, want);
     }
     if (data_sum(data, h->data_len) != h->data_sum) {
         g_free(data);
@@ -271,24 +297,25 @@ static uint8_t *decode_snap_data(const ProtoDiskImage *img, guint slot, const LR
     return data;
 }
 
-static void decode_snap(const ProtoDiskImage *img, LRImage *out)
+static void decode_snap(const SnapSource *src, LRImage *out)
 {
     for (guint slot = 0; slot < 2; slot++) {
         uint32_t at = slot * LR_SNAP_SLOT;
         LRSnapHeader h;
-        if (at >= img->len[LR_FILE_SNAP])
+        if (at >= snap_len(src))
             continue;
-        const DiskBlock *hb = &img->blocks[LR_FILE_SNAP][at];
-        if (img->errors[LR_FILE_SNAP][at] != 0 || block_corrupt(hb, SNAP_HEAD_LEN)) {
+        DiskBlock hb;
+        int err = snap_block(src, at, &hb);
+        if (err != 0 || block_corrupt(&hb, SNAP_HEAD_LEN)) {
             out->snap_damaged = TRUE; /* a header we cannot read may be the newest snapshot's */
             continue;
         }
-        if (!decode_snap_header(hb, &h))
+        if (!decode_snap_header(&hb, &h))
             continue;
         if (out->snap_found && h.seq <= out->snap.seq)
             continue;
         gboolean damaged = FALSE;
-        uint8_t *data = decode_snap_data(img, slot, &h, &damaged);
+        uint8_t *data = decode_snap_data(src, slot, &h, &damaged);
         out->snap_damaged |= damaged;
         if (data == NULL)
             continue;
@@ -308,7 +335,8 @@ void lr_image_decode(const ProtoDiskImage *img, LRImage *out)
         return;
     g_assert(img->nfiles >= LR_NFILES);
     decode_meta(img, out);
-    decode_snap(img, out);
+    SnapSource src = {.img = img};
+    decode_snap(&src, out);
     decode_log(img, out);
     if (out->snap_found && out->records->len > 0) {
         /* The log must reach the snapshot or continue it: the entries after it, from at most
@@ -345,4 +373,41 @@ DiskBlock *lr_snap_encode(const LRSnapHeader *h, const uint8_t *data, guint *nbl
     }
     *nblocks = blocks + 1;
     return out;
+}
+
+/* ---- what the oracles read ---- */
+
+static uint64_t conf_voters(uint64_t packed)
+{
+    uint64_t voters = 0;
+    for (guint id = 1; id <= 32; id++)
+        if (((packed >> (2 * (id - 1))) & 3) == RAFT_VOTER + 1)
+            voters |= (uint64_t)1 << (id - 1);
+    return voters;
+}
+
+gboolean libraft_record_conf(const RaftEntry *e, uint64_t *voters)
+{
+    if (e->kind != OP_NOOP || e->key != LR_KEY_CHANGE)
+        return FALSE;
+    *voters = conf_voters((uint64_t)e->value);
+    return TRUE;
+}
+
+gboolean libraft_durable_snapshot(const Disk *d, uint64_t *index, uint64_t *term,
+                                  uint64_t *conf_index, uint64_t *voters)
+{
+    LRImage im;
+    memset(&im, 0, sizeof im);
+    SnapSource src = {.disk = d};
+    decode_snap(&src, &im);
+    gboolean found = im.snap_found;
+    if (found) {
+        *index = im.snap.index;
+        *term = im.snap.term;
+        *conf_index = im.snap.conf_index;
+        *voters = conf_voters(im.snap.conf);
+    }
+    g_free(im.snap_data);
+    return found;
 }

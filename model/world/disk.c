@@ -536,6 +536,12 @@ gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len)
     return i >= len;
 }
 
+gboolean disk_block_was_synced(const Disk *d, guint file, uint32_t idx)
+{
+    File *f = file_of(d, file);
+    return idx < f->len && (slot_at(f, idx)->flags & F_SYNCED);
+}
+
 gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len)
 {
     const File *f = reachable(d, file);

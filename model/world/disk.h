@@ -263,6 +263,8 @@ gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len);
 /* Whether every block below `len` reached the durable image after it was last written (media
  * damage since then notwithstanding): what a node may claim once its fsync returned. */
 gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len);
+/* The same for block idx alone. */
+gboolean disk_block_was_synced(const Disk *d, guint file, uint32_t idx);
 /* The blocks the file system broke its promise for: an fsync returned 0 to a descriptor that
  * should have heard of the error that lost them (a kernel before 4.16), and they are still not
  * durable. fn gets each lost content; returns how many. */

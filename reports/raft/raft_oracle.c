@@ -100,7 +100,10 @@ static void add_support(RaftOracle *o, EndpointId node, const RaftEntry *e)
     }
     x->mask |= (uint64_t)1 << node;
     uint64_t mask = x->mask;
-    if (popcount(mask) >= o->majority)
+    gboolean quorum = o->members.is_quorum
+                          ? o->members.is_quorum(o->members.ctx, mask, e->index, e->term)
+                          : popcount(mask) >= o->majority;
+    if (quorum)
         commit_through(o, mask, e->index, e->term); /* may free x */
 }
 
@@ -168,6 +171,20 @@ static void raft_on_durable(void *st, EndpointId node, guint file, uint32_t idx,
 }
 
 /* ---- the mirror: each server's log as it holds it ---- */
+
+void raft_oracle_held(const RaftOracle *o, EndpointId node, uint64_t index, uint64_t *term,
+                      IdemKey *idem)
+{
+    const Chunks *log = &o->mirror[node];
+    *term = 0;
+    *idem = IDEM_NONE;
+    uint32_t id = index >= 1 && index <= log->len ? chunks_index(log, uint32_t, index - 1) : 0;
+    RaftEntry e;
+    if (id != 0 && raft_decode_entry(block_store_get(o->view->store, id), &e) == BLOCK_OK) {
+        *term = e.term;
+        *idem = e.idem;
+    }
+}
 
 /* Drops the node's log entries from `len` on. */
 static void mirror_truncate(RaftOracle *o, Chunks *log, uint32_t len)

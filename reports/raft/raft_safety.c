@@ -88,24 +88,8 @@ void raft_safety_sent(void *st, const Msg *m)
     }
 }
 
-/* What the server's log holds at `index` (term 0 and no key for nothing, or an unreadable
- * entry). */
-static void mirror_get(const RaftOracle *o, const Chunks *log, uint32_t index, uint64_t *term,
-                       IdemKey *idem)
-{
-    *term = 0;
-    *idem = IDEM_NONE;
-    uint32_t id = index < log->len ? chunks_index(log, uint32_t, index) : 0;
-    RaftEntry e;
-    if (id != 0 && raft_decode_entry(block_store_get(o->view->store, id), &e) == BLOCK_OK) {
-        *term = e.term;
-        *idem = e.idem;
-    }
-}
-
 static void check_leader_completeness(RaftOracle *o, EndpointId node, uint64_t term)
 {
-    const Chunks *log = &o->mirror[node];
     for (uint64_t i = 1; i <= o->committed.len; i++) {
         const RaftSlot *s = chunks_at(&o->committed, (guint)(i - 1));
         /* Leader Completeness: committed in an earlier term, so in every later leader's log. */
@@ -113,8 +97,8 @@ static void check_leader_completeness(RaftOracle *o, EndpointId node, uint64_t t
             continue;
         uint64_t t;
         IdemKey idem;
-        mirror_get(o, log, (uint32_t)(i - 1), &t, &idem);
-        if (t == s->term && idem == s->idem)
+        raft_oracle_held(o, node, i, &t, &idem);
+        if ((t == s->term && idem == s->idem) || i <= raft_covered(o, node))
             continue;
         char when[32];
         EndpointId nodes[1] = {node};
@@ -214,15 +198,20 @@ void raft_safety_caught_up(void *st, gboolean healed)
     }
     /* Index by index, so that the servers' identical blocks are decoded once (durable_entry
      * remembers the last); each server's first missing entry is reported, server by server. */
-    uint64_t missing[WORLD_MAX_NODES];
-    for (EndpointId n = 0; n < o->nodes; n++)
-        missing[n] = o->view->is_up(o->view->ctx, n) ? 0 : UINT64_MAX;
+    uint64_t missing[WORLD_MAX_NODES], covered[WORLD_MAX_NODES];
+    uint64_t voters = o->members.voters ? o->members.voters(o->members.ctx) : UINT64_MAX;
+    for (EndpointId n = 0; n < o->nodes; n++) {
+        gboolean due = o->view->is_up(o->view->ctx, n) && ((voters >> n) & 1);
+        missing[n] = due ? 0 : UINT64_MAX;
+        covered[n] = raft_covered(o, n);
+    }
     for (uint64_t i = 1; i <= o->committed.len; i++) {
         const RaftSlot *s = chunks_at(&o->committed, (guint)(i - 1));
         for (EndpointId n = 0; n < o->nodes; n++) {
             RaftEntry e;
-            if (missing[n] == 0 && !(raft_oracle_durable_entry(o, n, i, &e, NULL) &&
-                                     e.term == s->term && e.idem == s->idem))
+            if (missing[n] == 0 && i > covered[n] &&
+                !(raft_oracle_durable_entry(o, n, i, &e, NULL) && e.term == s->term &&
+                  e.idem == s->idem))
                 missing[n] = i;
         }
     }

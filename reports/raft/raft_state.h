@@ -40,9 +40,24 @@ typedef struct RaftSupport {
     struct RaftSupport *next; /* another term at the same index */
 } RaftSupport;
 
+/* Who counts, for a protocol whose voters are not simply its servers (the hosted raft's spares,
+ * membership changes and snapshots); `is_quorum` NULL: every server votes, always, and logs are
+ * never compacted. */
+typedef struct {
+    void *ctx;
+    /* Whether `mask`, the servers durably holding entry (index, term) in that term, is a
+     * majority its term's leader may count. */
+    gboolean (*is_quorum)(void *ctx, uint64_t mask, uint64_t index, uint64_t term);
+    /* The voters of the configuration committed last: the servers that must catch up. */
+    uint64_t (*voters)(void *ctx);
+    /* The last index node's durable snapshot holds (its log may have nothing below). */
+    uint64_t (*covered)(void *ctx, EndpointId node);
+} RaftMembership;
+
 typedef struct {
     const OracleView *view;
     LedgerBook *ledger;
+    RaftMembership members;
     Verdict *found;
     guint nodes;
     guint majority;
@@ -66,6 +81,16 @@ typedef struct {
  * be NULL) gets its block-store id. */
 gboolean raft_oracle_durable_entry(RaftOracle *o, EndpointId n, uint64_t index, RaftEntry *out,
                                    uint32_t *id);
+
+/* What server node's log holds at `index`, as the server holds it: term 0 and no key for
+ * nothing, or an entry that does not decode. */
+void raft_oracle_held(const RaftOracle *o, EndpointId node, uint64_t index, uint64_t *term,
+                      IdemKey *idem);
+/* The last index node's durable snapshot holds (0: none). */
+static inline uint64_t raft_covered(const RaftOracle *o, EndpointId node)
+{
+    return o->members.covered ? o->members.covered(o->members.ctx, node) : 0;
+}
 
 /* raft_safety.c */
 void raft_safety_new_entry(RaftOracle *o, EndpointId node, uint32_t idx, const RaftEntry *e);

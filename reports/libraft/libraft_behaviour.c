@@ -1,0 +1,213 @@
+/* reports/libraft/libraft_behaviour.c — breaches of Raft's rules by the hosted library itself,
+ * and which violations they explain.
+ *
+ * libraft 0.15 does three things Raft forbids, seen here as they happen (its commit notes and its
+ * messages, against the servers' logs as the raft module mirrors them):
+ *
+ *   commit-earlier-term   a leader's commit index lands on an entry of an earlier term that was
+ *                         not committed yet: it counted replicas of that entry (Raft 5.4.2,
+ *                         Figure 8; canonical/raft#220, fixed after 0.15);
+ *   ack-beyond-match      a follower's AppendEntries success claims, as its last index, entries
+ *                         that differ from the leader's log at those indexes (it answers with
+ *                         everything it has stored, past what the request matched; Raft 5.3);
+ *   install-ack-unstored  a follower answers an InstallSnapshot as done, at the snapshot's index,
+ *                         for entries it has appended but not stored (raft_io: an entry counts
+ *                         once its append completed).
+ *
+ * Each breach taints the log positions it made count wrongly. The oracles judge what follows
+ * (an early or lost ack, a divergent apply); at the end each violation about a write whose entry
+ * sits at a tainted position is marked with the breach, and so is any other violation of a run in
+ * which some were (what a wrong commit does next: an overwritten index, a stale read). A
+ * violation no breach explains stays unmarked: until shown otherwise, the adapter's bug. The
+ * marking changes the text of a violation, never whether it is one.
+ */
+#include "reports/libraft/libraft_state.h"
+
+#include <string.h>
+
+#define TAINTS_MAX 256
+#define CLAIM_SCAN 64 /* how far down a claimed tail is compared */
+
+static const char *const behaviour_text[LR_BEHAVIOUR_COUNT] = {
+    [LR_BEHAVIOUR_COMMIT_EARLIER_TERM] = "a leader committed an entry of an earlier term by "
+                                         "counting replicas (Raft 5.4.2; canonical/raft#220, "
+                                         "fixed after 0.15)",
+    [LR_BEHAVIOUR_ACK_BEYOND_MATCH] = "a follower's AppendEntries success claimed its stored log "
+                                      "past what the leader's request matched, a tail that "
+                                      "differs from the leader's log (Raft 5.3)",
+    [LR_BEHAVIOUR_INSTALL_ACK_UNSTORED] = "a follower answered InstallSnapshot as done for "
+                                          "entries it had appended but not stored (raft_io: an "
+                                          "entry counts once its append completed)",
+};
+
+void lr_behaviour_init(LROracle *o)
+{
+    o->taints = g_array_new(FALSE, FALSE, sizeof(LRTaint));
+    o->commit_seen = g_new0(uint64_t, o->nodes);
+    idem_table_init(&o->placements, sizeof(LRPlacement));
+}
+
+void lr_behaviour_clear(LROracle *o)
+{
+    g_array_free(o->taints, TRUE);
+    g_free(o->commit_seen);
+    idem_table_clear(&o->placements);
+}
+
+static void taint(LROracle *o, LRBehaviour what, EndpointId node, uint64_t lo, uint64_t hi,
+                  uint64_t term)
+{
+    for (guint i = 0; i < o->taints->len; i++) {
+        const LRTaint *t = &g_array_index(o->taints, LRTaint, i);
+        if (t->what == what && t->lo == lo && t->hi == hi && t->term == term)
+            return;
+    }
+    if (o->taints->len >= TAINTS_MAX)
+        return;
+    LRTaint t = {what, oview_now(o->view), node, lo, hi, term};
+    g_array_append_val(o->taints, t);
+}
+
+void lr_behaviour_placed(LROracle *o, const RaftEntry *e)
+{
+    if (e->idem == IDEM_NONE)
+        return;
+    LRPlacement *p = idem_table_insert(&o->placements, e->idem);
+    for (guint k = 0; k < LR_PLACEMENTS; k++)
+        if (p->index[k] == e->index && p->term[k] == e->term)
+            return;
+    guint k = p->next++ % LR_PLACEMENTS;
+    p->index[k] = e->index;
+    p->term[k] = e->term;
+}
+
+/* The leader of `term`, or ENDPOINT_NONE. */
+static EndpointId leader_of(const LROracle *o, uint64_t term)
+{
+    gpointer v = g_hash_table_lookup(o->raft->leaders, &term);
+    return v ? (EndpointId)(GPOINTER_TO_UINT(v) - 1) : ENDPOINT_NONE;
+}
+
+static uint64_t term_held(const LROracle *o, EndpointId node, uint64_t index)
+{
+    uint64_t term;
+    IdemKey idem;
+    raft_oracle_held(o->raft, node, index, &term, &idem);
+    return term;
+}
+
+void lr_behaviour_commit(LROracle *o, EndpointId node, uint64_t index, uint64_t term)
+{
+    uint64_t before = o->commit_seen[node];
+    o->commit_seen[node] = MAX(before, index);
+    if (index <= before || leader_of(o, term) != node)
+        return;
+    /* A commit index at an earlier term's entry: nothing of the current term is at or below it
+     * (terms never decrease along a log), so the leader counted replicas of that entry. It
+     * matters for what was not committed already (by a majority in its own term). */
+    uint64_t at = term_held(o, node, index);
+    uint64_t from = MAX(MAX(before, o->raft->committed.len), o->snap[node].index) + 1;
+    if (at != 0 && at < term && index >= from)
+        taint(o, LR_BEHAVIOUR_COMMIT_EARLIER_TERM, node, from, index, term);
+}
+
+void lr_behaviour_claim(LROracle *o, EndpointId follower, EndpointId leader, uint64_t term,
+                        uint64_t last)
+{
+    uint64_t floor = MAX(o->snap[follower].index, o->snap[leader].index);
+    if (last <= floor)
+        return;
+    uint64_t mine = term_held(o, follower, last);
+    if (mine == 0 || mine == term_held(o, leader, last))
+        return;
+    /* The claimed tail: down to where the two logs agree again. */
+    uint64_t lo = last;
+    while (lo > floor + 1 && last - lo < CLAIM_SCAN &&
+           term_held(o, follower, lo - 1) != term_held(o, leader, lo - 1))
+        lo--;
+    taint(o, LR_BEHAVIOUR_ACK_BEYOND_MATCH, follower, lo, last, term);
+}
+
+void lr_behaviour_install_ack(LROracle *o, EndpointId follower, uint64_t last)
+{
+    taint(o, LR_BEHAVIOUR_INSTALL_ACK_UNSTORED, follower, last, last, 0);
+}
+
+/* ---- explaining violations ---- */
+
+static gboolean placement_tainted(const LRTaint *t, uint64_t index, uint64_t term)
+{
+    if (index < t->lo || index > t->hi)
+        return FALSE;
+    return t->what == LR_BEHAVIOUR_COMMIT_EARLIER_TERM ? term < t->term : term == t->term;
+}
+
+/* The first taint that explains violation x by the writes it names (or, for an unpersisted
+ * send, by the answer itself); -1 if none. */
+static int explained_by(const LROracle *o, const Violation *x)
+{
+    for (guint i = 0; i < o->taints->len; i++) {
+        const LRTaint *t = &g_array_index(o->taints, LRTaint, i);
+        if (t->what == LR_BEHAVIOUR_INSTALL_ACK_UNSTORED) {
+            if (x->kind == V_UNPERSISTED_SEND && x->nnodes > 0 && x->nodes[0] == t->node &&
+                x->time == t->at)
+                return (int)i;
+            continue;
+        }
+        for (guint k = 0; k < x->nops; k++) {
+            if (x->ops[k] >= history_len(o->view->history))
+                continue;
+            IdemKey idem = history_op(o->view->history, x->ops[k])->idem;
+            const LRPlacement *p =
+                idem != IDEM_NONE ? idem_table_lookup(&o->placements, idem) : NULL;
+            for (guint s = 0; p && s < LR_PLACEMENTS && p->index[s] != 0; s++)
+                if (placement_tainted(t, p->index[s], p->term[s]))
+                    return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void mark(const LROracle *o, Violation *x, const LRTaint *t, gboolean direct)
+{
+    char when[32];
+    sim_time_format_human(t->at, when, sizeof when);
+    char *text;
+    if (direct)
+        text = g_strdup_printf(
+            "%s; libraft 0.15 at %s (%s, index %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT "): %s",
+            x->text, when, oview_name(o->view, t->node), t->lo, t->hi, behaviour_text[t->what]);
+    else
+        text = g_strdup_printf("%s; libraft 0.15 earlier in this run (%s, %s): %s", x->text,
+                               oview_name(o->view, t->node), when, behaviour_text[t->what]);
+    g_free(x->text);
+    x->text = text;
+}
+
+void lr_behaviour_explain(const LROracle *o, Verdict *v)
+{
+    guint n = v->violations->len;
+    g_autofree int *by = g_new(int, n);
+    gboolean any = FALSE;
+    for (guint i = 0; i < n; i++) {
+        by[i] = explained_by(o, g_ptr_array_index(v->violations, i));
+        any |= by[i] >= 0;
+    }
+    for (guint i = 0; i < n; i++) {
+        Violation *x = g_ptr_array_index(v->violations, i);
+        if (by[i] >= 0) {
+            mark(o, x, &g_array_index(o->taints, LRTaint, by[i]), TRUE);
+            continue;
+        }
+        if (!any)
+            continue;
+        /* What the wrongly counted writes led to: the first breach before it. */
+        for (guint t = 0; t < o->taints->len; t++) {
+            const LRTaint *b = &g_array_index(o->taints, LRTaint, t);
+            if (b->at <= x->time) {
+                mark(o, x, b, FALSE);
+                break;
+            }
+        }
+    }
+}

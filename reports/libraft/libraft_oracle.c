@@ -1,0 +1,368 @@
+/* reports/libraft/libraft_oracle.c — the oracle module of the hosted canonical raft.
+ *
+ * The adapter keeps raft's on-disk records (model/libraft/libraft.h), so raft's durable-state
+ * follower and safety oracles (reports/raft/) judge a hosted server's disk unchanged; this module
+ * runs them and adds what only the hosted library has:
+ *
+ *   configurations   the library's membership changes (raft_add, raft_assign, raft_remove) and
+ *                    its spares. Every configuration entry that becomes durable in a server's log,
+ *                    and the configuration of its durable snapshot, is followed per server.
+ *                    Entry (i, T) is committed when the servers durably holding it in term T are
+ *                    a majority of the voters of the configuration in force at i (the last
+ *                    configuration entry at or below i in their log), or of a configuration the
+ *                    leader of T appended after i (a leader counts with its latest one; changes
+ *                    are one server at a time, so any two such majorities overlap). The servers
+ *                    that must catch up, and the majority an acked write must keep, are the
+ *                    voters of the configuration committed last.
+ *   snapshots        a server's durable snapshot holds every entry up to its index: an installed
+ *                    snapshot leaves its log empty below, which is not a missing entry, and a
+ *                    write whose effect it holds is not lost with the log blocks.
+ *   persist-before-send
+ *                    the library's own messages: a granted vote (not a pre-vote) must be on the
+ *                    voter's disk, an append success's last index synced (or in its snapshot),
+ *                    when it leaves.
+ *
+ *   the library's own breaches of Raft's rules, and the violations they explain: see
+ *                    libraft_behaviour.c.
+ */
+#include "reports/libraft/libraft_oracle.h"
+
+#include "reports/libraft/libraft_state.h"
+#include "reports/persist.h"
+#include "reports/raft/raft_oracle.h"
+
+#include <string.h>
+
+static guint popcount(uint64_t x)
+{
+    return (guint)__builtin_popcountll(x);
+}
+
+static gboolean is_majority(uint64_t mask, uint64_t voters)
+{
+    return voters != 0 && popcount(mask & voters) >= popcount(voters) / 2 + 1;
+}
+
+/* ---- following configurations ---- */
+
+static void conf_put(LROracle *o, EndpointId n, const LRConf *c)
+{
+    GArray *a = o->confs[n];
+    guint i = a->len;
+    while (i > 0 && g_array_index(a, LRConf, i - 1).index > c->index)
+        i--;
+    if (i > 0 && g_array_index(a, LRConf, i - 1).index == c->index)
+        g_array_index(a, LRConf, i - 1) = *c;
+    else
+        g_array_insert_val(a, i, *c);
+}
+
+static void conf_drop(LROracle *o, EndpointId n, uint64_t index)
+{
+    GArray *a = o->confs[n];
+    for (guint i = a->len; i-- > 0;)
+        if (g_array_index(a, LRConf, i).index == index) {
+            g_array_remove_index(a, i);
+            return;
+        }
+}
+
+/* The voters in force at `index` in server n's durable log (its snapshot's configuration when
+ * that is later than any entry at or below index). */
+static uint64_t voters_at(const LROracle *o, EndpointId n, uint64_t index)
+{
+    uint64_t best = 0, voters = o->boot_voters;
+    const GArray *a = o->confs[n];
+    for (guint i = a->len; i-- > 0;) {
+        const LRConf *c = &g_array_index(a, LRConf, i);
+        if (c->index <= index) {
+            best = c->index;
+            voters = c->voters;
+            break;
+        }
+    }
+    const LRSnap *s = &o->snap[n];
+    if (s->index != 0 && s->conf_index <= index && s->conf_index >= best)
+        voters = s->voters;
+    return voters;
+}
+
+static gboolean lr_is_quorum(void *ctx, uint64_t mask, uint64_t index, uint64_t term)
+{
+    const LROracle *o = ctx;
+    if (mask == 0)
+        return FALSE;
+    if (is_majority(mask, voters_at(o, (EndpointId)__builtin_ctzll(mask), index)))
+        return TRUE;
+    /* A configuration the leader of `term` appended after the entry: it counts with that one. */
+    for (guint n = 0; n < o->nodes; n++)
+        for (guint i = 0; i < o->confs[n]->len; i++) {
+            const LRConf *c = &g_array_index(o->confs[n], LRConf, i);
+            if (c->index > index && c->term == term && is_majority(mask, c->voters))
+                return TRUE;
+        }
+    return FALSE;
+}
+
+/* The voters of the configuration committed last (in the committed prefix, or in a snapshot,
+ * which holds only committed state). */
+static uint64_t lr_voters(void *ctx)
+{
+    const LROracle *o = ctx;
+    const Chunks *committed = &o->raft->committed;
+    uint64_t best = 0, voters = o->boot_voters;
+    for (guint n = 0; n < o->nodes; n++) {
+        for (guint i = 0; i < o->confs[n]->len; i++) {
+            const LRConf *c = &g_array_index(o->confs[n], LRConf, i);
+            if (c->index <= best || c->index > committed->len)
+                continue;
+            const RaftSlot *s = chunks_at(committed, (guint)(c->index - 1));
+            if (s->set && s->term == c->term)
+                best = c->index, voters = c->voters;
+        }
+        const LRSnap *s = &o->snap[n];
+        if (s->index != 0 && s->conf_index > best && s->conf_index <= committed->len)
+            best = s->conf_index, voters = s->voters;
+    }
+    return voters;
+}
+
+static uint64_t lr_covered(void *ctx, EndpointId node)
+{
+    const LROracle *o = ctx;
+    return o->snap[node].index;
+}
+
+/* ---- the events ---- */
+
+static void follow_log(LROracle *o, EndpointId node, const DiskBlock *old, const DiskBlock *neu)
+{
+    RaftEntry e;
+    uint64_t voters;
+    if (old && raft_decode_entry(old, &e) == BLOCK_OK && libraft_record_conf(&e, &voters))
+        conf_drop(o, node, e.index);
+    if (neu && raft_decode_entry(neu, &e) == BLOCK_OK && libraft_record_conf(&e, &voters))
+        conf_put(o, node, &(LRConf){e.index, e.term, voters});
+}
+
+static void follow_damage(GArray *d, uint32_t idx, gboolean hit)
+{
+    for (guint i = 0; i < d->len; i++)
+        if (g_array_index(d, uint32_t, i) == idx) {
+            if (!hit)
+                g_array_remove_index_fast(d, i);
+            return;
+        }
+    if (hit)
+        g_array_append_val(d, idx);
+}
+
+static gboolean is_damaged(const GArray *d, uint32_t idx)
+{
+    for (guint i = 0; i < d->len; i++)
+        if (g_array_index(d, uint32_t, i) == idx)
+            return TRUE;
+    return FALSE;
+}
+
+/* Whether node's log backs a claim to hold entries up to `last`: synced since last written, or
+ * hit by a media fault since. Below an installed snapshot the log is a hole, and the scrub may
+ * be writing a damaged block again: then the last entry alone is asked (the adapter's appends
+ * are in order and one fsync covers the file). */
+static gboolean log_backs(const LROracle *o, EndpointId node, uint64_t last)
+{
+    const Disk *d = oview_disk(o->view, node);
+    const GArray *damaged = o->damaged[node];
+    if (o->snap[node].index == 0 && damaged->len == 0)
+        return disk_prefix_was_synced(d, RAFT_FILE_LOG, (uint32_t)last);
+    return disk_block_was_synced(d, RAFT_FILE_LOG, (uint32_t)last - 1) ||
+           is_damaged(damaged, (uint32_t)last - 1);
+}
+
+static void lr_durable(void *st, EndpointId node, guint file, uint32_t idx, const DiskBlock *old,
+                       const DiskBlock *neu, DiskChange cause)
+{
+    LROracle *o = st;
+    if (file == LIBRAFT_FILE_SNAP) {
+        /* What the server stored, media damage since notwithstanding (its scrub or its repair
+         * deals with that; the damage is the fault budget's, as for log blocks). */
+        if (cause == DISK_CHANGE_MEDIA)
+            return;
+        LRSnap *s = &o->snap[node];
+        uint64_t term;
+        if (!libraft_durable_snapshot(oview_disk(o->view, node), &s->index, &term, &s->conf_index,
+                                      &s->voters))
+            memset(s, 0, sizeof *s);
+        return;
+    }
+    if (file == RAFT_FILE_LOG) {
+        follow_log(o, node, old, neu); /* before raft's module counts support with it */
+        follow_damage(o->damaged[node], idx, cause == DISK_CHANGE_MEDIA);
+    }
+    raft_oracle.durable(o->raft, node, file, idx, old, neu, cause);
+}
+
+/* Persist-before-send for the library's messages. */
+static void lr_sent(void *st, const Msg *m)
+{
+    LROracle *o = st;
+    LibraftPeek p;
+    if (m->from >= o->nodes || !libraft_msg_peek(m, &p))
+        return;
+    if (p.type == LIBRAFT_MSG_VOTE_RESULT && p.granted && !p.pre_vote) {
+        uint64_t key = p.term << 8 | m->from;
+        gpointer vote = g_hash_table_lookup(o->raft->votes, &key);
+        if (!vote || GPOINTER_TO_UINT(vote) - 1 != m->to) {
+            g_autofree char *what = g_strdup_printf("its vote in term %" G_GUINT64_FORMAT, p.term);
+            persist_unpersisted(o->view, m, what, o->raft->found);
+        }
+        return;
+    }
+    if (p.type == LIBRAFT_MSG_INSTALL && m->to < o->nodes) {
+        o->install_sent[m->to] = p.last_log_index;
+        return;
+    }
+    if (p.type != LIBRAFT_MSG_APPEND_RESULT || p.rejected != 0 || p.last_log_index == 0)
+        return;
+    gpointer leader = g_hash_table_lookup(o->raft->leaders, &p.term);
+    if (leader && GPOINTER_TO_UINT(leader) - 1 == m->to)
+        lr_behaviour_claim(o, m->from, m->to, p.term, p.last_log_index);
+    if (p.last_log_index > o->snap[m->from].index && !log_backs(o, m->from, p.last_log_index)) {
+        if (p.last_log_index == o->install_sent[m->from])
+            lr_behaviour_install_ack(o, m->from, p.last_log_index);
+        g_autofree char *what = g_strdup_printf(
+            "an append success with last index %" G_GUINT64_FORMAT, p.last_log_index);
+        persist_unpersisted(o->view, m, what, o->raft->found);
+    }
+}
+
+static void lr_note(void *st, EndpointId node, const ProtoAction *note)
+{
+    LROracle *o = st;
+    raft_oracle.note(o->raft, node, note);
+    if (note->sub == NOTE_COMMIT)
+        lr_behaviour_commit(o, node, note->a, note->b);
+}
+
+static void lr_booted(void *st, EndpointId node, const ProtoDiskImage *image)
+{
+    LROracle *o = st;
+    raft_oracle.booted(o->raft, node, image);
+}
+
+static void lr_submitted(void *st, EndpointId node, guint file, uint32_t index,
+                         const DiskBlock *block)
+{
+    LROracle *o = st;
+    raft_oracle.submitted(o->raft, node, file, index, block);
+    RaftEntry e;
+    if (file == RAFT_FILE_LOG && block && raft_decode_entry(block, &e) == BLOCK_OK)
+        lr_behaviour_placed(o, &e);
+}
+
+/* ---- what the generic oracles take ---- */
+
+/* Commitment decides an ack (acks_need_commitment); the copies it needs are at least a majority
+ * of the smallest configuration. */
+static guint lr_ack_copies(void *st)
+{
+    const LROracle *o = st;
+    return o->min_voters / 2 + 1;
+}
+
+/* A snapshot holds every effect applied at or below its index. */
+static uint64_t lr_snapshot_holders(void *st, const Ledger *l)
+{
+    const LROracle *o = st;
+    uint64_t mask = 0;
+    for (guint n = 0; l->effect_index != 0 && n < o->nodes; n++)
+        if (o->snap[n].index >= l->effect_index)
+            mask |= (uint64_t)1 << n;
+    return mask;
+}
+
+static gboolean lr_lost(void *st, const Ledger *l, uint64_t holders)
+{
+    LROracle *o = st;
+    return !is_majority(holders, lr_voters(o));
+}
+
+static gboolean lr_visible(void *st, const Ledger *l)
+{
+    LROracle *o = st;
+    return raft_oracle.visible(o->raft, l);
+}
+
+static void lr_convergence(void *st, gboolean healed)
+{
+    LROracle *o = st;
+    raft_oracle.convergence(o->raft, healed);
+}
+
+static void lr_end_checks(void *st, Verdict *v)
+{
+    LROracle *o = st;
+    raft_oracle.end_checks(o->raft, v);
+    lr_behaviour_explain(o, v);
+}
+
+/* ---- life cycle ---- */
+
+static void *lr_create(const OracleEnv *env)
+{
+    LROracle *o = g_new0(LROracle, 1);
+    o->raft = raft_oracle.create(env);
+    o->view = env->view;
+    o->nodes = env->view->cfg->nodes;
+    o->boot_voters = (uint64_t)1 << libraft_voters(env->view->cfg);
+    o->boot_voters -= 1;
+    o->min_voters = libraft_min_voters(env->view->cfg);
+    o->confs = g_new0(GArray *, o->nodes);
+    for (guint n = 0; n < o->nodes; n++)
+        o->confs[n] = g_array_new(FALSE, FALSE, sizeof(LRConf));
+    o->snap = g_new0(LRSnap, o->nodes);
+    o->install_sent = g_new0(uint64_t, o->nodes);
+    o->damaged = g_new0(GArray *, o->nodes);
+    for (guint n = 0; n < o->nodes; n++)
+        o->damaged[n] = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    lr_behaviour_init(o);
+    o->raft->members = (RaftMembership){
+        .ctx = o, .is_quorum = lr_is_quorum, .voters = lr_voters, .covered = lr_covered};
+    return o;
+}
+
+static void lr_destroy(void *st)
+{
+    LROracle *o = st;
+    raft_oracle.destroy(o->raft);
+    lr_behaviour_clear(o);
+    for (guint n = 0; n < o->nodes; n++) {
+        g_array_free(o->confs[n], TRUE);
+        g_array_free(o->damaged[n], TRUE);
+    }
+    g_free(o->confs);
+    g_free(o->damaged);
+    g_free(o->install_sent);
+    g_free(o->snap);
+    g_free(o);
+}
+
+const OracleModule libraft_oracle = {
+    .name = "libraft",
+    .create = lr_create,
+    .destroy = lr_destroy,
+    .durable = lr_durable,
+    .sent = lr_sent,
+    .note = lr_note,
+    .booted = lr_booted,
+    .submitted = lr_submitted,
+    .ack_copies = lr_ack_copies,
+    .acks_need_commitment = TRUE,
+    .lost = lr_lost,
+    .loss_names_survivors = TRUE,
+    .visible = lr_visible,
+    .snapshot_holders = lr_snapshot_holders,
+    .merging_adds = FALSE,
+    .convergence = lr_convergence,
+    .end_checks = lr_end_checks,
+};
