@@ -193,6 +193,8 @@ void redundancy_change_done(Redundancy *r, Verdict *found)
         if (r->mod->owes_copies && !r->mod->owes_copies(r->st, l))
             continue;
         uint64_t kept = ledger_holders(r->book, l) | l->damaged | w->fault_taken;
+        if (r->mod->snapshot_holders)
+            kept |= r->mod->snapshot_holders(r->st, l); /* compacted into a snapshot, not lost */
         guint need = redundancy_need(r);
         if (popcount(kept) >= need)
             continue;

@@ -16,6 +16,7 @@
  * request, and the instance's heap is freed (what was left is counted, see libraft_heap.c).
  */
 #include "model/libraft/libraft_internal.h"
+#include "model/libraft/libraft_marks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +120,7 @@ static void start_library(LRNode *n)
         int rv = raft_bootstrap(&n->raft, &conf);
         raft_configuration_close(&conf);
         if (rv != 0) {
+            LMARK(n, BOOTSTRAP_FAILED);
             /* Its write or fsync failed: nothing of it is trusted; the boot starts over. */
             n->next_index = 1;
             n->term = 0;
@@ -131,9 +133,10 @@ static void start_library(LRNode *n)
     }
     int rv = raft_start(&n->raft);
     n->started = rv == 0;
-    if (rv != 0)
+    if (rv != 0) {
+        LMARK(n, START_FAILED);
         act_note(n->out, NOTE_DAMAGED, 0, (uint64_t)rv, 0, 0);
-    else
+    } else
         lr_scrub_start(n);
     lr_image_clear(&n->image);
 }
@@ -187,14 +190,17 @@ static void handle_peer(LRNode *n, const Msg *m)
         lr_repair_message(n, m);
         return;
     }
-    if (!n->started)
+    if (!n->started) {
+        LMARK(n, RECV_NOT_STARTED);
         return; /* not listening yet: as if the network lost it */
+    }
     Work *w = g_new0(Work, 1);
     w->n = n;
     w->kind = WORK_RECV;
     n->stats.received++;
     if (!lr_msg_decode(m->extra, m->extra_count, &w->msg, w->addr, sizeof w->addr)) {
         n->stats.malformed++;
+        LMARK(n, RECV_MALFORMED);
         g_free(w);
         return;
     }
@@ -319,11 +325,18 @@ static void boot(LRNode *n, const ProtoEvent *ev)
                        (im->meta_found && im->meta.damaged) || (!im->meta_found && !ev->first_boot);
     n->blank = !ev->first_boot && !im->meta_found && im->records->len == 0 && !im->snap_found &&
                !im->log_damaged && !im->snap_damaged && !im->meta_damaged;
+    if (ev->first_boot)
+        LMARK(n, BOOT_FIRST);
+    else if (n->blank)
+        LMARK(n, BOOT_BLANK);
     if (damaged) {
+        LMARK(n, BOOT_DAMAGED);
         act_note(n->out, NOTE_DAMAGED, 0, im->log_damaged, im->meta_damaged, im->snap_damaged);
         lr_repair_begin(n);
         return;
     }
+    if (!ev->first_boot)
+        LMARK(n, BOOT_REWRITE);
     lr_boot_rewrite(n, TRUE, TRUE);
     if (n->boot_waits == 0)
         lr_boot_start(n);
@@ -340,9 +353,10 @@ static void boot_disk(LRNode *n, uint64_t token, int result)
         return;
     if (n->repairing)
         lr_repair_synced(n, n->boot_failed);
-    else if (n->boot_failed)
+    else if (n->boot_failed) {
+        LMARK(n, BOOT_RETRY);
         act_timer(n->out, LR_TIMER_BOOT, BOOT_RETRY, 0);
-    else
+    } else
         lr_boot_start(n);
 }
 
@@ -438,6 +452,7 @@ static void while_suspended(LRNode *n, const ProtoEvent *ev)
             return;
         n->tick_deferred = TRUE;
     }
+    LMARK(n, FIBER_DEFERRED);
     g_queue_push_tail(&n->deferred, event_copy(ev));
 }
 
@@ -519,6 +534,8 @@ void *libraft_create(const ProtoInit *init, const LibraftParams *params)
 {
     LRNode *n = g_new0(LRNode, 1);
     n->init = *init;
+    if (n->init.marks == NULL)
+        n->init.marks = mark_sink();
     n->params = *params;
     n->next_index = 1;
     lr_log_reset(n, 1);
@@ -559,6 +576,10 @@ static void instance_close(LRNode *n)
     lr_leave(n);
     guint leaked, double_frees;
     lr_heap_free(n->heap, &leaked, &double_frees);
+    if (leaked > 0)
+        LMARK(n, INSTANCE_LEAKED);
+    if (double_frees > 0)
+        LMARK(n, INSTANCE_DOUBLE_FREE);
     n->heap = NULL;
     n->started = FALSE;
     action_list_clear(&scratch);
@@ -591,6 +612,7 @@ static void libraft_destroy(void *p)
 static void host_restart(LRNode *n)
 {
     n->stats.restarts++;
+    LMARK(n, HOST_RESTART);
     instance_close(n);
     LRImage *im = &n->image;
     lr_image_clear(im);

@@ -18,6 +18,7 @@
  * outstanding in the library are listed in n->requests until their callback ran.
  */
 #include "model/libraft/libraft_internal.h"
+#include "model/libraft/libraft_marks.h"
 
 #include <string.h>
 
@@ -76,8 +77,10 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf, void *
             n->present[c.key] = c.kind != OP_DELETE;
         }
         n->stats.applied++;
+        LMARK(n, FSM_APPLY);
     } else {
         n->stats.deduplicated++;
+        LMARK(n, FSM_DEDUP);
     }
     act_note(n->out, NOTE_APPLY, index, c.term, c.idem, effect);
     return 0;
@@ -144,6 +147,7 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
         g_hash_table_add(n->named, k);
     }
     raft_free(buf->base); /* restore owns the buffer when it succeeds */
+    LMARK(n, SNAP_RESTORE);
     return 0;
 }
 
@@ -223,10 +227,12 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
     LRNode *n = q->node;
     if (!q->answered) {
         if (status == 0) {
+            LMARK(n, CLIENT_OK);
             lr_reply(n, q->client, q->op, q->attempt, TRUE, FAIL_NONE, FALSE, NULL);
             act_failpoint(n->out, LIBRAFT_FP_REPLIED);
         } else {
             /* Leadership lost or shutting down: the entry may still commit. */
+            LMARK(n, CLIENT_LOST_LEADERSHIP);
             lr_reply(n, q->client, q->op, q->attempt, FALSE, FAIL_LOST_LEADERSHIP, FALSE, NULL);
         }
     }
@@ -244,8 +250,10 @@ static void barrier_cb(struct raft_barrier *req, int status)
                 r.present = n->present[q->key];
                 r.value = n->kv[q->key];
             }
+            LMARK(n, CLIENT_OK);
             lr_reply(n, q->client, q->op, q->attempt, TRUE, FAIL_NONE, FALSE, &r);
         } else {
+            LMARK(n, CLIENT_LOST_LEADERSHIP);
             lr_reply(n, q->client, q->op, q->attempt, FALSE, FAIL_LOST_LEADERSHIP, TRUE, NULL);
         }
     }
@@ -258,6 +266,21 @@ static FailReason refusal(LRNode *n)
     const char *address;
     raft_leader(&n->raft, &id, &address);
     return id != 0 && id != n->raft.id ? FAIL_NOT_LEADER : FAIL_NO_LEADER;
+}
+
+/* A refusal, counted by its reason. */
+static void refuse(LRNode *n, const Msg *m, FailReason why, gboolean definite)
+{
+    const ClientReq *cq = &m->u.creq;
+    if (why == FAIL_NOT_LEADER)
+        LMARK(n, CLIENT_NOT_LEADER);
+    else if (why == FAIL_NO_LEADER)
+        LMARK(n, CLIENT_NO_LEADER);
+    else
+        LMARK(n, CLIENT_BUSY);
+    if (!definite)
+        LMARK(n, CLIENT_REFUSAL_INDEFINITE);
+    lr_reply(n, m->from, cq->op, cq->attempt, FALSE, why, definite, NULL);
 }
 
 /* Whether a refusal of the request can say it had no effect: a write whose idempotency key is
@@ -284,17 +307,16 @@ void lr_client_request(LRNode *n, const Msg *m)
 {
     const ClientReq *cq = &m->u.creq;
     if (!n->started || raft_state(&n->raft) != RAFT_LEADER) {
-        FailReason why = n->started ? refusal(n) : FAIL_NO_LEADER;
-        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, why, refusal_is_definite(n, cq), NULL);
+        refuse(n, m, n->started ? refusal(n) : FAIL_NO_LEADER, refusal_is_definite(n, cq));
         return;
     }
     if (cq->kind != OP_GET && session_applied(n, cq->idem)) {
+        LMARK(n, CLIENT_SESSION_HIT);
         lr_reply(n, m->from, cq->op, cq->attempt, TRUE, FAIL_NONE, FALSE, NULL);
         return;
     }
     if (cq->kind != OP_GET && n->inflight >= n->params.max_inflight) {
-        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, FAIL_BUSY, refusal_is_definite(n, cq),
-                 NULL);
+        refuse(n, m, FAIL_BUSY, refusal_is_definite(n, cq));
         return;
     }
     LRRequest *q = request_new(n, m);
@@ -310,13 +332,16 @@ void lr_client_request(LRNode *n, const Msg *m)
             raft_free(buf.base);
     }
     if (rv != 0) {
-        FailReason why = rv == RAFT_NOTLEADER ? refusal(n) : FAIL_BUSY;
-        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, why, refusal_is_definite(n, cq), NULL);
+        refuse(n, m, rv == RAFT_NOTLEADER ? refusal(n) : FAIL_BUSY, refusal_is_definite(n, cq));
         g_free(q);
         return;
     }
-    if (cq->kind != OP_GET)
+    if (cq->kind != OP_GET) {
+        LMARK(n, CLIENT_PROPOSED);
         n->inflight++;
+    } else {
+        LMARK(n, CLIENT_READ);
+    }
     g_ptr_array_add(n->requests, q);
 }
 
@@ -327,6 +352,7 @@ void lr_client_shutdown(LRNode *n)
         if (q->answered)
             continue;
         q->answered = TRUE;
+        LMARK(n, CLIENT_SHUTDOWN);
         gboolean write = q->kind != OP_GET;
         lr_reply(n, q->client, q->op, q->attempt, FALSE, FAIL_SHUTDOWN, !write, NULL);
     }

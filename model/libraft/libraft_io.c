@@ -24,6 +24,7 @@
  * libraft-trust-failed-fsync answers a failed fsync with a second fsync and reports its result.
  */
 #include "model/libraft/libraft_internal.h"
+#include "model/libraft/libraft_marks.h"
 
 #include <errno.h>
 #include <string.h>
@@ -101,9 +102,11 @@ static int persist_meta(LRNode *n, uint64_t term, raft_id vote)
     int err = lr_io_wait(n, tok);
     if (err != 0) {
         n->stats.durable_errors++;
+        LMARK(n, DURABLE_FAILED);
         io_failed(n);
         return raft_error(err);
     }
+    LMARK(n, DURABLE_OK);
     n->meta_seq = m.seq;
     n->meta_slot = slot;
     n->term = term;
@@ -253,6 +256,8 @@ static int io_load(struct raft_io *io, raft_term *term, raft_id *voted_for,
     *term = n->term;
     *voted_for = n->vote;
     *snapshot = im->snap_found ? snapshot_new(&im->snap, im->snap_data) : NULL;
+    if (im->snap_found)
+        LMARK(n, BOOT_SNAPSHOT);
     load_entries(n, im, start_index, entries, n_entries);
     return 0;
 }
@@ -318,8 +323,12 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     n->next_index = a->first + count;
     g_queue_push_tail(&n->appends, a);
     n->stats.appends++;
-    act_failpoint(n->out, raft_state(&n->raft) == RAFT_LEADER ? LIBRAFT_FP_APPENDED
-                                                              : LIBRAFT_FP_FOLLOWER_APPENDED);
+    gboolean leader = raft_state(&n->raft) == RAFT_LEADER;
+    if (leader)
+        LMARK(n, APPEND_LEADER);
+    else
+        LMARK(n, APPEND_FOLLOWER);
+    act_failpoint(n->out, leader ? LIBRAFT_FP_APPENDED : LIBRAFT_FP_FOLLOWER_APPENDED);
     return 0;
 }
 
@@ -327,6 +336,7 @@ static int io_truncate(struct raft_io *io, raft_index index)
 {
     LRNode *n = IO_NODE(io);
     g_assert(index >= 1);
+    LMARK(n, TRUNCATE);
     act_truncate(n->out, LR_FILE_LOG, (uint32_t)(index - 1),
                  LR_TOKEN(LR_TOK_TRUNCATE, ++n->next_token));
     n->next_index = index;
@@ -339,6 +349,7 @@ static void append_complete(LRNode *n, LRAppend *a)
     int status = a->failed ? raft_error(a->error) : 0;
     if (status != 0) {
         n->stats.append_errors++;
+        LMARK(n, APPEND_FAILED);
         io_failed(n);
     } else {
         n->synced = MAX(n->synced, a->first + a->count - 1);
@@ -459,12 +470,17 @@ static void snap_put_complete(LRNode *n, LRPending *p)
     g_queue_remove(&n->snap_puts, p);
     int status = p->error ? raft_error(p->error) : 0;
     if (status == 0) {
+        if (p->replaces)
+            LMARK(n, SNAP_INSTALL);
+        else
+            LMARK(n, SNAP_PUT);
         n->snap = p->head;
         n->snap_slot ^= 1;
         g_free(n->snap_data);
         n->snap_data = p->data;
         p->data = NULL;
     } else {
+        LMARK(n, SNAP_PUT_FAILED);
         io_failed(n);
     }
     ((raft_io_snapshot_put_cb)p->cb)(p->req, status);
@@ -497,6 +513,7 @@ static int io_snapshot_get(struct raft_io *io, struct raft_io_snapshot_get *req,
     p->cb = (void *)cb;
     g_queue_push_tail(&n->done, p);
     n->stats.snapshots_got++;
+    LMARK(n, SNAP_GET);
     return 0;
 }
 
@@ -521,8 +538,10 @@ gboolean lr_io_disk_done(LRNode *n, uint64_t token, int result)
         append_synced(n, id, result);
         return TRUE;
     case LR_TOK_TRUNCATE:
-        if (result != 0 && id >= n->stale_below)
+        if (result != 0 && id >= n->stale_below) {
+            LMARK(n, TRUNCATE_FAILED);
             n->log_broken = TRUE;
+        }
         return TRUE;
     case LR_TOK_SNAP_WRITE: {
         if (id < n->stale_below)
@@ -583,8 +602,10 @@ void lr_io_fail_pending_appends(LRNode *n, int err)
 {
     for (GList *l = n->appends.head; l != NULL; l = l->next) {
         LRAppend *a = l->data;
-        if (!a->failed)
+        if (!a->failed) {
+            LMARK(n, APPEND_FAILED_BEHIND);
             a->failed = TRUE, a->error = err;
+        }
     }
 }
 

@@ -9,6 +9,7 @@
  * (libraft_min_voters), and a run can serve when no more servers than that are down.
  */
 #include "model/libraft/libraft.h"
+#include "model/libraft/libraft_marks.h"
 
 #include <stddef.h>
 
@@ -16,7 +17,7 @@ G_STATIC_ASSERT(sizeof(LibraftConfig) <= PROTO_CONFIG_BYTES);
 
 #define LKEY(name, type, field, lo, hi, dflt)                                                      \
     {                                                                                              \
-        "cluster", name, type, offsetof(LibraftConfig, field), lo, hi, FALSE, dflt                 \
+        "cluster", name, type, offsetof(LibraftConfig, field), lo, hi, FALSE, dflt, NULL           \
     }
 
 static gboolean voters_is_default(const WorldConfig *c)
@@ -207,4 +208,6 @@ const Protocol libraft_protocol = {
             .churn_fp = {LIBRAFT_FP_APPENDED, LIBRAFT_FP_BROADCAST},
         },
     .enough_up = libraft_enough_up,
+    .marks = libraft_marks,
+    .n_marks = LIBRAFT_MARK_COUNT,
 };

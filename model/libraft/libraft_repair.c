@@ -31,6 +31,7 @@
  * durable; a server answers only with what it wrote (never while it repairs, unless blank).
  */
 #include "model/libraft/libraft_internal.h"
+#include "model/libraft/libraft_marks.h"
 
 #include <string.h>
 
@@ -145,6 +146,7 @@ static void scrub_meta(LRNode *n, guint slot, int result, const DiskBlock *b)
     raft_encode_meta(&w, &cur);
     act_write(n->out, LR_FILE_META, slot, &w, LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
     n->stats.scrub_repairs++;
+    LMARK(n, SCRUB_META);
     scrub_sync(n, LR_FILE_META);
 }
 
@@ -160,6 +162,7 @@ static gboolean scrub_log(LRNode *n, uint64_t index, int result, const DiskBlock
     raft_encode_entry(&w, want);
     act_write(n->out, LR_FILE_LOG, (uint32_t)(index - 1), &w, LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
     n->stats.scrub_repairs++;
+    LMARK(n, SCRUB_LOG);
     return TRUE;
 }
 
@@ -179,6 +182,7 @@ static void scrub_snap(LRNode *n, uint64_t id, const ProtoEvent *ev)
         act_write(n->out, LR_FILE_SNAP, n->snap_slot * LR_SNAP_SLOT + first + i, &want[first + i],
                   LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
         n->stats.scrub_repairs++;
+        LMARK(n, SCRUB_SNAP);
         wrote = TRUE;
     }
     g_free(want);
@@ -199,9 +203,11 @@ gboolean lr_scrub_disk_done(LRNode *n, const ProtoEvent *ev)
     case LR_TOK_SCRUB_WRITE:
         return TRUE; /* a failed rewrite is found again by a later round */
     case LR_TOK_SCRUB_SYNC:
-        if (ev->result != 0 && id == LR_FILE_LOG)
+        if (ev->result != 0 && id == LR_FILE_LOG) {
             /* What the failed fsync covered may be lost although its pages look clean. */
+            LMARK(n, SCRUB_SYNC_FAILED);
             lr_io_fail_pending_appends(n, ev->result);
+        }
         return TRUE;
     default:
         return FALSE;
@@ -259,6 +265,7 @@ static void send_wire(LRNode *n, EndpointId to, GByteArray *b)
 /* What this server holds: term, snapshot, log. Blank: nothing, ever. */
 static void answer(LRNode *n, EndpointId to)
 {
+    LMARK(n, REPAIR_ANSWER);
     GByteArray *b = g_byte_array_new();
     lr_put8(b, LR_WIRE_REPAIR_ANSWER);
     lr_put8(b, n->started ? 0 : 1);
@@ -391,6 +398,8 @@ static void rebuild(LRNode *n, const LRImage *best, uint64_t max_term)
         im->meta_slot = slot;
     }
     n->may_bootstrap = blank;
+    if (blank)
+        LMARK(n, REPAIR_BLANK);
     lr_adopt_image(n);
 }
 
@@ -450,6 +459,7 @@ void lr_repair_retry(LRNode *n)
 void lr_repair_synced(LRNode *n, gboolean failed)
 {
     if (failed) {
+        LMARK(n, REPAIR_PHASE_RETRY);
         act_timer(n->out, LR_TIMER_BOOT, 50 * SIM_MS, 0); /* the same phase again */
         return;
     }
@@ -467,6 +477,7 @@ void lr_repair_synced(LRNode *n, gboolean failed)
         }
     }
     n->stats.repairs++;
+    LMARK(n, REPAIR_REBUILT);
     act_note(n->out, NOTE_REPAIRED, n->next_index - 1, n->term, 0, 0);
     lr_boot_start(n);
 }

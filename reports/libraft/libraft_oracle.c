@@ -281,6 +281,17 @@ static uint64_t lr_snapshot_holders(void *st, const Ledger *l)
     return mask;
 }
 
+/* After settle: the copies of the voters of the configuration committed last count, in their
+ * logs or their snapshots. */
+static void lr_settled_copies(void *st, const Ledger *l, uint64_t up, RedundancyView *out)
+{
+    LROracle *o = st;
+    uint64_t voters = lr_voters(o);
+    uint64_t holders = (ledger_holders(o->raft->ledger, l) | lr_snapshot_holders(o, l)) & voters;
+    *out = (RedundancyView){
+        .holders = holders, .sources = holders & up, .room = (up | holders) & voters};
+}
+
 static gboolean lr_lost(void *st, const Ledger *l, uint64_t holders)
 {
     LROracle *o = st;
@@ -364,5 +375,6 @@ const OracleModule libraft_oracle = {
     .snapshot_holders = lr_snapshot_holders,
     .merging_adds = FALSE,
     .convergence = lr_convergence,
+    .settled_copies = lr_settled_copies,
     .end_checks = lr_end_checks,
 };
