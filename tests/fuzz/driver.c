@@ -56,6 +56,8 @@ static void line_at(const GByteArray *b, gsize at, gsize *start, gsize *end)
 /* Inserts `n` bytes at `at` (GByteArray has no insert). */
 static void insert_bytes(GByteArray *b, gsize at, const guint8 *bytes, gsize n)
 {
+    if (n == 0)
+        return; /* an empty array has no data to move (memmove of NULL) */
     gsize old = b->len;
     g_byte_array_set_size(b, (guint)(old + n));
     memmove(b->data + at + n, b->data + at, old - at);
