@@ -538,8 +538,8 @@ gboolean disk_prefix_was_synced(const Disk *d, guint file, uint32_t len)
 
 gboolean disk_block_was_synced(const Disk *d, guint file, uint32_t idx)
 {
-    File *f = file_of(d, file);
-    return idx < f->len && (slot_at(f, idx)->flags & F_SYNCED);
+    const File *f = reachable(d, file);
+    return f != NULL && idx < f->len && (slot_at(f, idx)->flags & F_SYNCED);
 }
 
 gboolean disk_prefix_is_durable(const Disk *d, guint file, uint32_t len)
