@@ -9,9 +9,14 @@
 
 void campaign_run_seed(const CampaignSpec *spec, uint64_t seed, SeedResult *out)
 {
-    memset(out, 0, sizeof *out);
-    out->seed = seed;
     g_autoptr(Scenario) s = scenario_generate(spec->protocol, seed, spec->mode);
+    campaign_run_scenario(spec, s, out);
+}
+
+void campaign_run_scenario(const CampaignSpec *spec, const Scenario *s, SeedResult *out)
+{
+    memset(out, 0, sizeof *out);
+    out->seed = s->config.seed;
     RunOptions opt = {.extra_bugs = spec->bugs};
     RunResult r;
     runner_run(s, &opt, &r, NULL);
@@ -148,11 +153,8 @@ static void run_one(uint64_t item, void *result, void *ctx)
     r->wall_seconds = c->run->wall_now ? c->run->wall_now() - t0 : 0;
 }
 
-static gboolean take_one(uint64_t item, void *result, void *ctx)
+void campaign_totals_add(CampaignTotals *t, const SeedResult *r)
 {
-    Campaign *c = ctx;
-    const SeedResult *r = result;
-    CampaignTotals *t = c->totals;
     t->done++;
     t->events += r->events;
     t->failed += !r->passed;
@@ -161,6 +163,14 @@ static gboolean take_one(uint64_t item, void *result, void *ctx)
     for (int k = 0; k < V_KIND_COUNT; k++)
         if (r->kinds & (1u << k))
             t->kind_seeds[k]++;
+}
+
+static gboolean take_one(uint64_t item, void *result, void *ctx)
+{
+    Campaign *c = ctx;
+    const SeedResult *r = result;
+    CampaignTotals *t = c->totals;
+    campaign_totals_add(t, r);
     if (c->run->suite) {
         report_suite_add_run(c->run->suite, campaign_report_line(c->spec, r));
         report_latency_add(&c->run->suite->latency, &r->latency);

@@ -34,6 +34,9 @@ typedef struct {
 
 /* Generates and runs one seed; fills `out` (clear with seed_result_clear). */
 void campaign_run_seed(const CampaignSpec *spec, uint64_t seed, SeedResult *out);
+/* Runs one scenario of the campaign (the spec's bug variants added); fills `out`, whose seed is
+ * the scenario's. */
+void campaign_run_scenario(const CampaignSpec *spec, const Scenario *s, SeedResult *out);
 void seed_result_clear(SeedResult *r);
 /* The command that replays a seed, for messages and reports. Caller frees. */
 char *campaign_replay_command(const CampaignSpec *spec, uint64_t seed);
@@ -61,6 +64,9 @@ typedef struct {
     guint kind_seeds[V_KIND_COUNT]; /* seeds with at least one violation of each kind */
     WorldStats cover;               /* coverage counters added up */
 } CampaignTotals;
+
+/* Adds one seed's result to the totals. */
+void campaign_totals_add(CampaignTotals *t, const SeedResult *r);
 
 /* Sees seed results in seed order, with the totals including this one; FALSE stops the
  * campaign (seeds not yet started are skipped). */

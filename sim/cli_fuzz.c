@@ -5,6 +5,7 @@
 #include "sim/campaign.h"
 #include "sim/cli.h"
 #include "sim/cli_options.h"
+#include "sim/guided.h"
 #include "sim/ordered_pool.h"
 #include "reports/marks.h"
 
@@ -176,8 +177,8 @@ static void print_coverage(const CampaignTotals *t, const Protocol *p)
 /* The flags of `durasim fuzz`, as given. */
 typedef struct {
     CliSeedOptions o;
-    char *time_text, *shard, *report;
-    gboolean stop_on_first, coverage;
+    char *time_text, *shard, *report, *corpus;
+    gboolean stop_on_first, coverage, guided;
 } FuzzArgs;
 
 /* A campaign as the flags ask for it. */
@@ -220,6 +221,15 @@ static gboolean fuzz_plan(FuzzArgs *a, FuzzPlan *p)
             return FALSE;
         }
         p->seeds.last = UINT64_MAX - 1;
+    }
+    if (a->corpus && !a->guided) {
+        cli_error("fuzz: --corpus goes with --guided");
+        return FALSE;
+    }
+    if (a->guided && a->shard) {
+        cli_error("fuzz: --guided runs one campaign whose inputs depend on every earlier run; it "
+                  "cannot be sharded (--shard)");
+        return FALSE;
     }
     if (a->shard && !campaign_parse_shard(a->shard, &p->seeds.shard_k, &p->seeds.shard_n)) {
         cli_error("fuzz: --shard '%s' is not K/N with 1 <= K <= N", a->shard);
@@ -274,8 +284,12 @@ static gboolean write_fuzz_report(const FuzzArgs *a, const FuzzPlan *p, ReportSe
     return cli_report_write("fuzz", set, a->report, started);
 }
 
+static int fuzz_guided(FuzzArgs *a, const FuzzPlan *p);
+
 static int fuzz(FuzzArgs *a, const FuzzPlan *p)
 {
+    if (a->guided)
+        return fuzz_guided(a, p);
     g_autoptr(ReportSet) set = NULL;
     ReportSuite *suite = NULL;
     if (a->report) {
@@ -327,6 +341,14 @@ int cli_fuzz(int argc, char **argv)
          "Run only share K of N of the seeds (K in 1..N), for spreading a campaign", "K/N"},
         {"stop-on-first", 0, 0, G_OPTION_ARG_NONE, &a.stop_on_first,
          "Stop at the first failing seed", NULL},
+        {"guided", 0, 0, G_OPTION_ARG_NONE, &a.guided,
+         "Guide the campaign by reachability marks: keep the scenarios of runs that reached new "
+         "marks or new mark counts and mutate them (see README)",
+         NULL},
+        {"corpus", 0, 0, G_OPTION_ARG_FILENAME, &a.corpus,
+         "With --guided: load the corpus from DIR first and keep every scenario it adds there "
+         "(failing scenarios in DIR/failures)",
+         "DIR"},
         {"coverage", 0, 0, G_OPTION_ARG_NONE, &a.coverage,
          "Print how often each fault kind, failpoint, error path and reachability mark fired, "
          "and the marks never reached",
@@ -358,8 +380,141 @@ out:
     g_free(a.time_text);
     g_free(a.shard);
     g_free(a.report);
+    g_free(a.corpus);
     return status;
 }
+/* ---- guided campaigns ---- */
+
+/* What the guided campaign's callbacks share. */
+typedef struct {
+    Progress pr;
+    ReportSuite *suite;
+    const char *command;
+} GuidedCli;
+
+static void print_guided_failure(const GuidedResult *g)
+{
+    g_autofree char *kinds = violation_set_format(g->r.kinds);
+    printf("FAIL  run=%" G_GUINT64_FORMAT " seed=%" G_GUINT64_FORMAT " trace=%016" G_GINT64_MODIFIER
+           "x  %s\n",
+           g->index, g->r.seed, g->r.trace_hash, kinds);
+    if (g->r.first)
+        printf("      %s\n", g->r.first);
+    printf("      from: %s\n", g->origin);
+    if (g->file)
+        printf("      replay: durasim run %s\n", g->file);
+    fflush(stdout);
+}
+
+static gboolean on_guided_run(const GuidedResult *g, const CampaignTotals *t, void *ctx)
+{
+    GuidedCli *gc = ctx;
+    if (gc->suite) {
+        ReportRun *line = campaign_report_line(gc->pr.spec, &g->r);
+        g_free(line->name);
+        line->name = g_strdup_printf("run-%" G_GUINT64_FORMAT, g->index);
+        g_free(line->replay);
+        line->replay =
+            g->file ? g_strdup_printf("durasim run %s", g->file)
+                    : g_strdup_printf("%s (run %" G_GUINT64_FORMAT ")", gc->command, g->index);
+        line->file = g_strdup(g->file);
+        report_suite_add_run(gc->suite, line);
+        report_latency_add(&gc->suite->latency, &g->r.latency);
+    }
+    if (!g->r.passed) {
+        progress(&gc->pr, t, TRUE);
+        print_guided_failure(g);
+        if (gc->pr.stop_on_first)
+            return FALSE;
+    }
+    progress(&gc->pr, t, FALSE);
+    return gc->pr.budget == 0 || wall_now() - gc->pr.start < gc->pr.budget;
+}
+
+/* Gives the first REPORT_DETAIL_CAP failing runs their detail, replaying their scenario files. */
+static void detail_guided_runs(ReportSuite *suite)
+{
+    guint n = 0;
+    for (guint i = 0; i < suite->runs->len && n < REPORT_DETAIL_CAP; i++) {
+        ReportRun *line = g_ptr_array_index(suite->runs, i);
+        if (line->passed || !line->file)
+            continue;
+        n++;
+        g_autoptr(GError) err = NULL;
+        g_autoptr(Scenario) s = scenario_load_file(line->file, &err);
+        if (!s)
+            continue;
+        RunOptions opt = {.keep_trace = TRUE};
+        RunResult r;
+        runner_run(s, &opt, &r, NULL);
+        if (r.trace_hash == line->trace_hash) {
+            ReportRun *full = cli_report_run_new(line->name, line->file, &r, line->replay, 0);
+            line->detail = g_steal_pointer(&full->detail);
+            report_run_free(full);
+        } else {
+            cli_error("fuzz: %s replayed with another trace hash; its report stays one line",
+                      line->file);
+        }
+        run_result_clear(&r);
+    }
+}
+
+static int fuzz_guided(FuzzArgs *a, const FuzzPlan *p)
+{
+    g_autofree char *seeds =
+        g_strdup_printf("%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT, p->seeds.first, p->seeds.last);
+    g_autofree char *base = campaign_suite_name(&p->spec, a->o.seeds, a->time_text);
+    g_autofree char *command = g_strdup_printf("%s --guided", base);
+    g_autoptr(ReportSet) set = a->report ? report_set_new() : NULL;
+    GuidedCli gc = {.pr = {.spec = &p->spec,
+                           .total = a->time_text ? 0 : p->seeds.last - p->seeds.first + 1,
+                           .start = wall_now(),
+                           .budget = p->budget,
+                           .tty = isatty(STDERR_FILENO),
+                           .stop_on_first = a->stop_on_first},
+                    .suite = set ? report_set_add_suite(set, command, "fuzz") : NULL,
+                    .command = command};
+    gc.pr.last_print = gc.pr.start;
+    g_autofree char *failures =
+        a->corpus ? g_build_filename(a->corpus, "failures", NULL) : g_strdup("guided-failures");
+    GuidedSpec g = {.spec = &p->spec,
+                    .first = p->seeds.first,
+                    .count = a->time_text ? G_MAXUINT64 - p->seeds.first
+                                          : p->seeds.last - p->seeds.first + 1,
+                    .jobs = (guint)a->o.jobs,
+                    .corpus_dir = a->corpus,
+                    .failures_dir = failures,
+                    .on_run = on_guided_run,
+                    .ctx = &gc,
+                    .wall_now = wall_now};
+    CampaignTotals t;
+    GuidedSummary sum;
+    g_autoptr(GError) err = NULL;
+    gboolean ok = guided_run(&g, &t, &sum, &err);
+    progress(&gc.pr, &t, TRUE);
+    if (!ok) {
+        cli_error("fuzz: --guided: %s", err->message);
+        return CLI_EXIT_USAGE;
+    }
+    double elapsed = wall_now() - gc.pr.start;
+    print_summary(&p->spec, &t, elapsed, a->o.jobs);
+    printf("guided: corpus %u scenarios (%u loaded); marks reached %u (%u of %u owed)\n",
+           sum.corpus, sum.loaded, sum.marks_reached, sum.owed_reached, sum.marks_owed);
+    if (a->coverage)
+        print_coverage(&t, p->spec.protocol);
+    int status = t.failed ? CLI_EXIT_FAIL : CLI_EXIT_PASS;
+    if (gc.suite) {
+        double started = wall_now();
+        gc.suite->wall_seconds = elapsed;
+        g_autoptr(JsonObject) cov = report_coverage_new(&t.cover, p->spec.protocol);
+        report_coverage_add(gc.suite->coverage, cov);
+        detail_guided_runs(gc.suite);
+        if (!cli_report_write("fuzz", set, a->report, started))
+            status = CLI_EXIT_USAGE;
+    }
+    return status;
+}
+
 /* The flags of `durasim replay`, as given. */
 typedef struct {
     CliSeedOptions o;

@@ -30,6 +30,8 @@ bad replay --protocol quorum --seed 3 --bug stale-read
 bad run --bug stale-read scenarios/fsyncgate.ini
 bad run --bug no-such-bug scenarios/fsyncgate.ini
 bad shrink --bug stale-read scenarios/fsyncgate.ini
+bad fuzz --protocol raft --corpus "$tmp/c"
+bad fuzz --protocol raft --guided --shard 1/2
 bad fuzz --protocol raft --faults sometimes
 bad fuzz --protocol raft --no-such-flag
 bad replay --protocol raft
@@ -56,6 +58,22 @@ if ! cmp -s "$tmp/j1.cmp" "$tmp/j3.cmp" || ! grep -q '^FAIL' "$tmp/j1.cmp"; then
     fail "fuzz --jobs 3 does not print what --jobs 1 prints (or found nothing to compare)"
     diff "$tmp/j1.cmp" "$tmp/j3.cmp" | head
 fi
+
+# A guided campaign prints what it prints whatever --jobs is; each failing run names a scenario
+# file that `durasim run` replays with the run's trace hash; its corpus directory is kept.
+for j in 1 3; do
+    (cd "$tmp" && "$DURASIM" fuzz --protocol quorum --seeds 1..200 --bug no-dedup --guided \
+        --corpus "g$j" --jobs $j 2>/dev/null | grep -v '^fuzz: protocol' | sed "s/g$j/gN/") >"$tmp/guided$j"
+done
+cmp -s "$tmp/guided1" "$tmp/guided3" && grep -q '^FAIL  run=' "$tmp/guided1" ||
+    fail "fuzz --guided --jobs 3 does not print what --jobs 1 prints (or found nothing)"
+grep -q '^guided: corpus [1-9]' "$tmp/guided1" || fail "fuzz --guided prints no corpus summary"
+ls "$tmp"/g1/id-*.ini >/dev/null 2>&1 || fail "fuzz --guided --corpus kept no scenario file"
+line=$(grep -A3 '^FAIL  run=' "$tmp/guided1" | head -4)
+file=$(echo "$line" | sed -n 's/.*replay: durasim run //p' | sed "s/gN/g1/")
+hash=$(echo "$line" | sed -n 's/.*trace=\([0-9a-f]*\).*/\1/p')
+(cd "$tmp" && "$DURASIM" run "$file") | grep -q "trace=$hash" ||
+    fail "guided failing run $file does not replay with trace $hash"
 
 # Shards 1/3, 2/3 and 3/3 together fail exactly the seeds the whole campaign fails.
 grep '^FAIL' "$tmp/j1" | sort >"$tmp/all"
