@@ -6,7 +6,8 @@
 static uint32_t block_sum(const DiskBlock *b)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)b->type << 16 | b->len);
-    for (gsize i = 0; i < DISK_BODY_BYTES; i += 8) {
+    gsize n = MIN((gsize)DISK_BODY_BYTES, MAX((gsize)48, ((gsize)b->len + 7) & ~(gsize)7));
+    for (gsize i = 0; i < n; i += 8) {
         uint64_t w;
         memcpy(&w, b->body + i, 8);
         h = (h ^ w) * 0xff51afd7ed558ccdULL;

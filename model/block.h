@@ -11,7 +11,10 @@
 #include <glib.h>
 #include <stdint.h>
 
-#define DISK_BODY_BYTES 48
+/* A block's body. Records of up to 48 bytes checksum exactly as they did when that was the size
+ * (block_sum reads 48 bytes, or the body's length rounded up to 8), so their blocks, and every
+ * trace hash, are unchanged by the larger records (quorum's version-vector records). */
+#define DISK_BODY_BYTES 72
 
 typedef struct {
     uint16_t len;  /* bytes of body written; 0 for a block never written */

@@ -27,7 +27,7 @@ HistOp *history_add(History *h)
     op->name = UINT32_MAX;
     op->key = KEY_NONE;
     op->complete = SIM_TIME_NEVER;
-    op->ctx_op = UINT32_MAX; /* a get's `sib` until it has siblings */
+    op->ctx_op = UINT32_MAX;
     return op;
 }
 

@@ -37,12 +37,11 @@ typedef struct {
     SimTime complete; /* SIM_TIME_NEVER while pending */
     /* Causality, as the client saw it: a write carries the causal context of the client's
      * latest ok get or ok write (put, delete) of the same key, `ctx_op` (UINT32_MAX: none; adds
-     * carry none); a get records the writes it returned (history_siblings). */
-    union {
-        uint32_t ctx_op; /* a put or delete */
-        uint32_t sib;    /* a get: the first of its siblings in History.siblings */
-    };
-    uint16_t nsib; /* get: how many */
+     * carry none); a get records the writes it returned, and so does a put or delete of a
+     * multi-value store (the values its issuer held once it was written: history_siblings). */
+    uint32_t ctx_op;
+    uint32_t sib;  /* the first of its siblings in History.siblings */
+    uint16_t nsib; /* how many */
 } HistOp;
 
 typedef struct {

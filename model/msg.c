@@ -95,12 +95,14 @@ Msg *msg_new(MsgType type, EndpointId from, EndpointId to)
 }
 
 void msg_client_resp_attach(Msg *m, const ClientSibling *siblings, guint n, const void *context,
-                            guint context_bytes)
+                            guint context_bytes, const void *base, guint base_bytes)
 {
-    g_assert(m->type == MSG_CLIENT_RESP && n <= UINT16_MAX && context_bytes <= UINT16_MAX);
-    gsize total = n * sizeof(ClientSibling) + context_bytes;
+    g_assert(m->type == MSG_CLIENT_RESP && n <= UINT16_MAX && context_bytes <= UINT16_MAX &&
+             base_bytes <= UINT16_MAX);
+    gsize total = n * sizeof(ClientSibling) + context_bytes + base_bytes;
     m->u.cresp.siblings = (uint16_t)n;
     m->u.cresp.context_bytes = (uint16_t)context_bytes;
+    m->u.cresp.base_context_bytes = (uint16_t)base_bytes;
     if (total == 0)
         return;
     uint8_t *buf = g_malloc(total);
@@ -108,7 +110,20 @@ void msg_client_resp_attach(Msg *m, const ClientSibling *siblings, guint n, cons
         memcpy(buf, siblings, n * sizeof(ClientSibling));
     if (context_bytes > 0)
         memcpy(buf + n * sizeof(ClientSibling), context, context_bytes);
+    if (base_bytes > 0)
+        memcpy(buf + n * sizeof(ClientSibling) + context_bytes, base, base_bytes);
     msg_take_extra(m, buf, (uint32_t)total, 1);
+}
+
+const void *msg_client_base_context(const Msg *m, guint *bytes)
+{
+    g_assert(m->type == MSG_CLIENT_RESP);
+    gsize skip = m->u.cresp.siblings * sizeof(ClientSibling) + m->u.cresp.context_bytes;
+    *bytes = m->u.cresp.base_context_bytes;
+    if (*bytes == 0)
+        return NULL;
+    g_assert(m->extra_count >= skip + *bytes);
+    return (const uint8_t *)m->extra + skip;
 }
 
 void msg_client_req_attach(Msg *m, const void *context, guint context_bytes)

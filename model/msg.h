@@ -78,9 +78,12 @@ typedef struct {
     /* What the answer carries in extra (bytes): `siblings` ClientSibling records (get: the writes
      * the value is made of, or the concurrent values of a multi-value store), then
      * `context_bytes` of causal context, opaque to the client, that its next write of the key
-     * hands back. */
+     * hands back, then `base_context_bytes`: the context of the puts and deletes among the
+     * siblings only, which a write-back reconciling them hands back instead (so that it does
+     * not cover the deposits, which stay beside the reconciled value). */
     uint16_t siblings;
     uint16_t context_bytes;
+    uint16_t base_context_bytes;
 } ClientResp;
 
 /* One write a get returned: one of a multi-value store's siblings, or one of the records a
@@ -114,15 +117,17 @@ Msg *msg_new(MsgType type, EndpointId from, EndpointId to);
 /* Sets the extra array: `count` items of `size` bytes (takes ownership of `items`, allocated
  * with g_malloc; NULL when count is 0). */
 void msg_take_extra(Msg *m, void *items, uint32_t count, gsize size);
-/* Attaches to a client answer (MSG_CLIENT_RESP) its siblings and causal context (copied). */
+/* Attaches to a client answer (MSG_CLIENT_RESP) its siblings and causal contexts (copied). */
 void msg_client_resp_attach(Msg *m, const ClientSibling *siblings, guint n, const void *context,
-                            guint context_bytes);
+                            guint context_bytes, const void *base, guint base_bytes);
 /* Attaches to a client request (MSG_CLIENT_REQ) the causal context it carries (copied). */
 void msg_client_req_attach(Msg *m, const void *context, guint context_bytes);
 /* The siblings of a client answer (resp->siblings of them; aligned copy into `out`). */
 void msg_client_siblings(const Msg *m, ClientSibling *out);
 /* The causal context of a client answer or request, or NULL (borrowed from the message). */
 const void *msg_client_context(const Msg *m, guint *bytes);
+/* The base context of a client answer (see ClientResp), or NULL (borrowed). */
+const void *msg_client_base_context(const Msg *m, guint *bytes);
 
 /* A deep copy (the network's duplicate fault). Caller owns the result. */
 Msg *msg_copy(const Msg *m);

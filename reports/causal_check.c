@@ -106,9 +106,12 @@ static void context_writes(const Causal *c, const HistOp *op, GArray *out)
         uint32_t t = write_of(c, ctx->idem);
         if (t != UINT32_MAX && t != self)
             g_array_append_val(out, t);
-        return;
     }
+    /* A get's siblings; a write's, when its answer carried them. A write-back that reconciles a
+     * get's siblings carries the context of its puts and deletes only. */
     for (guint s = 0; s < ctx->nsib; s++) {
+        if ((op->flags & HOP_RECONCILE) && history_sibling(c->view->history, ctx, s)->op == OP_ADD)
+            continue;
         uint32_t t = write_of(c, history_sibling(c->view->history, ctx, s)->idem);
         if (t != UINT32_MAX && t != self)
             g_array_append_val(out, t);
@@ -296,14 +299,40 @@ static void lost_update(Causal *c, uint32_t w, Verdict *v)
     verdict_add(v, V_LOST_UPDATE, acked_at(c, w), ops, 1, NULL, 0, g_string_free(s, FALSE));
 }
 
+/* The key's last final read after settle that answered, or NULL. */
+static const HistOp *final_read(const Causal *c)
+{
+    const HistOp *last = NULL;
+    for (guint i = 0; i < c->nops; i++) {
+        const HistOp *op = hop(c, c->ops[i]);
+        if (op->kind == OP_GET && (op->flags & HOP_FINAL) && op->outcome == OUTCOME_OK)
+            last = op;
+    }
+    return last;
+}
+
+static gboolean returned_by(const Causal *c, const HistOp *get, uint32_t w)
+{
+    for (guint s = 0; s < get->nsib; s++)
+        if (history_sibling(c->view->history, get, s)->idem == cw(c, w)->idem)
+            return TRUE;
+    return FALSE;
+}
+
+/* An acked write no write that took effect had seen is lost when the end state cannot give it
+ * back: the durable state does not hold it (the module says), or, for a multi-value store, the
+ * final read after settle did not return it (a replica that dropped it from memory while its
+ * disk still holds it serves no read of it either). */
 static void check_lost_updates(Causal *c, Verdict *v)
 {
+    const HistOp *final = c->multi ? final_read(c) : NULL;
     for (uint32_t w = 0; w < c->writes->len; w++) {
         const CWrite *n = cw(c, w);
         if (n->acked_op == UINT32_MAX || n->covered || n->lost)
             continue;
         const Ledger *l = ledger_of(c, w);
-        if (!l || (c->mod->accounted && c->mod->accounted(c->st, l)))
+        if (!l || (c->mod->accounted && c->mod->accounted(c->st, l) &&
+                   (!final || returned_by(c, final, w))))
             continue;
         lost_update(c, w, v);
     }
@@ -390,6 +419,22 @@ static guint get_siblings(const Causal *c, const HistOp *g, uint32_t *out)
     return n;
 }
 
+/* Whether write x, returned by get g, is a new application of it: every durable copy of it had
+ * gone (data loss) before g began, so a client's retry wrote it again. What readers had seen of
+ * it before does not cover this copy, which the store rightly treats as a new write. */
+static gboolean reborn(const Causal *c, uint32_t x, const HistOp *g)
+{
+    const Ledger *l = ledger_of(c, x);
+    return l && l->vanished_at != 0 && l->vanished_at < g->invoke;
+}
+
+/* Whether the store gave write x two identities (issued twice): a reader that saw it under one
+ * does not cover the other, and a get may return it until the replicas unite them. */
+static gboolean reissued(const Causal *c, uint32_t x)
+{
+    return c->mod->reissued && c->mod->reissued(c->st, cw(c, x)->idem);
+}
+
 /* Whether w was acked before get g began and is not a lost ack. */
 static gboolean acked_before(const Causal *c, uint32_t w, const HistOp *g)
 {
@@ -401,7 +446,11 @@ static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, 
 {
     for (guint i = 0; i < n; i++)
         for (guint j = 0; j < n; j++)
-            if (sib[i] != sib[j] && in_past(c, sib[i], sib[j])) {
+            if (sib[i] != sib[j] && !reborn(c, sib[i], g) && in_past(c, sib[i], sib[j])) {
+                if (reissued(c, sib[i])) {
+                    v->siblings_reissued++;
+                    return TRUE;
+                }
                 sibling_violation(c, g, sib[i], sib[j], "beside", v);
                 return TRUE;
             }
@@ -409,8 +458,12 @@ static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, 
         if (!acked_before(c, w, g))
             continue;
         for (guint i = 0; i < n; i++) {
-            if (sib[i] == w || !in_past(c, sib[i], w))
+            if (sib[i] == w || reborn(c, sib[i], g) || !in_past(c, sib[i], w))
                 continue;
+            if (reissued(c, sib[i])) {
+                v->siblings_reissued++;
+                return TRUE;
+            }
             if (!c->end->linearizable) {
                 v->stale_reads++;
                 return TRUE;

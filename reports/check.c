@@ -228,10 +228,11 @@ static void check_end(Checker *c, const CheckEnd *end, Verdict *all)
         c->mod->end_checks(c->st, all);
     if (c->mod->causal)
         causal_check_history(&c->ledger, c->mod, c->st, end, all);
-    if (c->mod->multi_value && c->mod->multi_value(c->st))
+    if (c->mod->multi_value && c->mod->multi_value(c->st)) {
+        all->lin_skipped = TRUE;
         all->lin_note = g_strdup("not applicable: gets return concurrent siblings; the sibling "
                                  "check judges them");
-    else
+    } else
         lin_check_history(&c->view, end, c->mod->merging_adds, all);
     if (!c->convergence_checked)
         all->convergence_note = g_strdup("not checked: the run ended before settle did");
@@ -260,9 +261,11 @@ static void take_figures(Verdict *out, Verdict *all, Verdict *found)
     out->lin_keys_unpromised = all->lin_keys_unpromised;
     out->stale_reads = all->stale_reads;
     out->lin_note = g_steal_pointer(&all->lin_note);
+    out->lin_skipped = all->lin_skipped;
     out->lost_updates = all->lost_updates;
     out->lost_update_note = g_steal_pointer(&all->lost_update_note);
     out->siblings_max = all->siblings_max;
+    out->siblings_reissued = all->siblings_reissued;
     out->siblings_note = g_steal_pointer(&all->siblings_note);
     out->liveness_note = g_steal_pointer(&all->liveness_note);
     out->convergence_note = all->convergence_note ? g_steal_pointer(&all->convergence_note)

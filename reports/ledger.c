@@ -92,6 +92,8 @@ void ledger_copy_changed(LedgerBook *b, Ledger *l, EndpointId node, int delta, D
     }
     if (cause == DISK_CHANGE_MEDIA || cause == DISK_CHANGE_WIPE)
         l->damaged |= (uint64_t)1 << node;
+    if (ledger_holders(b, l) == 0)
+        l->vanished_at = oview_now(b->view);
     if (l->acked && ledger_holders(b, l) == 0 && l->lost_at == 0) {
         l->lost_at = oview_now(b->view);
         l->lost_node = node;

@@ -18,6 +18,7 @@ struct Ledger {
     Version version;
     SimTime acked_at;
     SimTime lost_at;       /* when its last live durable copy went, after the ack */
+    SimTime vanished_at;   /* the last time every durable copy was gone (acked or not), or 0 */
     uint64_t effect_index; /* the first log position applied with effect (logs only) */
     uint32_t ever;         /* nodes that ever held it durably (storage nodes are fewer than 33) */
     uint32_t damaged;      /* nodes whose durable copy a media fault or disk loss took */

@@ -144,4 +144,8 @@ typedef struct OracleModule {
     /* Whether an acked write is accounted for at the end (between end_begin and end_done): some
      * read can still return it, or it is a delete that was purged. */
     gboolean (*accounted)(void *st, const Ledger *l);
+    /* Whether the store gave one write two identities (a multi-value store's write issued twice,
+     * retried through another replica): a get may then return it under the identity a reader
+     * did not see, until the store unites them. NULL: never. */
+    gboolean (*reissued)(void *st, IdemKey idem);
 } OracleModule;

@@ -815,10 +815,12 @@ static JsonObject *verdict_json(const Verdict *v)
         {"stale_reads", v->stale_reads},
         {"lost_updates", v->lost_updates},
         {"siblings_max", v->siblings_max},
+        {"siblings_reissued", v->siblings_reissued},
     };
     for (guint i = 0; i < G_N_ELEMENTS(counts); i++)
         json_object_set_int_member(o, counts[i].name, counts[i].value);
-    json_object_set_string_member(o, "linearizability", lin_result_name(v->lin));
+    json_object_set_string_member(o, "linearizability",
+                                  v->lin_skipped ? "not-applicable" : lin_result_name(v->lin));
     json_object_set_boolean_member(o, "linearizability_promised", v->lin_promised);
     json_object_set_boolean_member(o, "beyond_model", v->beyond_model);
     JsonObject *kinds = json_object_new();
@@ -895,13 +897,14 @@ static JsonObject *op_json(World *w, const HistOp *op, gboolean violating)
     json_object_set_int_member(o, "attempts", op->attempts);
     json_object_set_string_member(o, "idem", world_idem_name(w, op->idem, idem, sizeof idem));
     History *h = world_history(w);
-    if (op->kind == OP_GET && op->nsib > 0) {
+    if (op->nsib > 0) {
         JsonArray *sibs = json_array_new();
         for (guint i = 0; i < op->nsib; i++)
             json_array_add_string_element(
                 sibs, world_idem_name(w, history_sibling(h, op, i)->idem, idem, sizeof idem));
         json_object_set_array_member(o, "siblings", sibs);
-    } else if (op->kind != OP_GET && op->ctx_op != UINT32_MAX) {
+    }
+    if (op->kind != OP_GET && op->ctx_op != UINT32_MAX) {
         json_object_set_string_member(o, "after",
                                       checker_op_label(w, op->ctx_op, label, sizeof label));
     }

@@ -46,12 +46,15 @@ typedef struct {
     guint stale_reads;         /* reads that missed an acked write (reported, not judged, when the
                                   configuration promises no linearizability) */
     char *lin_note;            /* why linearizability was not checked (NULL: it was) */
+    gboolean lin_skipped;      /* it does not apply (a multi-value store): `lin` means nothing */
     /* causality (reports/causal_check.h) */
     guint lost_updates;     /* acked writes overwritten by a write that never saw them: not promised
                                under last-writer-wins, counted here (a violation under vclock) */
     char *lost_update_note; /* the first such write and the one that overwrote it */
     guint siblings_max;     /* the most siblings one get returned */
-    char *siblings_note;    /* gets whose siblings were not judged, and why */
+    guint siblings_reissued; /* gets that returned a write issued twice beside a write that had
+                                seen it under its other dot: counted, not judged */
+    char *siblings_note;     /* gets whose siblings were not judged, and why */
     /* what was not judged, and why (NULL: judged) */
     gboolean beyond_model;
     char *model_note;

@@ -290,8 +290,9 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
         printf("      writes: %u acked, %u failed, %u indeterminate; orphans: %u (%u surfaced, "
                "%u latent); reads: %u, stale: %u; linearizability: %s%s\n",
                v->acked, v->failed, v->indeterminate, v->orphans, v->orphans_surfaced,
-               v->orphans_latent, v->reads, v->stale_reads, lin_result_name(v->lin),
-               v->lin_promised ? "" : " (not promised by this configuration)");
+               v->orphans_latent, v->reads, v->stale_reads,
+               v->lin_skipped ? "not-applicable" : lin_result_name(v->lin),
+               v->lin_promised || v->lin_skipped ? "" : " (not promised by this configuration)");
         const WorldStats *st = &r->stats;
         printf("      work: %" G_GUINT64_FORMAT " events; %" G_GUINT64_FORMAT
                " messages (%" G_GUINT64_FORMAT " dropped); %" G_GUINT64_FORMAT
@@ -306,9 +307,11 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
             printf("      convergence %s\n", v->convergence_note);
         if (v->lin_note)
             printf("      linearizability %s\n", v->lin_note);
-        if (v->siblings_max > 1 || v->siblings_note)
-            printf("      siblings: up to %u per get%s%s\n", v->siblings_max,
-                   v->siblings_note ? "; " : "", v->siblings_note ? v->siblings_note : "");
+        if (v->siblings_max > 1 || v->siblings_note || v->siblings_reissued)
+            printf("      siblings: up to %u per get; %u gets returned a write issued twice "
+                   "beside one that had seen it (not judged)%s%s\n",
+                   v->siblings_max, v->siblings_reissued, v->siblings_note ? "; " : "",
+                   v->siblings_note ? v->siblings_note : "");
         if (v->lost_update_note)
             printf("      lost updates (not promised under last-writer-wins): %u, the first: %s\n",
                    v->lost_updates, v->lost_update_note);

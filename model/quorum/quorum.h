@@ -24,6 +24,12 @@
 #include "model/quorum/quorum_msg.h"
 #include "model/protocol.h"
 
+/* How a replica resolves concurrent writes (the `resolution` key). */
+typedef enum {
+    QRES_LWW,    /* last-writer-wins on the clients' clocks */
+    QRES_VCLOCK, /* dotted version vectors: concurrent writes are kept as siblings */
+} QuorumResolution;
+
 /* The quorum protocol's own settings (its scenario keys, in [cluster]). */
 typedef struct {
     guint coordinators;     /* coordinators co1..coM */
@@ -33,7 +39,10 @@ typedef struct {
     gboolean sloppy;        /* fail over past the preference list, with hinted handoff */
     guint retry_attempts;   /* per-replica RPC retries */
     SimRange retry_backoff; /* exponential backoff with full jitter, base..cap (clients too) */
+    guint resolution;       /* QuorumResolution */
 } QuorumConfig;
+
+static inline gboolean quorum_vclock(const WorldConfig *c);
 
 static inline const QuorumConfig *quorum_config(const WorldConfig *c)
 {
@@ -43,6 +52,11 @@ static inline const QuorumConfig *quorum_config(const WorldConfig *c)
 static inline QuorumConfig *quorum_config_mut(WorldConfig *c)
 {
     return (QuorumConfig *)(void *)c->proto;
+}
+
+static inline gboolean quorum_vclock(const WorldConfig *c)
+{
+    return quorum_config(c)->resolution == QRES_VCLOCK;
 }
 
 /* Quorum's failpoints (SCENARIOS.md), by code: quorum_protocol.failpoints names them. The codes
@@ -65,6 +79,7 @@ typedef enum {
     QUORUM_BUG_RETRY_FSYNC,
     QUORUM_BUG_REPLY_ON_FIRST_ACK,
     QUORUM_BUG_NO_DEDUP,
+    QUORUM_BUG_VCLOCK_CONCURRENT,
     QUORUM_BUG_COUNT,
 } QuorumBug;
 
@@ -81,17 +96,33 @@ enum {
     QBLK_HINT_DONE, /* the hint with this idempotency key was handed back */
     QBLK_VOID,      /* the record at this block never became durable (fsync failed): ignore it */
     QBLK_IDENT,     /* block 0: written at the node's first boot; its absence means a lost disk */
+    QBLK_VDATA,     /* resolution = vclock: a record with its clock */
+    QBLK_VHINT,     /* resolution = vclock: a hint with its clock */
+    QBLK_EPOCH,     /* resolution = vclock: the node's actor epoch from here on */
 };
+
+/* Whether a block type holds a record (a hint or not, with a clock or not). */
+static inline gboolean qblk_is_record(guint type)
+{
+    return type == QBLK_DATA || type == QBLK_HINT || type == QBLK_VDATA || type == QBLK_VHINT;
+}
+static inline gboolean qblk_is_hint(guint type)
+{
+    return type == QBLK_HINT || type == QBLK_VHINT;
+}
 
 typedef struct {
     uint16_t type;
-    QRecord rec;       /* DATA, HINT */
+    QRecord rec;       /* DATA, HINT, VDATA, VHINT */
     IdemKey idem;      /* HINT_DONE */
     EndpointId target; /* HINT_DONE */
-    uint32_t block;    /* VOID */
+    uint32_t block;    /* VOID; EPOCH: the epoch */
 } QBlock;
 
+/* A record with dots is written with its clock (QBLK_VDATA, QBLK_VHINT), one without as it always
+ * was (QBLK_DATA, QBLK_HINT). */
 void quorum_encode_record(DiskBlock *b, const QRecord *r);
+void quorum_encode_epoch(DiskBlock *b, guint epoch);
 void quorum_encode_hint_done(DiskBlock *b, IdemKey idem, EndpointId target);
 void quorum_encode_void(DiskBlock *b, uint32_t block);
 void quorum_encode_ident(DiskBlock *b, EndpointId node);
@@ -120,3 +151,63 @@ gboolean qset_fold(const GArray *set, Value *value);
 /* An order-independent digest (count and hash) for anti-entropy: the sum of each record's. */
 void qset_digest(const GArray *set, uint32_t *count, uint64_t *hash);
 uint64_t qrecord_digest(const QRecord *r);
+
+/* ---- record sets under version vectors (resolution = vclock) ---- */
+
+/* Adds the records of `add` (n) to `set` (of QRecord): one record per idempotency key (dots
+ * united and pasts joined when both hold it), then drops every record another one covers. */
+void qvset_merge(GArray *set, const QRecord *add, guint n);
+/* Whether every record of `need` is in `have` with the same clock. */
+gboolean qvset_contains(const QRecord *have, guint nhave, const QRecord *need, guint nneed);
+/* The value a client reads from siblings: the largest put, plus every add (deposits merge by
+ * union); FALSE when there is neither a put nor an add. */
+gboolean qvset_fold(const QRecord *recs, guint n, Value *value);
+/* The causal context of siblings: the join of their clocks. */
+void qvset_context(const QRecord *recs, guint n, QClock *ctx);
+
+/* ---- dotted version vectors (quorum_clock.c) ---- */
+
+#define QCLOCK_NODE_BITS 5
+#define QCLOCK_EPOCH_MAX 2047 /* epochs of one node: 11 bits */
+#define QDOT_BYTES       6    /* a dot on disk or in a context */
+#define QCONTEXT_BYTES   (1 + QDOT_BYTES * QCLOCK_MAX)
+
+static inline uint16_t qactor(EndpointId node, guint epoch)
+{
+    return (uint16_t)(node | MIN(epoch, QCLOCK_EPOCH_MAX) << QCLOCK_NODE_BITS);
+}
+static inline EndpointId qactor_node(uint16_t actor)
+{
+    return (EndpointId)(actor & ((1u << QCLOCK_NODE_BITS) - 1));
+}
+static inline guint qactor_epoch(uint16_t actor)
+{
+    return actor >> QCLOCK_NODE_BITS;
+}
+
+/* Whether dot d is in c's causal past. */
+gboolean qclock_covers_dot(const QClock *c, QDot d);
+/* Whether one of rec's dots is in holder's causal past. */
+gboolean qclock_covers(const QClock *holder, const QClock *rec);
+/* Whether d is one of c's own dots. */
+gboolean qclock_has_dot(const QClock *c, QDot d);
+/* The largest counter of `actor` in c's dots and past (0: none). */
+guint32 qclock_max_counter(const QClock *c, uint16_t actor);
+/* Sets c's past to `entries` (n), normalized and truncated to fit beside its dots. */
+void qclock_set_past(QClock *c, const QDot *entries, guint n);
+/* Joins rec (its past and its dots) into the causal context ctx. */
+void qclock_join(QClock *ctx, const QClock *rec);
+/* Another record of the same write: unites its dots into dst's and joins its past. Returns
+ * whether dst changed. */
+gboolean qclock_absorb(QClock *dst, const QClock *src);
+/* Adds one exact dot to c's past. */
+void qclock_add_exact(QClock *c, QDot d);
+gboolean qclock_equal(const QClock *a, const QClock *b);
+uint64_t qclock_digest(const QClock *c);
+void qdot_put(uint8_t *p, QDot d);
+QDot qdot_get(const uint8_t *p);
+/* A causal context (a clock's past) as the opaque bytes clients keep: out has room for
+ * QCONTEXT_BYTES; returns the length. */
+guint qclock_context_bytes(const QClock *c, uint8_t *out);
+/* Reads a context a client handed back; FALSE when the bytes are not one. */
+gboolean qclock_from_context(const void *bytes, guint len, QClock *out);

@@ -17,6 +17,15 @@
  * durable on W replicas, repairing stale ones (read repair, as ABD's write-back); with `sloppy`,
  * a replica that does not answer is replaced by a standby for the write-back, as for a write.
  *
+ * Version vectors (resolution = vclock): a write first goes to one replica of the key, its
+ * issuer, the first of the preference list not suspected down (Riak's coordinating vnode): it
+ * gives the write its dot, stores it durably and answers with the dotted record, which then goes
+ * to the other replicas as above (the issuer's ack counts toward W). If the issuer fails, the
+ * next replica of the list issues; a standby never does, so that a key's clocks name at most its
+ * N replicas. Reads merge the answers by clock: every record no other covers is a sibling, and
+ * the answer carries them all with their causal context, which the client hands back with its
+ * next write of the key (that write then covers exactly what the context covers).
+ *
  * RPC timeout: request_timeout / (retry.attempts + 1), so that every try fits in the request.
  *
  * Invariants (check): a request slot is in use iff it has a client; acks never exceed targets.
@@ -32,6 +41,7 @@
 
 typedef enum {
     T_SENT,    /* an RPC is out */
+    T_WAITING, /* version vectors: waiting for the issuer's dot before it is sent */
     T_BACKOFF, /* waiting to retry */
     T_ACKED,   /* durable (writes) or answered (reads) */
     T_FAILED,  /* gave up */
@@ -42,9 +52,10 @@ typedef struct {
     EndpointId hint_for; /* ENDPOINT_NONE for a preference-list replica */
     uint8_t state;
     uint8_t tries;
-    uint8_t holds;   /* reads: this replica's state contains the merged state */
-    uint8_t covered; /* a standby was recruited for it (sloppy writes) */
-    GArray *recs;    /* reads: what it returned */
+    uint8_t holds;    /* reads: this replica's state contains the merged state */
+    uint8_t covered;  /* a standby was recruited for it (sloppy writes) */
+    uint8_t no_issue; /* version vectors: it failed to issue this write's dot */
+    GArray *recs;     /* reads: what it returned */
 } Target;
 
 typedef struct {
@@ -57,7 +68,10 @@ typedef struct {
     uint8_t replied;
     uint8_t maybe_stored; /* some replica may hold the write */
     uint8_t merged_ready; /* reads: merged state computed */
+    uint8_t issuing;      /* version vectors: the write waits for its dot from t[issuer] */
+    uint8_t issuer;
     QRecord rec;
+    QClock known; /* version vectors, reads: what the answering replicas' markers cover */
     KeyId key;
     guint ntargets;
     Target t[WORLD_MAX_NODES];
@@ -114,16 +128,37 @@ static uint32_t timer_of(const Coord *c, const Request *r, int target)
     return (uint32_t)(r - c->req) * TIMERS_PER_REQ + (uint32_t)(target + 1);
 }
 
-/* The records a read's value folds (its base and the adds on top), as the client's siblings. */
-static void attach_siblings(const GArray *merged, Msg *m)
+/* The records a read returns as the client's siblings: under last-writer-wins those its value
+ * folds (its base and the adds on top); under version vectors every concurrent one, with their
+ * causal context. */
+static void attach_siblings(Coord *c, const Request *r, const GArray *merged, Msg *m)
 {
-    guint n = MIN(merged->len, (guint)UINT16_MAX);
-    g_autofree ClientSibling *sibs = g_new(ClientSibling, MAX(n, 1));
-    for (guint i = 0; i < n; i++) {
+    guint all = MIN(merged->len, (guint)UINT16_MAX), n = 0;
+    g_autofree ClientSibling *sibs = g_new0(ClientSibling, MAX(all, 1));
+    for (guint i = 0; i < all; i++) {
         const QRecord *rec = &g_array_index(merged, QRecord, i);
-        sibs[i] = (ClientSibling){.idem = rec->idem, .value = rec->value, .op = rec->op};
+        if (rec->op != OP_NOOP) /* the issuer's marker: a context, not a value */
+            sibs[n++] = (ClientSibling){.idem = rec->idem, .value = rec->value, .op = rec->op};
     }
-    msg_client_resp_attach(m, sibs, n, NULL, 0);
+    if (!quorum_vclock(c->init.config)) {
+        msg_client_resp_attach(m, sibs, n, NULL, 0, NULL, 0);
+        return;
+    }
+    if (n > 1)
+        QMARK(c->init, COORD_VV_SIBLINGS);
+    /* The context, and the base context: the puts and deletes only, with no replica's marker
+     * (a marker covers every dot of its actor, deposits included). */
+    QClock ctx, base = {0};
+    qvset_context((const QRecord *)(const void *)merged->data, all, &ctx);
+    qclock_join(&ctx, &r->known);
+    for (guint i = 0; i < all; i++) {
+        const QRecord *rec = &g_array_index(merged, QRecord, i);
+        if (rec->op == OP_PUT || rec->op == OP_DELETE)
+            qclock_join(&base, &rec->clock);
+    }
+    uint8_t bytes[QCONTEXT_BYTES], base_bytes[QCONTEXT_BYTES];
+    msg_client_resp_attach(m, sibs, n, bytes, qclock_context_bytes(&ctx, bytes), base_bytes,
+                           qclock_context_bytes(&base, base_bytes));
 }
 
 static void reply(Coord *c, Request *r, gboolean ok, FailReason reason, gboolean definite,
@@ -140,10 +175,18 @@ static void reply(Coord *c, Request *r, gboolean ok, FailReason reason, gboolean
     };
     if (ok && r->kind == OP_GET) {
         Value v = 0;
-        m->u.cresp.present = (uint8_t)qset_fold(r->merged, &v);
+        m->u.cresp.present =
+            (uint8_t)(quorum_vclock(c->init.config)
+                          ? qvset_fold((const QRecord *)(const void *)r->merged->data,
+                                       r->merged->len, &v)
+                          : qset_fold(r->merged, &v));
         m->u.cresp.value = v;
         m->u.cresp.observed = (uint16_t)MIN(r->merged->len, 65535u);
-        attach_siblings(r->merged, m);
+        attach_siblings(c, r, r->merged, m);
+    } else if (ok && r->merged && r->kind != OP_ADD) {
+        /* Version vectors: what the issuer held once the write was durable there, and a context
+         * covering it: the client's next write of the key covers what it was shown. */
+        attach_siblings(c, r, r->merged, m);
     }
     act_send(out, m);
     r->replied = 1;
@@ -175,7 +218,7 @@ static void send_write(Coord *c, Request *r, guint ti, ActionList *out)
     quorum_body(m)->qw = (QWrite){
         .req = wire_id(c, r),
         .attempt = t->tries,
-        .kind = QW_CLIENT,
+        .kind = r->issuing ? QW_ISSUE : QW_CLIENT,
         .hinted = t->hint_for != ENDPOINT_NONE,
         .hint_for = t->hint_for,
     };
@@ -231,6 +274,57 @@ static gboolean any_open(const Request *r)
     return FALSE;
 }
 
+static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out);
+
+/* Version vectors: the issuer failed for good; the next replica of the preference list still
+ * waiting issues (one not suspected down first), or, when none is left, the write fails. A
+ * replica that could not issue (repairing, or not answering) still gets the write once another
+ * issued it, as any replica of the key does. */
+static void next_issuer(Coord *c, Request *r, ActionList *out)
+{
+    guint replicas = quorum_config(c->init.config)->replicas;
+    gint pick = -1;
+    for (guint pass = 0; pass < 2 && pick < 0; pass++)
+        for (guint i = 0; i < replicas && pick < 0; i++)
+            if (r->t[i].state == T_WAITING && !r->t[i].no_issue &&
+                (pass == 1 || !c->suspect[r->t[i].node]))
+                pick = (gint)i;
+    if (pick < 0) {
+        QMARK(c->init, COORD_VV_NO_ISSUER);
+        r->issuing = 0;
+        for (guint i = 0; i < r->ntargets; i++)
+            if (r->t[i].state == T_WAITING)
+                r->t[i].state = T_FAILED;
+        return;
+    }
+    QMARK(c->init, COORD_VV_NEXT_ISSUER);
+    r->issuer = (uint8_t)pick;
+    try_target(c, r, (guint)pick, out);
+}
+
+/* Version vectors: the issuer's dotted record is durable there: it goes to every other replica
+ * (standbys for those suspected down, when sloppy). */
+static void fan_out_issued(Coord *c, Request *r, const Msg *ack, ActionList *out)
+{
+    g_assert(ack->extra_count >= 1 && ack->extra_size == sizeof(QRecord));
+    r->rec = *quorum_msg_records(ack);
+    r->merged = g_array_sized_new(FALSE, FALSE, sizeof(QRecord), ack->extra_count);
+    g_array_append_vals(r->merged, ack->extra, ack->extra_count);
+    r->rec.hinted = 0;
+    r->rec.hint_for = ENDPOINT_NONE;
+    r->rec.copy = 0;
+    r->issuing = 0;
+    QMARK(c->init, COORD_VV_ISSUED);
+    guint preferred = r->ntargets;
+    for (guint i = 0; i < preferred; i++)
+        if (r->t[i].state == T_WAITING)
+            try_target(c, r, i, out);
+    for (guint i = 0; i < preferred; i++)
+        if (r->t[i].state == T_SENT && c->suspect[r->t[i].node] &&
+            quorum_config(c->init.config)->sloppy)
+            recruit_standby(c, r, i, out);
+}
+
 /* Nothing more can happen for this request: answer if not yet, and free it. */
 static void maybe_finish(Coord *c, Request *r, ActionList *out)
 {
@@ -273,7 +367,7 @@ static void write_quorum_met(Coord *c, Request *r, ActionList *out)
 static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out)
 {
     const WorldConfig *cfg = c->init.config;
-    if (!quorum_config(cfg)->sloppy || r->replied || r->t[ti].covered)
+    if (!quorum_config(cfg)->sloppy || r->replied || r->t[ti].covered || r->issuing)
         return;
     if (r->kind == OP_GET && !r->merged_ready)
         return;
@@ -304,7 +398,13 @@ static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out)
 static void give_up(Coord *c, Request *r, guint ti, ActionList *out)
 {
     r->t[ti].state = T_FAILED;
-    recruit_standby(c, r, ti, out);
+    if (r->issuing && ti == r->issuer) {
+        r->t[ti] = (Target){
+            .node = r->t[ti].node, .hint_for = ENDPOINT_NONE, .no_issue = 1, .state = T_WAITING};
+        next_issuer(c, r, out);
+    } else {
+        recruit_standby(c, r, ti, out);
+    }
 }
 
 /* A try of target ti failed (or timed out): retry with backoff, or give up. */
@@ -405,6 +505,8 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
         t->state = T_ACKED;
         act_cancel(out, timer_of(c, r, ti));
         r->acks += !counted;
+        if (r->issuing && (guint)ti == r->issuer)
+            fan_out_issued(c, r, m, out);
         guint need = BUG_ON(c->init.bugs, QUORUM_BUG_REPLY_ON_FIRST_ACK)
                          ? 1
                          : quorum_config(c->init.config)->write_quorum;
@@ -413,8 +515,9 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
         maybe_finish(c, r, out);
         return;
     }
-    /* A failed fsync may have left the record in the page cache: maybe stored. */
-    if (status != QACK_WRITE_FAILED) {
+    /* A failed fsync may have left the record in the page cache: maybe stored. An issuer that
+     * is not ready stored nothing. */
+    if (status != QACK_WRITE_FAILED && status != QACK_NOT_READY) {
         QMARK(c->init, COORD_ACK_SYNC_FAILED);
         r->maybe_stored = 1;
     } else {
@@ -423,14 +526,33 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
     target_failed(c, r, (guint)ti, out);
 }
 
+/* Whether target t's answer holds the merged state of read r. */
+static gboolean holds_merged(const Coord *c, const Request *r, const Target *t)
+{
+    const QRecord *have = (const QRecord *)(const void *)t->recs->data;
+    const QRecord *need = (const QRecord *)(const void *)r->merged->data;
+    if (quorum_vclock(c->init.config))
+        return qvset_contains(have, t->recs->len, need, r->merged->len);
+    return qset_contains(have, t->recs->len, need, r->merged->len);
+}
+
 /* The first R answers are in: merge them, and answer once the merged state is durable on W. */
 static void read_merge(Coord *c, Request *r, ActionList *out)
 {
     r->merged = g_array_new(FALSE, FALSE, sizeof(QRecord));
-    for (guint i = 0; i < r->ntargets; i++)
-        if (r->t[i].state == T_ACKED)
-            qset_merge(r->merged, (const QRecord *)(const void *)r->t[i].recs->data,
-                       r->t[i].recs->len);
+    gboolean vclock = quorum_vclock(c->init.config);
+    for (guint i = 0; i < r->ntargets; i++) {
+        if (r->t[i].state != T_ACKED)
+            continue;
+        const QRecord *recs = (const QRecord *)(const void *)r->t[i].recs->data;
+        for (guint k = 0; vclock && k < r->t[i].recs->len; k++)
+            if (recs[k].op == OP_NOOP) /* a replica's marker: what it knows, not a value */
+                qclock_join(&r->known, &recs[k].clock);
+        if (vclock)
+            qvset_merge(r->merged, recs, r->t[i].recs->len);
+        else
+            qset_merge(r->merged, recs, r->t[i].recs->len);
+    }
     r->merged_ready = 1;
     r->acks = 0;
     QMARK(c->init, COORD_READ_MERGED);
@@ -438,8 +560,7 @@ static void read_merge(Coord *c, Request *r, ActionList *out)
         Target *t = &r->t[i];
         if (t->state != T_ACKED)
             continue;
-        t->holds = qset_contains((const QRecord *)(const void *)t->recs->data, t->recs->len,
-                                 (const QRecord *)(const void *)r->merged->data, r->merged->len);
+        t->holds = holds_merged(c, r, t);
         if (t->holds)
             r->acks++;
     }
@@ -489,8 +610,7 @@ static void handle_read_resp(Coord *c, const Msg *m, ActionList *out)
             read_merge(c, r, out);
     } else {
         /* A later answer: repair it if it is stale. */
-        t->holds = qset_contains((const QRecord *)(const void *)t->recs->data, t->recs->len,
-                                 (const QRecord *)(const void *)r->merged->data, r->merged->len);
+        t->holds = holds_merged(c, r, t);
         if (t->holds) {
             QMARK(c->init, COORD_READ_LATE_HOLDS);
             r->acks++;
@@ -516,6 +636,27 @@ static Request *new_request(Coord *c)
     r->used = TRUE;
     c->in_flight++;
     return r;
+}
+
+/* Version vectors: a client write starts at its issuer, the first replica of the preference list
+ * not suspected down; the others wait for its dot. A put or delete covers the context its client
+ * handed back; an add is a deposit and covers nothing. */
+static void start_issue(Coord *c, Request *r, const Msg *m, ActionList *out)
+{
+    guint bytes = 0;
+    const void *ctx = r->kind == OP_ADD ? NULL : msg_client_context(m, &bytes);
+    r->rec.version = (Version){0};
+    if (!qclock_from_context(ctx, bytes, &r->rec.clock)) {
+        QMARK(c->init, COORD_VV_BAD_CONTEXT);
+        memset(&r->rec.clock, 0, sizeof r->rec.clock);
+    }
+    for (guint i = 0; i < r->ntargets; i++)
+        r->t[i].state = T_WAITING;
+    r->issuing = 1;
+    QMARK(c->init, COORD_VV_ISSUE);
+    next_issuer(c, r, out);
+    if (!r->issuing)
+        maybe_finish(c, r, out);
 }
 
 static void handle_client(Coord *c, const Msg *m, ActionList *out)
@@ -560,6 +701,11 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
         QMARK(c->init, COORD_READ_START);
     else
         QMARK(c->init, COORD_WRITE_START);
+    if (r->kind != OP_GET && quorum_vclock(cfg)) {
+        start_issue(c, r, m, out);
+        act_failpoint(out, QUORUM_FP_COORD_SENT);
+        return;
+    }
     guint preferred = r->ntargets;
     for (guint i = 0; i < preferred; i++)
         try_target(c, r, i, out);
@@ -588,9 +734,10 @@ static void handle_timer(Coord *c, const ProtoEvent *ev, ActionList *out)
         for (guint i = 0; i < r->ntargets; i++) {
             if (r->t[i].state == T_SENT && r->kind != OP_GET)
                 r->maybe_stored = 1;
-            if (r->t[i].state == T_SENT || r->t[i].state == T_BACKOFF)
+            if (r->t[i].state == T_SENT || r->t[i].state == T_BACKOFF || r->t[i].state == T_WAITING)
                 r->t[i].state = T_FAILED;
         }
+        r->issuing = 0;
         maybe_finish(c, r, out);
         return;
     }

@@ -8,6 +8,28 @@ static const char *const quorum_msg_names[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(quorum_msg_names) == MSG_Q_END - MSG_Q_WRITE);
 
+/* " r1.3 past=r1:2,r2.5" (version vectors): a dot is node.counter (with @epoch when not 0), a
+ * past entry actor:counter for all up to it, actor.counter for that event only. */
+static void describe_clock(const QClock *c, const MsgNames *n, GString *s)
+{
+    for (guint i = 0; i < (guint)c->ndots + c->npast; i++) {
+        const QDot *d = &c->e[i];
+        if (i == c->ndots)
+            g_string_append(s, " past=");
+        else if (i > 0)
+            g_string_append_c(s, i < c->ndots ? '+' : ',');
+        else
+            g_string_append_c(s, ' ');
+        EndpointId node = (EndpointId)(d->actor & 31);
+        g_string_append(s, n->endpoint(n->ctx, node));
+        if (d->actor >> 5)
+            g_string_append_printf(s, "@%u", d->actor >> 5);
+        g_string_append_printf(s, "%c%u", i >= c->ndots && !d->exact ? ':' : '.', d->counter);
+    }
+    if (c->truncated)
+        g_string_append(s, " (truncated)");
+}
+
 static void quorum_msg_describe(const Msg *m, const MsgNames *n, GString *s)
 {
     char idem[64];
@@ -24,6 +46,7 @@ static void quorum_msg_describe(const Msg *m, const MsgNames *n, GString *s)
             if (r->op != OP_DELETE)
                 g_string_append_printf(s, " %" G_GINT64_FORMAT, r->value);
             g_string_append_printf(s, " idem=%s", n->idem(n->ctx, r->idem, idem, sizeof idem));
+            describe_clock(&r->clock, n, s);
         }
         if (m->extra_count > 4)
             g_string_append_printf(s, " (+%u)", m->extra_count - 4);

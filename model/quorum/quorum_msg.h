@@ -18,8 +18,30 @@ enum {
     MSG_Q_END,
 };
 
-/* One quorum write as replicas store it: a key's state is the newest put or delete plus the adds
- * newer than it (see model/quorum/quorum.h). */
+/* A dot: one write event, named by the replica that issued it (its actor: node and epoch) and
+ * that actor's counter for the key. In a causal past an entry covers every event of its actor up
+ * to its counter, or (exact) that one event only. See model/quorum/quorum_clock.c. */
+typedef struct {
+    uint16_t actor; /* node (QCLOCK_NODE_BITS) and epoch above it */
+    uint8_t exact;  /* in a past: this event only */
+    uint32_t counter;
+} QDot;
+
+#define QCLOCK_MAX 8 /* dots and past entries of one clock; more are truncated (Dynamo §4.4) */
+
+/* A record's dotted version vector (resolution = vclock; all zero under last-writer-wins): its
+ * own dots (one, or more when a retried write was issued twice), then its causal past (the
+ * context its client had read). A causal context is a clock without dots. */
+typedef struct {
+    uint8_t ndots;
+    uint8_t npast;
+    uint8_t truncated; /* entries of its past were dropped to fit */
+    QDot e[QCLOCK_MAX];
+} QClock;
+
+/* One quorum write as replicas store it: under last-writer-wins a key's state is the newest put or
+ * delete plus the adds newer than it; under version vectors, every record no other record's
+ * causal past covers (see model/quorum/quorum.h). */
 typedef struct {
     KeyId key;
     uint8_t op;     /* OP_PUT, OP_ADD, OP_DELETE */
@@ -29,12 +51,15 @@ typedef struct {
     Version version;
     Value value;
     IdemKey idem;
+    QClock clock; /* resolution = vclock */
 } QRecord;
 
 typedef enum {
     QW_CLIENT,  /* a client write, coordinator fan-out */
     QW_REPAIR,  /* read repair */
     QW_HANDOFF, /* a standby hands a hinted write back */
+    QW_ISSUE,   /* resolution = vclock: the coordinator asks a replica to issue the write's dot and
+                   store it; the durable ack returns the dotted record */
 } QWriteKind;
 
 typedef struct {

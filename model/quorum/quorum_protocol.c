@@ -20,6 +20,13 @@ static guint coordinator_count(const WorldConfig *c)
         "cluster", name, type, offsetof(QuorumConfig, field), lo, hi, shrink, NULL, NULL           \
     }
 
+#define QENUM(name, field, names)                                                                  \
+    {                                                                                              \
+        "cluster", name, PROTO_KEY_ENUM, offsetof(QuorumConfig, field), 0, 0, FALSE, NULL, names   \
+    }
+
+static const char *const resolution_names[] = {"lww", "vclock", NULL};
+
 /* In the order the writer writes them. */
 static const ProtoKey quorum_keys[] = {
     QKEY("coordinators", PROTO_KEY_UINT, coordinators, 1, 8, TRUE),
@@ -29,6 +36,7 @@ static const ProtoKey quorum_keys[] = {
     QKEY("sloppy", PROTO_KEY_BOOL, sloppy, 0, 0, FALSE),
     QKEY("retry.attempts", PROTO_KEY_UINT, retry_attempts, 0, 100, FALSE),
     QKEY("retry.backoff", PROTO_KEY_RANGE, retry_backoff, 0, 0, FALSE),
+    QENUM("resolution", resolution, resolution_names),
     {NULL},
 };
 enum { QKEY_REPLICAS = 1 };
@@ -129,6 +137,11 @@ static void quorum_swarm_cluster(WorldConfig *c, SimRng *rng)
     q->sloppy = sim_rng_chance(rng, 1, 4);
     q->retry_attempts = (guint)draw(rng, 1, 3);
     q->retry_backoff = sim_rng_ms_range(rng, 5, 20, 150);
+    /* The Dynamo features come from a stream of their own, so that a seed that draws none of
+     * them makes the very run it made before they existed. */
+    SimRng own;
+    sim_rng_stream(&own, c->seed, "quorum-dynamo", 0);
+    q->resolution = sim_rng_chance(&own, 1, 2) ? QRES_VCLOCK : QRES_LWW;
 }
 
 /* W of the probe key's replicas (W of any nodes when sloppy) and one coordinator. */
@@ -188,6 +201,11 @@ static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
                              "replicas apply a retried write again instead of deduplicating its "
                              "idempotency key",
                              "duplicate"},
+    [QUORUM_BUG_VCLOCK_CONCURRENT] = {"vclock-concurrent-as-descendant",
+                                      "resolution = vclock: a replica compares clocks as plain "
+                                      "version vectors, takes a concurrent write of the same "
+                                      "issuer for a newer one and drops the other sibling",
+                                      "lost-update"},
 };
 
 static const NodeRole quorum_roles[] = {ROLE_COORDINATOR, ROLE_REPLICA, ROLE_NONE};

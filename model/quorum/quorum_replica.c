@@ -21,6 +21,16 @@
  * error, silent corruption) is written again from memory, so that latent damage is repaired
  * before a crash could make it matter, and replicas converge on disk, not only in memory.
  *
+ * Version vectors (resolution = vclock): a key's state is every record that no durable record's
+ * causal past covers. A client write first reaches one replica of the key, its issuer
+ * (QW_ISSUE), which gives it a dot from its own counter for the key and writes it durably before
+ * the coordinator sends it to the others; the dot's actor is the node with an epoch that changes
+ * whenever the node booted with data lost (QBLK_EPOCH), so that a counter it can no longer
+ * recover is never issued twice. A record arriving again under another dot (a retried write
+ * issued twice) is the same write: its dots are united. When such a dot arrives for a write that
+ * a record here already covers, that record's past learns it too and is written again, so that
+ * the replicas that kept the write under its other dot drop it as well.
+ *
  * Invariants (check): every record in a key state or in the hints has an entry in the record
  * table; in-flight records are exactly the table's non-durable entries.
  */
@@ -72,6 +82,13 @@ typedef struct {
     uint8_t copies; /* > 1 only with the no-dedup bug */
 } Meta;
 
+/* Under version vectors the table also keeps the record's first dot (to know a write again under
+ * another dot once no record of it is left here). */
+typedef struct {
+    Meta m;
+    QDot dot;
+} VMeta;
+
 typedef struct {
     uint64_t wseq;
     IdemKey idem;
@@ -98,6 +115,7 @@ typedef struct {
     uint32_t writes_left;
     uint64_t cover; /* the fsync covers writes up to this sequence number */
     GArray *idems;  /* of IdemKey: the records this message asked for */
+    QRecord issued; /* QW_ISSUE: the record as issued, returned with the ack */
 } Pending;
 
 typedef struct {
@@ -135,7 +153,17 @@ typedef struct {
     uint64_t repair_wait; /* peers whose records have not arrived yet */
     guint repair_writes;  /* sync batches of the repair still being made durable */
     uint64_t peers;
+    /* resolution = vclock */
+    gboolean rewrite_due; /* a copy's write failed: write the unverified records again */
+    gboolean vclock;
+    guint epoch;      /* this node's actor epoch (QBLK_EPOCH) */
+    uint32_t *issued; /* per key: the largest counter of this actor known (vclock only) */
 } Replica;
+
+static inline uint16_t self_actor(const Replica *r)
+{
+    return qactor(r->init.self, r->epoch);
+}
 
 /* ---- records ---- */
 
@@ -226,6 +254,67 @@ static void normalize_durable(GArray *set)
     }
 }
 
+/* Whether record `by` covers `rec` (version vectors): one of rec's dots is in by's causal past.
+ * The vclock-concurrent-as-descendant bug compares them as plain version vectors instead: by
+ * counts as newer as soon as its vector (its dots and past together) reaches rec's dot, which a
+ * write issued later by the same replica does without having seen rec. */
+static gboolean covers(const Replica *r, const QClock *by, const QClock *rec)
+{
+    if (!BUG_ON(r->init.bugs, QUORUM_BUG_VCLOCK_CONCURRENT))
+        return qclock_covers(by, rec);
+    for (guint i = 0; i < rec->ndots; i++)
+        if (qclock_max_counter(by, rec->e[i].actor) >= rec->e[i].counter)
+            return TRUE; /* the bug: a concurrent dot taken for a covered one */
+    return FALSE;
+}
+
+/* Version vectors: a key's records minus those a durable record covers (a record still in
+ * flight can fail: only a durable one may prune), by idempotency key. */
+static void normalize_covered(const Replica *r, GArray *set)
+{
+    guint keep = 0;
+    for (guint i = 0; i < set->len; i++) {
+        const Stored *s = &g_array_index(set, Stored, i);
+        gboolean covered = FALSE;
+        for (guint j = 0; j < set->len && !covered; j++) {
+            const Stored *o = &g_array_index(set, Stored, j);
+            covered = j != i && o->durable && covers(r, &o->rec.clock, &s->rec.clock);
+        }
+        if (!covered)
+            g_array_index(set, Stored, keep++) = *s;
+    }
+    g_array_set_size(set, keep);
+    for (guint i = 1; i < set->len; i++) {
+        Stored *a = &g_array_index(set, Stored, 0);
+        Stored moving = a[i];
+        guint j = i;
+        while (j > 0 && a[j - 1].rec.idem > moving.rec.idem) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = moving;
+    }
+}
+
+static void normalize(const Replica *r, GArray *set)
+{
+    if (r->vclock)
+        normalize_covered(r, set);
+    else
+        normalize_durable(set);
+}
+
+/* Whether a durable record of the set covers rec (version vectors). */
+static gboolean covered_durable(const Replica *r, const GArray *set, const QRecord *rec)
+{
+    for (guint i = 0; i < set->len; i++) {
+        const Stored *s = &g_array_index(set, Stored, i);
+        if (s->durable && covers(r, &s->rec.clock, &rec->clock))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 static gboolean superseded_durable(const GArray *set, const QRecord *rec)
 {
     for (guint i = 0; i < set->len; i++) {
@@ -255,9 +344,9 @@ static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean du
         g_array_append_val(r->hints, s);
     } else {
         GArray *set = key_state(r, rec->key);
-        if (!superseded_durable(set, rec)) {
+        if (r->vclock ? !covered_durable(r, set, rec) : !superseded_durable(set, rec)) {
             g_array_append_val(set, s);
-            normalize_durable(set);
+            normalize(r, set);
         }
     }
     Meta *m = meta_of(r, rec->idem);
@@ -269,6 +358,8 @@ static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean du
     }
     m = idem_table_insert(&r->table, rec->idem);
     *m = (Meta){rec->key, block, (uint8_t)durable, rec->hinted, 1};
+    if (r->vclock)
+        ((VMeta *)(void *)m)->dot = rec->clock.e[0];
 }
 
 /* Forgets a record that did not become durable, so a retry rewrites it. */
@@ -299,7 +390,7 @@ static void mark_durable(Replica *r, IdemKey idem, uint32_t block)
         s->durable = 1;
         s->durable_at = r->now;
         if (!m->hinted)
-            normalize_durable(set);
+            normalize(r, set);
     }
 }
 
@@ -351,6 +442,65 @@ static void pending_remove(Replica *r, Pending *p)
         pending_free(p);
 }
 
+/* Writes s's record again, as a copy (the same write), under pending p: never forgotten, only
+ * written again until an fsync covers it; the block it had vouches for it until then. */
+static void write_copy(Replica *r, Pending *p, Meta *m, Stored *s, ActionList *out)
+{
+    QRecord rec = s->rec;
+    rec.copy = 1;
+    DiskBlock b;
+    quorum_encode_record(&b, &rec);
+    uint32_t block = append(r, out, &b, p->id);
+    m->block = block;
+    s->block = block;
+    Inflight f = {++r->next_wseq, rec.idem, block, 1};
+    g_array_append_val(r->inflight, f);
+    p->writes_left++;
+}
+
+/* Version vectors: writes s's record again with clock c (the same write, a larger clock). */
+static void rewrite_clock(Replica *r, Pending *p, Stored *s, const QClock *c, ActionList *out)
+{
+    Meta *m = meta_of(r, s->rec.idem);
+    g_assert(m != NULL);
+    s->rec.clock = *c;
+    write_copy(r, p, m, s, out);
+}
+
+/* Version vectors: a record of a write this replica knows already. Under the same dots nothing
+ * changes; under another dot (the write was issued twice) the record held here takes it too, or,
+ * when the write is already covered here, the records covering it learn the new dot, so that the
+ * replicas that kept the write under that dot drop it as well. */
+static void known_record(Replica *r, Pending *p, const QRecord *rec, ActionList *out)
+{
+    const VMeta *vm = (const VMeta *)(const void *)meta_of(r, rec->idem);
+    GArray *set = key_state(r, rec->key);
+    Stored *held = find_stored(set, rec->idem);
+    if (held) {
+        QClock c = held->rec.clock;
+        if (qclock_absorb(&c, &rec->clock)) {
+            QMARK(r->init, REPLICA_VV_ALIAS_MERGED);
+            rewrite_clock(r, p, held, &c, out);
+            normalize(r, set);
+        }
+        return;
+    }
+    for (guint d = 0; d < rec->clock.ndots; d++) {
+        QDot dot = rec->clock.e[d];
+        if (dot.actor == vm->dot.actor && dot.counter == vm->dot.counter)
+            continue;
+        for (guint i = 0; i < set->len; i++) {
+            Stored *s = &g_array_index(set, Stored, i);
+            if (!qclock_covers_dot(&s->rec.clock, vm->dot) || qclock_covers_dot(&s->rec.clock, dot))
+                continue;
+            QMARK(r->init, REPLICA_VV_ALIAS_COVERED);
+            QClock c = s->rec.clock;
+            qclock_add_exact(&c, dot);
+            rewrite_clock(r, p, s, &c, out);
+        }
+    }
+}
+
 /* Stores one record for pending p: appends it unless its idempotency key is already applied. */
 static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList *out)
 {
@@ -370,6 +520,8 @@ static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList 
         } else {
             QMARK(r->init, REPLICA_STORE_DEDUP_PENDING);
         }
+        if (r->vclock && !rec->hinted && !m->hinted)
+            known_record(r, p, rec, out);
         return; /* already applied; p's fsync covers it if it is still in flight */
     }
     DiskBlock b;
@@ -382,9 +534,37 @@ static void store_record(Replica *r, Pending *p, const QRecord *rec, ActionList 
     } else {
         QMARK(r->init, REPLICA_STORE_NEW);
     }
-    Inflight f = {++r->next_wseq, rec->idem, block, 0};
+    /* A record this replica issued a dot for is never forgotten, only written again until it is
+     * durable: a dot it might have to count later must not be issued twice. */
+    Inflight f = {++r->next_wseq, rec->idem, block, p->wkind == QW_ISSUE};
     g_array_append_val(r->inflight, f);
     p->writes_left++;
+}
+
+/* Version vectors: what an issuer answers once the write is durable here: the record as issued,
+ * then the key's other durable records that nothing here covers, then a marker (OP_NOOP) whose
+ * past says how far this actor's counter for the key went. The client gets them all, as Riak's
+ * coordinating vnode returns the object it stored (return_body): the siblings it held, and a
+ * context that covers them, so that the client's next write covers what it was shown. The marker
+ * covers this actor's dots up to the first one still being written here: each of those is
+ * durable here (a sibling, or covered by one), or never left this node (its write failed first).
+ * A dot issued after it may be a write the client was not shown. */
+static QRecord own_marker(Replica *r, KeyId key);
+
+static void attach_issued(Replica *r, const Pending *p, Msg *m)
+{
+    GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    g_array_append_val(recs, p->issued);
+    const GArray *set = key_state(r, p->issued.key);
+    for (guint i = 0; i < set->len; i++) {
+        const Stored *s = &g_array_index(set, Stored, i);
+        if (s->durable && s->rec.idem != p->issued.idem)
+            g_array_append_val(recs, s->rec);
+    }
+    QRecord marker = own_marker(r, p->issued.key);
+    g_array_append_val(recs, marker);
+    guint n = recs->len;
+    msg_take_extra(m, g_array_free(recs, FALSE), n, sizeof(QRecord));
 }
 
 static void send_ack(Replica *r, Pending *p, QAckStatus status, ActionList *out)
@@ -398,6 +578,8 @@ static void send_ack(Replica *r, Pending *p, QAckStatus status, ActionList *out)
         .idem = p->idems->len ? g_array_index(p->idems, IdemKey, 0) : IDEM_NONE,
         .hint_for = p->hint_for,
     };
+    if (p->wkind == QW_ISSUE && status == QACK_DURABLE)
+        attach_issued(r, p, m);
     act_send(out, m);
 }
 
@@ -410,7 +592,7 @@ static void issue_fsync(Replica *r, Pending *p, ActionList *out)
 /* All of p's writes completed: fsync (after the `written` failpoint for client writes). */
 static void writes_done(Replica *r, Pending *p, ActionList *out)
 {
-    gboolean client = p->kind == PEND_ACK && p->wkind == QW_CLIENT;
+    gboolean client = p->kind == PEND_ACK && (p->wkind == QW_CLIENT || p->wkind == QW_ISSUE);
     if (client)
         act_failpoint(out, QUORUM_FP_REPLICA_WRITTEN);
     if (BUG_ON(r->init.bugs, QUORUM_BUG_ACK_BEFORE_FSYNC) && p->kind == PEND_ACK &&
@@ -421,14 +603,62 @@ static void writes_done(Replica *r, Pending *p, ActionList *out)
     issue_fsync(r, p, out);
 }
 
+/* Version vectors: the dot for a client write this replica issues (Riak's coordinating vnode):
+ * one past the largest counter of its actor it knows for the key. A write it already holds (a
+ * retry) keeps the dot it has. Returns the record to store. */
+static QRecord issue_dot(Replica *r, const QRecord *draft)
+{
+    QRecord rec = *draft;
+    const VMeta *vm = (const VMeta *)(const void *)meta_of(r, draft->idem);
+    if (vm) {
+        const Stored *held = find_stored(key_state(r, draft->key), draft->idem);
+        QMARK(r->init, REPLICA_VV_ISSUE_AGAIN);
+        if (held)
+            return held->rec;
+        rec.clock = (QClock){.ndots = 1};
+        rec.clock.e[0] = vm->dot;
+        return rec; /* covered here since: the others will find it covered too */
+    }
+    uint16_t actor = self_actor(r);
+    uint32_t top = MAX(r->issued[draft->key], qclock_max_counter(&draft->clock, actor));
+    const GArray *set = key_state(r, draft->key);
+    for (guint i = 0; i < set->len; i++)
+        top = MAX(top, qclock_max_counter(&g_array_index(set, Stored, i).rec.clock, actor));
+    r->issued[draft->key] = top + 1;
+    QMARK(r->init, REPLICA_VV_ISSUE);
+    rec.clock = (QClock){.ndots = 1, .truncated = draft->clock.truncated};
+    rec.clock.e[0] = (QDot){.actor = actor, .counter = top + 1};
+    qclock_set_past(&rec.clock, draft->clock.e + draft->clock.ndots, draft->clock.npast);
+    return rec;
+}
+
 static void handle_write(Replica *r, const Msg *m, ActionList *out)
 {
+    if (quorum_body(m)->qw.kind == QW_ISSUE && (!r->ready || !r->vclock || m->extra_count != 1)) {
+        /* Repairing after data loss: its counters may be behind what it issued before. */
+        QMARK(r->init, REPLICA_VV_ISSUE_NOT_READY);
+        Msg *ack = msg_new(MSG_Q_WRITE_ACK, r->init.self, m->from);
+        quorum_body(ack)->qack = (QWriteAck){.req = quorum_body(m)->qw.req,
+                                             .attempt = quorum_body(m)->qw.attempt,
+                                             .status = QACK_NOT_READY,
+                                             .kind = QW_ISSUE,
+                                             .hint_for = ENDPOINT_NONE};
+        act_send(out, ack);
+        return;
+    }
     Pending *p = pending_new(r, PEND_ACK);
     p->from = m->from;
     p->req = quorum_body(m)->qw.req;
     p->attempt = quorum_body(m)->qw.attempt;
     p->wkind = quorum_body(m)->qw.kind;
     p->hint_for = quorum_body(m)->qw.hinted ? quorum_body(m)->qw.hint_for : ENDPOINT_NONE;
+    if (p->wkind == QW_ISSUE) {
+        p->issued = issue_dot(r, quorum_msg_records(m));
+        store_record(r, p, &p->issued, out);
+        if (p->writes_left == 0)
+            writes_done(r, p, out);
+        return;
+    }
     if (p->wkind == QW_CLIENT)
         QMARK(r->init, REPLICA_WRITE_CLIENT);
     else if (p->wkind == QW_REPAIR)
@@ -483,7 +713,8 @@ static void write_completed(Replica *r, uint32_t pending_id, uint32_t block, int
             if (f->block == block) {
                 if (f->copy) {
                     QMARK(r->init, REPLICA_WRITE_EIO_COPY);
-                    g_array_append_val(r->unverified, *f); /* written again, later */
+                    g_array_append_val(r->unverified, *f); /* written again, after p's fsync */
+                    r->rewrite_due = TRUE;
                 } else {
                     QMARK(r->init, REPLICA_WRITE_EIO);
                     forget(r, f->idem, block, FALSE, out);
@@ -520,16 +751,7 @@ static void rewrite_unverified(Replica *r, ActionList *out)
         Stored *s = find_stored(m->hinted ? r->hints : key_state(r, m->key), u.idem);
         if (s == NULL)
             continue;
-        QRecord rec = s->rec;
-        rec.copy = 1;
-        DiskBlock b;
-        quorum_encode_record(&b, &rec);
-        uint32_t block = append(r, out, &b, p->id);
-        m->block = block;
-        s->block = block;
-        Inflight f = {++r->next_wseq, u.idem, block, 1};
-        g_array_append_val(r->inflight, f);
-        p->writes_left++;
+        write_copy(r, p, m, s, out);
     }
     g_array_set_size(r->unverified, 0);
     if (p->writes_left == 0)
@@ -587,7 +809,7 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
             send_ack(r, p, QACK_SYNC_FAILED, out);
         } else if (!p->acked_early) {
             QMARK(r->init, REPLICA_ACK_DURABLE);
-            gboolean client = p->wkind == QW_CLIENT;
+            gboolean client = p->wkind == QW_CLIENT || p->wkind == QW_ISSUE;
             if (client)
                 act_failpoint(out, QUORUM_FP_REPLICA_SYNCED);
             send_ack(r, p, QACK_DURABLE, out);
@@ -596,7 +818,9 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         }
     }
     pending_remove(r, p);
-    if (recopy > 0 || (kind == PEND_BOOT && failed))
+    gboolean due = r->rewrite_due && r->boot_synced;
+    r->rewrite_due = FALSE;
+    if (recopy > 0 || due || (kind == PEND_BOOT && failed))
         rewrite_unverified(r, out); /* what boot read back, written again */
     if (kind == PEND_BOOT) {
         if (failed)
@@ -643,6 +867,26 @@ static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
 
 /* ---- reads ---- */
 
+/* Version vectors: a marker (OP_NOOP) whose past covers this actor's dots for the key up to the
+ * first one still being written here (see attach_issued): each of those is durable here, as a
+ * record or covered by one, or never left this node. */
+static QRecord own_marker(Replica *r, KeyId key)
+{
+    const GArray *set = key_state(r, key);
+    uint16_t actor = self_actor(r);
+    uint32_t settled = r->issued[key];
+    for (guint i = 0; i < set->len; i++) {
+        const Stored *s = &g_array_index(set, Stored, i);
+        for (guint d = 0; !s->durable && d < s->rec.clock.ndots; d++)
+            if (s->rec.clock.e[d].actor == actor)
+                settled = MIN(settled, s->rec.clock.e[d].counter - 1);
+    }
+    QRecord marker = {.key = key, .op = OP_NOOP, .hint_for = ENDPOINT_NONE};
+    QDot range = {.actor = actor, .counter = settled};
+    qclock_set_past(&marker.clock, &range, 1);
+    return marker;
+}
+
 static void handle_read(Replica *r, const Msg *m, ActionList *out)
 {
     Msg *resp = msg_new(MSG_Q_READ_RESP, r->init.self, m->from);
@@ -657,13 +901,15 @@ static void handle_read(Replica *r, const Msg *m, ActionList *out)
     if (r->ready && quorum_body(m)->qr.key < r->init.keys && r->keys[quorum_body(m)->qr.key]) {
         /* Only durable records: a read must never see what a crash could still take away. */
         GArray *set = r->keys[quorum_body(m)->qr.key];
-        QRecord *recs = g_new(QRecord, set->len ? set->len : 1);
+        QRecord *recs = g_new(QRecord, set->len + 1);
         uint32_t n = 0;
         for (guint i = 0; i < set->len; i++) {
             const Stored *st = &g_array_index(set, Stored, i);
             if (st->durable)
                 recs[n++] = st->rec;
         }
+        if (r->vclock && r->issued[quorum_body(m)->qr.key] > 0)
+            recs[n++] = own_marker(r, quorum_body(m)->qr.key);
         msg_take_extra(resp, recs, n, sizeof(QRecord));
     }
     act_send(out, resp);
@@ -1008,7 +1254,9 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
     DiskBlock again;
     switch (u.type) {
     case QBLK_DATA:
-    case QBLK_HINT: {
+    case QBLK_HINT:
+    case QBLK_VDATA:
+    case QBLK_VHINT: {
         Meta *m = meta_of(r, u.idem);
         if (m == NULL || m->block != block || !m->durable) {
             QMARK(r->init, REPLICA_SCRUB_STALE);
@@ -1044,6 +1292,11 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
         quorum_encode_hint_done(&again, u.idem, ENDPOINT_NONE);
         append(r, out, &again, 0);
         break;
+    case QBLK_EPOCH:
+        QMARK(r->init, REPLICA_SCRUB_REWRITE_EPOCH);
+        quorum_encode_epoch(&again, u.target);
+        append(r, out, &again, 0);
+        break;
     case QBLK_IDENT:
         QMARK(r->init, REPLICA_SCRUB_REWRITE_IDENT);
         quorum_encode_ident(&again, r->init.self);
@@ -1055,6 +1308,48 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
 }
 
 /* ---- boot ---- */
+
+/* Version vectors: a record read back at boot. Its dots and past say how far this actor's
+ * counter for the key went; a later block of a write already read (its clock written again,
+ * larger) is united with it. Returns whether the record was new. */
+static gboolean boot_vrecord(Replica *r, const QRecord *rec, uint32_t block)
+{
+    uint32_t top = qclock_max_counter(&rec->clock, self_actor(r));
+    if (rec->key < r->init.keys)
+        r->issued[rec->key] = MAX(r->issued[rec->key], top);
+    Meta *m = meta_of(r, rec->idem);
+    if (m == NULL || m->hinted != rec->hinted)
+        return m == NULL;
+    Stored *held = find_stored(m->hinted ? r->hints : key_state(r, m->key), rec->idem);
+    if (held == NULL)
+        return FALSE;
+    qclock_absorb(&held->rec.clock, &rec->clock);
+    for (guint i = 0; i < r->unverified->len; i++) {
+        Inflight *u = &g_array_index(r->unverified, Inflight, i);
+        if (u->idem == rec->idem && u->block == m->block)
+            u->block = block;
+    }
+    m->block = block;
+    held->block = block;
+    return FALSE;
+}
+
+/* Version vectors: a node that boots with data lost may have issued dots it can no longer
+ * count: it takes a new epoch (its boot count, larger than any before it) and writes it down
+ * under the boot's pending p. */
+static void boot_epoch(Replica *r, gboolean damaged, guint found, Pending *p, ActionList *out)
+{
+    r->epoch = found;
+    if (!damaged)
+        return;
+    QMARK(r->init, REPLICA_VV_NEW_EPOCH);
+    r->epoch = MIN(MAX(found + 1, r->init.incarnation), QCLOCK_EPOCH_MAX);
+    memset(r->issued, 0, sizeof(uint32_t) * r->init.keys);
+    DiskBlock b;
+    quorum_encode_epoch(&b, r->epoch);
+    append(r, out, &b, p->id);
+    p->writes_left++;
+}
 
 static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
 {
@@ -1085,6 +1380,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
     GHashTable *voided = g_hash_table_new(g_direct_hash, g_direct_equal);
     GHashTable *done = g_hash_table_new(g_int64_hash, g_int64_equal);
     GArray *done_keys = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    guint epoch = 0;
     for (uint32_t i = 0; i < len; i++) {
         if (errors[i] != 0)
             continue;
@@ -1094,7 +1390,10 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
             g_hash_table_add(voided, GUINT_TO_POINTER(qb.block + 1));
         else if (qb.type == QBLK_HINT_DONE)
             g_array_append_val(done_keys, qb.idem);
+        else if (qb.type == QBLK_EPOCH)
+            epoch = MAX(epoch, qb.block);
     }
+    r->epoch = epoch;
     for (guint i = 0; i < done_keys->len; i++)
         g_hash_table_add(done, &g_array_index(done_keys, IdemKey, i));
     /* Pass 2: records. */
@@ -1112,16 +1411,18 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
             first_bad = MIN(first_bad, i);
             continue;
         }
-        if (qb.type != QBLK_DATA && qb.type != QBLK_HINT)
+        if (!qblk_is_record(qb.type))
             continue;
         if (g_hash_table_contains(voided, GUINT_TO_POINTER(i + 1))) {
             QMARK(r->init, REPLICA_BOOT_VOIDED);
             continue;
         }
-        if (qb.type == QBLK_HINT && g_hash_table_contains(done, &qb.rec.idem)) {
+        if (qblk_is_hint(qb.type) && g_hash_table_contains(done, &qb.rec.idem)) {
             QMARK(r->init, REPLICA_BOOT_HINT_DONE);
             continue;
         }
+        if (r->vclock && !boot_vrecord(r, &qb.rec, i))
+            continue;
         if (!BUG_ON(r->init.bugs, QUORUM_BUG_NO_DEDUP) && meta_of(r, qb.rec.idem))
             continue;
         remember(r, &qb.rec, i, FALSE);
@@ -1143,6 +1444,8 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
             p->writes_left++;
         }
     }
+    if (r->vclock)
+        boot_epoch(r, damaged, epoch, p, out);
     act_timer(out, TIMER_SYNC, sim_rng_duration(r->init.rng, SYNC_EVERY), 0);
     if (r->hints->len > 0) {
         QMARK(r->init, REPLICA_BOOT_HINTS_KEPT);
@@ -1208,7 +1511,9 @@ static void *replica_create(const ProtoInit *init)
         r->init.marks = mark_sink();
     r->ring = ring_new(init->nodes, QUORUM_VNODES);
     r->keys = g_new0(GArray *, init->keys);
-    idem_table_init(&r->table, sizeof(Meta));
+    r->vclock = quorum_config(init->config)->resolution == QRES_VCLOCK;
+    idem_table_init(&r->table, r->vclock ? sizeof(VMeta) : sizeof(Meta));
+    r->issued = r->vclock ? g_new0(uint32_t, MAX(init->keys, 1)) : NULL;
     r->hints = g_array_new(FALSE, FALSE, sizeof(Stored));
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
@@ -1250,6 +1555,7 @@ static void replica_destroy(void *proto)
     g_ptr_array_unref(r->handoffs);
     ring_free(r->ring);
     g_free(r->key_peers);
+    g_free(r->issued);
     g_free(r);
 }
 

@@ -11,6 +11,14 @@
 #define REC_LEN  39
 #define DONE_LEN 10
 #define VOID_LEN 4
+/* A record with a clock: key 4, flags 1 (op, copy, truncated), hint_for 1, value 8, idem 8,
+ * counts 1 (dots, past), then QDOT_BYTES per entry. */
+#define VREC_HEAD  23
+#define EPOCH_LEN  2
+#define VF_COPY    0x10
+#define VF_TRUNC   0x20
+#define VF_OP_MASK 0x0f
+G_STATIC_ASSERT(VREC_HEAD + QDOT_BYTES * QCLOCK_MAX <= DISK_BODY_BYTES);
 
 static void put_bytes(uint8_t *p, gsize *off, const void *v, gsize n)
 {
@@ -24,8 +32,69 @@ static void get_bytes(const uint8_t *p, gsize *off, void *v, gsize n)
     *off += n;
 }
 
+static void encode_vrecord(DiskBlock *b, const QRecord *r)
+{
+    uint8_t body[DISK_BODY_BYTES];
+    gsize off = 0;
+    uint8_t flags =
+        (uint8_t)(r->op | (r->copy ? VF_COPY : 0) | (r->clock.truncated ? VF_TRUNC : 0));
+    uint8_t hint_for = r->hinted ? (uint8_t)r->hint_for : 0xff;
+    uint8_t counts = (uint8_t)(r->clock.ndots << 4 | r->clock.npast);
+    g_assert(r->clock.ndots > 0 && r->clock.ndots < 16 && r->clock.npast < 16);
+    put_bytes(body, &off, &r->key, 4);
+    put_bytes(body, &off, &flags, 1);
+    put_bytes(body, &off, &hint_for, 1);
+    put_bytes(body, &off, &r->value, 8);
+    put_bytes(body, &off, &r->idem, 8);
+    put_bytes(body, &off, &counts, 1);
+    g_assert(off == VREC_HEAD);
+    for (guint i = 0; i < (guint)r->clock.ndots + r->clock.npast; i++, off += QDOT_BYTES)
+        qdot_put(body + off, r->clock.e[i]);
+    disk_block_seal(b, r->hinted ? QBLK_VHINT : QBLK_VDATA, body, (uint16_t)off);
+}
+
+static void decode_vrecord(const DiskBlock *b, QRecord *r)
+{
+    gsize off = 0;
+    uint8_t flags, hint_for, counts;
+    get_bytes(b->body, &off, &r->key, 4);
+    get_bytes(b->body, &off, &flags, 1);
+    get_bytes(b->body, &off, &hint_for, 1);
+    get_bytes(b->body, &off, &r->value, 8);
+    get_bytes(b->body, &off, &r->idem, 8);
+    get_bytes(b->body, &off, &counts, 1);
+    r->op = flags & VF_OP_MASK;
+    r->copy = (flags & VF_COPY) != 0;
+    r->clock.truncated = (flags & VF_TRUNC) != 0;
+    r->hinted = b->type == QBLK_VHINT;
+    r->hint_for = r->hinted ? hint_for : ENDPOINT_NONE;
+    r->clock.ndots = counts >> 4;
+    r->clock.npast = counts & 0x0f;
+    for (guint i = 0; i < (guint)r->clock.ndots + r->clock.npast; i++, off += QDOT_BYTES)
+        r->clock.e[i] = qdot_get(b->body + off);
+}
+
+/* The length a clock record's block must have, from its counts byte (0: not even that much). */
+static uint16_t vrecord_len(const DiskBlock *b)
+{
+    if (b->len < VREC_HEAD)
+        return VREC_HEAD;
+    guint n = (b->body[VREC_HEAD - 1] >> 4) + (b->body[VREC_HEAD - 1] & 0x0f);
+    return (uint16_t)(n > QCLOCK_MAX ? DISK_BODY_BYTES + 1 : VREC_HEAD + QDOT_BYTES * n);
+}
+
+void quorum_encode_epoch(DiskBlock *b, guint epoch)
+{
+    uint16_t e = (uint16_t)epoch;
+    disk_block_seal(b, QBLK_EPOCH, &e, EPOCH_LEN);
+}
+
 void quorum_encode_record(DiskBlock *b, const QRecord *r)
 {
+    if (r->clock.ndots > 0) {
+        encode_vrecord(b, r);
+        return;
+    }
     uint8_t body[REC_LEN];
     gsize off = 0;
     put_bytes(body, &off, &r->key, 4);
@@ -79,6 +148,13 @@ BlockCheck quorum_decode(const DiskBlock *b, QBlock *out)
     case QBLK_VOID:
         expect = VOID_LEN;
         break;
+    case QBLK_VDATA:
+    case QBLK_VHINT:
+        expect = vrecord_len(b);
+        break;
+    case QBLK_EPOCH:
+        expect = EPOCH_LEN;
+        break;
     default:
         /* An unknown type is either never written or damaged. */
         return disk_block_check(b, DISK_BODY_BYTES + 1) == BLOCK_EMPTY ? BLOCK_EMPTY
@@ -113,6 +189,12 @@ void quorum_parse_sealed(const DiskBlock *b, QBlock *out)
         get_bytes(b->body, &off, &out->target, 2);
     } else if (b->type == QBLK_VOID) {
         get_bytes(b->body, &off, &out->block, 4);
+    } else if (b->type == QBLK_VDATA || b->type == QBLK_VHINT) {
+        decode_vrecord(b, &out->rec);
+    } else if (b->type == QBLK_EPOCH) {
+        uint16_t e;
+        get_bytes(b->body, &off, &e, 2);
+        out->block = e;
     }
 }
 
@@ -274,7 +356,84 @@ gboolean qset_fold(const GArray *set, Value *value)
 uint64_t qrecord_digest(const QRecord *r)
 {
     uint64_t state = r->idem ^ ((uint64_t)r->version.ts * 0x9e3779b97f4a7c15ULL);
+    if (r->clock.ndots > 0)
+        state ^= qclock_digest(&r->clock);
     return sim_splitmix64(&state);
+}
+
+/* ---- sets under version vectors ---- */
+
+static gint cmp_idem(gconstpointer a, gconstpointer b)
+{
+    const QRecord *x = a, *y = b;
+    return x->idem < y->idem ? -1 : x->idem > y->idem;
+}
+
+void qvset_merge(GArray *set, const QRecord *add, guint n)
+{
+    g_assert(g_array_get_element_size(set) == sizeof(QRecord));
+    for (guint i = 0; i < n; i++) {
+        if (add[i].op == OP_NOOP)
+            continue; /* a marker: a context, not a record */
+        gboolean held = FALSE;
+        for (guint j = 0; j < set->len && !held; j++) {
+            QRecord *r = &g_array_index(set, QRecord, j);
+            if (r->idem == add[i].idem) {
+                qclock_absorb(&r->clock, &add[i].clock);
+                held = TRUE;
+            }
+        }
+        if (!held)
+            g_array_append_val(set, add[i]);
+    }
+    /* Keep what no other record covers. */
+    guint keep = 0;
+    for (guint i = 0; i < set->len; i++) {
+        const QRecord *r = &g_array_index(set, QRecord, i);
+        gboolean covered = FALSE;
+        for (guint j = 0; j < set->len && !covered; j++)
+            covered = j != i && qclock_covers(&g_array_index(set, QRecord, j).clock, &r->clock);
+        if (!covered)
+            g_array_index(set, QRecord, keep++) = *r;
+    }
+    g_array_set_size(set, keep);
+    g_array_sort(set, cmp_idem);
+}
+
+gboolean qvset_contains(const QRecord *have, guint nhave, const QRecord *need, guint nneed)
+{
+    for (guint i = 0; i < nneed; i++) {
+        gboolean found = FALSE;
+        for (guint j = 0; j < nhave && !found; j++)
+            found = have[j].idem == need[i].idem && qclock_equal(&have[j].clock, &need[i].clock);
+        if (!found)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean qvset_fold(const QRecord *recs, guint n, Value *value)
+{
+    gboolean present = FALSE, put = FALSE;
+    Value best = 0, adds = 0;
+    for (guint i = 0; i < n; i++) {
+        if (recs[i].op == OP_PUT) {
+            best = put ? MAX(best, recs[i].value) : recs[i].value;
+            put = present = TRUE;
+        } else if (recs[i].op == OP_ADD) {
+            adds += recs[i].value;
+            present = TRUE;
+        }
+    }
+    *value = best + adds;
+    return present;
+}
+
+void qvset_context(const QRecord *recs, guint n, QClock *ctx)
+{
+    memset(ctx, 0, sizeof *ctx);
+    for (guint i = 0; i < n; i++)
+        qclock_join(ctx, &recs[i].clock);
 }
 
 void qset_digest(const GArray *set, uint32_t *count, uint64_t *hash)

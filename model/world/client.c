@@ -20,9 +20,11 @@
  *
  * Siblings. A get of a multi-value store may return concurrent values. When it returns two or
  * more puts or deletes, the client reconciles them and writes the result back at once, before
- * anything else, with the get's context (a HOP_RECONCILE put): the largest value of the puts
- * (adds are deposits, kept by the store beside the value, so they merge by union), or a delete
- * when every sibling is one.
+ * anything else (a HOP_RECONCILE put): the largest value of the puts, or a delete when every
+ * sibling is one, with the get's base context, which covers those puts and deletes only. Adds
+ * are deposits: the store keeps them beside the value, so they merge by union, and a
+ * reconciliation that folded them into its value could lose one to a concurrent
+ * reconciliation that saw others.
  */
 #include "model/world/world_internal.h"
 #include "model/protocol.h"
@@ -55,9 +57,10 @@ struct Client {
 
 /* The causal context a client holds for a key. */
 typedef struct {
-    uint32_t op;    /* the operation it came from, or UINT32_MAX */
-    uint16_t bytes; /* of `data` */
-    uint8_t *data;  /* owned; NULL when bytes is 0 */
+    uint32_t op;         /* the operation it came from, or UINT32_MAX */
+    uint16_t bytes;      /* of `data` */
+    uint16_t base_bytes; /* of the base context, after `data` */
+    uint8_t *data;       /* owned; NULL when bytes is 0 */
 } KeyContext;
 
 static void kick(World *w, Client *c);
@@ -156,10 +159,16 @@ static void context_take(Client *c, const HistOp *op, const Msg *m)
             g_array_index(c->contexts, KeyContext, i).op = UINT32_MAX;
     }
     KeyContext *k = &g_array_index(c->contexts, KeyContext, op->key);
-    guint bytes = 0;
+    guint bytes = 0, base = 0;
     const void *data = m ? msg_client_context(m, &bytes) : NULL;
+    const void *base_data = m ? msg_client_base_context(m, &base) : NULL;
     g_free(k->data);
-    *k = (KeyContext){.op = op->id, .bytes = (uint16_t)bytes, .data = g_memdup2(data, bytes)};
+    *k = (KeyContext){.op = op->id, .bytes = (uint16_t)bytes, .base_bytes = (uint16_t)base};
+    k->data = g_malloc(MAX(bytes + base, 1));
+    if (bytes > 0)
+        memcpy(k->data, data, bytes);
+    if (base > 0)
+        memcpy(k->data + bytes, base_data, base);
 }
 
 /* ---- attempts ---- */
@@ -181,7 +190,9 @@ static void send_attempt(World *w, Client *c)
     };
     const KeyContext *k =
         op->kind == OP_PUT || op->kind == OP_DELETE ? context_of(c, op->key) : NULL;
-    if (k && k->bytes > 0)
+    if (k && (op->flags & HOP_RECONCILE))
+        msg_client_req_attach(m, k->data + k->bytes, k->base_bytes); /* the bases only */
+    else if (k && k->bytes > 0)
         msg_client_req_attach(m, k->data, k->bytes);
     net_send(w, m);
     if (c->timeout != SIM_HANDLE_NONE)
@@ -205,7 +216,7 @@ static void reconcile_siblings(World *w, Client *c, const HistOp *get);
 static void take_answer(World *w, Client *c, HistOp *op, const Msg *m)
 {
     const ClientResp *resp = &m->u.cresp;
-    if (resp->siblings > 0 && op->kind == OP_GET) {
+    if (resp->siblings > 0) {
         g_autofree ClientSibling *sibs = g_new(ClientSibling, resp->siblings);
         msg_client_siblings(m, sibs);
         history_set_siblings(&w->history, op, sibs, resp->siblings);

@@ -59,7 +59,16 @@ typedef struct {
     GHashTable *hints; /* IdemKey -> HintCopies*; lookups only, never iterated */
     uint64_t hints_up; /* the up nodes `hints` was built for */
     GArray *newest;    /* of Newest, per key: for lost redundancy before settle */
+    gboolean vclock;   /* resolution = vclock: records carry clocks */
+    IdemTable dots;    /* vclock: each write's first dot seen durable (QDot) */
+    IdemTable twice;   /* vclock: writes seen durable under two dots (issued twice) */
 } QuorumOracle;
+
+/* A block of data the replica owns (not a hint), with a clock or not. */
+static gboolean qdata(guint type)
+{
+    return type == QBLK_DATA || type == QBLK_VDATA;
+}
 
 /* The newest put or delete of a key that any replica ever made durable. */
 typedef struct {
@@ -85,14 +94,14 @@ static QBlockInfo *qblock(QuorumOracle *o, EndpointId node, uint32_t idx)
 
 static gboolean qalive(const QBlockInfo *b)
 {
-    return b->durable && !b->voided && !b->done && (b->type == QBLK_DATA || b->type == QBLK_HINT);
+    return b->durable && !b->voided && !b->done && qblk_is_record(b->type);
 }
 
 static void qcopy(QuorumOracle *o, EndpointId node, const QBlockInfo *b, int delta,
                   DiskChange cause)
 {
     Ledger *l = ledger_get(o->ledger, b->idem);
-    if (b->type == QBLK_DATA && !b->copy) {
+    if (qdata(b->type) && !b->copy) {
         g_assert(delta > 0 || l->counts[o->nodes + node] > 0);
         l->counts[o->nodes + node] = (uint8_t)(l->counts[o->nodes + node] + delta);
     }
@@ -130,23 +139,40 @@ static void note_newest(QuorumOracle *o, const QRecord *r)
         *n = (Newest){r->version, TRUE};
 }
 
+/* Version vectors: the first dot of each write, and the writes seen under another one too. */
+static void note_dots(QuorumOracle *o, const QRecord *r)
+{
+    const QDot *known = idem_table_lookup(&o->dots, r->idem);
+    if (!known) {
+        *(QDot *)idem_table_insert(&o->dots, r->idem) = r->clock.e[0];
+        known = idem_table_lookup(&o->dots, r->idem);
+    }
+    for (guint i = 0; i < r->clock.ndots; i++)
+        if (r->clock.e[i].actor != known->actor || r->clock.e[i].counter != known->counter)
+            idem_table_insert(&o->twice, r->idem);
+}
+
 /* A durable block that decoded: a record, a VOID marker or a handed-off hint. */
 static void quorum_block_arrived(QuorumOracle *o, EndpointId node, QBlockInfo *b, const QBlock *qb,
                                  DiskChange cause)
 {
-    if (o->qcache && (qb->type != QBLK_DATA || qb->rec.copy))
+    if (o->qcache && (!qdata(qb->type) || qb->rec.copy))
         qcache_drop(o);
     b->type = (uint8_t)qb->type;
-    if (qb->type == QBLK_DATA || qb->type == QBLK_HINT) {
+    if (qblk_is_record(qb->type)) {
         b->idem = qb->rec.idem;
         b->copy = qb->rec.copy;
-        b->target = qb->type == QBLK_HINT ? qb->rec.hint_for : 0;
+        b->target = qblk_is_hint(qb->type) ? qb->rec.hint_for : 0;
         Ledger *l = ledger_get(o->ledger, qb->rec.idem);
         l->key = qb->rec.key;
         l->kind = qb->rec.op;
-        l->version = qb->rec.version;
-        if (qb->rec.op == OP_PUT || qb->rec.op == OP_DELETE)
-            note_newest(o, &qb->rec);
+        if (qb->rec.clock.ndots > 0) {
+            note_dots(o, &qb->rec);
+        } else {
+            l->version = qb->rec.version;
+            if (qb->rec.op == OP_PUT || qb->rec.op == OP_DELETE)
+                note_newest(o, &qb->rec);
+        }
         qcopy(o, node, b, +1, cause);
     } else if (qb->type == QBLK_VOID) {
         b->target = qb->block;
@@ -158,7 +184,7 @@ static void quorum_block_arrived(QuorumOracle *o, EndpointId node, QBlockInfo *b
         Chunks *a = &o->qblocks[node];
         for (guint i = 0; i < a->len; i++) {
             QBlockInfo *h = chunks_at(a, i);
-            if (h->type == QBLK_HINT && h->idem == qb->idem && qalive(h)) {
+            if (qblk_is_hint(h->type) && h->idem == qb->idem && qalive(h)) {
                 qcopy(o, node, h, -1, cause);
                 h->done = 1;
             }
@@ -195,7 +221,7 @@ static void quorum_on_durable(void *st, EndpointId node, guint file, uint32_t id
 static gboolean holds_write(const DiskBlock *b, const void *ctx)
 {
     QBlock qb;
-    return quorum_decode(b, &qb) == BLOCK_OK && (qb.type == QBLK_DATA || qb.type == QBLK_HINT) &&
+    return quorum_decode(b, &qb) == BLOCK_OK && qblk_is_record(qb.type) &&
            qb.rec.idem == *(const IdemKey *)ctx;
 }
 
@@ -217,13 +243,18 @@ static void qstate_add_block(QuorumOracle *o, QState *q, EndpointId n, const Dis
     if (id == 0)
         return;
     quorum_parse_sealed(block_store_get(o->view->store, id), &qb);
-    if (qb.type != QBLK_DATA || qb.rec.key >= q->keys)
+    if (!qdata(qb.type) || qb.rec.key >= q->keys)
         return;
     guint si = n * q->keys + qb.rec.key;
     GArray **set = &q->sets[si];
     if (!*set)
         *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
     qb.rec.copy = 0;
+    if (qb.type == QBLK_VDATA) {
+        /* Version vectors: one record per write (its blocks united), none another covers. */
+        qvset_merge(*set, &qb.rec, 1);
+        return;
+    }
     /* Superseded by the set's newest put or delete (or that record again): normalizing would
      * drop it. */
     if (q->has_set_base[si] && qrecord_cmp(&qb.rec, &q->set_base[si]) <= 0)
@@ -259,8 +290,10 @@ static gboolean qstate_add_node(QuorumOracle *o, QState *q, EndpointId n)
     g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
     for (guint i = 0; i < blocks->len; i++) {
         const QBlockInfo *b = chunks_at(blocks, i);
-        if (qalive(b) && b->type == QBLK_DATA && b->copy)
+        if (qalive(b) && qdata(b->type) && b->copy)
             g_hash_table_add(copied, (gpointer)&b->idem);
+        if (qalive(b) && b->type == QBLK_VDATA)
+            qstate_add_block(o, q, n, d, i); /* copies unite with their write */
     }
     for (guint pass = 0; pass < 2; pass++) {
         for (guint i = 0; i < blocks->len; i++) {
@@ -302,19 +335,73 @@ static void qcache_catch_up(QuorumOracle *o)
         const Disk *d = oview_disk(o->view, n);
         for (uint32_t i = o->qcache_len[n]; i < blocks->len; i++) {
             const QBlockInfo *b = chunks_at(blocks, i);
-            if (qalive(b) && b->type == QBLK_DATA && !b->copy)
+            if (qalive(b) && qdata(b->type) && !b->copy)
                 qstate_add_block(o, o->qcache, n, d, i);
         }
         o->qcache_len[n] = blocks->len;
     }
 }
 
-static gboolean superseded(const QState *q, const Ledger *l)
+/* Whether some live record covers the write: under version vectors one whose causal past holds
+ * its dot, else a newer put or delete. */
+static gboolean superseded(const QuorumOracle *o, const QState *q, const Ledger *l)
 {
-    return l->key < q->keys && q->has_base[l->key] && version_cmp(q->base[l->key], l->version) > 0;
+    if (l->key >= q->keys)
+        return FALSE;
+    if (!o->vclock)
+        return q->has_base[l->key] && version_cmp(q->base[l->key], l->version) > 0;
+    const QDot *dot = idem_table_lookup(&o->dots, l->idem);
+    for (EndpointId n = 0; dot && n < o->nodes; n++) {
+        const GArray *set = q->sets[n * q->keys + l->key];
+        for (guint i = 0; set && i < set->len; i++)
+            if (qclock_covers_dot(&g_array_index(set, QRecord, i).clock, *dot))
+                return TRUE;
+    }
+    return FALSE;
+}
+
+/* Merges records into a set, as the resolution does. */
+static void merge_into(const QuorumOracle *o, GArray *set, const GArray *src)
+{
+    if (o->vclock)
+        qvset_merge(set, (const QRecord *)(const void *)src->data, src->len);
+    else
+        qset_merge(set, (const QRecord *)(const void *)src->data, src->len);
+}
+
+static gboolean fold(const QuorumOracle *o, const GArray *set, Value *v)
+{
+    if (o->vclock)
+        return qvset_fold((const QRecord *)(const void *)set->data, set->len, v);
+    return qset_fold(set, v);
 }
 
 /* ---- convergence ---- */
+
+/* "; r1 holds c1#3 (r2.4 past=r1:2)": a replica's records with their clocks (version vectors). */
+static void describe_set(const QuorumOracle *o, EndpointId node, const GArray *set, GString *s)
+{
+    char idem[64];
+    g_string_append_printf(s, "; %s holds", oview_name(o->view, node));
+    for (guint i = 0; i < set->len; i++) {
+        const QRecord *r = &g_array_index(set, QRecord, i);
+        g_string_append_printf(s, "%s %s (", i ? "," : "",
+                               o->view->idem_name(o->view->ctx, r->idem, idem, sizeof idem));
+        for (guint e = 0; e < (guint)r->clock.ndots + r->clock.npast; e++) {
+            const QDot *d = &r->clock.e[e];
+            g_string_append_printf(s, "%s%s%s", e == r->clock.ndots ? " past=" : "",
+                                   e > 0 && e != r->clock.ndots ? "," : "",
+                                   oview_name(o->view, qactor_node(d->actor)));
+            if (qactor_epoch(d->actor) > 0)
+                g_string_append_printf(s, "@%u", qactor_epoch(d->actor));
+            g_string_append_printf(s, "%c%u", e >= r->clock.ndots && !d->exact ? ':' : '.',
+                                   d->counter);
+        }
+        g_string_append(s, ")");
+    }
+    if (set->len == 0)
+        g_string_append(s, " nothing");
+}
 
 /* Whether the key's replicas that are up agree; raises divergent for the first that does not. */
 static void check_key_converged(QuorumOracle *o, const QState *q, KeyId k, const EndpointId *walk,
@@ -331,7 +418,7 @@ static void check_key_converged(QuorumOracle *o, const QState *q, KeyId k, const
         GArray *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
         GArray *src = q->sets[node * q->keys + k];
         if (src)
-            qset_merge(set, (const QRecord *)(const void *)src->data, src->len);
+            merge_into(o, set, src);
         if (!ref) {
             ref = set;
             ref_node = node;
@@ -344,16 +431,22 @@ static void check_key_converged(QuorumOracle *o, const QState *q, KeyId k, const
         gboolean differ = c1 != c2 || h1 != h2;
         if (differ) {
             Value v1 = 0, v2 = 0;
-            gboolean p1 = qset_fold(ref, &v1), p2 = qset_fold(set, &v2);
+            gboolean p1 = fold(o, ref, &v1), p2 = fold(o, set, &v2);
             EndpointId nodes[2] = {ref_node, node};
             char when[32];
+            GString *s = g_string_new(NULL);
+            g_string_printf(s,
+                            "after settle (%s), %s and %s disagree on key %s (%s%" G_GINT64_FORMAT
+                            " vs %s%" G_GINT64_FORMAT ")",
+                            sim_time_format_human(oview_now(view), when, sizeof when),
+                            oview_name(view, ref_node), oview_name(view, node), oview_key(view, k),
+                            p1 ? "" : "absent ", v1, p2 ? "" : "absent ", v2);
+            if (o->vclock) {
+                describe_set(o, ref_node, ref, s);
+                describe_set(o, node, set, s);
+            }
             verdict_add(v, V_DIVERGENT, oview_now(view), NULL, 0, nodes, 2,
-                        g_strdup_printf("after settle (%s), %s and %s disagree on key %s "
-                                        "(%s%" G_GINT64_FORMAT " vs %s%" G_GINT64_FORMAT ")",
-                                        sim_time_format_human(oview_now(view), when, sizeof when),
-                                        oview_name(view, ref_node), oview_name(view, node),
-                                        oview_key(view, k), p1 ? "" : "absent ", v1,
-                                        p2 ? "" : "absent ", v2));
+                        g_string_free(s, FALSE));
         }
         g_array_free(set, TRUE);
         if (differ)
@@ -404,13 +497,13 @@ static guint quorum_ack_copies(void *st)
 static gboolean quorum_lost(void *st, const Ledger *l, uint64_t holders)
 {
     const QuorumOracle *o = st;
-    return holders == 0 && !superseded(o->end, l);
+    return holders == 0 && !superseded(o, o->end, l);
 }
 
 static gboolean quorum_visible(void *st, const Ledger *l)
 {
     const QuorumOracle *o = st;
-    return ledger_holders(o->ledger, l) != 0 || superseded(o->end, l);
+    return ledger_holders(o->ledger, l) != 0 || superseded(o, o->end, l);
 }
 
 /* Duplicates on disk: one replica holding two live original copies of one write (not a put,
@@ -449,7 +542,7 @@ static void note_live(QuorumOracle *o, const QState *q)
         for (EndpointId n = 0; n < o->nodes; n++) {
             const GArray *set = q->sets[n * q->keys + k];
             if (set)
-                qset_merge(all, (const QRecord *)(const void *)set->data, set->len);
+                merge_into(o, all, set);
         }
         for (guint i = 0; i < all->len; i++)
             idem_table_insert(&o->live, g_array_index(all, QRecord, i).idem);
@@ -465,7 +558,9 @@ static gboolean quorum_owes_copies(void *st, const Ledger *l)
 {
     const QuorumOracle *o = st;
     if (o->qcache)
-        return !superseded(o->qcache, l);
+        return !superseded(o, o->qcache, l);
+    if (o->vclock)
+        return TRUE; /* covered records stay on disk: nothing takes their copies away */
     /* Before settle: not once a newer put or delete of its key was durable somewhere. */
     const Newest *n = l->key < o->newest->len ? &g_array_index(o->newest, Newest, l->key) : NULL;
     return !n || !n->set || version_cmp(n->version, l->version) <= 0;
@@ -489,7 +584,7 @@ static void hints_build(QuorumOracle *o, uint64_t up)
         const Chunks *blocks = &o->qblocks[n];
         for (guint i = 0; i < blocks->len; i++) {
             QBlockInfo *b = chunks_at(blocks, i);
-            if (!qalive(b) || b->type != QBLK_HINT)
+            if (!qalive(b) || !qblk_is_hint(b->type))
                 continue;
             HintCopies *h = g_hash_table_lookup(o->hints, &b->idem);
             if (!h) {
@@ -555,6 +650,16 @@ static void quorum_end_begin(void *st)
     note_live(o, o->end);
 }
 
+static gboolean quorum_reissued(void *st, IdemKey idem)
+{
+    return idem_table_lookup(&((QuorumOracle *)st)->twice, idem) != NULL;
+}
+
+static gboolean quorum_multi_value(void *st)
+{
+    return ((const QuorumOracle *)st)->vclock;
+}
+
 static gboolean quorum_accounted(void *st, const Ledger *l)
 {
     const QuorumOracle *o = st;
@@ -585,6 +690,9 @@ static void *quorum_create(const OracleEnv *env)
     o->newest = g_array_new(FALSE, TRUE, sizeof(Newest));
     for (guint n = 0; n < o->nodes; n++)
         chunks_init(&o->qblocks[n], sizeof(QBlockInfo));
+    o->vclock = quorum_vclock(o->view->cfg);
+    idem_table_init(&o->dots, sizeof(QDot));
+    idem_table_init(&o->twice, 1);
     return o;
 }
 
@@ -603,6 +711,8 @@ static void quorum_destroy(void *st)
     for (guint n = 0; n < o->nodes; n++)
         chunks_clear(&o->qblocks[n]);
     g_free(o->qblocks);
+    idem_table_clear(&o->dots);
+    idem_table_clear(&o->twice);
     g_free(o);
 }
 
@@ -625,5 +735,7 @@ const OracleModule quorum_oracle = {
     .end_begin = quorum_end_begin,
     .end_done = quorum_end_done,
     .causal = TRUE,
+    .multi_value = quorum_multi_value,
     .accounted = quorum_accounted,
+    .reissued = quorum_reissued,
 };
