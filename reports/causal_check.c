@@ -320,12 +320,13 @@ static gboolean returned_by(const Causal *c, const HistOp *get, uint32_t w)
 }
 
 /* An acked write no write that took effect had seen is lost when the end state cannot give it
- * back: the durable state does not hold it (the module says), or, for a multi-value store, the
- * final read after settle did not return it (a replica that dropped it from memory while its
- * disk still holds it serves no read of it either). */
+ * back: the durable state does not hold it (the module says), or, for a multi-value store once
+ * every fault healed (replicas converge and any read sees the same), the final read after settle
+ * did not return it (a replica that dropped it from memory while its disk still holds it serves
+ * no read of it either). */
 static void check_lost_updates(Causal *c, Verdict *v)
 {
-    const HistOp *final = c->multi ? final_read(c) : NULL;
+    const HistOp *final = c->multi && c->end->healed ? final_read(c) : NULL;
     for (uint32_t w = 0; w < c->writes->len; w++) {
         const CWrite *n = cw(c, w);
         if (n->acked_op == UINT32_MAX || n->covered || n->lost)
@@ -363,7 +364,9 @@ static void resurrected(Causal *c, const HistOp *get, uint32_t w, uint32_t d, Ve
 /* Whether get `g` returning write w is a resurrection; reports the first delete that says so. */
 static gboolean check_resurrection(Causal *c, const HistOp *g, uint32_t w, Verdict *v)
 {
-    gboolean final = (g->flags & HOP_FINAL) != 0;
+    /* A final read sees the converged state once every fault healed; otherwise only a
+     * configuration that owes linearizable reads makes it see the delete. */
+    gboolean final = (g->flags & HOP_FINAL) && (c->end->healed || c->end->linearizable);
     for (uint32_t d = 0; d < c->writes->len; d++) {
         const CWrite *n = cw(c, d);
         if (n->kind != OP_DELETE || n->acked_op == UINT32_MAX || acked_at(c, d) >= g->invoke ||

@@ -13,8 +13,9 @@
  *    the overwriting write named (Verdict.lost_updates); for a multi-value store a violation.
  *  - resurrection: a get returns a write that an acknowledged delete covered (causally, or with
  *    a newer version under last-writer-wins), the delete acked before the get began, when the
- *    get is a final read after settle or, under a configuration that owes linearizable reads,
- *    when an earlier get had already returned the delete.
+ *    get is a final read after settle (with every fault healed, or under a configuration that
+ *    owes linearizable reads) or, under such a configuration, when an earlier get had already
+ *    returned the delete.
  *  - siblings (multi-value stores): no get returns a write beside one that covers it, nor a
  *    write that an acked write completed before it began covers; and, when the configuration
  *    owes it, every acked write completed before the get began is among its siblings or covered

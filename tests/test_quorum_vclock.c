@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+/* A record's dot, or in a past that one event. */
 static QDot dot(EndpointId node, guint epoch, uint32_t counter)
 {
     return (QDot){.actor = qactor(node, epoch), .counter = counter};
@@ -24,14 +25,20 @@ static QDot dot(EndpointId node, guint epoch, uint32_t counter)
 
 static QDot exact(EndpointId node, uint32_t counter)
 {
-    return (QDot){.actor = qactor(node, 0), .exact = 1, .counter = counter};
+    return dot(node, 0, counter);
+}
+
+/* In a past: every event of the actor up to counter. */
+static QDot upto(EndpointId node, guint epoch, uint32_t counter)
+{
+    return (QDot){.actor = qactor(node, epoch), .span = QSPAN_ALL, .counter = counter};
 }
 
 /* A record with one dot and a past. */
 static QRecord rec(IdemKey idem, OpKind op, Value value, QDot d, const QDot *past, guint n)
 {
-    QRecord r = {.key = 0, .op = (uint8_t)op, .hint_for = ENDPOINT_NONE, .value = value,
-                 .idem = idem};
+    QRecord r = {
+        .key = 0, .op = (uint8_t)op, .hint_for = ENDPOINT_NONE, .value = value, .idem = idem};
     r.clock.ndots = 1;
     r.clock.e[0] = d;
     qclock_set_past(&r.clock, past, n);
@@ -53,15 +60,16 @@ static void test_vclock_same_issuer_writes_are_concurrent(void **state)
     assert_false(qclock_covers(&c.clock, &b.clock));
 }
 
-/* Exact dots fold into the vector once it reaches the one before them, and vanish under it. */
+/* Events fold into runs: into the vector once it reaches the one before them, and vanish under
+ * it; a hole keeps the events after it a run of their own. */
 static void test_vclock_past_folds_exact_dots_into_the_vector(void **state)
 {
     QClock c = {0};
-    qclock_set_past(&c, (QDot[]){exact(1, 3), exact(1, 1), exact(1, 2), exact(2, 5), dot(2, 0, 6)},
+    qclock_set_past(&c, (QDot[]){exact(1, 3), exact(1, 1), exact(1, 2), exact(2, 5), upto(2, 0, 6)},
                     5);
     assert_int_equal(c.npast, 2);
     assert_int_equal(qclock_max_counter(&c, qactor(1, 0)), 3);
-    assert_false(c.e[0].exact);
+    assert_int_equal(c.e[0].span, QSPAN_ALL);
     assert_true(qclock_covers_dot(&c, dot(1, 0, 2)));
     assert_true(qclock_covers_dot(&c, dot(2, 0, 4)));
     assert_false(qclock_covers_dot(&c, dot(1, 0, 4)));
@@ -70,14 +78,20 @@ static void test_vclock_past_folds_exact_dots_into_the_vector(void **state)
     assert_true(qclock_covers_dot(&c, dot(1, 0, 5)));
     assert_false(qclock_covers_dot(&c, dot(1, 0, 4)));
     /* Another epoch is another actor. */
+    qclock_add_exact(&c, dot(1, 0, 6));
     assert_false(qclock_covers_dot(&c, dot(1, 1, 1)));
-    /* The same exact dot joined many times is one entry. */
+    /* The same event joined many times is one entry; a run after a hole is one entry. */
     QClock d = {0};
-    qclock_set_past(&d, (QDot[]){exact(3, 7), exact(3, 7), exact(3, 7), dot(3, 0, 2)}, 4);
+    qclock_set_past(&d, (QDot[]){exact(3, 7), exact(3, 7), exact(3, 6), upto(3, 0, 2), exact(3, 8)},
+                    5);
     assert_int_equal(d.npast, 2);
+    assert_true(qclock_covers_dot(&d, dot(3, 0, 6)));
+    assert_false(qclock_covers_dot(&d, dot(3, 0, 5)));
+    assert_false(qclock_covers_dot(&d, dot(3, 0, 9)));
 }
 
-/* A clock that cannot fit drops its smallest entries (exact dots first) and says so. */
+/* A clock that cannot fit drops its smallest entries (runs not from the first event first) and
+ * says so. */
 static void test_vclock_truncation_drops_smallest_and_marks(void **state)
 {
     QDot past[12];
@@ -96,7 +110,7 @@ static void test_vclock_truncation_drops_smallest_and_marks(void **state)
 static void test_vclock_context_bytes_round_trip(void **state)
 {
     QClock c = {0};
-    qclock_set_past(&c, (QDot[]){dot(3, 7, 12), exact(4, 9)}, 2);
+    qclock_set_past(&c, (QDot[]){upto(3, 7, 12), exact(4, 9)}, 2);
     uint8_t bytes[QCONTEXT_BYTES];
     guint n = qclock_context_bytes(&c, bytes);
     QClock back;
@@ -127,7 +141,7 @@ static void test_vclock_set_merge_keeps_siblings_and_unites_one_write(void **sta
     assert_true(qvset_fold((const QRecord *)(const void *)set->data, set->len, &v));
     assert_int_equal(v, 11);
     /* A write that had seen x (under its second dot) and y replaces both; the add stays. */
-    QRecord z = rec(4, OP_PUT, 1, dot(1, 0, 2), (QDot[]){exact(2, 4), dot(1, 0, 1)}, 2);
+    QRecord z = rec(4, OP_PUT, 1, dot(1, 0, 2), (QDot[]){exact(2, 4), upto(1, 0, 1)}, 2);
     qvset_merge(set, &z, 1);
     assert_int_equal(set->len, 2);
     QClock ctx;
@@ -139,7 +153,7 @@ static void test_vclock_set_merge_keeps_siblings_and_unites_one_write(void **sta
 /* A record with a clock is written with it and read back the same; cut short, it is torn. */
 static void test_vclock_record_encodes_with_its_clock(void **state)
 {
-    QRecord r = rec(77, OP_DELETE, 0, dot(2, 3, 40), (QDot[]){dot(1, 0, 9), exact(0, 5)}, 2);
+    QRecord r = rec(77, OP_DELETE, 0, dot(2, 3, 40), (QDot[]){upto(1, 0, 9), exact(0, 5)}, 2);
     r.hinted = 1;
     r.hint_for = 4;
     DiskBlock b;
@@ -164,7 +178,8 @@ static void test_vclock_record_encodes_with_its_clock(void **state)
 static void run_text(const char *text, RunResult *out)
 {
     GError *error = NULL;
-    g_autoptr(Scenario) s = scenario_load_data(text, strlen(text), "test_quorum_vclock.ini", &error);
+    g_autoptr(Scenario) s =
+        scenario_load_data(text, strlen(text), "test_quorum_vclock.ini", &error);
     if (error)
         fail_msg("%s", error->message);
     RunOptions opt = {.keep_trace = TRUE};
@@ -233,8 +248,7 @@ static void test_vclock_world_issuer_that_lost_its_disk_takes_a_new_epoch(void *
                 continue;
             if (qb.type == QBLK_EPOCH)
                 epoch = qb.block;
-            if (qb.type == QBLK_VDATA && epoch > 0 &&
-                qactor_node(qb.rec.clock.e[0].actor) == node)
+            if (qb.type == QBLK_VDATA && epoch > 0 && qactor_node(qb.rec.clock.e[0].actor) == node)
                 issued |= qactor_epoch(qb.rec.clock.e[0].actor) == epoch;
         }
         seen |= issued;
@@ -247,8 +261,8 @@ static void test_vclock_world_issuer_that_lost_its_disk_takes_a_new_epoch(void *
 static void test_vclock_world_bug_concurrent_as_descendant_loses_a_sibling(void **state)
 {
     GError *error = NULL;
-    g_autoptr(Scenario) s = scenario_load_file("scenarios/bug-vclock-concurrent-as-descendant.ini",
-                                               &error);
+    g_autoptr(Scenario) s =
+        scenario_load_file("scenarios/bug-vclock-concurrent-as-descendant.ini", &error);
     assert_non_null(s);
     RunResult r;
     RunOptions opt = {0};

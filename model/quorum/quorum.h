@@ -169,7 +169,7 @@ void qvset_context(const QRecord *recs, guint n, QClock *ctx);
 
 #define QCLOCK_NODE_BITS 5
 #define QCLOCK_EPOCH_MAX 2047 /* epochs of one node: 11 bits */
-#define QDOT_BYTES       6    /* a dot on disk or in a context */
+#define QDOT_BYTES       7    /* a dot on disk or in a context */
 #define QCONTEXT_BYTES   (1 + QDOT_BYTES * QCLOCK_MAX)
 
 static inline uint16_t qactor(EndpointId node, guint epoch)
@@ -197,10 +197,12 @@ guint32 qclock_max_counter(const QClock *c, uint16_t actor);
 void qclock_set_past(QClock *c, const QDot *entries, guint n);
 /* Joins rec (its past and its dots) into the causal context ctx. */
 void qclock_join(QClock *ctx, const QClock *rec);
+/* Joins n records at once (merged before truncating, so that runs known only together fold). */
+void qclock_join_all(QClock *ctx, const QClock *const *recs, guint n);
 /* Another record of the same write: unites its dots into dst's and joins its past. Returns
  * whether dst changed. */
 gboolean qclock_absorb(QClock *dst, const QClock *src);
-/* Adds one exact dot to c's past. */
+/* Adds one event (dot d alone) to c's past. */
 void qclock_add_exact(QClock *c, QDot d);
 gboolean qclock_equal(const QClock *a, const QClock *b);
 uint64_t qclock_digest(const QClock *c);

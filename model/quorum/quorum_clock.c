@@ -10,15 +10,16 @@
  * replica get two dots of the same actor, and since neither past holds the other's dot both stay:
  * with a plain version vector per replica the second would look newer and the first be lost.
  *
- * A past is a version vector (an entry covers every event of its actor up to its counter) plus
- * the exact dots of siblings read whose predecessors were not (exact entries). Contexts are kept
- * exact: a client that read (a,2) without (a,1) must not cover (a,1). An exact dot folds into
- * the vector as soon as the vector reaches the one before it.
+ * A past is a set of runs of each actor's events: a version vector where the run starts at the
+ * first event (QSPAN_ALL), shorter runs where a client saw some events of an actor but not those
+ * before them (it read (a,5) and (a,6) without (a,4)): contexts are exact, and a client must not
+ * cover what it did not see. Runs that touch merge, so a run folds into the vector as soon as the
+ * vector reaches the event before it.
  *
- * Invariants (qclock_normalize): past entries are one vector entry per actor, then exact dots
- * above their actor's vector entry, sorted; dots + past <= QCLOCK_MAX, the excess dropped with
- * `truncated` set (smallest counters first: Dynamo's clock truncation, which can only make the
- * clock cover less, never more).
+ * Invariants (qclock_set_past): past entries are runs sorted by actor and first event, none
+ * touching another of its actor; dots + past <= QCLOCK_MAX, the excess dropped with `truncated`
+ * set (shortest runs, smallest counters first: Dynamo's clock truncation, which can only make
+ * the clock cover less, never more).
  */
 #include "model/quorum/quorum.h"
 
@@ -34,15 +35,18 @@ static inline const QDot *past_of(const QClock *c)
     return c->e + c->ndots;
 }
 
+/* The first counter a past entry covers. */
+static inline uint32_t entry_lo(const QDot *e)
+{
+    return e->span == QSPAN_ALL ? 1 : e->counter - MIN(e->span, e->counter - 1);
+}
+
 gboolean qclock_covers_dot(const QClock *c, QDot d)
 {
     const QDot *p = past_of(c);
-    for (guint i = 0; i < c->npast; i++) {
-        if (p[i].actor != d.actor)
-            continue;
-        if (p[i].exact ? p[i].counter == d.counter : p[i].counter >= d.counter)
+    for (guint i = 0; i < c->npast; i++)
+        if (p[i].actor == d.actor && d.counter <= p[i].counter && d.counter >= entry_lo(&p[i]))
             return TRUE;
-    }
     return FALSE;
 }
 
@@ -73,84 +77,69 @@ guint32 qclock_max_counter(const QClock *c, uint16_t actor)
 
 /* ---- building ---- */
 
-static int cmp_entry(const void *a, const void *b)
+/* A run of one actor's events, lo..hi. */
+typedef struct {
+    uint16_t actor;
+    uint32_t lo, hi;
+} Run;
+
+static int cmp_run(const void *a, const void *b)
+{
+    const Run *x = a, *y = b;
+    if (x->actor != y->actor)
+        return x->actor < y->actor ? -1 : 1;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static int cmp_dot(const void *a, const void *b)
 {
     const QDot *x = a, *y = b;
-    if (x->exact != y->exact)
-        return x->exact < y->exact ? -1 : 1;
     if (x->actor != y->actor)
         return x->actor < y->actor ? -1 : 1;
     return x->counter < y->counter ? -1 : x->counter > y->counter;
 }
 
-/* The vector entry of `actor` among entries[0..n), or 0. */
-static guint32 vector_at(const QDot *e, guint n, uint16_t actor)
+/* A past's entries as runs, merged where they touch, back into entries (runs from the first
+ * event are QSPAN_ALL; others are cut into spans of at most 255 events), sorted. Returns the
+ * number of entries written to out (room for `room`; more are dropped: the caller sizes it). */
+static guint normalize_past(const QDot *in, guint n, QDot *out, guint room)
 {
+    Run *runs = g_newa(Run, MAX(n, 1));
     for (guint i = 0; i < n; i++)
-        if (!e[i].exact && e[i].actor == actor)
-            return e[i].counter;
-    return 0;
-}
-
-/* Folds, merges and sorts a past of n entries in place; returns its new length. */
-static guint normalize_past(QDot *e, guint n)
-{
-    qsort(e, n, sizeof *e, cmp_entry);
-    /* One vector entry per actor: the largest (the sort puts vector entries first); each exact
-     * dot once. */
+        runs[i] = (Run){in[i].actor, entry_lo(&in[i]), in[i].counter};
+    qsort(runs, n, sizeof *runs, cmp_run);
     guint k = 0;
     for (guint i = 0; i < n; i++) {
-        gboolean same = k > 0 && e[k - 1].exact == e[i].exact && e[k - 1].actor == e[i].actor;
-        if (same && !e[i].exact)
-            e[k - 1].counter = MAX(e[k - 1].counter, e[i].counter);
-        else if (!(same && e[k - 1].counter == e[i].counter))
-            e[k++] = e[i];
+        if (k > 0 && runs[k - 1].actor == runs[i].actor && runs[i].lo <= runs[k - 1].hi + 1)
+            runs[k - 1].hi = MAX(runs[k - 1].hi, runs[i].hi);
+        else
+            runs[k++] = runs[i];
     }
-    n = k;
-    /* Exact dots fold into their actor's entry when it reaches the one before them (they are
-     * sorted by counter, so one pass per actor folds a run), and vanish when it covers them. */
-    gboolean changed = TRUE;
-    while (changed) {
-        changed = FALSE;
-        k = 0;
-        for (guint i = 0; i < n; i++) {
-            if (!e[i].exact) {
-                e[k++] = e[i];
-                continue;
-            }
-            guint32 v = vector_at(e, k, e[i].actor);
-            if (e[i].counter <= v)
-                continue;
-            if (e[i].counter == v + 1) {
-                gboolean found = FALSE;
-                for (guint j = 0; j < k && !found; j++)
-                    if (!e[j].exact && e[j].actor == e[i].actor) {
-                        e[j].counter++;
-                        found = TRUE;
-                    }
-                if (!found) {
-                    e[k++] = (QDot){.actor = e[i].actor, .counter = e[i].counter};
-                    changed = TRUE; /* a new vector entry: sort again */
-                }
-                continue;
-            }
-            e[k++] = e[i];
+    guint m = 0;
+    for (guint i = 0; i < k && m < room; i++) {
+        Run r = runs[i];
+        if (r.lo == 1) {
+            out[m++] = (QDot){.actor = r.actor, .span = QSPAN_ALL, .counter = r.hi};
+            continue;
         }
-        n = k;
-        if (changed)
-            qsort(e, n, sizeof *e, cmp_entry);
+        while (r.hi - r.lo + 1 > QSPAN_ALL && m < room) {
+            out[m++] = (QDot){.actor = r.actor, .span = QSPAN_ALL - 1, .counter = r.lo + 254};
+            r.lo += QSPAN_ALL;
+        }
+        if (m < room)
+            out[m++] = (QDot){.actor = r.actor, .span = (uint8_t)(r.hi - r.lo), .counter = r.hi};
     }
-    return n;
+    return m;
 }
 
-/* The entry to drop to fit: the exact dot, else the vector entry, with the smallest counter. */
+/* The entry to drop to fit: a run not from the first event, else one from it, with the smallest
+ * counter (Dynamo drops its oldest pair). */
 static guint victim(const QDot *e, guint n)
 {
     guint best = 0;
     for (guint i = 1; i < n; i++) {
-        gboolean better = e[i].exact != e[best].exact ? e[i].exact
-                                                      : e[i].counter < e[best].counter;
-        if (better)
+        gboolean a = e[i].span == QSPAN_ALL, b = e[best].span == QSPAN_ALL;
+        if (a != b ? !a : e[i].counter < e[best].counter)
             best = i;
     }
     return best;
@@ -158,10 +147,8 @@ static guint victim(const QDot *e, guint n)
 
 void qclock_set_past(QClock *c, const QDot *entries, guint n)
 {
-    QDot tmp[4 * QCLOCK_MAX];
-    g_assert(n <= G_N_ELEMENTS(tmp));
-    memcpy(tmp, entries, n * sizeof *tmp);
-    n = normalize_past(tmp, n);
+    QDot tmp[8 * QCLOCK_MAX];
+    n = normalize_past(entries, n, tmp, G_N_ELEMENTS(tmp));
     while (c->ndots + n > QCLOCK_MAX) {
         guint v = victim(tmp, n);
         memmove(tmp + v, tmp + v + 1, (n - v - 1) * sizeof *tmp);
@@ -174,16 +161,36 @@ void qclock_set_past(QClock *c, const QDot *entries, guint n)
 
 void qclock_join(QClock *ctx, const QClock *rec)
 {
-    QDot tmp[4 * QCLOCK_MAX];
+    QDot tmp[3 * QCLOCK_MAX];
     guint n = 0;
     for (guint i = 0; i < ctx->npast; i++)
         tmp[n++] = past_of(ctx)[i];
     for (guint i = 0; i < rec->npast; i++)
         tmp[n++] = past_of(rec)[i];
     for (guint i = 0; i < rec->ndots; i++)
-        tmp[n++] = (QDot){.actor = rec->e[i].actor, .exact = 1, .counter = rec->e[i].counter};
+        tmp[n++] = (QDot){.actor = rec->e[i].actor, .counter = rec->e[i].counter};
     ctx->truncated |= rec->truncated;
     qclock_set_past(ctx, tmp, n);
+}
+
+void qclock_join_all(QClock *ctx, const QClock *const *recs, guint n)
+{
+    GArray *all = g_array_new(FALSE, FALSE, sizeof(QDot));
+    g_array_append_vals(all, past_of(ctx), ctx->npast);
+    for (guint r = 0; r < n; r++) {
+        g_array_append_vals(all, past_of(recs[r]), recs[r]->npast);
+        for (guint i = 0; i < recs[r]->ndots; i++) {
+            QDot d = {.actor = recs[r]->e[i].actor, .counter = recs[r]->e[i].counter};
+            g_array_append_val(all, d);
+        }
+        ctx->truncated |= recs[r]->truncated;
+    }
+    /* Merge everything first, truncate once: runs only known together fold together. */
+    QDot *merged = g_new(QDot, MAX(all->len, 1));
+    guint m = normalize_past((const QDot *)(const void *)all->data, all->len, merged, all->len);
+    qclock_set_past(ctx, merged, m);
+    g_free(merged);
+    g_array_free(all, TRUE);
 }
 
 gboolean qclock_absorb(QClock *dst, const QClock *src)
@@ -195,11 +202,18 @@ gboolean qclock_absorb(QClock *dst, const QClock *src)
         past[np++] = past_of(dst)[i];
     for (guint i = 0; i < src->npast; i++)
         past[np++] = past_of(src)[i];
-    for (guint i = 0; i < src->ndots && dst->ndots < QCLOCK_MAX / 2; i++)
+    QDot dots[2 * QCLOCK_MAX];
+    guint nd = 0;
+    for (guint i = 0; i < dst->ndots; i++)
+        dots[nd++] = dst->e[i];
+    for (guint i = 0; i < src->ndots; i++)
         if (!qclock_has_dot(dst, src->e[i]))
-            dst->e[dst->ndots++] = src->e[i];
-    /* Dots in one order, whatever order they arrived in: the same write, the same clock. */
-    qsort(dst->e, dst->ndots, sizeof *dst->e, cmp_entry);
+            dots[nd++] = (QDot){.actor = src->e[i].actor, .counter = src->e[i].counter};
+    /* Dots in one order, whatever order they arrived in, and the same few kept everywhere: the
+     * same write, the same clock. */
+    qsort(dots, nd, sizeof *dots, cmp_dot);
+    dst->ndots = (uint8_t)MIN(nd, QCLOCK_MAX / 2);
+    memcpy(dst->e, dots, dst->ndots * sizeof *dots);
     dst->truncated |= src->truncated;
     qclock_set_past(dst, past, np);
     return !qclock_equal(&before, dst);
@@ -211,7 +225,7 @@ void qclock_add_exact(QClock *c, QDot d)
     guint n = 0;
     for (guint i = 0; i < c->npast; i++)
         past[n++] = past_of(c)[i];
-    past[n++] = (QDot){.actor = d.actor, .exact = 1, .counter = d.counter};
+    past[n++] = (QDot){.actor = d.actor, .counter = d.counter};
     qclock_set_past(c, past, n);
 }
 
@@ -220,7 +234,7 @@ gboolean qclock_equal(const QClock *a, const QClock *b)
     if (a->ndots != b->ndots || a->npast != b->npast || a->truncated != b->truncated)
         return FALSE;
     for (guint i = 0; i < (guint)a->ndots + a->npast; i++)
-        if (a->e[i].actor != b->e[i].actor || a->e[i].exact != b->e[i].exact ||
+        if (a->e[i].actor != b->e[i].actor || a->e[i].span != b->e[i].span ||
             a->e[i].counter != b->e[i].counter)
             return FALSE;
     return TRUE;
@@ -230,7 +244,7 @@ uint64_t qclock_digest(const QClock *c)
 {
     uint64_t h = (uint64_t)c->ndots << 8 | c->npast;
     for (guint i = 0; i < (guint)c->ndots + c->npast; i++) {
-        uint64_t x = (uint64_t)c->e[i].actor << 40 | (uint64_t)c->e[i].exact << 32 | c->e[i].counter;
+        uint64_t x = (uint64_t)c->e[i].actor << 40 | (uint64_t)c->e[i].span << 32 | c->e[i].counter;
         h = sim_splitmix64(&x) ^ (h * 0x9e3779b97f4a7c15ULL);
     }
     return h;
@@ -240,19 +254,17 @@ uint64_t qclock_digest(const QClock *c)
 
 void qdot_put(uint8_t *p, QDot d)
 {
-    uint32_t counter = d.counter | (d.exact ? 0x80000000u : 0);
     p[0] = (uint8_t)d.actor;
     p[1] = (uint8_t)(d.actor >> 8);
-    memcpy(p + 2, &counter, 4);
+    p[2] = d.span;
+    memcpy(p + 3, &d.counter, 4);
 }
 
 QDot qdot_get(const uint8_t *p)
 {
-    uint32_t counter;
-    memcpy(&counter, p + 2, 4);
-    return (QDot){.actor = (uint16_t)(p[0] | p[1] << 8),
-                  .exact = (uint8_t)(counter >> 31),
-                  .counter = counter & 0x7fffffffu};
+    QDot d = {.actor = (uint16_t)(p[0] | p[1] << 8), .span = p[2]};
+    memcpy(&d.counter, p + 3, 4);
+    return d;
 }
 
 guint qclock_context_bytes(const QClock *c, uint8_t *out)

@@ -148,14 +148,19 @@ static void attach_siblings(Coord *c, const Request *r, const GArray *merged, Ms
         QMARK(c->init, COORD_VV_SIBLINGS);
     /* The context, and the base context: the puts and deletes only, with no replica's marker
      * (a marker covers every dot of its actor, deposits included). */
-    QClock ctx, base = {0};
-    qvset_context((const QRecord *)(const void *)merged->data, all, &ctx);
-    qclock_join(&ctx, &r->known);
+    QClock ctx = {0}, base = {0};
+    g_autofree const QClock **clocks = g_new(const QClock *, all + 1);
+    guint nbase = 0;
     for (guint i = 0; i < all; i++) {
         const QRecord *rec = &g_array_index(merged, QRecord, i);
         if (rec->op == OP_PUT || rec->op == OP_DELETE)
-            qclock_join(&base, &rec->clock);
+            clocks[nbase++] = &rec->clock;
     }
+    qclock_join_all(&base, clocks, nbase);
+    for (guint i = 0; i < all; i++)
+        clocks[i] = &g_array_index(merged, QRecord, i).clock;
+    clocks[all] = &r->known;
+    qclock_join_all(&ctx, clocks, all + 1);
     uint8_t bytes[QCONTEXT_BYTES], base_bytes[QCONTEXT_BYTES];
     msg_client_resp_attach(m, sibs, n, bytes, qclock_context_bytes(&ctx, bytes), base_bytes,
                            qclock_context_bytes(&base, base_bytes));
@@ -494,6 +499,8 @@ static void handle_write_ack(Coord *c, const Msg *m, ActionList *out)
     QAckStatus status = quorum_body(m)->qack.status;
     if (status == QACK_SYNC_FAILED && BUG_ON(c->init.bugs, QUORUM_BUG_COUNT_FAILED_FSYNC))
         status = QACK_DURABLE; /* the bug: a failed fsync counted as durable */
+    if (status == QACK_DURABLE && r->issuing && (guint)ti == r->issuer && m->extra_count == 0)
+        status = QACK_SYNC_FAILED; /* an issuer's answer without its record issued nothing */
     if (status == QACK_DURABLE) {
         QMARK(c->init, COORD_ACK_DURABLE);
         r->maybe_stored = 1; /* stored for sure: a failure now can only be indeterminate */

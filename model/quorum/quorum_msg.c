@@ -24,7 +24,12 @@ static void describe_clock(const QClock *c, const MsgNames *n, GString *s)
         g_string_append(s, n->endpoint(n->ctx, node));
         if (d->actor >> 5)
             g_string_append_printf(s, "@%u", d->actor >> 5);
-        g_string_append_printf(s, "%c%u", i >= c->ndots && !d->exact ? ':' : '.', d->counter);
+        if (i < c->ndots || d->span == 0)
+            g_string_append_printf(s, ".%u", d->counter);
+        else if (d->span == QSPAN_ALL)
+            g_string_append_printf(s, ":%u", d->counter);
+        else
+            g_string_append_printf(s, ".%u-%u", d->counter - d->span, d->counter);
     }
     if (c->truncated)
         g_string_append(s, " (truncated)");

@@ -19,15 +19,18 @@ enum {
 };
 
 /* A dot: one write event, named by the replica that issued it (its actor: node and epoch) and
- * that actor's counter for the key. In a causal past an entry covers every event of its actor up
- * to its counter, or (exact) that one event only. See model/quorum/quorum_clock.c. */
+ * that actor's counter for the key. In a causal past an entry covers a run of its actor's
+ * events: the one at `counter` and the `span` before it, or (QSPAN_ALL) every one up to
+ * `counter`. See model/quorum/quorum_clock.c. */
 typedef struct {
     uint16_t actor; /* node (QCLOCK_NODE_BITS) and epoch above it */
-    uint8_t exact;  /* in a past: this event only */
+    uint8_t span;   /* in a past: the events before `counter` it covers too (0: none) */
+    uint8_t pad;
     uint32_t counter;
 } QDot;
 
-#define QCLOCK_MAX 8 /* dots and past entries of one clock; more are truncated (Dynamo §4.4) */
+#define QSPAN_ALL  255
+#define QCLOCK_MAX 7 /* dots and past entries of one clock; more are truncated (Dynamo §4.4) */
 
 /* A record's dotted version vector (resolution = vclock; all zero under last-writer-wins): its
  * own dots (one, or more when a retried write was issued twice), then its causal past (the

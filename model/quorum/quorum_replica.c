@@ -713,8 +713,10 @@ static void write_completed(Replica *r, uint32_t pending_id, uint32_t block, int
             if (f->block == block) {
                 if (f->copy) {
                     QMARK(r->init, REPLICA_WRITE_EIO_COPY);
-                    g_array_append_val(r->unverified, *f); /* written again, after p's fsync */
-                    r->rewrite_due = TRUE;
+                    g_array_append_val(r->unverified, *f); /* written again, later */
+                    /* Version vectors: soon, for a record this replica issued a dot for: its
+                     * counter stops at the first of its dots not yet durable here. */
+                    r->rewrite_due = r->vclock;
                 } else {
                     QMARK(r->init, REPLICA_WRITE_EIO);
                     forget(r, f->idem, block, FALSE, out);
@@ -882,7 +884,7 @@ static QRecord own_marker(Replica *r, KeyId key)
                 settled = MIN(settled, s->rec.clock.e[d].counter - 1);
     }
     QRecord marker = {.key = key, .op = OP_NOOP, .hint_for = ENDPOINT_NONE};
-    QDot range = {.actor = actor, .counter = settled};
+    QDot range = {.actor = actor, .span = QSPAN_ALL, .counter = settled};
     qclock_set_past(&marker.clock, &range, 1);
     return marker;
 }

@@ -432,8 +432,11 @@ gboolean qvset_fold(const QRecord *recs, guint n, Value *value)
 void qvset_context(const QRecord *recs, guint n, QClock *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
+    const QClock **clocks = g_new(const QClock *, MAX(n, 1));
     for (guint i = 0; i < n; i++)
-        qclock_join(ctx, &recs[i].clock);
+        clocks[i] = &recs[i].clock;
+    qclock_join_all(ctx, clocks, n);
+    g_free(clocks);
 }
 
 void qset_digest(const GArray *set, uint32_t *count, uint64_t *hash)

@@ -60,7 +60,7 @@ typedef struct {
     uint64_t hints_up; /* the up nodes `hints` was built for */
     GArray *newest;    /* of Newest, per key: for lost redundancy before settle */
     gboolean vclock;   /* resolution = vclock: records carry clocks */
-    IdemTable dots;    /* vclock: each write's first dot seen durable (QDot) */
+    IdemTable dots;    /* vclock: the dots each write was seen durable under (WriteDots) */
     IdemTable twice;   /* vclock: writes seen durable under two dots (issued twice) */
 } QuorumOracle;
 
@@ -139,17 +139,20 @@ static void note_newest(QuorumOracle *o, const QRecord *r)
         *n = (Newest){r->version, TRUE};
 }
 
-/* Version vectors: the first dot of each write, and the writes seen under another one too. */
+/* Version vectors: the dots one write was seen durable under (more than one: issued twice). */
+typedef struct {
+    QClock dots; /* ndots of them, no past */
+} WriteDots;
+
 static void note_dots(QuorumOracle *o, const QRecord *r)
 {
-    const QDot *known = idem_table_lookup(&o->dots, r->idem);
-    if (!known) {
-        *(QDot *)idem_table_insert(&o->dots, r->idem) = r->clock.e[0];
-        known = idem_table_lookup(&o->dots, r->idem);
-    }
-    for (guint i = 0; i < r->clock.ndots; i++)
-        if (r->clock.e[i].actor != known->actor || r->clock.e[i].counter != known->counter)
-            idem_table_insert(&o->twice, r->idem);
+    WriteDots *w = idem_table_lookup(&o->dots, r->idem);
+    if (!w)
+        w = idem_table_insert(&o->dots, r->idem);
+    QClock mine = r->clock;
+    mine.npast = 0;
+    if (qclock_absorb(&w->dots, &mine) && w->dots.ndots > 1)
+        idem_table_insert(&o->twice, r->idem);
 }
 
 /* A durable block that decoded: a record, a VOID marker or a handed-off hint. */
@@ -350,11 +353,11 @@ static gboolean superseded(const QuorumOracle *o, const QState *q, const Ledger 
         return FALSE;
     if (!o->vclock)
         return q->has_base[l->key] && version_cmp(q->base[l->key], l->version) > 0;
-    const QDot *dot = idem_table_lookup(&o->dots, l->idem);
-    for (EndpointId n = 0; dot && n < o->nodes; n++) {
+    const WriteDots *w = idem_table_lookup(&o->dots, l->idem);
+    for (EndpointId n = 0; w && n < o->nodes; n++) {
         const GArray *set = q->sets[n * q->keys + l->key];
         for (guint i = 0; set && i < set->len; i++)
-            if (qclock_covers_dot(&g_array_index(set, QRecord, i).clock, *dot))
+            if (qclock_covers(&g_array_index(set, QRecord, i).clock, &w->dots))
                 return TRUE;
     }
     return FALSE;
@@ -394,8 +397,12 @@ static void describe_set(const QuorumOracle *o, EndpointId node, const GArray *s
                                    oview_name(o->view, qactor_node(d->actor)));
             if (qactor_epoch(d->actor) > 0)
                 g_string_append_printf(s, "@%u", qactor_epoch(d->actor));
-            g_string_append_printf(s, "%c%u", e >= r->clock.ndots && !d->exact ? ':' : '.',
-                                   d->counter);
+            if (e >= r->clock.ndots && d->span == QSPAN_ALL)
+                g_string_append_printf(s, ":%u", d->counter);
+            else if (e >= r->clock.ndots && d->span > 0)
+                g_string_append_printf(s, ".%u-%u", d->counter - d->span, d->counter);
+            else
+                g_string_append_printf(s, ".%u", d->counter);
         }
         g_string_append(s, ")");
     }
@@ -691,7 +698,7 @@ static void *quorum_create(const OracleEnv *env)
     for (guint n = 0; n < o->nodes; n++)
         chunks_init(&o->qblocks[n], sizeof(QBlockInfo));
     o->vclock = quorum_vclock(o->view->cfg);
-    idem_table_init(&o->dots, sizeof(QDot));
+    idem_table_init(&o->dots, sizeof(WriteDots));
     idem_table_init(&o->twice, 1);
     return o;
 }
