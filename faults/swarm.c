@@ -285,6 +285,69 @@ static void reboot_after(Gen *g, const FaultSpec *ro)
     g_ptr_array_add(g->plan->faults, f);
 }
 
+/* The server the run's script first removes (ENDPOINT_NONE: none), and whether the script
+ * changes the membership at all. */
+static gboolean changes_membership(const WorldConfig *c, EndpointId *removed)
+{
+    gboolean any = FALSE;
+    *removed = ENDPOINT_NONE;
+    for (guint i = 0; c->scripted && i < c->scripted->len; i++) {
+        const ScriptedOp *op = g_ptr_array_index(c->scripted, i);
+        if (op->kind == OP_REMOVE_SERVER && *removed == ENDPOINT_NONE && op->value >= 0)
+            *removed = (EndpointId)op->value;
+        any |= op->kind == OP_ADD_SERVER || op->kind == OP_REMOVE_SERVER;
+    }
+    return any;
+}
+
+static FaultSpec *churn_fault(Gen *g, FaultKind kind, FailpointId fp, guint nth_max)
+{
+    FaultSpec *f = fault_spec_new();
+    f->kind = kind;
+    f->trigger = TRIG_FAILPOINT;
+    f->fp = fp;
+    f->nth = (guint)draw(g->rng, 1, nth_max);
+    return f;
+}
+
+/* Reconfiguration churn (ProtoSwarm.change_fp): the leader that appends a configuration is cut
+ * off before it can replicate it; another leader takes over, and a voter crashes just after
+ * voting for it (the server the script removes, when it removes one: operators remove the
+ * servers that fail); the leader that commits a configuration is cut off in its turn. These are
+ * the schedules under which one leader's configuration must meet another's (the single-server
+ * change bug of 2015 needs all three). The cut-offs last long enough to elect a new leader. */
+static void reconfig_churn(Gen *g, EndpointId removed)
+{
+    const ProtoSwarm *ps = &g->c->protocol->swarm;
+    SimRange t = ps->takeover(g->c);
+    for (guint k = 0; k < 3; k++) {
+        if (!coin(g->rng, 5, 6))
+            continue;
+        gboolean vote = k == 2;
+        /* The first configuration appended; the first or second committed; most often the
+         * second vote the server grants (the first elected the leader that fell). */
+        FaultSpec *f = churn_fault(g, vote ? FAULT_CRASH : FAULT_ISOLATE, ps->change_fp[k],
+                                   k == 0   ? 1
+                                   : k == 1 ? 2
+                                            : 3);
+        if (vote && coin(g->rng, 2, 3))
+            f->nth = 2;
+        if (vote && removed != ENDPOINT_NONE) {
+            set_node(g, f, removed);
+        } else {
+            f->target = TARGET_ROLE;
+            f->role = vote ? ROLE_FOLLOWER : ROLE_LEADER;
+            f->node_text = g_strdup(node_role_name(f->role));
+        }
+        if (vote)
+            f->restart_after = draw_time(g->rng, t.lo, 2 * t.hi);
+        else
+            f->duration = draw_time(g->rng, t.hi, 8 * t.hi);
+        name_fault(f, g->plan->faults->len);
+        g_ptr_array_add(g->plan->faults, f);
+    }
+}
+
 void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRng *rng,
                     FaultPlan *plan)
 {
@@ -355,4 +418,7 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
     }
     if (p->swarm.takeover && coin(rng, 1, 2))
         leader_churn(&g);
+    EndpointId removed;
+    if (p->swarm.takeover && p->swarm.admin && changes_membership(c, &removed) && coin(rng, 3, 4))
+        reconfig_churn(&g, removed);
 }

@@ -17,6 +17,12 @@ const char *msg_type_name(const MsgOps *proto, MsgType type)
 static void describe_request(const ClientReq *q, const MsgNames *n, GString *s)
 {
     char idem[64];
+    if (op_kind_is_admin(q->kind)) {
+        g_string_append_printf(s, " %s %s op=%u try=%u", op_kind_name(q->kind),
+                               q->value >= 0 ? n->endpoint(n->ctx, (EndpointId)q->value) : "any",
+                               q->op, q->attempt + 1u);
+        return;
+    }
     g_string_append_printf(s, " %s %s", op_kind_name(q->kind), n->key(n->ctx, q->key));
     if (q->kind == OP_PUT || q->kind == OP_ADD)
         g_string_append_printf(s, " %" G_GINT64_FORMAT, q->value);

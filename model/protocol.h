@@ -93,6 +93,14 @@ typedef struct {
      * new one (a pause within it may end with two leaders for a while). NULL: no churn. */
     SimRange (*takeover)(const WorldConfig *c);
     FailpointId churn_fp[2];
+    /* Operations on the cluster the generator adds to a run (membership changes, leadership
+     * transfers), as scripted operations before `horizon`; NULL: none. */
+    void (*admin)(WorldConfig *c, SimTime horizon, SimRng *rng);
+    /* Reconfiguration churn, for a run whose script changes the membership: the failpoints
+     * where the leader appends and commits a configuration entry, and where a voter votes (read
+     * only when `admin` is set). The leader is cut off at the first two for a while, and a voter
+     * crashes for a moment at the third, so that configurations of successive leaders meet. */
+    FailpointId change_fp[3];
 } ProtoSwarm;
 
 /* The replication settings a report groups runs by. */
@@ -152,6 +160,10 @@ typedef struct Protocol {
     gboolean (*enough_up)(const WorldConfig *c, const ProtoUpView *view);
     /* The replication settings for a report's cluster shapes; NULL: none to show. */
     void (*replication)(const WorldConfig *c, ProtoReplication *out);
+
+    /* ---- operations on the cluster ---- */
+    /* Bit k: its clients may issue OpKind k besides the data operations (op_kind_is_admin). */
+    uint32_t admin_ops;
 } Protocol;
 
 /* ---- the registry ---- */

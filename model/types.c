@@ -5,7 +5,9 @@
 
 const char *op_kind_name(OpKind kind)
 {
-    static const char *names[] = {"put", "get", "add", "delete", "noop"};
+    static const char *names[] = {"put",  "get",        "add",           "delete",
+                                  "noop", "add-server", "remove-server", "transfer-leader"};
+    G_STATIC_ASSERT(G_N_ELEMENTS(names) == OP_KIND_COUNT);
     g_assert((unsigned)kind < G_N_ELEMENTS(names));
     return names[kind];
 }
@@ -13,6 +15,11 @@ const char *op_kind_name(OpKind kind)
 gboolean op_kind_is_write(OpKind kind)
 {
     return kind == OP_PUT || kind == OP_ADD || kind == OP_DELETE;
+}
+
+gboolean op_kind_is_admin(OpKind kind)
+{
+    return kind == OP_ADD_SERVER || kind == OP_REMOVE_SERVER || kind == OP_TRANSFER;
 }
 
 const char *outcome_name(Outcome outcome)

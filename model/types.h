@@ -89,11 +89,18 @@ typedef enum {
     OP_ADD,
     OP_DELETE,
     OP_NOOP, /* raft's election no-op; never issued by clients */
+    /* Operations on the cluster itself, for protocols that have them (Protocol.admin_ops): the
+     * server they name is the operation's value, an endpoint id (-1: any). They touch no key. */
+    OP_ADD_SERVER,    /* the server joins as a voter */
+    OP_REMOVE_SERVER, /* the server leaves */
+    OP_TRANSFER,      /* the leader hands its office to the server */
     OP_KIND_COUNT,
 } OpKind;
 
 const char *op_kind_name(OpKind kind);
 gboolean op_kind_is_write(OpKind kind);
+/* An operation on the cluster (add-server, remove-server, transfer-leader). */
+gboolean op_kind_is_admin(OpKind kind);
 
 /* The final outcome of a client operation, after its retries. */
 typedef enum {

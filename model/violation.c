@@ -4,12 +4,25 @@
 #include <string.h>
 
 static const char *names[V_KIND_COUNT] = {
-    "lost-ack",         "early-ack",           "false-failure",
-    "duplicate",        "unpersisted-send",    "election-safety",
-    "log-matching",     "leader-completeness", "state-machine-safety",
-    "not-linearizable", "divergent",           "stuck",
-    "lost-update",      "resurrection",        "siblings",
-    "under-replicated", "fs-broken-promise",
+    "lost-ack",
+    "early-ack",
+    "false-failure",
+    "duplicate",
+    "unpersisted-send",
+    "election-safety",
+    "log-matching",
+    "leader-completeness",
+    "state-machine-safety",
+    "not-linearizable",
+    "divergent",
+    "stuck",
+    "lost-update",
+    "resurrection",
+    "siblings",
+    "under-replicated",
+    "fs-broken-promise",
+    "disruption",
+    "unsafe-configuration",
 };
 
 const char *violation_kind_name(ViolationKind kind)

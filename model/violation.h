@@ -24,6 +24,8 @@ typedef enum {
     V_SIBLINGS,     /* a get's siblings are not the maximal writes it must see */
     V_UNDER_REPLICATED,
     V_FS_BROKEN_PROMISE, /* the file system lost what an fsync's 0 promised (beyond the model) */
+    V_DISRUPTION,
+    V_UNSAFE_CONFIG,
     V_KIND_COUNT,
 } ViolationKind;
 

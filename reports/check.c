@@ -237,6 +237,8 @@ static void check_end(Checker *c, const CheckEnd *end, Verdict *all)
     if (!c->convergence_checked)
         all->convergence_note = g_strdup("not checked: the run ended before settle did");
     history_check_liveness(&c->view, end, all);
+    if (c->mod->liveness)
+        c->mod->liveness(c->st, end, all);
     if (c->mod->end_done)
         c->mod->end_done(c->st);
 }

@@ -75,6 +75,7 @@ typedef struct {
     gboolean linearizable;    /* the configuration promises linearizable reads */
     const char *model_reason; /* why the run is beyond model */
     uint64_t lin_budget;      /* 0: default */
+    SimTime quiet_since;      /* when the last fault's effect ended (0: none fired) */
 } CheckEnd;
 
 /* ---- a protocol's oracle module ---- */
@@ -148,4 +149,8 @@ typedef struct OracleModule {
      * retried through another replica): a get may then return it under the identity a reader
      * did not see, until the store unites them. NULL: never. */
     gboolean (*reissued)(void *st, IdemKey idem);
+
+    /* The protocol's own liveness judgement, after the history's (the probe): what it did once
+     * every fault had healed (end->healed, end->quiet_since). NULL: none. */
+    void (*liveness)(void *st, const CheckEnd *end, Verdict *v);
 } OracleModule;

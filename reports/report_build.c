@@ -512,8 +512,10 @@ static void label_invoke(World *w, const SimTraceRecord *r, GString *s)
 {
     g_string_append(s, "invoke ");
     label_op(w, r->a, s);
-    g_string_append_printf(s, " %s %s", op_kind_name((OpKind)r->sub),
-                           world_key_name(w, (KeyId)r->b));
+    const char *about = !op_kind_is_admin((OpKind)r->sub) ? world_key_name(w, (KeyId)r->b)
+                        : r->b < world_endpoint_count(w)  ? world_endpoint_name(w, (EndpointId)r->b)
+                                                          : "any";
+    g_string_append_printf(s, " %s %s", op_kind_name((OpKind)r->sub), about);
     History *h = world_history(w);
     if (r->a < history_len(h)) {
         const HistOp *op = history_op(h, (uint32_t)r->a);
@@ -883,7 +885,7 @@ static JsonObject *op_json(World *w, const HistOp *op, gboolean violating)
     json_object_set_string_member(o, "label", checker_op_label(w, op->id, label, sizeof label));
     json_object_set_string_member(o, "client", world_endpoint_name(w, op->client));
     json_object_set_string_member(o, "kind", op_kind_name((OpKind)op->kind));
-    json_object_set_string_member(o, "key", world_key_name(w, op->key));
+    json_object_set_string_member(o, "key", world_op_about(w, op));
     if (op->kind == OP_PUT || op->kind == OP_ADD)
         json_object_set_int_member(o, "value", op->value);
     if (op->kind == OP_GET && op->outcome == OUTCOME_OK && op->present)

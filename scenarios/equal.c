@@ -127,7 +127,7 @@ static gboolean same_op(Diff *d, const ScriptedOp *a, const ScriptedOp *b)
     g_autofree char *key = g_strconcat(w, " key", NULL);
     g_autofree char *value = g_strconcat(w, " value", NULL);
     g_autofree char *idem = g_strconcat(w, " idempotency", NULL);
-    gboolean valued = a->kind == OP_PUT || a->kind == OP_ADD;
+    gboolean valued = a->kind == OP_PUT || a->kind == OP_ADD || op_kind_is_admin(a->kind);
     return same_str(d, "[op] name", a->name, b->name) && same_int(d, at, a->at, b->at) &&
            same_uint(d, client, a->client, b->client) &&
            same_str(d, kind, op_kind_name(a->kind), op_kind_name(b->kind)) &&

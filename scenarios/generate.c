@@ -59,6 +59,9 @@ Scenario *scenario_generate(const Protocol *protocol, uint64_t seed, FaultMode m
     gen_workload(c, &rng);
     /* About how long the workload runs: a few round trips per operation per client. */
     SimTime horizon = (SimTime)(c->ops / c->clients + 1) * 20 * SIM_MS + 200 * SIM_MS;
+    /* Operations on the cluster first: how much failure the swarm may inject depends on them. */
+    if (protocol->swarm.admin)
+        protocol->swarm.admin(c, horizon, &rng);
     swarm_generate(c, horizon, mode, &rng, &s->faults);
     /* What the generator makes must pass the checks a user's file passes: a bug here, not input. */
     g_autoptr(GError) err = NULL;

@@ -586,11 +586,60 @@ static gboolean load_workload(Loader *L)
 
 /* ---- [op NAME] ---- */
 
+/* An operation on the cluster (add-server, remove-server, transfer-leader): `server` names the
+ * server (a transfer may leave it out: the leader picks one); no key, value or idempotency. */
+static gboolean load_admin_op(Loader *L, const char *g, ScriptedOp *op, const char *kind)
+{
+    const WorldConfig *c = &L->s->config;
+    static const char *const keys[] = {"at", "client", "kind", "server", NULL};
+    g_autofree char *context = g_strdup_printf("for kind = %s", kind);
+    if (!only_keys(L, g, keys, context))
+        return FALSE;
+    op->value = -1;
+    g_autofree char *server = get(L, g, "server");
+    if (!server) {
+        if (op->kind == OP_TRANSFER)
+            return TRUE;
+        return fail(L, g, "server", "required for %s (a server, n1..n%u)", kind,
+                    world_config_node_count(c));
+    }
+    g_strstrip(server);
+    EndpointId id;
+    if (!world_config_endpoint_parse(c, server, &id) || id >= world_config_node_count(c))
+        return fail(L, g, "server", "'%s' is not a server of this cluster (n1..n%u)", server,
+                    world_config_node_count(c));
+    op->value = id;
+    return TRUE;
+}
+
+/* The kind of an [op]: a data operation, or an operation on the cluster the protocol has. */
+static gboolean parse_op_kind(Loader *L, const char *g, const char *kind, OpKind *out)
+{
+    const Protocol *p = L->s->config.protocol;
+    for (int i = 0; i < OP_KIND_COUNT; i++) {
+        if (i == OP_NOOP || strcmp(kind, op_kind_name((OpKind)i)) != 0)
+            continue;
+        if (op_kind_is_admin((OpKind)i) && !((p->admin_ops >> i) & 1))
+            return fail(L, g, "kind", "'%s' is not an operation of protocol %s", kind, p->name);
+        *out = (OpKind)i;
+        return TRUE;
+    }
+    return fail(L, g, "kind", "'%s' is not put, get, add or delete%s", kind,
+                p->admin_ops ? " (or add-server, remove-server, transfer-leader)" : "");
+}
+
 static gboolean load_op(Loader *L, const char *g, const char *name)
 {
     const WorldConfig *c = &L->s->config;
     static const char *const keys[] = {"at", "client", "kind", "key", "value", "idempotency", NULL};
-    if (!only_keys(L, g, keys, NULL))
+    g_autofree char *kind = get(L, g, "kind");
+    if (!kind)
+        return fail(L, g, "kind", "required (put, get, add or delete)");
+    g_strstrip(kind);
+    OpKind k = OP_PUT;
+    if (!parse_op_kind(L, g, kind, &k))
+        return FALSE;
+    if (!op_kind_is_admin(k) && !only_keys(L, g, keys, NULL))
         return FALSE;
     ScriptedOp *op = scripted_op_new();
     g_ptr_array_add(L->s->config.scripted, op);
@@ -607,17 +656,9 @@ static gboolean load_op(Loader *L, const char *g, const char *name)
             return fail(L, g, "client", "'%s' is not a client (c1..c%u)", client, c->clients);
         op->client = id - world_config_server_count(c);
     }
-    g_autofree char *kind = get(L, g, "kind");
-    if (!kind)
-        return fail(L, g, "kind", "required (put, get, add or delete)");
-    g_strstrip(kind);
-    int k = -1;
-    for (int i = 0; i < OP_NOOP; i++)
-        if (strcmp(kind, op_kind_name((OpKind)i)) == 0)
-            k = i;
-    if (k < 0)
-        return fail(L, g, "kind", "'%s' is not put, get, add or delete", kind);
-    op->kind = (OpKind)k;
+    op->kind = k;
+    if (op_kind_is_admin(k))
+        return load_admin_op(L, g, op, kind);
     op->key = get(L, g, "key");
     if (!op->key || !*g_strstrip(op->key))
         return fail(L, g, "key", "required");

@@ -290,6 +290,13 @@ char *scenario_to_data(const Scenario *s)
         g_autofree char *client = g_strdup_printf("c%u", op->client + 1);
         g_key_file_set_string(kf, og, "client", client);
         g_key_file_set_string(kf, og, "kind", op_kind_name(op->kind));
+        if (op_kind_is_admin(op->kind)) {
+            if (op->value >= 0) {
+                g_autofree char *server = world_config_endpoint_name(c, (EndpointId)op->value);
+                g_key_file_set_string(kf, og, "server", server);
+            }
+            continue;
+        }
         g_key_file_set_string(kf, og, "key", op->key);
         if (op->kind == OP_PUT || op->kind == OP_ADD)
             set_int(kf, og, "value", op->value);

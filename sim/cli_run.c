@@ -230,8 +230,7 @@ void cli_print_history(const RunResult *r)
         else
             sim_time_format_human(op->complete, done, sizeof done);
         printf("  %-10s %-4s %-6s %-10s", checker_op_label(w, op->id, label, sizeof label),
-               world_endpoint_name(w, op->client), op_kind_name(op->kind),
-               world_key_name(w, op->key));
+               world_endpoint_name(w, op->client), op_kind_name(op->kind), world_op_about(w, op));
         if (op->kind == OP_PUT || op->kind == OP_ADD)
             printf(" %-6" G_GINT64_FORMAT, op->value);
         else

@@ -291,6 +291,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
         .linearizable = out->judgement.linearizable,
         .model_reason = out->judgement.reason,
         .lin_budget = opt->lin_budget,
+        .quiet_since = last_fault,
     };
     verdict_init(&out->verdict);
     checker_finish(checker, &end, &out->verdict);

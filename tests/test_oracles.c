@@ -381,6 +381,44 @@ static void r_append(Fix *f, EndpointId node, uint64_t index, uint64_t term, uin
         assert_int_equal(disk_fsync(d, RAFT_FILE_LOG), 0);
 }
 
+/* The server writes a configuration entry (index, term) whose voters are `voters` (bit n:
+ * server n) to its log, as r_append does. */
+static void r_config(Fix *f, EndpointId node, uint64_t index, uint64_t term, uint32_t voters,
+                     gboolean sync)
+{
+    RaftEntry e = {.term = term,
+                   .index = index,
+                   .kind = OP_NOOP,
+                   .key = RAFT_KEY_CONFIG,
+                   .value = raft_members_pack((RaftMembers){voters, 0})};
+    DiskBlock b;
+    raft_encode_entry(&b, &e);
+    checker_submitted(f->c, node, RAFT_FILE_LOG, (uint32_t)(index - 1), &b);
+    Disk *d = f->disks[node];
+    assert_int_equal(disk_write(d, RAFT_FILE_LOG, (uint32_t)(index - 1), &b), 0);
+    if (sync)
+        assert_int_equal(disk_fsync(d, RAFT_FILE_LOG), 0);
+}
+
+/* `from` answers `to`'s vote request of `term` with a grant (pre-vote or vote). */
+static void vote_granted(Fix *f, EndpointId from, EndpointId to, uint64_t term, gboolean prevote)
+{
+    if (!prevote)
+        r_meta(f, from, term, to, TRUE); /* a vote leaves once it is durable */
+    Msg *m = msg_new(MSG_R_VOTE_RESP, from, to);
+    raft_body(m)->rvr = (RVoteResp){.term = term, .granted = 1, .prevote = (uint8_t)prevote};
+    observe_sent(f, m);
+}
+
+/* `node` wins `term` with the votes of every other server, and says so. */
+static void elected(Fix *f, EndpointId node, uint64_t term)
+{
+    for (EndpointId n = N1; n <= N3; n++)
+        if (n != node)
+            vote_granted(f, n, node, term, FALSE);
+    observe_note(f, node, NOTE_ROLE, ROLE_LEADER, term, 0, 0);
+}
+
 /* ---- judging ---- */
 
 static CheckEnd default_end(void)
@@ -1034,11 +1072,11 @@ static void test_oracle_election_safety_when_two_servers_lead_one_term(void **st
         Fix f;
         fix_open(&f, &raft_protocol);
         at(&f, 10 * MS);
-        observe_note(&f, N1, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
+        elected(&f, N1, 2);
         observe_note(&f, N1, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
         observe_note(&f, N3, NOTE_ROLE, ROLE_FOLLOWER, 2, 0, 0);
         at(&f, 20 * MS);
-        observe_note(&f, N2, NOTE_ROLE, ROLE_LEADER, second_term, 0, 0);
+        elected(&f, N2, second_term);
         Verdict v;
         finish(&f, &v);
         if (second_term == 3) {
@@ -1143,7 +1181,7 @@ static void test_oracle_leader_completeness_when_a_new_leader_lacks_a_committed_
         fix_open(&f, &raft_protocol);
         raft_committed_write(&f);
         at(&f, 50 * MS);
-        observe_note(&f, leader, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
+        elected(&f, leader, 2);
         Verdict v;
         finish(&f, &v);
         if (leader == N1) {
@@ -1154,6 +1192,113 @@ static void test_oracle_leader_completeness_when_a_new_leader_lacks_a_committed_
             assert_true(x->time == 50 * MS);
             assert_says(x, "n3 became leader of term 2 at 50.000ms without committed entry 1 "
                            "(term 1)");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Commitment is judged against the configuration in force at the entry's index: with {n1, n2}
+ * in force, a write held by n1 and by n3 (removed) is not committed, and its ack is early; held
+ * by n1 and n2 it is committed. */
+static void test_oracle_raft_commitment_counts_only_voters_of_the_configuration(void **state)
+{
+    (void)state;
+    for (EndpointId second = N2; second <= N3; second++) {
+        Fix f;
+        fix_open(&f, &raft_protocol);
+        for (EndpointId n = N1; n <= N3; n++) {
+            r_meta(&f, n, 1, ENDPOINT_NONE, TRUE);
+            r_config(&f, n, 1, 1, 1u << N1 | 1u << N2, TRUE);
+        }
+        uint32_t w1 = hist_op(&f, "w1", OP_PUT, 5, 10 * MS, 30 * MS, OUTCOME_OK);
+        at(&f, 10 * MS);
+        client_request(&f, w1, N1);
+        at(&f, 20 * MS);
+        r_append(&f, N1, 2, 1, w1, TRUE);
+        r_append(&f, second, 2, 1, w1, TRUE);
+        at(&f, 30 * MS);
+        server_ack(&f, w1, N1);
+        Verdict v;
+        finish(&f, &v);
+        if (second == N2) {
+            assert_clean(&v);
+        } else {
+            /* early, and lost: a removed server's copy does not count at the end either */
+            assert_int_equal(v.kinds, 1u << V_EARLY_ACK | 1u << V_LOST_ACK);
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* Election safety against the leader's configuration: with {n1, n2} in its log, n1 needs n2's
+ * vote; n3's (a removed server's) never counts. */
+static void
+test_oracle_election_safety_when_a_leader_lacks_a_majority_of_its_configuration(void **state)
+{
+    (void)state;
+    for (EndpointId voter = N2; voter <= N3; voter++) {
+        Fix f;
+        fix_open(&f, &raft_protocol);
+        r_config(&f, N1, 1, 1, 1u << N1 | 1u << N2, TRUE);
+        at(&f, 10 * MS);
+        vote_granted(&f, voter, N1, 2, FALSE);
+        observe_note(&f, N1, NOTE_ROLE, ROLE_LEADER, 2, 0, 0);
+        Verdict v;
+        finish(&f, &v);
+        if (voter == N2) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_ELECTION_SAFETY);
+            assert_names_node(x, N1);
+            assert_says(x, "n1 became leader of term 2 at 10.000ms with the votes of n1 only: not "
+                           "a majority of the voters of its configuration (n1, n2)");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* n2 and n3 follow n1 (append successes every 50ms, the lease being 150ms). n3 stands for term
+ * 5 at 400ms and n1 learns of that term at 410ms, after every fault healed at 300ms: a
+ * disruption. Not when n3 was granted pre-votes for term 5 by a majority, nor when the faults
+ * healed only after. */
+static void
+test_oracle_disruption_when_a_server_without_prevotes_deposes_a_followed_leader(void **state)
+{
+    (void)state;
+    for (int variant = 0; variant < 3; variant++) {
+        Fix f;
+        fix_open(&f, &raft_protocol);
+        at(&f, 0);
+        elected(&f, N1, 1);
+        for (SimTime t = 0; t <= 400 * MS; t += 50 * MS) {
+            at(&f, t);
+            for (EndpointId n = N2; n <= N3; n++) {
+                Msg *m = msg_new(MSG_R_APPEND_RESP, n, N1);
+                raft_body(m)->rar = (RAppendResp){.term = 1, .success = 1};
+                observe_sent(&f, m);
+            }
+        }
+        if (variant == 1)
+            vote_granted(&f, N2, N3, 5, TRUE);
+        observe_note(&f, N3, NOTE_ROLE, ROLE_CANDIDATE, 5, 0, 0);
+        at(&f, 410 * MS);
+        observe_note(&f, N1, NOTE_ROLE, ROLE_FOLLOWER, 5, 0, 0);
+        CheckEnd end = default_end();
+        end.quiet_since = variant == 2 ? 500 * MS : 300 * MS;
+        Verdict v;
+        finish_with(&f, &end, &v);
+        if (variant != 0) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_DISRUPTION);
+            assert_int_equal(x->nnodes, 2);
+            assert_int_equal(x->nodes[0], N1);
+            assert_int_equal(x->nodes[1], N3);
+            assert_says(x, "n3 stood for term 5 at 400.000ms while n1, n2, n3 followed n1, leader "
+                           "of term 1; the term deposed n1 at 410.000ms");
         }
         verdict_clear(&v);
         fix_close(&f);
@@ -1897,6 +2042,11 @@ int main(void)
         cmocka_unit_test(test_oracle_log_matching_when_one_index_and_term_hold_two_commands),
         cmocka_unit_test(test_oracle_log_matching_when_logs_agree_later_but_differ_below),
         cmocka_unit_test(test_oracle_leader_completeness_when_a_new_leader_lacks_a_committed_entry),
+        cmocka_unit_test(test_oracle_raft_commitment_counts_only_voters_of_the_configuration),
+        cmocka_unit_test(
+            test_oracle_election_safety_when_a_leader_lacks_a_majority_of_its_configuration),
+        cmocka_unit_test(
+            test_oracle_disruption_when_a_server_without_prevotes_deposes_a_followed_leader),
         cmocka_unit_test(test_oracle_state_machine_safety_when_servers_apply_different_commands),
         cmocka_unit_test(test_oracle_not_linearizable_when_a_read_misses_a_completed_put),
         cmocka_unit_test(test_oracle_not_linearizable_when_a_read_sees_a_definitely_failed_write),

@@ -397,12 +397,11 @@ static void cl_fire(Cluster *c, guint i, uint32_t slot)
     cl_step(c, i, &ev);
 }
 
-/* Fires the candidate's election timer and lets its vote requests reach the servers in `voters`
- * (the others are dropped) and their answers come back, with every disk operation on the way
- * completed. Returns whether it won; a new leader's first appends stay in flight. */
-static gboolean cl_elect(Cluster *c, guint cand, uint32_t voters)
+/* One round of the candidate's vote requests (pre-votes or votes): they reach the servers in
+ * `voters` (the others are dropped) and their answers come back, with every disk operation on
+ * the way completed. */
+static void cl_vote_round(Cluster *c, guint cand, uint32_t voters)
 {
-    cl_fire(c, cand, T_ELECTION);
     cl_disk_all(c, cand);
     Msg *m;
     while ((m = cl_take(c, MSG_R_VOTE, (EndpointId)cand, ANY)) != NULL) {
@@ -417,7 +416,23 @@ static gboolean cl_elect(Cluster *c, guint cand, uint32_t voters)
     while ((m = cl_take(c, MSG_R_VOTE_RESP, ANY, (EndpointId)cand)) != NULL)
         cl_deliver(c, m);
     cl_disk_all(c, cand);
+}
+
+/* Fires the candidate's election timer and plays its pre-vote round with the servers in
+ * `prevoters` and then, if that succeeds, its election with the servers in `voters`. Returns
+ * whether it won; a new leader's first appends stay in flight. */
+static gboolean cl_elect_with(Cluster *c, guint cand, uint32_t prevoters, uint32_t voters)
+{
+    cl_fire(c, cand, T_ELECTION);
+    cl_vote_round(c, cand, prevoters); /* the pre-vote (thesis §9.6) */
+    if (cl_role(c, cand) == ROLE_CANDIDATE)
+        cl_vote_round(c, cand, voters);
     return cl_role(c, cand) == ROLE_LEADER;
+}
+
+static gboolean cl_elect(Cluster *c, guint cand, uint32_t voters)
+{
+    return cl_elect_with(c, cand, voters, voters);
 }
 
 /* Sends a client request to server `to` and steps it. */
@@ -471,6 +486,13 @@ static Msg *mk_vote_resp(guint from, guint to, uint64_t term, gboolean granted)
 {
     Msg *m = msg_new(MSG_R_VOTE_RESP, (EndpointId)from, (EndpointId)to);
     raft_body(m)->rvr = (RVoteResp){.term = term, .granted = (uint8_t)granted};
+    return m;
+}
+
+static Msg *mk_prevote_resp(guint from, guint to, uint64_t term, gboolean granted)
+{
+    Msg *m = mk_vote_resp(from, to, term, granted);
+    raft_body(m)->rvr.prevote = 1;
     return m;
 }
 
@@ -664,8 +686,100 @@ static Cluster *three_with_leader(BugSet bugs)
 
 /* ---- elections ---- */
 
-/* An election timeout makes a follower a candidate of the next term that makes its term and its
- * vote for itself durable (write, then fsync) before a single vote request leaves. */
+/* An election timeout first asks for pre-votes for the next term (thesis §9.6), changing
+ * nothing: no term, no vote, nothing written. */
+static void test_raft_election_timeout_asks_for_prevotes_first_and_changes_nothing(void **st)
+{
+    Cluster *c = cl_new(3, 1, 0);
+    cl_boot(c, 0);
+    cl_disk_all(c, 0);
+    cl_fire(c, 0, T_ELECTION);
+    guint m0 = c->mark;
+    assert_null(noted_since(c, m0, 0, NOTE_ROLE));
+    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_META));
+    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 2);
+    for (EndpointId to = 1; to <= 2; to++) {
+        const Msg *v = sent_since(c, m0, 0, MSG_R_VOTE, to);
+        assert_non_null(v);
+        assert_int_equal(raft_body(v)->rv.prevote, 1);
+        assert_int_equal(raft_body(v)->rv.term, 1);
+    }
+    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
+    /* a denial from a server in a higher term makes it follow that term instead */
+    cl_deliver(c, mk_prevote_resp(1, 0, 4, FALSE));
+    cl_disk_all(c, 0);
+    RaftMeta meta;
+    assert_true(raft_durable_meta(c->disk[0], &meta));
+    assert_int_equal(meta.term, 4);
+    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
+    cl_free(c);
+}
+
+/* A pre-vote is granted only for a term above the voter's, to a log at least as up to date, by a
+ * server that has not heard from a leader within the shortest election timeout (§4.2.3); it
+ * changes nothing on the voter. */
+static void test_raft_prevote_refused_while_hearing_from_leader(void **st)
+{
+    Cluster *c = three_with_leader(0);
+    guint m0 = cl_mark(c);
+    Msg *pv = msg_new(MSG_R_VOTE, 2, 1);
+    raft_body(pv)->rv = (RVote){.term = 2, .last_index = 9, .last_term = 1, .prevote = 1};
+    cl_deliver(c, pv);
+    const Msg *r = sent_since(c, m0, 1, MSG_R_VOTE_RESP, 2);
+    assert_non_null(r);
+    assert_false(raft_body(r)->rvr.granted);
+    assert_int_equal(raft_body(r)->rvr.term, 1);
+    /* a real vote request of a higher term is ignored altogether: no term change, no answer */
+    guint m1 = cl_mark(c);
+    Msg *v = msg_new(MSG_R_VOTE, 2, 1);
+    raft_body(v)->rv = (RVote){.term = 7, .last_index = 9, .last_term = 1};
+    cl_deliver(c, v);
+    assert_null(sent_since(c, m1, 1, MSG_R_VOTE_RESP, 2));
+    assert_null(noted_since(c, m1, 1, NOTE_ROLE));
+    /* the leader itself ignores it too */
+    Msg *v0 = msg_new(MSG_R_VOTE, 2, 0);
+    raft_body(v0)->rv = (RVote){.term = 7, .last_index = 9, .last_term = 1};
+    cl_deliver(c, v0);
+    assert_int_equal(cl_role(c, 0), ROLE_LEADER);
+    /* once the lease ran out, the same pre-vote is granted, and still changes nothing */
+    c->now += raft_config(&c->cfg)->election_timeout.lo;
+    guint m2 = cl_mark(c);
+    pv = msg_new(MSG_R_VOTE, 2, 1);
+    raft_body(pv)->rv = (RVote){.term = 2, .last_index = 9, .last_term = 1, .prevote = 1};
+    cl_deliver(c, pv);
+    r = sent_since(c, m2, 1, MSG_R_VOTE_RESP, 2);
+    assert_non_null(r);
+    assert_true(raft_body(r)->rvr.granted);
+    assert_int_equal(raft_body(r)->rvr.term, 2);
+    assert_null(noted_since(c, m2, 1, NOTE_ROLE));
+    assert_null(acted_since(c, m2, 1, ACT_WRITE, RAFT_FILE_META));
+    /* but not to a log behind its own */
+    guint m3 = cl_mark(c);
+    pv = msg_new(MSG_R_VOTE, 2, 1);
+    raft_body(pv)->rv = (RVote){.term = 2, .last_index = 0, .last_term = 0, .prevote = 1};
+    cl_deliver(c, pv);
+    assert_false(raft_body(sent_since(c, m3, 1, MSG_R_VOTE_RESP, 2))->rvr.granted);
+    cl_free(c);
+}
+
+/* With the no-prevote bug the timeout starts a real election at once, and a server that hears
+ * from its leader still adopts a higher term from a vote request. */
+static void test_raft_no_prevote_bug_raises_term_at_once(void **st)
+{
+    Cluster *c = three_with_leader((BugSet)1 << RAFT_BUG_NO_PREVOTE);
+    guint m0 = cl_mark(c);
+    Msg *v = msg_new(MSG_R_VOTE, 2, 1);
+    raft_body(v)->rv = (RVote){.term = 7, .last_index = 0, .last_term = 0};
+    cl_deliver(c, v);
+    const ProtoAction *role = noted_since(c, m0, 1, NOTE_ROLE);
+    assert_non_null(role);
+    assert_int_equal(role->b, 7);
+    cl_free(c);
+}
+
+/* After a granted pre-vote majority, the server becomes a candidate of the next term, making
+ * its term and its vote for itself durable (write, then fsync) before a single vote request
+ * leaves. */
 static void test_raft_election_timeout_persists_term_and_vote_before_requesting_votes(void **st)
 {
     Cluster *c = cl_new(3, 1, 0);
@@ -674,6 +788,8 @@ static void test_raft_election_timeout_persists_term_and_vote_before_requesting_
     assert_true(c->deadline[0][T_ELECTION] >= 0);
 
     cl_fire(c, 0, T_ELECTION);
+    cl_drop(c, 0, ANY);
+    cl_deliver(c, mk_prevote_resp(1, 0, 1, TRUE));
     guint m0 = c->mark;
     const ProtoAction *role = noted_since(c, m0, 0, NOTE_ROLE);
     assert_non_null(role);
@@ -1065,6 +1181,7 @@ static void test_raft_leader_never_commits_old_term_by_counting(void **st)
     cl_boot(c, 0);
     cl_disk_all(c, 0);
     cl_fire(c, 0, T_ELECTION);
+    cl_deliver(c, mk_prevote_resp(1, 0, 3, TRUE));
     cl_disk_all(c, 0);
     cl_deliver(c, mk_vote_resp(1, 0, 3, TRUE));
     assert_int_equal(cl_role(c, 0), ROLE_LEADER);
@@ -1397,6 +1514,159 @@ static void test_raft_busy_beyond_inflight_limit_and_shutdown_is_indeterminate(v
     cl_free(c);
 }
 
+/* ---- leadership transfer and membership changes ---- */
+
+/* The voters of a configuration entry the node wrote since `from` (0: none). */
+static uint32_t config_written_since(const Cluster *c, guint from, EndpointId node)
+{
+    for (guint k = from; k < c->seen->len; k++) {
+        const Seen *s = seen_at(c, k);
+        RaftEntry e;
+        if (s->node == node && s->act.kind == ACT_WRITE && s->act.file == RAFT_FILE_LOG &&
+            raft_decode_entry(&s->act.block, &e) == BLOCK_OK && raft_entry_is_config(&e))
+            return raft_members_unpack(e.value).voters;
+    }
+    return 0;
+}
+
+/* Thesis §3.10: the leader refuses new commands while it hands over (Busy, definite), sends
+ * TimeoutNow to the caught-up target, which stands at once (no pre-vote) with vote requests the
+ * others' leases do not hold back; the old leader answers the transfer once the target leads. */
+static void test_raft_transfer_hands_over_to_a_caught_up_follower(void **st)
+{
+    Cluster *c = three_with_leader(0);
+    guint m0 = cl_mark(c);
+    cl_request(c, 0, 0, 1, 1, OP_TRANSFER, KEY_NONE, 1, idem_of(0, 1));
+    const Msg *tn = sent_since(c, m0, 0, MSG_R_TIMEOUT_NOW, 1);
+    assert_non_null(tn);
+    assert_int_equal(raft_body(tn)->rt.term, 1);
+    cl_request(c, 1, 0, 1, 1, OP_PUT, 0, 7, idem_of(1, 1));
+    const ClientResp *busy = cl_reply(c, 1, 1, 1);
+    assert_non_null(busy);
+    assert_false(busy->ok);
+    assert_true(busy->definite);
+    assert_int_equal(busy->reason, FAIL_BUSY);
+    guint m1 = cl_mark(c);
+    cl_pump(c);
+    const Msg *v = sent_since(c, m1, 1, MSG_R_VOTE, 2);
+    assert_non_null(v);
+    assert_int_equal(raft_body(v)->rv.transfer, 1);
+    assert_int_equal(raft_body(v)->rv.prevote, 0);
+    assert_int_equal(cl_role(c, 1), ROLE_LEADER);
+    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
+    const ClientResp *done = cl_reply(c, 0, 1, 1);
+    assert_non_null(done);
+    assert_true(done->ok);
+    cl_free(c);
+}
+
+/* A transfer to a server that is not a voter is refused at once; one that does not complete
+ * within an election timeout ends in a failure, and the leader takes commands again. */
+static void test_raft_transfer_refused_or_timed_out(void **st)
+{
+    Cluster *c = three_with_leader(0);
+    cl_request(c, 0, 0, 1, 1, OP_TRANSFER, KEY_NONE, 4, idem_of(0, 1));
+    const ClientResp *r = cl_reply(c, 0, 1, 1);
+    assert_non_null(r);
+    assert_false(r->ok);
+    assert_true(r->definite);
+    cl_cut(c, 0, 2);
+    cl_request(c, 0, 0, 2, 1, OP_PUT, 0, 1, idem_of(0, 2));
+    cl_drop(c, 0, 2);
+    cl_pump(c); /* n3 now lags */
+    cl_request(c, 0, 0, 3, 1, OP_TRANSFER, KEY_NONE, 2, idem_of(0, 3));
+    cl_pump(c);
+    assert_null(cl_reply(c, 0, 3, 1));
+    cl_fire(c, 0, 5); /* the transfer's deadline */
+    r = cl_reply(c, 0, 3, 1);
+    assert_non_null(r);
+    assert_false(r->ok);
+    assert_int_equal(r->reason, FAIL_BUSY);
+    assert_int_equal(cl_role(c, 0), ROLE_LEADER);
+    cl_request(c, 1, 0, 1, 1, OP_PUT, 0, 9, idem_of(1, 1));
+    assert_null(cl_reply(c, 1, 1, 1)); /* appended, not refused */
+    cl_free(c);
+}
+
+/* Four servers, the fourth a spare: the leader catches it up as a non-voting member (thesis
+ * §4.2.1) before it appends the configuration that makes it a voter, and answers once that
+ * configuration commits; the configuration counts from the moment it is appended. */
+static void test_raft_add_server_catches_up_then_joins(void **st)
+{
+    Cluster *c = cl_new(4, 1, 0);
+    raft_config_mut(&c->cfg)->spares = 1;
+    for (guint i = 0; i < 4; i++)
+        cl_boot(c, i);
+    cl_pump(c);
+    assert_true(cl_elect(c, 0, 0x6));
+    cl_pump(c);
+    for (uint32_t op = 1; op <= 3; op++)
+        cl_request(c, 0, 0, op, 1, OP_PUT, 0, op, idem_of(0, op));
+    cl_pump(c);
+    guint m0 = cl_mark(c);
+    cl_request(c, 0, 0, 4, 1, OP_ADD_SERVER, KEY_NONE, 3, idem_of(0, 4));
+    assert_non_null(sent_since(c, m0, 0, MSG_R_APPEND, 3));
+    assert_int_equal(config_written_since(c, m0, 0), 0); /* not before it caught up */
+    cl_pump(c);
+    assert_int_equal(config_written_since(c, m0, 0), 0xf);
+    assert_int_equal(config_written_since(c, m0, 3), 0xf);
+    const ClientResp *r = cl_reply(c, 0, 4, 1);
+    assert_non_null(r);
+    assert_true(r->ok);
+    /* a second add of the same server is done already */
+    cl_request(c, 0, 0, 5, 1, OP_ADD_SERVER, KEY_NONE, 3, idem_of(0, 5));
+    assert_true(cl_reply(c, 0, 5, 1)->ok);
+    cl_free(c);
+}
+
+/* The 2015 rule: a new leader changes the configuration only once an entry of its own term has
+ * committed (Busy before); the config-change-before-term-commit variant appends at once. */
+static void test_raft_config_change_waits_for_an_entry_of_its_term(void **st)
+{
+    for (int bug = 0; bug <= 1; bug++) {
+        Cluster *c = cl_new(3, 1, bug ? (BugSet)1 << RAFT_BUG_CONFIG_BEFORE_TERM_COMMIT : 0);
+        for (guint i = 0; i < 3; i++)
+            cl_boot(c, i);
+        cl_pump(c);
+        assert_true(cl_elect(c, 0, 0x6)); /* its no-op is in flight, not committed */
+        guint m0 = cl_mark(c);
+        cl_request(c, 0, 0, 1, 1, OP_REMOVE_SERVER, KEY_NONE, 2, idem_of(0, 1));
+        if (bug) {
+            assert_int_equal(config_written_since(c, m0, 0), 0x3);
+        } else {
+            assert_int_equal(config_written_since(c, m0, 0), 0);
+            const ClientResp *r = cl_reply(c, 0, 1, 1);
+            assert_non_null(r);
+            assert_int_equal(r->reason, FAIL_BUSY);
+            cl_pump(c); /* the no-op commits */
+            cl_request(c, 0, 0, 1, 2, OP_REMOVE_SERVER, KEY_NONE, 2, idem_of(0, 1));
+            assert_int_equal(config_written_since(c, m0, 0), 0x3);
+        }
+        cl_free(c);
+    }
+}
+
+/* Thesis §4.2.2: a leader that removes itself keeps leading (not counting itself) until the new
+ * configuration commits, then steps down; it no longer stands for election. */
+static void test_raft_leader_removing_itself_steps_down_once_committed(void **st)
+{
+    Cluster *c = three_with_leader(0);
+    guint m0 = cl_mark(c);
+    cl_request(c, 0, 0, 1, 1, OP_REMOVE_SERVER, KEY_NONE, 0, idem_of(0, 1));
+    assert_int_equal(config_written_since(c, m0, 0), 0x6);
+    assert_int_equal(cl_role(c, 0), ROLE_LEADER);
+    cl_pump(c);
+    assert_true(cl_reply(c, 0, 1, 1)->ok);
+    const ProtoAction *role = role_noted_since(c, m0, 0, ROLE_FOLLOWER);
+    assert_non_null(role);
+    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
+    guint m1 = cl_mark(c);
+    cl_fire(c, 0, T_ELECTION);
+    assert_int_equal(count_sent_since(c, m1, 0, MSG_R_VOTE, ANY), 0);
+    assert_true(cl_elect(c, 1, 0x4));
+    cl_free(c);
+}
+
 /* ---- Figure 8 of the Raft paper, five servers, by hand ---- */
 
 enum { S1, S2, S3, S4, S5 };
@@ -1424,7 +1694,8 @@ static Fig8 figure8_to_c(BugSet bugs)
     for (guint i = 0; i < 5; i++)
         cl_boot(c, i);
     cl_pump(c);
-    assert_false(cl_elect(c, S1, 0)); /* term 1: nobody hears it */
+    /* term 1: the pre-vote succeeds, then nobody hears the election */
+    assert_false(cl_elect_with(c, S1, BIT(S2) | BIT(S3) | BIT(S4) | BIT(S5), 0));
     assert_true(cl_elect(c, S1, BIT(S2) | BIT(S3) | BIT(S4) | BIT(S5)));
     cl_pump(c);
     cl_request(c, 0, S1, 1, 1, OP_PUT, 0, 1, idem_of(0, 1));
@@ -1847,6 +2118,9 @@ int main(void)
     protocols_install();
     runner_set_check_invariants(TRUE); /* every invariant in every run */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_raft_election_timeout_asks_for_prevotes_first_and_changes_nothing),
+        cmocka_unit_test(test_raft_prevote_refused_while_hearing_from_leader),
+        cmocka_unit_test(test_raft_no_prevote_bug_raises_term_at_once),
         cmocka_unit_test(test_raft_election_timeout_persists_term_and_vote_before_requesting_votes),
         cmocka_unit_test(test_raft_vote_is_sent_only_after_term_and_vote_are_durable),
         cmocka_unit_test(test_raft_vote_refused_for_stale_term),
@@ -1868,6 +2142,11 @@ int main(void)
         cmocka_unit_test(test_raft_session_deduplicates_retried_command),
         cmocka_unit_test(test_raft_not_leader_reply_carries_leader_hint),
         cmocka_unit_test(test_raft_busy_beyond_inflight_limit_and_shutdown_is_indeterminate),
+        cmocka_unit_test(test_raft_transfer_hands_over_to_a_caught_up_follower),
+        cmocka_unit_test(test_raft_transfer_refused_or_timed_out),
+        cmocka_unit_test(test_raft_add_server_catches_up_then_joins),
+        cmocka_unit_test(test_raft_config_change_waits_for_an_entry_of_its_term),
+        cmocka_unit_test(test_raft_leader_removing_itself_steps_down_once_committed),
         cmocka_unit_test(test_raft_figure8_old_term_entry_on_majority_is_not_committed),
         cmocka_unit_test(test_raft_figure8_commit_old_term_bug_commits_then_loses_entry),
         cmocka_unit_test(

@@ -580,7 +580,8 @@ static void test_world_restart_drops_messages_to_the_old_incarnation(void **stat
     uint64_t in_flight = step_until_in_flight(s.w, ANY_EP, n);
     world_restart(s.w, n);
     assert_true(world_is_up(s.w, n));
-    run_to(s.w, world_now(s.w) + 100 * SIM_MS);
+    /* long enough for the others' election timers to fire and reach the new incarnation */
+    run_to(s.w, world_now(s.w) + 400 * SIM_MS);
     const SimTraceRecord *fate = fate_of(s.w, in_flight);
     assert_non_null(fate);
     assert_int_equal(fate->kind, SIM_TR_DROP);

@@ -48,7 +48,10 @@ enum {
     TIMER_BATCH = 2,
     TIMER_PROBE = 3,
     TIMER_SCRUB = 4,
+    TIMER_TRANSFER = 5,
 };
+
+#define CATCH_UP_ROUNDS 10 /* a new server that needs more is too slow to join (§4.2.1) */
 
 #define SCRUB_EVERY sim_range(300 * SIM_MS, 600 * SIM_MS)
 #define SCRUB_BATCH 16
@@ -99,10 +102,15 @@ typedef struct {
     uint64_t round;
 } WaitingAck;
 
+/* A configuration entry of the log. */
+typedef struct {
+    uint64_t index;
+    RaftMembers m;
+} ConfigAt;
+
 typedef struct {
     ProtoInit init;
-    guint n;
-    guint majority;
+    guint n; /* servers, members or not: endpoints 0..n-1 */
     /* persistent state, as in memory */
     uint64_t term;
     EndpointId voted_for;
@@ -130,6 +138,27 @@ typedef struct {
     uint64_t applied;
     uint64_t votes;
     SimTime now;
+    /* configurations (thesis ch. 4): the latest one in the log is in force */
+    RaftMembers base;   /* in force before the log's first configuration entry */
+    GArray *configs;    /* of ConfigAt: the log's configuration entries, by index */
+    uint32_t peers;     /* whom a leader replicates to: members and a server catching up, not it */
+    gboolean won_alone; /* it won its term as the only voter */
+    /* a server catching up before it joins (thesis §4.2.1) */
+    EndpointId staging; /* ENDPOINT_NONE: none */
+    Proposal staging_op;
+    uint64_t staging_round_end;
+    SimTime staging_round_start;
+    guint staging_rounds;
+    /* leadership transfer (thesis §3.10) */
+    EndpointId transfer_to; /* ENDPOINT_NONE: none in flight */
+    uint64_t transfer_term; /* the term it was asked in */
+    gboolean transfer_sent; /* TimeoutNow has left */
+    Proposal transfer_op;
+    gboolean transfer_election; /* its candidacy was asked for by TimeoutNow */
+    /* pre-vote (thesis §9.6) and the leader lease of §4.2.3 */
+    gboolean prevoting;   /* asking for pre-votes before a real election */
+    uint64_t prevotes;    /* servers that granted this pre-vote round */
+    SimTime heard_leader; /* when it last heard from the leader of its term */
     /* leader */
     uint64_t next[WORLD_MAX_NODES];
     uint64_t match[WORLD_MAX_NODES];
@@ -151,6 +180,8 @@ typedef struct {
     gboolean damaged;
     uint64_t probe_from;
     uint64_t probe_term;
+    RaftMembers probe_members; /* the newest configuration it has heard of, and its entry */
+    uint64_t probe_members_index;
     uint64_t need_term;
     uint64_t need_index;
     gboolean probe_done;
@@ -185,7 +216,57 @@ static inline RaftEntry entry_at(const Raft *r, uint64_t index)
                        .idem = l->idem};
 }
 
-/* Appends `e` to the in-memory log. */
+/* ---- configurations ---- */
+
+static inline RaftMembers members(const Raft *r)
+{
+    return r->configs->len ? g_array_index(r->configs, ConfigAt, r->configs->len - 1).m : r->base;
+}
+
+/* The index of the latest configuration entry (0: the base configuration is in force). */
+static inline uint64_t members_index(const Raft *r)
+{
+    return r->configs->len ? g_array_index(r->configs, ConfigAt, r->configs->len - 1).index : 0;
+}
+
+static inline gboolean is_voter(RaftMembers m, EndpointId n)
+{
+    return n < 32 && ((m.voters >> n) & 1);
+}
+
+static inline gboolean self_votes(const Raft *r)
+{
+    return is_voter(members(r), r->init.self);
+}
+
+static inline guint majority(const Raft *r)
+{
+    return raft_members_majority(members(r));
+}
+
+/* Whether it may stand for election: a voter of its latest configuration; or a server that
+ * configuration removed while it is not known to be committed (the leader that removed itself
+ * may be the only one holding it, and must be able to finish committing it: thesis §4.2.2, a
+ * leader managing a cluster it is not part of, counting only that cluster's votes). */
+static inline gboolean may_stand(const Raft *r)
+{
+    return self_votes(r) || members_index(r) > r->commit;
+}
+
+/* Voters of the latest configuration among `mask`. */
+static inline guint count_voters(const Raft *r, uint64_t mask)
+{
+    return (guint)__builtin_popcountll(mask & members(r).voters);
+}
+
+static void members_changed(Raft *r)
+{
+    RaftMembers m = members(r);
+    uint32_t staging = r->staging == ENDPOINT_NONE ? 0 : 1u << r->staging;
+    r->peers = (m.voters | m.standbys | staging) & ~(1u << r->init.self);
+}
+
+/* Appends `e` to the in-memory log; a configuration entry takes effect now (thesis §4.1). */
 static void log_push(Raft *r, const RaftEntry *e)
 {
     g_assert(e->index == last_index(r) + 1);
@@ -195,6 +276,24 @@ static void log_push(Raft *r, const RaftEntry *e)
                                                    .key = e->key,
                                                    .client = e->client,
                                                    .kind = e->kind};
+    if (G_UNLIKELY(raft_entry_is_config(e))) {
+        ConfigAt c = {e->index, raft_members_unpack(e->value)};
+        g_array_append_val(r->configs, c);
+        members_changed(r);
+    }
+}
+
+/* Cuts the in-memory log to `len` entries; configuration entries cut with it no longer count. */
+static void log_cut(Raft *r, uint64_t len)
+{
+    chunks_set_size(&r->log, (guint)len);
+    guint keep = r->configs->len;
+    while (keep > 0 && g_array_index(r->configs, ConfigAt, keep - 1).index > len)
+        keep--;
+    if (keep != r->configs->len) {
+        g_array_set_size(r->configs, keep);
+        members_changed(r);
+    }
 }
 
 static inline uint64_t term_at(const Raft *r, uint64_t index)
@@ -265,7 +364,7 @@ static void flush_gate(Raft *r, ActionList *out)
         if (a->kind == ACT_SEND) {
             dropped = msg_term(a->msg) < r->term ||
                       (a->msg->type == MSG_R_VOTE_RESP && raft_body(a->msg)->rvr.granted &&
-                       r->voted_for != a->msg->to);
+                       !raft_body(a->msg)->rvr.prevote && r->voted_for != a->msg->to);
             if (dropped) {
                 RMARK(r->init, GATE_DROPPED);
                 msg_free(a->msg);
@@ -365,7 +464,7 @@ static void log_truncate(Raft *r, uint64_t len, ActionList *out)
 {
     if (len >= last_index(r))
         return;
-    chunks_set_size(&r->log, (guint)len);
+    log_cut(r, len);
     act_truncate(out, RAFT_FILE_LOG, (uint32_t)len, TOKEN_LOG_TRUNCATE);
     r->durable = MIN(r->durable, len);
     r->trunc_low = MIN(r->trunc_low, len);
@@ -513,6 +612,13 @@ static void drop_leadership(Raft *r, ActionList *out)
         reply_client(r, q->client, q->op, q->attempt, FALSE, FAIL_LOST_LEADERSHIP, FALSE, out);
     }
     g_array_set_size(r->reads, 0);
+    if (r->staging != ENDPOINT_NONE) {
+        /* Its configuration entry was never appended. */
+        Proposal *p = &r->staging_op;
+        reply_client(r, p->client, p->op, p->attempt, FALSE, FAIL_NOT_LEADER, TRUE, out);
+        r->staging = ENDPOINT_NONE;
+        members_changed(r);
+    }
     act_cancel(out, TIMER_HEARTBEAT);
     act_cancel(out, TIMER_BATCH);
     r->batch_timer = FALSE;
@@ -540,6 +646,7 @@ static void become_follower(Raft *r, uint64_t term, ActionList *out)
         changed = TRUE;
     }
     r->role = ROLE_FOLLOWER;
+    r->prevoting = FALSE;
     if (changed)
         act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
     if (was_leader)
@@ -551,11 +658,13 @@ static void broadcast(Raft *r, ActionList *out);
 static void become_leader(Raft *r, ActionList *out)
 {
     r->role = ROLE_LEADER;
+    r->prevoting = FALSE;
     r->leader = r->init.self;
     act_cancel(out, TIMER_ELECTION);
     act_note(out, NOTE_ROLE, ROLE_LEADER, r->term, 0, 0);
     RMARK(r->init, ELECTION_WON);
     act_failpoint(out, RAFT_FP_ELECTED);
+    members_changed(r);
     for (EndpointId i = 0; i < r->n; i++) {
         r->next[i] = last_index(r) + 1;
         r->match[i] = 0;
@@ -579,16 +688,25 @@ static void become_leader(Raft *r, ActionList *out)
     act_timer(out, TIMER_HEARTBEAT, raft_config(r->init.config)->heartbeat, 0);
 }
 
+/* Stands for the next term, if it may (may_stand: thesis §4.1, §4.2.2); it asks the voters
+ * of its latest configuration, and only their votes count. */
 static void become_candidate(Raft *r, ActionList *out)
 {
     reset_election_timer(r, out);
+    gboolean transfer = r->transfer_election;
+    r->transfer_election = FALSE;
     if (r->damaged) {
         RMARK(r->init, ELECTION_DAMAGED);
         return; /* its log may lack committed entries: it must not lead */
     }
+    if (!may_stand(r)) {
+        RMARK(r->init, ELECTION_NOT_MEMBER);
+        return; /* no voter of its configuration */
+    }
     RMARK(r->init, ELECTION_START);
     if (r->role == ROLE_LEADER)
         drop_leadership(r, out);
+    r->prevoting = FALSE;
     r->role = ROLE_CANDIDATE;
     r->term++;
     r->voted_for = r->init.self;
@@ -596,16 +714,64 @@ static void become_candidate(Raft *r, ActionList *out)
     r->votes = (uint64_t)1 << r->init.self;
     persist_meta(r, out);
     act_note(out, NOTE_ROLE, ROLE_CANDIDATE, r->term, 0, 0);
-    if (r->majority == 1) {
+    if (majority(r) == 1 && self_votes(r)) {
+        r->won_alone = TRUE;
         become_leader(r, out);
         return;
     }
-    for (EndpointId i = 0; i < r->n; i++) {
-        if (i == r->init.self)
-            continue;
-        Msg *m = msg_new(MSG_R_VOTE, r->init.self, i);
-        raft_body(m)->rv =
-            (RVote){.term = r->term, .last_index = last_index(r), .last_term = last_term(r)};
+    r->won_alone = FALSE;
+    for (uint32_t v = members(r).voters & ~(1u << r->init.self); v; v &= v - 1) {
+        Msg *m = msg_new(MSG_R_VOTE, r->init.self, (EndpointId)__builtin_ctz(v));
+        raft_body(m)->rv = (RVote){.term = r->term,
+                                   .last_index = last_index(r),
+                                   .last_term = last_term(r),
+                                   .transfer = (uint8_t)transfer};
+        send_peer(r, m, out);
+    }
+}
+
+/* Whether the server heard from the leader of its term within the shortest election timeout
+ * (thesis §4.2.3); a leader hears itself. While it does, it ignores vote requests and refuses
+ * pre-votes, so that a server that was partitioned away, or removed without knowing it, cannot
+ * depose a leader that a majority still follows. */
+static gboolean in_lease(const Raft *r)
+{
+    if (BUG_ON(r->init.bugs, RAFT_BUG_NO_PREVOTE))
+        return FALSE;
+    if (r->role == ROLE_LEADER)
+        return TRUE;
+    return r->leader != ENDPOINT_NONE &&
+           r->now - r->heard_leader < raft_config(r->init.config)->election_timeout.lo;
+}
+
+/* The election timer fired: a pre-vote round first (thesis §9.6). The server asks whether it
+ * could win an election in the next term, without raising its own term or anyone's; only when
+ * a majority says yes does it start a real election. A server cut off from the majority so
+ * never raises its term, and cannot force a higher term on the cluster when it comes back. */
+static void start_election(Raft *r, ActionList *out)
+{
+    reset_election_timer(r, out);
+    if (r->damaged) {
+        RMARK(r->init, ELECTION_DAMAGED);
+        return;
+    }
+    if (!may_stand(r)) {
+        RMARK(r->init, ELECTION_NOT_MEMBER);
+        return;
+    }
+    if (BUG_ON(r->init.bugs, RAFT_BUG_NO_PREVOTE) || (majority(r) == 1 && self_votes(r))) {
+        become_candidate(r, out);
+        return;
+    }
+    RMARK(r->init, PREVOTE_START);
+    r->prevoting = TRUE;
+    r->prevotes = (uint64_t)1 << r->init.self;
+    for (uint32_t v = members(r).voters & ~(1u << r->init.self); v; v &= v - 1) {
+        Msg *m = msg_new(MSG_R_VOTE, r->init.self, (EndpointId)__builtin_ctz(v));
+        raft_body(m)->rv = (RVote){.term = r->term + 1,
+                                   .last_index = last_index(r),
+                                   .last_term = last_term(r),
+                                   .prevote = 1};
         send_peer(r, m, out);
     }
 }
@@ -640,9 +806,8 @@ static void send_append(Raft *r, EndpointId to, ActionList *out)
 
 static void broadcast(Raft *r, ActionList *out)
 {
-    for (EndpointId i = 0; i < r->n; i++)
-        if (i != r->init.self)
-            send_append(r, i, out);
+    for (uint32_t p = r->peers; p; p &= p - 1)
+        send_append(r, (EndpointId)__builtin_ctz(p), out);
 }
 
 /* The heartbeat round: an append to every follower not sent one within `recent` (appends
@@ -657,9 +822,8 @@ static void heartbeat_round(Raft *r, ActionList *out)
     SimTime spread = cfg->delay_spread;
     SimTime recent =
         MAX(0, MIN(cfg->heartbeat, (cfg->election_timeout.lo - cfg->heartbeat - spread) / 2));
-    for (EndpointId i = 0; i < r->n; i++) {
-        if (i == r->init.self)
-            continue;
+    for (uint32_t p = r->peers; p; p &= p - 1) {
+        EndpointId i = (EndpointId)__builtin_ctz(p);
         SimTime sent = r->last_sent[i];
         if (sent == SIM_TIME_NEVER || r->now < sent || r->now - sent >= recent)
             send_append(r, i, out);
@@ -668,22 +832,53 @@ static void heartbeat_round(Raft *r, ActionList *out)
     }
 }
 
-static void advance_commit(Raft *r, ActionList *out)
+/* The highest index durable on a majority of the voters of `m`; the leader's own copy counts
+ * only when it votes in m, and once it is fsynced. */
+static uint64_t majority_match(const Raft *r, RaftMembers m)
 {
-    uint64_t matches[WORLD_MAX_NODES];
-    for (EndpointId i = 0; i < r->n; i++)
-        matches[i] = i == r->init.self ? r->durable : r->match[i];
-    /* The majority-th highest match is durable on a majority. */
-    for (guint i = 0; i < r->majority; i++) {
+    uint64_t matches[32];
+    guint k = 0;
+    for (uint32_t v = m.voters; v; v &= v - 1) {
+        EndpointId i = (EndpointId)__builtin_ctz(v);
+        matches[k++] = i == r->init.self ? r->durable : r->match[i];
+    }
+    guint need = k / 2 + 1;
+    if (k == 0)
+        return 0;
+    /* The need-th highest match is durable on a majority. */
+    for (guint i = 0; i < need; i++) {
         guint best = i;
-        for (guint j = i + 1; j < r->n; j++)
+        for (guint j = i + 1; j < k; j++)
             if (matches[j] > matches[best])
                 best = j;
         uint64_t t = matches[i];
         matches[i] = matches[best];
         matches[best] = t;
     }
-    uint64_t candidate = matches[r->majority - 1];
+    return matches[need - 1];
+}
+
+/* The highest index a majority of the configuration in force at it holds: each configuration
+ * entry rules the indexes from itself to the next one (a configuration takes effect when
+ * appended, thesis §4.1), the base configuration those before the first. */
+static uint64_t commit_candidate(const Raft *r)
+{
+    uint64_t end = last_index(r);
+    for (guint k = r->configs->len;; k--) {
+        const ConfigAt *c = k > 0 ? &g_array_index(r->configs, ConfigAt, k - 1) : NULL;
+        uint64_t from = c ? c->index : 1;
+        uint64_t n = MIN(majority_match(r, c ? c->m : r->base), end);
+        if (n >= from || !c)
+            return n >= from ? n : 0;
+        end = from - 1;
+    }
+}
+
+static void step_down_removed(Raft *r, ActionList *out);
+
+static void advance_commit(Raft *r, ActionList *out)
+{
+    uint64_t candidate = commit_candidate(r);
     if (candidate <= r->commit)
         return;
     /* Raft §5.4.2: never commit an entry of an earlier term by counting replicas. */
@@ -692,10 +887,19 @@ static void advance_commit(Raft *r, ActionList *out)
         return;
     }
     RMARK(r->init, COMMIT_ADVANCE);
+    uint64_t was = r->commit;
     r->commit = candidate;
     act_note(out, NOTE_COMMIT, r->commit, r->term, 0, 0);
     act_failpoint(out, RAFT_FP_COMMITTED);
+    gboolean config = members_index(r) > was && members_index(r) <= r->commit;
+    if (config) {
+        RMARK(r->init, CONFIG_COMMITTED);
+        act_failpoint(out, RAFT_FP_CONFIG_COMMITTED);
+    }
     apply_committed(r, out);
+    /* Thesis §4.2.2: a leader that removed itself steps down once that configuration commits. */
+    if (config && r->role == ROLE_LEADER && !self_votes(r))
+        step_down_removed(r, out);
 }
 
 /* Appends the batched proposals to the log, then replicates them. */
@@ -726,11 +930,11 @@ static void flush_batch(Raft *r, ActionList *out)
 
 static gboolean round_confirmed(const Raft *r, uint64_t round)
 {
-    guint acks = 1; /* itself */
-    for (EndpointId i = 0; i < r->n; i++)
-        if (i != r->init.self && r->acked_round[i] >= round)
+    guint acks = self_votes(r) ? 1 : 0;
+    for (uint32_t v = members(r).voters & ~(1u << r->init.self); v; v &= v - 1)
+        if (r->acked_round[__builtin_ctz(v)] >= round)
             acks++;
-    return acks >= r->majority;
+    return acks >= majority(r);
 }
 
 static void reply_read(Raft *r, const Read *q, ActionList *out)
@@ -766,6 +970,234 @@ static void serve_reads(Raft *r, ActionList *out)
     g_array_set_size(r->reads, keep);
 }
 
+/* ---- membership changes (thesis §4.1-4.2) ---- */
+
+/* Whether the leader may append a configuration entry now: the last one has committed (one
+ * change at a time), no server is catching up, and an entry of its own term has committed. The
+ * last rule closes the single-server change bug Ongaro reported in 2015: a leader elected
+ * without an uncommitted configuration of an earlier leader could otherwise commit a
+ * conflicting one on a majority that the earlier configuration's majority does not meet. */
+static gboolean config_change_allowed(const Raft *r)
+{
+    if (members_index(r) > r->commit || r->staging != ENDPOINT_NONE)
+        return FALSE;
+    return term_at(r, r->commit) == r->term ||
+           BUG_ON(r->init.bugs, RAFT_BUG_CONFIG_BEFORE_TERM_COMMIT);
+}
+
+/* Appends configuration `m` (it takes effect now, committed or not) and replicates it; the
+ * client hears once it is committed and applied, like a command. */
+static void append_config(Raft *r, RaftMembers m, Proposal p, ActionList *out)
+{
+    flush_batch(r, out);
+    RaftEntry e = {.term = r->term,
+                   .index = last_index(r) + 1,
+                   .kind = OP_NOOP,
+                   .client = p.client,
+                   .key = RAFT_KEY_CONFIG,
+                   .value = raft_members_pack(m)};
+    log_append(r, &e, out);
+    RMARK(r->init, CONFIG_APPENDED);
+    p.index = e.index;
+    p.term = r->term;
+    g_array_append_val(r->proposals, p);
+    request_fsync(r, out);
+    act_failpoint(out, RAFT_FP_CONFIG_APPENDED);
+    broadcast(r, out);
+}
+
+static void reply_proposal(Raft *r, const Proposal *p, gboolean ok, FailReason reason,
+                           gboolean definite, ActionList *out)
+{
+    reply_client(r, p->client, p->op, p->attempt, ok, reason, definite, out);
+}
+
+/* Thesis §4.2.1: a new server first catches up as a non-voting member, in rounds that each
+ * replicate what the leader held when the round began; once a round takes less than an election
+ * timeout, the server joins. A server that needs more rounds, or stalls, is refused. */
+static void staging_start(Raft *r, EndpointId s, const Proposal *p, ActionList *out)
+{
+    RMARK(r->init, STAGING_START);
+    r->staging = s;
+    r->staging_op = *p;
+    r->staging_rounds = 1;
+    r->staging_round_end = last_index(r);
+    r->staging_round_start = r->now;
+    r->next[s] = last_index(r) + 1;
+    r->match[s] = 0;
+    r->acked_round[s] = 0;
+    r->last_heard[s] = r->now;
+    r->last_sent[s] = SIM_TIME_NEVER;
+    members_changed(r);
+    send_append(r, s, out);
+}
+
+static void staging_end(Raft *r, ActionList *out)
+{
+    RMARK(r->init, STAGING_REFUSED);
+    reply_proposal(r, &r->staging_op, FALSE, FAIL_BUSY, TRUE, out);
+    r->staging = ENDPOINT_NONE;
+    members_changed(r);
+}
+
+static void staging_progress(Raft *r, ActionList *out)
+{
+    EndpointId s = r->staging;
+    if (r->match[s] < r->staging_round_end)
+        return;
+    if (r->now - r->staging_round_start < raft_config(r->init.config)->election_timeout.lo) {
+        RMARK(r->init, STAGING_JOINED);
+        Proposal p = r->staging_op;
+        r->staging = ENDPOINT_NONE;
+        RaftMembers m = members(r);
+        m.voters |= 1u << s;
+        m.standbys &= ~(1u << s);
+        append_config(r, m, p, out);
+        return;
+    }
+    if (++r->staging_rounds > CATCH_UP_ROUNDS) {
+        staging_end(r, out);
+        return;
+    }
+    RMARK(r->init, STAGING_ROUND);
+    r->staging_round_end = last_index(r);
+    r->staging_round_start = r->now;
+}
+
+/* A server that was the leader and is no longer (removed, or cut off from a majority). */
+static void step_down(Raft *r, ActionList *out)
+{
+    drop_leadership(r, out);
+    r->role = ROLE_FOLLOWER;
+    r->leader = ENDPOINT_NONE;
+    act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
+    reset_election_timer(r, out);
+}
+
+static void step_down_removed(Raft *r, ActionList *out)
+{
+    RMARK(r->init, STEP_DOWN_REMOVED);
+    step_down(r, out);
+}
+
+/* ---- leadership transfer (thesis §3.10) ---- */
+
+/* The voter (not itself) with the longest known log, to hand over to when none is named. */
+static EndpointId best_transferee(const Raft *r)
+{
+    EndpointId best = ENDPOINT_NONE;
+    for (uint32_t v = members(r).voters & ~(1u << r->init.self); v; v &= v - 1) {
+        EndpointId i = (EndpointId)__builtin_ctz(v);
+        if (best == ENDPOINT_NONE || r->match[i] > r->match[best])
+            best = i;
+    }
+    return best;
+}
+
+/* TimeoutNow once the target holds the whole log (it can then win at once). */
+static void transfer_progress(Raft *r, ActionList *out)
+{
+    EndpointId to = r->transfer_to;
+    if (to == ENDPOINT_NONE || r->transfer_sent || r->role != ROLE_LEADER ||
+        r->term != r->transfer_term || r->match[to] < last_index(r))
+        return;
+    RMARK(r->init, TRANSFER_TIMEOUT_NOW);
+    Msg *m = msg_new(MSG_R_TIMEOUT_NOW, r->init.self, to);
+    raft_body(m)->rt.term = r->term;
+    send_peer(r, m, out);
+    r->transfer_sent = TRUE;
+}
+
+/* The transfer is over: the target leads (ok), or it did not happen in time. */
+static void transfer_end(Raft *r, gboolean ok, FailReason reason, ActionList *out)
+{
+    if (ok)
+        RMARK(r->init, TRANSFER_DONE);
+    else
+        RMARK(r->init, TRANSFER_FAILED);
+    reply_proposal(r, &r->transfer_op, ok, reason, !r->transfer_sent, out);
+    r->transfer_to = ENDPOINT_NONE;
+    act_cancel(out, TIMER_TRANSFER);
+}
+
+static void transfer_start(Raft *r, EndpointId to, const Proposal *p, ActionList *out)
+{
+    if (to == ENDPOINT_NONE)
+        to = best_transferee(r);
+    if (to == r->init.self) {
+        reply_proposal(r, p, TRUE, FAIL_NONE, FALSE, out);
+        return;
+    }
+    if (to == ENDPOINT_NONE || !is_voter(members(r), to)) {
+        RMARK(r->init, TRANSFER_REFUSED);
+        reply_proposal(r, p, FALSE, FAIL_BUSY, TRUE, out);
+        return;
+    }
+    RMARK(r->init, TRANSFER_START);
+    flush_batch(r, out);
+    r->transfer_to = to;
+    r->transfer_term = r->term;
+    r->transfer_sent = FALSE;
+    r->transfer_op = *p;
+    act_timer(out, TIMER_TRANSFER, raft_config(r->init.config)->election_timeout.hi, 0);
+    transfer_progress(r, out);
+    if (!r->transfer_sent)
+        send_append(r, to, out);
+}
+
+/* The leader asked this server to stand now: it skips the pre-vote, and its vote requests say
+ * so, for the voters to disregard their leader lease (thesis §3.10, §4.2.3). */
+static void handle_timeout_now(Raft *r, const Msg *m, ActionList *out)
+{
+    if (raft_body(m)->rt.term != r->term || m->from != r->leader || r->role != ROLE_FOLLOWER)
+        return;
+    RMARK(r->init, TRANSFER_STAND);
+    r->transfer_election = TRUE;
+    become_candidate(r, out);
+}
+
+/* add-server, remove-server, transfer-leader: the operation's value names the server. */
+static void handle_admin(Raft *r, const Msg *m, ActionList *out)
+{
+    const ClientReq *q = &m->u.creq;
+    Proposal p = {0, r->term, m->from, q->op, q->attempt};
+    EndpointId s = q->value < 0 || q->value >= (Value)r->n ? ENDPOINT_NONE : (EndpointId)q->value;
+    if (q->value >= (Value)r->n) {
+        reply_proposal(r, &p, FALSE, FAIL_BUSY, TRUE, out); /* no such server */
+        return;
+    }
+    if (q->kind == OP_TRANSFER) {
+        transfer_start(r, s, &p, out); /* ENDPOINT_NONE: to whom it picks */
+        return;
+    }
+    RaftMembers cur = members(r);
+    uint32_t bit = s == ENDPOINT_NONE ? 0 : 1u << s;
+    gboolean add = q->kind == OP_ADD_SERVER;
+    gboolean done = add ? (cur.voters & bit) != 0 : ((cur.voters | cur.standbys) & bit) == 0;
+    /* A server must be named; the last voter stays. */
+    if (s == ENDPOINT_NONE || (!add && (cur.voters & ~bit) == 0)) {
+        reply_proposal(r, &p, FALSE, FAIL_BUSY, TRUE, out);
+        return;
+    }
+    if (done && members_index(r) <= r->commit) {
+        RMARK(r->init, CONFIG_ALREADY);
+        reply_proposal(r, &p, TRUE, FAIL_NONE, FALSE, out);
+        return;
+    }
+    if (done || !config_change_allowed(r)) {
+        RMARK(r->init, CONFIG_BUSY);
+        reply_proposal(r, &p, FALSE, FAIL_BUSY, TRUE, out);
+        return;
+    }
+    if (add) {
+        staging_start(r, s, &p, out);
+        return;
+    }
+    cur.voters &= ~bit;
+    cur.standbys &= ~bit;
+    append_config(r, cur, p, out);
+}
+
 /* ---- client requests ---- */
 
 static gboolean session_applied(const Raft *r, IdemKey idem)
@@ -776,6 +1208,24 @@ static gboolean session_applied(const Raft *r, IdemKey idem)
         return g_hash_table_contains(r->named, &idem);
     guint client = (guint)(idem >> 32) - 1;
     return client < r->init.clients && (uint32_t)idem <= r->sessions[client];
+}
+
+/* Whether a command under this idempotency key waits in the leader's log or batch: a request
+ * it refuses may then still take effect (a duplicate or a retry of it), so the refusal cannot
+ * be definite. */
+static gboolean pending_here(const Raft *r, IdemKey idem)
+{
+    if (idem == IDEM_NONE)
+        return FALSE;
+    for (guint i = 0; i < r->proposals->len; i++) {
+        uint64_t index = g_array_index(r->proposals, Proposal, i).index;
+        if (index <= last_index(r) && log_at(r, index)->idem == idem)
+            return TRUE;
+    }
+    for (guint i = 0; i < r->batch->len; i++)
+        if (g_array_index(r->batch, RaftEntry, i).idem == idem)
+            return TRUE;
+    return FALSE;
 }
 
 static void handle_client(Raft *r, const Msg *m, ActionList *out)
@@ -790,6 +1240,17 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
         else
             RMARK(r->init, CLIENT_NO_LEADER);
         reply_client(r, m->from, q->op, q->attempt, FALSE, reason, TRUE, out);
+        return;
+    }
+    /* Thesis §3.10: no new proposals while leadership is being handed over. */
+    if (r->transfer_to != ENDPOINT_NONE && q->kind != OP_GET) {
+        RMARK(r->init, CLIENT_BUSY_TRANSFER);
+        gboolean definite = !pending_here(r, q->idem);
+        reply_client(r, m->from, q->op, q->attempt, FALSE, FAIL_BUSY, definite, out);
+        return;
+    }
+    if (op_kind_is_admin((OpKind)q->kind)) {
+        handle_admin(r, m, out);
         return;
     }
     if (q->kind == OP_GET) {
@@ -813,7 +1274,8 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
     }
     if (r->proposals->len + r->batch->len >= RAFT_MAX_INFLIGHT) {
         RMARK(r->init, CLIENT_BUSY);
-        reply_client(r, m->from, q->op, q->attempt, FALSE, FAIL_BUSY, TRUE, out);
+        gboolean definite = !pending_here(r, q->idem);
+        reply_client(r, m->from, q->op, q->attempt, FALSE, FAIL_BUSY, definite, out);
         return;
     }
     RaftEntry e = {.term = r->term,
@@ -883,6 +1345,10 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
         become_follower(r, a->term, out);
     reset_election_timer(r, out); /* heard from the current leader */
     r->leader = m->from;
+    r->heard_leader = r->now;
+    r->prevoting = FALSE;
+    if (r->transfer_to != ENDPOINT_NONE && a->term > r->transfer_term)
+        transfer_end(r, m->from == r->transfer_to, FAIL_LOST_LEADERSHIP, out);
     if (a->prev_index > last_index(r)) {
         RMARK(r->init, APPEND_GAP);
         respond_append(r, m->from, FALSE, 0, last_index(r) + 1, a->round, out);
@@ -961,6 +1427,12 @@ static void handle_append_resp(Raft *r, const Msg *m, ActionList *out)
         r->match[from] = MAX(r->match[from], a->match);
         r->next[from] = MAX(r->next[from], r->match[from] + 1);
         advance_commit(r, out);
+        if (r->role != ROLE_LEADER)
+            return; /* it removed itself */
+        if (from == r->staging)
+            staging_progress(r, out);
+        if (from == r->transfer_to)
+            transfer_progress(r, out);
     } else if (a->conflict_index > 0 && a->conflict_index <= r->match[from]) {
         /* The follower no longer has entries it once acked: it lost data and is repairing.
          * Rewind to what it really holds (what it acked before is spent from the failure
@@ -997,9 +1469,58 @@ static void vote_refused_mark(Raft *r, const RVote *v, EndpointId from)
         RMARK(r->init, VOTE_REFUSED_LOG);
 }
 
+/* A pre-vote request: would this server vote for the sender in the sender's next term? It
+ * changes nothing here (no term, no vote, no timer), so nothing needs to be durable first. */
+static void handle_prevote(Raft *r, const Msg *m, ActionList *out)
+{
+    const RVote *v = &raft_body(m)->rv;
+    gboolean granted = v->term > r->term && !r->damaged && v->term > r->vote_floor &&
+                       !in_lease(r) &&
+                       up_to_date(v->last_term, v->last_index, last_term(r), last_index(r));
+    if (granted)
+        RMARK(r->init, PREVOTE_GRANTED);
+    else if (v->term > r->term && in_lease(r))
+        RMARK(r->init, PREVOTE_REFUSED_LEASE);
+    else
+        RMARK(r->init, PREVOTE_REFUSED);
+    Msg *resp = msg_new(MSG_R_VOTE_RESP, r->init.self, m->from);
+    raft_body(resp)->rvr =
+        (RVoteResp){.term = granted ? v->term : r->term, .granted = (uint8_t)granted, .prevote = 1};
+    send_peer(r, resp, out);
+}
+
+static void handle_prevote_resp(Raft *r, const Msg *m, ActionList *out)
+{
+    const RVoteResp *v = &raft_body(m)->rvr;
+    if (!v->granted) {
+        if (v->term > r->term) {
+            RMARK(r->init, PREVOTE_BEHIND);
+            become_follower(r, v->term, out); /* it is behind: no election of its own */
+        }
+        return;
+    }
+    if (!r->prevoting || v->term != r->term + 1)
+        return;
+    r->prevotes |= (uint64_t)1 << m->from;
+    if (count_voters(r, r->prevotes) >= majority(r)) {
+        RMARK(r->init, PREVOTE_WON);
+        become_candidate(r, out);
+    }
+}
+
 static void handle_vote(Raft *r, const Msg *m, ActionList *out)
 {
     const RVote *v = &raft_body(m)->rv;
+    if (v->prevote) {
+        handle_prevote(r, m, out);
+        return;
+    }
+    /* Thesis §4.2.3: while it hears from a current leader, a server neither raises its term
+     * for a vote request nor grants one. */
+    if (v->term > r->term && !v->transfer && in_lease(r)) {
+        RMARK(r->init, VOTE_IGNORED_LEASE);
+        return;
+    }
     if (v->term > r->term)
         become_follower(r, v->term, out);
     gboolean granted = v->term == r->term && !r->damaged && v->term > r->vote_floor &&
@@ -1032,6 +1553,10 @@ static void handle_vote(Raft *r, const Msg *m, ActionList *out)
 static void handle_vote_resp(Raft *r, const Msg *m, ActionList *out)
 {
     const RVoteResp *v = &raft_body(m)->rvr;
+    if (v->prevote) {
+        handle_prevote_resp(r, m, out);
+        return;
+    }
     if (v->term > r->term) {
         RMARK(r->init, VOTE_RESP_HIGHER_TERM);
         become_follower(r, v->term, out);
@@ -1046,7 +1571,7 @@ static void handle_vote_resp(Raft *r, const Msg *m, ActionList *out)
         return;
     }
     r->votes |= (uint64_t)1 << m->from;
-    if ((guint)__builtin_popcountll(r->votes) >= r->majority)
+    if (count_voters(r, r->votes) >= majority(r)) /* a server outside it never counts */
         become_leader(r, out);
 }
 
@@ -1071,6 +1596,8 @@ static void handle_probe(Raft *r, const Msg *m, ActionList *out)
     raft_body(resp)->rpr = (RProbeResp){.term = r->term,
                                         .last_index = last_index(r),
                                         .last_term = last_term(r),
+                                        .members = raft_members_pack(members(r)),
+                                        .members_index = (uint32_t)members_index(r),
                                         .damaged = (uint8_t)r->damaged};
     send_peer(r, resp, out);
 }
@@ -1085,12 +1612,19 @@ static void handle_probe_resp(Raft *r, const Msg *m, ActionList *out)
     RMARK(r->init, REPAIR_PROBE_ANSWERED);
     r->probe_from |= (uint64_t)1 << m->from;
     r->probe_term = MAX(r->probe_term, p->term);
+    if (p->members_index > r->probe_members_index) {
+        r->probe_members = raft_members_unpack(p->members);
+        r->probe_members_index = p->members_index;
+    }
     if (up_to_date(p->last_term, p->last_index, r->need_term, r->need_index)) {
         r->need_term = p->last_term;
         r->need_index = p->last_index;
     }
     /* A majority of the others meets every majority that could have counted on this node. */
-    if ((guint)__builtin_popcountll(r->probe_from) < r->majority)
+    /* ... of the newest configuration it heard of: a server outside it (removed, or a spare)
+     * cannot vouch for anything. */
+    RaftMembers pm = r->probe_members;
+    if ((guint)__builtin_popcountll(r->probe_from & pm.voters) < raft_members_majority(pm))
         return;
     r->probe_done = TRUE;
     RMARK(r->init, REPAIR_PROBE_DONE);
@@ -1269,8 +1803,11 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
     act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
     reset_election_timer(r, out);
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
-    if (r->damaged)
+    if (r->damaged) {
+        r->probe_members = members(r);
+        r->probe_members_index = members_index(r);
         send_probes(r, out);
+    }
 }
 
 /* ---- the protocol ---- */
@@ -1314,26 +1851,26 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
     switch (ev->timer) {
     case TIMER_ELECTION:
         if (r->role != ROLE_LEADER)
-            become_candidate(r, out);
+            start_election(r, out);
         break;
     case TIMER_HEARTBEAT: {
         if (r->role != ROLE_LEADER)
             break;
         /* Check quorum: a leader cut off from a majority steps down. */
-        guint heard = 1;
+        guint heard = self_votes(r) ? 1 : 0;
         SimTime window = raft_config(r->init.config)->election_timeout.hi;
-        for (EndpointId i = 0; i < r->n; i++)
-            if (i != r->init.self && r->now - r->last_heard[i] <= window)
+        for (uint32_t v = members(r).voters & ~(1u << r->init.self); v; v &= v - 1)
+            if (r->now - r->last_heard[__builtin_ctz(v)] <= window)
                 heard++;
-        if (heard < r->majority) {
+        if (heard < majority(r)) {
             RMARK(r->init, CHECK_QUORUM_STEP_DOWN);
-            drop_leadership(r, out);
-            r->role = ROLE_FOLLOWER;
-            r->leader = ENDPOINT_NONE;
-            act_note(out, NOTE_ROLE, ROLE_FOLLOWER, r->term, 0, 0);
-            reset_election_timer(r, out);
+            step_down(r, out);
             break;
         }
+        /* A server that stalls while catching up is refused (thesis §4.2.1). */
+        if (r->staging != ENDPOINT_NONE &&
+            r->now - r->staging_round_start > r->init.config->request_timeout)
+            staging_end(r, out);
         heartbeat_round(r, out);
         act_timer(out, TIMER_HEARTBEAT, raft_config(r->init.config)->heartbeat, 0);
         break;
@@ -1353,6 +1890,10 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
         break;
     case TIMER_SCRUB:
         scrub_round(r, out);
+        break;
+    case TIMER_TRANSFER:
+        if (r->transfer_to != ENDPOINT_NONE)
+            transfer_end(r, FALSE, FAIL_BUSY, out);
         break;
     default:
         break;
@@ -1380,6 +1921,12 @@ static void handle_stop(Raft *r, ActionList *out)
         reply_client(r, q->client, q->op, q->attempt, FALSE, FAIL_SHUTDOWN, TRUE, out);
     }
     g_array_set_size(r->reads, 0);
+    if (r->staging != ENDPOINT_NONE) {
+        reply_proposal(r, &r->staging_op, FALSE, FAIL_SHUTDOWN, TRUE, out);
+        r->staging = ENDPOINT_NONE;
+    }
+    if (r->transfer_to != ENDPOINT_NONE)
+        transfer_end(r, FALSE, FAIL_SHUTDOWN, out);
 }
 
 static void raft_step(void *proto, const ProtoEvent *ev, ActionList *out)
@@ -1422,6 +1969,9 @@ static void raft_step(void *proto, const ProtoEvent *ev, ActionList *out)
         case MSG_R_PROBE_RESP:
             handle_probe_resp(r, ev->msg, out);
             break;
+        case MSG_R_TIMEOUT_NOW:
+            handle_timeout_now(r, ev->msg, out);
+            break;
         default:
             break;
         }
@@ -1436,7 +1986,11 @@ static void *raft_create(const ProtoInit *init)
     if (!r->init.marks)
         r->init.marks = mark_sink();
     r->n = init->nodes;
-    r->majority = init->nodes / 2 + 1;
+    r->base = raft_members_bootstrap(init->config);
+    r->configs = g_array_new(FALSE, FALSE, sizeof(ConfigAt));
+    r->staging = ENDPOINT_NONE;
+    r->transfer_to = ENDPOINT_NONE;
+    members_changed(r);
     r->voted_for = ENDPOINT_NONE;
     r->leader = ENDPOINT_NONE;
     r->role = ROLE_FOLLOWER;
@@ -1459,6 +2013,7 @@ static void raft_destroy(void *proto)
 {
     Raft *r = proto;
     chunks_clear(&r->log);
+    g_array_free(r->configs, TRUE);
     action_list_clear(&r->gated);
     g_array_free(r->waiting, TRUE);
     g_array_free(r->proposals, TRUE);
@@ -1490,7 +2045,7 @@ static void raft_check(const void *proto, gboolean thorough)
         g_assert(r->applied <= r->commit); /* a bug can truncate what was applied */
     g_assert(r->durable <= last_index(r));
     if (r->role == ROLE_LEADER)
-        g_assert(r->voted_for == r->init.self || r->majority == 1);
+        g_assert(r->voted_for == r->init.self || r->won_alone);
 }
 
 const ProtoOps raft_ops = {

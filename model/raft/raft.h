@@ -19,6 +19,7 @@ typedef struct {
      * only while heartbeat + that skip + this spread stays clear of the election timeout.
      * Default: the spread of the cluster's net.latency. */
     SimTime delay_spread;
+    guint spares; /* the last `spares` servers start outside the configuration */
 } RaftConfig;
 
 static inline const RaftConfig *raft_config(const WorldConfig *c)
@@ -42,6 +43,8 @@ typedef enum {
     RAFT_FP_FOLLOWER_APPENDED,
     RAFT_FP_COMMITTED,
     RAFT_FP_REPLIED,
+    RAFT_FP_CONFIG_APPENDED,  /* the leader appended a configuration entry, nothing sent yet */
+    RAFT_FP_CONFIG_COMMITTED, /* the leader committed a configuration entry */
     RAFT_FP_END,
 } RaftFailpoint;
 #define RAFT_FP_FIRST RAFT_FP_ELECTED
@@ -55,6 +58,8 @@ typedef enum {
     RAFT_BUG_NO_SESSION,
     RAFT_BUG_TRUNCATE_ON_STALE_APPEND,
     RAFT_BUG_STALE_READ,
+    RAFT_BUG_NO_PREVOTE,
+    RAFT_BUG_CONFIG_BEFORE_TERM_COMMIT,
     RAFT_BUG_COUNT,
 } RaftBug;
 
@@ -80,6 +85,36 @@ typedef struct {
     EndpointId voted_for;
     uint8_t damaged; /* still repairing after data loss */
 } RaftMeta;
+
+/* ---- configurations (thesis ch. 4) ----
+ *
+ * A configuration says which servers vote and which only replicate. It lives in the log as an
+ * entry of kind OP_NOOP with key RAFT_KEY_CONFIG whose value packs it, 2 bits per server (server
+ * n1 in bits 0-1, n2 in bits 2-3, ...): 0 not a member, 1 a standby (it replicates but never
+ * counts), 2 a voter, 3 a spare. The hosted raft (model/libraft/) packs canonical raft's
+ * configurations the same way, so the oracles read both. A server uses the latest configuration
+ * in its log, committed or not (it takes effect when appended); before any, the bootstrap one:
+ * the first nodes - spares servers vote. */
+#define RAFT_KEY_CONFIG ((KeyId)0xfffffff1u)
+
+typedef struct {
+    uint32_t voters;   /* bit n: server n (endpoint n) votes */
+    uint32_t standbys; /* bit n: server n replicates without counting */
+} RaftMembers;
+
+Value raft_members_pack(RaftMembers m);
+RaftMembers raft_members_unpack(Value packed);
+RaftMembers raft_members_bootstrap(const WorldConfig *c);
+static inline guint raft_members_majority(RaftMembers m)
+{
+    return (guint)__builtin_popcount(m.voters) / 2 + 1;
+}
+static inline gboolean raft_entry_is_config(const RaftEntry *e)
+{
+    return e->kind == OP_NOOP && e->key == RAFT_KEY_CONFIG;
+}
+/* "n1 n2 n3 (+n4)": voters, then standbys in parentheses. Caller frees. */
+char *raft_members_format(RaftMembers m);
 
 void raft_encode_meta(DiskBlock *b, const RaftMeta *m);
 BlockCheck raft_decode_meta(const DiskBlock *b, RaftMeta *out);

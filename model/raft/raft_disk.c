@@ -84,3 +84,49 @@ gboolean raft_durable_meta(const Disk *d, RaftMeta *out)
     }
     return found;
 }
+
+/* ---- configurations ---- */
+
+Value raft_members_pack(RaftMembers m)
+{
+    uint64_t packed = 0;
+    for (guint n = 0; n < 32; n++) {
+        if ((m.voters >> n) & 1)
+            packed |= (uint64_t)2 << (2 * n);
+        else if ((m.standbys >> n) & 1)
+            packed |= (uint64_t)1 << (2 * n);
+    }
+    return (Value)packed;
+}
+
+RaftMembers raft_members_unpack(Value packed)
+{
+    RaftMembers m = {0, 0};
+    for (guint n = 0; n < 32; n++) {
+        uint64_t role = ((uint64_t)packed >> (2 * n)) & 3;
+        if (role == 2)
+            m.voters |= 1u << n;
+        else if (role == 1)
+            m.standbys |= 1u << n;
+    }
+    return m;
+}
+
+RaftMembers raft_members_bootstrap(const WorldConfig *c)
+{
+    guint spares = MIN(raft_config(c)->spares, c->nodes - 1);
+    guint voters = c->nodes - spares;
+    return (RaftMembers){voters >= 32 ? UINT32_MAX : (1u << voters) - 1, 0};
+}
+
+char *raft_members_format(RaftMembers m)
+{
+    GString *s = g_string_new(NULL);
+    for (guint n = 0; n < 32; n++)
+        if ((m.voters >> n) & 1)
+            g_string_append_printf(s, "%sn%u", s->len ? " " : "", n + 1);
+    for (guint n = 0; n < 32; n++)
+        if ((m.standbys >> n) & 1)
+            g_string_append_printf(s, "%s(+n%u)", s->len ? " " : "", n + 1);
+    return g_string_free(s, FALSE);
+}

@@ -4,7 +4,7 @@
 #include <string.h>
 
 static const char *const raft_msg_names[] = {
-    "vote", "vote-resp", "append", "append-resp", "probe", "probe-resp",
+    "vote", "vote-resp", "append", "append-resp", "probe", "probe-resp", "timeout-now",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(raft_msg_names) == MSG_R_END - MSG_R_VOTE);
 
@@ -15,8 +15,10 @@ static void raft_msg_describe(const Msg *m, const MsgNames *n, GString *s)
     case MSG_R_VOTE:
         g_string_append_printf(
             s, "%s term=%" G_GUINT64_FORMAT " last=%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
-            raft_body(m)->rv.prevote ? " (pre)" : "", raft_body(m)->rv.term,
-            raft_body(m)->rv.last_index, raft_body(m)->rv.last_term);
+            raft_body(m)->rv.prevote    ? " (pre)"
+            : raft_body(m)->rv.transfer ? " (transfer)"
+                                        : "",
+            raft_body(m)->rv.term, raft_body(m)->rv.last_index, raft_body(m)->rv.last_term);
         break;
     case MSG_R_VOTE_RESP:
         g_string_append_printf(s, "%s term=%" G_GUINT64_FORMAT " %s",
@@ -44,6 +46,9 @@ static void raft_msg_describe(const Msg *m, const MsgNames *n, GString *s)
         break;
     case MSG_R_PROBE:
         g_string_append_printf(s, " term=%" G_GUINT64_FORMAT, raft_body(m)->rp.term);
+        break;
+    case MSG_R_TIMEOUT_NOW:
+        g_string_append_printf(s, " term=%" G_GUINT64_FORMAT, raft_body(m)->rt.term);
         break;
     case MSG_R_PROBE_RESP:
         g_string_append_printf(

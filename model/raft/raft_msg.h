@@ -1,7 +1,8 @@
 /* model/raft/raft_msg.h — the messages of Raft servers, and the log entry they carry.
  *
- * Codes 8..13, as they always were (they reach the trace hash). A payload sits in the message's
- * body (raft_body()); entries (RaftEntry) hang off the extra array of an append.
+ * Codes 8.., in the order they came (they reach the trace hash: a code never changes). A payload
+ * sits in the message's body (raft_body()); entries (RaftEntry) hang off the extra array of an
+ * append.
  */
 #pragma once
 
@@ -14,6 +15,7 @@ enum {
     MSG_R_APPEND_RESP,
     MSG_R_PROBE, /* a server repairing a damaged disk asks peers for their terms and logs */
     MSG_R_PROBE_RESP,
+    MSG_R_TIMEOUT_NOW, /* leadership transfer: the leader tells a caught-up follower to run now */
     MSG_R_END,
 };
 
@@ -33,6 +35,7 @@ typedef struct {
     uint64_t last_index;
     uint64_t last_term;
     uint8_t prevote;
+    uint8_t transfer; /* the election a leadership transfer asked for: no lease holds it back */
 } RVote;
 
 typedef struct {
@@ -65,11 +68,18 @@ typedef struct {
     uint64_t term;
     uint64_t last_index;
     uint64_t last_term;
-    uint8_t damaged; /* the responder is repairing too; its log cannot vouch for anything */
+    Value members;          /* the responder's latest configuration, packed (raft_members_pack) */
+    uint32_t members_index; /* and the index of its entry (0: the bootstrap configuration) */
+    uint8_t damaged;        /* the responder is repairing too; its log cannot vouch for anything */
 } RProbeResp;
+
+typedef struct {
+    uint64_t term;
+} RTimeoutNow;
 
 /* The payload of a raft message, by type. */
 typedef union {
+    RTimeoutNow rt;
     RVote rv;
     RVoteResp rvr;
     RAppend ra;

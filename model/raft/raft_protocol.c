@@ -1,6 +1,8 @@
 /* model/raft/raft_protocol.c — Raft's descriptor (model/protocol.h): its servers, its settings
  * and scenario keys, how clients follow the leader, what failure its model survives (a
- * minority), how the swarm draws its clusters, and its liveness predicate (a majority up). */
+ * minority of the fewest voters a run can have), how the swarm draws its clusters and its
+ * membership changes and leadership transfers, and its liveness predicate (a majority of the
+ * voters up). */
 #include "model/raft/raft.h"
 #include "model/raft/raft_marks.h"
 
@@ -29,6 +31,7 @@ static const ProtoKey raft_keys[] = {
     RKEY("batch.entries", PROTO_KEY_UINT, batch_entries, 1, 4096, NULL),
     RKEY("batch.delay", PROTO_KEY_TIME, batch_delay, 0, 0, NULL),
     RKEY("delay_spread", PROTO_KEY_TIME, delay_spread, 0, 0, spread_is_default),
+    RKEY("spares", PROTO_KEY_UINT, spares, 0, WORLD_MAX_NODES - 1, NULL),
     {NULL},
 };
 enum { RKEY_DELAY_SPREAD = 4 };
@@ -64,7 +67,27 @@ static gboolean raft_validate(const WorldConfig *c, GError **error)
                                  r->batch_entries);
     if (r->delay_spread < 0)
         return world_config_fail(error, "cluster", "delay_spread", "must not be negative");
+    if (r->spares >= c->nodes)
+        return world_config_fail(error, "cluster", "spares",
+                                 "%u spares leave no voter among %u servers", r->spares, c->nodes);
     return TRUE;
+}
+
+/* The fewest voters a run can come down to (each remove-server of its script may succeed, no
+ * add-server may), and every server that may vote in it at some time. */
+static void member_bounds(const WorldConfig *c, guint *fewest, uint32_t *possible)
+{
+    RaftMembers boot = raft_members_bootstrap(c);
+    guint voters = (guint)__builtin_popcount(boot.voters), removes = 0;
+    *possible = boot.voters;
+    for (guint i = 0; c->scripted && i < c->scripted->len; i++) {
+        const ScriptedOp *op = g_ptr_array_index(c->scripted, i);
+        if (op->kind == OP_REMOVE_SERVER)
+            removes++;
+        else if (op->kind == OP_ADD_SERVER && op->value >= 0 && op->value < 32)
+            *possible |= 1u << op->value;
+    }
+    *fewest = voters > removes ? voters - removes : 1;
 }
 
 /* End-of-run operations retry through ten elections or request timeouts. */
@@ -83,8 +106,11 @@ static SimRange raft_client_backoff(const WorldConfig *c)
  * after a disk loss (it may have voted). */
 static void raft_tolerance(const WorldConfig *c, ProtoTolerance *out)
 {
+    guint fewest;
+    uint32_t possible;
+    member_bounds(c, &fewest, &possible);
     *out = (ProtoTolerance){
-        .tolerated = (c->nodes - 1) / 2,
+        .tolerated = (fewest - 1) / 2,
         .down_counts = TRUE,
         .empty_reboot = TRUE,
         .survivor = "raft (a minority)",
@@ -99,7 +125,13 @@ static gboolean raft_owes_linearizable(const WorldConfig *c, guint damaged)
 void raft_swarm_cluster(WorldConfig *c, SimRng *rng)
 {
     RaftConfig *r = raft_config_mut(c);
-    c->nodes = sim_rng_chance(rng, 7, 10) ? 3 : 5;
+    /* Three or five voters, sometimes four (an even count is where single-server changes are
+     * delicate), and sometimes spare servers to add. */
+    r->spares = sim_rng_chance(rng, 1, 2) ? (guint)sim_rng_uniform(rng, 1, 2) : 0;
+    guint voters = r->spares > 0 && sim_rng_chance(rng, 1, 2) ? 4
+                   : sim_rng_chance(rng, 6, 10)               ? 3
+                                                              : 5;
+    c->nodes = voters + r->spares;
     SimTime lo = (SimTime)sim_rng_uniform(rng, 100, 200) * SIM_MS;
     r->election_timeout = sim_range(lo, lo + (SimTime)sim_rng_uniform(rng, 50, 150) * SIM_MS);
     r->heartbeat = (SimTime)sim_rng_uniform(rng, 20, 50) * SIM_MS;
@@ -109,6 +141,103 @@ void raft_swarm_cluster(WorldConfig *c, SimRng *rng)
     }
 }
 
+/* A name for a generated operation on the cluster: "m2-add-n4". Caller frees. */
+static char *admin_name(guint i, OpKind kind, Value server)
+{
+    const char *what = kind == OP_ADD_SERVER ? "add" : kind == OP_REMOVE_SERVER ? "remove" : "lead";
+    if (server < 0)
+        return g_strdup_printf("m%u-%s", i + 1, what);
+    return g_strdup_printf("m%u-%s-n%u", i + 1, what, (guint)server + 1);
+}
+
+static ScriptedOp *admin_op(WorldConfig *c, guint i, SimTime at, guint client, OpKind kind,
+                            Value server)
+{
+    ScriptedOp *op = scripted_op_new();
+    op->at = at;
+    op->client = client;
+    op->kind = kind;
+    op->value = server;
+    op->name = admin_name(i, kind, server);
+    g_ptr_array_add(c->scripted, op);
+    return op;
+}
+
+/* The `skip`-th set bit of mask (the last one if it has fewer). */
+static Value nth_bit(uint32_t mask, guint skip)
+{
+    while (skip-- > 0 && (mask & (mask - 1)))
+        mask &= mask - 1;
+    return __builtin_ctz(mask);
+}
+
+/* One random change against configuration m (updated): a spare or removed server joins, a
+ * voter leaves (never the last two), or the leader hands over to a voter or to whom it picks. */
+static void admin_random(WorldConfig *c, RaftMembers *m, guint i, SimTime at, SimRng *rng)
+{
+    guint client = (guint)sim_rng_uniform(rng, 0, c->clients - 1);
+    uint32_t out = ((1u << c->nodes) - 1) & ~m->voters;
+    guint pick = (guint)sim_rng_uniform(rng, 0, 2);
+    if (pick == 0 && out) {
+        Value s = nth_bit(out, (guint)sim_rng_uniform(rng, 0, 3));
+        admin_op(c, i, at, client, OP_ADD_SERVER, s);
+        m->voters |= 1u << s;
+    } else if (pick == 1 && __builtin_popcount(m->voters) > 2) {
+        Value s = nth_bit(m->voters, (guint)sim_rng_uniform(rng, 0, 4));
+        admin_op(c, i, at, client, OP_REMOVE_SERVER, s);
+        m->voters &= ~(1u << s);
+    } else {
+        Value s = sim_rng_chance(rng, 1, 2) ? -1 : nth_bit(m->voters, 0);
+        admin_op(c, i, at, client, OP_TRANSFER, s);
+    }
+}
+
+/* Two operators at once: one adds a spare, another removes a voter a little later (about
+ * when a new leader would be elected, were the first one to fall), from another client, so
+ * that two leaders in a row may each take one of the changes. */
+static void admin_race(WorldConfig *c, SimTime horizon, SimRng *rng)
+{
+    RaftMembers m = raft_members_bootstrap(c);
+    uint32_t out = ((1u << c->nodes) - 1) & ~m.voters;
+    c->clients = MAX(c->clients, 2u);
+    SimTime at = (SimTime)sim_rng_uniform(rng, 0, (uint64_t)horizon);
+    guint a = (guint)sim_rng_uniform(rng, 0, c->clients - 1);
+    guint b = (a + (guint)sim_rng_uniform(rng, 1, c->clients - 1)) % c->clients;
+    admin_op(c, 0, at, a, OP_ADD_SERVER, nth_bit(out, (guint)sim_rng_uniform(rng, 0, 1)));
+    SimTime later = at + (SimTime)sim_rng_uniform(rng, 100, 400) * SIM_MS;
+    admin_op(c, 1, later, b, OP_REMOVE_SERVER,
+             nth_bit(m.voters, (guint)sim_rng_uniform(rng, 0, 4)));
+}
+
+/* Membership changes and leadership transfers at random times of the workload (in half the
+ * runs without spares, in every run with), each a scripted operation of a random client,
+ * checked against the configuration the earlier ones would leave (they may fail; the cluster
+ * then stays as it was); or, with spares and four voters or more, sometimes a race of two
+ * changes. */
+static void raft_swarm_admin(WorldConfig *c, SimTime horizon, SimRng *rng)
+{
+    if (raft_config(c)->spares == 0 && sim_rng_chance(rng, 1, 2))
+        return; /* spares are there to be added: their runs always change something */
+    RaftMembers m = raft_members_bootstrap(c);
+    if (raft_config(c)->spares > 0 && __builtin_popcount(m.voters) >= 4 &&
+        sim_rng_chance(rng, 1, 2)) {
+        admin_race(c, horizon, rng);
+        return;
+    }
+    guint n = (guint)sim_rng_uniform(rng, 1, 4);
+    SimTime at[4];
+    for (guint i = 0; i < n; i++)
+        at[i] = (SimTime)sim_rng_uniform(rng, 0, (uint64_t)horizon);
+    for (guint i = 1; i < n; i++) /* in time order, so that each sees the ones before */
+        for (guint j = i; j > 0 && at[j] < at[j - 1]; j--) {
+            SimTime t = at[j];
+            at[j] = at[j - 1];
+            at[j - 1] = t;
+        }
+    for (guint i = 0; i < n; i++)
+        admin_random(c, &m, i, at[i], rng);
+}
+
 /* From the shortest election timeout to the longest plus a heartbeat. */
 static SimRange raft_takeover(const WorldConfig *c)
 {
@@ -116,17 +245,22 @@ static SimRange raft_takeover(const WorldConfig *c)
     return sim_range(r->election_timeout.lo, r->election_timeout.hi + r->heartbeat);
 }
 
+/* Whatever configuration the run ends with, a majority of its voters is up: no more of the
+ * servers that may vote are down than the fewest voters tolerate. */
 gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *v)
 {
-    guint up = 0;
-    for (EndpointId n = 0; n < c->nodes; n++)
-        up += v->is_up(v->ctx, n);
-    return up >= c->nodes / 2 + 1;
+    guint fewest, down = 0;
+    uint32_t possible;
+    member_bounds(c, &fewest, &possible);
+    for (EndpointId n = 0; n < c->nodes && n < 32; n++)
+        down += ((possible >> n) & 1) && !v->is_up(v->ctx, n);
+    return down <= (fewest - 1) / 2;
 }
 
 const char *const raft_failpoint_names[RAFT_FP_END - RAFT_FP_FIRST] = {
     "raft.elected",           "raft.voted",     "raft.appended", "raft.broadcast",
-    "raft.follower.appended", "raft.committed", "raft.replied",
+    "raft.follower.appended", "raft.committed", "raft.replied",  "raft.config.appended",
+    "raft.config.committed",
 };
 
 static const BugVariant raft_bugs[RAFT_BUG_COUNT] = {
@@ -148,11 +282,21 @@ static const BugVariant raft_bugs[RAFT_BUG_COUNT] = {
     [RAFT_BUG_TRUNCATE_ON_STALE_APPEND] = {"truncate-on-stale-append",
                                            "a follower truncates its log on any append, even a "
                                            "stale one that does not conflict",
-                                           "lost-ack"},
+                                           "leader-completeness"},
     [RAFT_BUG_STALE_READ] = {"stale-read",
                              "the leader answers reads from its own state without confirming "
                              "leadership",
                              "not-linearizable"},
+    [RAFT_BUG_NO_PREVOTE] = {"no-prevote",
+                             "no pre-vote round and no leader lease: a server that comes back "
+                             "from a partition forces its raised term on the cluster and deposes "
+                             "a leader a majority follows",
+                             "disruption"},
+    [RAFT_BUG_CONFIG_BEFORE_TERM_COMMIT] = {"config-change-before-term-commit",
+                                            "a new leader appends a configuration entry before "
+                                            "an entry of its own term has committed (the "
+                                            "single-server change bug of 2015)",
+                                            "unsafe-configuration"},
 };
 
 static const NodeRole raft_roles[] = {ROLE_LEADER, ROLE_FOLLOWER, ROLE_CANDIDATE, ROLE_NONE};
@@ -161,7 +305,7 @@ const Protocol raft_protocol = {
     .name = "raft",
     .summary = "Raft: leader election, log replication, the commit rule, client sessions, "
                "batching and read index",
-    .kinds = {{"n", "server", ROLE_NONE, &raft_ops, NULL, RAFT_FP_ELECTED, RAFT_FP_REPLIED}},
+    .kinds = {{"n", "server", ROLE_NONE, &raft_ops, NULL, RAFT_FP_ELECTED, RAFT_FP_END - 1}},
     .n_kinds = 1,
     .msg = &raft_msg_ops,
     .config_size = sizeof(RaftConfig),
@@ -191,6 +335,9 @@ const Protocol raft_protocol = {
             .by_role = TRUE,
             .takeover = raft_takeover,
             .churn_fp = {RAFT_FP_APPENDED, RAFT_FP_BROADCAST},
+            .admin = raft_swarm_admin,
+            .change_fp = {RAFT_FP_CONFIG_APPENDED, RAFT_FP_CONFIG_COMMITTED, RAFT_FP_VOTED},
         },
     .enough_up = raft_enough_up,
+    .admin_ops = 1u << OP_ADD_SERVER | 1u << OP_REMOVE_SERVER | 1u << OP_TRANSFER,
 };

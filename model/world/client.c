@@ -221,8 +221,8 @@ static void take_answer(World *w, Client *c, HistOp *op, const Msg *m)
         msg_client_siblings(m, sibs);
         history_set_siblings(&w->history, op, sibs, resp->siblings);
     }
-    if (op->kind == OP_ADD)
-        return; /* a blind deposit: the context stays what it was */
+    if (op->kind == OP_ADD || op_kind_is_admin((OpKind)op->kind))
+        return; /* a blind deposit, or no key: the context stays what it was */
     context_take(c, op, m);
     if (op->kind == OP_GET && !(op->flags & (HOP_PROBE | HOP_FINAL)))
         reconcile_siblings(w, c, op);
@@ -395,7 +395,9 @@ static void start(World *w, Client *c, uint32_t op_id)
     c->attempt = 0;
     c->redirects = 0;
     c->target = first_server(w, c);
-    world_emit(w, SIM_TR_INVOKE, op->kind, c->ep, ENDPOINT_NONE, op->id, op->key);
+    /* The trace names the key, or the server an operation on the cluster is about. */
+    uint64_t about = op_kind_is_admin(op->kind) ? (uint64_t)op->value : op->key;
+    world_emit(w, SIM_TR_INVOKE, op->kind, c->ep, ENDPOINT_NONE, op->id, about);
     send_attempt(w, c);
 }
 
@@ -430,7 +432,8 @@ static uint32_t new_scripted_op(World *w, Client *c, const ScriptedOp *s)
 {
     HistOp *op = history_add(&w->history);
     op->kind = (uint8_t)s->kind;
-    gboolean found = world_key_lookup(w, s->key, &op->key);
+    op->key = KEY_NONE; /* an operation on the cluster touches no key */
+    gboolean found = s->key == NULL || world_key_lookup(w, s->key, &op->key);
     g_assert(found);
     op->value = s->value;
     op->flags = HOP_SCRIPTED;

@@ -95,7 +95,8 @@ World *world_new(const WorldConfig *config)
     }
     for (guint i = 0; i < config->scripted->len; i++) {
         const ScriptedOp *op = g_ptr_array_index(config->scripted, i);
-        world_key_intern(w, op->key);
+        if (op->key)
+            world_key_intern(w, op->key);
         if (op->idempotency)
             intern_idem(w, op->idempotency);
     }
@@ -340,7 +341,10 @@ static void render(void *ctx, const SimTraceRecord *r, GString *out)
         break;
     case SIM_TR_INVOKE:
         g_string_append_printf(out, "%-12s invoke op %" G_GUINT64_FORMAT " %s %s", node, r->a,
-                               op_kind_name(r->sub), world_key_name(w, (KeyId)r->b));
+                               op_kind_name(r->sub),
+                               !op_kind_is_admin(r->sub) ? world_key_name(w, (KeyId)r->b)
+                               : r->b < w->nendpoints    ? world_endpoint_name(w, (EndpointId)r->b)
+                                                         : "any");
         break;
     case SIM_TR_COMPLETE:
         g_string_append_printf(out, "%-12s complete op %" G_GUINT64_FORMAT " %s", node, r->a,
@@ -517,6 +521,15 @@ guint world_key_count(const World *w)
 {
     return w->key_names->len;
 }
+const char *world_op_about(const World *w, const HistOp *op)
+{
+    if (!op_kind_is_admin((OpKind)op->kind))
+        return world_key_name(w, op->key);
+    return op->value >= 0 && op->value < (Value)w->nendpoints
+               ? world_endpoint_name(w, (EndpointId)op->value)
+               : "any";
+}
+
 const char *world_key_name(const World *w, KeyId key)
 {
     if (key >= w->key_names->len)

@@ -120,6 +120,9 @@ const WorldConfig *world_config(const World *w);
 History *world_history(World *w);
 guint world_endpoint_count(const World *w);
 const char *world_endpoint_name(const World *w, EndpointId id);
+/* What an operation is about: its key's name, or for an operation on the cluster the server it
+ * names ("any" when none). */
+const char *world_op_about(const World *w, const HistOp *op);
 gboolean world_is_node(const World *w, EndpointId id);   /* has a disk */
 gboolean world_is_server(const World *w, EndpointId id); /* not a client */
 gboolean world_is_up(const World *w, EndpointId id);

@@ -106,6 +106,8 @@ static GArray *logical_ops(const History *h)
     GHashTable *by_idem = g_hash_table_new(g_int64_hash, g_int64_equal); /* -> index + 1 */
     for (uint32_t i = 0; i < n; i++) {
         const HistOp *op = history_op(h, i);
+        if (op_kind_is_admin((OpKind)op->kind))
+            continue; /* an operation on the cluster, not on the data */
         gboolean write = op->kind == OP_PUT || op->kind == OP_ADD || op->kind == OP_DELETE;
         guint at = write && op->idem != IDEM_NONE
                        ? GPOINTER_TO_UINT(g_hash_table_lookup(by_idem, &op->idem))

@@ -70,6 +70,8 @@ static void commit_through(RaftOracle *o, uint64_t supporters, uint64_t index, u
         RaftSlot *s = slot_at(&o->committed, i);
         *s = (RaftSlot){
             .term = e.term, .commit_term = term, .idem = e.idem, .kind = e.kind, .set = 1};
+        if (o->profile.configurations)
+            raft_members_committed(o, &e);
         Ledger *l = e.idem != IDEM_NONE ? ledger_find(o->ledger, e.idem) : NULL;
         if (l)
             l->committed = 1;
@@ -142,8 +144,8 @@ static void meta_durable(RaftOracle *o, EndpointId node, const DiskBlock *neu, D
     }
 }
 
-static void raft_on_durable(void *st, EndpointId node, guint file, uint32_t idx,
-                            const DiskBlock *old, const DiskBlock *neu, DiskChange cause)
+void raft_oracle_durable(void *st, EndpointId node, guint file, uint32_t idx, const DiskBlock *old,
+                         const DiskBlock *neu, DiskChange cause)
 {
     RaftOracle *o = st;
     if (file == RAFT_FILE_META) {
@@ -186,16 +188,30 @@ void raft_oracle_held(const RaftOracle *o, EndpointId node, uint64_t index, uint
     }
 }
 
-/* Drops the node's log entries from `len` on. */
-static void mirror_truncate(RaftOracle *o, Chunks *log, uint32_t len)
+uint64_t raft_oracle_held_term(const RaftOracle *o, EndpointId node, uint64_t index)
 {
+    uint64_t term;
+    IdemKey idem;
+    raft_oracle_held(o, node, index, &term, &idem);
+    return term;
+}
+
+/* Drops the node's log entries from `len` on. */
+static void mirror_truncate(RaftOracle *o, EndpointId node, uint32_t len)
+{
+    Chunks *log = &o->mirror[node];
+    if (o->profile.configurations)
+        raft_members_cut(o, node, len);
     for (uint32_t i = len; i < log->len; i++)
         block_store_unref(o->view->store, chunks_index(log, uint32_t, i));
     chunks_set_size(log, MIN(len, log->len));
 }
 
-static void mirror_set(RaftOracle *o, Chunks *log, uint32_t index, const DiskBlock *b)
+static void mirror_set(RaftOracle *o, EndpointId node, uint32_t index, const DiskBlock *b)
 {
+    Chunks *log = &o->mirror[node];
+    if (o->profile.configurations)
+        raft_members_logged(o, node, index, b);
     uint32_t id = block_store_put(o->view->store, b);
     if (index >= log->len)
         chunks_set_size(log, index + 1);
@@ -204,58 +220,76 @@ static void mirror_set(RaftOracle *o, Chunks *log, uint32_t index, const DiskBlo
     *slot = id;
 }
 
-static void raft_on_booted(void *st, EndpointId node, const ProtoDiskImage *img)
+void raft_oracle_booted(void *st, EndpointId node, const ProtoDiskImage *img)
 {
     RaftOracle *o = st;
-    Chunks *log = &o->mirror[node];
-    mirror_truncate(o, log, 0);
+    raft_liveness_booted(o, node);
+    mirror_truncate(o, node, 0);
     for (uint32_t i = 0; i < img->len[RAFT_FILE_LOG]; i++) {
         if (img->errors[RAFT_FILE_LOG][i] != 0)
             break; /* the server's log ends where its disk stops answering */
-        mirror_set(o, log, i, &img->blocks[RAFT_FILE_LOG][i]);
+        mirror_set(o, node, i, &img->blocks[RAFT_FILE_LOG][i]);
     }
 }
 
-static void raft_on_submitted(void *st, EndpointId node, guint file, uint32_t index,
-                              const DiskBlock *block)
+void raft_oracle_submitted(void *st, EndpointId node, guint file, uint32_t index,
+                           const DiskBlock *block)
 {
     RaftOracle *o = st;
     if (file != RAFT_FILE_LOG)
         return;
-    Chunks *log = &o->mirror[node];
     if (block)
-        mirror_set(o, log, index, block);
+        mirror_set(o, node, index, block);
     else
-        mirror_truncate(o, log, index);
+        mirror_truncate(o, node, index);
 }
 
 /* ---- what the generic oracles take ---- */
 
-static guint raft_ack_copies(void *st)
+/* The voters the end of the run holds the cluster to: the configuration committed last (all
+ * servers, when the protocol has no configurations). */
+static uint64_t settled_voters(const RaftOracle *o)
 {
-    const RaftOracle *o = st;
-    return o->majority;
+    return o->members.voters ? o->members.voters(o->members.ctx)
+                             : (o->nodes >= 64 ? UINT64_MAX : ((uint64_t)1 << o->nodes) - 1);
 }
 
-static gboolean raft_lost(void *st, const Ledger *l, uint64_t holders)
+/* Copies an acked write needs: a majority of the committed configuration (a write acked once
+ * committed is held by a majority of every configuration committed after it too). */
+guint raft_oracle_ack_copies(void *st)
 {
     const RaftOracle *o = st;
-    return popcount(holders) < o->majority;
+    return (guint)__builtin_popcountll(settled_voters(o)) / 2 + 1;
 }
 
-static gboolean raft_visible(void *st, const Ledger *l)
+/* Lost: fewer than a majority of the voters of the committed configuration hold it at the end;
+ * a server removed, or never added, does not count. */
+gboolean raft_oracle_lost(void *st, const Ledger *l, uint64_t holders)
+{
+    const RaftOracle *o = st;
+    uint64_t voters = settled_voters(o);
+    return popcount(holders & voters) < popcount(voters) / 2 + 1;
+}
+
+gboolean raft_oracle_visible(void *st, const Ledger *l)
 {
     return l->effect_index != 0;
 }
 
 /* ---- life cycle ---- */
 
-static void *raft_create(const OracleEnv *env)
+static SimTime raft_lease(const WorldConfig *c)
+{
+    return raft_config(c)->election_timeout.lo;
+}
+
+void *raft_oracle_create_for(const OracleEnv *env, const RaftOracleProfile *profile)
 {
     RaftOracle *o = g_new0(RaftOracle, 1);
     o->view = env->view;
     o->ledger = env->ledger;
     o->found = env->found;
+    o->profile = *profile;
     o->nodes = o->view->cfg->nodes;
     o->majority = o->nodes / 2 + 1;
     o->meta_term = g_new0(uint64_t, o->nodes);
@@ -267,15 +301,33 @@ static void *raft_create(const OracleEnv *env)
     o->mirror = g_new0(Chunks, o->nodes);
     for (guint n = 0; n < o->nodes; n++)
         chunks_init(&o->mirror[n], sizeof(uint32_t));
+    o->lease = profile->lease ? profile->lease(o->view->cfg) : 0;
+    raft_members_init(o);
+    if (profile->configurations)
+        o->members = raft_members_membership(o);
+    raft_liveness_init(o);
     return o;
 }
 
-static void raft_destroy(void *st)
+/* A raft run: raft's configurations and messages. Another protocol on raft's records (the
+ * hosted raft): neither; it installs its own membership. */
+static void *raft_create(const OracleEnv *env)
+{
+    static const RaftOracleProfile own = {.configurations = TRUE,
+                                          .bootstrap = raft_members_bootstrap,
+                                          .raft_messages = TRUE,
+                                          .lease = raft_lease};
+    static const RaftOracleProfile neutral = {0};
+    gboolean raft = env->view->cfg->protocol == &raft_protocol;
+    return raft_oracle_create_for(env, raft ? &own : &neutral);
+}
+
+void raft_oracle_destroy(void *st)
 {
     RaftOracle *o = st;
     g_free(o->meta_term);
     for (guint n = 0; n < o->nodes; n++) {
-        mirror_truncate(o, &o->mirror[n], 0);
+        mirror_truncate(o, n, 0);
         chunks_clear(&o->mirror[n]);
     }
     g_free(o->mirror);
@@ -284,24 +336,9 @@ static void raft_destroy(void *st)
     chunks_clear(&o->applied);
     g_hash_table_unref(o->leaders);
     g_hash_table_unref(o->votes);
+    raft_members_clear(o);
+    raft_liveness_clear(o);
     g_free(o);
 }
 
-const OracleModule raft_oracle = {
-    .name = "raft",
-    .create = raft_create,
-    .destroy = raft_destroy,
-    .durable = raft_on_durable,
-    .sent = raft_safety_sent,
-    .note = raft_safety_note,
-    .booted = raft_on_booted,
-    .submitted = raft_on_submitted,
-    .ack_copies = raft_ack_copies,
-    .acks_need_commitment = TRUE,
-    .lost = raft_lost,
-    .loss_names_survivors = TRUE,
-    .visible = raft_visible,
-    .merging_adds = FALSE,
-    .convergence = raft_safety_caught_up,
-    .end_checks = raft_safety_end_checks,
-};
+const OracleModule raft_oracle = {.name = "raft", .create = raft_create, RAFT_ORACLE_HOOKS};

@@ -69,6 +69,11 @@ static gboolean holds_entry(const DiskBlock *b, const void *ctx)
 void raft_safety_sent(void *st, const Msg *m)
 {
     RaftOracle *o = st;
+    if (o->profile.raft_messages) {
+        raft_liveness_sent(o, m);
+        if (m->type == MSG_R_VOTE_RESP)
+            raft_members_vote_sent(o, m);
+    }
     if (m->type == MSG_R_VOTE_RESP && raft_body(m)->rvr.granted && !raft_body(m)->rvr.prevote) {
         uint64_t key = raft_body(m)->rvr.term << 8 | m->from;
         gpointer vote = g_hash_table_lookup(o->votes, &key);
@@ -128,6 +133,8 @@ static void on_leader(RaftOracle *o, EndpointId node, uint64_t term)
         *k = term;
         g_hash_table_insert(o->leaders, k, GUINT_TO_POINTER(node + 1u));
     }
+    if (o->profile.raft_messages)
+        raft_members_check_election(o, node, term);
     check_leader_completeness(o, node, term);
 }
 
@@ -183,6 +190,8 @@ void raft_safety_note(void *st, EndpointId node, const ProtoAction *note)
     RaftOracle *o = st;
     if (note->sub == NOTE_ROLE && note->a == ROLE_LEADER)
         on_leader(o, node, note->b);
+    if (note->sub == NOTE_ROLE && o->profile.raft_messages)
+        raft_liveness_role(o, node, (NodeRole)note->a, note->b);
     else if (note->sub == NOTE_APPLY)
         on_apply(o, node, note);
 }

@@ -15,6 +15,38 @@
 
 #include "model/raft/raft.h"
 #include "reports/ledger.h"
+#include "reports/raft/raft_oracle.h"
+
+/* An election started against a leader that a majority was following (raft_liveness.c), and,
+ * once that leader learned of the election's term, when (deposed_at; 0: not yet). */
+typedef struct {
+    uint64_t term;   /* the election's */
+    SimTime started; /* when its candidate stood */
+    EndpointId candidate;
+    EndpointId leader; /* the leader it was against */
+    uint64_t leader_term;
+    uint64_t followers; /* the servers following that leader then (it included) */
+    SimTime deposed_at;
+} RaftDisruption;
+
+/* What a server did last, for the liveness judgement. */
+typedef struct {
+    NodeRole role;         /* from its role notes; ROLE_NONE after a boot until its first */
+    uint64_t term;         /* of that role */
+    SimTime acked_at;      /* its last successful append answer */
+    SimTime streak_from;   /* since when its answers to that leader came less than a lease apart */
+    EndpointId acked_to;   /* to whom */
+    uint64_t acked_term;   /* in which term */
+    uint64_t handed_off;   /* the last term in which it sent TimeoutNow (leadership transfer) */
+    uint64_t prevote_term; /* the last term it was granted pre-votes for */
+    uint64_t prevote_mask; /* by whom */
+} RaftServerSeen;
+
+/* A configuration entry of a server's log (as the server holds it). */
+typedef struct {
+    uint64_t index;
+    RaftMembers m;
+} RaftConfigAt;
 
 /* A committed log position. */
 typedef struct {
@@ -61,6 +93,12 @@ typedef struct {
     Verdict *found;
     guint nodes;
     guint majority;
+    RaftOracleProfile profile;
+    /* configurations (raft_members.c), when the profile follows raft's own */
+    RaftMembers base;              /* in force before any configuration entry */
+    GArray **configs;              /* per node, of RaftConfigAt: its log's, as it holds it */
+    RaftMembers committed_members; /* the latest configuration in the committed prefix */
+    GHashTable *granted; /* term << 8 | candidate -> mask of servers that sent it a vote */
     uint64_t *meta_term; /* per node, the term of its durable metadata */
     GPtrArray *support;  /* RaftSupport lists by index, from committed.len + 1 on */
     Chunks *mirror;      /* per node, of uint32_t block-store ids (0: none) */
@@ -71,6 +109,10 @@ typedef struct {
     Chunks applied;      /* of RaftApplied, by index - 1 */
     GHashTable *leaders; /* term -> node + 1, lookups only */
     GHashTable *votes;   /* term << 8 | voter -> candidate + 1: durable votes */
+    /* liveness (raft_liveness.c) */
+    RaftServerSeen *seen; /* per node */
+    GArray *disruptions;  /* of RaftDisruption, by start */
+    SimTime lease;        /* the shortest election timeout */
     /* the last log block decoded from the block store, and what it decoded to */
     DiskBlock dec_block;
     RaftEntry dec_entry;
@@ -92,9 +134,37 @@ static inline uint64_t raft_covered(const RaftOracle *o, EndpointId node)
     return o->members.covered ? o->members.covered(o->members.ctx, node) : 0;
 }
 
+/* The term of server node's entry at `index`, as the server holds it (0: none). */
+uint64_t raft_oracle_held_term(const RaftOracle *o, EndpointId node, uint64_t index);
+
+/* raft_members.c: the configurations of the servers' logs and of the committed prefix (raft's
+ * own, RaftOracleProfile.configurations). */
+void raft_members_init(RaftOracle *o);
+void raft_members_clear(RaftOracle *o);
+/* Node's log got block `index` (0-based) as `b`; or was cut to `len` blocks. */
+void raft_members_logged(RaftOracle *o, EndpointId node, uint32_t index, const DiskBlock *b);
+void raft_members_cut(RaftOracle *o, EndpointId node, uint32_t len);
+/* The configuration in force at entry `index` of node's log: the latest entry at or below it. */
+RaftMembers raft_members_at(const RaftOracle *o, EndpointId node, uint64_t index);
+/* The latest configuration of node's log (what it uses now). */
+RaftMembers raft_members_latest(const RaftOracle *o, EndpointId node);
+/* Whether the servers in `mask` are a majority of the voters of `m`. */
+gboolean raft_members_is_majority(RaftMembers m, uint64_t mask);
+/* A committed entry: a configuration entry becomes the committed configuration, and is checked
+ * against the configurations of the other branches that could still elect a leader. */
+void raft_members_committed(RaftOracle *o, const RaftEntry *e);
+/* A vote was sent; a leader was noted (election safety against its configuration). */
+void raft_members_vote_sent(RaftOracle *o, const Msg *m);
+void raft_members_check_election(RaftOracle *o, EndpointId node, uint64_t term);
+/* The RaftMembership that judges commitment and catch-up by raft's configuration entries. */
+RaftMembership raft_members_membership(RaftOracle *o);
+
 /* raft_safety.c */
 void raft_safety_new_entry(RaftOracle *o, EndpointId node, uint32_t idx, const RaftEntry *e);
-void raft_safety_sent(void *st, const Msg *m);
-void raft_safety_note(void *st, EndpointId node, const ProtoAction *note);
-void raft_safety_caught_up(void *st, gboolean healed);
-void raft_safety_end_checks(void *st, Verdict *v);
+
+/* raft_liveness.c */
+void raft_liveness_init(RaftOracle *o);
+void raft_liveness_clear(RaftOracle *o);
+void raft_liveness_sent(RaftOracle *o, const Msg *m);
+void raft_liveness_role(RaftOracle *o, EndpointId node, NodeRole role, uint64_t term);
+void raft_liveness_booted(RaftOracle *o, EndpointId node);
