@@ -332,8 +332,10 @@ static void check_lost_updates(Causal *c, Verdict *v)
         if (n->acked_op == UINT32_MAX || n->covered || n->lost)
             continue;
         const Ledger *l = ledger_of(c, w);
-        if (!l || (c->mod->accounted && c->mod->accounted(c->st, l) &&
-                   (!final || returned_by(c, final, w))))
+        /* A delete is read as absence, and may be purged once every replica holds it: the
+         * module alone says whether it is accounted for. */
+        gboolean read_back = !final || n->kind == OP_DELETE || returned_by(c, final, w);
+        if (!l || (c->mod->accounted && c->mod->accounted(c->st, l) && read_back))
             continue;
         lost_update(c, w, v);
     }
@@ -478,13 +480,23 @@ static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, 
     return FALSE;
 }
 
+/* Whether write w went with a purged tombstone before get g completed: it is absence now, and a
+ * get that returns nothing for it has seen it. */
+static gboolean purged_before(Causal *c, uint32_t w, const HistOp *g)
+{
+    if (!c->mod->purged_at)
+        return FALSE;
+    const Ledger *l = ledger_of(c, w);
+    return l && c->mod->purged_at(c->st, l) < g->complete;
+}
+
 /* Every acked write completed before the get began is a sibling or covered by one. */
 static void check_complete(Causal *c, const HistOp *g, const uint32_t *sib, guint n, Verdict *v)
 {
     for (uint32_t w = 0; w < c->writes->len; w++) {
         if (!acked_before(c, w, g))
             continue;
-        gboolean seen = FALSE;
+        gboolean seen = purged_before(c, w, g);
         for (guint i = 0; i < n && !seen; i++)
             seen = sib[i] == w || in_past(c, w, sib[i]);
         if (seen)

@@ -149,6 +149,9 @@ typedef struct OracleModule {
      * retried through another replica): a get may then return it under the identity a reader
      * did not see, until the store unites them. NULL: never. */
     gboolean (*reissued)(void *st, IdemKey idem);
+    /* When a purged tombstone first covered the write on some node (its delete, or a write the
+     * delete covered), or SIM_TIME_NEVER. NULL: never. */
+    SimTime (*purged_at)(void *st, const Ledger *l);
 
     /* The protocol's own liveness judgement, after the history's (the probe): what it did once
      * every fault had healed (end->healed, end->quiet_since). NULL: none. */

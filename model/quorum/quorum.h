@@ -24,6 +24,14 @@
 #include "model/quorum/quorum_msg.h"
 #include "model/protocol.h"
 
+/* When a replica drops a tombstone (the `tombstone.purge` key). */
+typedef enum {
+    QPURGE_NEVER,      /* a delete stays forever */
+    QPURGE_REPLICATED, /* once every other replica of the key holds it (or purged it) */
+    QPURGE_GRACE,      /* once it has been durable here for tombstone.grace (Cassandra's
+                          gc_grace_seconds): a replica that missed it longer brings data back */
+} QuorumPurge;
+
 /* How a replica resolves concurrent writes (the `resolution` key). */
 typedef enum {
     QRES_LWW,    /* last-writer-wins on the clients' clocks */
@@ -40,6 +48,8 @@ typedef struct {
     guint retry_attempts;   /* per-replica RPC retries */
     SimRange retry_backoff; /* exponential backoff with full jitter, base..cap (clients too) */
     guint resolution;       /* QuorumResolution */
+    guint purge;            /* QuorumPurge */
+    SimTime tombstone_grace;
 } QuorumConfig;
 
 static inline gboolean quorum_vclock(const WorldConfig *c);
@@ -80,6 +90,7 @@ typedef enum {
     QUORUM_BUG_REPLY_ON_FIRST_ACK,
     QUORUM_BUG_NO_DEDUP,
     QUORUM_BUG_VCLOCK_CONCURRENT,
+    QUORUM_BUG_TOMBSTONE_PURGED_EARLY,
     QUORUM_BUG_COUNT,
 } QuorumBug;
 
@@ -99,6 +110,7 @@ enum {
     QBLK_VDATA,     /* resolution = vclock: a record with its clock */
     QBLK_VHINT,     /* resolution = vclock: a hint with its clock */
     QBLK_EPOCH,     /* resolution = vclock: the node's actor epoch from here on */
+    QBLK_PURGE,     /* a key's tombstone was purged: everything its floor covers is gone */
 };
 
 /* Whether a block type holds a record (a hint or not, with a clock or not). */
@@ -113,7 +125,7 @@ static inline gboolean qblk_is_hint(guint type)
 
 typedef struct {
     uint16_t type;
-    QRecord rec;       /* DATA, HINT, VDATA, VHINT */
+    QRecord rec;       /* DATA, HINT, VDATA, VHINT; PURGE: the floor (the purged tombstone) */
     IdemKey idem;      /* HINT_DONE */
     EndpointId target; /* HINT_DONE */
     uint32_t block;    /* VOID; EPOCH: the epoch */
@@ -123,6 +135,11 @@ typedef struct {
  * was (QBLK_DATA, QBLK_HINT). */
 void quorum_encode_record(DiskBlock *b, const QRecord *r);
 void quorum_encode_epoch(DiskBlock *b, guint epoch);
+/* The purge of a key's tombstone `floor`: its version, or with version vectors its clock
+ * (dots and past together, as the past of the floor record read back). */
+void quorum_encode_purge(DiskBlock *b, const QRecord *floor);
+/* Whether a key's purge floor covers rec (a purged tombstone's past, or an older version). */
+gboolean qfloor_covers(const QRecord *floor, const QRecord *rec);
 void quorum_encode_hint_done(DiskBlock *b, IdemKey idem, EndpointId target);
 void quorum_encode_void(DiskBlock *b, uint32_t block);
 void quorum_encode_ident(DiskBlock *b, EndpointId node);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 static const char *const quorum_msg_names[] = {
-    "write", "write-ack", "read", "read-resp", "sync", "sync-records",
+    "write", "write-ack", "read", "read-resp", "sync", "sync-records", "purge-ask", "purge-ack",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(quorum_msg_names) == MSG_Q_END - MSG_Q_WRITE);
 
@@ -77,6 +77,14 @@ static void quorum_msg_describe(const Msg *m, const MsgNames *n, GString *s)
     case MSG_Q_SYNC:
     case MSG_Q_SYNC_RECORDS:
         g_string_append_printf(s, " items=%u", m->extra_count);
+        break;
+    case MSG_Q_PURGE_ASK:
+    case MSG_Q_PURGE_ACK:
+        g_string_append_printf(s, " %s idem=%s%s", n->key(n->ctx, quorum_body(m)->qp.key),
+                               n->idem(n->ctx, quorum_body(m)->qp.idem, idem, sizeof idem),
+                               m->type == MSG_Q_PURGE_ASK ? ""
+                               : quorum_body(m)->qp.holds ? " holds"
+                                                          : " lacks");
         break;
     default:
         break;

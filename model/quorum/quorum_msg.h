@@ -15,6 +15,8 @@ enum {
     MSG_Q_READ_RESP,               /* replica -> coordinator: the key's durable records */
     MSG_Q_SYNC,                    /* anti-entropy: per-key digests */
     MSG_Q_SYNC_RECORDS,            /* anti-entropy: the records of the keys whose digests differ */
+    MSG_Q_PURGE_ASK,               /* tombstone.purge = replicated: do you hold this tombstone? */
+    MSG_Q_PURGE_ACK,               /* ... yes (as the key's whole state, durably) or no */
     MSG_Q_END,
 };
 
@@ -114,6 +116,12 @@ typedef struct {
     uint64_t hash;
 } QDigest;
 
+typedef struct {
+    KeyId key;
+    IdemKey idem;  /* the tombstone (its record in the ask's extra) */
+    uint8_t holds; /* PURGE_ACK: the peer holds it as the key's whole state, or purged it */
+} QPurge;
+
 /* The payload of a quorum message, by type. */
 typedef union {
     QWrite qw;
@@ -121,6 +129,7 @@ typedef union {
     QRead qr;
     QReadResp qrr;
     QSync qs;
+    QPurge qp;
 } QuorumMsgBody;
 
 G_STATIC_ASSERT(sizeof(QuorumMsgBody) <= sizeof(((Msg *)0)->u.body));

@@ -26,6 +26,7 @@ static guint coordinator_count(const WorldConfig *c)
     }
 
 static const char *const resolution_names[] = {"lww", "vclock", NULL};
+static const char *const purge_names[] = {"never", "replicated", "grace", NULL};
 
 /* In the order the writer writes them. */
 static const ProtoKey quorum_keys[] = {
@@ -37,6 +38,8 @@ static const ProtoKey quorum_keys[] = {
     QKEY("retry.attempts", PROTO_KEY_UINT, retry_attempts, 0, 100, FALSE),
     QKEY("retry.backoff", PROTO_KEY_RANGE, retry_backoff, 0, 0, FALSE),
     QENUM("resolution", resolution, resolution_names),
+    QENUM("tombstone.purge", purge, purge_names),
+    QKEY("tombstone.grace", PROTO_KEY_TIME, tombstone_grace, 0, 0, FALSE),
     {NULL},
 };
 enum { QKEY_REPLICAS = 1 };
@@ -50,6 +53,7 @@ static void quorum_defaults(WorldConfig *c)
         .read_quorum = 0,
         .retry_attempts = 3,
         .retry_backoff = sim_range(10 * SIM_MS, 200 * SIM_MS),
+        .tombstone_grace = 10 * SIM_SEC,
     };
 }
 
@@ -142,6 +146,9 @@ static void quorum_swarm_cluster(WorldConfig *c, SimRng *rng)
     SimRng own;
     sim_rng_stream(&own, c->seed, "quorum-dynamo", 0);
     q->resolution = sim_rng_chance(&own, 1, 2) ? QRES_VCLOCK : QRES_LWW;
+    /* Purges that wait for every replica; `grace` breaks its promise by design (a replica away
+     * longer than the grace brings data back), so the swarm leaves it to scenarios. */
+    q->purge = sim_rng_chance(&own, 1, 2) ? QPURGE_REPLICATED : QPURGE_NEVER;
 }
 
 /* W of the probe key's replicas (W of any nodes when sloppy) and one coordinator. */
@@ -206,6 +213,11 @@ static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
                                       "version vectors, takes a concurrent write of the same "
                                       "issuer for a newer one and drops the other sibling",
                                       "lost-update"},
+    [QUORUM_BUG_TOMBSTONE_PURGED_EARLY] = {"tombstone-purged-early",
+                                           "tombstone.purge = replicated: a replica purges a "
+                                           "delete once one other replica holds it, not every "
+                                           "one: a replica that missed it brings the value back",
+                                           "resurrection"},
 };
 
 static const NodeRole quorum_roles[] = {ROLE_COORDINATOR, ROLE_REPLICA, ROLE_NONE};

@@ -31,6 +31,13 @@
  * a record here already covers, that record's past learns it too and is written again, so that
  * the replicas that kept the write under its other dot drop it as well.
  *
+ * Tombstones (tombstone.purge): a delete that is its key's whole state here, durably, is purged
+ * (QBLK_PURGE, and forgotten in memory) once every other replica of the key said it holds it
+ * too (MSG_Q_PURGE_ASK), or, under `grace`, once it has been durable here for tombstone.grace,
+ * whatever the others hold (Cassandra's gc_grace_seconds: a replica that missed the delete for
+ * longer brings the value back). A purged key keeps its floor, the tombstone's version or clock:
+ * a late copy of anything it covers (a hint handed back late, a retry) is stored but stays gone.
+ *
  * Invariants (check): every record in a key state or in the hints has an entry in the record
  * table; in-flight records are exactly the table's non-durable entries.
  */
@@ -42,8 +49,10 @@
 
 #include <string.h>
 
+#define PURGE_ASKS 16 /* keys whose tombstone holders one round asks about */
+
 enum {
-    TIMER_SYNC = 0,    /* anti-entropy round */
+    TIMER_SYNC = 0,    /* anti-entropy round (and tombstone purges) */
     TIMER_HANDOFF = 1, /* hinted handoff attempt */
     TIMER_SCRUB = 2,   /* read back a slice of the log */
 };
@@ -158,7 +167,24 @@ typedef struct {
     gboolean vclock;
     guint epoch;      /* this node's actor epoch (QBLK_EPOCH) */
     uint32_t *issued; /* per key: the largest counter of this actor known (vclock only) */
+    /* tombstone.purge */
+    guint purge;
+    QRecord **floor;       /* per key: the purged tombstone, which everything older went with */
+    IdemKey *confirm_idem; /* per key: the tombstone whose holders are being asked */
+    uint64_t *confirmed;   /* ... and the peers that said they hold it */
+    GArray *purging;       /* PurgeWrite: purge blocks not yet durable */
 } Replica;
+
+/* A purge block on its way to the disk: the tombstone goes from memory once it is durable, so no
+ * read answers without a tombstone that a crash could bring back, and the oracle's time of the
+ * purge is never later than the first read that misses it. */
+typedef struct {
+    QRecord floor;
+    uint32_t block;
+} PurgeWrite;
+
+/* The pending id of purge writes and their fsyncs (pending ids count up from 1). */
+#define PURGE_PID UINT32_MAX
 
 static inline uint16_t self_actor(const Replica *r)
 {
@@ -212,7 +238,7 @@ static void note_use(Replica *r, uint32_t block, const DiskBlock *b, gboolean re
         return;
     u->type = (uint8_t)qb.type;
     u->idem = qb.type == QBLK_HINT_DONE ? qb.idem : qb.rec.idem;
-    u->target = qb.block;
+    u->target = qb.type == QBLK_PURGE ? qb.rec.key : qb.block;
 }
 
 /* Appends a block; its completion comes back as a write token naming pending `pid` (0: none). */
@@ -344,7 +370,10 @@ static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean du
         g_array_append_val(r->hints, s);
     } else {
         GArray *set = key_state(r, rec->key);
-        if (r->vclock ? !covered_durable(r, set, rec) : !superseded_durable(set, rec)) {
+        const QRecord *floor = r->floor ? r->floor[rec->key] : NULL;
+        if (floor && qfloor_covers(floor, rec)) {
+            QMARK(r->init, REPLICA_TOMB_BELOW_FLOOR); /* gone with a purged tombstone */
+        } else if (r->vclock ? !covered_durable(r, set, rec) : !superseded_durable(set, rec)) {
             g_array_append_val(set, s);
             normalize(r, set);
         }
@@ -846,6 +875,9 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
     }
 }
 
+static void purge_written(Replica *r, uint32_t block, int result, ActionList *out);
+static void purge_durable(Replica *r, uint32_t block, int result);
+
 static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
 {
     /* Write tokens: block << 32 | pending id; fsync tokens: FSYNC_TOKEN(pending id); reads:
@@ -858,6 +890,14 @@ static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
         return;
     }
     uint32_t pending_id = (uint32_t)ev->token;
+    if (pending_id == PURGE_PID) {
+        uint32_t block = (uint32_t)(ev->token >> 32) & 0x7fffffffu;
+        if (ev->token >> 63)
+            purge_durable(r, block, ev->result);
+        else
+            purge_written(r, block, ev->result, out);
+        return;
+    }
     if (ev->token >> 63) {
         Pending *p = pending_find(r, pending_id);
         if (p)
@@ -1106,6 +1146,174 @@ static void sync_round(Replica *r, ActionList *out)
     }
 }
 
+/* ---- tombstones ---- */
+
+/* The key's first durable tombstone, or NULL: under version vectors a delete may stand beside
+ * concurrent siblings (a blind add), and goes on its own; what it covered went with it already. */
+static const Stored *tombstone_of(const Replica *r, KeyId key)
+{
+    const GArray *set = r->keys[key];
+    for (guint i = 0; set && i < set->len; i++) {
+        const Stored *s = &g_array_index(set, Stored, i);
+        if (s->durable && s->rec.op == OP_DELETE)
+            return s;
+    }
+    return NULL;
+}
+
+static gboolean purge_in_flight(const Replica *r, KeyId key)
+{
+    for (guint i = 0; i < r->purging->len; i++)
+        if (g_array_index(r->purging, PurgeWrite, i).floor.key == key)
+            return TRUE;
+    return FALSE;
+}
+
+/* Starts to drop the key's tombstone and everything it covers: a purge block on disk (written,
+ * then fsynced on its own; purge_durable does the rest). */
+static void purge_key(Replica *r, KeyId key, const Stored *tomb, ActionList *out)
+{
+    QRecord floor = tomb->rec;
+    floor.copy = floor.hinted = 0;
+    floor.hint_for = ENDPOINT_NONE;
+    if (floor.clock.ndots > 0) {
+        QClock c = {0};
+        qclock_join(&c, &tomb->rec.clock); /* the floor covers the tombstone and its past */
+        floor.clock = c;
+    }
+    DiskBlock b;
+    quorum_encode_purge(&b, &floor);
+    PurgeWrite w = {floor, append(r, out, &b, PURGE_PID)};
+    g_array_append_val(r->purging, w);
+    r->confirm_idem[key] = IDEM_NONE;
+    QMARK(r->init, REPLICA_TOMB_PURGED);
+}
+
+static PurgeWrite *purge_write_at(Replica *r, uint32_t block, guint *index)
+{
+    for (guint i = 0; i < r->purging->len; i++) {
+        PurgeWrite *w = &g_array_index(r->purging, PurgeWrite, i);
+        if (w->block == block) {
+            *index = i;
+            return w;
+        }
+    }
+    return NULL;
+}
+
+/* The purge block's write() completed: fsync it, or (failed) keep the tombstone. */
+static void purge_written(Replica *r, uint32_t block, int result, ActionList *out)
+{
+    guint i;
+    if (!purge_write_at(r, block, &i))
+        return;
+    if (result != 0)
+        g_array_remove_index(r->purging, i);
+    else
+        act_fsync(out, QUORUM_FILE_DATA, FSYNC_TOKEN((uint64_t)block << 32 | PURGE_PID));
+}
+
+/* The purge block is durable (or its fsync failed: the tombstone stays, asked about again): the
+ * key's floor moves up and the records it covers go. */
+static void purge_durable(Replica *r, uint32_t block, int result)
+{
+    guint i;
+    PurgeWrite *w = purge_write_at(r, block, &i);
+    if (!w)
+        return;
+    QRecord floor = w->floor;
+    g_array_remove_index(r->purging, i);
+    if (result != 0)
+        return;
+    KeyId key = floor.key;
+    if (!r->floor[key]) {
+        r->floor[key] = g_new(QRecord, 1);
+        *r->floor[key] = floor;
+    } else if (floor.clock.npast > 0) {
+        qclock_join(&r->floor[key]->clock, &floor.clock);
+    } else if (version_cmp(floor.version, r->floor[key]->version) > 0) {
+        *r->floor[key] = floor;
+    }
+    GArray *set = key_state(r, key);
+    for (guint j = set->len; j-- > 0;)
+        if (qfloor_covers(r->floor[key], &g_array_index(set, Stored, j).rec))
+            g_array_remove_index(set, j);
+}
+
+static void ask_holders(Replica *r, KeyId key, const Stored *tomb, uint64_t peers, ActionList *out)
+{
+    for (EndpointId p = 0; p < r->init.nodes; p++) {
+        if (!((peers >> p) & 1))
+            continue;
+        Msg *m = msg_new(MSG_Q_PURGE_ASK, r->init.self, p);
+        quorum_body(m)->qp = (QPurge){.key = key, .idem = tomb->rec.idem};
+        msg_take_extra(m, g_memdup2(&tomb->rec, sizeof(QRecord)), 1, sizeof(QRecord));
+        act_send(out, m);
+    }
+}
+
+/* Each anti-entropy round: the tombstones that may go. Under `replicated`, one goes once every
+ * other replica of its key said it holds it (the tombstone-purged-early bug: once any one did);
+ * the others are asked again, a few keys a round. */
+static void purge_round(Replica *r, ActionList *out)
+{
+    if (r->purge == QPURGE_NEVER || !r->ready)
+        return;
+    SimTime grace = quorum_config(r->init.config)->tombstone_grace;
+    guint asked = 0;
+    for (KeyId k = 0; k < r->init.keys; k++) {
+        const Stored *t = tombstone_of(r, k);
+        if (!t || t->durable_at > r->now - SYNC_GRACE || purge_in_flight(r, k))
+            continue;
+        if (r->purge == QPURGE_GRACE) {
+            if (r->now - t->durable_at >= grace)
+                purge_key(r, k, t, out);
+            continue;
+        }
+        if (r->confirm_idem[k] != t->rec.idem) {
+            r->confirm_idem[k] = t->rec.idem;
+            r->confirmed[k] = 0;
+        }
+        uint64_t need = r->key_peers[k], have = r->confirmed[k] & need;
+        gboolean enough = BUG_ON(r->init.bugs, QUORUM_BUG_TOMBSTONE_PURGED_EARLY)
+                              ? have != 0 || need == 0 /* the bug: one holder is enough */
+                              : have == need;
+        if (enough)
+            purge_key(r, k, t, out);
+        else if (asked++ < PURGE_ASKS)
+            ask_holders(r, k, t, need & ~have, out);
+    }
+}
+
+/* A peer asks whether this replica holds its tombstone: as the key's whole state, durably, or
+ * purged already (its floor covers it). */
+static void handle_purge_ask(Replica *r, const Msg *m, ActionList *out)
+{
+    if (m->extra_count != 1 || quorum_body(m)->qp.key >= r->init.keys)
+        return;
+    const QRecord *tomb = quorum_msg_records(m);
+    KeyId key = quorum_body(m)->qp.key;
+    const Stored *t = r->ready && r->keys[key] ? find_stored(r->keys[key], tomb->idem) : NULL;
+    gboolean holds = (t && t->durable) ||
+                     (r->ready && r->floor && r->floor[key] && qfloor_covers(r->floor[key], tomb));
+    if (holds)
+        QMARK(r->init, REPLICA_TOMB_HOLDS);
+    else
+        QMARK(r->init, REPLICA_TOMB_LACKS);
+    Msg *ack = msg_new(MSG_Q_PURGE_ACK, r->init.self, m->from);
+    quorum_body(ack)->qp = (QPurge){.key = key, .idem = tomb->idem, .holds = (uint8_t)holds};
+    act_send(out, ack);
+}
+
+static void handle_purge_ack(Replica *r, const Msg *m)
+{
+    KeyId key = quorum_body(m)->qp.key;
+    if (key >= r->init.keys || !r->confirm_idem || !quorum_body(m)->qp.holds ||
+        r->confirm_idem[key] != quorum_body(m)->qp.idem)
+        return;
+    r->confirmed[key] |= (uint64_t)1 << m->from;
+}
+
 /* ---- repair after data loss ---- */
 
 static void start_repair(Replica *r, ActionList *out)
@@ -1294,6 +1502,13 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
         quorum_encode_hint_done(&again, u.idem, ENDPOINT_NONE);
         append(r, out, &again, 0);
         break;
+    case QBLK_PURGE:
+        if (!r->floor || u.target >= r->init.keys || !r->floor[u.target])
+            return;
+        QMARK(r->init, REPLICA_SCRUB_REWRITE_PURGE);
+        quorum_encode_purge(&again, r->floor[u.target]);
+        append(r, out, &again, 0);
+        break;
     case QBLK_EPOCH:
         QMARK(r->init, REPLICA_SCRUB_REWRITE_EPOCH);
         quorum_encode_epoch(&again, u.target);
@@ -1334,6 +1549,28 @@ static gboolean boot_vrecord(Replica *r, const QRecord *rec, uint32_t block)
     m->block = block;
     held->block = block;
     return FALSE;
+}
+
+/* A purge block read back: the key's floor is the newest purged tombstone (their clocks joined,
+ * with version vectors). */
+static void boot_floor(Replica *r, const QRecord *floor)
+{
+    if (floor->key >= r->init.keys)
+        return;
+    QMARK(r->init, REPLICA_BOOT_PURGE);
+    if (!r->floor) {
+        r->floor = g_new0(QRecord *, MAX(r->init.keys, 1));
+        r->confirm_idem = g_new0(IdemKey, MAX(r->init.keys, 1));
+        r->confirmed = g_new0(uint64_t, MAX(r->init.keys, 1));
+    }
+    QRecord **f = &r->floor[floor->key];
+    if (!*f) {
+        *f = g_memdup2(floor, sizeof *floor);
+    } else if (floor->clock.npast > 0) {
+        qclock_join(&(*f)->clock, &floor->clock);
+    } else if (version_cmp(floor->version, (*f)->version) > 0) {
+        **f = *floor;
+    }
 }
 
 /* Version vectors: a node that boots with data lost may have issued dots it can no longer
@@ -1394,6 +1631,8 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
             g_array_append_val(done_keys, qb.idem);
         else if (qb.type == QBLK_EPOCH)
             epoch = MAX(epoch, qb.block);
+        else if (qb.type == QBLK_PURGE)
+            boot_floor(r, &qb.rec);
     }
     r->epoch = epoch;
     for (guint i = 0; i < done_keys->len; i++)
@@ -1472,9 +1711,10 @@ static void replica_step(void *proto, const ProtoEvent *ev, ActionList *out)
         handle_disk(r, ev, out);
         break;
     case PEV_TIMER:
-        if (ev->timer == TIMER_SYNC)
+        if (ev->timer == TIMER_SYNC) {
             sync_round(r, out);
-        else if (ev->timer == TIMER_HANDOFF)
+            purge_round(r, out);
+        } else if (ev->timer == TIMER_HANDOFF)
             handoff_round(r, out);
         else if (ev->timer == TIMER_SCRUB)
             scrub_round(r, out);
@@ -1496,6 +1736,12 @@ static void replica_step(void *proto, const ProtoEvent *ev, ActionList *out)
         case MSG_Q_WRITE_ACK:
             handle_ack(r, ev->msg, out);
             break;
+        case MSG_Q_PURGE_ASK:
+            handle_purge_ask(r, ev->msg, out);
+            break;
+        case MSG_Q_PURGE_ACK:
+            handle_purge_ack(r, ev->msg);
+            break;
         default:
             break;
         }
@@ -1516,6 +1762,13 @@ static void *replica_create(const ProtoInit *init)
     r->vclock = quorum_config(init->config)->resolution == QRES_VCLOCK;
     idem_table_init(&r->table, r->vclock ? sizeof(VMeta) : sizeof(Meta));
     r->issued = r->vclock ? g_new0(uint32_t, MAX(init->keys, 1)) : NULL;
+    r->purge = quorum_config(init->config)->purge;
+    if (r->purge != QPURGE_NEVER) {
+        r->floor = g_new0(QRecord *, MAX(init->keys, 1));
+        r->confirm_idem = g_new0(IdemKey, MAX(init->keys, 1));
+        r->confirmed = g_new0(uint64_t, MAX(init->keys, 1));
+    }
+    r->purging = g_array_new(FALSE, FALSE, sizeof(PurgeWrite));
     r->hints = g_array_new(FALSE, FALSE, sizeof(Stored));
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
@@ -1558,6 +1811,12 @@ static void replica_destroy(void *proto)
     ring_free(r->ring);
     g_free(r->key_peers);
     g_free(r->issued);
+    for (KeyId k = 0; r->floor && k < r->init.keys; k++)
+        g_free(r->floor[k]);
+    g_free(r->floor);
+    g_free(r->confirm_idem);
+    g_free(r->confirmed);
+    g_array_free(r->purging, TRUE);
     g_free(r);
 }
 

@@ -83,6 +83,64 @@ static uint16_t vrecord_len(const DiskBlock *b)
     return (uint16_t)(n > QCLOCK_MAX ? DISK_BODY_BYTES + 1 : VREC_HEAD + QDOT_BYTES * n);
 }
 
+/* A purge: key 4, then (no dots) version 14, or (dots) counts 1 and entries. */
+void quorum_encode_purge(DiskBlock *b, const QRecord *floor)
+{
+    uint8_t body[DISK_BODY_BYTES];
+    gsize off = 0;
+    put_bytes(body, &off, &floor->key, 4);
+    if (floor->clock.ndots + floor->clock.npast == 0) {
+        put_bytes(body, &off, &floor->version.ts, 8);
+        put_bytes(body, &off, &floor->version.client, 2);
+        put_bytes(body, &off, &floor->version.seq, 4);
+    } else {
+        /* Its dots join its past (purge_key did already): the floor covers the tombstone. */
+        QClock c = {0};
+        qclock_join(&c, &floor->clock);
+        uint8_t counts = c.npast;
+        put_bytes(body, &off, &counts, 1);
+        for (guint i = 0; i < c.npast; i++, off += QDOT_BYTES)
+            qdot_put(body + off, c.e[i]);
+    }
+    disk_block_seal(b, QBLK_PURGE, body, (uint16_t)off);
+}
+
+static void decode_purge(const DiskBlock *b, QRecord *r)
+{
+    gsize off = 0;
+    get_bytes(b->body, &off, &r->key, 4);
+    r->op = OP_DELETE;
+    r->hint_for = ENDPOINT_NONE;
+    if (b->len == 18) {
+        get_bytes(b->body, &off, &r->version.ts, 8);
+        get_bytes(b->body, &off, &r->version.client, 2);
+        get_bytes(b->body, &off, &r->version.seq, 4);
+        return;
+    }
+    uint8_t counts;
+    get_bytes(b->body, &off, &counts, 1);
+    QDot past[QCLOCK_MAX];
+    for (guint i = 0; i < counts && i < QCLOCK_MAX; i++, off += QDOT_BYTES)
+        past[i] = qdot_get(b->body + off);
+    qclock_set_past(&r->clock, past, MIN(counts, QCLOCK_MAX));
+}
+
+/* The length a purge block must have: 18 (a version), or from its counts byte. */
+static uint16_t purge_len(const DiskBlock *b)
+{
+    if (b->len == 18 || b->len < 5)
+        return 18;
+    guint n = b->body[4];
+    return (uint16_t)(n > QCLOCK_MAX ? DISK_BODY_BYTES + 1 : 5 + QDOT_BYTES * n);
+}
+
+gboolean qfloor_covers(const QRecord *floor, const QRecord *rec)
+{
+    if (rec->clock.ndots > 0)
+        return qclock_covers(&floor->clock, &rec->clock);
+    return version_cmp(rec->version, floor->version) <= 0;
+}
+
 void quorum_encode_epoch(DiskBlock *b, guint epoch)
 {
     uint16_t e = (uint16_t)epoch;
@@ -155,6 +213,9 @@ BlockCheck quorum_decode(const DiskBlock *b, QBlock *out)
     case QBLK_EPOCH:
         expect = EPOCH_LEN;
         break;
+    case QBLK_PURGE:
+        expect = purge_len(b);
+        break;
     default:
         /* An unknown type is either never written or damaged. */
         return disk_block_check(b, DISK_BODY_BYTES + 1) == BLOCK_EMPTY ? BLOCK_EMPTY
@@ -195,6 +256,8 @@ void quorum_parse_sealed(const DiskBlock *b, QBlock *out)
         uint16_t e;
         get_bytes(b->body, &off, &e, 2);
         out->block = e;
+    } else if (b->type == QBLK_PURGE) {
+        decode_purge(b, &out->rec);
     }
 }
 

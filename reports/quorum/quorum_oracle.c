@@ -26,6 +26,13 @@ typedef struct {
     uint8_t copy : 1; /* a rewritten copy: another durable copy, not another application */
 } QBlockInfo;
 
+/* A durable purge block: its key's floor on its node. */
+typedef struct {
+    uint32_t idx;
+    SimTime at; /* when it became durable */
+    QRecord floor;
+} Purge;
+
 /* The live durable records of every replica, per key (decoded from the durable images). */
 typedef struct {
     GArray **sets;     /* [node * keys + key] of QRecord, or NULL; what a newer put or delete of the
@@ -62,6 +69,7 @@ typedef struct {
     gboolean vclock;   /* resolution = vclock: records carry clocks */
     IdemTable dots;    /* vclock: the dots each write was seen durable under (WriteDots) */
     IdemTable twice;   /* vclock: writes seen durable under two dots (issued twice) */
+    GArray **purges;   /* per node, of Purge: the durable purge blocks (tombstone.purge) */
 } QuorumOracle;
 
 /* A block of data the replica owns (not a hint), with a clock or not. */
@@ -155,6 +163,40 @@ static void note_dots(QuorumOracle *o, const QRecord *r)
         idem_table_insert(&o->twice, r->idem);
 }
 
+/* When a durable purge block of node n first covered rec, or SIM_TIME_NEVER. */
+static SimTime node_purged_at(const QuorumOracle *o, EndpointId n, const QRecord *rec)
+{
+    const GArray *a = o->purges[n];
+    SimTime at = SIM_TIME_NEVER;
+    for (guint i = 0; i < a->len; i++) {
+        const Purge *p = &g_array_index(a, Purge, i);
+        if (p->floor.key == rec->key && qfloor_covers(&p->floor, rec))
+            at = MIN(at, p->at);
+    }
+    return at;
+}
+
+static gboolean node_purged(const QuorumOracle *o, EndpointId n, const QRecord *rec)
+{
+    return node_purged_at(o, n, rec) != SIM_TIME_NEVER;
+}
+
+/* Node n's purge block at idx became durable (floor) or went (NULL): the records its floor covers
+ * stay on disk, as copies, but are no longer part of the key's state there. */
+static void purge_changed(QuorumOracle *o, EndpointId n, uint32_t idx, const QRecord *floor)
+{
+    GArray *a = o->purges[n];
+    for (guint i = a->len; i-- > 0;)
+        if (g_array_index(a, Purge, i).idx == idx)
+            g_array_remove_index(a, i);
+    if (floor) {
+        Purge p = {idx, oview_now(o->view), *floor};
+        g_array_append_val(a, p);
+    }
+    if (o->qcache)
+        qcache_drop(o);
+}
+
 /* A durable block that decoded: a record, a VOID marker or a handed-off hint. */
 static void quorum_block_arrived(QuorumOracle *o, EndpointId node, QBlockInfo *b, const QBlock *qb,
                                  DiskChange cause)
@@ -202,18 +244,23 @@ static void quorum_on_durable(void *st, EndpointId node, guint file, uint32_t id
     if (o->qcache && (old || !neu || idx < o->qcache_len[node] || o->qcache_copies[node]))
         qcache_drop(o);
     QBlockInfo *b = qblock(o, node, idx);
+    gboolean was_purge = old && b->durable && b->type == QBLK_PURGE;
     if (old && b->durable) {
         if (qalive(b))
             qcopy(o, node, b, -1, cause);
         b->durable = 0;
     }
+    QBlock qb;
+    gboolean ok = neu && quorum_decode(neu, &qb) == BLOCK_OK;
+    if (was_purge || (ok && qb.type == QBLK_PURGE))
+        purge_changed(o, node, idx, ok && qb.type == QBLK_PURGE ? &qb.rec : NULL);
+    b = qblock(o, node, idx);
     if (!neu)
         return;
-    QBlock qb;
     b->durable = 1;
     b->voided = 0;
     b->done = 0;
-    if (quorum_decode(neu, &qb) != BLOCK_OK) {
+    if (!ok) {
         b->type = 0;
         return;
     }
@@ -246,8 +293,8 @@ static void qstate_add_block(QuorumOracle *o, QState *q, EndpointId n, const Dis
     if (id == 0)
         return;
     quorum_parse_sealed(block_store_get(o->view->store, id), &qb);
-    if (!qdata(qb.type) || qb.rec.key >= q->keys)
-        return;
+    if (!qdata(qb.type) || qb.rec.key >= q->keys || node_purged(o, n, &qb.rec))
+        return; /* not a record of the key's state here (gone with a purged tombstone) */
     guint si = n * q->keys + qb.rec.key;
     GArray **set = &q->sets[si];
     if (!*set)
@@ -345,12 +392,40 @@ static void qcache_catch_up(QuorumOracle *o)
     }
 }
 
+/* When a purged tombstone first covered the write, on some node, or SIM_TIME_NEVER. */
+static SimTime purged_at(const QuorumOracle *o, const Ledger *l)
+{
+    QRecord rec = {.key = l->key, .version = l->version};
+    if (o->vclock) {
+        const WriteDots *w = idem_table_lookup(&o->dots, l->idem);
+        if (!w)
+            return SIM_TIME_NEVER;
+        rec.clock = w->dots;
+    }
+    SimTime at = SIM_TIME_NEVER;
+    for (EndpointId n = 0; n < o->nodes; n++)
+        at = MIN(at, node_purged_at(o, n, &rec));
+    return at;
+}
+
+static gboolean purged(const QuorumOracle *o, const Ledger *l)
+{
+    return purged_at(o, l) != SIM_TIME_NEVER;
+}
+
+static SimTime quorum_purged_at(void *st, const Ledger *l)
+{
+    return purged_at(st, l);
+}
+
 /* Whether some live record covers the write: under version vectors one whose causal past holds
- * its dot, else a newer put or delete. */
+ * its dot, else a newer put or delete; or a purged tombstone does. */
 static gboolean superseded(const QuorumOracle *o, const QState *q, const Ledger *l)
 {
     if (l->key >= q->keys)
         return FALSE;
+    if (purged(o, l))
+        return TRUE;
     if (!o->vclock)
         return q->has_base[l->key] && version_cmp(q->base[l->key], l->version) > 0;
     const WriteDots *w = idem_table_lookup(&o->dots, l->idem);
@@ -426,6 +501,21 @@ static void check_key_converged(QuorumOracle *o, const QState *q, KeyId k, const
         GArray *src = q->sets[node * q->keys + k];
         if (src)
             merge_into(o, set, src);
+        /* A tombstone some replica purged goes everywhere in time (every replica held it). */
+        for (guint d = set->len; d-- > 0;) {
+            const QRecord *r = &g_array_index(set, QRecord, d);
+            gboolean gone = FALSE;
+            for (EndpointId p = 0; p < o->nodes && !gone && r->op == OP_DELETE; p++)
+                gone = node_purged(o, p, r);
+            if (gone)
+                g_array_remove_index(set, d);
+        }
+        /* Deletes only, or nothing (purged): the key is absent either way. */
+        gboolean deletes = TRUE;
+        for (guint d = 0; d < set->len && deletes; d++)
+            deletes = g_array_index(set, QRecord, d).op == OP_DELETE;
+        if (deletes)
+            g_array_set_size(set, 0);
         if (!ref) {
             ref = set;
             ref_node = node;
@@ -564,6 +654,8 @@ static void note_live(QuorumOracle *o, const QState *q)
 static gboolean quorum_owes_copies(void *st, const Ledger *l)
 {
     const QuorumOracle *o = st;
+    if (purged(o, l))
+        return FALSE; /* gone with a purged tombstone, as it should */
     if (o->qcache)
         return !superseded(o, o->qcache, l);
     if (o->vclock)
@@ -670,7 +762,7 @@ static gboolean quorum_multi_value(void *st)
 static gboolean quorum_accounted(void *st, const Ledger *l)
 {
     const QuorumOracle *o = st;
-    return idem_table_lookup(&o->live, l->idem) != NULL;
+    return idem_table_lookup(&o->live, l->idem) != NULL || purged(o, l);
 }
 
 static void quorum_end_done(void *st)
@@ -698,6 +790,9 @@ static void *quorum_create(const OracleEnv *env)
     for (guint n = 0; n < o->nodes; n++)
         chunks_init(&o->qblocks[n], sizeof(QBlockInfo));
     o->vclock = quorum_vclock(o->view->cfg);
+    o->purges = g_new(GArray *, o->nodes);
+    for (guint n = 0; n < o->nodes; n++)
+        o->purges[n] = g_array_new(FALSE, FALSE, sizeof(Purge));
     idem_table_init(&o->dots, sizeof(WriteDots));
     idem_table_init(&o->twice, 1);
     return o;
@@ -720,6 +815,9 @@ static void quorum_destroy(void *st)
     g_free(o->qblocks);
     idem_table_clear(&o->dots);
     idem_table_clear(&o->twice);
+    for (guint n = 0; n < o->nodes; n++)
+        g_array_free(o->purges[n], TRUE);
+    g_free(o->purges);
     g_free(o);
 }
 
@@ -745,4 +843,5 @@ const OracleModule quorum_oracle = {
     .multi_value = quorum_multi_value,
     .accounted = quorum_accounted,
     .reissued = quorum_reissued,
+    .purged_at = quorum_purged_at,
 };
