@@ -3,6 +3,8 @@
  *   quorum-100k     100,000 sequential puts from one client through one coordinator to N=3, W=2,
  *                   fsync 1..5 ms, network 1..10 ms, no faults (target: under 0.3 s of wall time)
  *   raft-100k       a 3-server cluster commits 100,000 commands from one client (target: 0.3 s)
+ *   libraft-100k    the same on the hosted canonical raft (libraft 0.15 behind its adapter; a
+ *                   snapshot every 1,024 entries, the library's default), when the build has it
  *   *-sim-only      the same workload on a bare world (no oracles, no settle or final phase), to
  *                   tell the simulation's cost from the oracles' (not a target; it runs second,
  *                   on a heap the full run already faulted in, so it pays fewer page faults)
@@ -14,7 +16,8 @@
  * event for event), so that what the machine's neighbours do in the meantime does not count; every
  * run's time is printed too.
  *
- * Usage: bench_protocols [OPS [quorum|raft|batch]] — a smaller OPS or one case is for profiling.
+ * Usage: bench_protocols [OPS [quorum|raft|libraft|batch]] — a smaller OPS or one case is for
+ * profiling.
  * Raft clients retry up to 10 times, so that commands sent before the first election still
  * commit. Each run must pass its oracles; a failed verdict makes the benchmark exit non-zero.
  */
@@ -35,6 +38,12 @@
 #define RAFT_TEXT                                                                                  \
     "[scenario]\nname = bench-raft\nsummary = one client's commands on 3 servers, no faults\n"     \
     "protocol = raft\nseed = 1\nduration = 100000s\n"                                              \
+    "[cluster]\nnodes = 3\nnet.latency = 1ms..10ms\ndisk.fsync_latency = 1ms..5ms\n"               \
+    "[workload]\nclients = 1\nmix = put:100\nclient.retries = 10\n"
+
+#define LIBRAFT_TEXT                                                                               \
+    "[scenario]\nname = bench-libraft\nsummary = one client's commands on 3 hosted servers\n"      \
+    "protocol = libraft\nseed = 1\nduration = 100000s\n"                                           \
     "[cluster]\nnodes = 3\nnet.latency = 1ms..10ms\ndisk.fsync_latency = 1ms..5ms\n"               \
     "[workload]\nclients = 1\nmix = put:100\nclient.retries = 10\n"
 
@@ -170,6 +179,13 @@ int main(int argc, char **argv)
         ok &= bench_throughput(qname, QUORUM_TEXT, ops);
     if (!only || strcmp(only, "raft") == 0)
         ok &= bench_throughput(rname, RAFT_TEXT, ops);
+    if (!only || strcmp(only, "libraft") == 0) {
+        g_autofree char *lname = g_strdup_printf("libraft-%uk", ops / 1000);
+        if (protocol_find("libraft"))
+            ok &= bench_throughput(lname, LIBRAFT_TEXT, ops);
+        else
+            printf("%s: not run: %s\n", lname, protocol_missing("libraft"));
+    }
     if (!only || strcmp(only, "batch") == 0)
         ok &= bench_batch(argc > 1 ? ops : 20000);
     return ok ? 0 : 1;
