@@ -137,10 +137,13 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
                f->restart_after == SIM_TIME_NEVER ? SIM_TIME_NEVER : now + f->restart_after, blank);
         break;
     }
-    case FAULT_RESTART:
+    case FAULT_RESTART: {
+        /* A restart stops the process as a process crash does (the page cache stays). */
+        guint blank = disk_blank_after(w, node, FALSE);
         world_restart(w, node);
-        record(r, index, node, now, 0);
+        record(r, index, node, now, blank);
         break;
+    }
     case FAULT_PAUSE:
         world_pause(w, node, f->duration);
         record(r, index, node, now + f->duration, 0);
@@ -367,7 +370,8 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
         if (f->kind == FAULT_DISK_LOSS ||
             ((f->kind == FAULT_CORRUPT || f->kind == FAULT_SECTOR_ERROR) && ff->hit > 0))
             damaged |= (uint64_t)1 << ff->node;
-        if (f->kind == FAULT_CRASH && ff->hit > 0 && tol.empty_reboot)
+        if ((f->kind == FAULT_CRASH || f->kind == FAULT_RESTART) && ff->hit > 0 &&
+            tol.empty_reboot)
             damaged |= (uint64_t)1 << ff->node;
         if (f->kind == FAULT_CLOCK_SKEW && ff->node >= world_config_server_count(c) &&
             f->offset != 0)
