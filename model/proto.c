@@ -5,7 +5,8 @@
 
 const char *note_kind_name(NoteKind kind)
 {
-    static const char *names[] = {"role", "apply", "commit", "damaged", "repaired", "handoff"};
+    static const char *names[] = {"role",     "apply",   "commit", "damaged",
+                                  "repaired", "handoff", "halted"};
     G_STATIC_ASSERT(G_N_ELEMENTS(names) == NOTE_KIND_COUNT);
     g_assert((unsigned)kind < NOTE_KIND_COUNT);
     return names[kind];

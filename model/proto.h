@@ -34,6 +34,8 @@ typedef enum {
     NOTE_DAMAGED,  /* the node found its durable state damaged: a = first bad block */
     NOTE_REPAIRED, /* the node finished repairing itself */
     NOTE_HANDOFF,  /* quorum: a hint was handed back, a = idem, b = target */
+    NOTE_HALTED,   /* the node stopped serving for good: it found its own state contradicted (a
+                      hosted library that shuts itself down), a = its commit index, b = term */
     NOTE_KIND_COUNT,
 } NoteKind;
 

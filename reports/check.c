@@ -239,6 +239,8 @@ static void check_end(Checker *c, const CheckEnd *end, Verdict *all)
     history_check_liveness(&c->view, end, all);
     if (c->mod->liveness)
         c->mod->liveness(c->st, end, all);
+    if (c->mod->annotate)
+        c->mod->annotate(c->st, all);
     if (c->mod->end_done)
         c->mod->end_done(c->st);
 }

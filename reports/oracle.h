@@ -136,6 +136,9 @@ typedef struct OracleModule {
     void (*end_begin)(void *st);
     void (*end_checks)(void *st, Verdict *v);
     void (*end_done)(void *st);
+    /* Last of all, after every check: the module may add to the text of the violations found
+     * (never add, drop or change one), e.g. naming a known cause. NULL: nothing. */
+    void (*annotate)(void *st, Verdict *v);
 
     /* ---- causality (reports/causal_check.h) ---- */
     gboolean causal; /* a store that keeps versions per key: lost updates, resurrections */

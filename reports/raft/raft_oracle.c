@@ -59,6 +59,13 @@ static void commit_through(RaftOracle *o, uint64_t supporters, uint64_t index, u
         gboolean found = FALSE;
         for (EndpointId n = 0; n < o->nodes && !found; n++)
             found = ((supporters >> n) & 1) && raft_oracle_durable_entry(o, n, i, &e, NULL);
+        /* Compacted into a supporter's durable snapshot (which holds only applied entries): the
+         * prefix is there, its entry no longer readable (term 0 in the slot). */
+        for (EndpointId n = 0; n < o->nodes && !found; n++)
+            if (((supporters >> n) & 1) && i <= raft_covered(o, n)) {
+                found = TRUE;
+                e = (RaftEntry){.index = i, .idem = IDEM_NONE};
+            }
         if (!found) {
             if (index > o->pending_index) {
                 o->pending_index = index;

@@ -98,7 +98,7 @@ static void check_leader_completeness(RaftOracle *o, EndpointId node, uint64_t t
     for (uint64_t i = 1; i <= o->committed.len; i++) {
         const RaftSlot *s = chunks_at(&o->committed, (guint)(i - 1));
         /* Leader Completeness: committed in an earlier term, so in every later leader's log. */
-        if (!s->set || s->commit_term >= term)
+        if (!s->set || s->commit_term >= term || s->term == 0)
             continue;
         uint64_t t;
         IdemKey idem;
@@ -218,7 +218,7 @@ void raft_safety_caught_up(void *st, gboolean healed)
         const RaftSlot *s = chunks_at(&o->committed, (guint)(i - 1));
         for (EndpointId n = 0; n < o->nodes; n++) {
             RaftEntry e;
-            if (missing[n] == 0 && i > covered[n] &&
+            if (missing[n] == 0 && i > covered[n] && s->term != 0 &&
                 !(raft_oracle_durable_entry(o, n, i, &e, NULL) && e.term == s->term &&
                   e.idem == s->idem))
                 missing[n] = i;

@@ -50,7 +50,7 @@ typedef struct {
 
 /* A committed log position. */
 typedef struct {
-    uint64_t term;
+    uint64_t term;        /* 0: known only as held by a snapshot (its entry compacted away) */
     uint64_t commit_term; /* the term whose leader could count the majority that committed it */
     IdemKey idem;
     uint8_t kind;
