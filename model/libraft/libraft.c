@@ -84,6 +84,13 @@ static void note_changes(LRNode *n)
     }
     NodeRole role = role_of(raft_state(&n->raft));
     uint64_t term = n->raft.current_term;
+    if (raft_state(&n->raft) == RAFT_UNAVAILABLE && !n->io_failed && !n->halted) {
+        /* Not an I/O error (the host restarts it after those): 0.15 shuts itself down when an
+         * AppendEntries contradicts an entry it has committed. It stays so: that is its answer. */
+        n->halted = TRUE;
+        LMARK(n, LIBRARY_HALTED);
+        act_note(n->out, NOTE_HALTED, n->raft.commit_index, term, 0, 0);
+    }
     if (role != n->role || term != n->noted_term) {
         gboolean elected = role == ROLE_LEADER && n->role != ROLE_LEADER;
         n->role = role;
@@ -153,7 +160,10 @@ static void run_work(void *arg)
         n->tick(&n->io);
         break;
     case WORK_RECV:
+        /* A snapshot put from inside an InstallSnapshot's recv is the install (libraft_io.c). */
+        n->installing = w->msg.type == RAFT_IO_INSTALL_SNAPSHOT;
         n->recv(&n->io, &w->msg);
+        n->installing = FALSE;
         break;
     }
     g_free(w);
@@ -306,6 +316,17 @@ void lr_adopt_image(LRNode *n)
     n->synced = 0;
 }
 
+/* Whether the log holds nothing, or only the bootstrap configuration: without metadata, a
+ * server whose bootstrap was cut short never had a term, a vote or an entry of anyone's. */
+static gboolean only_bootstrap(const LRImage *im)
+{
+    if (im->records->len == 0)
+        return TRUE;
+    const RaftEntry *e = &g_array_index(im->records, RaftEntry, 0);
+    return im->records->len == 1 && e->index == 1 && e->term == 1 && e->kind == OP_NOOP &&
+           e->key == LR_KEY_CHANGE;
+}
+
 static void boot(LRNode *n, const ProtoEvent *ev)
 {
     LRImage *im = &n->image;
@@ -323,7 +344,7 @@ static void boot(LRNode *n, const ProtoEvent *ev)
     n->may_bootstrap = ev->first_boot;
     gboolean damaged = im->log_damaged || im->snap_damaged || im->meta_damaged ||
                        (im->meta_found && im->meta.damaged) || (!im->meta_found && !ev->first_boot);
-    n->blank = !ev->first_boot && !im->meta_found && im->records->len == 0 && !im->snap_found &&
+    n->blank = !ev->first_boot && !im->meta_found && only_bootstrap(im) && !im->snap_found &&
                !im->log_damaged && !im->snap_damaged && !im->meta_damaged;
     if (ev->first_boot)
         LMARK(n, BOOT_FIRST);
@@ -456,10 +477,16 @@ static void while_suspended(LRNode *n, const ProtoEvent *ev)
     g_queue_push_tail(&n->deferred, event_copy(ev));
 }
 
+static void host_restart(LRNode *n);
+
 static void replay_deferred(LRNode *n)
 {
     ProtoEvent *d;
     while (!n->fiber.suspended && (d = g_queue_pop_head(&n->deferred)) != NULL) {
+        /* An I/O error reached the library: the instance is restarted before anything else
+         * reaches it (0.15 does not survive a second failed append in flight, see host_restart). */
+        if (n->started && n->io_failed)
+            host_restart(n);
         if (d->kind == PEV_TIMER && d->timer == LR_TIMER_TICK) {
             n->tick_deferred = FALSE;
             Work *w = g_new0(Work, 1);
@@ -475,8 +502,6 @@ static void replay_deferred(LRNode *n)
         event_free(d);
     }
 }
-
-static void host_restart(LRNode *n);
 
 static void libraft_step(void *p, const ProtoEvent *ev, ActionList *out)
 {
@@ -510,6 +535,7 @@ static void instance_open(LRNode *n)
 {
     n->heap = lr_heap_new();
     n->io_failed = FALSE;
+    n->halted = FALSE;
     n->started = FALSE;
     n->role = ROLE_NONE;
     lr_io_setup(n);

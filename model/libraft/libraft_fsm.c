@@ -11,7 +11,8 @@
  * Clients: a leader proposes a write with raft_apply and answers ok from the apply callback; a
  * raft_apply error is definite (NotLeader with the library's leader as hint, Busy); a callback
  * with an error (leadership lost, shutdown) is indeterminate; a refusal is definite only when
- * nothing of the write is in this server's log past what it applied, nor in its state machine.
+ * nothing of the write is in this server's log past what it applied, nor in its state machine,
+ * and a later copy of a definitely refused attempt (a duplicated message) is refused again.
  * Reads are the library's
  * linearizable read: raft_barrier, then the FSM in the barrier's callback. A follower answers
  * NotLeader{hint} or NoLeader. Invariants: every request is answered at most once; requests
@@ -268,6 +269,29 @@ static FailReason refusal(LRNode *n)
     return id != 0 && id != n->raft.id ? FAIL_NOT_LEADER : FAIL_NO_LEADER;
 }
 
+/* A write attempt this server refused as definitely not applied: a copy of it arriving later
+ * (the network duplicates messages) is refused again, so that the answer stays true. */
+#define REFUSED_KEPT 8
+
+static uint64_t attempt_key(const Msg *m)
+{
+    return (uint64_t)m->from << 48 | (uint64_t)m->u.creq.op << 16 | m->u.creq.attempt;
+}
+
+static void remember_refusal(LRNode *n, const Msg *m)
+{
+    n->refused[n->refused_next++ % REFUSED_KEPT] = attempt_key(m);
+}
+
+static gboolean refused_before(const LRNode *n, const Msg *m)
+{
+    uint64_t key = attempt_key(m);
+    for (guint i = 0; i < REFUSED_KEPT; i++)
+        if (n->refused[i] == key)
+            return TRUE;
+    return FALSE;
+}
+
 /* A refusal, counted by its reason. */
 static void refuse(LRNode *n, const Msg *m, FailReason why, gboolean definite)
 {
@@ -280,6 +304,8 @@ static void refuse(LRNode *n, const Msg *m, FailReason why, gboolean definite)
         LMARK(n, CLIENT_BUSY);
     if (!definite)
         LMARK(n, CLIENT_REFUSAL_INDEFINITE);
+    else if (cq->kind != OP_GET)
+        remember_refusal(n, m);
     lr_reply(n, m->from, cq->op, cq->attempt, FALSE, why, definite, NULL);
 }
 
@@ -308,6 +334,11 @@ void lr_client_request(LRNode *n, const Msg *m)
     const ClientReq *cq = &m->u.creq;
     if (!n->started || raft_state(&n->raft) != RAFT_LEADER) {
         refuse(n, m, n->started ? refusal(n) : FAIL_NO_LEADER, refusal_is_definite(n, cq));
+        return;
+    }
+    if (cq->kind != OP_GET && refused_before(n, m)) {
+        LMARK(n, CLIENT_REFUSED_AGAIN);
+        lr_reply(n, m->from, cq->op, cq->attempt, FALSE, FAIL_BUSY, TRUE, NULL);
         return;
     }
     if (cq->kind != OP_GET && session_applied(n, cq->idem)) {

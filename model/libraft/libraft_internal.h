@@ -176,6 +176,7 @@ typedef struct LRNode {
     gboolean started; /* raft_start returned 0 */
     gboolean closing;
     gboolean io_failed; /* an I/O error reached the library (see lr_heap_quarantine) */
+    gboolean halted;    /* the library shut itself down (NOTE_HALTED said so) */
     raft_io_tick_cb tick;
     raft_io_recv_cb recv;
     unsigned tick_ms;
@@ -185,6 +186,7 @@ typedef struct LRNode {
     int wait_write_error;
     gboolean wait_arrived;
     gboolean log_broken; /* a truncation failed: the next append is not trusted */
+    gboolean installing; /* inside the recv of an InstallSnapshot */
     GQueue deferred;     /* of ProtoEvent* copies, while the fiber is suspended */
     gboolean tick_deferred;
     /* storage mirror */
@@ -207,6 +209,9 @@ typedef struct LRNode {
     uint64_t scrub_cursor;
     uint64_t scrub_limit;
     guint scrub_reading;
+    GArray *scrub_dirty[LR_NFILES]; /* of uint32_t: blocks the scrub wrote, not yet vouched for by
+                                       a scrub fsync that succeeded */
+    guint scrub_syncing[LR_NFILES]; /* how many of them the fsync in flight covers (0: none) */
     /* repair from peers at boot (libraft_repair.c) */
     gboolean repairing;
     gboolean blank;         /* this boot found nothing at all on the disk (see libraft_repair.c) */
@@ -226,7 +231,9 @@ typedef struct LRNode {
     GHashTable *named;  /* named idempotency keys applied (IdemKey*) */
     /* clients */
     GPtrArray *requests; /* outstanding in the library (LRRequest*) */
-    guint inflight;      /* writes among them */
+    uint64_t refused[8]; /* write attempts refused definitely (client, op, attempt), a ring */
+    guint refused_next;
+    guint inflight; /* writes among them */
     /* what the notes said last */
     NodeRole role;
     uint64_t noted_term;
@@ -285,7 +292,7 @@ void lr_repair_retry(LRNode *n);
 void lr_repair_message(LRNode *n, const Msg *m);
 /* A boot fsync of the repair's phases finished (all of a phase's fsyncs, result 0 or not). */
 void lr_repair_synced(LRNode *n, gboolean failed);
-/* Frees the repair's answers and the log mirror (destroy). */
+/* Frees the scrub's bookkeeping, the repair's answers and the log mirror (destroy). */
 void lr_repair_clear(LRNode *n);
 /* Takes n->image as this instance's state: term, vote, snapshot, log mirror (libraft.c). */
 void lr_adopt_image(LRNode *n);

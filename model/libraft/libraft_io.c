@@ -37,8 +37,9 @@ struct LRAppend {
     guint writes_left;
     gboolean failed;
     int error;
-    gboolean retried; /* libraft-trust-failed-fsync: the second fsync was issued */
-    gboolean done;    /* completed early (libraft-ack-before-fsync) */
+    gboolean retried;   /* libraft-trust-failed-fsync: the second fsync was issued */
+    gboolean done;      /* completed early (libraft-ack-before-fsync) */
+    gboolean truncated; /* the library truncated some of its entries while it was in flight */
 };
 
 typedef enum { PEND_SEND, PEND_SNAP_GET, PEND_SNAP_PUT } PendKind;
@@ -341,12 +342,32 @@ static int io_truncate(struct raft_io *io, raft_index index)
                  LR_TOKEN(LR_TOK_TRUNCATE, ++n->next_token));
     n->next_index = index;
     lr_log_cut(n, index);
+    for (GList *l = n->appends.head; l != NULL; l = l->next) {
+        LRAppend *a = l->data;
+        if (a->first + a->count > index)
+            a->truncated = TRUE;
+    }
     return 0;
+}
+
+/* libraft 0.15 answers a failed append by releasing its entries and truncating its log there;
+ * when it has already truncated them (it stepped down and a new leader's entries replaced them)
+ * it dereferences a NULL entry reference and crashes. The host treats that error as the crash it
+ * is: the callback is not run, and the instance is restarted from what is durable (host_restart)
+ * before anything else reaches it, as a supervisor restarts a crashed process. */
+static gboolean append_would_crash(const LRAppend *a, int status)
+{
+    return status != 0 && a->truncated;
 }
 
 static void append_complete(LRNode *n, LRAppend *a)
 {
     int status = a->failed ? raft_error(a->error) : 0;
+    if (append_would_crash(a, status)) {
+        LMARK(n, APPEND_FAILED_TRUNCATED);
+        io_failed(n);
+        return;
+    }
     if (status != 0) {
         n->stats.append_errors++;
         LMARK(n, APPEND_FAILED);
@@ -454,10 +475,10 @@ static int io_snapshot_put(struct raft_io *io, unsigned trailing, struct raft_io
         act_write(n->out, LR_FILE_SNAP, at + i, &blocks[i], LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
     g_free(blocks);
     act_fsync(n->out, LR_FILE_SNAP, LR_TOKEN(LR_TOK_SNAP, p->id));
-    /* Trailing 0 is how 0.15 installs a snapshot (its log already restored to end at the
-     * snapshot); a snapshot taken with raft_set_snapshot_trailing(0) comes the same way while
-     * the library still holds entries after it, which must stay on disk. */
-    p->replaces = trailing == 0 && raft_last_index(&n->raft) == s->index;
+    /* An installed snapshot (put from inside an InstallSnapshot's recv, trailing 0) replaces the
+     * whole log. A snapshot taken with raft_set_snapshot_trailing(0) comes with trailing 0 too,
+     * while the library goes on appending after it: its log stays on disk. */
+    p->replaces = n->installing;
     g_queue_push_tail(&n->snap_puts, p);
     n->stats.snapshots_put++;
     if (p->replaces)
@@ -619,7 +640,7 @@ void lr_io_cancel_all(LRNode *n)
      * does from here leaves the node (libraft.c sends its output nowhere), so the status cannot
      * make anything count as durable; it only lets the library free the request. */
     while ((a = g_queue_pop_head(&n->appends)) != NULL) {
-        if (!a->done)
+        if (!a->done && !a->truncated)
             a->cb(a->req, 0);
         g_free(a);
     }

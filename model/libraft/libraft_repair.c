@@ -8,7 +8,8 @@
  * and the next slice of the durable log or of the current snapshot, and writes again, from what
  * it wrote (n->log, n->snap), any block that cannot be read or fails its checksum (a latent
  * sector error, silent corruption), then fsyncs. A failed scrub fsync proves nothing about what
- * else was dirty in the file, so every append still waiting for its fsync fails too.
+ * it covered (the pages may look clean and never have been written): every block the scrub
+ * wrote is written again and fsynced again, and every append still waiting for its fsync fails.
  *
  * Repair (at boot): damage the disk shows at boot (an unreadable or corrupt block in the log,
  * the metadata or a snapshot that may be the newest, the metadata missing after a first boot, a
@@ -79,6 +80,9 @@ const RaftEntry *lr_log_at(const LRNode *n, uint64_t index)
 
 void lr_scrub_start(LRNode *n)
 {
+    for (guint f = 0; f < LR_NFILES; f++)
+        if (n->scrub_dirty[f] == NULL)
+            n->scrub_dirty[f] = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     /* A fixed period, offset per server: the scrub draws nothing from the node's stream, which
      * is the library's io->random. */
     act_timer(n->out, LR_TIMER_SCRUB, SCRUB_EVERY + (SimTime)n->init.self * 37 * SIM_MS, 0);
@@ -124,9 +128,76 @@ void lr_scrub_round(LRNode *n)
     n->scrub_reading++;
 }
 
+/* The current content of block idx of file f, as the scrub writes it; FALSE when there is none
+ * (the block changed meaning since: a truncated entry, an older snapshot's slot). */
+static gboolean scrub_content(LRNode *n, guint file, uint32_t idx, DiskBlock *out)
+{
+    if (file == LR_FILE_META) {
+        RaftMeta cur = {.seq = n->meta_seq,
+                        .term = n->term,
+                        .voted_for = n->vote == 0 ? ENDPOINT_NONE : (EndpointId)(n->vote - 1)};
+        raft_encode_meta(out, &cur);
+        return idx < 2;
+    }
+    if (file == LR_FILE_LOG) {
+        const RaftEntry *want = lr_log_at(n, (uint64_t)idx + 1);
+        if (want != NULL)
+            raft_encode_entry(out, want);
+        return want != NULL;
+    }
+    uint32_t first = n->snap_slot * LR_SNAP_SLOT;
+    if (n->snap.index == 0 || idx < first)
+        return FALSE;
+    guint nblocks;
+    DiskBlock *blocks = lr_snap_encode(&n->snap, n->snap_data, &nblocks);
+    gboolean have = idx - first < nblocks;
+    if (have)
+        *out = blocks[idx - first];
+    g_free(blocks);
+    return have;
+}
+
+/* Writes block idx of file f again from memory; it stays dirty until a scrub fsync succeeds. */
+static void scrub_write(LRNode *n, guint file, uint32_t idx)
+{
+    DiskBlock w;
+    if (file == LR_FILE_META && idx != n->meta_slot && n->fiber.suspended)
+        return; /* a durable call is writing that slot now */
+    if (!scrub_content(n, file, idx, &w))
+        return;
+    act_write(n->out, file, idx, &w, LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
+    n->stats.scrub_repairs++;
+    g_array_append_val(n->scrub_dirty[file], idx);
+}
+
+/* One fsync at a time per file, covering what the scrub wrote before it. */
 static void scrub_sync(LRNode *n, guint file)
 {
+    if (n->scrub_syncing[file] > 0 || n->scrub_dirty[file]->len == 0)
+        return;
+    n->scrub_syncing[file] = n->scrub_dirty[file]->len;
     act_fsync(n->out, file, LR_TOKEN(LR_TOK_SCRUB_SYNC, file));
+}
+
+/* A scrub fsync finished. After a failure nothing it covered is durable although the pages may
+ * look clean (ext4, xfs): every block the scrub wrote is written again, and fsynced again. */
+static void scrub_synced(LRNode *n, guint file, int result)
+{
+    GArray *dirty = n->scrub_dirty[file];
+    guint covered = MIN(n->scrub_syncing[file], dirty->len);
+    n->scrub_syncing[file] = 0;
+    if (result == 0) {
+        g_array_remove_range(dirty, 0, covered);
+    } else {
+        LMARK(n, SCRUB_SYNC_FAILED);
+        if (file == LR_FILE_LOG) /* what it covered may be lost although its pages look clean */
+            lr_io_fail_pending_appends(n, result);
+        g_autoptr(GArray) again = g_array_copy(dirty);
+        g_array_set_size(dirty, 0);
+        for (guint i = 0; i < again->len; i++)
+            scrub_write(n, file, g_array_index(again, uint32_t, i));
+    }
+    scrub_sync(n, file);
 }
 
 /* Either slot: a bad copy of the current metadata is written again; a bad older copy is
@@ -139,31 +210,21 @@ static void scrub_meta(LRNode *n, guint slot, int result, const DiskBlock *b)
         return; /* intact (or replaced since: a valid block is never damage) */
     if (slot != n->meta_slot && n->fiber.suspended)
         return;
-    RaftMeta cur = {.seq = n->meta_seq,
-                    .term = n->term,
-                    .voted_for = n->vote == 0 ? ENDPOINT_NONE : (EndpointId)(n->vote - 1)};
-    DiskBlock w;
-    raft_encode_meta(&w, &cur);
-    act_write(n->out, LR_FILE_META, slot, &w, LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
-    n->stats.scrub_repairs++;
     LMARK(n, SCRUB_META);
+    scrub_write(n, LR_FILE_META, slot);
     scrub_sync(n, LR_FILE_META);
 }
 
-static gboolean scrub_log(LRNode *n, uint64_t index, int result, const DiskBlock *b)
+static void scrub_log(LRNode *n, uint64_t index, int result, const DiskBlock *b)
 {
     const RaftEntry *want = lr_log_at(n, index);
     if (want == NULL || index > n->scrub_limit || index > n->synced)
-        return FALSE; /* changed since the read was issued */
+        return; /* changed since the read was issued */
     RaftEntry e;
     if (result == 0 && raft_decode_entry(b, &e) == BLOCK_OK && e.index == index)
-        return FALSE;
-    DiskBlock w;
-    raft_encode_entry(&w, want);
-    act_write(n->out, LR_FILE_LOG, (uint32_t)(index - 1), &w, LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
-    n->stats.scrub_repairs++;
+        return;
     LMARK(n, SCRUB_LOG);
-    return TRUE;
+    scrub_write(n, LR_FILE_LOG, (uint32_t)(index - 1));
 }
 
 /* Snapshot blocks of the slot read, if it is still the current snapshot. */
@@ -174,20 +235,15 @@ static void scrub_snap(LRNode *n, uint64_t id, const ProtoEvent *ev)
     guint nblocks;
     DiskBlock *want = lr_snap_encode(&n->snap, n->snap_data, &nblocks);
     uint32_t first = (uint32_t)(id & 0xffffff);
-    gboolean wrote = FALSE;
     for (uint32_t i = 0; i < ev->count && first + i < nblocks; i++) {
         const DiskBlock *b = &ev->blocks[i];
         if (ev->results[i] == 0 && disk_block_check(b, want[first + i].len) == BLOCK_OK)
             continue;
-        act_write(n->out, LR_FILE_SNAP, n->snap_slot * LR_SNAP_SLOT + first + i, &want[first + i],
-                  LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
-        n->stats.scrub_repairs++;
         LMARK(n, SCRUB_SNAP);
-        wrote = TRUE;
+        scrub_write(n, LR_FILE_SNAP, n->snap_slot * LR_SNAP_SLOT + first + i);
     }
     g_free(want);
-    if (wrote)
-        scrub_sync(n, LR_FILE_SNAP);
+    scrub_sync(n, LR_FILE_SNAP);
 }
 
 gboolean lr_scrub_disk_done(LRNode *n, const ProtoEvent *ev)
@@ -203,11 +259,7 @@ gboolean lr_scrub_disk_done(LRNode *n, const ProtoEvent *ev)
     case LR_TOK_SCRUB_WRITE:
         return TRUE; /* a failed rewrite is found again by a later round */
     case LR_TOK_SCRUB_SYNC:
-        if (ev->result != 0 && id == LR_FILE_LOG) {
-            /* What the failed fsync covered may be lost although its pages look clean. */
-            LMARK(n, SCRUB_SYNC_FAILED);
-            lr_io_fail_pending_appends(n, ev->result);
-        }
+        scrub_synced(n, (guint)id, ev->result);
         return TRUE;
     default:
         return FALSE;
@@ -218,11 +270,9 @@ gboolean lr_scrub_disk_done(LRNode *n, const ProtoEvent *ev)
         for (uint32_t i = 0; i < ev->count && i < 2; i++)
             scrub_meta(n, i, ev->results[i], &ev->blocks[i]);
     } else if (kind == LR_TOK_SCRUB_LOG) {
-        gboolean wrote = FALSE;
         for (uint32_t i = 0; i < ev->count; i++)
-            wrote |= scrub_log(n, id + i, ev->results[i], &ev->blocks[i]);
-        if (wrote)
-            scrub_sync(n, LR_FILE_LOG);
+            scrub_log(n, id + i, ev->results[i], &ev->blocks[i]);
+        scrub_sync(n, LR_FILE_LOG);
     } else {
         scrub_snap(n, id, ev);
     }
@@ -511,6 +561,9 @@ void lr_repair_message(LRNode *n, const Msg *m)
 
 void lr_repair_clear(LRNode *n)
 {
+    for (guint f = 0; f < LR_NFILES; f++)
+        if (n->scrub_dirty[f] != NULL)
+            g_array_free(n->scrub_dirty[f], TRUE);
     if (n->answers != NULL)
         for (EndpointId p = 0; p < n->init.nodes; p++)
             if (n->answers[p] != NULL) {

@@ -14,6 +14,10 @@
  *                         for entries it has appended but not stored (raft_io: an entry counts
  *                         once its append completed).
  *
+ * And one consequence: a server whose library shuts itself down (RAFT_UNAVAILABLE, NOTE_HALTED)
+ * because an AppendEntries contradicts an entry it had committed - after one of the breaches, it
+ * explains every violation that follows (a cluster left without a majority to serve).
+ *
  * Each breach taints the log positions it made count wrongly. The oracles judge what follows
  * (an early or lost ack, a divergent apply); at the end each violation about a write whose entry
  * sits at a tainted position is marked with the breach, and so is any other violation of a run in
@@ -38,6 +42,9 @@ static const char *const behaviour_text[LR_BEHAVIOUR_COUNT] = {
     [LR_BEHAVIOUR_INSTALL_ACK_UNSTORED] = "a follower answered InstallSnapshot as done for "
                                           "entries it had appended but not stored (raft_io: an "
                                           "entry counts once its append completed)",
+    [LR_BEHAVIOUR_HALTED] = "the library shut itself down (RAFT_UNAVAILABLE): an AppendEntries "
+                            "contradicted an entry it had committed, after one of the breaches "
+                            "above made committed logs diverge",
 };
 
 void lr_behaviour_init(LROracle *o)
@@ -128,6 +135,18 @@ void lr_behaviour_claim(LROracle *o, EndpointId follower, EndpointId leader, uin
     taint(o, LR_BEHAVIOUR_ACK_BEYOND_MATCH, follower, lo, last, term);
 }
 
+/* A halt is the library's answer to committed logs that diverged: it explains what follows it
+ * (a cluster that cannot serve: stuck) only when one of the breaches came first; a halt with no
+ * breach before it is left unexplained. */
+void lr_behaviour_halted(LROracle *o, EndpointId node, uint64_t commit)
+{
+    for (guint i = 0; i < o->taints->len; i++)
+        if (g_array_index(o->taints, LRTaint, i).what != LR_BEHAVIOUR_HALTED) {
+            taint(o, LR_BEHAVIOUR_HALTED, node, commit, commit, 0);
+            return;
+        }
+}
+
 void lr_behaviour_install_ack(LROracle *o, EndpointId follower, uint64_t last)
 {
     taint(o, LR_BEHAVIOUR_INSTALL_ACK_UNSTORED, follower, last, last, 0);
@@ -142,18 +161,39 @@ static gboolean placement_tainted(const LRTaint *t, uint64_t index, uint64_t ter
     return t->what == LR_BEHAVIOUR_COMMIT_EARLIER_TERM ? term < t->term : term == t->term;
 }
 
-/* The first taint that explains violation x by the writes it names (or, for an unpersisted
- * send, by the answer itself); -1 if none. */
+/* The log index a violation of the raft module names ("entry 4", "at index 2"), or 0. */
+static uint64_t named_index(const Violation *x)
+{
+    static const char *const words[] = {"committed entry ", "at index "};
+    for (gsize w = 0; w < G_N_ELEMENTS(words); w++) {
+        const char *at = strstr(x->text, words[w]);
+        if (at)
+            return g_ascii_strtoull(at + strlen(words[w]), NULL, 10);
+    }
+    return 0;
+}
+
+/* The first taint that explains violation x by the writes it names, by the log index it names
+ * (a divergent server, a leader without a committed entry, two applies at one index), or, for
+ * an unpersisted send, by the answer itself; -1 if none. */
 static int explained_by(const LROracle *o, const Violation *x)
 {
     for (guint i = 0; i < o->taints->len; i++) {
         const LRTaint *t = &g_array_index(o->taints, LRTaint, i);
+        if (t->what == LR_BEHAVIOUR_HALTED) {
+            if (x->time >= t->at)
+                return (int)i;
+            continue;
+        }
         if (t->what == LR_BEHAVIOUR_INSTALL_ACK_UNSTORED) {
             if (x->kind == V_UNPERSISTED_SEND && x->nnodes > 0 && x->nodes[0] == t->node &&
                 x->time == t->at)
                 return (int)i;
             continue;
         }
+        uint64_t index = x->nops == 0 ? named_index(x) : 0;
+        if (index != 0 && index >= t->lo && index <= t->hi)
+            return (int)i;
         for (guint k = 0; k < x->nops; k++) {
             if (x->ops[k] >= history_len(o->view->history))
                 continue;

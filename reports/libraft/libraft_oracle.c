@@ -242,6 +242,8 @@ static void lr_note(void *st, EndpointId node, const ProtoAction *note)
     raft_oracle.note(o->raft, node, note);
     if (note->sub == NOTE_COMMIT)
         lr_behaviour_commit(o, node, note->a, note->b);
+    else if (note->sub == NOTE_HALTED)
+        lr_behaviour_halted(o, node, note->a);
 }
 
 static void lr_booted(void *st, EndpointId node, const ProtoDiskImage *image)
@@ -314,7 +316,11 @@ static void lr_end_checks(void *st, Verdict *v)
 {
     LROracle *o = st;
     raft_oracle.end_checks(o->raft, v);
-    lr_behaviour_explain(o, v);
+}
+
+static void lr_annotate(void *st, Verdict *v)
+{
+    lr_behaviour_explain(st, v);
 }
 
 /* ---- life cycle ---- */
@@ -377,4 +383,5 @@ const OracleModule libraft_oracle = {
     .convergence = lr_convergence,
     .settled_copies = lr_settled_copies,
     .end_checks = lr_end_checks,
+    .annotate = lr_annotate,
 };

@@ -27,6 +27,7 @@ typedef enum {
     LR_BEHAVIOUR_COMMIT_EARLIER_TERM,
     LR_BEHAVIOUR_ACK_BEYOND_MATCH,
     LR_BEHAVIOUR_INSTALL_ACK_UNSTORED,
+    LR_BEHAVIOUR_HALTED, /* a consequence: it shut itself down after one of the above */
     LR_BEHAVIOUR_COUNT,
 } LRBehaviour;
 
@@ -77,5 +78,7 @@ void lr_behaviour_claim(LROracle *o, EndpointId follower, EndpointId leader, uin
                         uint64_t last);
 /* An append success that its sender's disk does not back, after an InstallSnapshot of `last`. */
 void lr_behaviour_install_ack(LROracle *o, EndpointId follower, uint64_t last);
+/* The library on `node` shut itself down (NOTE_HALTED). */
+void lr_behaviour_halted(LROracle *o, EndpointId node, uint64_t commit);
 /* Marks each violation a breach explains (see libraft_behaviour.c). */
 void lr_behaviour_explain(const LROracle *o, Verdict *v);
