@@ -370,8 +370,7 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
         if (f->kind == FAULT_DISK_LOSS ||
             ((f->kind == FAULT_CORRUPT || f->kind == FAULT_SECTOR_ERROR) && ff->hit > 0))
             damaged |= (uint64_t)1 << ff->node;
-        if ((f->kind == FAULT_CRASH || f->kind == FAULT_RESTART) && ff->hit > 0 &&
-            tol.empty_reboot)
+        if ((f->kind == FAULT_CRASH || f->kind == FAULT_RESTART) && ff->hit > 0 && tol.empty_reboot)
             damaged |= (uint64_t)1 << ff->node;
         if (f->kind == FAULT_CLOCK_SKEW && ff->node >= world_config_server_count(c) &&
             f->offset != 0)
