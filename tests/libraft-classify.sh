@@ -4,10 +4,11 @@
 #
 # Runs `durasim fuzz --protocol libraft --seeds SEEDS`, then replays each failing seed with -v:
 # every violation the libraft oracle module explains names the behaviour of libraft 0.15 it
-# follows ("libraft 0.15 at ...: <behaviour>"); one that names none is unexplained - an adapter
-# bug until shown otherwise. Prints the seeds, the violations by kind, the explained ones by
+# follows ("libraft 0.15 BEHAVIOUR at ...: what it did"); one that names none is unexplained -
+# an adapter bug until shown otherwise. Prints the seeds, the violations by kind, the explained ones by
 # behaviour, and every unexplained one with its replay command. Exits 0 when every violation is
-# explained, 1 otherwise, 2 on bad usage. DURASIM (default build/release/durasim) is the binary.
+# explained, 1 otherwise, 2 on bad usage. DURASIM (default build/release/durasim) is the binary;
+# KEEP=FILE keeps every violation line there, each after its seed.
 #
 #   sh tests/libraft-classify.sh 1..100000
 set -u
@@ -31,13 +32,15 @@ for s in $(sed -n 's/^FAIL  seed=\([0-9]*\) .*/\1/p' "$tmp/fuzz"); do
         grep -E '^      [a-z-]+: ' | grep -v -E '^      [a-z-]+: [0-9]+ more$' |
         grep -v -E '^      (expected|writes|work):' | sed "s/^      /$s /"
 done >"$tmp/violations"
+[ -n "${KEEP:-}" ] && cp "$tmp/violations" "$KEEP"
 total=$(grep -c . "$tmp/violations")
 echo "classify: $total violations shown in full, by kind:"
 awk '{print $2}' "$tmp/violations" | sort | uniq -c | sed 's/^/  /'
-echo "classify: explained, by the behaviour of libraft 0.15 named first:"
-grep -o -E 'libraft 0.15 (at|earlier in this run)[^:]*\): [a-zA-Z]+ [a-zA-Z]+ [a-zA-Z]+ [a-zA-Z]+' \
-    "$tmp/violations" | sed 's/.*): //' | sort | uniq -c | sed 's/^/  /'
-grep -v -E 'libraft 0.15 (at|earlier in this run)' "$tmp/violations" >"$tmp/unexplained"
+echo "classify: explained, by the behaviour of libraft 0.15 each names (direct: at the positions"
+echo "          it counted wrongly; earlier: what those led to):"
+sed -n -E 's/.*libraft 0\.15 ([a-z-]+) (at|earlier in this run) .*/\1 \2/p' "$tmp/violations" |
+    sed 's/ at$/ (direct)/; s/ earlier in this run$/ (earlier)/' | sort | uniq -c | sed 's/^/  /'
+grep -v -E 'libraft 0\.15 [a-z-]+ (at|earlier in this run) ' "$tmp/violations" >"$tmp/unexplained"
 n=$(grep -c . "$tmp/unexplained")
 echo "classify: $n unexplained"
 awk '{print "  durasim replay --protocol libraft --seed " $1 "   # " substr($0, index($0, $2), 120)}' \

@@ -25,7 +25,7 @@ for s in $seeds; do
     "$DURASIM" replay --protocol libraft --seed "$s" -v >"$tmp/r-$s" 2>&1
     # Every violation line shown in full names the library behaviour it follows.
     bad=$(grep -E '^      [a-z-]+: ' "$tmp/r-$s" | grep -v -E '^      [a-z-]+: [0-9]+ more$' |
-        grep -v -E '^      (expected|writes|work):' | grep -v -E 'libraft 0.15 (at|earlier in this run)')
+        grep -v -E '^      (expected|writes|work):' | grep -v -E 'libraft 0.15 [a-z-]+ (at|earlier in this run) ')
     if [ -n "$bad" ]; then
         fail "seed $s: a violation no behaviour of libraft 0.15 explains:"
         echo "$bad"
@@ -35,7 +35,7 @@ echo "fuzz 1..2000: $(echo "$seeds" | grep -c .) seeds with violations, each exp
 
 for sc in libraft-ack-beyond-match libraft-install-ack-unstored libraft-commit-earlier-term; do
     "$DURASIM" run -v "scenarios/$sc.ini" >"$tmp/$sc" 2>&1 || fail "scenario $sc does not pass"
-    grep -q -E 'libraft 0.15 (at|earlier in this run)' "$tmp/$sc" ||
+    grep -q -E 'libraft 0.15 [a-z-]+ (at|earlier in this run) ' "$tmp/$sc" ||
         fail "scenario $sc: its violations do not name the library behaviour"
 done
 

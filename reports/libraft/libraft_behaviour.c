@@ -32,6 +32,13 @@
 #define TAINTS_MAX 256
 #define CLAIM_SCAN 64 /* how far down a claimed tail is compared */
 
+static const char *const behaviour_name[LR_BEHAVIOUR_COUNT] = {
+    [LR_BEHAVIOUR_COMMIT_EARLIER_TERM] = "commit-earlier-term",
+    [LR_BEHAVIOUR_ACK_BEYOND_MATCH] = "ack-beyond-match",
+    [LR_BEHAVIOUR_INSTALL_ACK_UNSTORED] = "install-ack-unstored",
+    [LR_BEHAVIOUR_HALTED] = "halted",
+};
+
 static const char *const behaviour_text[LR_BEHAVIOUR_COUNT] = {
     [LR_BEHAVIOUR_COMMIT_EARLIER_TERM] = "a leader committed an entry of an earlier term by "
                                          "counting replicas (Raft 5.4.2; canonical/raft#220, "
@@ -43,8 +50,7 @@ static const char *const behaviour_text[LR_BEHAVIOUR_COUNT] = {
                                           "entries it had appended but not stored (raft_io: an "
                                           "entry counts once its append completed)",
     [LR_BEHAVIOUR_HALTED] = "the library shut itself down (RAFT_UNAVAILABLE): an AppendEntries "
-                            "contradicted an entry it had committed, after one of the breaches "
-                            "above made committed logs diverge",
+                            "contradicted an entry it had committed",
 };
 
 void lr_behaviour_init(LROracle *o)
@@ -61,18 +67,20 @@ void lr_behaviour_clear(LROracle *o)
     idem_table_clear(&o->placements);
 }
 
-static void taint(LROracle *o, LRBehaviour what, EndpointId node, uint64_t lo, uint64_t hi,
-                  uint64_t term)
+/* Records a breach; FALSE if it was known already or the list is full. */
+static gboolean taint(LROracle *o, LRBehaviour what, EndpointId node, uint64_t lo, uint64_t hi,
+                      uint64_t term)
 {
     for (guint i = 0; i < o->taints->len; i++) {
         const LRTaint *t = &g_array_index(o->taints, LRTaint, i);
         if (t->what == what && t->lo == lo && t->hi == hi && t->term == term)
-            return;
+            return FALSE;
     }
     if (o->taints->len >= TAINTS_MAX)
-        return;
-    LRTaint t = {what, oview_now(o->view), node, lo, hi, term};
+        return FALSE;
+    LRTaint t = {what, oview_now(o->view), node, lo, hi, term, 0};
     g_array_append_val(o->taints, t);
+    return TRUE;
 }
 
 void lr_behaviour_placed(LROracle *o, const RaftEntry *e)
@@ -142,7 +150,8 @@ void lr_behaviour_halted(LROracle *o, EndpointId node, uint64_t commit)
 {
     for (guint i = 0; i < o->taints->len; i++)
         if (g_array_index(o->taints, LRTaint, i).what != LR_BEHAVIOUR_HALTED) {
-            taint(o, LR_BEHAVIOUR_HALTED, node, commit, commit, 0);
+            if (taint(o, LR_BEHAVIOUR_HALTED, node, commit, commit, 0))
+                g_array_index(o->taints, LRTaint, o->taints->len - 1).cause = i + 1;
             return;
         }
 }
@@ -208,18 +217,34 @@ static int explained_by(const LROracle *o, const Violation *x)
     return -1;
 }
 
+/* What a halt followed: the breach that made committed logs diverge first ("" for others). */
+static char *halt_cause(const LROracle *o, const LRTaint *t)
+{
+    if (t->what != LR_BEHAVIOUR_HALTED || t->cause == 0 || t->cause > o->taints->len)
+        return g_strdup("");
+    const LRTaint *c = &g_array_index(o->taints, LRTaint, t->cause - 1);
+    char when[32];
+    sim_time_format_human(c->at, when, sizeof when);
+    return g_strdup_printf(", which diverged after %s at %s (%s)", behaviour_name[c->what], when,
+                           oview_name(o->view, c->node));
+}
+
 static void mark(const LROracle *o, Violation *x, const LRTaint *t, gboolean direct)
 {
     char when[32];
     sim_time_format_human(t->at, when, sizeof when);
+    g_autofree char *cause = halt_cause(o, t);
     char *text;
     if (direct)
         text = g_strdup_printf(
-            "%s; libraft 0.15 at %s (%s, index %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT "): %s",
-            x->text, when, oview_name(o->view, t->node), t->lo, t->hi, behaviour_text[t->what]);
+            "%s; libraft 0.15 %s at %s (%s, index %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT
+            "): %s%s",
+            x->text, behaviour_name[t->what], when, oview_name(o->view, t->node), t->lo, t->hi,
+            behaviour_text[t->what], cause);
     else
-        text = g_strdup_printf("%s; libraft 0.15 earlier in this run (%s, %s): %s", x->text,
-                               oview_name(o->view, t->node), when, behaviour_text[t->what]);
+        text = g_strdup_printf("%s; libraft 0.15 %s earlier in this run (%s, %s): %s%s", x->text,
+                               behaviour_name[t->what], oview_name(o->view, t->node), when,
+                               behaviour_text[t->what], cause);
     g_free(x->text);
     x->text = text;
 }

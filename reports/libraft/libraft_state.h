@@ -39,6 +39,7 @@ typedef struct {
     SimTime at;
     EndpointId node; /* the leader that counted, or the follower that claimed */
     uint64_t lo, hi, term;
+    guint cause; /* a halt: 1 + the index of the first breach before it (0: none) */
 } LRTaint;
 
 /* Where a write's entries were written: its last LR_PLACEMENTS distinct (index, term), a ring
