@@ -236,11 +236,10 @@ static void mark(const LROracle *o, Violation *x, const LRTaint *t, gboolean dir
     g_autofree char *cause = halt_cause(o, t);
     char *text;
     if (direct)
-        text = g_strdup_printf(
-            "%s; libraft 0.15 %s at %s (%s, index %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT
-            "): %s%s",
-            x->text, behaviour_name[t->what], when, oview_name(o->view, t->node), t->lo, t->hi,
-            behaviour_text[t->what], cause);
+        text = g_strdup_printf("%s; libraft 0.15 %s at %s (%s, index %" G_GUINT64_FORMAT
+                               "..%" G_GUINT64_FORMAT "): %s%s",
+                               x->text, behaviour_name[t->what], when, oview_name(o->view, t->node),
+                               t->lo, t->hi, behaviour_text[t->what], cause);
     else
         text = g_strdup_printf("%s; libraft 0.15 %s earlier in this run (%s, %s): %s%s", x->text,
                                behaviour_name[t->what], oview_name(o->view, t->node), when,
