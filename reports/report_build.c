@@ -43,7 +43,24 @@ typedef struct {
     gboolean up, paused, changed;
     NodeRole role;
     GByteArray *files[MAX_FILES];
+    /* The descriptor each file is written through: a protocol's fixed files f, or (a protocol
+     * naming its own files) the first descriptors it writes through, in that order. */
+    uint8_t fd_of[MAX_FILES];
+    guint nfd;
 } NodeState;
+
+/* The file shown for descriptor fd (a new one when a write first uses it); MAX_FILES: none. */
+static guint file_of_fd(NodeState *n, guint fd, gboolean write)
+{
+    for (guint k = 0; k < n->nfd; k++)
+        if (n->fd_of[k] == fd)
+            return k;
+    if (!write || n->nfd == MAX_FILES)
+        return MAX_FILES;
+    n->fd_of[n->nfd] = (uint8_t)fd;
+    n->files[n->nfd] = g_byte_array_new();
+    return n->nfd++;
+}
 
 static char block_char(uint8_t f)
 {
@@ -104,10 +121,11 @@ static void state_power_loss(NodeState *n)
 
 static void state_apply(NodeState *n, const SimTraceRecord *r, FsProfile fs)
 {
-    guint file = (guint)(r->a >> 32);
+    guint file;
     switch (r->kind) {
     case SIM_TR_DISK_DONE:
-        if (file >= MAX_FILES || !n->files[file])
+        file = file_of_fd(n, (guint)(r->a >> 32), r->sub == DISKOP_WRITE && r->b == 0);
+        if (file >= MAX_FILES)
             return;
         if (r->sub == DISKOP_FSYNC || r->sub == DISKOP_FDATASYNC)
             state_fsync(n, file, (int)r->b, fs);
@@ -680,10 +698,12 @@ static void states_init(World *w, NodeState *st)
         guint kind = protocol_kind_of(c->protocol, c, id);
         n->role = kind < c->protocol->n_kinds ? c->protocol->kinds[kind].role : ROLE_CLIENT;
         Disk *d = world_disk(w, id);
-        /* A protocol's fixed files, or (a protocol naming its own) its first descriptors. */
-        guint nfiles = !d ? 0 : disk_nfixed(d) ? MIN(disk_nfixed(d), MAX_FILES) : MAX_FILES;
-        for (guint k = 0; k < nfiles; k++)
+        guint nfiles = d ? MIN(disk_nfixed(d), MAX_FILES) : 0;
+        for (guint k = 0; k < nfiles; k++) {
             n->files[k] = g_byte_array_new();
+            n->fd_of[k] = (uint8_t)k;
+        }
+        n->nfd = nfiles;
     }
 }
 

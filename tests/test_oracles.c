@@ -133,6 +133,27 @@ static const OracleModule *module_of(const Protocol *protocol)
     return protocol == &raft_protocol ? &raft_oracle : &quorum_oracle;
 }
 
+/* A replica's log is in segment files (quorum.h); these tests use the first, data/00000000,
+ * made durable with its directory before anything (and again after a lost disk): block b at
+ * b of file QFILE(f, node). */
+#define QFILE(f, n) ((guint)disk_lookup((f)->disks[n], "data/00000000", FALSE))
+
+static void make_segment(Disk *d)
+{
+    char path[FS_PATH_MAX];
+    quorum_segment_path(0, path, sizeof path);
+    assert_int_equal(disk_mkdir(d, "data"), 0);
+    assert_int_equal(disk_open(d, 0, path, FS_O_CREATE), 0);
+    assert_int_equal(disk_open(d, 1, "data", FS_O_DIR), 0);
+    assert_int_equal(disk_open(d, 2, ".", FS_O_DIR), 0);
+    assert_int_equal(disk_fdsync(d, 1, FALSE), 0);
+    assert_int_equal(disk_fdsync(d, 2, FALSE), 0);
+    disk_close_all(d);
+}
+
+/* A lost disk: for a replica, its segment is made again (empty, durably named). */
+static void q_wipe(Fix *f, EndpointId n);
+
 static void fix_open(Fix *f, const Protocol *protocol)
 {
     memset(f, 0, sizeof *f);
@@ -154,11 +175,13 @@ static void fix_open(Fix *f, const Protocol *protocol)
     f->k0 = 0;
     history_init(&f->history);
     f->store = block_store_new();
-    guint nfiles = protocol == &raft_protocol ? 2 : 1;
+    guint nfiles = protocol == &raft_protocol ? 2 : 0;
     for (EndpointId n = 0; n < NODES; n++) {
         f->disks[n] = disk_new_shared(f->cfg.fs, nfiles, f->store);
         f->taps[n] = (DiskTap){f, n};
         disk_set_observer(f->disks[n], on_disk_durable, &f->taps[n]);
+        if (protocol == &quorum_protocol)
+            make_segment(f->disks[n]);
     }
     f->view = (OracleView){.cfg = &f->cfg,
                            .history = &f->history,
@@ -179,11 +202,18 @@ static void fix_open(Fix *f, const Protocol *protocol)
         for (EndpointId n = 0; n < NODES; n++) {
             DiskBlock b;
             quorum_encode_ident(&b, n);
-            assert_int_equal(disk_write(f->disks[n], QUORUM_FILE_DATA, 0, &b), 0);
-            assert_int_equal(disk_fsync(f->disks[n], QUORUM_FILE_DATA), 0);
+            assert_int_equal(disk_write(f->disks[n], QFILE(f, n), 0, &b), 0);
+            assert_int_equal(disk_fsync(f->disks[n], QFILE(f, n)), 0);
             f->next_block[n] = 1;
         }
     }
+}
+
+static void q_wipe(Fix *f, EndpointId n)
+{
+    disk_wipe(f->disks[n]);
+    if (f->cfg.protocol == &quorum_protocol)
+        make_segment(f->disks[n]);
 }
 
 static void fix_close(Fix *f)
@@ -321,7 +351,7 @@ static QRecord qrec(Fix *f, uint32_t id)
 
 static void q_sync(Fix *f, EndpointId node)
 {
-    assert_int_equal(disk_fsync(f->disks[node], QUORUM_FILE_DATA), 0);
+    assert_int_equal(disk_fsync(f->disks[node], QFILE(f, node)), 0);
 }
 
 /* Writes `r` at `block` of the replica's data file (page cache only). */
@@ -329,7 +359,7 @@ static void q_write_at(Fix *f, EndpointId node, uint32_t block, const QRecord *r
 {
     DiskBlock b;
     quorum_encode_record(&b, r);
-    assert_int_equal(disk_write(f->disks[node], QUORUM_FILE_DATA, block, &b), 0);
+    assert_int_equal(disk_write(f->disks[node], QFILE(f, node), block, &b), 0);
     f->next_block[node] = MAX(f->next_block[node], block + 1);
 }
 
@@ -521,7 +551,7 @@ static uint32_t quorum_acked_write(Fix *f)
     at(f, 41200 * SIM_US);
     server_ack(f, w17, CO1);
     at(f, 50 * MS);
-    assert_int_equal(disk_truncate(f->disks[R1], QUORUM_FILE_DATA, 1), 0);
+    assert_int_equal(disk_truncate(f->disks[R1], QFILE(f, R1), 1), 0);
     q_sync(f, R1);
     return w17;
 }
@@ -535,7 +565,7 @@ static void test_oracle_lost_ack_when_every_durable_copy_is_gone(void **state)
     fix_open(&f, &quorum_protocol);
     uint32_t w17 = quorum_acked_write(&f);
     at(&f, 60 * MS);
-    disk_wipe(f.disks[R2]);
+    q_wipe(&f, R2);
     Verdict v;
     finish(&f, &v);
     const Violation *x = only_with(&v, V_LOST_ACK, V_UNDER_REPLICATED);
@@ -566,8 +596,8 @@ static void test_oracle_lost_ack_that_was_never_durable_says_so(void **state)
     at(&f, 41200 * SIM_US);
     server_ack(&f, w17, CO1);
     at(&f, 50 * MS);
-    disk_wipe(f.disks[R1]);
-    disk_wipe(f.disks[R2]);
+    q_wipe(&f, R1);
+    q_wipe(&f, R2);
     Verdict v;
     finish(&f, &v);
     if (!(v.kinds & (1u << V_LOST_ACK))) {
@@ -710,7 +740,7 @@ static void test_oracle_early_ack_when_fewer_than_w_copies_are_durable(void **st
         q_store(&f, R2, w17, synced_first);
         if (variant == GONE_BEFORE_ACK) {
             at(&f, 30 * MS);
-            assert_int_equal(disk_truncate(f.disks[R2], QUORUM_FILE_DATA, 1), 0);
+            assert_int_equal(disk_truncate(f.disks[R2], QFILE(&f, R2), 1), 0);
             q_sync(&f, R2);
         }
         at(&f, 41200 * SIM_US);
@@ -878,7 +908,7 @@ static void test_oracle_voided_record_is_a_latent_orphan(void **state)
     (void)w17;
     DiskBlock b;
     quorum_encode_void(&b, 1);
-    assert_int_equal(disk_write(f.disks[R1], QUORUM_FILE_DATA, 2, &b), 0);
+    assert_int_equal(disk_write(f.disks[R1], QFILE(&f, R1), 2, &b), 0);
     q_sync(&f, R1);
     Verdict v;
     finish(&f, &v);
@@ -1754,7 +1784,7 @@ static void test_oracle_beyond_model_judges_only_what_still_holds(void **state)
     Fix f;
     fix_open(&f, &quorum_protocol);
     uint32_t w17 = quorum_acked_write(&f);
-    disk_wipe(f.disks[R2]);
+    q_wipe(&f, R2);
     Msg *m = msg_new(MSG_Q_WRITE_ACK, R3, CO1);
     quorum_body(m)->qack = (QWriteAck){.status = QACK_DURABLE, .idem = hop(&f, w17)->idem};
     observe_sent(&f, m);
@@ -1803,7 +1833,7 @@ static void quorum_hint_done(Fix *f, uint32_t w)
 {
     DiskBlock b;
     quorum_encode_hint_done(&b, hop(f, w)->idem, R2);
-    assert_int_equal(disk_write(f->disks[R3], QUORUM_FILE_DATA, f->next_block[R3]++, &b), 0);
+    assert_int_equal(disk_write(f->disks[R3], QFILE(f, R3), f->next_block[R3]++, &b), 0);
     q_sync(f, R3);
 }
 
@@ -1890,7 +1920,7 @@ static void test_oracle_under_replicated_when_repair_never_restores_a_lost_copy(
         at(&f, 40 * MS);
         server_ack(&f, w, CO1);
         at(&f, 100 * MS);
-        disk_wipe(f.disks[R2]); /* within the model: W - 1 = 1 replica may lose its disk */
+        q_wipe(&f, R2); /* within the model: W - 1 = 1 replica may lose its disk */
         f.next_block[R2] = 0;
         if (variant == REPAIRED) {
             at(&f, 500 * MS);
@@ -1931,7 +1961,7 @@ static void test_oracle_superseded_write_owes_no_copies(void **state)
     at(&f, 40 * MS);
     server_ack(&f, w1, CO1);
     at(&f, 100 * MS);
-    disk_wipe(f.disks[R2]);
+    q_wipe(&f, R2);
     f.next_block[R2] = 0;
     at(&f, 200 * MS);
     for (EndpointId n = R1; n <= R3; n++)
@@ -1969,7 +1999,7 @@ static void test_oracle_raft_under_replicated_when_a_server_never_catches_up(voi
         at(&f, 40 * MS);
         server_ack(&f, w1, N1);
         at(&f, 100 * MS);
-        disk_wipe(f.disks[N2]);
+        q_wipe(&f, N2);
         if (caught_up) {
             at(&f, 400 * MS);
             r_append(&f, N2, 1, 1, w1, TRUE);

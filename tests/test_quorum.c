@@ -40,7 +40,8 @@ typedef struct {
 } Timer;
 
 typedef struct {
-    uint8_t kind; /* ACT_WRITE, ACT_TRUNCATE, ACT_FSYNC, ACT_READ */
+    uint8_t kind; /* ACT_WRITE, ACT_TRUNCATE, ACT_FSYNC, ACT_READ, or a namespace action */
+    uint8_t file; /* the descriptor */
     uint32_t index;
     uint64_t token;
     DiskBlock block;
@@ -125,8 +126,14 @@ static void step(Harness *h, ProtoEvent *ev)
         case ACT_WRITE:
         case ACT_TRUNCATE:
         case ACT_FSYNC:
-        case ACT_READ: {
-            DiskReq d = {a->kind, a->index, a->token, a->block};
+        case ACT_READ:
+        case ACT_OPEN:
+        case ACT_CLOSE:
+        case ACT_MKDIR:
+        case ACT_UNLINK:
+        case ACT_RENAME:
+        case ACT_FDATASYNC: {
+            DiskReq d = {a->kind, a->file, a->index, a->token, a->block};
             g_array_append_val(h->disk, d);
             break;
         }
@@ -207,6 +214,13 @@ static void disk_complete(Harness *h, int result)
     step(h, &ev);
 }
 
+/* Completes the disk operations queued now, in order: fsyncs with `result`, the others with 0. */
+static void disk_complete_fsyncs(Harness *h, int result)
+{
+    for (guint n = h->disk->len; n > 0; n--)
+        disk_complete(h, g_array_index(h->disk, DiskReq, 0).kind == ACT_FSYNC ? result : 0);
+}
+
 /* Completes every queued disk operation (and those they lead to) successfully. */
 static void disk_drain(Harness *h)
 {
@@ -254,7 +268,7 @@ static void coord_open(Harness *h)
 static void replica_boot(Harness *h, EndpointId self, const ProtoDiskImage *image)
 {
     harness_open(h, &quorum_replica_ops, self);
-    ProtoDiskImage empty = {.nfiles = 1};
+    ProtoDiskImage empty = {0};
     ProtoEvent ev = {.kind = PEV_BOOT, .image = image ? image : &empty, .first_boot = !image};
     step(h, &ev);
 }
@@ -978,8 +992,10 @@ static void test_quorum_replica_after_eio_fsync_reports_failure_and_rewrites(voi
     harness_close(&h);
 }
 
-/* When the fsync after a restart fails, the replica does not fsync again and trust the 0: it
- * writes a copy of every record it read back, fsyncs that, and answers reads only then. */
+/* When the sync after a restart fails (its log segment, and the directories that name it: the
+ * page cache may hold names that never reached the disk too), the replica does not fsync again
+ * and trust the 0: it writes a copy of every record it read back, syncs that, and answers reads
+ * only then. */
 static void test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy(void **state)
 {
     Harness h = {0};
@@ -989,16 +1005,21 @@ static void test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy(void **sta
     quorum_encode_ident(&blocks[0], 0);
     QRecord rec = record(OP_PUT, 7, 5, 0xb1);
     quorum_encode_record(&blocks[1], &rec);
-    ProtoDiskImage img = {.nfiles = 1, .len = {2}, .blocks = {blocks}, .errors = {errors}};
+    char seg[FS_PATH_MAX];
+    quorum_segment_path(0, seg, sizeof seg);
+    ProtoFileImage ents[2] = {{.path = "data", .is_dir = TRUE},
+                              {.len = 2, .blocks = blocks, .errors = errors}};
+    g_strlcpy(ents[1].path, seg, sizeof ents[1].path);
+    ProtoDiskImage img = {.nentries = 2, .entries = ents};
     replica_boot(&h, 0, &img);
-    assert_int_equal(actions(&h, ACT_FSYNC), 1);
+    assert_int_equal(actions(&h, ACT_FSYNC), 3); /* the segment, data/ and the root */
     assert_int_equal(actions(&h, ACT_WRITE), 0);
     gboolean ready;
     Value v;
     replica_read(&h, &ready, &v);
     assert_false(ready);
 
-    disk_complete(&h, EIO);
+    disk_complete_fsyncs(&h, EIO);
     QBlock qb;
     assert_int_equal(written_blocks(&h, QBLK_DATA, &qb), 1);
     assert_int_equal(qb.rec.idem, 0xb1);
@@ -1007,13 +1028,48 @@ static void test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy(void **sta
     replica_read(&h, &ready, &v);
     assert_false(ready);
 
-    disk_complete(&h, 0); /* the copy */
-    assert_int_equal(actions(&h, ACT_FSYNC), 1);
-    disk_complete(&h, 0);
+    disk_drain(&h); /* the copy, and its sync */
     assert_int_equal(replica_read(&h, &ready, &v), 1);
     assert_true(ready);
     assert_int_equal(v, 7);
     harness_close(&h);
+}
+
+/* Whether the disk operations queued now include an fsync of descriptor `fd`. */
+static gboolean queued_fsync_of(const Harness *h, guint fd)
+{
+    for (guint i = 0; i < h->disk->len; i++) {
+        const DiskReq *d = &g_array_index(h->disk, DiskReq, i);
+        if (d->kind == ACT_FSYNC && d->file == fd)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* A replica's log fills segment data/00000000 (64 blocks, the identity block first) and goes on
+ * in data/00000001: the sync that acks the first write there fsyncs data/, which names the new
+ * segment, before the ack (and not the syncs in between). With missing-dir-fsync it never does,
+ * and acks all the same. */
+static void test_quorum_replica_new_segment_is_named_durably_before_its_ack(void **state)
+{
+    for (int bug = 0; bug <= 1; bug++) {
+        Harness h = {0};
+        make_quorum_config(&h.cfg, 3, 3, 2, 2);
+        h.cfg.bugs = bug ? (BugSet)1 << QUORUM_BUG_MISSING_DIR_FSYNC : 0;
+        replica_open(&h, 0);
+        for (uint32_t i = 1; i <= QUORUM_SEGMENT_BLOCKS; i++) {
+            QRecord rec = record(OP_ADD, 1, (int64_t)i, 0x1000 + i);
+            deliver(&h, write_msg(coord_ep(&h), 0, i, 0, QW_CLIENT, ENDPOINT_NONE, &rec));
+            assert_int_equal(actions(&h, ACT_OPEN), i == QUORUM_SEGMENT_BLOCKS);
+            while (g_array_index(h.disk, DiskReq, 0).kind != ACT_FSYNC)
+                disk_complete(&h, 0); /* the open and the write: then the sync is queued */
+            assert_int_equal(queued_fsync_of(&h, 1), !bug && i == QUORUM_SEGMENT_BLOCKS);
+            disk_drain(&h);
+            assert_int_equal(quorum_body(last_sent(&h, MSG_Q_WRITE_ACK, ANY))->qack.status,
+                             QACK_DURABLE);
+        }
+        harness_close(&h);
+    }
 }
 
 /* A write retried with the same idempotency key (a coordinator retry, a client retry as a new
@@ -1178,25 +1234,49 @@ typedef struct {
     EndpointId hint_for;
 } LogHolds;
 
+/* The file of a node's log segment `seg` (durable, or as the page cache shows it), or -1. */
+static gint segment_file(Disk *d, uint32_t seg, gboolean durable)
+{
+    char path[FS_PATH_MAX];
+    quorum_segment_path(seg, path, sizeof path);
+    return disk_lookup(d, path, durable);
+}
+
+/* Block i of a node's log: durable, or as the page cache shows it. */
 static gboolean log_block(World *w, EndpointId node, gboolean durable, uint32_t i, QBlock *qb)
 {
+    Disk *d = world_disk(w, node);
+    gint f = segment_file(d, i / QUORUM_SEGMENT_BLOCKS, durable);
+    uint32_t at = i % QUORUM_SEGMENT_BLOCKS;
     DiskBlock b;
-    if (durable) {
-        if (!disk_durable_block(world_disk(w, node), QUORUM_FILE_DATA, i, &b))
-            return FALSE;
-    } else {
-        world_block_view(w, node, QUORUM_FILE_DATA, i, &b);
-    }
+    if (f < 0)
+        return FALSE;
+    if (durable ? !disk_durable_block(d, (guint)f, at, &b)
+                : at >= disk_length(d, (guint)f) || disk_read(d, (guint)f, at, &b) != 0)
+        return FALSE;
     return quorum_decode(&b, qb) == BLOCK_OK;
+}
+
+/* One past the last block of a node's log (durable, or in the page cache). */
+static uint32_t log_length(Disk *d, gboolean durable)
+{
+    uint32_t len = 0;
+    for (uint32_t seg = 0; seg < disk_nfiles(d); seg++) {
+        gint f = segment_file(d, seg, durable);
+        uint32_t n = f < 0     ? 0
+                     : durable ? disk_durable_length(d, (guint)f)
+                               : disk_length(d, (guint)f);
+        if (n > 0)
+            len = seg * QUORUM_SEGMENT_BLOCKS + n;
+    }
+    return len;
 }
 
 static LogHolds log_holds(World *w, EndpointId node, IdemKey idem, gboolean durable)
 {
     Disk *d = world_disk(w, node);
     assert_non_null(d);
-    DiskBlock scratch;
-    uint32_t len = durable ? disk_durable_length(d, QUORUM_FILE_DATA)
-                           : world_block_view(w, node, QUORUM_FILE_DATA, UINT32_MAX, &scratch);
+    uint32_t len = log_length(d, durable);
     g_autoptr(GHashTable) voided = g_hash_table_new(g_direct_hash, g_direct_equal);
     QBlock qb;
     for (uint32_t i = 0; i < len; i++)
@@ -1534,7 +1614,7 @@ static void test_quorum_world_scrub_reads_slices_and_rewrites_bad_blocks(void **
     Disk *d = world_disk(r.world, r1);
     guint copies = 0;
     QBlock qb;
-    for (uint32_t i = 0; i < disk_durable_length(d, QUORUM_FILE_DATA); i++)
+    for (uint32_t i = 0; i < log_length(d, TRUE); i++)
         if (log_block(r.world, r1, TRUE, i, &qb) && qb.type == QBLK_DATA && qb.rec.copy)
             copies++;
     assert_true(copies > 0);
@@ -1625,6 +1705,7 @@ int main(void)
         cmocka_unit_test(test_quorum_replica_acks_only_after_fsync_succeeded),
         cmocka_unit_test(test_quorum_replica_after_eio_fsync_reports_failure_and_rewrites),
         cmocka_unit_test(test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy),
+        cmocka_unit_test(test_quorum_replica_new_segment_is_named_durably_before_its_ack),
         cmocka_unit_test(test_quorum_replica_applies_retried_write_with_same_key_once),
         cmocka_unit_test(test_quorum_replica_duplicate_in_flight_is_not_acked_after_failed_fsync),
         cmocka_unit_test(test_quorum_replica_hands_hint_back_when_intended_replica_returns),

@@ -400,7 +400,7 @@ static void test_slice_holds_violating_op_and_disk_state_shows_lost_block(void *
             complete = TRUE;
         JsonObject *r2 = report_json_object(report_json_object(e, "state"), "r2");
         JsonArray *files = report_json_array(r2, "files");
-        if (files &&
+        if (files && json_array_get_length(files) > 0 &&
             strchr(report_json_str(json_array_get_object_element(files, 0), "blocks"), 'L'))
             lost = TRUE;
     }

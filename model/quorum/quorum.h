@@ -91,14 +91,23 @@ typedef enum {
     QUORUM_BUG_NO_DEDUP,
     QUORUM_BUG_VCLOCK_CONCURRENT,
     QUORUM_BUG_TOMBSTONE_PURGED_EARLY,
+    QUORUM_BUG_MISSING_DIR_FSYNC,
+    QUORUM_BUG_REOPEN_MISSES_ERROR,
     QUORUM_BUG_COUNT,
 } QuorumBug;
 
 /* The protocol's descriptor (model/quorum/quorum_protocol.c). */
 extern const Protocol quorum_protocol;
 
-#define QUORUM_FILE_DATA 0
-#define QUORUM_VNODES    16
+#define QUORUM_VNODES 16
+
+/* A replica keeps its log (records, hints, VOID markers, its identity block) in segment files:
+ * block b in data/<b / QUORUM_SEGMENT_BLOCKS> at b % QUORUM_SEGMENT_BLOCKS (quorum_store.h). */
+#define QUORUM_SEGMENT_BLOCKS 64
+/* "data/00000003". */
+void quorum_segment_path(uint32_t seg, char *buf, gsize size);
+/* The segment a path names, if it names one. */
+gboolean quorum_segment_parse(const char *path, uint32_t *seg);
 
 /* Block types of the data log. */
 enum {

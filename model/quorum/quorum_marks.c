@@ -199,4 +199,10 @@ const Mark quorum_marks[QUORUM_MARK_COUNT] = {
     M(REPLICA_SCRUB_REWRITE_PURGE, "replica.scrub.rewrite-purge",
       "the scrub wrote a damaged purge block again"),
     M(REPLICA_BOOT_PURGE, "replica.boot.purge", "a replica read a purge block back at boot"),
+    M(REPLICA_READ_ONLY, "replica.read-only",
+      "the file system refused a change (read-only): the replica serves no read until it reboots"),
+    M(REPLICA_SEGMENT_NEW, "replica.segment.new",
+      "a replica began a new log segment (its directory's fsync comes with the next sync)"),
+    M(REPLICA_SYNC_PART_FAILED, "replica.sync.part-failed",
+      "an fsync of a sync group failed before its last one: the whole sync failed"),
 };

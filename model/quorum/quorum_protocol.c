@@ -218,6 +218,15 @@ static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
                                            "delete once one other replica holds it, not every "
                                            "one: a replica that missed it brings the value back",
                                            "resurrection"},
+    [QUORUM_BUG_MISSING_DIR_FSYNC] = {"missing-dir-fsync",
+                                      "a replica acks writes in a new log segment without "
+                                      "fsyncing the directory that holds it",
+                                      "unpersisted-send"},
+    [QUORUM_BUG_REOPEN_MISSES_ERROR] = {"reopen-misses-error",
+                                        "after a failed fsync a replica closes and reopens its "
+                                        "segment, fsyncs again and trusts the 0 (the fsyncgate "
+                                        "checkpointer)",
+                                        "unpersisted-send"},
 };
 
 static const NodeRole quorum_roles[] = {ROLE_COORDINATOR, ROLE_REPLICA, ROLE_NONE};

@@ -10,7 +10,13 @@
  * the next successful fsync), so that a retry rewrites them and a restart that reads them back
  * from the page cache ignores them.
  *
- * Boot: rebuild from the log; torn blocks (incomplete, so never acked) are skipped; a corrupt or
+ * Storage: the log is kept in segment files (quorum_store.h): a record in a new segment is acked
+ * only after the directory that names the segment was fsynced too, and the first sync after boot
+ * fsyncs every segment and both directories. A file system that went read-only (EROFS) stores
+ * nothing until the next boot: the replica then answers no read as ready, since it may miss
+ * writes it could not store.
+ *
+ * Boot: rebuild from the log (the segments as the disk shows them); torn blocks (incomplete, so never acked) are skipped; a corrupt or
  * unreadable block, or a lost disk (no identity block), means acknowledged data may be gone: the
  * replica then repairs itself from every peer (anti-entropy) before it answers reads. In every
  * case it fsyncs before trusting what it read, since after a process crash the page cache can
@@ -43,6 +49,7 @@
  */
 #include "model/quorum/quorum.h"
 #include "model/quorum/quorum_marks.h"
+#include "model/quorum/quorum_store.h"
 #include "model/idem_table.h"
 #include "model/quorum/ring.h"
 #include "sim/engine/chunks.h"
@@ -60,6 +67,8 @@ enum {
 #define SCRUB_EVERY       sim_range(300 * SIM_MS, 600 * SIM_MS)
 #define SCRUB_BATCH       16
 #define READ_TOKEN(block) ((uint64_t)1 << 62 | (block))
+#define STORE_TOKEN       ((uint64_t)3 << 62)         /* the log store's own operations */
+#define PART_TOKEN(pid)   ((uint64_t)1 << 61 | (pid)) /* an fsync of a sync group but its last */
 
 /* What the replica wrote at a block, for the scrub. */
 typedef struct {
@@ -117,6 +126,7 @@ typedef struct {
     uint8_t write_failed;
     uint8_t verify; /* the first fsync after boot, which vouches for what was read back */
     uint8_t repair; /* a batch of records learned while repairing (counted in repair_writes) */
+    uint8_t part_failed; /* an fsync of its sync group failed before the last one */
     EndpointId from;
     uint64_t req;
     uint16_t attempt;
@@ -147,6 +157,7 @@ typedef struct {
     GPtrArray *spare;    /* of Pending*: finished ones, kept for reuse (bounded) */
     GPtrArray *handoffs;
     uint32_t log_len;
+    QStore store;           /* the log's segment files */
     Chunks uses;            /* of BlockUse, by block */
     SimTime now;            /* the node's clock at the step being taken */
     gboolean handoff_armed; /* the handoff timer is set: only while there are hints */
@@ -159,6 +170,8 @@ typedef struct {
     gboolean ready;       /* answers reads */
     gboolean boot_synced; /* a boot fsync has succeeded since this incarnation started */
     gboolean repairing;   /* data may be lost: waiting for every peer's records */
+    gboolean read_only;   /* the file system refused a change (EROFS): until the next boot the
+                             replica can store nothing, so it answers no read as ready */
     uint64_t repair_wait; /* peers whose records have not arrived yet */
     guint repair_writes;  /* sync batches of the repair still being made durable */
     uint64_t peers;
@@ -181,10 +194,14 @@ typedef struct {
 typedef struct {
     QRecord floor;
     uint32_t block;
+    uint8_t part_failed; /* an fsync of its sync group failed before the last one */
+    uint64_t cover;      /* its sync covers the records written before this write sequence */
 } PurgeWrite;
 
 /* The pending id of purge writes and their fsyncs (pending ids count up from 1). */
 #define PURGE_PID UINT32_MAX
+/* The fsyncs of a purge block's sync group before its last one. */
+#define PURGE_PART_TOKEN(block) ((uint64_t)1 << 61 | (uint64_t)(block) << 32 | PURGE_PID)
 
 static inline uint16_t self_actor(const Replica *r)
 {
@@ -245,7 +262,9 @@ static void note_use(Replica *r, uint32_t block, const DiskBlock *b, gboolean re
 static uint32_t append(Replica *r, ActionList *out, const DiskBlock *b, uint32_t pid)
 {
     uint32_t block = r->log_len++;
-    act_write(out, QUORUM_FILE_DATA, block, b, (uint64_t)block << 32 | pid);
+    if (block % QUORUM_SEGMENT_BLOCKS == 0)
+        QMARK(r->init, REPLICA_SEGMENT_NEW);
+    qstore_write(&r->store, out, block, b, (uint64_t)block << 32 | pid);
     note_use(r, block, b, FALSE);
     return block;
 }
@@ -615,7 +634,8 @@ static void send_ack(Replica *r, Pending *p, QAckStatus status, ActionList *out)
 static void issue_fsync(Replica *r, Pending *p, ActionList *out)
 {
     p->cover = r->next_wseq;
-    act_fsync(out, QUORUM_FILE_DATA, FSYNC_TOKEN(p->id));
+    p->part_failed = 0;
+    qstore_sync(&r->store, out, FSYNC_TOKEN(p->id), PART_TOKEN(p->id));
 }
 
 /* All of p's writes completed: fsync (after the `written` failpoint for client writes). */
@@ -772,6 +792,8 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
  * every record again (marked as a copy: the same write, not a new one) and fsync again. */
 static void rewrite_unverified(Replica *r, ActionList *out)
 {
+    if (r->read_only)
+        return; /* nothing can be stored until a power cycle: the next boot reads them again */
     Pending *p = pending_new(r, PEND_BOOT);
     QMARK(r->init, REPLICA_BOOT_REWRITE);
     for (guint i = 0; i < r->unverified->len; i++) {
@@ -789,28 +811,15 @@ static void rewrite_unverified(Replica *r, ActionList *out)
         writes_done(r, p, out);
 }
 
-/* An fsync issued for p finished. */
-static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
+/* Every write submitted before a sync covering `cover` is now durable, or (on error) lost: a lost
+ * record is forgotten (so that a retry writes it again), a lost copy of what boot read back is
+ * written again (nothing else holds it). Returns how many copies are to be written again. */
+static guint settle_inflight(Replica *r, uint64_t cover, gboolean failed, ActionList *out)
 {
-    if (result != 0 && BUG_ON(r->init.bugs, QUORUM_BUG_RETRY_FSYNC) && p->kind == PEND_ACK) {
-        issue_fsync(r, p, out); /* the bug: fsync again and trust the 0 */
-        return;
-    }
-    gboolean failed = result != 0 || (p->kind == PEND_BOOT && p->write_failed);
-    if (p->kind == PEND_BOOT && !failed && p->verify) {
-        for (guint i = 0; i < r->unverified->len; i++) {
-            Inflight u = g_array_index(r->unverified, Inflight, i);
-            mark_durable(r, u.idem, u.block);
-        }
-        g_array_set_size(r->unverified, 0);
-    }
-    /* Every write submitted before this fsync is now durable, or (on error) lost: a lost record
-     * is forgotten (so that a retry writes it again), a lost copy of what boot read back is
-     * written again (nothing else holds it). */
     guint keep = 0, recopy = 0;
     for (guint i = 0; i < r->inflight->len; i++) {
         Inflight f = g_array_index(r->inflight, Inflight, i);
-        if (f.wseq > p->cover) {
+        if (f.wseq > cover) {
             g_array_index(r->inflight, Inflight, keep++) = f;
         } else if (!failed) {
             mark_durable(r, f.idem, f.block);
@@ -824,6 +833,33 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         }
     }
     g_array_set_size(r->inflight, keep);
+    return recopy;
+}
+
+/* An fsync issued for p finished. */
+static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
+{
+    if (result != 0 && BUG_ON(r->init.bugs, QUORUM_BUG_RETRY_FSYNC) && p->kind == PEND_ACK) {
+        issue_fsync(r, p, out); /* the bug: fsync again and trust the 0 */
+        return;
+    }
+    if (result != 0 && BUG_ON(r->init.bugs, QUORUM_BUG_REOPEN_MISSES_ERROR) &&
+        p->kind == PEND_ACK && !r->read_only) {
+        /* The bug: close the segments, open them again and trust the new descriptors' fsync.
+         * Linux reported the error to the old descriptors; the new ones hear nothing. */
+        qstore_reopen(&r->store, out);
+        issue_fsync(r, p, out);
+        return;
+    }
+    gboolean failed = result != 0 || (p->kind == PEND_BOOT && p->write_failed);
+    if (p->kind == PEND_BOOT && !failed && p->verify) {
+        for (guint i = 0; i < r->unverified->len; i++) {
+            Inflight u = g_array_index(r->unverified, Inflight, i);
+            mark_durable(r, u.idem, u.block);
+        }
+        g_array_set_size(r->unverified, 0);
+    }
+    guint recopy = settle_inflight(r, p->cover, failed, out);
     PendKind kind = p->kind;
     gboolean repair_batch = p->repair;
     if (kind == PEND_ACK) {
@@ -863,7 +899,7 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         if (r->repairing)
             start_repair(r, out);
         else
-            r->ready = TRUE;
+            r->ready = !r->read_only;
     } else if (repair_batch && r->repairing) {
         g_assert(r->repair_writes > 0);
         r->repair_writes--;
@@ -876,12 +912,35 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
 }
 
 static void purge_written(Replica *r, uint32_t block, int result, ActionList *out);
-static void purge_durable(Replica *r, uint32_t block, int result);
+static void purge_durable(Replica *r, uint32_t block, int result, ActionList *out);
+static PurgeWrite *purge_write_at(Replica *r, uint32_t block, guint *index);
 
 static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
 {
-    /* Write tokens: block << 32 | pending id; fsync tokens: FSYNC_TOKEN(pending id); reads:
-     * READ_TOKEN(block). */
+    /* Write tokens: block << 32 | pending id; fsync tokens: FSYNC_TOKEN(pending id), or
+     * PART_TOKEN for the fsyncs of a sync group before its last; reads: READ_TOKEN(block); the
+     * log store's own operations (opens, closes): STORE_TOKEN. */
+    if (ev->result == EROFS && !r->read_only) {
+        QMARK(r->init, REPLICA_READ_ONLY);
+        r->read_only = TRUE; /* until the next boot: a power cycle mounts it again */
+        r->ready = FALSE;
+    }
+    if (ev->token == STORE_TOKEN)
+        return;
+    if ((ev->token >> 61) == 1) {
+        guint i;
+        PurgeWrite *w = (uint32_t)ev->token == PURGE_PID
+                            ? purge_write_at(r, (uint32_t)(ev->token >> 32) & 0x1fffffffu, &i)
+                            : NULL;
+        if (w && ev->result != 0)
+            w->part_failed = 1;
+        Pending *p = (uint32_t)ev->token == PURGE_PID ? NULL : pending_find(r, (uint32_t)ev->token);
+        if (p && ev->result != 0) {
+            QMARK(r->init, REPLICA_SYNC_PART_FAILED);
+            p->part_failed = 1;
+        }
+        return;
+    }
     if ((ev->token >> 62) == 1) {
         g_assert(r->scrub_reading > 0);
         r->scrub_reading--;
@@ -893,15 +952,18 @@ static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
     if (pending_id == PURGE_PID) {
         uint32_t block = (uint32_t)(ev->token >> 32) & 0x7fffffffu;
         if (ev->token >> 63)
-            purge_durable(r, block, ev->result);
+            purge_durable(r, block, ev->result, out);
         else
             purge_written(r, block, ev->result, out);
         return;
     }
     if (ev->token >> 63) {
         Pending *p = pending_find(r, pending_id);
+        int result = ev->result ? ev->result : p && p->part_failed ? EIO : 0;
+        if (result == 0)
+            qstore_synced(&r->store, out);
         if (p)
-            fsync_completed(r, p, ev->result, out);
+            fsync_completed(r, p, result, out);
         return;
     }
     write_completed(r, pending_id, (uint32_t)(ev->token >> 32), ev->result, out);
@@ -1183,7 +1245,7 @@ static void purge_key(Replica *r, KeyId key, const Stored *tomb, ActionList *out
     }
     DiskBlock b;
     quorum_encode_purge(&b, &floor);
-    PurgeWrite w = {floor, append(r, out, &b, PURGE_PID)};
+    PurgeWrite w = {.floor = floor, .block = append(r, out, &b, PURGE_PID)};
     g_array_append_val(r->purging, w);
     r->confirm_idem[key] = IDEM_NONE;
     QMARK(r->init, REPLICA_TOMB_PURGED);
@@ -1207,24 +1269,38 @@ static void purge_written(Replica *r, uint32_t block, int result, ActionList *ou
     guint i;
     if (!purge_write_at(r, block, &i))
         return;
-    if (result != 0)
+    if (result != 0) {
         g_array_remove_index(r->purging, i);
-    else
-        act_fsync(out, QUORUM_FILE_DATA, FSYNC_TOKEN((uint64_t)block << 32 | PURGE_PID));
+        return;
+    }
+    PurgeWrite *w = &g_array_index(r->purging, PurgeWrite, i);
+    w->cover = r->next_wseq;
+    w->part_failed = 0;
+    qstore_sync(&r->store, out, FSYNC_TOKEN((uint64_t)block << 32 | PURGE_PID),
+                PURGE_PART_TOKEN(block));
 }
 
 /* The purge block is durable (or its fsync failed: the tombstone stays, asked about again): the
  * key's floor moves up and the records it covers go. */
-static void purge_durable(Replica *r, uint32_t block, int result)
+static void purge_durable(Replica *r, uint32_t block, int result, ActionList *out)
 {
     guint i;
     PurgeWrite *w = purge_write_at(r, block, &i);
     if (!w)
         return;
     QRecord floor = w->floor;
+    uint64_t cover = w->cover;
+    if (result == 0 && w->part_failed)
+        result = EIO;
     g_array_remove_index(r->purging, i);
-    if (result != 0)
+    if (result != 0) {
+        /* The sync covered every record written before it: they are lost as well (a later
+         * fsync on the same descriptor would answer 0 for them). */
+        if (settle_inflight(r, cover, TRUE, out) > 0)
+            rewrite_unverified(r, out);
         return;
+    }
+    qstore_synced(&r->store, out);
     KeyId key = floor.key;
     if (!r->floor[key]) {
         r->floor[key] = g_new(QRecord, 1);
@@ -1334,7 +1410,7 @@ static void repair_check(Replica *r, ActionList *out)
         return;
     QMARK(r->init, REPLICA_REPAIR_DONE);
     r->repairing = FALSE;
-    r->ready = TRUE;
+    r->ready = !r->read_only;
     act_note(out, NOTE_REPAIRED, r->log_len, 0, 0, 0);
 }
 
@@ -1444,7 +1520,7 @@ static void scrub_round(Replica *r, ActionList *out)
     }
     QMARK(r->init, REPLICA_SCRUB_READ);
     uint32_t count = MIN(SCRUB_BATCH, r->log_len - r->scrub_cursor);
-    act_read(out, QUORUM_FILE_DATA, r->scrub_cursor, count, READ_TOKEN(r->scrub_cursor));
+    count = qstore_read(&r->store, out, r->scrub_cursor, count, READ_TOKEN(r->scrub_cursor));
     r->scrub_cursor += count;
     r->scrub_reading++;
 }
@@ -1517,7 +1593,7 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
     case QBLK_IDENT:
         QMARK(r->init, REPLICA_SCRUB_REWRITE_IDENT);
         quorum_encode_ident(&again, r->init.self);
-        act_write(out, QUORUM_FILE_DATA, block, &again, 0);
+        qstore_write(&r->store, out, block, &again, STORE_TOKEN);
         break;
     default:
         break;
@@ -1592,10 +1668,9 @@ static void boot_epoch(Replica *r, gboolean damaged, guint found, Pending *p, Ac
 
 static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
 {
-    const ProtoDiskImage *img = ev->image;
-    uint32_t len = img->len[QUORUM_FILE_DATA];
-    const DiskBlock *blocks = img->blocks[QUORUM_FILE_DATA];
-    const int *errors = img->errors[QUORUM_FILE_DATA];
+    DiskBlock *blocks;
+    int *errors;
+    uint32_t len = qstore_boot(&r->store, ev->image, &blocks, &errors, out);
     r->log_len = len;
     for (uint32_t i = 0; i < len; i++)
         if (errors[i] == 0)
@@ -1673,6 +1748,8 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
     g_hash_table_unref(voided);
     g_hash_table_unref(done);
     g_array_free(done_keys, TRUE);
+    g_free(blocks);
+    g_free(errors);
     if (damaged)
         act_note(out, NOTE_DAMAGED, first_bad, len, 0, 0);
     r->repairing = damaged;
@@ -1773,6 +1850,7 @@ static void *replica_create(const ProtoInit *init)
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
     chunks_init(&r->uses, sizeof(BlockUse));
+    qstore_init(&r->store, STORE_TOKEN, BUG_ON(init->bugs, QUORUM_BUG_MISSING_DIR_FSYNC));
     r->pending = g_ptr_array_new();
     r->spare = g_ptr_array_new();
     r->handoffs = g_ptr_array_new();
@@ -1796,6 +1874,7 @@ static void replica_destroy(void *proto)
     g_array_free(r->inflight, TRUE);
     g_array_free(r->unverified, TRUE);
     chunks_clear(&r->uses);
+    qstore_clear(&r->store);
     for (guint i = 0; i < r->pending->len; i++)
         pending_free(g_ptr_array_index(r->pending, i));
     g_ptr_array_unref(r->pending);
@@ -1856,7 +1935,7 @@ static void replica_check(const void *proto, gboolean thorough)
 
 const ProtoOps quorum_replica_ops = {
     .name = "quorum-replica",
-    .nfiles = 1,
+    .nfiles = 0, /* its log is in segment files it names itself (quorum_store.h) */
     .create = replica_create,
     .destroy = replica_destroy,
     .step = replica_step,

@@ -32,9 +32,9 @@
  * first one opened afterwards if nobody heard it; before 4.13 only to the first fsync.
  *
  * Other failures: a full disk refuses every write that needs a new block (ENOSPC) until blocks
- * are freed; a failed metadata write (a directory's fsync, or the metadata-error fault) makes
- * the file system read-only (EROFS) until the next power cycle, as ext4 (errors=remount-ro),
- * xfs (shutdown) and btrfs do; the dirty data never reaches the disk.
+ * are freed; a failed metadata write makes the file system read-only (EROFS) until the next
+ * power cycle, as ext4 (errors=remount-ro), xfs (shutdown) and btrfs do; the dirty data never
+ * reaches the disk.
  *
  * Power crashes: each unsynced write is lost or kept, or torn when the device writes less than a
  * block atomically (disk.atomic_write, FS_RECORD_BYTES per block): a device unit of several
@@ -181,6 +181,8 @@ GArray *disk_list(const Disk *d);
 /* The file `path` names: in the page cache, or (durable) in the durable image reachable from
  * the root. -1 when none. */
 gint disk_lookup(const Disk *d, const char *path, gboolean durable);
+/* The path file `file` shows in the page cache ("" once unlinked; NULL: no such file). */
+const char *disk_file_path(const Disk *d, guint file);
 /* Whether file `file` exists, and whether a durable entry reaches it. */
 gboolean disk_file_exists(const Disk *d, guint file);
 gboolean disk_file_is_reachable(const Disk *d, guint file);
@@ -220,10 +222,10 @@ void disk_wipe(Disk *d);
 
 /* ---- faults ---- */
 
-/* The write-back of the next `count` fsyncs fails with `err` (EIO or ENOSPC), as the profile
- * says; with a pattern (a glob of paths, * and ?; NULL: any), only fsyncs of matching files
- * count. A failed fsync of a directory is a failed metadata write: the file system goes
- * read-only. Writes fail the same way (and change nothing). */
+/* The write-back of the next `count` fsyncs of files fails with `err` (EIO or ENOSPC), as the
+ * profile says; with a pattern (a glob of paths, * and ?; NULL: any), only fsyncs of matching
+ * files count (a directory's fsync writes metadata: disk_metadata_error is its failure). Writes
+ * fail the same way (and change nothing). */
 void disk_fail_fsyncs(Disk *d, int err, guint count);
 void disk_fail_fsyncs_matching(Disk *d, int err, guint count, const char *pattern);
 void disk_fail_writes(Disk *d, int err, guint count);
@@ -237,7 +239,9 @@ guint disk_writeback_error(Disk *d, int err, const char *pattern);
  * blocks are freed (truncation, unlinking); `full` FALSE lifts the limit. */
 void disk_set_full(Disk *d, gboolean full);
 gboolean disk_is_full(const Disk *d);
-/* A metadata write failed: the file system is read-only (EROFS) until the next power crash. */
+/* A metadata write failed (a directory's, a journal commit's): the file system is read-only
+ * (EROFS) until the next power crash, as ext4 (errors=remount-ro), xfs (shutdown) and btrfs (a
+ * transaction abort) do (Rebello et al.). */
 void disk_metadata_error(Disk *d);
 gboolean disk_is_read_only(const Disk *d);
 /* Makes up to `count` durable, synced blocks, chosen by `rng`, unreadable (EIO) until rewritten.

@@ -113,8 +113,10 @@ typedef struct {
 
 typedef struct {
     uint32_t num;
-    GArray *entries; /* of Entry, in creation order; an entry that neither view holds is gone */
-    uint32_t links;  /* entries that name it in the page cache (the root: 1) */
+    char path[DISK_NAME_MAX]; /* as the page cache names it ("" for the root) */
+    GArray *entries;          /* of Entry; an entry that neither view holds is gone */
+    GHashTable *index;        /* name -> its place in entries + 1; lookups only, never iterated */
+    uint32_t links;           /* entries that name it in the page cache (the root: 1) */
     uint32_t dlinks; /* durable entries of reachable directories that name it (the root: 1) */
     uint32_t opens;
     gboolean reach;
@@ -239,10 +241,6 @@ typedef struct {
 } PowerPlan;
 void disk_file_power_loss(Disk *d, File *f, const PowerPlan *plan, SimRng *rng);
 
-/* disk_sync.c */
-/* A directory's fsync meets an injected failure: a failed metadata write, after which the file
- * system is read-only; returns EIO then, 0 otherwise. */
-int disk_dir_fsync_failed(Disk *d);
 void disk_file_check(const Disk *d, const File *f);
 
 /* disk_ns.c */

@@ -76,18 +76,22 @@ static Dir *dir_new(Disk *d)
     Dir *dir = g_new0(Dir, 1);
     dir->num = d->dirs->len;
     dir->entries = g_array_new(FALSE, FALSE, sizeof(Entry));
+    dir->index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_ptr_array_add(d->dirs, dir);
     return dir;
 }
 
+static void dir_destroy(Dir *dir)
+{
+    g_array_free(dir->entries, TRUE);
+    g_hash_table_unref(dir->index);
+    g_free(dir);
+}
+
 static Entry *entry_find(const Dir *dir, const char *name)
 {
-    for (guint i = 0; i < dir->entries->len; i++) {
-        Entry *e = &g_array_index(dir->entries, Entry, i);
-        if (strcmp(e->name, name) == 0)
-            return e;
-    }
-    return NULL;
+    guint at = GPOINTER_TO_UINT(g_hash_table_lookup(dir->index, name));
+    return at ? &g_array_index(dir->entries, Entry, at - 1) : NULL;
 }
 
 static Entry *entry_get(Dir *dir, const char *name)
@@ -98,17 +102,39 @@ static Entry *entry_get(Dir *dir, const char *name)
     Entry fresh = {.cached = REF_NONE, .durable = REF_NONE};
     g_strlcpy(fresh.name, name, sizeof fresh.name);
     g_array_append_val(dir->entries, fresh);
+    g_hash_table_insert(dir->index, g_strdup(name), GUINT_TO_POINTER(dir->entries->len));
     return &g_array_index(dir->entries, Entry, dir->entries->len - 1);
 }
 
-/* Drops the entries that neither view holds any more. */
+/* Drops entry `name` if neither view holds it any more (the last entry takes its place). */
+static void entry_drop_if_gone(Dir *dir, const char *name)
+{
+    guint at = GPOINTER_TO_UINT(g_hash_table_lookup(dir->index, name));
+    if (at == 0)
+        return;
+    Entry *e = &g_array_index(dir->entries, Entry, at - 1);
+    if (e->cached != REF_NONE || e->durable != REF_NONE)
+        return;
+    g_hash_table_remove(dir->index, name);
+    guint last = dir->entries->len - 1;
+    if (at - 1 != last) {
+        *e = g_array_index(dir->entries, Entry, last);
+        g_hash_table_insert(dir->index, g_strdup(e->name), GUINT_TO_POINTER(at));
+    }
+    g_array_set_size(dir->entries, last);
+}
+
+/* Drops every entry that neither view holds any more. */
 static void entries_compact(Dir *dir)
 {
     guint keep = 0;
+    g_hash_table_remove_all(dir->index);
     for (guint i = 0; i < dir->entries->len; i++) {
         Entry e = g_array_index(dir->entries, Entry, i);
-        if (e.cached != REF_NONE || e.durable != REF_NONE)
-            g_array_index(dir->entries, Entry, keep++) = e;
+        if (e.cached == REF_NONE && e.durable == REF_NONE)
+            continue;
+        g_array_index(dir->entries, Entry, keep++) = e;
+        g_hash_table_insert(dir->index, g_strdup(e.name), GUINT_TO_POINTER(keep));
     }
     g_array_set_size(dir->entries, keep);
 }
@@ -203,8 +229,7 @@ static void dir_free(Disk *d, Dir *dir)
         if (e.durable != REF_NONE)
             maybe_free(d, e.durable);
     }
-    g_array_free(dir->entries, TRUE);
-    g_free(dir);
+    dir_destroy(dir);
 }
 
 static void maybe_free(Disk *d, NodeRef r)
@@ -256,36 +281,27 @@ static void nsop_release(Disk *d, const NsOp *op)
 
 /* ---- paths ---- */
 
-/* Sets the path a file shows as (for patterns of faults): its directory's path and its name. */
+/* Sets the path a file or directory shows as (for patterns of faults, and the oracles): its
+ * directory's path and its name ("" once unlinked); a directory's files follow it. */
 static void set_path(Disk *d, NodeRef r, const Dir *parent, const char *name)
 {
-    if (r == REF_NONE || ref_is_dir(r))
+    if (r == REF_NONE)
         return;
-    File *f = file_at(d, ref_num(r));
-    if (name == NULL) {
-        f->path[0] = '\0';
+    char *path = ref_is_dir(r) ? dir_at(d, ref_num(r))->path : file_at(d, ref_num(r))->path;
+    if (name == NULL)
+        path[0] = '\0';
+    else if (parent->num == 0)
+        g_strlcpy(path, name, DISK_NAME_MAX);
+    else
+        g_snprintf(path, DISK_NAME_MAX, "%s/%s", parent->path, name);
+    if (!ref_is_dir(r))
         return;
+    Dir *dir = dir_at(d, ref_num(r));
+    for (guint i = 0; i < dir->entries->len; i++) {
+        const Entry *e = &g_array_index(dir->entries, Entry, i);
+        if (e->cached != REF_NONE)
+            set_path(d, e->cached, dir, name ? e->name : NULL);
     }
-    char prefix[DISK_NAME_MAX] = "";
-    /* Directories are found by walking from the root: depth is small. */
-    for (const Dir *p = parent; p && p->num != 0;) {
-        const Dir *up = NULL;
-        for (guint i = 0; i < d->dirs->len && !up; i++) {
-            const Dir *c = dir_at(d, i);
-            for (guint k = 0; c && k < c->entries->len; k++) {
-                const Entry *e = &g_array_index(c->entries, Entry, k);
-                if (e->cached == dir_ref(p->num)) {
-                    char tmp[DISK_NAME_MAX];
-                    g_snprintf(tmp, sizeof tmp, "%s/%s", e->name, prefix);
-                    g_strlcpy(prefix, tmp, sizeof prefix);
-                    up = c;
-                    break;
-                }
-            }
-        }
-        p = up;
-    }
-    g_snprintf(f->path, sizeof f->path, "%s%s", prefix, name);
 }
 
 /* Checks a path and splits off its last name; *parent is the directory that holds it, found
@@ -379,10 +395,8 @@ void disk_ns_clear(Disk *d)
 {
     for (guint i = 0; i < d->dirs->len; i++) {
         Dir *dir = dir_at(d, i);
-        if (dir) {
-            g_array_free(dir->entries, TRUE);
-            g_free(dir);
-        }
+        if (dir)
+            dir_destroy(dir);
     }
     g_ptr_array_unref(d->dirs);
     g_array_free(d->nsops, TRUE);
@@ -536,27 +550,39 @@ uint32_t disk_fd_length(const Disk *d, guint fd)
  * the observer hears of a replaced file's blocks leaving before the new file's arrive. */
 static void commit_dir(Disk *d, Dir *dir)
 {
-    for (guint i = 0; i < dir->entries->len; i++) {
-        Entry *e = &g_array_index(dir->entries, Entry, i);
-        if (e->durable != e->cached && e->durable != REF_NONE)
-            set_durable(d, dir, e, REF_NONE, DISK_CHANGE_UNLINK);
-    }
-    for (guint i = 0; i < dir->entries->len; i++) {
-        Entry *e = &g_array_index(dir->entries, Entry, i);
-        if (e->durable != e->cached)
-            set_durable(d, dir, e, e->cached, DISK_CHANGE_LINK);
-    }
-    entries_compact(dir);
-    /* Its changes are durable now: forget them (in order, keeping the others'). */
+    /* Only the entries its unsynced changes name can differ from the durable image. */
+    g_autoptr(GArray) ops = g_array_new(FALSE, FALSE, sizeof(NsOp));
     guint keep = 0;
     for (guint i = 0; i < d->nsops->len; i++) {
         NsOp op = g_array_index(d->nsops, NsOp, i);
         if (op.dir == dir->num)
-            nsop_release(d, &op);
+            g_array_append_val(ops, op);
         else
             g_array_index(d->nsops, NsOp, keep++) = op;
     }
     g_array_set_size(d->nsops, keep);
+    for (int pass = 0; pass < 2; pass++) {
+        for (guint i = 0; i < ops->len; i++) {
+            const NsOp *op = &g_array_index(ops, NsOp, i);
+            for (guint k = 0; k < op->n; k++) {
+                Entry *e = entry_find(dir, op->name[k]);
+                if (!e || e->durable == e->cached)
+                    continue;
+                if (pass == 0 && e->durable != REF_NONE)
+                    set_durable(d, dir, e, REF_NONE, DISK_CHANGE_UNLINK);
+                else if (pass == 1)
+                    set_durable(d, dir, e, e->cached, DISK_CHANGE_LINK);
+            }
+        }
+    }
+    /* Durable now: forget them (what they kept alive may go). */
+    for (guint i = 0; i < ops->len; i++) {
+        const NsOp *op = &g_array_index(ops, NsOp, i);
+        for (guint k = 0; k < op->n; k++)
+            entry_drop_if_gone(dir, op->name[k]);
+    }
+    for (guint i = 0; i < ops->len; i++)
+        nsop_release(d, &g_array_index(ops, NsOp, i));
 }
 
 int disk_fdsync(Disk *d, guint fd, gboolean datasync)
@@ -570,9 +596,6 @@ int disk_fdsync(Disk *d, guint fd, gboolean datasync)
     d->stats.fsyncs++;
     if (d->read_only)
         return finish(d, EROFS);
-    int err = disk_dir_fsync_failed(d);
-    if (err)
-        return finish(d, err);
     commit_dir(d, dir_at(d, x->num));
     return finish(d, 0);
 }
@@ -596,6 +619,7 @@ int disk_mkdir(Disk *d, const char *path)
     e = entry_get(parent, name);
     e->cached = dir_ref(dir->num);
     nsop_add(d, parent, name, e->cached, NULL);
+    set_path(d, e->cached, parent, name);
     return finish(d, 0);
 }
 
@@ -619,7 +643,7 @@ int disk_unlink(Disk *d, const char *path)
     }
     e->cached = REF_NONE;
     nsop_add(d, parent, name, REF_NONE, NULL);
-    entries_compact(parent);
+    entry_drop_if_gone(parent, name);
     set_path(d, r, NULL, NULL);
     links_change(d, r, -1);
     return finish(d, 0);
@@ -653,7 +677,7 @@ int disk_rename(Disk *d, const char *from, const char *to)
     et->cached = r;
     ef->cached = REF_NONE;
     nsop_add(d, pf, nt, r, nf);
-    entries_compact(pf);
+    entry_drop_if_gone(pf, nf);
     set_path(d, replaced, NULL, NULL);
     set_path(d, r, pt, nt);
     links_change(d, replaced, -1);
@@ -759,13 +783,13 @@ void disk_ns_wipe(Disk *d)
     for (guint i = 1; i < d->dirs->len; i++) {
         Dir *dir = dir_at(d, i);
         if (dir) {
-            g_array_free(dir->entries, TRUE);
-            g_free(dir);
+            dir_destroy(dir);
             g_ptr_array_index(d->dirs, i) = NULL;
         }
     }
     Dir *root = dir_at(d, 0);
     g_array_set_size(root->entries, 0);
+    g_hash_table_remove_all(root->index);
     for (guint i = d->nfixed; i < d->files->len; i++)
         if (file_at(d, i))
             disk_file_free(d, file_at(d, i));
@@ -837,6 +861,12 @@ gint disk_lookup(const Disk *d, const char *path, gboolean durable)
     const Entry *e = entry_find(parent, name);
     NodeRef r = e == NULL ? REF_NONE : durable ? e->durable : e->cached;
     return r == REF_NONE || ref_is_dir(r) ? -1 : (gint)ref_num(r);
+}
+
+const char *disk_file_path(const Disk *d, guint file)
+{
+    const File *f = file_at(d, file);
+    return f ? f->path : NULL;
 }
 
 gboolean disk_file_exists(const Disk *d, guint file)

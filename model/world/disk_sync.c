@@ -260,18 +260,6 @@ int disk_fsync(Disk *d, guint file)
     return disk_file_fsync(d, f, &f->self_since, &f->self_contract);
 }
 
-int disk_dir_fsync_failed(Disk *d)
-{
-    int err = take_injected(d, NULL);
-    if (err) {
-        /* A directory's blocks are metadata: the journal aborts, the file system goes
-         * read-only (ext4 errors=remount-ro, xfs shutdown, btrfs; Rebello et al.). */
-        disk_metadata_error(d);
-        return EIO;
-    }
-    return 0;
-}
-
 /* ---- faults ---- */
 
 void disk_fail_fsyncs(Disk *d, int err, guint count)

@@ -5,7 +5,12 @@
  * the replicas of every key agree (convergence). An acked write is lost when no replica holds it
  * and no newer put or delete of its key supersedes it; an ack needs write_quorum copies.
  *
- * Invariants: qblocks[n] mirrors what replica n's data file holds durably, block by block; the
+ * A replica keeps its log in segment files (quorum.h): the oracle follows each segment's durable
+ * blocks as blocks of the one log, block b of segment s being log block s * 64 + b; a segment is
+ * durable only while its directory entry is (the disk says so: it announces a segment's blocks
+ * when its entry becomes durable, and their going when it stops being).
+ *
+ * Invariants: qblocks[n] mirrors what replica n's log holds durably, block by block; the
  * cached per-key state (qcache), when present, equals a fresh build except for the original data
  * blocks that became durable since (qcache_catch_up adds those); anything else drops it.
  */
@@ -50,7 +55,9 @@ typedef struct {
     LedgerBook *ledger;
     Verdict *found;
     guint nodes;
-    Chunks *qblocks; /* per node, of QBlockInfo */
+    Chunks *qblocks;  /* per node, of QBlockInfo */
+    GArray **segfile; /* per node, by segment: its file number + 1 (0: none seen yet) */
+    GArray **fileseg; /* per node, by file number: its segment + 1 (0: not a segment) */
     /* the per-key state the convergence check built, kept for the end of the run as long as
      * nothing but new original data blocks became durable since (those are added) */
     QState *qcache;
@@ -237,10 +244,45 @@ static void quorum_block_arrived(QuorumOracle *o, EndpointId node, QBlockInfo *b
     }
 }
 
-static void quorum_on_durable(void *st, EndpointId node, guint file, uint32_t idx,
+/* The segment a node's file is (learned from its name the first time), or FALSE. */
+static gboolean segment_of(QuorumOracle *o, EndpointId node, guint file, uint32_t *seg)
+{
+    GArray *fs = o->fileseg[node];
+    if (file >= fs->len)
+        g_array_set_size(fs, file + 1);
+    uint32_t *known = &g_array_index(fs, uint32_t, file);
+    if (*known == 0) {
+        const char *path = disk_file_path(oview_disk(o->view, node), file);
+        if (!path || !quorum_segment_parse(path, seg))
+            return FALSE;
+        *known = *seg + 1;
+        GArray *sf = o->segfile[node];
+        if (*seg >= sf->len)
+            g_array_set_size(sf, *seg + 1);
+        g_array_index(sf, uint32_t, *seg) = file + 1;
+    }
+    *seg = *known - 1;
+    return TRUE;
+}
+
+/* The durable content id of log block i of node n (0: none). */
+static uint32_t durable_id(const QuorumOracle *o, EndpointId n, const Disk *d, uint32_t i)
+{
+    uint32_t seg = i / QUORUM_SEGMENT_BLOCKS;
+    const GArray *sf = o->segfile[n];
+    if (seg >= sf->len || g_array_index(sf, uint32_t, seg) == 0)
+        return 0;
+    return disk_durable_id(d, g_array_index(sf, uint32_t, seg) - 1, i % QUORUM_SEGMENT_BLOCKS);
+}
+
+static void quorum_on_durable(void *st, EndpointId node, guint file, uint32_t at,
                               const DiskBlock *old, const DiskBlock *neu, DiskChange cause)
 {
     QuorumOracle *o = st;
+    uint32_t seg;
+    if (!segment_of(o, node, file, &seg))
+        return;
+    uint32_t idx = seg * QUORUM_SEGMENT_BLOCKS + at;
     if (o->qcache && (old || !neu || idx < o->qcache_len[node] || o->qcache_copies[node]))
         qcache_drop(o);
     QBlockInfo *b = qblock(o, node, idx);
@@ -289,7 +331,7 @@ static void quorum_on_sent(void *st, const Msg *m)
 static void qstate_add_block(QuorumOracle *o, QState *q, EndpointId n, const Disk *d, uint32_t i)
 {
     QBlock qb;
-    uint32_t id = disk_durable_id(d, QUORUM_FILE_DATA, i);
+    uint32_t id = durable_id(o, n, d, i);
     if (id == 0)
         return;
     quorum_parse_sealed(block_store_get(o->view->store, id), &qb);
@@ -787,8 +829,13 @@ static void *quorum_create(const OracleEnv *env)
     o->qcache_copies = g_new0(gboolean, o->nodes);
     o->qblocks = g_new0(Chunks, o->nodes);
     o->newest = g_array_new(FALSE, TRUE, sizeof(Newest));
-    for (guint n = 0; n < o->nodes; n++)
+    o->segfile = g_new0(GArray *, o->nodes);
+    o->fileseg = g_new0(GArray *, o->nodes);
+    for (guint n = 0; n < o->nodes; n++) {
         chunks_init(&o->qblocks[n], sizeof(QBlockInfo));
+        o->segfile[n] = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+        o->fileseg[n] = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+    }
     o->vclock = quorum_vclock(o->view->cfg);
     o->purges = g_new(GArray *, o->nodes);
     for (guint n = 0; n < o->nodes; n++)
@@ -810,14 +857,19 @@ static void quorum_destroy(void *st)
     g_free(o->walked);
     g_free(o->qcache_len);
     g_free(o->qcache_copies);
-    for (guint n = 0; n < o->nodes; n++)
+    for (guint n = 0; n < o->nodes; n++) {
         chunks_clear(&o->qblocks[n]);
+        g_array_free(o->segfile[n], TRUE);
+        g_array_free(o->fileseg[n], TRUE);
+    }
     g_free(o->qblocks);
     idem_table_clear(&o->dots);
     idem_table_clear(&o->twice);
     for (guint n = 0; n < o->nodes; n++)
         g_array_free(o->purges[n], TRUE);
     g_free(o->purges);
+    g_free(o->segfile);
+    g_free(o->fileseg);
     g_free(o);
 }
 
