@@ -117,7 +117,8 @@ static gboolean disk_blank_after(World *w, EndpointId node, gboolean power)
     if (d == NULL)
         return FALSE;
     for (guint f = 0; f < disk_nfiles(d); f++)
-        if (disk_durable_length(d, f) > 0 || (!power && disk_length(d, f) > 0))
+        if (disk_file_exists(d, f) &&
+            (disk_durable_length(d, f) > 0 || (!power && disk_length(d, f) > 0)))
             return FALSE;
     return TRUE;
 }

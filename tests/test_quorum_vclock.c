@@ -223,6 +223,15 @@ static const char lost_disk_scenario[] =
     "[op after]\nat = 2s\nkind = put\nkey = k\nvalue = 2\n"
     "[expect]\nviolations = none\nop.after = ok\nfinal.k = 2\n";
 
+/* Block i of a replica's durable log (its segment files, quorum.h). */
+static gboolean durable_log_block(Disk *d, uint32_t i, DiskBlock *b)
+{
+    char path[FS_PATH_MAX];
+    quorum_segment_path(i / QUORUM_SEGMENT_BLOCKS, path, sizeof path);
+    gint f = disk_lookup(d, path, TRUE);
+    return f >= 0 && disk_durable_block(d, (guint)f, i % QUORUM_SEGMENT_BLOCKS, b);
+}
+
 /* The key's issuer loses its disk: once repaired it issues under a new epoch, written down
  * first, so that its counter, which starts again, never names an earlier dot. */
 static void test_vclock_world_issuer_that_lost_its_disk_takes_a_new_epoch(void **state)
@@ -237,14 +246,13 @@ static void test_vclock_world_issuer_that_lost_its_disk_takes_a_new_epoch(void *
         assert_true(r.passed);
         EndpointId node = (EndpointId)(victim - 1);
         Disk *d = world_disk(r.world, node);
-        guint len = disk_durable_length(d, QUORUM_FILE_DATA);
+        guint len = disk_nfiles(d) * QUORUM_SEGMENT_BLOCKS; /* an upper bound */
         guint epoch = 0;
         gboolean issued = FALSE;
         for (uint32_t i = 0; i < len; i++) {
             DiskBlock b;
             QBlock qb;
-            if (!disk_durable_block(d, QUORUM_FILE_DATA, i, &b) ||
-                quorum_decode(&b, &qb) != BLOCK_OK)
+            if (!durable_log_block(d, i, &b) || quorum_decode(&b, &qb) != BLOCK_OK)
                 continue;
             if (qb.type == QBLK_EPOCH)
                 epoch = qb.block;

@@ -16,11 +16,12 @@
  * nothing until the next boot: the replica then answers no read as ready, since it may miss
  * writes it could not store.
  *
- * Boot: rebuild from the log (the segments as the disk shows them); torn blocks (incomplete, so never acked) are skipped; a corrupt or
- * unreadable block, or a lost disk (no identity block), means acknowledged data may be gone: the
- * replica then repairs itself from every peer (anti-entropy) before it answers reads. In every
- * case it fsyncs before trusting what it read, since after a process crash the page cache can
- * hold writes that never reached the disk; if that fsync fails it writes everything again.
+ * Boot: rebuild from the log (the segments as the disk shows them); torn blocks (incomplete, so
+ * never acked) are skipped; a corrupt or unreadable block, or a lost disk (no identity block),
+ * means acknowledged data may be gone: the replica then repairs itself from every peer
+ * (anti-entropy) before it answers reads. In every case it fsyncs before trusting what it read,
+ * since after a process crash the page cache can hold writes that never reached the disk; if that
+ * fsync fails it writes everything again.
  *
  * Scrub: every few hundred milliseconds the replica reads back a slice of its log and checks
  * each block against what it wrote there; a live record whose block went bad (a latent sector
@@ -124,8 +125,8 @@ typedef struct {
     uint8_t wkind; /* QWriteKind, echoed in acks */
     uint8_t acked_early;
     uint8_t write_failed;
-    uint8_t verify; /* the first fsync after boot, which vouches for what was read back */
-    uint8_t repair; /* a batch of records learned while repairing (counted in repair_writes) */
+    uint8_t verify;      /* the first fsync after boot, which vouches for what was read back */
+    uint8_t repair;      /* a batch of records learned while repairing (counted in repair_writes) */
     uint8_t part_failed; /* an fsync of its sync group failed before the last one */
     EndpointId from;
     uint64_t req;

@@ -37,9 +37,9 @@ typedef struct {
 } QOpenSeg;
 
 typedef struct {
-    uint32_t len;   /* blocks of the log (one past the highest written) */
-    uint32_t nsegs; /* segments data/0 .. nsegs-1 may exist */
-    GArray *open;   /* of QOpenSeg */
+    uint32_t len;         /* blocks of the log (one past the highest written) */
+    uint32_t nsegs;       /* segments data/0 .. nsegs-1 may exist */
+    GArray *open;         /* of QOpenSeg */
     GArray *closed_dirty; /* of uint32_t: segments closed with writes not yet synced (when more
                              than QSTORE_FDS were open), which the next sync fsyncs */
     gboolean data_dirty, root_dirty;
