@@ -92,16 +92,20 @@ static void run_file(const char *path, guint32 bugs, gboolean clear_bugs, RunRes
     assert_true(runner_run(s, &opt, out, &error));
 }
 
-/* Whether node n's durable data file holds a purge block for some key, and a live record. */
+/* Whether node n's durable log holds a purge block for some key, and a live record. */
 static void scan(World *w, EndpointId n, gboolean *purge, gboolean *records)
 {
     Disk *d = world_disk(w, n);
-    guint len = disk_durable_length(d, QUORUM_FILE_DATA);
+    guint len = disk_nfiles(d) * QUORUM_SEGMENT_BLOCKS; /* an upper bound */
     *purge = *records = FALSE;
     for (uint32_t i = 0; i < len; i++) {
         DiskBlock b;
         QBlock qb;
-        if (!disk_durable_block(d, QUORUM_FILE_DATA, i, &b) || quorum_decode(&b, &qb) != BLOCK_OK)
+        char path[FS_PATH_MAX];
+        quorum_segment_path(i / QUORUM_SEGMENT_BLOCKS, path, sizeof path);
+        gint f = disk_lookup(d, path, TRUE); /* the log's segments, named durably */
+        if (f < 0 || !disk_durable_block(d, (guint)f, i % QUORUM_SEGMENT_BLOCKS, &b) ||
+            quorum_decode(&b, &qb) != BLOCK_OK)
             continue;
         *purge |= qb.type == QBLK_PURGE;
         *records |= qb.type == QBLK_DATA || qb.type == QBLK_VDATA;
