@@ -33,11 +33,11 @@ typedef struct {
     TargetKind target;
     EndpointId node;
     NodeRole role;
-    gboolean power;                     /* crash: power (default) or process */
-    SimTime restart_after;              /* crash: SIM_TIME_NEVER for never */
-    SimTime duration;                   /* lasting faults: 0 for "until heal" (network) */
-    uint8_t group[WORLD_MAX_ENDPOINTS]; /* partition */
-    EndpointMask from_mask;             /* oneway, drop, duplicate, delay */
+    gboolean power;         /* crash: power (default) or process */
+    SimTime restart_after;  /* crash: SIM_TIME_NEVER for never */
+    SimTime duration;       /* lasting faults: 0 for "until heal" (network) */
+    EndpointGroups groups;  /* partition */
+    EndpointMask from_mask; /* oneway, drop, duplicate, delay (owned, as are groups) */
     EndpointMask to_mask;
     uint64_t num, den; /* probability */
     SimRange latency;  /* delay, slow-disk */

@@ -43,6 +43,9 @@ FaultSpec *fault_spec_copy(const FaultSpec *f)
     c->link_text = g_strdup(f->link_text);
     c->node_text = g_strdup(f->node_text);
     c->file_text = g_strdup(f->file_text);
+    endpoint_groups_copy(&c->groups, &f->groups);
+    endpoint_mask_copy(&c->from_mask, &f->from_mask);
+    endpoint_mask_copy(&c->to_mask, &f->to_mask);
     return c;
 }
 
@@ -57,6 +60,9 @@ void fault_spec_free(FaultSpec *f)
     g_free(f->link_text);
     g_free(f->node_text);
     g_free(f->file_text);
+    endpoint_groups_clear(&f->groups);
+    endpoint_mask_clear(&f->from_mask);
+    endpoint_mask_clear(&f->to_mask);
     g_free(f);
 }
 
@@ -75,10 +81,7 @@ static gboolean bad(GError **error, const FaultSpec *f, const char *key, const c
 
 static gboolean mask_in_range(const EndpointMask *m, guint endpoints)
 {
-    for (guint id = endpoints; id < WORLD_MAX_ENDPOINTS; id++)
-        if (endpoint_mask_has(m, (EndpointId)id))
-            return FALSE;
-    return TRUE;
+    return endpoint_mask_next(m, endpoints) == ENDPOINT_NONE;
 }
 
 /* The parameters of one fault, whoever built it (the loader checks the text; the swarm and

@@ -18,26 +18,32 @@ struct FaultRunner {
     GArray *net_ids; /* per fired fault: world net rule id, or 0 */
 };
 
+/* Whether the fault may act on endpoint id now. */
+static gboolean candidate(World *w, const FaultSpec *f, EndpointId id)
+{
+    if (!world_is_server(w, id))
+        return FALSE;
+    if (fault_kind_needs_disk(f->kind) && !world_is_node(w, id))
+        return FALSE;
+    if (f->target == TARGET_ROLE && world_role(w, id) != f->role)
+        return FALSE;
+    /* restart `any`: a node that is down */
+    return !(f->target == TARGET_ANY && f->kind == FAULT_RESTART && world_is_up(w, id));
+}
+
 /* A node with `role` (or any server) now, chosen by the faults stream; ENDPOINT_NONE if none. */
 static EndpointId pick(FaultRunner *r, const FaultSpec *f)
 {
     World *w = r->w;
-    EndpointId candidates[WORLD_MAX_ENDPOINTS];
     guint n = 0;
-    for (EndpointId id = 0; id < world_endpoint_count(w); id++) {
-        if (!world_is_server(w, id))
-            continue;
-        if (fault_kind_needs_disk(f->kind) && !world_is_node(w, id))
-            continue;
-        if (f->target == TARGET_ROLE && world_role(w, id) != f->role)
-            continue;
-        if (f->target == TARGET_ANY && f->kind == FAULT_RESTART && world_is_up(w, id))
-            continue; /* restart `any`: a node that is down */
-        candidates[n++] = id;
-    }
+    for (EndpointId id = 0; id < world_endpoint_count(w); id++)
+        n += candidate(w, f, id);
     if (n == 0)
         return ENDPOINT_NONE;
-    return candidates[sim_rng_uniform(&r->rng, 0, n - 1)];
+    guint k = (guint)sim_rng_uniform(&r->rng, 0, n - 1);
+    for (EndpointId id = 0;; id++)
+        if (candidate(w, f, id) && k-- == 0)
+            return id;
 }
 
 static void on_restart(void *ctx, uint64_t node, uint64_t b)
@@ -73,17 +79,18 @@ static void record(FaultRunner *r, guint index, EndpointId node, SimTime ends, g
     g_array_append_val(r->fired, ff);
 }
 
+/* The rule of a network fault; the caller clears it (net_rule_clear). */
 static NetRule net_rule_of(const FaultSpec *f, EndpointId node, guint nendpoints)
 {
     NetRule rule = {0};
     switch (f->kind) {
     case FAULT_PARTITION:
         rule.kind = NET_PARTITION;
-        memcpy(rule.group, f->group, sizeof rule.group);
+        endpoint_groups_copy(&rule.groups, &f->groups);
         break;
     case FAULT_ISOLATE:
         rule.kind = NET_PARTITION;
-        rule.group[node] = 1;
+        endpoint_groups_set(&rule.groups, node, 1);
         break;
     case FAULT_ONEWAY:
         rule.kind = NET_ONEWAY;
@@ -98,8 +105,8 @@ static NetRule net_rule_of(const FaultSpec *f, EndpointId node, guint nendpoints
         rule.kind = NET_DELAY;
         break;
     }
-    rule.from_mask = f->from_mask;
-    rule.to_mask = f->to_mask;
+    endpoint_mask_copy(&rule.from_mask, &f->from_mask);
+    endpoint_mask_copy(&rule.to_mask, &f->to_mask);
     rule.num = f->num;
     rule.den = f->den ? f->den : 1;
     rule.latency = f->latency;
@@ -157,6 +164,7 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
     case FAULT_DELAY: {
         NetRule rule = net_rule_of(f, node, world_endpoint_count(w));
         guint id = world_net_add(w, &rule, f->kind, node);
+        net_rule_clear(&rule);
         if (f->duration > 0)
             sim_queue_after(world_queue(w), f->duration, on_net_end, r, id, 0);
         record(r, index, node, f->duration > 0 ? now + f->duration : SIM_TIME_NEVER, 0);

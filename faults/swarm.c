@@ -147,11 +147,13 @@ static gboolean fill(Gen *g, FaultSpec *f)
         guint n = world_config_endpoint_count(g->c);
         gboolean split = FALSE;
         for (guint id = 0; id < n; id++) {
-            f->group[id] = (uint8_t)draw(rng, 0, 1);
-            split |= f->group[id] != f->group[0];
+            endpoint_groups_set(&f->groups, (EndpointId)id, (guint)draw(rng, 0, 1));
+            split |= f->groups.group[id] != f->groups.group[0];
         }
-        if (!split)
-            f->group[draw(rng, 0, n - 1)] ^= 1;
+        if (!split) {
+            EndpointId id = (EndpointId)draw(rng, 0, n - 1);
+            endpoint_groups_set(&f->groups, id, f->groups.group[id] ^ 1u);
+        }
         f->duration = lasting;
         break;
     }

@@ -100,13 +100,18 @@ SimTime world_config_final_deadline(const WorldConfig *c, SimTime invoke)
 
 gboolean world_config_validate(const WorldConfig *c, GError **error)
 {
-    if (c->nodes < 1 || c->nodes > WORLD_MAX_NODES)
-        return world_config_fail(error, "cluster", "nodes", "must be 1..%d, not %u",
-                                 WORLD_MAX_NODES, c->nodes);
+    guint max_nodes = MIN(c->protocol->max_nodes, WORLD_MAX_NODES);
+    if (c->nodes < 1 || c->nodes > max_nodes)
+        return world_config_fail(error, "cluster", "nodes", "must be 1..%u for %s, not %u",
+                                 max_nodes, protocol_name(c->protocol), c->nodes);
     if (!c->protocol->config_validate(c, error))
         return FALSE;
-    if (c->clients < 1 || c->clients > 64)
-        return world_config_fail(error, "workload", "clients", "must be 1..64, not %u", c->clients);
+    if (c->clients < 1 || c->clients > WORLD_MAX_CLIENTS)
+        return world_config_fail(error, "workload", "clients", "must be 1..%u, not %u",
+                                 WORLD_MAX_CLIENTS, c->clients);
+    if (c->ops > WORLD_MAX_OPS)
+        return world_config_fail(error, "workload", "ops", "must be 0..%u, not %u", WORLD_MAX_OPS,
+                                 c->ops);
     if (world_config_endpoint_count(c) > WORLD_MAX_ENDPOINTS)
         return world_config_fail(error, "workload", "clients",
                                  "too many endpoints in all (%u > %d)",

@@ -164,6 +164,11 @@ typedef struct Protocol {
     /* ---- operations on the cluster ---- */
     /* Bit k: its clients may issue OpKind k besides the data operations (op_kind_is_admin). */
     uint32_t admin_ops;
+
+    /* ---- limits ---- */
+    /* The most nodes of its first kind a run may have ([cluster] nodes; at most
+     * WORLD_MAX_NODES). */
+    guint max_nodes;
 } Protocol;
 
 /* ---- the registry ---- */

@@ -6,46 +6,53 @@
 #include <glib.h>
 #include <stdint.h>
 
-/* An endpoint is a node (storage node, coordinator, raft server) or a client. */
+/* An endpoint is a node (storage node, coordinator, raft server) or a client. Endpoint ids are
+ * 16 bits; what a run may have is a setting of its protocol (Protocol.max_nodes) and of the
+ * workload, never a bit width: the limits below bound every protocol and every run, and each is
+ * checked with an error that names its scenario key (world_config_validate). */
 typedef uint16_t EndpointId;
 #define ENDPOINT_NONE       ((EndpointId)UINT16_MAX)
-#define WORLD_MAX_NODES     32 /* nodes of one kind: node sets are 64-bit masks */
-#define WORLD_MAX_ENDPOINTS 128
+#define WORLD_MAX_NODES     1024        /* nodes of one kind, of any protocol ([cluster] nodes) */
+#define WORLD_MAX_CLIENTS   16384       /* [workload] clients */
+#define WORLD_MAX_ENDPOINTS 32768       /* every endpoint of a run */
+#define WORLD_MAX_OPS       1000000000u /* [workload] ops */
 
-/* A set of endpoints, one bit per endpoint id. */
+/* A set of endpoints, one bit per endpoint id, sized to what it holds (a mask of a five-endpoint
+ * run is one word): adding an id grows it, an id past its words is not in it. A mask owns its
+ * words: a zeroed mask is empty and owns nothing; copy one with endpoint_mask_copy (assignment
+ * moves it), release it with endpoint_mask_clear. */
 typedef struct {
-    uint64_t bits[WORLD_MAX_ENDPOINTS / 64];
+    uint64_t *bits;
+    guint words;
 } EndpointMask;
+
+void endpoint_mask_clear(EndpointMask *m);
+void endpoint_mask_copy(EndpointMask *out, const EndpointMask *in);
+/* Makes room for ids below n (adding them never reallocates then). */
+void endpoint_mask_reserve(EndpointMask *m, guint n);
+void endpoint_mask_remove(EndpointMask *m, EndpointId id);
+/* The endpoint mask of one id, and of ids 0..n-1 (the caller owns them). */
+EndpointMask endpoint_mask_one(EndpointId id);
+EndpointMask endpoint_mask_first(guint n);
+guint endpoint_mask_count(const EndpointMask *m);
+/* The next id in the mask at or after `from`, or ENDPOINT_NONE. */
+EndpointId endpoint_mask_next(const EndpointMask *m, guint from);
 
 static inline void endpoint_mask_add(EndpointMask *m, EndpointId id)
 {
+    if (G_UNLIKELY(id / 64u >= m->words))
+        endpoint_mask_reserve(m, (guint)id + 1);
     m->bits[id / 64] |= (uint64_t)1 << (id % 64);
 }
 
 static inline gboolean endpoint_mask_has(const EndpointMask *m, EndpointId id)
 {
-    return id < WORLD_MAX_ENDPOINTS && ((m->bits[id / 64] >> (id % 64)) & 1);
-}
-
-static inline EndpointMask endpoint_mask_one(EndpointId id)
-{
-    EndpointMask m = {{0}};
-    endpoint_mask_add(&m, id);
-    return m;
-}
-
-/* Endpoints 0..n-1. */
-static inline EndpointMask endpoint_mask_first(guint n)
-{
-    EndpointMask m = {{0}};
-    for (guint id = 0; id < n && id < WORLD_MAX_ENDPOINTS; id++)
-        endpoint_mask_add(&m, (EndpointId)id);
-    return m;
+    return id / 64u < m->words && ((m->bits[id / 64] >> (id % 64)) & 1);
 }
 
 static inline gboolean endpoint_mask_is_empty(const EndpointMask *m)
 {
-    for (guint i = 0; i < G_N_ELEMENTS(m->bits); i++)
+    for (guint i = 0; i < m->words; i++)
         if (m->bits[i])
             return FALSE;
     return TRUE;
@@ -53,24 +60,23 @@ static inline gboolean endpoint_mask_is_empty(const EndpointMask *m)
 
 static inline gboolean endpoint_mask_intersects(const EndpointMask *a, const EndpointMask *b)
 {
-    for (guint i = 0; i < G_N_ELEMENTS(a->bits); i++)
+    for (guint i = 0; i < MIN(a->words, b->words); i++)
         if (a->bits[i] & b->bits[i])
             return TRUE;
     return FALSE;
 }
 
-static inline void endpoint_mask_union(EndpointMask *a, const EndpointMask *b)
-{
-    for (guint i = 0; i < G_N_ELEMENTS(a->bits); i++)
-        a->bits[i] |= b->bits[i];
-}
+/* a |= b */
+void endpoint_mask_union(EndpointMask *a, const EndpointMask *b);
 
 /* Whether every endpoint of `part` is in `whole`. */
 static inline gboolean endpoint_mask_covers(const EndpointMask *whole, const EndpointMask *part)
 {
-    for (guint i = 0; i < G_N_ELEMENTS(whole->bits); i++)
-        if ((whole->bits[i] & part->bits[i]) != part->bits[i])
+    for (guint i = 0; i < part->words; i++) {
+        uint64_t w = i < whole->words ? whole->bits[i] : 0;
+        if ((w & part->bits[i]) != part->bits[i])
             return FALSE;
+    }
     return TRUE;
 }
 

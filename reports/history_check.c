@@ -18,7 +18,7 @@ static void false_failure(const LedgerBook *b, const HistOp *op, const Ledger *l
     const OracleView *view = b->view;
     char label[64], when[32];
     uint32_t ops[1] = {op->id};
-    EndpointId nodes[WORLD_MAX_NODES];
+    EndpointId nodes[32]; /* Ledger.ever is a 32-bit mask */
     guint nnodes = 0;
     for (EndpointId n = 0; n < b->nodes; n++)
         if ((l->ever >> n) & 1)

@@ -3,8 +3,6 @@
 
 #include "reports/redundancy.h"
 
-G_STATIC_ASSERT(WORLD_MAX_NODES <= 32); /* Ledger node masks */
-
 static guint popcount(uint64_t x)
 {
     return (guint)__builtin_popcountll(x);
@@ -12,6 +10,7 @@ static guint popcount(uint64_t x)
 
 void ledger_init(LedgerBook *b, const OracleView *view, guint nodes)
 {
+    g_assert(nodes <= 32); /* Ledger node masks */
     /* The first chunk is allocated whole, so that no entry ever moves: callers hold several. */
     chunks_init(&b->entries, (guint)((sizeof(Ledger) + 2 * nodes + 7) & ~(gsize)7));
     chunks_reserve(&b->entries, CHUNKS_PER);

@@ -163,10 +163,11 @@ static gboolean same_param(Diff *d, const char *w, FaultParam p, const FaultSpec
     case FAULT_PARAM_RESTART_AFTER:
         return same_int(d, what, a->restart_after, b->restart_after);
     case FAULT_PARAM_GROUPS:
-        for (guint id = 0; id < endpoints; id++)
-            if (a->group[id] != b->group[id])
-                return differ(d, "%s: endpoint %u in group %u vs %u", what, id, a->group[id],
-                              b->group[id]);
+        for (EndpointId id = 0; id < endpoints; id++)
+            if (endpoint_groups_of(&a->groups, id) != endpoint_groups_of(&b->groups, id))
+                return differ(d, "%s: endpoint %u in group %u vs %u", what, id,
+                              endpoint_groups_of(&a->groups, id),
+                              endpoint_groups_of(&b->groups, id));
         return TRUE;
     case FAULT_PARAM_FROM:
         return same_mask(d, what, &a->from_mask, &b->from_mask, endpoints);

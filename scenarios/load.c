@@ -577,8 +577,9 @@ static gboolean load_workload(Loader *L)
     static const char *const keys[] = {"clients",        "ops", "keys", "mix", "client.timeout",
                                        "client.retries", NULL};
     WorldConfig *c = &L->s->config;
-    return only_keys(L, g, keys, NULL) && get_guint(L, g, "clients", 1, 64, &c->clients) &&
-           get_guint(L, g, "ops", 0, 10000000, &c->ops) &&
+    return only_keys(L, g, keys, NULL) &&
+           get_guint(L, g, "clients", 1, WORLD_MAX_CLIENTS, &c->clients) &&
+           get_guint(L, g, "ops", 0, WORLD_MAX_OPS, &c->ops) &&
            get_guint(L, g, "keys", 1, 1000000, &c->keys) && parse_mix(L, g, c) &&
            get_time(L, g, "client.timeout", FALSE, &c->client_timeout) &&
            get_guint(L, g, "client.retries", 0, 100, &c->client_retries);
@@ -727,7 +728,7 @@ static gboolean parse_target(Loader *L, const char *g, FaultSpec *f, gboolean al
 static gboolean parse_names(Loader *L, const char *g, const char *key, const char *text,
                             EndpointMask *mask)
 {
-    *mask = (EndpointMask){{0}};
+    endpoint_mask_clear(mask);
     g_auto(GStrv) parts = g_strsplit_set(text, " \t,", -1);
     for (int i = 0; parts[i]; i++) {
         if (!*parts[i])
@@ -753,19 +754,24 @@ static gboolean parse_groups(Loader *L, const char *g, FaultSpec *f)
     guint ngroups = g_strv_length(parts);
     if (ngroups < 2)
         return fail(L, g, "groups", "needs at least two groups separated by '|'");
-    EndpointMask seen = {{0}};
-    for (guint i = 0; i < ngroups; i++) {
-        EndpointMask mask;
-        if (!parse_names(L, g, "groups", parts[i], &mask))
-            return FALSE;
-        if (endpoint_mask_intersects(&mask, &seen))
-            return fail(L, g, "groups", "a node is in two groups");
+    EndpointMask seen = {0}, mask = {0};
+    gboolean ok = TRUE;
+    endpoint_groups_clear(&f->groups);
+    for (guint i = 0; ok && i < ngroups; i++) {
+        ok = parse_names(L, g, "groups", parts[i], &mask);
+        if (ok && endpoint_mask_intersects(&mask, &seen))
+            ok = fail(L, g, "groups", "a node is in two groups");
+        if (!ok)
+            break;
         endpoint_mask_union(&seen, &mask);
-        for (guint id = 0; id < WORLD_MAX_ENDPOINTS; id++)
-            if (endpoint_mask_has(&mask, (EndpointId)id))
-                f->group[id] = (uint8_t)i; /* unlisted endpoints stay in group 0, the first */
+        /* unlisted endpoints stay in group 0, the first */
+        for (EndpointId id = endpoint_mask_next(&mask, 0); id != ENDPOINT_NONE;
+             id = endpoint_mask_next(&mask, id + 1u))
+            endpoint_groups_set(&f->groups, id, i);
     }
-    return TRUE;
+    endpoint_mask_clear(&seen);
+    endpoint_mask_clear(&mask);
+    return ok;
 }
 
 /* "a->b" with '*' on either side. */
@@ -780,13 +786,15 @@ static gboolean parse_link(Loader *L, const char *g, FaultSpec *f)
         return fail(L, g, "link", "'%s' is not a link a->b", v);
     *arrow = '\0';
     char *from = g_strstrip(v), *to = g_strstrip(arrow + 2);
-    EndpointMask all = endpoint_mask_first(world_config_endpoint_count(&L->s->config));
+    guint n = world_config_endpoint_count(&L->s->config);
+    endpoint_mask_clear(&f->from_mask);
+    endpoint_mask_clear(&f->to_mask);
     if (strcmp(from, "*") == 0)
-        f->from_mask = all;
+        f->from_mask = endpoint_mask_first(n);
     else if (!parse_names(L, g, "link", from, &f->from_mask))
         return FALSE;
     if (strcmp(to, "*") == 0)
-        f->to_mask = all;
+        f->to_mask = endpoint_mask_first(n);
     else if (!parse_names(L, g, "link", to, &f->to_mask))
         return FALSE;
     return TRUE;

@@ -37,15 +37,17 @@ static void set_int(GKeyFile *kf, const char *g, const char *k, gint64 v)
     g_key_file_set_string(kf, g, k, s);
 }
 
-static char *names_of(const WorldConfig *c, EndpointMask mask, gboolean star_for_all)
+static char *names_of(const WorldConfig *c, const EndpointMask *mask, gboolean star_for_all)
 {
     guint n = world_config_endpoint_count(c);
     EndpointMask all = endpoint_mask_first(n);
-    if (star_for_all && endpoint_mask_covers(&mask, &all))
+    gboolean every = endpoint_mask_covers(mask, &all);
+    endpoint_mask_clear(&all);
+    if (star_for_all && every)
         return g_strdup("*");
     GString *s = g_string_new(NULL);
     for (EndpointId id = 0; id < n; id++) {
-        if (!endpoint_mask_has(&mask, id))
+        if (!endpoint_mask_has(mask, id))
             continue;
         g_autofree char *name = world_config_endpoint_name(c, id);
         g_string_append_printf(s, "%s%s", s->len ? " " : "", name);
@@ -103,14 +105,15 @@ static char *groups_text(const WorldConfig *c, const FaultSpec *f)
     GString *s = g_string_new(NULL);
     guint ngroups = 0;
     for (guint id = 0; id < world_config_endpoint_count(c); id++)
-        ngroups = MAX(ngroups, f->group[id] + 1u);
+        ngroups = MAX(ngroups, endpoint_groups_of(&f->groups, (EndpointId)id) + 1u);
     ngroups = MAX(ngroups, 2u);
     for (guint gi = 0; gi < ngroups; gi++) {
-        EndpointMask mask = {{0}};
+        EndpointMask mask = {0};
         for (guint id = 0; id < world_config_endpoint_count(c); id++)
-            if (f->group[id] == gi)
+            if (endpoint_groups_of(&f->groups, (EndpointId)id) == gi)
                 endpoint_mask_add(&mask, (EndpointId)id);
-        g_autofree char *names = names_of(c, mask, FALSE);
+        g_autofree char *names = names_of(c, &mask, FALSE);
+        endpoint_mask_clear(&mask);
         g_string_append_printf(s, "%s%s", gi ? " | " : "", names);
     }
     return g_string_free(s, FALSE);
@@ -134,14 +137,14 @@ static void write_param(GKeyFile *kf, const WorldConfig *c, const char *g, const
         text = groups_text(c, f);
         break;
     case FAULT_PARAM_FROM:
-        text = names_of(c, f->from_mask, FALSE);
+        text = names_of(c, &f->from_mask, FALSE);
         break;
     case FAULT_PARAM_TO:
-        text = names_of(c, f->to_mask, FALSE);
+        text = names_of(c, &f->to_mask, FALSE);
         break;
     case FAULT_PARAM_LINK: {
-        g_autofree char *from = names_of(c, f->from_mask, TRUE);
-        g_autofree char *to = names_of(c, f->to_mask, TRUE);
+        g_autofree char *from = names_of(c, &f->from_mask, TRUE);
+        g_autofree char *to = names_of(c, &f->to_mask, TRUE);
         text = g_strdup_printf("%s->%s", from, to);
         break;
     }

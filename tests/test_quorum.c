@@ -20,6 +20,8 @@
 #include "model/quorum/ring.h"
 #include "model/world/world.h"
 #include "scenarios/scenario.h"
+
+#define TEST_ENDPOINTS 128 /* room in the tests' per-endpoint tables */
 #include "sim/runner.h"
 
 #include <errno.h>
@@ -495,7 +497,7 @@ static void test_quorum_coord_sends_write_to_all_n_replicas_at_once(void **state
     Harness h = {0};
     make_quorum_config(&h.cfg, 5, 3, 2, 2);
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
     deliver(&h, client_req(&h, 7, OP_PUT, 42, 0x77));
 
@@ -536,7 +538,7 @@ static void test_quorum_coord_client_answered_at_wth_durable_ack(void **state)
         Harness h = {0};
         make_quorum_config(&h.cfg, 3, 3, w, 1);
         coord_open(&h);
-        EndpointId walk[WORLD_MAX_NODES];
+        EndpointId walk[QUORUM_MAX_NODES];
         walk_of(&h, KEY_A, walk);
         deliver(&h, client_req(&h, 3, OP_PUT, 1, 0x33));
         guint replies = 0;
@@ -567,7 +569,7 @@ static void test_quorum_coord_later_acks_are_handled_without_leak(void **state)
     Harness h = {0};
     make_quorum_config(&h.cfg, 3, 3, 2, 2);
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
     for (uint32_t op = 1; op <= 1100; op++) {
         deliver(&h, client_req(&h, op, OP_PUT, op, 0x1000 + op));
@@ -595,7 +597,7 @@ static void test_quorum_coord_failed_fsync_and_failed_write_never_count(void **s
     Harness h = {0};
     make_quorum_config(&h.cfg, 3, 3, 2, 2);
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
     deliver(&h, client_req(&h, 1, OP_ADD, 200, 0xd1));
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[0]), QACK_SYNC_FAILED));
@@ -627,9 +629,9 @@ static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_bud
     quorum_config_mut(&h.cfg)->retry_attempts = 3;
     quorum_config_mut(&h.cfg)->retry_backoff = sim_range(10 * SIM_MS, 25 * SIM_MS);
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
-    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    Policy policy[TEST_ENDPOINTS] = {0};
     policy[walk[0]] = policy[walk[1]] = P_DURABLE;
     SimTime rpc = h.cfg.request_timeout / (quorum_config(&h.cfg)->retry_attempts + 1);
     SimTime widest_second_gap = 0;
@@ -682,10 +684,10 @@ static void test_quorum_coord_sloppy_fails_over_to_standby_with_hint(void **stat
     make_quorum_config(&h.cfg, 4, 3, 3, 1);
     quorum_config_mut(&h.cfg)->sloppy = TRUE;
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
     EndpointId dead = walk[1], standby = walk[3];
-    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    Policy policy[TEST_ENDPOINTS] = {0};
     policy[walk[0]] = policy[walk[2]] = policy[standby] = P_DURABLE;
     SimTime rpc = h.cfg.request_timeout / (quorum_config(&h.cfg)->retry_attempts + 1);
 
@@ -724,9 +726,9 @@ static void test_quorum_coord_strict_quorum_never_fails_over(void **state)
     Harness h = {0};
     make_quorum_config(&h.cfg, 4, 3, 3, 1);
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
-    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    Policy policy[TEST_ENDPOINTS] = {0};
     policy[walk[0]] = policy[walk[2]] = policy[walk[3]] = P_DURABLE;
     deliver(&h, client_req(&h, 1, OP_PUT, 9, 0x91));
     const Msg *resp = pump(&h, policy, 10 * SIM_SEC);
@@ -759,9 +761,9 @@ test_quorum_coord_quorum_not_met_is_indeterminate_when_a_replica_may_hold_it(voi
         make_quorum_config(&h.cfg, 3, 3, 2, 2);
         quorum_config_mut(&h.cfg)->retry_attempts = cases[c].attempts;
         coord_open(&h);
-        EndpointId walk[WORLD_MAX_NODES];
+        EndpointId walk[QUORUM_MAX_NODES];
         walk_of(&h, KEY_A, walk);
-        Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+        Policy policy[TEST_ENDPOINTS] = {0};
         for (guint i = 0; i < 3; i++)
             policy[walk[i]] = cases[c].p[i];
         deliver(&h, client_req(&h, 1, OP_PUT, 1, 0x11));
@@ -782,9 +784,9 @@ static void test_quorum_coord_definite_failure_only_when_every_write_failed(void
     Harness h = {0};
     make_quorum_config(&h.cfg, 3, 3, 2, 2);
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
-    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    Policy policy[TEST_ENDPOINTS] = {0};
     for (guint i = 0; i < 3; i++)
         policy[walk[i]] = P_WRITE_FAILED;
     deliver(&h, client_req(&h, 1, OP_PUT, 1, 0x11));
@@ -809,9 +811,9 @@ static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(vo
     Harness one = {0};
     make_quorum_config(&one.cfg, 3, 3, 3, 1);
     coord_open(&one);
-    EndpointId order[WORLD_MAX_NODES];
+    EndpointId order[QUORUM_MAX_NODES];
     walk_of(&one, KEY_A, order);
-    Policy failing[WORLD_MAX_ENDPOINTS] = {0};
+    Policy failing[TEST_ENDPOINTS] = {0};
     failing[order[0]] = failing[order[1]] = P_DURABLE;
     failing[order[2]] = P_WRITE_FAILED;
     deliver(&one, client_req(&one, 1, OP_PUT, 1, 0x11));
@@ -827,9 +829,9 @@ static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(vo
     make_quorum_config(&h.cfg, 5, 3, 2, 2);
     quorum_config_mut(&h.cfg)->sloppy = TRUE;
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
-    Policy policy[WORLD_MAX_ENDPOINTS] = {0};
+    Policy policy[TEST_ENDPOINTS] = {0};
     for (guint i = 0; i < 5; i++)
         policy[walk[i]] = P_WRITE_FAILED;
     deliver(&h, client_req(&h, 1, OP_PUT, 1, 0x11));
@@ -857,7 +859,7 @@ static void test_quorum_coord_read_returns_newest_and_repairs_stale_before_answe
     Harness h = {0};
     make_quorum_config(&h.cfg, 3, 3, 2, 2);
     coord_open(&h);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     walk_of(&h, KEY_A, walk);
     deliver(&h, client_req(&h, 4, OP_GET, 0, 0x44));
     assert_int_equal(sends(&h, MSG_Q_READ, ANY), 3);
@@ -1422,7 +1424,7 @@ static void test_quorum_world_retry_after_eio_fails_over_and_reaches_w(void **st
     for (guint i = 0; i < r.failures->len; i++)
         print_message("unmet: %s\n", (const char *)g_ptr_array_index(r.failures, i));
     assert_true(r.passed);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     key_walk(r.world, "acct:7", walk);
     EndpointId r2 = ep_named(&r.config, "r2"), co1 = ep_named(&r.config, "co1");
     assert_true(walk[0] == r2 || walk[1] == r2); /* the scenario's premise */
@@ -1559,8 +1561,9 @@ static void test_quorum_world_replicas_converge_after_partition_heals(void **sta
     sim_open(&s);
     EndpointId cut = ep_named(&s.cfg, "r2");
     NetRule rule = {.kind = NET_PARTITION};
-    rule.group[cut] = 1;
+    endpoint_groups_set(&rule.groups, cut, 1);
     guint id = world_net_add(s.w, &rule, FAULT_PARTITION, ENDPOINT_NONE);
+    net_rule_clear(&rule);
     world_run_until(s.w, 1500 * SIM_MS);
     const HistOp *save = sim_op(&s, "save"), *update = sim_op(&s, "update");
     assert_int_equal(save->outcome, OUTCOME_OK);
@@ -1655,7 +1658,7 @@ static void test_quorum_world_hinted_handoff_returns_write_to_intended_replica(v
     quorum_config_mut(&s.cfg)->retry_attempts = 2;
     script_op(&s.cfg, "save", 100 * SIM_MS, OP_PUT, "cart", 1);
     sim_open(&s);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     key_walk(s.w, "cart", walk);
     EndpointId down = walk[0], standby = walk[3];
     world_crash(s.w, down, FALSE);

@@ -151,6 +151,11 @@ static const BadCase bad_cases[] = {
     BAD("replicas-above-nodes", QUORUM "[cluster]\nnodes = 2\nreplicas = 3\n" PUT, 7,
         "[cluster] replicas", "N = 3 must be 1..nodes (2)"),
     BAD("nodes-zero", QUORUM "[cluster]\nnodes = 0\n" PUT, 6, "[cluster] nodes: 0", "out of range"),
+    /* limits are settings: the world's, and each protocol's own */
+    BAD("nodes-above-any-protocol", QUORUM "[cluster]\nnodes = 1025\n" PUT, 6,
+        "[cluster] nodes: 1025", "out of range"),
+    BAD("nodes-above-raft", RAFT "[cluster]\nnodes = 33\n" PUT, 6, "[cluster] nodes",
+        "must be 1..32 for raft, not 33"),
     BAD("sloppy-not-a-boolean", QUORUM "[cluster]\nsloppy = maybe\n" PUT, 6,
         "[cluster] sloppy: 'maybe'", "not on or off"),
     BAD("unknown-fs", QUORUM "[cluster]\nfs = zfs\n" PUT, 6, "[cluster] fs: 'zfs'", "ext4-ordered"),
@@ -167,6 +172,10 @@ static const BadCase bad_cases[] = {
         "[workload] client: unknown key", NULL),
     BAD("clients-zero", QUORUM "[workload]\nclients = 0\n" PUT, 6, "[workload] clients: 0",
         "out of range"),
+    BAD("clients-above-limit", QUORUM "[workload]\nclients = 16385\n" PUT, 6,
+        "[workload] clients: 16385", "out of range"),
+    BAD("ops-above-limit", QUORUM "[workload]\nops = 1000000001\n" PUT, 6,
+        "[workload] ops: 1000000001", "out of range"),
     BAD("ops-negative", QUORUM "[workload]\nops = -5\n" PUT, 6, "[workload] ops: '-5'",
         "not a whole number"),
     BAD("mix-entry-without-weight", QUORUM "[workload]\nops = 5\nmix = put:60 get\n", 7,
@@ -583,11 +592,11 @@ static void test_scenario_partition_unlisted_endpoints_join_first_group(void **s
     g_autoptr(Scenario) s = load_ok(QFAULT "at = 0ms\nkind = partition\ngroups = r3 | r1\n");
     const FaultSpec *f = g_ptr_array_index(s->faults.faults, 0);
     /* r1=0 r2=1 r3=2 co1=3 c1=4 */
-    assert_int_equal(f->group[0], 1);
-    assert_int_equal(f->group[1], 0);
-    assert_int_equal(f->group[2], 0);
-    assert_int_equal(f->group[3], 0);
-    assert_int_equal(f->group[4], 0);
+    assert_int_equal(endpoint_groups_of(&f->groups, 0), 1);
+    assert_int_equal(endpoint_groups_of(&f->groups, 1), 0);
+    assert_int_equal(endpoint_groups_of(&f->groups, 2), 0);
+    assert_int_equal(endpoint_groups_of(&f->groups, 3), 0);
+    assert_int_equal(endpoint_groups_of(&f->groups, 4), 0);
     assert_int_equal(f->duration, 0);
 }
 

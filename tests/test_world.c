@@ -210,9 +210,10 @@ static void test_world_partition_drops_both_ways(void **state)
     EndpointId a = endpoint(&s, "n1"), b = endpoint(&s, "n2"), c = endpoint(&s, "n3");
     uint64_t in_flight = step_until_in_flight(s.w, a, ANY_EP);
     NetRule rule = {.kind = NET_PARTITION};
-    rule.group[a] = 1;
+    endpoint_groups_set(&rule.groups, a, 1);
     SimTime t0 = world_now(s.w), t1 = t0 + 1 * SIM_SEC, t2 = t1 + 1 * SIM_SEC;
     guint id = world_net_add(s.w, &rule, FAULT_PARTITION, ENDPOINT_NONE);
+    net_rule_clear(&rule);
     assert_false(world_net_connected(s.w, a, b));
     assert_false(world_net_connected(s.w, c, a));
     assert_true(world_net_connected(s.w, b, c));
@@ -257,6 +258,7 @@ static void test_world_oneway_drops_one_way_only(void **state)
     rule.to_mask = endpoint_mask_one(to);
     SimTime t0 = world_now(s.w), t1 = t0 + 1 * SIM_SEC;
     guint id = world_net_add(s.w, &rule, FAULT_ONEWAY, ENDPOINT_NONE);
+    net_rule_clear(&rule);
     assert_false(world_net_connected(s.w, from, to));
     assert_true(world_net_connected(s.w, to, from));
     run_to(s.w, t1);
@@ -278,10 +280,12 @@ static void test_world_duplicate_rule_delivers_twice(void **state)
     sim_open(&s, TRUE);
     run_to(s.w, 1 * SIM_SEC);
     NetRule rule = {.kind = NET_DUPLICATE, .num = 1, .den = 1};
-    rule.from_mask = rule.to_mask = all_endpoints(s.w);
+    rule.from_mask = all_endpoints(s.w);
+    rule.to_mask = all_endpoints(s.w);
     SimTime t0 = world_now(s.w), t1 = t0 + 300 * SIM_MS, t2 = t1 + 300 * SIM_MS;
     uint64_t dup0 = world_stats(s.w)->msgs_duplicated;
     guint id = world_net_add(s.w, &rule, FAULT_DUPLICATE, ENDPOINT_NONE);
+    net_rule_clear(&rule);
     run_to(s.w, t1);
     world_net_remove(s.w, id);
     run_to(s.w, t2);
@@ -330,6 +334,7 @@ static void test_world_delay_rule_changes_latency_of_its_link(void **state)
     rule.to_mask = endpoint_mask_one(to);
     SimTime t0 = world_now(s.w), t1 = t0 + 500 * SIM_MS, t2 = t1 + 500 * SIM_MS;
     guint id = world_net_add(s.w, &rule, FAULT_DELAY, ENDPOINT_NONE);
+    net_rule_clear(&rule);
     run_to(s.w, t1);
     world_net_remove(s.w, id);
     run_to(s.w, t2);
@@ -388,9 +393,11 @@ static void test_world_drop_rule_drops_by_probability(void **state)
     const uint64_t dens[] = {1, 1, 2};
     for (gsize k = 0; k < G_N_ELEMENTS(nums); k++) {
         NetRule rule = {.kind = NET_DROP, .num = nums[k], .den = dens[k]};
-        rule.from_mask = rule.to_mask = all_endpoints(s.w);
+        rule.from_mask = all_endpoints(s.w);
+        rule.to_mask = all_endpoints(s.w);
         SimTime t0 = world_now(s.w), t1 = t0 + 1 * SIM_SEC;
         guint id = world_net_add(s.w, &rule, FAULT_DROP, ENDPOINT_NONE);
+        net_rule_clear(&rule);
         run_to(s.w, t1);
         world_net_remove(s.w, id);
         run_to(s.w, t1 + 500 * SIM_MS);
@@ -417,7 +424,7 @@ static void test_world_heal_ends_every_network_fault(void **state)
     run_to(s.w, 1 * SIM_SEC);
     EndpointMask all = all_endpoints(s.w);
     NetRule part = {.kind = NET_PARTITION};
-    part.group[0] = 1;
+    endpoint_groups_set(&part.groups, 0, 1);
     NetRule oneway = {
         .kind = NET_ONEWAY, .from_mask = endpoint_mask_one(1), .to_mask = endpoint_mask_one(2)};
     NetRule drop = {.kind = NET_DROP, .from_mask = all, .to_mask = all, .num = 1, .den = 1};
@@ -427,6 +434,9 @@ static void test_world_heal_ends_every_network_fault(void **state)
     world_net_add(s.w, &oneway, FAULT_ONEWAY, ENDPOINT_NONE);
     world_net_add(s.w, &drop, FAULT_DROP, ENDPOINT_NONE);
     world_net_add(s.w, &delay, FAULT_DELAY, ENDPOINT_NONE);
+    net_rule_clear(&part);
+    net_rule_clear(&oneway);
+    endpoint_mask_clear(&all);
     assert_false(world_net_is_healed(s.w));
     run_to(s.w, 1200 * SIM_MS);
     SimTime t0 = world_now(s.w), t1 = t0 + 1 * SIM_SEC;
@@ -1078,10 +1088,10 @@ static void test_world_every_fault_parameter_reaches_the_fault_spec(void **state
     assert_int_equal(f->nth, 3);
     assert_true(f->duration == 5 * SIM_MS);
     f = spec(sc, 2);
-    assert_int_equal(f->group[r1], 0);
-    assert_int_equal(f->group[r2], 1);
-    assert_int_equal(f->group[c1], 1);
-    assert_int_equal(f->group[r3], 0); /* unlisted: the first group */
+    assert_int_equal(endpoint_groups_of(&f->groups, r1), 0);
+    assert_int_equal(endpoint_groups_of(&f->groups, r2), 1);
+    assert_int_equal(endpoint_groups_of(&f->groups, c1), 1);
+    assert_int_equal(endpoint_groups_of(&f->groups, r3), 0); /* unlisted: the first group */
     f = spec(sc, 3);
     assert_int_equal(f->from_mask.bits[0], (1u << r1) | (1u << r2));
     assert_int_equal(f->to_mask.bits[0], 1u << co1);
@@ -1237,7 +1247,8 @@ static void test_world_fault_plan_validate_rejects_bad_parameters(void **state)
         f->kind = cases[i].kind;
         f->target = TARGET_NODE;
         f->node = 0;
-        f->from_mask = f->to_mask = endpoint_mask_one(0);
+        f->from_mask = endpoint_mask_one(0);
+        f->to_mask = endpoint_mask_one(0);
         g_ptr_array_add(plan.faults, f);
         GError *error = NULL;
         assert_true(fault_plan_validate(&plan, &c, &error)); /* the good form passes */
@@ -1262,6 +1273,7 @@ static void test_world_fault_plan_validate_rejects_bad_parameters(void **state)
             f->node = 99;
             break;
         case FAULT_DELAY:
+            endpoint_mask_clear(&f->to_mask);
             f->to_mask = endpoint_mask_one(99);
             break;
         default:

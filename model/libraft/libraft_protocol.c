@@ -40,7 +40,7 @@ guint libraft_min_voters(const WorldConfig *c)
 static const ProtoKey libraft_keys[] = {
     LKEY("election_timeout", PROTO_KEY_TIME, election_timeout, 0, 0, NULL),
     LKEY("heartbeat", PROTO_KEY_TIME, heartbeat, 0, 0, NULL),
-    LKEY("voters", PROTO_KEY_UINT, voters, 1, WORLD_MAX_NODES, voters_is_default),
+    LKEY("voters", PROTO_KEY_UINT, voters, 1, RAFT_MAX_NODES, voters_is_default),
     LKEY("snapshot.threshold", PROTO_KEY_UINT, snapshot_threshold, 1, 1000000, NULL),
     LKEY("snapshot.trailing", PROTO_KEY_UINT, snapshot_trailing, 0, 1000000, NULL),
     LKEY("snapshot.install_timeout", PROTO_KEY_TIME, install_timeout, 0, 0, NULL),
@@ -176,6 +176,7 @@ static const NodeRole libraft_roles[] = {ROLE_LEADER, ROLE_FOLLOWER, ROLE_CANDID
 
 const Protocol libraft_protocol = {
     .name = "libraft",
+    .max_nodes = RAFT_MAX_NODES,
     .summary = "canonical raft (libraft 0.15, unmodified) hosted behind its raft_io: elections, "
                "replication, snapshots and InstallSnapshot, membership changes, pre-vote",
     .kinds = {{"n", "server", ROLE_NONE, &libraft_ops, NULL, LIBRAFT_FP_FIRST, LIBRAFT_FP_END - 1}},

@@ -74,7 +74,7 @@ typedef struct {
     QClock known; /* version vectors, reads: what the answering replicas' markers cover */
     KeyId key;
     guint ntargets;
-    Target t[WORLD_MAX_NODES];
+    Target t[QUORUM_MAX_NODES];
     const EndpointId *walk; /* the key's walk of the ring (the coordinator's, see `walks`) */
     guint next_standby;
     guint acks;
@@ -92,7 +92,7 @@ typedef struct {
     guint nfree;
     guint in_flight;
     SimTime rpc_timeout;
-    uint8_t suspect[WORLD_MAX_NODES]; /* an RPC timed out and nothing was heard since */
+    uint8_t suspect[QUORUM_MAX_NODES]; /* an RPC timed out and nothing was heard since */
 } Coord;
 
 static inline uint32_t req_id(const Coord *c, const Request *r)
@@ -380,7 +380,7 @@ static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out)
     EndpointId hint_for = r->t[ti].hint_for != ENDPOINT_NONE ? r->t[ti].hint_for : r->t[ti].node;
     if (r->t[ti].hint_for != ENDPOINT_NONE)
         QMARK(c->init, COORD_STANDBY_FOR_STANDBY);
-    while (r->next_standby < c->init.nodes && r->ntargets < WORLD_MAX_NODES) {
+    while (r->next_standby < c->init.nodes && r->ntargets < QUORUM_MAX_NODES) {
         EndpointId standby = r->walk[r->next_standby++];
         gboolean used = FALSE;
         for (guint i = 0; i < r->ntargets; i++)
@@ -694,7 +694,7 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
                        .value = q->value,
                        .idem = q->idem};
     if (!c->walks[q->key]) {
-        c->walks[q->key] = g_new(EndpointId, WORLD_MAX_NODES);
+        c->walks[q->key] = g_new(EndpointId, QUORUM_MAX_NODES);
         ring_walk(c->ring, c->init.key_hashes[q->key], c->walks[q->key]);
     }
     r->walk = c->walks[q->key];
@@ -872,7 +872,7 @@ static void coord_check(const void *proto, gboolean thorough)
         if (!r->used)
             continue;
         used++;
-        g_assert(r->ntargets <= WORLD_MAX_NODES);
+        g_assert(r->ntargets <= QUORUM_MAX_NODES);
         g_assert(r->acks <= r->ntargets);
     }
     g_assert(used == c->in_flight);

@@ -31,9 +31,9 @@ static const char *const purge_names[] = {"never", "replicated", "grace", NULL};
 /* In the order the writer writes them. */
 static const ProtoKey quorum_keys[] = {
     QKEY("coordinators", PROTO_KEY_UINT, coordinators, 1, 8, TRUE),
-    QKEY("replicas", PROTO_KEY_UINT, replicas, 1, WORLD_MAX_NODES, FALSE),
-    QKEY("write_quorum", PROTO_KEY_UINT, write_quorum, 1, WORLD_MAX_NODES, FALSE),
-    QKEY("read_quorum", PROTO_KEY_UINT, read_quorum, 1, WORLD_MAX_NODES, FALSE),
+    QKEY("replicas", PROTO_KEY_UINT, replicas, 1, QUORUM_MAX_NODES, FALSE),
+    QKEY("write_quorum", PROTO_KEY_UINT, write_quorum, 1, QUORUM_MAX_NODES, FALSE),
+    QKEY("read_quorum", PROTO_KEY_UINT, read_quorum, 1, QUORUM_MAX_NODES, FALSE),
     QKEY("sloppy", PROTO_KEY_BOOL, sloppy, 0, 0, FALSE),
     QKEY("retry.attempts", PROTO_KEY_UINT, retry_attempts, 0, 100, FALSE),
     QKEY("retry.backoff", PROTO_KEY_RANGE, retry_backoff, 0, 0, FALSE),
@@ -169,7 +169,7 @@ static gboolean quorum_enough_up(const WorldConfig *c, const ProtoUpView *v)
     if (!v->has_probe)
         return TRUE;
     g_autoptr(Ring) ring = ring_new(c->nodes, QUORUM_VNODES);
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     ring_walk(ring, v->probe_hash, walk);
     for (guint i = 0; i < q->replicas; i++)
         up += v->is_up(v->ctx, walk[i]);
@@ -233,6 +233,7 @@ static const NodeRole quorum_roles[] = {ROLE_COORDINATOR, ROLE_REPLICA, ROLE_NON
 
 const Protocol quorum_protocol = {
     .name = "quorum",
+    .max_nodes = QUORUM_MAX_NODES,
     .summary = "Dynamo-style quorum replication: N replicas per key, W/R quorums, sloppy "
                "failover with hinted handoff, read repair and anti-entropy",
     .kinds =

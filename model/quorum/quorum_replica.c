@@ -1061,7 +1061,7 @@ static GArray *durable_set(Replica *r, KeyId key)
 /* The other replicas of a key, when this node is one of its replicas (placement is fixed). */
 static uint64_t key_peers_of(const Replica *r, KeyId key)
 {
-    EndpointId walk[WORLD_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_NODES];
     ring_walk(r->ring, r->init.key_hashes[key], walk);
     uint64_t mask = 0;
     gboolean me = FALSE;

@@ -160,11 +160,11 @@ typedef struct {
     uint64_t prevotes;    /* servers that granted this pre-vote round */
     SimTime heard_leader; /* when it last heard from the leader of its term */
     /* leader */
-    uint64_t next[WORLD_MAX_NODES];
-    uint64_t match[WORLD_MAX_NODES];
-    uint64_t acked_round[WORLD_MAX_NODES];
-    SimTime last_heard[WORLD_MAX_NODES];
-    SimTime last_sent[WORLD_MAX_NODES]; /* leader: when it last sent each follower an append */
+    uint64_t next[RAFT_MAX_NODES];
+    uint64_t match[RAFT_MAX_NODES];
+    uint64_t acked_round[RAFT_MAX_NODES];
+    SimTime last_heard[RAFT_MAX_NODES];
+    SimTime last_sent[RAFT_MAX_NODES]; /* leader: when it last sent each follower an append */
     uint64_t round;
     GArray *proposals;   /* of Proposal, by index */
     GArray *reads;       /* of Read */

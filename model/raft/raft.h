@@ -72,6 +72,9 @@ gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *view);
 #define RAFT_FILE_META    0
 #define RAFT_FILE_LOG     1
 #define RAFT_MAX_INFLIGHT 256 /* proposals in flight on a leader; beyond it, Busy */
+/* The most servers a cluster may have, spares included (Protocol.max_nodes): Raft runs in
+ * clusters of a few servers; its oracles keep a server set in 64 bits. */
+#define RAFT_MAX_NODES 32
 
 enum {
     RBLK_META = 1,

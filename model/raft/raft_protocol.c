@@ -31,7 +31,7 @@ static const ProtoKey raft_keys[] = {
     RKEY("batch.entries", PROTO_KEY_UINT, batch_entries, 1, 4096, NULL),
     RKEY("batch.delay", PROTO_KEY_TIME, batch_delay, 0, 0, NULL),
     RKEY("delay_spread", PROTO_KEY_TIME, delay_spread, 0, 0, spread_is_default),
-    RKEY("spares", PROTO_KEY_UINT, spares, 0, WORLD_MAX_NODES - 1, NULL),
+    RKEY("spares", PROTO_KEY_UINT, spares, 0, RAFT_MAX_NODES - 1, NULL),
     {NULL},
 };
 enum { RKEY_DELAY_SPREAD = 4 };
@@ -303,6 +303,7 @@ static const NodeRole raft_roles[] = {ROLE_LEADER, ROLE_FOLLOWER, ROLE_CANDIDATE
 
 const Protocol raft_protocol = {
     .name = "raft",
+    .max_nodes = RAFT_MAX_NODES,
     .summary = "Raft: leader election, log replication, the commit rule, client sessions, "
                "batching and read index",
     .kinds = {{"n", "server", ROLE_NONE, &raft_ops, NULL, RAFT_FP_ELECTED, RAFT_FP_END - 1}},

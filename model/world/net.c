@@ -9,16 +9,56 @@
  */
 #include "model/world/world_internal.h"
 
+#include <string.h>
+
 static gboolean rule_blocks(const NetRule *r, EndpointId from, EndpointId to)
 {
     switch (r->kind) {
     case NET_PARTITION:
-        return r->group[from] != r->group[to];
+        return endpoint_groups_of(&r->groups, from) != endpoint_groups_of(&r->groups, to);
     case NET_ONEWAY:
         return endpoint_mask_has(&r->from_mask, from) && endpoint_mask_has(&r->to_mask, to);
     default:
         return FALSE;
     }
+}
+
+void endpoint_groups_set(EndpointGroups *g, EndpointId id, guint group)
+{
+    g_assert(group <= UINT8_MAX);
+    if (id >= g->n) {
+        g->group = g_renew(uint8_t, g->group, (gsize)id + 1);
+        memset(g->group + g->n, 0, (gsize)id + 1 - g->n);
+        g->n = (guint)id + 1;
+    }
+    g->group[id] = (uint8_t)group;
+}
+
+void endpoint_groups_copy(EndpointGroups *out, const EndpointGroups *in)
+{
+    out->n = in->n;
+    out->group = in->n ? g_memdup2(in->group, in->n) : NULL;
+}
+
+void endpoint_groups_clear(EndpointGroups *g)
+{
+    g_free(g->group);
+    g->group = NULL;
+    g->n = 0;
+}
+
+void net_rule_clear(NetRule *r)
+{
+    endpoint_groups_clear(&r->groups);
+    endpoint_mask_clear(&r->from_mask);
+    endpoint_mask_clear(&r->to_mask);
+}
+
+void net_rule_entry_free(gpointer p)
+{
+    NetRuleEntry *e = p;
+    net_rule_clear(&e->rule);
+    g_free(e);
 }
 
 gboolean world_net_connected(const World *w, EndpointId a, EndpointId b)
@@ -43,6 +83,9 @@ guint world_net_add(World *w, const NetRule *rule, FaultKind kind, EndpointId su
     e->kind = kind;
     e->subject = subject;
     e->rule = *rule;
+    endpoint_groups_copy(&e->rule.groups, &rule->groups);
+    endpoint_mask_copy(&e->rule.from_mask, &rule->from_mask);
+    endpoint_mask_copy(&e->rule.to_mask, &rule->to_mask);
     g_ptr_array_add(w->rules, e);
     w->stats.faults[kind]++;
     world_emit(w, SIM_TR_FAULT, (uint16_t)kind, subject, ENDPOINT_NONE, e->id, 0);

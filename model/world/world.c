@@ -83,7 +83,7 @@ World *world_new(const WorldConfig *config)
     w->key_hashes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
     w->idem_names = g_ptr_array_new_with_free_func(g_free);
     w->idem_index = g_hash_table_new(g_str_hash, g_str_equal);
-    w->rules = g_ptr_array_new_with_free_func(g_free);
+    w->rules = g_ptr_array_new_with_free_func(net_rule_entry_free);
     sim_rng_stream(&w->net_rng, config->seed, "network", 0);
     sim_rng_stream(&w->disk_rng, config->seed, "disk", 0);
 

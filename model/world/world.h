@@ -48,21 +48,40 @@ typedef enum {
 /* ---- network rules ---- */
 
 typedef enum {
-    NET_PARTITION, /* group[] per endpoint; messages between groups are dropped */
+    NET_PARTITION, /* groups; messages between groups are dropped */
     NET_ONEWAY,    /* from_mask -> to_mask dropped */
     NET_DROP,      /* from_mask -> to_mask dropped with probability num/den */
     NET_DUPLICATE, /* from_mask -> to_mask delivered twice with probability num/den */
     NET_DELAY,     /* from_mask -> to_mask latency overridden */
 } NetRuleKind;
 
+/* The groups of a partition: group[id] for the endpoints below n, group 0 for the others (sized
+ * to the endpoints it names). It owns its array: endpoint_groups_copy, endpoint_groups_clear. */
+typedef struct {
+    uint8_t *group;
+    guint n;
+} EndpointGroups;
+
+static inline guint endpoint_groups_of(const EndpointGroups *g, EndpointId id)
+{
+    return id < g->n ? g->group[id] : 0;
+}
+void endpoint_groups_set(EndpointGroups *g, EndpointId id, guint group);
+void endpoint_groups_copy(EndpointGroups *out, const EndpointGroups *in);
+void endpoint_groups_clear(EndpointGroups *g);
+
+/* A network rule. world_net_add copies what its arrays hold; the caller keeps its own. */
 typedef struct {
     NetRuleKind kind;
-    uint8_t group[WORLD_MAX_ENDPOINTS];
+    EndpointGroups groups;
     EndpointMask from_mask;
     EndpointMask to_mask;
     uint64_t num, den;
     SimRange latency;
 } NetRule;
+
+/* Releases what a rule's arrays hold. */
+void net_rule_clear(NetRule *r);
 
 /* ---- observation ---- */
 

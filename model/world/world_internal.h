@@ -150,6 +150,8 @@ IdemKey world_intern_idem(World *w, const char *name);
 
 /* net.c */
 void net_send(World *w, Msg *m);
+/* Frees a NetRuleEntry (the rules array's free function). */
+void net_rule_entry_free(gpointer p);
 /* Frees the messages of deliveries still queued (before the queue is freed). */
 void net_free_in_flight(World *w);
 

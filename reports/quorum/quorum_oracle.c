@@ -606,7 +606,7 @@ static void check_convergence(QuorumOracle *o, gboolean healed, const QState *q,
     for (KeyId k = 0; k < q->keys; k++) {
         if (k == probe)
             continue; /* written after settle, by design not yet everywhere */
-        EndpointId walk[WORLD_MAX_NODES];
+        EndpointId walk[QUORUM_MAX_NODES];
         /* The key's replicas, placed as the protocol places them. */
         ring_walk(ring, o->view->key_hash(o->view->ctx, k), walk);
         check_key_converged(o, q, k, walk, v);
@@ -746,11 +746,11 @@ static uint64_t key_replicas(QuorumOracle *o, KeyId key)
     guint keys = o->view->key_count(o->view->ctx);
     if (!o->ring) {
         o->ring = ring_new(o->nodes, QUORUM_VNODES);
-        o->walks = g_new0(EndpointId, (gsize)keys * WORLD_MAX_NODES);
+        o->walks = g_new0(EndpointId, (gsize)keys * QUORUM_MAX_NODES);
         o->walked = g_new0(gboolean, keys);
     }
     g_assert(key < keys);
-    EndpointId *walk = &o->walks[(gsize)key * WORLD_MAX_NODES];
+    EndpointId *walk = &o->walks[(gsize)key * QUORUM_MAX_NODES];
     if (!o->walked[key]) {
         ring_walk(o->ring, o->view->key_hash(o->view->ctx, key), walk);
         o->walked[key] = TRUE;

@@ -207,7 +207,7 @@ void raft_safety_caught_up(void *st, gboolean healed)
     }
     /* Index by index, so that the servers' identical blocks are decoded once (durable_entry
      * remembers the last); each server's first missing entry is reported, server by server. */
-    uint64_t missing[WORLD_MAX_NODES], covered[WORLD_MAX_NODES];
+    uint64_t missing[RAFT_MAX_NODES], covered[RAFT_MAX_NODES];
     uint64_t voters = o->members.voters ? o->members.voters(o->members.ctx) : UINT64_MAX;
     for (EndpointId n = 0; n < o->nodes; n++) {
         gboolean due = o->view->is_up(o->view->ctx, n) && ((voters >> n) & 1);

@@ -6,7 +6,8 @@
  * fifth of the run's time on a virtual machine, where faults are dear. A freed chunk is kept,
  * by size, for the next array that needs one (the runs of a campaign reuse each other's), and
  * never returned to the system. Under AddressSanitizer chunks come from malloc, so that it sees
- * every access.
+ * every access; so they do when built with -DDURASIM_CHUNKS_MALLOC, for heap profilers (valgrind
+ * --tool=massif) that follow malloc but not anonymous mappings.
  */
 #include "sim/engine/chunks.h"
 
@@ -14,7 +15,7 @@
 
 #define FIRST_CAP 16 /* elements of chunk 0 when it is first allocated */
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(DURASIM_CHUNKS_MALLOC)
 #define CHUNKS_FROM_MALLOC 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
