@@ -241,8 +241,10 @@ static void complete(World *w, Client *c, Outcome outcome, FailReason reason, co
         op->result = resp->present ? resp->value : 0;
         op->observed = resp->observed;
     }
-    if (answer && outcome == OUTCOME_OK)
+    if (answer && outcome == OUTCOME_OK) {
         take_answer(w, c, op, answer);
+        op = history_op(&w->history, c->op); /* a reconciling write-back may have moved it */
+    }
     if (c->timeout != SIM_HANDLE_NONE)
         sim_queue_cancel(w->queue, c->timeout);
     c->timeout = SIM_HANDLE_NONE;
