@@ -45,7 +45,13 @@ typedef struct {
     /* Whether a message of this type links the servers it passes between (a report's focus
      * widens over it), replicating or not. */
     gboolean (*links)(MsgType type, const char *detail);
+    /* The bytes the message would take on a wire (a header, its payload, its records as the
+     * protocol would encode them): the cost counters of WorldStats. NULL: not measured. */
+    uint32_t (*wire_bytes)(const Msg *m);
 } MsgOps;
+
+/* Message codes WorldStats counts by type (clients' and the protocol's). */
+#define MSG_TYPE_SLOTS 32
 
 /* The name of a message type: a client's, or one of `proto`'s (NULL: clients only). */
 const char *msg_type_name(const MsgOps *proto, MsgType type);

@@ -103,6 +103,14 @@ typedef struct {
     FailpointId change_fp[3];
 } ProtoSwarm;
 
+/* One named total of a protocol's work in a run or a campaign (a sum over runs). */
+typedef struct {
+    const char *name; /* "anti_entropy.bytes" */
+    uint64_t value;
+} ProtoCost;
+
+#define PROTO_MAX_COSTS 8
+
 /* The replication settings a report groups runs by. */
 typedef struct {
     guint replicas, write_quorum, read_quorum;
@@ -160,6 +168,13 @@ typedef struct Protocol {
     gboolean (*enough_up)(const WorldConfig *c, const ProtoUpView *view);
     /* The replication settings for a report's cluster shapes; NULL: none to show. */
     void (*replication)(const WorldConfig *c, ProtoReplication *out);
+    /* What some of its work cost, from a run's (or a campaign's) counters: its marks and the
+     * messages sent and their wire bytes by type (MSG_TYPE_SLOTS each). Fills at most
+     * PROTO_MAX_COSTS totals and returns how many; NULL: none. */
+    guint (*costs)(const MarkCount *marks, const uint64_t *msgs, const uint64_t *bytes,
+                   ProtoCost *out);
+    /* One line that reads those totals (per round, per item...). NULL: the totals alone. */
+    void (*costs_describe)(const ProtoCost *costs, guint n, GString *out);
 
     /* ---- operations on the cluster ---- */
     /* Bit k: its clients may issue OpKind k besides the data operations (op_kind_is_admin). */

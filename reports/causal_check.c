@@ -440,6 +440,12 @@ static gboolean reissued(const Causal *c, uint32_t x)
     return c->mod->reissued && c->mod->reissued(c->st, cw(c, x)->idem);
 }
 
+/* Whether write x's clock was truncated: what it had seen may stay beside it. */
+static gboolean truncated(const Causal *c, uint32_t x)
+{
+    return c->mod->truncated && c->mod->truncated(c->st, cw(c, x)->idem);
+}
+
 /* Whether w was acked before get g began and is not a lost ack. */
 static gboolean acked_before(const Causal *c, uint32_t w, const HistOp *g)
 {
@@ -456,6 +462,10 @@ static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, 
                     v->siblings_reissued++;
                     return TRUE;
                 }
+                if (truncated(c, sib[j])) {
+                    v->siblings_truncated++;
+                    return TRUE;
+                }
                 sibling_violation(c, g, sib[i], sib[j], "beside", v);
                 return TRUE;
             }
@@ -467,6 +477,10 @@ static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, 
                 continue;
             if (reissued(c, sib[i])) {
                 v->siblings_reissued++;
+                return TRUE;
+            }
+            if (truncated(c, w)) {
+                v->siblings_truncated++;
                 return TRUE;
             }
             if (!c->end->linearizable) {

@@ -270,6 +270,7 @@ static void take_figures(Verdict *out, Verdict *all, Verdict *found)
     out->lost_update_note = g_steal_pointer(&all->lost_update_note);
     out->siblings_max = all->siblings_max;
     out->siblings_reissued = all->siblings_reissued;
+    out->siblings_truncated = all->siblings_truncated;
     out->siblings_note = g_steal_pointer(&all->siblings_note);
     out->liveness_note = g_steal_pointer(&all->liveness_note);
     out->convergence_note = all->convergence_note ? g_steal_pointer(&all->convergence_note)

@@ -155,6 +155,10 @@ typedef struct OracleModule {
     /* When a purged tombstone first covered the write on some node (its delete, or a write the
      * delete covered), or SIM_TIME_NEVER. NULL: never. */
     SimTime (*purged_at)(void *st, const Ledger *l);
+    /* Whether the write's causal past was truncated to fit its clock (a multi-value store that
+     * bounds its clocks, as Dynamo §4.4 does): it may leave concurrent what it had seen. NULL:
+     * never. */
+    gboolean (*truncated)(void *st, IdemKey idem);
 
     /* The protocol's own liveness judgement, after the history's (the probe): what it did once
      * every fault had healed (end->healed, end->quiet_since). NULL: none. */

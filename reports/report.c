@@ -199,6 +199,23 @@ JsonObject *report_coverage_new(const WorldStats *s, const Protocol *p)
     };
     for (guint i = 0; i < G_N_ELEMENTS(plain); i++)
         json_object_set_int_member(o, plain[i].name, (gint64)plain[i].value);
+    JsonObject *msgs = json_object_new(), *bytes = json_object_new();
+    for (int m = 0; m < MSG_TYPE_SLOTS; m++) {
+        if (!s->msgs_by_type[m])
+            continue;
+        json_object_set_int_member(msgs, msg_type_name(p->msg, m), (gint64)s->msgs_by_type[m]);
+        json_object_set_int_member(bytes, msg_type_name(p->msg, m), (gint64)s->bytes_by_type[m]);
+    }
+    json_object_set_object_member(o, "msgs_by_type", msgs);
+    json_object_set_object_member(o, "bytes_by_type", bytes);
+    ProtoCost costs[PROTO_MAX_COSTS];
+    guint n = world_stats_costs(s, p, costs);
+    if (n > 0) {
+        JsonObject *c = json_object_new();
+        for (guint i = 0; i < n; i++)
+            json_object_set_int_member(c, costs[i].name, (gint64)costs[i].value);
+        json_object_set_object_member(o, "costs", c);
+    }
     return o;
 }
 

@@ -838,6 +838,7 @@ static JsonObject *verdict_json(const Verdict *v)
         {"lost_updates", v->lost_updates},
         {"siblings_max", v->siblings_max},
         {"siblings_reissued", v->siblings_reissued},
+        {"siblings_truncated", v->siblings_truncated},
     };
     for (guint i = 0; i < G_N_ELEMENTS(counts); i++)
         json_object_set_int_member(o, counts[i].name, counts[i].value);

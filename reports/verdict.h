@@ -52,9 +52,11 @@ typedef struct {
                                under last-writer-wins, counted here (a violation under vclock) */
     char *lost_update_note; /* the first such write and the one that overwrote it */
     guint siblings_max;     /* the most siblings one get returned */
-    guint siblings_reissued; /* gets that returned a write issued twice beside a write that had
-                                seen it under its other dot: counted, not judged */
-    char *siblings_note;     /* gets whose siblings were not judged, and why */
+    guint siblings_reissued;  /* gets that returned a write issued twice beside a write that had
+                                 seen it under its other dot: counted, not judged */
+    guint siblings_truncated; /* gets that returned a write beside one whose truncated clock
+                                 dropped it from what it had seen: counted, not judged */
+    char *siblings_note;      /* gets whose siblings were not judged, and why */
     /* what was not judged, and why (NULL: judged) */
     gboolean beyond_model;
     char *model_note;

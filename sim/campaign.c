@@ -128,6 +128,10 @@ void campaign_add_stats(WorldStats *t, const WorldStats *s)
     for (int i = 0; i < WORLD_MARK_COUNT; i++)
         t->world_marks[i] += s->world_marks[i];
     t->client_reconciles += s->client_reconciles;
+    for (int i = 0; i < MSG_TYPE_SLOTS; i++) {
+        t->msgs_by_type[i] += s->msgs_by_type[i];
+        t->bytes_by_type[i] += s->bytes_by_type[i];
+    }
 }
 
 uint64_t campaign_seed_count(const CampaignSeeds *s)

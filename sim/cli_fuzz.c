@@ -170,7 +170,15 @@ static void print_coverage(const CampaignTotals *t, const Protocol *p)
     printf("coverage: client failures:");
     for (int r = 1; r < FAIL_REASON_COUNT; r++)
         printf(" %s=%" G_GUINT64_FORMAT, fail_reason_name((FailReason)r), s->fail_reasons[r]);
+    printf("\ncoverage: messages (count/bytes):");
+    for (int m = 0; m < MSG_TYPE_SLOTS; m++)
+        if (s->msgs_by_type[m])
+            printf(" %s=%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, msg_type_name(p->msg, m),
+                   s->msgs_by_type[m], s->bytes_by_type[m]);
     printf("\n");
+    g_autofree char *costs = world_stats_costs_line(s, p);
+    if (costs)
+        printf("coverage: %s\n", costs);
     print_marks(s, p);
 }
 

@@ -298,6 +298,9 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
                " disk writes, %" G_GUINT64_FORMAT " fsyncs (%" G_GUINT64_FORMAT " failed)\n",
                r->events, st->msgs_sent, st->msgs_dropped, st->disk_writes, st->disk_fsyncs,
                st->fsync_errors);
+        g_autofree char *costs = world_stats_costs_line(st, r->config.protocol);
+        if (costs)
+            printf("      %s\n", costs);
         if (v->model_note)
             printf("      %s\n", v->model_note);
         if (v->liveness_note)
@@ -308,9 +311,10 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
             printf("      linearizability %s\n", v->lin_note);
         if (v->siblings_max > 1 || v->siblings_note || v->siblings_reissued)
             printf("      siblings: up to %u per get; %u gets returned a write issued twice "
-                   "beside one that had seen it (not judged)%s%s\n",
-                   v->siblings_max, v->siblings_reissued, v->siblings_note ? "; " : "",
-                   v->siblings_note ? v->siblings_note : "");
+                   "beside one that had seen it, %u a write beside one whose truncated clock "
+                   "dropped it (neither judged)%s%s\n",
+                   v->siblings_max, v->siblings_reissued, v->siblings_truncated,
+                   v->siblings_note ? "; " : "", v->siblings_note ? v->siblings_note : "");
         if (v->lost_update_note)
             printf("      lost updates (not promised under last-writer-wins): %u, the first: %s\n",
                    v->lost_updates, v->lost_update_note);

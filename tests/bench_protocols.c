@@ -2,6 +2,8 @@
  *
  *   quorum-100k     100,000 sequential puts from one client through one coordinator to N=3, W=2,
  *                   fsync 1..5 ms, network 1..10 ms, no faults (target: under 0.3 s of wall time)
+ *   quorum-100k-vclock  the same with resolution = vclock (dotted version vectors: each put is
+ *                   issued by the key's first replica, then sent to the others)
  *   raft-100k       a 3-server cluster commits 100,000 commands from one client (target: 0.3 s)
  *   libraft-100k    the same on the hosted canonical raft (libraft 0.15 behind its adapter; a
  *                   snapshot every 1,024 entries, the library's default), when the build has it
@@ -16,8 +18,8 @@
  * event for event), so that what the machine's neighbours do in the meantime does not count; every
  * run's time is printed too.
  *
- * Usage: bench_protocols [OPS [quorum|raft|libraft|batch]] — a smaller OPS or one case is for
- * profiling.
+ * Usage: bench_protocols [OPS [quorum|vclock|raft|libraft|batch]] — a smaller OPS or one case is
+ * for profiling.
  * Raft clients retry up to 10 times, so that commands sent before the first election still
  * commit. Each run must pass its oracles; a failed verdict makes the benchmark exit non-zero.
  */
@@ -33,6 +35,15 @@
     "protocol = quorum\nseed = 1\nduration = 100000s\n"                                            \
     "[cluster]\nnodes = 3\nreplicas = 3\nwrite_quorum = 2\nread_quorum = 2\n"                      \
     "net.latency = 1ms..10ms\ndisk.fsync_latency = 1ms..5ms\n"                                     \
+    "[workload]\nclients = 1\nmix = put:100\n"
+
+/* The same with version vectors: every put is issued by the key's first replica, then goes to
+ * the others with its dot and the context its client read (one client: no siblings). */
+#define QUORUM_VCLOCK_TEXT                                                                         \
+    "[scenario]\nname = bench-quorum-vclock\nsummary = sequential puts, N=3 W=2, vclock\n"         \
+    "protocol = quorum\nseed = 1\nduration = 100000s\n"                                            \
+    "[cluster]\nnodes = 3\nreplicas = 3\nwrite_quorum = 2\nread_quorum = 2\n"                      \
+    "net.latency = 1ms..10ms\ndisk.fsync_latency = 1ms..5ms\nresolution = vclock\n"                \
     "[workload]\nclients = 1\nmix = put:100\n"
 
 #define RAFT_TEXT                                                                                  \
@@ -177,6 +188,10 @@ int main(int argc, char **argv)
     gboolean ok = TRUE;
     if (!only || strcmp(only, "quorum") == 0)
         ok &= bench_throughput(qname, QUORUM_TEXT, ops);
+    if (!only || strcmp(only, "vclock") == 0) {
+        g_autofree char *vname = g_strdup_printf("quorum-%uk-vclock", ops / 1000);
+        ok &= bench_throughput(vname, QUORUM_VCLOCK_TEXT, ops);
+    }
     if (!only || strcmp(only, "raft") == 0)
         ok &= bench_throughput(rname, RAFT_TEXT, ops);
     if (!only || strcmp(only, "libraft") == 0) {

@@ -38,6 +38,13 @@ typedef enum {
     QRES_VCLOCK, /* dotted version vectors: concurrent writes are kept as siblings */
 } QuorumResolution;
 
+/* How replicas compare their data in the background (the `anti_entropy` key). */
+typedef enum {
+    QAE_DIGESTS, /* each round a digest (count, hash) of every key shared with one peer */
+    QAE_MERKLE,  /* each round the roots of the Merkle trees of the shared key ranges, then level
+                    by level down the nodes that differ (quorum_merkle.h) */
+} QuorumAntiEntropy;
+
 /* The quorum protocol's own settings (its scenario keys, in [cluster]). */
 typedef struct {
     guint coordinators;     /* coordinators co1..coM */
@@ -50,6 +57,7 @@ typedef struct {
     guint resolution;       /* QuorumResolution */
     guint purge;            /* QuorumPurge */
     SimTime tombstone_grace;
+    guint anti_entropy; /* QuorumAntiEntropy */
 } QuorumConfig;
 
 static inline gboolean quorum_vclock(const WorldConfig *c);
@@ -93,6 +101,7 @@ typedef enum {
     QUORUM_BUG_TOMBSTONE_PURGED_EARLY,
     QUORUM_BUG_MISSING_DIR_FSYNC,
     QUORUM_BUG_REOPEN_MISSES_ERROR,
+    QUORUM_BUG_MERKLE_STALE_LEAF,
     QUORUM_BUG_COUNT,
 } QuorumBug;
 

@@ -4,7 +4,8 @@
 #include <string.h>
 
 static const char *const quorum_msg_names[] = {
-    "write", "write-ack", "read", "read-resp", "sync", "sync-records", "purge-ask", "purge-ack",
+    "write",        "write-ack", "read",      "read-resp", "sync",
+    "sync-records", "purge-ask", "purge-ack", "tree-ask",  "tree",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(quorum_msg_names) == MSG_Q_END - MSG_Q_WRITE);
 
@@ -78,6 +79,13 @@ static void quorum_msg_describe(const Msg *m, const MsgNames *n, GString *s)
     case MSG_Q_SYNC_RECORDS:
         g_string_append_printf(s, " items=%u", m->extra_count);
         break;
+    case MSG_Q_TREE_ASK:
+    case MSG_Q_TREE:
+        g_string_append_printf(s, " xid=%u nodes=%u", quorum_body(m)->qt.xid, m->extra_count);
+        if (m->extra_count > 0)
+            g_string_append_printf(s, " range=%u node=%u", quorum_msg_tree(m)[0].range,
+                                   quorum_msg_tree(m)[0].node);
+        break;
     case MSG_Q_PURGE_ASK:
     case MSG_Q_PURGE_ACK:
         g_string_append_printf(s, " %s idem=%s%s", n->key(n->ctx, quorum_body(m)->qp.key),
@@ -98,6 +106,72 @@ static gboolean quorum_msg_replicates(MsgType type, const char *detail)
            type == MSG_Q_READ_RESP;
 }
 
+static uint32_t varint_bytes(uint64_t v)
+{
+    uint32_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* A message's body on the wire: what its kind carries besides the header and the extras. */
+static uint32_t body_bytes(const Msg *m)
+{
+    switch (m->type) {
+    case MSG_Q_WRITE:
+        return 8 + 2 + 1 + 1 + 2; /* req, attempt, kind, hinted, hint_for */
+    case MSG_Q_WRITE_ACK:
+        return 8 + 2 + 1 + 1 + 8 + 2;
+    case MSG_Q_READ:
+        return 8 + 2 + 4;
+    case MSG_Q_READ_RESP:
+        return 8 + 2 + 4 + 1;
+    case MSG_Q_SYNC:
+    case MSG_Q_SYNC_RECORDS:
+        return 1;
+    case MSG_Q_PURGE_ASK:
+    case MSG_Q_PURGE_ACK:
+        return 4 + 8 + 1;
+    case MSG_Q_TREE_ASK:
+    case MSG_Q_TREE:
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+static uint32_t quorum_msg_wire_bytes(const Msg *m)
+{
+    uint32_t bytes = QWIRE_HEADER + body_bytes(m);
+    switch (m->type) {
+    case MSG_Q_SYNC:
+        return bytes + m->extra_count * QWIRE_DIGEST;
+    case MSG_Q_TREE_ASK: {
+        int64_t prev = 0;
+        for (uint32_t i = 0; i < m->extra_count; i++) {
+            const QTreeNode *t = &quorum_msg_tree(m)[i];
+            int64_t d = (int64_t)t->range - prev;
+            bytes += varint_bytes((uint64_t)(d < 0 ? -2 * d - 1 : 2 * d)) + varint_bytes(t->node);
+            prev = t->range;
+        }
+        return bytes;
+    }
+    case MSG_Q_TREE:
+        return bytes + m->extra_count * QWIRE_TREE;
+    case MSG_Q_WRITE:
+    case MSG_Q_READ_RESP:
+    case MSG_Q_SYNC_RECORDS:
+    case MSG_Q_PURGE_ASK:
+        for (uint32_t i = 0; i < m->extra_count; i++)
+            bytes += quorum_record_bytes(&quorum_msg_records(m)[i]);
+        return bytes;
+    default:
+        return bytes + m->extra_count * m->extra_size;
+    }
+}
+
 const MsgOps quorum_msg_ops = {
     .first = MSG_Q_WRITE,
     .count = MSG_Q_END - MSG_Q_WRITE,
@@ -105,4 +179,5 @@ const MsgOps quorum_msg_ops = {
     .describe = quorum_msg_describe,
     .replicates = quorum_msg_replicates,
     .links = quorum_msg_replicates,
+    .wire_bytes = quorum_msg_wire_bytes,
 };

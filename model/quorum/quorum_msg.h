@@ -17,6 +17,8 @@ enum {
     MSG_Q_SYNC_RECORDS,            /* anti-entropy: the records of the keys whose digests differ */
     MSG_Q_PURGE_ASK,               /* tombstone.purge = replicated: do you hold this tombstone? */
     MSG_Q_PURGE_ACK,               /* ... yes (as the key's whole state, durably) or no */
+    MSG_Q_TREE_ASK,                /* anti_entropy = merkle: which tree nodes the asker wants */
+    MSG_Q_TREE,                    /* ... and the peer's hashes of them, in the same order */
     MSG_Q_END,
 };
 
@@ -116,6 +118,20 @@ typedef struct {
     uint64_t hash;
 } QDigest;
 
+/* A node of the Merkle tree of one key range (anti_entropy = merkle; quorum_merkle.h). Node 1
+ * is the root, node n's children are 2n and 2n+1. In a MSG_Q_TREE_ASK, the nodes wanted (hash
+ * unused); in a MSG_Q_TREE, the answering replica's hash of each, in the order asked (range and
+ * node repeated in memory only: on the wire an answer is its hashes). */
+typedef struct {
+    uint32_t range;
+    uint32_t node;
+    uint64_t hash;
+} QTreeNode;
+
+typedef struct {
+    uint32_t xid; /* the asker's exchange: an answer to an earlier one is ignored */
+} QTree;
+
 typedef struct {
     KeyId key;
     IdemKey idem;  /* the tombstone (its record in the ask's extra) */
@@ -130,6 +146,7 @@ typedef union {
     QReadResp qrr;
     QSync qs;
     QPurge qp;
+    QTree qt;
 } QuorumMsgBody;
 
 G_STATIC_ASSERT(sizeof(QuorumMsgBody) <= sizeof(((Msg *)0)->u.body));
@@ -148,6 +165,20 @@ static inline const QDigest *quorum_msg_digests(const Msg *m)
 {
     return (const QDigest *)m->extra;
 }
+static inline const QTreeNode *quorum_msg_tree(const Msg *m)
+{
+    return (const QTreeNode *)m->extra;
+}
+
+/* Wire sizes (MsgOps.wire_bytes): every message has a header (type, endpoints, id); a record
+ * goes as it is stored (quorum_record_bytes); a digest is key 4, count 4, hash 8; a tree node
+ * asked for is its range (as the difference from the previous node's) and its number, each a
+ * varint (7 bits a byte, zigzag for the difference); a tree node's hash 8. */
+#define QWIRE_HEADER 16
+#define QWIRE_DIGEST 16
+#define QWIRE_TREE   8
+/* The bytes record r takes on the wire and on disk (a marker: its key and op). */
+uint32_t quorum_record_bytes(const QRecord *r);
 
 /* Names, trace lines and report ranking of the quorum messages. */
 extern const MsgOps quorum_msg_ops;

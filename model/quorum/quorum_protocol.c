@@ -27,6 +27,7 @@ static guint coordinator_count(const WorldConfig *c)
 
 static const char *const resolution_names[] = {"lww", "vclock", NULL};
 static const char *const purge_names[] = {"never", "replicated", "grace", NULL};
+static const char *const anti_entropy_names[] = {"digests", "merkle", NULL};
 
 /* In the order the writer writes them. */
 static const ProtoKey quorum_keys[] = {
@@ -40,6 +41,7 @@ static const ProtoKey quorum_keys[] = {
     QENUM("resolution", resolution, resolution_names),
     QENUM("tombstone.purge", purge, purge_names),
     QKEY("tombstone.grace", PROTO_KEY_TIME, tombstone_grace, 0, 0, FALSE),
+    QENUM("anti_entropy", anti_entropy, anti_entropy_names),
     {NULL},
 };
 enum { QKEY_REPLICAS = 1 };
@@ -149,6 +151,7 @@ static void quorum_swarm_cluster(WorldConfig *c, SimRng *rng)
     /* Purges that wait for every replica; `grace` breaks its promise by design (a replica away
      * longer than the grace brings data back), so the swarm leaves it to scenarios. */
     q->purge = sim_rng_chance(&own, 1, 2) ? QPURGE_REPLICATED : QPURGE_NEVER;
+    q->anti_entropy = sim_rng_chance(&own, 1, 2) ? QAE_MERKLE : QAE_DIGESTS;
 }
 
 /* W of the probe key's replicas (W of any nodes when sloppy) and one coordinator. */
@@ -227,7 +230,57 @@ static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
                                         "segment, fsyncs again and trusts the 0 (the fsyncgate "
                                         "checkpointer)",
                                         "unpersisted-send"},
+    [QUORUM_BUG_MERKLE_STALE_LEAF] = {"merkle-stale-leaf",
+                                      "anti_entropy = merkle: a replica hashes a record into its "
+                                      "tree when it writes it, not once it is durable, and a "
+                                      "write that then fails stays in its leaf: the tree claims "
+                                      "the record, and anti-entropy never brings it",
+                                      "divergent"},
 };
+
+/* ---- costs ---- */
+
+enum { COST_ROUNDS, COST_MESSAGES, COST_BYTES, COST_DIVERGENT, COST_RECORD_BYTES, COST_N };
+
+/* Anti-entropy (digest or tree rounds, and the records they move): every round a replica starts
+ * with one peer, the messages of those exchanges, their wire bytes, the keys they found to
+ * differ (each time a replica answered a key's digest with its records), and of the bytes those
+ * records themselves (repair, the same whichever way the difference was found). */
+static guint quorum_costs(const MarkCount *marks, const uint64_t *msgs, const uint64_t *bytes,
+                          ProtoCost *out)
+{
+    static const MsgType ae[] = {MSG_Q_SYNC, MSG_Q_SYNC_RECORDS, MSG_Q_TREE_ASK, MSG_Q_TREE};
+    uint64_t m = 0, b = 0;
+    for (guint i = 0; i < G_N_ELEMENTS(ae); i++) {
+        m += msgs[ae[i]];
+        b += bytes[ae[i]];
+    }
+    out[COST_ROUNDS] = (ProtoCost){"anti_entropy.rounds", marks[QMARK_REPLICA_SYNC_ROUND] +
+                                                              marks[QMARK_REPLICA_TREE_ROUND]};
+    out[COST_MESSAGES] = (ProtoCost){"anti_entropy.messages", m};
+    out[COST_BYTES] = (ProtoCost){"anti_entropy.bytes", b};
+    out[COST_DIVERGENT] =
+        (ProtoCost){"anti_entropy.divergent_keys", marks[QMARK_REPLICA_SYNC_DIFFER]};
+    out[COST_RECORD_BYTES] = (ProtoCost){"anti_entropy.record_bytes", bytes[MSG_Q_SYNC_RECORDS]};
+    return COST_N;
+}
+
+static void quorum_costs_describe(const ProtoCost *c, guint n, GString *out)
+{
+    g_assert(n == COST_N);
+    double rounds = (double)MAX(c[COST_ROUNDS].value, 1);
+    double keys = (double)MAX(c[COST_DIVERGENT].value, 1);
+    g_string_append_printf(
+        out,
+        "anti-entropy: %" G_GUINT64_FORMAT " rounds, %" G_GUINT64_FORMAT
+        " messages, %" G_GUINT64_FORMAT " bytes (%" G_GUINT64_FORMAT
+        " of them records); per round %.1f messages, %.0f bytes; %" G_GUINT64_FORMAT
+        " divergent keys, %.0f bytes each",
+        c[COST_ROUNDS].value, c[COST_MESSAGES].value, c[COST_BYTES].value,
+        c[COST_RECORD_BYTES].value, (double)c[COST_MESSAGES].value / rounds,
+        (double)c[COST_BYTES].value / rounds, c[COST_DIVERGENT].value,
+        (double)c[COST_BYTES].value / keys);
+}
 
 static const NodeRole quorum_roles[] = {ROLE_COORDINATOR, ROLE_REPLICA, ROLE_NONE};
 
@@ -274,4 +327,6 @@ const Protocol quorum_protocol = {
         },
     .enough_up = quorum_enough_up,
     .replication = quorum_replication,
+    .costs = quorum_costs,
+    .costs_describe = quorum_costs_describe,
 };

@@ -51,6 +51,7 @@
 #include "model/quorum/quorum.h"
 #include "model/quorum/quorum_marks.h"
 #include "model/quorum/quorum_store.h"
+#include "model/quorum/quorum_merkle.h"
 #include "model/idem_table.h"
 #include "model/quorum/ring.h"
 #include "sim/engine/chunks.h"
@@ -89,6 +90,8 @@ typedef struct {
     QRecord rec; /* first: record sets operate on it */
     uint32_t block;
     uint8_t durable;
+    uint8_t reclocked;  /* version vectors: its clock grew (a write issued twice) and the copy
+                           that carries the larger clock is not durable yet */
     SimTime durable_at; /* the replica's clock when it became durable (or was read back) */
 } Stored;
 
@@ -187,6 +190,15 @@ typedef struct {
     IdemKey *confirm_idem; /* per key: the tombstone whose holders are being asked */
     uint64_t *confirmed;   /* ... and the peers that said they hold it */
     GArray *purging;       /* PurgeWrite: purge blocks not yet durable */
+    /* anti_entropy = merkle */
+    QMerkle *tree;           /* a tree per key range, of the keys' durable records */
+    uint64_t *range_peers;   /* per range: the other replicas of its keys when this node is one */
+    uint8_t *tree_dirty;     /* per key: its records may have changed since the tree took them */
+    GArray *tree_dirty_keys; /* of KeyId: those keys */
+    uint32_t tree_xid;       /* the exchange this replica started last */
+    EndpointId tree_peer;    /* ... with that peer */
+    GArray *tree_asked;      /* QTreeNode: the nodes it asked for, each a left child with the
+                                peer's hash of its parent (the right child is their XOR) */
 } Replica;
 
 /* A purge block on its way to the disk: the tombstone goes from memory once it is durable, so no
@@ -211,9 +223,15 @@ static inline uint16_t self_actor(const Replica *r)
 
 /* ---- records ---- */
 
+/* The key's state, to change or to read: with a Merkle tree the key is rehashed at the end of
+ * the step (tree_refresh), so no change of its records escapes the tree. */
 static GArray *key_state(Replica *r, KeyId key)
 {
     g_assert(key < r->init.keys);
+    if (r->tree && !r->tree_dirty[key]) {
+        r->tree_dirty[key] = 1;
+        g_array_append_val(r->tree_dirty_keys, key);
+    }
     if (!r->keys[key])
         r->keys[key] = g_array_new(FALSE, FALSE, sizeof(Stored));
     return r->keys[key];
@@ -326,7 +344,10 @@ static void normalize_covered(const Replica *r, GArray *set)
             const Stored *o = &g_array_index(set, Stored, j);
             covered = j != i && o->durable && covers(r, &o->rec.clock, &s->rec.clock);
         }
-        if (!covered)
+        /* A record rewritten with a larger clock (a write issued twice, whose other dot may be
+         * what a record here covers) stays until that clock is durable: until then the disk
+         * holds it without, and a restart would bring it back beside its cover. */
+        if (!covered || s->reclocked)
             g_array_index(set, Stored, keep++) = *s;
     }
     g_array_set_size(set, keep);
@@ -384,7 +405,7 @@ static void arm_handoff(Replica *r, ActionList *out)
 /* Puts a record in memory (key state or hints) and in the table. */
 static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean durable)
 {
-    Stored s = {*rec, block, (uint8_t)durable, r->now};
+    Stored s = {*rec, block, (uint8_t)durable, 0, r->now};
     s.rec.copy = 0; /* in memory a record is just the write */
     if (rec->hinted) {
         g_array_append_val(r->hints, s);
@@ -417,7 +438,11 @@ static void forget(Replica *r, IdemKey idem, uint32_t block, gboolean in_cache, 
     Meta *m = meta_of(r, idem);
     if (m == NULL || m->block != block)
         return;
-    remove_stored(m->hinted ? r->hints : key_state(r, m->key), idem);
+    /* The merkle-stale-leaf bug: the tree took the record when it was written and is not told
+     * that it went. */
+    gboolean stale = BUG_ON(r->init.bugs, QUORUM_BUG_MERKLE_STALE_LEAF) && r->tree && !m->hinted &&
+                     r->keys[m->key];
+    remove_stored(m->hinted ? r->hints : stale ? r->keys[m->key] : key_state(r, m->key), idem);
     idem_table_remove(&r->table, idem);
     if (in_cache) {
         /* The page cache may still show it, marked clean: make a restart ignore it. */
@@ -437,6 +462,7 @@ static void mark_durable(Replica *r, IdemKey idem, uint32_t block)
     Stored *s = find_stored(set, idem);
     if (s) {
         s->durable = 1;
+        s->reclocked = 0;
         s->durable_at = r->now;
         if (!m->hinted)
             normalize(r, set);
@@ -513,6 +539,7 @@ static void rewrite_clock(Replica *r, Pending *p, Stored *s, const QClock *c, Ac
     Meta *m = meta_of(r, s->rec.idem);
     g_assert(m != NULL);
     s->rec.clock = *c;
+    s->reclocked = 1;
     write_copy(r, p, m, s, out);
 }
 
@@ -1093,6 +1120,153 @@ static void durable_digest(const Replica *r, KeyId key, uint32_t *count, uint64_
     }
 }
 
+/* ---- Merkle trees (anti_entropy = merkle) ---- */
+
+/* Rehashes the keys whose records may have changed. A key's digest covers its durable records,
+ * as the digest rounds compare them (the merkle-stale-leaf bug: every record written). */
+static void tree_refresh(Replica *r)
+{
+    if (!r->tree)
+        return;
+    gboolean bug = BUG_ON(r->init.bugs, QUORUM_BUG_MERKLE_STALE_LEAF);
+    for (guint i = 0; i < r->tree_dirty_keys->len; i++) {
+        KeyId k = g_array_index(r->tree_dirty_keys, KeyId, i);
+        r->tree_dirty[k] = 0;
+        uint32_t count = 0;
+        uint64_t hash = 0;
+        const GArray *set = r->keys[k];
+        for (guint j = 0; set && j < set->len; j++) {
+            const Stored *st = &g_array_index(set, Stored, j);
+            if (st->durable || bug) {
+                count++;
+                hash += qrecord_digest(&st->rec);
+            }
+        }
+        qmerkle_set(r->tree, k, qmerkle_key_digest(k, count, hash));
+    }
+    g_array_set_size(r->tree_dirty_keys, 0);
+}
+
+static gboolean shares_range(const Replica *r, uint32_t range, EndpointId peer)
+{
+    return range < qmerkle_ranges(r->tree) && ((r->range_peers[range] >> peer) & 1);
+}
+
+static void send_tree_ask(Replica *r, ActionList *out)
+{
+    Msg *m = msg_new(MSG_Q_TREE_ASK, r->init.self, r->tree_peer);
+    quorum_body(m)->qt.xid = r->tree_xid;
+    msg_take_extra(m, g_memdup2(r->tree_asked->data, r->tree_asked->len * sizeof(QTreeNode)),
+                   r->tree_asked->len, sizeof(QTreeNode));
+    act_send(out, m);
+}
+
+/* A round: ask the peer for the roots of every range's tree the two share. The exchange goes on
+ * from this replica, level by level (tree_answered), as Riak's exchanges do. */
+static void send_roots(Replica *r, EndpointId peer, ActionList *out)
+{
+    tree_refresh(r);
+    r->tree_xid++;
+    r->tree_peer = peer;
+    g_array_set_size(r->tree_asked, 0);
+    for (uint32_t g = 0; g < qmerkle_ranges(r->tree); g++) {
+        if (qmerkle_leaves(r->tree, g) == 0 || !shares_range(r, g, peer))
+            continue;
+        QTreeNode n = {g, 1, 0};
+        g_array_append_val(r->tree_asked, n);
+    }
+    QMARK(r->init, REPLICA_TREE_ROUND);
+    send_tree_ask(r, out);
+}
+
+/* A peer asks for nodes of our trees: our hash of each, in its order (0 for a range we do not
+ * share with it, or a node our tree has not). */
+static void handle_tree_ask(Replica *r, const Msg *m, ActionList *out)
+{
+    if (!r->tree)
+        return;
+    tree_refresh(r);
+    QTreeNode *ans = g_new(QTreeNode, MAX(m->extra_count, 1));
+    for (uint32_t i = 0; i < m->extra_count; i++) {
+        ans[i] = quorum_msg_tree(m)[i];
+        ans[i].hash = 0;
+        if (!shares_range(r, ans[i].range, m->from)) {
+            QMARK(r->init, REPLICA_TREE_UNSHARED);
+            continue;
+        }
+        if (ans[i].node >= 1 && ans[i].node < 2 * qmerkle_leaves(r->tree, ans[i].range))
+            ans[i].hash = qmerkle_node(r->tree, ans[i].range, ans[i].node);
+    }
+    Msg *t = msg_new(MSG_Q_TREE, r->init.self, m->from);
+    quorum_body(t)->qt.xid = quorum_body(m)->qt.xid;
+    msg_take_extra(t, ans, m->extra_count, sizeof(QTreeNode));
+    act_send(out, t);
+}
+
+/* One node compared with the peer's hash `h`: equal, nothing; an inner node, its left child is
+ * asked for next; a leaf, its key's records go to the peer with a marker, so that it sends its
+ * own back (as a digest round does for a key whose digests differ). */
+static void tree_compare(Replica *r, uint32_t range, uint32_t node, uint64_t h, GArray *next,
+                         GArray *recs, SimTime cut)
+{
+    uint32_t leaves = qmerkle_leaves(r->tree, range);
+    if (node >= 2 * leaves || qmerkle_node(r->tree, range, node) == h)
+        return;
+    if (node < leaves) {
+        QMARK(r->init, REPLICA_TREE_DIFFER);
+        QTreeNode n = {range, 2 * node, h};
+        g_array_append_val(next, n);
+        return;
+    }
+    QMARK(r->init, REPLICA_TREE_LEAF_DIFFER);
+    guint n;
+    const KeyId *keys = qmerkle_leaf_keys(r->tree, range, node, &n);
+    for (guint k = 0; k < n; k++) {
+        if (!key_quiet(r, keys[k], cut)) {
+            QMARK(r->init, REPLICA_SYNC_KEY_BUSY);
+            continue; /* written here since: the write path is still at work */
+        }
+        QMARK(r->init, REPLICA_SYNC_DIFFER);
+        g_autoptr(GArray) set = durable_set(r, keys[k]);
+        QRecord marker = {.key = keys[k], .op = OP_NOOP};
+        g_array_append_val(recs, marker);
+        g_array_append_vals(recs, set->data, set->len);
+    }
+}
+
+/* The peer's hashes of the nodes this replica asked for: compare each, and its right sibling
+ * (the parent's hash XOR the left child's), then ask for the next level where they differ. */
+static void handle_tree(Replica *r, const Msg *m, ActionList *out)
+{
+    if (!r->tree || quorum_body(m)->qt.xid != r->tree_xid || m->from != r->tree_peer ||
+        m->extra_count != r->tree_asked->len)
+        return; /* an answer to an exchange given up */
+    tree_refresh(r);
+    GArray *next = g_array_new(FALSE, FALSE, sizeof(QTreeNode));
+    GArray *recs = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    SimTime cut = sync_cut(r, FALSE);
+    for (uint32_t i = 0; i < m->extra_count; i++) {
+        const QTreeNode *a = &g_array_index(r->tree_asked, QTreeNode, i);
+        uint64_t h = quorum_msg_tree(m)[i].hash;
+        tree_compare(r, a->range, a->node, h, next, recs, cut);
+        if (a->node > 1)
+            tree_compare(r, a->range, a->node + 1, a->hash ^ h, next, recs, cut);
+    }
+    g_array_free(r->tree_asked, TRUE);
+    r->tree_asked = next;
+    if (next->len > 0)
+        send_tree_ask(r, out);
+    if (recs->len > 0) {
+        Msg *s = msg_new(MSG_Q_SYNC_RECORDS, r->init.self, m->from);
+        quorum_body(s)->qs.reply = 1;
+        guint n = recs->len;
+        msg_take_extra(s, g_array_free(recs, FALSE), n, sizeof(QRecord));
+        act_send(out, s);
+    } else {
+        g_array_free(recs, TRUE);
+    }
+}
+
 static void send_digests(Replica *r, EndpointId peer, ActionList *out)
 {
     QDigest *digests = g_new(QDigest, MAX(r->init.keys, 1));
@@ -1203,7 +1377,10 @@ static void sync_round(Replica *r, ActionList *out)
         EndpointId p = (EndpointId)((r->sync_last + k) % r->init.nodes);
         if ((r->peers >> p) & 1) {
             r->sync_last = p;
-            send_digests(r, p, out);
+            if (r->tree)
+                send_roots(r, p, out);
+            else
+                send_digests(r, p, out);
             return;
         }
     }
@@ -1820,6 +1997,12 @@ static void replica_step(void *proto, const ProtoEvent *ev, ActionList *out)
         case MSG_Q_PURGE_ACK:
             handle_purge_ack(r, ev->msg);
             break;
+        case MSG_Q_TREE_ASK:
+            handle_tree_ask(r, ev->msg, out);
+            break;
+        case MSG_Q_TREE:
+            handle_tree(r, ev->msg, out);
+            break;
         default:
             break;
         }
@@ -1827,6 +2010,7 @@ static void replica_step(void *proto, const ProtoEvent *ev, ActionList *out)
     case PEV_STOP:
         break;
     }
+    tree_refresh(r);
 }
 
 static void *replica_create(const ProtoInit *init)
@@ -1859,6 +2043,21 @@ static void *replica_create(const ProtoInit *init)
     for (KeyId k = 0; k < init->keys; k++) {
         r->key_peers[k] = key_peers_of(r, k);
         r->peers |= r->key_peers[k];
+    }
+    if (quorum_config(init->config)->anti_entropy == QAE_MERKLE) {
+        /* A key's range is its ring point's arc: its keys share the preference list. */
+        guint nranges = ring_points(r->ring);
+        uint32_t *range = g_new(uint32_t, MAX(init->keys, 1));
+        r->range_peers = g_new0(uint64_t, nranges);
+        for (KeyId k = 0; k < init->keys; k++) {
+            range[k] = ring_point(r->ring, init->key_hashes[k]);
+            r->range_peers[range[k]] = r->key_peers[k];
+        }
+        r->tree = qmerkle_new(init->keys, range, nranges);
+        g_free(range);
+        r->tree_dirty = g_new0(uint8_t, MAX(init->keys, 1));
+        r->tree_dirty_keys = g_array_new(FALSE, FALSE, sizeof(KeyId));
+        r->tree_asked = g_array_new(FALSE, FALSE, sizeof(QTreeNode));
     }
     return r;
 }
@@ -1897,6 +2096,13 @@ static void replica_destroy(void *proto)
     g_free(r->confirm_idem);
     g_free(r->confirmed);
     g_array_free(r->purging, TRUE);
+    qmerkle_free(r->tree);
+    g_free(r->range_peers);
+    g_free(r->tree_dirty);
+    if (r->tree_dirty_keys)
+        g_array_free(r->tree_dirty_keys, TRUE);
+    if (r->tree_asked)
+        g_array_free(r->tree_asked, TRUE);
     g_free(r);
 }
 
@@ -1914,6 +2120,17 @@ static void replica_check(const void *proto, gboolean thorough)
                  g_array_index(r->inflight, Inflight, n - 1).wseq);
     if (!thorough)
         return;
+    if (r->tree && !BUG_ON(r->init.bugs, QUORUM_BUG_MERKLE_STALE_LEAF)) {
+        /* After a step every key's digest in the tree is that of its durable records. */
+        g_assert(r->tree_dirty_keys->len == 0);
+        g_assert(qmerkle_valid(r->tree));
+        for (KeyId k = 0; k < r->init.keys; k++) {
+            uint32_t count;
+            uint64_t hash;
+            durable_digest(r, k, &count, &hash);
+            g_assert(qmerkle_get(r->tree, k) == qmerkle_key_digest(k, count, hash));
+        }
+    }
     guint nondurable = 0;
     for (KeyId k = 0; k < r->init.keys; k++) {
         if (!r->keys[k])

@@ -32,6 +32,15 @@ static void get_bytes(const uint8_t *p, gsize *off, void *v, gsize n)
     *off += n;
 }
 
+uint32_t quorum_record_bytes(const QRecord *r)
+{
+    if (r->op == OP_NOOP)
+        return 4 + 1 + QDOT_BYTES * ((guint)r->clock.ndots + r->clock.npast);
+    if (r->clock.ndots > 0)
+        return VREC_HEAD + QDOT_BYTES * ((guint)r->clock.ndots + r->clock.npast);
+    return REC_LEN;
+}
+
 static void encode_vrecord(DiskBlock *b, const QRecord *r)
 {
     uint8_t body[DISK_BODY_BYTES];

@@ -59,11 +59,16 @@ guint ring_nodes(const Ring *r)
     return r->nodes;
 }
 
-guint ring_walk(const Ring *r, uint64_t key_hash, EndpointId *out)
+guint ring_points(const Ring *r)
+{
+    return r->npoints;
+}
+
+guint ring_point(const Ring *r, uint64_t key_hash)
 {
     uint64_t state = key_hash;
     uint64_t pos = sim_splitmix64(&state);
-    /* First point at or after pos (binary search), then walk clockwise. */
+    /* First point at or after pos (binary search), wrapping past the last. */
     guint lo = 0, hi = r->npoints;
     while (lo < hi) {
         guint mid = (lo + hi) / 2;
@@ -72,6 +77,13 @@ guint ring_walk(const Ring *r, uint64_t key_hash, EndpointId *out)
         else
             hi = mid;
     }
+    return lo % r->npoints;
+}
+
+guint ring_walk(const Ring *r, uint64_t key_hash, EndpointId *out)
+{
+    /* The key's point, then walk clockwise. */
+    guint lo = ring_point(r, key_hash);
     uint64_t seen = 0;
     guint count = 0;
     for (guint i = 0; i < r->npoints && count < r->nodes; i++) {

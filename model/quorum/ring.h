@@ -16,3 +16,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Ring, ring_free)
  * count (== nodes). The first N are the preference list. */
 guint ring_walk(const Ring *r, uint64_t key_hash, EndpointId *out);
 guint ring_nodes(const Ring *r);
+/* The point (0 .. nodes * vnodes - 1) that owns the key's position: the first at or after it.
+ * The keys of one point's arc (its range) share a preference list. */
+guint ring_point(const Ring *r, uint64_t key_hash);
+guint ring_points(const Ring *r);

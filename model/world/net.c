@@ -159,6 +159,12 @@ void net_send(World *w, Msg *m)
     g_assert(m->to < w->nendpoints && m->from < w->nendpoints);
     m->id = ++w->next_msg_id;
     w->stats.msgs_sent++;
+    if (m->type < MSG_TYPE_SLOTS) {
+        const MsgOps *ops = world_msg_ops(w);
+        w->stats.msgs_by_type[m->type]++;
+        if (ops->wire_bytes)
+            w->stats.bytes_by_type[m->type] += ops->wire_bytes(m);
+    }
     if (w->obs.sent)
         w->obs.sent(w->obs_ctx, w, m);
     if (G_UNLIKELY(world_wants_detail(w)))

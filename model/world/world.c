@@ -552,6 +552,32 @@ const WorldStats *world_stats(const World *w)
 {
     return &w->stats;
 }
+
+guint world_stats_costs(const WorldStats *s, const Protocol *p, ProtoCost *out)
+{
+    if (!p->costs)
+        return 0;
+    guint n = p->costs(s->marks, s->msgs_by_type, s->bytes_by_type, out);
+    g_assert(n <= PROTO_MAX_COSTS);
+    return n;
+}
+
+char *world_stats_costs_line(const WorldStats *s, const Protocol *p)
+{
+    ProtoCost costs[PROTO_MAX_COSTS];
+    guint n = world_stats_costs(s, p, costs);
+    if (n == 0)
+        return NULL;
+    GString *line = g_string_new(NULL);
+    if (p->costs_describe) {
+        p->costs_describe(costs, n, line);
+    } else {
+        for (guint i = 0; i < n; i++)
+            g_string_append_printf(line, "%s%s=%" G_GUINT64_FORMAT, i ? " " : "", costs[i].name,
+                                   costs[i].value);
+    }
+    return g_string_free(line, FALSE);
+}
 gboolean world_workload_done(const World *w)
 {
     return w->ops_outstanding == 0;

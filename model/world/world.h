@@ -14,6 +14,7 @@
 #include "model/config.h"
 #include "model/history.h"
 #include "model/proto.h"
+#include "model/protocol.h"
 #include "model/world/disk.h"
 #include "model/world/fault_kind.h"
 #include "model/world/world_marks.h"
@@ -178,8 +179,14 @@ typedef struct {
     MarkCount marks[MARK_MAX];               /* the protocol's, by its mark ids */
     MarkCount world_marks[WORLD_MARK_COUNT]; /* the world's */
     uint64_t client_reconciles;              /* write-backs of a get's siblings */
+    /* messages sent, and their wire bytes (MsgOps.wire_bytes), by message code */
+    uint64_t msgs_by_type[MSG_TYPE_SLOTS], bytes_by_type[MSG_TYPE_SLOTS];
 } WorldStats;
 const WorldStats *world_stats(const World *w);
+/* The protocol's cost totals (Protocol.costs) from `s`, a run's or a campaign's; how many. */
+guint world_stats_costs(const WorldStats *s, const Protocol *p, ProtoCost *out);
+/* ... as one line (Protocol.costs_describe), or NULL when the protocol reports none. */
+char *world_stats_costs_line(const WorldStats *s, const Protocol *p);
 
 /* ---- fault primitives (each traced) ---- */
 

@@ -76,6 +76,7 @@ typedef struct {
     gboolean vclock;   /* resolution = vclock: records carry clocks */
     IdemTable dots;    /* vclock: the dots each write was seen durable under (WriteDots) */
     IdemTable twice;   /* vclock: writes seen durable under two dots (issued twice) */
+    IdemTable cut;     /* vclock: writes whose clock was truncated (Dynamo §4.4) */
     GArray **purges;   /* per node, of Purge: the durable purge blocks (tombstone.purge) */
 } QuorumOracle;
 
@@ -168,6 +169,8 @@ static void note_dots(QuorumOracle *o, const QRecord *r)
     mine.npast = 0;
     if (qclock_absorb(&w->dots, &mine) && w->dots.ndots > 1)
         idem_table_insert(&o->twice, r->idem);
+    if (r->clock.truncated && !idem_table_lookup(&o->cut, r->idem))
+        idem_table_insert(&o->cut, r->idem);
 }
 
 /* When a durable purge block of node n first covered rec, or SIM_TIME_NEVER. */
@@ -183,8 +186,19 @@ static SimTime node_purged_at(const QuorumOracle *o, EndpointId n, const QRecord
     return at;
 }
 
+/* Whether node n's durable purges cover the write of rec: any of its dots, every dot it was
+ * ever seen durable under (a write issued twice is one write: the replica that holds both units
+ * them, and a tombstone covering either covers it). */
 static gboolean node_purged(const QuorumOracle *o, EndpointId n, const QRecord *rec)
 {
+    if (o->vclock && rec->clock.ndots > 0) {
+        const WriteDots *w = idem_table_lookup((IdemTable *)&o->dots, rec->idem);
+        if (w && w->dots.ndots > rec->clock.ndots) {
+            QRecord all = *rec;
+            all.clock = w->dots;
+            return node_purged_at(o, n, &all) != SIM_TIME_NEVER;
+        }
+    }
     return node_purged_at(o, n, rec) != SIM_TIME_NEVER;
 }
 
@@ -796,6 +810,11 @@ static gboolean quorum_reissued(void *st, IdemKey idem)
     return idem_table_lookup(&((QuorumOracle *)st)->twice, idem) != NULL;
 }
 
+static gboolean quorum_truncated(void *st, IdemKey idem)
+{
+    return idem_table_lookup(&((QuorumOracle *)st)->cut, idem) != NULL;
+}
+
 static gboolean quorum_multi_value(void *st)
 {
     return ((const QuorumOracle *)st)->vclock;
@@ -842,6 +861,7 @@ static void *quorum_create(const OracleEnv *env)
         o->purges[n] = g_array_new(FALSE, FALSE, sizeof(Purge));
     idem_table_init(&o->dots, sizeof(WriteDots));
     idem_table_init(&o->twice, 1);
+    idem_table_init(&o->cut, 1);
     return o;
 }
 
@@ -865,6 +885,7 @@ static void quorum_destroy(void *st)
     g_free(o->qblocks);
     idem_table_clear(&o->dots);
     idem_table_clear(&o->twice);
+    idem_table_clear(&o->cut);
     for (guint n = 0; n < o->nodes; n++)
         g_array_free(o->purges[n], TRUE);
     g_free(o->purges);
@@ -895,5 +916,6 @@ const OracleModule quorum_oracle = {
     .multi_value = quorum_multi_value,
     .accounted = quorum_accounted,
     .reissued = quorum_reissued,
+    .truncated = quorum_truncated,
     .purged_at = quorum_purged_at,
 };
