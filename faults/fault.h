@@ -109,5 +109,5 @@ typedef struct {
 /* `broken_promises`: the writes the file systems lost after an fsync had returned 0 for them to
  * a descriptor that should have heard of the loss (a kernel before 4.16): beyond the model. */
 void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fired,
-                 uint64_t down_at_end, guint broken_promises, ModelJudgement *out);
+                 const EndpointMask *down_at_end, guint broken_promises, ModelJudgement *out);
 void model_judgement_clear(ModelJudgement *j);

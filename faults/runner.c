@@ -363,13 +363,13 @@ void model_judgement_clear(ModelJudgement *j)
 }
 
 void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fired,
-                 uint64_t down_at_end, guint broken_promises, ModelJudgement *out)
+                 const EndpointMask *down_at_end, guint broken_promises, ModelJudgement *out)
 {
     *out = (ModelJudgement){.within = TRUE, .linearizable = TRUE};
     const Protocol *p = c->protocol;
     ProtoTolerance tol;
     p->tolerance(c, &tol);
-    uint64_t damaged = 0;
+    EndpointMask damaged = {0};
     gboolean client_skew = FALSE;
     for (guint i = 0; i < fired->len; i++) {
         const FiredFault *ff = &g_array_index(fired, FiredFault, i);
@@ -378,25 +378,28 @@ void fault_judge(const WorldConfig *c, const FaultPlan *plan, const GArray *fire
             continue;
         if (f->kind == FAULT_DISK_LOSS ||
             ((f->kind == FAULT_CORRUPT || f->kind == FAULT_SECTOR_ERROR) && ff->hit > 0))
-            damaged |= (uint64_t)1 << ff->node;
+            endpoint_mask_add(&damaged, ff->node);
         if ((f->kind == FAULT_CRASH || f->kind == FAULT_RESTART) && ff->hit > 0 && tol.empty_reboot)
-            damaged |= (uint64_t)1 << ff->node;
+            endpoint_mask_add(&damaged, ff->node);
         if (f->kind == FAULT_CLOCK_SKEW && ff->node >= world_config_server_count(c) &&
             f->offset != 0)
             client_skew = TRUE;
     }
-    guint ndamaged = (guint)__builtin_popcountll(damaged);
+    guint ndamaged = endpoint_mask_count(&damaged);
     guint tolerated = tol.tolerated;
-    uint64_t down = tol.down_counts ? down_at_end & ~damaged : 0;
-    guint nfailed = ndamaged + (guint)__builtin_popcountll(down);
+    guint down = 0; /* down at the end and not damaged, when that spends the budget */
+    for (EndpointId n = endpoint_mask_next(down_at_end, 0); tol.down_counts && n != ENDPOINT_NONE;
+         n = endpoint_mask_next(down_at_end, n + 1u))
+        down += !endpoint_mask_has(&damaged, n);
+    endpoint_mask_clear(&damaged);
+    guint nfailed = ndamaged + down;
     if (nfailed > tolerated) {
         out->within = FALSE;
         if (down)
             out->reason = g_strdup_printf("%u server%s lost durable data and %u stayed down; %s "
                                           "survives %u failure%s",
-                                          ndamaged, ndamaged == 1 ? "" : "s",
-                                          (guint)__builtin_popcountll(down), p->name, tolerated,
-                                          tolerated == 1 ? "" : "s");
+                                          ndamaged, ndamaged == 1 ? "" : "s", down, p->name,
+                                          tolerated, tolerated == 1 ? "" : "s");
         else
             out->reason = g_strdup_printf("%u node%s lost durable data; %s survives %u", ndamaged,
                                           ndamaged == 1 ? "" : "s", tol.survivor, tolerated);

@@ -63,7 +63,7 @@ typedef struct {
     FaultPlan *plan;
     gboolean enabled[FAULT_KIND_COUNT];
     uint64_t intensity[FAULT_KIND_COUNT]; /* 1..3 */
-    uint64_t damaged;                     /* nodes planned to lose durable data */
+    EndpointMask damaged;                 /* nodes planned to lose durable data */
     guint tolerated;
     gboolean down_counts; /* a server down for good spends the failure budget */
 } Gen;
@@ -83,21 +83,20 @@ static EndpointId pick_damage_node(Gen *g)
 {
     if (g->mode == FAULTS_BEYOND)
         return pick_node(g);
-    guint have = (guint)__builtin_popcountll(g->damaged);
+    guint have = endpoint_mask_count(&g->damaged);
     if (have < g->tolerated) {
         EndpointId n = pick_node(g);
-        g->damaged |= (uint64_t)1 << n;
+        endpoint_mask_add(&g->damaged, n);
         return n;
     }
     if (have == 0)
         return ENDPOINT_NONE;
-    /* Damage again a node already counted. */
-    EndpointId candidates[WORLD_MAX_NODES];
-    guint k = 0;
-    for (EndpointId n = 0; n < g->c->nodes; n++)
-        if ((g->damaged >> n) & 1)
-            candidates[k++] = n;
-    return candidates[draw(g->rng, 0, k - 1)];
+    /* Damage again a node already counted (the k-th, in node order). */
+    guint k = (guint)draw(g->rng, 0, have - 1);
+    EndpointId n = endpoint_mask_next(&g->damaged, 0);
+    while (k-- > 0)
+        n = endpoint_mask_next(&g->damaged, n + 1u);
+    return n;
 }
 
 static void name_fault(FaultSpec *f, guint index)
@@ -126,11 +125,11 @@ static gboolean fill(Gen *g, FaultSpec *f)
         if (coin(rng, 1, 10)) {
             /* Down for good: for raft that spends the failure budget, as lost data does. */
             gboolean raft_server = g->down_counts && n < g->c->nodes;
-            gboolean budget =
-                (g->damaged >> n) & 1 || (guint)__builtin_popcountll(g->damaged) < g->tolerated;
+            gboolean budget = endpoint_mask_has(&g->damaged, n) ||
+                              endpoint_mask_count(&g->damaged) < g->tolerated;
             if (!raft_server || g->mode == FAULTS_BEYOND || budget) {
                 if (raft_server)
-                    g->damaged |= (uint64_t)1 << n;
+                    endpoint_mask_add(&g->damaged, n);
                 f->restart_after = SIM_TIME_NEVER;
             }
         }
@@ -350,28 +349,19 @@ static void reconfig_churn(Gen *g, EndpointId removed)
     }
 }
 
-void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRng *rng,
-                    FaultPlan *plan)
+/* The faults of a swarm whose kinds are drawn. */
+static void generate_faults(Gen *g, const ProtoTolerance *tol)
 {
-    Gen g = {.c = c, .horizon = horizon, .mode = mode, .rng = rng, .plan = plan};
+    const WorldConfig *c = g->c;
     const Protocol *p = c->protocol;
-    ProtoTolerance tol;
-    p->tolerance(c, &tol);
-    g.tolerated = tol.tolerated;
-    g.down_counts = tol.down_counts;
-    /* Swarm: a random subset of fault kinds, each at its own intensity. */
-    gboolean any = FALSE;
-    for (int k = 0; k < FAULT_KIND_COUNT; k++) {
-        g.enabled[k] = coin(rng, 1, 3);
-        g.intensity[k] = draw(rng, 1, 3);
-        any |= g.enabled[k];
-    }
-    if (!any || coin(rng, 1, 10))
-        return; /* some seeds run fault-free: the baseline must hold too */
+    SimRng *rng = g->rng;
+    FaultPlan *plan = g->plan;
+    FaultMode mode = g->mode;
+    SimTime horizon = g->horizon;
     FaultKind kinds[FAULT_KIND_COUNT];
     guint nkinds = 0;
     for (int k = 0; k < FAULT_KIND_COUNT; k++)
-        if (g.enabled[k])
+        if (g->enabled[k])
             kinds[nkinds++] = (FaultKind)k;
     guint nfaults = (guint)draw(rng, 1, 8);
     for (guint i = 0; i < nfaults; i++) {
@@ -387,7 +377,7 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
             f->trigger = TRIG_AT;
             f->at = draw_time(rng, 0, horizon);
         }
-        if (!fill(&g, f)) {
+        if (!fill(g, f)) {
             fault_spec_free(f);
             continue;
         }
@@ -410,17 +400,39 @@ void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRn
                 f->node_text = g_strdup(node_role_name(f->role));
             }
             if (f->kind == FAULT_CRASH && f->restart_after == SIM_TIME_NEVER &&
-                mode == FAULTS_WITHIN && tol.down_counts)
+                mode == FAULTS_WITHIN && tol->down_counts)
                 f->restart_after = 200 * SIM_MS; /* whoever it hits: keep it within budget */
         }
         name_fault(f, plan->faults->len);
         g_ptr_array_add(plan->faults, f);
         if (f->kind == FAULT_METADATA_ERROR && (mode == FAULTS_WITHIN || coin(rng, 1, 2)))
-            reboot_after(&g, f);
+            reboot_after(g, f);
     }
     if (p->swarm.takeover && coin(rng, 1, 2))
-        leader_churn(&g);
+        leader_churn(g);
     EndpointId removed;
     if (p->swarm.takeover && p->swarm.admin && changes_membership(c, &removed) && coin(rng, 3, 4))
-        reconfig_churn(&g, removed);
+        reconfig_churn(g, removed);
+}
+
+void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRng *rng,
+                    FaultPlan *plan)
+{
+    Gen g = {.c = c, .horizon = horizon, .mode = mode, .rng = rng, .plan = plan};
+    const Protocol *p = c->protocol;
+    ProtoTolerance tol;
+    p->tolerance(c, &tol);
+    g.tolerated = tol.tolerated;
+    g.down_counts = tol.down_counts;
+    /* Swarm: a random subset of fault kinds, each at its own intensity. */
+    gboolean any = FALSE;
+    for (int k = 0; k < FAULT_KIND_COUNT; k++) {
+        g.enabled[k] = coin(rng, 1, 3);
+        g.intensity[k] = draw(rng, 1, 3);
+        any |= g.enabled[k];
+    }
+    if (!any || coin(rng, 1, 10))
+        return; /* some seeds run fault-free: the baseline must hold too */
+    generate_faults(&g, &tol);
+    endpoint_mask_clear(&g.damaged);
 }

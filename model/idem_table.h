@@ -1,27 +1,40 @@
 /* model/idem_table.h — a map from idempotency key to a small fixed-size value.
  *
- * Replicas and the checker remember something about every write of a run, by idempotency key:
- * a million writes make a million entries. Generated keys are (client + 1) << 32 | sequence,
- * dense per client, so they live in per-client chunked arrays indexed by sequence number (a
- * value and a presence byte each, no hashing, no allocation per entry); any other key (a
- * scenario's named keys, or a sequence number far past the last one) lives in a hash table.
+ * Replicas and the checker remember something about writes by idempotency key: a long run makes
+ * millions of entries, a large cluster thousands of tables (a replica's holds the writes of every
+ * client that reached it, a few of each). Generated keys are (client + 1) << 32 | sequence. A
+ * client whose keys are dense in a table (a small cluster's replica sees every write of every
+ * client) gets an array indexed by sequence number, once it has DENSE_AFTER keys there: lookups
+ * follow its sequence numbers through memory, as a run's writes do. Every other key (a client
+ * with few keys here, a scenario's named keys, a sequence number far past the array) lives in an
+ * open-addressing hash table (linear probing, at most half full, removal by backward shift: no
+ * tombstones). A table so costs what it holds, whatever the number of clients. The values live
+ * apart, in a pool of fixed slots reused once freed, so that a value never moves.
  *
  * A value pointer stays valid until that key is removed or the table cleared: inserting other
- * keys never moves it.
+ * keys never moves it. IDEM_NONE is a key like any other.
  */
 #pragma once
 
 #include "model/types.h"
 #include "sim/engine/chunks.h"
 
-#define IDEM_TABLE_CLIENTS 64
+typedef struct {
+    IdemKey key;
+    uint32_t slot; /* its value's pool slot + 1; 0: the bucket is empty */
+} IdemBucket;
 
 typedef struct {
     guint value_size;
-    guint elem; /* value, then the presence byte, rounded up */
-    Chunks dense[IDEM_TABLE_CLIENTS];
-    GHashTable *other; /* IdemKey* -> value (g_malloc'd), for keys not dense */
-    guint count;
+    Chunks pool;        /* of values (each at least 4 bytes: a free one links to the next) */
+    uint32_t free_slot; /* the first free pool slot + 1; 0: none */
+    IdemBucket *b;      /* [cap]: the hashed keys */
+    guint cap;          /* a power of two, or 0 before the first hashed key */
+    guint hashed;       /* keys in `b` */
+    guint count;        /* keys in all */
+    guint nclients;     /* room in the per-client arrays below */
+    uint16_t *seen;     /* per client: its keys ever inserted (saturating) */
+    Chunks **dense;     /* per client: NULL, or its array of uint32_t pool slot + 1 by sequence */
 } IdemTable;
 
 void idem_table_init(IdemTable *t, guint value_size);
@@ -36,3 +49,5 @@ static inline guint idem_table_size(const IdemTable *t)
 {
     return t->count;
 }
+/* Bytes held (for memory reports). */
+gsize idem_table_bytes(const IdemTable *t);

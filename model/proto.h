@@ -186,6 +186,7 @@ typedef struct {
                              this one */
     MarkCount *marks;     /* the protocol's reachability marks (model/marks.h), counted with
                              MARK(init.marks, ID); NULL: count into mark_sink() */
+    const void *shared;   /* Protocol.shared_new's, for the whole world; NULL: none */
 } ProtoInit;
 
 typedef struct {

@@ -180,6 +180,14 @@ typedef struct Protocol {
     /* Bit k: its clients may issue OpKind k besides the data operations (op_kind_is_admin). */
     uint32_t admin_ops;
 
+    /* ---- what the nodes of one world share ---- */
+    /* Read-only state every instance of one world may use (a placement table, say), made once
+     * when the world starts and handed to each instance as ProtoInit.shared, so that a thousand
+     * nodes do not each build their own; NULL: none. An instance made without it (a unit test)
+     * builds its own. */
+    void *(*shared_new)(const WorldConfig *c, guint keys, const uint64_t *key_hashes);
+    void (*shared_free)(void *shared);
+
     /* ---- limits ---- */
     /* The most nodes of its first kind a run may have ([cluster] nodes; at most
      * WORLD_MAX_NODES). */

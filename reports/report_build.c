@@ -207,8 +207,8 @@ typedef struct {
     gboolean *focus_op;   /* per history op */
     GPtrArray *idems;     /* of char*: "idem=NAME" of the focus writes */
     GHashTable *msg_rank; /* message id -> rank + 1, looked up only */
-    uint64_t involved;    /* endpoint bitmask */
-    GArray *anchors;      /* of SimTime, sorted */
+    EndpointMask involved;
+    GArray *anchors; /* of SimTime, sorted */
     SimTime from, to;
     gboolean any_hot;
 } Slice;
@@ -295,8 +295,8 @@ static void focus_from_verdict(Slice *s, const Verdict *v)
             }
         }
         for (guint k = 0; k < x->nnodes; k++)
-            if (x->nodes[k] < 64)
-                s->involved |= (uint64_t)1 << x->nodes[k];
+            if (x->nodes[k] != ENDPOINT_NONE)
+                endpoint_mask_add(&s->involved, x->nodes[k]);
         add_anchor(s, x->time);
         anchors_from_text(s, x->text);
     }
@@ -309,10 +309,10 @@ static void mark_hot(Slice *s, guint i)
     s->rank[i] = 0;
     s->any_hot = TRUE;
     add_anchor(s, r->time);
-    if (r->node < 64)
-        s->involved |= (uint64_t)1 << r->node;
-    if (r->peer < 64)
-        s->involved |= (uint64_t)1 << r->peer;
+    if (r->node != ENDPOINT_NONE)
+        endpoint_mask_add(&s->involved, r->node);
+    if (r->peer != ENDPOINT_NONE)
+        endpoint_mask_add(&s->involved, r->peer);
 }
 
 /* Pass 1: the hot records; the window they span. */
@@ -345,24 +345,26 @@ static void find_hot(Slice *s)
 /* Servers that replicated with an involved server while a focus operation was in flight. */
 static void widen_involved(Slice *s)
 {
-    uint64_t more = 0;
+    EndpointMask more = {0};
     for (guint i = 0; i < s->n && s->any_hot; i++) {
         const SimTraceRecord *r = rec_at(s, i);
         if (r->time > s->to)
             break;
-        if (r->kind != SIM_TR_SEND || r->time < s->from || r->node >= 64 || r->peer >= 64)
+        if (r->kind != SIM_TR_SEND || r->time < s->from || r->node == ENDPOINT_NONE ||
+            r->peer == ENDPOINT_NONE)
             continue;
         if (!world_msg_ops(s->w)->links(r->sub, world_trace_detail(s->w, i)))
             continue;
-        if (s->involved & ((uint64_t)1 << r->node))
-            more |= (uint64_t)1 << r->peer;
+        if (endpoint_mask_has(&s->involved, r->node))
+            endpoint_mask_add(&more, r->peer);
     }
-    s->involved |= more;
+    endpoint_mask_union(&s->involved, &more);
+    endpoint_mask_clear(&more);
 }
 
 static gboolean involved(const Slice *s, EndpointId id)
 {
-    return id < 64 && (s->involved & ((uint64_t)1 << id));
+    return endpoint_mask_has(&s->involved, id);
 }
 
 static uint8_t rank_message(Slice *s, guint i, const SimTraceRecord *r)
@@ -808,6 +810,7 @@ static JsonObject *trace_json(World *w, const Verdict *v, gboolean *ops_seen)
     g_free(take);
     g_free(s.rank);
     g_free(s.hot);
+    endpoint_mask_clear(&s.involved);
     g_free(s.focus_op);
     g_ptr_array_unref(s.idems);
     g_hash_table_unref(s.msg_rank);

@@ -275,15 +275,16 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     }
     g_array_free(finals.ops, TRUE);
 
-    uint64_t down = 0;
+    EndpointMask down = {0};
     for (EndpointId id = 0; id < cfg->nodes; id++)
         if (!world_is_up(w, id) || (world_disk(w, id) && disk_is_read_only(world_disk(w, id))))
-            down |= (uint64_t)1 << id; /* a read-only file system serves no write */
+            endpoint_mask_add(&down, id); /* a read-only file system serves no write */
     guint broken = 0;
     for (EndpointId id = 0; id < cfg->nodes; id++)
         if (world_disk(w, id))
             broken += (guint)disk_stats(world_disk(w, id))->broken_promises;
-    fault_judge(cfg, &s->faults, fault_runner_fired(faults), down, broken, &out->judgement);
+    fault_judge(cfg, &s->faults, fault_runner_fired(faults), &down, broken, &out->judgement);
+    endpoint_mask_clear(&down);
     CheckEnd end = {
         .probe_op = probe,
         .healed = healed && enough_up(w, cfg),

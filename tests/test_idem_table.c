@@ -1,5 +1,5 @@
-/* tests/test_idem_table.c — idempotency-key maps: dense and hashed keys, removal, a key stored
- * far ahead before its client's array reaches it, and values that never move. */
+/* tests/test_idem_table.c — idempotency-key maps: keys of many clients and named keys, removal
+ * (which must keep every other key findable), keys far apart, and values that never move. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -36,6 +36,9 @@ static void test_idem_table_insert_lookup_remove(void **state)
     assert_null(idem_table_lookup(&t, gen(0, 3001)));
     assert_null(idem_table_lookup(&t, gen(5, 1)));
     assert_null(idem_table_lookup(&t, IDEM_NONE));
+    ((Val *)idem_table_insert(&t, IDEM_NONE))->a = 9; /* a key like any other */
+    assert_int_equal(((Val *)idem_table_lookup(&t, IDEM_NONE))->a, 9);
+    idem_table_remove(&t, IDEM_NONE);
     /* Inserting a present key returns its value unchanged. */
     assert_int_equal(((Val *)idem_table_insert(&t, gen(1, 5)))->a, 100005);
     idem_table_remove(&t, gen(1, 5));
@@ -49,8 +52,7 @@ static void test_idem_table_insert_lookup_remove(void **state)
     idem_table_clear(&t);
 }
 
-/* A sequence number far ahead of its client's array is hashed, and still found once the array
- * grows past it; a value's address survives any number of later inserts. */
+/* Keys far apart are found; a value's address survives any number of later inserts. */
 static void test_idem_table_far_keys_and_stable_values(void **state)
 {
     IdemTable t;
@@ -72,11 +74,42 @@ static void test_idem_table_far_keys_and_stable_values(void **state)
     idem_table_clear(&t);
 }
 
+/* Many clients' sparse keys, removed in an order that runs through the probe chains: every key
+ * still present is found with its value, every removed one is gone, and the pool reuses the
+ * removed values' slots (a table's memory follows its size, not the keys it ever held). */
+static void test_idem_table_many_clients_removal_keeps_chains(void **state)
+{
+    IdemTable t;
+    idem_table_init(&t, sizeof(Val));
+    for (guint c = 0; c < 5000; c++)
+        for (uint32_t s = 1; s <= 4; s++)
+            ((Val *)idem_table_insert(&t, gen(c, s * 97)))->a = c * 10 + s;
+    assert_int_equal(idem_table_size(&t), 20000);
+    for (guint c = 0; c < 5000; c += 2)
+        for (uint32_t s = 1; s <= 4; s++)
+            idem_table_remove(&t, gen(c, s * 97));
+    for (guint c = 0; c < 5000; c++)
+        for (uint32_t s = 1; s <= 4; s++) {
+            const Val *v = idem_table_lookup(&t, gen(c, s * 97));
+            if (c % 2 == 0)
+                assert_null(v);
+            else
+                assert_int_equal(v->a, c * 10 + s);
+        }
+    guint pool = t.pool.len;
+    for (guint c = 0; c < 5000; c += 2)
+        ((Val *)idem_table_insert(&t, gen(c, 1)))->a = 7;
+    assert_int_equal(t.pool.len, pool); /* the freed slots again */
+    assert_int_equal(idem_table_size(&t), 12500);
+    idem_table_clear(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idem_table_insert_lookup_remove),
         cmocka_unit_test(test_idem_table_far_keys_and_stable_values),
+        cmocka_unit_test(test_idem_table_many_clients_removal_keeps_chains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,7 @@
 
 #define MAX_REQUESTS   1024 /* in flight per coordinator; beyond it, Busy */
 #define TIMERS_PER_REQ 64   /* timer slot = request slot * 64 + (0: request, 1 + t: target t) */
+#define MAX_TARGETS    (TIMERS_PER_REQ - 1) /* the preference list and the standbys recruited */
 
 typedef enum {
     T_SENT,    /* an RPC is out */
@@ -74,8 +75,10 @@ typedef struct {
     QClock known; /* version vectors, reads: what the answering replicas' markers cover */
     KeyId key;
     guint ntargets;
-    Target t[QUORUM_MAX_NODES];
-    const EndpointId *walk; /* the key's walk of the ring (the coordinator's, see `walks`) */
+    Target *t; /* [tcap]: kept when the slot is released, for its next request */
+    guint tcap;
+    const EndpointId *walk; /* the key's walk of the ring: the placement's, or `walks` */
+    guint walk_len;
     guint next_standby;
     guint acks;
     guint answered;
@@ -85,14 +88,15 @@ typedef struct {
 
 typedef struct {
     ProtoInit init;
-    Ring *ring;
-    EndpointId **walks; /* per key: its walk of the ring (placement is fixed), once computed */
+    const QuorumPlacement *place; /* the world's (ProtoInit.shared), or `own` */
+    QuorumPlacement *own;
+    EndpointId **walks; /* per key: its whole walk of the ring, once a request needed more */
     Request *req;
     uint16_t *free_slots; /* a stack of unused request slots */
     guint nfree;
     guint in_flight;
     SimTime rpc_timeout;
-    uint8_t suspect[QUORUM_MAX_NODES]; /* an RPC timed out and nothing was heard since */
+    uint8_t *suspect; /* per node: an RPC timed out and nothing was heard since */
 } Coord;
 
 static inline uint32_t req_id(const Coord *c, const Request *r)
@@ -208,8 +212,12 @@ static void release(Coord *c, Request *r, ActionList *out)
     if (r->merged)
         g_array_free(r->merged, TRUE);
     uint16_t gen = r->gen;
+    Target *t = r->t;
+    guint tcap = r->tcap;
     memset(r, 0, sizeof *r);
     r->gen = (uint16_t)(gen + 1);
+    r->t = t;
+    r->tcap = tcap;
     c->in_flight--;
     c->free_slots[c->nfree++] = (uint16_t)(r - c->req);
 }
@@ -366,6 +374,31 @@ static void write_quorum_met(Coord *c, Request *r, ActionList *out)
     }
 }
 
+/* A new target of the request (its array grows as standbys are recruited); returns its index. */
+static guint add_target(Request *r)
+{
+    if (r->ntargets == r->tcap) {
+        r->tcap = r->tcap ? r->tcap * 2 : 8;
+        r->t = g_renew(Target, r->t, r->tcap);
+    }
+    return r->ntargets++;
+}
+
+/* Node i of the request's key's walk: the placement holds the first few, a request that fails
+ * over further takes the whole walk, computed once per key. */
+static EndpointId walk_at(Coord *c, Request *r, guint i)
+{
+    if (i >= r->walk_len) {
+        if (!c->walks[r->key]) {
+            c->walks[r->key] = g_new(EndpointId, c->init.nodes);
+            ring_walk(c->place->ring, c->init.key_hashes[r->key], c->walks[r->key]);
+        }
+        r->walk = c->walks[r->key];
+        r->walk_len = c->init.nodes;
+    }
+    return r->walk[i];
+}
+
 /* Recruits the next standby on the ring for target ti, once, when sloppy quorums are on: for a
  * write, or for a read's write-back once its answers are merged (the standby keeps what it is
  * sent as a hint, exactly as for a write). */
@@ -380,14 +413,14 @@ static void recruit_standby(Coord *c, Request *r, guint ti, ActionList *out)
     EndpointId hint_for = r->t[ti].hint_for != ENDPOINT_NONE ? r->t[ti].hint_for : r->t[ti].node;
     if (r->t[ti].hint_for != ENDPOINT_NONE)
         QMARK(c->init, COORD_STANDBY_FOR_STANDBY);
-    while (r->next_standby < c->init.nodes && r->ntargets < QUORUM_MAX_NODES) {
-        EndpointId standby = r->walk[r->next_standby++];
+    while (r->next_standby < c->init.nodes && r->ntargets < MAX_TARGETS) {
+        EndpointId standby = walk_at(c, r, r->next_standby++);
         gboolean used = FALSE;
         for (guint i = 0; i < r->ntargets; i++)
             used |= r->t[i].node == standby;
         if (used)
             continue;
-        guint nt = r->ntargets++;
+        guint nt = add_target(r);
         r->t[nt] = (Target){.node = standby, .hint_for = hint_for};
         if (r->kind == OP_GET)
             QMARK(c->init, COORD_READ_REPAIR_STANDBY);
@@ -693,16 +726,14 @@ static void handle_client(Coord *c, const Msg *m, ActionList *out)
                        .version = q->version,
                        .value = q->value,
                        .idem = q->idem};
-    if (!c->walks[q->key]) {
-        c->walks[q->key] = g_new(EndpointId, QUORUM_MAX_NODES);
-        ring_walk(c->ring, c->init.key_hashes[q->key], c->walks[q->key]);
-    }
-    r->walk = c->walks[q->key];
+    r->walk = quorum_placement_walk(c->place, q->key);
+    r->walk_len = c->place->stride;
     const WorldConfig *cfg = c->init.config;
-    r->ntargets = quorum_config(cfg)->replicas;
     r->next_standby = quorum_config(cfg)->replicas;
-    for (guint i = 0; i < r->ntargets; i++)
-        r->t[i] = (Target){.node = r->walk[i], .hint_for = ENDPOINT_NONE};
+    for (guint i = 0; i < quorum_config(cfg)->replicas; i++) {
+        guint ti = add_target(r); /* may move r->t */
+        r->t[ti] = (Target){.node = r->walk[i], .hint_for = ENDPOINT_NONE};
+    }
     act_timer(out, timer_of(c, r, -1), cfg->request_timeout, req_id(c, r));
     if (r->kind == OP_GET)
         QMARK(c->init, COORD_READ_START);
@@ -824,8 +855,11 @@ static void *coord_create(const ProtoInit *init)
     c->init = *init;
     if (!c->init.marks)
         c->init.marks = mark_sink();
-    c->ring = ring_new(init->nodes, QUORUM_VNODES);
+    c->place = init->shared;
+    if (!c->place)
+        c->place = c->own = quorum_placement_new(init->config, init->keys, init->key_hashes);
     c->walks = g_new0(EndpointId *, MAX(init->keys, 1));
+    c->suspect = g_new0(uint8_t, init->nodes);
     c->req = g_new0(Request, MAX_REQUESTS);
     c->free_slots = g_new(uint16_t, MAX_REQUESTS);
     for (guint i = 0; i < MAX_REQUESTS; i++)
@@ -845,10 +879,12 @@ static void coord_destroy(void *proto)
                 g_array_free(r->t[t].recs, TRUE);
         if (r->merged)
             g_array_free(r->merged, TRUE);
+        g_free(r->t);
     }
     g_free(c->req);
+    g_free(c->suspect);
     g_free(c->free_slots);
-    ring_free(c->ring);
+    quorum_placement_free(c->own);
     for (guint k = 0; k < c->init.keys; k++)
         g_free(c->walks[k]);
     g_free(c->walks);
@@ -872,7 +908,7 @@ static void coord_check(const void *proto, gboolean thorough)
         if (!r->used)
             continue;
         used++;
-        g_assert(r->ntargets <= QUORUM_MAX_NODES);
+        g_assert(r->ntargets <= MAX_TARGETS && r->ntargets <= r->tcap);
         g_assert(r->acks <= r->ntargets);
     }
     g_assert(used == c->in_flight);

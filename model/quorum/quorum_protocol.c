@@ -173,10 +173,20 @@ static gboolean quorum_enough_up(const WorldConfig *c, const ProtoUpView *v)
         return TRUE;
     g_autoptr(Ring) ring = ring_new(c->nodes, QUORUM_VNODES);
     EndpointId walk[QUORUM_MAX_NODES];
-    ring_walk(ring, v->probe_hash, walk);
-    for (guint i = 0; i < q->replicas; i++)
+    guint n = ring_walk_first(ring, v->probe_hash, walk, q->replicas);
+    for (guint i = 0; i < n; i++)
         up += v->is_up(v->ctx, walk[i]);
     return up >= q->write_quorum;
+}
+
+static void *quorum_shared_new(const WorldConfig *c, guint keys, const uint64_t *key_hashes)
+{
+    return quorum_placement_new(c, keys, key_hashes);
+}
+
+static void quorum_shared_free(void *shared)
+{
+    quorum_placement_free(shared);
 }
 
 static void quorum_replication(const WorldConfig *c, ProtoReplication *out)
@@ -287,6 +297,8 @@ static const NodeRole quorum_roles[] = {ROLE_COORDINATOR, ROLE_REPLICA, ROLE_NON
 const Protocol quorum_protocol = {
     .name = "quorum",
     .max_nodes = QUORUM_MAX_NODES,
+    .shared_new = quorum_shared_new,
+    .shared_free = quorum_shared_free,
     .summary = "Dynamo-style quorum replication: N replicas per key, W/R quorums, sloppy "
                "failover with hinted handoff, read repair and anti-entropy",
     .kinds =

@@ -56,6 +56,7 @@
 #include "model/quorum/ring.h"
 #include "sim/engine/chunks.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define PURGE_ASKS 16 /* keys whose tombstone holders one round asks about */
@@ -149,16 +150,25 @@ typedef struct {
 
 typedef struct {
     ProtoInit init;
-    Ring *ring;
-    uint64_t *key_peers; /* per key: the other replicas of it, if this node is one (else 0) */
-    GArray **keys;       /* per KeyId: GArray of Stored, normalized; NULL until used */
-    IdemTable table;     /* IdemKey -> Meta; lookups only, never iterated */
-    GArray *hints;       /* of Stored: records held for other replicas */
-    GArray *inflight;    /* of Inflight, by wseq */
-    GArray *unverified;  /* of Inflight: records read back at boot, durable only once an fsync
-                            after the boot succeeded */
-    GPtrArray *pending;  /* of Pending*, in arrival order */
-    GPtrArray *spare;    /* of Pending*: finished ones, kept for reuse (bounded) */
+    const QuorumPlacement *place; /* the world's (ProtoInit.shared), or `own_place` */
+    QuorumPlacement *own_place;
+    guint npeer_slots;     /* replicas - 1: a key's other replicas */
+    EndpointId *key_peers; /* [key * npeer_slots + i]: the other replicas of the key, if this node
+                              is one of them (else ENDPOINT_NONE) */
+    KeyId *my_keys;        /* the keys this node is a replica of, in key order */
+    guint nmy_keys;
+    EndpointId *peers; /* every other replica of a key this node holds, ascending */
+    guint npeers;
+    uint8_t *repair_wait; /* per peer (as in `peers`): its records have not arrived yet */
+    guint repair_left;    /* how many are still awaited */
+    GArray **keys;        /* per KeyId: GArray of Stored, normalized; NULL until used */
+    IdemTable table;      /* IdemKey -> Meta; lookups only, never iterated */
+    GArray *hints;        /* of Stored: records held for other replicas */
+    GArray *inflight;     /* of Inflight, by wseq */
+    GArray *unverified;   /* of Inflight: records read back at boot, durable only once an fsync
+                             after the boot succeeded */
+    GPtrArray *pending;   /* of Pending*, in arrival order */
+    GPtrArray *spare;     /* of Pending*: finished ones, kept for reuse (bounded) */
     GPtrArray *handoffs;
     uint32_t log_len;
     QStore store;           /* the log's segment files */
@@ -176,9 +186,7 @@ typedef struct {
     gboolean repairing;   /* data may be lost: waiting for every peer's records */
     gboolean read_only;   /* the file system refused a change (EROFS): until the next boot the
                              replica can store nothing, so it answers no read as ready */
-    uint64_t repair_wait; /* peers whose records have not arrived yet */
     guint repair_writes;  /* sync batches of the repair still being made durable */
-    uint64_t peers;
     /* resolution = vclock */
     gboolean rewrite_due; /* a copy's write failed: write the unverified records again */
     gboolean vclock;
@@ -188,11 +196,12 @@ typedef struct {
     guint purge;
     QRecord **floor;       /* per key: the purged tombstone, which everything older went with */
     IdemKey *confirm_idem; /* per key: the tombstone whose holders are being asked */
-    uint64_t *confirmed;   /* ... and the peers that said they hold it */
+    uint64_t *confirmed;   /* ... and the peers that said they hold it (bit i: key_peers i) */
     GArray *purging;       /* PurgeWrite: purge blocks not yet durable */
     /* anti_entropy = merkle */
     QMerkle *tree;           /* a tree per key range, of the keys' durable records */
-    uint64_t *range_peers;   /* per range: the other replicas of its keys when this node is one */
+    KeyId *range_key;        /* per range: one of its keys (they share their replicas), or
+                                KEY_NONE */
     uint8_t *tree_dirty;     /* per key: its records may have changed since the tree took them */
     GArray *tree_dirty_keys; /* of KeyId: those keys */
     uint32_t tree_xid;       /* the exchange this replica started last */
@@ -1085,24 +1094,54 @@ static GArray *durable_set(Replica *r, KeyId key)
     return out;
 }
 
-/* The other replicas of a key, when this node is one of its replicas (placement is fixed). */
-static uint64_t key_peers_of(const Replica *r, KeyId key)
+static int cmp_endpoint(const void *a, const void *b)
 {
-    EndpointId walk[QUORUM_MAX_NODES];
-    ring_walk(r->ring, r->init.key_hashes[key], walk);
-    uint64_t mask = 0;
-    gboolean me = FALSE;
-    for (guint i = 0; i < quorum_config(r->init.config)->replicas; i++) {
-        me |= walk[i] == r->init.self;
-        if (walk[i] != r->init.self)
-            mask |= (uint64_t)1 << walk[i];
-    }
-    return me ? mask : 0;
+    EndpointId x = *(const EndpointId *)a, y = *(const EndpointId *)b;
+    return x < y ? -1 : x > y;
+}
+
+static const EndpointId *peers_of(const Replica *r, KeyId key)
+{
+    return &r->key_peers[(gsize)key * r->npeer_slots];
+}
+
+/* The place of `peer` among the key's other replicas, or -1. */
+static int peer_rank(const Replica *r, KeyId key, EndpointId peer)
+{
+    const EndpointId *p = peers_of(r, key);
+    for (guint i = 0; i < r->npeer_slots && p[i] != ENDPOINT_NONE; i++)
+        if (p[i] == peer)
+            return (int)i;
+    return -1;
 }
 
 static gboolean shares(const Replica *r, KeyId key, EndpointId peer)
 {
-    return (r->key_peers[key] >> peer) & 1;
+    return peer_rank(r, key, peer) >= 0;
+}
+
+/* The key's other replicas as bits by rank (0 when this node is not one of its replicas). */
+static uint64_t peer_bits(const Replica *r, KeyId key)
+{
+    const EndpointId *p = peers_of(r, key);
+    uint64_t bits = 0;
+    for (guint i = 0; i < r->npeer_slots && p[i] != ENDPOINT_NONE; i++)
+        bits |= (uint64_t)1 << i;
+    return bits;
+}
+
+/* The place of `peer` in `peers`, or -1. */
+static int peer_index(const Replica *r, EndpointId peer)
+{
+    guint lo = 0, hi = r->npeers;
+    while (lo < hi) {
+        guint mid = (lo + hi) / 2;
+        if (r->peers[mid] < peer)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->npeers && r->peers[lo] == peer ? (int)lo : -1;
 }
 
 /* The anti-entropy digest of a key's durable records, without copying them. */
@@ -1149,7 +1188,8 @@ static void tree_refresh(Replica *r)
 
 static gboolean shares_range(const Replica *r, uint32_t range, EndpointId peer)
 {
-    return range < qmerkle_ranges(r->tree) && ((r->range_peers[range] >> peer) & 1);
+    return range < qmerkle_ranges(r->tree) && r->range_key[range] != KEY_NONE &&
+           shares(r, r->range_key[range], peer);
 }
 
 static void send_tree_ask(Replica *r, ActionList *out)
@@ -1272,7 +1312,8 @@ static void send_digests(Replica *r, EndpointId peer, ActionList *out)
     QDigest *digests = g_new(QDigest, MAX(r->init.keys, 1));
     guint n = 0;
     SimTime cut = sync_cut(r, r->repairing);
-    for (KeyId k = 0; k < r->init.keys; k++) {
+    for (guint i = 0; i < r->nmy_keys; i++) {
+        KeyId k = r->my_keys[i];
         if (!shares(r, k, peer) || !key_quiet(r, k, cut))
             continue;
         QDigest *d = &digests[n++];
@@ -1353,9 +1394,11 @@ static void handle_sync_records(Replica *r, const Msg *m, ActionList *out)
         } else {
             g_array_free(mine, TRUE);
         }
-        if (r->repairing && ((r->repair_wait >> m->from) & 1)) {
+        int pi = peer_index(r, m->from);
+        if (r->repairing && pi >= 0 && r->repair_wait[pi]) {
             QMARK(r->init, REPLICA_REPAIR_PEER_HEARD);
-            r->repair_wait &= ~((uint64_t)1 << m->from);
+            r->repair_wait[pi] = 0;
+            r->repair_left--;
             repair_check(r, out);
         }
     }
@@ -1368,22 +1411,23 @@ static void sync_round(Replica *r, ActionList *out)
      * records only where they differ. Repairing after data loss, every peer not heard from yet,
      * every round. */
     if (r->repairing) {
-        for (EndpointId p = 0; p < r->init.nodes; p++)
-            if ((r->repair_wait >> p) & 1)
-                send_digests(r, p, out);
+        for (guint i = 0; i < r->npeers; i++)
+            if (r->repair_wait[i])
+                send_digests(r, r->peers[i], out);
         return;
     }
-    for (guint k = 1; k <= r->init.nodes; k++) {
-        EndpointId p = (EndpointId)((r->sync_last + k) % r->init.nodes);
-        if ((r->peers >> p) & 1) {
-            r->sync_last = p;
-            if (r->tree)
-                send_roots(r, p, out);
-            else
-                send_digests(r, p, out);
-            return;
-        }
-    }
+    if (r->npeers == 0)
+        return;
+    /* The first peer after the last one, round the ring of node ids. */
+    guint next = 0;
+    while (next < r->npeers && r->peers[next] <= r->sync_last)
+        next++;
+    EndpointId p = r->peers[next < r->npeers ? next : 0];
+    r->sync_last = p;
+    if (r->tree)
+        send_roots(r, p, out);
+    else
+        send_digests(r, p, out);
 }
 
 /* ---- tombstones ---- */
@@ -1494,11 +1538,17 @@ static void purge_durable(Replica *r, uint32_t block, int result, ActionList *ou
             g_array_remove_index(set, j);
 }
 
-static void ask_holders(Replica *r, KeyId key, const Stored *tomb, uint64_t peers, ActionList *out)
+static void ask_holders(Replica *r, KeyId key, const Stored *tomb, uint64_t ranks, ActionList *out)
 {
-    for (EndpointId p = 0; p < r->init.nodes; p++) {
-        if (!((peers >> p) & 1))
-            continue;
+    const EndpointId *peers = peers_of(r, key);
+    EndpointId asked[64];
+    guint n = 0;
+    for (guint i = 0; i < r->npeer_slots; i++)
+        if ((ranks >> i) & 1)
+            asked[n++] = peers[i];
+    qsort(asked, n, sizeof(EndpointId), cmp_endpoint); /* in node order */
+    for (guint i = 0; i < n; i++) {
+        EndpointId p = asked[i];
         Msg *m = msg_new(MSG_Q_PURGE_ASK, r->init.self, p);
         quorum_body(m)->qp = (QPurge){.key = key, .idem = tomb->rec.idem};
         msg_take_extra(m, g_memdup2(&tomb->rec, sizeof(QRecord)), 1, sizeof(QRecord));
@@ -1528,7 +1578,7 @@ static void purge_round(Replica *r, ActionList *out)
             r->confirm_idem[k] = t->rec.idem;
             r->confirmed[k] = 0;
         }
-        uint64_t need = r->key_peers[k], have = r->confirmed[k] & need;
+        uint64_t need = peer_bits(r, k), have = r->confirmed[k] & need;
         gboolean enough = BUG_ON(r->init.bugs, QUORUM_BUG_TOMBSTONE_PURGED_EARLY)
                               ? have != 0 || need == 0 /* the bug: one holder is enough */
                               : have == need;
@@ -1565,7 +1615,9 @@ static void handle_purge_ack(Replica *r, const Msg *m)
     if (key >= r->init.keys || !r->confirm_idem || !quorum_body(m)->qp.holds ||
         r->confirm_idem[key] != quorum_body(m)->qp.idem)
         return;
-    r->confirmed[key] |= (uint64_t)1 << m->from;
+    int rank = peer_rank(r, key, m->from);
+    if (rank >= 0)
+        r->confirmed[key] |= (uint64_t)1 << rank;
 }
 
 /* ---- repair after data loss ---- */
@@ -1575,16 +1627,17 @@ static void start_repair(Replica *r, ActionList *out)
     QMARK(r->init, REPLICA_REPAIR_START);
     r->repairing = TRUE;
     r->ready = FALSE;
-    r->repair_wait = r->peers;
-    for (EndpointId p = 0; p < r->init.nodes; p++)
-        if ((r->peers >> p) & 1)
-            send_digests(r, p, out);
+    for (guint i = 0; i < r->npeers; i++)
+        r->repair_wait[i] = 1;
+    r->repair_left = r->npeers;
+    for (guint i = 0; i < r->npeers; i++)
+        send_digests(r, r->peers[i], out);
     repair_check(r, out);
 }
 
 static void repair_check(Replica *r, ActionList *out)
 {
-    if (!r->repairing || r->repair_wait != 0 || r->repair_writes != 0)
+    if (!r->repairing || r->repair_left != 0 || r->repair_writes != 0)
         return;
     QMARK(r->init, REPLICA_REPAIR_DONE);
     r->repairing = FALSE;
@@ -2013,13 +2066,57 @@ static void replica_step(void *proto, const ProtoEvent *ev, ActionList *out)
     tree_refresh(r);
 }
 
+/* The keys this node is a replica of, their other replicas, and its peers (placement is fixed:
+ * the world's, or one of its own). */
+static void place_keys(Replica *r)
+{
+    const ProtoInit *init = &r->init;
+    const QuorumPlacement *place = r->place = init->shared;
+    if (!place)
+        place = r->place = r->own_place =
+            quorum_placement_new(init->config, init->keys, init->key_hashes);
+    guint n = MIN(quorum_config(init->config)->replicas, init->nodes);
+    r->npeer_slots = MAX(n, 2u) - 1;
+    r->key_peers = g_new(EndpointId, MAX((gsize)init->keys * r->npeer_slots, 1));
+    r->my_keys = g_new(KeyId, MAX(init->keys, 1));
+    GArray *peers = g_array_new(FALSE, FALSE, sizeof(EndpointId));
+    for (KeyId k = 0; k < init->keys; k++) {
+        const EndpointId *walk = quorum_placement_walk(place, k);
+        EndpointId *mine = &r->key_peers[(gsize)k * r->npeer_slots];
+        gboolean me = FALSE;
+        guint np = 0;
+        for (guint i = 0; i < r->npeer_slots; i++)
+            mine[i] = ENDPOINT_NONE;
+        for (guint i = 0; i < n; i++) {
+            me |= walk[i] == init->self;
+            if (walk[i] != init->self && np < r->npeer_slots)
+                mine[np++] = walk[i];
+        }
+        if (!me) {
+            mine[0] = ENDPOINT_NONE;
+            continue;
+        }
+        r->my_keys[r->nmy_keys++] = k;
+        g_array_append_vals(peers, mine, np);
+    }
+    g_array_sort(peers, cmp_endpoint);
+    guint distinct = 0;
+    for (guint i = 0; i < peers->len; i++)
+        if (distinct == 0 ||
+            g_array_index(peers, EndpointId, i) != g_array_index(peers, EndpointId, distinct - 1))
+            g_array_index(peers, EndpointId, distinct++) = g_array_index(peers, EndpointId, i);
+    r->npeers = distinct;
+    r->peers = g_memdup2(peers->data, sizeof(EndpointId) * MAX(distinct, 1));
+    r->repair_wait = g_new0(uint8_t, MAX(distinct, 1));
+    g_array_free(peers, TRUE);
+}
+
 static void *replica_create(const ProtoInit *init)
 {
     Replica *r = g_new0(Replica, 1);
     r->init = *init;
     if (!r->init.marks)
         r->init.marks = mark_sink();
-    r->ring = ring_new(init->nodes, QUORUM_VNODES);
     r->keys = g_new0(GArray *, init->keys);
     r->vclock = quorum_config(init->config)->resolution == QRES_VCLOCK;
     idem_table_init(&r->table, r->vclock ? sizeof(VMeta) : sizeof(Meta));
@@ -2039,19 +2136,18 @@ static void *replica_create(const ProtoInit *init)
     r->pending = g_ptr_array_new();
     r->spare = g_ptr_array_new();
     r->handoffs = g_ptr_array_new();
-    r->key_peers = g_new(uint64_t, init->keys ? init->keys : 1);
-    for (KeyId k = 0; k < init->keys; k++) {
-        r->key_peers[k] = key_peers_of(r, k);
-        r->peers |= r->key_peers[k];
-    }
+    place_keys(r);
     if (quorum_config(init->config)->anti_entropy == QAE_MERKLE) {
         /* A key's range is its ring point's arc: its keys share the preference list. */
-        guint nranges = ring_points(r->ring);
+        const Ring *ring = r->place->ring;
+        guint nranges = ring_points(ring);
         uint32_t *range = g_new(uint32_t, MAX(init->keys, 1));
-        r->range_peers = g_new0(uint64_t, nranges);
+        r->range_key = g_new(KeyId, nranges);
+        for (guint i = 0; i < nranges; i++)
+            r->range_key[i] = KEY_NONE;
         for (KeyId k = 0; k < init->keys; k++) {
-            range[k] = ring_point(r->ring, init->key_hashes[k]);
-            r->range_peers[range[k]] = r->key_peers[k];
+            range[k] = ring_point(ring, init->key_hashes[k]);
+            r->range_key[range[k]] = k;
         }
         r->tree = qmerkle_new(init->keys, range, nranges);
         g_free(range);
@@ -2087,8 +2183,11 @@ static void replica_destroy(void *proto)
         g_free(h);
     }
     g_ptr_array_unref(r->handoffs);
-    ring_free(r->ring);
+    quorum_placement_free(r->own_place);
     g_free(r->key_peers);
+    g_free(r->my_keys);
+    g_free(r->peers);
+    g_free(r->repair_wait);
     g_free(r->issued);
     for (KeyId k = 0; r->floor && k < r->init.keys; k++)
         g_free(r->floor[k]);
@@ -2097,7 +2196,7 @@ static void replica_destroy(void *proto)
     g_free(r->confirmed);
     g_array_free(r->purging, TRUE);
     qmerkle_free(r->tree);
-    g_free(r->range_peers);
+    g_free(r->range_key);
     g_free(r->tree_dirty);
     if (r->tree_dirty_keys)
         g_array_free(r->tree_dirty_keys, TRUE);

@@ -3,10 +3,13 @@
  * machine. */
 #include "model/quorum/ring.h"
 
+#include "model/quorum/quorum.h"
+
 #include "sim/engine/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     uint64_t pos;
@@ -82,17 +85,56 @@ guint ring_point(const Ring *r, uint64_t key_hash)
 
 guint ring_walk(const Ring *r, uint64_t key_hash, EndpointId *out)
 {
+    return ring_walk_first(r, key_hash, out, r->nodes);
+}
+
+guint ring_walk_first(const Ring *r, uint64_t key_hash, EndpointId *out, guint max)
+{
     /* The key's point, then walk clockwise. */
     guint lo = ring_point(r, key_hash);
-    uint64_t seen = 0;
+    max = MIN(max, r->nodes);
+    /* Nodes met already: a scan of the few found so far, or a bitmap for a long walk. */
+    uint64_t seen[WORLD_MAX_NODES / 64];
+    gboolean scan = max <= 16;
+    if (!scan)
+        memset(seen, 0, sizeof(uint64_t) * ((r->nodes + 63) / 64));
     guint count = 0;
-    for (guint i = 0; i < r->npoints && count < r->nodes; i++) {
+    for (guint i = 0; i < r->npoints && count < max; i++) {
         EndpointId n = r->points[(lo + i) % r->npoints].node;
-        if (!((seen >> n) & 1)) {
-            seen |= (uint64_t)1 << n;
-            out[count++] = n;
+        gboolean met = FALSE;
+        if (scan) {
+            for (guint j = 0; j < count && !met; j++)
+                met = out[j] == n;
+        } else {
+            met = (seen[n / 64] >> (n % 64)) & 1;
+            seen[n / 64] |= (uint64_t)1 << (n % 64);
         }
+        if (!met)
+            out[count++] = n;
     }
-    g_assert(count == r->nodes);
+    g_assert(count == max);
     return count;
+}
+
+/* ---- a world's placement ---- */
+
+QuorumPlacement *quorum_placement_new(const WorldConfig *c, guint keys, const uint64_t *hashes)
+{
+    QuorumPlacement *p = g_new0(QuorumPlacement, 1);
+    p->ring = ring_new(c->nodes, QUORUM_VNODES);
+    p->keys = keys;
+    p->stride = MIN(c->nodes, quorum_config(c)->replicas + QUORUM_PLACEMENT_SPARE);
+    p->walks = g_new(EndpointId, MAX((gsize)keys * p->stride, 1));
+    for (KeyId k = 0; k < keys; k++)
+        ring_walk_first(p->ring, hashes[k], &p->walks[(gsize)k * p->stride], p->stride);
+    return p;
+}
+
+void quorum_placement_free(QuorumPlacement *p)
+{
+    if (!p)
+        return;
+    ring_free(p->ring);
+    g_free(p->walks);
+    g_free(p);
 }

@@ -633,6 +633,7 @@ static void boot(World *w, Endpoint *n)
         .bugs = w->config->bugs,
         .incarnation = n->incarnation,
         .marks = w->stats.marks,
+        .shared = w->proto_shared,
     };
     if (n->incarnation > 1)
         MARK(w->stats.world_marks, WMARK_NODE_BOOT_RESTART);

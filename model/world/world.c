@@ -156,6 +156,8 @@ void world_free(World *w)
         action_list_clear(&n->stashed);
         g_free(n->name);
     }
+    if (w->proto_shared)
+        w->config->protocol->shared_free(w->proto_shared);
     block_store_free(w->blocks);
     g_free(w->ep);
     g_free(w->read_blocks);
@@ -443,6 +445,10 @@ void world_start(World *w)
 {
     g_assert(!w->started);
     w->started = TRUE;
+    const Protocol *p = w->config->protocol;
+    if (p->shared_new)
+        w->proto_shared = p->shared_new(w->config, w->key_names->len,
+                                        (const uint64_t *)(void *)w->key_hashes->data);
     node_boot_all(w);
     for (guint i = 0; i < w->nclients; i++)
         client_start(w, w->clients[i]);

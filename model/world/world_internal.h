@@ -116,6 +116,7 @@ struct World {
     ActionList scratch[8];
     guint depth;
     WorldStats stats;
+    void *proto_shared; /* Protocol.shared_new's, from world_start on */
     gboolean started;
     gboolean thorough; /* every invariant checked (world_set_invariants) */
 };
