@@ -65,6 +65,13 @@ void checker_submitted(Checker *c, EndpointId node, guint file, uint32_t index,
         c->mod->submitted(c->st, node, file, index, block);
 }
 
+void checker_submitted_path(Checker *c, EndpointId node, const char *path, uint32_t index,
+                            const DiskBlock *block)
+{
+    if (c->mod->submitted_path)
+        c->mod->submitted_path(c->st, node, path, index, block);
+}
+
 /* ---- the world as the oracles see it ---- */
 
 static const Disk *w_disk(void *ctx, EndpointId n)
@@ -126,6 +133,11 @@ static void on_submitted(void *ctx, World *w, EndpointId node, guint file, uint3
 {
     checker_submitted(ctx, node, file, index, block);
 }
+static void on_submitted_path(void *ctx, World *w, EndpointId node, const char *path,
+                              uint32_t index, const DiskBlock *block)
+{
+    checker_submitted_path(ctx, node, path, index, block);
+}
 
 /* ---- life cycle ---- */
 
@@ -164,7 +176,8 @@ Checker *checker_new(World *w, const OracleModule *oracle)
                          .durable = on_durable,
                          .note = on_note,
                          .booted = on_booted,
-                         .submitted = on_submitted};
+                         .submitted = on_submitted,
+                         .submitted_path = on_submitted_path};
     world_set_observer(w, &obs, c);
     return c;
 }

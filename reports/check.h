@@ -43,6 +43,8 @@ void checker_booted(Checker *c, EndpointId node, const ProtoDiskImage *image);
 /* A node submitted a write of `block` at (file, index), or a truncation to `index` (NULL). */
 void checker_submitted(Checker *c, EndpointId node, guint file, uint32_t index,
                        const DiskBlock *block);
+void checker_submitted_path(Checker *c, EndpointId node, const char *path, uint32_t index,
+                            const DiskBlock *block);
 
 /* After settle: the replicas (quorum) or the servers (raft) must agree now, and every
  * acknowledged write must hold its copies again (reports/redundancy.h) (called when settle ends,

@@ -163,4 +163,11 @@ typedef struct OracleModule {
     /* The protocol's own liveness judgement, after the history's (the probe): what it did once
      * every fault had healed (end->healed, end->quiet_since). NULL: none. */
     void (*liveness)(void *st, const CheckEnd *end, Verdict *v);
+
+    /* ---- named files ----
+     * A node handed a write (block != NULL) or a truncation to its disk device through a
+     * descriptor it opened on `path` (as it named it when it opened it), or unlinked `path`
+     * (index 0, block NULL: what it held is gone for the node). NULL: not followed. */
+    void (*submitted_path)(void *st, EndpointId node, const char *path, uint32_t index,
+                           const DiskBlock *block);
 } OracleModule;

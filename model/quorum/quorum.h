@@ -113,7 +113,7 @@ extern const Protocol quorum_protocol;
 #define QUORUM_MAX_NODES 32
 
 /* A replica keeps its log (records, hints, VOID markers, its identity block) in segment files:
- * block b in data/<b / QUORUM_SEGMENT_BLOCKS> at b % QUORUM_SEGMENT_BLOCKS (quorum_store.h). */
+ * block b in data/<b / QUORUM_SEGMENT_BLOCKS> at b % QUORUM_SEGMENT_BLOCKS (model/seglog.h). */
 #define QUORUM_SEGMENT_BLOCKS 64
 /* "data/00000003". */
 void quorum_segment_path(uint32_t seg, char *buf, gsize size);

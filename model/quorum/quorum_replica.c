@@ -10,10 +10,10 @@
  * the next successful fsync), so that a retry rewrites them and a restart that reads them back
  * from the page cache ignores them.
  *
- * Storage: the log is kept in segment files (quorum_store.h): a record in a new segment is acked
- * only after the directory that names the segment was fsynced too, and the first sync after boot
- * fsyncs every segment and both directories. A file system that went read-only (EROFS) stores
- * nothing until the next boot: the replica then answers no read as ready, since it may miss
+ * Storage: the log is kept in segment files (model/seglog.h, data/<n>): a record in a new segment
+ * is acked only after the directory that names the segment was fsynced too, and the first sync
+ * after boot fsyncs every segment and both directories. A file system that went read-only (EROFS)
+ * stores nothing until the next boot: the replica then answers no read as ready, since it may miss
  * writes it could not store.
  *
  * Boot: rebuild from the log (the segments as the disk shows them); torn blocks (incomplete, so
@@ -50,8 +50,8 @@
  */
 #include "model/quorum/quorum.h"
 #include "model/quorum/quorum_marks.h"
-#include "model/quorum/quorum_store.h"
 #include "model/quorum/quorum_merkle.h"
+#include "model/seglog.h"
 #include "model/idem_table.h"
 #include "model/quorum/ring.h"
 #include "sim/engine/chunks.h"
@@ -171,7 +171,7 @@ typedef struct {
     GPtrArray *spare;     /* of Pending*: finished ones, kept for reuse (bounded) */
     GPtrArray *handoffs;
     uint32_t log_len;
-    QStore store;           /* the log's segment files */
+    SegLog store;           /* the log's segment files */
     Chunks uses;            /* of BlockUse, by block */
     SimTime now;            /* the node's clock at the step being taken */
     gboolean handoff_armed; /* the handoff timer is set: only while there are hints */
@@ -292,7 +292,7 @@ static uint32_t append(Replica *r, ActionList *out, const DiskBlock *b, uint32_t
     uint32_t block = r->log_len++;
     if (block % QUORUM_SEGMENT_BLOCKS == 0)
         QMARK(r->init, REPLICA_SEGMENT_NEW);
-    qstore_write(&r->store, out, block, b, (uint64_t)block << 32 | pid);
+    seglog_write(&r->store, out, block, b, (uint64_t)block << 32 | pid);
     note_use(r, block, b, FALSE);
     return block;
 }
@@ -672,7 +672,7 @@ static void issue_fsync(Replica *r, Pending *p, ActionList *out)
 {
     p->cover = r->next_wseq;
     p->part_failed = 0;
-    qstore_sync(&r->store, out, FSYNC_TOKEN(p->id), PART_TOKEN(p->id));
+    seglog_sync(&r->store, out, FSYNC_TOKEN(p->id), PART_TOKEN(p->id));
 }
 
 /* All of p's writes completed: fsync (after the `written` failpoint for client writes). */
@@ -884,7 +884,7 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         p->kind == PEND_ACK && !r->read_only) {
         /* The bug: close the segments, open them again and trust the new descriptors' fsync.
          * Linux reported the error to the old descriptors; the new ones hear nothing. */
-        qstore_reopen(&r->store, out);
+        seglog_reopen(&r->store, out);
         issue_fsync(r, p, out);
         return;
     }
@@ -998,7 +998,7 @@ static void handle_disk(Replica *r, const ProtoEvent *ev, ActionList *out)
         Pending *p = pending_find(r, pending_id);
         int result = ev->result ? ev->result : p && p->part_failed ? EIO : 0;
         if (result == 0)
-            qstore_synced(&r->store, out);
+            seglog_synced(&r->store, out);
         if (p)
             fsync_completed(r, p, result, out);
         return;
@@ -1498,7 +1498,7 @@ static void purge_written(Replica *r, uint32_t block, int result, ActionList *ou
     PurgeWrite *w = &g_array_index(r->purging, PurgeWrite, i);
     w->cover = r->next_wseq;
     w->part_failed = 0;
-    qstore_sync(&r->store, out, FSYNC_TOKEN((uint64_t)block << 32 | PURGE_PID),
+    seglog_sync(&r->store, out, FSYNC_TOKEN((uint64_t)block << 32 | PURGE_PID),
                 PURGE_PART_TOKEN(block));
 }
 
@@ -1522,7 +1522,7 @@ static void purge_durable(Replica *r, uint32_t block, int result, ActionList *ou
             rewrite_unverified(r, out);
         return;
     }
-    qstore_synced(&r->store, out);
+    seglog_synced(&r->store, out);
     KeyId key = floor.key;
     if (!r->floor[key]) {
         r->floor[key] = g_new(QRecord, 1);
@@ -1751,7 +1751,7 @@ static void scrub_round(Replica *r, ActionList *out)
     }
     QMARK(r->init, REPLICA_SCRUB_READ);
     uint32_t count = MIN(SCRUB_BATCH, r->log_len - r->scrub_cursor);
-    count = qstore_read(&r->store, out, r->scrub_cursor, count, READ_TOKEN(r->scrub_cursor));
+    count = seglog_read(&r->store, out, r->scrub_cursor, count, READ_TOKEN(r->scrub_cursor));
     r->scrub_cursor += count;
     r->scrub_reading++;
 }
@@ -1824,7 +1824,7 @@ static void scrub_checked(Replica *r, uint32_t block, int result, const DiskBloc
     case QBLK_IDENT:
         QMARK(r->init, REPLICA_SCRUB_REWRITE_IDENT);
         quorum_encode_ident(&again, r->init.self);
-        qstore_write(&r->store, out, block, &again, STORE_TOKEN);
+        seglog_write(&r->store, out, block, &again, STORE_TOKEN);
         break;
     default:
         break;
@@ -1901,7 +1901,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
 {
     DiskBlock *blocks;
     int *errors;
-    uint32_t len = qstore_boot(&r->store, ev->image, &blocks, &errors, out);
+    uint32_t len = seglog_boot(&r->store, ev->image, &blocks, &errors, out);
     r->log_len = len;
     for (uint32_t i = 0; i < len; i++)
         if (errors[i] == 0)
@@ -2132,7 +2132,16 @@ static void *replica_create(const ProtoInit *init)
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
     chunks_init(&r->uses, sizeof(BlockUse));
-    qstore_init(&r->store, STORE_TOKEN, BUG_ON(init->bugs, QUORUM_BUG_MISSING_DIR_FSYNC));
+    SegLogConfig store = {.dir = "data",
+                          .seg_blocks = QUORUM_SEGMENT_BLOCKS,
+                          .fd_root = 0,
+                          .fd_dir = 1,
+                          .fd_scratch = 2,
+                          .fd_first = 8,
+                          .nfds = 64,
+                          .internal = STORE_TOKEN,
+                          .skip_dir_fsync = BUG_ON(init->bugs, QUORUM_BUG_MISSING_DIR_FSYNC)};
+    seglog_init(&r->store, &store);
     r->pending = g_ptr_array_new();
     r->spare = g_ptr_array_new();
     r->handoffs = g_ptr_array_new();
@@ -2170,7 +2179,7 @@ static void replica_destroy(void *proto)
     g_array_free(r->inflight, TRUE);
     g_array_free(r->unverified, TRUE);
     chunks_clear(&r->uses);
-    qstore_clear(&r->store);
+    seglog_clear(&r->store);
     for (guint i = 0; i < r->pending->len; i++)
         pending_free(g_ptr_array_index(r->pending, i));
     g_ptr_array_unref(r->pending);
@@ -2252,7 +2261,7 @@ static void replica_check(const void *proto, gboolean thorough)
 
 const ProtoOps quorum_replica_ops = {
     .name = "quorum-replica",
-    .nfiles = 0, /* its log is in segment files it names itself (quorum_store.h) */
+    .nfiles = 0, /* its log is in segment files it names itself (model/seglog.h) */
     .create = replica_create,
     .destroy = replica_destroy,
     .step = replica_step,

@@ -1,6 +1,7 @@
 /* model/quorum/quorum_state.c — quorum records on disk and key-state sets. */
 #include "model/quorum/quorum.h"
 
+#include "model/seglog.h"
 #include "sim/engine/rng.h"
 
 #include <stdlib.h>
@@ -519,4 +520,16 @@ void qset_digest(const GArray *set, uint32_t *count, uint64_t *hash)
                                                 multiplicity */
     *count = set->len;
     *hash = h;
+}
+
+/* ---- the log's segment files ---- */
+
+void quorum_segment_path(uint32_t seg, char *buf, gsize size)
+{
+    seglog_path("data", seg, buf, size);
+}
+
+gboolean quorum_segment_parse(const char *path, uint32_t *seg)
+{
+    return seglog_parse("data", path, seg);
 }

@@ -310,6 +310,29 @@ static uint64_t op_trace_word(World *w, const DiskOp *op)
     }
 }
 
+/* Follows which path each descriptor was opened on, for the observer's submitted_path. */
+static void track_path(World *w, Endpoint *n, const DiskOp *op)
+{
+    G_STATIC_ASSERT(DISK_MAX_FDS == 256); /* op->file is a uint8_t */
+    if (op->kind == DISKOP_OPEN) {
+        if (n->fd_path == NULL)
+            n->fd_path = g_malloc0(sizeof(*n->fd_path) * DISK_MAX_FDS);
+        memcpy(n->fd_path[op->file], op->path, sizeof n->fd_path[op->file]);
+        return;
+    }
+    if (op->kind == DISKOP_CLOSE) {
+        n->fd_path[op->file][0] = '\0';
+        return;
+    }
+    if (!w->obs.submitted_path)
+        return;
+    if (op->kind == DISKOP_UNLINK)
+        w->obs.submitted_path(w->obs_ctx, w, n->id, op->path, 0, NULL);
+    else if ((op->kind == DISKOP_WRITE || op->kind == DISKOP_TRUNCATE) && n->fd_path[op->file][0])
+        w->obs.submitted_path(w->obs_ctx, w, n->id, n->fd_path[op->file], op->index,
+                              op->kind == DISKOP_WRITE ? &op->block : NULL);
+}
+
 static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
 {
     g_assert(n->disk != NULL);
@@ -342,6 +365,8 @@ static void disk_submit(World *w, Endpoint *n, const ProtoAction *a)
     if (w->obs.submitted && (op->kind == DISKOP_WRITE || op->kind == DISKOP_TRUNCATE))
         w->obs.submitted(w->obs_ctx, w, n->id, op->file, op->index,
                          op->kind == DISKOP_WRITE ? &op->block : NULL);
+    if (G_UNLIKELY(n->fd_path != NULL || op->kind == DISKOP_OPEN))
+        track_path(w, n, op);
 }
 
 /* ---- actions ---- */
@@ -545,6 +570,8 @@ static void halt(World *w, Endpoint *n)
     n->disk_busy_until = 0;
     if (n->disk)
         disk_close_all(n->disk); /* the process's descriptors go with it */
+    if (n->fd_path)
+        memset(n->fd_path, 0, sizeof(*n->fd_path) * DISK_MAX_FDS);
     drop_deferred(w, n);
     action_list_reset(&n->stashed);
     if (n->proto)
@@ -657,6 +684,8 @@ void node_boot_all(World *w)
 
 void node_free(Endpoint *n)
 {
+    g_free(n->fd_path);
+    n->fd_path = NULL;
     g_free(n->disk_ring);
     n->disk_ring = NULL;
     n->disk_count = n->disk_cap = 0;

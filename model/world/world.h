@@ -100,6 +100,10 @@ typedef struct {
     void (*submitted)(void *ctx, World *w, EndpointId node, guint file, uint32_t index,
                       const DiskBlock *block);
     void (*completed)(void *ctx, World *w, const HistOp *op);
+    /* The same through a descriptor the node opened on `path` (as named when it opened it);
+     * an unlink of `path` comes as a truncation to 0. */
+    void (*submitted_path)(void *ctx, World *w, EndpointId node, const char *path, uint32_t index,
+                           const DiskBlock *block);
 } WorldObserver;
 
 /* Called when a node marks a failpoint, before its next action. */

@@ -68,8 +68,10 @@ typedef struct {
     SimTime disk_busy_until;
     SimTime slow_until;
     SimRange slow_latency;
-    GQueue deferred;    /* of Deferred*, while paused */
-    ActionList stashed; /* actions left when a failpoint paused the node mid-step */
+    GQueue deferred;              /* of Deferred*, while paused */
+    ActionList stashed;           /* actions left when a failpoint paused the node mid-step */
+    char (*fd_path)[FS_PATH_MAX]; /* per descriptor, the path its last submitted open named
+                                     (allocated at the first open) */
     guint stashed_from;
     Client *client;
 } Endpoint;
