@@ -42,12 +42,18 @@
 #define NONE ENDPOINT_NONE
 
 typedef struct {
-    uint8_t kind; /* ACT_WRITE, ACT_TRUNCATE, ACT_FSYNC, ACT_READ */
-    uint8_t file;
+    uint8_t kind; /* a disk action: ACT_WRITE .. ACT_FDATASYNC */
+    uint8_t file; /* the descriptor */
     uint32_t index;
+    uint32_t count; /* ACT_OPEN: its flags */
     uint64_t token;
     DiskBlock block;
+    char path[FS_PATH_MAX], path2[FS_PATH_MAX];
 } DiskReq;
+
+/* Descriptor filters of acted_since: any descriptor, any log segment's. */
+#define ANY_FD (-1)
+#define LOG_FD (-2)
 
 typedef enum {
     NODE_EXTERNAL, /* not driven: messages to it stay in flight for the test to read */
@@ -163,8 +169,16 @@ static void cl_step(Cluster *c, guint i, ProtoEvent *ev)
         case ACT_WRITE:
         case ACT_TRUNCATE:
         case ACT_FSYNC:
-        case ACT_READ: {
-            DiskReq r = {a->kind, a->file, a->index, a->token, a->block};
+        case ACT_READ:
+        case ACT_OPEN:
+        case ACT_CLOSE:
+        case ACT_MKDIR:
+        case ACT_UNLINK:
+        case ACT_RENAME:
+        case ACT_FDATASYNC: {
+            DiskReq r = {a->kind, a->file, a->index, a->count, a->token, a->block, {0}, {0}};
+            memcpy(r.path, a->path, sizeof r.path);
+            memcpy(r.path2, a->path2, sizeof r.path2);
             g_array_append_val(c->disk_q[i], r);
             break;
         }
@@ -185,25 +199,37 @@ static void cl_step(Cluster *c, guint i, ProtoEvent *ev)
     action_list_clear(&out);
 }
 
+/* The namespace as the page cache shows it, every file read whole (as the runtime reads it). */
 static void read_image(const Disk *d, ProtoDiskImage *img)
 {
-    *img = (ProtoDiskImage){.nfiles = disk_nfiles(d)};
-    for (guint f = 0; f < img->nfiles; f++) {
-        uint32_t len = disk_length(d, f);
-        img->len[f] = len;
-        img->blocks[f] = g_new0(DiskBlock, len ? len : 1);
-        img->errors[f] = g_new0(int, len ? len : 1);
+    *img = (ProtoDiskImage){0};
+    g_autoptr(GArray) list = disk_list(d);
+    ProtoFileImage *ents = g_new0(ProtoFileImage, list->len ? list->len : 1);
+    for (guint i = 0; i < list->len; i++) {
+        const DiskEntryInfo *info = &g_array_index(list, DiskEntryInfo, i);
+        ProtoFileImage *e = &ents[i];
+        memcpy(e->path, info->path, sizeof e->path);
+        e->is_dir = info->is_dir;
+        uint32_t len = info->is_dir ? 0 : disk_length(d, (guint)info->file);
+        DiskBlock *blocks = g_new0(DiskBlock, len ? len : 1);
+        int *errors = g_new0(int, len ? len : 1);
         for (uint32_t k = 0; k < len; k++)
-            img->errors[f][k] = disk_read(d, f, k, &img->blocks[f][k]);
+            errors[k] = disk_read(d, (guint)info->file, k, &blocks[k]);
+        e->len = len;
+        e->blocks = blocks;
+        e->errors = errors;
     }
+    img->nentries = list->len;
+    img->entries = ents;
 }
 
 static void free_image(ProtoDiskImage *img)
 {
-    for (guint f = 0; f < img->nfiles; f++) {
-        g_free(img->blocks[f]);
-        g_free(img->errors[f]);
+    for (guint i = 0; i < img->nentries; i++) {
+        g_free((gpointer)img->entries[i].blocks);
+        g_free((gpointer)img->entries[i].errors);
     }
+    g_free((gpointer)img->entries);
 }
 
 /* Creates node i's instance and boots it from what its disk shows. */
@@ -240,6 +266,7 @@ static void cl_crash(Cluster *c, guint i)
     c->p[i] = NULL;
     c->state[i] = NODE_DOWN;
     g_array_set_size(c->disk_q[i], 0);
+    disk_close_all(c->disk[i]); /* the process's descriptors go with it */
     for (guint s = 0; s < N_SLOTS; s++)
         c->deadline[i][s] = -1;
     for (guint k = c->net->len; k-- > 0;) {
@@ -265,23 +292,51 @@ static uint8_t cl_disk_one(Cluster *c, guint i)
     int result = 0;
     switch (r.kind) {
     case ACT_WRITE:
-        result = disk_write(d, r.file, r.index, &r.block);
+        result = disk_pwrite(d, r.file, r.index, &r.block);
         break;
     case ACT_TRUNCATE:
-        result = disk_truncate(d, r.file, r.index);
+        result = disk_ftruncate(d, r.file, r.index);
         break;
     case ACT_FSYNC:
-        result = disk_fsync(d, r.file);
+    case ACT_FDATASYNC:
+        result = disk_fdsync(d, r.file, r.kind == ACT_FDATASYNC);
+        break;
+    case ACT_OPEN:
+        result = disk_open(d, r.file, r.path, r.count);
+        break;
+    case ACT_CLOSE:
+        result = disk_close(d, r.file);
+        break;
+    case ACT_MKDIR:
+        result = disk_mkdir(d, r.path);
+        break;
+    case ACT_UNLINK:
+        result = disk_unlink(d, r.path);
+        break;
+    case ACT_RENAME:
+        result = disk_rename(d, r.path, r.path2);
         break;
     default:
-        if (r.index < disk_length(d, r.file))
-            result = disk_read(d, r.file, r.index, &back);
+        if (r.index < disk_fd_length(d, r.file))
+            result = disk_pread(d, r.file, r.index, &back);
         break;
     }
     disk_check_invariants(d);
     ProtoEvent ev = {.kind = PEV_DISK, .token = r.token, .result = result, .block = &back};
     cl_step(c, i, &ev);
     return r.kind;
+}
+
+/* Completes node i's namespace operations (opens, closes, renames...) up to and including its
+ * next data operation (a write, truncation, fsync or read); returns that one's kind. */
+static uint8_t cl_disk_next(Cluster *c, guint i)
+{
+    for (;;) {
+        uint8_t kind = cl_disk_one(c, i);
+        if (kind == ACT_WRITE || kind == ACT_TRUNCATE || kind == ACT_FSYNC || kind == ACT_READ ||
+            kind == ACT_FDATASYNC)
+            return kind;
+    }
 }
 
 static void cl_disk_all(Cluster *c, guint i)
@@ -536,6 +591,25 @@ static Msg *mk_append_resp(guint from, guint to, uint64_t term, gboolean success
 /* ---- durable state ---- */
 
 /* Writes a durable term, vote and log (entries 1.. with the given terms) onto node i's disk. */
+/* Writes block `b` of file `path` (created) durably, name and all, through descriptor 0. */
+static void preset_block(Disk *d, const char *path, uint32_t idx, const DiskBlock *b)
+{
+    assert_int_equal(disk_open(d, 0, path, FS_O_CREATE), 0);
+    assert_int_equal(disk_pwrite(d, 0, idx, b), 0);
+    assert_int_equal(disk_fdsync(d, 0, FALSE), 0);
+    assert_int_equal(disk_close(d, 0), 0);
+}
+
+/* fsyncs directory `path`, making its entries durable. */
+static void preset_dir_sync(Disk *d, const char *path)
+{
+    assert_int_equal(disk_open(d, 0, path, FS_O_DIR), 0);
+    assert_int_equal(disk_fdsync(d, 0, FALSE), 0);
+    assert_int_equal(disk_close(d, 0), 0);
+}
+
+/* Writes a durable term, vote and log (entries 1.. with the given terms) onto node i's disk, in
+ * raft's files (model/raft/raft.h). */
 static void cl_preset(Cluster *c, guint i, uint64_t term, EndpointId voted, const uint64_t *terms,
                       guint n)
 {
@@ -543,21 +617,52 @@ static void cl_preset(Cluster *c, guint i, uint64_t term, EndpointId voted, cons
     DiskBlock b;
     RaftMeta meta = {.seq = 1, .term = term, .voted_for = voted};
     raft_encode_meta(&b, &meta);
-    assert_int_equal(disk_write(d, RAFT_FILE_META, 0, &b), 0);
-    assert_int_equal(disk_fsync(d, RAFT_FILE_META), 0);
+    preset_block(d, RAFT_META_PATH, 0, &b);
+    if (disk_lookup(d, RAFT_LOG_DIR, FALSE) < 0)
+        assert_int_equal(disk_mkdir(d, RAFT_LOG_DIR), 0);
     for (guint k = 0; k < n; k++) {
         RaftEntry e = mk_entry(terms[k], k + 1);
         raft_encode_entry(&b, &e);
-        assert_int_equal(disk_write(d, RAFT_FILE_LOG, k, &b), 0);
+        char path[FS_PATH_MAX];
+        raft_segment_path(k / RAFT_SEGMENT_ENTRIES, path, sizeof path);
+        preset_block(d, path, k % RAFT_SEGMENT_ENTRIES, &b);
     }
-    assert_int_equal(disk_fsync(d, RAFT_FILE_LOG), 0);
+    preset_dir_sync(d, RAFT_LOG_DIR);
+    preset_dir_sync(d, ".");
 }
 
 static gboolean durable_entry(Disk *d, uint64_t index, RaftEntry *out)
 {
-    DiskBlock b;
-    return index >= 1 && disk_durable_block(d, RAFT_FILE_LOG, (uint32_t)(index - 1), &b) &&
-           raft_decode_entry(&b, out) == BLOCK_OK;
+    return raft_durable_entry(d, index, out);
+}
+
+/* Whether the first `len` entries of the disk's log are durable as the page cache shows them,
+ * in files durably named. */
+static gboolean log_prefix_durable(Disk *d, uint64_t len)
+{
+    for (uint64_t start = 0; start < len; start += RAFT_SEGMENT_ENTRIES) {
+        guint file;
+        uint32_t block;
+        if (!raft_log_locate(d, start + 1, TRUE, &file, &block) ||
+            !disk_prefix_is_durable(d, file, (uint32_t)MIN(RAFT_SEGMENT_ENTRIES, len - start)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* One past the last index of the disk's durable log. */
+static uint64_t disk_log_len(Disk *d)
+{
+    uint64_t len = 0;
+    guint file;
+    uint32_t block;
+    for (uint64_t start = 1; raft_log_locate(d, start, TRUE, &file, &block);
+         start += RAFT_SEGMENT_ENTRIES) {
+        uint32_t n = disk_durable_length(d, file);
+        if (n > 0)
+            len = start - 1 + n;
+    }
+    return len;
 }
 
 /* The term of the durable entry at `index` of node i (0: none). */
@@ -569,7 +674,7 @@ static uint64_t durable_term(Cluster *c, guint i, uint64_t index)
 
 static uint64_t durable_len(Cluster *c, guint i)
 {
-    return disk_durable_length(c->disk[i], RAFT_FILE_LOG);
+    return disk_log_len(c->disk[i]);
 }
 
 /* ---- what the steps did ---- */
@@ -604,14 +709,16 @@ static guint count_sent_since(const Cluster *c, guint from, EndpointId node, Msg
     return n;
 }
 
-/* The first action of `kind` (on `file`, for disk actions; -1: any) of node since `from`. */
+/* The first action of `kind` (on descriptor `file`, for disk actions; ANY_FD: any; LOG_FD: a
+ * log segment's) of node since `from`. */
 static const ProtoAction *acted_since(const Cluster *c, guint from, EndpointId node,
                                       ActionKind kind, int file)
 {
     for (guint k = from; k < c->seen->len; k++) {
         const Seen *s = seen_at(c, k);
-        if (s->act.kind == kind && ep_is(node, (EndpointId)s->node) &&
-            (file < 0 || s->act.file == file))
+        gboolean fd_ok = file == ANY_FD || (file == LOG_FD && s->act.file >= RAFT_FD_SEG_FIRST) ||
+                         s->act.file == file;
+        if (s->act.kind == kind && ep_is(node, (EndpointId)s->node) && fd_ok)
             return &s->act;
     }
     return NULL;
@@ -696,7 +803,7 @@ static void test_raft_election_timeout_asks_for_prevotes_first_and_changes_nothi
     cl_fire(c, 0, T_ELECTION);
     guint m0 = c->mark;
     assert_null(noted_since(c, m0, 0, NOTE_ROLE));
-    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_META));
+    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP));
     assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 2);
     for (EndpointId to = 1; to <= 2; to++) {
         const Msg *v = sent_since(c, m0, 0, MSG_R_VOTE, to);
@@ -752,7 +859,7 @@ static void test_raft_prevote_refused_while_hearing_from_leader(void **st)
     assert_true(raft_body(r)->rvr.granted);
     assert_int_equal(raft_body(r)->rvr.term, 2);
     assert_null(noted_since(c, m2, 1, NOTE_ROLE));
-    assert_null(acted_since(c, m2, 1, ACT_WRITE, RAFT_FILE_META));
+    assert_null(acted_since(c, m2, 1, ACT_WRITE, RAFT_FD_META_TMP));
     /* but not to a log behind its own */
     guint m3 = cl_mark(c);
     pv = msg_new(MSG_R_VOTE, 2, 1);
@@ -795,22 +902,24 @@ static void test_raft_election_timeout_persists_term_and_vote_before_requesting_
     assert_non_null(role);
     assert_int_equal(role->a, ROLE_CANDIDATE);
     assert_int_equal(role->b, 1);
-    const ProtoAction *w = acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_META);
+    const ProtoAction *w = acted_since(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP);
     assert_non_null(w);
     RaftMeta meta;
     assert_int_equal(raft_decode_meta(&w->block, &meta), BLOCK_OK);
     assert_int_equal(meta.term, 1);
     assert_int_equal(meta.voted_for, 0);
-    assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, RAFT_FILE_META));
+    assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, RAFT_FD_META_TMP));
     assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 0);
     /* a new randomized timeout, drawn from the configured range */
     SimTime left = c->deadline[0][T_ELECTION] - c->now;
     assert_true(left >= raft_config(&c->cfg)->election_timeout.lo &&
                 left <= raft_config(&c->cfg)->election_timeout.hi);
 
-    assert_int_equal(cl_disk_one(c, 0), ACT_WRITE);
+    assert_int_equal(cl_disk_next(c, 0), ACT_WRITE);
     assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 0);
-    assert_int_equal(cl_disk_one(c, 0), ACT_FSYNC);
+    assert_int_equal(cl_disk_next(c, 0), ACT_FSYNC); /* meta.tmp */
+    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 0);
+    assert_int_equal(cl_disk_next(c, 0), ACT_FSYNC); /* the root, after the rename */
     assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 2);
     assert_true(raft_durable_meta(c->disk[0], &meta));
     assert_int_equal(meta.term, 1);
@@ -835,7 +944,7 @@ static void test_raft_vote_is_sent_only_after_term_and_vote_are_durable(void **s
     Msg *v = mk_vote(1, 0, 1, 0, 0);
     cl_deliver(c, v);
     guint m0 = c->mark;
-    const ProtoAction *w = acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_META);
+    const ProtoAction *w = acted_since(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP);
     assert_non_null(w);
     RaftMeta meta;
     assert_int_equal(raft_decode_meta(&w->block, &meta), BLOCK_OK);
@@ -868,7 +977,7 @@ static void test_raft_vote_refused_for_stale_term(void **st)
     cl_disk_all(c, 0);
     cl_deliver(c, mk_vote(1, 0, 2, 9, 2));
     guint m0 = c->mark;
-    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_META));
+    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP));
     const Msg *resp = sent_since(c, m0, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(resp);
     assert_false(raft_body(resp)->rvr.granted);
@@ -968,7 +1077,7 @@ static void test_raft_leader_appends_election_noop(void **st)
     const ProtoAction *role = role_noted_since(c, m0, 0, ROLE_LEADER);
     assert_non_null(role);
     assert_int_equal(role->b, 1);
-    const ProtoAction *w = acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_LOG);
+    const ProtoAction *w = acted_since(c, m0, 0, ACT_WRITE, LOG_FD);
     assert_non_null(w);
     assert_int_equal(w->index, 0);
     RaftEntry e;
@@ -1011,8 +1120,8 @@ static void test_raft_append_rejected_when_previous_entry_does_not_match(void **
     assert_non_null(r);
     assert_false(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.conflict_index, 3);
-    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_LOG));
-    assert_null(acted_since(c, m0, 0, ACT_TRUNCATE, RAFT_FILE_LOG));
+    assert_null(acted_since(c, m0, 0, ACT_WRITE, LOG_FD));
+    assert_null(acted_since(c, m0, 0, ACT_TRUNCATE, LOG_FD));
 
     guint m1 = cl_mark(c);
     cl_deliver(c, mk_append(1, 0, 2, 2, 2, 0, one, 1)); /* index 2 has term 1, not 2 */
@@ -1021,8 +1130,8 @@ static void test_raft_append_rejected_when_previous_entry_does_not_match(void **
     assert_non_null(r);
     assert_false(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.conflict_index, 1); /* the whole of term 1 is suspect */
-    assert_null(acted_since(c, m1, 0, ACT_WRITE, RAFT_FILE_LOG));
-    assert_null(acted_since(c, m1, 0, ACT_TRUNCATE, RAFT_FILE_LOG));
+    assert_null(acted_since(c, m1, 0, ACT_WRITE, LOG_FD));
+    assert_null(acted_since(c, m1, 0, ACT_TRUNCATE, LOG_FD));
     assert_int_equal(durable_len(c, 0), 2);
 
     guint m2 = cl_mark(c);
@@ -1051,8 +1160,8 @@ static void test_raft_append_truncates_only_conflicting_entries(void **st)
     guint m0 = cl_mark(c);
     cl_deliver(c, mk_append(1, 0, 1, 1, 1, 0, stale, 1));
     cl_disk_all(c, 0);
-    assert_null(acted_since(c, m0, 0, ACT_TRUNCATE, RAFT_FILE_LOG));
-    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_LOG));
+    assert_null(acted_since(c, m0, 0, ACT_TRUNCATE, LOG_FD));
+    assert_null(acted_since(c, m0, 0, ACT_WRITE, LOG_FD));
     const Msg *r = sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
     assert_true(raft_body(r)->rar.success);
@@ -1069,10 +1178,10 @@ static void test_raft_append_truncates_only_conflicting_entries(void **st)
     const uint64_t conflicting[] = {2};
     guint m2 = cl_mark(c);
     cl_deliver(c, mk_append(2, 0, 2, 1, 1, 0, conflicting, 1));
-    const ProtoAction *t = acted_since(c, m2, 0, ACT_TRUNCATE, RAFT_FILE_LOG);
+    const ProtoAction *t = acted_since(c, m2, 0, ACT_TRUNCATE, LOG_FD);
     assert_non_null(t);
     assert_int_equal(t->index, 1);
-    const ProtoAction *w = acted_since(c, m2, 0, ACT_WRITE, RAFT_FILE_LOG);
+    const ProtoAction *w = acted_since(c, m2, 0, ACT_WRITE, LOG_FD);
     assert_non_null(w);
     assert_int_equal(w->index, 1);
     cl_disk_all(c, 0);
@@ -1099,8 +1208,8 @@ static void test_raft_follower_acks_only_after_fsync(void **st)
     const uint64_t two[] = {1, 1};
     guint m0 = cl_mark(c);
     cl_deliver(c, mk_append(1, 0, 1, 0, 0, 0, two, 2));
-    assert_non_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_LOG));
-    assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, RAFT_FILE_LOG));
+    assert_non_null(acted_since(c, m0, 0, ACT_WRITE, LOG_FD));
+    assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, LOG_FD));
     assert_null(sent_since(c, m0, 0, MSG_R_APPEND_RESP, ANY));
     while (c->disk_q[0]->len > 0) {
         uint8_t kind = cl_disk_one(c, 0);
@@ -1110,7 +1219,7 @@ static void test_raft_follower_acks_only_after_fsync(void **st)
         assert_int_equal(kind, ACT_FSYNC);
         assert_true(raft_body(r)->rar.success);
         assert_int_equal(raft_body(r)->rar.match, 2);
-        assert_true(disk_prefix_is_durable(c->disk[0], RAFT_FILE_LOG, 2));
+        assert_true(log_prefix_durable(c->disk[0], 2));
     }
     assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1), 1);
     cl_free(c);
@@ -1130,17 +1239,18 @@ static void test_raft_follower_does_not_ack_after_failed_fsync(void **st)
     const uint64_t one[] = {1};
     guint m0 = cl_mark(c);
     cl_deliver(c, mk_append(1, 0, 1, 0, 0, 0, one, 1));
-    assert_int_equal(cl_disk_one(c, 0), ACT_WRITE);
-    assert_int_equal(cl_disk_one(c, 0), ACT_FSYNC); /* EIO */
+    assert_int_equal(cl_disk_next(c, 0), ACT_WRITE);
+    assert_int_equal(cl_disk_next(c, 0), ACT_FSYNC); /* the segment's: EIO */
+    assert_int_equal(cl_disk_next(c, 0), ACT_FSYNC); /* log/'s */
     assert_null(sent_since(c, m0, 0, MSG_R_APPEND_RESP, ANY));
-    assert_false(disk_prefix_is_durable(c->disk[0], RAFT_FILE_LOG, 1));
-    assert_non_null(acted_since(c, c->mark, 0, ACT_WRITE, RAFT_FILE_LOG)); /* rewritten */
+    assert_false(log_prefix_durable(c->disk[0], 1));
+    assert_non_null(acted_since(c, c->mark, 0, ACT_WRITE, LOG_FD)); /* rewritten */
     cl_disk_all(c, 0);
     const Msg *r = sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
     assert_true(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.match, 1);
-    assert_true(disk_prefix_is_durable(c->disk[0], RAFT_FILE_LOG, 1));
+    assert_true(log_prefix_durable(c->disk[0], 1));
     cl_free(c);
 }
 
@@ -1215,7 +1325,7 @@ static void test_raft_leader_counts_its_own_copy_only_after_its_fsync(void **st)
     Cluster *c = three_with_leader(0);
     guint m0 = cl_mark(c);
     cl_request(c, 0, 0, 1, 1, OP_PUT, 1, 42, idem_of(0, 1));
-    assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, RAFT_FILE_LOG));
+    assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, LOG_FD));
     Msg *a = cl_take(c, MSG_R_APPEND, 0, 1);
     assert_non_null(a);
     cl_drop(c, 0, 2);
@@ -1423,7 +1533,7 @@ static void test_raft_session_deduplicates_retried_command(void **st)
     const ClientResp *r = cl_reply(c, 0, 1, 2);
     assert_non_null(r);
     assert_true(r->ok);
-    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FILE_LOG));
+    assert_null(acted_since(c, m0, 0, ACT_WRITE, LOG_FD));
 
     /* two attempts of one deposit both reach the log */
     cl_cut(c, 0, 1);
@@ -1468,7 +1578,7 @@ static void test_raft_not_leader_reply_carries_leader_hint(void **st)
     assert_true(r->definite);
     assert_int_equal(r->reason, FAIL_NOT_LEADER);
     assert_int_equal(r->hint, 0);
-    assert_null(acted_since(c, m0, 2, ACT_WRITE, RAFT_FILE_LOG));
+    assert_null(acted_since(c, m0, 2, ACT_WRITE, LOG_FD));
 
     Cluster *lone = cl_new(3, 1, 0);
     cl_boot(lone, 1);
@@ -1522,7 +1632,7 @@ static uint32_t config_written_since(const Cluster *c, guint from, EndpointId no
     for (guint k = from; k < c->seen->len; k++) {
         const Seen *s = seen_at(c, k);
         RaftEntry e;
-        if (s->node == node && s->act.kind == ACT_WRITE && s->act.file == RAFT_FILE_LOG &&
+        if (s->node == node && s->act.kind == ACT_WRITE && s->act.file >= RAFT_FD_SEG_FIRST &&
             raft_decode_entry(&s->act.block, &e) == BLOCK_OK && raft_entry_is_config(&e))
             return raft_members_unpack(e.value).voters;
     }
@@ -1892,7 +2002,7 @@ static guint durable_with_idem(World *w, EndpointId node, IdemKey idem, RaftEntr
 {
     Disk *d = world_disk(w, node);
     guint n = 0;
-    for (uint64_t i = 1; i <= disk_durable_length(d, RAFT_FILE_LOG); i++) {
+    for (uint64_t i = 1; i <= disk_log_len(d); i++) {
         RaftEntry e;
         if (durable_entry(d, i, &e) && e.idem == idem) {
             if (n++ == 0 && first)
@@ -1981,7 +2091,7 @@ static void test_raft_leader_crash_after_replicating_commits_in_new_term(void **
     const SimTraceRecord *crash = first_record(run.w, SIM_TR_FAULT, FAULT_CRASH);
     assert_non_null(crash);
     EndpointId old = crash->node;
-    RaftEntry e;
+    RaftEntry e = {0};
     for (EndpointId n = 0; n < 3; n++)
         assert_int_equal(durable_with_idem(run.w, n, dep->idem, &e), 1);
     /* appended in the old leader's term, never committed by it, committed in a later term */

@@ -1,6 +1,7 @@
 /* model/raft/raft.c — a Raft server (n1..) as a sans-IO state machine.
  *
- * Persistence: the current term, the vote and the vote floor are written and fsynced before
+ * Persistence (files: raft.h): the current term, the vote and the vote floor are written and
+ * fsynced, and the rename that installs them made durable, before
  * anything that depends on them leaves the node: every message to a peer passes a gate that
  * stays closed while a metadata write is in flight, so a vote is never granted, and a higher term
  * never acted on, before it is durable. Log entries are acked to the leader (and counted by the
@@ -38,6 +39,7 @@
  */
 #include "model/raft/raft.h"
 #include "model/raft/raft_marks.h"
+#include "model/seglog.h"
 #include "sim/engine/chunks.h"
 
 #include <string.h>
@@ -64,6 +66,8 @@ enum {
     TOKEN_LOG_FSYNC,
     TOKEN_SCRUB_LOG,  /* | index << 8 */
     TOKEN_SCRUB_META, /* | slot << 8 */
+    TOKEN_LOG_PART,   /* an fsync of a log sync group before its last one */
+    TOKEN_STORE,      /* the log store's own opens and closes */
 };
 
 #define MAX_ENTRIES_PER_APPEND 64
@@ -118,7 +122,6 @@ typedef struct {
     Chunks log; /* of LogEntry; log[i] is index i + 1 */
     /* metadata persistence */
     uint64_t meta_seq;
-    guint meta_slot; /* the slot holding the last durable copy */
     gboolean meta_writing;
     gboolean meta_dirty;
     gboolean meta_write_failed;
@@ -128,6 +131,8 @@ typedef struct {
     gboolean fsync_inflight;
     gboolean fsync_wanted;
     gboolean log_broken; /* a log write failed: the next fsync proves nothing */
+    SegLog store;        /* the log's segment files */
+    gboolean read_only;  /* the file system turned read-only: stopped until the next boot */
     uint64_t fsync_cover;
     uint64_t trunc_low; /* lowest truncation since the in-flight fsync was issued */
     GArray *waiting;    /* of WaitingAck */
@@ -408,9 +413,16 @@ static void persist_meta(Raft *r, ActionList *out)
     RaftMeta meta = {++r->meta_seq, r->term, r->vote_floor, r->voted_for, (uint8_t)r->damaged};
     DiskBlock b;
     raft_encode_meta(&b, &meta);
-    /* Always the other slot: the last durable copy survives a torn write. */
-    act_write(out, RAFT_FILE_META, 1 - r->meta_slot, &b, TOKEN_META_WRITE);
-    act_fsync(out, RAFT_FILE_META, TOKEN_META_FSYNC);
+    /* Replaced whole, never in place: a crash leaves the old copy or the new one. The new one
+     * is durable before its name is (the rename-before-fsync bug renames first), and the name
+     * once the root is fsynced. */
+    act_open(out, RAFT_FD_META_TMP, RAFT_META_TMP, FS_O_CREATE | FS_O_TRUNC, TOKEN_META_WRITE);
+    act_write(out, RAFT_FD_META_TMP, 0, &b, TOKEN_META_WRITE);
+    if (!BUG_ON(r->init.bugs, RAFT_BUG_RENAME_BEFORE_FSYNC))
+        act_fsync(out, RAFT_FD_META_TMP, TOKEN_META_WRITE);
+    act_close(out, RAFT_FD_META_TMP, TOKEN_META_WRITE);
+    act_rename(out, RAFT_META_TMP, RAFT_META_PATH, TOKEN_META_WRITE);
+    act_fsync(out, RAFT_FD_ROOT, TOKEN_META_FSYNC);
 }
 
 static void meta_fsync_done(Raft *r, int result, ActionList *out)
@@ -421,7 +433,6 @@ static void meta_fsync_done(Raft *r, int result, ActionList *out)
         persist_meta(r, out); /* rewrite from memory; fsyncing again would prove nothing */
         return;
     }
-    r->meta_slot = 1 - r->meta_slot;
     if (r->meta_dirty) {
         persist_meta(r, out);
         return;
@@ -441,7 +452,7 @@ static void request_fsync(Raft *r, ActionList *out)
     r->fsync_wanted = FALSE;
     r->fsync_cover = last_index(r);
     r->trunc_low = UINT64_MAX;
-    act_fsync(out, RAFT_FILE_LOG, TOKEN_LOG_FSYNC);
+    seglog_sync(&r->store, out, TOKEN_LOG_FSYNC, TOKEN_LOG_PART);
 }
 
 static void write_entry(Raft *r, uint64_t index, ActionList *out)
@@ -449,7 +460,9 @@ static void write_entry(Raft *r, uint64_t index, ActionList *out)
     DiskBlock b;
     RaftEntry e = entry_at(r, index);
     raft_encode_entry(&b, &e);
-    act_write(out, RAFT_FILE_LOG, (uint32_t)(index - 1), &b, TOKEN_LOG_WRITE);
+    if ((index - 1) % RAFT_SEGMENT_ENTRIES == 0 && index - 1 >= r->store.len)
+        RMARK(r->init, SEGMENT_NEW);
+    seglog_write(&r->store, out, (uint32_t)(index - 1), &b, TOKEN_LOG_WRITE);
 }
 
 static void log_append(Raft *r, const RaftEntry *e, ActionList *out)
@@ -465,7 +478,7 @@ static void log_truncate(Raft *r, uint64_t len, ActionList *out)
     if (len >= last_index(r))
         return;
     log_cut(r, len);
-    act_truncate(out, RAFT_FILE_LOG, (uint32_t)len, TOKEN_LOG_TRUNCATE);
+    seglog_truncate(&r->store, out, (uint32_t)len, TOKEN_LOG_TRUNCATE);
     r->durable = MIN(r->durable, len);
     r->trunc_low = MIN(r->trunc_low, len);
     if (r->commit > len)
@@ -479,15 +492,28 @@ static void check_repaired(Raft *r, ActionList *out);
 static void log_fsync_done(Raft *r, int result, ActionList *out)
 {
     r->fsync_inflight = FALSE;
+    if ((result != 0 || r->log_broken) && BUG_ON(r->init.bugs, RAFT_BUG_REOPEN_MISSES_ERROR)) {
+        /* The bug (PostgreSQL's checkpointer before 2018): close the segments, open them again
+         * and fsync through the new descriptors, which never hear of the error, so the 0 they
+         * return is trusted for pages that may be gone. */
+        RMARK(r->init, LOG_REOPEN);
+        r->log_broken = FALSE;
+        seglog_reopen(&r->store, out);
+        request_fsync(r, out);
+        return;
+    }
     if (result != 0 || r->log_broken) {
         RMARK(r->init, LOG_FSYNC_FAILED);
-        /* Whatever this fsync covered may be lost: write it all again, then fsync again. */
+        /* Whatever this fsync covered may be lost: write it all again, then fsync again (every
+         * segment and directory: what this one covered is not known to be durable). */
         r->log_broken = FALSE;
+        seglog_sync_failed(&r->store);
         for (uint64_t i = r->durable + 1; i <= last_index(r); i++)
             write_entry(r, i, out);
         request_fsync(r, out);
         return;
     }
+    seglog_synced(&r->store, out);
     uint64_t covered = MIN(r->fsync_cover, r->trunc_low);
     covered = MIN(covered, last_index(r));
     if (covered > r->durable)
@@ -1663,7 +1689,9 @@ static void scrub_round(Raft *r, ActionList *out)
         return; /* one batch at a time, and only over what is known durable */
     }
     RMARK(r->init, SCRUB_READ);
-    act_read(out, RAFT_FILE_META, r->meta_slot, 1, TOKEN_SCRUB_META | (uint64_t)r->meta_slot << 8);
+    act_open(out, RAFT_FD_META_READ, RAFT_META_PATH, 0, TOKEN_STORE);
+    act_read(out, RAFT_FD_META_READ, 0, 1, TOKEN_SCRUB_META);
+    act_close(out, RAFT_FD_META_READ, TOKEN_STORE);
     r->scrub_reading++;
     r->scrub_limit = r->durable;
     /* The next slice of the durable log (fewer at its end), as one device read. */
@@ -1671,22 +1699,22 @@ static void scrub_round(Raft *r, ActionList *out)
         r->scrub_cursor = 1;
     uint64_t first = r->scrub_cursor;
     uint32_t count = (uint32_t)MIN(SCRUB_BATCH, r->durable - first + 1);
-    act_read(out, RAFT_FILE_LOG, (uint32_t)(first - 1), count, TOKEN_SCRUB_LOG | first << 8);
+    count = seglog_read(&r->store, out, (uint32_t)(first - 1), count, TOKEN_SCRUB_LOG | first << 8);
     r->scrub_cursor += count;
     r->scrub_reading++;
 }
 
-/* Checks one block a scrub read brought back: `token` names the metadata slot, or the log
- * index of the block. */
+/* Checks one block a scrub read brought back: `token` names the metadata, or the log index of
+ * the block. */
 static void scrub_checked(Raft *r, uint64_t token, int result, const DiskBlock *b, ActionList *out)
 {
     if ((token & 0xff) == TOKEN_SCRUB_META) {
         RaftMeta m;
         gboolean intact =
             result == 0 && raft_decode_meta(b, &m) == BLOCK_OK && m.seq == r->meta_seq;
-        if (!intact && !r->meta_writing && (token >> 8) == r->meta_slot) {
+        if (!intact && !r->meta_writing) {
             RMARK(r->init, SCRUB_META_REWRITE);
-            persist_meta(r, out); /* a fresh copy in the other slot */
+            persist_meta(r, out); /* a fresh copy replaces it */
         }
         return;
     }
@@ -1717,49 +1745,41 @@ static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
     const ProtoDiskImage *img = ev->image;
     gboolean found = FALSE, damaged = FALSE;
     RaftMeta best = {0};
-    guint best_slot = 0;
-    for (uint32_t slot = 0; slot < 2 && slot < img->len[RAFT_FILE_META]; slot++) {
-        RaftMeta m;
-        if (img->errors[RAFT_FILE_META][slot] != 0) {
+    for (guint i = 0; i < img->nentries; i++) {
+        const ProtoFileImage *f = &img->entries[i];
+        if (f->is_dir || strcmp(f->path, RAFT_META_PATH) != 0)
+            continue;
+        if (f->len == 0 || f->errors[0] != 0) {
+            /* There, but empty: its name reached the disk before its data (or the sector is
+             * unreadable). What it held may have been a vote. */
+            RMARK(r->init, BOOT_META_EMPTY);
             damaged = TRUE;
-            continue;
+            break;
         }
-        BlockCheck c = raft_decode_meta(&img->blocks[RAFT_FILE_META][slot], &m);
-        if (c == BLOCK_CORRUPT)
-            damaged = TRUE; /* it may have been the newest copy: the vote could be lost */
-        if (c != BLOCK_OK)
-            continue;
-        if (!found || m.seq > best.seq) {
-            best = m;
-            best_slot = slot;
-            found = TRUE;
-        }
+        BlockCheck c = raft_decode_meta(&f->blocks[0], &best);
+        found = c == BLOCK_OK;
+        damaged = !found;
     }
     *lost = (!found && !ev->first_boot) || damaged;
     if (!found && !ev->first_boot)
         RMARK(r->init, BOOT_META_LOST);
     else if (damaged)
         RMARK(r->init, BOOT_META_DAMAGED);
-    r->meta_slot = 1; /* so that the first copy goes to slot 0 */
     if (found) {
         r->term = best.term;
         r->voted_for = best.voted_for;
         r->vote_floor = best.vote_floor;
         r->meta_seq = best.seq;
-        r->meta_slot = best_slot;
         r->damaged = best.damaged;
     }
 }
 
 /* Returns the first damaged index (0: none). */
-static uint64_t recover_log(Raft *r, const ProtoDiskImage *img)
+static uint64_t recover_log(Raft *r, const DiskBlock *blocks, const int *errors, uint32_t len)
 {
-    uint32_t len = img->len[RAFT_FILE_LOG];
     for (uint32_t i = 0; i < len; i++) {
         RaftEntry e;
-        BlockCheck c = img->errors[RAFT_FILE_LOG][i] != 0
-                           ? BLOCK_CORRUPT
-                           : raft_decode_entry(&img->blocks[RAFT_FILE_LOG][i], &e);
+        BlockCheck c = errors[i] != 0 ? BLOCK_CORRUPT : raft_decode_entry(&blocks[i], &e);
         if (c == BLOCK_TORN || c == BLOCK_EMPTY) {
             RMARK(r->init, BOOT_TORN_TAIL);
             return 0; /* a write cut short: never fsynced, never acked; the log ends here */
@@ -1777,7 +1797,14 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
 {
     gboolean meta_lost;
     recover_meta(r, ev, &meta_lost);
-    uint64_t bad = recover_log(r, ev->image);
+    /* The log as its segments show it (a missing segment reads as empty blocks: the log ends
+     * before it). */
+    DiskBlock *blocks;
+    int *errors;
+    uint32_t stored = seglog_boot(&r->store, ev->image, &blocks, &errors, out);
+    uint64_t bad = recover_log(r, blocks, errors, stored);
+    g_free(blocks);
+    g_free(errors);
     if (meta_lost || bad) {
         r->damaged = TRUE;
         act_note(out, NOTE_DAMAGED, bad, meta_lost, 0, 0);
@@ -1786,9 +1813,14 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
      * alone is not enough: after a failed fsync of an earlier life the pages can be clean and
      * never written, and a new fsync returns 0 without writing them (fsyncgate). So every entry
      * is written back first, and the boot fsync covers them all. */
-    if (ev->image->len[RAFT_FILE_LOG] > last_index(r)) {
-        RMARK(r->init, BOOT_TRUNCATE_TAIL);
-        act_truncate(out, RAFT_FILE_LOG, (uint32_t)last_index(r), TOKEN_LOG_TRUNCATE);
+    uint64_t need = (last_index(r) + RAFT_SEGMENT_ENTRIES - 1) / RAFT_SEGMENT_ENTRIES;
+    if (stored > last_index(r) || r->store.nsegs > need) {
+        /* Past the end: a torn tail, or segments after a gap (whose names a crash kept while
+         * losing an earlier one's); cut and unlinked, durably with the boot sync. */
+        if (stored > last_index(r))
+            RMARK(r->init, BOOT_TRUNCATE_TAIL);
+        r->store.len = MAX(r->store.len, (uint32_t)last_index(r) + 1);
+        seglog_truncate(&r->store, out, (uint32_t)last_index(r), TOKEN_LOG_TRUNCATE);
     }
     if (ev->first_boot)
         RMARK(r->init, BOOT_FIRST);
@@ -1814,6 +1846,16 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
 
 static void handle_disk(Raft *r, const ProtoEvent *ev, ActionList *out)
 {
+    if (ev->result == EROFS) {
+        /* The file system went read-only (a metadata write failed): nothing can be made
+         * durable until a power cycle mounts it again. The server stops, as etcd and most
+         * servers do on a storage error they cannot recover from. */
+        RMARK(r->init, READ_ONLY);
+        if (r->role == ROLE_LEADER)
+            step_down(r, out);
+        r->read_only = TRUE;
+        return;
+    }
     switch (ev->token) {
     case TOKEN_META_WRITE:
         if (ev->result != 0) {
@@ -1833,6 +1875,14 @@ static void handle_disk(Raft *r, const ProtoEvent *ev, ActionList *out)
         break;
     case TOKEN_LOG_FSYNC:
         log_fsync_done(r, ev->result, out);
+        break;
+    case TOKEN_LOG_PART:
+        if (ev->result != 0) {
+            RMARK(r->init, LOG_SYNC_PART_FAILED);
+            r->log_broken = TRUE; /* the group's last fsync then proves nothing */
+        }
+        break;
+    case TOKEN_STORE:
         break;
     default:
         if ((ev->token & 0xff) == TOKEN_SCRUB_LOG || (ev->token & 0xff) == TOKEN_SCRUB_META) {
@@ -1933,6 +1983,8 @@ static void raft_step(void *proto, const ProtoEvent *ev, ActionList *out)
 {
     Raft *r = proto;
     r->now = ev->now;
+    if (r->read_only && ev->kind != PEV_STOP)
+        return; /* stopped until the next boot (a power cycle) */
     switch (ev->kind) {
     case PEV_BOOT:
         boot(r, ev, out);
@@ -2006,6 +2058,16 @@ static void *raft_create(const ProtoInit *init)
     r->sessions = g_new0(uint32_t, init->clients);
     r->named = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     r->trunc_low = UINT64_MAX;
+    SegLogConfig store = {.dir = RAFT_LOG_DIR,
+                          .seg_blocks = RAFT_SEGMENT_ENTRIES,
+                          .fd_root = RAFT_FD_ROOT,
+                          .fd_dir = RAFT_FD_LOG,
+                          .fd_scratch = RAFT_FD_SCRATCH,
+                          .fd_first = RAFT_FD_SEG_FIRST,
+                          .nfds = RAFT_FD_SEGS,
+                          .internal = TOKEN_STORE,
+                          .skip_dir_fsync = BUG_ON(init->bugs, RAFT_BUG_MISSING_DIR_FSYNC)};
+    seglog_init(&r->store, &store);
     return r;
 }
 
@@ -2013,6 +2075,7 @@ static void raft_destroy(void *proto)
 {
     Raft *r = proto;
     chunks_clear(&r->log);
+    seglog_clear(&r->store);
     g_array_free(r->configs, TRUE);
     action_list_clear(&r->gated);
     g_array_free(r->waiting, TRUE);
@@ -2050,7 +2113,7 @@ static void raft_check(const void *proto, gboolean thorough)
 
 const ProtoOps raft_ops = {
     .name = "raft",
-    .nfiles = 2,
+    .nfiles = 0, /* it names its files itself (raft.h) */
     .create = raft_create,
     .destroy = raft_destroy,
     .step = raft_step,

@@ -1,7 +1,16 @@
 /* model/raft/raft.h — Raft: on-disk records and helpers the oracles share with the protocol.
  *
- * Files: 0 holds the metadata (current term, vote, vote floor) in two alternating blocks, so a
- * torn write never loses the last durable copy; 1 holds the log, block i-1 for entry i.
+ * Files (a server names them itself; ProtoOps.nfiles is 0):
+ *   meta      the current term, the vote and the vote floor, one block, replaced whole: written
+ *             to meta.tmp, fsynced, renamed over meta, and the root fsynced (so a crash leaves
+ *             the old copy or the new one, never a torn one, and the rename is durable);
+ *   log/<n>   the log, in segments of RAFT_SEGMENT_ENTRIES entries (model/seglog.h): entry i is
+ *             block (i-1) % RAFT_SEGMENT_ENTRIES of log/<(i-1) / RAFT_SEGMENT_ENTRIES>; a new
+ *             segment is created, written, fsynced and named durably (log/ fsynced) before
+ *             anything in it is acknowledged.
+ * The hosted raft (model/libraft/) keeps fixed files instead: RAFT_FILE_META holds the metadata
+ * in two alternating blocks, RAFT_FILE_LOG the log, block i-1 for entry i. The oracles read both
+ * layouts (a disk with fixed files has the second).
  */
 #pragma once
 
@@ -60,6 +69,9 @@ typedef enum {
     RAFT_BUG_STALE_READ,
     RAFT_BUG_NO_PREVOTE,
     RAFT_BUG_CONFIG_BEFORE_TERM_COMMIT,
+    RAFT_BUG_MISSING_DIR_FSYNC,
+    RAFT_BUG_RENAME_BEFORE_FSYNC,
+    RAFT_BUG_REOPEN_MISSES_ERROR,
     RAFT_BUG_COUNT,
 } RaftBug;
 
@@ -69,8 +81,24 @@ extern const Protocol raft_protocol;
 void raft_swarm_cluster(WorldConfig *c, SimRng *rng);
 gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *view);
 
-#define RAFT_FILE_META    0
-#define RAFT_FILE_LOG     1
+#define RAFT_FILE_META       0
+#define RAFT_FILE_LOG        1
+#define RAFT_META_PATH       "meta"
+#define RAFT_META_TMP        "meta.tmp"
+#define RAFT_LOG_DIR         "log"
+#define RAFT_SEGMENT_ENTRIES 64
+/* The descriptors a raft server opens (its disk actions name them): the root, log/, meta.tmp
+ * while the metadata is replaced, the log store's scratch one, the scrub's reads of meta, and
+ * log segments from RAFT_FD_SEG_FIRST on. */
+enum {
+    RAFT_FD_ROOT = 3,
+    RAFT_FD_LOG = 4,
+    RAFT_FD_META_TMP = 5,
+    RAFT_FD_SCRATCH = 6,
+    RAFT_FD_META_READ = 7,
+    RAFT_FD_SEG_FIRST = 8,
+    RAFT_FD_SEGS = 32,
+};
 #define RAFT_MAX_INFLIGHT 256 /* proposals in flight on a leader; beyond it, Busy */
 /* The most servers a cluster may have, spares included (Protocol.max_nodes): Raft runs in
  * clusters of a few servers; its oracles keep a server set in 64 bits. */
@@ -123,5 +151,19 @@ void raft_encode_meta(DiskBlock *b, const RaftMeta *m);
 BlockCheck raft_decode_meta(const DiskBlock *b, RaftMeta *out);
 void raft_encode_entry(DiskBlock *b, const RaftEntry *e);
 BlockCheck raft_decode_entry(const DiskBlock *b, RaftEntry *out);
-/* The newest valid durable metadata of a disk; FALSE if none. */
+/* The newest valid durable metadata of a disk (either layout); FALSE if none. */
 gboolean raft_durable_meta(const Disk *d, RaftMeta *out);
+/* Whether a disk keeps raft's fixed files (the hosted raft) rather than named ones. */
+static inline gboolean raft_disk_fixed(const Disk *d)
+{
+    return disk_nfixed(d) > RAFT_FILE_LOG;
+}
+/* Where entry `index` lives on a disk: its file (as the page cache names it, or with `durable`
+ * as the durable image does) and block. FALSE when no such file. */
+gboolean raft_log_locate(const Disk *d, uint64_t index, gboolean durable, guint *file,
+                         uint32_t *block);
+/* The durable entry `index` of a disk (either layout); FALSE if none or it does not decode. */
+gboolean raft_durable_entry(const Disk *d, uint64_t index, RaftEntry *out);
+/* "log/00000003"; whether a path names a log segment (and which). */
+void raft_segment_path(uint32_t seg, char *buf, gsize size);
+gboolean raft_segment_parse(const char *path, uint32_t *seg);

@@ -1,5 +1,6 @@
 /* model/raft/raft_disk.c — Raft's on-disk encoding. */
 #include "model/raft/raft.h"
+#include "model/seglog.h"
 
 #include <string.h>
 
@@ -67,8 +68,53 @@ BlockCheck raft_decode_entry(const DiskBlock *b, RaftEntry *out)
     return BLOCK_OK;
 }
 
+void raft_segment_path(uint32_t seg, char *buf, gsize size)
+{
+    seglog_path(RAFT_LOG_DIR, seg, buf, size);
+}
+
+gboolean raft_segment_parse(const char *path, uint32_t *seg)
+{
+    return seglog_parse(RAFT_LOG_DIR, path, seg);
+}
+
+gboolean raft_log_locate(const Disk *d, uint64_t index, gboolean durable, guint *file,
+                         uint32_t *block)
+{
+    if (index < 1)
+        return FALSE;
+    if (raft_disk_fixed(d)) {
+        *file = RAFT_FILE_LOG;
+        *block = (uint32_t)(index - 1);
+        return TRUE;
+    }
+    char path[FS_PATH_MAX];
+    raft_segment_path((uint32_t)((index - 1) / RAFT_SEGMENT_ENTRIES), path, sizeof path);
+    gint f = disk_lookup(d, path, durable);
+    if (f < 0)
+        return FALSE;
+    *file = (guint)f;
+    *block = (uint32_t)((index - 1) % RAFT_SEGMENT_ENTRIES);
+    return TRUE;
+}
+
+gboolean raft_durable_entry(const Disk *d, uint64_t index, RaftEntry *out)
+{
+    guint file;
+    uint32_t block;
+    DiskBlock b;
+    return raft_log_locate(d, index, TRUE, &file, &block) &&
+           disk_durable_block(d, file, block, &b) && raft_decode_entry(&b, out) == BLOCK_OK;
+}
+
 gboolean raft_durable_meta(const Disk *d, RaftMeta *out)
 {
+    if (!raft_disk_fixed(d)) {
+        DiskBlock b;
+        gint f = disk_lookup(d, RAFT_META_PATH, TRUE);
+        return f >= 0 && disk_durable_block(d, (guint)f, 0, &b) &&
+               raft_decode_meta(&b, out) == BLOCK_OK;
+    }
     gboolean found = FALSE;
     for (uint32_t slot = 0; slot < 2; slot++) {
         DiskBlock b;

@@ -297,6 +297,20 @@ static const BugVariant raft_bugs[RAFT_BUG_COUNT] = {
                                             "an entry of its own term has committed (the "
                                             "single-server change bug of 2015)",
                                             "unsafe-configuration"},
+    [RAFT_BUG_MISSING_DIR_FSYNC] = {"missing-dir-fsync",
+                                    "a server acks entries in a new log segment without "
+                                    "fsyncing log/, the directory that names it",
+                                    "unpersisted-send"},
+    [RAFT_BUG_RENAME_BEFORE_FSYNC] = {"rename-before-fsync",
+                                      "a server replaces its metadata by renaming meta.tmp over "
+                                      "meta without fsyncing meta.tmp first, and votes once the "
+                                      "rename is durable",
+                                      "unpersisted-send"},
+    [RAFT_BUG_REOPEN_MISSES_ERROR] = {"reopen-misses-error",
+                                      "after a failed fsync a server closes and reopens its log "
+                                      "segments, fsyncs again and trusts the 0 (the fsyncgate "
+                                      "checkpointer)",
+                                      "unpersisted-send"},
 };
 
 static const NodeRole raft_roles[] = {ROLE_LEADER, ROLE_FOLLOWER, ROLE_CANDIDATE, ROLE_NONE};

@@ -31,11 +31,97 @@ static RaftSlot *slot_at(Chunks *a, uint64_t index)
     return chunks_at(a, (guint)(index - 1));
 }
 
+/* ---- the log's layout ---- */
+
+static uint32_t seg_of(uint64_t index)
+{
+    return (uint32_t)((index - 1) / RAFT_SEGMENT_ENTRIES);
+}
+
+/* The segment file `file` of node's disk is (learned from its name the first time): FALSE when
+ * it is none (the metadata, its replacement). */
+static gboolean segment_of(RaftOracle *o, EndpointId node, guint file, uint32_t *seg)
+{
+    GArray *fs = o->fileseg[node];
+    if (file >= fs->len)
+        g_array_set_size(fs, file + 1);
+    uint32_t *known = &g_array_index(fs, uint32_t, file);
+    if (*known == 0) {
+        const char *path = disk_file_path(oview_disk(o->view, node), file);
+        if (!path || !*path)
+            return FALSE; /* never seen while named: it held nothing durable */
+        *known = raft_segment_parse(path, seg) ? *seg + 2 : 1;
+    }
+    *seg = *known - 2;
+    return *known >= 2;
+}
+
+static guint seg_file(const RaftOracle *o, EndpointId n, uint32_t seg)
+{
+    const GArray *sf = o->segfile[n];
+    return seg < sf->len ? g_array_index(sf, uint32_t, seg) : 0;
+}
+
+uint32_t raft_oracle_log_id(const RaftOracle *o, EndpointId n, uint64_t index)
+{
+    const Disk *d = oview_disk(o->view, n);
+    if (index < 1)
+        return 0;
+    if (o->fixed)
+        return disk_durable_id(d, RAFT_FILE_LOG, (uint32_t)(index - 1));
+    guint f = seg_file(o, n, seg_of(index));
+    return f ? disk_durable_id(d, f - 1, (uint32_t)((index - 1) % RAFT_SEGMENT_ENTRIES)) : 0;
+}
+
+uint64_t raft_oracle_log_end(const RaftOracle *o, EndpointId n)
+{
+    const Disk *d = oview_disk(o->view, n);
+    if (o->fixed)
+        return disk_durable_length(d, RAFT_FILE_LOG);
+    for (guint seg = o->segfile[n]->len; seg-- > 0;) {
+        guint f = seg_file(o, n, seg);
+        uint32_t len = f ? disk_durable_length(d, f - 1) : 0;
+        if (len > 0)
+            return (uint64_t)seg * RAFT_SEGMENT_ENTRIES + MIN(len, RAFT_SEGMENT_ENTRIES);
+    }
+    return 0;
+}
+
+gboolean raft_oracle_prefix_synced(RaftOracle *o, EndpointId n, uint64_t len)
+{
+    const Disk *d = oview_disk(o->view, n);
+    if (o->fixed)
+        return disk_prefix_was_synced(d, RAFT_FILE_LOG, (uint32_t)len);
+    if (len == 0)
+        return TRUE;
+    /* The files the server wrote (as it names them now) must be durably named, each segment
+     * synced below the prefix's end; the leading segments known synced whole are skipped
+     * (a write, a truncation or an unlink there, a lost name, a reboot forget them). */
+    uint32_t last = seg_of(len);
+    for (uint32_t seg = MIN(o->verified[n], last); seg <= last; seg++) {
+        char path[FS_PATH_MAX];
+        raft_segment_path(seg, path, sizeof path);
+        gint f = disk_lookup(d, path, FALSE);
+        uint32_t want = seg < last ? RAFT_SEGMENT_ENTRIES
+                                   : (uint32_t)(len - (uint64_t)seg * RAFT_SEGMENT_ENTRIES);
+        if (f < 0 || !disk_prefix_was_synced(d, (guint)f, want))
+            return FALSE;
+        if (want == RAFT_SEGMENT_ENTRIES && seg == o->verified[n])
+            o->verified[n] = seg + 1;
+    }
+    return TRUE;
+}
+
+static void unverify(RaftOracle *o, EndpointId n, uint32_t seg)
+{
+    o->verified[n] = MIN(o->verified[n], seg);
+}
+
 /* The servers of a run mostly hold the same blocks, so the last block decoded is remembered. */
 gboolean raft_oracle_durable_entry(RaftOracle *o, EndpointId n, uint64_t index, RaftEntry *out,
                                    uint32_t *id)
 {
-    uint32_t bid = disk_durable_id(oview_disk(o->view, n), RAFT_FILE_LOG, (uint32_t)(index - 1));
+    uint32_t bid = raft_oracle_log_id(o, n, index);
     if (id)
         *id = bid;
     if (bid == 0)
@@ -120,13 +206,10 @@ static void add_support(RaftOracle *o, EndpointId node, const RaftEntry *e)
  * fsync finished before its metadata's) support their commitment from now on. */
 static void support_held_entries(RaftOracle *o, EndpointId node, uint64_t term)
 {
-    const Disk *d = oview_disk(o->view, node);
-    uint32_t len = disk_durable_length(d, RAFT_FILE_LOG);
-    for (uint32_t i = (uint32_t)o->committed.len; i < len; i++) {
-        DiskBlock b;
+    uint64_t len = raft_oracle_log_end(o, node);
+    for (uint64_t i = o->committed.len + 1; i <= len; i++) {
         RaftEntry e;
-        if (disk_durable_block(d, RAFT_FILE_LOG, i, &b) && raft_decode_entry(&b, &e) == BLOCK_OK &&
-            e.term == term)
+        if (raft_oracle_durable_entry(o, node, i, &e, NULL) && e.index == i && e.term == term)
             add_support(o, node, &e);
     }
 }
@@ -151,14 +234,43 @@ static void meta_durable(RaftOracle *o, EndpointId node, const DiskBlock *neu, D
     }
 }
 
+/* Named files: a segment's block is the log's block seg * RAFT_SEGMENT_ENTRIES + idx; any other
+ * file may be (or have been, or become) the metadata: the durable term is read again, and a
+ * vote counts only from the file durably named meta. */
+static gboolean named_durable(RaftOracle *o, EndpointId node, guint file, uint32_t *idx,
+                              const DiskBlock *neu, DiskChange cause)
+{
+    uint32_t seg;
+    if (!segment_of(o, node, file, &seg)) {
+        const Disk *d = oview_disk(o->view, node);
+        gboolean meta = disk_lookup(d, RAFT_META_PATH, TRUE) == (gint)file;
+        meta_durable(o, node, meta ? neu : NULL, cause);
+        return FALSE;
+    }
+    GArray *sf = o->segfile[node];
+    if (seg >= sf->len)
+        g_array_set_size(sf, seg + 1);
+    uint32_t *at = &g_array_index(sf, uint32_t, seg);
+    if (neu)
+        *at = file + 1;
+    else if (*at == file + 1 && cause != DISK_CHANGE_SIZE)
+        *at = 0; /* its name went (or the disk) */
+    if (cause == DISK_CHANGE_UNLINK || cause == DISK_CHANGE_WIPE || cause == DISK_CHANGE_POWER)
+        unverify(o, node, seg);
+    *idx += seg * RAFT_SEGMENT_ENTRIES;
+    return TRUE;
+}
+
 void raft_oracle_durable(void *st, EndpointId node, guint file, uint32_t idx, const DiskBlock *old,
                          const DiskBlock *neu, DiskChange cause)
 {
     RaftOracle *o = st;
-    if (file == RAFT_FILE_META) {
+    if (o->fixed && file == RAFT_FILE_META) {
         meta_durable(o, node, neu, cause);
         return;
     }
+    if (!o->fixed && !named_durable(o, node, file, &idx, neu, cause))
+        return;
     RaftEntry e;
     if (old && raft_decode_entry(old, &e) == BLOCK_OK && e.idem != IDEM_NONE) {
         Ledger *l = ledger_get(o->ledger, e.idem);
@@ -227,11 +339,39 @@ static void mirror_set(RaftOracle *o, EndpointId node, uint32_t index, const Dis
     *slot = id;
 }
 
+/* The log a server with named files reads at boot: its segments in order, up to the first
+ * missing or short one, or an unreadable block. */
+static void booted_named(RaftOracle *o, EndpointId node, const ProtoDiskImage *img)
+{
+    uint32_t next = 0;
+    for (guint i = 0; i < img->nentries; i++) {
+        const ProtoFileImage *e = &img->entries[i];
+        uint32_t seg;
+        if (e->is_dir || !raft_segment_parse(e->path, &seg))
+            continue;
+        if (seg != next)
+            return;
+        for (uint32_t b = 0; b < e->len && b < RAFT_SEGMENT_ENTRIES; b++) {
+            if (e->errors[b] != 0)
+                return;
+            mirror_set(o, node, seg * RAFT_SEGMENT_ENTRIES + b, &e->blocks[b]);
+        }
+        if (e->len < RAFT_SEGMENT_ENTRIES)
+            return;
+        next++;
+    }
+}
+
 void raft_oracle_booted(void *st, EndpointId node, const ProtoDiskImage *img)
 {
     RaftOracle *o = st;
     raft_liveness_booted(o, node);
     mirror_truncate(o, node, 0);
+    if (!o->fixed) {
+        o->verified[node] = 0;
+        booted_named(o, node, img);
+        return;
+    }
     for (uint32_t i = 0; i < img->len[RAFT_FILE_LOG]; i++) {
         if (img->errors[RAFT_FILE_LOG][i] != 0)
             break; /* the server's log ends where its disk stops answering */
@@ -243,12 +383,27 @@ void raft_oracle_submitted(void *st, EndpointId node, guint file, uint32_t index
                            const DiskBlock *block)
 {
     RaftOracle *o = st;
-    if (file != RAFT_FILE_LOG)
+    if (!o->fixed || file != RAFT_FILE_LOG)
         return;
     if (block)
         mirror_set(o, node, index, block);
     else
         mirror_truncate(o, node, index);
+}
+
+void raft_oracle_submitted_path(void *st, EndpointId node, const char *path, uint32_t index,
+                                const DiskBlock *block)
+{
+    RaftOracle *o = st;
+    uint32_t seg;
+    if (o->fixed || !raft_segment_parse(path, &seg))
+        return;
+    unverify(o, node, seg);
+    uint32_t at = seg * RAFT_SEGMENT_ENTRIES + index;
+    if (block)
+        mirror_set(o, node, at, block);
+    else
+        mirror_truncate(o, node, at);
 }
 
 /* ---- what the generic oracles take ---- */
@@ -300,6 +455,14 @@ void *raft_oracle_create_for(const OracleEnv *env, const RaftOracleProfile *prof
     o->nodes = o->view->cfg->nodes;
     o->majority = o->nodes / 2 + 1;
     o->meta_term = g_new0(uint64_t, o->nodes);
+    o->fixed = o->nodes > 0 && raft_disk_fixed(oview_disk(o->view, 0));
+    o->segfile = g_new0(GArray *, o->nodes);
+    o->fileseg = g_new0(GArray *, o->nodes);
+    o->verified = g_new0(uint32_t, o->nodes);
+    for (guint n = 0; n < o->nodes; n++) {
+        o->segfile[n] = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+        o->fileseg[n] = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+    }
     o->support = g_ptr_array_new_with_free_func(support_free);
     chunks_init(&o->committed, sizeof(RaftSlot));
     chunks_init(&o->applied, sizeof(RaftApplied));
@@ -336,7 +499,12 @@ void raft_oracle_destroy(void *st)
     for (guint n = 0; n < o->nodes; n++) {
         mirror_truncate(o, n, 0);
         chunks_clear(&o->mirror[n]);
+        g_array_free(o->segfile[n], TRUE);
+        g_array_free(o->fileseg[n], TRUE);
     }
+    g_free(o->segfile);
+    g_free(o->fileseg);
+    g_free(o->verified);
     g_free(o->mirror);
     g_ptr_array_unref(o->support);
     chunks_clear(&o->committed);

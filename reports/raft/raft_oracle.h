@@ -38,6 +38,8 @@ void raft_oracle_durable(void *st, EndpointId node, guint file, uint32_t idx, co
 void raft_oracle_booted(void *st, EndpointId node, const ProtoDiskImage *img);
 void raft_oracle_submitted(void *st, EndpointId node, guint file, uint32_t index,
                            const DiskBlock *block);
+void raft_oracle_submitted_path(void *st, EndpointId node, const char *path, uint32_t index,
+                                const DiskBlock *block);
 guint raft_oracle_ack_copies(void *st);
 gboolean raft_oracle_lost(void *st, const Ledger *l, uint64_t holders);
 gboolean raft_oracle_visible(void *st, const Ledger *l);
@@ -52,4 +54,4 @@ void raft_liveness_judge(void *st, const CheckEnd *end, Verdict *v);
     .ack_copies = raft_oracle_ack_copies, .acks_need_commitment = TRUE, .lost = raft_oracle_lost,  \
     .loss_names_survivors = TRUE, .visible = raft_oracle_visible, .merging_adds = FALSE,           \
     .convergence = raft_safety_caught_up, .end_checks = raft_safety_end_checks,                    \
-    .liveness = raft_liveness_judge
+    .liveness = raft_liveness_judge, .submitted_path = raft_oracle_submitted_path

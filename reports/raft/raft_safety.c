@@ -25,12 +25,11 @@ static const char *now_text(const RaftOracle *o, char *buf, gsize size)
 void raft_safety_new_entry(RaftOracle *o, EndpointId node, uint32_t idx, const RaftEntry *e)
 {
     const OracleView *v = o->view;
-    uint32_t mine = disk_durable_id(oview_disk(v, node), RAFT_FILE_LOG, idx);
+    uint32_t mine = raft_oracle_log_id(o, node, (uint64_t)idx + 1);
     for (EndpointId other = 0; other < o->nodes; other++) {
         if (other == node)
             continue;
-        uint32_t theirs =
-            disk_durable_id(oview_disk(v, other), RAFT_FILE_LOG, (uint32_t)(e->index - 1));
+        uint32_t theirs = raft_oracle_log_id(o, other, e->index);
         RaftEntry x;
         if (theirs == 0 || theirs == mine ||
             !raft_oracle_durable_entry(o, other, e->index, &x, NULL))
@@ -84,8 +83,7 @@ void raft_safety_sent(void *st, const Msg *m)
                              o->found);
         }
     } else if (m->type == MSG_R_APPEND_RESP && raft_body(m)->rar.success &&
-               !disk_prefix_was_synced(oview_disk(o->view, m->from), RAFT_FILE_LOG,
-                                       (uint32_t)raft_body(m)->rar.match)) {
+               !raft_oracle_prefix_synced(o, m->from, raft_body(m)->rar.match)) {
         g_autofree char *what = g_strdup_printf(
             "an append success with match index %" G_GUINT64_FORMAT, raft_body(m)->rar.match);
         persist_unbacked(o->view, m, what, persist_fs_broke(o->view, m->from, holds_entry, m),
@@ -241,13 +239,11 @@ void raft_safety_caught_up(void *st, gboolean healed)
  * raises log matching for the first index where they do not. */
 static void check_pair_matches(RaftOracle *o, EndpointId a, EndpointId b, Verdict *v)
 {
-    const Disk *da = oview_disk(o->view, a), *db = oview_disk(o->view, b);
-    uint32_t len =
-        MIN(disk_durable_length(da, RAFT_FILE_LOG), disk_durable_length(db, RAFT_FILE_LOG));
+    uint32_t len = (uint32_t)MIN(raft_oracle_log_end(o, a), raft_oracle_log_end(o, b));
     gboolean matched_above = FALSE;
     for (uint32_t i = len; i-- > 0;) {
         RaftEntry ex, ey;
-        uint32_t ia, ib = disk_durable_id(db, RAFT_FILE_LOG, i);
+        uint32_t ia, ib = raft_oracle_log_id(o, b, (uint64_t)i + 1);
         if (!raft_oracle_durable_entry(o, a, i + 1, &ex, &ia) ||
             (ib != ia && !raft_oracle_durable_entry(o, b, i + 1, &ey, NULL)) || ib == 0) {
             matched_above = FALSE;

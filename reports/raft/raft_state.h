@@ -113,6 +113,12 @@ typedef struct {
     RaftServerSeen *seen; /* per node */
     GArray *disruptions;  /* of RaftDisruption, by start */
     SimTime lease;        /* the shortest election timeout */
+    /* the log's layout: raft's segment files (model/raft/raft.h), or the hosted raft's fixed
+     * log file (`fixed`) */
+    gboolean fixed;
+    GArray **segfile;   /* per node, by segment: the durably named file + 1 (0: none) */
+    GArray **fileseg;   /* per node, by file: 0 unknown, 1 not a segment, else segment + 2 */
+    uint32_t *verified; /* per node: leading segments known synced whole under durable names */
     /* the last log block decoded from the block store, and what it decoded to */
     DiskBlock dec_block;
     RaftEntry dec_entry;
@@ -123,6 +129,15 @@ typedef struct {
  * be NULL) gets its block-store id. */
 gboolean raft_oracle_durable_entry(RaftOracle *o, EndpointId n, uint64_t index, RaftEntry *out,
                                    uint32_t *id);
+
+/* The block-store id of node n's durable entry at `index` (0: none, or a hole). */
+uint32_t raft_oracle_log_id(const RaftOracle *o, EndpointId n, uint64_t index);
+/* The number of entries node n's durable log may hold (one past its highest index with a block,
+ * holes and gaps included). */
+uint64_t raft_oracle_log_end(const RaftOracle *o, EndpointId n);
+/* Whether node n's first `len` entries reached the durable image after they were last written,
+ * in files durably named: what it may claim once its fsyncs returned. */
+gboolean raft_oracle_prefix_synced(RaftOracle *o, EndpointId n, uint64_t len);
 
 /* What server node's log holds at `index`, as the server holds it: term 0 and no key for
  * nothing, or an entry that does not decode. */
