@@ -34,8 +34,8 @@ typedef struct {
     const char *dir;     /* the segments' directory, in the root ("log") */
     uint32_t seg_blocks; /* blocks per segment */
     guint fd_root, fd_dir, fd_scratch;
-    guint fd_first, nfds; /* segments open for writing: fds fd_first .. fd_first + nfds - 1 */
-    uint64_t internal;    /* the token of the module's own actions */
+    guint fd_first, nfds;    /* segments open for writing: fds fd_first .. fd_first + nfds - 1 */
+    uint64_t internal;       /* the token of the module's own actions */
     gboolean skip_dir_fsync; /* a bug variant: never fsync <dir> */
 } SegLogConfig;
 
