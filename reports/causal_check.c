@@ -160,8 +160,11 @@ static void add_edges(Causal *c)
     for (guint i = 0; i < n; i++) {
         CWrite *w = cw(c, i);
         const Ledger *l = ledger_find(c->b, w->idem);
-        w->effective = w->acked_op != UINT32_MAX || (l && l->ever != 0);
-        w->lost = l && l->acked && c->mod->lost(c->st, l, ledger_holders(c->b, l));
+        w->effective = w->acked_op != UINT32_MAX || (l && ledger_ever_held(c->b, l));
+        NodeSet holders;
+        if (l)
+            ledger_holders(c->b, l, &holders);
+        w->lost = l && l->acked && c->mod->lost(c->st, l, &holders);
     }
 }
 

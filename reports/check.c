@@ -208,11 +208,12 @@ void checker_check_convergence(Checker *c, gboolean healed)
         c->mod->convergence(c->st, healed);
     if (!healed)
         return; /* a fault still in force may hold copies away: repair is not owed yet */
-    uint64_t up = 0;
+    NodeSet up;
+    nodeset_init(&up, c->view.cfg->nodes);
     for (EndpointId n = 0; n < c->view.cfg->nodes; n++)
         if (c->view.is_up(c->view.ctx, n))
-            up |= (uint64_t)1 << n;
-    redundancy_check_settled(c->redundancy, up, &c->found);
+            nodeset_add(&up, n);
+    redundancy_check_settled(c->redundancy, &up, &c->found);
 }
 
 void checker_keep_history(Checker *c)

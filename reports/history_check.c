@@ -18,10 +18,12 @@ static void false_failure(const LedgerBook *b, const HistOp *op, const Ledger *l
     const OracleView *view = b->view;
     char label[64], when[32];
     uint32_t ops[1] = {op->id};
-    EndpointId nodes[32]; /* Ledger.ever is a 32-bit mask */
+    NodeSet ever;
+    ledger_flagged(b, l, LCOPY_EVER, &ever);
+    g_autofree EndpointId *nodes = g_new(EndpointId, MAX(b->nodes, 1));
     guint nnodes = 0;
     for (EndpointId n = 0; n < b->nodes; n++)
-        if ((l->ever >> n) & 1)
+        if (nodeset_has(&ever, n))
             nodes[nnodes++] = n;
     GString *s = g_string_new(NULL);
     g_string_append_printf(s,
@@ -31,7 +33,7 @@ static void false_failure(const LedgerBook *b, const HistOp *op, const Ledger *l
                            op_kind_name(op->kind), oview_key(view, op->key),
                            fail_reason_name(op->reason),
                            sim_time_format_human(op->complete, when, sizeof when));
-    oview_format_nodes(view, l->ever, s);
+    oview_format_nodeset(view, &ever, s);
     g_string_append(s, ")");
     verdict_add(v, V_FALSE_FAILURE, op->complete, ops, 1, nodes, nnodes, g_string_free(s, FALSE));
 }
@@ -60,7 +62,7 @@ void history_check(LedgerBook *b, const OracleModule *mod, void *st, Verdict *v)
         else
             v->indeterminate++;
         Ledger *l = ledger_find(b, op->idem);
-        if (l == NULL || l->ever == 0)
+        if (l == NULL || !ledger_ever_held(b, l))
             continue; /* never stored anywhere: an honest failure */
         gboolean seen = mod->visible(st, l);
         v->orphans++;

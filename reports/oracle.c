@@ -29,3 +29,16 @@ void oview_format_nodes(const OracleView *v, uint64_t mask, GString *out)
     if (first)
         g_string_append(out, "none");
 }
+
+void oview_format_nodeset(const OracleView *v, const NodeSet *s, GString *out)
+{
+    gboolean first = TRUE;
+    for (guint n = 0; n < v->cfg->nodes; n++) {
+        if (!nodeset_has(s, (EndpointId)n))
+            continue;
+        g_string_append_printf(out, "%s%s", first ? "" : ", ", oview_name(v, n));
+        first = FALSE;
+    }
+    if (first)
+        g_string_append(out, "none");
+}

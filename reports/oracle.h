@@ -20,6 +20,78 @@
 #include "model/world/disk.h"
 #include "reports/verdict.h"
 
+#include <string.h>
+
+/* ---- sets of nodes ---- */
+
+/* A set of a run's nodes (storage nodes, raft servers) for the oracles' judgements: a value of
+ * fixed room made on the stack, whose operations touch only the words the run's nodes need (one
+ * for up to 64 nodes). Never kept per write: the ledger keeps a write's copies node by node. */
+#define NODESET_WORDS (WORLD_MAX_NODES / 64)
+typedef struct {
+    guint words;
+    uint64_t w[NODESET_WORDS];
+} NodeSet;
+
+/* The empty set over `nodes` nodes. */
+static inline void nodeset_init(NodeSet *s, guint nodes)
+{
+    s->words = MAX((nodes + 63) / 64, 1u);
+    g_assert(s->words <= NODESET_WORDS);
+    memset(s->w, 0, sizeof(uint64_t) * s->words);
+}
+static inline void nodeset_add(NodeSet *s, EndpointId n)
+{
+    g_assert(n / 64u < s->words);
+    s->w[n / 64] |= (uint64_t)1 << (n % 64);
+}
+static inline gboolean nodeset_has(const NodeSet *s, EndpointId n)
+{
+    return n / 64u < s->words && ((s->w[n / 64] >> (n % 64)) & 1);
+}
+static inline guint nodeset_count(const NodeSet *s)
+{
+    guint c = 0;
+    for (guint i = 0; i < s->words; i++)
+        c += (guint)__builtin_popcountll(s->w[i]);
+    return c;
+}
+static inline gboolean nodeset_is_empty(const NodeSet *s)
+{
+    for (guint i = 0; i < s->words; i++)
+        if (s->w[i])
+            return FALSE;
+    return TRUE;
+}
+/* a |= b, a &= b, a &= ~b (sets of one run). */
+static inline void nodeset_union(NodeSet *a, const NodeSet *b)
+{
+    for (guint i = 0; i < a->words; i++)
+        a->w[i] |= b->w[i];
+}
+static inline void nodeset_intersect(NodeSet *a, const NodeSet *b)
+{
+    for (guint i = 0; i < a->words; i++)
+        a->w[i] &= b->w[i];
+}
+static inline void nodeset_minus(NodeSet *a, const NodeSet *b)
+{
+    for (guint i = 0; i < a->words; i++)
+        a->w[i] &= ~b->w[i];
+}
+/* For a protocol whose runs have at most 64 nodes (raft): the set as a mask, and back. */
+static inline uint64_t nodeset_low64(const NodeSet *s)
+{
+    for (guint i = 1; i < s->words; i++)
+        g_assert(s->w[i] == 0);
+    return s->w[0];
+}
+static inline void nodeset_from64(NodeSet *s, guint nodes, uint64_t mask)
+{
+    nodeset_init(s, nodes);
+    s->w[0] = mask;
+}
+
 /* ---- what an oracle may read ---- */
 
 typedef struct {
@@ -65,6 +137,8 @@ static inline KeyId oview_probe_key(const OracleView *v)
 const char *oview_op_label(const OracleView *v, uint32_t op, char *buf, gsize size);
 /* "n1, n3" for the storage nodes in mask ("none" if empty). */
 void oview_format_nodes(const OracleView *v, uint64_t mask, GString *out);
+/* The same for a set of any size. */
+void oview_format_nodeset(const OracleView *v, const NodeSet *s, GString *out);
 
 /* ---- what the run says at its end ---- */
 
@@ -87,9 +161,9 @@ typedef struct Redundancy Redundancy;
 /* An acknowledged write's copies after settle, as its protocol counts them (reports/redundancy.h).
  */
 typedef struct {
-    uint64_t holders; /* nodes whose copy counts toward its redundancy */
-    uint64_t sources; /* up nodes repair can copy it from */
-    uint64_t room;    /* nodes that could hold a counted copy now (up, or holding one) */
+    NodeSet holders; /* nodes whose copy counts toward its redundancy */
+    NodeSet sources; /* up nodes repair can copy it from */
+    NodeSet room;    /* nodes that could hold a counted copy now (up, or holding one) */
 } RedundancyView;
 
 /* What a module's state is made with (all borrowed; they outlive the state). */
@@ -115,12 +189,13 @@ typedef struct OracleModule {
     /* What the generic oracles take from the protocol. */
     guint (*ack_copies)(void *st); /* durable copies an acked write needs */
     gboolean acks_need_commitment; /* and the protocol's rule of commitment (Ledger.committed) */
-    gboolean (*lost)(void *st, const Ledger *l, uint64_t holders); /* an acked write, at the end */
+    /* An acked write, at the end, held by `holders`. */
+    gboolean (*lost)(void *st, const Ledger *l, const NodeSet *holders);
     gboolean loss_names_survivors; /* a lost ack's text lists the nodes that still hold it */
     gboolean (*visible)(void *st, const Ledger *l); /* a write's effect can be read */
-    /* The nodes whose durable snapshot holds the write's effect (its log copies may be
-     * compacted away): they count as holding it. NULL: the protocol keeps no snapshots. */
-    uint64_t (*snapshot_holders)(void *st, const Ledger *l);
+    /* Adds to `out` the nodes whose durable snapshot holds the write's effect (its log copies
+     * may be compacted away): they count as holding it. NULL: the protocol keeps no snapshots. */
+    void (*snapshot_holders)(void *st, const Ledger *l, NodeSet *out);
     void (*ledger_end)(void *st, Ledger *l, Verdict *v); /* per write at the end, before loss */
     gboolean merging_adds; /* adds merge by version: a key with adds is not promised lin reads */
     /* After settle, with no fault in force when `healed` (raises into checker_found). */
@@ -130,7 +205,7 @@ typedef struct OracleModule {
      * settle (and convergence), its copies as the protocol counts them, given the nodes `up`
      * (NULL: every holder counts, every up holder is a source, every up node is room). */
     gboolean (*owes_copies)(void *st, const Ledger *l);
-    void (*settled_copies)(void *st, const Ledger *l, uint64_t up, RedundancyView *out);
+    void (*settled_copies)(void *st, const Ledger *l, const NodeSet *up, RedundancyView *out);
     /* Around the end-of-run checks: prepare the end state, add the protocol's own end checks
      * (after the history's), release the end state. */
     void (*end_begin)(void *st);

@@ -55,7 +55,7 @@ void persist_check_durable_ack(LedgerBook *b, const Msg *m, IdemKey idem,
                                gboolean (*holds)(const DiskBlock *b, const void *ctx),
                                Verdict *found)
 {
-    if (idem == IDEM_NONE || m->from >= b->nodes || ledger_backed(ledger_get(b, idem), m->from))
+    if (idem == IDEM_NONE || m->from >= b->nodes || ledger_backed(b, ledger_get(b, idem), m->from))
         return;
     char label[64];
     g_autofree char *what = g_strdup_printf(

@@ -5,14 +5,9 @@
 
 #define LOSSES_KEPT 6 /* copy losses remembered per write, for the violation's text */
 
-static guint popcount(uint64_t x)
-{
-    return (guint)__builtin_popcountll(x);
-}
-
 /* What happened to one acknowledged write's copies after its ack (only writes that lost one). */
 typedef struct {
-    uint64_t fault_taken; /* nodes whose copy a fault took, and that have none since */
+    EndpointMask fault_taken; /* nodes whose copy a fault took, and that have none since */
     guint nlosses;
     struct {
         SimTime t;
@@ -33,12 +28,19 @@ struct Redundancy {
     LedgerBook *book;
     const OracleModule *mod;
     void *st;
-    uint64_t hurt;      /* nodes a fault took durable content from */
+    EndpointMask hurt;  /* nodes a fault took durable content from */
     GHashTable *losses; /* entry+1 -> WriteLosses*; lookups only, never iterated */
     GArray *drops;      /* of Drop, during one durable change */
     gboolean keep;
     GArray *history; /* of RedundancyPoint */
 };
+
+static void losses_free(gpointer p)
+{
+    WriteLosses *w = p;
+    endpoint_mask_clear(&w->fault_taken);
+    g_free(w);
+}
 
 Redundancy *redundancy_new(LedgerBook *b, const OracleModule *mod, void *st)
 {
@@ -46,7 +48,7 @@ Redundancy *redundancy_new(LedgerBook *b, const OracleModule *mod, void *st)
     r->book = b;
     r->mod = mod;
     r->st = st;
-    r->losses = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    r->losses = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, losses_free);
     r->drops = g_array_new(FALSE, FALSE, sizeof(Drop));
     r->history = g_array_new(FALSE, FALSE, sizeof(RedundancyPoint));
     return r;
@@ -57,6 +59,7 @@ void redundancy_free(Redundancy *r)
     if (!r)
         return;
     g_hash_table_unref(r->losses);
+    endpoint_mask_clear(&r->hurt);
     g_array_free(r->drops, TRUE);
     g_array_free(r->history, TRUE);
     g_free(r);
@@ -93,8 +96,7 @@ static void record(Redundancy *r, const Ledger *l, uint32_t entry)
 {
     if (!r->keep)
         return;
-    RedundancyPoint p = {oview_now(r->book->view), entry,
-                         (uint8_t)popcount(ledger_holders(r->book, l))};
+    RedundancyPoint p = {oview_now(r->book->view), entry, l->nholders};
     g_array_append_val(r->history, p);
 }
 
@@ -115,19 +117,18 @@ void redundancy_copy_changed(Redundancy *r, Ledger *l, EndpointId node, int delt
     WriteLosses *w = losses_of(r, entry, delta < 0);
     if (!w)
         return;
-    uint64_t bit = (uint64_t)1 << node;
     if (delta > 0) {
-        w->fault_taken &= ~bit; /* it holds a copy again */
+        endpoint_mask_remove(&w->fault_taken, node); /* it holds a copy again */
         return;
     }
-    if (is_fault(cause) && l->counts[node] == 0)
-        w->fault_taken |= bit;
+    if (is_fault(cause) && ledger_count(r->book, l, node) == 0)
+        endpoint_mask_add(&w->fault_taken, node);
     guint i = w->nlosses < LOSSES_KEPT ? w->nlosses : LOSSES_KEPT - 1;
     w->losses[i].t = oview_now(r->book->view);
     w->losses[i].node = node;
     w->losses[i].cause = (uint8_t)cause;
     w->nlosses++;
-    if (!is_fault(cause) && !(r->hurt & bit)) {
+    if (!is_fault(cause) && !endpoint_mask_has(&r->hurt, node)) {
         Drop d = {entry, node, (uint8_t)cause};
         g_array_append_val(r->drops, d);
     }
@@ -137,7 +138,7 @@ void redundancy_durable(Redundancy *r, EndpointId node, const DiskBlock *old, Di
 {
     if (cause == DISK_CHANGE_MEDIA || cause == DISK_CHANGE_WIPE ||
         (cause == DISK_CHANGE_POWER && old != NULL))
-        r->hurt |= (uint64_t)1 << node;
+        endpoint_mask_add(&r->hurt, node);
 }
 
 /* "write w17 (put k0) acked at 1.2s with 2 durable copies (r1, r2), of W = 2 owed: " */
@@ -146,10 +147,13 @@ static void describe(Redundancy *r, const Ledger *l, GString *s)
     const OracleView *v = r->book->view;
     char when[32];
     ledger_describe_write(r->book, l, s);
+    NodeSet at_ack;
+    ledger_flagged(r->book, l, LCOPY_AT_ACK, &at_ack);
+    guint n = nodeset_count(&at_ack);
     g_string_append_printf(s, " acked at %s with %u durable cop%s (",
-                           sim_time_format_human(l->acked_at, when, sizeof when),
-                           popcount(l->at_ack), popcount(l->at_ack) == 1 ? "y" : "ies");
-    oview_format_nodes(v, l->at_ack, s);
+                           sim_time_format_human(l->acked_at, when, sizeof when), n,
+                           n == 1 ? "y" : "ies");
+    oview_format_nodeset(v, &at_ack, s);
     g_string_append_printf(s, "), %u owed", redundancy_need(r));
 }
 
@@ -188,42 +192,55 @@ void redundancy_change_done(Redundancy *r, Verdict *found)
         const Drop *d = &g_array_index(r->drops, Drop, i);
         Ledger *l = ledger_at(r->book, d->entry);
         WriteLosses *w = losses_of(r, d->entry, TRUE);
-        if (w->reported || l->counts[d->node] > 0)
+        if (w->reported || ledger_count(r->book, l, d->node) > 0)
             continue; /* rewritten in the same change, or already reported */
         if (r->mod->owes_copies && !r->mod->owes_copies(r->st, l))
             continue;
-        uint64_t kept = ledger_holders(r->book, l) | l->damaged | w->fault_taken;
+        NodeSet kept, damaged;
+        ledger_holders(r->book, l, &kept);
+        ledger_flagged(r->book, l, LCOPY_DAMAGED, &damaged);
+        nodeset_union(&kept, &damaged);
+        for (EndpointId n = endpoint_mask_next(&w->fault_taken, 0); n != ENDPOINT_NONE;
+             n = endpoint_mask_next(&w->fault_taken, n + 1u))
+            nodeset_add(&kept, n);
         if (r->mod->snapshot_holders)
-            kept |= r->mod->snapshot_holders(r->st, l); /* compacted into a snapshot, not lost */
+            r->mod->snapshot_holders(r->st, l, &kept); /* compacted into a snapshot, not lost */
         guint need = redundancy_need(r);
-        if (popcount(kept) >= need)
+        if (nodeset_count(&kept) >= need)
             continue;
         GString *s = g_string_new(NULL);
         describe(r, l, s);
         char when[32];
-        g_string_append_printf(
-            s,
-            ": %s took its copy away (%s) at %s although no fault had hurt "
-            "it, leaving %u (",
-            oview_name(r->book->view, d->node), ledger_change_text((DiskChange)d->cause),
-            sim_time_format_human(oview_now(r->book->view), when, sizeof when), popcount(kept));
-        oview_format_nodes(r->book->view, kept, s);
+        g_string_append_printf(s,
+                               ": %s took its copy away (%s) at %s although no fault had hurt "
+                               "it, leaving %u (",
+                               oview_name(r->book->view, d->node),
+                               ledger_change_text((DiskChange)d->cause),
+                               sim_time_format_human(oview_now(r->book->view), when, sizeof when),
+                               nodeset_count(&kept));
+        oview_format_nodeset(r->book->view, &kept, s);
         g_string_append(s, ")");
         report(r, l, w, d->node, g_string_free(s, FALSE), found);
     }
     g_array_set_size(r->drops, 0);
 }
 
-static void default_view(Redundancy *r, const Ledger *l, uint64_t up, RedundancyView *out)
+static void default_view(Redundancy *r, const Ledger *l, const NodeSet *up, RedundancyView *out)
 {
-    uint64_t holders = ledger_holders(r->book, l);
-    *out = (RedundancyView){.holders = holders, .sources = holders & up, .room = up | holders};
+    ledger_holders(r->book, l, &out->holders);
+    out->sources = out->holders;
+    nodeset_intersect(&out->sources, up);
+    out->room = *up;
+    nodeset_union(&out->room, &out->holders);
 }
 
-void redundancy_check_settled(Redundancy *r, uint64_t up, Verdict *found)
+void redundancy_check_settled(Redundancy *r, const NodeSet *up, Verdict *found)
 {
     guint need = redundancy_need(r);
-    for (guint i = 0; i < ledger_len(r->book); i++) {
+    guint n;
+    g_autofree uint32_t *order = ledger_order(r->book, &n);
+    for (guint k = 0; k < n; k++) {
+        uint32_t i = order[k];
         Ledger *l = ledger_at(r->book, i);
         if (!l->acked || l->key == KEY_NONE || redundancy_reported(r, i))
             continue;
@@ -234,18 +251,19 @@ void redundancy_check_settled(Redundancy *r, uint64_t up, Verdict *found)
             r->mod->settled_copies(r->st, l, up, &c);
         else
             default_view(r, l, up, &c);
-        guint owed = MIN(need, popcount(c.room));
-        if (popcount(c.holders) >= owed || c.sources == 0)
+        guint owed = MIN(need, nodeset_count(&c.room));
+        if (nodeset_count(&c.holders) >= owed || nodeset_is_empty(&c.sources))
             continue; /* enough, or nothing up to repair from (the loss oracles judge that) */
         GString *s = g_string_new(NULL);
         describe(r, l, s);
         char when[32];
+        guint held = nodeset_count(&c.holders);
         g_string_append_printf(s, ": after settle (%s) %u cop%s count (",
                                sim_time_format_human(oview_now(r->book->view), when, sizeof when),
-                               popcount(c.holders), popcount(c.holders) == 1 ? "y" : "ies");
-        oview_format_nodes(r->book->view, c.holders, s);
+                               held, held == 1 ? "y" : "ies");
+        oview_format_nodeset(r->book->view, &c.holders, s);
         g_string_append(s, ") although ");
-        oview_format_nodes(r->book->view, c.sources, s);
+        oview_format_nodeset(r->book->view, &c.sources, s);
         g_string_append(s, " could repair it");
         WriteLosses *w = losses_of(r, i, TRUE);
         describe_losses(r, w, s);
@@ -257,4 +275,9 @@ const RedundancyPoint *redundancy_history(const Redundancy *r, guint *n)
 {
     *n = r->history->len;
     return (const RedundancyPoint *)(const void *)r->history->data;
+}
+
+void redundancy_forget(Redundancy *r, uint32_t entry)
+{
+    g_hash_table_remove(r->losses, GUINT_TO_POINTER(entry + 1));
 }

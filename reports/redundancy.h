@@ -56,7 +56,9 @@ void redundancy_durable(Redundancy *r, EndpointId node, const DiskBlock *old, Di
 /* The durable change is complete: judges the copies the protocol took away during it. */
 void redundancy_change_done(Redundancy *r, Verdict *found);
 /* Settle ended with every fault over; `up` is the nodes up now. */
-void redundancy_check_settled(Redundancy *r, uint64_t up, Verdict *found);
+void redundancy_check_settled(Redundancy *r, const NodeSet *up, Verdict *found);
+/* Forgets what it kept of ledger entry `entry` (folded away: reports/README.md). */
+void redundancy_forget(Redundancy *r, uint32_t entry);
 
 /* ---- for the reports ---- */
 

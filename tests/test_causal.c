@@ -50,7 +50,7 @@ static SimTime v_now(void *ctx)
     return 10 * SIM_SEC;
 }
 
-static gboolean m_lost(void *st, const Ledger *l, uint64_t holders)
+static gboolean m_lost(void *st, const Ledger *l, const NodeSet *holders)
 {
     return FALSE;
 }
@@ -125,8 +125,7 @@ static uint32_t write_op(Fix *f, OpKind kind, guint client, Value value, SimTime
     l->kind = (uint8_t)kind;
     l->version = (Version){.ts = t0 * MS, .client = (uint16_t)client, .seq = id};
     l->first_op = id;
-    l->ever = 1;
-    l->counts[0] = 1;
+    ledger_copy_changed(&f->ledger, l, 0, +1, DISK_CHANGE_SYNC);
     if (acked) {
         l->acked = 1;
         l->acked_op = id;

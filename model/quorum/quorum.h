@@ -109,8 +109,9 @@ typedef enum {
 extern const Protocol quorum_protocol;
 
 #define QUORUM_VNODES 16
-/* The most storage nodes a run may have (Protocol.max_nodes). */
-#define QUORUM_MAX_NODES 32
+/* The most storage nodes a run may have (Protocol.max_nodes), and the most replicas of a key. */
+#define QUORUM_MAX_NODES    1024
+#define QUORUM_MAX_REPLICAS 64
 
 /* A replica keeps its log (records, hints, VOID markers, its identity block) in segment files:
  * block b in data/<b / QUORUM_SEGMENT_BLOCKS> at b % QUORUM_SEGMENT_BLOCKS (model/seglog.h). */

@@ -32,9 +32,9 @@ static const char *const anti_entropy_names[] = {"digests", "merkle", NULL};
 /* In the order the writer writes them. */
 static const ProtoKey quorum_keys[] = {
     QKEY("coordinators", PROTO_KEY_UINT, coordinators, 1, 8, TRUE),
-    QKEY("replicas", PROTO_KEY_UINT, replicas, 1, QUORUM_MAX_NODES, FALSE),
-    QKEY("write_quorum", PROTO_KEY_UINT, write_quorum, 1, QUORUM_MAX_NODES, FALSE),
-    QKEY("read_quorum", PROTO_KEY_UINT, read_quorum, 1, QUORUM_MAX_NODES, FALSE),
+    QKEY("replicas", PROTO_KEY_UINT, replicas, 1, QUORUM_MAX_REPLICAS, FALSE),
+    QKEY("write_quorum", PROTO_KEY_UINT, write_quorum, 1, QUORUM_MAX_REPLICAS, FALSE),
+    QKEY("read_quorum", PROTO_KEY_UINT, read_quorum, 1, QUORUM_MAX_REPLICAS, FALSE),
     QKEY("sloppy", PROTO_KEY_BOOL, sloppy, 0, 0, FALSE),
     QKEY("retry.attempts", PROTO_KEY_UINT, retry_attempts, 0, 100, FALSE),
     QKEY("retry.backoff", PROTO_KEY_RANGE, retry_backoff, 0, 0, FALSE),
@@ -172,7 +172,7 @@ static gboolean quorum_enough_up(const WorldConfig *c, const ProtoUpView *v)
     if (!v->has_probe)
         return TRUE;
     g_autoptr(Ring) ring = ring_new(c->nodes, QUORUM_VNODES);
-    EndpointId walk[QUORUM_MAX_NODES];
+    EndpointId walk[QUORUM_MAX_REPLICAS];
     guint n = ring_walk_first(ring, v->probe_hash, walk, q->replicas);
     for (guint i = 0; i < n; i++)
         up += v->is_up(v->ctx, walk[i]);

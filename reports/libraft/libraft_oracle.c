@@ -273,9 +273,8 @@ static guint lr_ack_copies(void *st)
 }
 
 /* A snapshot holds every effect applied at or below its index. */
-static uint64_t lr_snapshot_holders(void *st, const Ledger *l)
+static uint64_t snapshot_mask(const LROracle *o, const Ledger *l)
 {
-    const LROracle *o = st;
     uint64_t mask = 0;
     for (guint n = 0; l->effect_index != 0 && n < o->nodes; n++)
         if (o->snap[n].index >= l->effect_index)
@@ -283,20 +282,29 @@ static uint64_t lr_snapshot_holders(void *st, const Ledger *l)
     return mask;
 }
 
-/* After settle: the copies of the voters of the configuration committed last count, in their
- * logs or their snapshots. */
-static void lr_settled_copies(void *st, const Ledger *l, uint64_t up, RedundancyView *out)
+static void lr_snapshot_holders(void *st, const Ledger *l, NodeSet *out)
 {
-    LROracle *o = st;
-    uint64_t voters = lr_voters(o);
-    uint64_t holders = (ledger_holders(o->raft->ledger, l) | lr_snapshot_holders(o, l)) & voters;
-    *out = (RedundancyView){
-        .holders = holders, .sources = holders & up, .room = (up | holders) & voters};
+    out->w[0] |= snapshot_mask(st, l); /* raft clusters have at most 64 servers */
 }
 
-static gboolean lr_lost(void *st, const Ledger *l, uint64_t holders)
+/* After settle: the copies of the voters of the configuration committed last count, in their
+ * logs or their snapshots. */
+static void lr_settled_copies(void *st, const Ledger *l, const NodeSet *up_set, RedundancyView *out)
 {
     LROracle *o = st;
+    uint64_t voters = lr_voters(o), up = nodeset_low64(up_set);
+    NodeSet held;
+    ledger_holders(o->raft->ledger, l, &held);
+    uint64_t holders = (nodeset_low64(&held) | snapshot_mask(o, l)) & voters;
+    nodeset_from64(&out->holders, o->nodes, holders);
+    nodeset_from64(&out->sources, o->nodes, holders & up);
+    nodeset_from64(&out->room, o->nodes, (up | holders) & voters);
+}
+
+static gboolean lr_lost(void *st, const Ledger *l, const NodeSet *held)
+{
+    LROracle *o = st;
+    uint64_t holders = nodeset_low64(held);
     return !is_majority(holders, lr_voters(o));
 }
 

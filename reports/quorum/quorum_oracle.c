@@ -71,7 +71,7 @@ typedef struct {
     EndpointId *walks; /* [key * nodes + i], filled for keys whose walked[] is set */
     gboolean *walked;  /* per key */
     GHashTable *hints; /* IdemKey -> HintCopies*; lookups only, never iterated */
-    uint64_t hints_up; /* the up nodes `hints` was built for */
+    NodeSet hints_up;  /* the up nodes `hints` was built for */
     GArray *newest;    /* of Newest, per key: for lost redundancy before settle */
     gboolean vclock;   /* resolution = vclock: records carry clocks */
     IdemTable dots;    /* vclock: the dots each write was seen durable under (WriteDots) */
@@ -94,8 +94,8 @@ typedef struct {
 
 /* Where one write's live hints are, after settle. */
 typedef struct {
-    uint64_t nodes;   /* nodes holding a live hint of it */
-    uint64_t pending; /* ... whose hint still waits, rightly: its holder or its target is down */
+    NodeSet nodes;   /* nodes holding a live hint of it */
+    NodeSet pending; /* ... whose hint still waits, rightly: its holder or its target is down */
 } HintCopies;
 
 /* ---- following the durable images ---- */
@@ -118,8 +118,7 @@ static void qcopy(QuorumOracle *o, EndpointId node, const QBlockInfo *b, int del
 {
     Ledger *l = ledger_get(o->ledger, b->idem);
     if (qdata(b->type) && !b->copy) {
-        g_assert(delta > 0 || l->counts[o->nodes + node] > 0);
-        l->counts[o->nodes + node] = (uint8_t)(l->counts[o->nodes + node] + delta);
+        ledger_own_add(o->ledger, l, node, delta);
     }
     ledger_copy_changed(o->ledger, l, node, delta, cause);
 }
@@ -620,9 +619,10 @@ static void check_convergence(QuorumOracle *o, gboolean healed, const QState *q,
     for (KeyId k = 0; k < q->keys; k++) {
         if (k == probe)
             continue; /* written after settle, by design not yet everywhere */
-        EndpointId walk[QUORUM_MAX_NODES];
+        EndpointId walk[QUORUM_MAX_REPLICAS];
         /* The key's replicas, placed as the protocol places them. */
-        ring_walk(ring, o->view->key_hash(o->view->ctx, k), walk);
+        ring_walk_first(ring, o->view->key_hash(o->view->ctx, k), walk,
+                        quorum_config(o->view->cfg)->replicas);
         check_key_converged(o, q, k, walk, v);
     }
 }
@@ -647,16 +647,16 @@ static guint quorum_ack_copies(void *st)
     return quorum_config(o->view->cfg)->write_quorum;
 }
 
-static gboolean quorum_lost(void *st, const Ledger *l, uint64_t holders)
+static gboolean quorum_lost(void *st, const Ledger *l, const NodeSet *holders)
 {
     const QuorumOracle *o = st;
-    return holders == 0 && !superseded(o, o->end, l);
+    return nodeset_is_empty(holders) && !superseded(o, o->end, l);
 }
 
 static gboolean quorum_visible(void *st, const Ledger *l)
 {
     const QuorumOracle *o = st;
-    return ledger_holders(o->ledger, l) != 0 || superseded(o, o->end, l);
+    return l->nholders != 0 || superseded(o, o->end, l);
 }
 
 /* Duplicates on disk: one replica holding two live original copies of one write (not a put,
@@ -664,24 +664,27 @@ static gboolean quorum_visible(void *st, const Ledger *l)
 static void quorum_ledger_end(void *st, Ledger *l, Verdict *v)
 {
     QuorumOracle *o = st;
-    if (l->dup_reported)
+    if (l->dup_reported || l->kind == OP_PUT)
         return;
-    for (EndpointId n = 0; n < o->nodes; n++) {
-        if (l->counts[o->nodes + n] < 2 || l->kind == OP_PUT)
-            continue;
-        l->dup_reported = 1;
-        char label[64];
-        uint32_t ops[1] = {l->first_op};
-        EndpointId nodes[1] = {n};
-        const OracleView *view = o->view;
-        verdict_add(v, V_DUPLICATE, oview_now(view), ops, 1, nodes, 1,
-                    g_strdup_printf("%s holds write %s (%s %s) %u times: applied more than once",
-                                    oview_name(view, n),
-                                    view->idem_name(view->ctx, l->idem, label, sizeof label),
-                                    op_kind_name(l->kind), oview_key(view, l->key),
-                                    l->counts[o->nodes + n]));
-        break;
+    /* The first node, in node order, holding two originals. */
+    const LedgerCopy *dup = NULL;
+    for (guint i = 0; i < l->ncopies; i++) {
+        const LedgerCopy *c = ledger_copy_at(l, o->ledger->inline_copies, i);
+        if (c->own >= 2 && (!dup || c->node < dup->node))
+            dup = c;
     }
+    if (!dup)
+        return;
+    l->dup_reported = 1;
+    char label[64];
+    uint32_t ops[1] = {l->first_op};
+    EndpointId nodes[1] = {dup->node};
+    const OracleView *view = o->view;
+    verdict_add(v, V_DUPLICATE, oview_now(view), ops, 1, nodes, 1,
+                g_strdup_printf("%s holds write %s (%s %s) %u times: applied more than once",
+                                oview_name(view, dup->node),
+                                view->idem_name(view->ctx, l->idem, label, sizeof label),
+                                op_kind_name(l->kind), oview_key(view, l->key), dup->own));
 }
 
 /* The writes some read could still return: what survives merging every replica's state of
@@ -730,11 +733,11 @@ static void hints_drop(QuorumOracle *o)
 
 /* Every live hint of every node, by write: a hint both ends of which are up should have been
  * handed back by now, so it does not count (but its holder can still hand it back). */
-static void hints_build(QuorumOracle *o, uint64_t up)
+static void hints_build(QuorumOracle *o, const NodeSet *up)
 {
     hints_drop(o);
     o->hints = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
-    o->hints_up = up;
+    o->hints_up = *up;
     for (EndpointId n = 0; n < o->nodes; n++) {
         const Chunks *blocks = &o->qblocks[n];
         for (guint i = 0; i < blocks->len; i++) {
@@ -744,51 +747,67 @@ static void hints_build(QuorumOracle *o, uint64_t up)
             HintCopies *h = g_hash_table_lookup(o->hints, &b->idem);
             if (!h) {
                 h = g_new0(HintCopies, 1);
+                nodeset_init(&h->nodes, o->nodes);
+                nodeset_init(&h->pending, o->nodes);
                 g_hash_table_insert(o->hints, &b->idem, h);
             }
-            h->nodes |= (uint64_t)1 << n;
-            gboolean both_up = ((up >> n) & 1) && b->target < o->nodes && ((up >> b->target) & 1);
+            nodeset_add(&h->nodes, n);
+            gboolean both_up = nodeset_has(up, n) && b->target < o->nodes &&
+                               nodeset_has(up, (EndpointId)b->target);
             if (!both_up)
-                h->pending |= (uint64_t)1 << n;
+                nodeset_add(&h->pending, n);
         }
     }
 }
 
-/* The key's N replicas, as the protocol places them. */
-static uint64_t key_replicas(QuorumOracle *o, KeyId key)
+/* The key's N replicas, as the protocol places them, added to `out`. */
+static void key_replicas(QuorumOracle *o, KeyId key, NodeSet *out)
 {
     guint keys = o->view->key_count(o->view->ctx);
+    guint n = MIN(quorum_config(o->view->cfg)->replicas, o->nodes);
     if (!o->ring) {
         o->ring = ring_new(o->nodes, QUORUM_VNODES);
-        o->walks = g_new0(EndpointId, (gsize)keys * QUORUM_MAX_NODES);
-        o->walked = g_new0(gboolean, keys);
+        o->walks = g_new0(EndpointId, MAX((gsize)keys * n, 1));
+        o->walked = g_new0(gboolean, MAX(keys, 1));
     }
     g_assert(key < keys);
-    EndpointId *walk = &o->walks[(gsize)key * QUORUM_MAX_NODES];
+    EndpointId *walk = &o->walks[(gsize)key * n];
     if (!o->walked[key]) {
-        ring_walk(o->ring, o->view->key_hash(o->view->ctx, key), walk);
+        ring_walk_first(o->ring, o->view->key_hash(o->view->ctx, key), walk, n);
         o->walked[key] = TRUE;
     }
-    uint64_t mask = 0;
-    for (guint i = 0; i < quorum_config(o->view->cfg)->replicas; i++)
-        mask |= (uint64_t)1 << walk[i];
-    return mask;
+    for (guint i = 0; i < n; i++)
+        nodeset_add(out, walk[i]);
+}
+
+static gboolean same_nodes(const NodeSet *a, const NodeSet *b)
+{
+    return a->words == b->words && memcmp(a->w, b->w, sizeof(uint64_t) * a->words) == 0;
 }
 
 /* Copies that count: records on any node, and hints that rightly wait; repair copies from up
  * records (anti-entropy, read repair) and up hints (handoff); room is the key's up replicas. */
-static void quorum_settled_copies(void *st, const Ledger *l, uint64_t up, RedundancyView *out)
+static void quorum_settled_copies(void *st, const Ledger *l, const NodeSet *up, RedundancyView *out)
 {
     QuorumOracle *o = st;
-    if (!o->hints || o->hints_up != up)
+    if (!o->hints || !same_nodes(&o->hints_up, up))
         hints_build(o, up);
     const HintCopies *h = g_hash_table_lookup(o->hints, &l->idem);
-    uint64_t all = ledger_holders(o->ledger, l);
-    uint64_t hinted = h ? h->nodes : 0, pending = h ? h->pending : 0;
-    uint64_t records = all & ~hinted;
-    out->holders = records | pending;
-    out->sources = (records | hinted) & up;
-    out->room = (key_replicas(o, l->key) & up) | out->holders;
+    NodeSet records;
+    ledger_holders(o->ledger, l, &records); /* every holder, then less its hints */
+    if (h)
+        nodeset_minus(&records, &h->nodes);
+    out->holders = records;
+    if (h)
+        nodeset_union(&out->holders, &h->pending);
+    out->sources = records;
+    if (h)
+        nodeset_union(&out->sources, &h->nodes);
+    nodeset_intersect(&out->sources, up);
+    nodeset_init(&out->room, o->nodes);
+    key_replicas(o, l->key, &out->room);
+    nodeset_intersect(&out->room, up);
+    nodeset_union(&out->room, &out->holders);
 }
 
 static void quorum_end_begin(void *st)

@@ -274,7 +274,7 @@ void raft_oracle_durable(void *st, EndpointId node, guint file, uint32_t idx, co
     RaftEntry e;
     if (old && raft_decode_entry(old, &e) == BLOCK_OK && e.idem != IDEM_NONE) {
         Ledger *l = ledger_get(o->ledger, e.idem);
-        if (l->counts[node] > 0)
+        if (ledger_count(o->ledger, l, node) > 0)
             ledger_copy_changed(o->ledger, l, node, -1, cause);
     }
     if (o->pending_index > o->committed.len && ((o->pending_mask >> node) & 1))
@@ -426,9 +426,10 @@ guint raft_oracle_ack_copies(void *st)
 
 /* Lost: fewer than a majority of the voters of the committed configuration hold it at the end;
  * a server removed, or never added, does not count. */
-gboolean raft_oracle_lost(void *st, const Ledger *l, uint64_t holders)
+gboolean raft_oracle_lost(void *st, const Ledger *l, const NodeSet *held)
 {
     const RaftOracle *o = st;
+    uint64_t holders = nodeset_low64(held);
     uint64_t voters = settled_voters(o);
     return popcount(holders & voters) < popcount(voters) / 2 + 1;
 }

@@ -41,7 +41,7 @@ void raft_oracle_submitted(void *st, EndpointId node, guint file, uint32_t index
 void raft_oracle_submitted_path(void *st, EndpointId node, const char *path, uint32_t index,
                                 const DiskBlock *block);
 guint raft_oracle_ack_copies(void *st);
-gboolean raft_oracle_lost(void *st, const Ledger *l, uint64_t holders);
+gboolean raft_oracle_lost(void *st, const Ledger *l, const NodeSet *holders);
 gboolean raft_oracle_visible(void *st, const Ledger *l);
 void raft_safety_sent(void *st, const Msg *m);
 void raft_safety_note(void *st, EndpointId node, const ProtoAction *note);
