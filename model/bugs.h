@@ -18,8 +18,15 @@ typedef uint64_t BugSet;
 
 #define BUG_ON(set, bit) G_UNLIKELY((((set) >> (bit)) & 1u) != 0)
 
+struct WorldConfig;
+
 typedef struct {
     const char *name;    /* "ack-before-fsync": unique within its protocol */
     const char *summary; /* one line: what the variant does wrong */
     const char *oracle;  /* the violation kind that catches it */
+    /* The settings it lives in, for a variant of code only they run (a tombstone purge, a Merkle
+     * tree): --bug turns them on as it turns the variant on, so that every seed of a campaign
+     * runs the code (protocol_bugs_add). NULL: none. A scenario file's `bugs =` leaves its own
+     * settings as they are. */
+    void (*settings)(struct WorldConfig *c);
 } BugVariant;

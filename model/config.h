@@ -24,7 +24,7 @@ typedef struct {
     char *idempotency; /* NULL: generated */
 } ScriptedOp;
 
-typedef struct {
+typedef struct WorldConfig {
     const Protocol *protocol; /* borrowed: descriptors are static */
     uint64_t seed;
     SimTime duration;

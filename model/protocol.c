@@ -185,6 +185,14 @@ char *protocol_failpoint_owners(const char *name)
 
 /* ---- bug variants ---- */
 
+void protocol_bugs_add(const Protocol *p, WorldConfig *c, BugSet bugs)
+{
+    c->bugs |= bugs;
+    for (guint i = 0; i < p->n_bugs; i++)
+        if (BUG_ON(bugs, i) && p->bugs[i].settings)
+            p->bugs[i].settings(c);
+}
+
 gboolean protocol_bug_parse(const Protocol *p, const char *name, guint *bit)
 {
     for (guint i = 0; i < p->n_bugs; i++) {

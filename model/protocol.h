@@ -76,7 +76,9 @@ typedef struct {
 
 /* How a client of the protocol chooses where to send. */
 typedef struct {
-    guint door;               /* the node kind clients talk to */
+    guint door; /* the node kind clients talk to */
+    /* ... when it depends on the configuration; NULL: `door` */
+    guint (*door_of)(const WorldConfig *c);
     gboolean stay_on_answer;  /* keep the node that answered anything (else: that succeeded) */
     gboolean retry_to_leader; /* a retry after a redirect-worthy failure goes to the leader */
 } ProtoClients;
@@ -251,6 +253,9 @@ gboolean protocol_bug_parse(const Protocol *p, const char *name, guint *bit);
 gboolean protocol_bug_parse_list(const Protocol *p, const char *text, BugSet *out, char **bad);
 /* "a,b" in descriptor order, or "none". Caller frees. */
 char *protocol_bug_set_format(const Protocol *p, BugSet set);
+/* Turns the variants of `bugs` on in c, with the settings each lives in (BugVariant.settings):
+ * what --bug does to a scenario (a campaign's, a replay's, a file's). */
+void protocol_bugs_add(const Protocol *p, WorldConfig *c, BugSet bugs);
 /* Appends " --bug NAME" for every variant of the set, in descriptor order (replay commands). */
 void protocol_bug_append_flags(const Protocol *p, GString *s, BugSet set);
 /* The installed protocols that have a variant of this name, as "quorum" or "quorum and raft", or

@@ -34,7 +34,7 @@ static Scenario *item_scenario(const Items *it, guint64 i)
 {
     if (it->seeds) {
         Scenario *s = scenario_generate(it->spec.protocol, it->first + i, it->spec.mode);
-        s->config.bugs |= it->spec.bugs;
+        protocol_bugs_add(it->spec.protocol, &s->config, it->spec.bugs);
         return s;
     }
     return scenario_load_file(g_ptr_array_index(it->files, i), NULL);

@@ -67,7 +67,7 @@ static void print_failure(const CampaignSpec *spec, const SeedResult *r)
 static ReportRun *seed_report_detail(const CampaignSpec *spec, const ReportRun *line)
 {
     g_autoptr(Scenario) s = scenario_generate(spec->protocol, line->seed, spec->mode);
-    s->config.bugs |= spec->bugs;
+    protocol_bugs_add(spec->protocol, &s->config, spec->bugs);
     RunOptions opt = {.keep_trace = TRUE};
     RunResult r;
     runner_run(s, &opt, &r, NULL);
@@ -548,7 +548,7 @@ static gboolean write_replay_report(const ReplayArgs *a, const CampaignSpec *spe
 static int replay(const ReplayArgs *a, const CampaignSpec *spec)
 {
     g_autoptr(Scenario) s = scenario_generate(spec->protocol, (uint64_t)a->o.seed, spec->mode);
-    s->config.bugs |= spec->bugs;
+    protocol_bugs_add(spec->protocol, &s->config, spec->bugs);
     if (a->export) {
         g_autoptr(GError) err = NULL;
         if (!scenario_save(s, a->export, &err)) {

@@ -441,7 +441,7 @@ static Scenario *shrink_start(const CliSeedOptions *o, int argc, char **argv)
         if (!cli_options_spec("shrink", o, &spec))
             return NULL;
         Scenario *s = scenario_generate(spec.protocol, (uint64_t)o->seed, spec.mode);
-        s->config.bugs |= spec.bugs;
+        protocol_bugs_add(spec.protocol, &s->config, spec.bugs);
         return s;
     }
     if (argc != 2) {
@@ -464,7 +464,7 @@ static Scenario *shrink_start(const CliSeedOptions *o, int argc, char **argv)
         scenario_free(s);
         return NULL;
     }
-    s->config.bugs |= extra;
+    protocol_bugs_add(s->config.protocol, &s->config, extra);
     return s;
 }
 

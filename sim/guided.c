@@ -195,7 +195,7 @@ static void work_one(uint64_t item, void *result, void *ctx)
 /* The run's scenario with the campaign's bug variants, as a file replays it. */
 static char *exported(const Guide *gd, Scenario *s)
 {
-    s->config.bugs |= gd->g->spec->bugs;
+    protocol_bugs_add(gd->g->spec->protocol, &s->config, gd->g->spec->bugs);
     return scenario_to_data(s);
 }
 

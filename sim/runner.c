@@ -227,7 +227,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     WorldConfig *cfg = &out->config;
     if (opt->has_seed)
         cfg->seed = opt->seed;
-    cfg->bugs |= opt->extra_bugs;
+    protocol_bugs_add(cfg->protocol, cfg, opt->extra_bugs);
     out->seed = cfg->seed;
     /* Final reads of keys named only in expectations need them in the key table. */
     World *w = world_new(cfg);

@@ -45,6 +45,13 @@ typedef enum {
                     by level down the nodes that differ (quorum_merkle.h) */
 } QuorumAntiEntropy;
 
+/* Who coordinates a client request (the `coordinator` key). */
+typedef enum {
+    QCOORD_DEDICATED, /* the coordinators co1..coM, which store nothing */
+    QCOORD_NODE,      /* the first reachable node of the key's preference list (Dynamo §4.5):
+                         a node that gets a request for another key forwards it there */
+} QuorumCoordinator;
+
 /* The quorum protocol's own settings (its scenario keys, in [cluster]). */
 typedef struct {
     guint coordinators;     /* coordinators co1..coM */
@@ -58,6 +65,7 @@ typedef struct {
     guint purge;            /* QuorumPurge */
     SimTime tombstone_grace;
     guint anti_entropy; /* QuorumAntiEntropy */
+    guint coordinator;  /* QuorumCoordinator */
 } QuorumConfig;
 
 static inline gboolean quorum_vclock(const WorldConfig *c);
@@ -104,6 +112,10 @@ typedef enum {
     QUORUM_BUG_MERKLE_STALE_LEAF,
     QUORUM_BUG_COUNT,
 } QuorumBug;
+
+/* A quorum storage node without the coordinator that coordinator = node puts beside it
+ * (quorum_node.c makes quorum_replica_ops of the two). */
+extern const ProtoOps quorum_replica_core_ops;
 
 /* The protocol's descriptor (model/quorum/quorum_protocol.c). */
 extern const Protocol quorum_protocol;

@@ -214,4 +214,18 @@ const Mark quorum_marks[QUORUM_MARK_COUNT] = {
     UNOWED(REPLICA_TREE_UNSHARED, "replica.tree.unshared",
            "a tree node arrived for a range this replica does not share with the sender",
            "replicas agree on placement: only a damaged or forged message names another range"),
+    M(NODE_COORDINATES, "node.coordinates",
+      "coordinator = node: a node took a client request for a key it is the first reachable "
+      "node of"),
+    M(NODE_FORWARD, "node.forward",
+      "a node forwarded a client request to the key's first reachable node"),
+    M(NODE_FORWARDED_HERE, "node.forwarded-here",
+      "a node took a forwarded request: it coordinates it and answers the client"),
+    M(NODE_FORWARD_TIMEOUT, "node.forward.timeout",
+      "a forward was not taken in time: its target is suspected, the request routed anew"),
+    UNOWED(NODE_FORWARD_FULL, "node.forward.full",
+           "a node with every forward slot in flight coordinated a request itself",
+           "29 forwards in flight from one node: more closed-loop clients than the swarm draws"),
+    M(NODE_SUSPECT_CLEARED, "node.suspect-cleared",
+      "a node heard from a node it had suspected: requests go to it again"),
 };

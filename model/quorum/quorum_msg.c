@@ -4,8 +4,8 @@
 #include <string.h>
 
 static const char *const quorum_msg_names[] = {
-    "write",        "write-ack", "read",      "read-resp", "sync",
-    "sync-records", "purge-ask", "purge-ack", "tree-ask",  "tree",
+    "write",     "write-ack", "read",     "read-resp", "sync",    "sync-records",
+    "purge-ask", "purge-ack", "tree-ask", "tree",      "forward", "forward-ack",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(quorum_msg_names) == MSG_Q_END - MSG_Q_WRITE);
 
@@ -79,6 +79,15 @@ static void quorum_msg_describe(const Msg *m, const MsgNames *n, GString *s)
     case MSG_Q_SYNC_RECORDS:
         g_string_append_printf(s, " items=%u", m->extra_count);
         break;
+    case MSG_Q_FORWARD:
+        g_string_append_printf(s, " %s %s op=%u try=%u idem=%s", op_kind_name(m->u.creq.kind),
+                               n->key(n->ctx, m->u.creq.key), m->u.creq.op, m->u.creq.attempt + 1u,
+                               n->idem(n->ctx, m->u.creq.idem, idem, sizeof idem));
+        break;
+    case MSG_Q_FORWARD_ACK:
+        g_string_append_printf(s, " op=%u try=%u", quorum_body(m)->qfa.op,
+                               quorum_body(m)->qfa.attempt + 1u);
+        break;
     case MSG_Q_TREE_ASK:
     case MSG_Q_TREE:
         g_string_append_printf(s, " xid=%u nodes=%u", quorum_body(m)->qt.xid, m->extra_count);
@@ -137,6 +146,10 @@ static uint32_t body_bytes(const Msg *m)
     case MSG_Q_TREE_ASK:
     case MSG_Q_TREE:
         return 4;
+    case MSG_Q_FORWARD:
+        return 4 + 2 + 1 + 4 + 8 + 8 + 14 + 2; /* the client request */
+    case MSG_Q_FORWARD_ACK:
+        return 4 + 2 + 2;
     default:
         return 0;
     }

@@ -19,6 +19,8 @@ enum {
     MSG_Q_PURGE_ACK,               /* ... yes (as the key's whole state, durably) or no */
     MSG_Q_TREE_ASK,                /* anti_entropy = merkle: which tree nodes the asker wants */
     MSG_Q_TREE,                    /* ... and the peer's hashes of them, in the same order */
+    MSG_Q_FORWARD,     /* coordinator = node: a client request, to the key's first reachable node */
+    MSG_Q_FORWARD_ACK, /* ... taken: that node coordinates it and answers the client itself */
     MSG_Q_END,
 };
 
@@ -132,6 +134,14 @@ typedef struct {
     uint32_t xid; /* the asker's exchange: an answer to an earlier one is ignored */
 } QTree;
 
+/* A forwarded client request (MSG_Q_FORWARD) is the client's request (u.creq) with its causal
+ * context in extra as the client sent it, then the client's endpoint (2 bytes). */
+typedef struct {
+    uint32_t op; /* the client operation and attempt taken */
+    uint16_t attempt;
+    EndpointId client;
+} QForwardAck;
+
 typedef struct {
     KeyId key;
     IdemKey idem;  /* the tombstone (its record in the ask's extra) */
@@ -147,6 +157,7 @@ typedef union {
     QSync qs;
     QPurge qp;
     QTree qt;
+    QForwardAck qfa;
 } QuorumMsgBody;
 
 G_STATIC_ASSERT(sizeof(QuorumMsgBody) <= sizeof(((Msg *)0)->u.body));

@@ -10,9 +10,16 @@
 
 G_STATIC_ASSERT(sizeof(QuorumConfig) <= PROTO_CONFIG_BYTES);
 
+/* No dedicated coordinators when the nodes coordinate (coordinator = node). */
 static guint coordinator_count(const WorldConfig *c)
 {
-    return quorum_config(c)->coordinators;
+    return quorum_config(c)->coordinator == QCOORD_NODE ? 0 : quorum_config(c)->coordinators;
+}
+
+/* Clients talk to the coordinators, or to any node when the nodes coordinate. */
+static guint quorum_door(const WorldConfig *c)
+{
+    return quorum_config(c)->coordinator == QCOORD_NODE ? 0 : 1;
 }
 
 #define QKEY(name, type, field, lo, hi, shrink)                                                    \
@@ -28,6 +35,7 @@ static guint coordinator_count(const WorldConfig *c)
 static const char *const resolution_names[] = {"lww", "vclock", NULL};
 static const char *const purge_names[] = {"never", "replicated", "grace", NULL};
 static const char *const anti_entropy_names[] = {"digests", "merkle", NULL};
+static const char *const coordinator_names[] = {"dedicated", "node", NULL};
 
 /* In the order the writer writes them. */
 static const ProtoKey quorum_keys[] = {
@@ -42,6 +50,7 @@ static const ProtoKey quorum_keys[] = {
     QENUM("tombstone.purge", purge, purge_names),
     QKEY("tombstone.grace", PROTO_KEY_TIME, tombstone_grace, 0, 0, FALSE),
     QENUM("anti_entropy", anti_entropy, anti_entropy_names),
+    QENUM("coordinator", coordinator, coordinator_names),
     {NULL},
 };
 enum { QKEY_REPLICAS = 1 };
@@ -152,6 +161,7 @@ static void quorum_swarm_cluster(WorldConfig *c, SimRng *rng)
      * longer than the grace brings data back), so the swarm leaves it to scenarios. */
     q->purge = sim_rng_chance(&own, 1, 2) ? QPURGE_REPLICATED : QPURGE_NEVER;
     q->anti_entropy = sim_rng_chance(&own, 1, 2) ? QAE_MERKLE : QAE_DIGESTS;
+    q->coordinator = sim_rng_chance(&own, 1, 2) ? QCOORD_NODE : QCOORD_DEDICATED;
 }
 
 /* W of the probe key's replicas (W of any nodes when sloppy) and one coordinator. */
@@ -159,8 +169,10 @@ static gboolean quorum_enough_up(const WorldConfig *c, const ProtoUpView *v)
 {
     const QuorumConfig *q = quorum_config(c);
     gboolean coordinator = FALSE;
-    for (guint i = 0; i < q->coordinators; i++)
+    for (guint i = 0; i < coordinator_count(c); i++)
         coordinator |= v->is_up(v->ctx, (EndpointId)(c->nodes + i));
+    for (EndpointId n = 0; q->coordinator == QCOORD_NODE && n < c->nodes; n++)
+        coordinator |= v->is_up(v->ctx, n); /* any node takes requests */
     if (!coordinator)
         return FALSE;
     guint up = 0;
@@ -200,6 +212,22 @@ static const char *const quorum_failpoints[QUORUM_FP_END] = {
     "replica.written", "replica.synced", "replica.acked",
 };
 
+/* The settings the variants of code only some settings run live in (BugVariant.settings). */
+static void needs_vclock(WorldConfig *c)
+{
+    quorum_config_mut(c)->resolution = QRES_VCLOCK;
+}
+
+static void needs_replicated_purge(WorldConfig *c)
+{
+    quorum_config_mut(c)->purge = QPURGE_REPLICATED;
+}
+
+static void needs_merkle(WorldConfig *c)
+{
+    quorum_config_mut(c)->anti_entropy = QAE_MERKLE;
+}
+
 static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
     [QUORUM_BUG_ACK_BEFORE_FSYNC] = {"ack-before-fsync",
                                      "a replica acks a write as soon as write() returns, before "
@@ -225,12 +253,12 @@ static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
                                       "resolution = vclock: a replica compares clocks as plain "
                                       "version vectors, takes a concurrent write of the same "
                                       "issuer for a newer one and drops the other sibling",
-                                      "lost-update"},
+                                      "lost-update", needs_vclock},
     [QUORUM_BUG_TOMBSTONE_PURGED_EARLY] = {"tombstone-purged-early",
                                            "tombstone.purge = replicated: a replica purges a "
                                            "delete once one other replica holds it, not every "
                                            "one: a replica that missed it brings the value back",
-                                           "resurrection"},
+                                           "resurrection", needs_replicated_purge},
     [QUORUM_BUG_MISSING_DIR_FSYNC] = {"missing-dir-fsync",
                                       "a replica acks writes in a new log segment without "
                                       "fsyncing the directory that holds it",
@@ -245,7 +273,7 @@ static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
                                       "tree when it writes it, not once it is durable, and a "
                                       "write that then fails stays in its leaf: the tree claims "
                                       "the record, and anti-entropy never brings it",
-                                      "divergent"},
+                                      "divergent", needs_merkle},
 };
 
 /* ---- costs ---- */
@@ -316,7 +344,10 @@ const Protocol quorum_protocol = {
     .config_resolve = quorum_resolve,
     .config_validate = quorum_validate,
     .final_patience = quorum_final_patience,
-    .clients = {.door = 1, .stay_on_answer = TRUE, .retry_to_leader = FALSE},
+    .clients = {.door = 1,
+                .door_of = quorum_door,
+                .stay_on_answer = TRUE,
+                .retry_to_leader = FALSE},
     .client_backoff = quorum_client_backoff,
     .fp_first = QUORUM_FP_COORD_RECEIVED,
     .failpoints = quorum_failpoints,

@@ -2259,7 +2259,9 @@ static void replica_check(const void *proto, gboolean thorough)
     (void)nondurable;
 }
 
-const ProtoOps quorum_replica_ops = {
+/* The storage node itself; quorum_node.c wraps it as quorum_replica_ops, with a coordinator
+ * beside it under coordinator = node. */
+const ProtoOps quorum_replica_core_ops = {
     .name = "quorum-replica",
     .nfiles = 0, /* its log is in segment files it names itself (model/seglog.h) */
     .create = replica_create,

@@ -116,13 +116,19 @@ void client_free(Client *c)
 
 /* ---- choosing servers ---- */
 
+static guint client_door(const WorldConfig *cfg)
+{
+    const Protocol *p = cfg->protocol;
+    return p->clients.door_of ? p->clients.door_of(cfg) : p->clients.door;
+}
+
 static EndpointId first_server(World *w, Client *c)
 {
     const WorldConfig *cfg = w->config;
     if (c->leader != ENDPOINT_NONE)
         return c->leader; /* the leader, or the coordinator that answered last */
     const Protocol *p = cfg->protocol;
-    guint door = p->clients.door;
+    guint door = client_door(cfg);
     return (EndpointId)(protocol_kind_first(p, cfg, door) +
                         c->index % protocol_kind_count(p, cfg, door));
 }
@@ -132,7 +138,7 @@ static EndpointId next_server(World *w, EndpointId current)
 {
     const WorldConfig *cfg = w->config;
     const Protocol *p = cfg->protocol;
-    guint door = p->clients.door;
+    guint door = client_door(cfg);
     EndpointId first = protocol_kind_first(p, cfg, door);
     return (EndpointId)(first + (current - first + 1u) % protocol_kind_count(p, cfg, door));
 }
