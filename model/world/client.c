@@ -26,8 +26,9 @@
  * reconciliation that folded them into its value could lose one to a concurrent
  * reconciliation that saw others.
  */
-#include "model/world/world_internal.h"
+#include "model/world/client.h"
 #include "model/protocol.h"
+#include "model/world/net.h"
 
 #include <string.h>
 
@@ -321,7 +322,7 @@ static void on_timeout(void *ctx, uint64_t op, uint64_t attempt)
     attempt_failed(c->w, c, FAIL_TIMEOUT, FALSE);
 }
 
-void client_receive(World *w, Client *c, Msg *m)
+static void receive(World *w, Client *c, const Msg *m)
 {
     if (m->type != MSG_CLIENT_RESP)
         return;
@@ -358,6 +359,14 @@ void client_receive(World *w, Client *c, Msg *m)
     if (r->reason == FAIL_NOT_LEADER || r->reason == FAIL_NO_LEADER)
         c->leader = ENDPOINT_NONE;
     attempt_failed(w, c, (FailReason)r->reason, r->definite);
+}
+
+void client_receive(World *w, Endpoint *to, Msg *m)
+{
+    w->stats.msgs_delivered++;
+    world_emit(w, SIM_TR_DELIVER, m->type, m->to, m->from, m->id, 0);
+    receive(w, to->client, m);
+    msg_free(m);
 }
 
 /* ---- starting operations ---- */
@@ -538,7 +547,7 @@ void client_start(World *w, Client *c)
     kick(w, c);
 }
 
-void client_enqueue_system(World *w, Client *c, uint32_t op)
+static void enqueue_system(World *w, Client *c, uint32_t op)
 {
     g_queue_push_tail(&c->system, GUINT_TO_POINTER(op + 1));
     kick(w, c);
@@ -557,6 +566,6 @@ uint32_t world_submit(World *w, guint client, OpKind kind, KeyId key, Value valu
     op->value = value;
     op->flags = (uint8_t)flags;
     uint32_t id = op->id;
-    client_enqueue_system(w, w->clients[client], id);
+    enqueue_system(w, w->clients[client], id);
     return id;
 }

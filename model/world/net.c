@@ -6,8 +6,11 @@
  * drops inbound messages; a paused one queues them; a message sent to an earlier incarnation of a
  * restarted node is dropped, as its connection died with it. Every send, delivery and drop goes
  * through the trace.
+ *
+ * The network knows nothing of what an endpoint is: it hands each message it delivers to the
+ * endpoint's `receive`, which the world's assembly installs.
  */
-#include "model/world/world_internal.h"
+#include "model/world/net.h"
 
 #include <string.h>
 
@@ -138,14 +141,7 @@ static void on_deliver(void *ctx, uint64_t a, uint64_t b)
         drop(w, m, DROP_PARTITION);
         return;
     }
-    if (dst->is_client) {
-        w->stats.msgs_delivered++;
-        world_emit(w, SIM_TR_DELIVER, m->type, m->to, m->from, m->id, 0);
-        client_receive(w, dst->client, m);
-        msg_free(m);
-        return;
-    }
-    node_deliver(w, dst, m);
+    dst->receive(w, dst, m);
 }
 
 static void schedule_delivery(World *w, Msg *m, SimTime latency)

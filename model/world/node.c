@@ -12,8 +12,9 @@
  * Invariants: an up node has an instance; a down node has no timers, no disk operations and
  * nothing deferred; timer slot generations only grow, so a stale firing is recognised.
  */
-#include "model/world/world_internal.h"
+#include "model/world/node.h"
 #include "model/protocol.h"
+#include "model/world/net.h"
 
 #include <errno.h>
 #include <string.h>
@@ -134,7 +135,7 @@ static gboolean disk_queue_pop(Endpoint *n, DiskOp *out)
 
 /* Reads op->count blocks into the world's read buffers; returns the first error (EIO for a
  * latent sector error), or 0. Past the end reads as nothing. */
-static int read_blocks(World *w, Endpoint *n, const DiskOp *op)
+static int device_read(World *w, Endpoint *n, const DiskOp *op)
 {
     if (op->count > w->read_cap) {
         w->read_cap = MAX(op->count, 2 * w->read_cap);
@@ -183,7 +184,7 @@ static int apply_op(World *w, Endpoint *n, const DiskOp *op)
         }
         return result;
     case DISKOP_READ:
-        return read_blocks(w, n, op);
+        return device_read(w, n, op);
     case DISKOP_FSYNC:
     case DISKOP_FDATASYNC:
         result = disk_fdsync(d, op->file, op->kind == DISKOP_FDATASYNC);
@@ -449,7 +450,7 @@ static void deliver_now(World *w, Endpoint *n, Msg *m)
     msg_free(m);
 }
 
-void node_deliver(World *w, Endpoint *n, Msg *m)
+void node_receive(World *w, Endpoint *n, Msg *m)
 {
     if (n->paused) {
         MARK(w->stats.world_marks, WMARK_NET_HELD_BY_PAUSE);
@@ -675,6 +676,32 @@ static void boot(World *w, Endpoint *n)
     free_image(&img);
 }
 
+static void on_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
+                       const DiskBlock *neu, DiskChange cause)
+{
+    Endpoint *n = ctx;
+    World *w = n->world;
+    if (w->obs.durable)
+        w->obs.durable(w->obs_ctx, w, n->id, file, idx, old, neu, cause);
+}
+
+void node_init(World *w, Endpoint *n)
+{
+    const WorldConfig *config = w->config;
+    n->timers = g_array_new(FALSE, TRUE, sizeof(TimerSlot));
+    sim_rng_stream(&n->rng, config->seed, "node", n->id);
+    sim_rng_stream(&n->disk_rng, config->seed, "disk", n->id + 1u);
+    action_list_init(&n->stashed);
+    n->disk_ring = NULL;
+    g_queue_init(&n->deferred);
+    if (n->has_disk) {
+        n->disk = disk_new_shared(config->fs, n->ops->nfiles, w->blocks);
+        disk_set_kernel(n->disk, config->kernel);
+        disk_set_atomic_write(n->disk, config->disk_atomic_write);
+        disk_set_observer(n->disk, on_durable, n);
+    }
+}
+
 void node_boot_all(World *w)
 {
     for (EndpointId id = 0; id < w->nendpoints; id++)
@@ -690,10 +717,15 @@ void node_free(Endpoint *n)
     n->disk_ring = NULL;
     n->disk_count = n->disk_cap = 0;
     free_deferred(n);
-    action_list_reset(&n->stashed);
+    action_list_clear(&n->stashed);
     if (n->proto)
         n->ops->destroy(n->proto);
     n->proto = NULL;
+    if (n->disk)
+        disk_free(n->disk);
+    n->disk = NULL;
+    g_array_free(n->timers, TRUE);
+    n->timers = NULL;
 }
 
 /* ---- fault primitives ---- */
@@ -785,12 +817,6 @@ void world_set_clock_skew(World *w, EndpointId id, SimTime offset)
     world_emit(w, SIM_TR_FAULT, FAULT_CLOCK_SKEW, id, ENDPOINT_NONE, (uint64_t)offset, 0);
     MARK(w->stats.world_marks, WMARK_NODE_CLOCK_SKEW);
     w->ep[id].clock_offset = offset;
-}
-
-SimTime world_clock_offset(const World *w, EndpointId id);
-SimTime world_clock_offset(const World *w, EndpointId id)
-{
-    return w->ep[id].clock_offset;
 }
 
 void world_disk_loss(World *w, EndpointId id)

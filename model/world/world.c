@@ -1,5 +1,7 @@
-/* model/world/world.c — building and tearing down a world, its key table, accessors and trace
- * rendering. The network lives in net.c, node runtimes in node.c, clients in client.c.
+/* model/world/world.c — what every part of the world shares (world_internal.h): its key and
+ * idempotency tables, the trace (emission, details and rendering), the observer and failpoint
+ * hooks, and the accessors. It calls none of the parts: the network lives in net.c, node
+ * runtimes in node.c, clients in client.c, and assemble.c builds, starts and frees a world.
  *
  * Invariants: endpoints 0..nodes-1 are storage nodes (quorum) or servers (raft), then quorum
  * coordinators, then clients; only storage nodes and raft servers have disks; the key table is
@@ -29,7 +31,7 @@ KeyId world_key_intern(World *w, const char *name)
     return id;
 }
 
-static IdemKey intern_idem(World *w, const char *name)
+IdemKey world_intern_idem(World *w, const char *name)
 {
     gpointer found = g_hash_table_lookup(w->idem_index, name);
     if (found)
@@ -53,131 +55,11 @@ const char *world_idem_name(const World *w, IdemKey idem, char *buf, gsize size)
     return buf;
 }
 
-/* ---- construction ---- */
-
-static const ProtoOps *ops_for(const WorldConfig *c, EndpointId id)
-{
-    const Protocol *p = c->protocol;
-    guint kind = protocol_kind_of(p, c, id);
-    return kind < p->n_kinds ? p->kinds[kind].ops : NULL;
-}
+/* ---- protocol and hooks ---- */
 
 const MsgOps *world_msg_ops(const World *w)
 {
     return w->config->protocol->msg;
-}
-
-static void on_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
-                       const DiskBlock *neu, DiskChange cause);
-
-World *world_new(const WorldConfig *config)
-{
-    World *w = g_new0(World, 1);
-    w->config = config;
-    w->queue = sim_queue_new();
-    w->blocks = block_store_new();
-    sim_trace_init(&w->trace);
-    history_init(&w->history);
-    w->key_names = g_ptr_array_new_with_free_func(g_free);
-    w->key_index = g_hash_table_new(g_str_hash, g_str_equal);
-    w->key_hashes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-    w->idem_names = g_ptr_array_new_with_free_func(g_free);
-    w->idem_index = g_hash_table_new(g_str_hash, g_str_equal);
-    w->rules = g_ptr_array_new_with_free_func(net_rule_entry_free);
-    sim_rng_stream(&w->net_rng, config->seed, "network", 0);
-    sim_rng_stream(&w->disk_rng, config->seed, "disk", 0);
-
-    /* Keys: the random key space first, then scripted keys in file order. */
-    for (guint k = 0; k < config->keys; k++) {
-        char name[32];
-        g_snprintf(name, sizeof name, "k%u", k);
-        world_key_intern(w, name);
-    }
-    for (guint i = 0; i < config->scripted->len; i++) {
-        const ScriptedOp *op = g_ptr_array_index(config->scripted, i);
-        if (op->key)
-            world_key_intern(w, op->key);
-        if (op->idempotency)
-            intern_idem(w, op->idempotency);
-    }
-    world_key_intern(w, "_probe");
-
-    w->nendpoints = world_config_endpoint_count(config);
-    w->ep = g_new0(Endpoint, w->nendpoints);
-    for (EndpointId id = 0; id < w->nendpoints; id++) {
-        Endpoint *n = &w->ep[id];
-        n->world = w;
-        n->id = id;
-        n->name = world_config_endpoint_name(config, id);
-        n->ops = ops_for(config, id);
-        n->is_client = n->ops == NULL;
-        n->has_disk = id < config->nodes;
-        n->timers = g_array_new(FALSE, TRUE, sizeof(TimerSlot));
-        sim_rng_stream(&n->rng, config->seed, "node", id);
-        sim_rng_stream(&n->disk_rng, config->seed, "disk", id + 1u);
-        action_list_init(&n->stashed);
-        n->disk_ring = NULL;
-        g_queue_init(&n->deferred);
-        if (n->has_disk) {
-            n->disk = disk_new_shared(config->fs, n->ops->nfiles, w->blocks);
-            disk_set_kernel(n->disk, config->kernel);
-            disk_set_atomic_write(n->disk, config->disk_atomic_write);
-            disk_set_observer(n->disk, on_durable, n);
-        }
-    }
-    w->nclients = config->clients;
-    w->clients = g_new0(Client *, w->nclients);
-    guint first_client = world_config_server_count(config);
-    for (guint i = 0; i < w->nclients; i++) {
-        Endpoint *n = &w->ep[first_client + i];
-        n->client = client_new(w, i, n->id);
-        n->up = TRUE; /* clients never crash */
-        n->incarnation = 1;
-        w->clients[i] = n->client;
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(w->scratch); i++)
-        action_list_init(&w->scratch[i]);
-    return w;
-}
-
-void world_free(World *w)
-{
-    if (w == NULL)
-        return;
-    net_free_in_flight(w);
-    for (EndpointId id = 0; id < w->nendpoints; id++) {
-        Endpoint *n = &w->ep[id];
-        node_free(n);
-        if (n->disk)
-            disk_free(n->disk);
-        if (n->client)
-            client_free(n->client);
-        g_array_free(n->timers, TRUE);
-        action_list_clear(&n->stashed);
-        g_free(n->name);
-    }
-    if (w->proto_shared)
-        w->config->protocol->shared_free(w->proto_shared);
-    block_store_free(w->blocks);
-    g_free(w->ep);
-    g_free(w->read_blocks);
-    g_free(w->read_results);
-    g_free(w->clients);
-    sim_queue_free(w->queue);
-    for (guint i = 0; i < G_N_ELEMENTS(w->scratch); i++)
-        action_list_clear(&w->scratch[i]);
-    g_ptr_array_unref(w->rules);
-    g_ptr_array_unref(w->key_names);
-    g_hash_table_unref(w->key_index);
-    g_array_free(w->key_hashes, TRUE);
-    g_ptr_array_unref(w->idem_names);
-    g_hash_table_unref(w->idem_index);
-    if (w->details)
-        g_ptr_array_unref(w->details);
-    g_free(w->pending_detail);
-    history_clear(&w->history);
-    sim_trace_clear(&w->trace);
-    g_free(w);
 }
 
 void world_set_observer(World *w, const WorldObserver *obs, void *ctx)
@@ -428,31 +310,7 @@ char *world_render_record(const World *w, const SimTraceRecord *rec)
     return g_string_free(s, FALSE);
 }
 
-/* ---- disk observation ---- */
-
-static void on_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
-                       const DiskBlock *neu, DiskChange cause)
-{
-    Endpoint *n = ctx;
-    World *w = n->world;
-    if (w->obs.durable)
-        w->obs.durable(w->obs_ctx, w, n->id, file, idx, old, neu, cause);
-}
-
 /* ---- run ---- */
-
-void world_start(World *w)
-{
-    g_assert(!w->started);
-    w->started = TRUE;
-    const Protocol *p = w->config->protocol;
-    if (p->shared_new)
-        w->proto_shared = p->shared_new(w->config, w->key_names->len,
-                                        (const uint64_t *)(void *)w->key_hashes->data);
-    node_boot_all(w);
-    for (guint i = 0; i < w->nclients; i++)
-        client_start(w, w->clients[i]);
-}
 
 SimRunResult world_run_until(World *w, SimTime until)
 {
@@ -595,9 +453,4 @@ SimTime world_last_completion(const World *w)
 gboolean world_op_done(const World *w, uint32_t id)
 {
     return history_op(&w->history, id)->outcome != OUTCOME_PENDING;
-}
-
-IdemKey world_intern_idem(World *w, const char *name)
-{
-    return intern_idem(w, name);
 }

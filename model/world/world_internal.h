@@ -1,5 +1,13 @@
-/* model/world/world_internal.h — the world's private structure, shared by world.c, net.c, node.c
- * and client.c. Nothing outside model/ includes it. */
+/* model/world/world_internal.h — the world's private structure, shared by its parts. Nothing
+ * outside model/world/ includes it.
+ *
+ * The parts stand in layers, each using only those below it:
+ *   assemble.c  builds a world from its config, wires the parts together, starts and frees it
+ *   node.c      the node runtime (node.h)        client.c  the clients (client.h)
+ *   net.c       the network (net.h): hands each message to its destination's `receive`
+ *   world.c     this structure's shared services: the trace, keys, accessors
+ * The network knows nothing of nodes or clients: assemble.c installs each endpoint's
+ * `receive` (node_receive or client_receive). */
 #pragma once
 
 #include "model/world/world.h"
@@ -44,8 +52,12 @@ typedef struct {
 } TimerSlot;
 
 typedef struct Client Client;
+typedef struct Endpoint Endpoint;
 
-typedef struct {
+/* Hands a delivered message to an endpoint (it takes ownership of the message). */
+typedef void (*EndpointReceiveFn)(World *w, Endpoint *to, Msg *m);
+
+struct Endpoint {
     struct World *world;
     EndpointId id;
     char *name;
@@ -73,8 +85,9 @@ typedef struct {
     char (*fd_path)[FS_PATH_MAX]; /* per descriptor, the path its last submitted open named
                                      (allocated at the first open) */
     guint stashed_from;
+    EndpointReceiveFn receive; /* installed by assemble.c */
     Client *client;
-} Endpoint;
+};
 
 struct World {
     const WorldConfig *config;
@@ -148,24 +161,5 @@ static inline void world_emit(World *w, SimTraceKind kind, uint16_t sub, Endpoin
 gboolean world_wants_detail(const World *w);
 void world_set_detail(World *w, char *detail);
 char *world_describe_msg(const World *w, const Msg *m);
-
+/* Interns a named idempotency key (scripted operations name theirs). */
 IdemKey world_intern_idem(World *w, const char *name);
-
-/* net.c */
-void net_send(World *w, Msg *m);
-/* Frees a NetRuleEntry (the rules array's free function). */
-void net_rule_entry_free(gpointer p);
-/* Frees the messages of deliveries still queued (before the queue is freed). */
-void net_free_in_flight(World *w);
-
-/* node.c */
-void node_boot_all(World *w);
-void node_deliver(World *w, Endpoint *n, Msg *m);
-void node_free(Endpoint *n);
-
-/* client.c */
-Client *client_new(World *w, guint index, EndpointId ep);
-void client_free(Client *c);
-void client_start(World *w, Client *c);
-void client_receive(World *w, Client *c, Msg *m);
-void client_enqueue_system(World *w, Client *c, uint32_t op);
