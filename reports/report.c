@@ -239,33 +239,6 @@ void report_coverage_add(JsonObject *total, JsonObject *add)
     }
 }
 
-/* ---- JSON helpers ---- */
-
-const char *report_json_str(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return NULL;
-    JsonNode *n = json_object_get_member(o, name);
-    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
-        return NULL;
-    return json_node_get_string(n);
-}
-
-gint64 report_json_int(JsonObject *o, const char *name, gint64 dflt)
-{
-    if (!o || !json_object_has_member(o, name))
-        return dflt;
-    JsonNode *n = json_object_get_member(o, name);
-    if (!JSON_NODE_HOLDS_VALUE(n))
-        return dflt;
-    GType t = json_node_get_value_type(n);
-    if (t == G_TYPE_INT64)
-        return json_node_get_int(n);
-    if (t == G_TYPE_DOUBLE)
-        return (gint64)json_node_get_double(n);
-    return dflt;
-}
-
 static double json_double(JsonObject *o, const char *name)
 {
     if (!o || !json_object_has_member(o, name))
@@ -277,47 +250,6 @@ static double json_double(JsonObject *o, const char *name)
     return t == G_TYPE_DOUBLE  ? json_node_get_double(n)
            : t == G_TYPE_INT64 ? (double)json_node_get_int(n)
                                : 0;
-}
-
-gboolean report_json_bool(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return FALSE;
-    JsonNode *n = json_object_get_member(o, name);
-    return JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
-           json_node_get_boolean(n);
-}
-
-JsonArray *report_json_array(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return NULL;
-    JsonNode *n = json_object_get_member(o, name);
-    return JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-JsonObject *report_json_object(JsonObject *o, const char *name)
-{
-    if (!o || !json_object_has_member(o, name))
-        return NULL;
-    JsonNode *n = json_object_get_member(o, name);
-    return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-const char *report_time(SimTime t, char *buf, gsize size)
-{
-    return sim_time_format_human(t, buf, size);
-}
-
-gboolean report_save(const char *dir, const char *name, const char *text, gsize len, GError **error)
-{
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-    g_autoptr(GError) err = NULL;
-    if (!g_file_set_contents(path, text, (gssize)len, &err)) {
-        g_set_error(error, G_FILE_ERROR, err->code, "cannot write %s: %s", path, err->message);
-        return FALSE;
-    }
-    return TRUE;
 }
 
 /* ---- a run as JSON ---- */
@@ -526,17 +458,6 @@ gboolean report_write_json(const ReportSet *set, const char *dir, GError **error
     gsize len;
     g_autofree char *text = report_set_to_json(set, &len);
     return report_save(dir, "report.json", text, len, error);
-}
-
-gboolean report_write_all(const ReportSet *set, const char *dir, GError **error)
-{
-    if (g_mkdir_with_parents(dir, 0755) != 0) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "cannot create directory %s: %s", dir, g_strerror(errno));
-        return FALSE;
-    }
-    return report_write_json(set, dir, error) && report_write_junit(set, dir, error) &&
-           report_write_markdown(set, dir, error) && report_write_html(set, dir, error);
 }
 
 /* ---- reading report.json back ---- */

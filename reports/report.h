@@ -15,8 +15,8 @@
 #pragma once
 
 #include "reports/check.h"
-
-#include <json-glib/json-glib.h>
+#include "reports/report_json.h"
+#include "reports/report_latency.h"
 
 #define REPORT_SCHEMA_NAME     "durasim-report"
 #define REPORT_SCHEMA_VERSION  1
@@ -28,48 +28,6 @@
 #define REPORT_ROWS_CAP        200 /* rows of one results table (md, html) */
 #define REPORT_POINTS_CAP      800 /* operations in the latency plot of one detailed run */
 #define REPORT_REDUNDANCY_CAP  60  /* writes in the redundancy plot of one detailed run */
-
-/* The shape of a run's cluster, for the campaign dashboard's distributions. */
-typedef struct {
-    guint nodes;                               /* 0: not known (an older report) */
-    guint replicas, write_quorum, read_quorum; /* quorum only (0 for raft) */
-    gboolean sloppy;
-    int fs; /* FsProfile, or -1: not known */
-} ReportShape;
-
-void report_shape_from_config(ReportShape *out, const WorldConfig *config);
-
-/* Client operation latencies (invocation to final outcome, retries included; not the liveness
- * probe or the final reads) as a histogram of log-spaced buckets: bucket 0 holds latencies
- * under 1 µs, buckets 1..80 ten to a decade up to 100 s, the last one everything above. */
-#define REPORT_LAT_BUCKETS 82
-typedef enum {
-    REPORT_LAT_OK,
-    REPORT_LAT_FAILED,
-    REPORT_LAT_INDETERMINATE,
-    REPORT_LAT_OUTCOMES
-} ReportLatOutcome;
-
-typedef struct {
-    uint64_t counts[REPORT_LAT_OUTCOMES][REPORT_LAT_BUCKETS];
-    SimTime max[REPORT_LAT_OUTCOMES]; /* the largest latency seen */
-    uint64_t pending;                 /* operations that never completed */
-} ReportLatency;
-
-/* The lower edge of bucket i in nanoseconds (0 for bucket 0); i may be REPORT_LAT_BUCKETS,
- * whose edge is the upper end of the last decade bucket. */
-SimTime report_latency_edge(guint i);
-/* Adds the client operations of a history. */
-void report_latency_add_history(ReportLatency *lat, const History *h);
-void report_latency_add(ReportLatency *total, const ReportLatency *add);
-uint64_t report_latency_count(const ReportLatency *lat, ReportLatOutcome o);
-/* The latency under which a fraction q (0..1] of outcome o's operations completed: the upper
- * edge of the bucket that holds it, or the largest latency seen if smaller; -1 if none. */
-SimTime report_latency_quantile(const ReportLatency *lat, ReportLatOutcome o, double q);
-const char *report_lat_outcome_name(ReportLatOutcome o);
-/* As JSON (report.json's suite member "latency") and back; FALSE if malformed. */
-JsonObject *report_latency_to_json(const ReportLatency *lat);
-gboolean report_latency_from_json(JsonObject *o, ReportLatency *out);
 
 typedef struct {
     char *name;     /* scenario name, or "seed-N" for a campaign seed */
@@ -221,17 +179,3 @@ void report_set_merge(ReportSet *into, ReportSet *from);
  * result marks each incomplete campaign partial and names its missing shards. */
 ReportSet *report_merge(ReportSet **sets, const char *const *origins, guint n, gboolean partial,
                         GError **error);
-
-/* ---- shared by the writers ---- */
-
-/* "1234.567ms"-style human time; returns buf. */
-const char *report_time(SimTime t, char *buf, gsize size);
-/* The JSON member `name` of `o` as a string/integer/boolean/array/object, or a default. */
-const char *report_json_str(JsonObject *o, const char *name);
-gint64 report_json_int(JsonObject *o, const char *name, gint64 dflt);
-gboolean report_json_bool(JsonObject *o, const char *name);
-JsonArray *report_json_array(JsonObject *o, const char *name);
-JsonObject *report_json_object(JsonObject *o, const char *name);
-/* Writes `text` to dir/name; GError names the file. */
-gboolean report_save(const char *dir, const char *name, const char *text, gsize len,
-                     GError **error);

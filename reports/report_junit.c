@@ -103,7 +103,7 @@ static void missing_shards(GString *out, const ReportSuite *s)
     }
 }
 
-static void suite(GString *out, const ReportSuite *s, guint index)
+static void write_suite(GString *out, const ReportSuite *s, guint index)
 {
     ReportTotals t;
     report_suite_totals(s, &t);
@@ -171,7 +171,7 @@ gboolean report_write_junit(const ReportSet *set, const char *dir, GError **erro
                            "errors=\"0\" skipped=\"%u\" time=\"%.3f\">\n",
                            tests, failures, skipped, all.wall_seconds);
     for (guint i = 0; i < set->suites->len; i++)
-        suite(out, g_ptr_array_index(set->suites, i), i);
+        write_suite(out, g_ptr_array_index(set->suites, i), i);
     g_string_append(out, "</testsuites>\n");
     gboolean ok = report_save(dir, "junit.xml", out->str, out->len, error);
     g_string_free(out, TRUE);

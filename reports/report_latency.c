@@ -7,7 +7,7 @@
  * latencies always land in the same buckets; the histogram only counts, it never keeps an
  * operation, so its size does not grow with the campaign.
  */
-#include "reports/report.h"
+#include "reports/report_latency.h"
 
 #include "model/protocol.h"
 
