@@ -1897,6 +1897,72 @@ static void boot_epoch(Replica *r, gboolean damaged, guint found, Pending *p, Ac
     p->writes_left++;
 }
 
+/* The blocks a boot must not replay: the ones VOID markers void (block + 1 in `voided`) and the
+ * hints marked done (their keys in `done`, which points into `done_keys`); the purge floors it
+ * records go to memory. Returns the highest epoch the log records. */
+static guint boot_markers(Replica *r, const DiskBlock *blocks, const int *errors, uint32_t len,
+                          GHashTable *voided, GHashTable *done, GArray *done_keys)
+{
+    guint epoch = 0;
+    QBlock qb;
+    for (uint32_t i = 0; i < len; i++) {
+        if (errors[i] != 0)
+            continue;
+        if (quorum_decode(&blocks[i], &qb) != BLOCK_OK)
+            continue;
+        if (qb.type == QBLK_VOID)
+            g_hash_table_add(voided, GUINT_TO_POINTER(qb.block + 1));
+        else if (qb.type == QBLK_HINT_DONE)
+            g_array_append_val(done_keys, qb.idem);
+        else if (qb.type == QBLK_EPOCH)
+            epoch = MAX(epoch, qb.block);
+        else if (qb.type == QBLK_PURGE)
+            boot_floor(r, &qb.rec);
+    }
+    for (guint i = 0; i < done_keys->len; i++)
+        g_hash_table_add(done, &g_array_index(done_keys, IdemKey, i));
+    return epoch;
+}
+
+/* Replays the records a boot read (each once, none voided or handed off), to be verified; a
+ * corrupt block makes the replica damaged from its first bad block on. */
+static void boot_records(Replica *r, const DiskBlock *blocks, const int *errors, uint32_t len,
+                         GHashTable *voided, GHashTable *done, gboolean *damaged,
+                         uint32_t *first_bad)
+{
+    QBlock qb;
+    for (uint32_t i = 0; i < len; i++) {
+        BlockCheck c = errors[i] != 0 ? BLOCK_CORRUPT : quorum_decode(&blocks[i], &qb);
+        if (c == BLOCK_TORN)
+            QMARK(r->init, REPLICA_BOOT_TORN);
+        if (c == BLOCK_TORN || c == BLOCK_EMPTY)
+            continue; /* cut short by a crash before its fsync: never acked */
+        if (c == BLOCK_CORRUPT) {
+            QMARK(r->init, REPLICA_BOOT_CORRUPT);
+            *damaged = TRUE;
+            *first_bad = MIN(*first_bad, i);
+            continue;
+        }
+        if (!qblk_is_record(qb.type))
+            continue;
+        if (g_hash_table_contains(voided, GUINT_TO_POINTER(i + 1))) {
+            QMARK(r->init, REPLICA_BOOT_VOIDED);
+            continue;
+        }
+        if (qblk_is_hint(qb.type) && g_hash_table_contains(done, &qb.rec.idem)) {
+            QMARK(r->init, REPLICA_BOOT_HINT_DONE);
+            continue;
+        }
+        if (r->vclock && !boot_vrecord(r, &qb.rec, i))
+            continue;
+        if (!BUG_ON(r->init.bugs, QUORUM_BUG_NO_DEDUP) && meta_of(r, qb.rec.idem))
+            continue;
+        remember(r, &qb.rec, i, FALSE);
+        Inflight f = {0, qb.rec.idem, i, 1};
+        g_array_append_val(r->unverified, f);
+    }
+}
+
 static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
 {
     DiskBlock *blocks;
@@ -1921,61 +1987,14 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
         QMARK(r->init, REPLICA_BOOT_FIRST);
     else
         QMARK(r->init, REPLICA_BOOT_RESTART);
-    /* Pass 1: voided blocks and finished hints. */
     GHashTable *voided = g_hash_table_new(g_direct_hash, g_direct_equal);
     GHashTable *done = g_hash_table_new(g_int64_hash, g_int64_equal);
     GArray *done_keys = g_array_new(FALSE, FALSE, sizeof(IdemKey));
-    guint epoch = 0;
-    for (uint32_t i = 0; i < len; i++) {
-        if (errors[i] != 0)
-            continue;
-        if (quorum_decode(&blocks[i], &qb) != BLOCK_OK)
-            continue;
-        if (qb.type == QBLK_VOID)
-            g_hash_table_add(voided, GUINT_TO_POINTER(qb.block + 1));
-        else if (qb.type == QBLK_HINT_DONE)
-            g_array_append_val(done_keys, qb.idem);
-        else if (qb.type == QBLK_EPOCH)
-            epoch = MAX(epoch, qb.block);
-        else if (qb.type == QBLK_PURGE)
-            boot_floor(r, &qb.rec);
-    }
+    guint epoch = boot_markers(r, blocks, errors, len, voided, done, done_keys);
     r->epoch = epoch;
-    for (guint i = 0; i < done_keys->len; i++)
-        g_hash_table_add(done, &g_array_index(done_keys, IdemKey, i));
-    /* Pass 2: records. */
     Pending *p = pending_new(r, PEND_BOOT);
     p->verify = 1;
-    for (uint32_t i = 0; i < len; i++) {
-        BlockCheck c = errors[i] != 0 ? BLOCK_CORRUPT : quorum_decode(&blocks[i], &qb);
-        if (c == BLOCK_TORN)
-            QMARK(r->init, REPLICA_BOOT_TORN);
-        if (c == BLOCK_TORN || c == BLOCK_EMPTY)
-            continue; /* cut short by a crash before its fsync: never acked */
-        if (c == BLOCK_CORRUPT) {
-            QMARK(r->init, REPLICA_BOOT_CORRUPT);
-            damaged = TRUE;
-            first_bad = MIN(first_bad, i);
-            continue;
-        }
-        if (!qblk_is_record(qb.type))
-            continue;
-        if (g_hash_table_contains(voided, GUINT_TO_POINTER(i + 1))) {
-            QMARK(r->init, REPLICA_BOOT_VOIDED);
-            continue;
-        }
-        if (qblk_is_hint(qb.type) && g_hash_table_contains(done, &qb.rec.idem)) {
-            QMARK(r->init, REPLICA_BOOT_HINT_DONE);
-            continue;
-        }
-        if (r->vclock && !boot_vrecord(r, &qb.rec, i))
-            continue;
-        if (!BUG_ON(r->init.bugs, QUORUM_BUG_NO_DEDUP) && meta_of(r, qb.rec.idem))
-            continue;
-        remember(r, &qb.rec, i, FALSE);
-        Inflight f = {0, qb.rec.idem, i, 1};
-        g_array_append_val(r->unverified, f);
-    }
+    boot_records(r, blocks, errors, len, voided, done, &damaged, &first_bad);
     g_hash_table_unref(voided);
     g_hash_table_unref(done);
     g_array_free(done_keys, TRUE);
