@@ -130,21 +130,57 @@ static gboolean disk_blank_after(World *w, EndpointId node, gboolean power)
     return TRUE;
 }
 
+static void fire_crash(FaultRunner *r, guint index, EndpointId node)
+{
+    const FaultSpec *f = g_ptr_array_index(r->plan->faults, index);
+    World *w = r->w;
+    guint blank = disk_blank_after(w, node, f->power);
+    world_crash_keep(w, node, f->power, f->keep);
+    if (f->restart_after != SIM_TIME_NEVER)
+        sim_queue_after(world_queue(w), f->restart_after, on_restart, r, node, 0);
+    SimTime now = world_now(w);
+    record(r, index, node,
+           f->restart_after == SIM_TIME_NEVER ? SIM_TIME_NEVER : now + f->restart_after, blank);
+}
+
+/* A partition, isolation, one-way cut, drop, duplicate or delay rule, for its duration. */
+static void fire_net_rule(FaultRunner *r, guint index, EndpointId node)
+{
+    const FaultSpec *f = g_ptr_array_index(r->plan->faults, index);
+    World *w = r->w;
+    NetRule rule = net_rule_of(f, node, world_endpoint_count(w));
+    guint id = world_net_add(w, &rule, f->kind, node);
+    net_rule_clear(&rule);
+    if (f->duration > 0)
+        sim_queue_after(world_queue(w), f->duration, on_net_end, r, id, 0);
+    SimTime now = world_now(w);
+    record(r, index, node, f->duration > 0 ? now + f->duration : SIM_TIME_NEVER, 0);
+}
+
+/* Every network fault ends here. */
+static void fire_heal(FaultRunner *r, guint index)
+{
+    World *w = r->w;
+    SimTime now = world_now(w);
+    world_net_heal(w);
+    for (guint i = 0; i < r->fired->len; i++) {
+        FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
+        const FaultSpec *g = g_ptr_array_index(r->plan->faults, ff->fault);
+        if (fault_kind_info(g->kind)->net_rule && ff->ends > now)
+            ff->ends = now;
+    }
+    record(r, index, ENDPOINT_NONE, now, 0);
+}
+
 static void fire(FaultRunner *r, guint index, EndpointId node)
 {
     const FaultSpec *f = g_ptr_array_index(r->plan->faults, index);
     World *w = r->w;
     SimTime now = world_now(w);
     switch (f->kind) {
-    case FAULT_CRASH: {
-        guint blank = disk_blank_after(w, node, f->power);
-        world_crash_keep(w, node, f->power, f->keep);
-        if (f->restart_after != SIM_TIME_NEVER)
-            sim_queue_after(world_queue(w), f->restart_after, on_restart, r, node, 0);
-        record(r, index, node,
-               f->restart_after == SIM_TIME_NEVER ? SIM_TIME_NEVER : now + f->restart_after, blank);
+    case FAULT_CRASH:
+        fire_crash(r, index, node);
         break;
-    }
     case FAULT_RESTART: {
         /* A restart stops the process as a process crash does (the page cache stays). */
         guint blank = disk_blank_after(w, node, FALSE);
@@ -161,25 +197,11 @@ static void fire(FaultRunner *r, guint index, EndpointId node)
     case FAULT_ONEWAY:
     case FAULT_DROP:
     case FAULT_DUPLICATE:
-    case FAULT_DELAY: {
-        NetRule rule = net_rule_of(f, node, world_endpoint_count(w));
-        guint id = world_net_add(w, &rule, f->kind, node);
-        net_rule_clear(&rule);
-        if (f->duration > 0)
-            sim_queue_after(world_queue(w), f->duration, on_net_end, r, id, 0);
-        record(r, index, node, f->duration > 0 ? now + f->duration : SIM_TIME_NEVER, 0);
+    case FAULT_DELAY:
+        fire_net_rule(r, index, node);
         break;
-    }
     case FAULT_HEAL:
-        world_net_heal(w);
-        /* Every network fault ends here. */
-        for (guint i = 0; i < r->fired->len; i++) {
-            FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
-            const FaultSpec *g = g_ptr_array_index(r->plan->faults, ff->fault);
-            if (fault_kind_info(g->kind)->net_rule && ff->ends > now)
-                ff->ends = now;
-        }
-        record(r, index, ENDPOINT_NONE, now, 0);
+        fire_heal(r, index);
         break;
     case FAULT_FSYNC_ERROR:
         world_fsync_errors_matching(w, node, f->err, f->count, f->file_text);

@@ -111,132 +111,170 @@ static void set_node(Gen *g, FaultSpec *f, EndpointId node)
     f->node_text = world_config_endpoint_name(g->c, node);
 }
 
+/* ---- one fault's parameters, kind by kind (every draw from g->rng, in this order) ---- */
+
+static void fill_crash(Gen *g, FaultSpec *f, uint64_t level)
+{
+    SimRng *rng = g->rng;
+    EndpointId n = pick_server(g);
+    set_node(g, f, n);
+    f->power = coin(rng, 2, 3);
+    f->restart_after = draw_time(rng, 10 * SIM_MS, (SimTime)level * 400 * SIM_MS);
+    if (!coin(rng, 1, 10))
+        return;
+    /* Down for good: for raft that spends the failure budget, as lost data does. */
+    gboolean raft_server = g->down_counts && n < g->c->nodes;
+    gboolean budget =
+        endpoint_mask_has(&g->damaged, n) || endpoint_mask_count(&g->damaged) < g->tolerated;
+    if (!raft_server || g->mode == FAULTS_BEYOND || budget) {
+        if (raft_server)
+            endpoint_mask_add(&g->damaged, n);
+        f->restart_after = SIM_TIME_NEVER;
+    }
+}
+
+/* Every endpoint on one side or the other, both sides non-empty. */
+static void fill_partition(Gen *g, FaultSpec *f)
+{
+    guint n = world_config_endpoint_count(g->c);
+    gboolean split = FALSE;
+    for (guint id = 0; id < n; id++) {
+        endpoint_groups_set(&f->groups, (EndpointId)id, (guint)draw(g->rng, 0, 1));
+        split |= f->groups.group[id] != f->groups.group[0];
+    }
+    if (!split) {
+        EndpointId id = (EndpointId)draw(g->rng, 0, n - 1);
+        endpoint_groups_set(&f->groups, id, f->groups.group[id] ^ 1u);
+    }
+}
+
+static void fill_oneway(Gen *g, FaultSpec *f)
+{
+    EndpointId a = pick_server(g), b = pick_server(g);
+    if (a == b)
+        b = (EndpointId)((b + 1) % world_config_server_count(g->c));
+    f->from_mask = endpoint_mask_one(a);
+    f->to_mask = endpoint_mask_one(b);
+}
+
+/* A drop, duplicate or delay rule between everyone or one server, either way. */
+static void fill_net_rule(Gen *g, FaultSpec *f, uint64_t level)
+{
+    SimRng *rng = g->rng;
+    f->from_mask = coin(rng, 1, 2) ? all_mask(g->c) : endpoint_mask_one(pick_server(g));
+    f->to_mask = coin(rng, 1, 2) ? all_mask(g->c) : endpoint_mask_one(pick_server(g));
+    f->num = draw(rng, 1, 10 * level);
+    f->den = 100;
+    f->latency = sim_range(draw_time(rng, 5 * SIM_MS, 20 * SIM_MS),
+                           draw_time(rng, 20 * SIM_MS, (SimTime)level * 100 * SIM_MS));
+}
+
+/* A read-only file system until a power cut; FALSE when the failure budget is spent. */
+static gboolean fill_metadata_error(Gen *g, FaultSpec *f)
+{
+    /* A read-only file system serves nothing until a power cut: for raft a server that
+     * stays so spends the failure budget, as one down for good does. */
+    EndpointId n = g->down_counts ? pick_damage_node(g) : pick_node(g);
+    if (n == ENDPOINT_NONE)
+        return FALSE;
+    set_node(g, f, n);
+    /* At a time, so that the power cycle that mounts it again can follow (reboot_after). */
+    f->trigger = TRIG_AT;
+    f->at = draw_time(g->rng, 0, g->horizon);
+    return TRUE;
+}
+
+/* Sector errors, corruption or a lost disk; FALSE when the failure budget is spent. */
+static gboolean fill_damage(Gen *g, FaultSpec *f, uint64_t level)
+{
+    EndpointId n = pick_damage_node(g);
+    if (n == ENDPOINT_NONE)
+        return FALSE;
+    set_node(g, f, n);
+    f->count = (guint)draw(g->rng, 1, level);
+    return TRUE;
+}
+
+static void fill_slow_disk(Gen *g, FaultSpec *f, uint64_t level)
+{
+    set_node(g, f, pick_node(g));
+    f->latency = sim_range(draw_time(g->rng, 5 * SIM_MS, 20 * SIM_MS),
+                           draw_time(g->rng, 20 * SIM_MS, (SimTime)level * 150 * SIM_MS));
+}
+
+/* A client's clock only where the protocol does not read clients' clocks (or beyond). */
+static void fill_clock_skew(Gen *g, FaultSpec *f, uint64_t level)
+{
+    SimRng *rng = g->rng;
+    gboolean client_ok = g->mode == FAULTS_BEYOND || !g->c->protocol->client_clocks;
+    EndpointId n = client_ok ? (EndpointId)draw(rng, 0, world_config_endpoint_count(g->c) - 1)
+                             : pick_server(g);
+    set_node(g, f, n);
+    f->offset = (SimTime)draw(rng, 0, (uint64_t)level * 200) * SIM_MS;
+    if (coin(rng, 1, 2))
+        f->offset = -f->offset;
+}
+
+/* Fills f's parameters for its kind; FALSE when the kind cannot be had here. A lasting fault
+ * lasts `lasting`, drawn first for every kind. */
 static gboolean fill(Gen *g, FaultSpec *f)
 {
     SimRng *rng = g->rng;
     uint64_t level = g->intensity[f->kind];
     SimTime lasting = draw_time(rng, 20 * SIM_MS, (SimTime)level * 300 * SIM_MS);
     switch (f->kind) {
-    case FAULT_CRASH: {
-        EndpointId n = pick_server(g);
-        set_node(g, f, n);
-        f->power = coin(rng, 2, 3);
-        f->restart_after = draw_time(rng, 10 * SIM_MS, (SimTime)level * 400 * SIM_MS);
-        if (coin(rng, 1, 10)) {
-            /* Down for good: for raft that spends the failure budget, as lost data does. */
-            gboolean raft_server = g->down_counts && n < g->c->nodes;
-            gboolean budget = endpoint_mask_has(&g->damaged, n) ||
-                              endpoint_mask_count(&g->damaged) < g->tolerated;
-            if (!raft_server || g->mode == FAULTS_BEYOND || budget) {
-                if (raft_server)
-                    endpoint_mask_add(&g->damaged, n);
-                f->restart_after = SIM_TIME_NEVER;
-            }
-        }
-        break;
-    }
+    case FAULT_CRASH:
+        fill_crash(g, f, level);
+        return TRUE;
     case FAULT_RESTART:
         set_node(g, f, pick_server(g));
-        break;
+        return TRUE;
     case FAULT_PAUSE:
-        set_node(g, f, pick_server(g));
-        f->duration = lasting;
-        break;
-    case FAULT_PARTITION: {
-        guint n = world_config_endpoint_count(g->c);
-        gboolean split = FALSE;
-        for (guint id = 0; id < n; id++) {
-            endpoint_groups_set(&f->groups, (EndpointId)id, (guint)draw(rng, 0, 1));
-            split |= f->groups.group[id] != f->groups.group[0];
-        }
-        if (!split) {
-            EndpointId id = (EndpointId)draw(rng, 0, n - 1);
-            endpoint_groups_set(&f->groups, id, f->groups.group[id] ^ 1u);
-        }
-        f->duration = lasting;
-        break;
-    }
     case FAULT_ISOLATE:
         set_node(g, f, pick_server(g));
-        f->duration = lasting;
         break;
-    case FAULT_ONEWAY: {
-        EndpointId a = pick_server(g), b = pick_server(g);
-        if (a == b)
-            b = (EndpointId)((b + 1) % world_config_server_count(g->c));
-        f->from_mask = endpoint_mask_one(a);
-        f->to_mask = endpoint_mask_one(b);
-        f->duration = lasting;
+    case FAULT_PARTITION:
+        fill_partition(g, f);
         break;
-    }
+    case FAULT_ONEWAY:
+        fill_oneway(g, f);
+        break;
     case FAULT_DROP:
     case FAULT_DUPLICATE:
     case FAULT_DELAY:
-        f->from_mask = coin(rng, 1, 2) ? all_mask(g->c) : endpoint_mask_one(pick_server(g));
-        f->to_mask = coin(rng, 1, 2) ? all_mask(g->c) : endpoint_mask_one(pick_server(g));
-        f->num = draw(rng, 1, 10 * level);
-        f->den = 100;
-        f->latency = sim_range(draw_time(rng, 5 * SIM_MS, 20 * SIM_MS),
-                               draw_time(rng, 20 * SIM_MS, (SimTime)level * 100 * SIM_MS));
-        f->duration = lasting;
+        fill_net_rule(g, f, level);
         break;
     case FAULT_HEAL:
-        break;
+        return TRUE;
     case FAULT_FSYNC_ERROR:
     case FAULT_WRITE_ERROR:
         set_node(g, f, pick_node(g));
         f->err = coin(rng, 3, 4) ? EIO : ENOSPC;
         f->count = (guint)draw(rng, 1, level * 2);
-        break;
+        return TRUE;
     case FAULT_WRITEBACK_ERROR:
         set_node(g, f, pick_node(g));
         f->err = coin(rng, 3, 4) ? EIO : ENOSPC;
-        break;
+        return TRUE;
     case FAULT_DISK_FULL:
         set_node(g, f, pick_node(g));
-        f->duration = lasting;
         break;
-    case FAULT_METADATA_ERROR: {
-        /* A read-only file system serves nothing until a power cut: for raft a server that
-         * stays so spends the failure budget, as one down for good does. */
-        EndpointId n = g->down_counts ? pick_damage_node(g) : pick_node(g);
-        if (n == ENDPOINT_NONE)
-            return FALSE;
-        set_node(g, f, n);
-        /* At a time, so that the power cycle that mounts it again can follow (reboot_after). */
-        f->trigger = TRIG_AT;
-        f->at = draw_time(rng, 0, g->horizon);
-        break;
-    }
+    case FAULT_METADATA_ERROR:
+        return fill_metadata_error(g, f);
     case FAULT_SECTOR_ERROR:
     case FAULT_CORRUPT:
-    case FAULT_DISK_LOSS: {
-        EndpointId n = pick_damage_node(g);
-        if (n == ENDPOINT_NONE)
-            return FALSE;
-        set_node(g, f, n);
-        f->count = (guint)draw(rng, 1, level);
-        break;
-    }
+    case FAULT_DISK_LOSS:
+        return fill_damage(g, f, level);
     case FAULT_SLOW_DISK:
-        set_node(g, f, pick_node(g));
-        f->latency = sim_range(draw_time(rng, 5 * SIM_MS, 20 * SIM_MS),
-                               draw_time(rng, 20 * SIM_MS, (SimTime)level * 150 * SIM_MS));
-        f->duration = lasting;
+        fill_slow_disk(g, f, level);
         break;
-    case FAULT_CLOCK_SKEW: {
-        gboolean client_ok = g->mode == FAULTS_BEYOND || !g->c->protocol->client_clocks;
-        EndpointId n = client_ok ? (EndpointId)draw(rng, 0, world_config_endpoint_count(g->c) - 1)
-                                 : pick_server(g);
-        set_node(g, f, n);
-        f->offset = (SimTime)draw(rng, 0, (uint64_t)level * 200) * SIM_MS;
-        if (coin(rng, 1, 2))
-            f->offset = -f->offset;
-        break;
-    }
+    case FAULT_CLOCK_SKEW:
+        fill_clock_skew(g, f, level);
+        return TRUE;
     default:
         return FALSE;
     }
+    f->duration = lasting;
     return TRUE;
 }
 

@@ -321,58 +321,77 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
     }
 }
 
-int cli_run(int argc, char **argv)
+/* What `durasim run` was asked. */
+typedef struct {
+    gint64 seed; /* -1: each scenario's own */
+    gboolean trace, verbose, history;
+    char **bugs;
+    char *report, *history_out;
+} RunArgs;
+
+static void run_args_clear(RunArgs *a)
 {
-    gint64 seed = -1;
-    gboolean trace = FALSE, verbose = FALSE, history = FALSE;
-    char **bugs = NULL;
-    char *report = NULL, *history_out = NULL;
+    g_strfreev(a->bugs);
+    g_free(a->report);
+    g_free(a->history_out);
+}
+
+static gboolean parse_run_args(int *argc, char ***argv, RunArgs *a)
+{
+    *a = (RunArgs){.seed = -1};
     GOptionEntry entries[] = {
-        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Override each scenario's seed", "N"},
-        {"trace", 0, 0, G_OPTION_ARG_NONE, &trace, "Print every trace record as it happens", NULL},
-        {"bug", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bugs,
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &a->seed, "Override each scenario's seed", "N"},
+        {"trace", 0, 0, G_OPTION_ARG_NONE, &a->trace, "Print every trace record as it happens",
+         NULL},
+        {"bug", 0, 0, G_OPTION_ARG_STRING_ARRAY, &a->bugs,
          "Switch on a bug variant (repeatable; see durasim bugs)", "NAME"},
-        {"report", 0, 0, G_OPTION_ARG_FILENAME, &report,
+        {"report", 0, 0, G_OPTION_ARG_FILENAME, &a->report,
          "Write report.json, junit.xml, summary.md and index.html into DIR", "DIR"},
-        {"history", 0, 0, G_OPTION_ARG_NONE, &history,
+        {"history", 0, 0, G_OPTION_ARG_NONE, &a->history,
          "Print every client operation: invocation, completion, outcome and result", NULL},
-        {"history-out", 0, 0, G_OPTION_ARG_FILENAME, &history_out,
+        {"history-out", 0, 0, G_OPTION_ARG_FILENAME, &a->history_out,
          "Write the client history to FILE in jepsen-edn (one scenario)", "FILE"},
-        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+        {"verbose", 'v', 0, G_OPTION_ARG_NONE, &a->verbose,
          "Also print counts, notes and violations of passing runs", NULL},
         CLI_CHECK_INVARIANTS_ENTRY,
         {NULL},
     };
-    if (!cli_parse("run", "FILE|DIR...",
-                   "Run scenario files (or every *.ini of a directory), judge each against its\n"
-                   "[expect] group, and print one line per scenario: verdict, name, seed and\n"
-                   "trace hash, with every unmet expectation (expected vs actual) and violation.\n"
-                   "Exit status: 0 if every scenario passed, 1 if any failed, 2 on bad input.",
-                   entries, &argc, &argv))
-        return CLI_EXIT_USAGE;
-    g_autoptr(GPtrArray) files = NULL;
-    ReportSet *set = NULL;
-    int status = CLI_EXIT_USAGE;
+    return cli_parse("run", "FILE|DIR...",
+                     "Run scenario files (or every *.ini of a directory), judge each against its\n"
+                     "[expect] group, and print one line per scenario: verdict, name, seed and\n"
+                     "trace hash, with every unmet expectation (expected vs actual) and "
+                     "violation.\n"
+                     "Exit status: 0 if every scenario passed, 1 if any failed, 2 on bad input.",
+                     entries, argc, argv);
+}
+
+/* The scenario files the arguments name, checked against the flags; NULL (after one line of
+ * error) when something is wrong. */
+static GPtrArray *run_files(const RunArgs *a, int argc, char **argv)
+{
     if (argc < 2) {
         cli_error("run: give at least one scenario file or directory (try 'durasim run --help')");
-        goto out;
+        return NULL;
     }
-    if (seed < -1 || (seed == -1 && FALSE)) {
+    if (a->seed < -1) {
         cli_error("run: --seed must be a non-negative integer");
-        goto out;
+        return NULL;
     }
-    if (!cli_check_bug_names("run", bugs))
-        goto out;
-    if (report && !cli_report_open("run", report))
-        goto out;
-    files = cli_expand_paths("run", argc, argv);
-    if (!files)
-        goto out;
-    if (history_out && files->len != 1) {
+    if (!cli_check_bug_names("run", a->bugs) || (a->report && !cli_report_open("run", a->report)))
+        return NULL;
+    GPtrArray *files = cli_expand_paths("run", argc, argv);
+    if (files && a->history_out && files->len != 1) {
         cli_error("run: --history-out writes one history: give one scenario file, not %u",
                   files->len);
-        goto out;
+        g_clear_pointer(&files, g_ptr_array_unref);
     }
+    return files;
+}
+
+/* Loads every file; NULL (after one line of error) when one does not load or a --bug fits no
+ * scenario's protocol. */
+static GPtrArray *load_scenarios(const GPtrArray *files, char **bugs)
+{
     GPtrArray *scenarios = g_ptr_array_new_with_free_func((GDestroyNotify)scenario_free);
     for (guint i = 0; i < files->len; i++) {
         g_autoptr(GError) err = NULL;
@@ -380,76 +399,98 @@ int cli_run(int argc, char **argv)
         if (!s) {
             cli_error("%s", err->message);
             g_ptr_array_unref(scenarios);
-            goto out;
+            return NULL;
         }
         g_ptr_array_add(scenarios, s);
     }
     if (!bugs_apply("run", bugs, scenarios)) {
         g_ptr_array_unref(scenarios);
-        goto out;
+        return NULL;
     }
-    RunOptions opt = {.has_seed = seed >= 0,
-                      .seed = (uint64_t)MAX(seed, 0),
-                      .trace_to = trace ? stdout : NULL,
-                      .keep_trace = history || report || history_out};
-    ReportSuite *suite = NULL;
-    if (report) {
-        set = report_set_new();
-        g_autofree char *name = run_suite_name(argc, argv, seed, bugs);
-        suite = report_set_add_suite(set, name, "run");
-    }
-    double started = cli_wall_now(), report_seconds = 0;
+    return scenarios;
+}
+
+/* Adds a scenario's run to the report suite. */
+static void report_scenario(ReportSuite *suite, const RunArgs *a, const Scenario *s,
+                            const char *file, const RunResult *r, BugSet bugs, double wall)
+{
+    g_autofree char *replay = scenario_replay(file, a->seed, s->config.protocol, bugs);
+    ReportRun *line = cli_report_run_new(s->name, file, r, replay, wall);
+    line->expected = s->expect.violations | s->expect.include;
+    report_suite_add_run(suite, line);
+    g_autoptr(JsonObject) cov = report_coverage_new(&r->stats, s->config.protocol);
+    report_coverage_add(suite->coverage, cov);
+    report_latency_add(&suite->latency, &r->latency);
+}
+
+/* Runs the scenarios in order, printing each, into `suite` when reporting. Returns the exit
+ * status; *report_seconds gets the time spent on the report. */
+static int run_scenarios(const RunArgs *a, const GPtrArray *files, const GPtrArray *scenarios,
+                         ReportSuite *suite, double *report_seconds)
+{
+    RunOptions opt = {.has_seed = a->seed >= 0,
+                      .seed = (uint64_t)MAX(a->seed, 0),
+                      .trace_to = a->trace ? stdout : NULL,
+                      .keep_trace = a->history || a->report || a->history_out};
     guint passed = 0;
     for (guint i = 0; i < scenarios->len; i++) {
         const Scenario *s = g_ptr_array_index(scenarios, i);
         RunResult r;
         g_autoptr(GError) err = NULL;
         double t0 = cli_wall_now();
-        opt.extra_bugs = cli_bugs_of(s->config.protocol, bugs);
+        opt.extra_bugs = cli_bugs_of(s->config.protocol, a->bugs);
         if (!runner_run(s, &opt, &r, &err)) {
             cli_error("run: %s: internal error: %s", s->name, err ? err->message : "?");
-            g_ptr_array_unref(scenarios);
-            status = CLI_EXIT_INTERNAL;
-            goto out;
+            return CLI_EXIT_INTERNAL;
         }
-        cli_print_result(s->name, &r, verbose);
-        if (history)
+        cli_print_result(s->name, &r, a->verbose);
+        if (a->history)
             cli_print_history(&r);
-        if (history_out && !cli_write_history(&r, "run", history_out)) {
+        if (a->history_out && !cli_write_history(&r, "run", a->history_out)) {
             run_result_clear(&r);
-            g_ptr_array_unref(scenarios);
-            goto out;
+            return CLI_EXIT_USAGE;
         }
         passed += r.passed;
         if (suite) {
             double t1 = cli_wall_now();
-            const char *file = g_ptr_array_index(files, i);
-            g_autofree char *replay =
-                scenario_replay(file, seed, s->config.protocol, opt.extra_bugs);
-            ReportRun *line = cli_report_run_new(s->name, file, &r, replay, t1 - t0);
-            line->expected = s->expect.violations | s->expect.include;
-            report_suite_add_run(suite, line);
-            g_autoptr(JsonObject) cov = report_coverage_new(&r.stats, s->config.protocol);
-            report_coverage_add(suite->coverage, cov);
-            report_latency_add(&suite->latency, &r.latency);
-            report_seconds += cli_wall_now() - t1;
+            report_scenario(suite, a, s, g_ptr_array_index(files, i), &r, opt.extra_bugs, t1 - t0);
+            *report_seconds += cli_wall_now() - t1;
         }
         run_result_clear(&r);
     }
     printf("scenarios: %u run, %u passed, %u failed\n", scenarios->len, passed,
            scenarios->len - passed);
-    status = passed == scenarios->len ? CLI_EXIT_PASS : CLI_EXIT_FAIL;
-    g_ptr_array_unref(scenarios);
-    if (set) {
+    return passed == scenarios->len ? CLI_EXIT_PASS : CLI_EXIT_FAIL;
+}
+
+int cli_run(int argc, char **argv)
+{
+    RunArgs a;
+    if (!parse_run_args(&argc, &argv, &a)) {
+        run_args_clear(&a);
+        return CLI_EXIT_USAGE;
+    }
+    g_autoptr(GPtrArray) files = run_files(&a, argc, argv);
+    g_autoptr(GPtrArray) scenarios = files ? load_scenarios(files, a.bugs) : NULL;
+    if (!scenarios) {
+        run_args_clear(&a);
+        return CLI_EXIT_USAGE;
+    }
+    g_autoptr(ReportSet) set = NULL;
+    ReportSuite *suite = NULL;
+    if (a.report) {
+        set = report_set_new();
+        g_autofree char *name = run_suite_name(argc, argv, a.seed, a.bugs);
+        suite = report_set_add_suite(set, name, "run");
+    }
+    double started = cli_wall_now(), report_seconds = 0;
+    int status = run_scenarios(&a, files, scenarios, suite, &report_seconds);
+    if (suite && (status == CLI_EXIT_PASS || status == CLI_EXIT_FAIL)) {
         suite->wall_seconds = cli_wall_now() - started;
-        if (!cli_report_write("run", set, report, cli_wall_now() - report_seconds))
+        if (!cli_report_write("run", set, a.report, cli_wall_now() - report_seconds))
             status = CLI_EXIT_USAGE;
     }
-out:
-    report_set_free(set);
-    g_strfreev(bugs);
-    g_free(report);
-    g_free(history_out);
+    run_args_clear(&a);
     return status;
 }
 

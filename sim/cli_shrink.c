@@ -322,91 +322,93 @@ static void print_shape(const char *label, const Scenario *s)
            s->config.nodes);
 }
 
-/* Shrinks `start` (expectations off); writes the result. Returns the exit status. */
-static int shrink_scenario(Scenario *start, const char *kind, guint max_runs, const char *out_path,
-                           gboolean verbose)
+/* The violation kind to keep: `kind` when given (it must show), else the first it shows. Sets
+ * *target; returns CLI_EXIT_PASS, or the exit status after one line of error. */
+static int pick_target(Scenario *start, const char *kind, ViolationKind *target)
 {
-    int status = CLI_EXIT_USAGE;
-    g_autoptr(Scenario) best = NULL;
     ViolationSet kinds;
     if (!run_kinds(start, &kinds)) {
         cli_error("shrink: internal error running %s", start->name);
         return CLI_EXIT_INTERNAL;
     }
-    Shrinker sh = {.max_runs = max_runs};
     if (kind) {
-        if (!violation_kind_parse(kind, &sh.target)) {
+        if (!violation_kind_parse(kind, target)) {
             cli_error("shrink: unknown violation kind '%s'", kind);
-            return status;
+            return CLI_EXIT_USAGE;
         }
-        if (!(kinds & (1u << sh.target))) {
+        if (!(kinds & (1u << *target))) {
             g_autofree char *got = violation_set_format(kinds);
             cli_error("shrink: %s shows no %s violation (it shows: %s)", start->name, kind, got);
-            return status;
+            return CLI_EXIT_USAGE;
         }
-    } else {
-        if (kinds == 0) {
-            cli_error("shrink: %s shows no violation: nothing to shrink", start->name);
-            return status;
-        }
-        RunOptions opt = {0};
-        RunResult r;
-        runner_run(start, &opt, &r, NULL);
-        const Violation *first = g_ptr_array_index(r.verdict.violations, 0);
-        sh.target = first->kind;
-        run_result_clear(&r);
+        return CLI_EXIT_PASS;
     }
-    printf("shrink: %s, keeping its %s violation\n", start->name, violation_kind_name(sh.target));
-    print_shape("start", start);
+    if (kinds == 0) {
+        cli_error("shrink: %s shows no violation: nothing to shrink", start->name);
+        return CLI_EXIT_USAGE;
+    }
+    RunOptions opt = {0};
+    RunResult r;
+    runner_run(start, &opt, &r, NULL);
+    const Violation *first = g_ptr_array_index(r.verdict.violations, 0);
+    *target = first->kind;
+    run_result_clear(&r);
+    return CLI_EXIT_PASS;
+}
 
-    best = reload(start);
-    if (!best) {
-        cli_error("shrink: %s does not survive writing and loading back", start->name);
-        return CLI_EXIT_INTERNAL;
-    }
+/* Every pass in turn until none makes the scenario smaller or the runs are spent. */
+static void shrink_passes(Shrinker *sh, Scenario **best)
+{
     gboolean changed = TRUE;
-    while (changed && sh.runs < sh.max_runs) {
+    while (changed && sh->runs < sh->max_runs) {
         changed = FALSE;
-        changed |= ddmin(&sh, &best, LIST_FAULTS);
-        if (!changed && best->faults.faults->len <= 16)
-            changed |= remove_sets(&sh, &best, 2);
-        if (!changed && best->faults.faults->len <= 10)
-            changed |= remove_sets(&sh, &best, 3);
-        changed |= ddmin(&sh, &best, LIST_OPS);
-        changed |= shrink_numbers(&sh, &best);
-        changed |= shrink_times(&sh, &best);
-        if (!changed && best->faults.faults->len > 0)
-            changed |= simplify_faults(&sh, &best);
+        changed |= ddmin(sh, best, LIST_FAULTS);
+        if (!changed && (*best)->faults.faults->len <= 16)
+            changed |= remove_sets(sh, best, 2);
+        if (!changed && (*best)->faults.faults->len <= 10)
+            changed |= remove_sets(sh, best, 3);
+        changed |= ddmin(sh, best, LIST_OPS);
+        changed |= shrink_numbers(sh, best);
+        changed |= shrink_times(sh, best);
+        if (!changed && (*best)->faults.faults->len > 0)
+            changed |= simplify_faults(sh, best);
     }
-    if (sh.runs >= sh.max_runs)
+    if (sh->runs >= sh->max_runs)
         printf("shrink: stopped after --max-runs %u runs; the result is smaller, maybe not "
                "minimal\n",
-               sh.max_runs);
+               sh->max_runs);
+}
 
-    /* The minimal scenario: named after the original, with an [expect] that says what it shows.
-     * With a bug variant on, it documents what the oracle catches (violations.include); without,
-     * it is a regression that fails until the protocol is fixed (violations = none). */
+/* The minimal scenario: named after the original, with an [expect] that says what it shows.
+ * With a bug variant on, it documents what the oracle catches (violations.include); without,
+ * it is a regression that fails until the protocol is fixed (violations = none). */
+static void describe_minimal(Scenario *best, const Scenario *start, ViolationKind target)
+{
     g_free(best->name);
     best->name = g_strdup_printf("%s-min", start->name);
     g_free(best->summary);
-    best->summary =
-        g_strdup_printf("Shrunk from %s (seed %" G_GUINT64_FORMAT "): shows %s", start->name,
-                        start->config.seed, violation_kind_name(sh.target));
+    best->summary = g_strdup_printf("Shrunk from %s (seed %" G_GUINT64_FORMAT "): shows %s",
+                                    start->name, start->config.seed, violation_kind_name(target));
     best->expect.present = TRUE;
     if (best->config.bugs) {
         best->expect.has_include = TRUE;
-        best->expect.include = 1u << sh.target;
+        best->expect.include = 1u << target;
     } else {
         best->expect.has_violations = TRUE;
         best->expect.violations = 0;
     }
-    g_autofree char *path = out_path ? g_strdup(out_path) : g_strdup_printf("%s.ini", best->name);
+}
+
+/* Writes `best` to `path` and checks what was written, from the file, as a user will run it.
+ * Returns the exit status. */
+static int save_minimal(const Scenario *best, const char *path, const Shrinker *sh,
+                        gboolean verbose)
+{
     g_autoptr(GError) err = NULL;
     if (!scenario_save(best, path, &err)) {
         cli_error("shrink: %s", err->message);
-        return status;
+        return CLI_EXIT_USAGE;
     }
-    /* Check what was written, from the file, as a user will run it. */
     g_autoptr(Scenario) check = scenario_load_file(path, &err);
     RunOptions opt = {0};
     RunResult r;
@@ -414,19 +416,39 @@ static int shrink_scenario(Scenario *start, const char *kind, guint max_runs, co
         cli_error("shrink: internal error: %s does not load or run", path);
         return CLI_EXIT_INTERNAL;
     }
-    gboolean shows = (r.verdict.kinds & (1u << sh.target)) != 0;
+    gboolean shows = (r.verdict.kinds & (1u << sh->target)) != 0;
     print_shape("minimal", best);
     cli_print_result(check->name, &r, verbose);
     run_result_clear(&r);
     if (!shows) {
         cli_error("shrink: internal error: %s no longer shows %s", path,
-                  violation_kind_name(sh.target));
+                  violation_kind_name(sh->target));
         return CLI_EXIT_INTERNAL;
     }
-    printf("shrink: %u runs; wrote %s (durasim run %s shows %s)\n", sh.runs, path, path,
-           violation_kind_name(sh.target));
-    status = CLI_EXIT_PASS;
-    return status;
+    printf("shrink: %u runs; wrote %s (durasim run %s shows %s)\n", sh->runs, path, path,
+           violation_kind_name(sh->target));
+    return CLI_EXIT_PASS;
+}
+
+/* Shrinks `start` (expectations off); writes the result. Returns the exit status. */
+static int shrink_scenario(Scenario *start, const char *kind, guint max_runs, const char *out_path,
+                           gboolean verbose)
+{
+    Shrinker sh = {.max_runs = max_runs};
+    int status = pick_target(start, kind, &sh.target);
+    if (status != CLI_EXIT_PASS)
+        return status;
+    printf("shrink: %s, keeping its %s violation\n", start->name, violation_kind_name(sh.target));
+    print_shape("start", start);
+    g_autoptr(Scenario) best = reload(start);
+    if (!best) {
+        cli_error("shrink: %s does not survive writing and loading back", start->name);
+        return CLI_EXIT_INTERNAL;
+    }
+    shrink_passes(&sh, &best);
+    describe_minimal(best, start, sh.target);
+    g_autofree char *path = out_path ? g_strdup(out_path) : g_strdup_printf("%s.ini", best->name);
+    return save_minimal(best, path, &sh, verbose);
 }
 
 /* The scenario to shrink: a fuzz seed (--protocol P --seed N) or a scenario FILE. */

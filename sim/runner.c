@@ -219,7 +219,16 @@ static gboolean enough_up(World *w, const WorldConfig *cfg)
     return cfg->protocol->enough_up(cfg, &view);
 }
 
-gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GError **error)
+/* The world of a run, with its checker and fault runner attached. */
+typedef struct {
+    World *w;
+    Checker *checker;
+    FaultRunner *faults;
+    SimTime quiet_since; /* when the last fault fired (run_activity) */
+} Run;
+
+/* Sets up `out` and the run of `s` under the options' seed and bug variants. */
+static void run_begin(const Scenario *s, const RunOptions *opt, RunResult *out, Run *run)
 {
     memset(out, 0, sizeof *out);
     out->failures = g_ptr_array_new_with_free_func(g_free);
@@ -229,52 +238,71 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
         cfg->seed = opt->seed;
     protocol_bugs_add(cfg->protocol, cfg, opt->extra_bugs);
     out->seed = cfg->seed;
-    /* Final reads of keys named only in expectations need them in the key table. */
     World *w = world_new(cfg);
+    /* Final reads of keys named only in expectations need them in the key table. */
     for (guint i = 0; i < s->expect.finals->len; i++)
         world_key_intern(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key);
-    Checker *checker = checker_new(w, protocols_oracle(cfg->protocol));
+    run->w = w;
+    run->checker = checker_new(w, protocols_oracle(cfg->protocol));
     world_set_invariants(w, check_all);
     if (opt->keep_trace) {
         world_keep_trace(w, TRUE);
-        checker_keep_history(checker);
+        checker_keep_history(run->checker);
     }
     if (opt->trace_to)
         world_print_trace(w, opt->trace_to);
-    FaultRunner *faults = fault_runner_new(w, &s->faults);
-    current_world = w;
-    current_name = s->name;
+    run->faults = fault_runner_new(w, &s->faults);
+}
 
+/* The workload with its faults, then the settle time after the last operation and fault.
+ * Returns whether every fault had ended by then. */
+static gboolean run_activity(Run *run, const WorldConfig *cfg)
+{
+    World *w = run->w;
     world_start(w);
-    run_while(w, cfg->duration, activity_over, faults);
+    run_while(w, cfg->duration, activity_over, run->faults);
     SimTime last_fault = 0;
-    fault_runner_quiet(faults, &last_fault);
-    fault_runner_disarm(faults); /* what has not fired by now never will */
+    fault_runner_quiet(run->faults, &last_fault);
+    run->quiet_since = last_fault;
+    fault_runner_disarm(run->faults); /* what has not fired by now never will */
     SimTime settle_end = MAX(world_last_completion(w), last_fault) + cfg->settle;
     settle_end = MAX(settle_end, world_now(w));
     run_while(w, settle_end, never, NULL);
     /* Whether every fault has ended is judged here, before the final phase can use up what a
      * fault left behind (an injected disk error, say). */
-    gboolean healed = !fault_runner_lasting(faults, world_now(w)) && world_net_is_healed(w);
+    gboolean healed = !fault_runner_lasting(run->faults, world_now(w)) && world_net_is_healed(w);
     if (world_now(w) >= settle_end)
-        checker_check_convergence(checker, healed);
+        checker_check_convergence(run->checker, healed);
+    return healed;
+}
 
-    uint32_t probe = UINT32_MAX;
+/* The liveness probe and the final reads, while time is left. Returns the probe's op id, or
+ * UINT32_MAX when none ran. */
+static uint32_t run_finals(World *w, const Scenario *s, const WorldConfig *cfg)
+{
+    if (world_now(w) >= cfg->duration)
+        return UINT32_MAX;
     FinalOps finals = {g_array_new(FALSE, FALSE, sizeof(uint32_t))};
-    if (world_now(w) < cfg->duration) {
-        KeyId pk;
-        world_key_lookup(w, "_probe", &pk);
-        probe = world_submit(w, 0, OP_PUT, pk, 1, HOP_PROBE);
-        g_array_append_val(finals.ops, probe);
-        g_autoptr(GArray) keys = keys_to_read(w, s);
-        for (guint i = 0; i < keys->len; i++) {
-            uint32_t id = world_submit(w, 0, OP_GET, g_array_index(keys, KeyId, i), 0, HOP_FINAL);
-            g_array_append_val(finals.ops, id);
-        }
-        run_while(w, cfg->duration, finals_done, &finals);
+    KeyId pk;
+    world_key_lookup(w, "_probe", &pk);
+    uint32_t probe = world_submit(w, 0, OP_PUT, pk, 1, HOP_PROBE);
+    g_array_append_val(finals.ops, probe);
+    g_autoptr(GArray) keys = keys_to_read(w, s);
+    for (guint i = 0; i < keys->len; i++) {
+        uint32_t id = world_submit(w, 0, OP_GET, g_array_index(keys, KeyId, i), 0, HOP_FINAL);
+        g_array_append_val(finals.ops, id);
     }
+    run_while(w, cfg->duration, finals_done, &finals);
     g_array_free(finals.ops, TRUE);
+    return probe;
+}
 
+/* The within-model judgement, the oracles' verdict and the scenario's expectations. */
+static void run_judge(Run *run, const Scenario *s, const RunOptions *opt, RunResult *out,
+                      uint32_t probe, gboolean healed)
+{
+    World *w = run->w;
+    const WorldConfig *cfg = &out->config;
     EndpointMask down = {0};
     for (EndpointId id = 0; id < cfg->nodes; id++)
         if (!world_is_up(w, id) || (world_disk(w, id) && disk_is_read_only(world_disk(w, id))))
@@ -283,7 +311,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     for (EndpointId id = 0; id < cfg->nodes; id++)
         if (world_disk(w, id))
             broken += (guint)disk_stats(world_disk(w, id))->broken_promises;
-    fault_judge(cfg, &s->faults, fault_runner_fired(faults), &down, broken, &out->judgement);
+    fault_judge(cfg, &s->faults, fault_runner_fired(run->faults), &down, broken, &out->judgement);
     endpoint_mask_clear(&down);
     CheckEnd end = {
         .probe_op = probe,
@@ -292,34 +320,51 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
         .linearizable = out->judgement.linearizable,
         .model_reason = out->judgement.reason,
         .lin_budget = opt->lin_budget,
-        .quiet_since = last_fault,
+        .quiet_since = run->quiet_since,
     };
     verdict_init(&out->verdict);
-    checker_finish(checker, &end, &out->verdict);
+    checker_finish(run->checker, &end, &out->verdict);
     judge_expectations(s, w, out);
+}
 
+/* What the run did: its trace hash, counts, latencies and the faults that fired. */
+static void run_record(const Run *run, const Scenario *s, RunResult *out)
+{
+    World *w = run->w;
     out->trace_hash = sim_trace_digest(world_trace(w));
     out->trace_records = world_trace(w)->count;
     out->events = sim_queue_events_run(world_queue(w));
     out->sim_end = world_now(w);
     out->stats = *world_stats(w);
     report_latency_add_history(&out->latency, world_history(w));
-    out->fired = g_array_copy((GArray *)fault_runner_fired(faults));
+    out->fired = g_array_copy((GArray *)fault_runner_fired(run->faults));
     out->fired_names = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < out->fired->len; i++) {
         const FaultSpec *f =
             g_ptr_array_index(s->faults.faults, g_array_index(out->fired, FiredFault, i).fault);
         g_ptr_array_add(out->fired_names, g_strdup(f->name));
     }
-    fault_runner_free(faults);
+}
+
+gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GError **error)
+{
+    Run run = {0};
+    run_begin(s, opt, out, &run);
+    current_world = run.w;
+    current_name = s->name;
+    gboolean healed = run_activity(&run, &out->config);
+    uint32_t probe = run_finals(run.w, s, &out->config);
+    run_judge(&run, s, opt, out, probe, healed);
+    run_record(&run, s, out);
+    fault_runner_free(run.faults);
     current_world = NULL;
     current_name = NULL;
     if (opt->keep_trace) {
-        out->world = w;
-        out->checker = checker;
+        out->world = run.w;
+        out->checker = run.checker;
     } else {
-        checker_free(checker);
-        world_free(w);
+        checker_free(run.checker);
+        world_free(run.w);
     }
     (void)error;
     return TRUE;

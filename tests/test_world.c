@@ -1035,6 +1035,109 @@ static const FaultSpec *spec(const Scenario *sc, guint i)
     return g_ptr_array_index(sc->faults.faults, i);
 }
 
+typedef struct {
+    EndpointId r1, r2, r3, co1, c1, c2;
+} FaultIds;
+
+/* Crashes, pauses, restarts and heals (faults a, b, n, q, r of the test below). */
+static void assert_life_cycle_faults(const Scenario *sc, const FaultIds *id)
+{
+    const FaultSpec *f = spec(sc, 0);
+    assert_int_equal(f->kind, FAULT_CRASH);
+    assert_int_equal(f->target, TARGET_NODE);
+    assert_int_equal(f->node, id->r2);
+    assert_false(f->power);
+    assert_true(f->restart_after == 2 * SIM_SEC && f->at == 1 * SIM_SEC);
+    f = spec(sc, 1);
+    assert_int_equal(f->trigger, TRIG_FAILPOINT);
+    assert_int_equal(f->fp, QUORUM_FP_COORD_QUORUM);
+    assert_int_equal(f->target, TARGET_ROLE);
+    assert_int_equal(f->role, ROLE_COORDINATOR);
+    assert_int_equal(f->nth, 3);
+    assert_true(f->duration == 5 * SIM_MS);
+    f = spec(sc, 13); /* defaults: a power crash, never restarted */
+    assert_true(f->power);
+    assert_true(f->restart_after == SIM_TIME_NEVER);
+    assert_int_equal(spec(sc, 16)->kind, FAULT_RESTART);
+    f = spec(sc, 17);
+    assert_int_equal(f->kind, FAULT_HEAL);
+    assert_int_equal(f->target, TARGET_NONE);
+    assert_true(f->at == 9 * SIM_SEC);
+}
+
+/* Partitions, one-way cuts, drops, delays, isolation, duplicates (faults c, d, e, f, k, m). */
+static void assert_network_faults(const Scenario *sc, const FaultIds *id)
+{
+    const WorldConfig *c = &sc->config;
+    const FaultSpec *f = spec(sc, 2);
+    assert_int_equal(endpoint_groups_of(&f->groups, id->r1), 0);
+    assert_int_equal(endpoint_groups_of(&f->groups, id->r2), 1);
+    assert_int_equal(endpoint_groups_of(&f->groups, id->c1), 1);
+    assert_int_equal(endpoint_groups_of(&f->groups, id->r3), 0); /* unlisted: the first group */
+    f = spec(sc, 3);
+    assert_int_equal(f->from_mask.bits[0], (1u << id->r1) | (1u << id->r2));
+    assert_int_equal(f->to_mask.bits[0], 1u << id->co1);
+    f = spec(sc, 4);
+    assert_int_equal(f->to_mask.bits[0], 1u << id->r3);
+    assert_int_equal(f->from_mask.bits[0], (1u << world_config_endpoint_count(c)) - 1);
+    assert_int_equal(f->num * 4, f->den);
+    f = spec(sc, 5);
+    assert_int_equal(f->to_mask.bits[0], 1u << id->c2);
+    assert_true(f->latency.lo == 3 * SIM_MS && f->latency.hi == 9 * SIM_MS);
+    f = spec(sc, 10);
+    assert_int_equal(f->kind, FAULT_ISOLATE);
+    assert_int_equal(f->node, id->r2);
+    assert_true(f->duration == 2 * SIM_SEC);
+    f = spec(sc, 12);
+    assert_int_equal(f->from_mask.bits[0], 1u << id->co1);
+    assert_int_equal(f->to_mask.bits[0], 1u << id->r1);
+    assert_true(f->num == f->den && f->den > 0);
+}
+
+/* Disk and clock faults (faults g, h, i, j, l, o, p). */
+static void assert_disk_and_clock_faults(const Scenario *sc, const FaultIds *id)
+{
+    const FaultSpec *f = spec(sc, 6);
+    assert_int_equal(f->err, ENOSPC);
+    assert_int_equal(f->count, 4);
+    f = spec(sc, 7);
+    assert_int_equal(f->count, 2);
+    f = spec(sc, 8);
+    assert_true(f->latency.lo == 7 * SIM_MS && f->duration == 1 * SIM_SEC);
+    f = spec(sc, 9);
+    assert_int_equal(f->node, id->c2);
+    assert_true(f->offset == -50 * SIM_MS);
+    f = spec(sc, 11); /* defaults: errno EIO, count 1 */
+    assert_int_equal(f->err, EIO);
+    assert_int_equal(f->count, 1);
+    f = spec(sc, 14);
+    assert_int_equal(f->kind, FAULT_DISK_LOSS);
+    assert_int_equal(f->node, id->r3);
+    assert_int_equal(spec(sc, 15)->count, 5);
+}
+
+/* What a power cut keeps, the file a disk error hits, a full disk and a read-only file system
+ * (faults s, t, u, v, w, and the defaults of a and g). */
+static void assert_file_system_faults(const Scenario *sc)
+{
+    assert_int_equal(spec(sc, 0)->keep, DISK_KEEP_RANDOM); /* the default */
+    assert_null(spec(sc, 6)->file_text);
+    const FaultSpec *f = spec(sc, 18);
+    assert_true(f->power);
+    assert_int_equal(f->keep, DISK_KEEP_NAMES);
+    f = spec(sc, 19);
+    assert_int_equal(f->kind, FAULT_WRITEBACK_ERROR);
+    assert_int_equal(f->err, ENOSPC);
+    assert_string_equal(f->file_text, "log/*");
+    f = spec(sc, 20);
+    assert_int_equal(f->err, EIO);
+    assert_string_equal(f->file_text, "meta");
+    f = spec(sc, 21);
+    assert_int_equal(f->kind, FAULT_DISK_FULL);
+    assert_true(f->duration == 0); /* full until space is freed */
+    assert_int_equal(spec(sc, 22)->kind, FAULT_METADATA_ERROR);
+}
+
 /* Every parameter of every fault kind in SCENARIOS.md reaches its FaultSpec field. */
 static void test_world_every_fault_parameter_reaches_the_fault_spec(void **state)
 {
@@ -1068,89 +1171,18 @@ static void test_world_every_fault_parameter_reaches_the_fault_spec(void **state
         print_error("%s\n", error->message);
     assert_non_null(sc);
     const WorldConfig *c = &sc->config;
-    EndpointId r1, r2, r3, co1, c1, c2;
-    assert_true(
-        world_config_endpoint_parse(c, "r1", &r1) && world_config_endpoint_parse(c, "r2", &r2) &&
-        world_config_endpoint_parse(c, "r3", &r3) && world_config_endpoint_parse(c, "co1", &co1) &&
-        world_config_endpoint_parse(c, "c1", &c1) && world_config_endpoint_parse(c, "c2", &c2));
-
-    const FaultSpec *f = spec(sc, 0);
-    assert_int_equal(f->kind, FAULT_CRASH);
-    assert_int_equal(f->target, TARGET_NODE);
-    assert_int_equal(f->node, r2);
-    assert_false(f->power);
-    assert_true(f->restart_after == 2 * SIM_SEC && f->at == 1 * SIM_SEC);
-    f = spec(sc, 1);
-    assert_int_equal(f->trigger, TRIG_FAILPOINT);
-    assert_int_equal(f->fp, QUORUM_FP_COORD_QUORUM);
-    assert_int_equal(f->target, TARGET_ROLE);
-    assert_int_equal(f->role, ROLE_COORDINATOR);
-    assert_int_equal(f->nth, 3);
-    assert_true(f->duration == 5 * SIM_MS);
-    f = spec(sc, 2);
-    assert_int_equal(endpoint_groups_of(&f->groups, r1), 0);
-    assert_int_equal(endpoint_groups_of(&f->groups, r2), 1);
-    assert_int_equal(endpoint_groups_of(&f->groups, c1), 1);
-    assert_int_equal(endpoint_groups_of(&f->groups, r3), 0); /* unlisted: the first group */
-    f = spec(sc, 3);
-    assert_int_equal(f->from_mask.bits[0], (1u << r1) | (1u << r2));
-    assert_int_equal(f->to_mask.bits[0], 1u << co1);
-    f = spec(sc, 4);
-    assert_int_equal(f->to_mask.bits[0], 1u << r3);
-    assert_int_equal(f->from_mask.bits[0], (1u << world_config_endpoint_count(c)) - 1);
-    assert_int_equal(f->num * 4, f->den);
-    f = spec(sc, 5);
-    assert_int_equal(f->to_mask.bits[0], 1u << c2);
-    assert_true(f->latency.lo == 3 * SIM_MS && f->latency.hi == 9 * SIM_MS);
-    f = spec(sc, 6);
-    assert_int_equal(f->err, ENOSPC);
-    assert_int_equal(f->count, 4);
-    f = spec(sc, 7);
-    assert_int_equal(f->count, 2);
-    f = spec(sc, 8);
-    assert_true(f->latency.lo == 7 * SIM_MS && f->duration == 1 * SIM_SEC);
-    f = spec(sc, 9);
-    assert_int_equal(f->node, c2);
-    assert_true(f->offset == -50 * SIM_MS);
-    f = spec(sc, 10);
-    assert_int_equal(f->kind, FAULT_ISOLATE);
-    assert_int_equal(f->node, r2);
-    assert_true(f->duration == 2 * SIM_SEC);
-    f = spec(sc, 11); /* defaults: errno EIO, count 1 */
-    assert_int_equal(f->err, EIO);
-    assert_int_equal(f->count, 1);
-    f = spec(sc, 12);
-    assert_int_equal(f->from_mask.bits[0], 1u << co1);
-    assert_int_equal(f->to_mask.bits[0], 1u << r1);
-    assert_true(f->num == f->den && f->den > 0);
-    f = spec(sc, 13); /* defaults: a power crash, never restarted */
-    assert_true(f->power);
-    assert_true(f->restart_after == SIM_TIME_NEVER);
-    f = spec(sc, 14);
-    assert_int_equal(f->kind, FAULT_DISK_LOSS);
-    assert_int_equal(f->node, r3);
-    assert_int_equal(spec(sc, 15)->count, 5);
-    assert_int_equal(spec(sc, 16)->kind, FAULT_RESTART);
-    f = spec(sc, 17);
-    assert_int_equal(f->kind, FAULT_HEAL);
-    assert_int_equal(f->target, TARGET_NONE);
-    assert_true(f->at == 9 * SIM_SEC);
-    assert_int_equal(spec(sc, 0)->keep, DISK_KEEP_RANDOM); /* the default */
-    assert_null(spec(sc, 6)->file_text);
-    f = spec(sc, 18);
-    assert_true(f->power);
-    assert_int_equal(f->keep, DISK_KEEP_NAMES);
-    f = spec(sc, 19);
-    assert_int_equal(f->kind, FAULT_WRITEBACK_ERROR);
-    assert_int_equal(f->err, ENOSPC);
-    assert_string_equal(f->file_text, "log/*");
-    f = spec(sc, 20);
-    assert_int_equal(f->err, EIO);
-    assert_string_equal(f->file_text, "meta");
-    f = spec(sc, 21);
-    assert_int_equal(f->kind, FAULT_DISK_FULL);
-    assert_true(f->duration == 0); /* full until space is freed */
-    assert_int_equal(spec(sc, 22)->kind, FAULT_METADATA_ERROR);
+    FaultIds id;
+    assert_true(world_config_endpoint_parse(c, "r1", &id.r1) &&
+                world_config_endpoint_parse(c, "r2", &id.r2) &&
+                world_config_endpoint_parse(c, "r3", &id.r3) &&
+                world_config_endpoint_parse(c, "co1", &id.co1) &&
+                world_config_endpoint_parse(c, "c1", &id.c1) &&
+                world_config_endpoint_parse(c, "c2", &id.c2));
+    assert_int_equal(sc->faults.faults->len, 23);
+    assert_life_cycle_faults(sc, &id);
+    assert_network_faults(sc, &id);
+    assert_disk_and_clock_faults(sc, &id);
+    assert_file_system_faults(sc);
 }
 
 /* Bad fault parameters are rejected with an error naming the file, the fault and the key:
