@@ -54,13 +54,14 @@ uint32_t seglog_boot(SegLog *s, const ProtoDiskImage *img, DiskBlock **blocks, i
     const char *dir = s->cfg.dir;
     uint32_t sb = s->cfg.seg_blocks;
     gboolean have_dir = FALSE;
-    uint32_t len = 0;
+    uint32_t len = 0, first = UINT32_MAX;
     for (guint i = 0; i < img->nentries; i++) {
         const ProtoFileImage *e = &img->entries[i];
         uint32_t seg;
         have_dir |= e->is_dir && strcmp(e->path, dir) == 0;
         if (!e->is_dir && seglog_parse(dir, e->path, &seg)) {
             s->nsegs = MAX(s->nsegs, seg + 1);
+            first = MIN(first, seg);
             if (e->len > 0)
                 len = MAX(len, seg * sb + MIN(e->len, sb));
         }
@@ -74,6 +75,7 @@ uint32_t seglog_boot(SegLog *s, const ProtoDiskImage *img, DiskBlock **blocks, i
             take_segment(s, e, seg, *blocks, *errors);
     }
     s->len = len;
+    s->first = first == UINT32_MAX ? 0 : first;
     if (!have_dir)
         act_mkdir(out, dir, s->cfg.internal);
     act_open(out, s->cfg.fd_root, ".", FS_O_DIR, s->cfg.internal);
@@ -148,6 +150,24 @@ void seglog_write(SegLog *s, ActionList *out, uint32_t block, const DiskBlock *b
     s->len = MAX(s->len, block + 1);
 }
 
+/* Closes segment `seg` if open, forgets its unsynced writes, and unlinks it. */
+static void unlink_seg(SegLog *s, ActionList *out, uint32_t seg, uint64_t token)
+{
+    for (guint i = 0; i < s->open->len; i++)
+        if (g_array_index(s->open, SegLogOpen, i).seg == seg) {
+            act_close(out, g_array_index(s->open, SegLogOpen, i).fd, s->cfg.internal);
+            g_array_remove_index(s->open, i);
+            break;
+        }
+    for (guint i = s->closed_dirty->len; i-- > 0;)
+        if (g_array_index(s->closed_dirty, uint32_t, i) == seg)
+            g_array_remove_index(s->closed_dirty, i);
+    char path[FS_PATH_MAX];
+    seglog_path(s->cfg.dir, seg, path, sizeof path);
+    act_unlink(out, path, token);
+    s->dir_dirty = TRUE;
+}
+
 void seglog_truncate(SegLog *s, ActionList *out, uint32_t len, uint64_t token)
 {
     if (len >= s->len)
@@ -159,23 +179,19 @@ void seglog_truncate(SegLog *s, ActionList *out, uint32_t len, uint64_t token)
         o->dirty = 1; /* the new size is durable with the segment's next fsync */
         act_truncate(out, o->fd, len % sb, token);
     }
-    for (uint32_t seg = keep; seg < s->nsegs; seg++) {
-        for (guint i = 0; i < s->open->len; i++)
-            if (g_array_index(s->open, SegLogOpen, i).seg == seg) {
-                act_close(out, g_array_index(s->open, SegLogOpen, i).fd, s->cfg.internal);
-                g_array_remove_index(s->open, i);
-                break;
-            }
-        for (guint i = s->closed_dirty->len; i-- > 0;)
-            if (g_array_index(s->closed_dirty, uint32_t, i) == seg)
-                g_array_remove_index(s->closed_dirty, i);
-        char path[FS_PATH_MAX];
-        seglog_path(s->cfg.dir, seg, path, sizeof path);
-        act_unlink(out, path, token);
-        s->dir_dirty = TRUE;
-    }
+    for (uint32_t seg = MAX(keep, s->first); seg < s->nsegs; seg++)
+        unlink_seg(s, out, seg, token);
     s->nsegs = MIN(s->nsegs, keep);
+    s->first = MIN(s->first, s->nsegs);
     s->len = len;
+}
+
+void seglog_unlink_below(SegLog *s, ActionList *out, uint32_t seg, uint64_t token)
+{
+    seg = MIN(seg, s->nsegs);
+    for (uint32_t x = s->first; x < seg; x++)
+        unlink_seg(s, out, x, token);
+    s->first = MAX(s->first, seg);
 }
 
 /* ---- syncs ---- */
@@ -185,7 +201,7 @@ void seglog_sync(SegLog *s, ActionList *out, uint64_t token, uint64_t part)
     guint first = out->len;
     gboolean any = FALSE;
     gboolean scan = s->sync_all || s->closed_dirty->len > 0; /* rare: boot, too many open */
-    for (uint32_t seg = 0; scan && seg < s->nsegs; seg++) {
+    for (uint32_t seg = s->first; scan && seg < s->nsegs; seg++) {
         gboolean closed_dirty = FALSE;
         for (guint i = 0; i < s->closed_dirty->len && !closed_dirty; i++)
             closed_dirty = g_array_index(s->closed_dirty, uint32_t, i) == seg;

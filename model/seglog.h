@@ -12,6 +12,8 @@
  *   - a truncation cuts the segment holding the new end and unlinks the segments after it; the
  *     unlinks are durable with the next sync's fsync of <dir> (until then a power cut may bring
  *     them back: a protocol must not trust what lies past a gap or a torn block at boot);
+ *   - a compaction unlinks whole segments below a point (a snapshot covers them), durably with
+ *     the next sync as well;
  *   - the first sync after boot fsyncs every segment and both directories: after a process
  *     crash the page cache may hold writes and names that never reached the disk;
  *   - segments are open on descriptors of their own while they may still be written or synced,
@@ -23,8 +25,8 @@
  * but for their errors. Every sync ends with exactly one fsync carrying the caller's token; the
  * fsyncs before it carry `part`: a sync succeeded only if all of them did.
  *
- * Invariants: `len` is one past the highest block written; every open segment is below nsegs; a
- * segment is marked dirty from its first write after a sync until the next sync.
+ * Invariants: `len` is one past the highest block written; every open segment is in first ..
+ * nsegs - 1; a segment is marked dirty from its first write after a sync until the next sync.
  */
 #pragma once
 
@@ -47,8 +49,9 @@ typedef struct {
 
 typedef struct {
     SegLogConfig cfg;
-    uint32_t len;         /* blocks of the log (one past the highest written) */
-    uint32_t nsegs;       /* segments <dir>/0 .. nsegs-1 may exist */
+    uint32_t len;   /* blocks of the log (one past the highest written) */
+    uint32_t first; /* segments <dir>/first .. nsegs-1 may exist (below: compacted) */
+    uint32_t nsegs;
     GArray *open;         /* of SegLogOpen */
     GArray *closed_dirty; /* of uint32_t: segments closed with writes not yet synced */
     gboolean dir_dirty, root_dirty;
@@ -72,6 +75,9 @@ void seglog_write(SegLog *s, ActionList *out, uint32_t block, const DiskBlock *b
 /* Cuts the log to `len` blocks: the segment holding the new end is truncated, those after it
  * unlinked (all carrying `token`). Nothing when the log is not longer. */
 void seglog_truncate(SegLog *s, ActionList *out, uint32_t len, uint64_t token);
+/* Unlinks every segment below `seg` (a compaction: what they held is kept elsewhere, a snapshot),
+ * carrying `token`. */
+void seglog_unlink_below(SegLog *s, ActionList *out, uint32_t seg, uint64_t token);
 /* Makes every write, truncation and new or removed name so far durable: fsyncs as needed, each
  * carrying `part` except the last, which carries `token` (there is always one). */
 void seglog_sync(SegLog *s, ActionList *out, uint64_t token, uint64_t part);
