@@ -341,7 +341,7 @@ static void test_boot_with_a_gap_and_after_a_compaction(void **st)
     play(d, &out);
     action_list_reset(&out);
     assert_int_equal(disk_unlink(d, "log/00000001"), 0); /* a gap */
-    disk_close_all(d);                                    /* a process crash */
+    disk_close_all(d);                                   /* a process crash */
     SegLog b1;
     seglog_init(&b1, &c);
     assert_int_equal(boot_on(&b1, d, &blocks, &errors), 12);
