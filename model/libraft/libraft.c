@@ -34,6 +34,7 @@ void libraft_params_default(LibraftParams *p, const WorldConfig *c)
     p->install_timeout_ms = (unsigned)MAX(l->install_timeout / SIM_MS, 1);
     p->pre_vote = l->pre_vote;
     p->voters = libraft_voters(c);
+    p->min_voters = libraft_min_voters(c);
     p->max_inflight = RAFT_MAX_INFLIGHT;
 }
 
@@ -78,6 +79,7 @@ static void note_changes(LRNode *n)
 {
     if (!n->started)
         return;
+
     if (n->broadcast) {
         n->broadcast = FALSE;
         act_failpoint(n->out, LIBRAFT_FP_BROADCAST);
@@ -100,6 +102,12 @@ static void note_changes(LRNode *n)
             act_failpoint(n->out, LIBRAFT_FP_ELECTED);
     }
     lr_note_commit(n);
+    uint64_t conf = n->raft.configuration_uncommitted_index == 0 ? n->raft.configuration_index : 0;
+    if (conf > n->noted_conf) {
+        if (n->noted_conf != 0 && raft_state(&n->raft) == RAFT_LEADER)
+            act_failpoint(n->out, LIBRAFT_FP_CONFIG_COMMITTED);
+        n->noted_conf = conf;
+    }
 }
 
 /* ---- the fiber's work ---- */
@@ -194,6 +202,55 @@ static gboolean adapter_wire(const Msg *m)
     return m->extra_count >= 1 && (p[0] == LR_WIRE_REPAIR_ASK || p[0] == LR_WIRE_REPAIR_ANSWER);
 }
 
+/* The term of entry `index` as the library holds it (0: unknown here). */
+static uint64_t held_term(const LRNode *n, uint64_t index)
+{
+    const RaftEntry *e = lr_log_at(n, index);
+    if (e != NULL)
+        return e->term;
+    return index != 0 && index == n->raft.log.snapshot.last_index ? n->raft.log.snapshot.last_term
+                                                                  : 0;
+}
+
+/* Whether the AppendEntries would make 0.15 roll back an uncommitted configuration entry while
+ * the entry of the committed configuration before it was compacted into a snapshot: 0.15 then
+ * looks the committed one up in its log, finds nothing and dereferences NULL, crashing the
+ * process (canonical/raft#250, fixed after 0.15). It rolls back when the entries it receives
+ * conflict with its own at or below the uncommitted configuration's index. */
+static gboolean rollback_would_crash(const LRNode *n, const struct raft_message *m)
+{
+    const struct raft *r = &n->raft;
+    const struct raft_append_entries *a = &m->append_entries;
+    if (m->type != RAFT_IO_APPEND_ENTRIES || r->configuration_uncommitted_index == 0 ||
+        r->configuration_index > r->log.offset || a->term < r->current_term)
+        return FALSE;
+    if (a->prev_log_index != 0 && held_term(n, a->prev_log_index) != a->prev_log_term)
+        return FALSE; /* rejected: no truncation */
+    for (unsigned k = 0; k < a->n_entries; k++) {
+        uint64_t i = a->prev_log_index + 1 + k, t = held_term(n, i);
+        if (t == 0) /* beyond its log: nothing of its own to conflict with */
+            return FALSE;
+        if (t != a->entries[k].term)
+            return i <= r->configuration_uncommitted_index;
+    }
+    return FALSE;
+}
+
+/* Whether a leader gets AppendEntries or InstallSnapshot of its own term: another leader of the
+ * same term, which Raft never has, but 0.15 can (it may vote twice in a term, see the oracle's
+ * vote-twice-for-transferee). 0.15 then handles the message as a follower would while still a
+ * leader: it writes the follower's leader into its leader state (progress and pending change
+ * share a union with it) and crashes later on the garbage. */
+static gboolean second_leader_would_crash(const LRNode *n, const struct raft_message *m)
+{
+    uint64_t term = m->type == RAFT_IO_APPEND_ENTRIES     ? m->append_entries.term
+                    : m->type == RAFT_IO_INSTALL_SNAPSHOT ? m->install_snapshot.term
+                                                          : 0;
+    return term != 0 && term == n->raft.current_term && n->raft.state == RAFT_LEADER;
+}
+
+static void host_restart(LRNode *n);
+
 static void handle_peer(LRNode *n, const Msg *m)
 {
     if (adapter_wire(m)) {
@@ -214,7 +271,31 @@ static void handle_peer(LRNode *n, const Msg *m)
         g_free(w);
         return;
     }
+    const struct raft_message *rm = &w->msg;
+    if ((rm->type == RAFT_IO_APPEND_ENTRIES && rm->append_entries.term >= n->raft.current_term) ||
+        (rm->type == RAFT_IO_INSTALL_SNAPSHOT && rm->install_snapshot.term >= n->raft.current_term))
+        n->heard_leader_at = n->now;
+    uint64_t asked =
+        rm->type == RAFT_IO_REQUEST_VOTE && !rm->request_vote.pre_vote ? rm->request_vote.term : 0;
+    gboolean rollback = rollback_would_crash(n, &w->msg);
+    if (rollback || second_leader_would_crash(n, &w->msg)) {
+        /* The crash it would be: the message is lost with the process, which the host
+         * restarts from what it wrote, as a supervisor restarts a crashed process. */
+        if (rollback)
+            LMARK(n, ROLLBACK_WOULD_CRASH);
+        else
+            LMARK(n, SECOND_LEADER_WOULD_CRASH);
+        lr_msg_release(&w->msg);
+        g_free(w);
+        host_restart(n);
+        return;
+    }
     call_library(n, w, recv_may_block(n, &w->msg));
+    /* The library kept its term against a real vote request of a higher one (leader stickiness,
+     * thesis §4.2.3): noted for the oracles, which know how long ago it heard from a leader. */
+    if (asked > n->raft.current_term && !n->fiber.suspended && n->started)
+        act_note(n->out, NOTE_VOTE_DISREGARDED, asked, n->raft.current_term,
+                 (uint64_t)n->heard_leader_at, 0);
 }
 
 static void handle_tick(LRNode *n)
@@ -411,6 +492,7 @@ static void dispatch(LRNode *n, const ProtoEvent *ev)
         break;
     case PEV_STOP:
         lr_client_shutdown(n);
+        lr_admin_shutdown(n);
         break;
     case PEV_MSG:
         if (ev->msg->type == MSG_CLIENT_REQ) {
@@ -477,8 +559,6 @@ static void while_suspended(LRNode *n, const ProtoEvent *ev)
     g_queue_push_tail(&n->deferred, event_copy(ev));
 }
 
-static void host_restart(LRNode *n);
-
 static void replay_deferred(LRNode *n)
 {
     ProtoEvent *d;
@@ -514,6 +594,10 @@ static void libraft_step(void *p, const ProtoEvent *ev, ActionList *out)
     else
         dispatch(n, ev);
     replay_deferred(n);
+    if (!n->fiber.suspended) {
+        lr_admin_continue(n);
+        lr_drain(n);
+    }
     note_changes(n);
     if (n->started && n->io_failed && !n->fiber.suspended)
         host_restart(n);
@@ -536,10 +620,13 @@ static void instance_open(LRNode *n)
     n->heap = lr_heap_new();
     n->io_failed = FALSE;
     n->halted = FALSE;
+    n->heard_leader_at = 0;
     n->started = FALSE;
     n->role = ROLE_NONE;
     lr_io_setup(n);
     lr_fsm_setup(n);
+    lr_admin_setup(n);
+    n->noted_conf = 0;
     char addr[8];
     snprintf(addr, sizeof addr, "%u", (unsigned)n->init.self + 1);
     lr_enter(n);
@@ -599,6 +686,7 @@ static void instance_close(LRNode *n)
     g_assert(!n->closing); /* the adapter's close completes at once */
     lr_drain(n);
     lr_fsm_clear(n);
+    lr_admin_clear(n);
     lr_leave(n);
     guint leaked, double_frees;
     lr_heap_free(n->heap, &leaked, &double_frees);

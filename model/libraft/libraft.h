@@ -27,8 +27,9 @@ enum {
 typedef struct {
     SimTime election_timeout; /* raft_set_election_timeout: the library draws from [T, 2T] */
     SimTime heartbeat;        /* raft_set_heartbeat_timeout, also the tick period */
-    guint voters;             /* n1..nV bootstrap as voters, the others as spares (0: all;
-                                 read through libraft_voters) */
+    guint voters;             /* n1..nV bootstrap as voters, the others as spares (0: all but
+                                 `spares`; read through libraft_voters) */
+    guint spares;             /* the last `spares` servers bootstrap as spares (as raft's key) */
     guint snapshot_threshold; /* raft_set_snapshot_threshold */
     guint snapshot_trailing;  /* raft_set_snapshot_trailing */
     SimTime install_timeout;  /* raft_set_install_snapshot_timeout: an unanswered InstallSnapshot
@@ -50,8 +51,12 @@ static inline LibraftConfig *libraft_config_mut(WorldConfig *c)
 extern const Protocol libraft_protocol;
 /* Servers n1..nV that bootstrap as voters. */
 guint libraft_voters(const WorldConfig *c);
-/* The fewest voters any configuration of the run has (membership changes included). */
+/* The fewest voters any configuration of the run can have: each remove-server of its script
+ * may succeed, no add-server may (at least 1). */
 guint libraft_min_voters(const WorldConfig *c);
+/* Every server that may vote at some time of the run: the bootstrap voters and the servers its
+ * script adds (bit n: server n + 1). */
+uint32_t libraft_possible_voters(const WorldConfig *c);
 
 /* Its failpoints, by code, in a range of their own; named as raft's (raft.elected...), which
  * they mean here too: the adapter marks each where the library's calls show the same moment. */
@@ -63,6 +68,8 @@ typedef enum {
     LIBRAFT_FP_FOLLOWER_APPENDED, /* a follower's append was written, not yet acknowledged */
     LIBRAFT_FP_COMMITTED,         /* a leader's commit index rose, nothing of it applied yet */
     LIBRAFT_FP_REPLIED,           /* a client was answered ok */
+    LIBRAFT_FP_CONFIG_APPENDED,   /* a leader's append carrying a configuration was written */
+    LIBRAFT_FP_CONFIG_COMMITTED,  /* a leader saw its latest configuration commit */
     LIBRAFT_FP_END,
 } LibraftFailpoint;
 #define LIBRAFT_FP_FIRST LIBRAFT_FP_ELECTED
@@ -106,9 +113,11 @@ typedef struct {
 /* FALSE: not a library message, or malformed. */
 gboolean libraft_msg_peek(const Msg *m, LibraftPeek *out);
 enum {
+    LIBRAFT_MSG_APPEND = 1,        /* RAFT_IO_APPEND_ENTRIES */
     LIBRAFT_MSG_APPEND_RESULT = 2, /* RAFT_IO_APPEND_ENTRIES_RESULT */
     LIBRAFT_MSG_VOTE_RESULT = 4,   /* RAFT_IO_REQUEST_VOTE_RESULT */
     LIBRAFT_MSG_INSTALL = 5,       /* RAFT_IO_INSTALL_SNAPSHOT */
+    LIBRAFT_MSG_TIMEOUT_NOW = 6,   /* RAFT_IO_TIMEOUT_NOW */
 };
 
 typedef struct {
@@ -119,6 +128,7 @@ typedef struct {
     unsigned install_timeout_ms;
     gboolean pre_vote;
     guint voters;       /* servers 1..voters bootstrap as voters; the rest start as spares */
+    guint min_voters;   /* the fewest voters the run can have (0: voters), for repairs */
     guint max_inflight; /* client proposals in flight on a leader; beyond it, Busy */
 } LibraftParams;
 

@@ -341,6 +341,10 @@ void lr_client_request(LRNode *n, const Msg *m)
         lr_reply(n, m->from, cq->op, cq->attempt, FALSE, FAIL_BUSY, TRUE, NULL);
         return;
     }
+    if (op_kind_is_admin((OpKind)cq->kind)) {
+        lr_admin_request(n, m);
+        return;
+    }
     if (cq->kind != OP_GET && session_applied(n, cq->idem)) {
         LMARK(n, CLIENT_SESSION_HIT);
         lr_reply(n, m->from, cq->op, cq->attempt, TRUE, FAIL_NONE, FALSE, NULL);

@@ -230,8 +230,12 @@ typedef struct LRNode {
     uint32_t *sessions; /* per client: the highest sequence number applied */
     GHashTable *named;  /* named idempotency keys applied (IdemKey*) */
     /* clients */
-    GPtrArray *requests; /* outstanding in the library (LRRequest*) */
-    uint64_t refused[8]; /* write attempts refused definitely (client, op, attempt), a ring */
+    GPtrArray *requests;     /* outstanding in the library (LRRequest*) */
+    GPtrArray *admins;       /* operations on the cluster outstanding (LRAdmin*, libraft_admin.c) */
+    GQueue admin_next;       /* adds whose raft_add is done, waiting for their raft_assign */
+    uint64_t noted_conf;     /* the library's committed configuration index, as last seen */
+    SimTime heard_leader_at; /* the last AppendEntries or InstallSnapshot of a current term */
+    uint64_t refused[8];     /* write attempts refused definitely (client, op, attempt), a ring */
     guint refused_next;
     guint inflight; /* writes among them */
     /* what the notes said last */
@@ -275,6 +279,18 @@ void lr_client_request(LRNode *n, const Msg *m);
 void lr_client_shutdown(LRNode *n);
 void lr_reply(LRNode *n, EndpointId client, uint32_t op, uint16_t attempt, gboolean ok,
               FailReason reason, gboolean definite, const ClientResp *read);
+
+/* ---- operations on the cluster (libraft_admin.c) ---- */
+
+typedef struct LRAdmin LRAdmin;
+void lr_admin_setup(LRNode *n);
+void lr_admin_clear(LRNode *n); /* the instance is closed */
+/* add-server, remove-server, transfer-leader, on a leader. */
+void lr_admin_request(LRNode *n, const Msg *m);
+/* After the library returned: the raft_assign of adds whose raft_add completed. */
+void lr_admin_continue(LRNode *n);
+/* Answers every waiting operation (graceful stop). */
+void lr_admin_shutdown(LRNode *n);
 
 /* ---- damage: scrub while running, repair from peers at boot (libraft_repair.c) ---- */
 

@@ -330,6 +330,11 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
     else
         LMARK(n, APPEND_FOLLOWER);
     act_failpoint(n->out, leader ? LIBRAFT_FP_APPENDED : LIBRAFT_FP_FOLLOWER_APPENDED);
+    for (unsigned i = 0; leader && i < count; i++)
+        if (entries[i].type == RAFT_CHANGE) {
+            act_failpoint(n->out, LIBRAFT_FP_CONFIG_APPENDED);
+            break;
+        }
     return 0;
 }
 
@@ -590,7 +595,8 @@ static void pending_run(LRPending *p, int status, struct raft_snapshot *snap)
 {
     switch (p->kind) {
     case PEND_SEND:
-        ((raft_io_send_cb)p->cb)(p->req, status);
+        if (p->cb != NULL) /* 0.15 sends TimeoutNow (raft_transfer) without a callback */
+            ((raft_io_send_cb)p->cb)(p->req, status);
         break;
     case PEND_SNAP_GET:
         ((raft_io_snapshot_get_cb)p->cb)(p->req, snap, status);

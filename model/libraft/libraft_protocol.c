@@ -25,15 +25,38 @@ static gboolean voters_is_default(const WorldConfig *c)
     return libraft_config(c)->voters == 0;
 }
 
+static gboolean spares_is_default(const WorldConfig *c)
+{
+    return libraft_config(c)->spares == 0;
+}
+
 guint libraft_voters(const WorldConfig *c)
 {
-    guint v = libraft_config(c)->voters;
-    return v == 0 ? c->nodes : v;
+    const LibraftConfig *l = libraft_config(c);
+    if (l->voters != 0)
+        return l->voters;
+    return l->spares < c->nodes ? c->nodes - l->spares : 1;
 }
 
 guint libraft_min_voters(const WorldConfig *c)
 {
-    return libraft_voters(c);
+    guint voters = libraft_voters(c), removes = 0;
+    for (guint i = 0; c->scripted && i < c->scripted->len; i++)
+        removes +=
+            ((const ScriptedOp *)g_ptr_array_index(c->scripted, i))->kind == OP_REMOVE_SERVER;
+    return voters > removes ? voters - removes : 1;
+}
+
+uint32_t libraft_possible_voters(const WorldConfig *c)
+{
+    guint v = libraft_voters(c);
+    uint32_t mask = v >= 32 ? UINT32_MAX : (1u << v) - 1;
+    for (guint i = 0; c->scripted && i < c->scripted->len; i++) {
+        const ScriptedOp *op = g_ptr_array_index(c->scripted, i);
+        if (op->kind == OP_ADD_SERVER && op->value >= 0 && op->value < 32)
+            mask |= 1u << op->value;
+    }
+    return mask;
 }
 
 /* In the order the writer writes them. */
@@ -41,6 +64,7 @@ static const ProtoKey libraft_keys[] = {
     LKEY("election_timeout", PROTO_KEY_TIME, election_timeout, 0, 0, NULL),
     LKEY("heartbeat", PROTO_KEY_TIME, heartbeat, 0, 0, NULL),
     LKEY("voters", PROTO_KEY_UINT, voters, 1, RAFT_MAX_NODES, voters_is_default),
+    LKEY("spares", PROTO_KEY_UINT, spares, 0, RAFT_MAX_NODES - 1, spares_is_default),
     LKEY("snapshot.threshold", PROTO_KEY_UINT, snapshot_threshold, 1, 1000000, NULL),
     LKEY("snapshot.trailing", PROTO_KEY_UINT, snapshot_trailing, 0, 1000000, NULL),
     LKEY("snapshot.install_timeout", PROTO_KEY_TIME, install_timeout, 0, 0, NULL),
@@ -52,7 +76,8 @@ static void libraft_defaults(WorldConfig *c)
     *libraft_config_mut(c) = (LibraftConfig){
         .election_timeout = 150 * SIM_MS,
         .heartbeat = 50 * SIM_MS,
-        .voters = 0, /* every server */
+        .voters = 0, /* every server but the spares */
+        .spares = 0,
         .snapshot_threshold = 1024,
         .snapshot_trailing = 128,
         .install_timeout = 1 * SIM_SEC,
@@ -78,6 +103,13 @@ static gboolean libraft_validate(const WorldConfig *c, GError **error)
     if (l->voters > c->nodes)
         return world_config_fail(error, "cluster", "voters", "must be 1..nodes (%u), not %u",
                                  c->nodes, l->voters);
+    if (l->spares >= c->nodes)
+        return world_config_fail(error, "cluster", "spares",
+                                 "%u spares leave no voter among %u servers", l->spares, c->nodes);
+    if (l->voters != 0 && l->spares != 0 && l->voters + l->spares != c->nodes)
+        return world_config_fail(error, "cluster", "spares",
+                                 "voters (%u) and spares (%u) must add up to nodes (%u)", l->voters,
+                                 l->spares, c->nodes);
     if (l->install_timeout < SIM_MS || l->install_timeout % SIM_MS != 0)
         return world_config_fail(error, "cluster", "snapshot.install_timeout",
                                  "must be a whole number of milliseconds, at least 1ms");
@@ -139,6 +171,70 @@ static void libraft_swarm_cluster(WorldConfig *c, SimRng *rng)
     l->pre_vote = sim_rng_chance(rng, 1, 2);
 }
 
+/* A scripted operation on the cluster, named after what it does ("m2-add-n4"). */
+static void admin_op(WorldConfig *c, guint i, SimTime at, guint client, OpKind kind, Value server)
+{
+    static const char *const what[] = {
+        [OP_ADD_SERVER] = "add", [OP_REMOVE_SERVER] = "remove", [OP_TRANSFER] = "lead"};
+    ScriptedOp *op = scripted_op_new();
+    op->at = at;
+    op->client = client;
+    op->kind = kind;
+    op->value = server;
+    op->name = server < 0 ? g_strdup_printf("m%u-%s", i + 1, what[kind])
+                          : g_strdup_printf("m%u-%s-n%u", i + 1, what[kind], (guint)server + 1);
+    g_ptr_array_add(c->scripted, op);
+}
+
+/* A random member of `mask` (which is not empty). */
+static Value pick(uint32_t mask, SimRng *rng)
+{
+    guint k = (guint)sim_rng_uniform(rng, 0, (uint64_t)__builtin_popcount(mask) - 1);
+    while (k-- > 0)
+        mask &= mask - 1;
+    return __builtin_ctz(mask);
+}
+
+/* Membership changes and leadership transfers, one to three, at random times of the workload
+ * (in every run with spares, in half of the others), each from a random client and drawn
+ * against the configuration the earlier ones would leave: a spare or a removed server joins
+ * (raft_assign, or raft_add then raft_assign), a voter leaves (never below two), or the leader
+ * hands over (to a voter, or to whom the library picks). They may fail; the cluster then stays
+ * as it was, which the within-model budget allows for (libraft_min_voters). */
+static void libraft_swarm_admin(WorldConfig *c, SimTime horizon, SimRng *rng)
+{
+    guint voters = libraft_voters(c);
+    if (voters == c->nodes && sim_rng_chance(rng, 1, 2))
+        return;
+    uint32_t all = (1u << c->nodes) - 1, in = (1u << voters) - 1;
+    guint n = (guint)sim_rng_uniform(rng, 1, 3);
+    SimTime at[3];
+    for (guint i = 0; i < n; i++)
+        at[i] = (SimTime)sim_rng_uniform(rng, 0, (uint64_t)horizon);
+    for (guint i = 1; i < n; i++) /* in time order, so that each sees the ones before */
+        for (guint j = i; j > 0 && at[j] < at[j - 1]; j--) {
+            SimTime t = at[j];
+            at[j] = at[j - 1];
+            at[j - 1] = t;
+        }
+    for (guint i = 0; i < n; i++) {
+        guint client = (guint)sim_rng_uniform(rng, 0, c->clients - 1);
+        guint what = (guint)sim_rng_uniform(rng, 0, 2);
+        if (what == 0 && (all & ~in) != 0) {
+            Value s = pick(all & ~in, rng);
+            admin_op(c, i, at[i], client, OP_ADD_SERVER, s);
+            in |= 1u << s;
+        } else if (what == 1 && __builtin_popcount(in) > 2) {
+            Value s = pick(in, rng);
+            admin_op(c, i, at[i], client, OP_REMOVE_SERVER, s);
+            in &= ~(1u << s);
+        } else {
+            admin_op(c, i, at[i], client, OP_TRANSFER,
+                     sim_rng_chance(rng, 1, 2) ? -1 : pick(in, rng));
+        }
+    }
+}
+
 /* From the shortest election timeout to the longest (2T) plus a heartbeat. */
 static SimRange libraft_takeover(const WorldConfig *c)
 {
@@ -146,19 +242,21 @@ static SimRange libraft_takeover(const WorldConfig *c)
     return sim_range(l->election_timeout, 2 * l->election_timeout + l->heartbeat);
 }
 
-/* No more servers down than the fewest voters survive: whatever the configuration, a majority of
- * its voters is up. */
+/* Whatever configuration the run ends with, a majority of its voters is up: no more of the
+ * servers that may vote are down than the fewest voters survive. */
 static gboolean libraft_enough_up(const WorldConfig *c, const ProtoUpView *v)
 {
+    uint32_t possible = libraft_possible_voters(c);
     guint down = 0;
-    for (EndpointId n = 0; n < c->nodes; n++)
-        down += !v->is_up(v->ctx, n);
+    for (EndpointId n = 0; n < c->nodes && n < 32; n++)
+        down += ((possible >> n) & 1) && !v->is_up(v->ctx, n);
     return down <= (libraft_min_voters(c) - 1) / 2;
 }
 
 static const char *const libraft_failpoints[LIBRAFT_FP_END - LIBRAFT_FP_FIRST] = {
     "raft.elected",           "raft.voted",     "raft.appended", "raft.broadcast",
-    "raft.follower.appended", "raft.committed", "raft.replied",
+    "raft.follower.appended", "raft.committed", "raft.replied",  "raft.config.appended",
+    "raft.config.committed",
 };
 
 static const BugVariant libraft_bugs[LIBRAFT_BUG_COUNT] = {
@@ -207,8 +305,12 @@ const Protocol libraft_protocol = {
             .by_role = TRUE,
             .takeover = libraft_takeover,
             .churn_fp = {LIBRAFT_FP_APPENDED, LIBRAFT_FP_BROADCAST},
+            .admin = libraft_swarm_admin,
+            .change_fp = {LIBRAFT_FP_CONFIG_APPENDED, LIBRAFT_FP_CONFIG_COMMITTED,
+                          LIBRAFT_FP_VOTED},
         },
     .enough_up = libraft_enough_up,
+    .admin_ops = 1u << OP_ADD_SERVER | 1u << OP_REMOVE_SERVER | 1u << OP_TRANSFER,
     .marks = libraft_marks,
     .n_marks = LIBRAFT_MARK_COUNT,
 };

@@ -393,9 +393,11 @@ static void last_of(const LRImage *im, uint64_t *term, uint64_t *index)
     }
 }
 
+/* Enough for the answers to include a member of any majority that committed an entry: of the
+ * configuration with the fewest voters the run can have (membership changes included). */
 static guint answers_needed(const LRNode *n)
 {
-    guint voters = MAX(n->params.voters, 1);
+    guint voters = MAX(n->params.min_voters ? n->params.min_voters : n->params.voters, 1);
     return MIN(n->init.nodes - voters / 2, n->init.nodes - 1);
 }
 
