@@ -6,7 +6,7 @@
 const char *note_kind_name(NoteKind kind)
 {
     static const char *names[] = {"role",     "apply",   "commit", "damaged",
-                                  "repaired", "handoff", "halted"};
+                                  "repaired", "handoff", "halted", "vote-disregarded"};
     G_STATIC_ASSERT(G_N_ELEMENTS(names) == NOTE_KIND_COUNT);
     g_assert((unsigned)kind < NOTE_KIND_COUNT);
     return names[kind];

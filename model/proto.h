@@ -36,6 +36,9 @@ typedef enum {
     NOTE_HANDOFF,  /* quorum: a hint was handed back, a = idem, b = target */
     NOTE_HALTED,   /* the node stopped serving for good: it found its own state contradicted (a
                       hosted library that shuts itself down), a = its commit index, b = term */
+    NOTE_VOTE_DISREGARDED, /* a vote request of a higher term left the node's term as it was:
+                              a = the request's term, b = the node's, c = when the node last
+                              heard from a leader (0: never) */
     NOTE_KIND_COUNT,
 } NoteKind;
 

@@ -36,6 +36,10 @@ static const char *const behaviour_name[LR_BEHAVIOUR_COUNT] = {
     [LR_BEHAVIOUR_COMMIT_EARLIER_TERM] = "commit-earlier-term",
     [LR_BEHAVIOUR_ACK_BEYOND_MATCH] = "ack-beyond-match",
     [LR_BEHAVIOUR_INSTALL_ACK_UNSTORED] = "install-ack-unstored",
+    [LR_BEHAVIOUR_SELF_ELECT] = "self-elect-same-term",
+    [LR_BEHAVIOUR_STALE_LEADER_VOTE] = "vote-refused-for-stale-leader",
+    [LR_BEHAVIOUR_VOTE_TWICE] = "vote-twice-for-transferee",
+    [LR_BEHAVIOUR_CONF_NOT_TAKEN] = "configuration-not-taken",
     [LR_BEHAVIOUR_HALTED] = "halted",
 };
 
@@ -49,6 +53,26 @@ static const char *const behaviour_text[LR_BEHAVIOUR_COUNT] = {
     [LR_BEHAVIOUR_INSTALL_ACK_UNSTORED] = "a follower answered InstallSnapshot as done for "
                                           "entries it had appended but not stored (raft_io: an "
                                           "entry counts once its append completed)",
+    [LR_BEHAVIOUR_SELF_ELECT] = "a server alone among the voters of its configuration made "
+                                "itself leader in its current term, without an election "
+                                "(canonical/raft#227): another server may have led that term "
+                                "already (Election Safety, Raft 5.2)",
+    [LR_BEHAVIOUR_STALE_LEADER_VOTE] =
+        "a server refused a vote request of a higher term, keeping its own, because it had once "
+        "known a leader, though it had heard from none within the minimum election timeout "
+        "(thesis 4.2.3 allows that only within it; a spare, which never times out, keeps its "
+        "old leader for good): elections the voters could win fail",
+    [LR_BEHAVIOUR_VOTE_TWICE] =
+        "a server granted its vote twice in one term: having stepped down with a leadership "
+        "transfer of its own still pending, it voted for the transfer's target after voting "
+        "for another candidate (the transferee shortcut, canonical/raft#139; Raft 5.2: at most "
+        "one vote per term)",
+    [LR_BEHAVIOUR_CONF_NOT_TAKEN] =
+        "the last leader never replicated to a voter of the latest configuration in its own "
+        "log: 0.15's configuration in memory had not followed its log (a configuration entry "
+        "appended while it stood for election, or one truncated or compacted away without its "
+        "configuration rolled back, canonical/raft#250; Raft 4.1: a server uses the latest "
+        "configuration in its log)",
     [LR_BEHAVIOUR_HALTED] = "the library shut itself down (RAFT_UNAVAILABLE): an AppendEntries "
                             "contradicted an entry it had committed",
 };
@@ -57,6 +81,15 @@ void lr_behaviour_init(LROracle *o)
 {
     o->taints = g_array_new(FALSE, FALSE, sizeof(LRTaint));
     o->commit_seen = g_new0(uint64_t, o->nodes);
+    o->role_seen = g_new0(NodeRole, o->nodes);
+    o->role_term = g_new0(uint64_t, o->nodes);
+    o->granted = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    o->reached = g_new0(uint64_t, o->nodes);
+    o->reached_term = g_new0(uint64_t, o->nodes);
+    o->reached_since = g_new0(SimTime, o->nodes);
+    o->transferee = g_new(EndpointId, o->nodes);
+    for (guint n = 0; n < o->nodes; n++)
+        o->transferee[n] = ENDPOINT_NONE;
     idem_table_init(&o->placements, sizeof(LRPlacement));
 }
 
@@ -64,6 +97,13 @@ void lr_behaviour_clear(LROracle *o)
 {
     g_array_free(o->taints, TRUE);
     g_free(o->commit_seen);
+    g_free(o->role_seen);
+    g_free(o->role_term);
+    g_hash_table_unref(o->granted);
+    g_free(o->transferee);
+    g_free(o->reached);
+    g_free(o->reached_term);
+    g_free(o->reached_since);
     idem_table_clear(&o->placements);
 }
 
@@ -143,6 +183,86 @@ void lr_behaviour_claim(LROracle *o, EndpointId follower, EndpointId leader, uin
     taint(o, LR_BEHAVIOUR_ACK_BEYOND_MATCH, follower, lo, last, term);
 }
 
+/* Leader straight from follower in the same term: 0.15 makes a server that is the only voter of
+ * its configuration leader without starting an election (it neither raises its term nor asks
+ * for votes). A real election raises the term, so the role notes show a candidate or a later
+ * term in between. */
+void lr_behaviour_role(LROracle *o, EndpointId node, NodeRole role, uint64_t term)
+{
+    if (role == ROLE_LEADER && o->role_seen[node] == ROLE_FOLLOWER && o->role_term[node] == term)
+        taint(o, LR_BEHAVIOUR_SELF_ELECT, node, 0, 0, term);
+    o->role_seen[node] = role;
+    o->role_term[node] = term;
+}
+
+void lr_behaviour_vote_disregarded(LROracle *o, EndpointId node, uint64_t asked, uint64_t term,
+                                   SimTime heard)
+{
+    SimTime now = oview_now(o->view);
+    if (now - heard < libraft_config(o->view->cfg)->election_timeout)
+        return; /* within the leader lease: as the thesis has it */
+    /* One per server, the latest: what a stuck cluster waits on. */
+    for (guint i = 0; i < o->taints->len; i++) {
+        LRTaint *t = &g_array_index(o->taints, LRTaint, i);
+        if (t->what == LR_BEHAVIOUR_STALE_LEADER_VOTE && t->node == node) {
+            t->at = now;
+            t->term = asked;
+            return;
+        }
+    }
+    taint(o, LR_BEHAVIOUR_STALE_LEADER_VOTE, node, 0, 0, asked);
+}
+
+void lr_behaviour_reached(LROracle *o, EndpointId leader, EndpointId to, uint64_t term)
+{
+    if (term != o->reached_term[leader]) {
+        o->reached_term[leader] = term;
+        o->reached[leader] = 0;
+        o->reached_since[leader] = oview_now(o->view);
+    }
+    o->reached[leader] |= (uint64_t)1 << to;
+}
+
+/* The taint names the voter left out in lo (= hi). */
+void lr_behaviour_unreached(LROracle *o, EndpointId leader, uint64_t term, uint64_t voters)
+{
+    uint64_t reached = o->reached_term[leader] == term ? o->reached[leader] : 0;
+    if (reached == 0)
+        return; /* it replicated to no one: nothing tells its configuration */
+    uint64_t left = voters & ~reached & ~((uint64_t)1 << leader);
+    for (EndpointId n = 0; n < o->nodes; n++)
+        if (((left >> n) & 1) && taint(o, LR_BEHAVIOUR_CONF_NOT_TAKEN, leader, n, n, term))
+            g_array_index(o->taints, LRTaint, o->taints->len - 1).at = o->reached_since[leader];
+}
+
+void lr_behaviour_transfer(LROracle *o, EndpointId leader, EndpointId target)
+{
+    o->transferee[leader] = target;
+}
+
+/* A second vote in a term is the library's transferee shortcut when it went to the server the
+ * voter last asked to take over; any other second vote stays unexplained. */
+void lr_behaviour_vote(LROracle *o, EndpointId voter, EndpointId candidate, uint64_t term)
+{
+    uint64_t key = term << 8 | voter;
+    gpointer first = g_hash_table_lookup(o->granted, &key);
+    if (first == NULL) {
+        uint64_t *k = g_new(uint64_t, 1);
+        *k = key;
+        g_hash_table_insert(o->granted, k, GUINT_TO_POINTER(candidate + 1u));
+        return;
+    }
+    if (GPOINTER_TO_UINT(first) - 1 != candidate && o->transferee[voter] == candidate)
+        taint(o, LR_BEHAVIOUR_VOTE_TWICE, voter, 0, 0, term);
+}
+
+/* The term an election-safety violation names ("leader of term 14"), or 0. */
+static uint64_t named_term(const Violation *x)
+{
+    const char *at = strstr(x->text, "leader of term ");
+    return at ? g_ascii_strtoull(at + strlen("leader of term "), NULL, 10) : 0;
+}
+
 /* A halt is the library's answer to committed logs that diverged: it explains what follows it
  * (a cluster that cannot serve: stuck) only when one of the breaches came first; a halt with no
  * breach before it is left unexplained. */
@@ -194,6 +314,21 @@ static int explained_by(const LROracle *o, const Violation *x)
                 return (int)i;
             continue;
         }
+        if (t->what == LR_BEHAVIOUR_CONF_NOT_TAKEN) {
+            if (x->kind == V_DIVERGENT && x->nnodes > 0 && x->nodes[0] == t->lo)
+                return (int)i;
+            continue;
+        }
+        if (t->what == LR_BEHAVIOUR_STALE_LEADER_VOTE) {
+            if (x->kind == V_STUCK && t->at >= x->time)
+                return (int)i;
+            continue;
+        }
+        if (t->what == LR_BEHAVIOUR_SELF_ELECT || t->what == LR_BEHAVIOUR_VOTE_TWICE) {
+            if (x->kind == V_ELECTION_SAFETY && named_term(x) == t->term)
+                return (int)i;
+            continue;
+        }
         if (t->what == LR_BEHAVIOUR_INSTALL_ACK_UNSTORED) {
             if (x->kind == V_UNPERSISTED_SEND && x->nnodes > 0 && x->nodes[0] == t->node &&
                 x->time == t->at)
@@ -235,11 +370,15 @@ static void mark(const LROracle *o, Violation *x, const LRTaint *t, gboolean dir
     sim_time_format_human(t->at, when, sizeof when);
     g_autofree char *cause = halt_cause(o, t);
     char *text;
+    g_autofree char *where =
+        t->what == LR_BEHAVIOUR_SELF_ELECT || t->what == LR_BEHAVIOUR_STALE_LEADER_VOTE ||
+                t->what == LR_BEHAVIOUR_VOTE_TWICE || t->what == LR_BEHAVIOUR_CONF_NOT_TAKEN
+            ? g_strdup_printf("term %" G_GUINT64_FORMAT, t->term)
+            : g_strdup_printf("index %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT, t->lo, t->hi);
     if (direct)
-        text = g_strdup_printf("%s; libraft 0.15 %s at %s (%s, index %" G_GUINT64_FORMAT
-                               "..%" G_GUINT64_FORMAT "): %s%s",
-                               x->text, behaviour_name[t->what], when, oview_name(o->view, t->node),
-                               t->lo, t->hi, behaviour_text[t->what], cause);
+        text = g_strdup_printf("%s; libraft 0.15 %s at %s (%s, %s): %s%s", x->text,
+                               behaviour_name[t->what], when, oview_name(o->view, t->node), where,
+                               behaviour_text[t->what], cause);
     else
         text = g_strdup_printf("%s; libraft 0.15 %s earlier in this run (%s, %s): %s%s", x->text,
                                behaviour_name[t->what], oview_name(o->view, t->node), when,

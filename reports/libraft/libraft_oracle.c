@@ -22,6 +22,11 @@
  *                    voter's disk, an append success's last index synced (or in its snapshot),
  *                    when it leaves.
  *
+ *   unsafe configurations
+ *                    raft's own check (reports/raft/raft_members.c): a configuration that
+ *                    commits while a server on another branch of the log holds one whose
+ *                    majorities need not meet it, and could still be elected
+ *                    (unsafe-configuration).
  *   the library's own breaches of Raft's rules, and the violations they explain: see
  *                    libraft_behaviour.c.
  */
@@ -87,28 +92,46 @@ static uint64_t voters_at(const LROracle *o, EndpointId n, uint64_t index)
     return voters;
 }
 
+/* Whether every majority of voters a meets every majority of voters b (thesis §4.1: a change
+ * of one server at a time ensures it). */
+static gboolean majorities_meet(uint64_t a, uint64_t b)
+{
+    return popcount(a) / 2 + 1 + popcount(b) / 2 + 1 > popcount(a | b);
+}
+
+/* Whether c, a configuration the leader of `term` appended after `index`, commits the entry
+ * held by `mask`: the leader counts with the latest configuration in its log, durable or not
+ * (thesis §4.1), for earlier entries too; that is safe when any majority of c meets any
+ * majority of the configuration in force at the entry, which one-server changes ensure. */
+static gboolean later_counts(const LRConf *c, uint64_t mask, uint64_t index, uint64_t term,
+                             uint64_t at)
+{
+    return c->index > index && c->term == term && majorities_meet(c->voters, at) &&
+           is_majority(mask, c->voters);
+}
+
 static gboolean lr_is_quorum(void *ctx, uint64_t mask, uint64_t index, uint64_t term)
 {
     const LROracle *o = ctx;
     if (mask == 0)
         return FALSE;
-    if (is_majority(mask, voters_at(o, (EndpointId)__builtin_ctzll(mask), index)))
+    uint64_t at = voters_at(o, (EndpointId)__builtin_ctzll(mask), index);
+    if (is_majority(mask, at))
         return TRUE;
-    /* A configuration the leader of `term` appended after the entry: it counts with that one. */
     for (guint n = 0; n < o->nodes; n++)
-        for (guint i = 0; i < o->confs[n]->len; i++) {
-            const LRConf *c = &g_array_index(o->confs[n], LRConf, i);
-            if (c->index > index && c->term == term && is_majority(mask, c->voters))
+        for (guint i = 0; i < o->confs[n]->len; i++)
+            if (later_counts(&g_array_index(o->confs[n], LRConf, i), mask, index, term, at))
                 return TRUE;
-        }
+    for (guint i = 0; i < o->appended->len; i++)
+        if (later_counts(&g_array_index(o->appended, LRConf, i), mask, index, term, at))
+            return TRUE;
     return FALSE;
 }
 
 /* The voters of the configuration committed last (in the committed prefix, or in a snapshot,
- * which holds only committed state). */
-static uint64_t lr_voters(void *ctx)
+ * which holds only committed state), and its index (0: the bootstrap one). */
+static uint64_t committed_voters(const LROracle *o, uint64_t *at)
 {
-    const LROracle *o = ctx;
     const Chunks *committed = &o->raft->committed;
     uint64_t best = 0, voters = o->boot_voters;
     for (guint n = 0; n < o->nodes; n++) {
@@ -124,7 +147,52 @@ static uint64_t lr_voters(void *ctx)
         if (s->index != 0 && s->conf_index > best && s->conf_index <= committed->len)
             best = s->conf_index, voters = s->voters;
     }
+    *at = best;
     return voters;
+}
+
+static uint64_t lr_voters(void *ctx)
+{
+    uint64_t at;
+    return committed_voters(ctx, &at);
+}
+
+/* The leader of the latest term a leader was seen in (ENDPOINT_NONE: none yet). */
+static EndpointId last_leader(const LROracle *o, uint64_t *term)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    EndpointId leader = ENDPOINT_NONE;
+    *term = 0;
+    g_hash_table_iter_init(&it, o->raft->leaders);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (*(const uint64_t *)k >= *term) {
+            *term = *(const uint64_t *)k;
+            leader = (EndpointId)(GPOINTER_TO_UINT(v) - 1);
+        }
+    return leader;
+}
+
+/* The servers that must catch up: the voters of the configuration committed last, but those
+ * the last leader's latest configuration (appended after it, not yet committed) removes: a
+ * leader replicates to the servers of its latest configuration only (thesis §4.1). */
+static uint64_t lr_catch_up_voters(void *ctx)
+{
+    const LROracle *o = ctx;
+    uint64_t at, term, voters = committed_voters(o, &at);
+    EndpointId l = last_leader(o, &term);
+    if (l == ENDPOINT_NONE || l >= o->nodes)
+        return voters;
+    const LRConf *latest = NULL;
+    const GArray *a = o->confs[l];
+    if (a->len > 0)
+        latest = &g_array_index(a, LRConf, a->len - 1);
+    for (guint i = 0; i < o->appended->len; i++) {
+        const LRConf *c = &g_array_index(o->appended, LRConf, i);
+        if (c->term == term && (!latest || c->index > latest->index))
+            latest = c;
+    }
+    return latest && latest->index > at ? voters & latest->voters : voters;
 }
 
 static uint64_t lr_covered(void *ctx, EndpointId node)
@@ -210,6 +278,8 @@ static void lr_sent(void *st, const Msg *m)
     if (m->from >= o->nodes || !libraft_msg_peek(m, &p))
         return;
     if (p.type == LIBRAFT_MSG_VOTE_RESULT && p.granted && !p.pre_vote) {
+        if (m->to < o->nodes)
+            lr_behaviour_vote(o, m->from, m->to, p.term);
         uint64_t key = p.term << 8 | m->from;
         gpointer vote = g_hash_table_lookup(o->raft->votes, &key);
         if (!vote || GPOINTER_TO_UINT(vote) - 1 != m->to) {
@@ -218,6 +288,14 @@ static void lr_sent(void *st, const Msg *m)
         }
         return;
     }
+    if (p.type == LIBRAFT_MSG_TIMEOUT_NOW && m->to < o->nodes) {
+        lr_behaviour_transfer(o, m->from, m->to);
+        return;
+    }
+    gpointer lead = g_hash_table_lookup(o->raft->leaders, &p.term);
+    if ((p.type == LIBRAFT_MSG_INSTALL || p.type == LIBRAFT_MSG_APPEND) && m->to < o->nodes &&
+        lead && GPOINTER_TO_UINT(lead) - 1 == m->from)
+        lr_behaviour_reached(o, m->from, m->to, p.term);
     if (p.type == LIBRAFT_MSG_INSTALL && m->to < o->nodes) {
         o->install_sent[m->to] = p.last_log_index;
         return;
@@ -240,8 +318,12 @@ static void lr_note(void *st, EndpointId node, const ProtoAction *note)
 {
     LROracle *o = st;
     raft_oracle.note(o->raft, node, note);
-    if (note->sub == NOTE_COMMIT)
+    if (note->sub == NOTE_ROLE)
+        lr_behaviour_role(o, node, (NodeRole)note->a, note->b);
+    else if (note->sub == NOTE_COMMIT)
         lr_behaviour_commit(o, node, note->a, note->b);
+    else if (note->sub == NOTE_VOTE_DISREGARDED)
+        lr_behaviour_vote_disregarded(o, node, note->a, note->b, (SimTime)note->c);
     else if (note->sub == NOTE_HALTED)
         lr_behaviour_halted(o, node, note->a);
 }
@@ -252,14 +334,31 @@ static void lr_booted(void *st, EndpointId node, const ProtoDiskImage *image)
     raft_oracle.booted(o->raft, node, image);
 }
 
+/* A configuration entry written to a log (by its leader, or copied from it): FALSE if known. */
+static gboolean note_appended(LROracle *o, const RaftEntry *e, uint64_t voters)
+{
+    for (guint i = 0; i < o->appended->len; i++) {
+        const LRConf *c = &g_array_index(o->appended, LRConf, i);
+        if (c->index == e->index && c->term == e->term)
+            return FALSE;
+    }
+    LRConf c = {e->index, e->term, voters};
+    g_array_append_val(o->appended, c);
+    return TRUE;
+}
+
 static void lr_submitted(void *st, EndpointId node, guint file, uint32_t index,
                          const DiskBlock *block)
 {
     LROracle *o = st;
     raft_oracle.submitted(o->raft, node, file, index, block);
     RaftEntry e;
-    if (file == RAFT_FILE_LOG && block && raft_decode_entry(block, &e) == BLOCK_OK)
-        lr_behaviour_placed(o, &e);
+    if (file != RAFT_FILE_LOG || !block || raft_decode_entry(block, &e) != BLOCK_OK)
+        return;
+    lr_behaviour_placed(o, &e);
+    uint64_t voters;
+    if (libraft_record_conf(&e, &voters) && note_appended(o, &e, voters))
+        raft_oracle_recount(o->raft); /* the leader of its term counts with it from now on */
 }
 
 /* ---- what the generic oracles take ---- */
@@ -328,15 +427,36 @@ static void lr_end_checks(void *st, Verdict *v)
 
 static void lr_annotate(void *st, Verdict *v)
 {
+    LROracle *o = st;
+    uint64_t term;
+    EndpointId l = last_leader(o, &term);
+    if (l != ENDPOINT_NONE && l < o->nodes) {
+        const GArray *a = o->confs[l];
+        uint64_t voters =
+            a->len ? g_array_index(a, LRConf, a->len - 1).voters : voters_at(o, l, UINT64_MAX);
+        lr_behaviour_unreached(o, l, term, voters);
+    }
     lr_behaviour_explain(st, v);
 }
 
 /* ---- life cycle ---- */
 
+/* The bootstrap configuration: n1..nV vote, the others are spares (no role raft's RaftMembers
+ * counts). */
+static RaftMembers lr_bootstrap(const WorldConfig *c)
+{
+    guint v = libraft_voters(c);
+    return (RaftMembers){v >= 32 ? UINT32_MAX : (1u << v) - 1, 0};
+}
+
 static void *lr_create(const OracleEnv *env)
 {
+    /* Raft's configuration tracking judges configurations that commit against those of other
+     * branches (unsafe-configuration); commitment and catch-up use this module's membership,
+     * which also knows the configurations of snapshots. */
+    static const RaftOracleProfile profile = {.configurations = TRUE, .bootstrap = lr_bootstrap};
     LROracle *o = g_new0(LROracle, 1);
-    o->raft = raft_oracle.create(env);
+    o->raft = raft_oracle_create_for(env, &profile);
     o->view = env->view;
     o->nodes = env->view->cfg->nodes;
     o->boot_voters = (uint64_t)1 << libraft_voters(env->view->cfg);
@@ -346,13 +466,14 @@ static void *lr_create(const OracleEnv *env)
     for (guint n = 0; n < o->nodes; n++)
         o->confs[n] = g_array_new(FALSE, FALSE, sizeof(LRConf));
     o->snap = g_new0(LRSnap, o->nodes);
+    o->appended = g_array_new(FALSE, FALSE, sizeof(LRConf));
     o->install_sent = g_new0(uint64_t, o->nodes);
     o->damaged = g_new0(GArray *, o->nodes);
     for (guint n = 0; n < o->nodes; n++)
         o->damaged[n] = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     lr_behaviour_init(o);
     o->raft->members = (RaftMembership){
-        .ctx = o, .is_quorum = lr_is_quorum, .voters = lr_voters, .covered = lr_covered};
+        .ctx = o, .is_quorum = lr_is_quorum, .voters = lr_catch_up_voters, .covered = lr_covered};
     return o;
 }
 
@@ -366,6 +487,7 @@ static void lr_destroy(void *st)
         g_array_free(o->damaged[n], TRUE);
     }
     g_free(o->confs);
+    g_array_free(o->appended, TRUE);
     g_free(o->damaged);
     g_free(o->install_sent);
     g_free(o->snap);

@@ -27,6 +27,10 @@ typedef enum {
     LR_BEHAVIOUR_COMMIT_EARLIER_TERM,
     LR_BEHAVIOUR_ACK_BEYOND_MATCH,
     LR_BEHAVIOUR_INSTALL_ACK_UNSTORED,
+    LR_BEHAVIOUR_SELF_ELECT,
+    LR_BEHAVIOUR_STALE_LEADER_VOTE,
+    LR_BEHAVIOUR_VOTE_TWICE,
+    LR_BEHAVIOUR_CONF_NOT_TAKEN,
     LR_BEHAVIOUR_HALTED, /* a consequence: it shut itself down after one of the above */
     LR_BEHAVIOUR_COUNT,
 } LRBehaviour;
@@ -57,14 +61,24 @@ typedef struct {
     uint64_t boot_voters; /* the bootstrap configuration */
     guint min_voters;     /* the fewest voters any configuration of the run has */
     GArray **confs;       /* per server, of LRConf */
+    GArray *appended;     /* of LRConf: every configuration entry written to any log, durable
+                             or not (a leader counts with it once appended) */
     LRSnap *snap;         /* per server */
     GArray **damaged;     /* per server, of uint32_t: log blocks a media fault hit since their last
                              sync (the scrub writes them again: not yet synced, but the server did
                              its part) */
     uint64_t *install_sent; /* per server, the last index of the last InstallSnapshot sent to it */
     uint64_t *commit_seen;  /* per server, the commit index its notes said last */
+    NodeRole *role_seen;    /* per server, the role its notes said last, and in which term */
+    uint64_t *role_term;
     GArray *taints;         /* of LRTaint, in the order seen */
     IdemTable placements;   /* IdemKey -> LRPlacement */
+    GHashTable *granted;    /* term << 8 | voter -> candidate + 1: the first vote it sent */
+    EndpointId *transferee; /* per server, the last it sent TimeoutNow to (ENDPOINT_NONE) */
+    uint64_t *reached;      /* per server, the servers it sent AppendEntries or InstallSnapshot
+                               to while leader of reached_term[server] */
+    uint64_t *reached_term;
+    SimTime *reached_since; /* when it first sent one in that term */
 } LROracle;
 
 /* libraft_behaviour.c */
@@ -79,7 +93,22 @@ void lr_behaviour_claim(LROracle *o, EndpointId follower, EndpointId leader, uin
                         uint64_t last);
 /* An append success that its sender's disk does not back, after an InstallSnapshot of `last`. */
 void lr_behaviour_install_ack(LROracle *o, EndpointId follower, uint64_t last);
+/* `leader` sent TimeoutNow to `target` (a leadership transfer). */
+void lr_behaviour_transfer(LROracle *o, EndpointId leader, EndpointId target);
+/* `voter` sent a granted vote (not a pre-vote) to `candidate` in `term`. */
+void lr_behaviour_vote(LROracle *o, EndpointId voter, EndpointId candidate, uint64_t term);
+/* A role note of `node`. */
+void lr_behaviour_role(LROracle *o, EndpointId node, NodeRole role, uint64_t term);
+/* NOTE_VOTE_DISREGARDED of `node`: it kept `term` against a vote request of `asked`, having
+ * last heard from a leader at `heard`. */
+void lr_behaviour_vote_disregarded(LROracle *o, EndpointId node, uint64_t asked, uint64_t term,
+                                   SimTime heard);
 /* The library on `node` shut itself down (NOTE_HALTED). */
 void lr_behaviour_halted(LROracle *o, EndpointId node, uint64_t commit);
+/* A leader's AppendEntries or InstallSnapshot to `to` in `term`. */
+void lr_behaviour_reached(LROracle *o, EndpointId leader, EndpointId to, uint64_t term);
+/* At the end: the last leader and the voters of its log it never replicated to. `voters` gives
+ * the voters of the latest configuration of a server's log. */
+void lr_behaviour_unreached(LROracle *o, EndpointId leader, uint64_t term, uint64_t voters);
 /* Marks each violation a breach explains (see libraft_behaviour.c). */
 void lr_behaviour_explain(const LROracle *o, Verdict *v);

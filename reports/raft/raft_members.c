@@ -157,8 +157,9 @@ static void check_branches(RaftOracle *o, const RaftEntry *e, RaftMembers m)
         const RaftSlot *c = held->index <= o->committed.len
                                 ? chunks_at(&o->committed, (guint)(held->index - 1))
                                 : NULL;
-        if (c && c->set && c->term == held_term)
-            continue; /* an earlier configuration of the committed branch */
+        if (c && c->set && (c->term == held_term || c->term == 0))
+            continue; /* an earlier configuration of the committed branch (term 0: the entry
+                         committed there is known only from a snapshot; no branch to tell) */
         if (may_miss(held->m, m) && could_win(o, n, held->m))
             report_unsafe(o, n, held, e, m);
     }

@@ -202,6 +202,20 @@ static void add_support(RaftOracle *o, EndpointId node, const RaftEntry *e)
         commit_through(o, mask, e->index, e->term); /* may free x */
 }
 
+void raft_oracle_recount(RaftOracle *o)
+{
+    if (!o->members.is_quorum)
+        return;
+    for (guint pos = o->support->len; pos-- > 0;) {
+        uint64_t index = o->committed.len + 1 + pos;
+        for (const RaftSupport *x = g_ptr_array_index(o->support, pos); x; x = x->next)
+            if (o->members.is_quorum(o->members.ctx, x->mask, index, x->term)) {
+                commit_through(o, x->mask, index, x->term);
+                return;
+            }
+    }
+}
+
 /* The node's durable term rose to `term`: entries of that term it already held durably (its log
  * fsync finished before its metadata's) support their commitment from now on. */
 static void support_held_entries(RaftOracle *o, EndpointId node, uint64_t term)

@@ -149,6 +149,10 @@ static inline uint64_t raft_covered(const RaftOracle *o, EndpointId node)
     return o->members.covered ? o->members.covered(o->members.ctx, node) : 0;
 }
 
+/* The membership's majorities changed (a configuration was appended): support counted before
+ * is counted again, and the highest entry it now commits is committed. */
+void raft_oracle_recount(RaftOracle *o);
+
 /* The term of server node's entry at `index`, as the server holds it (0: none). */
 uint64_t raft_oracle_held_term(const RaftOracle *o, EndpointId node, uint64_t index);
 
