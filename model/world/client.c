@@ -343,8 +343,9 @@ static void receive(World *w, Client *c, const Msg *m)
         complete(w, c, OUTCOME_OK, FAIL_NONE, m);
         return;
     }
-    if (r->attempt != c->attempt)
-        return; /* a stale failure; the current attempt is still out */
+    if (r->attempt != c->attempt || m->from != c->target)
+        return; /* a stale failure (of an earlier attempt, or of this one from a server it was
+                   redirected away from, its copy duplicated); the current attempt is still out */
     if (r->reason == FAIL_NOT_LEADER && r->hint != ENDPOINT_NONE &&
         c->redirects < 2 * w->config->nodes) {
         /* Following a leader hint is not a retry: the follower did nothing. */
