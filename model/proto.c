@@ -5,8 +5,8 @@
 
 const char *note_kind_name(NoteKind kind)
 {
-    static const char *names[] = {"role",     "apply",   "commit", "damaged",
-                                  "repaired", "handoff", "halted", "vote-disregarded"};
+    static const char *names[] = {"role",    "apply",  "commit", "damaged", "repaired",
+                                  "handoff", "halted", "config", "refused"};
     G_STATIC_ASSERT(G_N_ELEMENTS(names) == NOTE_KIND_COUNT);
     g_assert((unsigned)kind < NOTE_KIND_COUNT);
     return names[kind];

@@ -36,11 +36,22 @@ typedef enum {
     NOTE_HANDOFF,  /* quorum: a hint was handed back, a = idem, b = target */
     NOTE_HALTED,   /* the node stopped serving for good: it found its own state contradicted (a
                       hosted library that shuts itself down), a = its commit index, b = term */
-    NOTE_VOTE_DISREGARDED, /* a vote request of a higher term left the node's term as it was:
-                              a = the request's term, b = the node's, c = when the node last
-                              heard from a leader (0: never) */
+    NOTE_CONFIG,   /* the node's configuration in use changed: a = its voters (bit n: endpoint n),
+                      b = the log index the node takes it from */
+    NOTE_REFUSED,  /* the node refused a request for a reason the oracles judge: a = why
+                      (NOTE_REFUSED_*), b = the leader it believes in (ENDPOINT_NONE: none
+                      known), c = when it last heard from a leader (0: never) */
     NOTE_KIND_COUNT,
 } NoteKind;
+
+/* Why a node refused (NOTE_REFUSED.a). */
+enum {
+    NOTE_REFUSED_VOTE_FOR_LEADER = 1,    /* a vote request of a higher term: it has a leader */
+    NOTE_REFUSED_PREVOTE_FOR_LEADER = 2, /* a pre-vote request: it has a leader */
+    NOTE_REFUSED_CLIENT_TO_LEADER = 3,   /* a client, sent to its leader (NotLeader) */
+    NOTE_REFUSED_VOTE_NOT_MEMBER = 4,    /* a (pre-)vote request: it is no voter of its latest
+                                            configuration */
+};
 
 const char *note_kind_name(NoteKind kind);
 

@@ -33,7 +33,10 @@ for s in $seeds; do
 done
 echo "fuzz 1..2000: $(echo "$seeds" | grep -c .) seeds with violations, each explained"
 
-for sc in libraft-ack-beyond-match libraft-install-ack-unstored libraft-commit-earlier-term; do
+for sc in libraft-ack-beyond-match libraft-install-ack-unstored libraft-commit-earlier-term \
+    libraft-self-elect-same-term libraft-vote-twice-for-transferee libraft-stale-leader-kept \
+    libraft-vote-refused-by-non-member libraft-config-change-before-term-commit \
+    libraft-configuration-differs-from-log libraft-configuration-not-taken; do
     "$DURASIM" run -v "scenarios/$sc.ini" >"$tmp/$sc" 2>&1 || fail "scenario $sc does not pass"
     grep -q -E 'libraft 0.15 [a-z-]+ (at|earlier in this run) ' "$tmp/$sc" ||
         fail "scenario $sc: its violations do not name the library behaviour"

@@ -734,6 +734,51 @@ static void test_snapshot_and_install(void **state)
 }
 
 /* The bug variant: the follower's ack leaves before its fsync. */
+/* Operations on the cluster through the library's own calls: a spare is assigned a voter and
+ * replicates from then on; the leader hands over to a follower; a removed server receives
+ * nothing after its removal; a refused change is definite. */
+static void test_membership_and_transfer(void **state)
+{
+    Net *t = net_new(4, 1, 0);
+    t->params.voters = 3; /* n4 a spare */
+    net_start(t);
+    run_until(t, t->now + 2 * SIM_SEC);
+    write_through(t, OP_PUT, 0, 1, 1);
+    Value v;
+    assert_false(libraft_value(t->p[3], 0, &v)); /* a spare replicates nothing */
+    int l = leader(t);
+    ClientResp r = request(t, (guint)l, OP_ADD_SERVER, KEY_NONE, 3, 2);
+    assert_true(r.ok);
+    write_through(t, OP_PUT, 0, 2, 3);
+    run_until(t, t->now + 300 * MS);
+    assert_true(libraft_value(t->p[3], 0, &v));
+    assert_int_equal(v, 2);
+    /* Adding it again: in force and committed, ok. */
+    r = request(t, (guint)leader(t), OP_ADD_SERVER, KEY_NONE, 3, 4);
+    assert_true(r.ok);
+    /* A transfer to another voter. */
+    l = leader(t);
+    guint to = ((guint)l + 1) % 4;
+    r = request(t, (guint)l, OP_TRANSFER, KEY_NONE, to, 5);
+    assert_true(r.ok);
+    assert_int_equal(leader(t), (int)to);
+    /* Removing a follower: nothing reaches it afterwards. */
+    l = leader(t);
+    guint gone = ((guint)l + 1) % 4;
+    r = request(t, (guint)l, OP_REMOVE_SERVER, KEY_NONE, gone, 6);
+    assert_true(r.ok);
+    write_through(t, OP_PUT, 0, 3, 7);
+    run_until(t, t->now + 300 * MS);
+    assert_true(libraft_value(t->p[gone], 0, &v));
+    assert_int_equal(v, 2);
+    /* No such server: refused, definitely. */
+    r = request(t, (guint)leader(t), OP_REMOVE_SERVER, KEY_NONE, 9, 8);
+    assert_false(r.ok);
+    assert_true(r.definite);
+    net_free(t);
+    assert_no_leaks();
+}
+
 static void test_bug_ack_before_fsync_is_visible(void **state)
 {
     Net *t = net_new(3, 1, (BugSet)1 << LIBRAFT_BUG_ACK_BEFORE_FSYNC);
@@ -775,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_scrub_rewrites_bad_blocks),
         cmocka_unit_test(test_damaged_boot_repairs_from_peers),
         cmocka_unit_test(test_lost_disk_waits_for_peers),
+        cmocka_unit_test(test_membership_and_transfer),
         cmocka_unit_test(test_bug_ack_before_fsync_is_visible),
         cmocka_unit_test(test_bug_trust_failed_fsync_is_visible),
     };

@@ -75,6 +75,25 @@ void lr_note_commit(LRNode *n)
         act_failpoint(n->out, LIBRAFT_FP_COMMITTED);
 }
 
+/* NOTE_CONFIG when the library's configuration in use changed (its voters, or the index it
+ * names for it: the uncommitted one if any, else the committed one). */
+static void note_config(LRNode *n)
+{
+    const struct raft_configuration *c = &n->raft.configuration;
+    uint64_t voters = 0;
+    for (unsigned i = 0; i < c->n; i++)
+        if (c->servers[i].role == RAFT_VOTER && c->servers[i].id >= 1 && c->servers[i].id <= 64)
+            voters |= (uint64_t)1 << (c->servers[i].id - 1);
+    uint64_t at = n->raft.configuration_uncommitted_index != 0
+                      ? n->raft.configuration_uncommitted_index
+                      : n->raft.configuration_index;
+    if (voters == n->noted_voters && at == n->noted_conf_at)
+        return;
+    n->noted_voters = voters;
+    n->noted_conf_at = at;
+    act_note(n->out, NOTE_CONFIG, voters, at, 0, 0);
+}
+
 static void note_changes(LRNode *n)
 {
     if (!n->started)
@@ -102,6 +121,7 @@ static void note_changes(LRNode *n)
             act_failpoint(n->out, LIBRAFT_FP_ELECTED);
     }
     lr_note_commit(n);
+    note_config(n);
     uint64_t conf = n->raft.configuration_uncommitted_index == 0 ? n->raft.configuration_index : 0;
     if (conf > n->noted_conf) {
         if (n->noted_conf != 0 && raft_state(&n->raft) == RAFT_LEADER)
@@ -236,6 +256,25 @@ static gboolean rollback_would_crash(const LRNode *n, const struct raft_message 
     return FALSE;
 }
 
+/* Whether the server is a voter of its own latest configuration. */
+static gboolean own_voter(const LRNode *n)
+{
+    const struct raft_configuration *c = &n->raft.configuration;
+    for (unsigned i = 0; i < c->n; i++)
+        if (c->servers[i].id == n->raft.id)
+            return c->servers[i].role == RAFT_VOTER;
+    return FALSE;
+}
+
+/* The leader a follower believes in (ENDPOINT_NONE: none). */
+static EndpointId current_leader(const LRNode *n)
+{
+    if (!n->started || n->raft.state != RAFT_FOLLOWER ||
+        n->raft.follower_state.current_leader.id == 0)
+        return ENDPOINT_NONE;
+    return (EndpointId)(n->raft.follower_state.current_leader.id - 1);
+}
+
 /* Whether a leader gets AppendEntries or InstallSnapshot of its own term: another leader of the
  * same term, which Raft never has, but 0.15 can (it may vote twice in a term, see the oracle's
  * vote-twice-for-transferee). 0.15 then handles the message as a follower would while still a
@@ -275,8 +314,8 @@ static void handle_peer(LRNode *n, const Msg *m)
     if ((rm->type == RAFT_IO_APPEND_ENTRIES && rm->append_entries.term >= n->raft.current_term) ||
         (rm->type == RAFT_IO_INSTALL_SNAPSHOT && rm->install_snapshot.term >= n->raft.current_term))
         n->heard_leader_at = n->now;
-    uint64_t asked =
-        rm->type == RAFT_IO_REQUEST_VOTE && !rm->request_vote.pre_vote ? rm->request_vote.term : 0;
+    uint64_t asked = rm->type == RAFT_IO_REQUEST_VOTE ? rm->request_vote.term : 0;
+    gboolean pre = asked != 0 && rm->request_vote.pre_vote;
     gboolean rollback = rollback_would_crash(n, &w->msg);
     if (rollback || second_leader_would_crash(n, &w->msg)) {
         /* The crash it would be: the message is lost with the process, which the host
@@ -290,11 +329,23 @@ static void handle_peer(LRNode *n, const Msg *m)
         host_restart(n);
         return;
     }
+    /* 0.15 refuses a vote or pre-vote request (without "disrupt leader") first of all when it
+     * has a leader, however long ago it heard from it (thesis §4.2.3 and §9.6 allow that only
+     * within an election timeout): noted for the oracles, which judge how long ago. */
+    EndpointId kept = current_leader(n);
+    gboolean refused_for_leader =
+        asked > n->raft.current_term && kept != ENDPOINT_NONE && !rm->request_vote.disrupt_leader;
     call_library(n, w, recv_may_block(n, &w->msg));
-    /* The library kept its term against a real vote request of a higher one (leader stickiness,
-     * thesis §4.2.3): noted for the oracles, which know how long ago it heard from a leader. */
-    if (asked > n->raft.current_term && !n->fiber.suspended && n->started)
-        act_note(n->out, NOTE_VOTE_DISREGARDED, asked, n->raft.current_term,
+    if (!n->started || n->fiber.suspended || asked == 0)
+        return;
+    /* Otherwise 0.15 grants no vote when it is no voter of its own latest configuration,
+     * though the thesis (§4.1) has servers answer requests without consulting it. */
+    if (refused_for_leader)
+        act_note(n->out, NOTE_REFUSED,
+                 pre ? NOTE_REFUSED_PREVOTE_FOR_LEADER : NOTE_REFUSED_VOTE_FOR_LEADER, kept,
+                 (uint64_t)n->heard_leader_at, 0);
+    else if (asked >= n->raft.current_term && !own_voter(n))
+        act_note(n->out, NOTE_REFUSED, NOTE_REFUSED_VOTE_NOT_MEMBER, kept,
                  (uint64_t)n->heard_leader_at, 0);
 }
 
@@ -621,6 +672,8 @@ static void instance_open(LRNode *n)
     n->io_failed = FALSE;
     n->halted = FALSE;
     n->heard_leader_at = 0;
+    n->noted_voters = 0;
+    n->noted_conf_at = 0;
     n->started = FALSE;
     n->role = ROLE_NONE;
     lr_io_setup(n);

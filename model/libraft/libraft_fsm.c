@@ -196,6 +196,8 @@ void lr_reply(LRNode *n, EndpointId client, uint32_t op, uint16_t attempt, gbool
         const char *address;
         raft_leader(&n->raft, &id, &address);
         m->u.cresp.hint = id != 0 ? (EndpointId)(id - 1) : ENDPOINT_NONE;
+        act_note(n->out, NOTE_REFUSED, NOTE_REFUSED_CLIENT_TO_LEADER, m->u.cresp.hint,
+                 (uint64_t)n->heard_leader_at, 0);
     }
     act_send(n->out, m);
 }

@@ -235,7 +235,9 @@ typedef struct LRNode {
     GQueue admin_next;       /* adds whose raft_add is done, waiting for their raft_assign */
     uint64_t noted_conf;     /* the library's committed configuration index, as last seen */
     SimTime heard_leader_at; /* the last AppendEntries or InstallSnapshot of a current term */
-    uint64_t refused[8];     /* write attempts refused definitely (client, op, attempt), a ring */
+    uint64_t noted_voters;   /* the configuration in use NOTE_CONFIG said last */
+    uint64_t noted_conf_at;
+    uint64_t refused[8]; /* write attempts refused definitely (client, op, attempt), a ring */
     guint refused_next;
     guint inflight; /* writes among them */
     /* what the notes said last */

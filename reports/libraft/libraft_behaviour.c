@@ -37,9 +37,12 @@ static const char *const behaviour_name[LR_BEHAVIOUR_COUNT] = {
     [LR_BEHAVIOUR_ACK_BEYOND_MATCH] = "ack-beyond-match",
     [LR_BEHAVIOUR_INSTALL_ACK_UNSTORED] = "install-ack-unstored",
     [LR_BEHAVIOUR_SELF_ELECT] = "self-elect-same-term",
-    [LR_BEHAVIOUR_STALE_LEADER_VOTE] = "vote-refused-for-stale-leader",
+    [LR_BEHAVIOUR_STALE_LEADER] = "stale-leader-kept",
+    [LR_BEHAVIOUR_VOTE_NOT_MEMBER] = "vote-refused-by-non-member",
     [LR_BEHAVIOUR_VOTE_TWICE] = "vote-twice-for-transferee",
     [LR_BEHAVIOUR_CONF_NOT_TAKEN] = "configuration-not-taken",
+    [LR_BEHAVIOUR_CONF_DIFFERS] = "configuration-differs-from-log",
+    [LR_BEHAVIOUR_CONF_BEFORE_TERM_COMMIT] = "config-change-before-term-commit",
     [LR_BEHAVIOUR_HALTED] = "halted",
 };
 
@@ -57,11 +60,17 @@ static const char *const behaviour_text[LR_BEHAVIOUR_COUNT] = {
                                 "itself leader in its current term, without an election "
                                 "(canonical/raft#227): another server may have led that term "
                                 "already (Election Safety, Raft 5.2)",
-    [LR_BEHAVIOUR_STALE_LEADER_VOTE] =
-        "a server refused a vote request of a higher term, keeping its own, because it had once "
-        "known a leader, though it had heard from none within the minimum election timeout "
-        "(thesis 4.2.3 allows that only within it; a spare, which never times out, keeps its "
-        "old leader for good): elections the voters could win fail",
+    [LR_BEHAVIOUR_STALE_LEADER] =
+        "a server went on acting on a leader it had not heard from for over two election "
+        "timeouts (a spare, which runs no election timer, never forgets its leader): it refused "
+        "vote or pre-vote requests for it (thesis 4.2.3 and 9.6 allow that only within an "
+        "election timeout) or sent clients to it, so elections the voters could win, or "
+        "clients looking for the leader, fail",
+    [LR_BEHAVIOUR_VOTE_NOT_MEMBER] =
+        "a server refused its vote because it is no voter of its own latest configuration, "
+        "though the candidate's configuration counts it (thesis 4.1: servers answer requests "
+        "without consulting their configurations), so elections the candidate's configuration "
+        "allows fail",
     [LR_BEHAVIOUR_VOTE_TWICE] =
         "a server granted its vote twice in one term: having stepped down with a leadership "
         "transfer of its own still pending, it voted for the transfer's target after voting "
@@ -73,6 +82,17 @@ static const char *const behaviour_text[LR_BEHAVIOUR_COUNT] = {
         "appended while it stood for election, or one truncated or compacted away without its "
         "configuration rolled back, canonical/raft#250; Raft 4.1: a server uses the latest "
         "configuration in its log)",
+    [LR_BEHAVIOUR_CONF_DIFFERS] =
+        "the server's configuration in use had other voters than the latest configuration in "
+        "its own log (an entry truncated or compacted away without its configuration rolled "
+        "back, canonical/raft#250, or one appended while it stood for election): as leader it "
+        "counted servers its log does not (Raft 4.1: a server uses the latest configuration in "
+        "its log)",
+    [LR_BEHAVIOUR_CONF_BEFORE_TERM_COMMIT] =
+        "a new leader appended a configuration entry before any entry of its own term had "
+        "committed, so successive leaders' one-server changes on different branches need not "
+        "meet (the single-server change bug, Ongaro on raft-dev, 2015; 0.15 lacks the rule that "
+        "fixes it)",
     [LR_BEHAVIOUR_HALTED] = "the library shut itself down (RAFT_UNAVAILABLE): an AppendEntries "
                             "contradicted an entry it had committed",
 };
@@ -118,7 +138,7 @@ static gboolean taint(LROracle *o, LRBehaviour what, EndpointId node, uint64_t l
     }
     if (o->taints->len >= TAINTS_MAX)
         return FALSE;
-    LRTaint t = {what, oview_now(o->view), node, lo, hi, term, 0};
+    LRTaint t = {what, oview_now(o->view), node, lo, hi, term, 0, 0};
     g_array_append_val(o->taints, t);
     return TRUE;
 }
@@ -195,22 +215,29 @@ void lr_behaviour_role(LROracle *o, EndpointId node, NodeRole role, uint64_t ter
     o->role_term[node] = term;
 }
 
-void lr_behaviour_vote_disregarded(LROracle *o, EndpointId node, uint64_t asked, uint64_t term,
-                                   SimTime heard)
+/* The latest refusal of its kind per server: what a stuck cluster waits on. */
+static void refusal(LROracle *o, LRBehaviour what, EndpointId node, guint why)
 {
-    SimTime now = oview_now(o->view);
-    if (now - heard < libraft_config(o->view->cfg)->election_timeout)
-        return; /* within the leader lease: as the thesis has it */
-    /* One per server, the latest: what a stuck cluster waits on. */
     for (guint i = 0; i < o->taints->len; i++) {
         LRTaint *t = &g_array_index(o->taints, LRTaint, i);
-        if (t->what == LR_BEHAVIOUR_STALE_LEADER_VOTE && t->node == node) {
-            t->at = now;
-            t->term = asked;
+        if (t->what == what && t->node == node) {
+            t->at = oview_now(o->view);
+            t->term = why;
             return;
         }
     }
-    taint(o, LR_BEHAVIOUR_STALE_LEADER_VOTE, node, 0, 0, asked);
+    taint(o, what, node, 0, 0, why);
+}
+
+void lr_behaviour_refused(LROracle *o, EndpointId node, guint why, SimTime heard)
+{
+    if (why == NOTE_REFUSED_VOTE_NOT_MEMBER) {
+        refusal(o, LR_BEHAVIOUR_VOTE_NOT_MEMBER, node, why);
+        return;
+    }
+    /* A voter keeps its leader up to its own (randomized, T..2T) election timeout. */
+    if (oview_now(o->view) - heard > 2 * libraft_config(o->view->cfg)->election_timeout)
+        refusal(o, LR_BEHAVIOUR_STALE_LEADER, node, why);
 }
 
 void lr_behaviour_reached(LROracle *o, EndpointId leader, EndpointId to, uint64_t term)
@@ -233,6 +260,70 @@ void lr_behaviour_unreached(LROracle *o, EndpointId leader, uint64_t term, uint6
     for (EndpointId n = 0; n < o->nodes; n++)
         if (((left >> n) & 1) && taint(o, LR_BEHAVIOUR_CONF_NOT_TAKEN, leader, n, n, term))
             g_array_index(o->taints, LRTaint, o->taints->len - 1).at = o->reached_since[leader];
+}
+
+/* The voters of the latest configuration in node's log (the bootstrap one, or its durable
+ * snapshot's, when its log holds none above). */
+static uint64_t log_voters(const LROracle *o, EndpointId node)
+{
+    uint64_t best = 0, voters = o->boot_voters;
+    if (o->snap[node].index != 0) {
+        best = o->snap[node].conf_index;
+        voters = o->snap[node].voters;
+    }
+    for (guint i = 0; i < o->appended->len; i++) {
+        const LRConf *c = &g_array_index(o->appended, LRConf, i);
+        if (c->index > best && raft_oracle_held_term(o->raft, node, c->index) == c->term) {
+            best = c->index;
+            voters = c->voters;
+        }
+    }
+    return voters;
+}
+
+/* An interval during which node used other voters than its log says: opened, or closed. */
+void lr_behaviour_config(LROracle *o, EndpointId node, uint64_t voters, uint64_t at)
+{
+    LRTaint *open = NULL;
+    for (guint i = 0; i < o->taints->len; i++) {
+        LRTaint *t = &g_array_index(o->taints, LRTaint, i);
+        if (t->what == LR_BEHAVIOUR_CONF_DIFFERS && t->node == node && t->until == 0)
+            open = t;
+    }
+    gboolean differs = voters != log_voters(o, node);
+    if (!differs && open)
+        open->until = oview_now(o->view);
+    else if (differs && !open)
+        taint(o, LR_BEHAVIOUR_CONF_DIFFERS, node, at, at, voters);
+}
+
+/* A configuration entry of term T written by the leader of T while no entry of T is in the
+ * committed prefix. */
+void lr_behaviour_conf_appended(LROracle *o, EndpointId node, const RaftEntry *e)
+{
+    if (leader_of(o, e->term) != node)
+        return;
+    const Chunks *committed = &o->raft->committed;
+    for (guint i = committed->len; i-- > 0;) {
+        const RaftSlot *s = chunks_at(committed, i);
+        if (s->set && s->term == e->term)
+            return;
+        if (s->set && s->term != 0 && s->term < e->term)
+            break; /* terms never decrease along the log: none of T below */
+    }
+    taint(o, LR_BEHAVIOUR_CONF_BEFORE_TERM_COMMIT, node, e->index, e->index, e->term);
+}
+
+/* The index an unsafe-configuration violation names for each of its two configurations. */
+static gboolean unsafe_indexes(const Violation *x, uint64_t *a, uint64_t *b)
+{
+    const char *p = strstr(x->text, "(index ");
+    const char *q = p ? strstr(p + 1, "(index ") : NULL;
+    if (!p || !q)
+        return FALSE;
+    *a = g_ascii_strtoull(p + strlen("(index "), NULL, 10);
+    *b = g_ascii_strtoull(q + strlen("(index "), NULL, 10);
+    return TRUE;
 }
 
 void lr_behaviour_transfer(LROracle *o, EndpointId leader, EndpointId target)
@@ -314,12 +405,26 @@ static int explained_by(const LROracle *o, const Violation *x)
                 return (int)i;
             continue;
         }
+        if (t->what == LR_BEHAVIOUR_CONF_DIFFERS) {
+            gboolean during = x->time >= t->at && (t->until == 0 || x->time <= t->until);
+            if (during && x->nnodes > 0 && x->nodes[0] == t->node &&
+                (x->kind == V_EARLY_ACK || x->kind == V_DIVERGENT))
+                return (int)i;
+            continue;
+        }
+        if (t->what == LR_BEHAVIOUR_CONF_BEFORE_TERM_COMMIT) {
+            uint64_t a, c;
+            if (x->kind == V_UNSAFE_CONFIG && unsafe_indexes(x, &a, &c) &&
+                (a == t->lo || c == t->lo))
+                return (int)i;
+            continue;
+        }
         if (t->what == LR_BEHAVIOUR_CONF_NOT_TAKEN) {
             if (x->kind == V_DIVERGENT && x->nnodes > 0 && x->nodes[0] == t->lo)
                 return (int)i;
             continue;
         }
-        if (t->what == LR_BEHAVIOUR_STALE_LEADER_VOTE) {
+        if (t->what == LR_BEHAVIOUR_STALE_LEADER || t->what == LR_BEHAVIOUR_VOTE_NOT_MEMBER) {
             if (x->kind == V_STUCK && t->at >= x->time)
                 return (int)i;
             continue;
@@ -371,9 +476,19 @@ static void mark(const LROracle *o, Violation *x, const LRTaint *t, gboolean dir
     g_autofree char *cause = halt_cause(o, t);
     char *text;
     g_autofree char *where =
-        t->what == LR_BEHAVIOUR_SELF_ELECT || t->what == LR_BEHAVIOUR_STALE_LEADER_VOTE ||
-                t->what == LR_BEHAVIOUR_VOTE_TWICE || t->what == LR_BEHAVIOUR_CONF_NOT_TAKEN
+        t->what == LR_BEHAVIOUR_STALE_LEADER
+            ? g_strdup(t->term == NOTE_REFUSED_CLIENT_TO_LEADER     ? "a client sent to it"
+                       : t->term == NOTE_REFUSED_PREVOTE_FOR_LEADER ? "a pre-vote refused"
+                                                                    : "a vote refused")
+        : t->what == LR_BEHAVIOUR_VOTE_NOT_MEMBER ? g_strdup("a vote refused")
+        : t->what == LR_BEHAVIOUR_SELF_ELECT || t->what == LR_BEHAVIOUR_VOTE_TWICE ||
+                t->what == LR_BEHAVIOUR_CONF_NOT_TAKEN
             ? g_strdup_printf("term %" G_GUINT64_FORMAT, t->term)
+        : t->what == LR_BEHAVIOUR_CONF_DIFFERS
+            ? g_strdup_printf("its configuration from index %" G_GUINT64_FORMAT, t->lo)
+        : t->what == LR_BEHAVIOUR_CONF_BEFORE_TERM_COMMIT
+            ? g_strdup_printf("index %" G_GUINT64_FORMAT ", term %" G_GUINT64_FORMAT, t->lo,
+                              t->term)
             : g_strdup_printf("index %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT, t->lo, t->hi);
     if (direct)
         text = g_strdup_printf("%s; libraft 0.15 %s at %s (%s, %s): %s%s", x->text,

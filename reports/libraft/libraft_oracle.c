@@ -322,8 +322,12 @@ static void lr_note(void *st, EndpointId node, const ProtoAction *note)
         lr_behaviour_role(o, node, (NodeRole)note->a, note->b);
     else if (note->sub == NOTE_COMMIT)
         lr_behaviour_commit(o, node, note->a, note->b);
-    else if (note->sub == NOTE_VOTE_DISREGARDED)
-        lr_behaviour_vote_disregarded(o, node, note->a, note->b, (SimTime)note->c);
+    else if (note->sub == NOTE_CONFIG) {
+        o->conf_used[node] = note->a;
+        o->conf_at[node] = note->b;
+        lr_behaviour_config(o, node, note->a, note->b);
+    } else if (note->sub == NOTE_REFUSED)
+        lr_behaviour_refused(o, node, (guint)note->a, (SimTime)note->c);
     else if (note->sub == NOTE_HALTED)
         lr_behaviour_halted(o, node, note->a);
 }
@@ -352,13 +356,21 @@ static void lr_submitted(void *st, EndpointId node, guint file, uint32_t index,
 {
     LROracle *o = st;
     raft_oracle.submitted(o->raft, node, file, index, block);
-    RaftEntry e;
-    if (file != RAFT_FILE_LOG || !block || raft_decode_entry(block, &e) != BLOCK_OK)
+    if (file != RAFT_FILE_LOG)
         return;
-    lr_behaviour_placed(o, &e);
+    RaftEntry e;
     uint64_t voters;
-    if (libraft_record_conf(&e, &voters) && note_appended(o, &e, voters))
+    gboolean conf = block && raft_decode_entry(block, &e) == BLOCK_OK;
+    if (conf)
+        lr_behaviour_placed(o, &e);
+    conf = conf && libraft_record_conf(&e, &voters);
+    if (conf && note_appended(o, &e, voters)) {
+        lr_behaviour_conf_appended(o, node, &e);
         raft_oracle_recount(o->raft); /* the leader of its term counts with it from now on */
+    }
+    /* The log's configuration may have moved away from the one in use (or back). */
+    if ((conf || !block || (uint64_t)index < o->conf_at[node]) && o->conf_at[node] != 0)
+        lr_behaviour_config(o, node, o->conf_used[node], o->conf_at[node]);
 }
 
 /* ---- what the generic oracles take ---- */
@@ -467,6 +479,8 @@ static void *lr_create(const OracleEnv *env)
         o->confs[n] = g_array_new(FALSE, FALSE, sizeof(LRConf));
     o->snap = g_new0(LRSnap, o->nodes);
     o->appended = g_array_new(FALSE, FALSE, sizeof(LRConf));
+    o->conf_used = g_new0(uint64_t, o->nodes);
+    o->conf_at = g_new0(uint64_t, o->nodes);
     o->install_sent = g_new0(uint64_t, o->nodes);
     o->damaged = g_new0(GArray *, o->nodes);
     for (guint n = 0; n < o->nodes; n++)
@@ -488,6 +502,8 @@ static void lr_destroy(void *st)
     }
     g_free(o->confs);
     g_array_free(o->appended, TRUE);
+    g_free(o->conf_used);
+    g_free(o->conf_at);
     g_free(o->damaged);
     g_free(o->install_sent);
     g_free(o->snap);

@@ -28,9 +28,12 @@ typedef enum {
     LR_BEHAVIOUR_ACK_BEYOND_MATCH,
     LR_BEHAVIOUR_INSTALL_ACK_UNSTORED,
     LR_BEHAVIOUR_SELF_ELECT,
-    LR_BEHAVIOUR_STALE_LEADER_VOTE,
+    LR_BEHAVIOUR_STALE_LEADER,
+    LR_BEHAVIOUR_VOTE_NOT_MEMBER,
     LR_BEHAVIOUR_VOTE_TWICE,
     LR_BEHAVIOUR_CONF_NOT_TAKEN,
+    LR_BEHAVIOUR_CONF_DIFFERS,
+    LR_BEHAVIOUR_CONF_BEFORE_TERM_COMMIT,
     LR_BEHAVIOUR_HALTED, /* a consequence: it shut itself down after one of the above */
     LR_BEHAVIOUR_COUNT,
 } LRBehaviour;
@@ -43,7 +46,8 @@ typedef struct {
     SimTime at;
     EndpointId node; /* the leader that counted, or the follower that claimed */
     uint64_t lo, hi, term;
-    guint cause; /* a halt: 1 + the index of the first breach before it (0: none) */
+    guint cause;   /* a halt: 1 + the index of the first breach before it (0: none) */
+    SimTime until; /* configuration-differs-from-log: when it ended (0: not yet) */
 } LRTaint;
 
 /* Where a write's entries were written: its last LR_PLACEMENTS distinct (index, term), a ring
@@ -63,6 +67,8 @@ typedef struct {
     GArray **confs;       /* per server, of LRConf */
     GArray *appended;     /* of LRConf: every configuration entry written to any log, durable
                              or not (a leader counts with it once appended) */
+    uint64_t *conf_used;  /* per server, the voters of the configuration it said it uses */
+    uint64_t *conf_at;    /* and the index it takes it from (0: none said yet) */
     LRSnap *snap;         /* per server */
     GArray **damaged;     /* per server, of uint32_t: log blocks a media fault hit since their last
                              sync (the scrub writes them again: not yet synced, but the server did
@@ -93,16 +99,19 @@ void lr_behaviour_claim(LROracle *o, EndpointId follower, EndpointId leader, uin
                         uint64_t last);
 /* An append success that its sender's disk does not back, after an InstallSnapshot of `last`. */
 void lr_behaviour_install_ack(LROracle *o, EndpointId follower, uint64_t last);
+/* NOTE_CONFIG of `node`: the configuration it uses has `voters`, taken from index `at`. */
+void lr_behaviour_config(LROracle *o, EndpointId node, uint64_t voters, uint64_t at);
+/* A configuration entry `e` was written to a log (see libraft_oracle.c's appended). */
+void lr_behaviour_conf_appended(LROracle *o, EndpointId node, const RaftEntry *e);
 /* `leader` sent TimeoutNow to `target` (a leadership transfer). */
 void lr_behaviour_transfer(LROracle *o, EndpointId leader, EndpointId target);
 /* `voter` sent a granted vote (not a pre-vote) to `candidate` in `term`. */
 void lr_behaviour_vote(LROracle *o, EndpointId voter, EndpointId candidate, uint64_t term);
 /* A role note of `node`. */
 void lr_behaviour_role(LROracle *o, EndpointId node, NodeRole role, uint64_t term);
-/* NOTE_VOTE_DISREGARDED of `node`: it kept `term` against a vote request of `asked`, having
- * last heard from a leader at `heard`. */
-void lr_behaviour_vote_disregarded(LROracle *o, EndpointId node, uint64_t asked, uint64_t term,
-                                   SimTime heard);
+/* NOTE_REFUSED of `node`: it refused (NOTE_REFUSED_*), having last heard from a leader at
+ * `heard`. */
+void lr_behaviour_refused(LROracle *o, EndpointId node, guint why, SimTime heard);
 /* The library on `node` shut itself down (NOTE_HALTED). */
 void lr_behaviour_halted(LROracle *o, EndpointId node, uint64_t commit);
 /* A leader's AppendEntries or InstallSnapshot to `to` in `term`. */
