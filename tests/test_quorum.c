@@ -1,11 +1,12 @@
 /* tests/test_quorum.c — quorum replication (model/quorum_*.c): the coordinator's and the
  * replica's step functions on their own, then whole worlds.
  *
- * Step tests create a protocol instance through its ProtoOps, as the node runtime does, and play
- * the runtime by hand: a Harness feeds one event at a time, calls check() after every step, keeps
- * a copy of every message sent, arms and fires timers on a clock of its own, and queues disk
- * operations until the test completes them (with 0 or an errno). The tests then assert on the
- * actions of the last step. Nothing of the simulator runs.
+ * Step tests drive one protocol instance (created through its ProtoOps, as the node runtime
+ * does) with the step harness of tests/support_step.h: it feeds one event at a time, calls
+ * check() after every step, keeps a copy of every message sent, arms and fires timers on a clock
+ * of its own, and queues disk operations until the test completes them on a real disk or fails
+ * them with an errno. The tests then assert on the actions of the last step. Nothing of the
+ * simulator runs.
  *
  * World tests run scenarios (scenario_load_data + runner_run, trace kept) or hand-driven worlds,
  * and read what happened from the trace, the history, the verdict and the durable disk images. */
@@ -23,48 +24,24 @@
 
 #define TEST_ENDPOINTS 128 /* room in the tests' per-endpoint tables */
 #include "sim/runner.h"
+#include "tests/support_step.h"
 
 #include <errno.h>
 #include <string.h>
 
-#define ANY   ((EndpointId)0xfffe)
+#define ANY   STEPS_ANY
 #define KEYS  2
 #define KEY_A 0
 
 /* ================================================================ step harness ==== */
 
+/* One instance driven through tests/support_step.h, at endpoint `self`. */
 typedef struct {
-    uint32_t slot;
-    uint64_t token;
-    SimTime due;
-    SimTime delay;
-    uint64_t seq; /* arming order, to break ties */
-} Timer;
-
-typedef struct {
-    uint8_t kind; /* ACT_WRITE, ACT_TRUNCATE, ACT_FSYNC, ACT_READ, or a namespace action */
-    uint8_t file; /* the descriptor */
-    uint32_t index;
-    uint64_t token;
-    DiskBlock block;
-} DiskReq;
-
-typedef struct {
-    WorldConfig cfg;
+    WorldConfig cfg; /* set up by the test before the instance opens; the harness runs a copy */
     uint64_t key_hashes[KEYS];
-    SimRng rng;
-    ProtoInit init;
-    const ProtoOps *ops;
-    void *p;
-    SimTime now;
-    ActionList out; /* the last step's actions (their messages still owned by the list) */
-    GArray *timers; /* of Timer: armed */
-    uint64_t timer_seq;
-    GArray *disk;    /* of DiskReq: submitted, not completed, in order */
-    GArray *cache;   /* of DiskBlock: what completed writes left, for reads */
-    GPtrArray *sent; /* of Msg*: a copy of every message sent, in order */
-    GArray *sent_at; /* of SimTime, parallel to sent */
-    guint pumped;    /* sent[0..pumped) were answered by pump() */
+    EndpointId self;
+    Steps *s;
+    guint pumped; /* records answered by pump() */
 } Harness;
 
 static void make_quorum_config(WorldConfig *c, guint nodes, guint n, guint w, guint r)
@@ -86,193 +63,108 @@ static EndpointId client_ep(const Harness *h)
     return (EndpointId)(h->cfg.nodes + quorum_config(&h->cfg)->coordinators);
 }
 
-static void timer_disarm(Harness *h, uint32_t slot)
+/* The instance's armed timers (of StepsTimer). */
+static GArray *timers(const Harness *h)
 {
-    for (guint i = 0; i < h->timers->len; i++) {
-        if (g_array_index(h->timers, Timer, i).slot == slot) {
-            g_array_remove_index(h->timers, i);
-            return;
-        }
-    }
-}
-
-static void timer_arm(Harness *h, uint32_t slot, SimTime delay, uint64_t token)
-{
-    assert_true(delay >= 0);
-    timer_disarm(h, slot);
-    Timer t = {slot, token, h->now + delay, delay, h->timer_seq++};
-    g_array_append_val(h->timers, t);
-}
-
-/* Runs one event through the protocol and plays the runtime's part for its actions. */
-static void step(Harness *h, ProtoEvent *ev)
-{
-    action_list_reset(&h->out);
-    ev->now = h->now;
-    h->ops->step(h->p, ev, &h->out);
-    h->ops->check(h->p, TRUE);
-    for (guint i = 0; i < h->out.len; i++) {
-        const ProtoAction *a = &h->out.items[i];
-        switch (a->kind) {
-        case ACT_SEND:
-            assert_int_equal(a->msg->from, h->init.self);
-            g_ptr_array_add(h->sent, msg_copy(a->msg));
-            g_array_append_val(h->sent_at, h->now);
-            break;
-        case ACT_TIMER:
-            timer_arm(h, a->timer, a->delay, a->token);
-            break;
-        case ACT_CANCEL:
-            timer_disarm(h, a->timer);
-            break;
-        case ACT_WRITE:
-        case ACT_TRUNCATE:
-        case ACT_FSYNC:
-        case ACT_READ:
-        case ACT_OPEN:
-        case ACT_CLOSE:
-        case ACT_MKDIR:
-        case ACT_UNLINK:
-        case ACT_RENAME:
-        case ACT_FDATASYNC: {
-            DiskReq d = {a->kind, a->file, a->index, a->token, a->block};
-            g_array_append_val(h->disk, d);
-            break;
-        }
-        default:
-            break;
-        }
-    }
+    return h->s->node[h->self].timers;
 }
 
 /* Delivers `m` (the harness owns and frees it). */
 static void deliver(Harness *h, Msg *m)
 {
-    ProtoEvent ev = {.kind = PEV_MSG, .msg = m};
-    step(h, &ev);
-    msg_free(m);
-}
-
-static void fire_index(Harness *h, guint i)
-{
-    Timer t = g_array_index(h->timers, Timer, i);
-    g_array_remove_index(h->timers, i);
-    h->now = MAX(h->now, t.due);
-    ProtoEvent ev = {.kind = PEV_TIMER, .timer = t.slot, .token = t.token};
-    step(h, &ev);
+    steps_deliver(h->s, m);
 }
 
 static void fire(Harness *h, uint32_t slot)
 {
-    for (guint i = 0; i < h->timers->len; i++) {
-        if (g_array_index(h->timers, Timer, i).slot == slot) {
-            fire_index(h, i);
-            return;
-        }
-    }
-    fail_msg("timer slot %u is not armed", slot);
+    steps_fire(h->s, h->self, slot);
 }
 
-/* Fires the earliest armed timer due by `until`; FALSE if there is none. */
 static gboolean fire_next(Harness *h, SimTime until)
 {
-    gint best = -1;
-    for (guint i = 0; i < h->timers->len; i++) {
-        const Timer *t = &g_array_index(h->timers, Timer, i);
-        const Timer *b = best < 0 ? NULL : &g_array_index(h->timers, Timer, best);
-        if (t->due <= until && (!b || t->due < b->due || (t->due == b->due && t->seq < b->seq)))
-            best = (gint)i;
-    }
-    if (best < 0)
-        return FALSE;
-    fire_index(h, (guint)best);
-    return TRUE;
+    return steps_fire_next(h->s, until);
 }
 
-/* Lets `dt` pass, firing every timer that falls due on the way. */
 static void advance(Harness *h, SimTime dt)
 {
-    SimTime until = h->now + dt;
-    while (fire_next(h, until)) {
-    }
-    h->now = until;
+    steps_advance(h->s, dt);
 }
 
-/* Completes the oldest queued disk operation with `result`. */
+/* Completes the oldest queued disk operation: done on the disk (0), or failed with `result`. */
 static void disk_complete(Harness *h, int result)
 {
-    assert_true(h->disk->len > 0);
-    DiskReq d = g_array_index(h->disk, DiskReq, 0);
-    g_array_remove_index(h->disk, 0);
-    DiskBlock got = {0};
-    if (d.kind == ACT_WRITE && result == 0) {
-        if (d.index >= h->cache->len)
-            g_array_set_size(h->cache, d.index + 1);
-        g_array_index(h->cache, DiskBlock, d.index) = d.block;
-    } else if (d.kind == ACT_READ && d.index < h->cache->len) {
-        got = g_array_index(h->cache, DiskBlock, d.index);
-    }
-    ProtoEvent ev = {.kind = PEV_DISK, .token = d.token, .result = result, .block = &got};
-    step(h, &ev);
+    if (result == 0)
+        steps_disk_one(h->s, h->self);
+    else
+        steps_disk_fail(h->s, h->self, result);
 }
 
 /* Completes the disk operations queued now, in order: fsyncs with `result`, the others with 0. */
 static void disk_complete_fsyncs(Harness *h, int result)
 {
-    for (guint n = h->disk->len; n > 0; n--)
-        disk_complete(h, g_array_index(h->disk, DiskReq, 0).kind == ACT_FSYNC ? result : 0);
+    for (guint n = steps_disk_queued(h->s, h->self); n > 0; n--)
+        disk_complete(h, steps_disk_at(h->s, h->self, 0)->kind == ACT_FSYNC ? result : 0);
 }
 
 /* Completes every queued disk operation (and those they lead to) successfully. */
 static void disk_drain(Harness *h)
 {
-    for (guint guard = 0; h->disk->len > 0; guard++) {
-        assert_true(guard < 10000);
-        disk_complete(h, 0);
-    }
+    steps_disk_all(h->s, h->self);
 }
 
+/* Makes the instance at `self` (down until booted). */
 static void harness_open(Harness *h, const ProtoOps *ops, EndpointId self)
 {
     h->key_hashes[0] = sim_hash_string("acct:7");
     h->key_hashes[1] = sim_hash_string("user:123");
-    sim_rng_seed(&h->rng, 42);
-    h->init = (ProtoInit){
-        .config = &h->cfg,
-        .self = self,
-        .nodes = h->cfg.nodes,
-        .clients = h->cfg.clients,
-        .keys = KEYS,
-        .key_hashes = h->key_hashes,
-        .rng = &h->rng,
-        .bugs = h->cfg.bugs,
-    };
     GError *error = NULL;
     assert_true(world_config_validate(&h->cfg, &error));
-    h->ops = ops;
-    h->p = ops->create(&h->init);
-    action_list_init(&h->out);
-    h->timers = g_array_new(FALSE, FALSE, sizeof(Timer));
-    h->disk = g_array_new(FALSE, FALSE, sizeof(DiskReq));
-    h->cache = g_array_new(FALSE, TRUE, sizeof(DiskBlock));
-    h->sent = g_ptr_array_new_with_free_func((GDestroyNotify)msg_free);
-    h->sent_at = g_array_new(FALSE, FALSE, sizeof(SimTime));
+    h->self = self;
+    h->s = steps_new(&h->cfg, 0);
+    steps_set_keys(h->s, h->key_hashes, KEYS);
+    steps_add(h->s, self, ops, 42, FS_EXT4_ORDERED);
 }
 
 static void coord_open(Harness *h)
 {
     harness_open(h, &quorum_coordinator_ops, coord_ep(h));
-    ProtoEvent ev = {.kind = PEV_BOOT, .first_boot = TRUE};
-    step(h, &ev);
+    steps_boot(h->s, h->self, TRUE);
 }
 
-/* Boots replica `self` on `image` (NULL: a new, empty disk) without completing any disk op. */
+/* Lays `image` durably onto the replica's disk: its directories, then its files' blocks. */
+static void disk_preset(Disk *d, const ProtoDiskImage *image)
+{
+    const guint fd = 255;
+    for (guint i = 0; i < image->nentries; i++) {
+        const ProtoFileImage *e = &image->entries[i];
+        if (e->is_dir) {
+            assert_int_equal(disk_mkdir(d, e->path), 0);
+            continue;
+        }
+        assert_int_equal(disk_open(d, fd, e->path, FS_O_CREATE), 0);
+        for (uint32_t k = 0; k < e->len; k++)
+            assert_int_equal(disk_pwrite(d, fd, k, &e->blocks[k]), 0);
+        assert_int_equal(disk_fdsync(d, fd, FALSE), 0);
+        assert_int_equal(disk_close(d, fd), 0);
+    }
+    for (guint i = image->nentries + 1; i-- > 0;) {
+        const char *dir = i == image->nentries ? "." : image->entries[i].path;
+        if (i < image->nentries && !image->entries[i].is_dir)
+            continue;
+        assert_int_equal(disk_open(d, fd, dir, FS_O_DIR), 0);
+        assert_int_equal(disk_fdsync(d, fd, FALSE), 0);
+        assert_int_equal(disk_close(d, fd), 0);
+    }
+}
+
+/* Boots replica `self` on `image` (NULL: a new, empty disk) without completing any disk op: the
+ * image is laid onto its disk first, as a restart finds it. */
 static void replica_boot(Harness *h, EndpointId self, const ProtoDiskImage *image)
 {
     harness_open(h, &quorum_replica_ops, self);
-    ProtoDiskImage empty = {0};
-    ProtoEvent ev = {.kind = PEV_BOOT, .image = image ? image : &empty, .first_boot = !image};
-    step(h, &ev);
+    if (image)
+        disk_preset(h->s->node[self].disk, image);
+    steps_boot(h->s, self, image == NULL);
 }
 
 /* A replica on a new disk, booted and ready. */
@@ -284,92 +176,68 @@ static void replica_open(Harness *h, EndpointId self)
 
 static void harness_close(Harness *h)
 {
-    h->ops->destroy(h->p);
-    action_list_clear(&h->out);
-    g_array_free(h->timers, TRUE);
-    g_array_free(h->disk, TRUE);
-    g_array_free(h->cache, TRUE);
-    g_ptr_array_unref(h->sent);
-    g_array_free(h->sent_at, TRUE);
+    steps_free(h->s);
     world_config_clear(&h->cfg);
 }
 
-/* ---- what the last step did ---- */
+/* ---- what the steps did ---- */
 
 static gboolean send_matches(const Msg *m, MsgType type, EndpointId to)
 {
     return m->type == type && (to == ANY || m->to == to);
 }
 
+/* Messages of `type` to `to` sent by the last step. */
 static guint sends(const Harness *h, MsgType type, EndpointId to)
 {
-    guint n = 0;
-    for (guint i = 0; i < h->out.len; i++)
-        n += h->out.items[i].kind == ACT_SEND && send_matches(h->out.items[i].msg, type, to);
-    return n;
+    return steps_out_sends(h->s, type, to);
 }
 
 /* The only message of `type` to `to` sent by the last step. */
 static const Msg *sent_one(const Harness *h, MsgType type, EndpointId to)
 {
-    assert_int_equal(sends(h, type, to), 1);
-    for (guint i = 0; i < h->out.len; i++)
-        if (h->out.items[i].kind == ACT_SEND && send_matches(h->out.items[i].msg, type, to))
-            return h->out.items[i].msg;
-    return NULL;
+    return steps_out_sent_one(h->s, type, to);
 }
 
 static guint actions(const Harness *h, ActionKind kind)
 {
-    guint n = 0;
-    for (guint i = 0; i < h->out.len; i++)
-        n += h->out.items[i].kind == kind;
-    return n;
+    return steps_out_count(h->s, kind);
 }
 
 /* Position of the first action of `kind` (with sub == `sub` when sub >= 0) in the last step. */
 static gint action_pos(const Harness *h, ActionKind kind, gint sub)
 {
-    for (guint i = 0; i < h->out.len; i++)
-        if (h->out.items[i].kind == kind && (sub < 0 || h->out.items[i].sub == sub))
-            return (gint)i;
-    return -1;
+    return steps_out_pos(h->s, kind, sub);
 }
 
 /* The slot of the only timer the last step armed. */
 static uint32_t armed_slot(const Harness *h)
 {
     assert_int_equal(actions(h, ACT_TIMER), 1);
-    return h->out.items[action_pos(h, ACT_TIMER, -1)].timer;
+    return h->s->out.items[action_pos(h, ACT_TIMER, -1)].timer;
 }
 
 /* The last message ever sent of `type` to `to`, or NULL. */
 static const Msg *last_sent(const Harness *h, MsgType type, EndpointId to)
 {
-    for (guint i = h->sent->len; i-- > 0;)
-        if (send_matches(g_ptr_array_index(h->sent, i), type, to))
-            return g_ptr_array_index(h->sent, i);
-    return NULL;
+    return steps_sent_last(h->s, ANY, type, to);
 }
 
-/* Messages of `type` to `to` among sent[from..]. */
+/* Messages of `type` to `to` sent since record `from` (steps_mark). */
 static guint sent_since(const Harness *h, guint from, MsgType type, EndpointId to)
 {
-    guint n = 0;
-    for (guint i = from; i < h->sent->len; i++)
-        n += send_matches(g_ptr_array_index(h->sent, i), type, to);
-    return n;
+    return steps_sent_count(h->s, from, ANY, type, to);
 }
 
 /* The data-log blocks the last step wrote, decoded; returns how many have `type`. */
 static guint written_blocks(const Harness *h, uint16_t type, QBlock *first)
 {
     guint n = 0;
-    for (guint i = 0; i < h->out.len; i++) {
-        if (h->out.items[i].kind != ACT_WRITE)
+    for (guint i = 0; i < h->s->out.len; i++) {
+        if (h->s->out.items[i].kind != ACT_WRITE)
             continue;
         QBlock qb;
-        assert_int_equal(quorum_decode(&h->out.items[i].block, &qb), BLOCK_OK);
+        assert_int_equal(quorum_decode(&h->s->out.items[i].block, &qb), BLOCK_OK);
         if (qb.type == type && n++ == 0 && first)
             *first = qb;
     }
@@ -462,12 +330,15 @@ static const QAckStatus policy_status[] = {0, QACK_DURABLE, QACK_SYNC_FAILED, QA
 
 /* Answers every write the coordinator sent since the last pump at once, as its target's policy
  * says, and fires timers in time order, until the client hears back (returns that response,
- * owned by h->sent) or nothing is left to do by `until` (returns NULL). */
+ * owned by the harness) or nothing is left to do by `until` (returns NULL). */
 static const Msg *pump(Harness *h, const Policy *policy, SimTime until)
 {
     for (;;) {
-        while (h->pumped < h->sent->len) {
-            const Msg *m = g_ptr_array_index(h->sent, h->pumped++);
+        while (h->pumped < steps_mark(h->s)) {
+            const StepsSeen *x = steps_seen(h->s, h->pumped++);
+            if (x->act.kind != ACT_SEND)
+                continue;
+            const Msg *m = x->act.msg;
             if (m->type == MSG_CLIENT_RESP)
                 return m;
             if (m->type != MSG_Q_WRITE || policy[m->to] == P_SILENT ||
@@ -520,8 +391,8 @@ static void test_quorum_coord_sends_write_to_all_n_replicas_at_once(void **state
     }
     SimTime rpc = h.cfg.request_timeout / (quorum_config(&h.cfg)->retry_attempts + 1);
     guint request_timers = 0, rpc_timers = 0;
-    for (guint i = 0; i < h.timers->len; i++) {
-        SimTime d = g_array_index(h.timers, Timer, i).delay;
+    for (guint i = 0; i < timers(&h)->len; i++) {
+        SimTime d = g_array_index(timers(&h), StepsTimer, i).delay;
         request_timers += d == h.cfg.request_timeout;
         rpc_timers += d == rpc;
     }
@@ -577,14 +448,14 @@ static void test_quorum_coord_later_acks_are_handled_without_leak(void **state)
         deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[0]), QACK_DURABLE));
         deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[1]), QACK_DURABLE));
         assert_client_resp(sent_one(&h, MSG_CLIENT_RESP, client_ep(&h)), op, TRUE);
-        assert_true(h.timers->len > 0); /* the third replica's RPC is still out */
+        assert_true(timers(&h)->len > 0); /* the third replica's RPC is still out */
         const Msg *late = last_sent(&h, MSG_Q_WRITE, walk[2]);
         deliver(&h, ack_for(late, QACK_DURABLE));
         assert_int_equal(actions(&h, ACT_SEND), 0);
-        assert_int_equal(h.timers->len, 0);
+        assert_int_equal(timers(&h)->len, 0);
         deliver(&h, ack_for(late, QACK_DURABLE)); /* a duplicate of it, after the end */
-        assert_int_equal(h.out.len, 0);
-        h.now += SIM_MS;
+        assert_int_equal(h.s->out.len, 0);
+        h.s->now += SIM_MS;
     }
     harness_close(&h);
 }
@@ -603,7 +474,7 @@ static void test_quorum_coord_failed_fsync_and_failed_write_never_count(void **s
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[0]), QACK_SYNC_FAILED));
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
     uint32_t backoff = armed_slot(&h);
-    assert_true(h.out.items[action_pos(&h, ACT_TIMER, -1)].delay <=
+    assert_true(h.s->out.items[action_pos(&h, ACT_TIMER, -1)].delay <=
                 quorum_config(&h.cfg)->retry_backoff.lo);
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[1]), QACK_WRITE_FAILED));
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
@@ -636,22 +507,23 @@ static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_bud
     SimTime rpc = h.cfg.request_timeout / (quorum_config(&h.cfg)->retry_attempts + 1);
     SimTime widest_second_gap = 0;
     for (uint32_t op = 1; op <= 30; op++) {
-        guint first = h.sent->len;
-        SimTime start = h.now;
+        guint first = steps_mark(h.s);
+        SimTime start = h.s->now;
         deliver(&h, client_req(&h, op, OP_PUT, 5, 0x500 + op));
         const Msg *resp = pump(&h, policy, start + 10 * SIM_SEC);
         assert_client_resp(resp, op, FALSE);
         assert_int_equal(resp->u.cresp.reason, FAIL_QUORUM);
         assert_int_equal(resp->u.cresp.definite, 0);
-        assert_true(h.now == start + h.cfg.request_timeout);
+        assert_true(h.s->now == start + h.cfg.request_timeout);
         /* The tries of the silent replica. */
         guint tries = 0;
         SimTime prev = 0;
-        for (guint i = first; i < h.sent->len; i++) {
-            const Msg *m = g_ptr_array_index(h.sent, i);
-            if (!send_matches(m, MSG_Q_WRITE, walk[2]))
+        for (guint i = first; i < steps_mark(h.s); i++) {
+            const StepsSeen *x = steps_seen(h.s, i);
+            if (x->act.kind != ACT_SEND || !send_matches(x->act.msg, MSG_Q_WRITE, walk[2]))
                 continue;
-            SimTime at = g_array_index(h.sent_at, SimTime, i);
+            const Msg *m = x->act.msg;
+            SimTime at = x->at;
             assert_int_equal(quorum_body(m)->qw.attempt, tries);
             if (tries > 0) {
                 SimTime gap = at - (prev + rpc);
@@ -667,8 +539,8 @@ static void test_quorum_coord_rpc_timeout_retries_with_capped_backoff_within_bud
         assert_int_equal(tries, quorum_config(&h.cfg)->retry_attempts + 1);
         assert_int_equal(sent_since(&h, first, MSG_Q_WRITE, ANY),
                          3 + quorum_config(&h.cfg)->retry_attempts);
-        assert_int_equal(h.timers->len, 0);
-        h.now += 5 * SIM_SEC;
+        assert_int_equal(timers(&h)->len, 0);
+        h.s->now += 5 * SIM_SEC;
     }
     assert_true(widest_second_gap > quorum_config(&h.cfg)->retry_backoff.lo); /* the cap doubled */
     harness_close(&h);
@@ -695,24 +567,24 @@ static void test_quorum_coord_sloppy_fails_over_to_standby_with_hint(void **stat
     assert_int_equal(sends(&h, MSG_Q_WRITE, standby), 0);
     const Msg *resp = pump(&h, policy, 10 * SIM_SEC);
     assert_client_resp(resp, 1, TRUE);
-    assert_true(h.now == rpc); /* one RPC timeout, not every retry */
+    assert_true(h.s->now == rpc); /* one RPC timeout, not every retry */
     const Msg *hinted = last_sent(&h, MSG_Q_WRITE, standby);
     assert_non_null(hinted);
     assert_int_equal(quorum_body(hinted)->qw.hinted, 1);
     assert_int_equal(quorum_body(hinted)->qw.hint_for, dead);
     assert_int_equal(quorum_msg_records(hinted)[0].idem, 0x91);
 
-    h.now += SIM_SEC;
+    h.s->now += SIM_SEC;
     deliver(&h, client_req(&h, 2, OP_PUT, 10, 0x92));
     assert_int_equal(sends(&h, MSG_Q_WRITE, standby), 1);
     assert_int_equal(quorum_body(sent_one(&h, MSG_Q_WRITE, standby))->qw.hint_for, dead);
-    SimTime start = h.now;
-    assert_client_resp(pump(&h, policy, h.now + 10 * SIM_SEC), 2, TRUE);
-    assert_true(h.now == start);
+    SimTime start = h.s->now;
+    assert_client_resp(pump(&h, policy, h.s->now + 10 * SIM_SEC), 2, TRUE);
+    assert_true(h.s->now == start);
 
     /* The dead replica answers (late): no longer suspect. */
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, dead), QACK_DURABLE));
-    h.now += SIM_SEC;
+    h.s->now += SIM_SEC;
     deliver(&h, client_req(&h, 3, OP_PUT, 11, 0x93));
     assert_int_equal(sends(&h, MSG_Q_WRITE, ANY), 3);
     assert_int_equal(sends(&h, MSG_Q_WRITE, standby), 0);
@@ -771,7 +643,7 @@ test_quorum_coord_quorum_not_met_is_indeterminate_when_a_replica_may_hold_it(voi
         assert_client_resp(resp, 1, FALSE);
         assert_int_equal(resp->u.cresp.definite, 0);
         assert_int_equal(resp->u.cresp.reason, FAIL_QUORUM);
-        assert_true(h.now <= h.cfg.request_timeout);
+        assert_true(h.s->now <= h.cfg.request_timeout);
         harness_close(&h);
     }
 }
@@ -794,11 +666,11 @@ static void test_quorum_coord_definite_failure_only_when_every_write_failed(void
     assert_client_resp(resp, 1, FALSE);
     assert_int_equal(resp->u.cresp.definite, 1);
     assert_int_equal(resp->u.cresp.reason, FAIL_WRITE);
-    assert_true(h.now < h.cfg.request_timeout);
+    assert_true(h.s->now < h.cfg.request_timeout);
     for (guint i = 0; i < 3; i++)
         assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, walk[i]),
                          quorum_config(&h.cfg)->retry_attempts + 1);
-    assert_int_equal(h.timers->len, 0);
+    assert_int_equal(timers(&h)->len, 0);
     harness_close(&h);
 }
 
@@ -820,7 +692,7 @@ static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(vo
     const Msg *first = pump(&one, failing, 10 * SIM_SEC);
     assert_client_resp(first, 1, FALSE);
     assert_int_equal(first->u.cresp.definite, 0); /* two replicas hold it */
-    assert_true(one.now < one.cfg.request_timeout);
+    assert_true(one.s->now < one.cfg.request_timeout);
     assert_int_equal(sent_since(&one, 0, MSG_Q_WRITE, order[2]),
                      quorum_config(&one.cfg)->retry_attempts + 1);
     harness_close(&one);
@@ -847,7 +719,7 @@ static void test_quorum_coord_retries_are_bounded_per_replica_and_per_request(vo
     }
     assert_int_equal(sent_since(&h, 0, MSG_Q_WRITE, ANY),
                      5 + quorum_config(&h.cfg)->replicas * quorum_config(&h.cfg)->retry_attempts);
-    assert_int_equal(h.timers->len, 0);
+    assert_int_equal(timers(&h)->len, 0);
     harness_close(&h);
 }
 
@@ -887,7 +759,7 @@ static void test_quorum_coord_read_returns_newest_and_repairs_stale_before_answe
     assert_int_equal(quorum_body(sent_one(&h, MSG_Q_WRITE, walk[2]))->qw.kind, QW_REPAIR);
     deliver(&h, ack_for(last_sent(&h, MSG_Q_WRITE, walk[2]), QACK_DURABLE));
     assert_int_equal(sends(&h, MSG_CLIENT_RESP, ANY), 0);
-    assert_int_equal(h.timers->len, 0);
+    assert_int_equal(timers(&h)->len, 0);
     harness_close(&h);
 }
 
@@ -895,7 +767,7 @@ static void test_quorum_coord_read_returns_newest_and_repairs_stale_before_answe
 
 static Msg *read_req(const Harness *h, uint32_t req)
 {
-    Msg *m = msg_new(MSG_Q_READ, (EndpointId)h->cfg.nodes, h->init.self);
+    Msg *m = msg_new(MSG_Q_READ, (EndpointId)h->cfg.nodes, h->self);
     quorum_body(m)->qr = (QRead){.req = req, .key = KEY_A};
     return m;
 }
@@ -970,7 +842,7 @@ static void test_quorum_replica_after_eio_fsync_reports_failure_and_rewrites(voi
     replica_open(&h, 0);
     QRecord rec = record(OP_ADD, 200, 5, 0xd1);
     deliver(&h, write_msg(coord_ep(&h), 0, 8, 0, QW_CLIENT, ENDPOINT_NONE, &rec));
-    uint32_t block = h.out.items[action_pos(&h, ACT_WRITE, -1)].index;
+    uint32_t block = h.s->out.items[action_pos(&h, ACT_WRITE, -1)].index;
     disk_complete(&h, 0);
     disk_complete(&h, EIO);
     sent_ack(&h, QACK_SYNC_FAILED, 8);
@@ -1040,8 +912,8 @@ static void test_quorum_replica_boot_fsync_eio_rewrites_from_its_copy(void **sta
 /* Whether the disk operations queued now include an fsync of descriptor `fd`. */
 static gboolean queued_fsync_of(const Harness *h, guint fd)
 {
-    for (guint i = 0; i < h->disk->len; i++) {
-        const DiskReq *d = &g_array_index(h->disk, DiskReq, i);
+    for (guint i = 0; i < steps_disk_queued(h->s, h->self); i++) {
+        const ProtoAction *d = steps_disk_at(h->s, h->self, i);
         if (d->kind == ACT_FSYNC && d->file == fd)
             return TRUE;
     }
@@ -1063,7 +935,7 @@ static void test_quorum_replica_new_segment_is_named_durably_before_its_ack(void
             QRecord rec = record(OP_ADD, 1, (int64_t)i, 0x1000 + i);
             deliver(&h, write_msg(coord_ep(&h), 0, i, 0, QW_CLIENT, ENDPOINT_NONE, &rec));
             assert_int_equal(actions(&h, ACT_OPEN), i == QUORUM_SEGMENT_BLOCKS);
-            while (g_array_index(h.disk, DiskReq, 0).kind != ACT_FSYNC)
+            while (steps_disk_at(h.s, h.self, 0)->kind != ACT_FSYNC)
                 disk_complete(&h, 0); /* the open and the write: then the sync is queued */
             assert_int_equal(queued_fsync_of(&h, 1), !bug && i == QUORUM_SEGMENT_BLOCKS);
             disk_drain(&h);
@@ -1150,11 +1022,11 @@ static void test_quorum_replica_hands_hint_back_when_intended_replica_returns(vo
     QBlock qb;
     assert_int_equal(written_blocks(&h, QBLK_HINT, &qb), 1);
     assert_int_equal(qb.rec.hint_for, owner);
-    guint mark = h.sent->len;
+    guint mark = steps_mark(h.s);
     advance(&h, 500 * SIM_MS); /* handoff rounds while the hint is not durable yet */
     assert_int_equal(sent_since(&h, mark, MSG_Q_WRITE, owner), 0);
 
-    while (h.disk->len > 0 && last_sent(&h, MSG_Q_WRITE_ACK, ANY) == NULL)
+    while (steps_disk_queued(h.s, h.self) > 0 && last_sent(&h, MSG_Q_WRITE_ACK, ANY) == NULL)
         disk_complete(&h, 0);
     const Msg *ack = last_sent(&h, MSG_Q_WRITE_ACK, coord_ep(&h));
     assert_non_null(ack);
@@ -1162,7 +1034,7 @@ static void test_quorum_replica_hands_hint_back_when_intended_replica_returns(vo
     assert_int_equal(quorum_body(ack)->qack.hint_for, owner);
     disk_drain(&h);
 
-    mark = h.sent->len;
+    mark = steps_mark(h.s);
     advance(&h, 250 * SIM_MS);
     disk_drain(&h);
     assert_true(sent_since(&h, mark, MSG_Q_WRITE, owner) >= 1);
@@ -1171,7 +1043,7 @@ static void test_quorum_replica_hands_hint_back_when_intended_replica_returns(vo
     assert_int_equal(handoff->extra_count, 1);
     assert_int_equal(quorum_msg_records(handoff)[0].idem, 0xc1);
     assert_int_equal(quorum_msg_records(handoff)[0].hinted, 0);
-    mark = h.sent->len;
+    mark = steps_mark(h.s);
     advance(&h, 250 * SIM_MS); /* the owner is still down: sent again */
     disk_drain(&h);
     assert_true(sent_since(&h, mark, MSG_Q_WRITE, owner) >= 1);
@@ -1181,10 +1053,10 @@ static void test_quorum_replica_hands_hint_back_when_intended_replica_returns(vo
     assert_int_equal(qb.idem, 0xc1);
     gint note = action_pos(&h, ACT_NOTE, NOTE_HANDOFF);
     assert_true(note >= 0);
-    assert_int_equal(h.out.items[note].a, 0xc1);
-    assert_int_equal(h.out.items[note].b, owner);
+    assert_int_equal(h.s->out.items[note].a, 0xc1);
+    assert_int_equal(h.s->out.items[note].b, owner);
     disk_drain(&h);
-    mark = h.sent->len;
+    mark = steps_mark(h.s);
     advance(&h, 600 * SIM_MS);
     disk_drain(&h);
     assert_int_equal(sent_since(&h, mark, MSG_Q_WRITE, owner), 0);

@@ -1,13 +1,13 @@
 /* tests/test_raft.c — Raft (model/raft/raft.c) through its sans-IO step function, and in the world.
  *
  * Step-level tests drive raft instances created through raft_ops, as the node runtime does,
- * without the simulator: a small harness (Cluster) feeds them boot, timer, message and disk
- * events and plays the runtime for their actions. Sends go into an in-flight list that the test
- * delivers, drops or inspects; disk actions queue per node and complete, one at a time in
- * submission order, on a real model/world/disk.c Disk (so the tests can ask what is durable at the
- * moment a message leaves); timers are armed and fire only when a test fires them. Every step is
- * followed by raft_ops.check and recorded (Seen), so a test can ask what a step, or a stretch of
- * steps, did. Endpoints 0..n-1 are servers, n.. are clients.
+ * without the simulator, with the step harness of tests/support_step.h (a Cluster): it feeds
+ * them boot, timer, message and disk events and plays the runtime for their actions. Sends go
+ * into an in-flight list that the test delivers, drops or inspects; disk actions queue per node
+ * and complete, one at a time in submission order, on a real model/world/disk.c Disk (so the
+ * tests can ask what is durable at the moment a message leaves); timers are armed and fire only
+ * when a test fires them. Every step is followed by raft_ops.check and recorded, so a test can
+ * ask what a step, or a stretch of steps, did. Endpoints 0..n-1 are servers, n.. are clients.
  *
  * World tests run scenarios (scenario_load_data + runner_run) for the three leader-crash cases
  * of the Raft paper and for a follower catching up, and read the ground truth from the kept
@@ -25,6 +25,7 @@
 #include "reports/check.h"
 #include "scenarios/scenario.h"
 #include "sim/runner.h"
+#include "tests/support_step.h"
 
 #include <errno.h>
 #include <string.h>
@@ -32,103 +33,41 @@
 /* Timer slots of model/raft/raft.c (part of the actions the runtime sees). */
 #define T_ELECTION  0
 #define T_HEARTBEAT 1
-#define N_SLOTS     8
 
 /* model/raft/raft.c puts at most this many entries in one AppendEntries. */
 #define APPEND_CAP 64
 
 #define MAXN 5
-#define ANY  ((EndpointId)0xfffe)
+
+#define ANY  STEPS_ANY
 #define NONE ENDPOINT_NONE
 
-typedef struct {
-    uint8_t kind; /* a disk action: ACT_WRITE .. ACT_FDATASYNC */
-    uint8_t file; /* the descriptor */
-    uint32_t index;
-    uint32_t count; /* ACT_OPEN: its flags */
-    uint64_t token;
-    DiskBlock block;
-    char path[FS_PATH_MAX], path2[FS_PATH_MAX];
-} DiskReq;
-
-/* Descriptor filters of acted_since: any descriptor, any log segment's. */
-#define ANY_FD (-1)
+/* Descriptor filter of acted_since: any log segment's. */
 #define LOG_FD (-2)
 
-typedef enum {
-    NODE_EXTERNAL, /* not driven: messages to it stay in flight for the test to read */
-    NODE_UP,
-    NODE_DOWN, /* crashed: messages to it are dropped */
-} NodeState;
-
-/* One action of one step, as recorded. */
-typedef struct {
-    guint node;
-    ProtoAction act; /* act.msg is NULL: the message header is in msg */
-    Msg msg;         /* ACT_SEND: the message without its entries */
-} Seen;
-
-typedef struct {
-    WorldConfig cfg;
-    guint n;
-    guint clients;
-    NodeState state[MAXN];
-    void *p[MAXN];
-    ProtoInit init[MAXN];
-    SimRng rng[MAXN];
-    Disk *disk[MAXN];
-    GArray *disk_q[MAXN];            /* of DiskReq, in submission order */
-    SimTime deadline[MAXN][N_SLOTS]; /* -1: not armed */
-    uint64_t token[MAXN][N_SLOTS];
-    gboolean cut[MAXN][MAXN]; /* messages a -> b are dropped by cl_pump */
-    GPtrArray *net;           /* of Msg*, in flight, in send order */
-    GArray *seen;             /* of Seen: every action of every step */
-    guint mark;               /* seen->len before the last step */
-    SimTime now;
-} Cluster;
+/* The servers are the harness's instances 0..n-1 (tests/support_step.h), then the clients. */
+typedef Steps Cluster;
 
 /* ---- the harness ---- */
 
 static Cluster *cl_new(guint n, guint clients, BugSet bugs)
 {
     g_assert(n <= MAXN);
-    Cluster *c = g_new0(Cluster, 1);
-    world_config_init(&c->cfg, &raft_protocol);
-    c->cfg.nodes = n;
-    c->cfg.clients = clients;
-    c->cfg.bugs = bugs;
-    c->n = n;
-    c->clients = clients;
-    c->net = g_ptr_array_new_with_free_func((GDestroyNotify)msg_free);
-    c->seen = g_array_new(FALSE, FALSE, sizeof(Seen));
-    c->now = 1 * SIM_SEC;
-    for (guint i = 0; i < n; i++) {
-        c->disk[i] = disk_new(FS_EXT4_ORDERED, raft_ops.nfiles);
-        c->disk_q[i] = g_array_new(FALSE, FALSE, sizeof(DiskReq));
-        sim_rng_seed(&c->rng[i], 1000 + i);
-        for (guint s = 0; s < N_SLOTS; s++)
-            c->deadline[i][s] = -1;
-    }
+    WorldConfig cfg;
+    world_config_init(&cfg, &raft_protocol);
+    cfg.nodes = n;
+    cfg.clients = clients;
+    cfg.bugs = bugs;
+    Cluster *c = steps_new(&cfg, 1 * SIM_SEC);
+    world_config_clear(&cfg);
+    for (guint i = 0; i < n; i++)
+        steps_add(c, (EndpointId)i, &raft_ops, 1000 + i, FS_EXT4_ORDERED);
     return c;
-}
-
-static void cl_free(Cluster *c)
-{
-    for (guint i = 0; i < c->n; i++) {
-        if (c->p[i])
-            raft_ops.destroy(c->p[i]);
-        disk_free(c->disk[i]);
-        g_array_free(c->disk_q[i], TRUE);
-    }
-    g_ptr_array_unref(c->net);
-    g_array_free(c->seen, TRUE);
-    world_config_clear(&c->cfg);
-    g_free(c);
 }
 
 static EndpointId client_ep(const Cluster *c, guint client)
 {
-    return (EndpointId)(c->n + client);
+    return (EndpointId)(c->cfg.nodes + client);
 }
 
 /* The generated idempotency key of a client's seq-th operation (as model/world/client.c makes it).
@@ -138,222 +77,9 @@ static IdemKey idem_of(guint client, uint32_t seq)
     return ((IdemKey)(client + 1) << 32) | seq;
 }
 
-static NodeRole cl_role(const Cluster *c, guint i)
+static Disk *cl_disk(Cluster *c, guint i)
 {
-    g_assert(c->state[i] == NODE_UP);
-    return raft_ops.role(c->p[i]);
-}
-
-/* Runs one step of node i and plays the runtime for its actions. */
-static void cl_step(Cluster *c, guint i, ProtoEvent *ev)
-{
-    g_assert(i < c->n && c->state[i] == NODE_UP);
-    ev->now = c->now;
-    ActionList out;
-    action_list_init(&out);
-    raft_ops.step(c->p[i], ev, &out);
-    raft_ops.check(c->p[i], TRUE);
-    c->mark = c->seen->len;
-    for (guint k = 0; k < out.len; k++) {
-        ProtoAction *a = &out.items[k];
-        Seen s = {.node = i, .act = *a};
-        s.act.msg = NULL;
-        switch (a->kind) {
-        case ACT_SEND: {
-            a->msg->from = (EndpointId)i;
-            s.msg = *a->msg;
-            s.msg.extra = NULL;
-            g_ptr_array_add(c->net, msg_copy(a->msg));
-            break;
-        }
-        case ACT_WRITE:
-        case ACT_TRUNCATE:
-        case ACT_FSYNC:
-        case ACT_READ:
-        case ACT_OPEN:
-        case ACT_CLOSE:
-        case ACT_MKDIR:
-        case ACT_UNLINK:
-        case ACT_RENAME:
-        case ACT_FDATASYNC: {
-            DiskReq r = {a->kind, a->file, a->index, a->count, a->token, a->block, {0}, {0}};
-            memcpy(r.path, a->path, sizeof r.path);
-            memcpy(r.path2, a->path2, sizeof r.path2);
-            g_array_append_val(c->disk_q[i], r);
-            break;
-        }
-        case ACT_TIMER:
-            g_assert(a->timer < N_SLOTS && a->delay >= 0);
-            c->deadline[i][a->timer] = c->now + a->delay;
-            c->token[i][a->timer] = a->token;
-            break;
-        case ACT_CANCEL:
-            if (a->timer < N_SLOTS)
-                c->deadline[i][a->timer] = -1;
-            break;
-        default:
-            break;
-        }
-        g_array_append_val(c->seen, s);
-    }
-    action_list_clear(&out);
-}
-
-/* The namespace as the page cache shows it, every file read whole (as the runtime reads it). */
-static void read_image(const Disk *d, ProtoDiskImage *img)
-{
-    *img = (ProtoDiskImage){0};
-    g_autoptr(GArray) list = disk_list(d);
-    ProtoFileImage *ents = g_new0(ProtoFileImage, list->len ? list->len : 1);
-    for (guint i = 0; i < list->len; i++) {
-        const DiskEntryInfo *info = &g_array_index(list, DiskEntryInfo, i);
-        ProtoFileImage *e = &ents[i];
-        memcpy(e->path, info->path, sizeof e->path);
-        e->is_dir = info->is_dir;
-        uint32_t len = info->is_dir ? 0 : disk_length(d, (guint)info->file);
-        DiskBlock *blocks = g_new0(DiskBlock, len ? len : 1);
-        int *errors = g_new0(int, len ? len : 1);
-        for (uint32_t k = 0; k < len; k++)
-            errors[k] = disk_read(d, (guint)info->file, k, &blocks[k]);
-        e->len = len;
-        e->blocks = blocks;
-        e->errors = errors;
-    }
-    img->nentries = list->len;
-    img->entries = ents;
-}
-
-static void free_image(ProtoDiskImage *img)
-{
-    for (guint i = 0; i < img->nentries; i++) {
-        g_free((gpointer)img->entries[i].blocks);
-        g_free((gpointer)img->entries[i].errors);
-    }
-    g_free((gpointer)img->entries);
-}
-
-/* Creates node i's instance and boots it from what its disk shows. */
-static void cl_start(Cluster *c, guint i, gboolean first_boot)
-{
-    g_assert(c->state[i] != NODE_UP);
-    c->init[i] = (ProtoInit){.config = &c->cfg,
-                             .self = (EndpointId)i,
-                             .nodes = c->n,
-                             .keys = c->cfg.keys,
-                             .clients = c->cfg.clients,
-                             .rng = &c->rng[i],
-                             .bugs = c->cfg.bugs};
-    c->p[i] = raft_ops.create(&c->init[i]);
-    c->state[i] = NODE_UP;
-    ProtoDiskImage img;
-    read_image(c->disk[i], &img);
-    ProtoEvent ev = {.kind = PEV_BOOT, .image = &img, .first_boot = first_boot};
-    cl_step(c, i, &ev);
-    free_image(&img);
-}
-
-static void cl_boot(Cluster *c, guint i)
-{
-    cl_start(c, i, TRUE);
-}
-
-/* A process crash: memory, timers, queued disk operations and messages to or from the node go;
- * the page cache stays. */
-static void cl_crash(Cluster *c, guint i)
-{
-    g_assert(c->state[i] == NODE_UP);
-    raft_ops.destroy(c->p[i]);
-    c->p[i] = NULL;
-    c->state[i] = NODE_DOWN;
-    g_array_set_size(c->disk_q[i], 0);
-    disk_close_all(c->disk[i]); /* the process's descriptors go with it */
-    for (guint s = 0; s < N_SLOTS; s++)
-        c->deadline[i][s] = -1;
-    for (guint k = c->net->len; k-- > 0;) {
-        const Msg *m = g_ptr_array_index(c->net, k);
-        if (m->from == i || m->to == i)
-            g_ptr_array_remove_index(c->net, k);
-    }
-}
-
-static void cl_restart(Cluster *c, guint i)
-{
-    cl_start(c, i, FALSE);
-}
-
-/* Completes node i's oldest disk operation on its disk; returns the operation's kind. */
-static uint8_t cl_disk_one(Cluster *c, guint i)
-{
-    g_assert(c->disk_q[i]->len > 0);
-    DiskReq r = g_array_index(c->disk_q[i], DiskReq, 0);
-    g_array_remove_index(c->disk_q[i], 0);
-    Disk *d = c->disk[i];
-    DiskBlock back = {0};
-    int result = 0;
-    switch (r.kind) {
-    case ACT_WRITE:
-        result = disk_pwrite(d, r.file, r.index, &r.block);
-        break;
-    case ACT_TRUNCATE:
-        result = disk_ftruncate(d, r.file, r.index);
-        break;
-    case ACT_FSYNC:
-    case ACT_FDATASYNC:
-        result = disk_fdsync(d, r.file, r.kind == ACT_FDATASYNC);
-        break;
-    case ACT_OPEN:
-        result = disk_open(d, r.file, r.path, r.count);
-        break;
-    case ACT_CLOSE:
-        result = disk_close(d, r.file);
-        break;
-    case ACT_MKDIR:
-        result = disk_mkdir(d, r.path);
-        break;
-    case ACT_UNLINK:
-        result = disk_unlink(d, r.path);
-        break;
-    case ACT_RENAME:
-        result = disk_rename(d, r.path, r.path2);
-        break;
-    default:
-        if (r.index < disk_fd_length(d, r.file))
-            result = disk_pread(d, r.file, r.index, &back);
-        break;
-    }
-    disk_check_invariants(d);
-    ProtoEvent ev = {.kind = PEV_DISK, .token = r.token, .result = result, .block = &back};
-    cl_step(c, i, &ev);
-    return r.kind;
-}
-
-/* Completes node i's namespace operations (opens, closes, renames...) up to and including its
- * next data operation (a write, truncation, fsync or read); returns that one's kind. */
-static uint8_t cl_disk_next(Cluster *c, guint i)
-{
-    for (;;) {
-        uint8_t kind = cl_disk_one(c, i);
-        if (kind == ACT_WRITE || kind == ACT_TRUNCATE || kind == ACT_FSYNC || kind == ACT_READ ||
-            kind == ACT_FDATASYNC)
-            return kind;
-    }
-}
-
-static void cl_disk_all(Cluster *c, guint i)
-{
-    while (c->state[i] == NODE_UP && c->disk_q[i]->len > 0)
-        cl_disk_one(c, i);
-}
-
-/* Delivers a message (taking it) to its server; a message to a node that is down is dropped. */
-static void cl_deliver(Cluster *c, Msg *m)
-{
-    g_assert(m->to < c->n && c->state[m->to] != NODE_EXTERNAL);
-    if (c->state[m->to] == NODE_UP) {
-        ProtoEvent ev = {.kind = PEV_MSG, .msg = m};
-        cl_step(c, m->to, &ev);
-    }
-    msg_free(m);
+    return c->node[i].disk;
 }
 
 static gboolean ep_is(EndpointId want, EndpointId got)
@@ -361,95 +87,14 @@ static gboolean ep_is(EndpointId want, EndpointId got)
     return want == ANY || want == got;
 }
 
-/* Takes the oldest in-flight message of `type` from -> to (ANY matches all); NULL if none. */
-static Msg *cl_take(Cluster *c, MsgType type, EndpointId from, EndpointId to)
+/* The first disk action of `kind` of node at or after record `from` on a log segment's descriptor
+ * (LOG_FD) or on descriptor `file`. */
+static const ProtoAction *acted_since(const Cluster *c, guint from, EndpointId node,
+                                      ActionKind kind, int file)
 {
-    for (guint k = 0; k < c->net->len; k++) {
-        Msg *m = g_ptr_array_index(c->net, k);
-        if (m->type == type && ep_is(from, m->from) && ep_is(to, m->to))
-            return g_ptr_array_steal_index(c->net, k);
-    }
-    return NULL;
-}
-
-/* The oldest in-flight message of `type` from -> to, still in flight; NULL if none. */
-static const Msg *cl_peek(const Cluster *c, MsgType type, EndpointId from, EndpointId to)
-{
-    for (guint k = 0; k < c->net->len; k++) {
-        const Msg *m = g_ptr_array_index(c->net, k);
-        if (m->type == type && ep_is(from, m->from) && ep_is(to, m->to))
-            return m;
-    }
-    return NULL;
-}
-
-/* Drops every in-flight message from -> to. */
-static void cl_drop(Cluster *c, EndpointId from, EndpointId to)
-{
-    for (guint k = c->net->len; k-- > 0;) {
-        const Msg *m = g_ptr_array_index(c->net, k);
-        if (ep_is(from, m->from) && ep_is(to, m->to) && m->to < c->n)
-            g_ptr_array_remove_index(c->net, k);
-    }
-}
-
-static void cl_cut(Cluster *c, guint a, guint b)
-{
-    c->cut[a][b] = c->cut[b][a] = TRUE;
-}
-
-/* Cuts every link between the servers in `mask` and the others. */
-static void cl_partition(Cluster *c, uint32_t mask)
-{
-    for (guint a = 0; a < c->n; a++)
-        for (guint b = 0; b < c->n; b++)
-            if (((mask >> a) & 1) != ((mask >> b) & 1))
-                c->cut[a][b] = TRUE;
-}
-
-static void cl_heal(Cluster *c)
-{
-    memset(c->cut, 0, sizeof c->cut);
-}
-
-/* Runs until nothing is left to do: disk operations of live nodes complete first, then the
- * oldest deliverable message is delivered. Messages over a cut link or to a node that is down
- * are dropped; messages to clients and to external nodes stay in flight. Timers never fire. */
-static void cl_pump(Cluster *c)
-{
-    for (guint rounds = 0;; rounds++) {
-        g_assert(rounds < 1000000);
-        gboolean busy = FALSE;
-        for (guint i = 0; i < c->n && !busy; i++) {
-            if (c->state[i] == NODE_UP && c->disk_q[i]->len > 0) {
-                cl_disk_one(c, i);
-                busy = TRUE;
-            }
-        }
-        for (guint k = 0; k < c->net->len && !busy; k++) {
-            Msg *m = g_ptr_array_index(c->net, k);
-            if (m->to >= c->n || c->state[m->to] == NODE_EXTERNAL)
-                continue;
-            g_ptr_array_steal_index(c->net, k);
-            if (c->cut[m->from][m->to])
-                msg_free(m);
-            else
-                cl_deliver(c, m);
-            busy = TRUE;
-        }
-        if (!busy)
-            return;
-    }
-}
-
-/* Fires an armed timer of node i (the clock moves to its deadline if that is later). */
-static void cl_fire(Cluster *c, guint i, uint32_t slot)
-{
-    assert_true(c->deadline[i][slot] >= 0);
-    c->now = MAX(c->now, c->deadline[i][slot]);
-    c->deadline[i][slot] = -1;
-    ProtoEvent ev = {.kind = PEV_TIMER, .timer = slot, .token = c->token[i][slot]};
-    cl_step(c, i, &ev);
+    if (file == LOG_FD)
+        return steps_acted_fds(c, from, node, kind, RAFT_FD_SEG_FIRST, INT_MAX);
+    return steps_acted(c, from, node, kind, file);
 }
 
 /* One round of the candidate's vote requests (pre-votes or votes): they reach the servers in
@@ -457,20 +102,20 @@ static void cl_fire(Cluster *c, guint i, uint32_t slot)
  * the way completed. */
 static void cl_vote_round(Cluster *c, guint cand, uint32_t voters)
 {
-    cl_disk_all(c, cand);
+    steps_disk_all(c, cand);
     Msg *m;
-    while ((m = cl_take(c, MSG_R_VOTE, (EndpointId)cand, ANY)) != NULL) {
-        if (((voters >> m->to) & 1) && c->state[m->to] == NODE_UP && !c->cut[cand][m->to]) {
+    while ((m = steps_take(c, MSG_R_VOTE, (EndpointId)cand, ANY)) != NULL) {
+        if (((voters >> m->to) & 1) && c->node[m->to].state == STEPS_UP && !c->cut[cand][m->to]) {
             guint to = m->to;
-            cl_deliver(c, m);
-            cl_disk_all(c, to);
+            steps_deliver(c, m);
+            steps_disk_all(c, to);
         } else {
             msg_free(m);
         }
     }
-    while ((m = cl_take(c, MSG_R_VOTE_RESP, ANY, (EndpointId)cand)) != NULL)
-        cl_deliver(c, m);
-    cl_disk_all(c, cand);
+    while ((m = steps_take(c, MSG_R_VOTE_RESP, ANY, (EndpointId)cand)) != NULL)
+        steps_deliver(c, m);
+    steps_disk_all(c, cand);
 }
 
 /* Fires the candidate's election timer and plays its pre-vote round with the servers in
@@ -478,11 +123,11 @@ static void cl_vote_round(Cluster *c, guint cand, uint32_t voters)
  * whether it won; a new leader's first appends stay in flight. */
 static gboolean cl_elect_with(Cluster *c, guint cand, uint32_t prevoters, uint32_t voters)
 {
-    cl_fire(c, cand, T_ELECTION);
+    steps_fire(c, cand, T_ELECTION);
     cl_vote_round(c, cand, prevoters); /* the pre-vote (thesis §9.6) */
-    if (cl_role(c, cand) == ROLE_CANDIDATE)
+    if (steps_role(c, cand) == ROLE_CANDIDATE)
         cl_vote_round(c, cand, voters);
-    return cl_role(c, cand) == ROLE_LEADER;
+    return steps_role(c, cand) == ROLE_LEADER;
 }
 
 static gboolean cl_elect(Cluster *c, guint cand, uint32_t voters)
@@ -501,7 +146,7 @@ static void cl_request(Cluster *c, guint client, guint to, uint32_t op, uint16_t
                             .key = key,
                             .value = value,
                             .idem = idem};
-    cl_deliver(c, m);
+    steps_deliver(c, m);
 }
 
 /* The answers in flight to a client's attempt. */
@@ -613,7 +258,7 @@ static void preset_dir_sync(Disk *d, const char *path)
 static void cl_preset(Cluster *c, guint i, uint64_t term, EndpointId voted, const uint64_t *terms,
                       guint n)
 {
-    Disk *d = c->disk[i];
+    Disk *d = cl_disk(c, i);
     DiskBlock b;
     RaftMeta meta = {.seq = 1, .term = term, .voted_for = voted};
     raft_encode_meta(&b, &meta);
@@ -669,77 +314,22 @@ static uint64_t disk_log_len(Disk *d)
 static uint64_t durable_term(Cluster *c, guint i, uint64_t index)
 {
     RaftEntry e;
-    return durable_entry(c->disk[i], index, &e) ? e.term : 0;
+    return durable_entry(cl_disk(c, i), index, &e) ? e.term : 0;
 }
 
 static uint64_t durable_len(Cluster *c, guint i)
 {
-    return disk_log_len(c->disk[i]);
+    return disk_log_len(cl_disk(c, i));
 }
 
 /* ---- what the steps did ---- */
-
-static const Seen *seen_at(const Cluster *c, guint k)
-{
-    return &g_array_index(c->seen, Seen, k);
-}
-
-/* The first message of `type` node -> to sent at or after record `from` (ANY matches all). */
-static const Msg *sent_since(const Cluster *c, guint from, EndpointId node, MsgType type,
-                             EndpointId to)
-{
-    for (guint k = from; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
-        if (s->act.kind == ACT_SEND && s->msg.type == type && ep_is(node, (EndpointId)s->node) &&
-            ep_is(to, s->msg.to))
-            return &s->msg;
-    }
-    return NULL;
-}
-
-static guint count_sent_since(const Cluster *c, guint from, EndpointId node, MsgType type,
-                              EndpointId to)
-{
-    guint n = 0;
-    for (guint k = from; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
-        n += s->act.kind == ACT_SEND && s->msg.type == type && ep_is(node, (EndpointId)s->node) &&
-             ep_is(to, s->msg.to);
-    }
-    return n;
-}
-
-/* The first action of `kind` (on descriptor `file`, for disk actions; ANY_FD: any; LOG_FD: a
- * log segment's) of node since `from`. */
-static const ProtoAction *acted_since(const Cluster *c, guint from, EndpointId node,
-                                      ActionKind kind, int file)
-{
-    for (guint k = from; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
-        gboolean fd_ok = file == ANY_FD || (file == LOG_FD && s->act.file >= RAFT_FD_SEG_FIRST) ||
-                         s->act.file == file;
-        if (s->act.kind == kind && ep_is(node, (EndpointId)s->node) && fd_ok)
-            return &s->act;
-    }
-    return NULL;
-}
-
-static const ProtoAction *noted_since(const Cluster *c, guint from, EndpointId node, NoteKind kind)
-{
-    for (guint k = from; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
-        if (s->act.kind == ACT_NOTE && s->act.sub == kind && ep_is(node, (EndpointId)s->node))
-            return &s->act;
-    }
-    return NULL;
-}
 
 /* The first role change of node to `role` since `from`. */
 static const ProtoAction *role_noted_since(const Cluster *c, guint from, EndpointId node,
                                            NodeRole role)
 {
     for (guint k = from; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
+        const StepsSeen *s = steps_seen(c, k);
         if (s->act.kind == ACT_NOTE && s->act.sub == NOTE_ROLE && s->act.a == role &&
             ep_is(node, (EndpointId)s->node))
             return &s->act;
@@ -752,7 +342,7 @@ static uint64_t commit_noted_since(const Cluster *c, guint from, EndpointId node
 {
     uint64_t best = 0;
     for (guint k = from; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
+        const StepsSeen *s = steps_seen(c, k);
         if (s->act.kind == ACT_NOTE && s->act.sub == NOTE_COMMIT &&
             ep_is(node, (EndpointId)s->node))
             best = MAX(best, s->act.a);
@@ -765,7 +355,7 @@ static gboolean applied_since(const Cluster *c, guint from, EndpointId node, uin
                               uint64_t hi, uint64_t term)
 {
     for (guint k = from; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
+        const StepsSeen *s = steps_seen(c, k);
         if (s->act.kind == ACT_NOTE && s->act.sub == NOTE_APPLY &&
             ep_is(node, (EndpointId)s->node) && s->act.a >= lo && s->act.a <= hi &&
             s->act.b == term)
@@ -774,20 +364,15 @@ static gboolean applied_since(const Cluster *c, guint from, EndpointId node, uin
     return FALSE;
 }
 
-static guint cl_mark(const Cluster *c)
-{
-    return c->seen->len;
-}
-
 /* A booted three-server cluster whose node 0 leads term 1 with its no-op committed. */
 static Cluster *three_with_leader(BugSet bugs)
 {
     Cluster *c = cl_new(3, 2, bugs);
     for (guint i = 0; i < 3; i++)
-        cl_boot(c, i);
-    cl_pump(c);
+        steps_boot(c, i, TRUE);
+    steps_pump(c);
     assert_true(cl_elect(c, 0, 0x6));
-    cl_pump(c);
+    steps_pump(c);
     return c;
 }
 
@@ -798,28 +383,28 @@ static Cluster *three_with_leader(BugSet bugs)
 static void test_raft_election_timeout_asks_for_prevotes_first_and_changes_nothing(void **st)
 {
     Cluster *c = cl_new(3, 1, 0);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
-    cl_fire(c, 0, T_ELECTION);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
+    steps_fire(c, 0, T_ELECTION);
     guint m0 = c->mark;
-    assert_null(noted_since(c, m0, 0, NOTE_ROLE));
-    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP));
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 2);
+    assert_null(steps_noted(c, m0, 0, NOTE_ROLE));
+    assert_null(steps_acted(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP));
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_VOTE, ANY), 2);
     for (EndpointId to = 1; to <= 2; to++) {
-        const Msg *v = sent_since(c, m0, 0, MSG_R_VOTE, to);
+        const Msg *v = steps_sent_first(c, m0, 0, MSG_R_VOTE, to);
         assert_non_null(v);
         assert_int_equal(raft_body(v)->rv.prevote, 1);
         assert_int_equal(raft_body(v)->rv.term, 1);
     }
-    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
+    assert_int_equal(steps_role(c, 0), ROLE_FOLLOWER);
     /* a denial from a server in a higher term makes it follow that term instead */
-    cl_deliver(c, mk_prevote_resp(1, 0, 4, FALSE));
-    cl_disk_all(c, 0);
+    steps_deliver(c, mk_prevote_resp(1, 0, 4, FALSE));
+    steps_disk_all(c, 0);
     RaftMeta meta;
-    assert_true(raft_durable_meta(c->disk[0], &meta));
+    assert_true(raft_durable_meta(cl_disk(c, 0), &meta));
     assert_int_equal(meta.term, 4);
-    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
-    cl_free(c);
+    assert_int_equal(steps_role(c, 0), ROLE_FOLLOWER);
+    steps_free(c);
 }
 
 /* A pre-vote is granted only for a term above the voter's, to a log at least as up to date, by a
@@ -828,45 +413,45 @@ static void test_raft_election_timeout_asks_for_prevotes_first_and_changes_nothi
 static void test_raft_prevote_refused_while_hearing_from_leader(void **st)
 {
     Cluster *c = three_with_leader(0);
-    guint m0 = cl_mark(c);
+    guint m0 = steps_mark(c);
     Msg *pv = msg_new(MSG_R_VOTE, 2, 1);
     raft_body(pv)->rv = (RVote){.term = 2, .last_index = 9, .last_term = 1, .prevote = 1};
-    cl_deliver(c, pv);
-    const Msg *r = sent_since(c, m0, 1, MSG_R_VOTE_RESP, 2);
+    steps_deliver(c, pv);
+    const Msg *r = steps_sent_first(c, m0, 1, MSG_R_VOTE_RESP, 2);
     assert_non_null(r);
     assert_false(raft_body(r)->rvr.granted);
     assert_int_equal(raft_body(r)->rvr.term, 1);
     /* a real vote request of a higher term is ignored altogether: no term change, no answer */
-    guint m1 = cl_mark(c);
+    guint m1 = steps_mark(c);
     Msg *v = msg_new(MSG_R_VOTE, 2, 1);
     raft_body(v)->rv = (RVote){.term = 7, .last_index = 9, .last_term = 1};
-    cl_deliver(c, v);
-    assert_null(sent_since(c, m1, 1, MSG_R_VOTE_RESP, 2));
-    assert_null(noted_since(c, m1, 1, NOTE_ROLE));
+    steps_deliver(c, v);
+    assert_null(steps_sent_first(c, m1, 1, MSG_R_VOTE_RESP, 2));
+    assert_null(steps_noted(c, m1, 1, NOTE_ROLE));
     /* the leader itself ignores it too */
     Msg *v0 = msg_new(MSG_R_VOTE, 2, 0);
     raft_body(v0)->rv = (RVote){.term = 7, .last_index = 9, .last_term = 1};
-    cl_deliver(c, v0);
-    assert_int_equal(cl_role(c, 0), ROLE_LEADER);
+    steps_deliver(c, v0);
+    assert_int_equal(steps_role(c, 0), ROLE_LEADER);
     /* once the lease ran out, the same pre-vote is granted, and still changes nothing */
     c->now += raft_config(&c->cfg)->election_timeout.lo;
-    guint m2 = cl_mark(c);
+    guint m2 = steps_mark(c);
     pv = msg_new(MSG_R_VOTE, 2, 1);
     raft_body(pv)->rv = (RVote){.term = 2, .last_index = 9, .last_term = 1, .prevote = 1};
-    cl_deliver(c, pv);
-    r = sent_since(c, m2, 1, MSG_R_VOTE_RESP, 2);
+    steps_deliver(c, pv);
+    r = steps_sent_first(c, m2, 1, MSG_R_VOTE_RESP, 2);
     assert_non_null(r);
     assert_true(raft_body(r)->rvr.granted);
     assert_int_equal(raft_body(r)->rvr.term, 2);
-    assert_null(noted_since(c, m2, 1, NOTE_ROLE));
-    assert_null(acted_since(c, m2, 1, ACT_WRITE, RAFT_FD_META_TMP));
+    assert_null(steps_noted(c, m2, 1, NOTE_ROLE));
+    assert_null(steps_acted(c, m2, 1, ACT_WRITE, RAFT_FD_META_TMP));
     /* but not to a log behind its own */
-    guint m3 = cl_mark(c);
+    guint m3 = steps_mark(c);
     pv = msg_new(MSG_R_VOTE, 2, 1);
     raft_body(pv)->rv = (RVote){.term = 2, .last_index = 0, .last_term = 0, .prevote = 1};
-    cl_deliver(c, pv);
-    assert_false(raft_body(sent_since(c, m3, 1, MSG_R_VOTE_RESP, 2))->rvr.granted);
-    cl_free(c);
+    steps_deliver(c, pv);
+    assert_false(raft_body(steps_sent_first(c, m3, 1, MSG_R_VOTE_RESP, 2))->rvr.granted);
+    steps_free(c);
 }
 
 /* With the no-prevote bug the timeout starts a real election at once, and a server that hears
@@ -874,14 +459,14 @@ static void test_raft_prevote_refused_while_hearing_from_leader(void **st)
 static void test_raft_no_prevote_bug_raises_term_at_once(void **st)
 {
     Cluster *c = three_with_leader((BugSet)1 << RAFT_BUG_NO_PREVOTE);
-    guint m0 = cl_mark(c);
+    guint m0 = steps_mark(c);
     Msg *v = msg_new(MSG_R_VOTE, 2, 1);
     raft_body(v)->rv = (RVote){.term = 7, .last_index = 0, .last_term = 0};
-    cl_deliver(c, v);
-    const ProtoAction *role = noted_since(c, m0, 1, NOTE_ROLE);
+    steps_deliver(c, v);
+    const ProtoAction *role = steps_noted(c, m0, 1, NOTE_ROLE);
     assert_non_null(role);
     assert_int_equal(role->b, 7);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* After a granted pre-vote majority, the server becomes a candidate of the next term, making
@@ -890,48 +475,48 @@ static void test_raft_no_prevote_bug_raises_term_at_once(void **st)
 static void test_raft_election_timeout_persists_term_and_vote_before_requesting_votes(void **st)
 {
     Cluster *c = cl_new(3, 1, 0);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
-    assert_true(c->deadline[0][T_ELECTION] >= 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
+    assert_true(steps_timer_due(c, 0, T_ELECTION) >= 0);
 
-    cl_fire(c, 0, T_ELECTION);
-    cl_drop(c, 0, ANY);
-    cl_deliver(c, mk_prevote_resp(1, 0, 1, TRUE));
+    steps_fire(c, 0, T_ELECTION);
+    steps_drop(c, 0, ANY);
+    steps_deliver(c, mk_prevote_resp(1, 0, 1, TRUE));
     guint m0 = c->mark;
-    const ProtoAction *role = noted_since(c, m0, 0, NOTE_ROLE);
+    const ProtoAction *role = steps_noted(c, m0, 0, NOTE_ROLE);
     assert_non_null(role);
     assert_int_equal(role->a, ROLE_CANDIDATE);
     assert_int_equal(role->b, 1);
-    const ProtoAction *w = acted_since(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP);
+    const ProtoAction *w = steps_acted(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP);
     assert_non_null(w);
     RaftMeta meta;
     assert_int_equal(raft_decode_meta(&w->block, &meta), BLOCK_OK);
     assert_int_equal(meta.term, 1);
     assert_int_equal(meta.voted_for, 0);
-    assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, RAFT_FD_META_TMP));
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 0);
+    assert_non_null(steps_acted(c, m0, 0, ACT_FSYNC, RAFT_FD_META_TMP));
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_VOTE, ANY), 0);
     /* a new randomized timeout, drawn from the configured range */
-    SimTime left = c->deadline[0][T_ELECTION] - c->now;
+    SimTime left = steps_timer_due(c, 0, T_ELECTION) - c->now;
     assert_true(left >= raft_config(&c->cfg)->election_timeout.lo &&
                 left <= raft_config(&c->cfg)->election_timeout.hi);
 
-    assert_int_equal(cl_disk_next(c, 0), ACT_WRITE);
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 0);
-    assert_int_equal(cl_disk_next(c, 0), ACT_FSYNC); /* meta.tmp */
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 0);
-    assert_int_equal(cl_disk_next(c, 0), ACT_FSYNC); /* the root, after the rename */
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_VOTE, ANY), 2);
-    assert_true(raft_durable_meta(c->disk[0], &meta));
+    assert_int_equal(steps_disk_next(c, 0), ACT_WRITE);
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_VOTE, ANY), 0);
+    assert_int_equal(steps_disk_next(c, 0), ACT_FSYNC); /* meta.tmp */
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_VOTE, ANY), 0);
+    assert_int_equal(steps_disk_next(c, 0), ACT_FSYNC); /* the root, after the rename */
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_VOTE, ANY), 2);
+    assert_true(raft_durable_meta(cl_disk(c, 0), &meta));
     assert_int_equal(meta.term, 1);
     assert_int_equal(meta.voted_for, 0);
     for (EndpointId to = 1; to <= 2; to++) {
-        const Msg *v = sent_since(c, m0, 0, MSG_R_VOTE, to);
+        const Msg *v = steps_sent_first(c, m0, 0, MSG_R_VOTE, to);
         assert_non_null(v);
         assert_int_equal(raft_body(v)->rv.term, 1);
         assert_int_equal(raft_body(v)->rv.last_index, 0);
         assert_int_equal(raft_body(v)->rv.last_term, 0);
     }
-    cl_free(c);
+    steps_free(c);
 }
 
 /* A vote is granted only once the voter's new term and vote are durable: the reply leaves in the
@@ -939,31 +524,31 @@ static void test_raft_election_timeout_persists_term_and_vote_before_requesting_
 static void test_raft_vote_is_sent_only_after_term_and_vote_are_durable(void **st)
 {
     Cluster *c = cl_new(3, 1, 0);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
     Msg *v = mk_vote(1, 0, 1, 0, 0);
-    cl_deliver(c, v);
+    steps_deliver(c, v);
     guint m0 = c->mark;
-    const ProtoAction *w = acted_since(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP);
+    const ProtoAction *w = steps_acted(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP);
     assert_non_null(w);
     RaftMeta meta;
     assert_int_equal(raft_decode_meta(&w->block, &meta), BLOCK_OK);
     assert_int_equal(meta.term, 1); /* the new term first; the vote follows in a second write */
-    assert_null(sent_since(c, m0, 0, MSG_R_VOTE_RESP, ANY));
+    assert_null(steps_sent_first(c, m0, 0, MSG_R_VOTE_RESP, ANY));
 
-    while (sent_since(c, m0, 0, MSG_R_VOTE_RESP, 1) == NULL) {
-        assert_true(c->disk_q[0]->len > 0);
-        uint8_t kind = cl_disk_one(c, 0);
-        if (sent_since(c, c->mark, 0, MSG_R_VOTE_RESP, 1) != NULL)
+    while (steps_sent_first(c, m0, 0, MSG_R_VOTE_RESP, 1) == NULL) {
+        assert_true(steps_disk_queued(c, 0) > 0);
+        uint8_t kind = steps_disk_one(c, 0);
+        if (steps_sent_first(c, c->mark, 0, MSG_R_VOTE_RESP, 1) != NULL)
             assert_int_equal(kind, ACT_FSYNC);
     }
-    const Msg *resp = sent_since(c, m0, 0, MSG_R_VOTE_RESP, 1);
+    const Msg *resp = steps_sent_first(c, m0, 0, MSG_R_VOTE_RESP, 1);
     assert_true(raft_body(resp)->rvr.granted);
     assert_int_equal(raft_body(resp)->rvr.term, 1);
-    assert_true(raft_durable_meta(c->disk[0], &meta));
+    assert_true(raft_durable_meta(cl_disk(c, 0), &meta));
     assert_int_equal(meta.term, 1);
     assert_int_equal(meta.voted_for, 1);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* A vote request of an earlier term is refused with the voter's current term, and changes
@@ -973,16 +558,16 @@ static void test_raft_vote_refused_for_stale_term(void **st)
     Cluster *c = cl_new(3, 1, 0);
     const uint64_t terms[] = {1, 2};
     cl_preset(c, 0, 3, NONE, terms, 2);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
-    cl_deliver(c, mk_vote(1, 0, 2, 9, 2));
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
+    steps_deliver(c, mk_vote(1, 0, 2, 9, 2));
     guint m0 = c->mark;
-    assert_null(acted_since(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP));
-    const Msg *resp = sent_since(c, m0, 0, MSG_R_VOTE_RESP, 1);
+    assert_null(steps_acted(c, m0, 0, ACT_WRITE, RAFT_FD_META_TMP));
+    const Msg *resp = steps_sent_first(c, m0, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(resp);
     assert_false(raft_body(resp)->rvr.granted);
     assert_int_equal(raft_body(resp)->rvr.term, 3);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* Raft §5.4.1: a vote goes only to a candidate whose log is at least as up to date: a longer log
@@ -993,34 +578,34 @@ static void test_raft_vote_refused_to_candidate_with_less_up_to_date_log(void **
     Cluster *c = cl_new(3, 1, 0);
     const uint64_t terms[] = {1, 2};
     cl_preset(c, 0, 2, NONE, terms, 2);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
 
-    cl_deliver(c, mk_vote(1, 0, 3, 5, 1)); /* longer, older last term */
-    cl_disk_all(c, 0);
-    const Msg *r1 = sent_since(c, 0, 0, MSG_R_VOTE_RESP, 1);
+    steps_deliver(c, mk_vote(1, 0, 3, 5, 1)); /* longer, older last term */
+    steps_disk_all(c, 0);
+    const Msg *r1 = steps_sent_first(c, 0, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(r1);
     assert_false(raft_body(r1)->rvr.granted);
     assert_int_equal(raft_body(r1)->rvr.term, 3);
 
-    guint m1 = cl_mark(c);
-    cl_deliver(c, mk_vote(2, 0, 3, 1, 2)); /* same last term, shorter */
-    cl_disk_all(c, 0);
-    const Msg *r2 = sent_since(c, m1, 0, MSG_R_VOTE_RESP, 2);
+    guint m1 = steps_mark(c);
+    steps_deliver(c, mk_vote(2, 0, 3, 1, 2)); /* same last term, shorter */
+    steps_disk_all(c, 0);
+    const Msg *r2 = steps_sent_first(c, m1, 0, MSG_R_VOTE_RESP, 2);
     assert_non_null(r2);
     assert_false(raft_body(r2)->rvr.granted);
 
-    guint m2 = cl_mark(c);
-    cl_deliver(c, mk_vote(1, 0, 3, 2, 2)); /* as up to date */
-    cl_disk_all(c, 0);
-    const Msg *r3 = sent_since(c, m2, 0, MSG_R_VOTE_RESP, 1);
+    guint m2 = steps_mark(c);
+    steps_deliver(c, mk_vote(1, 0, 3, 2, 2)); /* as up to date */
+    steps_disk_all(c, 0);
+    const Msg *r3 = steps_sent_first(c, m2, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(r3);
     assert_true(raft_body(r3)->rvr.granted);
     RaftMeta meta;
-    assert_true(raft_durable_meta(c->disk[0], &meta));
+    assert_true(raft_durable_meta(cl_disk(c, 0), &meta));
     assert_int_equal(meta.term, 3);
     assert_int_equal(meta.voted_for, 1);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* One vote per term, across a restart: once a server voted in a term it refuses every other
@@ -1029,39 +614,39 @@ static void test_raft_vote_refused_to_candidate_with_less_up_to_date_log(void **
 static void test_raft_one_vote_per_term_survives_restart(void **st)
 {
     Cluster *c = cl_new(3, 1, 0);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
-    cl_deliver(c, mk_vote(1, 0, 5, 0, 0));
-    cl_disk_all(c, 0);
-    const Msg *r = sent_since(c, 0, 0, MSG_R_VOTE_RESP, 1);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
+    steps_deliver(c, mk_vote(1, 0, 5, 0, 0));
+    steps_disk_all(c, 0);
+    const Msg *r = steps_sent_first(c, 0, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(r);
     assert_true(raft_body(r)->rvr.granted);
 
-    guint m1 = cl_mark(c);
-    cl_deliver(c, mk_vote(2, 0, 5, 7, 4)); /* a better log, but the vote is spent */
-    cl_disk_all(c, 0);
-    r = sent_since(c, m1, 0, MSG_R_VOTE_RESP, 2);
+    guint m1 = steps_mark(c);
+    steps_deliver(c, mk_vote(2, 0, 5, 7, 4)); /* a better log, but the vote is spent */
+    steps_disk_all(c, 0);
+    r = steps_sent_first(c, m1, 0, MSG_R_VOTE_RESP, 2);
     assert_non_null(r);
     assert_false(raft_body(r)->rvr.granted);
 
-    cl_crash(c, 0);
-    cl_restart(c, 0);
-    cl_disk_all(c, 0);
-    guint m2 = cl_mark(c);
-    cl_deliver(c, mk_vote(2, 0, 5, 7, 4));
-    cl_disk_all(c, 0);
-    r = sent_since(c, m2, 0, MSG_R_VOTE_RESP, 2);
+    steps_crash(c, 0);
+    steps_boot(c, 0, FALSE);
+    steps_disk_all(c, 0);
+    guint m2 = steps_mark(c);
+    steps_deliver(c, mk_vote(2, 0, 5, 7, 4));
+    steps_disk_all(c, 0);
+    r = steps_sent_first(c, m2, 0, MSG_R_VOTE_RESP, 2);
     assert_non_null(r);
     assert_false(raft_body(r)->rvr.granted);
     assert_int_equal(raft_body(r)->rvr.term, 5);
 
-    guint m3 = cl_mark(c);
-    cl_deliver(c, mk_vote(1, 0, 5, 0, 0));
-    cl_disk_all(c, 0);
-    r = sent_since(c, m3, 0, MSG_R_VOTE_RESP, 1);
+    guint m3 = steps_mark(c);
+    steps_deliver(c, mk_vote(1, 0, 5, 0, 0));
+    steps_disk_all(c, 0);
+    r = steps_sent_first(c, m3, 0, MSG_R_VOTE_RESP, 1);
     assert_non_null(r);
     assert_true(raft_body(r)->rvr.granted);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* A candidate that wins a majority becomes leader and appends a no-op of its own term (Raft §8)
@@ -1070,9 +655,9 @@ static void test_raft_leader_appends_election_noop(void **st)
 {
     Cluster *c = cl_new(3, 1, 0);
     for (guint i = 0; i < 3; i++)
-        cl_boot(c, i);
-    cl_pump(c);
-    guint m0 = cl_mark(c);
+        steps_boot(c, i, TRUE);
+    steps_pump(c);
+    guint m0 = steps_mark(c);
     assert_true(cl_elect(c, 0, 0x6));
     const ProtoAction *role = role_noted_since(c, m0, 0, ROLE_LEADER);
     assert_non_null(role);
@@ -1086,17 +671,17 @@ static void test_raft_leader_appends_election_noop(void **st)
     assert_int_equal(e.term, 1);
     assert_int_equal(e.index, 1);
     for (EndpointId to = 1; to <= 2; to++) {
-        const Msg *a = cl_peek(c, MSG_R_APPEND, 0, to);
+        const Msg *a = steps_peek(c, MSG_R_APPEND, 0, to);
         assert_non_null(a);
         assert_int_equal(raft_body(a)->ra.term, 1);
         assert_int_equal(raft_body(a)->ra.prev_index, 0);
         assert_int_equal(a->extra_count, 1);
         assert_int_equal(raft_msg_entries(a)[0].kind, OP_NOOP);
     }
-    guint m1 = cl_mark(c);
-    cl_pump(c);
+    guint m1 = steps_mark(c);
+    steps_pump(c);
     assert_int_equal(commit_noted_since(c, m1, 0), 1);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* ---- log replication ---- */
@@ -1109,24 +694,24 @@ static void test_raft_append_rejected_when_previous_entry_does_not_match(void **
     Cluster *c = cl_new(3, 1, 0);
     const uint64_t terms[] = {1, 1};
     cl_preset(c, 0, 1, NONE, terms, 2);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
     const uint64_t one[] = {2};
 
-    guint m0 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 2, 3, 2, 0, one, 1)); /* lacks index 3 */
-    cl_disk_all(c, 0);
-    const Msg *r = sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1);
+    guint m0 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 2, 3, 2, 0, one, 1)); /* lacks index 3 */
+    steps_disk_all(c, 0);
+    const Msg *r = steps_sent_first(c, m0, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
     assert_false(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.conflict_index, 3);
     assert_null(acted_since(c, m0, 0, ACT_WRITE, LOG_FD));
     assert_null(acted_since(c, m0, 0, ACT_TRUNCATE, LOG_FD));
 
-    guint m1 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 2, 2, 2, 0, one, 1)); /* index 2 has term 1, not 2 */
-    cl_disk_all(c, 0);
-    r = sent_since(c, m1, 0, MSG_R_APPEND_RESP, 1);
+    guint m1 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 2, 2, 2, 0, one, 1)); /* index 2 has term 1, not 2 */
+    steps_disk_all(c, 0);
+    r = steps_sent_first(c, m1, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
     assert_false(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.conflict_index, 1); /* the whole of term 1 is suspect */
@@ -1134,15 +719,15 @@ static void test_raft_append_rejected_when_previous_entry_does_not_match(void **
     assert_null(acted_since(c, m1, 0, ACT_TRUNCATE, LOG_FD));
     assert_int_equal(durable_len(c, 0), 2);
 
-    guint m2 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 2, 2, 1, 0, one, 1));
-    cl_disk_all(c, 0);
-    r = sent_since(c, m2, 0, MSG_R_APPEND_RESP, 1);
+    guint m2 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 2, 2, 1, 0, one, 1));
+    steps_disk_all(c, 0);
+    r = steps_sent_first(c, m2, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
     assert_true(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.match, 3);
     assert_int_equal(durable_term(c, 0, 3), 2);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* A stale AppendEntries whose entries the follower already holds truncates nothing (the entries
@@ -1153,46 +738,46 @@ static void test_raft_append_truncates_only_conflicting_entries(void **st)
     Cluster *c = cl_new(3, 1, 0);
     const uint64_t terms[] = {1, 1, 1};
     cl_preset(c, 0, 1, NONE, terms, 3);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
 
     const uint64_t stale[] = {1};
-    guint m0 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 1, 1, 1, 0, stale, 1));
-    cl_disk_all(c, 0);
+    guint m0 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 1, 1, 1, 0, stale, 1));
+    steps_disk_all(c, 0);
     assert_null(acted_since(c, m0, 0, ACT_TRUNCATE, LOG_FD));
     assert_null(acted_since(c, m0, 0, ACT_WRITE, LOG_FD));
-    const Msg *r = sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1);
+    const Msg *r = steps_sent_first(c, m0, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
     assert_true(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.match, 2);
     assert_int_equal(durable_len(c, 0), 3);
-    guint m1 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 1, 3, 1, 0, NULL, 0)); /* entry 3 is still there */
-    cl_disk_all(c, 0);
-    r = sent_since(c, m1, 0, MSG_R_APPEND_RESP, 1);
+    guint m1 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 1, 3, 1, 0, NULL, 0)); /* entry 3 is still there */
+    steps_disk_all(c, 0);
+    r = steps_sent_first(c, m1, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
     assert_true(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.match, 3);
 
     const uint64_t conflicting[] = {2};
-    guint m2 = cl_mark(c);
-    cl_deliver(c, mk_append(2, 0, 2, 1, 1, 0, conflicting, 1));
+    guint m2 = steps_mark(c);
+    steps_deliver(c, mk_append(2, 0, 2, 1, 1, 0, conflicting, 1));
     const ProtoAction *t = acted_since(c, m2, 0, ACT_TRUNCATE, LOG_FD);
     assert_non_null(t);
     assert_int_equal(t->index, 1);
     const ProtoAction *w = acted_since(c, m2, 0, ACT_WRITE, LOG_FD);
     assert_non_null(w);
     assert_int_equal(w->index, 1);
-    cl_disk_all(c, 0);
-    r = sent_since(c, m2, 0, MSG_R_APPEND_RESP, 2);
+    steps_disk_all(c, 0);
+    r = steps_sent_first(c, m2, 0, MSG_R_APPEND_RESP, 2);
     assert_non_null(r);
     assert_true(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.match, 2);
     assert_int_equal(durable_len(c, 0), 2);
     assert_int_equal(durable_term(c, 0, 1), 1);
     assert_int_equal(durable_term(c, 0, 2), 2);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* A follower acks new entries only in the step that sees the fsync covering them complete, and
@@ -1200,29 +785,29 @@ static void test_raft_append_truncates_only_conflicting_entries(void **st)
 static void test_raft_follower_acks_only_after_fsync(void **st)
 {
     Cluster *c = cl_new(3, 1, 0);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
-    cl_deliver(c, mk_append(1, 0, 1, 0, 0, 0, NULL, 0)); /* learn term 1 and the leader */
-    cl_disk_all(c, 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
+    steps_deliver(c, mk_append(1, 0, 1, 0, 0, 0, NULL, 0)); /* learn term 1 and the leader */
+    steps_disk_all(c, 0);
 
     const uint64_t two[] = {1, 1};
-    guint m0 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 1, 0, 0, 0, two, 2));
+    guint m0 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 1, 0, 0, 0, two, 2));
     assert_non_null(acted_since(c, m0, 0, ACT_WRITE, LOG_FD));
     assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, LOG_FD));
-    assert_null(sent_since(c, m0, 0, MSG_R_APPEND_RESP, ANY));
-    while (c->disk_q[0]->len > 0) {
-        uint8_t kind = cl_disk_one(c, 0);
-        const Msg *r = sent_since(c, c->mark, 0, MSG_R_APPEND_RESP, 1);
+    assert_null(steps_sent_first(c, m0, 0, MSG_R_APPEND_RESP, ANY));
+    while (steps_disk_queued(c, 0) > 0) {
+        uint8_t kind = steps_disk_one(c, 0);
+        const Msg *r = steps_sent_first(c, c->mark, 0, MSG_R_APPEND_RESP, 1);
         if (r == NULL)
             continue;
         assert_int_equal(kind, ACT_FSYNC);
         assert_true(raft_body(r)->rar.success);
         assert_int_equal(raft_body(r)->rar.match, 2);
-        assert_true(log_prefix_durable(c->disk[0], 2));
+        assert_true(log_prefix_durable(cl_disk(c, 0), 2));
     }
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1), 1);
-    cl_free(c);
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_APPEND_RESP, 1), 1);
+    steps_free(c);
 }
 
 /* A failed fsync proves nothing (ext4 marks the pages clean): the follower does not ack, writes
@@ -1230,28 +815,28 @@ static void test_raft_follower_acks_only_after_fsync(void **st)
 static void test_raft_follower_does_not_ack_after_failed_fsync(void **st)
 {
     Cluster *c = cl_new(3, 1, 0);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
-    cl_deliver(c, mk_append(1, 0, 1, 0, 0, 0, NULL, 0));
-    cl_disk_all(c, 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
+    steps_deliver(c, mk_append(1, 0, 1, 0, 0, 0, NULL, 0));
+    steps_disk_all(c, 0);
 
-    disk_fail_fsyncs(c->disk[0], EIO, 1);
+    disk_fail_fsyncs(cl_disk(c, 0), EIO, 1);
     const uint64_t one[] = {1};
-    guint m0 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 1, 0, 0, 0, one, 1));
-    assert_int_equal(cl_disk_next(c, 0), ACT_WRITE);
-    assert_int_equal(cl_disk_next(c, 0), ACT_FSYNC); /* the segment's: EIO */
-    assert_int_equal(cl_disk_next(c, 0), ACT_FSYNC); /* log/'s */
-    assert_null(sent_since(c, m0, 0, MSG_R_APPEND_RESP, ANY));
-    assert_false(log_prefix_durable(c->disk[0], 1));
+    guint m0 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 1, 0, 0, 0, one, 1));
+    assert_int_equal(steps_disk_next(c, 0), ACT_WRITE);
+    assert_int_equal(steps_disk_next(c, 0), ACT_FSYNC); /* the segment's: EIO */
+    assert_int_equal(steps_disk_next(c, 0), ACT_FSYNC); /* log/'s */
+    assert_null(steps_sent_first(c, m0, 0, MSG_R_APPEND_RESP, ANY));
+    assert_false(log_prefix_durable(cl_disk(c, 0), 1));
     assert_non_null(acted_since(c, c->mark, 0, ACT_WRITE, LOG_FD)); /* rewritten */
-    cl_disk_all(c, 0);
-    const Msg *r = sent_since(c, m0, 0, MSG_R_APPEND_RESP, 1);
+    steps_disk_all(c, 0);
+    const Msg *r = steps_sent_first(c, m0, 0, MSG_R_APPEND_RESP, 1);
     assert_non_null(r);
     assert_true(raft_body(r)->rar.success);
     assert_int_equal(raft_body(r)->rar.match, 1);
-    assert_true(log_prefix_durable(c->disk[0], 1));
-    cl_free(c);
+    assert_true(log_prefix_durable(cl_disk(c, 0), 1));
+    steps_free(c);
 }
 
 /* Raft §5.3: a follower advances its commit index to the leader's only within what the append
@@ -1262,20 +847,20 @@ static void test_raft_follower_commits_only_entries_the_append_verified(void **s
     Cluster *c = cl_new(3, 1, 0);
     const uint64_t terms[] = {1, 1, 1};
     cl_preset(c, 0, 1, NONE, terms, 3);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
-    guint m0 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 2, 1, 1, 3, NULL, 0)); /* the leader has committed 3 */
-    cl_disk_all(c, 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
+    guint m0 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 2, 1, 1, 3, NULL, 0)); /* the leader has committed 3 */
+    steps_disk_all(c, 0);
     assert_true(applied_since(c, m0, 0, 1, 1, 1));
     assert_false(applied_since(c, m0, 0, 2, 3, 1));
     const uint64_t two[] = {2, 2};
-    guint m1 = cl_mark(c);
-    cl_deliver(c, mk_append(1, 0, 2, 1, 1, 3, two, 2));
-    cl_disk_all(c, 0);
+    guint m1 = steps_mark(c);
+    steps_deliver(c, mk_append(1, 0, 2, 1, 1, 3, two, 2));
+    steps_disk_all(c, 0);
     assert_true(applied_since(c, m1, 0, 2, 3, 2));
     assert_false(applied_since(c, m1, 0, 2, 3, 1));
-    cl_free(c);
+    steps_free(c);
 }
 
 /* ---- the commit rule ---- */
@@ -1288,34 +873,34 @@ static void test_raft_leader_never_commits_old_term_by_counting(void **st)
     Cluster *c = cl_new(3, 1, 0);
     const uint64_t terms[] = {1, 1};
     cl_preset(c, 0, 2, NONE, terms, 2);
-    cl_boot(c, 0);
-    cl_disk_all(c, 0);
-    cl_fire(c, 0, T_ELECTION);
-    cl_deliver(c, mk_prevote_resp(1, 0, 3, TRUE));
-    cl_disk_all(c, 0);
-    cl_deliver(c, mk_vote_resp(1, 0, 3, TRUE));
-    assert_int_equal(cl_role(c, 0), ROLE_LEADER);
-    cl_disk_all(c, 0);
+    steps_boot(c, 0, TRUE);
+    steps_disk_all(c, 0);
+    steps_fire(c, 0, T_ELECTION);
+    steps_deliver(c, mk_prevote_resp(1, 0, 3, TRUE));
+    steps_disk_all(c, 0);
+    steps_deliver(c, mk_vote_resp(1, 0, 3, TRUE));
+    assert_int_equal(steps_role(c, 0), ROLE_LEADER);
+    steps_disk_all(c, 0);
 
-    guint m0 = cl_mark(c);
-    cl_deliver(c, mk_append_resp(1, 0, 3, TRUE, 2, 0)); /* entries 1..2 (term 1) on 2 of 3 */
+    guint m0 = steps_mark(c);
+    steps_deliver(c, mk_append_resp(1, 0, 3, TRUE, 2, 0)); /* entries 1..2 (term 1) on 2 of 3 */
     assert_int_equal(commit_noted_since(c, m0, 0), 0);
-    assert_null(noted_since(c, m0, 0, NOTE_APPLY));
+    assert_null(steps_noted(c, m0, 0, NOTE_APPLY));
 
-    guint m1 = cl_mark(c);
-    cl_deliver(c, mk_append_resp(1, 0, 3, TRUE, 3, 0)); /* the term-3 no-op on 2 of 3 */
-    const ProtoAction *cm = noted_since(c, m1, 0, NOTE_COMMIT);
+    guint m1 = steps_mark(c);
+    steps_deliver(c, mk_append_resp(1, 0, 3, TRUE, 3, 0)); /* the term-3 no-op on 2 of 3 */
+    const ProtoAction *cm = steps_noted(c, m1, 0, NOTE_COMMIT);
     assert_non_null(cm);
     assert_int_equal(cm->a, 3);
     assert_int_equal(cm->b, 3);
     uint64_t next = 1;
     for (guint k = m1; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
+        const StepsSeen *s = steps_seen(c, k);
         if (s->act.kind == ACT_NOTE && s->act.sub == NOTE_APPLY)
             assert_int_equal(s->act.a, next++);
     }
     assert_int_equal(next, 4);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* The leader counts its own copy only once its fsync covered it: a follower's durable ack alone
@@ -1323,26 +908,26 @@ static void test_raft_leader_never_commits_old_term_by_counting(void **st)
 static void test_raft_leader_counts_its_own_copy_only_after_its_fsync(void **st)
 {
     Cluster *c = three_with_leader(0);
-    guint m0 = cl_mark(c);
+    guint m0 = steps_mark(c);
     cl_request(c, 0, 0, 1, 1, OP_PUT, 1, 42, idem_of(0, 1));
     assert_non_null(acted_since(c, m0, 0, ACT_FSYNC, LOG_FD));
-    Msg *a = cl_take(c, MSG_R_APPEND, 0, 1);
+    Msg *a = steps_take(c, MSG_R_APPEND, 0, 1);
     assert_non_null(a);
-    cl_drop(c, 0, 2);
-    cl_deliver(c, a);
-    cl_disk_all(c, 1);
-    Msg *ack = cl_take(c, MSG_R_APPEND_RESP, 1, 0);
+    steps_drop(c, 0, 2);
+    steps_deliver(c, a);
+    steps_disk_all(c, 1);
+    Msg *ack = steps_take(c, MSG_R_APPEND_RESP, 1, 0);
     assert_non_null(ack);
     assert_int_equal(raft_body(ack)->rar.match, 2);
-    cl_deliver(c, ack);
+    steps_deliver(c, ack);
     assert_int_equal(commit_noted_since(c, m0, 0), 0);
     assert_null(cl_reply(c, 0, 1, 1));
-    cl_disk_all(c, 0);
+    steps_disk_all(c, 0);
     assert_int_equal(commit_noted_since(c, m0, 0), 2);
     const ClientResp *r = cl_reply(c, 0, 1, 1);
     assert_non_null(r);
     assert_true(r->ok);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* ---- leadership ---- */
@@ -1353,28 +938,28 @@ static void test_raft_leader_counts_its_own_copy_only_after_its_fsync(void **st)
 static void test_raft_leader_steps_down_on_higher_term(void **st)
 {
     Cluster *c = three_with_leader(0);
-    cl_cut(c, 0, 1);
-    cl_cut(c, 0, 2);
+    steps_cut(c, 0, 1);
+    steps_cut(c, 0, 2);
     cl_request(c, 0, 0, 1, 1, OP_PUT, 1, 7, idem_of(0, 1));
-    cl_pump(c);
+    steps_pump(c);
     assert_null(cl_reply(c, 0, 1, 1));
 
-    guint m0 = cl_mark(c);
-    cl_deliver(c, mk_append_resp(2, 0, 7, FALSE, 0, 0));
-    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
-    const ProtoAction *role = noted_since(c, m0, 0, NOTE_ROLE);
+    guint m0 = steps_mark(c);
+    steps_deliver(c, mk_append_resp(2, 0, 7, FALSE, 0, 0));
+    assert_int_equal(steps_role(c, 0), ROLE_FOLLOWER);
+    const ProtoAction *role = steps_noted(c, m0, 0, NOTE_ROLE);
     assert_non_null(role);
     assert_int_equal(role->a, ROLE_FOLLOWER);
     assert_int_equal(role->b, 7);
-    assert_true(c->deadline[0][T_HEARTBEAT] < 0);
+    assert_true(steps_timer_due(c, 0, T_HEARTBEAT) < 0);
     const ClientResp *r = cl_reply(c, 0, 1, 1);
     assert_non_null(r);
     assert_false(r->ok);
     assert_false(r->definite);
     assert_int_equal(r->reason, FAIL_LOST_LEADERSHIP);
-    cl_disk_all(c, 0);
+    steps_disk_all(c, 0);
     RaftMeta meta;
-    assert_true(raft_durable_meta(c->disk[0], &meta));
+    assert_true(raft_durable_meta(cl_disk(c, 0), &meta));
     assert_int_equal(meta.term, 7);
     assert_int_equal(meta.voted_for, NONE);
 
@@ -1383,7 +968,7 @@ static void test_raft_leader_steps_down_on_higher_term(void **st)
     assert_non_null(r);
     assert_false(r->ok);
     assert_true(r->definite);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* Check quorum: a leader that hears from a majority keeps leading through its heartbeats, and one
@@ -1392,29 +977,29 @@ static void test_raft_leader_steps_down_on_higher_term(void **st)
 static void test_raft_check_quorum_steps_down_leader_cut_off_from_majority(void **st)
 {
     Cluster *c = three_with_leader(0);
-    cl_cut(c, 0, 2);
+    steps_cut(c, 0, 2);
     for (int k = 0; k < 10; k++) { /* 500 ms of heartbeats, node 1 answering */
-        cl_fire(c, 0, T_HEARTBEAT);
-        cl_pump(c);
-        assert_int_equal(cl_role(c, 0), ROLE_LEADER);
+        steps_fire(c, 0, T_HEARTBEAT);
+        steps_pump(c);
+        assert_int_equal(steps_role(c, 0), ROLE_LEADER);
     }
-    cl_cut(c, 0, 1);
+    steps_cut(c, 0, 1);
     SimTime cut_at = c->now;
-    guint m0 = cl_mark(c);
-    while (cl_role(c, 0) == ROLE_LEADER) {
-        cl_fire(c, 0, T_HEARTBEAT);
-        cl_pump(c);
+    guint m0 = steps_mark(c);
+    while (steps_role(c, 0) == ROLE_LEADER) {
+        steps_fire(c, 0, T_HEARTBEAT);
+        steps_pump(c);
         assert_true(c->now - cut_at <=
                     raft_config(&c->cfg)->election_timeout.hi + raft_config(&c->cfg)->heartbeat);
     }
     assert_true(c->now - cut_at > raft_config(&c->cfg)->election_timeout.hi);
-    const ProtoAction *role = noted_since(c, m0, 0, NOTE_ROLE);
+    const ProtoAction *role = steps_noted(c, m0, 0, NOTE_ROLE);
     assert_non_null(role);
     assert_int_equal(role->a, ROLE_FOLLOWER);
     assert_int_equal(role->b, 1);
-    assert_true(c->deadline[0][T_HEARTBEAT] < 0);
-    assert_true(c->deadline[0][T_ELECTION] >= 0);
-    cl_free(c);
+    assert_true(steps_timer_due(c, 0, T_HEARTBEAT) < 0);
+    assert_true(steps_timer_due(c, 0, T_ELECTION) >= 0);
+    steps_free(c);
 }
 
 /* Heartbeats: a heartbeat round skips a follower sent an append within the last heartbeat
@@ -1423,26 +1008,26 @@ static void test_raft_check_quorum_steps_down_leader_cut_off_from_majority(void 
 static void test_raft_heartbeat_skips_followers_sent_an_append_recently(void **st)
 {
     Cluster *c = three_with_leader(0);
-    cl_fire(c, 0, T_HEARTBEAT);
-    cl_pump(c);
-    guint m0 = cl_mark(c);
-    cl_fire(c, 0, T_HEARTBEAT); /* nothing sent since the last round */
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND, 1), 1);
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND, 2), 1);
-    cl_pump(c);
+    steps_fire(c, 0, T_HEARTBEAT);
+    steps_pump(c);
+    guint m0 = steps_mark(c);
+    steps_fire(c, 0, T_HEARTBEAT); /* nothing sent since the last round */
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_APPEND, 1), 1);
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_APPEND, 2), 1);
+    steps_pump(c);
     c->now += 10 * SIM_MS;
     cl_request(c, 0, 0, 1, 1, OP_PUT, 0, 7, idem_of(0, 1)); /* appends to both followers */
-    cl_pump(c);
-    guint m1 = cl_mark(c);
-    cl_fire(c, 0, T_HEARTBEAT); /* 40 ms after those appends */
-    assert_int_equal(count_sent_since(c, m1, 0, MSG_R_APPEND, ANY), 0);
-    assert_true(c->deadline[0][T_HEARTBEAT] >= 0);
-    cl_pump(c);
-    guint m2 = cl_mark(c);
-    cl_fire(c, 0, T_HEARTBEAT); /* 90 ms after them */
-    assert_int_equal(count_sent_since(c, m2, 0, MSG_R_APPEND, 1), 1);
-    assert_int_equal(count_sent_since(c, m2, 0, MSG_R_APPEND, 2), 1);
-    cl_free(c);
+    steps_pump(c);
+    guint m1 = steps_mark(c);
+    steps_fire(c, 0, T_HEARTBEAT); /* 40 ms after those appends */
+    assert_int_equal(steps_sent_count(c, m1, 0, MSG_R_APPEND, ANY), 0);
+    assert_true(steps_timer_due(c, 0, T_HEARTBEAT) >= 0);
+    steps_pump(c);
+    guint m2 = steps_mark(c);
+    steps_fire(c, 0, T_HEARTBEAT); /* 90 ms after them */
+    assert_int_equal(steps_sent_count(c, m2, 0, MSG_R_APPEND, 1), 1);
+    assert_int_equal(steps_sent_count(c, m2, 0, MSG_R_APPEND, 2), 1);
+    steps_free(c);
 }
 
 /* Heartbeats: a leader whose clock stepped back (clock skew) cannot tell how long ago it sent an
@@ -1450,21 +1035,22 @@ static void test_raft_heartbeat_skips_followers_sent_an_append_recently(void **s
 static void test_raft_heartbeat_after_clock_step_back_reaches_every_follower(void **st)
 {
     Cluster *c = three_with_leader(0);
-    cl_fire(c, 0, T_HEARTBEAT);
-    cl_pump(c);
+    steps_fire(c, 0, T_HEARTBEAT);
+    steps_pump(c);
     c->now += 10 * SIM_MS;
     cl_request(c, 0, 0, 1, 1, OP_PUT, 0, 7, idem_of(0, 1)); /* appends to both followers */
-    cl_pump(c);
+    steps_pump(c);
     SimTime real = c->now;
     c->now -= SIM_SEC; /* the leader's clock steps back */
-    guint m0 = cl_mark(c);
-    ProtoEvent ev = {.kind = PEV_TIMER, .timer = T_HEARTBEAT, .token = c->token[0][T_HEARTBEAT]};
-    c->deadline[0][T_HEARTBEAT] = -1;
-    cl_step(c, 0, &ev);
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND, 1), 1);
-    assert_int_equal(count_sent_since(c, m0, 0, MSG_R_APPEND, 2), 1);
+    guint m0 = steps_mark(c);
+    ProtoEvent ev = {
+        .kind = PEV_TIMER, .timer = T_HEARTBEAT, .token = steps_timer_token(c, 0, T_HEARTBEAT)};
+    steps_timer_disarm(c, 0, T_HEARTBEAT);
+    steps_step(c, 0, &ev);
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_APPEND, 1), 1);
+    assert_int_equal(steps_sent_count(c, m0, 0, MSG_R_APPEND, 2), 1);
     c->now = real;
-    cl_free(c);
+    steps_free(c);
 }
 
 /* ---- clients ---- */
@@ -1476,19 +1062,19 @@ static void test_raft_read_waits_for_leadership_confirmation(void **st)
 {
     Cluster *c = three_with_leader(0);
     cl_request(c, 0, 0, 1, 1, OP_PUT, 1, 10, idem_of(0, 1));
-    cl_pump(c);
+    steps_pump(c);
     assert_true(cl_reply(c, 0, 1, 1)->ok);
 
     /* the read waits for the round, and is answered when a follower acks it */
-    cl_cut(c, 0, 1);
-    cl_cut(c, 0, 2);
+    steps_cut(c, 0, 1);
+    steps_cut(c, 0, 2);
     cl_request(c, 1, 0, 1, 1, OP_GET, 1, 0, idem_of(1, 1));
     assert_null(cl_reply(c, 1, 1, 1));
-    cl_pump(c);
+    steps_pump(c);
     assert_null(cl_reply(c, 1, 1, 1));
-    cl_heal(c);
-    cl_fire(c, 0, T_HEARTBEAT);
-    cl_pump(c);
+    steps_heal(c);
+    steps_fire(c, 0, T_HEARTBEAT);
+    steps_pump(c);
     const ClientResp *r = cl_reply(c, 1, 1, 1);
     assert_non_null(r);
     assert_true(r->ok);
@@ -1496,26 +1082,26 @@ static void test_raft_read_waits_for_leadership_confirmation(void **st)
     assert_int_equal(r->value, 10);
 
     /* deposed without knowing it: the others elect node 1, which commits 20 */
-    cl_partition(c, 0x1);
+    steps_partition(c, 0x1);
     assert_true(cl_elect(c, 1, 0x4));
-    cl_pump(c);
+    steps_pump(c);
     cl_request(c, 0, 1, 2, 1, OP_PUT, 1, 20, idem_of(0, 2));
-    cl_pump(c);
+    steps_pump(c);
     assert_true(cl_reply(c, 0, 2, 1)->ok);
-    assert_int_equal(cl_role(c, 0), ROLE_LEADER);
+    assert_int_equal(steps_role(c, 0), ROLE_LEADER);
     cl_request(c, 1, 0, 2, 1, OP_GET, 1, 0, idem_of(1, 2));
-    cl_pump(c);
-    for (int k = 0; cl_role(c, 0) == ROLE_LEADER; k++) {
+    steps_pump(c);
+    for (int k = 0; steps_role(c, 0) == ROLE_LEADER; k++) {
         assert_true(k < 20); /* check quorum ends it within an election timeout */
         assert_null(cl_reply(c, 1, 2, 1));
-        cl_fire(c, 0, T_HEARTBEAT);
-        cl_pump(c);
+        steps_fire(c, 0, T_HEARTBEAT);
+        steps_pump(c);
     }
     r = cl_reply(c, 1, 2, 1);
     assert_non_null(r); /* check quorum ended it: not an answer with the value */
     assert_false(r->ok);
     assert_false(r->definite);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* Client sessions: a retry of a command already applied is answered "ok" from the session table
@@ -1525,10 +1111,10 @@ static void test_raft_session_deduplicates_retried_command(void **st)
 {
     Cluster *c = three_with_leader(0);
     cl_request(c, 0, 0, 1, 1, OP_ADD, 1, 100, idem_of(0, 1));
-    cl_pump(c);
+    steps_pump(c);
     assert_true(cl_reply(c, 0, 1, 1)->ok);
 
-    guint m0 = cl_mark(c);
+    guint m0 = steps_mark(c);
     cl_request(c, 0, 0, 1, 2, OP_ADD, 1, 100, idem_of(0, 1));
     const ClientResp *r = cl_reply(c, 0, 1, 2);
     assert_non_null(r);
@@ -1536,18 +1122,18 @@ static void test_raft_session_deduplicates_retried_command(void **st)
     assert_null(acted_since(c, m0, 0, ACT_WRITE, LOG_FD));
 
     /* two attempts of one deposit both reach the log */
-    cl_cut(c, 0, 1);
-    cl_cut(c, 0, 2);
-    guint m1 = cl_mark(c);
+    steps_cut(c, 0, 1);
+    steps_cut(c, 0, 2);
+    guint m1 = steps_mark(c);
     cl_request(c, 0, 0, 2, 1, OP_ADD, 1, 50, idem_of(0, 2));
     cl_request(c, 0, 0, 2, 2, OP_ADD, 1, 50, idem_of(0, 2));
-    cl_pump(c);
-    cl_heal(c);
-    cl_fire(c, 0, T_HEARTBEAT);
-    cl_pump(c);
+    steps_pump(c);
+    steps_heal(c);
+    steps_fire(c, 0, T_HEARTBEAT);
+    steps_pump(c);
     guint applied = 0, effective = 0;
     for (guint k = m1; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
+        const StepsSeen *s = steps_seen(c, k);
         if (s->node == 0 && s->act.kind == ACT_NOTE && s->act.sub == NOTE_APPLY &&
             s->act.c == idem_of(0, 2)) {
             applied++;
@@ -1557,12 +1143,12 @@ static void test_raft_session_deduplicates_retried_command(void **st)
     assert_int_equal(applied, 2);
     assert_int_equal(effective, 1);
     cl_request(c, 1, 0, 1, 1, OP_GET, 1, 0, idem_of(1, 1));
-    cl_pump(c);
+    steps_pump(c);
     r = cl_reply(c, 1, 1, 1);
     assert_non_null(r);
     assert_true(r->ok);
     assert_int_equal(r->value, 150);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* A follower answers a client NotLeader with the leader's name as a hint; a server that knows no
@@ -1570,7 +1156,7 @@ static void test_raft_session_deduplicates_retried_command(void **st)
 static void test_raft_not_leader_reply_carries_leader_hint(void **st)
 {
     Cluster *c = three_with_leader(0);
-    guint m0 = cl_mark(c);
+    guint m0 = steps_mark(c);
     cl_request(c, 0, 2, 1, 1, OP_PUT, 1, 5, idem_of(0, 1));
     const ClientResp *r = cl_reply(c, 0, 1, 1);
     assert_non_null(r);
@@ -1581,8 +1167,8 @@ static void test_raft_not_leader_reply_carries_leader_hint(void **st)
     assert_null(acted_since(c, m0, 2, ACT_WRITE, LOG_FD));
 
     Cluster *lone = cl_new(3, 1, 0);
-    cl_boot(lone, 1);
-    cl_disk_all(lone, 1);
+    steps_boot(lone, 1, TRUE);
+    steps_disk_all(lone, 1);
     cl_request(lone, 0, 1, 1, 1, OP_PUT, 1, 5, idem_of(0, 1));
     r = cl_reply(lone, 0, 1, 1);
     assert_non_null(r);
@@ -1590,8 +1176,8 @@ static void test_raft_not_leader_reply_carries_leader_hint(void **st)
     assert_true(r->definite);
     assert_int_equal(r->reason, FAIL_NO_LEADER);
     assert_int_equal(r->hint, NONE);
-    cl_free(lone);
-    cl_free(c);
+    steps_free(lone);
+    steps_free(c);
 }
 
 /* A leader with RAFT_MAX_INFLIGHT proposals in flight refuses the next one with a definite Busy;
@@ -1599,11 +1185,11 @@ static void test_raft_not_leader_reply_carries_leader_hint(void **st)
 static void test_raft_busy_beyond_inflight_limit_and_shutdown_is_indeterminate(void **st)
 {
     Cluster *c = three_with_leader(0);
-    cl_cut(c, 0, 1);
-    cl_cut(c, 0, 2);
+    steps_cut(c, 0, 1);
+    steps_cut(c, 0, 2);
     for (uint32_t op = 1; op <= RAFT_MAX_INFLIGHT; op++)
         cl_request(c, 0, 0, op, 1, OP_PUT, 1, op, idem_of(0, op));
-    cl_pump(c);
+    steps_pump(c);
     assert_int_equal(cl_count_replies(c, 0, 1, 1), 0);
     cl_request(c, 0, 0, RAFT_MAX_INFLIGHT + 1, 1, OP_PUT, 1, 0, idem_of(0, RAFT_MAX_INFLIGHT + 1));
     const ClientResp *r = cl_reply(c, 0, RAFT_MAX_INFLIGHT + 1, 1);
@@ -1613,7 +1199,7 @@ static void test_raft_busy_beyond_inflight_limit_and_shutdown_is_indeterminate(v
     assert_int_equal(r->reason, FAIL_BUSY);
 
     ProtoEvent stop = {.kind = PEV_STOP};
-    cl_step(c, 0, &stop);
+    steps_step(c, 0, &stop);
     for (uint32_t op = 1; op <= RAFT_MAX_INFLIGHT; op++) {
         r = cl_reply(c, 0, op, 1);
         assert_non_null(r);
@@ -1621,7 +1207,7 @@ static void test_raft_busy_beyond_inflight_limit_and_shutdown_is_indeterminate(v
         assert_false(r->definite);
         assert_int_equal(r->reason, FAIL_SHUTDOWN);
     }
-    cl_free(c);
+    steps_free(c);
 }
 
 /* ---- leadership transfer and membership changes ---- */
@@ -1630,7 +1216,7 @@ static void test_raft_busy_beyond_inflight_limit_and_shutdown_is_indeterminate(v
 static uint32_t config_written_since(const Cluster *c, guint from, EndpointId node)
 {
     for (guint k = from; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
+        const StepsSeen *s = steps_seen(c, k);
         RaftEntry e;
         if (s->node == node && s->act.kind == ACT_WRITE && s->act.file >= RAFT_FD_SEG_FIRST &&
             raft_decode_entry(&s->act.block, &e) == BLOCK_OK && raft_entry_is_config(&e))
@@ -1645,9 +1231,9 @@ static uint32_t config_written_since(const Cluster *c, guint from, EndpointId no
 static void test_raft_transfer_hands_over_to_a_caught_up_follower(void **st)
 {
     Cluster *c = three_with_leader(0);
-    guint m0 = cl_mark(c);
+    guint m0 = steps_mark(c);
     cl_request(c, 0, 0, 1, 1, OP_TRANSFER, KEY_NONE, 1, idem_of(0, 1));
-    const Msg *tn = sent_since(c, m0, 0, MSG_R_TIMEOUT_NOW, 1);
+    const Msg *tn = steps_sent_first(c, m0, 0, MSG_R_TIMEOUT_NOW, 1);
     assert_non_null(tn);
     assert_int_equal(raft_body(tn)->rt.term, 1);
     cl_request(c, 1, 0, 1, 1, OP_PUT, 0, 7, idem_of(1, 1));
@@ -1656,18 +1242,18 @@ static void test_raft_transfer_hands_over_to_a_caught_up_follower(void **st)
     assert_false(busy->ok);
     assert_true(busy->definite);
     assert_int_equal(busy->reason, FAIL_BUSY);
-    guint m1 = cl_mark(c);
-    cl_pump(c);
-    const Msg *v = sent_since(c, m1, 1, MSG_R_VOTE, 2);
+    guint m1 = steps_mark(c);
+    steps_pump(c);
+    const Msg *v = steps_sent_first(c, m1, 1, MSG_R_VOTE, 2);
     assert_non_null(v);
     assert_int_equal(raft_body(v)->rv.transfer, 1);
     assert_int_equal(raft_body(v)->rv.prevote, 0);
-    assert_int_equal(cl_role(c, 1), ROLE_LEADER);
-    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
+    assert_int_equal(steps_role(c, 1), ROLE_LEADER);
+    assert_int_equal(steps_role(c, 0), ROLE_FOLLOWER);
     const ClientResp *done = cl_reply(c, 0, 1, 1);
     assert_non_null(done);
     assert_true(done->ok);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* A transfer to a server that is not a voter is refused at once; one that does not complete
@@ -1680,22 +1266,22 @@ static void test_raft_transfer_refused_or_timed_out(void **st)
     assert_non_null(r);
     assert_false(r->ok);
     assert_true(r->definite);
-    cl_cut(c, 0, 2);
+    steps_cut(c, 0, 2);
     cl_request(c, 0, 0, 2, 1, OP_PUT, 0, 1, idem_of(0, 2));
-    cl_drop(c, 0, 2);
-    cl_pump(c); /* n3 now lags */
+    steps_drop(c, 0, 2);
+    steps_pump(c); /* n3 now lags */
     cl_request(c, 0, 0, 3, 1, OP_TRANSFER, KEY_NONE, 2, idem_of(0, 3));
-    cl_pump(c);
+    steps_pump(c);
     assert_null(cl_reply(c, 0, 3, 1));
-    cl_fire(c, 0, 5); /* the transfer's deadline */
+    steps_fire(c, 0, 5); /* the transfer's deadline */
     r = cl_reply(c, 0, 3, 1);
     assert_non_null(r);
     assert_false(r->ok);
     assert_int_equal(r->reason, FAIL_BUSY);
-    assert_int_equal(cl_role(c, 0), ROLE_LEADER);
+    assert_int_equal(steps_role(c, 0), ROLE_LEADER);
     cl_request(c, 1, 0, 1, 1, OP_PUT, 0, 9, idem_of(1, 1));
     assert_null(cl_reply(c, 1, 1, 1)); /* appended, not refused */
-    cl_free(c);
+    steps_free(c);
 }
 
 /* Four servers, the fourth a spare: the leader catches it up as a non-voting member (thesis
@@ -1706,18 +1292,18 @@ static void test_raft_add_server_catches_up_then_joins(void **st)
     Cluster *c = cl_new(4, 1, 0);
     raft_config_mut(&c->cfg)->spares = 1;
     for (guint i = 0; i < 4; i++)
-        cl_boot(c, i);
-    cl_pump(c);
+        steps_boot(c, i, TRUE);
+    steps_pump(c);
     assert_true(cl_elect(c, 0, 0x6));
-    cl_pump(c);
+    steps_pump(c);
     for (uint32_t op = 1; op <= 3; op++)
         cl_request(c, 0, 0, op, 1, OP_PUT, 0, op, idem_of(0, op));
-    cl_pump(c);
-    guint m0 = cl_mark(c);
+    steps_pump(c);
+    guint m0 = steps_mark(c);
     cl_request(c, 0, 0, 4, 1, OP_ADD_SERVER, KEY_NONE, 3, idem_of(0, 4));
-    assert_non_null(sent_since(c, m0, 0, MSG_R_APPEND, 3));
+    assert_non_null(steps_sent_first(c, m0, 0, MSG_R_APPEND, 3));
     assert_int_equal(config_written_since(c, m0, 0), 0); /* not before it caught up */
-    cl_pump(c);
+    steps_pump(c);
     assert_int_equal(config_written_since(c, m0, 0), 0xf);
     assert_int_equal(config_written_since(c, m0, 3), 0xf);
     const ClientResp *r = cl_reply(c, 0, 4, 1);
@@ -1726,7 +1312,7 @@ static void test_raft_add_server_catches_up_then_joins(void **st)
     /* a second add of the same server is done already */
     cl_request(c, 0, 0, 5, 1, OP_ADD_SERVER, KEY_NONE, 3, idem_of(0, 5));
     assert_true(cl_reply(c, 0, 5, 1)->ok);
-    cl_free(c);
+    steps_free(c);
 }
 
 /* The 2015 rule: a new leader changes the configuration only once an entry of its own term has
@@ -1736,10 +1322,10 @@ static void test_raft_config_change_waits_for_an_entry_of_its_term(void **st)
     for (int bug = 0; bug <= 1; bug++) {
         Cluster *c = cl_new(3, 1, bug ? (BugSet)1 << RAFT_BUG_CONFIG_BEFORE_TERM_COMMIT : 0);
         for (guint i = 0; i < 3; i++)
-            cl_boot(c, i);
-        cl_pump(c);
+            steps_boot(c, i, TRUE);
+        steps_pump(c);
         assert_true(cl_elect(c, 0, 0x6)); /* its no-op is in flight, not committed */
-        guint m0 = cl_mark(c);
+        guint m0 = steps_mark(c);
         cl_request(c, 0, 0, 1, 1, OP_REMOVE_SERVER, KEY_NONE, 2, idem_of(0, 1));
         if (bug) {
             assert_int_equal(config_written_since(c, m0, 0), 0x3);
@@ -1748,11 +1334,11 @@ static void test_raft_config_change_waits_for_an_entry_of_its_term(void **st)
             const ClientResp *r = cl_reply(c, 0, 1, 1);
             assert_non_null(r);
             assert_int_equal(r->reason, FAIL_BUSY);
-            cl_pump(c); /* the no-op commits */
+            steps_pump(c); /* the no-op commits */
             cl_request(c, 0, 0, 1, 2, OP_REMOVE_SERVER, KEY_NONE, 2, idem_of(0, 1));
             assert_int_equal(config_written_since(c, m0, 0), 0x3);
         }
-        cl_free(c);
+        steps_free(c);
     }
 }
 
@@ -1761,20 +1347,20 @@ static void test_raft_config_change_waits_for_an_entry_of_its_term(void **st)
 static void test_raft_leader_removing_itself_steps_down_once_committed(void **st)
 {
     Cluster *c = three_with_leader(0);
-    guint m0 = cl_mark(c);
+    guint m0 = steps_mark(c);
     cl_request(c, 0, 0, 1, 1, OP_REMOVE_SERVER, KEY_NONE, 0, idem_of(0, 1));
     assert_int_equal(config_written_since(c, m0, 0), 0x6);
-    assert_int_equal(cl_role(c, 0), ROLE_LEADER);
-    cl_pump(c);
+    assert_int_equal(steps_role(c, 0), ROLE_LEADER);
+    steps_pump(c);
     assert_true(cl_reply(c, 0, 1, 1)->ok);
     const ProtoAction *role = role_noted_since(c, m0, 0, ROLE_FOLLOWER);
     assert_non_null(role);
-    assert_int_equal(cl_role(c, 0), ROLE_FOLLOWER);
-    guint m1 = cl_mark(c);
-    cl_fire(c, 0, T_ELECTION);
-    assert_int_equal(count_sent_since(c, m1, 0, MSG_R_VOTE, ANY), 0);
+    assert_int_equal(steps_role(c, 0), ROLE_FOLLOWER);
+    guint m1 = steps_mark(c);
+    steps_fire(c, 0, T_ELECTION);
+    assert_int_equal(steps_sent_count(c, m1, 0, MSG_R_VOTE, ANY), 0);
     assert_true(cl_elect(c, 1, 0x4));
-    cl_free(c);
+    steps_free(c);
 }
 
 /* ---- Figure 8 of the Raft paper, five servers, by hand ---- */
@@ -1802,50 +1388,50 @@ static Fig8 figure8_to_c(BugSet bugs)
     Fig8 f = {0};
     Cluster *c = f.c = cl_new(5, 2, bugs);
     for (guint i = 0; i < 5; i++)
-        cl_boot(c, i);
-    cl_pump(c);
+        steps_boot(c, i, TRUE);
+    steps_pump(c);
     /* term 1: the pre-vote succeeds, then nobody hears the election */
     assert_false(cl_elect_with(c, S1, BIT(S2) | BIT(S3) | BIT(S4) | BIT(S5), 0));
     assert_true(cl_elect(c, S1, BIT(S2) | BIT(S3) | BIT(S4) | BIT(S5)));
-    cl_pump(c);
+    steps_pump(c);
     cl_request(c, 0, S1, 1, 1, OP_PUT, 0, 1, idem_of(0, 1));
-    cl_pump(c);
+    steps_pump(c);
     assert_true(cl_reply(c, 0, 1, 1)->ok);
     f.base = durable_len(c, S1);
     for (guint i = 0; i < 5; i++)
         assert_int_equal(durable_len(c, i), f.base);
 
     /* (a) */
-    f.mark_all = cl_mark(c);
-    cl_partition(c, BIT(S1) | BIT(S2));
+    f.mark_all = steps_mark(c);
+    steps_partition(c, BIT(S1) | BIT(S2));
     for (uint32_t k = 0; k < APPEND_CAP; k++)
         cl_request(c, 0, S1, 2 + k, 1, OP_ADD, 1, 1, idem_of(0, 2 + k));
-    cl_pump(c);
+    steps_pump(c);
     assert_int_equal(commit_noted_since(c, f.mark_all, ANY), 0);
     for (guint i = S1; i <= S2; i++)
         assert_int_equal(durable_len(c, i), f.base + APPEND_CAP);
 
     /* (b) */
-    cl_crash(c, S1);
+    steps_crash(c, S1);
     assert_true(cl_elect(c, S5, BIT(S3) | BIT(S4)));
-    cl_drop(c, S5, ANY);
+    steps_drop(c, S5, ANY);
     cl_request(c, 1, S5, 1, 1, OP_PUT, 2, 5, idem_of(1, 1));
-    cl_drop(c, S5, ANY);
-    cl_disk_all(c, S5);
+    steps_drop(c, S5, ANY);
+    steps_disk_all(c, S5);
     f.y_at = durable_len(c, S5);
     assert_int_equal(durable_term(c, S5, f.base + 1), 3);
     assert_int_equal(durable_term(c, S5, f.y_at), 3);
-    cl_crash(c, S5);
+    steps_crash(c, S5);
 
     /* (c) */
-    f.mark_c = cl_mark(c);
-    cl_restart(c, S1);
-    cl_disk_all(c, S1);
-    cl_heal(c);
-    cl_cut(c, S1, S4);
+    f.mark_c = steps_mark(c);
+    steps_boot(c, S1, FALSE);
+    steps_disk_all(c, S1);
+    steps_heal(c);
+    steps_cut(c, S1, S4);
     assert_false(cl_elect(c, S1, BIT(S2) | BIT(S3) | BIT(S4)));
     assert_true(cl_elect(c, S1, BIT(S2) | BIT(S3) | BIT(S4)));
-    cl_pump(c);
+    steps_pump(c);
     for (guint i = S1; i <= S3; i++)
         for (uint64_t x = f.base + 1; x <= f.base + APPEND_CAP; x++)
             assert_int_equal(durable_term(c, i, x), 2);
@@ -1853,10 +1439,11 @@ static Fig8 figure8_to_c(BugSet bugs)
     /* S2 and S3 acked all of X in term 4 (and S3 nothing beyond it) */
     uint64_t acked[MAXN] = {0};
     for (guint k = f.mark_c; k < c->seen->len; k++) {
-        const Seen *s = seen_at(c, k);
-        if (s->act.kind == ACT_SEND && s->msg.type == MSG_R_APPEND_RESP && s->msg.to == S1 &&
-            raft_body(&s->msg)->rar.term == 4 && raft_body(&s->msg)->rar.success)
-            acked[s->node] = MAX(acked[s->node], raft_body(&s->msg)->rar.match);
+        const StepsSeen *s = steps_seen(c, k);
+        if (s->act.kind == ACT_SEND && s->act.msg->type == MSG_R_APPEND_RESP &&
+            s->act.msg->to == S1 && raft_body(s->act.msg)->rar.term == 4 &&
+            raft_body(s->act.msg)->rar.success)
+            acked[s->node] = MAX(acked[s->node], raft_body(s->act.msg)->rar.match);
     }
     assert_true(acked[S2] >= f.base + APPEND_CAP);
     assert_int_equal(acked[S3], f.base + APPEND_CAP);
@@ -1868,22 +1455,22 @@ static Fig8 figure8_to_c(BugSet bugs)
 static void figure8_d(Fig8 *f)
 {
     Cluster *c = f->c;
-    cl_crash(c, S1);
-    cl_restart(c, S5);
-    cl_disk_all(c, S5);
-    cl_heal(c);
+    steps_crash(c, S1);
+    steps_boot(c, S5, FALSE);
+    steps_disk_all(c, S5);
+    steps_heal(c);
     assert_false(cl_elect(c, S5, BIT(S2) | BIT(S3) | BIT(S4))); /* term 4: S2, S3 voted */
     assert_true(cl_elect(c, S5, BIT(S2) | BIT(S3) | BIT(S4)));
-    cl_pump(c);
+    steps_pump(c);
     for (guint i = S2; i <= S5; i++) {
         assert_int_equal(durable_term(c, i, f->base + 1), 3);
         assert_int_equal(durable_term(c, i, f->y_at), 3);
     }
     assert_true(commit_noted_since(c, f->mark_c, S5) >= f->y_at);
     /* S1 comes back and its X goes too */
-    cl_restart(c, S1);
-    cl_fire(c, S5, T_HEARTBEAT);
-    cl_pump(c);
+    steps_boot(c, S1, FALSE);
+    steps_fire(c, S5, T_HEARTBEAT);
+    steps_pump(c);
     assert_int_equal(durable_term(c, S1, f->base + 1), 3);
 }
 
@@ -1899,7 +1486,7 @@ static void test_raft_figure8_old_term_entry_on_majority_is_not_committed(void *
     figure8_d(&f);
     assert_false(applied_since(c, f.mark_all, ANY, f.base + 1, f.base + APPEND_CAP, 2));
     assert_int_equal(cl_count_replies(c, 0, 2, 1), 0); /* no client heard "ok" for X */
-    cl_free(c);
+    steps_free(c);
 }
 
 /* Figure 8 with the commit-old-term bug: the same schedule makes S1 commit and apply the X
@@ -1916,7 +1503,7 @@ static void test_raft_figure8_commit_old_term_bug_commits_then_loses_entry(void 
     assert_true(applied_since(c, f.mark_c, S5, f.base + 1, f.base + 1, 3));
     for (guint i = S1; i <= S5; i++)
         assert_int_equal(durable_term(c, i, f.base + 1), 3); /* the committed X is gone */
-    cl_free(c);
+    steps_free(c);
 }
 
 /* Figure 8 (e): once S1's term-4 no-op reaches a majority, X commits with it, and S5 can no
@@ -1927,23 +1514,23 @@ test_raft_figure8_current_term_entry_on_majority_commits_and_blocks_stale_leader
     Fig8 f = figure8_to_c(0);
     Cluster *c = f.c;
     uint64_t noop = f.base + APPEND_CAP + 1;
-    guint m0 = cl_mark(c);
-    cl_fire(c, S1, T_HEARTBEAT);
-    cl_pump(c);
+    guint m0 = steps_mark(c);
+    steps_fire(c, S1, T_HEARTBEAT);
+    steps_pump(c);
     assert_int_equal(commit_noted_since(c, m0, S1), noop);
     assert_true(applied_since(c, m0, S1, f.base + 1, f.base + APPEND_CAP, 2));
 
-    cl_crash(c, S1);
-    cl_restart(c, S5);
-    cl_disk_all(c, S5);
-    cl_heal(c);
+    steps_crash(c, S1);
+    steps_boot(c, S5, FALSE);
+    steps_disk_all(c, S5);
+    steps_heal(c);
     for (int k = 0; k < 3; k++)
         assert_false(cl_elect(c, S5, BIT(S2) | BIT(S3) | BIT(S4)));
     for (guint i = S2; i <= S3; i++) {
         assert_int_equal(durable_term(c, i, f.base + 1), 2);
         assert_int_equal(durable_term(c, i, noop), 4);
     }
-    cl_free(c);
+    steps_free(c);
 }
 
 /* ---- the world: leader crashes and catch-up ---- */
