@@ -97,6 +97,11 @@ const GArray *fault_runner_fired(const FaultRunner *r); /* of FiredFault */
 /* Whether some fault effect is still in force (a node down for a while, a partition, a pause);
  * a node crashed for good does not count: the end-state checks skip nodes that are down. */
 gboolean fault_runner_lasting(const FaultRunner *r, SimTime now);
+/* Whether no fault of the plan can act any more: every timed one fired, every failpoint one
+ * fired or was disarmed, and every one that fired is over (a crash for good never is). Asks
+ * without changing anything (fault_runner_quiet moves the end of faults whose injected errors
+ * are still to be used). */
+gboolean fault_runner_spent(const FaultRunner *r);
 
 /* The within-model judgement: does what fired stay inside what the protocol promises to survive?
  * If not, *reason (caller frees) says why. Also says whether linearizability is promised. */

@@ -371,6 +371,28 @@ gboolean fault_runner_lasting(const FaultRunner *r, SimTime now)
     return FALSE;
 }
 
+gboolean fault_runner_spent(const FaultRunner *r)
+{
+    if (r->timed_left > 0)
+        return FALSE;
+    for (guint i = 0; !r->disarmed && i < r->plan->faults->len; i++) {
+        const FaultSpec *f = g_ptr_array_index(r->plan->faults, i);
+        if (f->trigger == TRIG_FAILPOINT && r->hits[i] < f->nth)
+            return FALSE; /* armed: a failpoint may still fire it */
+    }
+    SimTime now = world_now(r->w);
+    for (guint i = 0; i < r->fired->len; i++) {
+        const FiredFault *ff = &g_array_index(r->fired, FiredFault, i);
+        if (ff->ends == SIM_TIME_NEVER || ff->ends > now || errors_pending(r, ff))
+            return FALSE;
+        /* A skewed clock stays skewed: versions drawn from it no longer follow time. */
+        if (((const FaultSpec *)g_ptr_array_index(r->plan->faults, ff->fault))->kind ==
+            FAULT_CLOCK_SKEW)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 const GArray *fault_runner_fired(const FaultRunner *r)
 {
     return r->fired;

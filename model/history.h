@@ -3,6 +3,11 @@
  * One entry is one logical operation from its first invocation to its final outcome after
  * retries; every attempt carries the same idempotency key. The oracles judge the run from this
  * history and from the disks, never from what a node claims.
+ *
+ * Streaming (reports/README.md): an operation whose facts the oracles have taken for good is
+ * folded (history_fold); once every operation of a chunk of the array is, the chunk is given
+ * back (so are the siblings of folded gets). A folded operation's id stays taken and may no
+ * longer be read: history_is_folded says which.
  */
 #pragma once
 
@@ -48,16 +53,30 @@ typedef struct {
     Chunks ops;       /* of HistOp, by id */
     GPtrArray *names; /* scripted op names */
     Chunks siblings;  /* of ClientSibling: the gets' siblings, each get's consecutive */
+    /* streaming */
+    Chunks folded;     /* of uint64_t: a bit per op, set once it is folded */
+    Chunks chunk_live; /* of uint32_t: per chunk of `ops`, its ops not folded */
+    Chunks sib_live;   /* of uint32_t: per chunk of `siblings`, its siblings of unfolded gets */
+    guint nfolded;
 } History;
 
 void history_init(History *h);
 void history_clear(History *h);
 /* Appends an operation and returns it (valid until the next append). */
 HistOp *history_add(History *h);
+static inline gboolean history_is_folded(const History *h, uint32_t id)
+{
+    return id < h->folded.len * 64u &&
+           ((*(const uint64_t *)chunks_at(&h->folded, id / 64) >> (id % 64)) & 1);
+}
 static inline HistOp *history_op(const History *h, uint32_t id)
 {
     return chunks_at(&h->ops, id);
 }
+/* Folds op `id` (streaming): it may no longer be read; its storage goes with its chunk's. */
+void history_fold(History *h, uint32_t id);
+/* Bytes the history holds (for memory reports). */
+gsize history_bytes(const History *h);
 static inline guint history_len(const History *h)
 {
     return h->ops.len;

@@ -40,11 +40,12 @@ typedef struct {
     KeyId key;
     const uint32_t *ops; /* the key's operations, in history order */
     guint nops;
-    GArray *writes;    /* of CWrite, by first operation */
-    IdemTable index;   /* IdemKey -> uint32_t write */
-    GArray *edges;     /* of uint32_t: each write's context had seen these */
-    GHashTable *pasts; /* write + 1 -> uint64_t* bit set over the key's writes */
-    guint words;       /* of a bit set */
+    GArray *writes;             /* of CWrite, by first operation */
+    IdemTable index;            /* IdemKey -> uint32_t write */
+    GArray *edges;              /* of uint32_t: each write's context had seen these */
+    GHashTable *pasts;          /* write + 1 -> uint64_t* bit set over the key's writes */
+    guint words;                /* of a bit set */
+    const CausalStream *stream; /* what folded operations left behind, or NULL */
 } Causal;
 
 static CWrite *cw(const Causal *c, uint32_t i)
@@ -95,11 +96,17 @@ static void add_writes(Causal *c)
     c->words = (c->writes->len + 63) / 64;
 }
 
+static void stream_context_writes(const Causal *c, const HistOp *op, GArray *out);
+
 /* The writes the context of write op `op` had seen, appended to `out`. */
 static void context_writes(const Causal *c, const HistOp *op, GArray *out)
 {
     if (op->ctx_op == UINT32_MAX)
         return;
+    if (history_is_folded(c->view->history, op->ctx_op)) {
+        stream_context_writes(c, op, out); /* the stream took them while it was held */
+        return;
+    }
     const HistOp *ctx = hop(c, op->ctx_op);
     uint32_t self = write_of(c, op->idem);
     if (ctx->kind != OP_GET) {
@@ -561,6 +568,8 @@ static void check_gets(Causal *c, Verdict *v)
 
 /* ---- entry point ---- */
 
+static void stream_marks(Causal *c);
+
 static void check_key(Causal *c, Verdict *v)
 {
     c->writes = g_array_new(FALSE, FALSE, sizeof(CWrite));
@@ -568,6 +577,8 @@ static void check_key(Causal *c, Verdict *v)
     c->edges = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     c->pasts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     add_writes(c);
+    if (c->stream)
+        stream_marks(c);
     add_edges(c);
     mark_covered(c);
     check_lost_updates(c, v);
@@ -579,7 +590,7 @@ static void check_key(Causal *c, Verdict *v)
 }
 
 void causal_check_history(LedgerBook *b, const OracleModule *mod, void *st, const CheckEnd *end,
-                          Verdict *v)
+                          const CausalStream *cs, Verdict *v)
 {
     const OracleView *view = b->view;
     History *h = view->history;
@@ -589,6 +600,8 @@ void causal_check_history(LedgerBook *b, const OracleModule *mod, void *st, cons
      * start[k+1]). */
     g_autofree guint *start = g_new0(guint, keys + 1);
     for (guint i = 0; i < history_len(h); i++) {
+        if (history_is_folded(h, i))
+            continue;
         const HistOp *op = history_op(h, i);
         if (op->key < keys && op->key != probe && !(op->flags & HOP_PROBE))
             start[op->key + 1]++;
@@ -598,11 +611,13 @@ void causal_check_history(LedgerBook *b, const OracleModule *mod, void *st, cons
     g_autofree uint32_t *order = g_new(uint32_t, MAX(start[keys], 1));
     g_autofree guint *fill = g_memdup2(start, sizeof(guint) * keys);
     for (guint i = 0; i < history_len(h); i++) {
+        if (history_is_folded(h, i))
+            continue;
         const HistOp *op = history_op(h, i);
         if (op->key < keys && op->key != probe && !(op->flags & HOP_PROBE))
             order[fill[op->key]++] = i;
     }
-    Causal c = {.b = b, .mod = mod, .st = st, .view = view, .end = end};
+    Causal c = {.b = b, .mod = mod, .st = st, .view = view, .end = end, .stream = cs};
     c.multi = mod->multi_value && mod->multi_value(st);
     for (KeyId k = 0; k < keys; k++) {
         if (start[k] == start[k + 1])
@@ -611,5 +626,346 @@ void causal_check_history(LedgerBook *b, const OracleModule *mod, void *st, cons
         c.ops = order + start[k];
         c.nops = start[k + 1] - start[k];
         check_key(&c, v);
+    }
+}
+
+/* ---- streaming ---- */
+
+#define CNODE_INLINE 2
+
+/* What the stream keeps of a write it follows. */
+typedef struct {
+    IdemKey inline_targets[CNODE_INLINE]; /* what its context had seen, when that is few */
+    SimTime seen_at;                      /* a delete: when a get first returned it */
+    KeyId key;
+    uint16_t ntargets; /* more than CNODE_INLINE: in CausalStream.more */
+    uint8_t kind;
+    uint8_t acked;
+    uint8_t effective;
+    uint8_t covered;
+} CNode;
+
+struct CausalStream {
+    LedgerBook *b;
+    const OracleModule *mod;
+    void *st;
+    const OracleView *view;
+    gboolean multi;
+    IdemTable nodes;       /* IdemKey -> CNode */
+    gboolean deletes;      /* the workload may delete: a get may resurrect any earlier write */
+    GArray **exposed;      /* per key (NULL: none), of IdemKey: acked writes not covered yet */
+    GArray **overwriters;  /* per key (NULL: none), of IdemKey: effective puts and deletes */
+    GHashTable *more;      /* IdemKey -> IdemKey[] of nodes with more targets than fit */
+    GArray *waiting;       /* of IdemKey: followed writes not known to take effect yet */
+    GHashTable *anchors;   /* client << 32 | key -> op + 1: its latest ok op on the key */
+    SimTime *delete_acked; /* per key: the earliest ack of a delete (SIM_TIME_NEVER: none) */
+    guint keys;
+    GArray *stack; /* of IdemKey, for the walks */
+};
+
+CausalStream *causal_stream_new(LedgerBook *b, const OracleModule *mod, void *st)
+{
+    CausalStream *cs = g_new0(CausalStream, 1);
+    cs->b = b;
+    cs->mod = mod;
+    cs->st = st;
+    cs->view = b->view;
+    cs->multi = mod->multi_value && mod->multi_value(st);
+    idem_table_init(&cs->nodes, sizeof(CNode));
+    cs->more = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    cs->waiting = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    cs->anchors = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    cs->keys = cs->view->key_count(cs->view->ctx);
+    const WorldConfig *cfg = cs->view->cfg;
+    cs->deletes = cfg->mix[OP_DELETE] > 0;
+    for (guint i = 0; cfg->scripted && i < cfg->scripted->len; i++)
+        cs->deletes |= ((const ScriptedOp *)g_ptr_array_index(cfg->scripted, i))->kind == OP_DELETE;
+    cs->exposed = g_new0(GArray *, MAX(cs->keys, 1));
+    cs->overwriters = g_new0(GArray *, MAX(cs->keys, 1));
+    cs->delete_acked = g_new(SimTime, MAX(cs->keys, 1));
+    for (guint k = 0; k < cs->keys; k++)
+        cs->delete_acked[k] = SIM_TIME_NEVER;
+    cs->stack = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    return cs;
+}
+
+void causal_stream_free(CausalStream *cs)
+{
+    if (!cs)
+        return;
+    g_hash_table_unref(cs->more);
+    g_hash_table_unref(cs->anchors);
+    idem_table_clear(&cs->nodes);
+    g_array_free(cs->waiting, TRUE);
+    g_array_free(cs->stack, TRUE);
+    for (guint k = 0; k < cs->keys; k++) {
+        if (cs->exposed[k])
+            g_array_free(cs->exposed[k], TRUE);
+        if (cs->overwriters[k])
+            g_array_free(cs->overwriters[k], TRUE);
+    }
+    g_free(cs->exposed);
+    g_free(cs->overwriters);
+    g_free(cs->delete_acked);
+    g_free(cs);
+}
+
+guint causal_stream_held(const CausalStream *cs)
+{
+    return idem_table_size(&cs->nodes);
+}
+
+static const IdemKey *targets_of(const CausalStream *cs, IdemKey idem, const CNode *n)
+{
+    if (n->ntargets <= CNODE_INLINE)
+        return n->inline_targets;
+    return g_hash_table_lookup(cs->more, &idem);
+}
+
+/* Covers what write `idem` reaches (it took effect). */
+static void cover_from(CausalStream *cs, IdemKey idem)
+{
+    g_array_append_val(cs->stack, idem);
+    while (cs->stack->len > 0) {
+        IdemKey x = g_array_index(cs->stack, IdemKey, cs->stack->len - 1);
+        g_array_set_size(cs->stack, cs->stack->len - 1);
+        const CNode *n = idem_table_lookup(&cs->nodes, x);
+        if (!n)
+            continue; /* folded: what it reached is covered already */
+        const IdemKey *t = targets_of(cs, x, n);
+        for (guint i = 0; i < n->ntargets; i++) {
+            CNode *m = idem_table_lookup(&cs->nodes, t[i]);
+            if (!m || m->covered)
+                continue;
+            m->covered = 1;
+            g_array_append_val(cs->stack, t[i]);
+        }
+    }
+}
+
+/* Appends idem to key k's list of `lists`. */
+static void key_list_add(GArray **lists, KeyId k, IdemKey idem)
+{
+    if (!lists[k])
+        lists[k] = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    g_array_append_val(lists[k], idem);
+}
+
+static void take_effect(CausalStream *cs, IdemKey idem, CNode *n)
+{
+    if (n->effective)
+        return;
+    n->effective = 1;
+    cover_from(cs, idem);
+    if (n->kind != OP_ADD && n->key < cs->keys)
+        key_list_add(cs->overwriters, n->key, idem);
+}
+
+/* The writes the context of write op `op` had seen (its ctx op is still held). */
+static void stream_context(const CausalStream *cs, const HistOp *op, GArray *out)
+{
+    History *h = cs->view->history;
+    if (op->ctx_op == UINT32_MAX || history_is_folded(h, op->ctx_op))
+        return;
+    const HistOp *ctx = history_op(h, op->ctx_op);
+    if (ctx->kind != OP_GET && ctx->idem != op->idem)
+        g_array_append_val(out, ctx->idem);
+    for (guint s = 0; s < ctx->nsib; s++) {
+        const ClientSibling *sib = history_sibling(h, ctx, s);
+        if ((op->flags & HOP_RECONCILE) && sib->op == OP_ADD)
+            continue;
+        if (sib->idem != op->idem)
+            g_array_append_val(out, sib->idem);
+    }
+}
+
+static void add_write(CausalStream *cs, const HistOp *op)
+{
+    CNode *n = idem_table_lookup(&cs->nodes, op->idem);
+    if (!n) {
+        g_autoptr(GArray) t = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+        stream_context(cs, op, t);
+        n = idem_table_insert(&cs->nodes, op->idem);
+        n->key = op->key;
+        n->kind = op->kind;
+        n->seen_at = SIM_TIME_NEVER;
+        n->ntargets = (uint16_t)MIN(t->len, UINT16_MAX);
+        if (n->ntargets <= CNODE_INLINE) {
+            memcpy(n->inline_targets, t->data, sizeof(IdemKey) * n->ntargets);
+        } else {
+            IdemKey *k = g_new(IdemKey, 1);
+            *k = op->idem;
+            g_hash_table_insert(cs->more, k, g_memdup2(t->data, sizeof(IdemKey) * n->ntargets));
+        }
+        g_array_append_val(cs->waiting, op->idem);
+    }
+    if (op->outcome == OUTCOME_OK) {
+        if (!n->acked && !n->covered && op->key < cs->keys)
+            key_list_add(cs->exposed, op->key, op->idem);
+        n->acked = 1;
+        if (op->kind == OP_DELETE && op->key < cs->keys)
+            cs->delete_acked[op->key] = MIN(cs->delete_acked[op->key], op->complete);
+        take_effect(cs, op->idem, n);
+    }
+}
+
+/* The client's latest ok get, put or delete of the key: the context its next write carries. */
+static void note_anchor(CausalStream *cs, const HistOp *op)
+{
+    if (op->outcome != OUTCOME_OK || op->kind == OP_ADD || op_kind_is_admin((OpKind)op->kind))
+        return;
+    uint64_t k = (uint64_t)op->client << 32 | op->key;
+    gpointer old = g_hash_table_lookup(cs->anchors, &k);
+    History *h = cs->view->history;
+    if (old && !history_is_folded(h, GPOINTER_TO_UINT(old) - 1) &&
+        history_op(h, GPOINTER_TO_UINT(old) - 1)->complete > op->complete)
+        return;
+    uint64_t *key = g_new(uint64_t, 1);
+    *key = k;
+    g_hash_table_replace(cs->anchors, key, GUINT_TO_POINTER(op->id + 1));
+}
+
+void causal_stream_add(CausalStream *cs, const HistOp *op)
+{
+    if (cs->multi || op->key >= cs->keys || (op->flags & HOP_PROBE))
+        return;
+    note_anchor(cs, op);
+    if (op_kind_is_write(op->kind) && op->idem != IDEM_NONE) {
+        add_write(cs, op);
+        return;
+    }
+    if (op->kind != OP_GET || op->outcome != OUTCOME_OK)
+        return;
+    /* When a get first returned each delete (a resurrection's "read back"). */
+    History *h = cs->view->history;
+    for (guint s = 0; s < op->nsib; s++) {
+        CNode *n = idem_table_lookup(&cs->nodes, history_sibling(h, op, s)->idem);
+        if (n && n->kind == OP_DELETE)
+            n->seen_at = MIN(n->seen_at, op->complete);
+    }
+}
+
+void causal_stream_refresh(CausalStream *cs)
+{
+    guint keep = 0;
+    for (guint i = 0; i < cs->waiting->len; i++) {
+        IdemKey idem = g_array_index(cs->waiting, IdemKey, i);
+        CNode *n = idem_table_lookup(&cs->nodes, idem);
+        if (!n || n->effective)
+            continue;
+        const Ledger *l = ledger_find(cs->b, idem);
+        if (l && ledger_ever_held(cs->b, l))
+            take_effect(cs, idem, n);
+        else
+            g_array_index(cs->waiting, IdemKey, keep++) = idem;
+    }
+    g_array_set_size(cs->waiting, keep);
+}
+
+static gboolean is_anchor(const CausalStream *cs, const HistOp *op)
+{
+    uint64_t k = (uint64_t)op->client << 32 | op->key;
+    return GPOINTER_TO_UINT(g_hash_table_lookup(cs->anchors, &k)) == op->id + 1;
+}
+
+/* Drops from a key's list the writes for which `keep` no longer holds. */
+static void key_list_prune(CausalStream *cs, GArray *list, gboolean covered_too)
+{
+    guint keep = 0;
+    for (guint i = 0; list && i < list->len; i++) {
+        IdemKey x = g_array_index(list, IdemKey, i);
+        const CNode *n = idem_table_lookup(&cs->nodes, x);
+        if (n && !(covered_too && n->covered))
+            g_array_index(list, IdemKey, keep++) = x;
+    }
+    if (list)
+        g_array_set_size(list, keep);
+}
+
+/* Whether put or delete y (of version v) is, among the writes followed, the next newer effective
+ * put or delete of some acked write not covered yet: the end names it as what overwrote that
+ * write if the write turns out a lost update (causal_check's overwriter), so it stays. */
+static gboolean names_an_overwrite(CausalStream *cs, KeyId k, IdemKey y, Version v)
+{
+    GArray *exposed = cs->exposed[k], *over = cs->overwriters[k];
+    key_list_prune(cs, exposed, TRUE);
+    key_list_prune(cs, over, FALSE);
+    for (guint i = 0; exposed && i < exposed->len; i++) {
+        IdemKey w = g_array_index(exposed, IdemKey, i);
+        const Ledger *lw = ledger_find(cs->b, w);
+        if (w == y || !lw || version_cmp(lw->version, v) >= 0)
+            continue;
+        gboolean between = FALSE;
+        for (guint j = 0; over && j < over->len && !between; j++) {
+            IdemKey z = g_array_index(over, IdemKey, j);
+            const Ledger *lz = ledger_find(cs->b, z);
+            between = z != y && z != w && lz && version_cmp(lz->version, lw->version) > 0 &&
+                      version_cmp(lz->version, v) < 0;
+        }
+        if (!between)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean causal_stream_final(CausalStream *cs, const HistOp *op, const Ledger *l)
+{
+    if (!cs->mod->causal || op->key >= cs->keys)
+        return TRUE; /* no causal judgement: nothing to keep */
+    if (cs->multi || is_anchor(cs, op))
+        return FALSE;
+    if (op->kind == OP_GET)
+        return op->outcome != OUTCOME_OK || cs->delete_acked[op->key] >= op->invoke;
+    const CNode *n = idem_table_lookup(&cs->nodes, op->idem);
+    if (!n)
+        return TRUE;
+    /* A get may return any write after a delete covered it (a resurrection): the end needs the
+     * write then. */
+    if (cs->deletes && n->kind != OP_DELETE)
+        return FALSE;
+    if (n->effective && n->kind != OP_ADD && l &&
+        names_an_overwrite(cs, n->key, op->idem, l->version))
+        return FALSE;
+    if (n->acked)
+        return n->kind != OP_DELETE && n->covered;
+    return TRUE; /* never acknowledged: not a lost update; what it reaches took its effect */
+}
+
+void causal_stream_forget(CausalStream *cs, IdemKey idem)
+{
+    const CNode *n = idem_table_lookup(&cs->nodes, idem);
+    if (!n)
+        return;
+    if (n->ntargets > CNODE_INLINE)
+        g_hash_table_remove(cs->more, &idem);
+    idem_table_remove(&cs->nodes, idem);
+}
+
+/* The writes the context of write op `op` had seen, as the stream took them (its context op was
+ * folded since), appended to `out`. */
+static void stream_context_writes(const Causal *c, const HistOp *op, GArray *out)
+{
+    const CNode *n = c->stream ? idem_table_lookup(&c->stream->nodes, op->idem) : NULL;
+    if (!n)
+        return;
+    const IdemKey *t = targets_of(c->stream, op->idem, n);
+    uint32_t self = write_of(c, op->idem);
+    for (guint i = 0; i < n->ntargets; i++) {
+        uint32_t x = write_of(c, t[i]);
+        if (x != UINT32_MAX && x != self)
+            g_array_append_val(out, x);
+    }
+}
+
+/* The end check over held operations: coverage and reads-back the folded ones left behind. */
+static void stream_marks(Causal *c)
+{
+    for (guint w = 0; w < c->writes->len; w++) {
+        CWrite *x = cw(c, w);
+        const CNode *n = idem_table_lookup(&c->stream->nodes, x->idem);
+        if (!n)
+            continue;
+        x->covered = n->covered;
+        x->seen_at = MIN(x->seen_at, n->seen_at);
     }
 }

@@ -28,5 +28,34 @@
 
 #include "reports/ledger.h"
 
+typedef struct CausalStream CausalStream;
+
+/* The end-of-run judgement, over the operations the history still holds; `cs` (NULL: the whole
+ * history is there) says what the folded ones left behind: which writes some write that took
+ * effect covers, and when gets first returned deletes. */
 void causal_check_history(LedgerBook *b, const OracleModule *mod, void *st, const CheckEnd *end,
-                          Verdict *v);
+                          const CausalStream *cs, Verdict *v);
+
+/* ---- streaming (reports/README.md): what the causal judgement needs while operations fold ----
+ *
+ * Coverage is followed as it grows: each write's context, resolved when the write completes,
+ * and, once the write takes effect (acked, or durable on some node), everything it reaches is
+ * covered. The causal judgement of a write is final once it is covered (it can never be a lost
+ * update), or when it was never acknowledged and its durability is final; acknowledged deletes
+ * are kept to the end (a later get may return what they covered); a get is final unless an
+ * acknowledged delete of its key was acked before it began. A client's latest ok operation on a
+ * key (the context its next write will carry) is kept as long as it is that. A multi-value store
+ * judges gets against every write: nothing of it is final before the end. */
+CausalStream *causal_stream_new(LedgerBook *b, const OracleModule *mod, void *st);
+void causal_stream_free(CausalStream *cs);
+/* Operation `op` completed (operations come in history order). */
+void causal_stream_add(CausalStream *cs, const HistOp *op);
+/* Writes that took effect since (a durable copy appeared) cover what they reach. */
+void causal_stream_refresh(CausalStream *cs);
+/* Whether the causal facts of write op `op` (its ledger entry l, or NULL), or of get `op`, are
+ * final, so that it may fold. */
+gboolean causal_stream_final(CausalStream *cs, const HistOp *op, const Ledger *l);
+/* Write `idem` folded: forgotten. */
+void causal_stream_forget(CausalStream *cs, IdemKey idem);
+/* Writes the stream follows (for memory reports). */
+guint causal_stream_held(const CausalStream *cs);

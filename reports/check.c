@@ -16,6 +16,7 @@
 #include "reports/ledger.h"
 #include "reports/lin_check.h"
 #include "reports/redundancy.h"
+#include "reports/stream.h"
 
 struct Checker {
     World *w; /* NULL for a checker over a caller's view */
@@ -25,6 +26,7 @@ struct Checker {
     const OracleModule *mod;
     void *st; /* the module's state */
     Redundancy *redundancy;
+    Stream *stream; /* NULL: the whole history is kept to the end */
     gboolean convergence_checked;
 };
 
@@ -186,6 +188,7 @@ void checker_free(Checker *c)
 {
     if (c == NULL)
         return;
+    stream_free(c->stream);
     c->mod->destroy(c->st);
     redundancy_free(c->redundancy);
     verdict_clear(&c->found);
@@ -221,6 +224,37 @@ void checker_keep_history(Checker *c)
     redundancy_keep_history(c->redundancy, TRUE);
 }
 
+void checker_stream(Checker *c, uint64_t lin_budget, gboolean eager)
+{
+    g_assert(c->stream == NULL);
+    c->stream = stream_new(&c->view, &c->ledger, c->redundancy, c->mod, c->st, lin_budget, eager);
+}
+
+void checker_sweep(Checker *c, gboolean quiet)
+{
+    if (c->stream)
+        stream_sweep(c->stream, quiet);
+}
+
+void checker_add_latency(const Checker *c, ReportLatency *out)
+{
+    if (c->stream)
+        report_latency_add(out, stream_latency(c->stream));
+}
+
+void checker_stream_stats(const Checker *c, StreamStats *out)
+{
+    if (c->stream)
+        stream_stats(c->stream, out);
+    else
+        *out = (StreamStats){.ledger_live = c->ledger.live};
+}
+
+gboolean checker_key_touched(const Checker *c, KeyId key)
+{
+    return c->stream && stream_touched(c->stream, key);
+}
+
 const Redundancy *checker_redundancy(const Checker *c)
 {
     return c->redundancy;
@@ -238,16 +272,23 @@ static void check_end(Checker *c, const CheckEnd *end, Verdict *all)
         c->mod->end_begin(c->st);
     ledger_check_end(&c->ledger, c->mod, c->st, all);
     history_check(&c->ledger, c->mod, c->st, all);
+    if (c->stream)
+        stream_check_history(c->stream, all);
     if (c->mod->end_checks)
         c->mod->end_checks(c->st, all);
-    if (c->mod->causal)
-        causal_check_history(&c->ledger, c->mod, c->st, end, all);
+    if (c->mod->causal && c->stream)
+        stream_check_causal(c->stream, end, all);
+    else if (c->mod->causal)
+        causal_check_history(&c->ledger, c->mod, c->st, end, NULL, all);
     if (c->mod->multi_value && c->mod->multi_value(c->st)) {
         all->lin_skipped = TRUE;
         all->lin_note = g_strdup("not applicable: gets return concurrent siblings; the sibling "
                                  "check judges them");
-    } else
+    } else if (c->stream) {
+        stream_check_order(c->stream, end, all);
+    } else {
         lin_check_history(&c->view, end, c->mod->merging_adds, all);
+    }
     if (!c->convergence_checked)
         all->convergence_note = g_strdup("not checked: the run ended before settle did");
     history_check_liveness(&c->view, end, all);

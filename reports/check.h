@@ -53,6 +53,18 @@ void checker_check_convergence(Checker *c, gboolean healed);
 
 /* Keeps what the reports draw of a run: each acknowledged write's copies over time. */
 void checker_keep_history(Checker *c);
+
+/* Streaming (reports/stream.h, reports/README.md): what is final is judged and folded as the run
+ * goes, so that memory follows what is in flight; `lin_budget` as CheckEnd's; `eager` folds a
+ * write as soon as its module says it is settled, without waiting for it to be quiet a while
+ * (for testing the folds: DURASIM_STREAM_EAGER=1). Call before the world starts; without it the
+ * whole history is kept and judged at the end. */
+void checker_stream(Checker *c, uint64_t lin_budget, gboolean eager);
+/* Between two slices of the run: hands the completed operations over, and folds what is final
+ * when `quiet` (the fault plan is spent: no fault can reach anything any more). */
+void checker_sweep(Checker *c, gboolean quiet);
+/* Whether a folded operation touched `key` (the held ones are in the history). */
+gboolean checker_key_touched(const Checker *c, KeyId key);
 /* What the oracles kept, for the reports. */
 const Redundancy *checker_redundancy(const Checker *c);
 const LedgerBook *checker_ledger(const Checker *c);

@@ -6,6 +6,8 @@
 static gboolean failure_explained(History *h, guint i, IdemKey idem)
 {
     for (guint k = 0; k < history_len(h); k++) {
+        if (history_is_folded(h, k))
+            continue;
         const HistOp *other = history_op(h, k);
         if (k != i && other->idem == idem && other->outcome != OUTCOME_FAIL)
             return TRUE;
@@ -38,44 +40,51 @@ static void false_failure(const LedgerBook *b, const HistOp *op, const Ledger *l
     verdict_add(v, V_FALSE_FAILURE, op->complete, ops, 1, nodes, nnodes, g_string_free(s, FALSE));
 }
 
+void history_check_op(LedgerBook *b, const OracleModule *mod, void *st, uint32_t i, KeyId probe,
+                      Verdict *v)
+{
+    History *h = b->view->history;
+    const HistOp *op = history_op(h, i);
+    if (op->key == probe || op_kind_is_admin((OpKind)op->kind))
+        return; /* the liveness probe; operations on the cluster, not on the data */
+    v->ops++;
+    if (op->kind == OP_GET) {
+        v->reads++;
+        return;
+    }
+    v->writes++;
+    Outcome o = op->outcome;
+    if (o == OUTCOME_OK) {
+        v->acked++;
+        return;
+    }
+    if (o == OUTCOME_FAIL)
+        v->failed++;
+    else
+        v->indeterminate++;
+    Ledger *l = ledger_find(b, op->idem);
+    if (l == NULL || !ledger_ever_held(b, l))
+        return; /* never stored anywhere: an honest failure */
+    gboolean seen = mod->visible(st, l);
+    v->orphans++;
+    if (seen)
+        v->orphans_surfaced++;
+    else
+        v->orphans_latent++;
+    if (o != OUTCOME_FAIL || !seen || l->acked)
+        return;
+    /* A definite failure that happened anyway, with no other attempt to explain it. */
+    if (!failure_explained(h, i, op->idem))
+        false_failure(b, op, l, v);
+}
+
 void history_check(LedgerBook *b, const OracleModule *mod, void *st, Verdict *v)
 {
     History *h = b->view->history;
     KeyId probe = oview_probe_key(b->view);
-    for (guint i = 0; i < history_len(h); i++) {
-        const HistOp *op = history_op(h, i);
-        if (op->key == probe || op_kind_is_admin((OpKind)op->kind))
-            continue; /* the liveness probe; operations on the cluster, not on the data */
-        v->ops++;
-        if (op->kind == OP_GET) {
-            v->reads++;
-            continue;
-        }
-        v->writes++;
-        Outcome o = op->outcome;
-        if (o == OUTCOME_OK) {
-            v->acked++;
-            continue;
-        }
-        if (o == OUTCOME_FAIL)
-            v->failed++;
-        else
-            v->indeterminate++;
-        Ledger *l = ledger_find(b, op->idem);
-        if (l == NULL || !ledger_ever_held(b, l))
-            continue; /* never stored anywhere: an honest failure */
-        gboolean seen = mod->visible(st, l);
-        v->orphans++;
-        if (seen)
-            v->orphans_surfaced++;
-        else
-            v->orphans_latent++;
-        if (o != OUTCOME_FAIL || !seen || l->acked)
-            continue;
-        /* A definite failure that happened anyway, with no other attempt to explain it. */
-        if (!failure_explained(h, i, op->idem))
-            false_failure(b, op, l, v);
-    }
+    for (guint i = 0; i < history_len(h); i++)
+        if (!history_is_folded(h, i))
+            history_check_op(b, mod, st, i, probe, v);
     v->duplicates = v->counts[V_DUPLICATE];
 }
 

@@ -20,8 +20,22 @@ void ledger_init(LedgerBook *b, const OracleView *view, guint nodes)
     b->view = view;
 }
 
+static void chunks_free(gpointer p)
+{
+    if (!p)
+        return;
+    chunks_clear(p);
+    g_free(p);
+}
+
 void ledger_clear(LedgerBook *b)
 {
+    if (b->folded_bits)
+        g_ptr_array_unref(b->folded_bits);
+    if (b->folded_named)
+        g_hash_table_unref(b->folded_named);
+    b->folded_bits = NULL;
+    b->folded_named = NULL;
     for (guint i = 0; i < b->entries.len; i++)
         g_free(ledger_at(b, i)->more);
     chunks_clear(&b->entries);
@@ -44,11 +58,53 @@ Ledger *ledger_find(const LedgerBook *b, IdemKey idem)
     return id ? ledger_at(b, *id) : NULL;
 }
 
+gboolean ledger_was_folded(const LedgerBook *b, IdemKey idem)
+{
+    uint64_t client = idem >> 32;
+    uint32_t seq = (uint32_t)idem;
+    if (client >= 1 && b->folded_bits && client - 1 < b->folded_bits->len) {
+        const Chunks *a = g_ptr_array_index(b->folded_bits, client - 1);
+        return a && seq / 64 < a->len && ((*(uint64_t *)chunks_at(a, seq / 64) >> (seq % 64)) & 1);
+    }
+    return b->folded_named && g_hash_table_contains(b->folded_named, &idem);
+}
+
+static void mark_folded(LedgerBook *b, IdemKey idem)
+{
+    uint64_t client = idem >> 32;
+    uint32_t seq = (uint32_t)idem;
+    if (client >= 1 && client <= WORLD_MAX_CLIENTS) {
+        if (!b->folded_bits)
+            b->folded_bits = g_ptr_array_new_with_free_func(chunks_free);
+        if (client - 1 >= b->folded_bits->len)
+            g_ptr_array_set_size(b->folded_bits, (guint)client);
+        Chunks *a = g_ptr_array_index(b->folded_bits, client - 1);
+        if (!a) {
+            a = g_new(Chunks, 1);
+            chunks_init(a, sizeof(uint64_t));
+            g_ptr_array_index(b->folded_bits, client - 1) = a;
+        }
+        if (seq / 64 >= a->len)
+            chunks_set_size(a, seq / 64 + 1);
+        *(uint64_t *)chunks_at(a, seq / 64) |= (uint64_t)1 << (seq % 64);
+        return;
+    }
+    if (!b->folded_named)
+        b->folded_named = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_hash_table_add(b->folded_named, g_memdup2(&idem, sizeof idem));
+}
+
 Ledger *ledger_get(LedgerBook *b, IdemKey idem)
 {
     Ledger *l = ledger_find(b, idem);
-    if (l)
+    if (l) {
+        l->touched = oview_now(b->view);
         return l;
+    }
+    if ((b->folded_bits || b->folded_named) && ledger_was_folded(b, idem)) {
+        b->late++;
+        return NULL;
+    }
     uint32_t id;
     if (b->free != 0) {
         id = b->free - 1;
@@ -66,6 +122,7 @@ Ledger *ledger_get(LedgerBook *b, IdemKey idem)
     l->lost_node = ENDPOINT_NONE;
     l->seq = b->next_seq++;
     l->used = 1;
+    l->touched = oview_now(b->view);
     b->live++;
     *(uint32_t *)idem_table_insert(&b->index, idem) = id;
     return l;
@@ -81,6 +138,7 @@ uint32_t ledger_index(const LedgerBook *b, const Ledger *l)
 void ledger_forget(LedgerBook *b, Ledger *l)
 {
     uint32_t id = ledger_index(b, l);
+    mark_folded(b, l->idem);
     idem_table_remove(&b->index, l->idem);
     g_free(l->more);
     l->more = NULL;
@@ -191,6 +249,7 @@ void ledger_copy_changed(LedgerBook *b, Ledger *l, EndpointId node, int delta, D
 {
     LedgerCopy *c = copy_of(b, l, node);
     g_assert(delta > 0 || c->count > 0);
+    l->touched = oview_now(b->view);
     if (c->count == 0)
         l->nholders++;
     c->count = (uint8_t)(c->count + delta);
@@ -280,12 +339,14 @@ static void check_ack(LedgerBook *b, const OracleModule *mod, void *st, const Ms
                       Verdict *found)
 {
     History *h = b->view->history;
-    if (m->u.cresp.op >= history_len(h))
-        return;
+    if (m->u.cresp.op >= history_len(h) || history_is_folded(h, m->u.cresp.op))
+        return; /* a late answer to an operation folded as final */
     const HistOp *op = history_op(h, m->u.cresp.op);
     if (!op_kind_is_write(op->kind) || op->idem == IDEM_NONE)
         return;
     Ledger *l = ledger_get(b, op->idem);
+    if (!l)
+        return;
     /* Copies a media fault took after they were durable still count: the protocol did its part. */
     NodeSet have;
     backing(b, mod, st, l, &have);
@@ -307,8 +368,10 @@ static void check_ack(LedgerBook *b, const OracleModule *mod, void *st, const Ms
 void ledger_sent(LedgerBook *b, const OracleModule *mod, void *st, const Msg *m, Verdict *found)
 {
     if (m->type == MSG_CLIENT_REQ) {
-        if (op_kind_is_write(m->u.creq.kind) && m->u.creq.idem != IDEM_NONE) {
-            Ledger *l = ledger_get(b, m->u.creq.idem);
+        Ledger *l = op_kind_is_write(m->u.creq.kind) && m->u.creq.idem != IDEM_NONE
+                        ? ledger_get(b, m->u.creq.idem)
+                        : NULL;
+        if (l) {
             l->key = m->u.creq.key;
             l->kind = m->u.creq.kind;
             l->version = m->u.creq.version;

@@ -46,6 +46,7 @@ struct Ledger {
     SimTime lost_at;       /* when its last live durable copy went, after the ack */
     SimTime vanished_at;   /* the last time every durable copy was gone (acked or not), or 0 */
     uint64_t effect_index; /* the first log position applied with effect (logs only) */
+    SimTime touched;       /* the last event about it (a copy, a message): for streaming */
     LedgerCopy *more;      /* copies past the entry's own room (g_malloc'd), or NULL */
     KeyId key;
     uint32_t acked_op;
@@ -73,7 +74,12 @@ struct LedgerBook {
     uint32_t free;       /* a forgotten entry's slot + 1 to reuse, its `first_op` links on */
     uint32_t next_seq;
     guint live;
-    gboolean reused;        /* some slot was reused: creation order is no longer slot order */
+    gboolean reused; /* some slot was reused: creation order is no longer slot order */
+    /* the writes folded (streaming): a bit per sequence number of each client's generated keys,
+     * and any other key in a set; and how often an event came for one after */
+    GPtrArray *folded_bits; /* of Chunks* (of uint64_t), by client */
+    GHashTable *folded_named;
+    uint64_t late;
     const OracleView *view; /* borrowed */
     Redundancy *redundancy; /* borrowed, may be NULL: told of acknowledged writes' copies */
 };
@@ -84,8 +90,11 @@ void ledger_clear(LedgerBook *b);
 guint ledger_len(const LedgerBook *b);
 Ledger *ledger_at(const LedgerBook *b, uint32_t i);
 Ledger *ledger_find(const LedgerBook *b, IdemKey idem);
-/* The write's entry, created on first use. */
+/* The write's entry, created on first use; NULL for a write folded as final (streaming): what
+ * happens to it after no longer counts, and `late` counts such events. */
 Ledger *ledger_get(LedgerBook *b, IdemKey idem);
+/* Whether write `idem` was folded. */
+gboolean ledger_was_folded(const LedgerBook *b, IdemKey idem);
 /* The place of an entry (ledger_at's index). */
 uint32_t ledger_index(const LedgerBook *b, const Ledger *l);
 /* The live entries' places in creation order (caller frees); *n gets their number. */

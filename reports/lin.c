@@ -224,23 +224,10 @@ static int *shared_bits(const LinOp *ops, guint n, gboolean *overflow)
     return shared;
 }
 
-LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *report)
+/* The call and return entries of ops in time order, linked after a head entry (entries[0]).
+ * Caller frees the array. */
+static Entry *build_entries(const LinOp *ops, guint n)
 {
-    LinReport local = {0};
-    if (!report)
-        report = &local;
-    *report = (LinReport){.failed_op = UINT32_MAX};
-    if (n == 0)
-        return LIN_OK;
-    if (budget == 0)
-        budget = DEFAULT_BUDGET;
-    gboolean overflow;
-    Model model = {ops, n, shared_bits(ops, n, &overflow)};
-    if (overflow) {
-        /* Deduplication could not be modelled for every key: say so rather than guess. */
-        g_free(model.shared);
-        return LIN_UNKNOWN;
-    }
     Entry *entries = g_new0(Entry, 2 * n + 1);
     Entry **sorted = g_new(Entry *, 2 * n);
     for (guint i = 0; i < n; i++) {
@@ -251,8 +238,7 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
         sorted[2 * i + 1] = r;
     }
     lin_sort(sorted, 2 * n, sizeof(Entry *), cmp_entry);
-    Entry *head = &entries[0];
-    Entry *prev = head;
+    Entry *prev = &entries[0];
     for (guint i = 0; i < 2 * n; i++) {
         prev->next = sorted[i];
         sorted[i]->prev = prev;
@@ -260,27 +246,46 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
     }
     prev->next = NULL;
     g_free(sorted);
+    return entries;
+}
 
+typedef struct {
+    Entry *call;
+    State state;
+} Frame;
+
+/* One search (Wing & Gong with Lowe's memo) from state `start`. With `ends`, every state the
+ * history can end in is added to it (a state where every operation that returned is linearized),
+ * and the search goes on past each; without, the first such end stops it. */
+static LinResult search(const Model *model, Entry *head, State start, uint64_t budget,
+                        LinReport *report, GArray *ends)
+{
+    const LinOp *ops = model->ops;
+    guint n = model->n;
     /* The memo starts when the search first backtracks: until then it has only descended, every
      * pair it made is on its stack, and none can repeat (each step adds an operation to the
      * set). A history with no concurrency never backtracks, and never pays for a memo. */
     Seen seen = {0};
     gboolean memo = FALSE;
     uint64_t set_lo = 0, set_hi = 0; /* the linearized set's Zobrist hash */
-    typedef struct {
-        Entry *call;
-        State state;
-    } Frame;
-    Frame *stack = g_new(Frame, n);
+    Frame *stack = g_new(Frame, n + 1);
     guint depth = 0;
-    State state = {0};
+    State state = start;
     LinResult result = LIN_OK;
+    gboolean found = FALSE;
     Entry *e = head->next;
-    while (e != NULL) {
-        if (e->is_call) {
+    for (;;) {
+        gboolean at_end = e == NULL || (!e->is_call && e->time == SIM_TIME_NEVER);
+        if (at_end) {
+            /* Only operations that may never have happened are left: an end. */
+            found = TRUE;
+            if (!ends)
+                break;
+            g_array_append_val(ends, state);
+        } else if (e->is_call) {
             State next;
             gboolean fresh = FALSE;
-            if (step(&model, e->op, &state, &next)) {
+            if (step(model, e->op, &state, &next)) {
                 CacheKey k = {set_lo ^ zobrist_lo(e->op), set_hi ^ zobrist_hi(e->op), next};
                 if (!memo || seen_add(&seen, &k)) {
                     fresh = TRUE;
@@ -302,45 +307,143 @@ LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *r
             } else {
                 e = e->next;
             }
+            continue;
         } else {
-            if (e->time == SIM_TIME_NEVER)
-                break; /* only operations that may never have happened are left */
             /* Name the return that the longest partial linearization could not reach (the
              * last return hit at depth 0 is only where backtracking ran out). */
             if (report->failed_op == UINT32_MAX || depth >= report->max_linearized)
                 report->failed_op = ops[e->op].id;
-            if (depth == 0) {
-                result = LIN_VIOLATION;
-                break;
+        }
+        /* Backtrack: past a return that should have been linearized before, or an end. */
+        if (depth == 0) {
+            result = found ? LIN_OK : LIN_VIOLATION;
+            break;
+        }
+        if (!memo) {
+            /* Every pair made so far: the stack's prefixes, each with the state after it. */
+            memo = TRUE;
+            seen_init(&seen, 4 * depth);
+            uint64_t lo = 0, hi = 0;
+            for (guint d = 0; d < depth; d++) {
+                lo ^= zobrist_lo(stack[d].call->op);
+                hi ^= zobrist_hi(stack[d].call->op);
+                CacheKey k = {lo, hi, d + 1 < depth ? stack[d + 1].state : state};
+                seen_add(&seen, &k);
             }
-            if (!memo) {
-                /* Every pair made so far: the stack's prefixes, each with the state after it. */
-                memo = TRUE;
-                seen_init(&seen, 4 * depth);
-                uint64_t lo = 0, hi = 0;
-                for (guint d = 0; d < depth; d++) {
-                    lo ^= zobrist_lo(stack[d].call->op);
-                    hi ^= zobrist_hi(stack[d].call->op);
-                    CacheKey k = {lo, hi, d + 1 < depth ? stack[d + 1].state : state};
-                    seen_add(&seen, &k);
-                }
-            }
-            Frame f = stack[--depth];
-            state = f.state;
-            set_lo ^= zobrist_lo(f.call->op);
-            set_hi ^= zobrist_hi(f.call->op);
-            unlift(f.call);
-            e = f.call->next;
+        }
+        Frame f = stack[--depth];
+        state = f.state;
+        set_lo ^= zobrist_lo(f.call->op);
+        set_hi ^= zobrist_hi(f.call->op);
+        unlift(f.call);
+        e = f.call->next;
+    }
+    /* Undo what is still lifted, so that another search can use the entries. */
+    while (depth > 0)
+        unlift(stack[--depth].call);
+    if (memo)
+        seen_clear(&seen);
+    g_free(stack);
+    return result;
+}
+
+static int cmp_state(const void *a, const void *b)
+{
+    const State *x = a, *y = b;
+    if (x->present != y->present)
+        return x->present < y->present ? -1 : 1;
+    if (x->value != y->value)
+        return x->value < y->value ? -1 : 1;
+    return x->applied < y->applied ? -1 : x->applied > y->applied;
+}
+
+/* Sorts the states and drops repeats. */
+static void unique_states(GArray *states)
+{
+    g_array_sort(states, cmp_state);
+    guint k = 0;
+    for (guint i = 0; i < states->len; i++)
+        if (k == 0 ||
+            cmp_state(&g_array_index(states, State, k - 1), &g_array_index(states, State, i)) != 0)
+            g_array_index(states, State, k++) = g_array_index(states, State, i);
+    g_array_set_size(states, k);
+}
+
+/* Checks ops from each state of `starts` in turn (one: the empty state, when NULL); with `ends`,
+ * collects every state the ops can end in, from any start. */
+static LinResult check_from(const LinOp *ops, guint n, const LinState *starts, guint nstarts,
+                            uint64_t budget, LinReport *report, GArray *ends)
+{
+    LinReport local = {0};
+    if (!report)
+        report = &local;
+    *report = (LinReport){.failed_op = UINT32_MAX};
+    if (budget == 0)
+        budget = DEFAULT_BUDGET;
+    if (n == 0) {
+        for (guint i = 0; ends && i < (starts ? nstarts : 1); i++) {
+            State st = {0};
+            if (starts)
+                st = (State){.present = starts[i].present, .value = starts[i].value};
+            g_array_append_val(ends, st);
+        }
+        return LIN_OK;
+    }
+    gboolean overflow;
+    Model model = {ops, n, shared_bits(ops, n, &overflow)};
+    if (overflow) {
+        /* Deduplication could not be modelled for every key: say so rather than guess. */
+        g_free(model.shared);
+        return LIN_UNKNOWN;
+    }
+    Entry *entries = build_entries(ops, n);
+    LinResult result = LIN_VIOLATION;
+    for (guint i = 0; i < (starts ? nstarts : 1) && result != LIN_UNKNOWN; i++) {
+        State st = {0};
+        if (starts)
+            st = (State){.present = starts[i].present, .value = starts[i].value};
+        LinReport one = {.failed_op = UINT32_MAX, .states = report->states};
+        LinResult r = search(&model, &entries[0], st, budget, &one, ends);
+        report->states = one.states;
+        if (r == LIN_UNKNOWN || r == LIN_OK)
+            result = r;
+        if (r == LIN_UNKNOWN || (r == LIN_OK && !ends))
+            break;
+        if (r == LIN_VIOLATION && one.max_linearized >= report->max_linearized) {
+            report->max_linearized = one.max_linearized;
+            report->failed_op = one.failed_op;
         }
     }
     if (result == LIN_OK)
         report->failed_op = UINT32_MAX;
-    if (memo)
-        seen_clear(&seen);
-    g_free(stack);
+    if (ends)
+        unique_states(ends);
     g_free(entries);
     g_free(model.shared);
     return result;
+}
+
+LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *report)
+{
+    return check_from(ops, n, NULL, 0, budget, report, NULL);
+}
+
+LinResult lin_check_window(const LinOp *ops, guint n, const LinState *starts, guint nstarts,
+                           uint64_t budget, LinReport *report, GArray *ends)
+{
+    GArray *all = ends ? g_array_new(FALSE, FALSE, sizeof(State)) : NULL;
+    LinResult r = check_from(ops, n, starts, nstarts, budget, report, all);
+    for (guint i = 0; all && i < all->len; i++) {
+        const State *st = &g_array_index(all, State, i);
+        LinState out = {.present = st->present, .value = st->value};
+        /* Equal to the last taken: the windows' ops share no idempotency key. */
+        if (ends->len == 0 || g_array_index(ends, LinState, ends->len - 1).present != out.present ||
+            g_array_index(ends, LinState, ends->len - 1).value != out.value)
+            g_array_append_val(ends, out);
+    }
+    if (all)
+        g_array_free(all, TRUE);
+    return r;
 }
 
 void lin_sort(void *base, gsize n, gsize size, int (*cmp)(const void *, const void *))

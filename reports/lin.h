@@ -35,6 +35,20 @@ typedef struct {
 
 /* Checks one key's operations (any order). `budget` caps explored states (0: default). */
 LinResult lin_check_key(const LinOp *ops, guint n, uint64_t budget, LinReport *report);
+
+/* A state of the key-value model: a window of a key's history starts from one and ends in one. */
+typedef struct {
+    uint8_t present;
+    Value value;
+} LinState;
+
+/* Checks a window of a key's history: operations all invoked after the previous window's last
+ * completion (a quiescent point), none of them sharing an idempotency key. Linearizable when
+ * some order explains them from one of `starts` (nstarts of them; NULL: the empty key). With
+ * `ends` (of LinState), every state they can end in, from any start, is appended, in order and
+ * each once: the next window starts from those. LIN_UNKNOWN when the budget ran out. */
+LinResult lin_check_window(const LinOp *ops, guint n, const LinState *starts, guint nstarts,
+                           uint64_t budget, LinReport *report, GArray *ends);
 const char *lin_result_name(LinResult r);
 /* qsort(), but only when the array is not in order already (a history without concurrency
  * usually is). `cmp` must be a total order, so that any sort gives the same result. */

@@ -118,18 +118,16 @@ static gboolean lin_op_of(const HistOp *op, KeyId probe, guint keys, LinOp *lo)
     return TRUE;
 }
 
-/* The violation of key k: no order explains rep's failed operation. */
-static void lin_violation(const OracleView *view, KeyId k, guint nops, const LinReport *rep,
+/* The violation of key k: no order explains operation `op` (id: its history id; op: what the
+ * checker saw of it, or NULL if not known). */
+static void lin_violation(const OracleView *view, KeyId k, guint nops, uint32_t id, const LinOp *op,
                           Verdict *v)
 {
-    History *h = view->history;
     char label[64];
-    uint32_t ops[1] = {rep->failed_op};
-    const HistOp *op = rep->failed_op < history_len(h) ? history_op(h, rep->failed_op) : NULL;
+    uint32_t ops[1] = {id};
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, "key %s: no order of its %u operations explains %s",
-                           oview_key(view, k), nops,
-                           oview_op_label(view, rep->failed_op, label, sizeof label));
+                           oview_key(view, k), nops, oview_op_label(view, id, label, sizeof label));
     if (op && op->kind == OP_GET) {
         if (op->present)
             g_string_append_printf(s, " (a read that returned %" G_GINT64_FORMAT ")", op->result);
@@ -142,8 +140,17 @@ static void lin_violation(const OracleView *view, KeyId k, guint nops, const Lin
     if (op && op->complete != SIM_TIME_NEVER)
         g_string_append_printf(s, ", completed at %s",
                                sim_time_format_human(op->complete, when, sizeof when));
-    verdict_add(v, V_NOT_LINEARIZABLE, op ? op->complete : 0, ops, 1, NULL, 0,
-                g_string_free(s, FALSE));
+    verdict_add(v, V_NOT_LINEARIZABLE, op && op->complete != SIM_TIME_NEVER ? op->complete : 0, ops,
+                1, NULL, 0, g_string_free(s, FALSE));
+}
+
+/* The LinOp of history op `id` among `ops`, or NULL. */
+static const LinOp *find_lin_op(const GArray *ops, uint32_t id)
+{
+    for (guint i = 0; ops && i < ops->len; i++)
+        if (g_array_index(ops, LinOp, i).id == id)
+            return &g_array_index(ops, LinOp, i);
+    return NULL;
 }
 
 /* Judges one key's operations. */
@@ -171,7 +178,8 @@ static void lin_check_one(const OracleView *view, const CheckEnd *end, gboolean 
     } else if (r == LIN_VIOLATION) {
         v->lin = LIN_VIOLATION;
         if (promised)
-            lin_violation(view, k, key_ops->len, &rep, v);
+            lin_violation(view, k, key_ops->len, rep.failed_op, find_lin_op(key_ops, rep.failed_op),
+                          v);
     }
 }
 
@@ -211,4 +219,214 @@ void lin_check_history(const OracleView *view, const CheckEnd *end, gboolean mer
     g_array_free(key_ops, TRUE);
     g_free(order);
     g_free(start);
+}
+
+/* ---- streaming ---- */
+
+/* One key's judgement so far, and its open window. */
+typedef struct {
+    GArray *ops;       /* of LinOp: the open window */
+    GArray *starts;    /* of LinState: where the window may start (NULL: the empty key) */
+    SimTime last;      /* the latest completion in the window */
+    guint total;       /* operations judged in all, windows closed or open */
+    guint stale;       /* stale reads counted in closed windows */
+    gboolean closable; /* nothing in the window may take effect later, nor shares a key */
+    gboolean adds;     /* the key had an add */
+    gboolean checked;  /* some window was checked */
+    LinResult result;  /* of the windows closed so far (LIN_OK until one fails) */
+    LinReport report;  /* of the one that did not pass */
+    LinOp failed;      /* the operation it could not explain */
+    gboolean has_failed;
+    /* what the stale-read count needs of the closed windows: the put with the latest
+     * completion, and the two writes with the latest completions (in invocation order) */
+    LinOp last_put, top, second;
+    gboolean has_last_put, has_top, has_second;
+} LinKey;
+
+struct LinStream {
+    const OracleView *view;
+    uint64_t budget;
+    KeyId probe;
+    guint keys;
+    LinKey *k; /* [keys] */
+    guint held;
+};
+
+LinStream *lin_stream_new(const OracleView *view, uint64_t budget)
+{
+    LinStream *ls = g_new0(LinStream, 1);
+    ls->view = view;
+    ls->budget = budget;
+    ls->probe = oview_probe_key(view);
+    ls->keys = view->key_count(view->ctx);
+    ls->k = g_new0(LinKey, MAX(ls->keys, 1));
+    for (guint i = 0; i < ls->keys; i++)
+        ls->k[i].closable = TRUE;
+    return ls;
+}
+
+void lin_stream_free(LinStream *ls)
+{
+    if (!ls)
+        return;
+    for (guint i = 0; i < ls->keys; i++) {
+        if (ls->k[i].ops)
+            g_array_free(ls->k[i].ops, TRUE);
+        if (ls->k[i].starts)
+            g_array_free(ls->k[i].starts, TRUE);
+    }
+    g_free(ls->k);
+    g_free(ls);
+}
+
+guint lin_stream_held(const LinStream *ls)
+{
+    return ls->held;
+}
+
+void lin_stream_add(LinStream *ls, const HistOp *op)
+{
+    LinOp lo;
+    if (op->key >= ls->keys || !lin_op_of(op, ls->probe, ls->keys, &lo))
+        return;
+    LinKey *k = &ls->k[op->key];
+    if (!k->ops)
+        k->ops = g_array_new(FALSE, FALSE, sizeof(LinOp));
+    g_array_append_val(k->ops, lo);
+    ls->held++;
+    k->total++;
+    k->adds |= lo.kind == OP_ADD;
+    if (lo.complete == SIM_TIME_NEVER || (op->flags & HOP_SCRIPTED))
+        k->closable = FALSE; /* it may take effect later; or it may share a key */
+    else
+        k->last = MAX(k->last, lo.complete);
+}
+
+/* Stale reads of the window, with what the closed windows leave behind (their ops all completed
+ * before the window's first invocation, so only their latest put and two latest writes can
+ * matter); then what the next window needs of this one. */
+static guint window_stale(LinKey *k)
+{
+    GArray *all = g_array_sized_new(FALSE, FALSE, sizeof(LinOp), k->ops->len + 3);
+    if (k->has_second)
+        g_array_append_val(all, k->second);
+    if (k->has_top)
+        g_array_append_val(all, k->top);
+    if (k->has_last_put && !(k->has_top && k->top.id == k->last_put.id) &&
+        !(k->has_second && k->second.id == k->last_put.id))
+        g_array_append_val(all, k->last_put);
+    guint carried = all->len;
+    g_array_append_vals(all, k->ops->data, k->ops->len);
+    guint stale = count_stale_reads(all); /* a carried op is no read: it adds nothing */
+    /* What the next window needs: the put with the latest completion (ties by id, as
+     * count_stale_reads orders puts), and the two latest completions among the writes taken in
+     * invocation order. */
+    const LinOp **w = g_new(const LinOp *, all->len ? all->len : 1);
+    guint nw = 0;
+    for (guint i = carried; i < all->len; i++) {
+        const LinOp *o = &g_array_index(all, LinOp, i);
+        if (o->kind == OP_PUT) {
+            const LinOp *best = &k->last_put;
+            if (!k->has_last_put || cmp_complete(&o, &best) > 0) {
+                k->last_put = *o;
+                k->has_last_put = TRUE;
+            }
+        }
+        if (o->kind != OP_GET)
+            w[nw++] = o;
+    }
+    lin_sort(w, nw, sizeof *w, cmp_invoke);
+    for (guint i = 0; i < nw; i++) {
+        if (!k->has_top || w[i]->complete > k->top.complete) {
+            if (k->has_top) {
+                k->second = k->top;
+                k->has_second = TRUE;
+            }
+            k->top = *w[i];
+            k->has_top = TRUE;
+        } else if (!k->has_second || w[i]->complete > k->second.complete) {
+            k->second = *w[i];
+            k->has_second = TRUE;
+        }
+    }
+    g_free(w);
+    g_array_free(all, TRUE);
+    return stale;
+}
+
+/* Checks the window and closes it: the next starts from where it can end (unless it is the last).
+ */
+static void close_window(LinStream *ls, LinKey *k, gboolean last)
+{
+    k->stale += window_stale(k);
+    if (k->result == LIN_OK) {
+        k->checked = TRUE;
+        GArray *ends = last ? NULL : g_array_new(FALSE, FALSE, sizeof(LinState));
+        LinReport rep;
+        LinResult r =
+            lin_check_window((const LinOp *)(const void *)k->ops->data, k->ops->len,
+                             k->starts ? (const LinState *)(const void *)k->starts->data : NULL,
+                             k->starts ? k->starts->len : 0, ls->budget, &rep, ends);
+        if (r != LIN_OK) {
+            k->result = r;
+            k->report = rep;
+            const LinOp *f = find_lin_op(k->ops, rep.failed_op);
+            k->has_failed = f != NULL;
+            if (f)
+                k->failed = *f;
+            if (ends)
+                g_array_free(ends, TRUE);
+        } else {
+            if (k->starts)
+                g_array_free(k->starts, TRUE);
+            k->starts = ends;
+        }
+    }
+    ls->held -= k->ops->len;
+    g_array_set_size(k->ops, 0);
+    k->last = 0;
+}
+
+void lin_stream_cut(LinStream *ls, KeyId key, SimTime cut)
+{
+    if (key >= ls->keys)
+        return;
+    LinKey *k = &ls->k[key];
+    if (!k->ops || k->ops->len == 0 || !k->closable || k->last >= cut)
+        return;
+    close_window(ls, k, FALSE);
+}
+
+void lin_stream_finish(LinStream *ls, const CheckEnd *end, gboolean merging_adds, Verdict *v)
+{
+    v->lin_promised = end->linearizable;
+    for (KeyId key = 0; key < ls->keys; key++) {
+        LinKey *k = &ls->k[key];
+        if (k->total == 0)
+            continue;
+        if (k->ops && k->ops->len > 0)
+            close_window(ls, k, TRUE);
+        v->lin_keys++;
+        v->stale_reads += k->stale;
+        /* As lin_check_one: adds that merge by version make a key unpromised. */
+        gboolean promised = end->linearizable && !(merging_adds && k->adds);
+        if (!promised)
+            v->lin_keys_unpromised++;
+        if (k->result == LIN_UNKNOWN) {
+            v->lin_unknown_keys++;
+            if (v->lin == LIN_OK)
+                v->lin = LIN_UNKNOWN;
+        } else if (k->result == LIN_VIOLATION) {
+            v->lin = LIN_VIOLATION;
+            if (promised)
+                lin_violation(ls->view, key, k->total, k->report.failed_op,
+                              k->has_failed ? &k->failed : NULL, v);
+        }
+    }
+}
+
+gboolean lin_stream_open(const LinStream *ls, KeyId key)
+{
+    const LinKey *k = key < ls->keys ? &ls->k[key] : NULL;
+    return k && k->ops && k->ops->len > 0 && k->closable;
 }

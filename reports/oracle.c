@@ -8,6 +8,10 @@ const char *oview_op_label(const OracleView *v, uint32_t op, char *buf, gsize si
         g_snprintf(buf, size, "?");
         return buf;
     }
+    if (history_is_folded(h, op)) {
+        g_snprintf(buf, size, "op%u", op); /* folded ops are never scripted: no name */
+        return buf;
+    }
     const HistOp *o = history_op(h, op);
     const char *name = history_op_name(h, o);
     if (name)

@@ -239,6 +239,18 @@ typedef struct OracleModule {
      * every fault had healed (end->healed, end->quiet_since). NULL: none. */
     void (*liveness)(void *st, const CheckEnd *end, Verdict *v);
 
+    /* ---- streaming (reports/README.md: how an oracle declares its facts final) ---- */
+    /* Whether write l's copies are settled: where they are they stay, every judgement the
+     * module makes of it at the end is what it would be now (it is neither lost nor owes copies
+     * it lacks), and no fault can reach it any more (the checker asks only once the fault plan
+     * is spent). The checker folds it then, if the generic oracles agree. NULL: never. */
+    gboolean (*settled)(void *st, const Ledger *l);
+    /* Write l is folded: the module forgets what it keeps of it. NULL: nothing kept. */
+    void (*fold)(void *st, const Ledger *l);
+    /* A sweep of the stream: a module that keeps state by log position folds what is final
+     * (`quiet`: no fault can reach anything any more). NULL: nothing. */
+    void (*sweep)(void *st, gboolean quiet);
+
     /* ---- named files ----
      * A node handed a write (block != NULL) or a truncation to its disk device through a
      * descriptor it opened on `path` (as it named it when it opened it), or unlinked `path`

@@ -55,8 +55,9 @@ void persist_check_durable_ack(LedgerBook *b, const Msg *m, IdemKey idem,
                                gboolean (*holds)(const DiskBlock *b, const void *ctx),
                                Verdict *found)
 {
-    if (idem == IDEM_NONE || m->from >= b->nodes || ledger_backed(b, ledger_get(b, idem), m->from))
-        return;
+    const Ledger *l = idem != IDEM_NONE && m->from < b->nodes ? ledger_get(b, idem) : NULL;
+    if (!l || ledger_backed(b, l, m->from))
+        return; /* not a storage node's ack, or of a write folded as final */
     char label[64];
     g_autofree char *what = g_strdup_printf(
         "a durable ack of write %s", b->view->idem_name(b->view->ctx, idem, label, sizeof label));

@@ -66,21 +66,25 @@ static void add_one(ReportLatency *lat, ReportLatOutcome o, SimTime latency)
     lat->max[o] = MAX(lat->max[o], latency);
 }
 
+void report_latency_add_op(ReportLatency *lat, const HistOp *op)
+{
+    if (op->flags & (HOP_PROBE | HOP_FINAL))
+        return;
+    if (op->outcome == OUTCOME_PENDING || op->complete == SIM_TIME_NEVER) {
+        lat->pending++;
+        return;
+    }
+    ReportLatOutcome o = op->outcome == OUTCOME_OK     ? REPORT_LAT_OK
+                         : op->outcome == OUTCOME_FAIL ? REPORT_LAT_FAILED
+                                                       : REPORT_LAT_INDETERMINATE;
+    add_one(lat, o, op->complete - op->invoke);
+}
+
 void report_latency_add_history(ReportLatency *lat, const History *h)
 {
-    for (guint i = 0; i < history_len(h); i++) {
-        const HistOp *op = history_op(h, i);
-        if (op->flags & (HOP_PROBE | HOP_FINAL))
-            continue;
-        if (op->outcome == OUTCOME_PENDING || op->complete == SIM_TIME_NEVER) {
-            lat->pending++;
-            continue;
-        }
-        ReportLatOutcome o = op->outcome == OUTCOME_OK     ? REPORT_LAT_OK
-                             : op->outcome == OUTCOME_FAIL ? REPORT_LAT_FAILED
-                                                           : REPORT_LAT_INDETERMINATE;
-        add_one(lat, o, op->complete - op->invoke);
-    }
+    for (guint i = 0; i < history_len(h); i++)
+        if (!history_is_folded(h, i))
+            report_latency_add_op(lat, history_op(h, i));
 }
 
 void report_latency_add(ReportLatency *total, const ReportLatency *add)

@@ -37,7 +37,9 @@ typedef struct {
  * whose edge is the upper end of the last decade bucket. */
 SimTime report_latency_edge(guint i);
 /* Adds the client operations of a history. */
+/* (a streaming run's folded operations were added as they folded: report_latency_add_op) */
 void report_latency_add_history(ReportLatency *lat, const History *h);
+void report_latency_add_op(ReportLatency *lat, const HistOp *op);
 void report_latency_add(ReportLatency *total, const ReportLatency *add);
 uint64_t report_latency_count(const ReportLatency *lat, ReportLatOutcome o);
 /* The latency under which a fraction q (0..1] of outcome o's operations completed: the upper

@@ -21,6 +21,12 @@ gboolean cli_on_check_invariants(const gchar *name, const gchar *value, gpointer
     return TRUE;
 }
 
+gboolean cli_on_keep_history(const gchar *name, const gchar *value, gpointer data, GError **error)
+{
+    runner_set_keep_history(TRUE);
+    return TRUE;
+}
+
 GOptionEntry *cli_options_entries(CliSeedOptions *o, CliOptionSet which, const GOptionEntry *own)
 {
     static char *help;
@@ -38,9 +44,10 @@ GOptionEntry *cli_options_entries(CliSeedOptions *o, CliOptionSet which, const G
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &o->jobs,
          "Seeds run at once, each single-threaded (default: all cores)", "N"},
         CLI_CHECK_INVARIANTS_ENTRY,
+        CLI_KEEP_HISTORY_ENTRY,
     };
     const CliOptionSet bits[] = {CLI_OPT_PROTOCOL, CLI_OPT_SEED, CLI_OPT_SEEDS, CLI_OPT_FAULTS,
-                                 CLI_OPT_BUG,      CLI_OPT_JOBS, CLI_OPT_CHECK};
+                                 CLI_OPT_BUG,      CLI_OPT_JOBS, CLI_OPT_CHECK, CLI_OPT_CHECK};
     G_STATIC_ASSERT(G_N_ELEMENTS(shared) == G_N_ELEMENTS(bits));
     guint n_own = 0;
     while (own && own[n_own].long_name)

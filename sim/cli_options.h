@@ -33,6 +33,19 @@ gboolean cli_on_check_invariants(const gchar *name, const gchar *value, gpointer
             NULL                                                                                   \
     }
 
+/* --keep-history: every run of the command keeps its whole history and every checker fact to
+ * the end instead of folding what is final as it goes (runner_set_keep_history); the verdicts are
+ * the same. Given with --check-invariants wherever that is. */
+gboolean cli_on_keep_history(const gchar *name, const gchar *value, gpointer data, GError **error);
+#define CLI_KEEP_HISTORY_ENTRY                                                                     \
+    {                                                                                              \
+        "keep-history", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,                            \
+            (gpointer)cli_on_keep_history,                                                         \
+            "Keep the whole history to the end instead of folding what is final as the run goes "  \
+            "(same verdicts, more memory)",                                                        \
+            NULL                                                                                   \
+    }
+
 /* What the shared options were given as. Owned strings; clear with cli_options_clear. */
 typedef struct {
     char *protocol;

@@ -318,6 +318,10 @@ void cli_print_result(const char *name, const RunResult *r, gboolean verbose)
         if (v->lost_update_note)
             printf("      lost updates (not promised under last-writer-wins): %u, the first: %s\n",
                    v->lost_updates, v->lost_update_note);
+        if (r->streamed)
+            printf("      judged as the run went: %" G_GUINT64_FORMAT
+                   " operations (%" G_GUINT64_FORMAT " writes) folded; %u held to the end\n",
+                   r->stream.folded_ops, r->stream.folded_writes, r->stream.held_ops);
     }
 }
 
@@ -354,6 +358,7 @@ static gboolean parse_run_args(int *argc, char ***argv, RunArgs *a)
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &a->verbose,
          "Also print counts, notes and violations of passing runs", NULL},
         CLI_CHECK_INVARIANTS_ENTRY,
+        CLI_KEEP_HISTORY_ENTRY,
         {NULL},
     };
     return cli_parse("run", "FILE|DIR...",

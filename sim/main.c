@@ -73,6 +73,12 @@ int main(int argc, char **argv)
     signal(SIGABRT, on_abort);
     protocols_install();
     check_invariants_from_env();
+    const char *keep = g_getenv("DURASIM_KEEP_HISTORY");
+    if (keep && *keep && strcmp(keep, "0") != 0)
+        runner_set_keep_history(TRUE);
+    const char *eager = g_getenv("DURASIM_STREAM_EAGER");
+    if (eager && *eager && strcmp(eager, "0") != 0)
+        runner_set_stream_eager(TRUE);
     if (setlocale(LC_ALL, "C.UTF-8") == NULL)
         setlocale(LC_ALL, "C");
     if (argc < 2) {

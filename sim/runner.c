@@ -3,6 +3,7 @@
 
 #include "model/protocol.h"
 #include "sim/protocols.h"
+#include "reports/stream.h"
 
 #include <string.h>
 
@@ -14,6 +15,20 @@ static gboolean check_all;
 void runner_set_check_invariants(gboolean on)
 {
     check_all = on;
+}
+
+/* The whole history in every run of this process (runner_set_keep_history); or, for tests of
+ * the folds, fold each write as soon as it is settled (DURASIM_STREAM_EAGER). */
+static gboolean keep_all, stream_eager;
+
+void runner_set_stream_eager(gboolean on)
+{
+    stream_eager = on;
+}
+
+void runner_set_keep_history(gboolean on)
+{
+    keep_all = on;
 }
 
 /* The run on this thread, for the crash report of a failed assertion. */
@@ -49,6 +64,8 @@ static const HistOp *final_read(World *w, const char *key)
     History *h = world_history(w);
     const HistOp *found = NULL;
     for (guint i = 0; i < history_len(h); i++) {
+        if (history_is_folded(h, i))
+            continue;
         const HistOp *op = history_op(h, i);
         if ((op->flags & HOP_FINAL) && op->key == k)
             found = op;
@@ -141,13 +158,35 @@ static void judge_expectations(const Scenario *s, World *w, RunResult *r)
     r->passed = r->failures->len == 0;
 }
 
-/* Runs until `done` holds or `until` (or the duration) is reached. */
-static void run_while(World *w, SimTime until, gboolean (*done)(World *, void *), void *ctx)
+/* What the checker's stream is told between slices (reports/stream.h). */
+typedef struct {
+    Checker *checker;
+    FaultRunner *faults;
+} Sweep;
+
+/* Whether no fault can reach anything any more: the plan is spent, the network whole, every
+ * server up and running. */
+static gboolean quiet(World *w, FaultRunner *faults)
+{
+    if (!fault_runner_spent(faults) || !world_net_is_healed(w))
+        return FALSE;
+    for (EndpointId id = 0; id < world_endpoint_count(w); id++)
+        if (world_is_server(w, id) && (!world_is_up(w, id) || world_is_paused(w, id)))
+            return FALSE;
+    return TRUE;
+}
+
+/* Runs until `done` holds or `until` (or the duration) is reached; the stream sweeps between
+ * slices (nothing it does changes the run). */
+static void run_while(World *w, SimTime until, gboolean (*done)(World *, void *), void *ctx,
+                      const Sweep *sweep)
 {
     SimTime limit = MIN(until, world_config(w)->duration);
     while (world_now(w) < limit && !done(w, ctx)) {
         SimTime next = MIN(world_now(w) + SLICE, limit);
-        if (world_run_until(w, next) == SIM_RUN_EMPTY && done(w, ctx))
+        SimRunResult r = world_run_until(w, next);
+        checker_sweep(sweep->checker, quiet(w, sweep->faults));
+        if (r == SIM_RUN_EMPTY && done(w, ctx))
             break;
     }
 }
@@ -177,14 +216,16 @@ static gboolean never(World *w, void *ctx)
 }
 
 /* Keys any operation touched, plus the keys of final.* expectations, in key order. */
-static GArray *keys_to_read(World *w, const Scenario *s)
+static GArray *keys_to_read(World *w, const Checker *checker, const Scenario *s)
 {
     guint n = world_key_count(w);
     gboolean *want = g_new0(gboolean, n);
     History *h = world_history(w);
     for (guint i = 0; i < history_len(h); i++)
-        if (history_op(h, i)->key < n)
+        if (!history_is_folded(h, i) && history_op(h, i)->key < n)
             want[history_op(h, i)->key] = TRUE;
+    for (KeyId k = 0; k < n; k++)
+        want[k] |= checker_key_touched(checker, k); /* folded operations' keys */
     for (guint i = 0; i < s->expect.finals->len; i++) {
         KeyId k;
         if (world_key_lookup(w, ((ExpectFinal *)g_ptr_array_index(s->expect.finals, i))->key, &k))
@@ -225,6 +266,8 @@ typedef struct {
     Checker *checker;
     FaultRunner *faults;
     SimTime quiet_since; /* when the last fault fired (run_activity) */
+    Sweep sweep;
+    gboolean streamed; /* the checker folds what is final as the run goes */
 } Run;
 
 /* Sets up `out` and the run of `s` under the options' seed and bug variants. */
@@ -249,9 +292,13 @@ static void run_begin(const Scenario *s, const RunOptions *opt, RunResult *out, 
         world_keep_trace(w, TRUE);
         checker_keep_history(run->checker);
     }
+    run->streamed = !opt->keep_trace && !opt->keep_history && !keep_all;
+    if (run->streamed)
+        checker_stream(run->checker, opt->lin_budget, stream_eager);
     if (opt->trace_to)
         world_print_trace(w, opt->trace_to);
     run->faults = fault_runner_new(w, &s->faults);
+    run->sweep = (Sweep){run->checker, run->faults};
 }
 
 /* The workload with its faults, then the settle time after the last operation and fault.
@@ -260,14 +307,14 @@ static gboolean run_activity(Run *run, const WorldConfig *cfg)
 {
     World *w = run->w;
     world_start(w);
-    run_while(w, cfg->duration, activity_over, run->faults);
+    run_while(w, cfg->duration, activity_over, run->faults, &run->sweep);
     SimTime last_fault = 0;
     fault_runner_quiet(run->faults, &last_fault);
     run->quiet_since = last_fault;
     fault_runner_disarm(run->faults); /* what has not fired by now never will */
     SimTime settle_end = MAX(world_last_completion(w), last_fault) + cfg->settle;
     settle_end = MAX(settle_end, world_now(w));
-    run_while(w, settle_end, never, NULL);
+    run_while(w, settle_end, never, NULL, &run->sweep);
     /* Whether every fault has ended is judged here, before the final phase can use up what a
      * fault left behind (an injected disk error, say). */
     gboolean healed = !fault_runner_lasting(run->faults, world_now(w)) && world_net_is_healed(w);
@@ -278,8 +325,9 @@ static gboolean run_activity(Run *run, const WorldConfig *cfg)
 
 /* The liveness probe and the final reads, while time is left. Returns the probe's op id, or
  * UINT32_MAX when none ran. */
-static uint32_t run_finals(World *w, const Scenario *s, const WorldConfig *cfg)
+static uint32_t run_finals(const Run *run, const Scenario *s, const WorldConfig *cfg)
 {
+    World *w = run->w;
     if (world_now(w) >= cfg->duration)
         return UINT32_MAX;
     FinalOps finals = {g_array_new(FALSE, FALSE, sizeof(uint32_t))};
@@ -287,12 +335,12 @@ static uint32_t run_finals(World *w, const Scenario *s, const WorldConfig *cfg)
     world_key_lookup(w, "_probe", &pk);
     uint32_t probe = world_submit(w, 0, OP_PUT, pk, 1, HOP_PROBE);
     g_array_append_val(finals.ops, probe);
-    g_autoptr(GArray) keys = keys_to_read(w, s);
+    g_autoptr(GArray) keys = keys_to_read(w, run->checker, s);
     for (guint i = 0; i < keys->len; i++) {
         uint32_t id = world_submit(w, 0, OP_GET, g_array_index(keys, KeyId, i), 0, HOP_FINAL);
         g_array_append_val(finals.ops, id);
     }
-    run_while(w, cfg->duration, finals_done, &finals);
+    run_while(w, cfg->duration, finals_done, &finals, &run->sweep);
     g_array_free(finals.ops, TRUE);
     return probe;
 }
@@ -337,6 +385,9 @@ static void run_record(const Run *run, const Scenario *s, RunResult *out)
     out->sim_end = world_now(w);
     out->stats = *world_stats(w);
     report_latency_add_history(&out->latency, world_history(w));
+    checker_add_latency(run->checker, &out->latency);
+    out->streamed = run->streamed;
+    checker_stream_stats(run->checker, &out->stream);
     out->fired = g_array_copy((GArray *)fault_runner_fired(run->faults));
     out->fired_names = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < out->fired->len; i++) {
@@ -353,7 +404,7 @@ gboolean runner_run(const Scenario *s, const RunOptions *opt, RunResult *out, GE
     current_world = run.w;
     current_name = s->name;
     gboolean healed = run_activity(&run, &out->config);
-    uint32_t probe = run_finals(run.w, s, &out->config);
+    uint32_t probe = run_finals(&run, s, &out->config);
     run_judge(&run, s, opt, out, probe, healed);
     run_record(&run, s, out);
     fault_runner_free(run.faults);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "reports/check.h"
+#include "reports/stream.h"
 #include "reports/report.h"
 #include "scenarios/scenario.h"
 
@@ -17,7 +18,10 @@ typedef struct {
     uint64_t seed;       /* overrides the scenario's seed */
     BugSet extra_bugs;   /* added to the scenario's bugs */
     FILE *trace_to;      /* print the readable trace here (NULL: no) */
-    gboolean keep_trace; /* keep trace records for reports */
+    gboolean keep_trace; /* keep trace records for reports (and the whole history) */
+    /* Keep the whole history and every checker fact to the end (the reports need them), instead
+     * of folding what is final as the run goes (reports/stream.h): --keep-history. */
+    gboolean keep_history;
     uint64_t lin_budget;
 } RunOptions;
 
@@ -35,6 +39,8 @@ typedef struct RunResult {
     ReportLatency latency;  /* of the client operations */
     GArray *fired;          /* of FiredFault */
     GPtrArray *fired_names; /* of char*: fault names, parallel to fired */
+    gboolean streamed;      /* the checker folded what was final as the run went */
+    StreamStats stream;     /* what it folded, and held at the end */
     /* kept for reports when RunOptions.keep_trace */
     World *world;
     Checker *checker;
@@ -48,6 +54,12 @@ void run_result_clear(RunResult *r);
 /* Every run of this process from now on checks every invariant (world_set_invariants), not
  * only the cheap ones; set before the first run (--check-invariants). */
 void runner_set_check_invariants(gboolean on);
+/* Every run of this process from now on keeps its whole history (RunOptions.keep_history):
+ * --keep-history, or DURASIM_KEEP_HISTORY=1 in the environment. */
+void runner_set_keep_history(gboolean on);
+/* Streaming runs fold each write as soon as its module says it is settled, without waiting for
+ * it to be quiet a while (DURASIM_STREAM_EAGER=1: for tests of the folds). */
+void runner_set_stream_eager(gboolean on);
 /* For crash reports: the run in progress on this thread ("seed=.. time=.. event=.."), or
  * FALSE if none. Called from the SIGABRT handler. */
 gboolean runner_describe_current(char *buf, gsize size);

@@ -166,7 +166,7 @@ static void live(Fix *f, uint32_t op)
 
 static void judge(Fix *f)
 {
-    causal_check_history(&f->ledger, &module, f, &f->end, &f->v);
+    causal_check_history(&f->ledger, &module, f, &f->end, NULL, &f->v);
 }
 
 static gboolean found(const Fix *f, ViolationKind kind, const char *text)

@@ -52,7 +52,8 @@ struct Client {
     uint32_t seq;
     SimRng rng;
     GHashTable *versions; /* IdemKey -> Version*, lookups only */
-    GArray *contexts;     /* of KeyContext, by KeyId (grown on demand) */
+    GHashTable *contexts; /* KeyId -> KeyContext*, the keys it had an ok answer of (lookups
+                           * only: a client costs what it touched, whatever the key count) */
     GQueue reconcile;     /* of op ids (GUINT_TO_POINTER(id + 1)): write-backs to run first */
 };
 
@@ -63,6 +64,13 @@ typedef struct {
     uint16_t base_bytes; /* of the base context, after `data` */
     uint8_t *data;       /* owned; NULL when bytes is 0 */
 } KeyContext;
+
+static void context_free(gpointer p)
+{
+    KeyContext *k = p;
+    g_free(k->data);
+    g_free(k);
+}
 
 static void kick(World *w, Client *c);
 
@@ -96,7 +104,7 @@ Client *client_new(World *w, guint index, EndpointId ep)
     c->leader = ENDPOINT_NONE;
     sim_rng_stream(&c->rng, cfg->seed, "workload", index);
     c->versions = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-    c->contexts = g_array_new(FALSE, TRUE, sizeof(KeyContext));
+    c->contexts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, context_free);
     g_queue_init(&c->reconcile);
     return c;
 }
@@ -108,9 +116,7 @@ void client_free(Client *c)
     g_array_free(c->script, TRUE);
     g_queue_clear(&c->system);
     g_hash_table_unref(c->versions);
-    for (guint i = 0; i < c->contexts->len; i++)
-        g_free(g_array_index(c->contexts, KeyContext, i).data);
-    g_array_free(c->contexts, TRUE);
+    g_hash_table_unref(c->contexts);
     g_queue_clear(&c->reconcile);
     g_free(c);
 }
@@ -149,23 +155,18 @@ static EndpointId next_server(World *w, EndpointId current)
 /* The client's context for `key`; NULL when it has none. */
 static KeyContext *context_of(Client *c, KeyId key)
 {
-    if (key >= c->contexts->len)
-        return NULL;
-    KeyContext *k = &g_array_index(c->contexts, KeyContext, key);
-    return k->op == UINT32_MAX && k->bytes == 0 ? NULL : k;
+    return g_hash_table_lookup(c->contexts, GUINT_TO_POINTER(key));
 }
 
 /* After ok operation `op` (a get, put or delete) of its key: the answer's context is the
  * client's now. */
 static void context_take(Client *c, const HistOp *op, const Msg *m)
 {
-    if (op->key >= c->contexts->len) {
-        guint old = c->contexts->len;
-        g_array_set_size(c->contexts, op->key + 1);
-        for (guint i = old; i <= op->key; i++)
-            g_array_index(c->contexts, KeyContext, i).op = UINT32_MAX;
+    KeyContext *k = context_of(c, op->key);
+    if (!k) {
+        k = g_new0(KeyContext, 1);
+        g_hash_table_insert(c->contexts, GUINT_TO_POINTER(op->key), k);
     }
-    KeyContext *k = &g_array_index(c->contexts, KeyContext, op->key);
     guint bytes = 0, base = 0;
     const void *data = m ? msg_client_context(m, &bytes) : NULL;
     const void *base_data = m ? msg_client_base_context(m, &base) : NULL;

@@ -444,8 +444,9 @@ static int explained_by(const LROracle *o, const Violation *x)
         if (index != 0 && index >= t->lo && index <= t->hi)
             return (int)i;
         for (guint k = 0; k < x->nops; k++) {
-            if (x->ops[k] >= history_len(o->view->history))
-                continue;
+            if (x->ops[k] >= history_len(o->view->history) ||
+                history_is_folded(o->view->history, x->ops[k]))
+                continue; /* folded (a get: no placement) */
             IdemKey idem = history_op(o->view->history, x->ops[k])->idem;
             const LRPlacement *p =
                 idem != IDEM_NONE ? idem_table_lookup(&o->placements, idem) : NULL;

@@ -39,12 +39,18 @@ typedef struct {
 } Purge;
 
 /* The live durable records of every replica, per key (decoded from the durable images). */
+/* A replica's live durable records of one key. */
 typedef struct {
-    GArray **sets;     /* [node * keys + key] of QRecord, or NULL; what a newer put or delete of the
-                          same set supersedes is left out as it arrives (the checks that read a set
-                          normalize it, so dropping those early changes nothing) */
-    QRecord *set_base; /* [node * keys + key]: the set's newest put or delete */
-    gboolean *has_set_base;
+    GArray *set;  /* of QRecord; what a newer put or delete of the same set supersedes is left out
+                     as it arrives (the checks that read a set normalize it, so dropping those
+                     early changes nothing) */
+    QRecord base; /* the set's newest put or delete */
+    gboolean has_base;
+} QSet;
+
+typedef struct {
+    GHashTable *sets; /* node << 32 | key -> QSet*: only the keys a node holds records of (a ring
+                         of hundreds of nodes holds each key on a few) */
     guint keys;
     Version *base; /* per key: the newest live durable put or delete */
     gboolean *has_base;
@@ -117,20 +123,49 @@ static void qcopy(QuorumOracle *o, EndpointId node, const QBlockInfo *b, int del
                   DiskChange cause)
 {
     Ledger *l = ledger_get(o->ledger, b->idem);
+    if (!l)
+        return; /* folded as final */
     if (qdata(b->type) && !b->copy) {
         ledger_own_add(o->ledger, l, node, delta);
     }
     ledger_copy_changed(o->ledger, l, node, delta, cause);
 }
 
+static void qset_free(gpointer p)
+{
+    QSet *s = p;
+    g_array_free(s->set, TRUE);
+    g_free(s);
+}
+
+/* The table's key of node n's set of key k (64-bit pointers hold both). */
+static gconstpointer qset_key(EndpointId n, KeyId k)
+{
+    G_STATIC_ASSERT(sizeof(gsize) >= 8);
+    return GSIZE_TO_POINTER(((gsize)n << 32) | k);
+}
+
+/* Node n's live records of key k, or NULL. */
+static const GArray *qset_of(const QState *q, EndpointId n, KeyId k)
+{
+    const QSet *s = g_hash_table_lookup(q->sets, qset_key(n, k));
+    return s ? s->set : NULL;
+}
+
+static QSet *qset_take(QState *q, EndpointId n, KeyId k)
+{
+    QSet *s = g_hash_table_lookup(q->sets, qset_key(n, k));
+    if (!s) {
+        s = g_new0(QSet, 1);
+        s->set = g_array_new(FALSE, FALSE, sizeof(QRecord));
+        g_hash_table_insert(q->sets, (gpointer)qset_key(n, k), s);
+    }
+    return s;
+}
+
 static void qstate_clear(QuorumOracle *o, QState *q)
 {
-    for (guint i = 0; i < o->nodes * q->keys; i++)
-        if (q->sets[i])
-            g_array_free(q->sets[i], TRUE);
-    g_free(q->sets);
-    g_free(q->set_base);
-    g_free(q->has_set_base);
+    g_hash_table_unref(q->sets);
     g_free(q->base);
     g_free(q->has_base);
 }
@@ -229,12 +264,15 @@ static void quorum_block_arrived(QuorumOracle *o, EndpointId node, QBlockInfo *b
         b->copy = qb->rec.copy;
         b->target = qblk_is_hint(qb->type) ? qb->rec.hint_for : 0;
         Ledger *l = ledger_get(o->ledger, qb->rec.idem);
-        l->key = qb->rec.key;
-        l->kind = qb->rec.op;
+        if (l) {
+            l->key = qb->rec.key;
+            l->kind = qb->rec.op;
+        }
         if (qb->rec.clock.ndots > 0) {
             note_dots(o, &qb->rec);
         } else {
-            l->version = qb->rec.version;
+            if (l)
+                l->version = qb->rec.version;
             if (qb->rec.op == OP_PUT || qb->rec.op == OP_DELETE)
                 note_newest(o, &qb->rec);
         }
@@ -350,10 +388,8 @@ static void qstate_add_block(QuorumOracle *o, QState *q, EndpointId n, const Dis
     quorum_parse_sealed(block_store_get(o->view->store, id), &qb);
     if (!qdata(qb.type) || qb.rec.key >= q->keys || node_purged(o, n, &qb.rec))
         return; /* not a record of the key's state here (gone with a purged tombstone) */
-    guint si = n * q->keys + qb.rec.key;
-    GArray **set = &q->sets[si];
-    if (!*set)
-        *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
+    QSet *qs = qset_take(q, n, qb.rec.key);
+    GArray **set = &qs->set;
     qb.rec.copy = 0;
     if (qb.type == QBLK_VDATA) {
         /* Version vectors: one record per write (its blocks united), none another covers. */
@@ -362,11 +398,11 @@ static void qstate_add_block(QuorumOracle *o, QState *q, EndpointId n, const Dis
     }
     /* Superseded by the set's newest put or delete (or that record again): normalizing would
      * drop it. */
-    if (q->has_set_base[si] && qrecord_cmp(&qb.rec, &q->set_base[si]) <= 0)
+    if (qs->has_base && qrecord_cmp(&qb.rec, &qs->base) <= 0)
         return;
     if (qb.rec.op == OP_PUT || qb.rec.op == OP_DELETE) {
-        q->set_base[si] = qb.rec;
-        q->has_set_base[si] = TRUE;
+        qs->base = qb.rec;
+        qs->has_base = TRUE;
         guint keep = 0;
         for (guint j = 0; j < (*set)->len; j++) {
             const QRecord *e = &g_array_index(*set, QRecord, j);
@@ -419,9 +455,7 @@ static gboolean qstate_add_node(QuorumOracle *o, QState *q, EndpointId n)
 static void qstate_build(QuorumOracle *o, QState *q, gboolean *copies)
 {
     q->keys = o->view->key_count(o->view->ctx);
-    q->sets = g_new0(GArray *, o->nodes * q->keys);
-    q->set_base = g_new0(QRecord, o->nodes * q->keys);
-    q->has_set_base = g_new0(gboolean, o->nodes * q->keys);
+    q->sets = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, qset_free);
     q->base = g_new0(Version, q->keys);
     q->has_base = g_new0(gboolean, q->keys);
     for (EndpointId n = 0; n < o->nodes; n++) {
@@ -485,7 +519,7 @@ static gboolean superseded(const QuorumOracle *o, const QState *q, const Ledger 
         return q->has_base[l->key] && version_cmp(q->base[l->key], l->version) > 0;
     const WriteDots *w = idem_table_lookup(&o->dots, l->idem);
     for (EndpointId n = 0; w && n < o->nodes; n++) {
-        const GArray *set = q->sets[n * q->keys + l->key];
+        const GArray *set = qset_of(q, n, l->key);
         for (guint i = 0; set && i < set->len; i++)
             if (qclock_covers(&g_array_index(set, QRecord, i).clock, &w->dots))
                 return TRUE;
@@ -553,7 +587,7 @@ static void check_key_converged(QuorumOracle *o, const QState *q, KeyId k, const
         if (!view->is_up(view->ctx, node))
             continue;
         GArray *set = g_array_new(FALSE, FALSE, sizeof(QRecord));
-        GArray *src = q->sets[node * q->keys + k];
+        const GArray *src = qset_of(q, node, k);
         if (src)
             merge_into(o, set, src);
         /* A tombstone some replica purged goes everywhere in time (every replica held it). */
@@ -696,7 +730,7 @@ static void note_live(QuorumOracle *o, const QState *q)
     for (KeyId k = 0; k < q->keys; k++) {
         g_array_set_size(all, 0);
         for (EndpointId n = 0; n < o->nodes; n++) {
-            const GArray *set = q->sets[n * q->keys + k];
+            const GArray *set = qset_of(q, n, k);
             if (set)
                 merge_into(o, all, set);
         }
@@ -722,6 +756,29 @@ static gboolean quorum_owes_copies(void *st, const Ledger *l)
     /* Before settle: not once a newer put or delete of its key was durable somewhere. */
     const Newest *n = l->key < o->newest->len ? &g_array_index(o->newest, Newest, l->key) : NULL;
     return !n || !n->set || version_cmp(n->version, l->version) <= 0;
+}
+
+static void key_replicas(QuorumOracle *o, KeyId key, NodeSet *out);
+
+/* Settled (streaming), under last-writer-wins without purges: durable on every replica of its
+ * key, or a newer put or delete of its key is durable (it owes nothing then, and is never lost
+ * while that stays). Version vectors keep every write to the end (siblings are judged on all). */
+static gboolean quorum_settled(void *st, const Ledger *l)
+{
+    QuorumOracle *o = st;
+    if (o->vclock || quorum_config(o->view->cfg)->purge != QPURGE_NEVER || l->key == KEY_NONE ||
+        l->key >= o->view->key_count(o->view->ctx))
+        return FALSE;
+    const Newest *n = l->key < o->newest->len ? &g_array_index(o->newest, Newest, l->key) : NULL;
+    if (n && n->set && version_cmp(n->version, l->version) > 0)
+        return TRUE;
+    NodeSet replicas;
+    nodeset_init(&replicas, o->nodes);
+    key_replicas(o, l->key, &replicas);
+    for (EndpointId r = 0; r < o->nodes; r++)
+        if (nodeset_has(&replicas, r) && ledger_count(o->ledger, l, r) == 0)
+            return FALSE;
+    return TRUE;
 }
 
 static void hints_drop(QuorumOracle *o)
@@ -935,6 +992,7 @@ const OracleModule quorum_oracle = {
     .multi_value = quorum_multi_value,
     .accounted = quorum_accounted,
     .reissued = quorum_reissued,
+    .settled = quorum_settled,
     .truncated = quorum_truncated,
     .purged_at = quorum_purged_at,
 };

@@ -288,7 +288,7 @@ void raft_oracle_durable(void *st, EndpointId node, guint file, uint32_t idx, co
     RaftEntry e;
     if (old && raft_decode_entry(old, &e) == BLOCK_OK && e.idem != IDEM_NONE) {
         Ledger *l = ledger_get(o->ledger, e.idem);
-        if (ledger_count(o->ledger, l, node) > 0)
+        if (l && ledger_count(o->ledger, l, node) > 0)
             ledger_copy_changed(o->ledger, l, node, -1, cause);
     }
     if (o->pending_index > o->committed.len && ((o->pending_mask >> node) & 1))
@@ -297,9 +297,11 @@ void raft_oracle_durable(void *st, EndpointId node, guint file, uint32_t idx, co
         return;
     if (e.idem != IDEM_NONE) {
         Ledger *l = ledger_get(o->ledger, e.idem);
-        l->key = e.key;
-        l->kind = e.kind;
-        ledger_copy_changed(o->ledger, l, node, +1, cause);
+        if (l) {
+            l->key = e.key;
+            l->kind = e.kind;
+            ledger_copy_changed(o->ledger, l, node, +1, cause);
+        }
     }
     raft_safety_new_entry(o, node, idx, &e);
     add_support(o, node, &e);
@@ -446,6 +448,22 @@ gboolean raft_oracle_lost(void *st, const Ledger *l, const NodeSet *held)
     uint64_t holders = nodeset_low64(held);
     uint64_t voters = settled_voters(o);
     return popcount(holders & voters) < popcount(voters) / 2 + 1;
+}
+
+/* Settled (streaming): committed, applied, and durable on every voter of the configuration
+ * committed last (or in its snapshot): nothing the protocol does without a fault takes that
+ * away. */
+gboolean raft_oracle_settled(void *st, const Ledger *l)
+{
+    RaftOracle *o = st;
+    if (!l->committed || l->effect_index == 0)
+        return FALSE;
+    uint64_t voters = settled_voters(o);
+    for (EndpointId n = 0; n < o->nodes; n++)
+        if (((voters >> n) & 1) && ledger_count(o->ledger, l, n) == 0 &&
+            raft_covered(o, n) < l->effect_index)
+            return FALSE;
+    return TRUE;
 }
 
 gboolean raft_oracle_visible(void *st, const Ledger *l)

@@ -43,6 +43,7 @@ void raft_oracle_submitted_path(void *st, EndpointId node, const char *path, uin
 guint raft_oracle_ack_copies(void *st);
 gboolean raft_oracle_lost(void *st, const Ledger *l, const NodeSet *holders);
 gboolean raft_oracle_visible(void *st, const Ledger *l);
+gboolean raft_oracle_settled(void *st, const Ledger *l);
 void raft_safety_sent(void *st, const Msg *m);
 void raft_safety_note(void *st, EndpointId node, const ProtoAction *note);
 void raft_safety_caught_up(void *st, gboolean healed);
@@ -54,4 +55,5 @@ void raft_liveness_judge(void *st, const CheckEnd *end, Verdict *v);
     .ack_copies = raft_oracle_ack_copies, .acks_need_commitment = TRUE, .lost = raft_oracle_lost,  \
     .loss_names_survivors = TRUE, .visible = raft_oracle_visible, .merging_adds = FALSE,           \
     .convergence = raft_safety_caught_up, .end_checks = raft_safety_end_checks,                    \
-    .liveness = raft_liveness_judge, .submitted_path = raft_oracle_submitted_path
+    .liveness = raft_liveness_judge, .submitted_path = raft_oracle_submitted_path,                 \
+    .settled = raft_oracle_settled

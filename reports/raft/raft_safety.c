@@ -140,6 +140,8 @@ static void on_leader(RaftOracle *o, EndpointId node, uint64_t term)
 static void check_applied_once(RaftOracle *o, EndpointId node, uint64_t index, IdemKey idem)
 {
     Ledger *l = ledger_get(o->ledger, idem);
+    if (!l)
+        return; /* folded as final: applied once, as it was then */
     if (l->effect_index == 0) {
         l->effect_index = index;
         return;

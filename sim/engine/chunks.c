@@ -132,7 +132,8 @@ void chunks_clear(Chunks *a)
     if (a->nchunks > 0)
         g_free(a->chunks[0]);
     for (guint i = 1; i < a->nchunks; i++)
-        chunk_free(a->chunks[i], (gsize)CHUNKS_PER * a->elem);
+        if (a->chunks[i])
+            chunk_free(a->chunks[i], (gsize)CHUNKS_PER * a->elem);
     g_free(a->chunks);
     *a = (Chunks){.elem = a->elem};
 }
@@ -206,10 +207,30 @@ void *chunks_push(Chunks *a)
     return e;
 }
 
+void chunks_release(Chunks *a, guint chunk)
+{
+    g_assert(chunk < a->nchunks && a->first_cap == CHUNKS_PER);
+    g_assert(((uint64_t)chunk + 1) * CHUNKS_PER <= a->len); /* a whole chunk */
+    if (!a->chunks[chunk])
+        return;
+    if (chunk == 0)
+        g_free(a->chunks[0]);
+    else
+        chunk_free(a->chunks[chunk], (gsize)CHUNKS_PER * a->elem);
+    a->chunks[chunk] = NULL;
+    a->released++;
+}
+
 gsize chunks_bytes(const Chunks *a)
 {
     if (a->nchunks == 0)
         return 0;
-    return (gsize)a->first_cap * a->elem + (gsize)(a->nchunks - 1) * CHUNKS_PER * a->elem +
-           a->chunks_cap * sizeof(uint8_t *);
+    gsize held = a->chunks_cap * sizeof(uint8_t *);
+    if (a->chunks[0])
+        held += (gsize)a->first_cap * a->elem;
+    for (guint i = 1; a->released > 0 && i < a->nchunks; i++)
+        held += a->chunks[i] ? (gsize)CHUNKS_PER * a->elem : 0;
+    if (a->released == 0)
+        held += (gsize)(a->nchunks - 1) * CHUNKS_PER * a->elem;
+    return held;
 }

@@ -25,8 +25,9 @@ typedef struct {
     guint nchunks;    /* chunks allocated */
     guint chunks_cap; /* room in `chunks` */
     guint first_cap;
-    guint elem; /* bytes per element */
-    guint len;  /* elements in use */
+    guint elem;     /* bytes per element */
+    guint len;      /* elements in use */
+    guint released; /* chunks given back (chunks_release): NULL in `chunks` */
 } Chunks;
 
 void chunks_init(Chunks *a, guint elem_size);
@@ -39,6 +40,15 @@ void chunks_set_size(Chunks *a, guint len);
 void chunks_reserve(Chunks *a, guint len);
 /* Appends one zeroed element and returns it. */
 void *chunks_push(Chunks *a);
+/* Gives back the storage of a whole chunk (its elements are all below the length, and chunk 0
+ * has grown whole): its elements may no longer be read or written; the others keep their
+ * indexes. For long arrays whose old elements are done with (a streaming history). */
+void chunks_release(Chunks *a, guint chunk);
+/* Whether element i's chunk was given back. */
+static inline gboolean chunks_released(const Chunks *a, guint i)
+{
+    return a->chunks[i >> CHUNKS_SHIFT] == NULL;
+}
 /* Bytes of storage held (for memory reports). */
 gsize chunks_bytes(const Chunks *a);
 
