@@ -1,10 +1,13 @@
 /* faults/fault.h — fault plans: what goes wrong, when, and to whom.
  *
- * A fault fires at a time (`at`) or when a node hits a failpoint (`on`, with a node or role
- * filter and an nth hit). A failpoint-triggered fault acts synchronously, between two actions of
- * the node that hit the failpoint. Lasting faults end after `for`; a crash may restart after
- * `restart_after`. The runner records every fault that fired, for reports, coverage and the
- * within-model judgement.
+ * A fault fires at a time (`at`), when a node hits a failpoint (`on`, with a node or role
+ * filter and an nth hit), or when a node's step reaches one of the protocol's reachability marks
+ * (`on = mark:NAME`, with the same filter and nth). A failpoint-triggered fault acts
+ * synchronously, between two actions of the node that hit the failpoint; a mark-triggered one
+ * right after the step that reached the mark, once its actions ran (a disk fault then strikes
+ * the writes it queued, a crash the node that just began a repair or a handoff). Lasting faults end
+ * after `for`; a crash may restart after `restart_after`. The runner records every fault that
+ * fired, for reports, coverage and the within-model judgement.
  */
 #pragma once
 
@@ -13,6 +16,7 @@
 typedef enum {
     TRIG_AT,
     TRIG_FAILPOINT,
+    TRIG_MARK,
 } TriggerKind;
 
 /* Who a fault acts on: one endpoint, or whoever has a role (at firing time), or any node. */
@@ -29,7 +33,8 @@ typedef struct {
     TriggerKind trigger;
     SimTime at;
     FailpointId fp;
-    guint nth;
+    MarkId mark; /* TRIG_MARK: the protocol's mark */
+    guint nth;   /* TRIG_FAILPOINT, TRIG_MARK */
     TargetKind target;
     EndpointId node;
     NodeRole role;
@@ -65,8 +70,18 @@ FaultSpec *fault_spec_new(void);
 FaultSpec *fault_spec_copy(const FaultSpec *f);
 void fault_spec_free(FaultSpec *f);
 
-/* Checks a plan against a config (node names exist, failpoints belong to the protocol, ...). */
+/* Checks a plan against a config (node names exist, failpoints and marks belong to the
+ * protocol, ...). */
 gboolean fault_plan_validate(const FaultPlan *p, const WorldConfig *c, GError **error);
+/* The nodes the plan damages for good, as the within-model judgement will count them: targets of
+ * media faults and disk losses, and, where a server down for good spends the failure budget
+ * (ProtoTolerance.down_counts), of crashes without restart and of metadata errors. *unknown is
+ * set when such a fault strikes a role or whoever hits its trigger (it cannot be counted ahead).
+ * *out (empty or zeroed on entry) gets the nodes; the caller clears it. */
+void fault_plan_damaged(const FaultPlan *p, const WorldConfig *c, EndpointMask *out,
+                        gboolean *unknown);
+/* The distinct marks the plan's faults strike on, into out[WORLD_MAX_WATCHED_MARKS]. */
+guint fault_plan_marks(const FaultPlan *p, MarkId *out);
 
 /* A fault that fired. */
 typedef struct {

@@ -102,7 +102,7 @@ static gboolean check_values(const FaultSpec *f, guint endpoints, GError **error
         return bad(error, f, "at", "must not be negative");
     if (f->latency.lo < 0 || f->latency.hi < f->latency.lo)
         return bad(error, f, "latency", "must be a duration or a range lo..hi with lo <= hi");
-    if (f->trigger == TRIG_FAILPOINT && f->nth == 0)
+    if ((f->trigger == TRIG_FAILPOINT || f->trigger == TRIG_MARK) && f->nth == 0)
         return bad(error, f, "nth", "must be at least 1");
     if (!mask_in_range(&f->from_mask, endpoints) || !mask_in_range(&f->to_mask, endpoints))
         return bad(error, f, "link", "names an endpoint the cluster does not have");
@@ -113,8 +113,72 @@ static gboolean check_values(const FaultSpec *f, guint endpoints, GError **error
     return TRUE;
 }
 
+void fault_plan_damaged(const FaultPlan *p, const WorldConfig *c, EndpointMask *out,
+                        gboolean *unknown)
+{
+    ProtoTolerance tol;
+    c->protocol->tolerance(c, &tol);
+    *unknown = FALSE;
+    for (guint i = 0; i < p->faults->len; i++) {
+        const FaultSpec *f = g_ptr_array_index(p->faults, i);
+        gboolean damage =
+            f->kind == FAULT_SECTOR_ERROR || f->kind == FAULT_CORRUPT ||
+            f->kind == FAULT_DISK_LOSS || (tol.down_counts && f->kind == FAULT_METADATA_ERROR) ||
+            (tol.down_counts && f->kind == FAULT_CRASH && f->restart_after == SIM_TIME_NEVER);
+        if (damage && f->target == TARGET_NODE)
+            endpoint_mask_add(out, f->node);
+        else if (damage)
+            *unknown = TRUE;
+    }
+}
+
+/* The distinct marks the plan's faults are triggered on (at most WORLD_MAX_WATCHED_MARKS). */
+guint fault_plan_marks(const FaultPlan *p, MarkId *out)
+{
+    guint n = 0;
+    for (guint i = 0; i < p->faults->len; i++) {
+        const FaultSpec *f = g_ptr_array_index(p->faults, i);
+        gboolean seen = f->trigger != TRIG_MARK;
+        for (guint k = 0; k < n && !seen; k++)
+            seen = out[k] == f->mark;
+        if (!seen && n < WORLD_MAX_WATCHED_MARKS)
+            out[n++] = f->mark;
+    }
+    return n;
+}
+
+static gboolean check_marks(const FaultPlan *p, const WorldConfig *c, GError **error)
+{
+    guint distinct = 0;
+    for (guint i = 0; i < p->faults->len; i++) {
+        const FaultSpec *f = g_ptr_array_index(p->faults, i);
+        if (f->trigger != TRIG_MARK)
+            continue;
+        if (f->mark >= c->protocol->n_marks) {
+            g_set_error(error, CONFIG_ERROR, 0,
+                        "[fault %s] on: mark %u is not one of the %s protocol's", f->name,
+                        (guint)f->mark, protocol_name(c->protocol));
+            return FALSE;
+        }
+        gboolean seen = FALSE;
+        for (guint k = 0; k < i && !seen; k++) {
+            const FaultSpec *e = g_ptr_array_index(p->faults, k);
+            seen = e->trigger == TRIG_MARK && e->mark == f->mark;
+        }
+        if (!seen && ++distinct > WORLD_MAX_WATCHED_MARKS) {
+            g_set_error(error, CONFIG_ERROR, 0,
+                        "[fault %s] on: a plan may strike on at most %d distinct marks", f->name,
+                        WORLD_MAX_WATCHED_MARKS);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 gboolean fault_plan_validate(const FaultPlan *p, const WorldConfig *c, GError **error)
 {
+    if (!check_marks(p, c, error))
+        return FALSE;
     for (guint i = 0; i < p->faults->len; i++) {
         const FaultSpec *f = g_ptr_array_index(p->faults, i);
         if (f->trigger == TRIG_FAILPOINT && !protocol_has_failpoint(c->protocol, f->fp)) {

@@ -264,6 +264,30 @@ static void on_timed(void *ctx, uint64_t index, uint64_t b)
     fire(r, (guint)index, node);
 }
 
+/* A step of `node` reached a watched mark `times` times: the mark faults it completes fire. */
+static void on_mark(void *ctx, World *w, EndpointId node, MarkId mark, MarkCount times)
+{
+    FaultRunner *r = ctx;
+    if (r->disarmed)
+        return;
+    for (guint i = 0; i < r->plan->faults->len; i++) {
+        const FaultSpec *f = g_ptr_array_index(r->plan->faults, i);
+        if (f->trigger != TRIG_MARK || f->mark != mark)
+            continue;
+        if (f->target == TARGET_NODE && f->node != node)
+            continue;
+        if (f->target == TARGET_ROLE && world_role(w, node) != f->role)
+            continue;
+        guint was = r->hits[i];
+        r->hits[i] = (guint)MIN((MarkCount)G_MAXUINT, was + times);
+        if (was >= f->nth || r->hits[i] < f->nth)
+            continue;
+        if (fault_kind_needs_disk(f->kind) && !world_is_node(w, node))
+            continue;
+        fire(r, i, node);
+    }
+}
+
 static void on_failpoint(void *ctx, World *w, EndpointId node, FailpointId fp)
 {
     FaultRunner *r = ctx;
@@ -303,6 +327,10 @@ FaultRunner *fault_runner_new(World *w, const FaultPlan *plan)
         }
     }
     world_set_failpoint_hook(w, on_failpoint, r);
+    MarkId marks[WORLD_MAX_WATCHED_MARKS];
+    guint nmarks = fault_plan_marks(plan, marks);
+    if (nmarks > 0)
+        world_watch_marks(w, marks, nmarks, on_mark, r);
     return r;
 }
 

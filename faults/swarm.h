@@ -26,3 +26,9 @@ gboolean fault_mode_parse(const char *text, FaultMode *out);
  * `horizon`, to `plan`, drawing from `rng`. */
 void swarm_generate(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRng *rng,
                     FaultPlan *plan);
+/* For half the seeds, appends one timing profile (faults/swarm_profiles.c): faults struck on
+ * reachability marks, a disk error and a restart of one node moments apart, several nodes down
+ * at once, duplicated and late messages, a long absence, a repair racing restarts. Within the
+ * model it stays inside the failure budget the plan has left. */
+void swarm_profile(const WorldConfig *c, SimTime horizon, FaultMode mode, SimRng *rng,
+                   FaultPlan *plan);

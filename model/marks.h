@@ -21,12 +21,25 @@ typedef uint64_t MarkCount;
 typedef uint16_t MarkId;
 #define MARK_MAX 256 /* marks of one protocol */
 
+/* What a mark's branch is doing, for the swarm's timing profiles: disk faults strike repairs,
+ * handoffs, boots and scrubs, restarts race failure paths, repairs and elections. */
+typedef enum {
+    MARK_PATH,     /* an ordinary outcome (the default) */
+    MARK_FAILURE,  /* a failure being handled: an I/O error, a timeout, a give-up */
+    MARK_REPAIR,   /* repair, handoff, read repair, anti-entropy, catch-up */
+    MARK_BOOT,     /* a boot path */
+    MARK_SCRUB,    /* reading the disk back for latent damage */
+    MARK_ELECTION, /* an election or a change of leader */
+    MARK_ROLE_COUNT,
+} MarkRole;
+
 typedef struct {
     const char *name;    /* "coord.write.quorum-met": unique within its table */
     const char *summary; /* what reaching it means, one line */
     /* NULL: a default campaign within the model must reach it. Otherwise why it cannot: it
      * needs a fault beyond the model, a bug variant, or a load the generator never makes. */
     const char *unowed;
+    uint8_t role; /* MarkRole; MARK_PATH when left out */
 } Mark;
 
 #define MARK(counts, id) ((counts)[(id)]++)

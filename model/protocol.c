@@ -168,6 +168,17 @@ gboolean protocol_failpoint_parse(const Protocol *p, const char *name, Failpoint
     return FALSE;
 }
 
+gboolean protocol_mark_parse(const Protocol *p, const char *name, MarkId *out)
+{
+    for (guint i = 0; i < p->n_marks; i++) {
+        if (strcmp(p->marks[i].name, name) == 0) {
+            *out = (MarkId)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 char *protocol_failpoint_owners(const char *name)
 {
     GString *s = NULL;

@@ -103,6 +103,11 @@ typedef struct {
      * only when `admin` is set). The leader is cut off at the first two for a while, and a voter
      * crashes for a moment at the third, so that configurations of successive leaders meet. */
     FailpointId change_fp[3];
+    /* The swarm's timing profiles (faults struck on the protocol's reachability marks, a disk
+     * error and a restart moments apart, nodes down together, late duplicates, long workloads;
+     * faults/swarm_profiles.c) for half the seeds. A protocol opts in once its campaign runs
+     * clean with them. */
+    gboolean profiles;
 } ProtoSwarm;
 
 /* One named total of a protocol's work in a run or a campaign (a sum over runs). */
@@ -155,6 +160,9 @@ typedef struct Protocol {
     /* ---- reachability marks (model/marks.h): mark i is counted in ProtoInit.marks[i] ---- */
     const Mark *marks;
     guint n_marks; /* <= MARK_MAX */
+    /* Whether its nodes create, rename or unlink files (else the world's marks of namespace
+     * changes lost or kept by a power cut cannot be reached by its runs). */
+    gboolean names_files;
 
     /* ---- faults ---- */
     const NodeRole *roles; /* the roles a fault may target, ROLE_NONE-terminated */
@@ -233,6 +241,8 @@ gboolean protocol_has_failpoint(const Protocol *p, FailpointId fp);
 const char *protocol_failpoint_name(const Protocol *p, FailpointId fp);
 /* Its failpoint named `name`: sets *out to the code. */
 gboolean protocol_failpoint_parse(const Protocol *p, const char *name, FailpointId *out);
+/* Its reachability mark named `name` ("replica.handoff.sent"): sets *out to its id. */
+gboolean protocol_mark_parse(const Protocol *p, const char *name, MarkId *out);
 /* The place of one of its failpoints in its list (0 .. n_failpoints - 1), for per-failpoint
  * counters. */
 static inline guint protocol_failpoint_index(const Protocol *p, FailpointId fp)

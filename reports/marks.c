@@ -7,6 +7,8 @@ const char *world_mark_unowed(WorldMark m, const Protocol *p)
         return world_marks[m].unowed;
     if (m == WMARK_CLIENT_REDIRECT && !p->clients.retry_to_leader)
         return "the protocol's nodes never redirect a client to a leader";
+    if ((m == WMARK_DISK_NS_KEPT || m == WMARK_DISK_NS_LOST) && !p->names_files)
+        return "the protocol's nodes keep fixed files: they create, rename or unlink none";
     return NULL;
 }
 

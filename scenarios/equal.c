@@ -210,10 +210,16 @@ static gboolean same_fault(Diff *d, const Protocol *p, const FaultSpec *a, const
         return FALSE;
     g_autofree char *at = g_strconcat(w, a->trigger == TRIG_AT ? " at" : " on", NULL);
     g_autofree char *nth = g_strconcat(w, " nth", NULL);
-    gboolean ok = a->trigger == TRIG_AT ? same_int(d, at, a->at, b->at)
-                                        : same_str(d, at, protocol_failpoint_name(p, a->fp),
-                                                   protocol_failpoint_name(p, b->fp)) &&
-                                              same_uint(d, nth, a->nth, b->nth);
+    gboolean ok;
+    if (a->trigger == TRIG_AT)
+        ok = same_int(d, at, a->at, b->at);
+    else if (a->trigger == TRIG_MARK)
+        ok = same_str(d, at, p->marks[a->mark].name, p->marks[b->mark].name) &&
+             same_uint(d, nth, a->nth, b->nth);
+    else
+        ok =
+            same_str(d, at, protocol_failpoint_name(p, a->fp), protocol_failpoint_name(p, b->fp)) &&
+            same_uint(d, nth, a->nth, b->nth);
     if (ok && a->target == TARGET_NODE)
         ok = same_uint(d, node, a->node, b->node);
     if (ok && a->target == TARGET_ROLE)

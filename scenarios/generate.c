@@ -32,6 +32,12 @@ static void gen_workload(WorldConfig *c, SimRng *rng)
 {
     c->clients = (guint)draw(rng, 1, 4);
     c->ops = (guint)draw(rng, 10, 40);
+    if (c->protocol->swarm.profiles && sim_rng_chance(rng, 1, 8)) {
+        /* A long workload (a catch-up longer than one append carries), with settle time for a
+         * scrub to go round a log that long. */
+        c->ops = (guint)draw(rng, 80, 160);
+        c->settle = 2 * SIM_SEC + (SimTime)c->ops * 25 * SIM_MS;
+    }
     /* Raft's hard cases need reads and writes of one key around a leader change. */
     c->keys = (guint)draw(rng, 1, c->protocol->swarm.keys_max);
     c->mix[OP_PUT] = (guint)draw(rng, 1, 10);
@@ -63,6 +69,7 @@ Scenario *scenario_generate(const Protocol *protocol, uint64_t seed, FaultMode m
     if (protocol->swarm.admin)
         protocol->swarm.admin(c, horizon, &rng);
     swarm_generate(c, horizon, mode, &rng, &s->faults);
+    swarm_profile(c, horizon, mode, &rng, &s->faults);
     /* What the generator makes must pass the checks a user's file passes: a bug here, not input. */
     g_autoptr(GError) err = NULL;
     if (!world_config_validate(c, &err) || !fault_plan_validate(&s->faults, c, &err))

@@ -950,18 +950,27 @@ static gboolean load_fault(Loader *L, const char *g, const char *name)
         return fail(L, g, "kind", "unknown fault kind '%s'", kind);
     gboolean at = has(L, g, "at"), on = has(L, g, "on");
     if (at == on)
-        return fail(L, g, at ? "on" : "at", "give exactly one of at = <time> or on = <failpoint>");
+        return fail(L, g, at ? "on" : "at",
+                    "give exactly one of at = <time> or on = <failpoint> (or mark:<name>)");
     if (at) {
         f->trigger = TRIG_AT;
         if (!get_time(L, g, "at", FALSE, &f->at) || !check_before_end(L, g, f->at))
             return FALSE;
         if (has(L, g, "nth"))
-            return fail(L, g, "nth", "only with on = <failpoint>");
+            return fail(L, g, "nth", "only with on = <failpoint> or on = mark:<name>");
     } else {
         f->trigger = TRIG_FAILPOINT;
         g_autofree char *fp = get(L, g, "on");
         const Protocol *p = L->s->config.protocol;
-        if (!protocol_failpoint_parse(p, g_strstrip(fp), &f->fp)) {
+        g_strstrip(fp);
+        if (g_str_has_prefix(fp, "mark:")) {
+            f->trigger = TRIG_MARK;
+            if (!protocol_mark_parse(p, fp + 5, &f->mark))
+                return fail(L, g, "on",
+                            "'%s' is not a mark of the %s protocol (fuzz --coverage "
+                            "lists them)",
+                            fp + 5, p->name);
+        } else if (!protocol_failpoint_parse(p, fp, &f->fp)) {
             g_autofree char *owners = protocol_failpoint_owners(fp);
             if (owners)
                 return fail(L, g, "on", "failpoint '%s' is not in the %s protocol (it is %s's)", fp,

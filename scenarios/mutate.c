@@ -151,31 +151,47 @@ static FailpointId some_failpoint(Mut *m, const FaultSpec *f)
     return (FailpointId)(p->fp_first + draw(m->rng, 0, p->n_failpoints - 1));
 }
 
+/* Another moment for a fault: a time, a failpoint, or a reachability mark of the protocol. */
 static gboolean mut_trigger(Mut *m)
 {
     guint i;
     FaultSpec *f = some_fault(m, &i);
     const Protocol *p = m->s->config.protocol;
-    if (!f || f->kind == FAULT_HEAL || f->kind == FAULT_RESTART || p->n_failpoints == 0)
+    if (!f || f->kind == FAULT_HEAL || f->kind == FAULT_RESTART)
         return FALSE;
-    if (f->trigger == TRIG_FAILPOINT && coin(m->rng)) {
+    switch (draw(m->rng, 0, 2)) {
+    case 0:
+        if (f->trigger == TRIG_AT)
+            return FALSE;
         f->trigger = TRIG_AT;
         f->at = sim_rng_duration(m->rng, sim_range(0, scenario_horizon(&m->s->config)));
         g_string_append_printf(m->what, "time %s", f->name);
         return TRUE;
+    case 1:
+        if (p->n_failpoints == 0)
+            return FALSE;
+        f->trigger = TRIG_FAILPOINT;
+        f->fp = some_failpoint(m, f);
+        f->nth = (guint)draw(m->rng, 1, 6);
+        g_string_append_printf(m->what, "strike %s on %s", f->name,
+                               protocol_failpoint_name(p, f->fp));
+        return TRUE;
+    default:
+        if (p->n_marks == 0)
+            return FALSE;
+        f->trigger = TRIG_MARK;
+        f->mark = (MarkId)draw(m->rng, 0, p->n_marks - 1);
+        f->nth = (guint)draw(m->rng, 1, 4);
+        g_string_append_printf(m->what, "strike %s on mark:%s", f->name, p->marks[f->mark].name);
+        return TRUE;
     }
-    f->trigger = TRIG_FAILPOINT;
-    f->fp = some_failpoint(m, f);
-    f->nth = (guint)draw(m->rng, 1, 6);
-    g_string_append_printf(m->what, "strike %s on %s", f->name, protocol_failpoint_name(p, f->fp));
-    return TRUE;
 }
 
 static gboolean mut_nth(Mut *m)
 {
     guint i;
     FaultSpec *f = some_fault(m, &i);
-    if (!f || f->trigger != TRIG_FAILPOINT)
+    if (!f || f->trigger == TRIG_AT)
         return FALSE;
     guint was = f->nth;
     f->nth =
@@ -360,25 +376,15 @@ static MutKind some_mutation(SimRng *rng)
     g_assert_not_reached();
 }
 
-/* Nodes the plan damages for good (media faults, lost disks, and for protocols whose servers
- * down for good spend the budget, crashes without restart). */
+/* Nodes the plan damages for good; G_MAXUINT when some cannot be counted ahead. */
 static guint planned_damage(const Scenario *s)
 {
-    ProtoTolerance tol;
-    s->config.protocol->tolerance(&s->config, &tol);
-    uint64_t nodes = 0;
-    for (guint i = 0; i < s->faults.faults->len; i++) {
-        const FaultSpec *f = g_ptr_array_index(s->faults.faults, i);
-        gboolean damage =
-            f->kind == FAULT_SECTOR_ERROR || f->kind == FAULT_CORRUPT ||
-            f->kind == FAULT_DISK_LOSS ||
-            (f->kind == FAULT_CRASH && f->restart_after == SIM_TIME_NEVER && tol.down_counts);
-        if (damage && f->target == TARGET_NODE && f->node < 64)
-            nodes |= (uint64_t)1 << f->node;
-        else if (damage)
-            return G_MAXUINT; /* whoever it strikes: cannot be counted ahead */
-    }
-    return (guint)__builtin_popcountll(nodes);
+    gboolean unknown;
+    EndpointMask nodes = {0};
+    fault_plan_damaged(&s->faults, &s->config, &nodes, &unknown);
+    guint n = endpoint_mask_count(&nodes);
+    endpoint_mask_clear(&nodes);
+    return unknown ? G_MAXUINT : n;
 }
 
 /* Whether the loader takes the scenario's text (every check a user's file passes). */

@@ -55,17 +55,18 @@ static char *names_of(const WorldConfig *c, const EndpointMask *mask, gboolean s
     return g_string_free(s, FALSE);
 }
 
+/* Exactly num out of den, which a run draws against (so "0.0" stays 0 out of 10, "1.00" 100 out
+ * of 100: the loader reads each digit as written). */
 static char *probability_text(uint64_t num, uint64_t den)
 {
-    if (num == 0)
-        return g_strdup("0");
-    if (num == den)
-        return g_strdup("1");
+    if (den == 1)
+        return g_strdup_printf("%" G_GUINT64_FORMAT, num);
     /* den is a power of ten (the loader and the generator only make those). */
     int digits = 0;
     for (uint64_t d = den; d > 1; d /= 10)
         digits++;
-    return g_strdup_printf("0.%0*" G_GUINT64_FORMAT, digits, num);
+    return g_strdup_printf("%" G_GUINT64_FORMAT ".%0*" G_GUINT64_FORMAT, num / den, digits,
+                           num % den);
 }
 
 /* The protocol's own keys, in its table's order (a key at its derived default is left out). */
@@ -183,7 +184,10 @@ static void write_fault(GKeyFile *kf, const WorldConfig *c, const FaultSpec *f)
     if (f->trigger == TRIG_AT) {
         set_time(kf, g, "at", f->at);
     } else {
-        g_key_file_set_string(kf, g, "on", protocol_failpoint_name(c->protocol, f->fp));
+        g_autofree char *on = f->trigger == TRIG_MARK
+                                  ? g_strconcat("mark:", c->protocol->marks[f->mark].name, NULL)
+                                  : g_strdup(protocol_failpoint_name(c->protocol, f->fp));
+        g_key_file_set_string(kf, g, "on", on);
         if (f->nth != 1)
             set_uint(kf, g, "nth", f->nth);
     }

@@ -169,7 +169,7 @@ static gboolean simplify_faults(Shrinker *sh, Scenario **best)
     for (guint i = 0; i < (*best)->faults.faults->len; i++) {
         for (int what = 0; what < 2; what++) {
             const FaultSpec *f = g_ptr_array_index((*best)->faults.faults, i);
-            gboolean can = what == 0 ? f->trigger == TRIG_FAILPOINT && f->nth > 1
+            gboolean can = what == 0 ? f->trigger != TRIG_AT && f->nth > 1
                                      : f->kind == FAULT_CRASH && f->power;
             if (!can)
                 continue;

@@ -95,6 +95,24 @@ static void test_marks_catch_up_story_reaches_its_branches(void **state)
     run_result_clear(&r);
 }
 
+/* A fault struck on a mark fires right after the step that reached it: the fsync errors given
+ * when r2 began its repair fail the repair's first batches, which are asked for again. */
+static void test_marks_fault_on_a_mark_strikes_after_that_step(void **state)
+{
+    RunResult r;
+    run_file("scenarios/quorum-repair-disk-errors.ini", &r);
+    const MarkCount *m = r.stats.marks;
+    assert_true(m[QMARK_REPLICA_REPAIR_START] >= 2); /* the first, and the one after the loss */
+    assert_true(m[QMARK_REPLICA_REPAIR_BATCH_LOST] > 0);
+    assert_true(m[QMARK_REPLICA_REPAIR_DONE] > 0);
+    assert_int_equal(r.fired->len, 2);
+    const FiredFault *loss = &g_array_index(r.fired, FiredFault, 0);
+    const FiredFault *errors = &g_array_index(r.fired, FiredFault, 1);
+    assert_true(errors->time > loss->time && errors->time < loss->time + 20 * SIM_MS);
+    assert_int_equal(r.stats.fsync_errors, 2);
+    run_result_clear(&r);
+}
+
 /* A unit test's instance (no runtime counters) counts into the thread's sink. */
 static void test_marks_instance_without_counters_counts_into_the_sink(void **state)
 {
@@ -169,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_marks_tables_are_named_summarised_and_unique),
         cmocka_unit_test(test_marks_sloppy_failover_story_reaches_its_branches),
         cmocka_unit_test(test_marks_catch_up_story_reaches_its_branches),
+        cmocka_unit_test(test_marks_fault_on_a_mark_strikes_after_that_step),
         cmocka_unit_test(test_marks_instance_without_counters_counts_into_the_sink),
         cmocka_unit_test(test_marks_campaign_totals_add_up_the_seeds),
     };

@@ -138,18 +138,18 @@ static uint64_t draw(SimRng *rng, uint64_t lo, uint64_t hi)
 static void quorum_swarm_cluster(WorldConfig *c, SimRng *rng)
 {
     QuorumConfig *q = quorum_config_mut(c);
-    c->nodes = (guint)draw(rng, 3, 6);
-    q->replicas = (guint)draw(rng, 2, MIN(5u, c->nodes));
+    /* Up to seven nodes, N of 2 to every node, and W and R of every legal value: a strict
+     * quorum (W + R > N) three times in four, any pair otherwise. */
+    c->nodes = (guint)draw(rng, 3, 7);
+    q->replicas = (guint)draw(rng, 2, c->nodes);
     q->coordinators = (guint)draw(rng, 1, 2);
-    if (sim_rng_chance(rng, 3, 4)) {
-        /* A strict quorum: W + R > N. */
-        q->write_quorum = (guint)draw(rng, q->replicas / 2 + 1, q->replicas);
+    q->write_quorum = (guint)draw(rng, 1, q->replicas);
+    if (sim_rng_chance(rng, 3, 4))
         q->read_quorum = (guint)draw(rng, q->replicas - q->write_quorum + 1, q->replicas);
-    } else {
-        q->write_quorum = (guint)draw(rng, 1, q->replicas);
+    else
         q->read_quorum = (guint)draw(rng, 1, q->replicas);
-    }
-    q->sloppy = sim_rng_chance(rng, 1, 4);
+    /* Sloppy quorums and failover, half the time. */
+    q->sloppy = sim_rng_chance(rng, 1, 2);
     q->retry_attempts = (guint)draw(rng, 1, 3);
     q->retry_backoff = sim_rng_ms_range(rng, 5, 20, 150);
     /* The Dynamo features come from a stream of their own, so that a seed that draws none of
@@ -245,6 +245,10 @@ static const BugVariant quorum_bugs[QUORUM_BUG_COUNT] = {
                                        "the coordinator answers the client at the first durable "
                                        "ack instead of the W-th",
                                        "early-ack"},
+    [QUORUM_BUG_BOOT_TRUSTS_FSYNC] = {"boot-trusts-fsync",
+                                      "a restarted replica fsyncs what it read back and trusts "
+                                      "the 0, instead of writing it back first (pre-fsyncgate)",
+                                      "unpersisted-send"},
     [QUORUM_BUG_NO_DEDUP] = {"no-dedup",
                              "replicas apply a retried write again instead of deduplicating its "
                              "idempotency key",
@@ -367,6 +371,7 @@ const Protocol quorum_protocol = {
             .failpoint_chance = {1, 4},
             .by_role = FALSE,
             .takeover = NULL,
+            .profiles = TRUE,
         },
     .enough_up = quorum_enough_up,
     .replication = quorum_replication,

@@ -167,6 +167,8 @@ typedef struct {
     GArray *inflight;     /* of Inflight, by wseq */
     GArray *unverified;   /* of Inflight: records read back at boot, durable only once an fsync
                              after the boot succeeded */
+    GArray *voids;        /* of Inflight (the voided block, no idem): VOID markers no sync has
+                             covered yet */
     GPtrArray *pending;   /* of Pending*, in arrival order */
     GPtrArray *spare;     /* of Pending*: finished ones, kept for reuse (bounded) */
     GPtrArray *handoffs;
@@ -442,6 +444,18 @@ static void remember(Replica *r, const QRecord *rec, uint32_t block, gboolean du
 }
 
 /* Forgets a record that did not become durable, so a retry rewrites it. */
+/* The page cache may still show block `block`, marked clean, or the disk may even hold it (an
+ * fsync's error may be one an earlier writeback left): a VOID marker makes a restart, and the
+ * oracles, ignore it. The marker counts only once a sync covers it (settle_voids). */
+static void write_void(Replica *r, uint32_t block, ActionList *out)
+{
+    DiskBlock b;
+    quorum_encode_void(&b, block);
+    append(r, out, &b, 0);
+    Inflight v = {++r->next_wseq, 0, block, 0};
+    g_array_append_val(r->voids, v);
+}
+
 static void forget(Replica *r, IdemKey idem, uint32_t block, gboolean in_cache, ActionList *out)
 {
     Meta *m = meta_of(r, idem);
@@ -453,12 +467,8 @@ static void forget(Replica *r, IdemKey idem, uint32_t block, gboolean in_cache, 
                      r->keys[m->key];
     remove_stored(m->hinted ? r->hints : stale ? r->keys[m->key] : key_state(r, m->key), idem);
     idem_table_remove(&r->table, idem);
-    if (in_cache) {
-        /* The page cache may still show it, marked clean: make a restart ignore it. */
-        DiskBlock b;
-        quorum_encode_void(&b, block);
-        append(r, out, &b, 0);
-    }
+    if (in_cache)
+        write_void(r, block, out);
 }
 
 static void mark_durable(Replica *r, IdemKey idem, uint32_t block)
@@ -848,6 +858,23 @@ static void rewrite_unverified(Replica *r, ActionList *out)
         writes_done(r, p, out);
 }
 
+/* The VOID markers a sync covering `cover` made durable are done with; those it failed to are
+ * written again: the block each voids may be on the disk all the same. */
+static void settle_voids(Replica *r, uint64_t cover, gboolean failed, ActionList *out)
+{
+    guint n = r->voids->len, keep = 0;
+    for (guint i = 0; i < n; i++) {
+        Inflight v = g_array_index(r->voids, Inflight, i);
+        if (v.wseq > cover) {
+            g_array_index(r->voids, Inflight, keep++) = v;
+        } else if (failed) {
+            QMARK(r->init, REPLICA_FSYNC_FAILED_REVOID);
+            write_void(r, v.block, out); /* appended after the n looked at */
+        }
+    }
+    g_array_remove_range(r->voids, keep, n - keep);
+}
+
 /* Every write submitted before a sync covering `cover` is now durable, or (on error) lost: a lost
  * record is forgotten (so that a retry writes it again), a lost copy of what boot read back is
  * written again (nothing else holds it). Returns how many copies are to be written again. */
@@ -870,6 +897,7 @@ static guint settle_inflight(Replica *r, uint64_t cover, gboolean failed, Action
         }
     }
     g_array_set_size(r->inflight, keep);
+    settle_voids(r, cover, failed, out);
     return recopy;
 }
 
@@ -1963,6 +1991,39 @@ static void boot_records(Replica *r, const DiskBlock *blocks, const int *errors,
     }
 }
 
+/* What the page cache showed at boot may be pages a failed fsync of an earlier life marked
+ * clean without writing them (fsyncgate): an fsync alone would return 0 and prove nothing. Every
+ * block boot relies on — the records it kept (r->unverified), the markers (VOID, handed off,
+ * epoch, purge) and the identity block — is written again, in place, so that the boot fsync
+ * (pending p) covers it, as raft writes its log back. A voided or superseded record is left as
+ * it is. */
+static void rewrite_read_back(Replica *r, const DiskBlock *blocks, const int *errors, uint32_t len,
+                              Pending *p, ActionList *out)
+{
+    if (BUG_ON(r->init.bugs, QUORUM_BUG_BOOT_TRUSTS_FSYNC))
+        return; /* the bug: the boot fsync alone vouches for what the page cache showed */
+    uint8_t *kept = g_new0(uint8_t, MAX(len, 1u));
+    for (guint i = 0; i < r->unverified->len; i++) {
+        uint32_t b = g_array_index(r->unverified, Inflight, i).block;
+        if (b < len)
+            kept[b] = 1;
+    }
+    guint written = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        QBlock qb;
+        if (errors[i] != 0 || quorum_decode(&blocks[i], &qb) != BLOCK_OK)
+            continue;
+        if (qblk_is_record(qb.type) && !kept[i])
+            continue;
+        seglog_write(&r->store, out, i, &blocks[i], (uint64_t)i << 32 | p->id);
+        p->writes_left++;
+        written++;
+    }
+    g_free(kept);
+    if (written > 0)
+        QMARK(r->init, REPLICA_BOOT_WRITE_BACK);
+}
+
 static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
 {
     DiskBlock *blocks;
@@ -1998,6 +2059,7 @@ static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
     g_hash_table_unref(voided);
     g_hash_table_unref(done);
     g_array_free(done_keys, TRUE);
+    rewrite_read_back(r, blocks, errors, len, p, out);
     g_free(blocks);
     g_free(errors);
     if (damaged)
@@ -2150,6 +2212,7 @@ static void *replica_create(const ProtoInit *init)
     r->hints = g_array_new(FALSE, FALSE, sizeof(Stored));
     r->inflight = g_array_new(FALSE, FALSE, sizeof(Inflight));
     r->unverified = g_array_new(FALSE, FALSE, sizeof(Inflight));
+    r->voids = g_array_new(FALSE, FALSE, sizeof(Inflight));
     chunks_init(&r->uses, sizeof(BlockUse));
     SegLogConfig store = {.dir = "data",
                           .seg_blocks = QUORUM_SEGMENT_BLOCKS,
@@ -2197,6 +2260,7 @@ static void replica_destroy(void *proto)
     g_array_free(r->hints, TRUE);
     g_array_free(r->inflight, TRUE);
     g_array_free(r->unverified, TRUE);
+    g_array_free(r->voids, TRUE);
     chunks_clear(&r->uses);
     seglog_clear(&r->store);
     for (guint i = 0; i < r->pending->len; i++)

@@ -112,6 +112,14 @@ typedef struct {
     RaftMembers m;
 } ConfigAt;
 
+/* The network may deliver a request twice, the copy late. A server handles each attempt of a
+ * command once: a definite "no" must stay true (a late copy reaching it as leader must not make
+ * the command happen), and a proposal's answer must not be contradicted by a late copy's "no". */
+typedef struct {
+    uint32_t op;
+    uint64_t attempts; /* bit a: attempt a was handled */
+} Handled;
+
 typedef struct {
     ProtoInit init;
     guint n; /* servers, members or not: endpoints 0..n-1 */
@@ -180,6 +188,7 @@ typedef struct {
     Value *kv;
     uint8_t *present;
     uint32_t *sessions; /* per client: highest applied operation number */
+    Handled *handled;   /* per client: the attempts of its latest command this server handled */
     GHashTable *named;  /* explicit idempotency keys applied; lookups only */
     /* repair after data loss */
     gboolean damaged;
@@ -381,6 +390,29 @@ static void flush_gate(Raft *r, ActionList *out)
         }
     }
     r->gated.len = 0;
+}
+
+/* The client's index, or G_MAXUINT for an endpoint that is not a client. */
+static guint client_index(const Raft *r, EndpointId client)
+{
+    return client >= r->n && client - r->n < r->init.clients ? client - r->n : G_MAXUINT;
+}
+
+/* Whether this attempt was handled before, or the client has since sent a later command (a
+ * late copy either way: its client runs one command at a time); notes it as handled. */
+static gboolean handled_before(Raft *r, EndpointId client, uint32_t op, uint16_t attempt)
+{
+    guint c = client_index(r, client);
+    if (c == G_MAXUINT || attempt >= 64)
+        return FALSE;
+    if (op < r->handled[c].op)
+        return TRUE;
+    if (r->handled[c].op != op)
+        r->handled[c] = (Handled){op, 0};
+    uint64_t bit = (uint64_t)1 << attempt;
+    gboolean before = (r->handled[c].attempts & bit) != 0;
+    r->handled[c].attempts |= bit;
+    return before;
 }
 
 static void reply_client(Raft *r, EndpointId client, uint32_t op, uint16_t attempt, gboolean ok,
@@ -1226,14 +1258,25 @@ static void handle_admin(Raft *r, const Msg *m, ActionList *out)
 
 /* ---- client requests ---- */
 
-static gboolean session_applied(const Raft *r, IdemKey idem)
+typedef enum {
+    SESSION_NEW,     /* not applied yet */
+    SESSION_APPLIED, /* applied: this very command is the session's latest (or a named key) */
+    SESSION_STALE,   /* older than the session's latest: a request delivered late */
+} SessionState;
+
+/* A client runs one command at a time, so a session remembers only its latest. A request older
+ * than that comes from the network, late (a duplicate, a delayed retry): whether it was applied
+ * is not known, and its client decided it long ago. */
+static SessionState session_state(const Raft *r, IdemKey idem)
 {
     if (BUG_ON(r->init.bugs, RAFT_BUG_NO_SESSION))
-        return FALSE;
+        return SESSION_NEW;
     if (idem >> 63)
-        return g_hash_table_contains(r->named, &idem);
+        return g_hash_table_contains(r->named, &idem) ? SESSION_APPLIED : SESSION_NEW;
     guint client = (guint)(idem >> 32) - 1;
-    return client < r->init.clients && (uint32_t)idem <= r->sessions[client];
+    if (client >= r->init.clients || (uint32_t)idem > r->sessions[client])
+        return SESSION_NEW;
+    return (uint32_t)idem == r->sessions[client] ? SESSION_APPLIED : SESSION_STALE;
 }
 
 /* Whether a command under this idempotency key waits in the leader's log or batch: a request
@@ -1257,6 +1300,10 @@ static gboolean pending_here(const Raft *r, IdemKey idem)
 static void handle_client(Raft *r, const Msg *m, ActionList *out)
 {
     const ClientReq *q = &m->u.creq;
+    if (handled_before(r, m->from, q->op, q->attempt)) {
+        RMARK(r->init, CLIENT_DUPLICATE); /* a late copy: its answer went out already */
+        return;
+    }
     if (r->role != ROLE_LEADER) {
         FailReason reason = r->leader != ENDPOINT_NONE && r->leader != r->init.self
                                 ? FAIL_NOT_LEADER
@@ -1292,10 +1339,16 @@ static void handle_client(Raft *r, const Msg *m, ActionList *out)
         serve_reads(r, out);
         return;
     }
-    if (session_applied(r, q->idem)) {
+    SessionState session = session_state(r, q->idem);
+    if (session == SESSION_APPLIED) {
         /* Already applied under this idempotency key: it happened, once. */
         RMARK(r->init, CLIENT_SESSION_HIT);
         reply_client(r, m->from, q->op, q->attempt, TRUE, FAIL_NONE, FALSE, out);
+        return;
+    }
+    if (session == SESSION_STALE) {
+        /* Saying "ok" would claim a command that may never have been applied; nobody waits. */
+        RMARK(r->init, CLIENT_STALE_REQUEST);
         return;
     }
     if (r->proposals->len + r->batch->len >= RAFT_MAX_INFLIGHT) {
@@ -2056,6 +2109,7 @@ static void *raft_create(const ProtoInit *init)
     r->kv = g_new0(Value, init->keys);
     r->present = g_new0(uint8_t, init->keys);
     r->sessions = g_new0(uint32_t, init->clients);
+    r->handled = g_new0(Handled, MAX(init->clients, 1));
     r->named = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     r->trunc_low = UINT64_MAX;
     SegLogConfig store = {.dir = RAFT_LOG_DIR,
@@ -2086,6 +2140,7 @@ static void raft_destroy(void *proto)
     g_free(r->kv);
     g_free(r->present);
     g_free(r->sessions);
+    g_free(r->handled);
     g_hash_table_unref(r->named);
     g_free(r);
 }

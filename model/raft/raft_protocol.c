@@ -352,6 +352,7 @@ const Protocol raft_protocol = {
             .churn_fp = {RAFT_FP_APPENDED, RAFT_FP_BROADCAST},
             .admin = raft_swarm_admin,
             .change_fp = {RAFT_FP_CONFIG_APPENDED, RAFT_FP_CONFIG_COMMITTED, RAFT_FP_VOTED},
+            .profiles = TRUE,
         },
     .enough_up = raft_enough_up,
     .admin_ops = 1u << OP_ADD_SERVER | 1u << OP_REMOVE_SERVER | 1u << OP_TRANSFER,

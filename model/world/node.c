@@ -37,16 +37,32 @@ static void scratch_pop(World *w)
     action_list_reset(&w->scratch[--w->depth]);
 }
 
+/* Tells the mark watcher how often the step reached each watched mark, once its actions ran. */
+static void tell_marks(World *w, EndpointId node, const MarkCount *times)
+{
+    for (guint i = 0; i < w->nwatched; i++)
+        if (times[i] > 0)
+            w->mark_fn(w->mark_ctx, w, node, w->watched[i], times[i]);
+}
+
 static void run_step(World *w, Endpoint *n, ProtoEvent *ev)
 {
     g_assert(n->up && n->proto && !n->paused);
     ev->now = sim_queue_now(w->queue) + n->clock_offset;
     ActionList *out = scratch_push(w);
+    MarkCount reached[WORLD_MAX_WATCHED_MARKS];
+    for (guint i = 0; i < w->nwatched; i++)
+        reached[i] = w->stats.marks[w->watched[i]];
     n->ops->step(n->proto, ev, out);
+    /* The step's own: steps nested in its actions (a restart at a failpoint) tell theirs. */
+    for (guint i = 0; i < w->nwatched; i++)
+        reached[i] = w->stats.marks[w->watched[i]] - reached[i];
     if (n->ops->check)
         n->ops->check(n->proto, w->thorough);
     execute(w, n, out);
     scratch_pop(w);
+    if (G_UNLIKELY(w->nwatched > 0))
+        tell_marks(w, n->id, reached);
 }
 
 /* ---- timers ---- */

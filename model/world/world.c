@@ -74,6 +74,17 @@ void world_set_failpoint_hook(World *w, WorldFailpointFn fn, void *ctx)
     w->fp_ctx = ctx;
 }
 
+void world_watch_marks(World *w, const MarkId *marks, guint n, WorldMarkFn fn, void *ctx)
+{
+    g_assert(n <= WORLD_MAX_WATCHED_MARKS);
+    for (guint i = 0; i < n; i++)
+        g_assert(marks[i] < MARK_MAX);
+    memcpy(w->watched, marks, n * sizeof *marks);
+    w->nwatched = n;
+    w->mark_fn = fn;
+    w->mark_ctx = ctx;
+}
+
 /* ---- trace ---- */
 
 gboolean world_wants_detail(const World *w)

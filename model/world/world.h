@@ -108,6 +108,10 @@ typedef struct {
 
 /* Called when a node marks a failpoint, before its next action. */
 typedef void (*WorldFailpointFn)(void *ctx, World *w, EndpointId node, FailpointId fp);
+/* Called after a node's step that reached a watched reachability mark `times` times, once its
+ * actions have run. */
+typedef void (*WorldMarkFn)(void *ctx, World *w, EndpointId node, MarkId mark, MarkCount times);
+#define WORLD_MAX_WATCHED_MARKS 32
 
 /* ---- life cycle ---- */
 
@@ -118,6 +122,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(World, world_free)
 
 void world_set_observer(World *w, const WorldObserver *obs, void *ctx);
 void world_set_failpoint_hook(World *w, WorldFailpointFn fn, void *ctx);
+/* Watches `n` (at most WORLD_MAX_WATCHED_MARKS) of the protocol's marks: fn hears of every step
+ * that reaches one. Costs nothing while none is watched. */
+void world_watch_marks(World *w, const MarkId *marks, guint n, WorldMarkFn fn, void *ctx);
 /* Which invariants are checked as the world runs. Always: the constant-time ones of each
  * protocol instance (after every step), of every disk (after every state change) and of the
  * event queue. With `thorough`, all of them: ProtoOps.check walks the instance's state after

@@ -115,6 +115,10 @@ struct World {
     void *obs_ctx;
     WorldFailpointFn fp_hook;
     void *fp_ctx;
+    MarkId watched[WORLD_MAX_WATCHED_MARKS]; /* marks whose steps mark_fn hears of */
+    guint nwatched;
+    WorldMarkFn mark_fn;
+    void *mark_ctx;
     GPtrArray *details; /* of char*, parallel to kept trace records */
     gboolean want_details;
     char *pending_detail;
