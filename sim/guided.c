@@ -14,7 +14,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-#define FRESH_ONE_IN 4 /* runs that start from a fresh seed rather than a corpus scenario */
+#define FRESH_ONE_IN 2 /* runs that start from a fresh seed rather than a corpus scenario */
 #define STACK        4 /* mutations stacked on one input, at most */
 
 typedef struct {
@@ -24,8 +24,10 @@ typedef struct {
 } Entry;
 
 typedef struct {
-    Scenario *s;  /* what runs */
-    char *origin; /* how it was made */
+    Scenario *s;    /* what runs */
+    char *origin;   /* how it was made */
+    gboolean fresh; /* from a fresh seed (else a corpus scenario mutated) */
+    uint64_t seed;  /* a fresh run's seed */
     gboolean from_file;
 } Input;
 
@@ -42,7 +44,9 @@ typedef struct {
     GPtrArray *joined; /* of Entry*: kept by the batch in flight, joining at its end */
     GPtrArray *queue;  /* of Scenario*: corpus files still to run first */
     guint loaded;
-    uint64_t next; /* the next run's index (from 1) */
+    uint64_t next;      /* the next run's index (from 1) */
+    uint64_t next_seed; /* the seed the next fresh run takes: fresh runs go through the seeds in
+                           order, as a default campaign does */
     CampaignTotals *t;
     Input *in; /* the batch in flight */
     gboolean stop;
@@ -155,18 +159,23 @@ static const Entry *pick_entry(const Guide *gd, SimRng *rng)
 
 /* ---- a batch ---- */
 
+/* Whether run `index` starts from a fresh seed; leaves its stream in *rng for the rest. */
+static gboolean draws_fresh(const Guide *gd, uint64_t index, SimRng *rng)
+{
+    sim_rng_stream(rng, gd->g->first, "guided", index);
+    return gd->corpus->len == 0 || index <= GUIDED_BATCH || sim_rng_chance(rng, 1, FRESH_ONE_IN);
+}
+
 /* The input of run `index`, made on a worker thread: it reads the corpus only. */
 static void make_input(const Guide *gd, uint64_t index, Input *in)
 {
     const GuidedSpec *g = gd->g;
     SimRng rng;
-    sim_rng_stream(&rng, g->first, "guided", index);
-    uint64_t seed = g->first + index - 1;
-    gboolean fresh =
-        gd->corpus->len == 0 || index <= GUIDED_BATCH || sim_rng_chance(&rng, 1, FRESH_ONE_IN);
+    gboolean fresh = draws_fresh(gd, index, &rng);
+    g_assert(fresh == in->fresh);
     if (fresh) {
-        in->s = scenario_generate(g->spec->protocol, seed, g->spec->mode);
-        in->origin = g_strdup_printf("seed %" G_GUINT64_FORMAT, seed);
+        in->s = scenario_generate(g->spec->protocol, in->seed, g->spec->mode);
+        in->origin = g_strdup_printf("seed %" G_GUINT64_FORMAT, in->seed);
         return;
     }
     const Entry *parent = pick_entry(gd, &rng);
@@ -243,6 +252,13 @@ static void run_batch(Guide *gd, guint n)
         in->origin = g_strdup_printf("corpus file %s", in->s->path ? in->s->path : in->s->name);
         in->from_file = TRUE;
     }
+    /* Which runs start fresh, and from which seeds, in run order. */
+    for (guint i = 0; i < n; i++) {
+        SimRng rng;
+        Input *in = &gd->in[i];
+        if (!in->s && (in->fresh = draws_fresh(gd, gd->next + i, &rng)))
+            in->seed = gd->next_seed++;
+    }
     OrderedPoolSpec pool = {.jobs = gd->g->jobs,
                             .result_size = sizeof(Output),
                             .work = work_one,
@@ -306,7 +322,12 @@ gboolean guided_run(const GuidedSpec *g, CampaignTotals *totals, GuidedSummary *
                     GError **error)
 {
     memset(totals, 0, sizeof *totals);
-    Guide gd = {.g = g, .p = g->spec->protocol, .next = 1, .t = totals, .error = error};
+    Guide gd = {.g = g,
+                .p = g->spec->protocol,
+                .next = 1,
+                .next_seed = g->first,
+                .t = totals,
+                .error = error};
     gd.slots = gd.p->n_marks + WORLD_MARK_COUNT;
     gd.virgin = g_new0(uint16_t, gd.slots);
     gd.corpus = g_ptr_array_new_with_free_func(entry_free);

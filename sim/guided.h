@@ -3,8 +3,9 @@
  * count bucket (1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+) of any mark — a mark never reached, or
  * reached more often than ever — keeps its scenario, in exported form, in the corpus; later runs
  * mutate corpus scenarios (scenarios/mutate.h: add, drop or move a fault, change a failpoint's
- * nth, swap a fault's kind, change a cluster setting, splice) or, one in four, start from a fresh
- * seed as a default campaign does.
+ * nth, swap a fault's kind, change a cluster setting, splice) or, one in two, start from the
+ * next fresh seed, as a default campaign does (fresh runs take seeds first, first + 1, ... in
+ * order, so a guided campaign of 2N runs has run the default campaign's first N seeds or so).
  *
  * Determinism: runs go in batches of GUIDED_BATCH; every input of a batch is chosen from the
  * corpus as it stood when the batch began, from the campaign's own stream ("guided", first seed,
@@ -37,7 +38,7 @@ typedef gboolean (*GuidedRunFn)(const GuidedResult *g, const CampaignTotals *t, 
 
 typedef struct {
     const CampaignSpec *spec;
-    uint64_t first, count; /* runs 1..count; fresh runs use seed first + index - 1 */
+    uint64_t first, count; /* runs 1..count; fresh runs take seeds first, first + 1, ... */
     guint jobs;
     const char *corpus_dir;   /* may be NULL: the corpus stays in memory */
     const char *failures_dir; /* where failing scenarios go */
