@@ -68,6 +68,7 @@ enum {
     TOKEN_SCRUB_META, /* | slot << 8 */
     TOKEN_LOG_PART,   /* an fsync of a log sync group before its last one */
     TOKEN_STORE,      /* the log store's own opens and closes */
+    TOKEN_META_TMP_FSYNC,
 };
 
 #define MAX_ENTRIES_PER_APPEND 64
@@ -450,9 +451,27 @@ static void persist_meta(Raft *r, ActionList *out)
      * once the root is fsynced. */
     act_open(out, RAFT_FD_META_TMP, RAFT_META_TMP, FS_O_CREATE | FS_O_TRUNC, TOKEN_META_WRITE);
     act_write(out, RAFT_FD_META_TMP, 0, &b, TOKEN_META_WRITE);
-    if (!BUG_ON(r->init.bugs, RAFT_BUG_RENAME_BEFORE_FSYNC))
-        act_fsync(out, RAFT_FD_META_TMP, TOKEN_META_WRITE);
+    if (!BUG_ON(r->init.bugs, RAFT_BUG_RENAME_BEFORE_FSYNC)) {
+        act_fsync(out, RAFT_FD_META_TMP, TOKEN_META_TMP_FSYNC);
+        return; /* the rename waits for it (meta_tmp_synced) */
+    }
     act_close(out, RAFT_FD_META_TMP, TOKEN_META_WRITE);
+    act_rename(out, RAFT_META_TMP, RAFT_META_PATH, TOKEN_META_WRITE);
+    act_fsync(out, RAFT_FD_ROOT, TOKEN_META_FSYNC);
+}
+
+/* meta.tmp's fsync came back. Only a copy that is durable may take the name: renaming one whose
+ * fsync failed would install, after a power cut, what never reached the disk (an empty or torn
+ * meta, and a server that must then count itself damaged). */
+static void meta_tmp_synced(Raft *r, int result, ActionList *out)
+{
+    act_close(out, RAFT_FD_META_TMP, TOKEN_META_WRITE);
+    if (result != 0 || r->meta_write_failed) {
+        RMARK(r->init, META_REWRITE);
+        r->meta_writing = FALSE;
+        persist_meta(r, out); /* from memory again; the old meta keeps the name meanwhile */
+        return;
+    }
     act_rename(out, RAFT_META_TMP, RAFT_META_PATH, TOKEN_META_WRITE);
     act_fsync(out, RAFT_FD_ROOT, TOKEN_META_FSYNC);
 }
@@ -1793,15 +1812,32 @@ static void scrub_checked(Raft *r, uint64_t token, int result, const DiskBlock *
 
 /* ---- boot ---- */
 
+/* The metadata's first install cut short: no meta yet, but a meta.tmp whose record reads whole
+ * (its fsync reached the disk, or a process crash left it in the page cache). Nothing was ever
+ * promised on it (a vote waits for the rename to be durable), and no fault the model allows
+ * removes an installed meta while keeping its directory, so the server takes it as its state
+ * rather than count itself damaged. */
+static gboolean recover_uninstalled_meta(const ProtoDiskImage *img, RaftMeta *out)
+{
+    for (guint i = 0; i < img->nentries; i++) {
+        const ProtoFileImage *f = &img->entries[i];
+        if (!f->is_dir && strcmp(f->path, RAFT_META_TMP) == 0 && f->len > 0 &&
+            f->errors[0] == 0)
+            return raft_decode_meta(&f->blocks[0], out) == BLOCK_OK;
+    }
+    return FALSE;
+}
+
 static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
 {
     const ProtoDiskImage *img = ev->image;
-    gboolean found = FALSE, damaged = FALSE;
+    gboolean found = FALSE, damaged = FALSE, present = FALSE;
     RaftMeta best = {0};
     for (guint i = 0; i < img->nentries; i++) {
         const ProtoFileImage *f = &img->entries[i];
         if (f->is_dir || strcmp(f->path, RAFT_META_PATH) != 0)
             continue;
+        present = TRUE;
         if (f->len == 0 || f->errors[0] != 0) {
             /* There, but empty: its name reached the disk before its data (or the sector is
              * unreadable). What it held may have been a vote. */
@@ -1813,11 +1849,15 @@ static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
         found = c == BLOCK_OK;
         damaged = !found;
     }
+    if (!present && !ev->first_boot && recover_uninstalled_meta(img, &best)) {
+        RMARK(r->init, BOOT_META_UNINSTALLED);
+        found = TRUE;
+    }
     *lost = (!found && !ev->first_boot) || damaged;
-    if (!found && !ev->first_boot)
-        RMARK(r->init, BOOT_META_LOST);
-    else if (damaged)
+    if (damaged)
         RMARK(r->init, BOOT_META_DAMAGED);
+    else if (!found && !ev->first_boot)
+        RMARK(r->init, BOOT_META_LOST);
     if (found) {
         r->term = best.term;
         r->voted_for = best.voted_for;
@@ -1915,6 +1955,9 @@ static void handle_disk(Raft *r, const ProtoEvent *ev, ActionList *out)
             RMARK(r->init, META_WRITE_FAILED);
             r->meta_write_failed = TRUE;
         }
+        break;
+    case TOKEN_META_TMP_FSYNC:
+        meta_tmp_synced(r, ev->result, out);
         break;
     case TOKEN_META_FSYNC:
         meta_fsync_done(r, ev->result, out);
