@@ -1996,8 +1996,16 @@ static void handle_timer(Raft *r, const ProtoEvent *ev, ActionList *out)
 {
     switch (ev->timer) {
     case TIMER_ELECTION:
-        if (r->role != ROLE_LEADER)
-            start_election(r, out);
+        if (r->role == ROLE_LEADER)
+            break;
+        if (r->leader != ENDPOINT_NONE) {
+            /* Not heard from for an election timeout: no longer a leader to send clients to
+             * (a server the leader no longer replicates to, one removed or not yet added,
+             * would otherwise send them to a server that lost its leadership, for good). */
+            RMARK(r->init, LEADER_FORGOTTEN);
+            r->leader = ENDPOINT_NONE;
+        }
+        start_election(r, out);
         break;
     case TIMER_HEARTBEAT: {
         if (r->role != ROLE_LEADER)

@@ -192,4 +192,7 @@ const Mark raft_marks[RAFT_MARK_COUNT] = {
            "(client.duplicate)"),
     M(CLIENT_DUPLICATE, "client.duplicate",
       "a copy of a request this server already handled arrived: dropped"),
+    ROLE(ELECTION, LEADER_FORGOTTEN, "election.leader-forgotten",
+         "a follower's election timeout passed without word from its leader: it no longer "
+         "sends clients there"),
 };
