@@ -108,6 +108,9 @@ typedef struct {
      * faults/swarm_profiles.c) for half the seeds. A protocol opts in once its campaign runs
      * clean with them. */
     gboolean profiles;
+    /* Adjusts the workload the generator drew (keys, mix) to the settings `cluster` drew, from
+     * streams of the protocol's own; NULL: none. */
+    void (*workload)(WorldConfig *c);
 } ProtoSwarm;
 
 /* One named total of a protocol's work in a run or a campaign (a sum over runs). */

@@ -46,6 +46,8 @@ static void gen_workload(WorldConfig *c, SimRng *rng)
     c->mix[OP_DELETE] = (guint)draw(rng, 0, 2);
     c->client_timeout = (SimTime)draw(rng, 200, 2000) * SIM_MS;
     c->client_retries = (guint)draw(rng, 1, 4);
+    if (c->protocol->swarm.workload)
+        c->protocol->swarm.workload(c);
 }
 
 Scenario *scenario_generate(const Protocol *protocol, uint64_t seed, FaultMode mode)

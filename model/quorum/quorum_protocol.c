@@ -191,6 +191,19 @@ static gboolean quorum_enough_up(const WorldConfig *c, const ProtoUpView *v)
     return up >= q->write_quorum;
 }
 
+/* Merkle trees have inner nodes only where a range of the ring holds several keys: one Merkle
+ * run in four spreads its writes over 16 to 64 keys, so that differing ranges are walked down
+ * level by level (a stream of its own: other seeds keep their runs). */
+static void quorum_swarm_workload(WorldConfig *c)
+{
+    if (quorum_config(c)->anti_entropy != QAE_MERKLE)
+        return;
+    SimRng own;
+    sim_rng_stream(&own, c->seed, "quorum-dynamo", 1);
+    if (sim_rng_chance(&own, 1, 4))
+        c->keys = (guint)draw(&own, 16, 64);
+}
+
 static void *quorum_shared_new(const WorldConfig *c, guint keys, const uint64_t *key_hashes)
 {
     return quorum_placement_new(c, keys, key_hashes);
@@ -372,6 +385,7 @@ const Protocol quorum_protocol = {
             .by_role = FALSE,
             .takeover = NULL,
             .profiles = TRUE,
+            .workload = quorum_swarm_workload,
         },
     .enough_up = quorum_enough_up,
     .replication = quorum_replication,
