@@ -149,8 +149,8 @@ static void strike_on_marks(Prof *p)
 }
 
 /* A node's disk fails, and the node restarts while it handles the failure: what it trusts at
- * boot after a failed fsync (fsyncgate). Whichever failure path the node takes first, a crash
- * waits there (up to three of them, on different failure marks). */
+ * boot after a failed fsync (fsyncgate). Whichever disk-error path the node takes first, a crash
+ * waits there (up to three of them, on different marks), mostly of the process alone. */
 static void disk_then_restart(Prof *p)
 {
     EndpointId node = storage_node(p);
@@ -161,11 +161,11 @@ static void disk_then_restart(Prof *p)
     guint n = (guint)draw(p->rng, 1, 3);
     for (guint i = 0; i < n; i++) {
         FaultSpec *crash = add(p, FAULT_CRASH);
-        on_mark_of(p, crash, ROLES(MARK_FAILURE));
+        on_mark_of(p, crash, ROLES(MARK_DISK));
         crash->nth = 1;
         on_node(p, crash, node);
         quick_crash(p, crash);
-        crash->power = sim_rng_chance(p->rng, 1, 3);
+        crash->power = sim_rng_chance(p->rng, 1, 5); /* a process crash keeps the page cache */
     }
 }
 
@@ -196,7 +196,7 @@ static void restart_racing(Prof *p)
     for (guint i = 0; i < n; i++) {
         FaultSpec *f = add(p, FAULT_CRASH);
         on_mark_of(p, f,
-                   ROLES(MARK_FAILURE) | ROLES(MARK_REPAIR) | ROLES(MARK_BOOT) |
+                   ROLES(MARK_FAILURE) | ROLES(MARK_DISK) | ROLES(MARK_REPAIR) | ROLES(MARK_BOOT) |
                        ROLES(MARK_ELECTION));
         f->target = TARGET_ANY;
         quick_crash(p, f);

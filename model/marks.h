@@ -22,7 +22,8 @@ typedef uint16_t MarkId;
 #define MARK_MAX 256 /* marks of one protocol */
 
 /* What a mark's branch is doing, for the swarm's timing profiles: disk faults strike repairs,
- * handoffs, boots and scrubs, restarts race failure paths, repairs and elections. */
+ * handoffs, boots and scrubs, restarts race failure paths (disk errors above all), repairs and
+ * elections. */
 typedef enum {
     MARK_PATH,     /* an ordinary outcome (the default) */
     MARK_FAILURE,  /* a failure being handled: an I/O error, a timeout, a give-up */
@@ -30,6 +31,7 @@ typedef enum {
     MARK_BOOT,     /* a boot path */
     MARK_SCRUB,    /* reading the disk back for latent damage */
     MARK_ELECTION, /* an election or a change of leader */
+    MARK_DISK,     /* a disk error being handled: a failed write or fsync, a read-only fs */
     MARK_ROLE_COUNT,
 } MarkRole;
 

@@ -4,7 +4,9 @@
 #     reach every reachability mark the protocol owes;
 #   - with each bug variant on, seeds 1..1000 find a seed whose violations include the kind that
 #     `durasim bugs` says catches it (seeds 1..10000 for config-change-before-term-commit, whose
-#     schedule needs two leaders, a crash and two cut-offs in a row), and `durasim shrink` reduces
+#     schedule needs two leaders, a crash and two cut-offs in a row; 1..2000 for boot-trusts-fsync,
+#     which needs a failed fsync, the replica's process crashing as it reports it, and a retry
+#     reaching it once it is back), and `durasim shrink` reduces
 #     that seed to a scenario with at most 5 faults whose `durasim run` shows the same kind;
 #   - the library runs clean: `durasim run scenarios/` passes.
 set -u
@@ -42,6 +44,7 @@ done
 while read -r bug proto kind _rest; do
     seeds=1..1000
     [ "$bug" = config-change-before-term-commit ] && seeds=1..10000
+    [ "$bug" = boot-trusts-fsync ] && seeds=1..2000
     "$DURASIM" fuzz --protocol "$proto" --seeds $seeds --bug "$bug" >"$tmp/c-$bug" 2>&1
     seed=$(grep '^FAIL' "$tmp/c-$bug" | grep -- "$kind" | head -1 | sed 's/.*seed=\([0-9]*\).*/\1/')
     if [ -z "$seed" ]; then

@@ -1821,8 +1821,7 @@ static gboolean recover_uninstalled_meta(const ProtoDiskImage *img, RaftMeta *ou
 {
     for (guint i = 0; i < img->nentries; i++) {
         const ProtoFileImage *f = &img->entries[i];
-        if (!f->is_dir && strcmp(f->path, RAFT_META_TMP) == 0 && f->len > 0 &&
-            f->errors[0] == 0)
+        if (!f->is_dir && strcmp(f->path, RAFT_META_TMP) == 0 && f->len > 0 && f->errors[0] == 0)
             return raft_decode_meta(&f->blocks[0], out) == BLOCK_OK;
     }
     return FALSE;
