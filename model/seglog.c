@@ -194,6 +194,14 @@ void seglog_unlink_below(SegLog *s, ActionList *out, uint32_t seg, uint64_t toke
     s->first = MAX(s->first, seg);
 }
 
+void seglog_restart_at(SegLog *s, ActionList *out, uint32_t block, uint64_t token)
+{
+    for (uint32_t seg = s->first; seg < s->nsegs; seg++)
+        unlink_seg(s, out, seg, token);
+    s->first = s->nsegs = block / s->cfg.seg_blocks;
+    s->len = block;
+}
+
 /* ---- syncs ---- */
 
 void seglog_sync(SegLog *s, ActionList *out, uint64_t token, uint64_t part)

@@ -78,6 +78,9 @@ void seglog_truncate(SegLog *s, ActionList *out, uint32_t len, uint64_t token);
 /* Unlinks every segment below `seg` (a compaction: what they held is kept elsewhere, a snapshot),
  * carrying `token`. */
 void seglog_unlink_below(SegLog *s, ActionList *out, uint32_t seg, uint64_t token);
+/* The whole log goes (a snapshot replaced it): every segment is unlinked, carrying `token`, and
+ * the log continues at block `block`; segments below its segment are none (not a gap). */
+void seglog_restart_at(SegLog *s, ActionList *out, uint32_t block, uint64_t token);
 /* Makes every write, truncation and new or removed name so far durable: fsyncs as needed, each
  * carrying `part` except the last, which carries `token` (there is always one). */
 void seglog_sync(SegLog *s, ActionList *out, uint64_t token, uint64_t part);

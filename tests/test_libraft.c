@@ -74,7 +74,10 @@ static gboolean claims_unsynced(const Net *t, guint i, const Msg *m)
     const LRNode *n = t->p[i];
     if (rejected != 0 || last == 0 || n->snap.index >= last) /* a durable snapshot covers it */
         return FALSE;
-    return !disk_is_durable(t->disk[i], LR_FILE_LOG, (uint32_t)last - 1);
+    guint file;
+    uint32_t block;
+    return !raft_log_locate(t->disk[i], last, TRUE, &file, &block) ||
+           !disk_is_durable(t->disk[i], file, block);
 }
 
 static void push(Net *t, Ev e)
@@ -115,6 +118,12 @@ static void run_actions(Net *t, guint i, ActionList *out)
         case ACT_TRUNCATE:
         case ACT_FSYNC:
         case ACT_READ:
+        case ACT_OPEN:
+        case ACT_CLOSE:
+        case ACT_MKDIR:
+        case ACT_UNLINK:
+        case ACT_RENAME:
+        case ACT_FDATASYNC:
             t->disk_busy[i] = MAX(t->disk_busy[i], t->now) + 1 * MS;
             push(t, (Ev){.at = t->disk_busy[i],
                          .kind = EV_DISK,
@@ -171,21 +180,32 @@ static void boot(Net *t, guint i)
                              .bugs = t->cfg.bugs,
                              .incarnation = t->life[i]};
     t->p[i] = libraft_create(&t->init[i], &t->params);
-    ProtoDiskImage img = {.nfiles = LR_NFILES};
-    for (guint f = 0; f < LR_NFILES; f++) {
-        uint32_t len = disk_length(t->disk[i], f);
-        img.len[f] = len;
-        img.blocks[f] = g_new0(DiskBlock, len ? len : 1);
-        img.errors[f] = g_new0(int, len ? len : 1);
+    /* The namespace as the page cache shows it, every file read whole (as the runtime reads it). */
+    const Disk *d = t->disk[i];
+    g_autoptr(GArray) list = disk_list(d);
+    ProtoFileImage *ents = g_new0(ProtoFileImage, list->len ? list->len : 1);
+    for (guint k = 0; k < list->len; k++) {
+        const DiskEntryInfo *info = &g_array_index(list, DiskEntryInfo, k);
+        ProtoFileImage *e = &ents[k];
+        memcpy(e->path, info->path, sizeof e->path);
+        e->is_dir = info->is_dir;
+        uint32_t len = info->is_dir ? 0 : disk_length(d, (guint)info->file);
+        DiskBlock *blocks = g_new0(DiskBlock, len ? len : 1);
+        int *errors = g_new0(int, len ? len : 1);
         for (uint32_t b = 0; b < len; b++)
-            img.errors[f][b] = disk_read(t->disk[i], f, b, &img.blocks[f][b]);
+            errors[b] = disk_read(d, (guint)info->file, b, &blocks[b]);
+        e->len = len;
+        e->blocks = blocks;
+        e->errors = errors;
     }
+    ProtoDiskImage img = {.nentries = list->len, .entries = ents};
     ProtoEvent ev = {.kind = PEV_BOOT, .now = t->now, .image = &img, .first_boot = t->life[i] == 1};
     step(t, i, &ev);
-    for (guint f = 0; f < LR_NFILES; f++) {
-        g_free(img.blocks[f]);
-        g_free(img.errors[f]);
+    for (guint k = 0; k < list->len; k++) {
+        g_free((gpointer)ents[k].blocks);
+        g_free((gpointer)ents[k].errors);
     }
+    g_free(ents);
 }
 
 /* The process dies; with `power`, the page cache too. */
@@ -195,6 +215,7 @@ static void crash(Net *t, guint i, gboolean power)
     t->p[i] = NULL;
     t->life[i]++;
     t->disk_busy[i] = 0;
+    disk_close_all(t->disk[i]); /* the process's descriptors go with it */
     if (power)
         disk_power_loss(t->disk[i], &t->power);
 }
@@ -217,7 +238,7 @@ static Net *net_new(guint n, guint clients, BugSet bugs)
     t->now = 1 * SIM_SEC;
     sim_rng_seed(&t->power, 7);
     for (guint i = 0; i < n; i++) {
-        t->disk[i] = disk_new(FS_EXT4_ORDERED, LR_NFILES);
+        t->disk[i] = disk_new(FS_EXT4_ORDERED, 0);
         sim_rng_seed(&t->rng[i], 100 + i);
     }
     return t;
@@ -249,13 +270,24 @@ static void net_free(Net *t)
 
 static int disk_op(Net *t, guint i, const ProtoAction *a)
 {
+    Disk *d = t->disk[i];
     switch (a->kind) {
     case ACT_WRITE:
-        return disk_write(t->disk[i], a->file, a->index, &a->block);
+        return disk_pwrite(d, a->file, a->index, &a->block);
     case ACT_TRUNCATE:
-        return disk_truncate(t->disk[i], a->file, a->index);
+        return disk_ftruncate(d, a->file, a->index);
+    case ACT_OPEN:
+        return disk_open(d, a->file, a->path, a->count);
+    case ACT_CLOSE:
+        return disk_close(d, a->file);
+    case ACT_MKDIR:
+        return disk_mkdir(d, a->path);
+    case ACT_UNLINK:
+        return disk_unlink(d, a->path);
+    case ACT_RENAME:
+        return disk_rename(d, a->path, a->path2);
     default:
-        return disk_fsync(t->disk[i], a->file);
+        return disk_fdsync(d, a->file, a->kind == ACT_FDATASYNC);
     }
 }
 
@@ -267,8 +299,10 @@ static void read_done(Net *t, guint i, const Ev *e)
     int *results = g_new0(int, count);
     int first = 0;
     for (uint32_t k = 0; k < count; k++) {
-        if (e->op.index + k < disk_length(t->disk[i], e->op.file))
-            results[k] = disk_read(t->disk[i], e->op.file, e->op.index + k, &blocks[k]);
+        if (!disk_fd_is_open(t->disk[i], e->op.file))
+            results[k] = EBADF;
+        else if (e->op.index + k < disk_fd_length(t->disk[i], e->op.file))
+            results[k] = disk_pread(t->disk[i], e->op.file, e->op.index + k, &blocks[k]);
         if (first == 0)
             first = results[k];
     }
@@ -474,14 +508,14 @@ static void test_elects_and_commits(void **state)
     /* The log is on each disk in raft's format, durable. */
     for (guint i = 0; i < 3; i++) {
         guint commands = 0;
-        for (uint32_t b = 0; b < disk_durable_length(t->disk[i], LR_FILE_LOG); b++) {
-            DiskBlock blk;
-            RaftEntry e;
-            if (disk_durable_block(t->disk[i], LR_FILE_LOG, b, &blk) &&
-                raft_decode_entry(&blk, &e) == BLOCK_OK && e.kind != OP_NOOP)
-                commands++;
-        }
+        RaftEntry e;
+        for (uint64_t index = 1; raft_durable_entry(t->disk[i], index, &e); index++)
+            commands += e.kind != OP_NOOP;
         assert_int_equal(commands, 30);
+        /* In named files whose names are durable: raft's meta and segments, the snapshot. */
+        assert_true(disk_lookup(t->disk[i], RAFT_META_PATH, TRUE) >= 0);
+        assert_true(disk_lookup(t->disk[i], "log/00000000", TRUE) >= 0);
+        assert_true(disk_lookup(t->disk[i], LIBRAFT_SNAP_PATH, TRUE) >= 0);
         RaftMeta meta;
         assert_true(raft_durable_meta(t->disk[i], &meta));
         assert_int_equal(meta.term, libraft_term(t->p[i]));
@@ -604,12 +638,15 @@ static void test_failed_append_reaches_library(void **state)
     assert_no_leaks();
 }
 
-/* Every block of file f that the disk holds reads back (no latent sector error is left). */
-static void assert_readable(Net *t, guint i, guint f, uint32_t upto)
+/* Every block of the file `path` that the disk holds reads back (no latent sector error is
+ * left). */
+static void assert_readable(Net *t, guint i, const char *path, uint32_t upto)
 {
-    for (uint32_t b = 0; b < MIN(upto, disk_length(t->disk[i], f)); b++) {
+    gint f = disk_lookup(t->disk[i], path, FALSE);
+    assert_true(f >= 0);
+    for (uint32_t b = 0; b < MIN(upto, disk_length(t->disk[i], (guint)f)); b++) {
         DiskBlock blk;
-        assert_int_equal(disk_read(t->disk[i], f, b, &blk), 0);
+        assert_int_equal(disk_read(t->disk[i], (guint)f, b, &blk), 0);
     }
 }
 
@@ -629,8 +666,8 @@ static void test_scrub_rewrites_bad_blocks(void **state)
     assert_true(disk_add_sector_errors(t->disk[f], &rng, 3) > 0);
     run_until(t, t->now + 3 * SIM_SEC);
     assert_true(libraft_stats(t->p[f])->scrub_repairs >= 1);
-    assert_readable(t, f, LR_FILE_LOG, 11);
-    assert_readable(t, f, LR_FILE_META, 2);
+    assert_readable(t, f, "log/00000000", 11);
+    assert_readable(t, f, RAFT_META_PATH, 2);
     crash(t, f, TRUE);
     boot(t, f);
     run_until(t, t->now + 1 * SIM_SEC);
@@ -684,7 +721,7 @@ static void test_lost_disk_waits_for_peers(void **state)
     guint f = ((guint)leader(t) + 1) % 3, g = (f + 1) % 3;
     crash(t, f, TRUE);
     disk_free(t->disk[f]);
-    t->disk[f] = disk_new(FS_EXT4_ORDERED, LR_NFILES);
+    t->disk[f] = disk_new(FS_EXT4_ORDERED, 0);
     for (guint j = 0; j < 3; j++)
         t->cut[g][j] = t->cut[j][g] = TRUE;
     boot(t, f);

@@ -369,7 +369,8 @@ static void boot_fsync(LRNode *n, guint file)
 }
 
 /* Writes back what load() will hand the library (its metadata, its log and snapshot), and
- * fsyncs it. A repair rewrites the whole log file: what was below the rebuilt log goes. */
+ * fsyncs it (the log's segments and directories too). A repair rewrites the whole log: every
+ * segment goes, and the rebuilt log is written from its first entry. */
 void lr_boot_rewrite(LRNode *n, gboolean meta, gboolean data)
 {
     const LRImage *im = &n->image;
@@ -385,16 +386,18 @@ void lr_boot_rewrite(LRNode *n, gboolean meta, gboolean data)
     }
     if (!data)
         return;
-    uint64_t end = n->repairing ? 0 : n->next_index - 1;
-    act_truncate(n->out, LR_FILE_LOG, (uint32_t)end, LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
-    for (guint i = 0; i < im->records->len; i++) {
-        const RaftEntry *r = &g_array_index(im->records, RaftEntry, i);
-        DiskBlock b;
-        raft_encode_entry(&b, r);
-        act_write(n->out, LR_FILE_LOG, (uint32_t)(r->index - 1), &b,
-                  LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+    if (n->repairing) {
+        uint64_t first =
+            im->records->len > 0 ? g_array_index(im->records, RaftEntry, 0).index : n->next_index;
+        lr_store_restart(n, first, LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+    } else {
+        lr_store_truncate(n, n->next_index, LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
     }
-    boot_fsync(n, LR_FILE_LOG);
+    for (guint i = 0; i < im->records->len; i++)
+        lr_store_write(n, &g_array_index(im->records, RaftEntry, i),
+                       LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+    lr_store_sync(n, LR_TOKEN(LR_TOK_BOOT, 0), LR_TOKEN(LR_TOK_BOOT_WRITE, 0));
+    n->boot_waits++;
     if (n->snap.index != 0) {
         n->snap.seq = ++n->snap_seq;
         guint nblocks;
@@ -462,7 +465,7 @@ static gboolean only_bootstrap(const LRImage *im)
 static void boot(LRNode *n, const ProtoEvent *ev)
 {
     LRImage *im = &n->image;
-    lr_image_decode(ev->image, im);
+    lr_image_decode(n, ev->image, im);
     if (im->meta_found) {
         n->meta_seq = im->meta.seq;
         n->meta_slot = im->meta_slot;
@@ -504,6 +507,7 @@ static void boot_disk(LRNode *n, uint64_t token, int result)
     g_assert(n->boot_waits > 0);
     if (--n->boot_waits > 0)
         return;
+    lr_store_synced(n, !n->boot_failed);
     if (n->repairing)
         lr_repair_synced(n, n->boot_failed);
     else if (n->boot_failed) {
@@ -581,6 +585,8 @@ static void while_suspended(LRNode *n, const ProtoEvent *ev)
     uint64_t kind = ev->token & 0xff, seq = ev->token >> 8;
     /* The scrub and the repair's answers do not enter the library: they need not wait. */
     if (ev->kind == PEV_DISK && lr_scrub_disk_done(n, ev))
+        return;
+    if (ev->kind == PEV_DISK && kind == LR_TOK_STORE)
         return;
     if (ev->kind == PEV_MSG && ev->msg->type == MSG_LIBRAFT && adapter_wire(ev->msg)) {
         lr_repair_message(n, ev->msg);
@@ -705,6 +711,7 @@ void *libraft_create(const ProtoInit *init, const LibraftParams *params)
     n->params = *params;
     n->next_index = 1;
     lr_log_reset(n, 1);
+    lr_store_init(n);
     lr_fiber_init(&n->fiber);
     g_queue_init(&n->deferred);
     g_queue_init(&n->appends);
@@ -764,6 +771,7 @@ static void libraft_destroy(void *p)
     while ((d = g_queue_pop_head(&n->deferred)) != NULL)
         event_free(d);
     lr_fiber_clear(&n->fiber);
+    lr_store_clear(n);
     g_free(n->snap_data);
     g_free(n);
 }
@@ -801,6 +809,7 @@ static void host_restart(LRNode *n)
     lr_enter(n);
     n->booting = TRUE;
     n->may_bootstrap = FALSE;
+    lr_store_synced(n, FALSE); /* what the failed fsync covered: every segment fsynced again */
     lr_boot_rewrite(n, TRUE, TRUE);
     if (n->boot_waits == 0)
         lr_boot_start(n);
@@ -860,7 +869,7 @@ gboolean libraft_value(const void *p, KeyId key, Value *out)
 
 const ProtoOps libraft_ops = {
     .name = "libraft",
-    .nfiles = LR_NFILES,
+    .nfiles = 0, /* it names its files itself (libraft_store.c) */
     .create = libraft_create_default,
     .destroy = libraft_destroy,
     .step = libraft_step,

@@ -2,9 +2,10 @@
  * protocol: raft servers n1..nK whose consensus is the library's, behind an adapter that
  * implements the library's raft_io on the simulated disk, network, clock and PRNG.
  *
- * The adapter keeps raft's on-disk records (model/raft/raft.h: file 0 the term and vote, file 1
- * the log, block i - 1 for entry i), so the raft oracles read a hosted server's disk unchanged;
- * file 2 holds the library's snapshots. See libraft_internal.h for the parts of the adapter.
+ * The adapter keeps raft's on-disk records in raft's named files (model/raft/raft.h: "meta" the
+ * term and vote, "log/<n>" the log's segments), so the raft oracles read a hosted server's disk
+ * unchanged; "snapshot" holds the library's snapshots (libraft_store.c). See libraft_internal.h
+ * for the parts of the adapter.
  *
  * Built only when the library is present (DURASIM_HAVE_LIBRAFT, from pkg-config raft).
  */
@@ -89,7 +90,7 @@ extern const MsgOps libraft_msg_ops;
 
 /* ---- what the oracles read of a hosted server (reports/libraft/) ---- */
 
-#define LIBRAFT_FILE_SNAP 2 /* the snapshots (files 0 and 1 are raft's, see above) */
+#define LIBRAFT_SNAP_PATH "snapshot" /* the snapshots ("meta" and "log/<n>" are raft's) */
 
 /* Whether a log record is a configuration entry; *voters gets its voters (bit n: server n + 1). */
 gboolean libraft_record_conf(const RaftEntry *e, uint64_t *voters);

@@ -20,6 +20,8 @@
 
 #include "model/libraft/libraft.h"
 
+#include "model/seglog.h"
+
 #include <raft.h>
 #include <ucontext.h>
 
@@ -64,11 +66,26 @@ void lr_fiber_resume(LRFiber *f);
 
 /* ---- storage: files, formats and what this instance wrote ---- */
 
-#define LR_FILE_META 0 /* as raft's: two alternating RaftMeta blocks */
-#define LR_FILE_LOG  1 /* as raft's: block i - 1 holds entry i (raft_encode_entry) */
-#define LR_FILE_SNAP 2 /* slot s at block s * LR_SNAP_SLOT: header, then the data */
-#define LR_NFILES    3
-#define LR_SNAP_SLOT 4096u
+typedef struct LRNode LRNode;
+
+/* The adapter's files (named, on the file-system model; see libraft_store.c). The metadata and
+ * the snapshot are double-buffered files overwritten in place, as the library's own backend keeps
+ * its metadata (canonical raft's uv_metadata.c alternates two copies, the newest valid wins):
+ * each is created once, open on a descriptor of its own for the process's life, and its name is
+ * durable (the root fsynced) before anything written there counts. The log is raft's segments. */
+#define LR_FILE_META 0 /* the descriptor of "meta": two alternating RaftMeta blocks */
+#define LR_FILE_LOG  1 /* the log ("log/<n>", model/seglog.h): not a descriptor, see LR_FD_SEG_* */
+#define LR_FILE_SNAP 2 /* the descriptor of "snapshot": two slots, see below */
+#define LR_NFILES    3 /* the three stores, for the scrub's bookkeeping */
+#define LR_SNAP_SLOT 4096u /* slot s of "snapshot" starts at block s * LR_SNAP_SLOT */
+/* The other descriptors: the root, log/, the log store's scratch one and its segments. */
+enum {
+    LR_FD_ROOT = 3,
+    LR_FD_LOG = 4,
+    LR_FD_SCRATCH = 5,
+    LR_FD_SEG_FIRST = 6,
+    LR_FD_SEGS = 32,
+};
 
 /* How configuration and barrier entries look in raft's entry record: kind OP_NOOP, key says
  * which, and value packs the configuration (2 bits per server id 1..32: 0 absent, else role+1). */
@@ -118,11 +135,30 @@ typedef struct {
     uint8_t *snap_data; /* g_malloc, snap.data_len bytes */
 } LRImage;
 
-void lr_image_decode(const ProtoDiskImage *img, LRImage *out);
+/* Decodes the boot image (NULL: nothing) and emits what opens the adapter's files (creating
+ * those that are not there). */
+void lr_image_decode(LRNode *n, const ProtoDiskImage *img, LRImage *out);
 void lr_image_clear(LRImage *im);
 /* The blocks of a snapshot slot (header + data). Caller frees the array. */
 DiskBlock *lr_snap_encode(const LRSnapHeader *h, const uint8_t *data, guint *nblocks);
 uint64_t lr_conf_pack(const struct raft_configuration *c);
+/* The log on its files (model/seglog.h): entry i is the log's block i - 1. */
+void lr_store_init(LRNode *n);
+void lr_store_clear(LRNode *n);
+void lr_store_write(LRNode *n, const RaftEntry *e, uint64_t token);
+/* Drops the entries from `index` on (durably with the next sync). */
+void lr_store_truncate(LRNode *n, uint64_t index, uint64_t token);
+/* The whole log goes (a snapshot replaced it): the next entry written is `next`. */
+void lr_store_restart(LRNode *n, uint64_t next, uint64_t token);
+/* Makes what was written, truncated, created or removed durable: fsyncs carrying `part`, the
+ * last carrying `token`. */
+void lr_store_sync(LRNode *n, uint64_t token, uint64_t part);
+/* A sync's outcome: after a failure the next sync fsyncs every segment and directory again. */
+void lr_store_synced(LRNode *n, gboolean ok);
+/* Reads up to `count` entries from `index` within one segment; returns how many. */
+uint32_t lr_store_read(LRNode *n, uint64_t index, uint32_t count, uint64_t token);
+/* Every open segment made to be fsynced again (the libraft-trust-failed-fsync bug). */
+void lr_store_dirty_all(LRNode *n);
 /* Fills c (initialised by the caller). */
 void lr_conf_unpack(uint64_t packed, struct raft_configuration *c);
 
@@ -159,7 +195,7 @@ uint64_t lr_msg_term(const struct raft_message *m);
 typedef struct LRAppend LRAppend;
 typedef struct LRPending LRPending;
 
-typedef struct LRNode {
+struct LRNode {
     ProtoInit init;
     LibraftParams params;
     struct raft raft;
@@ -195,6 +231,7 @@ typedef struct LRNode {
     uint64_t term;
     raft_id vote;
     uint64_t next_index; /* where the next appended entry goes */
+    SegLog store;        /* the log's segment files */
     uint32_t snap_seq;
     guint snap_slot;
     LRSnapHeader snap;  /* the last snapshot written (index 0: none) */
@@ -212,6 +249,7 @@ typedef struct LRNode {
     GArray *scrub_dirty[LR_NFILES]; /* of uint32_t: blocks the scrub wrote, not yet vouched for by
                                        a scrub fsync that succeeded */
     guint scrub_syncing[LR_NFILES]; /* how many of them the fsync in flight covers (0: none) */
+    gboolean scrub_part_failed;     /* a log fsync of the scrub's sync in flight failed */
     /* repair from peers at boot (libraft_repair.c) */
     gboolean repairing;
     gboolean blank;         /* this boot found nothing at all on the disk (see libraft_repair.c) */
@@ -247,7 +285,7 @@ typedef struct LRNode {
     gboolean broadcast; /* a leader sent entries in this step (the failpoint broadcast) */
     /* counters (tests and the trace) */
     LibraftStats stats;
-} LRNode;
+};
 
 /* Around every call into the library from the adapter. */
 void lr_enter(LRNode *n);
@@ -334,6 +372,10 @@ enum {
     LR_TOK_SCRUB_SNAP = 12, /* | first block << 8 */
     LR_TOK_SCRUB_WRITE = 13,
     LR_TOK_SCRUB_SYNC = 14,
+    LR_TOK_STORE = 15,       /* the log store's own opens, closes and mkdir (errors ignored: the
+                                writes and fsyncs through those descriptors fail then) */
+    LR_TOK_APPEND_PART = 16, /* an append's fsyncs but the last | id << 8 */
+    LR_TOK_SCRUB_PART = 17,  /* the scrub's log fsyncs but the last */
 };
 
 enum { LR_TIMER_TICK = 0, LR_TIMER_BOOT = 1, LR_TIMER_SCRUB = 2, LR_TIMER_REPAIR = 3 };

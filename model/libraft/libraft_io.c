@@ -5,19 +5,20 @@
  *   start         the tick: timer slot 0 every `msecs`;
  *   send          one MSG_LIBRAFT through the simulated network; the callback ("written to the
  *                 socket") runs once the library returned, never inside the call;
- *   append        each entry written as raft's record at block index - 1, then one fsync; the
- *                 callback runs at the fsync's completion with 0, or RAFT_IOERR (RAFT_NOSPACE
- *                 for ENOSPC) if the fsync or any of its writes failed. After a failure the log
- *                 file is not trusted: every append already queued behind it fails too (a failed
- *                 fsync proves nothing about what it covered, and the library assumes in-order
- *                 appends), and so does the next one if a truncation failed;
- *   truncate      an ftruncate of the log, ordered before later appends by the FIFO device;
+ *   append        each entry written as raft's record to its segment (libraft_store.c), then
+ *                 one sync (the segments written, and the directory when a segment is new); the
+ *                 callback runs at the last fsync's completion with 0, or RAFT_IOERR
+ *                 (RAFT_NOSPACE for ENOSPC) if any of its fsyncs or writes failed. After a failure
+ * the log file is not trusted: every append already queued behind it fails too (a failed fsync
+ * proves nothing about what it covered, and the library assumes in-order appends), and so does the
+ * next one if a truncation failed; truncate      the segment holding the new end cut, those after
+ * it unlinked, ordered before later appends by the FIFO device (durable with the next sync);
  *   set_term, set_vote, bootstrap
  *                 metadata (and the bootstrap entry) written and fsynced before the call
  *                 returns: the call suspends the fiber until the fsync completed (lr_io_wait);
  *   snapshot_put  the snapshot written to the other slot and fsynced, then (an installed
- *                 snapshot, which replaces the whole log) the log truncated and fsynced, then
- *                 the callback;
+ *                 snapshot, which replaces the whole log) every segment unlinked and log/
+ *                 fsynced, then the callback;
  *   snapshot_get  the last snapshot written, after the library returned;
  *   close         completes every outstanding request with RAFT_CANCELED, then calls back.
  * Bug variants: libraft-ack-before-fsync completes an append at its last write's completion;
@@ -37,6 +38,7 @@ struct LRAppend {
     guint writes_left;
     gboolean failed;
     int error;
+    int sync_error;     /* a failed fsync of its sync before the last */
     gboolean retried;   /* libraft-trust-failed-fsync: the second fsync was issued */
     gboolean done;      /* completed early (libraft-ack-before-fsync) */
     gboolean truncated; /* the library truncated some of its entries while it was in flight */
@@ -134,12 +136,12 @@ static int io_bootstrap(struct raft_io *io, const struct raft_configuration *con
     RaftEntry rec = {.term = 1, .index = 1, .kind = OP_NOOP, .key = LR_KEY_CHANGE};
     rec.client = ENDPOINT_NONE;
     rec.value = (Value)lr_conf_pack(conf);
-    DiskBlock b;
-    raft_encode_entry(&b, &rec);
     uint64_t tok = LR_TOKEN(LR_TOK_META, n->meta_seq + 1);
-    act_write(n->out, LR_FILE_LOG, 0, &b, LR_TOKEN(LR_TOK_META_WRITE, n->meta_seq + 1));
-    act_fsync(n->out, LR_FILE_LOG, tok);
+    uint64_t part = LR_TOKEN(LR_TOK_META_WRITE, n->meta_seq + 1);
+    lr_store_write(n, &rec, part);
+    lr_store_sync(n, tok, part);
     int err = lr_io_wait(n, tok);
+    lr_store_synced(n, err == 0);
     if (err != 0) {
         io_failed(n);
         return raft_error(err);
@@ -308,14 +310,11 @@ static int io_append(struct raft_io *io, struct raft_io_append *req,
         RaftEntry rec;
         gboolean ok = lr_entry_to_record(&entries[i], a->first + i, &rec);
         g_assert(ok); /* an entry the FSM or the library made that the format cannot hold */
-        DiskBlock b;
-        raft_encode_entry(&b, &rec);
-        act_write(n->out, LR_FILE_LOG, (uint32_t)(a->first + i - 1), &b,
-                  LR_TOKEN(LR_TOK_APPEND_WRITE, a->id));
+        lr_store_write(n, &rec, LR_TOKEN(LR_TOK_APPEND_WRITE, a->id));
         lr_log_put(n, &rec);
     }
     a->writes_left = count;
-    act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_APPEND, a->id));
+    lr_store_sync(n, LR_TOKEN(LR_TOK_APPEND, a->id), LR_TOKEN(LR_TOK_APPEND_PART, a->id));
     if (n->log_broken) {
         a->failed = TRUE;
         a->error = EIO;
@@ -343,8 +342,7 @@ static int io_truncate(struct raft_io *io, raft_index index)
     LRNode *n = IO_NODE(io);
     g_assert(index >= 1);
     LMARK(n, TRUNCATE);
-    act_truncate(n->out, LR_FILE_LOG, (uint32_t)(index - 1),
-                 LR_TOKEN(LR_TOK_TRUNCATE, ++n->next_token));
+    lr_store_truncate(n, index, LR_TOKEN(LR_TOK_TRUNCATE, ++n->next_token));
     n->next_index = index;
     lr_log_cut(n, index);
     for (GList *l = n->appends.head; l != NULL; l = l->next) {
@@ -419,11 +417,16 @@ static void append_synced(LRNode *n, uint64_t id, int result)
     if (a == NULL && bug)
         return; /* the second fsync of an append a later fsync already completed */
     g_assert(a != NULL && (bug || g_queue_peek_head(&n->appends) == a));
+    if (result == 0)
+        result = a->sync_error; /* an fsync of the group before the last failed */
     if (result != 0 && bug && !a->retried) {
         a->retried = TRUE; /* the bug: fsync again and trust its 0 */
-        act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_APPEND, a->id));
+        a->sync_error = 0;
+        lr_store_dirty_all(n);
+        lr_store_sync(n, LR_TOKEN(LR_TOK_APPEND, a->id), LR_TOKEN(LR_TOK_APPEND_PART, a->id));
         return;
     }
+    lr_store_synced(n, result == 0);
     /* The bug again: appends still waiting for their second fsync are trusted once a later
      * fsync returned 0 (it "covers" them). */
     LRAppend *h;
@@ -444,6 +447,17 @@ static void append_synced(LRNode *n, uint64_t id, int result)
     if (!a->done)
         append_complete(n, a);
     g_free(a);
+}
+
+/* An fsync of an append's sync before the last: a failure fails the append (the last fsync's 0
+ * proves nothing about what the failed one covered). */
+static void append_part(LRNode *n, uint64_t id, int result)
+{
+    if (id < n->stale_below || result == 0)
+        return;
+    LRAppend *a = append_find(n, id);
+    if (a != NULL && a->sync_error == 0)
+        a->sync_error = result;
 }
 
 /* ---- snapshots ---- */
@@ -521,11 +535,13 @@ static void snap_put_synced(LRNode *n, LRPending *p, int result)
     if (p->replaces && p->error == 0 && !p->truncating) {
         /* A snapshot that replaces the whole log: drop the log once the snapshot is durable. */
         p->truncating = TRUE;
-        act_truncate(n->out, LR_FILE_LOG, 0, LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
+        lr_store_restart(n, p->head.index + 1, LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
         lr_log_reset(n, p->head.index + 1);
-        act_fsync(n->out, LR_FILE_LOG, LR_TOKEN(LR_TOK_SNAP, p->id));
+        lr_store_sync(n, LR_TOKEN(LR_TOK_SNAP, p->id), LR_TOKEN(LR_TOK_SNAP_WRITE, p->id));
         return;
     }
+    if (p->truncating)
+        lr_store_synced(n, result == 0 && p->error == 0);
     snap_put_complete(n, p);
 }
 
@@ -563,6 +579,11 @@ gboolean lr_io_disk_done(LRNode *n, uint64_t token, int result)
     case LR_TOK_APPEND:
         append_synced(n, id, result);
         return TRUE;
+    case LR_TOK_APPEND_PART:
+        append_part(n, id, result);
+        return TRUE;
+    case LR_TOK_STORE:
+        return TRUE; /* an open, close or mkdir of the log store: what goes through it fails */
     case LR_TOK_TRUNCATE:
         if (result != 0 && id >= n->stale_below) {
             LMARK(n, TRUNCATE_FAILED);

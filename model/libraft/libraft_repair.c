@@ -34,6 +34,7 @@
 #include "model/libraft/libraft_internal.h"
 #include "model/libraft/libraft_marks.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define SCRUB_EVERY  (400 * SIM_MS)
@@ -114,8 +115,7 @@ void lr_scrub_round(LRNode *n)
     if (pos < log_count) {
         uint32_t count = (uint32_t)MIN(SCRUB_BATCH, log_count - pos);
         uint64_t first = n->log_first + pos;
-        act_read(n->out, LR_FILE_LOG, (uint32_t)(first - 1), count,
-                 LR_TOKEN(LR_TOK_SCRUB_LOG, first));
+        count = lr_store_read(n, first, count, LR_TOKEN(LR_TOK_SCRUB_LOG, first));
         n->scrub_limit = log_end;
         n->scrub_cursor += count;
     } else {
@@ -165,7 +165,14 @@ static void scrub_write(LRNode *n, guint file, uint32_t idx)
         return; /* a durable call is writing that slot now */
     if (!scrub_content(n, file, idx, &w))
         return;
-    act_write(n->out, file, idx, &w, LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
+    if (file == LR_FILE_LOG) {
+        RaftEntry e;
+        gboolean ok = raft_decode_entry(&w, &e) == BLOCK_OK;
+        g_assert(ok);
+        lr_store_write(n, &e, LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
+    } else {
+        act_write(n->out, file, idx, &w, LR_TOKEN(LR_TOK_SCRUB_WRITE, 0));
+    }
     n->stats.scrub_repairs++;
     g_array_append_val(n->scrub_dirty[file], idx);
 }
@@ -176,7 +183,12 @@ static void scrub_sync(LRNode *n, guint file)
     if (n->scrub_syncing[file] > 0 || n->scrub_dirty[file]->len == 0)
         return;
     n->scrub_syncing[file] = n->scrub_dirty[file]->len;
-    act_fsync(n->out, file, LR_TOKEN(LR_TOK_SCRUB_SYNC, file));
+    if (file == LR_FILE_LOG) {
+        n->scrub_part_failed = FALSE;
+        lr_store_sync(n, LR_TOKEN(LR_TOK_SCRUB_SYNC, file), LR_TOKEN(LR_TOK_SCRUB_PART, 0));
+    } else {
+        act_fsync(n->out, file, LR_TOKEN(LR_TOK_SCRUB_SYNC, file));
+    }
 }
 
 /* A scrub fsync finished. After a failure nothing it covered is durable although the pages may
@@ -186,6 +198,11 @@ static void scrub_synced(LRNode *n, guint file, int result)
     GArray *dirty = n->scrub_dirty[file];
     guint covered = MIN(n->scrub_syncing[file], dirty->len);
     n->scrub_syncing[file] = 0;
+    if (file == LR_FILE_LOG) {
+        if (result == 0 && n->scrub_part_failed)
+            result = EIO; /* an fsync of the group before the last failed */
+        lr_store_synced(n, result == 0);
+    }
     if (result == 0) {
         g_array_remove_range(dirty, 0, covered);
     } else {
@@ -258,6 +275,10 @@ gboolean lr_scrub_disk_done(LRNode *n, const ProtoEvent *ev)
         break;
     case LR_TOK_SCRUB_WRITE:
         return TRUE; /* a failed rewrite is found again by a later round */
+    case LR_TOK_SCRUB_PART:
+        if (ev->result != 0)
+            n->scrub_part_failed = TRUE;
+        return TRUE;
     case LR_TOK_SCRUB_SYNC:
         scrub_synced(n, (guint)id, ev->result);
         return TRUE;

@@ -1,17 +1,26 @@
-/* model/libraft/libraft_store.c — the hosted library's state in durasim's disk formats.
- *
- * Term and vote are raft's RaftMeta (file 0, two alternating slots, the newest valid wins); the
- * log is raft's entry records (file 1, block i - 1 for entry i), so the raft oracles read a
- * hosted server's disk as they read one of durasim's raft servers. Entries map as:
+/* model/libraft/libraft_store.c — the hosted library's state in named files on durasim's file
+ * system, in raft's records, so the raft oracles read a hosted server's disk as they read one of
+ * durasim's raft servers:
+ *   meta        term and vote: raft's RaftMeta in two alternating blocks, overwritten in place
+ *               and fsynced, the newest valid one wins (as the library's own backend alternates
+ *               metadata1 and metadata2, canonical raft src/uv_metadata.c);
+ *   log/<n>     the log, raft's entry records in raft's segments (model/seglog.h,
+ *               RAFT_SEGMENT_ENTRIES each: entry i is block (i - 1) % 64 of log/<(i - 1) / 64>);
+ *               a new segment is created, written, fsynced and its directory fsynced before
+ *               anything in it counts; a truncation cuts a segment and unlinks those after it;
+ *   snapshot    two slots of LR_SNAP_SLOT blocks, written alternately and fsynced; block 0 of a
+ *               slot is the header (seq, index, term, configuration, trailing, data length and
+ *               checksum), then the data 40 bytes a block. A slot counts only if its header and
+ *               every data block are valid and the checksum matches.
+ * meta and snapshot are created at boot when missing, and the boot's first sync fsyncs the root
+ * (their names) before the library starts. Entries map as:
  *   RAFT_COMMAND  -> the command's kind, client, key, value, idem (the FSM's encoding)
  *   RAFT_BARRIER  -> OP_NOOP, key LR_KEY_BARRIER
  *   RAFT_CHANGE   -> OP_NOOP, key LR_KEY_CHANGE, value = the configuration packed (2 bits per
  *                    server id 1..32: 0 absent, else role + 1)
- * Snapshots: file 2, two slots of LR_SNAP_SLOT blocks; block 0 of a slot is the header (seq,
- * index, term, configuration, trailing, data length and checksum), then the data 40 bytes a block.
- * A slot counts only if its header and every data block are valid and the checksum matches.
  * Invariants: decoding never trusts a record past the first invalid one (the log ends at a torn or
- * empty block; a corrupt block or a read error in the middle marks the log damaged).
+ * empty block, or a missing segment; a corrupt block or a read error in the middle marks the log
+ * damaged).
  */
 #include "model/libraft/libraft_internal.h"
 
@@ -167,13 +176,22 @@ gboolean lr_record_to_entry(const RaftEntry *r, struct raft_entry *e)
 
 /* ---- the boot image ---- */
 
+/* The file `path` of a boot image (NULL: none). */
+static const ProtoFileImage *image_file(const ProtoDiskImage *img, const char *path)
+{
+    for (guint i = 0; i < img->nentries; i++)
+        if (!img->entries[i].is_dir && strcmp(img->entries[i].path, path) == 0)
+            return &img->entries[i];
+    return NULL;
+}
+
 static void decode_meta(const ProtoDiskImage *img, LRImage *out)
 {
-    for (uint32_t slot = 0; slot < 2 && slot < img->len[LR_FILE_META]; slot++) {
+    const ProtoFileImage *f = image_file(img, RAFT_META_PATH);
+    for (uint32_t slot = 0; f != NULL && slot < 2 && slot < f->len; slot++) {
         RaftMeta m;
-        BlockCheck c = img->errors[LR_FILE_META][slot] != 0
-                           ? BLOCK_CORRUPT
-                           : raft_decode_meta(&img->blocks[LR_FILE_META][slot], &m);
+        BlockCheck c =
+            f->errors[slot] != 0 ? BLOCK_CORRUPT : raft_decode_meta(&f->blocks[slot], &m);
         if (c == BLOCK_CORRUPT)
             out->meta_damaged = TRUE; /* it may have been the newest copy */
         if (c != BLOCK_OK)
@@ -186,15 +204,13 @@ static void decode_meta(const ProtoDiskImage *img, LRImage *out)
     }
 }
 
-static void decode_log(const ProtoDiskImage *img, LRImage *out)
+/* The log's blocks as its segments show them (a missing segment reads as empty blocks). */
+static void decode_log(const DiskBlock *blocks, const int *errors, uint32_t len, LRImage *out)
 {
-    uint32_t len = img->len[LR_FILE_LOG];
     uint64_t last_term = 0;
     for (uint32_t i = 0; i < len; i++) {
         RaftEntry e;
-        BlockCheck c = img->errors[LR_FILE_LOG][i] != 0
-                           ? BLOCK_CORRUPT
-                           : raft_decode_entry(&img->blocks[LR_FILE_LOG][i], &e);
+        BlockCheck c = errors[i] != 0 ? BLOCK_CORRUPT : raft_decode_entry(&blocks[i], &e);
         gboolean below_snap = out->snap_found && i < out->snap.index;
         if (below_snap && (c != BLOCK_OK || e.index != (uint64_t)i + 1 || e.term < last_term)) {
             /* Entries the snapshot covers are not needed: whatever is wrong there (a hole, a
@@ -242,25 +258,28 @@ static gboolean block_corrupt(const DiskBlock *b, uint16_t len)
     return b->len == len && disk_block_check(b, len) == BLOCK_CORRUPT;
 }
 
-/* Where snapshot blocks are read from: a boot image, or a durable disk (the oracles). */
+/* Where snapshot blocks are read from: a boot image's file, or a durable disk (the oracles). */
 typedef struct {
-    const ProtoDiskImage *img;
+    const ProtoFileImage *img;
     const Disk *disk;
+    gint file; /* on the disk: the file durably named snapshot (-1: none) */
 } SnapSource;
 
 static uint32_t snap_len(const SnapSource *src)
 {
-    return src->img ? src->img->len[LR_FILE_SNAP] : disk_durable_length(src->disk, LR_FILE_SNAP);
+    if (src->disk == NULL)
+        return src->img ? src->img->len : 0;
+    return src->file < 0 ? 0 : disk_durable_length(src->disk, (guint)src->file);
 }
 
 /* Block idx (< snap_len): its content, and 0 or EIO. */
 static int snap_block(const SnapSource *src, uint32_t idx, DiskBlock *out)
 {
-    if (src->img) {
-        *out = src->img->blocks[LR_FILE_SNAP][idx];
-        return src->img->errors[LR_FILE_SNAP][idx];
+    if (src->disk == NULL) {
+        *out = src->img->blocks[idx];
+        return src->img->errors[idx];
     }
-    if (disk_durable_block(src->disk, LR_FILE_SNAP, idx, out))
+    if (disk_durable_block(src->disk, (guint)src->file, idx, out))
         return 0;
     memset(out, 0, sizeof *out);
     return EIO;
@@ -327,17 +346,26 @@ static void decode_snap(const SnapSource *src, LRImage *out)
     }
 }
 
-void lr_image_decode(const ProtoDiskImage *img, LRImage *out)
+void lr_image_decode(LRNode *n, const ProtoDiskImage *img, LRImage *out)
 {
+    static const ProtoDiskImage none = {0};
     memset(out, 0, sizeof *out);
     out->records = g_array_new(FALSE, FALSE, sizeof(RaftEntry));
     if (img == NULL)
-        return;
-    g_assert(img->nfiles >= LR_NFILES);
+        img = &none;
     decode_meta(img, out);
-    SnapSource src = {.img = img};
+    SnapSource src = {.img = image_file(img, LIBRAFT_SNAP_PATH)};
     decode_snap(&src, out);
-    decode_log(img, out);
+    DiskBlock *blocks;
+    int *errors;
+    uint32_t len = seglog_boot(&n->store, img, &blocks, &errors, n->out);
+    decode_log(blocks, errors, len, out);
+    g_free(blocks);
+    g_free(errors);
+    /* The files overwritten in place, open for the process's life (created if missing: their
+     * names are durable with the boot's first sync, which fsyncs the root). */
+    act_open(n->out, LR_FILE_META, RAFT_META_PATH, FS_O_CREATE, LR_TOKEN(LR_TOK_STORE, 0));
+    act_open(n->out, LR_FILE_SNAP, LIBRAFT_SNAP_PATH, FS_O_CREATE, LR_TOKEN(LR_TOK_STORE, 0));
     if (out->snap_found && out->records->len > 0) {
         /* The log must reach the snapshot or continue it: the entries after it, from at most
          * the snapshot's index + 1. */
@@ -399,7 +427,7 @@ gboolean libraft_durable_snapshot(const Disk *d, uint64_t *index, uint64_t *term
 {
     LRImage im;
     memset(&im, 0, sizeof im);
-    SnapSource src = {.disk = d};
+    SnapSource src = {.disk = d, .file = disk_lookup(d, LIBRAFT_SNAP_PATH, TRUE)};
     decode_snap(&src, &im);
     gboolean found = im.snap_found;
     if (found) {
@@ -410,4 +438,67 @@ gboolean libraft_durable_snapshot(const Disk *d, uint64_t *index, uint64_t *term
     }
     g_free(im.snap_data);
     return found;
+}
+
+/* ---- the log's files ---- */
+
+void lr_store_init(LRNode *n)
+{
+    SegLogConfig cfg = {.dir = RAFT_LOG_DIR,
+                        .seg_blocks = RAFT_SEGMENT_ENTRIES,
+                        .fd_root = LR_FD_ROOT,
+                        .fd_dir = LR_FD_LOG,
+                        .fd_scratch = LR_FD_SCRATCH,
+                        .fd_first = LR_FD_SEG_FIRST,
+                        .nfds = LR_FD_SEGS,
+                        .internal = LR_TOKEN(LR_TOK_STORE, 0)};
+    seglog_init(&n->store, &cfg);
+}
+
+void lr_store_clear(LRNode *n)
+{
+    seglog_clear(&n->store);
+}
+
+void lr_store_write(LRNode *n, const RaftEntry *e, uint64_t token)
+{
+    DiskBlock b;
+    raft_encode_entry(&b, e);
+    seglog_write(&n->store, n->out, (uint32_t)(e->index - 1), &b, token);
+}
+
+void lr_store_truncate(LRNode *n, uint64_t index, uint64_t token)
+{
+    g_assert(index >= 1);
+    seglog_truncate(&n->store, n->out, (uint32_t)(index - 1), token);
+}
+
+void lr_store_restart(LRNode *n, uint64_t next, uint64_t token)
+{
+    g_assert(next >= 1);
+    seglog_restart_at(&n->store, n->out, (uint32_t)(next - 1), token);
+}
+
+void lr_store_sync(LRNode *n, uint64_t token, uint64_t part)
+{
+    seglog_sync(&n->store, n->out, token, part);
+}
+
+void lr_store_synced(LRNode *n, gboolean ok)
+{
+    if (ok)
+        seglog_synced(&n->store, n->out);
+    else
+        seglog_sync_failed(&n->store);
+}
+
+uint32_t lr_store_read(LRNode *n, uint64_t index, uint32_t count, uint64_t token)
+{
+    return seglog_read(&n->store, n->out, (uint32_t)(index - 1), count, token);
+}
+
+void lr_store_dirty_all(LRNode *n)
+{
+    for (guint i = 0; i < n->store.open->len; i++)
+        g_array_index(n->store.open, SegLogOpen, i).dirty = 1;
 }

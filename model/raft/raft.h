@@ -8,9 +8,10 @@
  *             block (i-1) % RAFT_SEGMENT_ENTRIES of log/<(i-1) / RAFT_SEGMENT_ENTRIES>; a new
  *             segment is created, written, fsynced and named durably (log/ fsynced) before
  *             anything in it is acknowledged.
- * The hosted raft (model/libraft/) keeps fixed files instead: RAFT_FILE_META holds the metadata
- * in two alternating blocks, RAFT_FILE_LOG the log, block i-1 for entry i. The oracles read both
- * layouts (a disk with fixed files has the second).
+ * The hosted raft (model/libraft/) names the same files, but overwrites its meta in place, in
+ * two alternating blocks (the newest valid wins). The oracles also read a layout of fixed files
+ * (RAFT_FILE_META, the metadata in two alternating blocks; RAFT_FILE_LOG, block i-1 for entry i),
+ * which a disk with fixed files has.
  */
 #pragma once
 
@@ -153,7 +154,7 @@ void raft_encode_entry(DiskBlock *b, const RaftEntry *e);
 BlockCheck raft_decode_entry(const DiskBlock *b, RaftEntry *out);
 /* The newest valid durable metadata of a disk (either layout); FALSE if none. */
 gboolean raft_durable_meta(const Disk *d, RaftMeta *out);
-/* Whether a disk keeps raft's fixed files (the hosted raft) rather than named ones. */
+/* Whether a disk keeps raft's fixed files rather than named ones. */
 static inline gboolean raft_disk_fixed(const Disk *d)
 {
     return disk_nfixed(d) > RAFT_FILE_LOG;

@@ -109,17 +109,20 @@ gboolean raft_durable_entry(const Disk *d, uint64_t index, RaftEntry *out)
 
 gboolean raft_durable_meta(const Disk *d, RaftMeta *out)
 {
+    /* Raft's meta is one block; the hosted raft's (fixed file, or named meta) two alternating
+     * ones: the newest valid block wins. */
+    guint file = RAFT_FILE_META;
     if (!raft_disk_fixed(d)) {
-        DiskBlock b;
         gint f = disk_lookup(d, RAFT_META_PATH, TRUE);
-        return f >= 0 && disk_durable_block(d, (guint)f, 0, &b) &&
-               raft_decode_meta(&b, out) == BLOCK_OK;
+        if (f < 0)
+            return FALSE;
+        file = (guint)f;
     }
     gboolean found = FALSE;
     for (uint32_t slot = 0; slot < 2; slot++) {
         DiskBlock b;
         RaftMeta m;
-        if (!disk_durable_block(d, RAFT_FILE_META, slot, &b))
+        if (!disk_durable_block(d, file, slot, &b))
             continue;
         if (raft_decode_meta(&b, &m) != BLOCK_OK)
             continue;

@@ -237,36 +237,46 @@ static gboolean is_damaged(const GArray *d, uint32_t idx)
  * hit by a media fault since. Below an installed snapshot the log is a hole, and the scrub may
  * be writing a damaged block again: then the last entry alone is asked (the adapter's appends
  * are in order and one fsync covers the file). */
-static gboolean log_backs(const LROracle *o, EndpointId node, uint64_t last)
+static gboolean log_backs(LROracle *o, EndpointId node, uint64_t last)
 {
     const Disk *d = oview_disk(o->view, node);
     const GArray *damaged = o->damaged[node];
     if (o->snap[node].index == 0 && damaged->len == 0)
-        return disk_prefix_was_synced(d, RAFT_FILE_LOG, (uint32_t)last);
-    return disk_block_was_synced(d, RAFT_FILE_LOG, (uint32_t)last - 1) ||
-           is_damaged(damaged, (uint32_t)last - 1);
+        return raft_oracle_prefix_synced(o->raft, node, last);
+    guint file;
+    uint32_t block;
+    if (raft_log_locate(d, last, FALSE, &file, &block) && disk_block_was_synced(d, file, block))
+        return TRUE;
+    return is_damaged(damaged, (uint32_t)last - 1);
+}
+
+static void follow_snapshot(LROracle *o, EndpointId node)
+{
+    LRSnap *s = &o->snap[node];
+    uint64_t term;
+    if (!libraft_durable_snapshot(oview_disk(o->view, node), &s->index, &term, &s->conf_index,
+                                  &s->voters))
+        memset(s, 0, sizeof *s);
 }
 
 static void lr_durable(void *st, EndpointId node, guint file, uint32_t idx, const DiskBlock *old,
                        const DiskBlock *neu, DiskChange cause)
 {
     LROracle *o = st;
-    if (file == LIBRAFT_FILE_SNAP) {
-        /* What the server stored, media damage since notwithstanding (its scrub or its repair
-         * deals with that; the damage is the fault budget's, as for log blocks). */
-        if (cause == DISK_CHANGE_MEDIA)
-            return;
-        LRSnap *s = &o->snap[node];
-        uint64_t term;
-        if (!libraft_durable_snapshot(oview_disk(o->view, node), &s->index, &term, &s->conf_index,
-                                      &s->voters))
-            memset(s, 0, sizeof *s);
-        return;
-    }
-    if (file == RAFT_FILE_LOG) {
+    uint32_t seg;
+    if (raft_oracle_segment_of(o->raft, node, file, &seg)) {
         follow_log(o, node, old, neu); /* before raft's module counts support with it */
-        follow_damage(o->damaged[node], idx, cause == DISK_CHANGE_MEDIA);
+        follow_damage(o->damaged[node], idx + seg * RAFT_SEGMENT_ENTRIES,
+                      cause == DISK_CHANGE_MEDIA);
+    } else if (cause != DISK_CHANGE_MEDIA) {
+        /* Any other file may be (or have been) the snapshot: what the server stored, media
+         * damage since notwithstanding (its scrub or its repair deals with that; the damage is
+         * the fault budget's, as for log blocks). */
+        follow_snapshot(o, node);
     }
+    const char *path = disk_file_path(oview_disk(o->view, node), file);
+    if (path && strcmp(path, LIBRAFT_SNAP_PATH) == 0)
+        return;
     raft_oracle.durable(o->raft, node, file, idx, old, neu, cause);
 }
 
@@ -351,13 +361,17 @@ static gboolean note_appended(LROracle *o, const RaftEntry *e, uint64_t voters)
     return TRUE;
 }
 
-static void lr_submitted(void *st, EndpointId node, guint file, uint32_t index,
-                         const DiskBlock *block)
+/* A write or truncation of a log segment (through a named descriptor; an unlink is a truncation
+ * to 0). */
+static void lr_submitted_path(void *st, EndpointId node, const char *path, uint32_t index,
+                              const DiskBlock *block)
 {
     LROracle *o = st;
-    raft_oracle.submitted(o->raft, node, file, index, block);
-    if (file != RAFT_FILE_LOG)
+    raft_oracle.submitted_path(o->raft, node, path, index, block);
+    uint32_t seg;
+    if (!raft_segment_parse(path, &seg))
         return;
+    index += seg * RAFT_SEGMENT_ENTRIES;
     RaftEntry e;
     uint64_t voters;
     gboolean conf = block && raft_decode_entry(block, &e) == BLOCK_OK;
@@ -518,7 +532,7 @@ const OracleModule libraft_oracle = {
     .sent = lr_sent,
     .note = lr_note,
     .booted = lr_booted,
-    .submitted = lr_submitted,
+    .submitted_path = lr_submitted_path,
     .ack_copies = lr_ack_copies,
     .acks_need_commitment = TRUE,
     .lost = lr_lost,

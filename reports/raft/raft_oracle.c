@@ -38,9 +38,7 @@ static uint32_t seg_of(uint64_t index)
     return (uint32_t)((index - 1) / RAFT_SEGMENT_ENTRIES);
 }
 
-/* The segment file `file` of node's disk is (learned from its name the first time): FALSE when
- * it is none (the metadata, its replacement). */
-static gboolean segment_of(RaftOracle *o, EndpointId node, guint file, uint32_t *seg)
+gboolean raft_oracle_segment_of(RaftOracle *o, EndpointId node, guint file, uint32_t *seg)
 {
     GArray *fs = o->fileseg[node];
     if (file >= fs->len)
@@ -255,7 +253,7 @@ static gboolean named_durable(RaftOracle *o, EndpointId node, guint file, uint32
                               const DiskBlock *neu, DiskChange cause)
 {
     uint32_t seg;
-    if (!segment_of(o, node, file, &seg)) {
+    if (!raft_oracle_segment_of(o, node, file, &seg)) {
         const Disk *d = oview_disk(o->view, node);
         gboolean meta = disk_lookup(d, RAFT_META_PATH, TRUE) == (gint)file;
         meta_durable(o, node, meta ? neu : NULL, cause);
@@ -355,8 +353,9 @@ static void mirror_set(RaftOracle *o, EndpointId node, uint32_t index, const Dis
     *slot = id;
 }
 
-/* The log a server with named files reads at boot: its segments in order, up to the first
- * missing or short one, or an unreadable block. */
+/* The log a server with named files reads at boot: its segments in order (from the first, or
+ * from the lowest one left above a snapshot), up to the first missing or short one, or an
+ * unreadable block. */
 static void booted_named(RaftOracle *o, EndpointId node, const ProtoDiskImage *img)
 {
     uint32_t next = 0;
@@ -365,8 +364,10 @@ static void booted_named(RaftOracle *o, EndpointId node, const ProtoDiskImage *i
         uint32_t seg;
         if (e->is_dir || !raft_segment_parse(e->path, &seg))
             continue;
-        if (seg != next)
-            return;
+        if (seg != next &&
+            (next != 0 || (uint64_t)seg * RAFT_SEGMENT_ENTRIES > raft_covered(o, node)))
+            return; /* a gap (segments below a snapshot the server holds are none, not one) */
+        next = seg;
         for (uint32_t b = 0; b < e->len && b < RAFT_SEGMENT_ENTRIES; b++) {
             if (e->errors[b] != 0)
                 return;

@@ -135,6 +135,9 @@ uint32_t raft_oracle_log_id(const RaftOracle *o, EndpointId n, uint64_t index);
 /* The number of entries node n's durable log may hold (one past its highest index with a block,
  * holes and gaps included). */
 uint64_t raft_oracle_log_end(const RaftOracle *o, EndpointId n);
+/* The log segment file `file` of node's disk is (learned from its name the first time it is
+ * seen named): FALSE when it is none (the metadata, its replacement, another file). */
+gboolean raft_oracle_segment_of(RaftOracle *o, EndpointId node, guint file, uint32_t *seg);
 /* Whether node n's first `len` entries reached the durable image after they were last written,
  * in files durably named: what it may claim once its fsyncs returned. */
 gboolean raft_oracle_prefix_synced(RaftOracle *o, EndpointId n, uint64_t len);
