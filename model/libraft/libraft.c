@@ -139,7 +139,32 @@ typedef struct {
     WorkKind kind;
     struct raft_message msg;
     char addr[24];
+    /* a vote request: its term (0: none), whether a pre-vote, and the leader the server kept
+     * when it arrived (ENDPOINT_NONE: none) if 0.15 refuses it for that leader */
+    uint64_t asked;
+    gboolean pre, for_leader;
+    EndpointId kept;
 } Work;
+
+/* After the library handled a vote request (the call may have suspended to store the new term
+ * first: the note follows whenever it returns). 0.15 refuses a vote or pre-vote request
+ * (without "disrupt leader") first of all when it has a leader, however long ago it heard from
+ * it (thesis §4.2.3 and §9.6 allow that only within an election timeout); otherwise it grants
+ * no vote when it is no voter of its own latest configuration, though the thesis (§4.1) has
+ * servers answer requests without consulting it. Both noted for the oracles, which judge. */
+static gboolean own_voter(const LRNode *n);
+static void note_refusal(LRNode *n, const Work *w)
+{
+    if (!n->started || w->asked == 0)
+        return;
+    if (w->for_leader)
+        act_note(n->out, NOTE_REFUSED,
+                 w->pre ? NOTE_REFUSED_PREVOTE_FOR_LEADER : NOTE_REFUSED_VOTE_FOR_LEADER, w->kept,
+                 (uint64_t)n->heard_leader_at, 0);
+    else if (w->asked >= n->raft.current_term && !own_voter(n))
+        act_note(n->out, NOTE_REFUSED, NOTE_REFUSED_VOTE_NOT_MEMBER, w->kept,
+                 (uint64_t)n->heard_leader_at, 0);
+}
 
 static void start_library(LRNode *n)
 {
@@ -192,6 +217,7 @@ static void run_work(void *arg)
         n->installing = w->msg.type == RAFT_IO_INSTALL_SNAPSHOT;
         n->recv(&n->io, &w->msg);
         n->installing = FALSE;
+        note_refusal(n, w);
         break;
     }
     g_free(w);
@@ -314,8 +340,8 @@ static void handle_peer(LRNode *n, const Msg *m)
     if ((rm->type == RAFT_IO_APPEND_ENTRIES && rm->append_entries.term >= n->raft.current_term) ||
         (rm->type == RAFT_IO_INSTALL_SNAPSHOT && rm->install_snapshot.term >= n->raft.current_term))
         n->heard_leader_at = n->now;
-    uint64_t asked = rm->type == RAFT_IO_REQUEST_VOTE ? rm->request_vote.term : 0;
-    gboolean pre = asked != 0 && rm->request_vote.pre_vote;
+    w->asked = rm->type == RAFT_IO_REQUEST_VOTE ? rm->request_vote.term : 0;
+    w->pre = w->asked != 0 && rm->request_vote.pre_vote;
     gboolean rollback = rollback_would_crash(n, &w->msg);
     if (rollback || second_leader_would_crash(n, &w->msg)) {
         /* The crash it would be: the message is lost with the process, which the host
@@ -329,24 +355,11 @@ static void handle_peer(LRNode *n, const Msg *m)
         host_restart(n);
         return;
     }
-    /* 0.15 refuses a vote or pre-vote request (without "disrupt leader") first of all when it
-     * has a leader, however long ago it heard from it (thesis §4.2.3 and §9.6 allow that only
-     * within an election timeout): noted for the oracles, which judge how long ago. */
-    EndpointId kept = current_leader(n);
-    gboolean refused_for_leader =
-        asked > n->raft.current_term && kept != ENDPOINT_NONE && !rm->request_vote.disrupt_leader;
+    /* What the refusal notes need, as the request finds the server (see note_refusal). */
+    w->kept = current_leader(n);
+    w->for_leader = w->asked > n->raft.current_term && w->kept != ENDPOINT_NONE &&
+                    !rm->request_vote.disrupt_leader;
     call_library(n, w, recv_may_block(n, &w->msg));
-    if (!n->started || n->fiber.suspended || asked == 0)
-        return;
-    /* Otherwise 0.15 grants no vote when it is no voter of its own latest configuration,
-     * though the thesis (§4.1) has servers answer requests without consulting it. */
-    if (refused_for_leader)
-        act_note(n->out, NOTE_REFUSED,
-                 pre ? NOTE_REFUSED_PREVOTE_FOR_LEADER : NOTE_REFUSED_VOTE_FOR_LEADER, kept,
-                 (uint64_t)n->heard_leader_at, 0);
-    else if (asked >= n->raft.current_term && !own_voter(n))
-        act_note(n->out, NOTE_REFUSED, NOTE_REFUSED_VOTE_NOT_MEMBER, kept,
-                 (uint64_t)n->heard_leader_at, 0);
 }
 
 static void handle_tick(LRNode *n)
@@ -462,10 +475,26 @@ static gboolean only_bootstrap(const LRImage *im)
            e->key == LR_KEY_CHANGE;
 }
 
+/* A bootstrap cut short: the log holds the bootstrap entry alone and no metadata was ever
+ * stored (bootstrap writes the entry, then term 1; nothing of a term is written before). The
+ * server never had a term: it never voted, never acknowledged an entry, never counted for
+ * anything, so it may bootstrap again, as an operator reruns an interrupted bootstrap, instead
+ * of waiting for its peers like a server that lost its disk (which has no entry left). */
+static gboolean bootstrap_cut_short(const LRImage *im, gboolean first_boot)
+{
+    return !first_boot && !im->meta_found && !im->meta_damaged && !im->log_damaged &&
+           !im->snap_found && !im->snap_damaged && im->records->len == 1 && only_bootstrap(im);
+}
+
 static void boot(LRNode *n, const ProtoEvent *ev)
 {
     LRImage *im = &n->image;
     lr_image_decode(n, ev->image, im);
+    gboolean again = bootstrap_cut_short(im, ev->first_boot);
+    if (again) {
+        LMARK(n, BOOT_BOOTSTRAP_AGAIN);
+        g_array_set_size(im->records, 0);
+    }
     if (im->meta_found) {
         n->meta_seq = im->meta.seq;
         n->meta_slot = im->meta_slot;
@@ -476,11 +505,12 @@ static void boot(LRNode *n, const ProtoEvent *ev)
     }
     lr_adopt_image(n);
     n->booting = TRUE;
-    n->may_bootstrap = ev->first_boot;
+    n->may_bootstrap = ev->first_boot || again;
     gboolean damaged = im->log_damaged || im->snap_damaged || im->meta_damaged ||
-                       (im->meta_found && im->meta.damaged) || (!im->meta_found && !ev->first_boot);
-    n->blank = !ev->first_boot && !im->meta_found && only_bootstrap(im) && !im->snap_found &&
-               !im->log_damaged && !im->snap_damaged && !im->meta_damaged;
+                       (im->meta_found && im->meta.damaged) ||
+                       (!im->meta_found && !ev->first_boot && !again);
+    n->blank = !ev->first_boot && !again && !im->meta_found && only_bootstrap(im) &&
+               !im->snap_found && !im->log_damaged && !im->snap_damaged && !im->meta_damaged;
     if (ev->first_boot)
         LMARK(n, BOOT_FIRST);
     else if (n->blank)

@@ -109,4 +109,6 @@ const Mark libraft_marks[LIBRAFT_MARK_COUNT] = {
            "an abandoned instance freed a block twice, or a pointer that is no block (counted, "
            "not performed)",
            "the 0.15 double free after a failed leader append; the host restart avoids it so far"),
+    M(BOOT_BOOTSTRAP_AGAIN, "boot.bootstrap-again",
+      "a restart found its bootstrap cut short (the entry, no term stored): it bootstraps again"),
 };

@@ -79,6 +79,8 @@ typedef enum {
     /* instances */
     LMARK_INSTANCE_LEAKED,
     LMARK_INSTANCE_DOUBLE_FREE,
+    /* boot (later additions) */
+    LMARK_BOOT_BOOTSTRAP_AGAIN,
     LIBRAFT_MARK_COUNT,
 } LibraftMark;
 
