@@ -252,4 +252,8 @@ const Mark quorum_marks[QUORUM_MARK_COUNT] = {
     ROLE(DISK, REPLICA_FSYNC_FAILED_REVOID, "replica.fsync.failed-revoid",
          "a sync covering a VOID marker failed: the marker is written again (the block it voids "
          "may be on the disk all the same)"),
+    UNOWED(REPLICA_TOMB_PURGED_GRACE, "replica.tomb.purged-grace",
+           "tombstone.purge = grace: a tombstone durable here for the grace went, asking no one",
+           "grace lets a replica away for longer bring a deleted value back, as designed: "
+           "campaigns within the model draw never or replicated (scenario tombstone-resurrection)"),
 };

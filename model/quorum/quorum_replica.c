@@ -1598,8 +1598,10 @@ static void purge_round(Replica *r, ActionList *out)
         if (!t || t->durable_at > r->now - SYNC_GRACE || purge_in_flight(r, k))
             continue;
         if (r->purge == QPURGE_GRACE) {
-            if (r->now - t->durable_at >= grace)
+            if (r->now - t->durable_at >= grace) {
+                QMARK(r->init, REPLICA_TOMB_PURGED_GRACE);
                 purge_key(r, k, t, out);
+            }
             continue;
         }
         if (r->confirm_idem[k] != t->rec.idem) {
