@@ -368,11 +368,41 @@ static gboolean holds_write(const DiskBlock *b, const void *ctx)
            qb.rec.idem == *(const IdemKey *)ctx;
 }
 
+/* A replica's read answer and its anti-entropy records carry only records its disk holds
+ * durably (a read must never see, nor a peer adopt, what a crash could still take away): the
+ * first record of message m that the sender's durable disk does not back is a violation. */
+static void check_records_backed(QuorumOracle *o, const Msg *m, const char *what)
+{
+    LedgerBook *b = o->ledger;
+    const QRecord *recs = quorum_msg_records(m);
+    if (m->from >= b->nodes)
+        return;
+    for (uint32_t i = 0; i < m->extra_count; i++) {
+        if (recs[i].op == OP_NOOP || recs[i].idem == IDEM_NONE)
+            continue;
+        const Ledger *l = ledger_get(b, recs[i].idem);
+        if (!l || ledger_backed(b, l, m->from))
+            continue; /* not a client's write, or one folded as final */
+        char label[64];
+        g_autofree char *text =
+            g_strdup_printf("%s holding write %s", what,
+                            b->view->idem_name(b->view->ctx, recs[i].idem, label, sizeof label));
+        IdemKey idem = recs[i].idem;
+        persist_unbacked(b->view, m, text, persist_fs_broke(b->view, m->from, holds_write, &idem),
+                         o->found);
+        return;
+    }
+}
+
 static void quorum_on_sent(void *st, const Msg *m)
 {
     QuorumOracle *o = st;
     if (m->type == MSG_Q_WRITE_ACK && quorum_body(m)->qack.status == QACK_DURABLE)
         persist_check_durable_ack(o->ledger, m, quorum_body(m)->qack.idem, holds_write, o->found);
+    else if (m->type == MSG_Q_READ_RESP)
+        check_records_backed(o, m, "a read answer");
+    else if (m->type == MSG_Q_SYNC_RECORDS)
+        check_records_backed(o, m, "anti-entropy records");
 }
 
 /* ---- the per-key state ---- */
