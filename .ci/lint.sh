@@ -1,6 +1,7 @@
 #!/bin/sh
 # Lint: no wall clock or unseeded randomness outside the command-line front end, no protocol
-# named outside its own folders (.ci/protocol-lint.sh), no function longer than 90 lines
+# named outside its own folders (.ci/protocol-lint.sh), no include against the layers
+# (.ci/layer-lint.sh), no function longer than 90 lines
 # (.ci/function-lint.sh), and no code formatted differently from .clang-format.
 set -u
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ if [ -n "$hits" ]; then
     status=1
 fi
 sh .ci/protocol-lint.sh || status=1
+sh .ci/layer-lint.sh || status=1
 sh .ci/function-lint.sh || status=1
 if command -v clang-format >/dev/null 2>&1; then
     bad=""

@@ -17,6 +17,7 @@
 #include "model/libraft/libraft_internal.h"
 #include "sim/protocols.h"
 #include "model/world/disk.h"
+#include "reports/raft/raft_durable.h"
 
 #include <errno.h>
 #include <string.h>

@@ -23,6 +23,7 @@
 #include "model/raft/raft.h"
 #include "model/world/world.h"
 #include "reports/check.h"
+#include "reports/raft/raft_durable.h"
 #include "scenarios/scenario.h"
 #include "sim/runner.h"
 #include "tests/support_step.h"

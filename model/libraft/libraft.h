@@ -14,6 +14,10 @@
 #include "model/msg.h"
 #include "model/proto.h"
 #include "model/raft/raft.h"
+/* The one include of the world by a protocol: libraft_durable_snapshot, for the oracles, reads a
+ * disk with the adapter's snapshot reader (libraft_store.c), which boot shares (see
+ * .ci/layer-lint.sh). */
+#include "model/world/disk.h"
 
 /* The adapter's one message type: a raft_message, its encoding (bytes) in the message's extra.
  * A code of its own, clear of raft's range (model/raft/raft_msg.h): the codes reach the trace

@@ -15,7 +15,6 @@
  */
 #pragma once
 
-#include "model/world/disk.h"
 #include "model/raft/raft_msg.h"
 #include "model/protocol.h"
 
@@ -152,19 +151,6 @@ void raft_encode_meta(DiskBlock *b, const RaftMeta *m);
 BlockCheck raft_decode_meta(const DiskBlock *b, RaftMeta *out);
 void raft_encode_entry(DiskBlock *b, const RaftEntry *e);
 BlockCheck raft_decode_entry(const DiskBlock *b, RaftEntry *out);
-/* The newest valid durable metadata of a disk (either layout); FALSE if none. */
-gboolean raft_durable_meta(const Disk *d, RaftMeta *out);
-/* Whether a disk keeps raft's fixed files rather than named ones. */
-static inline gboolean raft_disk_fixed(const Disk *d)
-{
-    return disk_nfixed(d) > RAFT_FILE_LOG;
-}
-/* Where entry `index` lives on a disk: its file (as the page cache names it, or with `durable`
- * as the durable image does) and block. FALSE when no such file. */
-gboolean raft_log_locate(const Disk *d, uint64_t index, gboolean durable, guint *file,
-                         uint32_t *block);
-/* The durable entry `index` of a disk (either layout); FALSE if none or it does not decode. */
-gboolean raft_durable_entry(const Disk *d, uint64_t index, RaftEntry *out);
 /* "log/00000003"; whether a path names a log segment (and which). */
 void raft_segment_path(uint32_t seg, char *buf, gsize size);
 gboolean raft_segment_parse(const char *path, uint32_t *seg);

@@ -35,6 +35,7 @@
 #include "reports/libraft/libraft_state.h"
 #include "reports/persist.h"
 #include "reports/raft/raft_oracle.h"
+#include "reports/raft/raft_durable.h"
 
 #include <string.h>
 

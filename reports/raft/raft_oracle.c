@@ -7,6 +7,7 @@
  */
 #include "reports/raft/raft_oracle.h"
 
+#include "reports/raft/raft_durable.h"
 #include "reports/raft/raft_state.h"
 
 #include <string.h>
