@@ -791,7 +791,8 @@ static void add_write(CausalStream *cs, const HistOp *op)
         n->seen_at = SIM_TIME_NEVER;
         n->ntargets = (uint16_t)MIN(t->len, UINT16_MAX);
         if (n->ntargets <= CNODE_INLINE) {
-            memcpy(n->inline_targets, t->data, sizeof(IdemKey) * n->ntargets);
+            if (n->ntargets > 0)
+                memcpy(n->inline_targets, t->data, sizeof(IdemKey) * n->ntargets);
         } else {
             IdemKey *k = g_new(IdemKey, 1);
             *k = op->idem;

@@ -20,6 +20,7 @@ struct Stream {
     KeyId probe;
     guint keys;
     SimTime horizon;      /* how long after the last event about a write it may still change */
+    gboolean eager;       /* an acked write folds once settled, without waiting the horizon */
     uint32_t registered;  /* operations below are in `outstanding` or handed over */
     uint32_t cursor;      /* operations below are handed over */
     GArray **outstanding; /* per key: its operations made, not handed over yet (of uint32_t) */
@@ -56,7 +57,8 @@ Stream *stream_new(const OracleView *view, LedgerBook *ledger, Redundancy *redun
     s->st = st;
     s->probe = oview_probe_key(view);
     s->keys = view->key_count(view->ctx);
-    s->horizon = eager ? 0 : horizon_of(view->cfg);
+    s->horizon = horizon_of(view->cfg);
+    s->eager = eager;
     s->outstanding = g_new0(GArray *, MAX(s->keys, 1));
     s->open_keys = g_array_new(FALSE, FALSE, sizeof(KeyId));
     s->key_open = g_new0(uint8_t, MAX(s->keys, 1));
@@ -134,7 +136,7 @@ static void hand_over(Stream *s, const HistOp *op)
     /* Scripted operations (named, perhaps sharing an idempotency key), the liveness probe and
      * the final reads stay to the end. */
     if (!(op->flags & (HOP_SCRIPTED | HOP_PROBE | HOP_FINAL))) {
-        Held x = {op->id, oview_now(s->view) + s->horizon};
+        Held x = {op->id, oview_now(s->view) + (s->eager ? 0 : s->horizon)};
         g_array_append_val(s->held, x);
     }
 }
@@ -178,10 +180,11 @@ static gboolean write_final(Stream *s, const HistOp *op, const Ledger *l)
         return TRUE; /* never sent: an honest failure, and nothing can still send it */
     if (!l->acked && ledger_ever_held(s->ledger, l))
         return FALSE; /* an orphan: whether it surfaced is judged on the end state */
-    if (oview_now(s->view) - l->touched < s->horizon)
-        return FALSE;
+    SimTime quiet_for = oview_now(s->view) - l->touched;
     if (!l->acked)
-        return TRUE; /* never stored, and nothing is still on its way */
+        return quiet_for >= s->horizon; /* never stored, and nothing is still on its way */
+    if (!s->eager && quiet_for < s->horizon)
+        return FALSE;
     return s->mod->settled && s->mod->settled(s->st, l);
 }
 
@@ -224,7 +227,7 @@ static void fold_final(Stream *s)
 {
     History *h = s->view->history;
     SimTime now = oview_now(s->view);
-    SimTime again = now + MAX(s->horizon, RETRY_MIN);
+    SimTime again = now + (s->eager ? RETRY_MIN : MAX(s->horizon, RETRY_MIN));
     guint end = s->held->len;
     while (s->held_head < end) {
         Held x = g_array_index(s->held, Held, s->held_head);

@@ -170,8 +170,10 @@ static gboolean quiet(World *w, FaultRunner *faults)
 {
     if (!fault_runner_spent(faults) || !world_net_is_healed(w))
         return FALSE;
-    for (EndpointId id = 0; id < world_endpoint_count(w); id++)
-        if (world_is_server(w, id) && (!world_is_up(w, id) || world_is_paused(w, id)))
+    /* The servers come first, the clients after them. */
+    guint servers = world_config_server_count(world_config(w));
+    for (EndpointId id = 0; id < servers; id++)
+        if (!world_is_up(w, id) || world_is_paused(w, id))
             return FALSE;
     return TRUE;
 }

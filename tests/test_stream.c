@@ -6,7 +6,8 @@
  *
  * DURASIM_STREAM_SEEDS=A..B runs those seeds of each protocol and mode instead of the few that
  * make check runs (the README's 10,000-seed comparison: DURASIM_STREAM_SEEDS=1..10000); the
- * number of seeds compared is printed.
+ * number of seeds compared is printed. DURASIM_STREAM_TESTS=PATTERN runs only the tests whose
+ * names match (cmocka's test filter, e.g. '*libraft*').
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -199,5 +200,8 @@ int main(void)
         cmocka_unit_test(test_stream_libraft_seeds_same_verdicts),
         cmocka_unit_test(test_stream_long_run_folds),
     };
+    const char *only = g_getenv("DURASIM_STREAM_TESTS");
+    if (only && *only)
+        cmocka_set_test_filter(only);
     return cmocka_run_group_tests(tests, setup, NULL);
 }
