@@ -219,8 +219,3 @@ typedef struct {
      * after every step (thorough under --check-invariants, in make check and make asan). */
     void (*check)(const void *p, gboolean thorough);
 } ProtoOps;
-
-/* The protocol hosted by a node: quorum replicas, quorum coordinators and raft servers. */
-extern const ProtoOps quorum_replica_ops;
-extern const ProtoOps quorum_coordinator_ops;
-extern const ProtoOps raft_ops;

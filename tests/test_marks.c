@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "model/quorum/quorum.h"
 #include "model/quorum/quorum_marks.h"
 #include "model/raft/raft_marks.h"
 #include "reports/marks.h"

@@ -118,8 +118,11 @@ typedef enum {
  * (quorum_node.c makes quorum_replica_ops of the two). */
 extern const ProtoOps quorum_replica_core_ops;
 
-/* The protocol's descriptor (model/quorum/quorum_protocol.c). */
+/* The protocol's descriptor (model/quorum/quorum_protocol.c), and its node kinds: storage
+ * nodes (replicas) and coordinators. */
 extern const Protocol quorum_protocol;
+extern const ProtoOps quorum_replica_ops;
+extern const ProtoOps quorum_coordinator_ops;
 
 #define QUORUM_VNODES 16
 /* The most storage nodes a run may have (Protocol.max_nodes), and the most replicas of a key. */

@@ -75,8 +75,9 @@ typedef enum {
     RAFT_BUG_COUNT,
 } RaftBug;
 
-/* The protocol's descriptor (model/raft/raft_protocol.c). */
+/* The protocol's descriptor (model/raft/raft_protocol.c), and its one node kind, the server. */
 extern const Protocol raft_protocol;
+extern const ProtoOps raft_ops;
 /* Raft's settings, drawn by the swarm, and its liveness predicate: the hosted Raft shares them. */
 void raft_swarm_cluster(WorldConfig *c, SimRng *rng);
 gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *view);
