@@ -73,6 +73,28 @@ static void conf_drop(LROracle *o, EndpointId n, uint64_t index)
         }
 }
 
+/* Whether server n's durable snapshot's configuration is one its log could hold: unless the
+ * committed log is known at its index, a configuration entry written there in the committed
+ * entry's term with the same voters. 0.15 can put a configuration it never rolled back into a
+ * snapshot (an uncommitted configuration entry truncated away, configuration-differs-from-log):
+ * such a snapshot says nothing about the configuration in force. */
+static gboolean snap_conf_trusted(const LROracle *o, EndpointId n)
+{
+    const LRSnap *s = &o->snap[n];
+    const Chunks *committed = &o->raft->committed;
+    if (s->conf_index <= 1 || s->conf_index > committed->len)
+        return TRUE;
+    const RaftSlot *slot = chunks_at(committed, (guint)(s->conf_index - 1));
+    if (!slot->set)
+        return TRUE;
+    for (guint i = 0; i < o->appended->len; i++) {
+        const LRConf *c = &g_array_index(o->appended, LRConf, i);
+        if (c->index == s->conf_index && c->term == slot->term && c->voters == s->voters)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* The voters in force at `index` in server n's durable log (its snapshot's configuration when
  * that is later than any entry at or below index). */
 static uint64_t voters_at(const LROracle *o, EndpointId n, uint64_t index)
@@ -88,7 +110,7 @@ static uint64_t voters_at(const LROracle *o, EndpointId n, uint64_t index)
         }
     }
     const LRSnap *s = &o->snap[n];
-    if (s->index != 0 && s->conf_index <= index && s->conf_index >= best)
+    if (s->index != 0 && s->conf_index <= index && s->conf_index >= best && snap_conf_trusted(o, n))
         voters = s->voters;
     return voters;
 }
@@ -145,7 +167,8 @@ static uint64_t committed_voters(const LROracle *o, uint64_t *at)
                 best = c->index, voters = c->voters;
         }
         const LRSnap *s = &o->snap[n];
-        if (s->index != 0 && s->conf_index > best && s->conf_index <= committed->len)
+        if (s->index != 0 && s->conf_index > best && s->conf_index <= committed->len &&
+            snap_conf_trusted(o, n))
             best = s->conf_index, voters = s->voters;
     }
     *at = best;
@@ -266,7 +289,11 @@ static void lr_durable(void *st, EndpointId node, guint file, uint32_t idx, cons
     LROracle *o = st;
     uint32_t seg;
     if (raft_oracle_segment_of(o->raft, node, file, &seg)) {
-        follow_log(o, node, old, neu); /* before raft's module counts support with it */
+        /* Before raft's module counts support with it. A configuration the server stored stays
+         * its own under media damage (its scrub writes the block again; the damage is the fault
+         * budget's): the configuration in force does not change with it. */
+        if (cause != DISK_CHANGE_MEDIA)
+            follow_log(o, node, old, neu);
         follow_damage(o->damaged[node], idx + seg * RAFT_SEGMENT_ENTRIES,
                       cause == DISK_CHANGE_MEDIA);
     } else if (cause != DISK_CHANGE_MEDIA) {
