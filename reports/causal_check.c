@@ -5,7 +5,9 @@
  * siblings of the get the context came from). A write's causal past is what it reaches. Edges
  * point back in time, but nothing here relies on an order: coverage is a search from the writes
  * that took effect, and a past is a search from one write, kept as a bit set over its key's
- * writes once asked for (only for the writes a get returned and for deletes).
+ * writes once asked for (only for the writes a get returned and for deletes); so is a future
+ * (the writes whose past holds a write a get returned: one search forward instead of one back
+ * from every acked write).
  *
  * Invariant: a write's `local` index is its place in its key's list; bit sets are over that list.
  */
@@ -44,6 +46,9 @@ typedef struct {
     IdemTable index;            /* IdemKey -> uint32_t write */
     GArray *edges;              /* of uint32_t: each write's context had seen these */
     GHashTable *pasts;          /* write + 1 -> uint64_t* bit set over the key's writes */
+    GHashTable *futures;        /* write + 1 -> bit set of the writes whose past holds it */
+    guint *redge0;              /* the edges by target, once asked for: a write's sources are */
+    uint32_t *redges;           /* redges[redge0[w] .. redge0[w + 1]) */
     guint words;                /* of a bit set */
     const CausalStream *stream; /* what folded operations left behind, or NULL */
 } Causal;
@@ -225,6 +230,57 @@ static const uint64_t *past_of(Causal *c, uint32_t w)
 static gboolean in_past(Causal *c, uint32_t x, uint32_t w)
 {
     return (past_of(c, w)[x / 64] >> (x % 64)) & 1;
+}
+
+/* The edges turned round (counting sort by target), for searches forward in time. */
+static void reverse_edges(Causal *c)
+{
+    guint n = c->writes->len;
+    c->redge0 = g_new0(guint, n + 1);
+    c->redges = g_new(uint32_t, MAX(c->edges->len, 1));
+    for (guint k = 0; k < c->edges->len; k++)
+        c->redge0[g_array_index(c->edges, uint32_t, k) + 1]++;
+    for (guint w = 0; w < n; w++)
+        c->redge0[w + 1] += c->redge0[w];
+    g_autofree guint *fill = g_memdup2(c->redge0, sizeof(guint) * (n + 1));
+    for (uint32_t w = 0; w < n; w++)
+        for (guint k = cw(c, w)->edge0; k < edge_end(c, w); k++)
+            c->redges[fill[g_array_index(c->edges, uint32_t, k)]++] = w;
+}
+
+/* The writes whose causal past holds write x (x is in the past of w iff w is in the future of
+ * x), as a bit set over the key's writes, computed once: one search from x, where asking every
+ * acked write for its past would search from each of them. */
+static const uint64_t *future_of(Causal *c, uint32_t x)
+{
+    uint64_t *bits = g_hash_table_lookup(c->futures, GUINT_TO_POINTER(x + 1));
+    if (bits)
+        return bits;
+    if (!c->redge0)
+        reverse_edges(c);
+    bits = g_new0(uint64_t, MAX(c->words, 1));
+    GArray *stack = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    g_array_append_val(stack, x);
+    while (stack->len > 0) {
+        uint32_t y = g_array_index(stack, uint32_t, stack->len - 1);
+        g_array_set_size(stack, stack->len - 1);
+        for (guint k = c->redge0[y]; k < c->redge0[y + 1]; k++) {
+            uint32_t t = c->redges[k];
+            if ((bits[t / 64] >> (t % 64)) & 1)
+                continue;
+            bits[t / 64] |= (uint64_t)1 << (t % 64);
+            g_array_append_val(stack, t);
+        }
+    }
+    g_array_free(stack, TRUE);
+    g_hash_table_insert(c->futures, GUINT_TO_POINTER(x + 1), bits);
+    return bits;
+}
+
+/* in_past(c, x, w), searched from x. */
+static gboolean in_future(Causal *c, uint32_t w, uint32_t x)
+{
+    return (future_of(c, x)[w / 64] >> (w % 64)) & 1;
 }
 
 static SimTime acked_at(const Causal *c, uint32_t w)
@@ -483,7 +539,7 @@ static gboolean check_returned(Causal *c, const HistOp *g, const uint32_t *sib, 
         if (!acked_before(c, w, g))
             continue;
         for (guint i = 0; i < n; i++) {
-            if (sib[i] == w || reborn(c, sib[i], g) || !in_past(c, sib[i], w))
+            if (sib[i] == w || reborn(c, sib[i], g) || !in_future(c, w, sib[i]))
                 continue;
             if (reissued(c, sib[i])) {
                 v->siblings_reissued++;
@@ -576,6 +632,7 @@ static void check_key(Causal *c, Verdict *v)
     idem_table_init(&c->index, sizeof(uint32_t));
     c->edges = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     c->pasts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    c->futures = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     add_writes(c);
     if (c->stream)
         stream_marks(c);
@@ -584,6 +641,9 @@ static void check_key(Causal *c, Verdict *v)
     check_lost_updates(c, v);
     check_gets(c, v);
     g_hash_table_unref(c->pasts);
+    g_hash_table_unref(c->futures);
+    g_clear_pointer(&c->redge0, g_free);
+    g_clear_pointer(&c->redges, g_free);
     g_array_free(c->edges, TRUE);
     idem_table_clear(&c->index);
     g_array_free(c->writes, TRUE);
