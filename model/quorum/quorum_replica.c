@@ -181,6 +181,7 @@ typedef struct {
     uint32_t scrub_cursor;
     guint scrub_reading; /* reads of the current scrub batch not back yet */
     uint64_t next_wseq;
+    uint64_t boot_wseq; /* the boot's write-back (rewrite_read_back), until its sync settles; 0: none */
     uint32_t next_pending;
     uint32_t next_handoff;
     gboolean ready;       /* answers reads */
@@ -898,6 +899,16 @@ static guint settle_inflight(Replica *r, uint64_t cover, gboolean failed, Action
     }
     g_array_set_size(r->inflight, keep);
     settle_voids(r, cover, failed, out);
+    if (failed && r->boot_wseq != 0 && r->boot_wseq <= cover) {
+        /* The boot's write-back went before this failed fsync: its pages may be lost with it,
+         * and the boot's own fsync, later, would answer 0 for them (the error is this one's). */
+        for (guint i = 0; i < r->pending->len; i++) {
+            Pending *b = g_ptr_array_index(r->pending, i);
+            if (b->kind == PEND_BOOT && b->verify)
+                b->write_failed = 1;
+        }
+        r->boot_wseq = 0;
+    }
     return recopy;
 }
 
@@ -917,6 +928,8 @@ static void fsync_completed(Replica *r, Pending *p, int result, ActionList *out)
         return;
     }
     gboolean failed = result != 0 || (p->kind == PEND_BOOT && p->write_failed);
+    if (p->kind == PEND_BOOT && p->verify)
+        r->boot_wseq = 0; /* its own sync settles the write-back, one way or the other */
     if (p->kind == PEND_BOOT && !failed && p->verify) {
         for (guint i = 0; i < r->unverified->len; i++) {
             Inflight u = g_array_index(r->unverified, Inflight, i);
@@ -2022,8 +2035,10 @@ static void rewrite_read_back(Replica *r, const DiskBlock *blocks, const int *er
         written++;
     }
     g_free(kept);
-    if (written > 0)
+    if (written > 0) {
         QMARK(r->init, REPLICA_BOOT_WRITE_BACK);
+        r->boot_wseq = ++r->next_wseq;
+    }
 }
 
 static void boot(Replica *r, const ProtoEvent *ev, ActionList *out)
