@@ -717,7 +717,7 @@ struct CausalStream {
     GArray **overwriters;  /* per key (NULL: none), of IdemKey: effective puts and deletes */
     GHashTable *more;      /* IdemKey -> IdemKey[] of nodes with more targets than fit */
     GArray *waiting;       /* of IdemKey: followed writes not known to take effect yet */
-    GHashTable *anchors;   /* client << 32 | key -> op + 1: its latest ok op on the key */
+    IdemTable anchors;     /* anchor_key -> uint32_t op + 1: a client's latest ok op on a key */
     SimTime *delete_acked; /* per key: the earliest ack of a delete (SIM_TIME_NEVER: none) */
     guint keys;
     GArray *stack; /* of IdemKey, for the walks */
@@ -734,7 +734,7 @@ CausalStream *causal_stream_new(LedgerBook *b, const OracleModule *mod, void *st
     idem_table_init(&cs->nodes, sizeof(CNode));
     cs->more = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     cs->waiting = g_array_new(FALSE, FALSE, sizeof(IdemKey));
-    cs->anchors = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    idem_table_init(&cs->anchors, sizeof(uint32_t));
     cs->keys = cs->view->key_count(cs->view->ctx);
     const WorldConfig *cfg = cs->view->cfg;
     cs->deletes = cfg->mix[OP_DELETE] > 0;
@@ -754,7 +754,7 @@ void causal_stream_free(CausalStream *cs)
     if (!cs)
         return;
     g_hash_table_unref(cs->more);
-    g_hash_table_unref(cs->anchors);
+    idem_table_clear(&cs->anchors);
     idem_table_clear(&cs->nodes);
     g_array_free(cs->waiting, TRUE);
     g_array_free(cs->stack, TRUE);
@@ -870,20 +870,23 @@ static void add_write(CausalStream *cs, const HistOp *op)
     }
 }
 
+/* The anchors' key of the client and key of op (shaped as a generated idempotency key: the
+ * table indexes a client's keys densely). */
+static IdemKey anchor_key(const HistOp *op)
+{
+    return ((IdemKey)op->client + 1) << 32 | op->key;
+}
+
 /* The client's latest ok get, put or delete of the key: the context its next write carries. */
 static void note_anchor(CausalStream *cs, const HistOp *op)
 {
     if (op->outcome != OUTCOME_OK || op->kind == OP_ADD || op_kind_is_admin((OpKind)op->kind))
         return;
-    uint64_t k = (uint64_t)op->client << 32 | op->key;
-    gpointer old = g_hash_table_lookup(cs->anchors, &k);
+    uint32_t *old = idem_table_lookup(&cs->anchors, anchor_key(op));
     History *h = cs->view->history;
-    if (old && !history_is_folded(h, GPOINTER_TO_UINT(old) - 1) &&
-        history_op(h, GPOINTER_TO_UINT(old) - 1)->complete > op->complete)
+    if (old && !history_is_folded(h, *old - 1) && history_op(h, *old - 1)->complete > op->complete)
         return;
-    uint64_t *key = g_new(uint64_t, 1);
-    *key = k;
-    g_hash_table_replace(cs->anchors, key, GUINT_TO_POINTER(op->id + 1));
+    *(uint32_t *)idem_table_insert(&cs->anchors, anchor_key(op)) = op->id + 1;
 }
 
 void causal_stream_add(CausalStream *cs, const HistOp *op)
@@ -925,8 +928,8 @@ void causal_stream_refresh(CausalStream *cs)
 
 static gboolean is_anchor(const CausalStream *cs, const HistOp *op)
 {
-    uint64_t k = (uint64_t)op->client << 32 | op->key;
-    return GPOINTER_TO_UINT(g_hash_table_lookup(cs->anchors, &k)) == op->id + 1;
+    const uint32_t *a = idem_table_lookup(&cs->anchors, anchor_key(op));
+    return a && *a == op->id + 1;
 }
 
 /* Drops from a key's list the writes for which `keep` no longer holds. */
@@ -951,19 +954,24 @@ static gboolean names_an_overwrite(CausalStream *cs, KeyId k, IdemKey y, Version
     GArray *exposed = cs->exposed[k], *over = cs->overwriters[k];
     key_list_prune(cs, exposed, TRUE);
     key_list_prune(cs, over, FALSE);
+    /* The newest other effective put or delete older than y: an acked write older than that
+     * one has it (or a newer one) between itself and y. */
+    Version below = {0};
+    gboolean has_below = FALSE;
+    for (guint j = 0; over && j < over->len; j++) {
+        IdemKey z = g_array_index(over, IdemKey, j);
+        const Ledger *lz = z != y ? ledger_find(cs->b, z) : NULL;
+        if (lz && version_cmp(lz->version, v) < 0 &&
+            (!has_below || version_cmp(lz->version, below) > 0)) {
+            below = lz->version;
+            has_below = TRUE;
+        }
+    }
     for (guint i = 0; exposed && i < exposed->len; i++) {
         IdemKey w = g_array_index(exposed, IdemKey, i);
-        const Ledger *lw = ledger_find(cs->b, w);
-        if (w == y || !lw || version_cmp(lw->version, v) >= 0)
-            continue;
-        gboolean between = FALSE;
-        for (guint j = 0; over && j < over->len && !between; j++) {
-            IdemKey z = g_array_index(over, IdemKey, j);
-            const Ledger *lz = ledger_find(cs->b, z);
-            between = z != y && z != w && lz && version_cmp(lz->version, lw->version) > 0 &&
-                      version_cmp(lz->version, v) < 0;
-        }
-        if (!between)
+        const Ledger *lw = w != y ? ledger_find(cs->b, w) : NULL;
+        if (lw && version_cmp(lw->version, v) < 0 &&
+            (!has_below || version_cmp(lw->version, below) >= 0))
             return TRUE;
     }
     return FALSE;

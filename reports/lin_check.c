@@ -223,6 +223,8 @@ void lin_check_history(const OracleView *view, const CheckEnd *end, gboolean mer
 
 /* ---- streaming ---- */
 
+#define WINDOW_BUDGET 100000 /* states a window closed before the end may search */
+
 /* One key's judgement so far, and its open window. */
 typedef struct {
     GArray *ops;       /* of LinOp: the open window */
@@ -358,15 +360,23 @@ static guint window_stale(LinKey *k)
  */
 static void close_window(LinStream *ls, LinKey *k, gboolean last)
 {
-    k->stale += window_stale(k);
     if (k->result == LIN_OK) {
-        k->checked = TRUE;
         GArray *ends = last ? NULL : g_array_new(FALSE, FALSE, sizeof(LinState));
         LinReport rep;
+        /* A window closed early must find every state it can end in, which can cost far more
+         * than the first order that explains it: past WINDOW_BUDGET states it stays open to
+         * the end instead, and is judged there as the whole key would be. */
+        uint64_t budget = last ? ls->budget : WINDOW_BUDGET;
         LinResult r =
             lin_check_window((const LinOp *)(const void *)k->ops->data, k->ops->len,
                              k->starts ? (const LinState *)(const void *)k->starts->data : NULL,
-                             k->starts ? k->starts->len : 0, ls->budget, &rep, ends);
+                             k->starts ? k->starts->len : 0, budget, &rep, ends);
+        if (r == LIN_UNKNOWN && !last) {
+            g_array_free(ends, TRUE);
+            k->closable = FALSE;
+            return;
+        }
+        k->checked = TRUE;
         if (r != LIN_OK) {
             k->result = r;
             k->report = rep;
@@ -382,6 +392,7 @@ static void close_window(LinStream *ls, LinKey *k, gboolean last)
             k->starts = ends;
         }
     }
+    k->stale += window_stale(k);
     ls->held -= k->ops->len;
     g_array_set_size(k->ops, 0);
     k->last = 0;

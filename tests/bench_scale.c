@@ -5,8 +5,9 @@
  *   quorum-1m, quorum-10m   1 and 10 million sequential puts from one client, N=3 W=2 (the
  *                           workload of bench_protocols' quorum-100k)
  *   raft-1m, raft-10m       1 and 10 million commands on a 3-server raft cluster
- *   quorum-ring-512         a ring of 512 nodes (8 coordinators, N=3 W=2 R=2) with 4,096 clients
- *                           over 4,096 keys, puts and gets, 1 million operations
+ *   quorum-ring-512         a ring of 512 nodes, each coordinating the requests it gets
+ *                           (coordinator = node; N=3 W=2 R=2), with 4,096 clients over 4,096 keys,
+ *                           puts and gets, 1 million operations
  *
  * Prints, per case, `bench: NAME-wall S s` (wall time of the run), `bench: NAME-peak-mb N MB`
  * (the process's peak resident memory) and `bench: NAME-cpu S s` (its processor time, which a
@@ -44,7 +45,7 @@
 #define RING_TEXT                                                                                  \
     "[scenario]\nname = bench-scale\nsummary = 512 nodes, 4096 clients, no faults\n"               \
     "protocol = quorum\nseed = 1\nduration = 10000000s\n"                                          \
-    "[cluster]\nnodes = 512\ncoordinators = 8\nreplicas = 3\nwrite_quorum = 2\n"                   \
+    "[cluster]\nnodes = 512\ncoordinator = node\nreplicas = 3\nwrite_quorum = 2\n"                 \
     "read_quorum = 2\n"                                                                            \
     "[workload]\nclients = 4096\nkeys = 4096\nmix = put:60 get:40\n"
 
