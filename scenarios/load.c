@@ -324,6 +324,10 @@ static gboolean parse_probability(const char *text, uint64_t *num, uint64_t *den
     }
     if (*p != '\0' || n > d)
         return FALSE;
+    if (n == 0) /* "0.0" is 0 and "1.00" is 1: the same draws, and written so */
+        d = 1;
+    else if (n == d)
+        n = d = 1;
     *num = n;
     *den = d;
     return TRUE;
