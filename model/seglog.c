@@ -179,19 +179,19 @@ void seglog_truncate(SegLog *s, ActionList *out, uint32_t len, uint64_t token)
         o->dirty = 1; /* the new size is durable with the segment's next fsync */
         act_truncate(out, o->fd, len % sb, token);
     }
-    for (uint32_t seg = MAX(keep, s->first); seg < s->nsegs; seg++)
-        unlink_seg(s, out, seg, token);
+    uint32_t from = MAX(keep, s->first);
+    for (uint32_t k = from; k < s->nsegs; k++)
+        unlink_seg(s, out, s->cfg.unlink_from_end ? s->nsegs - 1 - (k - from) : k, token);
     s->nsegs = MIN(s->nsegs, keep);
-    s->first = MIN(s->first, s->nsegs);
+    s->first = MIN(s->first, keep);
     s->len = len;
 }
 
 void seglog_unlink_below(SegLog *s, ActionList *out, uint32_t seg, uint64_t token)
 {
-    seg = MIN(seg, s->nsegs);
-    for (uint32_t x = s->first; x < seg; x++)
+    for (uint32_t x = s->first; x < MIN(seg, s->nsegs); x++)
         unlink_seg(s, out, x, token);
-    s->first = MAX(s->first, seg);
+    s->first = MAX(s->first, seg); /* (a log that holds no segment yet starts there too) */
 }
 
 void seglog_restart_at(SegLog *s, ActionList *out, uint32_t block, uint64_t token)

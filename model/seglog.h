@@ -39,6 +39,9 @@ typedef struct {
     guint fd_first, nfds;    /* segments open for writing: fds fd_first .. fd_first + nfds - 1 */
     uint64_t internal;       /* the token of the module's own actions */
     gboolean skip_dir_fsync; /* a bug variant: never fsync <dir> */
+    /* A truncation unlinks the segments after the new end from the last one down (so that each
+     * unlink is of the segment then last: an observer tells it from a compaction's). */
+    gboolean unlink_from_end;
 } SegLogConfig;
 
 typedef struct {
@@ -76,7 +79,7 @@ void seglog_write(SegLog *s, ActionList *out, uint32_t block, const DiskBlock *b
  * unlinked (all carrying `token`). Nothing when the log is not longer. */
 void seglog_truncate(SegLog *s, ActionList *out, uint32_t len, uint64_t token);
 /* Unlinks every segment below `seg` (a compaction: what they held is kept elsewhere, a snapshot),
- * carrying `token`. */
+ * carrying `token`; the log starts at segment `seg` from then on, whether or not it exists yet. */
 void seglog_unlink_below(SegLog *s, ActionList *out, uint32_t seg, uint64_t token);
 /* The whole log goes (a snapshot replaced it): every segment is unlinked, carrying `token`, and
  * the log continues at block `block`; segments below its segment are none (not a gap). */

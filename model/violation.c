@@ -23,6 +23,7 @@ static const char *names[V_KIND_COUNT] = {
     "fs-broken-promise",
     "disruption",
     "unsafe-configuration",
+    "snapshot-safety",
 };
 
 const char *violation_kind_name(ViolationKind kind)

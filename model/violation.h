@@ -26,6 +26,8 @@ typedef enum {
     V_FS_BROKEN_PROMISE, /* the file system lost what an fsync's 0 promised (beyond the model) */
     V_DISRUPTION,
     V_UNSAFE_CONFIG,
+    V_SNAPSHOT_SAFETY, /* a snapshot held an uncommitted entry, or compaction or an install lost
+                          committed state */
     V_KIND_COUNT,
 } ViolationKind;
 

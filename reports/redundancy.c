@@ -114,6 +114,13 @@ void redundancy_copy_changed(Redundancy *r, Ledger *l, EndpointId node, int delt
 {
     uint32_t entry = ledger_index(r->book, l);
     record(r, l, entry);
+    if (delta < 0 && r->mod->snapshot_holders) {
+        NodeSet snap;
+        nodeset_init(&snap, r->book->view->cfg->nodes);
+        r->mod->snapshot_holders(r->st, l, &snap);
+        if (nodeset_has(&snap, node))
+            return; /* compacted: the node's snapshot holds it, nothing is lost */
+    }
     WriteLosses *w = losses_of(r, entry, delta < 0);
     if (!w)
         return;

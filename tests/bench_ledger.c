@@ -2,6 +2,11 @@
  *
  *   ledger-1m-peak-mb  a run of 1,000,000 operations (quorum, then raft; 4 clients, 8 keys, puts,
  *                      no faults, oracles on) stays under 500 MB peak RSS
+ *   raft-1m-snapshots-peak-mb  the raft run with a snapshot every 1,024 entries on each server;
+ *                      with -bytes-per-op, what it grows per operation from 250,000 to 1,000,000
+ *                      operations, beside the same figure without snapshots (the history and
+ *                      the ledger grow in both; the log, its blocks and the oracles' per-entry
+ *                      state only without)
  *
  * Each protocol runs in a child process of its own, so that each peak (VmHWM) is its own. The
  * parent watches the child's VmRSS every 100 ms, prints how it grows, and stops the child if it
@@ -9,7 +14,8 @@
  * the exit status is 1 (as for a run whose oracles fail). Being over 500 MB is reported, not
  * failed.
  *
- * Usage: bench_ledger [OPS [LIMIT_SECONDS [quorum|raft]]] (defaults 1000000, 120, both).
+ * Usage: bench_ledger [OPS [LIMIT_SECONDS [quorum|raft|raft-snapshots]]] (defaults 1000000,
+ * 120, all).
  */
 #include "sim/runner.h"
 #include "sim/protocols.h"
@@ -24,7 +30,7 @@
 
 #define MEMORY_CAP_KB (12ull * 1024 * 1024) /* half of this machine's memory */
 #define POLL_US       100000
-#define REPORT_EVERY  50 /* polls between growth reports */
+#define REPORT_EVERY  10 /* polls between growth reports */
 
 #define QUORUM_TEXT                                                                                \
     "[scenario]\nname = bench-ledger-quorum\nsummary = a long put workload, N=3 W=2\n"             \
@@ -36,6 +42,15 @@
     "[scenario]\nname = bench-ledger-raft\nsummary = a long put workload on 3 servers\n"           \
     "protocol = raft\nseed = 1\nduration = 1000000s\n"                                             \
     "[cluster]\nnodes = 3\n"                                                                       \
+    "[workload]\nclients = 4\nkeys = 8\nmix = put:100\nclient.retries = 10\n"
+
+/* The same raft run, each server snapshotting every 1,024 applied entries and compacting its
+ * log (128 trailing entries kept): the log, its disk blocks and the oracles' per-entry state are
+ * released as it goes. */
+#define RAFT_SNAP_TEXT                                                                             \
+    "[scenario]\nname = bench-ledger-raft-snapshots\nsummary = the raft run, with snapshots\n"     \
+    "protocol = raft\nseed = 1\nduration = 1000000s\n"                                             \
+    "[cluster]\nnodes = 3\nsnapshot.threshold = 1024\n"                                            \
     "[workload]\nclients = 4\nkeys = 8\nmix = put:100\nclient.retries = 10\n"
 
 /* What the child reports through the pipe. */
@@ -171,6 +186,35 @@ static gboolean report(const char *proto, guint ops, const Watched *o)
     return o->finished && o->child.passed;
 }
 
+/* Snapshots keep memory flat: the raft run with and without snapshots at OPS / 4 and OPS
+ * operations; what each grows per operation between the two is its per-operation memory (the
+ * history and the ledger grow in both; the log, its disk blocks and the oracles' per-entry
+ * state only without snapshots). */
+static gboolean snapshots_case(guint ops, double limit, const Watched *plain_full)
+{
+    guint quarter = ops / 4;
+    Watched plain_q = measure("raft", RAFT_TEXT, quarter, limit);
+    Watched snap_q = measure("raft-snapshots", RAFT_SNAP_TEXT, quarter, limit);
+    Watched snap = measure("raft-snapshots", RAFT_SNAP_TEXT, ops, limit);
+    gboolean ok = report("raft-snapshots", ops, &snap);
+    Watched plain = plain_full ? *plain_full : measure("raft", RAFT_TEXT, ops, limit);
+    double span = (double)(ops - quarter);
+    double grow_plain = ((double)plain.peak_kb - (double)plain_q.peak_kb) * 1024.0 / span;
+    double grow_snap = ((double)snap.peak_kb - (double)snap_q.peak_kb) * 1024.0 / span;
+    printf("raft-snapshots: peak %.0f MB at %u ops, %.0f MB at %u ops (without snapshots: %.0f "
+           "and %.0f MB)\n",
+           snap_q.peak_kb / 1024.0, quarter, snap.peak_kb / 1024.0, ops, plain_q.peak_kb / 1024.0,
+           plain.peak_kb / 1024.0);
+    g_autofree char *name = ops % 1000000 == 0
+                                ? g_strdup_printf("raft-%um-snapshots", ops / 1000000)
+                                : g_strdup_printf("raft-%uk-snapshots", ops / 1000);
+    printf("bench: %s-peak-mb %.0f MB\n", name, snap.peak_kb / 1024.0);
+    printf("bench: %s-bytes-per-op %.0f B (without snapshots: %.0f B; the history and the "
+           "ledger grow in both)\n",
+           name, grow_snap, grow_plain);
+    return ok && plain_q.finished && snap_q.finished && plain.finished;
+}
+
 int main(int argc, char **argv)
 {
     protocols_install();
@@ -182,6 +226,8 @@ int main(int argc, char **argv)
     gboolean all_finished = TRUE;
     const char *protos[2] = {"quorum", "raft"};
     const char *texts[2] = {QUORUM_TEXT, RAFT_TEXT};
+    Watched raft_full = {0};
+    gboolean have_raft = FALSE;
     for (int i = 0; i < 2; i++) {
         if (only && strcmp(only, protos[i]) != 0)
             continue;
@@ -189,11 +235,17 @@ int main(int argc, char **argv)
         ok &= report(protos[i], ops, &o);
         peak = MAX(peak, o.peak_kb);
         all_finished &= o.finished;
+        if (i == 1) {
+            raft_full = o;
+            have_raft = TRUE;
+        }
     }
-    if (ops == 1000000) {
+    if (ops == 1000000 && (!only || strcmp(only, "raft-snapshots") != 0)) {
         if (!all_finished)
             printf("ledger-1m: a run did not finish; the peak is a lower bound\n");
         printf("bench: ledger-1m-peak-mb %.0f MB\n", peak / 1024.0);
     }
+    if (!only || strcmp(only, "raft-snapshots") == 0)
+        ok &= snapshots_case(ops, limit, have_raft ? &raft_full : NULL);
     return ok ? 0 : 1;
 }

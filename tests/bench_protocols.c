@@ -5,6 +5,9 @@
  *   quorum-100k-vclock  the same with resolution = vclock (dotted version vectors: each put is
  *                   issued by the key's first replica, then sent to the others)
  *   raft-100k       a 3-server cluster commits 100,000 commands from one client (target: 0.3 s)
+ *   raft-100k-snapshots  the same with a snapshot every 1,024 entries on each server (written
+ *                   as a temporary file, fsynced, renamed, the directory fsynced; the log
+ *                   compacted and punched)
  *   libraft-100k    the same on the hosted canonical raft (libraft 0.15 behind its adapter; a
  *                   snapshot every 1,024 entries, the library's default), when the build has it
  *   *-sim-only      the same workload on a bare world (no oracles, no settle or final phase), to
@@ -18,10 +21,10 @@
  * event for event), so that what the machine's neighbours do in the meantime does not count; every
  * run's time is printed too.
  *
- * Usage: bench_protocols [OPS [quorum|vclock|raft|libraft|batch]] — a smaller OPS or one case is
- * for profiling.
- * Raft clients retry up to 10 times, so that commands sent before the first election still
- * commit. Each run must pass its oracles; a failed verdict makes the benchmark exit non-zero.
+ * Usage: bench_protocols [OPS [quorum|vclock|raft|raft-snapshots|libraft|batch]] — a smaller OPS or
+ * one case is for profiling. Raft clients retry up to 10 times, so that commands sent before the
+ * first election still commit. Each run must pass its oracles; a failed verdict makes the benchmark
+ * exit non-zero.
  */
 #include "sim/runner.h"
 #include "sim/protocols.h"
@@ -56,6 +59,15 @@
     "[scenario]\nname = bench-libraft\nsummary = one client's commands on 3 hosted servers\n"      \
     "protocol = libraft\nseed = 1\nduration = 100000s\n"                                           \
     "[cluster]\nnodes = 3\nnet.latency = 1ms..10ms\ndisk.fsync_latency = 1ms..5ms\n"               \
+    "[workload]\nclients = 1\nmix = put:100\nclient.retries = 10\n"
+
+/* The raft workload with a snapshot every 1,024 applied entries on each server (128 trailing
+ * entries kept): snapshot files written, renamed and synced, logs compacted and punched. */
+#define RAFT_SNAP_TEXT                                                                             \
+    "[scenario]\nname = bench-raft-snapshots\nsummary = raft-100k with snapshots\n"                \
+    "protocol = raft\nseed = 1\nduration = 100000s\n"                                              \
+    "[cluster]\nnodes = 3\nnet.latency = 1ms..10ms\ndisk.fsync_latency = 1ms..5ms\n"               \
+    "snapshot.threshold = 1024\n"                                                                  \
     "[workload]\nclients = 1\nmix = put:100\nclient.retries = 10\n"
 
 #define BATCH_TEXT                                                                                 \
@@ -194,6 +206,10 @@ int main(int argc, char **argv)
     }
     if (!only || strcmp(only, "raft") == 0)
         ok &= bench_throughput(rname, RAFT_TEXT, ops);
+    if (!only || strcmp(only, "raft-snapshots") == 0) {
+        g_autofree char *sname = g_strdup_printf("raft-%uk-snapshots", ops / 1000);
+        ok &= bench_throughput(sname, RAFT_SNAP_TEXT, ops);
+    }
     if (!only || strcmp(only, "libraft") == 0) {
         g_autofree char *lname = g_strdup_printf("libraft-%uk", ops / 1000);
         if (protocol_find("libraft"))

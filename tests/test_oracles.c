@@ -430,6 +430,29 @@ static void r_config(Fix *f, EndpointId node, uint64_t index, uint64_t term, uin
         assert_int_equal(disk_fsync(d, RAFT_FILE_LOG), 0);
 }
 
+/* The server writes a snapshot through (index, term) as model/raft/raft.c does: the header to
+ * RAFT_SNAP_TMP (handed to the checker as submitted_path), fsynced, renamed over RAFT_SNAP_PATH,
+ * the root fsynced. The snapshot holds no data blocks. */
+static void r_snapshot(Fix *f, EndpointId node, uint64_t index, uint64_t term)
+{
+    enum { FD_TMP = 4, FD_DIR = 5 };
+    RaftSnapHead h = {.index = index,
+                      .term = term,
+                      .members = raft_members_pack(raft_members_bootstrap(&f->cfg))};
+    DiskBlock b;
+    raft_encode_snap_head(&b, &h);
+    Disk *d = f->disks[node];
+    assert_int_equal(disk_open(d, FD_TMP, RAFT_SNAP_TMP, FS_O_CREATE | FS_O_TRUNC), 0);
+    checker_submitted_path(f->c, node, RAFT_SNAP_TMP, 0, &b);
+    assert_int_equal(disk_pwrite(d, FD_TMP, 0, &b), 0);
+    assert_int_equal(disk_fdsync(d, FD_TMP, FALSE), 0);
+    assert_int_equal(disk_close(d, FD_TMP), 0);
+    assert_int_equal(disk_rename(d, RAFT_SNAP_TMP, RAFT_SNAP_PATH), 0);
+    assert_int_equal(disk_open(d, FD_DIR, ".", FS_O_DIR), 0);
+    assert_int_equal(disk_fdsync(d, FD_DIR, FALSE), 0);
+    assert_int_equal(disk_close(d, FD_DIR), 0);
+}
+
 /* `from` answers `to`'s vote request of `term` with a grant (pre-vote or vote). */
 static void vote_granted(Fix *f, EndpointId from, EndpointId to, uint64_t term, gboolean prevote)
 {
@@ -1563,6 +1586,70 @@ static void test_oracle_divergent_when_a_raft_server_lacks_a_committed_entry(voi
     }
 }
 
+/* ---- raft snapshots ---- */
+
+/* A snapshot header written through an index the committed prefix reaches (with its term) is
+ * fine; one through an entry not committed is snapshot-safety. */
+static void
+test_oracle_raft_snapshot_safety_when_a_snapshot_holds_an_uncommitted_entry(void **state)
+{
+    (void)state;
+    for (uint64_t through = 1; through <= 2; through++) {
+        Fix f;
+        fix_open(&f, &raft_protocol);
+        raft_committed_write(&f);
+        at(&f, 40 * MS);
+        r_snapshot(&f, N1, through, 1);
+        Verdict v;
+        finish(&f, &v);
+        if (through == 1) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_SNAPSHOT_SAFETY);
+            assert_names_node(x, N1);
+            assert_true(x->time == 40 * MS);
+            assert_says(x, "n1 wrote a snapshot through index 2 (term 1) at 40.000ms, but "
+                           "entries were committed only up to 1");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
+/* A durable snapshot that goes back to an earlier index rolls committed state back; a later
+ * one, or one after the disk was lost, does not. */
+static void test_oracle_raft_snapshot_safety_when_a_durable_snapshot_goes_back(void **state)
+{
+    (void)state;
+    for (int back = 0; back <= 1; back++) {
+        Fix f;
+        fix_open(&f, &raft_protocol);
+        uint32_t w1 = raft_committed_write(&f);
+        uint32_t w2 = hist_op(&f, "w2", OP_PUT, 6, 40 * MS, 50 * MS, OUTCOME_OK);
+        at(&f, 40 * MS);
+        client_request(&f, w2, N1);
+        r_append(&f, N1, 2, 1, w2, TRUE);
+        r_append(&f, N2, 2, 1, w2, TRUE);
+        server_ack(&f, w2, N1);
+        (void)w1;
+        at(&f, 60 * MS);
+        r_snapshot(&f, N2, back ? 2 : 1, 1);
+        at(&f, 70 * MS);
+        r_snapshot(&f, N2, back ? 1 : 2, 1);
+        Verdict v;
+        finish(&f, &v);
+        if (!back) {
+            assert_clean(&v);
+        } else {
+            const Violation *x = only(&v, V_SNAPSHOT_SAFETY);
+            assert_names_node(x, N2);
+            assert_says(x, "n2's durable snapshot went back from index 2 to 1 at 70.000ms");
+        }
+        verdict_clear(&v);
+        fix_close(&f);
+    }
+}
+
 /* ---- liveness ---- */
 
 /* Adds the liveness probe: c1's put of _probe invoked at `invoke`, ended with `outcome`. */
@@ -2087,6 +2174,9 @@ int main(void)
         cmocka_unit_test(test_oracle_lin_budget_reports_unknown),
         cmocka_unit_test(test_oracle_divergent_when_quorum_replicas_disagree_after_settle),
         cmocka_unit_test(test_oracle_divergent_when_a_raft_server_lacks_a_committed_entry),
+        cmocka_unit_test(
+            test_oracle_raft_snapshot_safety_when_a_snapshot_holds_an_uncommitted_entry),
+        cmocka_unit_test(test_oracle_raft_snapshot_safety_when_a_durable_snapshot_goes_back),
         cmocka_unit_test(test_oracle_stuck_when_the_probe_never_completes_after_healing),
         cmocka_unit_test(test_oracle_not_stuck_when_a_running_cluster_answers_the_probe),
         cmocka_unit_test(test_oracle_ledger_on_its_own_input),

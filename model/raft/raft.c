@@ -69,7 +69,20 @@ enum {
     TOKEN_LOG_PART,   /* an fsync of a log sync group before its last one */
     TOKEN_STORE,      /* the log store's own opens and closes */
     TOKEN_META_TMP_FSYNC,
+    TOKEN_SNAP_OPEN, /* the snapshot job's steps */
+    TOKEN_SNAP_WRITE,
+    TOKEN_SNAP_FSYNC,
+    TOKEN_SNAP_CLOSE,
+    TOKEN_SNAP_RENAME,
+    TOKEN_SNAP_DIRSYNC,
 };
+
+/* What the snapshot file is busy with. */
+typedef enum {
+    SNAP_IDLE,
+    SNAP_OWN,     /* writing a snapshot of its own state machine */
+    SNAP_INSTALL, /* receiving (then writing) a leader's snapshot */
+} SnapJob;
 
 #define MAX_ENTRIES_PER_APPEND 64
 
@@ -144,6 +157,8 @@ typedef struct {
     gboolean read_only;  /* the file system turned read-only: stopped until the next boot */
     uint64_t fsync_cover;
     uint64_t trunc_low; /* lowest truncation since the in-flight fsync was issued */
+    uint64_t fsyncs;    /* log fsyncs issued (the in-flight one is number fsyncs) */
+    uint64_t fsync_ok;  /* the number of the last log fsync that succeeded */
     GArray *waiting;    /* of WaitingAck */
     /* volatile */
     NodeRole role;
@@ -153,10 +168,11 @@ typedef struct {
     uint64_t votes;
     SimTime now;
     /* configurations (thesis ch. 4): the latest one in the log is in force */
-    RaftMembers base;   /* in force before the log's first configuration entry */
-    GArray *configs;    /* of ConfigAt: the log's configuration entries, by index */
-    uint32_t peers;     /* whom a leader replicates to: members and a server catching up, not it */
-    gboolean won_alone; /* it won its term as the only voter */
+    RaftMembers base;    /* in force before the log's first configuration entry */
+    uint64_t base_index; /* the entry it came from (0: the bootstrap configuration) */
+    GArray *configs;     /* of ConfigAt: the log's configuration entries, by index */
+    uint32_t peers;      /* whom a leader replicates to: members and a server catching up, not it */
+    gboolean won_alone;  /* it won its term as the only voter */
     /* a server catching up before it joins (thesis §4.2.1) */
     EndpointId staging; /* ENDPOINT_NONE: none */
     Proposal staging_op;
@@ -204,6 +220,25 @@ typedef struct {
     uint64_t scrub_cursor;
     uint64_t scrub_limit; /* entries durable when the current batch was issued */
     guint scrub_reading;
+    /* snapshots and compaction (Raft §7) */
+    uint64_t log_start;  /* the first index the log holds; those below are compacted */
+    uint64_t start_term; /* the term of entry log_start - 1 */
+    RaftSnapHead snap;   /* the durable snapshot (index 0: none) */
+    GArray *snap_blocks; /* of DiskBlock: its blocks, header first, to send */
+    SnapJob job;         /* a snapshot being written */
+    RaftSnapHead pend;   /* ... its header */
+    GArray *pend_blocks; /* ... its blocks so far */
+    guint pend_ops;      /* ... its disk operations in flight */
+    gboolean pend_failed;
+    gboolean pend_reach;             /* ... (install) every block received, its fsync asked for */
+    gboolean pend_fd;                /* ... RAFT_FD_SNAP is open (or being opened) */
+    gboolean pend_renaming;          /* ... (install) its rename waits for the log fsync below */
+    uint64_t pend_fsync;             /* ... the log fsync (by number) that must succeed first */
+    uint32_t stale_low, stale_below; /* segments boot found below its snapshot, to unlink */
+    EndpointId inst_from;            /* ... (install) the leader that sends it */
+    uint32_t inst_total;             /* ... and its blocks in all */
+    uint32_t snap_off[WORLD_MAX_NODES]; /* leader: the next block to send each follower */
+    uint64_t snap_for[WORLD_MAX_NODES]; /* ... of which snapshot (its index) */
 } Raft;
 
 /* ---- log helpers ---- */
@@ -215,7 +250,7 @@ static inline uint64_t last_index(const Raft *r)
 
 static inline const LogEntry *log_at(const Raft *r, uint64_t index)
 {
-    g_assert(index >= 1 && index <= r->log.len);
+    g_assert(index >= r->log_start && index >= 1 && index <= r->log.len);
     return chunks_at(&r->log, (guint)(index - 1));
 }
 
@@ -301,6 +336,7 @@ static void log_push(Raft *r, const RaftEntry *e)
 /* Cuts the in-memory log to `len` entries; configuration entries cut with it no longer count. */
 static void log_cut(Raft *r, uint64_t len)
 {
+    g_assert(len + 1 >= r->log_start);
     chunks_set_size(&r->log, (guint)len);
     guint keep = r->configs->len;
     while (keep > 0 && g_array_index(r->configs, ConfigAt, keep - 1).index > len)
@@ -311,9 +347,15 @@ static void log_cut(Raft *r, uint64_t len)
     }
 }
 
+/* The term of entry `index`: 0 for none; below the log's start, known only for the entry right
+ * before it (which a snapshot, or the compaction, recorded). */
 static inline uint64_t term_at(const Raft *r, uint64_t index)
 {
-    return index == 0 || index > r->log.len ? 0 : log_at(r, index)->term;
+    if (index == 0 || index > r->log.len)
+        return 0;
+    if (index < r->log_start)
+        return index + 1 == r->log_start ? r->start_term : 0;
+    return log_at(r, index)->term;
 }
 
 static inline uint64_t last_term(const Raft *r)
@@ -366,6 +408,12 @@ static uint64_t msg_term(const Msg *m)
         return raft_body(m)->rp.term;
     case MSG_R_PROBE_RESP:
         return raft_body(m)->rpr.term;
+    case MSG_R_SNAPSHOT:
+        return raft_body(m)->rs.term;
+    case MSG_R_SNAPSHOT_RESP:
+        return raft_body(m)->rsr.term;
+    case MSG_R_TIMEOUT_NOW:
+        return raft_body(m)->rt.term;
     default:
         return 0;
     }
@@ -500,6 +548,7 @@ static void request_fsync(Raft *r, ActionList *out)
         return;
     }
     r->fsync_inflight = TRUE;
+    r->fsyncs++;
     r->fsync_wanted = FALSE;
     r->fsync_cover = last_index(r);
     r->trunc_low = UINT64_MAX;
@@ -511,7 +560,7 @@ static void write_entry(Raft *r, uint64_t index, ActionList *out)
     DiskBlock b;
     RaftEntry e = entry_at(r, index);
     raft_encode_entry(&b, &e);
-    if ((index - 1) % RAFT_SEGMENT_ENTRIES == 0 && index - 1 >= r->store.len)
+    if ((index - 1) % r->store.cfg.seg_blocks == 0 && index - 1 >= r->store.len)
         RMARK(r->init, SEGMENT_NEW);
     seglog_write(&r->store, out, (uint32_t)(index - 1), &b, TOKEN_LOG_WRITE);
 }
@@ -523,9 +572,11 @@ static void log_append(Raft *r, const RaftEntry *e, ActionList *out)
     write_entry(r, e->index, out);
 }
 
-/* Drops entries after `len` (in memory and on disk). */
+/* Drops entries after `len` (in memory and on disk); never below the log's start (a snapshot
+ * holds those: they are committed). */
 static void log_truncate(Raft *r, uint64_t len, ActionList *out)
 {
+    len = MAX(len, r->log_start - 1);
     if (len >= last_index(r))
         return;
     log_cut(r, len);
@@ -538,6 +589,7 @@ static void log_truncate(Raft *r, uint64_t len, ActionList *out)
 
 static void advance_commit(Raft *r, ActionList *out);
 static void flush_waiting(Raft *r, ActionList *out);
+static void snap_rename(Raft *r, ActionList *out);
 static void check_repaired(Raft *r, ActionList *out);
 
 static void log_fsync_done(Raft *r, int result, ActionList *out)
@@ -559,12 +611,20 @@ static void log_fsync_done(Raft *r, int result, ActionList *out)
          * segment and directory: what this one covered is not known to be durable). */
         r->log_broken = FALSE;
         seglog_sync_failed(&r->store);
-        for (uint64_t i = r->durable + 1; i <= last_index(r); i++)
+        for (uint64_t i = MAX(r->durable + 1, r->log_start); i <= last_index(r); i++)
             write_entry(r, i, out);
         request_fsync(r, out);
         return;
     }
     seglog_synced(&r->store, out);
+    r->fsync_ok = r->fsyncs;
+    if (G_UNLIKELY(r->stale_low < r->stale_below)) {
+        r->store.first = r->stale_low; /* what boot left below the durable snapshot */
+        seglog_unlink_below(&r->store, out, r->stale_below, TOKEN_STORE);
+        r->stale_low = r->stale_below = 0;
+    }
+    if (r->pend_renaming && r->fsync_ok >= r->pend_fsync)
+        snap_rename(r, out);
     uint64_t covered = MIN(r->fsync_cover, r->trunc_low);
     covered = MIN(covered, last_index(r));
     if (covered > r->durable)
@@ -624,10 +684,365 @@ static gboolean sm_apply(Raft *r, const RaftEntry *e)
 }
 
 static void serve_reads(Raft *r, ActionList *out);
+static void apply_committed(Raft *r, ActionList *out);
 
-static void apply_committed(Raft *r, ActionList *out)
+/* ---- snapshots and compaction (Raft §7) ----
+ *
+ * A snapshot holds the state machine (its sessions included) as of an applied index. It is
+ * written as RAFT_SNAP_TMP, fsynced, renamed over RAFT_SNAP_PATH and made durable by an fsync of
+ * the root directory; only then is the log below it (but for `snapshot.trailing` entries)
+ * compacted: dropped from memory, and the log segments wholly below it unlinked. A follower whose
+ * next entry a leader compacted receives the leader's snapshot in chunks, writes it the same way,
+ * and answers only once it is durable; it then replaces its state machine and its log (keeping the
+ * entries after the snapshot when its log holds the snapshot's last entry). One snapshot job at a
+ * time. */
+
+static gint cmp_idem(gconstpointer a, gconstpointer b)
 {
-    while (r->applied < r->commit) {
+    IdemKey x = *(const IdemKey *)a, y = *(const IdemKey *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The configuration in force at `index` (which the log still holds, or the one before). */
+static RaftMembers members_at(const Raft *r, uint64_t index, uint64_t *at)
+{
+    for (guint k = r->configs->len; k > 0; k--) {
+        const ConfigAt *c = &g_array_index(r->configs, ConfigAt, k - 1);
+        if (c->index <= index) {
+            *at = c->index;
+            return c->m;
+        }
+    }
+    *at = r->base_index;
+    return r->base;
+}
+
+/* The state machine as it stands, as a snapshot of entry (index, term): blocks, header first. */
+static void snap_capture(Raft *r, uint64_t index, uint64_t term, GArray *blocks, RaftSnapHead *h)
+{
+    GArray *named = g_array_new(FALSE, FALSE, sizeof(IdemKey));
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, r->named);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_array_append_val(named, *(IdemKey *)key);
+    g_array_sort(named, cmp_idem); /* the hash table's order must not reach the disk */
+    RaftSnapState st = {r->init.keys,
+                        r->kv,
+                        r->present,
+                        r->init.clients,
+                        r->sessions,
+                        named->len,
+                        (const IdemKey *)(const void *)named->data};
+    uint64_t at;
+    RaftMembers m = members_at(r, index, &at);
+    *h = (RaftSnapHead){
+        .index = index, .term = term, .members = raft_members_pack(m), .members_index = at};
+    g_array_set_size(blocks, 1); /* the header, sealed once the data's sum is known */
+    raft_encode_snap_state(&st, blocks, h);
+    raft_encode_snap_head(&g_array_index(blocks, DiskBlock, 0), h);
+    g_array_free(named, TRUE);
+}
+
+/* Drops the log below `upto` but its trailing entries: from memory at once, from the disk by
+ * unlinking the segments wholly below (durable with the log's next sync). Configurations below
+ * fold into the base. */
+static void compact(Raft *r, uint64_t upto, ActionList *out)
+{
+    guint trailing = raft_config(r->init.config)->snapshot_trailing;
+    uint64_t start = upto > trailing ? upto - trailing + 1 : 1;
+    start = MIN(start, last_index(r) + 1);
+    if (start <= r->log_start)
+        return;
+    RMARK(r->init, SNAPSHOT_COMPACT);
+    r->start_term = term_at(r, start - 1);
+    guint fold = 0;
+    for (; fold < r->configs->len && g_array_index(r->configs, ConfigAt, fold).index < start;
+         fold++) {
+        r->base = g_array_index(r->configs, ConfigAt, fold).m;
+        r->base_index = g_array_index(r->configs, ConfigAt, fold).index;
+    }
+    g_array_remove_range(r->configs, 0, fold);
+    r->log_start = start;
+    r->durable = MAX(r->durable, start - 1); /* the durable snapshot holds what went */
+    chunks_release_below(&r->log, (guint)(start - 1));
+    seglog_unlink_below(&r->store, out, (uint32_t)(start - 1) / r->store.cfg.seg_blocks,
+                        TOKEN_STORE);
+}
+
+/* Writes the pending snapshot to the temporary file and fsyncs it (the job goes on in
+ * snap_step as each operation completes). */
+static void snap_write(Raft *r, guint from, ActionList *out)
+{
+    for (guint i = from; i < r->pend_blocks->len; i++) {
+        act_write(out, RAFT_FD_SNAP, i, &g_array_index(r->pend_blocks, DiskBlock, i),
+                  TOKEN_SNAP_WRITE);
+        r->pend_ops++;
+    }
+}
+
+static void snap_fsync(Raft *r, ActionList *out)
+{
+    act_fsync(out, RAFT_FD_SNAP, TOKEN_SNAP_FSYNC);
+    r->pend_ops++;
+}
+
+static void snap_open(Raft *r, ActionList *out)
+{
+    g_assert(!r->pend_fd && r->pend_ops == 0);
+    act_open(out, RAFT_FD_SNAP, RAFT_SNAP_TMP, FS_O_CREATE | FS_O_TRUNC, TOKEN_SNAP_OPEN);
+    r->pend_fd = TRUE;
+    r->pend_ops++;
+    r->pend_failed = FALSE;
+    r->pend_reach = FALSE;
+    r->pend_renaming = FALSE;
+    r->pend_fsync = 0;
+    g_array_set_size(r->pend_blocks, 0);
+}
+
+static inline void apply_through(Raft *r, uint64_t upto, ActionList *out);
+
+/* A snapshot of its own state machine, at the applied index. The snapshot-includes-uncommitted
+ * variant first applies the whole log, entries not yet committed included. */
+static void snap_take(Raft *r, ActionList *out)
+{
+    if (BUG_ON(r->init.bugs, RAFT_BUG_SNAPSHOT_INCLUDES_UNCOMMITTED))
+        apply_through(r, last_index(r), out); /* the bug */
+    uint64_t index = r->applied, term = term_at(r, index);
+    RMARK(r->init, SNAPSHOT_TAKE);
+    r->job = SNAP_OWN;
+    snap_open(r, out);
+    snap_capture(r, index, term, r->pend_blocks, &r->pend);
+    snap_write(r, 0, out);
+    snap_fsync(r, out);
+    /* The compact-before-snapshot-durable variant drops the log (unlinked, and synced) before
+     * the snapshot that holds it has reached the disk. */
+    if (BUG_ON(r->init.bugs, RAFT_BUG_COMPACT_BEFORE_SNAPSHOT_DURABLE)) {
+        compact(r, index, out);
+        request_fsync(r, out);
+    }
+}
+
+static void maybe_snapshot(Raft *r, ActionList *out)
+{
+    guint every = raft_config(r->init.config)->snapshot_every;
+    if (every > 0 && r->job == SNAP_IDLE && !r->damaged && r->applied >= r->snap.index + every)
+        snap_take(r, out);
+}
+
+static void snap_answer(Raft *r, EndpointId to, uint64_t index, uint32_t next, gboolean done,
+                        ActionList *out)
+{
+    Msg *m = msg_new(MSG_R_SNAPSHOT_RESP, r->init.self, to);
+    raft_body(m)->rsr =
+        (RSnapshotResp){.term = r->term, .index = index, .next = next, .done = (uint8_t)done};
+    send_peer(r, m, out);
+}
+
+static void install(Raft *r, ActionList *out);
+
+/* The snapshot is durable under its name: it is the node's snapshot now. */
+static void snap_durable(Raft *r, ActionList *out)
+{
+    GArray *old = r->snap_blocks;
+    r->snap_blocks = r->pend_blocks;
+    r->pend_blocks = old;
+    r->snap = r->pend;
+    SnapJob job = r->job;
+    r->job = SNAP_IDLE;
+    if (job == SNAP_INSTALL) {
+        install(r, out);
+        return;
+    }
+    act_failpoint(out, RAFT_FP_SNAPSHOT_WRITTEN);
+    if (!BUG_ON(r->init.bugs, RAFT_BUG_COMPACT_BEFORE_SNAPSHOT_DURABLE))
+        compact(r, r->snap.index, out);
+}
+
+static void snap_close(Raft *r, ActionList *out)
+{
+    act_close(out, RAFT_FD_SNAP, TOKEN_SNAP_CLOSE);
+    r->pend_fd = FALSE;
+    r->pend_ops++;
+}
+
+/* The snapshot written and fsynced under its temporary name takes the real one. A follower's
+ * log that disagrees with the snapshot's last entry holds nothing committed from there on (it
+ * conflicts with a committed entry): that suffix is cut, and the cut made durable, before the
+ * rename, so that no restart can find the snapshot followed by entries that do not follow it. */
+static void snap_rename(Raft *r, ActionList *out)
+{
+    r->pend_renaming = FALSE;
+    if (r->job == SNAP_INSTALL && r->pend.index <= last_index(r) && r->pend.index >= r->log_start &&
+        term_at(r, r->pend.index) != r->pend.term && r->pend.index > r->commit) {
+        RMARK(r->init, SNAPSHOT_INSTALL_CUT);
+        log_truncate(r, r->pend.index - 1, out);
+        r->pend_fsync = r->fsyncs + 1; /* the next fsync issued follows the truncation */
+        request_fsync(r, out);
+    }
+    if (r->job == SNAP_INSTALL && r->fsync_ok < r->pend_fsync) {
+        r->pend_renaming = TRUE; /* log_fsync_done comes back here */
+        return;
+    }
+    act_rename(out, RAFT_SNAP_TMP, RAFT_SNAP_PATH, TOKEN_SNAP_RENAME);
+    act_fsync(out, RAFT_FD_ROOT, TOKEN_SNAP_DIRSYNC);
+    r->pend_ops += 2;
+}
+
+/* Operations of the snapshot job are all done: it failed (the file is closed, the job dropped:
+ * the log is not compacted; a later snapshot tries again), waits for chunks or the log, or is
+ * durable. */
+static void snap_settle(Raft *r, ActionList *out)
+{
+    if (r->pend_failed) {
+        if (r->pend_fd) {
+            snap_close(r, out);
+            return;
+        }
+        RMARK(r->init, SNAPSHOT_FAILED);
+        r->job = SNAP_IDLE;
+        r->pend_renaming = FALSE;
+        return;
+    }
+    if (r->pend_renaming || (r->job == SNAP_INSTALL && !r->pend_reach))
+        return; /* waiting for the log's fsync, or the leader's next chunk */
+    snap_durable(r, out);
+}
+
+/* One operation of the snapshot job completed. */
+static void snap_step(Raft *r, uint64_t token, int result, ActionList *out)
+{
+    g_assert(r->pend_ops > 0);
+    r->pend_ops--;
+    if (result != 0 && token != TOKEN_SNAP_CLOSE)
+        r->pend_failed = TRUE;
+    if (token == TOKEN_SNAP_OPEN && result != 0)
+        r->pend_fd = FALSE;
+    if (token == TOKEN_SNAP_FSYNC && r->pend_fd) {
+        snap_close(r, out);
+        if (!r->pend_failed)
+            snap_rename(r, out);
+    }
+    if (r->pend_ops == 0)
+        snap_settle(r, out);
+}
+
+/* An install that has not received every chunk is given up (its leader lost office, another
+ * leader sends something else, or this server stands for election). */
+static void snap_abandon(Raft *r, ActionList *out)
+{
+    if (r->job != SNAP_INSTALL || r->pend_reach || r->pend_failed)
+        return;
+    r->pend_failed = TRUE;
+    if (r->pend_ops == 0)
+        snap_settle(r, out);
+}
+
+/* Replaces the state machine and the log with the durable snapshot just received (§7): a log
+ * that holds the snapshot's last entry keeps what follows it; any other is dropped whole (its
+ * entries from the snapshot's index on were cut before the rename: snap_rename). */
+static void install(Raft *r, ActionList *out)
+{
+    const RaftSnapHead *h = &r->snap;
+    EndpointId leader = r->inst_from;
+    if (h->index > r->applied) {
+        gboolean decoded =
+            raft_decode_snap_state(&g_array_index(r->snap_blocks, DiskBlock, 1), h, r->init.keys,
+                                   r->kv, r->present, r->init.clients, r->sessions, r->named);
+        g_assert(decoded); /* checked as the chunks came */
+        gboolean keep = h->index <= last_index(r) && h->index >= r->log_start &&
+                        term_at(r, h->index) == h->term;
+        if (keep) {
+            RMARK(r->init, SNAPSHOT_INSTALL_KEEP);
+            compact(r, h->index, out);
+        } else {
+            RMARK(r->init, SNAPSHOT_INSTALL_DISCARD);
+            if (last_index(r) > h->index)
+                log_cut(r, MAX(h->index, r->log_start - 1)); /* only after a bug */
+            /* The log becomes empty after the snapshot; its segments below are unlinked. */
+            chunks_set_size(&r->log, (guint)h->index);
+            chunks_release_below(&r->log, (guint)h->index);
+            r->log_start = h->index + 1;
+            r->start_term = h->term;
+            g_array_set_size(r->configs, 0);
+            r->base = raft_members_unpack(h->members);
+            r->base_index = h->members_index;
+            members_changed(r);
+            r->durable = MAX(r->durable, h->index);
+            r->fsync_cover = MAX(r->fsync_cover, h->index);
+            seglog_unlink_below(&r->store, out, (uint32_t)h->index / r->store.cfg.seg_blocks,
+                                TOKEN_STORE);
+        }
+        r->applied = h->index;
+        r->commit = MAX(r->commit, h->index);
+    }
+    act_failpoint(out, RAFT_FP_SNAPSHOT_INSTALLED);
+    if (leader != ENDPOINT_NONE)
+        snap_answer(r, leader, h->index, 0, TRUE, out);
+    apply_committed(r, out);
+    check_repaired(r, out);
+}
+
+static inline void heard_leader_of(Raft *r, const Msg *m, uint64_t term, ActionList *out);
+
+/* A chunk of a leader's snapshot. */
+static void handle_snapshot(Raft *r, const Msg *m, ActionList *out)
+{
+    const RSnapshot *s = &raft_body(m)->rs;
+    if (s->term < r->term) {
+        snap_answer(r, m->from, s->index, 0, FALSE, out);
+        return;
+    }
+    heard_leader_of(r, m, s->term, out);
+    if (s->index <= r->commit) {
+        snap_answer(r, m->from, s->index, 0, TRUE, out); /* it holds all of it already */
+        return;
+    }
+    gboolean same = r->job == SNAP_INSTALL && !r->pend_failed && r->pend.index == s->index &&
+                    r->pend.term == s->snap_term;
+    if (!same)
+        snap_abandon(r, out); /* another snapshot: the one it was receiving is not coming */
+    if (!same && s->offset == 0 && r->job == SNAP_IDLE && s->total >= 1) {
+        RMARK(r->init, SNAPSHOT_INSTALL_START);
+        r->job = SNAP_INSTALL;
+        snap_open(r, out);
+        r->pend = (RaftSnapHead){.index = s->index, .term = s->snap_term};
+        r->inst_total = s->total;
+        same = TRUE;
+    }
+    r->inst_from = m->from;
+    uint32_t have = r->pend_blocks->len;
+    if (same && s->offset == have && !r->pend_reach) {
+        const DiskBlock *blocks = m->extra;
+        uint32_t n = MIN(m->extra_count, r->inst_total - have);
+        for (uint32_t i = 0; i < n; i++)
+            g_array_append_val(r->pend_blocks, blocks[i]);
+        snap_write(r, have, out);
+        have = r->pend_blocks->len;
+        if (have >= r->inst_total) {
+            RaftSnapHead h;
+            gboolean whole = raft_decode_snap_head(&g_array_index(r->pend_blocks, DiskBlock, 0),
+                                                   &h) == BLOCK_OK &&
+                             h.index == s->index && h.blocks + 1 == have;
+            if (!whole) {
+                r->pend_failed = TRUE; /* not what it said it was: drop it */
+                if (r->pend_ops == 0)
+                    snap_settle(r, out);
+            } else {
+                r->pend = h;
+                r->pend_reach = TRUE;
+                snap_fsync(r, out);
+            }
+        }
+    }
+    if (!r->pend_reach)
+        snap_answer(r, m->from, s->index, same ? have : 0, FALSE, out);
+}
+
+/* Applies the entries up to `upto`; a leader answers the proposals up to each. */
+static inline void apply_through(Raft *r, uint64_t upto, ActionList *out)
+{
+    while (r->applied < upto) {
         r->applied++;
         RaftEntry entry = entry_at(r, r->applied);
         const RaftEntry *e = &entry;
@@ -652,6 +1067,12 @@ static void apply_committed(Raft *r, ActionList *out)
             g_array_remove_index(r->proposals, 0);
         }
     }
+}
+
+static void apply_committed(Raft *r, ActionList *out)
+{
+    apply_through(r, r->commit, out);
+    maybe_snapshot(r, out);
     serve_reads(r, out);
 }
 
@@ -855,6 +1276,31 @@ static void start_election(Raft *r, ActionList *out)
 
 /* ---- replication (leader) ---- */
 
+/* The next chunk of the durable snapshot to a follower whose next entry was compacted. */
+static void send_snapshot(Raft *r, EndpointId to, ActionList *out)
+{
+    if (r->snap.index == 0)
+        return; /* nothing durable to send yet */
+    if (r->snap_for[to] != r->snap.index || r->snap_off[to] >= r->snap_blocks->len) {
+        r->snap_for[to] = r->snap.index;
+        r->snap_off[to] = 0;
+    }
+    RMARK(r->init, SNAPSHOT_SEND);
+    uint32_t off = r->snap_off[to], total = r->snap_blocks->len;
+    uint32_t n = MIN(total - off, MAX(1u, raft_config(r->init.config)->snapshot_chunk));
+    Msg *m = msg_new(MSG_R_SNAPSHOT, r->init.self, to);
+    raft_body(m)->rs = (RSnapshot){.term = r->term,
+                                   .index = r->snap.index,
+                                   .snap_term = r->snap.term,
+                                   .offset = off,
+                                   .total = total};
+    msg_take_extra(m,
+                   g_memdup2(&g_array_index(r->snap_blocks, DiskBlock, off), n * sizeof(DiskBlock)),
+                   n, sizeof(DiskBlock));
+    r->last_sent[to] = r->now;
+    send_peer(r, m, out);
+}
+
 static void send_append(Raft *r, EndpointId to, ActionList *out)
 {
     uint64_t next = r->next[to];
@@ -862,6 +1308,10 @@ static void send_append(Raft *r, EndpointId to, ActionList *out)
         next = 1;
     if (next > last_index(r) + 1)
         next = last_index(r) + 1;
+    if (next < r->log_start) {
+        send_snapshot(r, to, out); /* the entries it needs are compacted */
+        return;
+    }
     uint64_t prev = next - 1;
     uint64_t n = MIN(last_index(r) - prev, (uint64_t)MAX_ENTRIES_PER_APPEND);
     Msg *m = msg_new(MSG_R_APPEND, r->init.self, to);
@@ -1429,6 +1879,22 @@ static void flush_waiting(Raft *r, ActionList *out)
     g_array_set_size(r->waiting, keep);
 }
 
+/* A message of the leader of `term` (>= its own): it follows that leader, whose lease it now
+ * honours (§4.2.3); a transfer it asked for is over. */
+static inline void heard_leader_of(Raft *r, const Msg *m, uint64_t term, ActionList *out)
+{
+    if (term > r->term)
+        RMARK(r->init, APPEND_NEW_TERM);
+    if (term > r->term || r->role != ROLE_FOLLOWER)
+        become_follower(r, term, out);
+    reset_election_timer(r, out); /* heard from the current leader */
+    r->leader = m->from;
+    r->heard_leader = r->now;
+    r->prevoting = FALSE;
+    if (r->transfer_to != ENDPOINT_NONE && term > r->transfer_term)
+        transfer_end(r, m->from == r->transfer_to, FAIL_LOST_LEADERSHIP, out);
+}
+
 static void handle_append(Raft *r, const Msg *m, ActionList *out)
 {
     const RAppend *a = &raft_body(m)->ra;
@@ -1437,26 +1903,21 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
         respond_append(r, m->from, FALSE, 0, 0, a->round, out);
         return;
     }
-    if (a->term > r->term)
-        RMARK(r->init, APPEND_NEW_TERM);
-    if (a->term > r->term || r->role != ROLE_FOLLOWER)
-        become_follower(r, a->term, out);
-    reset_election_timer(r, out); /* heard from the current leader */
-    r->leader = m->from;
-    r->heard_leader = r->now;
-    r->prevoting = FALSE;
-    if (r->transfer_to != ENDPOINT_NONE && a->term > r->transfer_term)
-        transfer_end(r, m->from == r->transfer_to, FAIL_LOST_LEADERSHIP, out);
+    heard_leader_of(r, m, a->term, out);
+    if (G_UNLIKELY(r->job == SNAP_INSTALL))
+        snap_abandon(r, out); /* the leader sends entries instead: the snapshot is not coming */
     if (a->prev_index > last_index(r)) {
         RMARK(r->init, APPEND_GAP);
         respond_append(r, m->from, FALSE, 0, last_index(r) + 1, a->round, out);
         return;
     }
-    if (a->prev_index > 0 && term_at(r, a->prev_index) != a->prev_term) {
+    /* Below its log's start it holds only committed entries (in its snapshot): they match. */
+    if (a->prev_index + 1 >= r->log_start && a->prev_index > 0 &&
+        term_at(r, a->prev_index) != a->prev_term) {
         /* Skip back over the whole conflicting term at once. */
         RMARK(r->init, APPEND_PREV_CONFLICT);
         uint64_t bad = term_at(r, a->prev_index), i = a->prev_index;
-        while (i > 1 && term_at(r, i - 1) == bad)
+        while (i > MAX(r->log_start, 1) && term_at(r, i - 1) == bad)
             i--;
         respond_append(r, m->from, FALSE, 0, i, a->round, out);
         return;
@@ -1468,6 +1929,8 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
     gboolean wrote = FALSE;
     for (uint32_t k = 0; k < n; k++) {
         const RaftEntry *e = &entries[k];
+        if (e->index < r->log_start)
+            continue; /* compacted: its snapshot holds it */
         if (e->index <= last_index(r)) {
             if (term_at(r, e->index) == e->term) {
                 RMARK(r->init, APPEND_HAVE);
@@ -1503,6 +1966,34 @@ static void handle_append(Raft *r, const Msg *m, ActionList *out)
         g_array_append_val(r->waiting, w);
     }
     check_repaired(r, out);
+}
+
+/* A follower's answer to a chunk of the snapshot: the next chunk, or, once it installed the
+ * snapshot, the entries after it. */
+static void handle_snapshot_resp(Raft *r, const Msg *m, ActionList *out)
+{
+    const RSnapshotResp *a = &raft_body(m)->rsr;
+    if (a->term > r->term) {
+        become_follower(r, a->term, out);
+        return;
+    }
+    if (r->role != ROLE_LEADER || a->term != r->term)
+        return;
+    EndpointId from = m->from;
+    r->last_heard[from] = r->now;
+    if (a->done) {
+        RMARK(r->init, SNAPSHOT_SENT_DONE);
+        r->match[from] = MAX(r->match[from], a->index);
+        r->next[from] = MAX(r->next[from], r->match[from] + 1);
+        advance_commit(r, out);
+        if (r->role == ROLE_LEADER)
+            send_append(r, from, out);
+        return;
+    }
+    if (a->index != r->snap.index || r->snap_for[from] != a->index)
+        return; /* about another snapshot */
+    r->snap_off[from] = a->next;
+    send_snapshot(r, from, out);
 }
 
 static void handle_append_resp(Raft *r, const Msg *m, ActionList *out)
@@ -1756,7 +2247,7 @@ static void check_repaired(Raft *r, ActionList *out)
 static void scrub_round(Raft *r, ActionList *out)
 {
     act_timer(out, TIMER_SCRUB, sim_rng_duration(r->init.rng, SCRUB_EVERY), 0);
-    if (r->scrub_reading > 0 || r->durable == 0) {
+    if (r->scrub_reading > 0 || r->durable < r->log_start) {
         RMARK(r->init, SCRUB_BUSY);
         return; /* one batch at a time, and only over what is known durable */
     }
@@ -1766,14 +2257,17 @@ static void scrub_round(Raft *r, ActionList *out)
     act_close(out, RAFT_FD_META_READ, TOKEN_STORE);
     r->scrub_reading++;
     r->scrub_limit = r->durable;
-    /* The next slice of the durable log (fewer at its end), as one device read. */
-    if (r->scrub_cursor < 1 || r->scrub_cursor > r->durable)
-        r->scrub_cursor = 1;
-    uint64_t first = r->scrub_cursor;
-    uint32_t count = (uint32_t)MIN(SCRUB_BATCH, r->durable - first + 1);
-    count = seglog_read(&r->store, out, (uint32_t)(first - 1), count, TOKEN_SCRUB_LOG | first << 8);
-    r->scrub_cursor += count;
-    r->scrub_reading++;
+    /* The next slice of the durable log (fewer at its end), one device read per segment it
+     * spans. */
+    if (r->scrub_cursor < r->log_start || r->scrub_cursor > r->durable)
+        r->scrub_cursor = r->log_start;
+    uint64_t end = MIN(r->durable, r->scrub_cursor + SCRUB_BATCH - 1);
+    while (r->scrub_cursor <= end) {
+        uint64_t first = r->scrub_cursor;
+        r->scrub_cursor += seglog_read(&r->store, out, (uint32_t)(first - 1),
+                                       (uint32_t)(end - first + 1), TOKEN_SCRUB_LOG | first << 8);
+        r->scrub_reading++;
+    }
 }
 
 /* Checks one block a scrub read brought back: `token` names the metadata, or the log index of
@@ -1791,7 +2285,7 @@ static void scrub_checked(Raft *r, uint64_t token, int result, const DiskBlock *
         return;
     }
     uint64_t index = token >> 8;
-    if (index < 1 || index > last_index(r) || index > r->scrub_limit) {
+    if (index < r->log_start || index > last_index(r) || index > r->scrub_limit) {
         RMARK(r->init, SCRUB_CHANGED);
         return; /* changed since the read was issued */
     }
@@ -1866,10 +2360,51 @@ static void recover_meta(Raft *r, const ProtoEvent *ev, gboolean *lost)
     }
 }
 
-/* Returns the first damaged index (0: none). */
+/* The durable snapshot (RAFT_SNAP_PATH), if any: the state machine, the configuration and the
+ * log's start come from it. FALSE when it is there but cannot be read whole (media damage: acked
+ * state may be gone). */
+static gboolean recover_snapshot(Raft *r, const ProtoDiskImage *img)
+{
+    const ProtoFileImage *f = NULL;
+    for (guint i = 0; i < img->nentries; i++)
+        if (!img->entries[i].is_dir && strcmp(img->entries[i].path, RAFT_SNAP_PATH) == 0)
+            f = &img->entries[i];
+    if (!f)
+        return TRUE;
+    RaftSnapHead h;
+    gboolean ok = f->len >= 1 && f->errors[0] == 0 &&
+                  raft_decode_snap_head(&f->blocks[0], &h) == BLOCK_OK && f->len > h.blocks;
+    for (uint32_t i = 1; ok && i <= h.blocks; i++)
+        ok = f->errors[i] == 0;
+    ok = ok && raft_decode_snap_state(&f->blocks[1], &h, r->init.keys, r->kv, r->present,
+                                      r->init.clients, r->sessions, r->named);
+    if (!ok) {
+        RMARK(r->init, BOOT_SNAPSHOT_DAMAGED);
+        memset(r->kv, 0, r->init.keys * sizeof *r->kv);
+        memset(r->present, 0, r->init.keys);
+        memset(r->sessions, 0, r->init.clients * sizeof *r->sessions);
+        g_hash_table_remove_all(r->named);
+        return FALSE;
+    }
+    RMARK(r->init, BOOT_SNAPSHOT);
+    r->snap = h;
+    g_array_set_size(r->snap_blocks, 0);
+    g_array_append_vals(r->snap_blocks, f->blocks, h.blocks + 1);
+    r->applied = r->commit = h.index;
+    r->log_start = h.index + 1;
+    r->start_term = h.term;
+    r->base = raft_members_unpack(h.members);
+    r->base_index = h.members_index;
+    chunks_set_size(&r->log, (guint)h.index);
+    chunks_release_below(&r->log, (guint)h.index);
+    members_changed(r);
+    return TRUE;
+}
+
+/* The log after the snapshot. Returns the first damaged index (0: none). */
 static uint64_t recover_log(Raft *r, const DiskBlock *blocks, const int *errors, uint32_t len)
 {
-    for (uint32_t i = 0; i < len; i++) {
+    for (uint32_t i = (uint32_t)(r->log_start - 1); i < len; i++) {
         RaftEntry e;
         BlockCheck c = errors[i] != 0 ? BLOCK_CORRUPT : raft_decode_entry(&blocks[i], &e);
         if (c == BLOCK_TORN || c == BLOCK_EMPTY) {
@@ -1889,14 +2424,26 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
 {
     gboolean meta_lost;
     recover_meta(r, ev, &meta_lost);
+    gboolean snap_ok = recover_snapshot(r, ev->image);
     /* The log as its segments show it (a missing segment reads as empty blocks: the log ends
-     * before it). */
+     * before it; compaction unlinked those below the snapshot). */
     DiskBlock *blocks;
     int *errors;
     uint32_t stored = seglog_boot(&r->store, ev->image, &blocks, &errors, out);
     uint64_t bad = recover_log(r, blocks, errors, stored);
     g_free(blocks);
     g_free(errors);
+    if (r->log_start > 1) {
+        /* Segments below the snapshot are done with (never opened again), but after a process
+         * crash the snapshot's name may be in the page cache only: they are unlinked once the
+         * boot sync has fsynced the root (log_fsync_done). */
+        uint32_t below = (uint32_t)(r->log_start - 1) / r->store.cfg.seg_blocks;
+        r->stale_low = MIN(r->store.first, below);
+        r->stale_below = below;
+        r->store.first = MAX(r->store.first, below);
+    }
+    if (!snap_ok && !bad)
+        bad = 1; /* the snapshot held committed state the disk no longer gives back */
     if (meta_lost || bad) {
         r->damaged = TRUE;
         act_note(out, NOTE_DAMAGED, bad, meta_lost, 0, 0);
@@ -1905,7 +2452,7 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
      * alone is not enough: after a failed fsync of an earlier life the pages can be clean and
      * never written, and a new fsync returns 0 without writing them (fsyncgate). So every entry
      * is written back first, and the boot fsync covers them all. */
-    uint64_t need = (last_index(r) + RAFT_SEGMENT_ENTRIES - 1) / RAFT_SEGMENT_ENTRIES;
+    uint64_t need = (last_index(r) + r->store.cfg.seg_blocks - 1) / r->store.cfg.seg_blocks;
     if (stored > last_index(r) || r->store.nsegs > need) {
         /* Past the end: a torn tail, or segments after a gap (whose names a crash kept while
          * losing an earlier one's); cut and unlinked, durably with the boot sync. */
@@ -1918,9 +2465,9 @@ static void boot(Raft *r, const ProtoEvent *ev, ActionList *out)
         RMARK(r->init, BOOT_FIRST);
     else
         RMARK(r->init, BOOT_RESTART);
-    for (uint64_t i = 1; i <= last_index(r); i++)
+    for (uint64_t i = r->log_start; i <= last_index(r); i++)
         write_entry(r, i, out);
-    r->durable = 0;
+    r->durable = r->log_start - 1; /* below, the snapshot holds it */
     persist_meta(r, out);
     request_fsync(r, out);
     r->role = ROLE_FOLLOWER;
@@ -1978,6 +2525,14 @@ static void handle_disk(Raft *r, const ProtoEvent *ev, ActionList *out)
         }
         break;
     case TOKEN_STORE:
+        break;
+    case TOKEN_SNAP_OPEN:
+    case TOKEN_SNAP_WRITE:
+    case TOKEN_SNAP_FSYNC:
+    case TOKEN_SNAP_CLOSE:
+    case TOKEN_SNAP_RENAME:
+    case TOKEN_SNAP_DIRSYNC:
+        snap_step(r, ev->token, ev->result, out);
         break;
     default:
         if ((ev->token & 0xff) == TOKEN_SCRUB_LOG || (ev->token & 0xff) == TOKEN_SCRUB_META) {
@@ -2127,6 +2682,12 @@ static void raft_step(void *proto, const ProtoEvent *ev, ActionList *out)
         case MSG_R_TIMEOUT_NOW:
             handle_timeout_now(r, ev->msg, out);
             break;
+        case MSG_R_SNAPSHOT:
+            handle_snapshot(r, ev->msg, out);
+            break;
+        case MSG_R_SNAPSHOT_RESP:
+            handle_snapshot_resp(r, ev->msg, out);
+            break;
         default:
             break;
         }
@@ -2163,15 +2724,20 @@ static void *raft_create(const ProtoInit *init)
     r->named = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     r->trunc_low = UINT64_MAX;
     SegLogConfig store = {.dir = RAFT_LOG_DIR,
-                          .seg_blocks = RAFT_SEGMENT_ENTRIES,
+                          .seg_blocks = raft_config(init->config)->segment_entries,
                           .fd_root = RAFT_FD_ROOT,
                           .fd_dir = RAFT_FD_LOG,
                           .fd_scratch = RAFT_FD_SCRATCH,
                           .fd_first = RAFT_FD_SEG_FIRST,
                           .nfds = RAFT_FD_SEGS,
                           .internal = TOKEN_STORE,
-                          .skip_dir_fsync = BUG_ON(init->bugs, RAFT_BUG_MISSING_DIR_FSYNC)};
+                          .skip_dir_fsync = BUG_ON(init->bugs, RAFT_BUG_MISSING_DIR_FSYNC),
+                          .unlink_from_end = TRUE};
     seglog_init(&r->store, &store);
+    r->log_start = 1;
+    r->snap_blocks = g_array_new(FALSE, FALSE, sizeof(DiskBlock));
+    r->pend_blocks = g_array_new(FALSE, FALSE, sizeof(DiskBlock));
+    r->inst_from = ENDPOINT_NONE;
     return r;
 }
 
@@ -2192,6 +2758,8 @@ static void raft_destroy(void *proto)
     g_free(r->sessions);
     g_free(r->handled);
     g_hash_table_unref(r->named);
+    g_array_free(r->snap_blocks, TRUE);
+    g_array_free(r->pend_blocks, TRUE);
     g_free(r);
 }
 
@@ -2205,9 +2773,13 @@ static NodeRole raft_role(const void *proto)
 static void raft_check(const void *proto, gboolean thorough)
 {
     const Raft *r = proto;
-    if (thorough)
-        for (uint64_t i = 2; i <= last_index(r); i++)
-            g_assert(log_at(r, i)->term >= log_at(r, i - 1)->term);
+    if (thorough) {
+        for (uint64_t i = MAX(2, r->log_start); i <= last_index(r); i++)
+            g_assert(term_at(r, i) >= term_at(r, i - 1));
+        g_assert(r->log_start >= 1 && r->log_start <= last_index(r) + 1);
+        g_assert(r->snap.index <= r->applied || r->init.bugs != 0);
+        g_assert(r->log_start <= r->snap.index + 1 || r->init.bugs != 0);
+    }
     g_assert(r->commit <= last_index(r));
     if (r->init.bugs == 0)
         g_assert(r->applied <= r->commit); /* a bug can truncate what was applied */

@@ -4,14 +4,18 @@
  *   meta      the current term, the vote and the vote floor, one block, replaced whole: written
  *             to meta.tmp, fsynced, renamed over meta, and the root fsynced (so a crash leaves
  *             the old copy or the new one, never a torn one, and the rename is durable);
- *   log/<n>   the log, in segments of RAFT_SEGMENT_ENTRIES entries (model/seglog.h): entry i is
- *             block (i-1) % RAFT_SEGMENT_ENTRIES of log/<(i-1) / RAFT_SEGMENT_ENTRIES>; a new
+ *   log/<n>   the log, in segments of S entries (`segment.entries`, RAFT_SEGMENT_ENTRIES by
+ *             default; model/seglog.h): entry i is block (i-1) % S of log/<(i-1) / S>; a new
  *             segment is created, written, fsynced and named durably (log/ fsynced) before
- *             anything in it is acknowledged.
- * The hosted raft (model/libraft/) names the same files, but overwrites its meta in place, in
- * two alternating blocks (the newest valid wins). The oracles also read a layout of fixed files
- * (RAFT_FILE_META, the metadata in two alternating blocks; RAFT_FILE_LOG, block i-1 for entry i),
- * which a disk with fixed files has.
+ *             anything in it is acknowledged;
+ *   snapshot  the newest durable snapshot (RAFT_SNAP_PATH: a header block, then the state
+ *             machine's records), written as RAFT_SNAP_TMP, fsynced, renamed over snapshot and
+ *             the root fsynced; only then are the log segments wholly below it (but for
+ *             `snapshot.trailing` entries) unlinked.
+ * The hosted raft (model/libraft/) names the same log and meta files, but overwrites its meta in
+ * place, in two alternating blocks (the newest valid wins), and keeps its snapshots its own way.
+ * The oracles also read a layout of fixed files (RAFT_FILE_META, the metadata in two alternating
+ * blocks; RAFT_FILE_LOG, block i-1 for entry i), which a disk with fixed files has.
  */
 #pragma once
 
@@ -28,7 +32,11 @@ typedef struct {
      * only while heartbeat + that skip + this spread stays clear of the election timeout.
      * Default: the spread of the cluster's net.latency. */
     SimTime delay_spread;
-    guint spares; /* the last `spares` servers start outside the configuration */
+    guint spares;            /* the last `spares` servers start outside the configuration */
+    guint snapshot_every;    /* a snapshot every this many applied entries (0: none) */
+    guint snapshot_trailing; /* entries kept in the log below a snapshot */
+    guint snapshot_chunk;    /* blocks of a snapshot per InstallSnapshot message */
+    guint segment_entries;   /* entries per log segment file */
 } RaftConfig;
 
 static inline const RaftConfig *raft_config(const WorldConfig *c)
@@ -52,8 +60,10 @@ typedef enum {
     RAFT_FP_FOLLOWER_APPENDED,
     RAFT_FP_COMMITTED,
     RAFT_FP_REPLIED,
-    RAFT_FP_CONFIG_APPENDED,  /* the leader appended a configuration entry, nothing sent yet */
-    RAFT_FP_CONFIG_COMMITTED, /* the leader committed a configuration entry */
+    RAFT_FP_CONFIG_APPENDED,    /* the leader appended a configuration entry, nothing sent yet */
+    RAFT_FP_CONFIG_COMMITTED,   /* the leader committed a configuration entry */
+    RAFT_FP_SNAPSHOT_WRITTEN,   /* a snapshot durable (renamed into place), the log not cut yet */
+    RAFT_FP_SNAPSHOT_INSTALLED, /* a follower installed a leader's snapshot, not answered yet */
     RAFT_FP_END,
 } RaftFailpoint;
 #define RAFT_FP_FIRST RAFT_FP_ELECTED
@@ -72,6 +82,8 @@ typedef enum {
     RAFT_BUG_MISSING_DIR_FSYNC,
     RAFT_BUG_RENAME_BEFORE_FSYNC,
     RAFT_BUG_REOPEN_MISSES_ERROR,
+    RAFT_BUG_COMPACT_BEFORE_SNAPSHOT_DURABLE,
+    RAFT_BUG_SNAPSHOT_INCLUDES_UNCOMMITTED,
     RAFT_BUG_COUNT,
 } RaftBug;
 
@@ -87,11 +99,12 @@ gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *view);
 #define RAFT_META_PATH       "meta"
 #define RAFT_META_TMP        "meta.tmp"
 #define RAFT_LOG_DIR         "log"
-#define RAFT_SEGMENT_ENTRIES 64
-/* The descriptors a raft server opens (its disk actions name them): the root, log/, meta.tmp
- * while the metadata is replaced, the log store's scratch one, the scrub's reads of meta, and
- * log segments from RAFT_FD_SEG_FIRST on. */
+#define RAFT_SEGMENT_ENTRIES 64 /* default segment.entries */
+/* The descriptors a raft server opens (its disk actions name them): a snapshot being written,
+ * the root, log/, meta.tmp while the metadata is replaced, the log store's scratch one, the
+ * scrub's reads of meta, and log segments from RAFT_FD_SEG_FIRST on. */
 enum {
+    RAFT_FD_SNAP = 2, /* a snapshot being written (RAFT_SNAP_TMP) */
     RAFT_FD_ROOT = 3,
     RAFT_FD_LOG = 4,
     RAFT_FD_META_TMP = 5,
@@ -108,7 +121,48 @@ enum {
 enum {
     RBLK_META = 1,
     RBLK_ENTRY = 2,
+    RBLK_SNAP_HEAD = 5,
+    RBLK_SNAP_DATA = 6,
 };
+
+#define RAFT_SNAP_TRAILING 128 /* default snapshot.trailing */
+#define RAFT_SNAP_CHUNK    8   /* default snapshot.chunk */
+#define RAFT_SNAP_PATH     "snapshot"
+#define RAFT_SNAP_TMP      "snapshot.tmp"
+
+/* A snapshot's first block: what it holds. */
+typedef struct {
+    uint64_t index;         /* the last entry it holds */
+    uint64_t term;          /* that entry's term */
+    Value members;          /* the configuration in force at index (raft_members_pack) */
+    uint64_t members_index; /* and its entry (0: the bootstrap configuration) */
+    uint32_t blocks;        /* data blocks after the header */
+    uint32_t sum;           /* of their checksums: a snapshot counts only whole */
+} RaftSnapHead;
+
+/* The state machine a snapshot holds: every key's value, each client's session (the highest
+ * operation applied) and the explicit idempotency keys applied. */
+typedef struct {
+    guint keys;
+    const Value *kv;
+    const uint8_t *present;
+    guint clients;
+    const uint32_t *sessions;
+    guint named_count;
+    const IdemKey *named; /* sorted */
+} RaftSnapState;
+
+void raft_encode_snap_head(DiskBlock *b, const RaftSnapHead *h);
+BlockCheck raft_decode_snap_head(const DiskBlock *b, RaftSnapHead *out);
+/* Appends the data blocks of `st` to `out` (of DiskBlock) and fills the header's blocks and
+ * sum. */
+void raft_encode_snap_state(const RaftSnapState *st, GArray *out, RaftSnapHead *h);
+/* Reads data blocks back into kv, present (keys each), sessions (clients) and `named` (an
+ * IdemKey set: g_int64 keys the caller frees); FALSE when a block is not a valid data block or
+ * the sum does not match. */
+gboolean raft_decode_snap_state(const DiskBlock *blocks, const RaftSnapHead *h, guint keys,
+                                Value *kv, uint8_t *present, guint clients, uint32_t *sessions,
+                                GHashTable *named);
 
 typedef struct {
     uint64_t seq; /* the newest valid copy wins */

@@ -4,7 +4,8 @@
 #include <string.h>
 
 static const char *const raft_msg_names[] = {
-    "vote", "vote-resp", "append", "append-resp", "probe", "probe-resp", "timeout-now",
+    "vote",       "vote-resp",   "append",   "append-resp",   "probe",
+    "probe-resp", "timeout-now", "snapshot", "snapshot-resp",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(raft_msg_names) == MSG_R_END - MSG_R_VOTE);
 
@@ -50,6 +51,22 @@ static void raft_msg_describe(const Msg *m, const MsgNames *n, GString *s)
     case MSG_R_TIMEOUT_NOW:
         g_string_append_printf(s, " term=%" G_GUINT64_FORMAT, raft_body(m)->rt.term);
         break;
+    case MSG_R_SNAPSHOT:
+        g_string_append_printf(s,
+                               " term=%" G_GUINT64_FORMAT " last=%" G_GUINT64_FORMAT
+                               "/%" G_GUINT64_FORMAT " blocks=%u..%u of %u",
+                               raft_body(m)->rs.term, raft_body(m)->rs.index,
+                               raft_body(m)->rs.snap_term, raft_body(m)->rs.offset,
+                               raft_body(m)->rs.offset + m->extra_count, raft_body(m)->rs.total);
+        break;
+    case MSG_R_SNAPSHOT_RESP:
+        g_string_append_printf(s, " term=%" G_GUINT64_FORMAT " last=%" G_GUINT64_FORMAT,
+                               raft_body(m)->rsr.term, raft_body(m)->rsr.index);
+        if (raft_body(m)->rsr.done)
+            g_string_append(s, " installed");
+        else
+            g_string_append_printf(s, " next=%u", raft_body(m)->rsr.next);
+        break;
     case MSG_R_PROBE_RESP:
         g_string_append_printf(
             s, " term=%" G_GUINT64_FORMAT " last=%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT "%s",
@@ -72,6 +89,10 @@ static gboolean raft_msg_replicates(MsgType type, const char *detail)
         return detail && strstr(detail, "entries=") != NULL;
     case MSG_R_APPEND_RESP:
         return detail && strstr(detail, " ok ") != NULL;
+    case MSG_R_SNAPSHOT:
+        return TRUE;
+    case MSG_R_SNAPSHOT_RESP:
+        return detail && strstr(detail, " installed") != NULL;
     default:
         return FALSE;
     }

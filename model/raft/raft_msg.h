@@ -15,7 +15,9 @@ enum {
     MSG_R_APPEND_RESP,
     MSG_R_PROBE, /* a server repairing a damaged disk asks peers for their terms and logs */
     MSG_R_PROBE_RESP,
-    MSG_R_TIMEOUT_NOW, /* leadership transfer: the leader tells a caught-up follower to run now */
+    MSG_R_TIMEOUT_NOW,   /* leadership transfer: the leader tells a caught-up follower to run now */
+    MSG_R_SNAPSHOT,      /* InstallSnapshot (Raft §7): a chunk of the leader's snapshot */
+    MSG_R_SNAPSHOT_RESP, /* how far the follower got, or that it installed it */
     MSG_R_END,
 };
 
@@ -77,9 +79,26 @@ typedef struct {
     uint64_t term;
 } RTimeoutNow;
 
+typedef struct {
+    uint64_t term;
+    uint64_t index;     /* the snapshot's last entry */
+    uint64_t snap_term; /* that entry's term */
+    uint32_t offset;    /* the first of its blocks this chunk carries (0: the header) */
+    uint32_t total;     /* its blocks in all, header included */
+} RSnapshot;            /* the blocks (DiskBlock) in extra */
+
+typedef struct {
+    uint64_t term;
+    uint64_t index; /* the snapshot it answers for */
+    uint32_t next;  /* the next block it wants */
+    uint8_t done;   /* it holds the snapshot durably, installed (or had everything it holds) */
+} RSnapshotResp;
+
 /* The payload of a raft message, by type. */
 typedef union {
     RTimeoutNow rt;
+    RSnapshot rs;
+    RSnapshotResp rsr;
     RVote rv;
     RVoteResp rvr;
     RAppend ra;

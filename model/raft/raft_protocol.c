@@ -20,6 +20,28 @@ static gboolean spread_is_default(const WorldConfig *c)
     return raft_config(c)->delay_spread == net_spread(c);
 }
 
+/* Snapshot keys are left out of exported scenarios at their defaults (runs without snapshots
+ * export as before). */
+static gboolean snap_every_default(const WorldConfig *c)
+{
+    return raft_config(c)->snapshot_every == 0;
+}
+
+static gboolean snap_trailing_default(const WorldConfig *c)
+{
+    return raft_config(c)->snapshot_trailing == RAFT_SNAP_TRAILING;
+}
+
+static gboolean snap_chunk_default(const WorldConfig *c)
+{
+    return raft_config(c)->snapshot_chunk == RAFT_SNAP_CHUNK;
+}
+
+static gboolean segment_default(const WorldConfig *c)
+{
+    return raft_config(c)->segment_entries == RAFT_SEGMENT_ENTRIES;
+}
+
 #define RKEY(name, type, field, lo, hi, dflt)                                                      \
     {                                                                                              \
         "cluster", name, type, offsetof(RaftConfig, field), lo, hi, FALSE, dflt, NULL              \
@@ -32,6 +54,11 @@ static const ProtoKey raft_keys[] = {
     RKEY("batch.delay", PROTO_KEY_TIME, batch_delay, 0, 0, NULL),
     RKEY("delay_spread", PROTO_KEY_TIME, delay_spread, 0, 0, spread_is_default),
     RKEY("spares", PROTO_KEY_UINT, spares, 0, RAFT_MAX_NODES - 1, NULL),
+    RKEY("snapshot.threshold", PROTO_KEY_UINT, snapshot_every, 0, 1u << 30, snap_every_default),
+    RKEY("snapshot.trailing", PROTO_KEY_UINT, snapshot_trailing, 0, 1u << 30,
+         snap_trailing_default),
+    RKEY("snapshot.chunk", PROTO_KEY_UINT, snapshot_chunk, 1, 4096, snap_chunk_default),
+    RKEY("segment.entries", PROTO_KEY_UINT, segment_entries, 1, 1u << 20, segment_default),
     {NULL},
 };
 enum { RKEY_DELAY_SPREAD = 4 };
@@ -44,6 +71,10 @@ static void raft_defaults(WorldConfig *c)
         .batch_entries = 1,
         .batch_delay = 0,
         .delay_spread = net_spread(c),
+        .snapshot_every = 0,
+        .snapshot_trailing = RAFT_SNAP_TRAILING,
+        .snapshot_chunk = RAFT_SNAP_CHUNK,
+        .segment_entries = RAFT_SEGMENT_ENTRIES,
     };
 }
 
@@ -70,6 +101,12 @@ static gboolean raft_validate(const WorldConfig *c, GError **error)
     if (r->spares >= c->nodes)
         return world_config_fail(error, "cluster", "spares",
                                  "%u spares leave no voter among %u servers", r->spares, c->nodes);
+    if (r->snapshot_chunk < 1 || r->snapshot_chunk > 4096)
+        return world_config_fail(error, "cluster", "snapshot.chunk", "must be 1..4096, not %u",
+                                 r->snapshot_chunk);
+    if (r->segment_entries < 1 || r->segment_entries > 1u << 20)
+        return world_config_fail(error, "cluster", "segment.entries", "must be 1..1048576, not %u",
+                                 r->segment_entries);
     return TRUE;
 }
 
@@ -138,6 +175,19 @@ void raft_swarm_cluster(WorldConfig *c, SimRng *rng)
     if (sim_rng_chance(rng, 1, 4)) {
         r->batch_entries = (guint)sim_rng_uniform(rng, 2, 64);
         r->batch_delay = (SimTime)sim_rng_uniform(rng, 0, 3) * SIM_MS;
+    }
+    /* Half the runs snapshot often, keep few entries behind, and send snapshots in small
+     * chunks, so that compaction, restarts from a snapshot and InstallSnapshot all happen;
+     * drawn from a stream of their own, so that the rest of a seed's draws stay as they were. */
+    SimRng own;
+    sim_rng_stream(&own, c->seed, "raft-snapshots", 0);
+    if (sim_rng_chance(&own, 1, 2)) {
+        r->snapshot_every = (guint)sim_rng_uniform(&own, 4, 32);
+        r->snapshot_trailing = sim_rng_chance(&own, 1, 3) ? 0 : (guint)sim_rng_uniform(&own, 1, 8);
+        r->snapshot_chunk = (guint)sim_rng_uniform(&own, 1, 4);
+        /* Short segments, so that compaction unlinks whole ones in runs of a few dozen
+         * entries. */
+        r->segment_entries = (guint)sim_rng_uniform(&own, 2, 16);
     }
 }
 
@@ -258,10 +308,31 @@ gboolean raft_enough_up(const WorldConfig *c, const ProtoUpView *v)
 }
 
 const char *const raft_failpoint_names[RAFT_FP_END - RAFT_FP_FIRST] = {
-    "raft.elected",           "raft.voted",     "raft.appended", "raft.broadcast",
-    "raft.follower.appended", "raft.committed", "raft.replied",  "raft.config.appended",
+    "raft.elected",
+    "raft.voted",
+    "raft.appended",
+    "raft.broadcast",
+    "raft.follower.appended",
+    "raft.committed",
+    "raft.replied",
+    "raft.config.appended",
     "raft.config.committed",
+    "raft.snapshot.written",
+    "raft.snapshot.installed",
 };
+
+/* The settings the snapshot variants live in (BugVariant.settings): a run that does not
+ * snapshot yet snapshots every 8 entries, keeps 2 behind, in segments of 4 entries (so that
+ * compaction unlinks some in a short run). */
+static void needs_snapshots(WorldConfig *c)
+{
+    RaftConfig *r = raft_config_mut(c);
+    if (r->snapshot_every > 0)
+        return;
+    r->snapshot_every = 8;
+    r->snapshot_trailing = 2;
+    r->segment_entries = 4;
+}
 
 static const BugVariant raft_bugs[RAFT_BUG_COUNT] = {
     [RAFT_BUG_COMMIT_OLD_TERM] = {"commit-old-term",
@@ -311,6 +382,17 @@ static const BugVariant raft_bugs[RAFT_BUG_COUNT] = {
                                       "segments, fsyncs again and trusts the 0 (the fsyncgate "
                                       "checkpointer)",
                                       "unpersisted-send"},
+    [RAFT_BUG_COMPACT_BEFORE_SNAPSHOT_DURABLE] =
+        {"compact-before-snapshot-durable",
+         "the log segments below a snapshot are unlinked "
+         "as soon as the snapshot is written, before its "
+         "fsync and rename: a crash loses committed entries",
+         "snapshot-safety", needs_snapshots},
+    [RAFT_BUG_SNAPSHOT_INCLUDES_UNCOMMITTED] = {"snapshot-includes-uncommitted",
+                                                "a snapshot captures the state machine with "
+                                                "entries the server holds but has not seen "
+                                                "committed applied to it",
+                                                "snapshot-safety", needs_snapshots},
 };
 
 static const NodeRole raft_roles[] = {ROLE_LEADER, ROLE_FOLLOWER, ROLE_CANDIDATE, ROLE_NONE};

@@ -71,6 +71,21 @@ void raft_members_logged(RaftOracle *o, EndpointId node, uint32_t index, const D
     }
 }
 
+void raft_members_compacted(RaftOracle *o, EndpointId node, uint64_t upto)
+{
+    GArray *a = o->configs[node];
+    guint drop = 0;
+    while (drop < a->len && g_array_index(a, RaftConfigAt, drop).index <= upto)
+        drop++;
+    g_array_remove_range(a, 0, drop);
+}
+
+/* Before any configuration entry of node's log: its snapshot's configuration, or the base. */
+static RaftMembers below_log(const RaftOracle *o, EndpointId node)
+{
+    return o->snaps[node].index ? o->snaps[node].members : o->base;
+}
+
 RaftMembers raft_members_at(const RaftOracle *o, EndpointId node, uint64_t index)
 {
     const GArray *a = o->configs[node];
@@ -79,13 +94,13 @@ RaftMembers raft_members_at(const RaftOracle *o, EndpointId node, uint64_t index
         if (c->index <= index)
             return c->m;
     }
-    return o->base;
+    return below_log(o, node);
 }
 
 RaftMembers raft_members_latest(const RaftOracle *o, EndpointId node)
 {
     const GArray *a = o->configs[node];
-    return a->len ? g_array_index(a, RaftConfigAt, a->len - 1).m : o->base;
+    return a->len ? g_array_index(a, RaftConfigAt, a->len - 1).m : below_log(o, node);
 }
 
 gboolean raft_members_is_majority(RaftMembers m, uint64_t mask)
@@ -150,9 +165,13 @@ static void check_branches(RaftOracle *o, const RaftEntry *e, RaftMembers m)
 {
     for (EndpointId n = 0; n < o->nodes; n++) {
         const GArray *a = o->configs[n];
-        if (a->len == 0 || raft_oracle_held_term(o, n, e->index) == e->term)
-            continue; /* the bootstrap configuration, or it holds the committed one */
+        if (a->len == 0 || raft_oracle_held_term(o, n, e->index) == e->term ||
+            e->index <= raft_covered(o, n))
+            continue; /* the bootstrap configuration or its snapshot's (committed), or it holds
+                         the committed one */
         const RaftConfigAt *held = &g_array_index(a, RaftConfigAt, a->len - 1);
+        if (held->index <= raft_released(o))
+            continue; /* every voter's snapshot holds it: committed */
         uint64_t held_term = raft_oracle_held_term(o, n, held->index);
         const RaftSlot *c = held->index <= o->committed.len
                                 ? chunks_at(&o->committed, (guint)(held->index - 1))

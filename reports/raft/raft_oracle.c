@@ -34,9 +34,41 @@ static RaftSlot *slot_at(Chunks *a, uint64_t index)
 
 /* ---- the log's layout ---- */
 
-static uint32_t seg_of(uint64_t index)
+/* Whether an unlink of segment `seg` of node's log is compaction (a prefix its snapshot holds,
+ * or any segment with entries beyond it: a truncation unlinks from the last segment down, each
+ * then the last, model/seglog.h) rather than a truncation of its end. */
+gboolean raft_compacting(const RaftOracle *o, EndpointId node, uint32_t seg)
 {
-    return (uint32_t)((index - 1) / RAFT_SEGMENT_ENTRIES);
+    uint64_t end = (uint64_t)(seg + 1) * o->seg_entries;
+    return end <= raft_covered(o, node) || o->mirror[node].len > end;
+}
+
+/* Segment `seg` of node's log was unlinked to compact (TRUE), or is named again (FALSE). */
+static void mark_compacted(RaftOracle *o, EndpointId node, uint32_t seg, gboolean on)
+{
+    GArray *a = o->compacted[node];
+    for (guint i = 0; i < a->len; i++)
+        if (g_array_index(a, uint32_t, i) == seg) {
+            if (!on)
+                g_array_remove_index_fast(a, i);
+            return;
+        }
+    if (on)
+        g_array_append_val(a, seg);
+}
+
+static gboolean was_compacted(const RaftOracle *o, EndpointId node, uint32_t seg)
+{
+    const GArray *a = o->compacted[node];
+    for (guint i = 0; i < a->len; i++)
+        if (g_array_index(a, uint32_t, i) == seg)
+            return TRUE;
+    return FALSE;
+}
+
+static uint32_t seg_of(const RaftOracle *o, uint64_t index)
+{
+    return (uint32_t)((index - 1) / o->seg_entries);
 }
 
 gboolean raft_oracle_segment_of(RaftOracle *o, EndpointId node, guint file, uint32_t *seg)
@@ -68,8 +100,8 @@ uint32_t raft_oracle_log_id(const RaftOracle *o, EndpointId n, uint64_t index)
         return 0;
     if (o->fixed)
         return disk_durable_id(d, RAFT_FILE_LOG, (uint32_t)(index - 1));
-    guint f = seg_file(o, n, seg_of(index));
-    return f ? disk_durable_id(d, f - 1, (uint32_t)((index - 1) % RAFT_SEGMENT_ENTRIES)) : 0;
+    guint f = seg_file(o, n, seg_of(o, index));
+    return f ? disk_durable_id(d, f - 1, (uint32_t)((index - 1) % o->seg_entries)) : 0;
 }
 
 uint64_t raft_oracle_log_end(const RaftOracle *o, EndpointId n)
@@ -81,7 +113,7 @@ uint64_t raft_oracle_log_end(const RaftOracle *o, EndpointId n)
         guint f = seg_file(o, n, seg);
         uint32_t len = f ? disk_durable_length(d, f - 1) : 0;
         if (len > 0)
-            return (uint64_t)seg * RAFT_SEGMENT_ENTRIES + MIN(len, RAFT_SEGMENT_ENTRIES);
+            return (uint64_t)seg * o->seg_entries + MIN(len, o->seg_entries);
     }
     return 0;
 }
@@ -91,21 +123,32 @@ gboolean raft_oracle_prefix_synced(RaftOracle *o, EndpointId n, uint64_t len)
     const Disk *d = oview_disk(o->view, n);
     if (o->fixed)
         return disk_prefix_was_synced(d, RAFT_FILE_LOG, (uint32_t)len);
-    if (len == 0)
-        return TRUE;
+    raft_snapshots_refresh(o, n);
+    uint64_t covered = raft_covered(o, n);
+    if (len <= covered)
+        return TRUE; /* its durable snapshot holds them */
     /* The files the server wrote (as it names them now) must be durably named, each segment
      * synced below the prefix's end; the leading segments known synced whole are skipped
-     * (a write, a truncation or an unlink there, a lost name, a reboot forget them). */
-    uint32_t last = seg_of(len);
-    for (uint32_t seg = MIN(o->verified[n], last); seg <= last; seg++) {
+     * (a write, a truncation or an unlink there, a lost name, a reboot forget them), and so
+     * are those its durable snapshot holds (compaction unlinks them). */
+    uint32_t last = seg_of(o, len), from = covered ? seg_of(o, covered + 1) : 0;
+    for (uint32_t seg = MAX(MIN(o->verified[n], last), from); seg <= last; seg++) {
         char path[FS_PATH_MAX];
         raft_segment_path(seg, path, sizeof path);
         gint f = disk_lookup(d, path, FALSE);
-        uint32_t want = seg < last ? RAFT_SEGMENT_ENTRIES
-                                   : (uint32_t)(len - (uint64_t)seg * RAFT_SEGMENT_ENTRIES);
-        if (f < 0 || !disk_prefix_was_synced(d, (guint)f, want))
+        uint64_t base = (uint64_t)seg * o->seg_entries;
+        uint32_t want = seg < last ? o->seg_entries : (uint32_t)(len - base);
+        if (f < 0)
             return FALSE;
-        if (want == RAFT_SEGMENT_ENTRIES && seg == o->verified[n])
+        if (covered > base) {
+            for (uint64_t i = covered - base; i < want; i++)
+                if (!disk_block_was_synced(d, (guint)f, (uint32_t)i))
+                    return FALSE;
+            continue;
+        }
+        if (!disk_prefix_was_synced(d, (guint)f, want))
+            return FALSE;
+        if (want == o->seg_entries && seg == o->verified[n])
             o->verified[n] = seg + 1;
     }
     return TRUE;
@@ -227,13 +270,27 @@ static void support_held_entries(RaftOracle *o, EndpointId node, uint64_t term)
     }
 }
 
+/* Whether a disk's durable metadata file (named layout) is there but damaged: unreadable, or a
+ * complete block that fails its checksum. */
+static gboolean meta_damaged(const Disk *d)
+{
+    gint f = raft_disk_fixed(d) ? -1 : disk_lookup(d, RAFT_META_PATH, TRUE);
+    if (f < 0 || disk_durable_length(d, (guint)f) == 0)
+        return FALSE;
+    DiskBlock b;
+    RaftMeta m;
+    return !disk_durable_block(d, (guint)f, 0, &b) || raft_decode_meta(&b, &m) == BLOCK_CORRUPT;
+}
+
 static void meta_durable(RaftOracle *o, EndpointId node, const DiskBlock *neu, DiskChange cause)
 {
     RaftMeta m;
     /* The term the node's disk records. Damage to its metadata does not unmake what the node did
-     * in a term it had recorded; a lost disk does (the node starts over). */
-    uint64_t t = raft_durable_meta(oview_disk(o->view, node), &m) ? m.term : 0;
-    if (cause == DISK_CHANGE_MEDIA)
+     * in a term it had recorded, however often it is read again (another file of the disk
+     * changed); a lost disk does (the node starts over). */
+    const Disk *d = oview_disk(o->view, node);
+    uint64_t t = raft_durable_meta(d, &m) ? m.term : 0;
+    if (cause == DISK_CHANGE_MEDIA || (t == 0 && meta_damaged(d)))
         t = MAX(t, o->meta_term[node]);
     gboolean rose = t > o->meta_term[node];
     o->meta_term[node] = t;
@@ -247,7 +304,7 @@ static void meta_durable(RaftOracle *o, EndpointId node, const DiskBlock *neu, D
     }
 }
 
-/* Named files: a segment's block is the log's block seg * RAFT_SEGMENT_ENTRIES + idx; any other
+/* Named files: a segment's block is the log's block seg * o->seg_entries + idx; any other
  * file may be (or have been, or become) the metadata: the durable term is read again, and a
  * vote counts only from the file durably named meta. */
 static gboolean named_durable(RaftOracle *o, EndpointId node, guint file, uint32_t *idx,
@@ -258,6 +315,8 @@ static gboolean named_durable(RaftOracle *o, EndpointId node, guint file, uint32
         const Disk *d = oview_disk(o->view, node);
         gboolean meta = disk_lookup(d, RAFT_META_PATH, TRUE) == (gint)file;
         meta_durable(o, node, meta ? neu : NULL, cause);
+        if (o->profile.snapshots && !meta)
+            raft_snapshots_durable(o, node, cause);
         return FALSE;
     }
     GArray *sf = o->segfile[node];
@@ -266,11 +325,11 @@ static gboolean named_durable(RaftOracle *o, EndpointId node, guint file, uint32
     uint32_t *at = &g_array_index(sf, uint32_t, seg);
     if (neu)
         *at = file + 1;
-    else if (*at == file + 1 && cause != DISK_CHANGE_SIZE)
-        *at = 0; /* its name went (or the disk) */
+    else if (*at == file + 1 && cause != DISK_CHANGE_SIZE && cause != DISK_CHANGE_MEDIA)
+        *at = 0; /* its name went (or the disk); a damaged block leaves the rest named */
     if (cause == DISK_CHANGE_UNLINK || cause == DISK_CHANGE_WIPE || cause == DISK_CHANGE_POWER)
         unverify(o, node, seg);
-    *idx += seg * RAFT_SEGMENT_ENTRIES;
+    *idx += seg * o->seg_entries;
     return TRUE;
 }
 
@@ -282,13 +341,23 @@ void raft_oracle_durable(void *st, EndpointId node, guint file, uint32_t idx, co
         meta_durable(o, node, neu, cause);
         return;
     }
+    if (o->fixed && file != RAFT_FILE_LOG) {
+        if (o->profile.snapshots)
+            raft_snapshots_durable(o, node, cause); /* the snapshot, if any file is */
+        return;
+    }
     if (!o->fixed && !named_durable(o, node, file, &idx, neu, cause))
         return;
     RaftEntry e;
-    if (old && raft_decode_entry(old, &e) == BLOCK_OK && e.idem != IDEM_NONE) {
-        Ledger *l = ledger_get(o->ledger, e.idem);
-        if (l && ledger_count(o->ledger, l, node) > 0)
-            ledger_copy_changed(o->ledger, l, node, -1, cause);
+    if (old && raft_decode_entry(old, &e) == BLOCK_OK) {
+        if (!neu && cause == DISK_CHANGE_UNLINK && o->profile.snapshots &&
+            was_compacted(o, node, idx / o->seg_entries))
+            raft_snapshots_unlinked(o, node, &e); /* (a truncation's unlink is not judged here) */
+        if (e.idem != IDEM_NONE) {
+            Ledger *l = ledger_get(o->ledger, e.idem);
+            if (l && ledger_count(o->ledger, l, node) > 0)
+                ledger_copy_changed(o->ledger, l, node, -1, cause);
+        }
     }
     if (o->pending_index > o->committed.len && ((o->pending_mask >> node) & 1))
         commit_through(o, o->pending_mask, o->pending_index, o->pending_term);
@@ -314,7 +383,9 @@ void raft_oracle_held(const RaftOracle *o, EndpointId node, uint64_t index, uint
     const Chunks *log = &o->mirror[node];
     *term = 0;
     *idem = IDEM_NONE;
-    uint32_t id = index >= 1 && index <= log->len ? chunks_index(log, uint32_t, index - 1) : 0;
+    uint64_t released = (uint64_t)log->released_below << CHUNKS_SHIFT; /* below its snapshot */
+    uint32_t id =
+        index > released && index <= log->len ? chunks_index(log, uint32_t, index - 1) : 0;
     RaftEntry e;
     if (id != 0 && raft_decode_entry(block_store_get(o->view->store, id), &e) == BLOCK_OK) {
         *term = e.term;
@@ -330,12 +401,21 @@ uint64_t raft_oracle_held_term(const RaftOracle *o, EndpointId node, uint64_t in
     return term;
 }
 
-/* Drops the node's log entries from `len` on. */
+/* Drops the node's log entries from `len` on (what its snapshot holds is released already:
+ * from there on, unless all goes). */
 static void mirror_truncate(RaftOracle *o, EndpointId node, uint32_t len)
 {
     Chunks *log = &o->mirror[node];
     if (o->profile.configurations)
         raft_members_cut(o, node, len);
+    uint32_t released = log->released_below << CHUNKS_SHIFT;
+    if (len == 0 && released > 0) {
+        for (uint32_t i = released; i < log->len; i++)
+            block_store_unref(o->view->store, chunks_index(log, uint32_t, i));
+        chunks_clear(log);
+        return;
+    }
+    len = MAX(len, released);
     for (uint32_t i = len; i < log->len; i++)
         block_store_unref(o->view->store, chunks_index(log, uint32_t, i));
     chunks_set_size(log, MIN(len, log->len));
@@ -344,6 +424,8 @@ static void mirror_truncate(RaftOracle *o, EndpointId node, uint32_t len)
 static void mirror_set(RaftOracle *o, EndpointId node, uint32_t index, const DiskBlock *b)
 {
     Chunks *log = &o->mirror[node];
+    if (index < log->released_below << CHUNKS_SHIFT)
+        return; /* a rewrite of an entry its snapshot holds */
     if (o->profile.configurations)
         raft_members_logged(o, node, index, b);
     uint32_t id = block_store_put(o->view->store, b);
@@ -365,16 +447,15 @@ static void booted_named(RaftOracle *o, EndpointId node, const ProtoDiskImage *i
         uint32_t seg;
         if (e->is_dir || !raft_segment_parse(e->path, &seg))
             continue;
-        if (seg != next &&
-            (next != 0 || (uint64_t)seg * RAFT_SEGMENT_ENTRIES > raft_covered(o, node)))
+        if (seg != next && (next != 0 || (uint64_t)seg * o->seg_entries > raft_covered(o, node)))
             return; /* a gap (segments below a snapshot the server holds are none, not one) */
         next = seg;
-        for (uint32_t b = 0; b < e->len && b < RAFT_SEGMENT_ENTRIES; b++) {
+        for (uint32_t b = 0; b < e->len && b < o->seg_entries; b++) {
             if (e->errors[b] != 0)
                 return;
-            mirror_set(o, node, seg * RAFT_SEGMENT_ENTRIES + b, &e->blocks[b]);
+            mirror_set(o, node, seg * o->seg_entries + b, &e->blocks[b]);
         }
-        if (e->len < RAFT_SEGMENT_ENTRIES)
+        if (e->len < o->seg_entries)
             return;
         next++;
     }
@@ -385,16 +466,20 @@ void raft_oracle_booted(void *st, EndpointId node, const ProtoDiskImage *img)
     RaftOracle *o = st;
     raft_liveness_booted(o, node);
     mirror_truncate(o, node, 0);
+    if (o->profile.snapshots)
+        raft_snapshots_refresh(o, node); /* (the segments it left start above it) */
     if (!o->fixed) {
         o->verified[node] = 0;
         booted_named(o, node, img);
-        return;
+    } else {
+        for (uint32_t i = 0; i < img->len[RAFT_FILE_LOG]; i++) {
+            if (img->errors[RAFT_FILE_LOG][i] != 0)
+                break; /* the server's log ends where its disk stops answering */
+            mirror_set(o, node, i, &img->blocks[RAFT_FILE_LOG][i]);
+        }
     }
-    for (uint32_t i = 0; i < img->len[RAFT_FILE_LOG]; i++) {
-        if (img->errors[RAFT_FILE_LOG][i] != 0)
-            break; /* the server's log ends where its disk stops answering */
-        mirror_set(o, node, i, &img->blocks[RAFT_FILE_LOG][i]);
-    }
+    if (o->profile.snapshots)
+        raft_snapshots_booted(o, node);
 }
 
 void raft_oracle_submitted(void *st, EndpointId node, guint file, uint32_t index,
@@ -414,13 +499,20 @@ void raft_oracle_submitted_path(void *st, EndpointId node, const char *path, uin
 {
     RaftOracle *o = st;
     uint32_t seg;
+    if (block && o->profile.snapshots && strcmp(path, RAFT_SNAP_TMP) == 0) {
+        raft_snapshots_written(o, node, block);
+        return;
+    }
     if (o->fixed || !raft_segment_parse(path, &seg))
         return;
     unverify(o, node, seg);
-    uint32_t at = seg * RAFT_SEGMENT_ENTRIES + index;
+    uint32_t at = seg * o->seg_entries + index;
+    gboolean compaction =
+        !block && o->profile.snapshots && index == 0 && raft_compacting(o, node, seg);
+    mark_compacted(o, node, seg, compaction);
     if (block)
         mirror_set(o, node, at, block);
-    else
+    else if (!compaction)
         mirror_truncate(o, node, at);
 }
 
@@ -461,8 +553,11 @@ gboolean raft_oracle_settled(void *st, const Ledger *l)
     if (!l->committed || l->effect_index == 0)
         return FALSE;
     uint64_t voters = settled_voters(o);
+    /* Where servers compact, a log copy goes with its segment: only a durable snapshot is for
+     * good (a compaction before the snapshot is durable must still be seen taking it). */
+    gboolean compacts = o->profile.snapshots && raft_config(o->view->cfg)->snapshot_every > 0;
     for (EndpointId n = 0; n < o->nodes; n++)
-        if (((voters >> n) & 1) && ledger_count(o->ledger, l, n) == 0 &&
+        if (((voters >> n) & 1) && (compacts || ledger_count(o->ledger, l, n) == 0) &&
             raft_covered(o, n) < l->effect_index)
             return FALSE;
     return TRUE;
@@ -493,10 +588,12 @@ void *raft_oracle_create_for(const OracleEnv *env, const RaftOracleProfile *prof
     o->fixed = o->nodes > 0 && raft_disk_fixed(oview_disk(o->view, 0));
     o->segfile = g_new0(GArray *, o->nodes);
     o->fileseg = g_new0(GArray *, o->nodes);
+    o->compacted = g_new0(GArray *, o->nodes);
     o->verified = g_new0(uint32_t, o->nodes);
     for (guint n = 0; n < o->nodes; n++) {
         o->segfile[n] = g_array_new(FALSE, TRUE, sizeof(uint32_t));
         o->fileseg[n] = g_array_new(FALSE, TRUE, sizeof(uint32_t));
+        o->compacted[n] = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     }
     o->support = g_ptr_array_new_with_free_func(support_free);
     chunks_init(&o->committed, sizeof(RaftSlot));
@@ -507,9 +604,15 @@ void *raft_oracle_create_for(const OracleEnv *env, const RaftOracleProfile *prof
     for (guint n = 0; n < o->nodes; n++)
         chunks_init(&o->mirror[n], sizeof(uint32_t));
     o->lease = profile->lease ? profile->lease(o->view->cfg) : 0;
+    o->seg_entries = o->view->cfg->protocol == &raft_protocol
+                         ? raft_config(o->view->cfg)->segment_entries
+                         : RAFT_SEGMENT_ENTRIES;
     raft_members_init(o);
+    raft_snapshots_init(o);
     if (profile->configurations)
         o->members = raft_members_membership(o);
+    if (profile->snapshots)
+        o->members = raft_snapshots_membership(o, o->members);
     raft_liveness_init(o);
     return o;
 }
@@ -521,7 +624,8 @@ static void *raft_create(const OracleEnv *env)
     static const RaftOracleProfile own = {.configurations = TRUE,
                                           .bootstrap = raft_members_bootstrap,
                                           .raft_messages = TRUE,
-                                          .lease = raft_lease};
+                                          .lease = raft_lease,
+                                          .snapshots = TRUE};
     static const RaftOracleProfile neutral = {0};
     gboolean raft = env->view->cfg->protocol == &raft_protocol;
     return raft_oracle_create_for(env, raft ? &own : &neutral);
@@ -536,9 +640,11 @@ void raft_oracle_destroy(void *st)
         chunks_clear(&o->mirror[n]);
         g_array_free(o->segfile[n], TRUE);
         g_array_free(o->fileseg[n], TRUE);
+        g_array_free(o->compacted[n], TRUE);
     }
     g_free(o->segfile);
     g_free(o->fileseg);
+    g_free(o->compacted);
     g_free(o->verified);
     g_free(o->mirror);
     g_ptr_array_unref(o->support);
@@ -547,6 +653,7 @@ void raft_oracle_destroy(void *st)
     g_hash_table_unref(o->leaders);
     g_hash_table_unref(o->votes);
     raft_members_clear(o);
+    raft_snapshots_clear(o);
     raft_liveness_clear(o);
     g_free(o);
 }

@@ -23,6 +23,13 @@ typedef struct {
      * `lease`, the shortest election timeout. */
     gboolean raft_messages;
     SimTime (*lease)(const WorldConfig *c);
+    /* The servers keep raft's own snapshot files (RAFT_SNAP_PATH) and compact their logs by
+     * punching holes below them: a durable snapshot holds the log below its index
+     * (RaftMembership.covered, snapshot_holders), its configuration stands for the entries it
+     * holds, snapshot-safety is judged (raft_snapshots.c), and the per-entry state below every
+     * voter's snapshot is released (a module that reads RaftOracle.committed itself must leave
+     * this FALSE). */
+    gboolean snapshots;
 } RaftOracleProfile;
 
 /* Raft's oracle state for a run, with the given profile; every other hook is raft_oracle's (see
@@ -49,6 +56,8 @@ void raft_safety_note(void *st, EndpointId node, const ProtoAction *note);
 void raft_safety_caught_up(void *st, gboolean healed);
 void raft_safety_end_checks(void *st, Verdict *v);
 void raft_liveness_judge(void *st, const CheckEnd *end, Verdict *v);
+void raft_oracle_snapshot_holders(void *st, const Ledger *l, NodeSet *out);
+void raft_oracle_settled_copies(void *st, const Ledger *l, const NodeSet *up, RedundancyView *out);
 #define RAFT_ORACLE_HOOKS                                                                          \
     .destroy = raft_oracle_destroy, .durable = raft_oracle_durable, .sent = raft_safety_sent,      \
     .note = raft_safety_note, .booted = raft_oracle_booted, .submitted = raft_oracle_submitted,    \
@@ -56,4 +65,5 @@ void raft_liveness_judge(void *st, const CheckEnd *end, Verdict *v);
     .loss_names_survivors = TRUE, .visible = raft_oracle_visible, .merging_adds = FALSE,           \
     .convergence = raft_safety_caught_up, .end_checks = raft_safety_end_checks,                    \
     .liveness = raft_liveness_judge, .submitted_path = raft_oracle_submitted_path,                 \
-    .settled = raft_oracle_settled
+    .settled = raft_oracle_settled, .snapshot_holders = raft_oracle_snapshot_holders,              \
+    .settled_copies = raft_oracle_settled_copies

@@ -93,7 +93,7 @@ void raft_safety_sent(void *st, const Msg *m)
 
 static void check_leader_completeness(RaftOracle *o, EndpointId node, uint64_t term)
 {
-    for (uint64_t i = 1; i <= o->committed.len; i++) {
+    for (uint64_t i = raft_released(o) + 1; i <= o->committed.len; i++) {
         const RaftSlot *s = chunks_at(&o->committed, (guint)(i - 1));
         /* Leader Completeness: committed in an earlier term, so in every later leader's log. */
         if (!s->set || s->commit_term >= term || s->term == 0)
@@ -165,6 +165,8 @@ static void on_apply(RaftOracle *o, EndpointId node, const ProtoAction *note)
 {
     uint64_t index = note->a, term = note->b;
     IdemKey idem = note->c;
+    if (index <= (uint64_t)o->applied.released_below << CHUNKS_SHIFT)
+        return; /* every voter's snapshot holds it: applied, and checked, long ago */
     if (index > o->applied.len)
         chunks_set_size(&o->applied, (guint)index);
     RaftApplied *s = chunks_at(&o->applied, (guint)(index - 1));
@@ -214,7 +216,7 @@ void raft_safety_caught_up(void *st, gboolean healed)
         missing[n] = due ? 0 : UINT64_MAX;
         covered[n] = raft_covered(o, n);
     }
-    for (uint64_t i = 1; i <= o->committed.len; i++) {
+    for (uint64_t i = raft_released(o) + 1; i <= o->committed.len; i++) {
         const RaftSlot *s = chunks_at(&o->committed, (guint)(i - 1));
         for (EndpointId n = 0; n < o->nodes; n++) {
             RaftEntry e;

@@ -72,6 +72,15 @@ typedef struct RaftSupport {
     struct RaftSupport *next; /* another term at the same index */
 } RaftSupport;
 
+/* A server's durable snapshot (raft_snapshots.c). */
+typedef struct {
+    uint64_t index; /* the last entry it holds (0: none) */
+    uint64_t term;
+    RaftMembers members;    /* the configuration in force at index */
+    uint64_t members_index; /* and its entry */
+    uint64_t reported;      /* index + 1 when compaction beyond it was reported */
+} RaftSnapSeen;
+
 /* Who counts, for a protocol whose voters are not simply its servers (the hosted raft's spares,
  * membership changes and snapshots); `is_quorum` NULL: every server votes, always, and logs are
  * never compacted. */
@@ -109,6 +118,9 @@ typedef struct {
     Chunks applied;      /* of RaftApplied, by index - 1 */
     GHashTable *leaders; /* term -> node + 1, lookups only */
     GHashTable *votes;   /* term << 8 | voter -> candidate + 1: durable votes */
+    /* snapshots (raft_snapshots.c), when the profile follows raft's own */
+    RaftSnapSeen *snaps; /* per node */
+    uint64_t snap_high;  /* the highest index a durable snapshot ever held */
     /* liveness (raft_liveness.c) */
     RaftServerSeen *seen; /* per node */
     GArray *disruptions;  /* of RaftDisruption, by start */
@@ -116,9 +128,11 @@ typedef struct {
     /* the log's layout: raft's segment files (model/raft/raft.h), or the hosted raft's fixed
      * log file (`fixed`) */
     gboolean fixed;
-    GArray **segfile;   /* per node, by segment: the durably named file + 1 (0: none) */
-    GArray **fileseg;   /* per node, by file: 0 unknown, 1 not a segment, else segment + 2 */
-    uint32_t *verified; /* per node: leading segments known synced whole under durable names */
+    GArray **segfile;     /* per node, by segment: the durably named file + 1 (0: none) */
+    GArray **fileseg;     /* per node, by file: 0 unknown, 1 not a segment, else segment + 2 */
+    GArray **compacted;   /* per node, of uint32_t: segments whose unlink (submitted) compacts */
+    uint32_t *verified;   /* per node: leading segments known synced whole under durable names */
+    uint32_t seg_entries; /* entries per log segment (raft's segment.entries) */
     /* the last log block decoded from the block store, and what it decoded to */
     DiskBlock dec_block;
     RaftEntry dec_entry;
@@ -129,6 +143,9 @@ typedef struct {
  * be NULL) gets its block-store id. */
 gboolean raft_oracle_durable_entry(RaftOracle *o, EndpointId n, uint64_t index, RaftEntry *out,
                                    uint32_t *id);
+
+/* Whether an unlink of log segment `seg` of node is compaction rather than a truncation. */
+gboolean raft_compacting(const RaftOracle *o, EndpointId node, uint32_t seg);
 
 /* The block-store id of node n's durable entry at `index` (0: none, or a hole). */
 uint32_t raft_oracle_log_id(const RaftOracle *o, EndpointId n, uint64_t index);
@@ -180,6 +197,23 @@ void raft_members_vote_sent(RaftOracle *o, const Msg *m);
 void raft_members_check_election(RaftOracle *o, EndpointId node, uint64_t term);
 /* The RaftMembership that judges commitment and catch-up by raft's configuration entries. */
 RaftMembership raft_members_membership(RaftOracle *o);
+
+/* Drops node's configuration entries at or below `upto`: its snapshot holds them (and its
+ * configuration stands for them). */
+void raft_members_compacted(RaftOracle *o, EndpointId node, uint64_t upto);
+
+/* raft_snapshots.c: raft's own snapshot files (RaftOracleProfile.snapshots). */
+void raft_snapshots_init(RaftOracle *o);
+void raft_snapshots_clear(RaftOracle *o);
+RaftMembership raft_snapshots_membership(RaftOracle *o, RaftMembership m);
+void raft_snapshots_durable(RaftOracle *o, EndpointId node, DiskChange cause);
+void raft_snapshots_written(RaftOracle *o, EndpointId node, const DiskBlock *b);
+void raft_snapshots_unlinked(RaftOracle *o, EndpointId node, const RaftEntry *old);
+void raft_snapshots_booted(RaftOracle *o, EndpointId node);
+void raft_snapshots_refresh(RaftOracle *o, EndpointId node);
+/* Indexes 1 .. raft_released() of the committed prefix and the applied commands are released
+ * (every voter's snapshot holds them). */
+uint64_t raft_released(const RaftOracle *o);
 
 /* raft_safety.c */
 void raft_safety_new_entry(RaftOracle *o, EndpointId node, uint32_t idx, const RaftEntry *e);

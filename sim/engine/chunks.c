@@ -190,6 +190,8 @@ static inline guint capacity(const Chunks *a)
 
 void chunks_set_size(Chunks *a, guint len)
 {
+    if (G_UNLIKELY(a->released_below > 0))
+        g_assert(len >= a->released_below << CHUNKS_SHIFT);
     if (len > a->len) {
         if (len > capacity(a))
             chunks_reserve(a, len);
@@ -219,6 +221,16 @@ void chunks_release(Chunks *a, guint chunk)
         chunk_free(a->chunks[chunk], (gsize)CHUNKS_PER * a->elem);
     a->chunks[chunk] = NULL;
     a->released++;
+}
+
+void chunks_release_below(Chunks *a, guint index)
+{
+    guint below = MIN(index, a->len) >> CHUNKS_SHIFT;
+    if (a->first_cap < CHUNKS_PER)
+        return; /* chunk 0 is still growing: nothing whole to give back */
+    for (guint c = a->released_below; c < below; c++)
+        chunks_release(a, c);
+    a->released_below = MAX(a->released_below, below);
 }
 
 gsize chunks_bytes(const Chunks *a)

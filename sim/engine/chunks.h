@@ -25,9 +25,10 @@ typedef struct {
     guint nchunks;    /* chunks allocated */
     guint chunks_cap; /* room in `chunks` */
     guint first_cap;
-    guint elem;     /* bytes per element */
-    guint len;      /* elements in use */
-    guint released; /* chunks given back (chunks_release): NULL in `chunks` */
+    guint elem;           /* bytes per element */
+    guint len;            /* elements in use */
+    guint released;       /* chunks given back (chunks_release): NULL in `chunks` */
+    guint released_below; /* chunks 0 .. released_below - 1 given back (chunks_release_below) */
 } Chunks;
 
 void chunks_init(Chunks *a, guint elem_size);
@@ -44,6 +45,10 @@ void *chunks_push(Chunks *a);
  * has grown whole): its elements may no longer be read or written; the others keep their
  * indexes. For long arrays whose old elements are done with (a streaming history). */
 void chunks_release(Chunks *a, guint chunk);
+/* Gives back every whole chunk below element `index` (a log compacted up to it; nothing while
+ * chunk 0 is still growing): those elements may no longer be read or written, the others keep
+ * their indexes. The length may not shrink below a chunk given back. */
+void chunks_release_below(Chunks *a, guint index);
 /* Whether element i's chunk was given back. */
 static inline gboolean chunks_released(const Chunks *a, guint i)
 {
