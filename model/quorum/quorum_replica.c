@@ -181,7 +181,8 @@ typedef struct {
     uint32_t scrub_cursor;
     guint scrub_reading; /* reads of the current scrub batch not back yet */
     uint64_t next_wseq;
-    uint64_t boot_wseq; /* the boot's write-back (rewrite_read_back), until its sync settles; 0: none */
+    uint64_t
+        boot_wseq; /* the boot's write-back (rewrite_read_back), until its sync settles; 0: none */
     uint32_t next_pending;
     uint32_t next_handoff;
     gboolean ready;       /* answers reads */
