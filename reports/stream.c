@@ -197,6 +197,13 @@ static gboolean op_final(Stream *s, const HistOp *op, const Ledger *l)
     return TRUE; /* a get, or an operation on the cluster: its outcome is all there is */
 }
 
+/* A write that was stored or acked can only fold once its module calls it settled: under a
+ * module that never does (no `settled`), looking at it again would only cost time. */
+static gboolean never_final(const Stream *s, const Ledger *l)
+{
+    return l && !s->mod->settled && (l->acked || ledger_ever_held(s->ledger, l));
+}
+
 /* Judges operation `id` now, as the end would, and drops it. */
 static void fold(Stream *s, uint32_t id)
 {
@@ -240,6 +247,8 @@ static void fold_final(Stream *s)
                               : NULL;
         if (op_final(s, op, l)) {
             fold(s, x.id);
+        } else if (never_final(s, l)) {
+            continue; /* kept to the end, as under --keep-history */
         } else {
             x.due = again;
             g_array_append_val(s->held, x);
