@@ -1000,6 +1000,18 @@ gboolean causal_stream_final(CausalStream *cs, const HistOp *op, const Ledger *l
     return TRUE; /* never acknowledged: not a lost update; what it reaches took its effect */
 }
 
+gboolean causal_stream_never_final(CausalStream *cs, const HistOp *op)
+{
+    if (!cs->mod->causal || op->key >= cs->keys)
+        return FALSE;
+    if (cs->multi)
+        return TRUE;
+    if (!cs->deletes || op->kind == OP_GET)
+        return FALSE;
+    const CNode *n = idem_table_lookup(&cs->nodes, op->idem);
+    return n && n->kind != OP_DELETE;
+}
+
 void causal_stream_forget(CausalStream *cs, IdemKey idem)
 {
     const CNode *n = idem_table_lookup(&cs->nodes, idem);

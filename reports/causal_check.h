@@ -55,6 +55,9 @@ void causal_stream_refresh(CausalStream *cs);
 /* Whether the causal facts of write op `op` (its ledger entry l, or NULL), or of get `op`, are
  * final, so that it may fold. */
 gboolean causal_stream_final(CausalStream *cs, const HistOp *op, const Ledger *l);
+/* Whether causal_stream_final answers FALSE for `op` for the rest of the run (the settings it
+ * reads are fixed when the stream is made: a multi-value store, a workload that may delete). */
+gboolean causal_stream_never_final(CausalStream *cs, const HistOp *op);
 /* Write `idem` folded: forgotten. */
 void causal_stream_forget(CausalStream *cs, IdemKey idem);
 /* Writes the stream follows (for memory reports). */

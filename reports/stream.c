@@ -247,7 +247,7 @@ static void fold_final(Stream *s)
                               : NULL;
         if (op_final(s, op, l)) {
             fold(s, x.id);
-        } else if (never_final(s, l)) {
+        } else if (never_final(s, l) || causal_stream_never_final(s->causal, op)) {
             continue; /* kept to the end, as under --keep-history */
         } else {
             x.due = again;
