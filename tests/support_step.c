@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "tests/support_step.h"
+#include "model/world/disk_image.h"
 
 #include <limits.h>
 #include <string.h>
@@ -225,56 +226,6 @@ void steps_deliver(Steps *s, Msg *m)
 
 /* ---- life cycle ---- */
 
-static uint32_t read_file(const Disk *d, guint file, DiskBlock **blocks, int **errors)
-{
-    uint32_t len = disk_length(d, file);
-    *blocks = g_new0(DiskBlock, len ? len : 1);
-    *errors = g_new0(int, len ? len : 1);
-    for (uint32_t i = 0; i < len; i++)
-        (*errors)[i] = disk_read(d, file, i, &(*blocks)[i]);
-    return len;
-}
-
-/* What the node reads at boot: every directory and file, the fixed files among them. */
-static void read_image(const Disk *d, guint nfiles, ProtoDiskImage *img)
-{
-    *img = (ProtoDiskImage){0};
-    if (!d)
-        return;
-    img->nfiles = nfiles;
-    g_autoptr(GArray) list = disk_list(d);
-    ProtoFileImage *entries = g_new0(ProtoFileImage, list->len ? list->len : 1);
-    for (guint i = 0; i < list->len; i++) {
-        const DiskEntryInfo *info = &g_array_index(list, DiskEntryInfo, i);
-        ProtoFileImage *e = &entries[i];
-        memcpy(e->path, info->path, sizeof e->path);
-        e->is_dir = info->is_dir;
-        if (info->is_dir)
-            continue;
-        DiskBlock *blocks;
-        int *errors;
-        e->len = read_file(d, (guint)info->file, &blocks, &errors);
-        e->blocks = blocks;
-        e->errors = errors;
-        if ((guint)info->file < nfiles) {
-            img->len[info->file] = e->len;
-            img->blocks[info->file] = blocks;
-            img->errors[info->file] = errors;
-        }
-    }
-    img->nentries = list->len;
-    img->entries = entries;
-}
-
-static void free_image(ProtoDiskImage *img)
-{
-    for (guint i = 0; i < img->nentries; i++) {
-        g_free((DiskBlock *)img->entries[i].blocks);
-        g_free((int *)img->entries[i].errors);
-    }
-    g_free((ProtoFileImage *)img->entries);
-}
-
 void steps_boot_image(Steps *s, EndpointId id, const ProtoDiskImage *image, gboolean first_boot)
 {
     StepsNode *n = &s->node[id];
@@ -303,9 +254,9 @@ void steps_boot_image(Steps *s, EndpointId id, const ProtoDiskImage *image, gboo
 void steps_boot(Steps *s, EndpointId id, gboolean first_boot)
 {
     ProtoDiskImage img;
-    read_image(s->node[id].disk, s->node[id].ops->nfiles, &img);
+    disk_image_read(s->node[id].disk, s->node[id].ops->nfiles, &img);
     steps_boot_image(s, id, &img, first_boot);
-    free_image(&img);
+    disk_image_free(&img);
 }
 
 void steps_crash(Steps *s, EndpointId id)

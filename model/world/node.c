@@ -15,6 +15,7 @@
 #include "model/world/node.h"
 #include "model/protocol.h"
 #include "model/world/net.h"
+#include "model/world/disk_image.h"
 
 #include <errno.h>
 #include <string.h>
@@ -597,60 +598,6 @@ static void halt(World *w, Endpoint *n)
 }
 
 /* Reads a whole file as the page cache shows it: its blocks and each one's result. */
-static uint32_t read_file(Disk *d, guint file, DiskBlock **blocks, int **errors)
-{
-    uint32_t len = disk_length(d, file);
-    *blocks = g_new(DiskBlock, len ? len : 1);
-    *errors = g_new0(int, len ? len : 1);
-    for (uint32_t i = 0; i < len; i++)
-        (*errors)[i] = disk_read(d, file, i, &(*blocks)[i]);
-    return len;
-}
-
-/* What the node reads at boot: every directory and file (the fixed files among them, which
- * share their blocks with the entries). Free with free_image. */
-static void read_image(Endpoint *n, ProtoDiskImage *img)
-{
-    *img = (ProtoDiskImage){0};
-    if (!n->disk)
-        return;
-    Disk *d = n->disk;
-    img->nfiles = n->ops->nfiles;
-    g_autoptr(GArray) list = disk_list(d);
-    ProtoFileImage *entries = g_new0(ProtoFileImage, list->len ? list->len : 1);
-    for (guint i = 0; i < list->len; i++) {
-        const DiskEntryInfo *info = &g_array_index(list, DiskEntryInfo, i);
-        ProtoFileImage *e = &entries[i];
-        memcpy(e->path, info->path, sizeof e->path);
-        e->is_dir = info->is_dir;
-        if (info->is_dir)
-            continue;
-        DiskBlock *blocks;
-        int *errors;
-        e->len = read_file(d, (guint)info->file, &blocks, &errors);
-        e->blocks = blocks;
-        e->errors = errors;
-        if ((guint)info->file < img->nfiles) {
-            img->len[info->file] = e->len;
-            img->blocks[info->file] = blocks;
-            img->errors[info->file] = errors;
-        }
-    }
-    img->nentries = list->len;
-    img->entries = entries;
-    for (guint f = 0; f < img->nfiles; f++)
-        g_assert(img->blocks[f] != NULL); /* the fixed files are always there */
-}
-
-static void free_image(ProtoDiskImage *img)
-{
-    for (guint i = 0; i < img->nentries; i++) {
-        g_free((DiskBlock *)img->entries[i].blocks);
-        g_free((int *)img->entries[i].errors);
-    }
-    g_free((ProtoFileImage *)img->entries);
-}
-
 /* A protocol with fixed files finds descriptor f open on file f. */
 static void open_fixed(Endpoint *n)
 {
@@ -684,12 +631,12 @@ static void boot(World *w, Endpoint *n)
     n->proto = n->ops->create(&n->init);
     open_fixed(n);
     ProtoDiskImage img;
-    read_image(n, &img);
+    disk_image_read(n->disk, n->ops->nfiles, &img);
     if (w->obs.booted)
         w->obs.booted(w->obs_ctx, w, n->id, &img);
     ProtoEvent ev = {.kind = PEV_BOOT, .image = &img, .first_boot = n->incarnation == 1};
     run_step(w, n, &ev);
-    free_image(&img);
+    disk_image_free(&img);
 }
 
 static void on_durable(void *ctx, guint file, uint32_t idx, const DiskBlock *old,
