@@ -59,12 +59,14 @@ static void draw_key(GString *out, const HcHistory *h, const GArray *ops, guint 
                      const int *pos, const HcPart *p)
 {
     GHashTable *lanes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_autoptr(GArray) procs = g_array_new(FALSE, FALSE, sizeof(int64_t)); /* by lane */
     uint32_t lo = G_MAXUINT32, hi = 0;
     for (guint i = from; i < to; i++) {
         const HcOp *op = hc_history_op(h, g_array_index(ops, guint, i));
         if (!g_hash_table_contains(lanes, &op->process)) {
             int64_t *k = g_memdup2(&op->process, sizeof *k);
             g_hash_table_insert(lanes, k, GUINT_TO_POINTER(g_hash_table_size(lanes)));
+            g_array_append_val(procs, op->process);
         }
         lo = MIN(lo, op->call);
         hi = MAX(hi, op->ret != HC_NEVER ? op->ret : MAX(op->ret_line, op->call));
@@ -80,13 +82,10 @@ static void draw_key(GString *out, const HcHistory *h, const GArray *ops, guint 
         gboolean failing = p->verdict == HC_NOT_LINEARIZABLE && id == p->fail_op;
         draw_op(out, h, op, lane, x0, scale, lo, hi, pos[id], failing);
     }
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, lanes);
-    while (g_hash_table_iter_next(&it, &k, &v)) /* text only: order does not matter */
+    for (guint lane = 0; lane < procs->len; lane++)
         g_string_append_printf(out,
                                "<text x='2' y='%u' font-size='10'>p%" G_GINT64_FORMAT "</text>\n",
-                               GPOINTER_TO_UINT(v) * LANE_HEIGHT + 15, *(int64_t *)k);
+                               lane * LANE_HEIGHT + 15, g_array_index(procs, int64_t, lane));
     g_string_append(out, "</svg>\n");
     g_hash_table_destroy(lanes);
 }
